@@ -1,0 +1,3 @@
+//! Tapearr's native HLS live recorder.
+pub mod playlist;
+pub mod quality;
