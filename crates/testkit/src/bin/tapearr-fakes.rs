@@ -1,1 +1,119 @@
-fn main() {}
+//! Runs the local fakes by hand (demos, benchmarks).
+//!
+//! `tapearr-fakes hls [--bind 127.0.0.1:0] [--channels N] [--fmp4] [--realistic] [--window N]
+//!  [--ad-every N --ad-len N] [--ladder]`
+//!
+//! Prints `READY http://ADDR` then one master playlist URL per channel (`ch0` … `chN-1`),
+//! and serves until stdin closes or Ctrl-C.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tapearr_testkit::hls_origin::{ChannelSpec, Container, HlsOrigin, MediaParams};
+
+struct Args {
+    bind: String,
+    channels: u32,
+    container: Container,
+    realistic: bool,
+    window: u64,
+    ad_every: u64,
+    ad_len: u64,
+    ladder: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        bind: "127.0.0.1:0".into(),
+        channels: 1,
+        container: Container::Ts,
+        realistic: false,
+        window: 5,
+        ad_every: 0,
+        ad_len: 3,
+        ladder: false,
+    };
+    let mut it = std::env::args().skip(1);
+    match it.next().as_deref() {
+        Some("hls") => {}
+        other => return Err(format!("unknown fake {other:?}; available: hls")),
+    }
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let num = |v: String| v.parse::<u64>().map_err(|e| format!("bad number {v}: {e}"));
+        match flag.as_str() {
+            "--bind" => a.bind = value()?,
+            "--channels" => a.channels = num(value()?)? as u32,
+            "--window" => a.window = num(value()?)?,
+            "--ad-every" => a.ad_every = num(value()?)?,
+            "--ad-len" => a.ad_len = num(value()?)?,
+            "--fmp4" => a.container = Container::Fmp4,
+            "--realistic" => a.realistic = true,
+            "--ladder" => a.ladder = true,
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    Ok(a)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tapearr-fakes: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let params = if args.realistic {
+        MediaParams::realistic(args.container)
+    } else {
+        MediaParams::test(args.container)
+    };
+    let origin = match HlsOrigin::bind(&args.bind).await {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("tapearr-fakes: bind {}: {e}", args.bind);
+            return ExitCode::FAILURE;
+        }
+    };
+    let seg_ms = u64::from(params.segment_ms);
+    println!("READY http://{}", origin.addr());
+    for i in 0..args.channels {
+        let mut spec = ChannelSpec::new(params.clone())
+            .window(args.window)
+            // Spread channels over one segment duration so they do not publish in lockstep.
+            .phase(Duration::from_millis(
+                u64::from(i) * seg_ms / u64::from(args.channels.max(1)),
+            ));
+        if args.ladder {
+            spec = spec.ladder();
+        }
+        if args.ad_every > 0 {
+            // A day's worth of breaks is plenty for a demo.
+            for k in 1..=(86_400_000 / seg_ms / args.ad_every) {
+                spec = spec.ad(k * args.ad_every, args.ad_len);
+            }
+        }
+        match spec.build().await {
+            Ok(config) => origin.add_channel(&format!("ch{i}"), config),
+            Err(e) => {
+                eprintln!("tapearr-fakes: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        println!("{}", origin.master_url(&format!("ch{i}")));
+    }
+    // Serve until stdin closes (the harness exits) or Ctrl-C.
+    let stdin_closed = tokio::task::spawn_blocking(|| {
+        let mut sink = String::new();
+        while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {
+            sink.clear();
+        }
+    });
+    tokio::select! {
+        _ = stdin_closed => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,95 @@
+//! A builder that turns "what the test wants" into a [`ChannelConfig`] with loaded media.
+
+use std::time::Duration;
+
+use super::channel::{AdBreak, ChannelConfig, VariantConfig};
+use super::faults::Fault;
+use super::media::{MediaError, MediaParams, MediaSet};
+
+/// Declared variant: name, resolution, frame rate, bandwidth.
+type Declared = (&'static str, (u32, u32), f64, u64);
+
+#[derive(Debug, Clone)]
+pub struct ChannelSpec {
+    params: MediaParams,
+    variants: Vec<Declared>,
+    window: u64,
+    ads: Vec<AdBreak>,
+    faults: Vec<Fault>,
+    phase: Duration,
+}
+
+impl ChannelSpec {
+    /// One `720p` variant, a 5-segment window, no ads, no faults.
+    pub fn new(params: MediaParams) -> Self {
+        Self {
+            params,
+            variants: vec![("720p", (1280, 720), 30.0, 2_500_000)],
+            window: 5,
+            ads: Vec::new(),
+            faults: Vec::new(),
+            phase: Duration::ZERO,
+        }
+    }
+
+    /// A Twitch-like ladder (all variants serve the same bytes).
+    pub fn ladder(mut self) -> Self {
+        self.variants = vec![
+            ("1080p60", (1920, 1080), 60.0, 6_000_000),
+            ("720p60", (1280, 720), 60.0, 3_400_000),
+            ("720p", (1280, 720), 30.0, 2_500_000),
+            ("360p", (640, 360), 30.0, 700_000),
+        ];
+        self
+    }
+
+    pub fn window(mut self, segments: u64) -> Self {
+        self.window = segments.max(1);
+        self
+    }
+
+    pub fn ad(mut self, at: u64, segments: u64) -> Self {
+        self.ads.push(AdBreak { at, segments });
+        self
+    }
+
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.faults.push(fault);
+        self
+    }
+
+    pub fn phase(mut self, phase: Duration) -> Self {
+        self.phase = phase;
+        self
+    }
+
+    /// Loads (or generates once) the media and builds the config.
+    pub async fn build(self) -> Result<ChannelConfig, MediaError> {
+        let media = MediaSet::load_or_generate(&self.params).await?;
+        let ad_media = if self.ads.is_empty() {
+            None
+        } else {
+            Some(MediaSet::load_or_generate(&self.params.as_ad()).await?)
+        };
+        let variants = self
+            .variants
+            .iter()
+            .map(|&(name, resolution, frame_rate, bandwidth)| VariantConfig {
+                name: name.to_owned(),
+                resolution,
+                frame_rate,
+                bandwidth,
+                codecs: "avc1.42c01e,mp4a.40.2".to_owned(),
+                media: media.clone(),
+            })
+            .collect();
+        Ok(ChannelConfig {
+            variants,
+            window: self.window,
+            ads: self.ads,
+            ad_media,
+            faults: self.faults,
+            phase: self.phase,
+        })
+    }
+}
