@@ -1,0 +1,49 @@
+//! Users, login sessions, API keys and the login throttle, as stored.
+
+use crate::time::Timestamp;
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: Timestamp,
+}
+
+/// A login session. Only the SHA-256 of its token is stored, so a database leak logs nobody in.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub token_hash: String,
+    /// Double-submit CSRF token: readable by the page, required on cookie-authenticated writes.
+    pub csrf_token: String,
+    pub user_agent: Option<String>,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    /// The first characters of the key, so users can tell keys apart.
+    pub prefix: String,
+    #[serde(skip)]
+    pub key_hash: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// Failed logins for one user name, for the lockout.
+#[derive(Debug, Clone)]
+pub struct LoginThrottle {
+    pub username: String,
+    pub failures: u32,
+    pub window_start: Timestamp,
+    pub locked_until: Option<Timestamp>,
+}

@@ -1,0 +1,348 @@
+//! Typed configuration: defaults → `<data_dir>/tapearr.toml` → `TAPEARR_*` environment (`__` nests).
+//!
+//! Settings a user edits in the web app live in the database; this file holds what the process
+//! needs before the database is open, plus the base URL of every outside service so users and
+//! tests can point them elsewhere.
+
+use crate::secret::Secret;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+pub const CONFIG_FILE_NAME: &str = "tapearr.toml";
+pub const ENV_PREFIX: &str = "TAPEARR_";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Where the database, logs, tools venv and caches live.
+    pub data_dir: PathBuf,
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`; empty means `sqlite://<data_dir>/tapearr.db`.
+    pub database_url: Secret,
+    /// Folders Tapearr may write into; every library path must stay inside one of them.
+    #[serde(deserialize_with = "paths_from_list_or_csv")]
+    pub library_roots: Vec<PathBuf>,
+    /// Path prefix when served behind a reverse proxy, e.g. `/tapearr`.
+    pub base_path: String,
+    pub log: LogConfig,
+    pub auth: AuthConfig,
+    pub jobs: JobsConfig,
+    pub events: EventsConfig,
+    pub tools: ToolsConfig,
+    pub twitch: TwitchConfig,
+    pub tmdb: TmdbConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `debug`, `tapearr_core=debug,info` …
+    pub level: String,
+    /// Write a daily-rotated log file under `<data_dir>/logs`.
+    pub file: bool,
+    /// How many rotated log files to keep.
+    pub max_files: usize,
+    /// Output format on stdout: `text` or `json`.
+    pub format: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthConfig {
+    /// How long a login session lasts without use.
+    pub session_days: u32,
+    /// Failed logins for one user name within `lockout_minutes` before it is locked.
+    pub lockout_attempts: u32,
+    pub lockout_minutes: u32,
+    /// Set the cookie's `Secure` flag (turn on behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobsConfig {
+    /// A claimed job belongs to its worker this long after each heartbeat.
+    pub lease_secs: u64,
+    pub heartbeat_secs: u64,
+    /// How often idle workers look for new jobs (they are also woken on enqueue).
+    pub poll_ms: u64,
+    /// Jobs of one kind running at once in this process, unless `concurrency` names the kind.
+    pub default_concurrency: usize,
+    pub concurrency: BTreeMap<String, usize>,
+    /// Bound on waiting for running jobs at shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EventsConfig {
+    /// Event history older than this is pruned.
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ToolsConfig {
+    pub ffmpeg: PathBuf,
+    pub ffprobe: PathBuf,
+    /// The python used to create the tools venv.
+    pub python: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwitchConfig {
+    pub helix_url: Url,
+    pub id_url: Url,
+    pub gql_url: Url,
+    pub usher_url: Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TmdbConfig {
+    pub api_url: Url,
+    pub api_key: Secret,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration key `{key}`: {message}")]
+    BadValue { key: &'static str, message: String },
+}
+
+fn url(s: &str) -> Url {
+    Url::parse(s).unwrap_or_else(|_| unreachable!("built-in URL {s} is valid"))
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 7070)),
+            database_url: Secret::default(),
+            library_roots: Vec::new(),
+            base_path: String::new(),
+            log: LogConfig {
+                level: "info".into(),
+                file: true,
+                max_files: 7,
+                format: "text".into(),
+            },
+            auth: AuthConfig {
+                session_days: 30,
+                lockout_attempts: 5,
+                lockout_minutes: 15,
+                secure_cookies: false,
+            },
+            jobs: JobsConfig {
+                lease_secs: 60,
+                heartbeat_secs: 15,
+                poll_ms: 1000,
+                default_concurrency: 2,
+                concurrency: BTreeMap::new(),
+                shutdown_grace_secs: 20,
+            },
+            events: EventsConfig { retention_days: 30 },
+            tools: ToolsConfig {
+                ffmpeg: "ffmpeg".into(),
+                ffprobe: "ffprobe".into(),
+                python: "python3".into(),
+            },
+            twitch: TwitchConfig {
+                helix_url: url("https://api.twitch.tv/helix/"),
+                id_url: url("https://id.twitch.tv/"),
+                gql_url: url("https://gql.twitch.tv/gql"),
+                usher_url: url("https://usher.ttvnw.net/"),
+                client_id: String::new(),
+                client_secret: Secret::default(),
+            },
+            tmdb: TmdbConfig {
+                api_url: url("https://api.themoviedb.org/3/"),
+                api_key: Secret::default(),
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Load from defaults, the data dir's `tapearr.toml`, then the environment.
+    ///
+    /// `data_dir_override` (from the command line) wins over everything for the data dir, which
+    /// must be known before the file inside it can be read.
+    pub fn load(data_dir_override: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(data_dir_override, Env::prefixed(ENV_PREFIX).split("__"))
+    }
+
+    fn load_from(data_dir_override: Option<&Path>, env: Env) -> Result<Self, ConfigError> {
+        let env_data_dir = Figment::from(env.clone().only(&["data_dir"]))
+            .extract_inner::<PathBuf>("data_dir")
+            .ok();
+        let data_dir = data_dir_override
+            .map(Path::to_path_buf)
+            .or(env_data_dir)
+            .unwrap_or_else(|| Config::default().data_dir);
+
+        let mut figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(data_dir.join(CONFIG_FILE_NAME)))
+            .merge(env);
+        if let Some(dir) = data_dir_override {
+            figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        config.validated()
+    }
+
+    fn validated(mut self) -> Result<Self, ConfigError> {
+        let url = self.database_url.expose();
+        if !(url.is_empty() || url.starts_with("sqlite:") || url.starts_with("postgres")) {
+            return Err(ConfigError::BadValue {
+                key: "database_url",
+                message: "must start with sqlite:// or postgres://".into(),
+            });
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
+            ConfigError::BadValue {
+                key: "log.level",
+                message: e.to_string(),
+            }
+        })?;
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError::BadValue {
+                key: "log.format",
+                message: "must be `text` or `json`".into(),
+            });
+        }
+        if self.jobs.lease_secs == 0 || self.jobs.heartbeat_secs >= self.jobs.lease_secs {
+            return Err(ConfigError::BadValue {
+                key: "jobs.heartbeat_secs",
+                message: "must be greater than 0 and smaller than jobs.lease_secs".into(),
+            });
+        }
+        if self.jobs.default_concurrency == 0 {
+            return Err(ConfigError::BadValue {
+                key: "jobs.default_concurrency",
+                message: "must be at least 1".into(),
+            });
+        }
+        if !self.base_path.is_empty() {
+            let trimmed = self.base_path.trim_end_matches('/');
+            if !trimmed.starts_with('/') {
+                return Err(ConfigError::BadValue {
+                    key: "base_path",
+                    message: "must start with `/`, e.g. /tapearr".into(),
+                });
+            }
+            self.base_path = trimmed.to_string();
+        }
+        for root in &self.library_roots {
+            if !root.is_absolute() {
+                return Err(ConfigError::BadValue {
+                    key: "library_roots",
+                    message: format!("{} is not an absolute path", root.display()),
+                });
+            }
+        }
+        Ok(self)
+    }
+
+    /// The database URL with the SQLite default filled in.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("tapearr.db").display())
+        } else {
+            self.database_url.expose().to_string()
+        }
+    }
+
+    pub fn logs_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    pub fn tools_dir(&self) -> PathBuf {
+        self.data_dir.join("tools")
+    }
+}
+
+/// Accept `["/a", "/b"]` (TOML) as well as `/a,/b` (handy in an environment variable).
+fn paths_from_list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrCsv {
+        List(Vec<PathBuf>),
+        Csv(String),
+    }
+    Ok(match ListOrCsv::deserialize(d)? {
+        ListOrCsv::List(list) => list,
+        ListOrCsv::Csv(csv) => csv
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Load with `env` set and `toml` as the data dir's config file, isolated by figment's Jail.
+    fn load_with(env: &[(&str, &str)], toml: Option<&str>) -> Result<Config, ConfigError> {
+        let mut out = None;
+        figment::Jail::expect_with(|jail| {
+            for (k, v) in env {
+                jail.set_env(k, v);
+            }
+            if let Some(toml) = toml {
+                jail.create_file(CONFIG_FILE_NAME, toml)?;
+            }
+            out = Some(Config::load(Some(jail.directory())));
+            Ok(())
+        });
+        out.expect("jail ran")
+    }
+
+    #[test]
+    fn defaults_then_file_then_env() {
+        let c = load_with(
+            &[("TAPEARR_TWITCH__HELIX_URL", "http://127.0.0.1:9/helix/")],
+            Some("listen = \"0.0.0.0:8080\"\n[log]\nlevel = \"debug\"\n"),
+        )
+        .expect("valid");
+        assert_eq!(c.listen.port(), 8080);
+        assert_eq!(c.log.level, "debug");
+        assert_eq!(c.twitch.helix_url.as_str(), "http://127.0.0.1:9/helix/");
+        assert_eq!(c.jobs.lease_secs, 60);
+        assert!(c.database_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let err = load_with(&[("TAPEARR_LISTEN", "not-an-address")], None).expect_err("invalid");
+        assert!(err.to_string().contains("listen"), "{err}");
+        let err = load_with(&[("TAPEARR_LOG__LEVEL", "info,[=")], None).expect_err("invalid");
+        assert!(err.to_string().contains("log.level"), "{err}");
+        let err = load_with(&[], Some("[twitch]\nusher_url = \"not a url\"\n")).expect_err("bad url");
+        assert!(err.to_string().contains("usher_url"), "{err}");
+    }
+
+    #[test]
+    fn library_roots_from_csv_env() {
+        let c = load_with(&[("TAPEARR_LIBRARY_ROOTS", "/media/a, /media/b")], None).expect("ok");
+        assert_eq!(c.library_roots, vec![PathBuf::from("/media/a"), PathBuf::from("/media/b")]);
+        let err = load_with(&[("TAPEARR_LIBRARY_ROOTS", "relative/dir")], None).expect_err("relative");
+        assert!(err.to_string().contains("library_roots"));
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let c = load_with(&[("TAPEARR_TWITCH__CLIENT_SECRET", "s3cr3t-value")], None).expect("ok");
+        assert_eq!(c.twitch.client_secret.expose(), "s3cr3t-value");
+        assert!(!format!("{c:?}").contains("s3cr3t-value"));
+    }
+}

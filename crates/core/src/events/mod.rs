@@ -1,0 +1,169 @@
+//! One typed stream of domain events: persisted for replay, broadcast to the WebSocket and,
+//! later, to notifications.
+
+pub mod model;
+
+use crate::storage::{Storage, StorageResult};
+use crate::time::Timestamp;
+use model::{EventRecord, NewEvent};
+use serde::Serialize;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+
+/// Every event Tapearr emits. `type` is the serde tag; `data` the rest.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", content = "data")]
+pub enum DomainEvent {
+    #[serde(rename = "system.started")]
+    SystemStarted { version: String, instance: String },
+    #[serde(rename = "job.queued")]
+    JobQueued { job_id: String, kind: String },
+    #[serde(rename = "job.started")]
+    JobStarted {
+        job_id: String,
+        kind: String,
+        attempt: u32,
+        instance: String,
+    },
+    #[serde(rename = "job.progress")]
+    JobProgress {
+        job_id: String,
+        kind: String,
+        progress: f64,
+        message: Option<String>,
+    },
+    #[serde(rename = "job.succeeded")]
+    JobSucceeded { job_id: String, kind: String },
+    #[serde(rename = "job.failed")]
+    JobFailed {
+        job_id: String,
+        kind: String,
+        error: String,
+        will_retry: bool,
+    },
+    #[serde(rename = "job.cancelled")]
+    JobCancelled { job_id: String, kind: String },
+    #[serde(rename = "task.updated")]
+    TaskUpdated {
+        name: String,
+        paused: bool,
+        next_run_at: Timestamp,
+    },
+    #[serde(rename = "apikey.created")]
+    ApiKeyCreated { id: String, name: String },
+    #[serde(rename = "apikey.revoked")]
+    ApiKeyRevoked { id: String, name: String },
+    #[serde(rename = "auth.locked_out")]
+    LoginLockedOut { username: String },
+    #[serde(rename = "tools.updated")]
+    ToolsUpdated { changes: Vec<String> },
+}
+
+impl DomainEvent {
+    /// Live-only events are broadcast but not kept in the history (they are frequent and stale fast).
+    fn is_persisted(&self) -> bool {
+        !matches!(self, Self::JobProgress { .. })
+    }
+
+    fn subject(&self) -> Option<String> {
+        match self {
+            Self::JobQueued { job_id, .. }
+            | Self::JobStarted { job_id, .. }
+            | Self::JobProgress { job_id, .. }
+            | Self::JobSucceeded { job_id, .. }
+            | Self::JobFailed { job_id, .. }
+            | Self::JobCancelled { job_id, .. } => Some(format!("job:{job_id}")),
+            Self::TaskUpdated { name, .. } => Some(format!("task:{name}")),
+            Self::ApiKeyCreated { id, .. } | Self::ApiKeyRevoked { id, .. } => {
+                Some(format!("apikey:{id}"))
+            }
+            Self::LoginLockedOut { username } => Some(format!("user:{username}")),
+            Self::SystemStarted { .. } | Self::ToolsUpdated { .. } => None,
+        }
+    }
+
+    fn into_parts(self) -> (String, serde_json::Value) {
+        let subject_free = serde_json::to_value(&self).unwrap_or_default();
+        let event_type = subject_free
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("unknown")
+            .to_string();
+        let data = subject_free.get("data").cloned().unwrap_or_default();
+        (event_type, data)
+    }
+}
+
+/// Publishes events: history first, then the broadcast, so a replay never misses what a
+/// live subscriber saw.
+#[derive(Clone)]
+pub struct EventBus {
+    store: Arc<dyn Storage>,
+    tx: broadcast::Sender<Arc<EventRecord>>,
+}
+
+impl EventBus {
+    pub fn new(store: Arc<dyn Storage>) -> Self {
+        let (tx, _) = broadcast::channel(1024);
+        Self { store, tx }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
+        self.tx.subscribe()
+    }
+
+    pub async fn publish(&self, event: DomainEvent) -> StorageResult<Arc<EventRecord>> {
+        let persisted = event.is_persisted();
+        let subject = event.subject();
+        let (event_type, data) = event.into_parts();
+        let new = NewEvent {
+            event_type,
+            subject,
+            data,
+            timestamp: Timestamp::now(),
+        };
+        let record = if persisted {
+            self.store.append_event(&new).await?
+        } else {
+            EventRecord {
+                id: None,
+                event_type: new.event_type,
+                subject: new.subject,
+                data: new.data,
+                timestamp: new.timestamp,
+            }
+        };
+        let record = Arc::new(record);
+        // No subscribers is normal (nobody has the web app open).
+        let _ = self.tx.send(record.clone());
+        Ok(record)
+    }
+
+    /// Publish and log a storage failure instead of returning it: for callers whose own work
+    /// already succeeded and must not fail because the history could not be written.
+    pub async fn emit(&self, event: DomainEvent) {
+        if let Err(e) = self.publish(event).await {
+            tracing::warn!(error = %e, "could not record event");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_type_and_subject() {
+        let e = DomainEvent::JobFailed {
+            job_id: "j1".into(),
+            kind: "k".into(),
+            error: "boom".into(),
+            will_retry: true,
+        };
+        assert_eq!(e.subject().as_deref(), Some("job:j1"));
+        let (t, data) = e.into_parts();
+        assert_eq!(t, "job.failed");
+        assert_eq!(data["error"], "boom");
+        assert_eq!(data["will_retry"], true);
+    }
+}

@@ -1,0 +1,13 @@
+//! Tapearr's domain: everything that is neither HTTP nor SQL.
+
+pub mod auth;
+pub mod config;
+pub mod events;
+pub mod files;
+pub mod ids;
+pub mod jobs;
+pub mod logs;
+pub mod secret;
+pub mod storage;
+pub mod time;
+pub mod tools;

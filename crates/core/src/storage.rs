@@ -1,0 +1,180 @@
+//! Storage traits: one per concern, implemented for SQLite and PostgreSQL by `tapearr-db`.
+//!
+//! Services take `Arc<dyn Storage>`; nothing here knows SQL.
+
+use crate::auth::model::{ApiKey, LoginThrottle, Session, User};
+use crate::events::model::{EventQuery, EventRecord, NewEvent};
+use crate::jobs::model::{JobQuery, JobRecord, NewJob, TaskRecord, TaskUpdate};
+use crate::time::Timestamp;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// The pagination convention of every list: `limit` (1–500, default 50) and `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRequest {
+    pub limit: u32,
+    pub offset: u32,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: u32 = 50;
+    pub const MAX_LIMIT: u32 = 500;
+
+    pub fn new(limit: Option<u32>, offset: Option<u32>) -> Self {
+        Self {
+            limit: limit
+                .unwrap_or(Self::DEFAULT_LIMIT)
+                .clamp(1, Self::MAX_LIMIT),
+            offset: offset.unwrap_or(0),
+        }
+    }
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self::new(None, None)
+    }
+}
+
+/// One page of a list plus the total number of matching rows.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    async fn count_users(&self) -> StorageResult<u64>;
+    /// Fails with `Conflict` when the user name is taken.
+    async fn insert_user(&self, user: &User) -> StorageResult<()>;
+    async fn user_by_name(&self, username: &str) -> StorageResult<Option<User>>;
+    async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>>;
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> StorageResult<()>;
+    async fn login_throttle(&self, username: &str) -> StorageResult<Option<LoginThrottle>>;
+    async fn save_login_throttle(&self, throttle: &LoginThrottle) -> StorageResult<()>;
+    async fn clear_login_throttle(&self, username: &str) -> StorageResult<()>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn insert_session(&self, session: &Session) -> StorageResult<()>;
+    async fn session_by_token_hash(&self, token_hash: &str) -> StorageResult<Option<Session>>;
+    async fn touch_session(&self, id: &str, seen: Timestamp, expires: Timestamp) -> StorageResult<()>;
+    async fn delete_session(&self, id: &str) -> StorageResult<()>;
+    async fn delete_sessions_of_user(&self, user_id: &str) -> StorageResult<u64>;
+    async fn delete_expired_sessions(&self, now: Timestamp) -> StorageResult<u64>;
+}
+
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    async fn insert_api_key(&self, key: &ApiKey) -> StorageResult<()>;
+    async fn api_key_by_hash(&self, key_hash: &str) -> StorageResult<Option<ApiKey>>;
+    async fn list_api_keys(&self) -> StorageResult<Vec<ApiKey>>;
+    /// Marks the key revoked; `NotFound` when no live key has that id.
+    async fn revoke_api_key(&self, id: &str, at: Timestamp) -> StorageResult<ApiKey>;
+    async fn touch_api_key(&self, id: &str, at: Timestamp) -> StorageResult<()>;
+}
+
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    async fn insert_job(&self, job: &NewJob) -> StorageResult<JobRecord>;
+    /// Atomically claims the oldest due queued job of one of `kinds` for `owner`.
+    /// Two processes never claim the same job.
+    async fn claim_job(
+        &self,
+        kinds: &[String],
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StorageResult<Option<JobRecord>>;
+    /// Extends the lease of a job `owner` still holds; returns the job (with `cancel_requested`)
+    /// or `None` when the lease was lost.
+    async fn heartbeat_job(
+        &self,
+        id: &str,
+        owner: &str,
+        lease_until: Timestamp,
+        progress: Option<(f64, Option<String>)>,
+    ) -> StorageResult<Option<JobRecord>>;
+    /// Records the end of a run by `owner`: `status` is succeeded, failed or cancelled, or
+    /// queued again (with `run_after`) for a retry or a release at shutdown.
+    async fn finish_job(&self, id: &str, owner: &str, end: &JobEnd) -> StorageResult<Option<JobRecord>>;
+    /// Puts back jobs whose lease expired (or, with `owner`, every job that owner held).
+    async fn requeue_stale_jobs(&self, now: Timestamp, owner: Option<&str>) -> StorageResult<u64>;
+    async fn request_job_cancel(&self, id: &str, now: Timestamp) -> StorageResult<JobRecord>;
+    async fn retry_job(&self, id: &str, now: Timestamp) -> StorageResult<JobRecord>;
+    async fn job(&self, id: &str) -> StorageResult<Option<JobRecord>>;
+    async fn list_jobs(&self, query: &JobQuery) -> StorageResult<Paged<JobRecord>>;
+    async fn has_active_job_for_task(&self, task: &str) -> StorageResult<bool>;
+    async fn delete_finished_jobs(&self, before: Timestamp) -> StorageResult<u64>;
+}
+
+/// How a run ended, as written by [`JobStore::finish_job`].
+#[derive(Debug, Clone)]
+pub struct JobEnd {
+    pub status: crate::jobs::model::JobStatus,
+    pub error: Option<String>,
+    pub run_after: Option<Timestamp>,
+    pub at: Timestamp,
+    /// A released job (shutdown) does not count the attempt.
+    pub refund_attempt: bool,
+}
+
+#[async_trait]
+pub trait TaskStore: Send + Sync {
+    /// Inserts the task when missing; keeps the user's interval and pause state when present.
+    async fn ensure_task(&self, task: &TaskRecord) -> StorageResult<TaskRecord>;
+    async fn list_tasks(&self) -> StorageResult<Vec<TaskRecord>>;
+    async fn task(&self, name: &str) -> StorageResult<Option<TaskRecord>>;
+    async fn update_task(&self, name: &str, update: &TaskUpdate) -> StorageResult<TaskRecord>;
+    /// Moves `next_run_at` from `expected` to `next`; false when another process got there first.
+    async fn advance_task(&self, name: &str, expected: Timestamp, next: Timestamp) -> StorageResult<bool>;
+    async fn record_task_run(
+        &self,
+        name: &str,
+        started: Timestamp,
+        duration_ms: i64,
+        status: &str,
+        error: Option<&str>,
+    ) -> StorageResult<()>;
+}
+
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    async fn append_event(&self, event: &NewEvent) -> StorageResult<EventRecord>;
+    async fn list_events(&self, query: &EventQuery) -> StorageResult<Vec<EventRecord>>;
+    async fn delete_events_before(&self, before: Timestamp) -> StorageResult<u64>;
+}
+
+/// Everything the services need from the database.
+#[async_trait]
+pub trait Storage: UserStore + SessionStore + ApiKeyStore + JobStore + TaskStore + EventStore {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    /// A cheap round trip, for `/readyz`.
+    async fn ping(&self) -> StorageResult<()>;
+}

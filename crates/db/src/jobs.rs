@@ -1,0 +1,333 @@
+//! The job queue. The claim is the one statement that differs per backend.
+
+use crate::rows::{self, JOB_COLUMNS};
+use crate::{Backend, Db, backend_err};
+use async_trait::async_trait;
+use sqlx::Row;
+use tapearr_core::jobs::model::{JobQuery, JobRecord, JobStatus, NewJob};
+use tapearr_core::storage::{JobEnd, JobStore, Paged, SortOrder, StorageError, StorageResult};
+use tapearr_core::time::Timestamp;
+
+impl Db {
+    async fn job_returning(&self, sql: &str, binds: Vec<Bind>) -> StorageResult<Option<JobRecord>> {
+        let mut q = sqlx::query(sql);
+        for b in binds {
+            q = b.apply(q);
+        }
+        q.fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?
+            .as_ref()
+            .map(rows::job)
+            .transpose()
+    }
+
+    /// Explains why a cancel or retry did not apply: the job is missing or in another state.
+    async fn state_conflict(&self, id: &str, wanted: &str) -> StorageError {
+        match self.job(id).await {
+            Ok(Some(job)) => StorageError::Conflict(format!("job is {}; {wanted}", job.status.as_str())),
+            Ok(None) => StorageError::NotFound,
+            Err(e) => e,
+        }
+    }
+}
+
+/// A bind value for queries assembled at run time.
+pub(crate) enum Bind {
+    Int(i64),
+    OptInt(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+}
+
+impl Bind {
+    pub(crate) fn apply<'q>(
+        self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        match self {
+            Bind::Int(v) => q.bind(v),
+            Bind::OptInt(v) => q.bind(v),
+            Bind::Text(v) => q.bind(v),
+            Bind::OptText(v) => q.bind(v),
+        }
+    }
+}
+
+#[async_trait]
+impl JobStore for Db {
+    async fn insert_job(&self, j: &NewJob) -> StorageResult<JobRecord> {
+        let sql = format!(
+            "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_after, progress, cancel_requested, task, created_at) \
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5, 0, 0, $6, $7) RETURNING {JOB_COLUMNS}"
+        );
+        self.job_returning(
+            &sql,
+            vec![
+                Bind::Text(j.id.clone()),
+                Bind::Text(j.kind.clone()),
+                Bind::Text(j.payload.to_string()),
+                Bind::Int(i64::from(j.max_attempts)),
+                Bind::Int(j.run_after.millis()),
+                Bind::OptText(j.task.clone()),
+                Bind::Int(j.created_at.millis()),
+            ],
+        )
+        .await?
+        .ok_or_else(|| StorageError::Backend("insert returned no row".into()))
+    }
+
+    async fn claim_job(
+        &self,
+        kinds: &[String],
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> StorageResult<Option<JobRecord>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        let kind_params: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 4)).collect();
+        // PostgreSQL: SKIP LOCKED lets concurrent claimers pass over a row another is taking.
+        // SQLite: the single UPDATE runs under the database write lock, which is enough.
+        let lock = match self.backend_kind() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1, \
+             lease_expires_at = $2, started_at = $3, finished_at = NULL, progress = 0, progress_message = NULL \
+             WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND run_after <= $3 AND kind IN ({}) \
+             ORDER BY run_after, id LIMIT 1{lock}) AND status = 'queued' RETURNING {JOB_COLUMNS}",
+            kind_params.join(", ")
+        );
+        let mut binds = vec![
+            Bind::Text(owner.to_string()),
+            Bind::Int(lease_until.millis()),
+            Bind::Int(now.millis()),
+        ];
+        binds.extend(kinds.iter().map(|k| Bind::Text(k.clone())));
+        self.job_returning(&sql, binds).await
+    }
+
+    async fn heartbeat_job(
+        &self,
+        id: &str,
+        owner: &str,
+        lease_until: Timestamp,
+        progress: Option<(f64, Option<String>)>,
+    ) -> StorageResult<Option<JobRecord>> {
+        let where_ours = "WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
+        match progress {
+            Some((value, message)) => {
+                let sql = format!(
+                    "UPDATE jobs SET lease_expires_at = $3, progress = $4, progress_message = $5 {where_ours} RETURNING {JOB_COLUMNS}"
+                );
+                sqlx::query(&sql)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(lease_until.millis())
+                    .bind(value)
+                    .bind(message)
+                    .fetch_optional(self.pool())
+                    .await
+                    .map_err(backend_err)?
+                    .as_ref()
+                    .map(rows::job)
+                    .transpose()
+            }
+            None => {
+                let sql = format!("UPDATE jobs SET lease_expires_at = $3 {where_ours} RETURNING {JOB_COLUMNS}");
+                self.job_returning(
+                    &sql,
+                    vec![
+                        Bind::Text(id.into()),
+                        Bind::Text(owner.into()),
+                        Bind::Int(lease_until.millis()),
+                    ],
+                )
+                .await
+            }
+        }
+    }
+
+    async fn finish_job(&self, id: &str, owner: &str, end: &JobEnd) -> StorageResult<Option<JobRecord>> {
+        let finished_at = end.status.is_finished().then_some(end.at.millis());
+        let progress = if end.status == JobStatus::Succeeded { "1" } else { "progress" };
+        let sql = format!(
+            "UPDATE jobs SET status = $1, last_error = $2, run_after = COALESCE($3, run_after), \
+             finished_at = $4, attempts = attempts - $5, lease_owner = NULL, lease_expires_at = NULL, \
+             progress = {progress} WHERE id = $6 AND lease_owner = $7 AND status = 'running' RETURNING {JOB_COLUMNS}"
+        );
+        self.job_returning(
+            &sql,
+            vec![
+                Bind::Text(end.status.as_str().into()),
+                Bind::OptText(end.error.clone()),
+                Bind::OptInt(end.run_after.map(Timestamp::millis)),
+                Bind::OptInt(finished_at),
+                Bind::Int(i64::from(end.refund_attempt)),
+                Bind::Text(id.into()),
+                Bind::Text(owner.into()),
+            ],
+        )
+        .await
+    }
+
+    async fn requeue_stale_jobs(&self, now: Timestamp, owner: Option<&str>) -> StorageResult<u64> {
+        let (filter, binds) = match owner {
+            Some(o) => ("status = 'running' AND lease_owner = $2", vec![Bind::Text(o.into())]),
+            None => ("status = 'running' AND lease_expires_at < $2", vec![Bind::Int(now.millis())]),
+        };
+        let mut total = 0;
+        // Cancel requested: the user wanted it stopped, and it is. Out of attempts: it may be
+        // what kills the process, so it fails instead of looping. The rest go back in the queue.
+        let statements = [
+            format!(
+                "UPDATE jobs SET status = 'cancelled', finished_at = $1, last_error = 'cancelled', \
+                 lease_owner = NULL, lease_expires_at = NULL WHERE {filter} AND cancel_requested = 1"
+            ),
+            format!(
+                "UPDATE jobs SET status = 'failed', finished_at = $1, \
+                 last_error = 'the process running this job stopped during its last attempt', \
+                 lease_owner = NULL, lease_expires_at = NULL WHERE {filter} AND attempts >= max_attempts"
+            ),
+            format!(
+                "UPDATE jobs SET status = 'queued', run_after = $1, lease_owner = NULL, lease_expires_at = NULL \
+                 WHERE {filter}"
+            ),
+        ];
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        for sql in &statements {
+            let mut q = sqlx::query(sql).bind(now.millis());
+            for b in binds.iter() {
+                q = match b {
+                    Bind::Text(t) => q.bind(t.clone()),
+                    Bind::Int(i) => q.bind(*i),
+                    _ => q,
+                };
+            }
+            total += q.execute(&mut *tx).await.map_err(backend_err)?.rows_affected();
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(total)
+    }
+
+    async fn request_job_cancel(&self, id: &str, now: Timestamp) -> StorageResult<JobRecord> {
+        let queued = format!(
+            "UPDATE jobs SET status = 'cancelled', finished_at = $1, last_error = 'cancelled' \
+             WHERE id = $2 AND status = 'queued' RETURNING {JOB_COLUMNS}"
+        );
+        if let Some(job) = self
+            .job_returning(&queued, vec![Bind::Int(now.millis()), Bind::Text(id.into())])
+            .await?
+        {
+            return Ok(job);
+        }
+        let running = format!(
+            "UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND status = 'running' RETURNING {JOB_COLUMNS}"
+        );
+        match self.job_returning(&running, vec![Bind::Text(id.into())]).await? {
+            Some(job) => Ok(job),
+            None => Err(self.state_conflict(id, "only queued or running jobs can be cancelled").await),
+        }
+    }
+
+    async fn retry_job(&self, id: &str, now: Timestamp) -> StorageResult<JobRecord> {
+        let sql = format!(
+            "UPDATE jobs SET status = 'queued', attempts = 0, run_after = $1, finished_at = NULL, \
+             cancel_requested = 0, progress = 0, progress_message = NULL \
+             WHERE id = $2 AND status IN ('failed', 'cancelled') RETURNING {JOB_COLUMNS}"
+        );
+        match self
+            .job_returning(&sql, vec![Bind::Int(now.millis()), Bind::Text(id.into())])
+            .await?
+        {
+            Some(job) => Ok(job),
+            None => Err(self.state_conflict(id, "only failed or cancelled jobs can be retried").await),
+        }
+    }
+
+    async fn job(&self, id: &str) -> StorageResult<Option<JobRecord>> {
+        self.job_returning(
+            &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"),
+            vec![Bind::Text(id.into())],
+        )
+        .await
+    }
+
+    async fn list_jobs(&self, query: &JobQuery) -> StorageResult<Paged<JobRecord>> {
+        let mut conditions = Vec::new();
+        let mut binds = Vec::new();
+        for (column, value) in [
+            ("status", query.status.map(|s| s.as_str().to_string())),
+            ("kind", query.kind.clone()),
+            ("task", query.task.clone()),
+        ] {
+            if let Some(v) = value {
+                binds.push(v);
+                conditions.push(format!("{column} = ${}", binds.len()));
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let order = match query.order.unwrap_or(SortOrder::Desc) {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
+        let count_sql = format!("SELECT COUNT(*) AS n FROM jobs {filter}");
+        let mut count = sqlx::query(&count_sql);
+        for b in &binds {
+            count = count.bind(b.clone());
+        }
+        let total: i64 = count
+            .fetch_one(self.pool())
+            .await
+            .and_then(|r| r.try_get("n"))
+            .map_err(backend_err)?;
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs {filter} ORDER BY created_at {order}, id {order} LIMIT {} OFFSET {}",
+            query.page.limit, query.page.offset
+        );
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let items = q
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(rows::job)
+            .collect::<StorageResult<Vec<_>>>()?;
+        Ok(Paged {
+            items,
+            total: total.max(0) as u64,
+            limit: query.page.limit,
+            offset: query.page.offset,
+        })
+    }
+
+    async fn has_active_job_for_task(&self, task: &str) -> StorageResult<bool> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE task = $1 AND status IN ('queued', 'running')")
+            .bind(task)
+            .fetch_one(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(row.try_get::<i64, _>("n").map_err(backend_err)? > 0)
+    }
+
+    async fn delete_finished_jobs(&self, before: Timestamp) -> StorageResult<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND finished_at < $1",
+        )
+        .bind(before.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?
+        .rows_affected())
+    }
+}

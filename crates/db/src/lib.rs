@@ -1,0 +1,184 @@
+//! SQLite and PostgreSQL storage for Tapearr through sqlx's `Any` driver: one set of portable
+//! queries (`$1` placeholders work on both), per-backend SQL only where it must differ.
+
+mod events;
+mod jobs;
+pub mod migrate;
+mod rows;
+mod tasks;
+pub mod testing;
+mod users;
+
+use async_trait::async_trait;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+use tapearr_core::storage::{Storage, StorageError, StorageResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL (use sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("cannot open the database: {0}")]
+    Connect(String),
+    #[error(
+        "the database schema is version {found}, newer than this Tapearr knows ({known}); \
+         upgrade Tapearr or restore the backup made before the upgrade"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("migration {version} failed: {message}")]
+    Migration { version: i64, message: String },
+    #[error("database backup failed: {0}")]
+    Backup(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The database: a pool plus which backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Opens the database (creating a SQLite file and its folder when missing).
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl);
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url_with_create(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(|e| DbError::Connect(redact(&e.to_string())))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; the busy timeout makes writers
+                        // wait for each other instead of failing.
+                        for pragma in [
+                            "PRAGMA journal_mode = WAL",
+                            "PRAGMA busy_timeout = 10000",
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA synchronous = NORMAL",
+                        ] {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| DbError::Connect(redact(&e.to_string())))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend_kind(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let file = path.split('?').next().unwrap_or_default();
+    if let Some(parent) = std::path::Path::new(file).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| DbError::Connect(format!("{}: {e}", parent.display())))?;
+    }
+    Ok(if path.contains("mode=") {
+        format!("sqlite://{path}")
+    } else if path.contains('?') {
+        format!("sqlite://{path}&mode=rwc")
+    } else {
+        format!("sqlite://{path}?mode=rwc")
+    })
+}
+
+/// Connection errors can echo the URL; never let a password through.
+fn redact(message: &str) -> String {
+    message
+        .split_whitespace()
+        .map(|word| match (word.find("://"), word.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}://***@{}", &word[..scheme], &word[at + 1..])
+            }
+            _ => word.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(crate) fn backend_err(e: sqlx::Error) -> StorageError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StorageError::Conflict(db.message().to_string()),
+        sqlx::Error::RowNotFound => StorageError::NotFound,
+        _ => StorageError::Backend(redact(&e.to_string())),
+    }
+}
+
+#[async_trait]
+impl Storage for Db {
+    fn backend(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    async fn ping(&self) -> StorageResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(backend_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact("error connecting to postgres://bob:pw@db:5432/x now"),
+            "error connecting to postgres://***@db:5432/x now"
+        );
+    }
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(
+            sqlite_url_with_create("sqlite:///tmp/x.db").expect("url"),
+            "sqlite:///tmp/x.db?mode=rwc"
+        );
+    }
+}

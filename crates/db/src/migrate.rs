@@ -1,0 +1,193 @@
+//! Versioned migrations, applied in order inside a transaction each. Refuses a database whose
+//! schema is newer than this binary; backs a SQLite file up before changing it.
+
+use crate::{Backend, Db, DbError, backend_err};
+use sqlx::{Acquire, Executor, Row};
+use std::path::{Path, PathBuf};
+use tapearr_core::time::Timestamp;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/0001_init.sql"),
+}];
+
+/// Any number that identifies Tapearr's migration lock on PostgreSQL.
+const PG_LOCK_KEY: i64 = 0x7a9e_a77;
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+#[derive(Debug, Clone)]
+pub struct MigrationReport {
+    pub from: i64,
+    pub to: i64,
+    pub backup: Option<PathBuf>,
+}
+
+impl Db {
+    /// The schema version the database is at (0 when empty).
+    pub async fn schema_version(&self) -> Result<i64, DbError> {
+        self.ensure_version_table().await?;
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+            .fetch_one(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(row.try_get::<i64, _>("v").map_err(backend_err)?)
+    }
+
+    async fn ensure_version_table(&self) -> Result<(), DbError> {
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    /// Brings the schema to the latest version. `backup_dir` receives a copy of a SQLite
+    /// database before the first change.
+    pub async fn migrate(&self, backup_dir: Option<&Path>) -> Result<MigrationReport, DbError> {
+        self.ensure_version_table().await?;
+        let mut conn = self.pool().acquire().await.map_err(backend_err)?;
+        if self.backend_kind() == Backend::Postgres {
+            // Two processes starting at once must not both migrate.
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(PG_LOCK_KEY)
+                .execute(&mut *conn)
+                .await
+                .map_err(backend_err)?;
+        }
+        let result = self.migrate_locked(&mut conn, backup_dir).await;
+        if self.backend_kind() == Backend::Postgres {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(PG_LOCK_KEY)
+                .execute(&mut *conn)
+                .await;
+        }
+        result
+    }
+
+    async fn migrate_locked(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        backup_dir: Option<&Path>,
+    ) -> Result<MigrationReport, DbError> {
+        let from: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+            .fetch_one(&mut **conn)
+            .await
+            .and_then(|r| r.try_get("v"))
+            .map_err(backend_err)?;
+        let known = latest_version();
+        if from > known {
+            return Err(DbError::SchemaTooNew { found: from, known });
+        }
+        let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > from).collect();
+        let mut report = MigrationReport {
+            from,
+            to: from,
+            backup: None,
+        };
+        if pending.is_empty() {
+            return Ok(report);
+        }
+        if from > 0
+            && self.backend_kind() == Backend::Sqlite
+            && let Some(dir) = backup_dir
+        {
+            report.backup = Some(self.backup_sqlite(conn, dir, from).await?);
+        }
+        for m in pending {
+            let mut tx = conn.begin().await.map_err(backend_err)?;
+            for statement in split_statements(&self.render(m.sql)) {
+                tx.execute(statement.as_str())
+                    .await
+                    .map_err(|e| DbError::Migration {
+                        version: m.version,
+                        message: e.to_string(),
+                    })?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(Timestamp::now().millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            tx.commit().await.map_err(backend_err)?;
+            tracing::info!(version = m.version, name = m.name, "migration applied");
+            report.to = m.version;
+        }
+        Ok(report)
+    }
+
+    fn render(&self, sql: &str) -> String {
+        let serial = match self.backend_kind() {
+            Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+            Backend::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+        };
+        sql.replace("{{SERIAL_PK}}", serial)
+    }
+
+    /// A consistent copy, even with writers and WAL, via `VACUUM INTO`.
+    async fn backup_sqlite(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        dir: &Path,
+        version: i64,
+    ) -> Result<PathBuf, DbError> {
+        std::fs::create_dir_all(dir).map_err(|e| DbError::Backup(e.to_string()))?;
+        let target = dir.join(format!(
+            "tapearr-v{version}-{}.db",
+            Timestamp::now().millis()
+        ));
+        let quoted = target.display().to_string().replace('\'', "''");
+        sqlx::query(&format!("VACUUM INTO '{quoted}'"))
+            .execute(&mut **conn)
+            .await
+            .map_err(|e| DbError::Backup(e.to_string()))?;
+        tracing::info!(path = %target.display(), "database backed up before migrating");
+        Ok(target)
+    }
+}
+
+/// Splits a migration file on `;` at line ends, dropping comment-only chunks.
+fn split_statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in sql.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        if trimmed.ends_with(';') {
+            out.push(current.trim().trim_end_matches(';').to_string());
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_string());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_on_statement_ends_and_skips_comments() {
+        let parts = split_statements("-- c\nCREATE TABLE a (x BIGINT);\n\nCREATE INDEX i ON a (x);\n");
+        assert_eq!(parts, vec!["CREATE TABLE a (x BIGINT)", "CREATE INDEX i ON a (x)"]);
+    }
+}

@@ -1,0 +1,240 @@
+//! Users, sessions, login throttle and API keys.
+
+use crate::rows::{self, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
+use crate::{Db, backend_err};
+use async_trait::async_trait;
+use sqlx::Row;
+use tapearr_core::auth::model::{ApiKey, LoginThrottle, Session, User};
+use tapearr_core::storage::{ApiKeyStore, SessionStore, StorageError, StorageResult, UserStore};
+use tapearr_core::time::Timestamp;
+
+#[async_trait]
+impl UserStore for Db {
+    async fn count_users(&self) -> StorageResult<u64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(row.try_get::<i64, _>("n").map_err(backend_err)?.max(0) as u64)
+    }
+
+    async fn insert_user(&self, u: &User) -> StorageResult<()> {
+        sqlx::query("INSERT INTO users (id, username, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&u.id)
+            .bind(&u.username)
+            .bind(&u.password_hash)
+            .bind(&u.role)
+            .bind(u.created_at.millis())
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn user_by_name(&self, username: &str) -> StorageResult<Option<User>> {
+        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?
+            .as_ref()
+            .map(rows::user)
+            .transpose()
+    }
+
+    async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>> {
+        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?
+            .as_ref()
+            .map(rows::user)
+            .transpose()
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> StorageResult<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn login_throttle(&self, username: &str) -> StorageResult<Option<LoginThrottle>> {
+        sqlx::query("SELECT username, failures, window_start, locked_until FROM login_throttle WHERE username = $1")
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?
+            .as_ref()
+            .map(rows::throttle)
+            .transpose()
+    }
+
+    async fn save_login_throttle(&self, t: &LoginThrottle) -> StorageResult<()> {
+        sqlx::query(
+            "INSERT INTO login_throttle (username, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, \
+             window_start = excluded.window_start, locked_until = excluded.locked_until",
+        )
+        .bind(&t.username)
+        .bind(i64::from(t.failures))
+        .bind(t.window_start.millis())
+        .bind(t.locked_until.map(Timestamp::millis))
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn clear_login_throttle(&self, username: &str) -> StorageResult<()> {
+        sqlx::query("DELETE FROM login_throttle WHERE username = $1")
+            .bind(username)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SessionStore for Db {
+    async fn insert_session(&self, s: &Session) -> StorageResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        ))
+        .bind(&s.id)
+        .bind(&s.user_id)
+        .bind(&s.token_hash)
+        .bind(&s.csrf_token)
+        .bind(s.user_agent.as_deref())
+        .bind(s.created_at.millis())
+        .bind(s.last_seen_at.millis())
+        .bind(s.expires_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn session_by_token_hash(&self, token_hash: &str) -> StorageResult<Option<Session>> {
+        sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?
+            .as_ref()
+            .map(rows::session)
+            .transpose()
+    }
+
+    async fn touch_session(&self, id: &str, seen: Timestamp, expires: Timestamp) -> StorageResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
+            .bind(seen.millis())
+            .bind(expires.millis())
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, id: &str) -> StorageResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of_user(&self, user_id: &str) -> StorageResult<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?
+            .rows_affected())
+    }
+
+    async fn delete_expired_sessions(&self, now: Timestamp) -> StorageResult<u64> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now.millis())
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?
+            .rows_affected())
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for Db {
+    async fn insert_api_key(&self, k: &ApiKey) -> StorageResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(&k.id)
+        .bind(&k.name)
+        .bind(&k.prefix)
+        .bind(&k.key_hash)
+        .bind(k.created_at.millis())
+        .bind(k.last_used_at.map(Timestamp::millis))
+        .bind(k.revoked_at.map(Timestamp::millis))
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn api_key_by_hash(&self, key_hash: &str) -> StorageResult<Option<ApiKey>> {
+        sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1"))
+            .bind(key_hash)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?
+            .as_ref()
+            .map(rows::api_key)
+            .transpose()
+    }
+
+    async fn list_api_keys(&self) -> StorageResult<Vec<ApiKey>> {
+        sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC"))
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(rows::api_key)
+            .collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: Timestamp) -> StorageResult<ApiKey> {
+        sqlx::query(&format!(
+            "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING {API_KEY_COLUMNS}"
+        ))
+        .bind(at.millis())
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_err)?
+        .as_ref()
+        .map(rows::api_key)
+        .transpose()?
+        .ok_or(StorageError::NotFound)
+    }
+
+    async fn touch_api_key(&self, id: &str, at: Timestamp) -> StorageResult<()> {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(at.millis())
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+}
