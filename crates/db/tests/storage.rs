@@ -1,0 +1,253 @@
+//! The storage contract, on SQLite and (with TAPEARR_TEST_PG_URL) PostgreSQL.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tapearr_core::events::model::{EventQuery, NewEvent};
+use tapearr_core::ids::new_id;
+use tapearr_core::jobs::model::{JobStatus, NewJob};
+use tapearr_core::storage::{EventStore, JobEnd, JobStore, Storage, TaskStore};
+use tapearr_core::time::Timestamp;
+use tapearr_db::{Db, DbError, testing};
+
+struct TestDb {
+    db: Db,
+    _dir: tempfile::TempDir,
+}
+
+async fn databases(label: &str) -> Vec<TestDb> {
+    let mut out = Vec::new();
+    for backend in testing::backends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = match backend {
+            None => format!("sqlite://{}", dir.path().join("t.db").display()),
+            Some(pg) => testing::isolated_postgres_url(&pg, label).await.expect("pg schema"),
+        };
+        let db = Db::connect(&url).await.expect("connect");
+        db.migrate(Some(dir.path())).await.expect("migrate");
+        out.push(TestDb { db, _dir: dir });
+    }
+    out
+}
+
+fn new_job(kind: &str) -> NewJob {
+    NewJob {
+        id: new_id(),
+        kind: kind.into(),
+        payload: serde_json::json!({"n": 1}),
+        max_attempts: 2,
+        run_after: Timestamp::now(),
+        task: None,
+        created_at: Timestamp::now(),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claimers_never_share_a_job() {
+    for t in databases("claims").await {
+        let db = Arc::new(t.db.clone());
+        for _ in 0..120 {
+            db.insert_job(&new_job("k")).await.expect("insert");
+        }
+        let mut workers = Vec::new();
+        for w in 0..6 {
+            let db = db.clone();
+            workers.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                let kinds = vec!["k".to_string()];
+                let owner = format!("w{w}");
+                loop {
+                    let now = Timestamp::now();
+                    match db
+                        .claim_job(&kinds, &owner, now, now.plus(Duration::from_secs(60)))
+                        .await
+                        .expect("claim")
+                    {
+                        Some(job) => mine.push(job.id),
+                        None => return mine,
+                    }
+                }
+            }));
+        }
+        let mut seen = HashSet::new();
+        let mut total = 0;
+        for w in workers {
+            for id in w.await.expect("worker") {
+                total += 1;
+                assert!(seen.insert(id), "a job was claimed twice on {}", db.backend());
+            }
+        }
+        assert_eq!(total, 120, "every job claimed once on {}", db.backend());
+    }
+}
+
+#[tokio::test]
+async fn stale_leases_are_requeued_and_poison_jobs_fail() {
+    for t in databases("stale").await {
+        let db = t.db;
+        let job = db.insert_job(&new_job("k")).await.expect("insert");
+        let kinds = vec!["k".to_string()];
+        let past = Timestamp::now().minus(Duration::from_secs(120));
+        // Claimed by a process that died: its lease is in the past.
+        let claimed = db
+            .claim_job(&kinds, "dead", Timestamp::now(), past)
+            .await
+            .expect("claim")
+            .expect("a job");
+        assert_eq!(claimed.attempts, 1);
+        assert_eq!(db.requeue_stale_jobs(Timestamp::now(), None).await.expect("requeue"), 1);
+        let again = db.job(&job.id).await.expect("get").expect("exists");
+        assert_eq!(again.status, JobStatus::Queued);
+        assert!(again.lease_owner.is_none());
+
+        // Second attempt also dies: max_attempts is 2, so it fails instead of looping.
+        db.claim_job(&kinds, "dead2", Timestamp::now(), past)
+            .await
+            .expect("claim")
+            .expect("a job");
+        db.requeue_stale_jobs(Timestamp::now(), Some("dead2")).await.expect("requeue own");
+        let failed = db.job(&job.id).await.expect("get").expect("exists");
+        assert_eq!(failed.status, JobStatus::Failed);
+        assert!(failed.last_error.unwrap_or_default().contains("stopped"));
+    }
+}
+
+#[tokio::test]
+async fn cancel_and_retry_follow_the_job_state() {
+    for t in databases("cancel").await {
+        let db = t.db;
+        let queued = db.insert_job(&new_job("k")).await.expect("insert");
+        let c = db.request_job_cancel(&queued.id, Timestamp::now()).await.expect("cancel");
+        assert_eq!(c.status, JobStatus::Cancelled);
+        let err = db.request_job_cancel(&queued.id, Timestamp::now()).await.expect_err("twice");
+        assert!(err.to_string().contains("cancelled"), "{err}");
+        let r = db.retry_job(&queued.id, Timestamp::now()).await.expect("retry");
+        assert_eq!((r.status, r.attempts), (JobStatus::Queued, 0));
+        assert!(db.retry_job(&queued.id, Timestamp::now()).await.is_err(), "queued cannot be retried");
+
+        let kinds = vec!["k".to_string()];
+        let now = Timestamp::now();
+        let running = db
+            .claim_job(&kinds, "me", now, now.plus(Duration::from_secs(60)))
+            .await
+            .expect("claim")
+            .expect("job");
+        let asked = db.request_job_cancel(&running.id, now).await.expect("cancel running");
+        assert_eq!(asked.status, JobStatus::Running);
+        assert!(asked.cancel_requested);
+        let end = JobEnd {
+            status: JobStatus::Succeeded,
+            error: None,
+            run_after: None,
+            at: now,
+            refund_attempt: false,
+        };
+        assert!(db.finish_job(&running.id, "someone-else", &end).await.expect("finish").is_none());
+        let done = db.finish_job(&running.id, "me", &end).await.expect("finish").expect("ours");
+        assert_eq!(done.status, JobStatus::Succeeded);
+        assert_eq!(done.progress, 1.0);
+        assert!(db.requeue_stale_jobs(Timestamp::now(), Some("me")).await.expect("requeue") == 0);
+        assert!(
+            db.missing_job_is_not_found().await,
+            "cancel of an unknown id is NotFound on {}",
+            db.backend()
+        );
+    }
+}
+
+trait MissingJob {
+    async fn missing_job_is_not_found(&self) -> bool;
+}
+
+impl MissingJob for Db {
+    async fn missing_job_is_not_found(&self) -> bool {
+        matches!(
+            self.request_job_cancel("nope", Timestamp::now()).await,
+            Err(tapearr_core::storage::StorageError::NotFound)
+        )
+    }
+}
+
+#[tokio::test]
+async fn events_replay_in_order_after_a_cursor() {
+    for t in databases("events").await {
+        let db = t.db;
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let e = db
+                .append_event(&NewEvent {
+                    event_type: "job.queued".into(),
+                    subject: Some(format!("job:{}", i % 2)),
+                    data: serde_json::json!({ "i": i }),
+                    timestamp: Timestamp::now(),
+                })
+                .await
+                .expect("append");
+            ids.push(e.id.expect("persisted id"));
+        }
+        let after = db
+            .list_events(&EventQuery {
+                since: Some(ids[1]),
+                limit: 100,
+                ..EventQuery::default()
+            })
+            .await
+            .expect("list");
+        let got: Vec<i64> = after.iter().filter_map(|e| e.id).collect();
+        assert_eq!(got, ids[2..].to_vec());
+        let latest = db
+            .list_events(&EventQuery {
+                subject: Some("job:0".into()),
+                limit: 2,
+                ..EventQuery::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(latest.iter().map(|e| e.data["i"].as_i64()).collect::<Vec<_>>(), vec![Some(2), Some(4)]);
+    }
+}
+
+#[tokio::test]
+async fn a_task_tick_is_taken_by_one_process_only() {
+    for t in databases("tasks").await {
+        let db = t.db;
+        let now = Timestamp(1_000);
+        let task = tapearr_core::jobs::model::TaskRecord {
+            name: "t".into(),
+            kind: "k".into(),
+            description: "d".into(),
+            interval_secs: 60,
+            paused: false,
+            next_run_at: now,
+            last_run_at: None,
+            last_duration_ms: None,
+            last_status: None,
+            last_error: None,
+        };
+        db.ensure_task(&task).await.expect("ensure");
+        assert!(db.advance_task("t", now, Timestamp(61_000)).await.expect("cas"));
+        assert!(!db.advance_task("t", now, Timestamp(61_000)).await.expect("cas"));
+        // A second ensure keeps the stored schedule.
+        let again = db.ensure_task(&task).await.expect("ensure");
+        assert_eq!(again.next_run_at, Timestamp(61_000));
+    }
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused_and_sqlite_is_backed_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let db = Db::connect(&url).await.expect("connect");
+    let first = db.migrate(Some(dir.path())).await.expect("migrate");
+    assert!(first.backup.is_none(), "an empty database needs no backup");
+    let again = db.migrate(Some(dir.path())).await.expect("idempotent");
+    assert_eq!(again.from, again.to);
+    sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
+        .execute(db.pool())
+        .await
+        .expect("insert");
+    match db.migrate(Some(dir.path())).await {
+        Err(DbError::SchemaTooNew { found: 999, .. }) => {}
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
