@@ -1,11 +1,27 @@
-//! Tools (C7): supervised child processes and the tools virtualenv.
+//! Tools (C7): supervised child processes, and the external tools Tapearr runs.
+//!
+//! [`Process`] runs any command under supervision; [`ToolsManager`] knows where
+//! each tool lives, reports versions for `doctor` and the API, and installs or
+//! updates the Python tools in `<data_dir>/tools/venv`.
 
 mod error;
 mod lines;
+mod manager;
+mod pins;
 mod process;
+mod status;
+mod venv;
+mod version;
 
+#[cfg(test)]
+mod manager_tests;
 #[cfg(test)]
 mod process_tests;
 
 pub use error::{ProcessError, ToolsError};
+pub use manager::{FFMPEG_HINT, PYTHON_HINT, ToolsManager, VENV_HINT};
+pub use pins::{APPRISE, PYTHON_TOOLS, PythonTool, STREAMLINK, YT_DLP};
 pub use process::{GracefulStop, Process, ProcessOutput, Stream};
+pub use status::ToolStatus;
+pub use venv::ToolUpdate;
+pub use version::parse_version;

@@ -1,0 +1,123 @@
+//! The tools manager: ffmpeg/ffprobe from the system, yt-dlp, streamlink and
+//! apprise from `<data_dir>/tools/venv`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::pins::{PYTHON_TOOLS, PythonTool};
+use super::status::{Location, Probe, ToolStatus};
+
+/// Hint for ffmpeg and ffprobe (Debian names; both come in one package).
+pub const FFMPEG_HINT: &str = "install it with `apt-get install ffmpeg`";
+/// Hint for the tools that live in the virtualenv.
+pub const VENV_HINT: &str = "Tapearr installs it into <data_dir>/tools/venv with pinned versions; \
+     this needs python3 with venv (`apt-get install python3 python3-venv`) and access to PyPI";
+/// Hint when python3 itself is missing.
+pub const PYTHON_HINT: &str = "install it with `apt-get install python3 python3-venv`";
+
+/// Finds, checks, installs and updates Tapearr's external tools.
+#[derive(Debug)]
+pub struct ToolsManager {
+    pub(crate) venv: PathBuf,
+    ffmpeg: PathBuf,
+    ffprobe: PathBuf,
+    pub(crate) python: PathBuf,
+    probe_timeout: Duration,
+    pub(crate) pip_timeout: Duration,
+    /// Serializes installs and updates.
+    pub(crate) busy: tokio::sync::Mutex<()>,
+}
+
+impl ToolsManager {
+    /// A manager whose virtualenv is `<data_dir>/tools/venv`; ffmpeg and ffprobe from PATH.
+    pub fn new(data_dir: impl AsRef<Path>) -> Self {
+        Self {
+            venv: data_dir.as_ref().join("tools").join("venv"),
+            ffmpeg: PathBuf::from("ffmpeg"),
+            ffprobe: PathBuf::from("ffprobe"),
+            python: PathBuf::from("python3"),
+            probe_timeout: Duration::from_secs(15),
+            pip_timeout: Duration::from_secs(15 * 60),
+            busy: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Uses this ffmpeg (a path, or a name looked up in PATH).
+    pub fn with_ffmpeg(mut self, program: impl Into<PathBuf>) -> Self {
+        self.ffmpeg = program.into();
+        self
+    }
+
+    /// Uses this ffprobe (a path, or a name looked up in PATH).
+    pub fn with_ffprobe(mut self, program: impl Into<PathBuf>) -> Self {
+        self.ffprobe = program.into();
+        self
+    }
+
+    /// Creates the virtualenv with this interpreter (default `python3`).
+    pub fn with_python(mut self, program: impl Into<PathBuf>) -> Self {
+        self.python = program.into();
+        self
+    }
+
+    /// Limit for each `--version` probe (default 15 s; Python tools start slowly on busy machines).
+    pub fn with_probe_timeout(mut self, timeout: Duration) -> Self {
+        self.probe_timeout = timeout;
+        self
+    }
+
+    /// Limit for each pip run (default 15 min).
+    pub fn with_pip_timeout(mut self, timeout: Duration) -> Self {
+        self.pip_timeout = timeout;
+        self
+    }
+
+    /// The virtualenv directory.
+    pub fn venv_dir(&self) -> &Path {
+        &self.venv
+    }
+
+    /// The ffmpeg to run.
+    pub fn ffmpeg(&self) -> &Path {
+        &self.ffmpeg
+    }
+
+    /// The ffprobe to run.
+    pub fn ffprobe(&self) -> &Path {
+        &self.ffprobe
+    }
+
+    /// The path of a virtualenv tool, e.g. `tool_path(&YT_DLP)`.
+    pub fn tool_path(&self, tool: &PythonTool) -> PathBuf {
+        self.venv.join("bin").join(tool.binary)
+    }
+
+    /// Checks every tool concurrently: ffmpeg, ffprobe, then the Python tools.
+    pub async fn status(&self) -> Vec<ToolStatus> {
+        let system = |name, program| Probe {
+            name,
+            required: true,
+            location: Location::System(program),
+            version_arg: "-version",
+            install_hint: FFMPEG_HINT.to_owned(),
+            timeout: self.probe_timeout,
+        };
+        let venv = |tool: PythonTool| Probe {
+            name: tool.binary,
+            required: tool.required,
+            location: Location::Venv(self.tool_path(&tool)),
+            version_arg: "--version",
+            install_hint: VENV_HINT.to_owned(),
+            timeout: self.probe_timeout,
+        };
+        let [yt_dlp, streamlink, apprise] = PYTHON_TOOLS;
+        let (a, b, c, d, e) = tokio::join!(
+            system("ffmpeg", &self.ffmpeg).run(),
+            system("ffprobe", &self.ffprobe).run(),
+            venv(yt_dlp).run(),
+            venv(streamlink).run(),
+            venv(apprise).run(),
+        );
+        vec![a, b, c, d, e]
+    }
+}

@@ -1,0 +1,185 @@
+//! Creating the tools virtualenv and installing or updating the pinned Python tools.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::error::ToolsError;
+use super::manager::{PYTHON_HINT, ToolsManager};
+use super::pins::PYTHON_TOOLS;
+use super::process::{Process, Stream};
+
+/// Written after a successful pinned install; holds the pin set it installed, so a
+/// restart skips pip and a Tapearr upgrade with new pins installs them once.
+const MARKER: &str = ".tapearr-pins";
+
+/// Prints `<package> <version or ->` for each package named in argv.
+const VERSIONS_SCRIPT: &str = "import importlib.metadata as m, sys\n\
+for p in sys.argv[1:]:\n    \
+try: print(p, m.version(p))\n    \
+except m.PackageNotFoundError: print(p, '-')\n";
+
+/// One package's version before and after an update.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolUpdate {
+    /// PyPI package name.
+    pub package: String,
+    /// Installed version before, if any.
+    pub old: Option<String>,
+    /// Installed version after, if any.
+    pub new: Option<String>,
+}
+
+impl ToolUpdate {
+    /// True when the version changed.
+    pub fn changed(&self) -> bool {
+        self.old != self.new
+    }
+}
+
+impl ToolsManager {
+    /// The virtualenv's interpreter.
+    pub fn venv_python(&self) -> PathBuf {
+        self.venv.join("bin").join("python")
+    }
+
+    /// Creates the virtualenv unless it has an interpreter already; a partial one
+    /// (interrupted creation) is removed first. Returns whether it was created.
+    pub async fn create_venv(&self, cancel: &CancellationToken) -> Result<bool, ToolsError> {
+        if self.venv_python().exists() {
+            return Ok(false);
+        }
+        let io = |op, path: &PathBuf| {
+            let path = path.clone();
+            move |source| ToolsError::Io { op, path, source }
+        };
+        if tokio::fs::symlink_metadata(&self.venv).await.is_ok() {
+            tokio::fs::remove_dir_all(&self.venv)
+                .await
+                .map_err(io("remove partial virtualenv", &self.venv))?;
+        }
+        if let Some(parent) = self.venv.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(io("create", &parent.to_path_buf()))?;
+        }
+        tracing::info!(venv = %self.venv.display(), "creating the tools virtualenv");
+        Process::new(&self.python)
+            .args(["-m", "venv"])
+            .arg(&self.venv)
+            .install_hint(PYTHON_HINT)
+            .timeout(Duration::from_secs(5 * 60))
+            .run(cancel)
+            .await?;
+        Ok(true)
+    }
+
+    /// Makes sure the virtualenv exists with the pinned tools; a no-op (no pip run)
+    /// when this pin set was installed before. Returns whether it installed.
+    pub async fn ensure_installed(&self, cancel: &CancellationToken) -> Result<bool, ToolsError> {
+        let _busy = self.busy.lock().await;
+        let marker = self.venv.join(MARKER);
+        let all_present = PYTHON_TOOLS.iter().all(|t| self.tool_path(t).exists());
+        let installed = tokio::fs::read_to_string(&marker).await.ok();
+        if all_present && installed.as_deref() == Some(pin_set().as_str()) {
+            return Ok(false);
+        }
+        self.create_venv(cancel).await?;
+        let requirements: Vec<String> = PYTHON_TOOLS.iter().map(|t| t.requirement()).collect();
+        self.pip_install(&requirements, false, cancel).await?;
+        tokio::fs::write(&marker, pin_set())
+            .await
+            .map_err(|source| ToolsError::Io {
+                op: "write",
+                path: marker,
+                source,
+            })?;
+        Ok(true)
+    }
+
+    /// Upgrades every Python tool to the latest release; reports old → new versions.
+    ///
+    /// Fails with [`ToolsError::Busy`] while another install or update runs.
+    pub async fn update(&self, cancel: &CancellationToken) -> Result<Vec<ToolUpdate>, ToolsError> {
+        let _busy = self.busy.try_lock().map_err(|_| ToolsError::Busy)?;
+        self.create_venv(cancel).await?;
+        let before = self.package_versions(cancel).await?;
+        let packages: Vec<String> = PYTHON_TOOLS.iter().map(|t| t.package.to_owned()).collect();
+        self.pip_install(&packages, true, cancel).await?;
+        let after = self.package_versions(cancel).await?;
+        Ok(before
+            .into_iter()
+            .zip(after)
+            .map(|((package, old), (_, new))| ToolUpdate { package, old, new })
+            .collect())
+    }
+
+    /// The installed version of each Python tool's package (`None` when absent).
+    pub async fn package_versions(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<(String, Option<String>)>, ToolsError> {
+        let out = Process::new(self.venv_python())
+            .arg("-c")
+            .arg(VERSIONS_SCRIPT)
+            .args(PYTHON_TOOLS.iter().map(|t| t.package))
+            .capture_stdout(16 * 1024)
+            .timeout(Duration::from_secs(60))
+            .install_hint("create the tools virtualenv first")
+            .run(cancel)
+            .await?;
+        Ok(PYTHON_TOOLS
+            .iter()
+            .map(|tool| {
+                let version = out
+                    .stdout
+                    .lines()
+                    .filter_map(|l| l.split_once(' '))
+                    .find(|(package, _)| *package == tool.package)
+                    .map(|(_, v)| v.trim())
+                    .filter(|v| *v != "-")
+                    .map(str::to_owned);
+                (tool.package.to_owned(), version)
+            })
+            .collect())
+    }
+
+    async fn pip_install(
+        &self,
+        requirements: &[String],
+        upgrade: bool,
+        cancel: &CancellationToken,
+    ) -> Result<(), ToolsError> {
+        let mut pip = Process::new(self.venv_python())
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+            ])
+            .args(["--progress-bar", "off"]);
+        if upgrade {
+            pip = pip.arg("--upgrade");
+        }
+        tracing::info!(?requirements, upgrade, "installing Python tools");
+        pip.args(requirements)
+            .timeout(self.pip_timeout)
+            .run_with(cancel, |stream, line| match stream {
+                Stream::Stdout => tracing::debug!(target: "tapearr::tools::pip", "{line}"),
+                Stream::Stderr => tracing::warn!(target: "tapearr::tools::pip", "{line}"),
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// The pin set as written to the marker, one requirement per line.
+fn pin_set() -> String {
+    PYTHON_TOOLS
+        .iter()
+        .map(|t| format!("{}\n", t.requirement()))
+        .collect()
+}
