@@ -9,5 +9,6 @@ pub mod jobs;
 pub mod logs;
 pub mod secret;
 pub mod storage;
+pub mod system;
 pub mod time;
 pub mod tools;

@@ -169,7 +169,9 @@ pub fn init(config: &LogConfig, logs_dir: &Path) -> Result<(Arc<LogBuffer>, LogG
     let stdout = if config.format == "json" {
         fmt::layer().json().boxed()
     } else {
-        fmt::layer().boxed()
+        fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .boxed()
     };
     let (file_layer, guard) = if config.file {
         std::fs::create_dir_all(logs_dir).map_err(|e| format!("{}: {e}", logs_dir.display()))?;
@@ -236,4 +238,11 @@ mod tests {
         assert_eq!(buffer.query(&q(None, None, Some("job_id=j2"))).len(), 1);
         assert_eq!(buffer.query(&q(None, None, Some("job_id=j3"))).len(), 0);
     }
+}
+
+/// A plain stderr subscriber for short-lived admin commands.
+pub fn stderr_subscriber(filter: &str) -> impl Subscriber + Send + Sync {
+    tracing_subscriber::registry()
+        .with(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with(fmt::layer().with_writer(std::io::stderr))
 }

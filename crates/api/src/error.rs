@@ -1,0 +1,179 @@
+//! One error shape for the whole API: `{code, message}` with a stable snake_case code.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tapearr_core::auth::AuthError;
+use tapearr_core::jobs::QueueError;
+use tapearr_core::jobs::scheduler::TaskError;
+use tapearr_core::storage::StorageError;
+
+/// Every stable error code the API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Code {
+    SetupRequired,
+    AlreadySetUp,
+    Unauthorized,
+    InvalidCredentials,
+    LockedOut,
+    CsrfFailed,
+    Forbidden,
+    NotFound,
+    InvalidRequest,
+    Conflict,
+    Internal,
+    Unavailable,
+}
+
+impl Code {
+    pub fn status(self) -> StatusCode {
+        match self {
+            Code::SetupRequired | Code::AlreadySetUp | Code::Conflict => StatusCode::CONFLICT,
+            Code::Unauthorized | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Code::LockedOut => StatusCode::TOO_MANY_REQUESTS,
+            Code::CsrfFailed | Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::NotFound => StatusCode::NOT_FOUND,
+            Code::InvalidRequest => StatusCode::BAD_REQUEST,
+            Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub code: Code,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(Code::InvalidRequest, message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(Code::NotFound, format!("{what} not found"))
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            Code::Unauthorized,
+            "log in, or send an API key in X-Api-Key or Authorization: Bearer",
+        )
+    }
+
+    /// A server-side failure: the cause goes to the log, the client gets a generic message.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(Code::Internal, "internal error; see the server log")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code,
+            message: self.message,
+        };
+        (self.code.status(), Json(body)).into_response()
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => ApiError::new(Code::NotFound, "not found"),
+            StorageError::Conflict(m) => ApiError::new(Code::Conflict, m),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::AlreadySetUp => ApiError::new(Code::AlreadySetUp, e.to_string()),
+            AuthError::Invalid(m) => ApiError::invalid(m),
+            AuthError::BadCredentials => ApiError::new(Code::InvalidCredentials, e.to_string()),
+            AuthError::LockedOut { .. } => ApiError::new(Code::LockedOut, e.to_string()),
+            AuthError::NotFound => ApiError::new(Code::NotFound, "not found"),
+            AuthError::Storage(s) => s.into(),
+            AuthError::Hashing(h) => ApiError::internal(h),
+        }
+    }
+}
+
+impl From<QueueError> for ApiError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::NotFound => ApiError::not_found("job"),
+            QueueError::InvalidState(m) => ApiError::new(Code::Conflict, m),
+            QueueError::UnknownKind(_) => ApiError::invalid(e.to_string()),
+            QueueError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<TaskError> for ApiError {
+    fn from(e: TaskError) -> Self {
+        match e {
+            TaskError::NotFound => ApiError::not_found("task"),
+            TaskError::Invalid(m) => ApiError::invalid(m),
+            TaskError::AlreadyRunning => ApiError::new(Code::Conflict, e.to_string()),
+            TaskError::Queue(q) => q.into(),
+            TaskError::Storage(s) => s.into(),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        ApiError::invalid(e.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        ApiError::invalid(e.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        ApiError::invalid(e.body_text())
+    }
+}
+
+/// `Json` whose rejection is an `ApiError`.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `Query` whose rejection is an `ApiError`.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `Path` whose rejection is an `ApiError`.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);

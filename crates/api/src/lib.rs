@@ -1,0 +1,102 @@
+//! Tapearr's HTTP API (C10): REST under `/api/v1`, one error shape, OpenAPI from the code.
+//!
+//! Handlers are thin: parse, authorize (middleware), call one service, map the result.
+
+pub mod auth;
+pub mod error;
+mod openapi;
+pub mod routes;
+pub mod state;
+
+pub use state::AppState;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use error::{ApiError, Code};
+use routes::*;
+use state::Metrics;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Largest request body the API accepts.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The whole HTTP surface, with `state` applied. `base_path` (e.g. `/tapearr`) nests it for
+/// reverse proxies.
+pub fn router(state: AppState) -> Router {
+    let (app, api_doc) = api_router(state.clone()).split_for_parts();
+    let doc = std::sync::Arc::new(api_doc);
+    let app = app
+        .route(
+            "/api/v1/openapi.json",
+            get({
+                let doc = doc.clone();
+                move || async move { axum::Json((*doc).clone()) }
+            }),
+        )
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", (*doc).clone()))
+        .route("/metrics", get(health::metrics))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state.clone());
+    let base = state.config.base_path.clone();
+    if base.is_empty() {
+        app
+    } else {
+        Router::new().nest(&base, app)
+    }
+}
+
+/// The documented routes: public ones, then those behind the setup gate and authentication.
+pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
+    let public = OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(setup::status, setup::create_admin));
+    let login = OpenApiRouter::new()
+        .routes(routes!(session::login))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_setup));
+    let protected = OpenApiRouter::new()
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(apikeys::list, apikeys::create))
+        .routes(routes!(apikeys::revoke))
+        .routes(routes!(jobs::list, jobs::enqueue))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::cancel))
+        .routes(routes!(jobs::retry))
+        .routes(routes!(tasks::list))
+        .routes(routes!(tasks::update))
+        .routes(routes!(tasks::run_now))
+        .routes(routes!(events::list))
+        .routes(routes!(ws::connect))
+        .routes(routes!(logs::list))
+        .routes(routes!(system::status))
+        .routes(routes!(system::tools))
+        .routes(routes!(system::update_tools))
+        // Layers run outside-in: the setup gate first, then authentication.
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth))
+        .route_layer(middleware::from_fn_with_state(state, auth::require_setup));
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(public)
+        .merge(login)
+        .merge(protected)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(Code::NotFound, "no such route")
+}
+
+async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    Metrics::inc(&state.metrics.requests);
+    let response = next.run(req).await.into_response();
+    if response.status().is_server_error() {
+        Metrics::inc(&state.metrics.server_errors);
+    }
+    response
+}

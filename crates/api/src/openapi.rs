@@ -1,0 +1,49 @@
+//! The OpenAPI document's frame: info, tags and security schemes. Paths come from the handlers.
+
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tapearr API",
+        description = "Lists take `limit` (1–500, default 50) and `offset`, answer `{items, total, limit, offset}`, \
+                       sort with `order=asc|desc` and filter by field name. Errors are `{code, message}`.",
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "auth", description = "Setup, login and sessions"),
+        (name = "apikeys", description = "API keys"),
+        (name = "jobs", description = "The job queue"),
+        (name = "tasks", description = "Periodic tasks"),
+        (name = "events", description = "Event history and the WebSocket"),
+        (name = "logs", description = "Recent log lines"),
+        (name = "system", description = "Health, status and tools"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("tapearr_session"))),
+        );
+    }
+}
+
+pub fn base() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

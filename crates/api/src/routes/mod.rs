@@ -1,0 +1,12 @@
+//! Handlers, one file per resource. Each parses, calls one service, and maps the result.
+
+pub mod apikeys;
+pub mod events;
+pub mod health;
+pub mod jobs;
+pub mod logs;
+pub mod session;
+pub mod setup;
+pub mod system;
+pub mod tasks;
+pub mod ws;

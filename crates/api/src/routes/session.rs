@@ -1,0 +1,108 @@
+//! Login, logout and "who am I".
+
+use crate::auth::session_cookies;
+use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use tapearr_core::auth::Principal;
+use tapearr_core::time::Timestamp;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    pub username: String,
+    /// Send it back in `X-CSRF-Token` on every cookie-authenticated write (also in the `tapearr_csrf` cookie).
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// `session` or `api_key`.
+    pub auth: String,
+    pub username: Option<String>,
+    pub api_key_name: Option<String>,
+    pub csrf_token: Option<String>,
+}
+
+/// Log in; sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse),
+        (status = 401, description = "wrong user name or password", body = ErrorBody),
+        (status = 429, description = "locked out after repeated failures", body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(200).collect());
+    let session = state.auth.login(&req.username, &req.password, agent).await?;
+    let max_age = session.expires_at.millis().saturating_sub(Timestamp::now().millis()) / 1000;
+    let cookies = session_cookies(
+        &session.token,
+        &session.csrf_token,
+        max_age,
+        state.config.auth.secure_cookies,
+        &state.config.base_path,
+    );
+    let mut response = Json(LoginResponse {
+        username: session.user.username,
+        csrf_token: session.csrf_token,
+        expires_at: session.expires_at,
+    })
+    .into_response();
+    for c in cookies {
+        let value = HeaderValue::from_str(&c).map_err(ApiError::internal)?;
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// End this login session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn logout(State(state): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult<Response> {
+    if let Principal::Session { session, .. } = &p {
+        state.auth.logout(&session.id).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    for c in session_cookies("", "", 0, state.config.auth.secure_cookies, &state.config.base_path) {
+        let value = HeaderValue::from_str(&c).map_err(ApiError::internal)?;
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// Who is calling.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn me(Extension(p): Extension<Principal>) -> Json<Me> {
+    Json(match p {
+        Principal::Session { user, session } => Me {
+            auth: "session".into(),
+            username: Some(user.username),
+            api_key_name: None,
+            csrf_token: Some(session.csrf_token),
+        },
+        Principal::ApiKey { key } => Me {
+            auth: "api_key".into(),
+            username: None,
+            api_key_name: Some(key.name),
+            csrf_token: None,
+        },
+    })
+}

@@ -1,0 +1,86 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tapearr_core::auth::AuthService;
+use tapearr_core::config::Config;
+use tapearr_core::events::EventBus;
+use tapearr_core::jobs::{JobQueue, Scheduler};
+use tapearr_core::logs::LogBuffer;
+use tapearr_core::storage::Storage;
+use tapearr_core::system::SystemProbe;
+use tapearr_core::time::Timestamp;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Storage>,
+    pub auth: AuthService,
+    pub events: EventBus,
+    pub queue: JobQueue,
+    pub scheduler: Scheduler,
+    pub logs: Arc<LogBuffer>,
+    pub system: Arc<SystemProbe>,
+    pub started_at: Timestamp,
+    pub metrics: Arc<Metrics>,
+    /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
+    pub shutdown: CancellationToken,
+    /// Once an admin exists it never goes away, so the check stops hitting the database.
+    pub(crate) setup_done: Arc<AtomicBool>,
+}
+
+impl AppState {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<dyn Storage>,
+        auth: AuthService,
+        events: EventBus,
+        queue: JobQueue,
+        scheduler: Scheduler,
+        logs: Arc<LogBuffer>,
+        system: Arc<SystemProbe>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            auth,
+            events,
+            queue,
+            scheduler,
+            logs,
+            system,
+            started_at: Timestamp::now(),
+            metrics: Arc::default(),
+            shutdown,
+            setup_done: Arc::default(),
+        }
+    }
+
+    pub(crate) async fn setup_required(&self) -> Result<bool, tapearr_core::auth::AuthError> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let required = self.auth.setup_required().await?;
+        if !required {
+            self.setup_done.store(true, Ordering::Relaxed);
+        }
+        Ok(required)
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub server_errors: AtomicU64,
+    pub auth_failures: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,130 @@
+//! What `doctor`, the dashboard and `/api/v1/system/status` report: database, tools, and the
+//! free space of each library root.
+
+use crate::config::Config;
+use crate::jobs::{JobContext, JobError, JobHandler};
+use crate::events::{DomainEvent, EventBus};
+use crate::storage::Storage;
+use crate::tools::{ToolStatus, ToolsManager};
+use async_trait::async_trait;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub const TOOLS_UPDATE_JOB: &str = "tools.update";
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SystemStatus {
+    pub version: String,
+    pub instance: String,
+    pub database: DatabaseStatus,
+    pub tools: Vec<ToolStatus>,
+    pub library_roots: Vec<RootStatus>,
+    /// `<data_dir>` and its free space.
+    pub data_dir: RootStatus,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DatabaseStatus {
+    /// `sqlite` or `postgres`.
+    pub backend: String,
+    pub ok: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RootStatus {
+    #[schema(value_type = String)]
+    pub path: PathBuf,
+    pub free_bytes: Option<u64>,
+    /// Why the free space could not be read (missing, unreadable mount …).
+    pub error: Option<String>,
+}
+
+/// Gathers the system status; cheap enough to call per request.
+pub struct SystemProbe {
+    config: Arc<Config>,
+    store: Arc<dyn Storage>,
+    tools: Arc<ToolsManager>,
+    instance: String,
+}
+
+impl SystemProbe {
+    pub fn new(config: Arc<Config>, store: Arc<dyn Storage>, tools: Arc<ToolsManager>, instance: String) -> Self {
+        Self {
+            config,
+            store,
+            tools,
+            instance,
+        }
+    }
+
+    pub async fn tools(&self) -> Vec<ToolStatus> {
+        self.tools.status().await
+    }
+
+    pub async fn status(&self) -> SystemStatus {
+        let (tools, db) = tokio::join!(self.tools.status(), self.store.ping());
+        SystemStatus {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            instance: self.instance.clone(),
+            database: DatabaseStatus {
+                backend: self.store.backend().to_string(),
+                ok: db.is_ok(),
+                error: db.err().map(|e| e.to_string()),
+            },
+            tools,
+            library_roots: self.config.library_roots.iter().map(|r| root_status(r.clone())).collect(),
+            data_dir: root_status(self.config.data_dir.clone()),
+        }
+    }
+}
+
+pub fn root_status(path: PathBuf) -> RootStatus {
+    match crate::files::free_space(&path) {
+        Ok(free) => RootStatus {
+            path,
+            free_bytes: Some(free),
+            error: None,
+        },
+        Err(e) => RootStatus {
+            path,
+            free_bytes: None,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// The `tools.update` job: upgrade the Python tools in the venv and say what changed.
+pub struct UpdateTools {
+    pub tools: Arc<ToolsManager>,
+    pub events: EventBus,
+}
+
+#[async_trait]
+impl JobHandler for UpdateTools {
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        ctx.set_progress(0.1, Some("updating yt-dlp, streamlink and apprise".into())).await;
+        let updates = self
+            .tools
+            .update(&ctx.cancel)
+            .await
+            .map_err(|e| JobError::Retryable(e.to_string()))?;
+        let changes: Vec<String> = updates
+            .iter()
+            .filter(|u| u.changed())
+            .map(|u| {
+                format!(
+                    "{} {} → {}",
+                    u.package,
+                    u.old.as_deref().unwrap_or("none"),
+                    u.new.as_deref().unwrap_or("none")
+                )
+            })
+            .collect();
+        ctx.set_progress(1.0, Some(if changes.is_empty() { "already up to date".into() } else { changes.join(", ") }))
+            .await;
+        self.events.emit(DomainEvent::ToolsUpdated { changes }).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,124 @@
+//! `tapearr serve`: wire the services, serve HTTP, shut down gracefully.
+
+use crate::app::App;
+use crate::instance;
+use anyhow::{Context, Result};
+use std::sync::Arc;
+use std::time::Duration;
+use tapearr_api::AppState;
+use tapearr_core::config::Config;
+use tapearr_core::events::DomainEvent;
+use tapearr_core::jobs::{JobQueue, JobRegistry, JobRunner, Scheduler, builtin};
+use tapearr_core::logs::LogBuffer;
+use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
+use tokio_util::sync::CancellationToken;
+
+pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+    let _lock = instance::lock_data_dir(&config.data_dir)?;
+    let instance = instance::instance_id(&config.data_dir)?;
+    let app = App::open(config).await?;
+    let shutdown = CancellationToken::new();
+
+    let mut registry = JobRegistry::default();
+    builtin::register(&mut registry, app.store.clone(), app.config.events.retention_days);
+    registry.register(
+        TOOLS_UPDATE_JOB,
+        Arc::new(UpdateTools {
+            tools: app.tools.clone(),
+            events: app.events.clone(),
+        }),
+    );
+    let queue = JobQueue::new(app.store.clone(), app.events.clone(), registry.kinds());
+    let runner = JobRunner::new(
+        app.store.clone(),
+        app.events.clone(),
+        &queue,
+        registry,
+        app.config.jobs.clone(),
+        instance.clone(),
+    );
+    runner.recover().await?;
+    let scheduler = Scheduler::new(app.store.clone(), queue.clone(), app.events.clone(), builtin::task_defs());
+    scheduler.register().await?;
+
+    let system = Arc::new(SystemProbe::new(
+        app.config.clone(),
+        app.store.clone(),
+        app.tools.clone(),
+        instance.clone(),
+    ));
+    let state = AppState::new(
+        app.config.clone(),
+        app.store.clone(),
+        app.auth.clone(),
+        app.events.clone(),
+        queue,
+        scheduler.clone(),
+        logs,
+        system,
+        shutdown.clone(),
+    );
+
+    let listener = tokio::net::TcpListener::bind(app.config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", app.config.listen))?;
+    let local = listener.local_addr()?;
+    let runner_task = tokio::spawn(runner.run(shutdown.clone()));
+    let scheduler_task = tokio::spawn(scheduler.run(shutdown.clone()));
+    app.events
+        .emit(DomainEvent::SystemStarted {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            instance: instance.clone(),
+        })
+        .await;
+    // Tests and scripts wait for this exact line.
+    tracing::info!(address = %local, instance = %instance, "tapearr listening on http://{local}");
+
+    let signal_token = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: no new requests or jobs; waiting for running jobs");
+        signal_token.cancel();
+    });
+    let http = axum::serve(listener, tapearr_api::router(state))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    http.await.context("HTTP server failed")?;
+
+    let grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs + 10);
+    if tokio::time::timeout(grace, async {
+        let _ = runner_task.await;
+        let _ = scheduler_task.await;
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("background work did not stop in time");
+    }
+    app.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
