@@ -45,6 +45,28 @@ impl std::str::FromStr for QualitySpec {
     }
 }
 
+impl std::fmt::Display for QualitySpec {
+    /// The spec in streamlink's syntax (`720p60,720p,best`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|c| match c {
+                Choice::Best => "best".to_owned(),
+                Choice::Worst => "worst".to_owned(),
+                Choice::AudioOnly => "audio_only".to_owned(),
+                Choice::Height {
+                    height,
+                    fps: Some(fps),
+                } => format!("{height}p{fps}"),
+                Choice::Height { height, fps: None } => format!("{height}p"),
+                Choice::Name(n) => n.clone(),
+            })
+            .collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
 fn parse_choice(s: &str) -> Choice {
     match s {
         "best" | "source" => return Choice::Best,

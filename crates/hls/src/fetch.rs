@@ -1,0 +1,172 @@
+//! HTTP fetches with a per-request timeout, a size cap (memory stays bounded per stream) and
+//! retries with exponential backoff.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::playlist::ByteRange;
+
+/// Why a fetch failed (after its retries).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP status {0}")]
+    Status(u16),
+    #[error("timed out")]
+    Timeout,
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("response larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("body shorter than announced ({got} of {expected} bytes)")]
+    Truncated { got: u64, expected: u64 },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl FetchError {
+    /// Client errors other than 404/408/429 will not get better by retrying.
+    fn retryable(&self) -> bool {
+        match self {
+            Self::Status(s) => matches!(s, 404 | 408 | 429) || *s >= 500,
+            Self::TooLarge(_) | Self::Cancelled => false,
+            _ => true,
+        }
+    }
+}
+
+/// Retry and timeout policy for one kind of request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total (at least 1).
+    pub attempts: u32,
+    /// Timeout of one attempt, body included.
+    pub timeout: Duration,
+    /// Wait before the second attempt; doubled each time, capped at `max_backoff`.
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+/// Result of a fetch: the body and how many retries it took.
+#[derive(Debug, Clone)]
+pub struct Fetched {
+    pub body: Bytes,
+    pub retries: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    headers: Vec<(String, String)>,
+    max_bytes: u64,
+}
+
+impl Fetcher {
+    pub fn new(client: reqwest::Client, headers: Vec<(String, String)>, max_bytes: u64) -> Self {
+        Self {
+            client,
+            headers,
+            max_bytes,
+        }
+    }
+
+    /// Fetches `url` (optionally a byte range) with retries; gives up early when `cancel` fires.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        range: Option<ByteRange>,
+        policy: RetryPolicy,
+        cancel: &CancellationToken,
+    ) -> Result<Fetched, (FetchError, u32)> {
+        let mut backoff = policy.backoff;
+        let mut attempt = 0;
+        loop {
+            let result = tokio::select! {
+                r = tokio::time::timeout(policy.timeout, self.once(url, range)) => {
+                    r.unwrap_or(Err(FetchError::Timeout))
+                }
+                _ = cancel.cancelled() => Err(FetchError::Cancelled),
+            };
+            attempt += 1;
+            match result {
+                Ok(body) => {
+                    return Ok(Fetched {
+                        body,
+                        retries: attempt - 1,
+                    });
+                }
+                Err(e) if attempt >= policy.attempts.max(1) || !e.retryable() => {
+                    return Err((e, attempt - 1));
+                }
+                Err(e) => {
+                    tracing::debug!(url, error = %e, attempt, "fetch failed, retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = cancel.cancelled() => return Err((FetchError::Cancelled, attempt - 1)),
+                    }
+                    backoff = (backoff * 2).min(policy.max_backoff);
+                }
+            }
+        }
+    }
+
+    async fn once(&self, url: &str, range: Option<ByteRange>) -> Result<Bytes, FetchError> {
+        let mut req = self.client.get(url);
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        if let Some(r) = range {
+            let start = r.offset.unwrap_or(0);
+            let end = start.saturating_add(r.length).saturating_sub(1);
+            req = req.header(reqwest::header::RANGE, format!("bytes={start}-{end}"));
+        }
+        let resp = req.send().await.map_err(map_reqwest)?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        let expected = resp.content_length();
+        if expected.is_some_and(|n| n > self.max_bytes) {
+            return Err(FetchError::TooLarge(self.max_bytes));
+        }
+        // Read chunk by chunk so an endless or oversized body cannot grow memory past the cap.
+        let mut buf =
+            BytesMut::with_capacity(expected.unwrap_or(64 * 1024).min(self.max_bytes) as usize);
+        let mut body = resp.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(map_reqwest)?;
+            if buf.len() as u64 + chunk.len() as u64 > self.max_bytes {
+                return Err(FetchError::TooLarge(self.max_bytes));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if let Some(expected) = expected {
+            if (buf.len() as u64) < expected {
+                return Err(FetchError::Truncated {
+                    got: buf.len() as u64,
+                    expected,
+                });
+            }
+        }
+        Ok(buf.freeze())
+    }
+}
+
+fn map_reqwest(e: reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        FetchError::Timeout
+    } else {
+        // `{:#}`-style chain without the URL (it may carry tokens).
+        let e = e.without_url();
+        let mut msg = e.to_string();
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            msg.push_str(": ");
+            msg.push_str(&s.to_string());
+            src = s.source();
+        }
+        FetchError::Network(msg)
+    }
+}

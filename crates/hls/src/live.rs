@@ -1,0 +1,454 @@
+//! The live loop of one native recording: reload the media playlist, account for every media
+//! sequence number (written, missed or ad), fetch segments with bounded concurrency and write
+//! them in order.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::native::LiveOptions;
+use crate::playlist::{ByteRange, MediaPlaylist, Playlist};
+use crate::quality::choose_variant;
+use crate::recorder::{
+    EndReason, EventSink, FailReason, GapReason, RecordRequest, RecorderEvent, RecordingStats,
+};
+use crate::writer::{Container, PartWriter};
+
+/// A resolved resource: absolute URL plus optional byte range.
+type Resource = (String, Option<ByteRange>);
+
+/// One segment to download and write.
+struct Job {
+    sequence: u64,
+    duration: f64,
+    segment: Resource,
+    map: Option<Resource>,
+}
+
+/// An ad break being accumulated.
+struct OpenAd {
+    started_at: SystemTime,
+    seconds: f64,
+    segments: u64,
+}
+
+type Outcome = Result<RecordingStats, (FailReason, RecordingStats)>;
+
+pub(crate) struct LiveRecording {
+    opts: LiveOptions,
+    request: RecordRequest,
+    fetcher: Fetcher,
+    sink: EventSink,
+    stop: CancellationToken,
+    stats: RecordingStats,
+    writer: Option<PartWriter>,
+    /// Init section currently written at the start of parts.
+    current_map: Option<Resource>,
+    /// Next sequence number not yet accounted for.
+    next_sequence: Option<u64>,
+    /// First sequence number of the previous playlist, to recognise resets.
+    prev_first: Option<u64>,
+    ad: Option<OpenAd>,
+    last_new_segment: Instant,
+    stalled: bool,
+}
+
+impl LiveRecording {
+    pub fn new(
+        client: reqwest::Client,
+        opts: LiveOptions,
+        request: RecordRequest,
+        sink: EventSink,
+        stop: CancellationToken,
+    ) -> Self {
+        let fetcher = Fetcher::new(client, request.headers.clone(), opts.max_segment_bytes);
+        Self {
+            opts,
+            request,
+            fetcher,
+            sink,
+            stop,
+            stats: RecordingStats {
+                segments_counted: true,
+                ..RecordingStats::default()
+            },
+            writer: None,
+            current_map: None,
+            next_sequence: None,
+            prev_first: None,
+            ad: None,
+            last_new_segment: Instant::now(),
+            stalled: false,
+        }
+    }
+
+    pub async fn run(mut self) -> Outcome {
+        let (media_url, first) = match self.resolve().await {
+            Ok(r) => r,
+            Err(reason) => return self.fail(reason).await,
+        };
+        let mut queue: VecDeque<Job> = VecDeque::new();
+        let mut in_flight = FuturesOrdered::new();
+        let mut end: Option<EndReason> = None;
+        let mut target = Duration::from_secs_f64(first.target_duration.clamp(0.5, 30.0));
+        let mut next_reload = Instant::now() + target;
+        self.ingest(&media_url, &first, &mut queue, &mut end);
+        loop {
+            while in_flight.len() < self.opts.concurrency.max(1) {
+                let Some(job) = queue.pop_front() else { break };
+                in_flight.push_back(fetch_job(
+                    self.fetcher.clone(),
+                    job,
+                    self.opts.segment_retry,
+                    self.stop.clone(),
+                ));
+            }
+            if end.is_some() && queue.is_empty() && in_flight.is_empty() {
+                break;
+            }
+            tokio::select! {
+                biased;
+                _ = self.stop.cancelled() => {
+                    end = Some(EndReason::Stopped);
+                    break;
+                }
+                Some((job, result)) = in_flight.next(), if !in_flight.is_empty() => {
+                    if let Err(reason) = self.write(job, result).await {
+                        return self.fail(reason).await;
+                    }
+                }
+                _ = tokio::time::sleep_until(next_reload), if end.is_none() => {
+                    let (new, td) = self.reload(&media_url, &mut queue, &mut end).await;
+                    if let Some(td) = td {
+                        target = td;
+                    }
+                    // RFC 8216 §6.3.4: wait a target duration after a change, half of it otherwise.
+                    next_reload = Instant::now() + if new { target } else { target / 2 };
+                }
+            }
+        }
+        self.close_ad();
+        if let Some(w) = self.writer.as_mut() {
+            if let Err(e) = w.finish().await {
+                return self.fail(FailReason::Output(e.to_string())).await;
+            }
+        }
+        let reason = end.unwrap_or(EndReason::Stopped);
+        self.fill_output_stats();
+        self.sink.emit(RecorderEvent::Ended {
+            reason,
+            stats: self.stats.clone(),
+        });
+        Ok(self.stats)
+    }
+
+    /// Loads the source; for a master playlist picks the variant and loads its media playlist.
+    async fn resolve(&mut self) -> Result<(Url, MediaPlaylist), FailReason> {
+        let url =
+            Url::parse(&self.request.source).map_err(|e| FailReason::BadUrl(e.to_string()))?;
+        let text = self
+            .fetch_text(&url)
+            .await
+            .map_err(FailReason::SourceUnavailable)?;
+        match Playlist::parse(&text).map_err(FailReason::InvalidPlaylist)? {
+            Playlist::Media(media) => {
+                self.sink.emit(RecorderEvent::Started {
+                    playlist_url: url.to_string(),
+                    variant: None,
+                });
+                Ok((url, media))
+            }
+            Playlist::Master(master) => {
+                let variant = choose_variant(
+                    &master.variants,
+                    &self.request.quality,
+                    &self.request.codecs,
+                )
+                .ok_or_else(|| FailReason::NoMatchingVariant {
+                    available: master.variants.iter().map(|v| v.quality_name()).collect(),
+                })?;
+                let media_url = url
+                    .join(&variant.uri)
+                    .map_err(|e| FailReason::BadUrl(e.to_string()))?;
+                let text = self
+                    .fetch_text(&media_url)
+                    .await
+                    .map_err(FailReason::SourceUnavailable)?;
+                let media = MediaPlaylist::parse(&text).map_err(FailReason::InvalidPlaylist)?;
+                self.sink.emit(RecorderEvent::Started {
+                    playlist_url: media_url.to_string(),
+                    variant: Some(variant.quality_name()),
+                });
+                Ok((media_url, media))
+            }
+        }
+    }
+
+    async fn fetch_text(&mut self, url: &Url) -> Result<String, FetchError> {
+        match self
+            .fetcher
+            .fetch(url.as_str(), None, self.opts.playlist_retry, &self.stop)
+            .await
+        {
+            Ok(Fetched { body, retries }) => {
+                self.stats.retries += u64::from(retries);
+                Ok(String::from_utf8_lossy(&body).into_owned())
+            }
+            Err((e, retries)) => {
+                self.stats.retries += u64::from(retries);
+                Err(e)
+            }
+        }
+    }
+
+    /// Reloads the playlist; returns whether new segments arrived and the new target duration.
+    async fn reload(
+        &mut self,
+        media_url: &Url,
+        queue: &mut VecDeque<Job>,
+        end: &mut Option<EndReason>,
+    ) -> (bool, Option<Duration>) {
+        let parsed = match self.fetch_text(media_url).await {
+            Ok(text) => MediaPlaylist::parse(&text).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let (new, target) = match parsed {
+            Ok(pl) => {
+                let target = Duration::from_secs_f64(pl.target_duration.clamp(0.5, 30.0));
+                (self.ingest(media_url, &pl, queue, end), Some(target))
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "playlist reload failed");
+                (false, None)
+            }
+        };
+        if !new && end.is_none() {
+            let quiet = self.last_new_segment.elapsed();
+            let stall_after = self
+                .opts
+                .stall_after
+                .unwrap_or(target.unwrap_or(Duration::from_secs(2)) * 3);
+            if quiet >= stall_after && !self.stalled {
+                self.stalled = true;
+                self.stats.stalls += 1;
+                self.sink.emit(RecorderEvent::Stalled { for_: quiet });
+            }
+            if quiet >= self.opts.no_segment_timeout {
+                *end = Some(EndReason::NoNewSegments(quiet));
+            }
+        }
+        (new, target)
+    }
+
+    /// Accounts for every sequence number of `pl` and queues the new content segments.
+    fn ingest(
+        &mut self,
+        media_url: &Url,
+        pl: &MediaPlaylist,
+        queue: &mut VecDeque<Job>,
+        end: &mut Option<EndReason>,
+    ) -> bool {
+        if pl.end_list {
+            *end = Some(EndReason::EndList);
+        }
+        let (Some(first), Some(last)) = (pl.segments.first(), pl.segments.last()) else {
+            return false;
+        };
+        let (first_seq, last_seq) = (first.sequence, last.sequence);
+        let next = match (self.next_sequence, self.prev_first) {
+            // First playlist: start near the live edge (from the start for a finished playlist).
+            (None, _) => {
+                let skip = if pl.end_list {
+                    0
+                } else {
+                    pl.segments.len().saturating_sub(self.opts.live_edge.max(1))
+                };
+                pl.segments[skip].sequence
+            }
+            // Sequence numbers went back past the previous window: the encoder restarted.
+            (Some(next), Some(prev_first)) if last_seq < prev_first => {
+                self.stats.playlist_resets += 1;
+                self.sink.emit(RecorderEvent::PlaylistReset {
+                    from: next.saturating_sub(1),
+                    to: first_seq,
+                });
+                first_seq
+            }
+            (Some(next), _) => next,
+        };
+        self.prev_first = Some(first_seq);
+        let next = if first_seq > next {
+            let count = first_seq - next;
+            self.stats.segments_missed += count;
+            self.sink.emit(RecorderEvent::Gap {
+                first_sequence: next,
+                count,
+                reason: GapReason::FellOffPlaylist,
+            });
+            first_seq
+        } else {
+            next
+        };
+        let mut new = false;
+        for seg in pl.segments.iter().filter(|s| s.sequence >= next) {
+            new = true;
+            if pl.is_ad(seg) {
+                self.stats.ad_segments += 1;
+                self.stats.ad_seconds += seg.duration;
+                let ad = self.ad.get_or_insert_with(|| OpenAd {
+                    started_at: seg.program_date_time.unwrap_or_else(SystemTime::now),
+                    seconds: 0.0,
+                    segments: 0,
+                });
+                ad.seconds += seg.duration;
+                ad.segments += 1;
+                continue;
+            }
+            self.close_ad();
+            let resolve = |uri: &str| {
+                media_url
+                    .join(uri)
+                    .map(String::from)
+                    .unwrap_or_else(|_| uri.to_owned())
+            };
+            queue.push_back(Job {
+                sequence: seg.sequence,
+                duration: seg.duration,
+                segment: (resolve(&seg.uri), seg.byte_range),
+                map: seg.map.as_ref().map(|m| (resolve(&m.uri), m.byte_range)),
+            });
+        }
+        self.next_sequence = Some(last_seq.max(next.saturating_sub(1)) + 1);
+        if new {
+            self.last_new_segment = Instant::now();
+            if std::mem::take(&mut self.stalled) {
+                self.sink.emit(RecorderEvent::Resumed);
+            }
+        }
+        new
+    }
+
+    fn close_ad(&mut self) {
+        if let Some(ad) = self.ad.take() {
+            self.stats.ad_breaks += 1;
+            self.sink.emit(RecorderEvent::AdBreak {
+                started_at: ad.started_at,
+                duration: Duration::from_secs_f64(ad.seconds.max(0.0)),
+                segments: ad.segments,
+            });
+        }
+    }
+
+    /// Writes a fetched segment (or accounts for a failed one).
+    async fn write(
+        &mut self,
+        job: Job,
+        result: Result<Fetched, (FetchError, u32)>,
+    ) -> Result<(), FailReason> {
+        let fetched = match result {
+            Ok(f) => f,
+            Err((FetchError::Cancelled, _)) => return Ok(()),
+            Err((e, retries)) => {
+                self.stats.retries += u64::from(retries);
+                self.record_miss(job.sequence, e);
+                return Ok(());
+            }
+        };
+        self.stats.retries += u64::from(fetched.retries);
+        let container = if job.map.is_some() {
+            Container::Fmp4
+        } else {
+            Container::Ts
+        };
+        let writer = self
+            .writer
+            .get_or_insert_with(|| PartWriter::new(self.request.output.clone(), container));
+        if let Some(map) = &job.map {
+            if self.current_map.as_ref() != Some(map) {
+                match self
+                    .fetcher
+                    .fetch(&map.0, map.1, self.opts.segment_retry, &self.stop)
+                    .await
+                {
+                    Ok(init) => {
+                        writer.set_init(init.body);
+                        self.current_map = Some(map.clone());
+                    }
+                    Err((FetchError::Cancelled, _)) => return Ok(()),
+                    Err((e, _)) => {
+                        // Fragments without their init section are unplayable: count as missed.
+                        self.record_miss(job.sequence, e);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        let opened = writer
+            .write_segment(&fetched.body, job.duration)
+            .await
+            .map_err(|e| FailReason::Output(e.to_string()))?;
+        let part = writer.parts().len() as u32;
+        if let Some(p) = opened {
+            self.sink.emit(RecorderEvent::PartRotated {
+                index: p.index,
+                path: p.path,
+            });
+        }
+        self.stats.segments_written += 1;
+        self.stats.media_seconds += job.duration;
+        self.sink.emit(RecorderEvent::SegmentWritten {
+            sequence: job.sequence,
+            duration: job.duration,
+            bytes: fetched.body.len() as u64,
+            part,
+        });
+        Ok(())
+    }
+
+    fn record_miss(&mut self, sequence: u64, error: FetchError) {
+        tracing::warn!(sequence, error = %error, "segment missed");
+        self.stats.segments_missed += 1;
+        self.sink.emit(RecorderEvent::Gap {
+            first_sequence: sequence,
+            count: 1,
+            reason: GapReason::FetchFailed(error),
+        });
+    }
+
+    fn fill_output_stats(&mut self) {
+        if let Some(w) = &self.writer {
+            self.stats.bytes = w.total_bytes();
+            self.stats.parts = w.parts().to_vec();
+        }
+    }
+
+    async fn fail(mut self, reason: FailReason) -> Outcome {
+        if let Some(w) = self.writer.as_mut() {
+            let _ = w.finish().await;
+        }
+        self.fill_output_stats();
+        self.sink.emit(RecorderEvent::Failed {
+            reason: reason.clone(),
+            stats: self.stats.clone(),
+        });
+        Err((reason, self.stats))
+    }
+}
+
+async fn fetch_job(
+    fetcher: Fetcher,
+    job: Job,
+    policy: crate::fetch::RetryPolicy,
+    stop: CancellationToken,
+) -> (Job, Result<Fetched, (FetchError, u32)>) {
+    let result = fetcher
+        .fetch(&job.segment.0, job.segment.1, policy, &stop)
+        .await;
+    (job, result)
+}

@@ -1,0 +1,287 @@
+//! The part writer: appends whole segments to numbered part files, rotating by duration and
+//! size, and starting a new part when an fMP4 stream switches to a new init section.
+//!
+//! Crash tolerance: each segment is handed to the kernel with one `write_all` of the complete,
+//! already downloaded segment, and nothing is buffered in user space. A `kill -9` therefore
+//! loses nothing that was written; at worst the last segment is cut short by a kill during its
+//! write, and players read everything before it. See the crate docs for the fsync policy.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::fs::File;
+use tokio::io::AsyncWriteExt;
+
+/// Where and how to write a recording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputPlan {
+    pub dir: PathBuf,
+    /// Parts are named `{stem}.part0001.{ts|mp4}`, `{stem}.part0002…` in recording order.
+    pub stem: String,
+    /// Start a new part once this much media is in the current one (default 24 h).
+    pub max_part_duration: Duration,
+    /// Start a new part before this size would be exceeded (default 100 GB).
+    pub max_part_bytes: u64,
+    /// `fdatasync` at most this often while writing (and always at part end).
+    pub sync_interval: Duration,
+}
+
+impl OutputPlan {
+    pub fn new(dir: impl Into<PathBuf>, stem: impl Into<String>) -> Self {
+        Self {
+            dir: dir.into(),
+            stem: stem.into(),
+            max_part_duration: Duration::from_secs(24 * 3600),
+            max_part_bytes: 100_000_000_000,
+            sync_interval: Duration::from_secs(10),
+        }
+    }
+
+    /// Plan for a path like `out/rec.ts`: directory `out`, stem `rec`.
+    pub fn from_path(path: &Path) -> Self {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "recording".into());
+        Self::new(dir, stem)
+    }
+
+    pub fn part_path(&self, index: u32, ext: &str) -> PathBuf {
+        self.dir.join(format!("{}.part{index:04}.{ext}", self.stem))
+    }
+}
+
+/// Media container, decided by the playlist (`EXT-X-MAP` means fMP4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Ts,
+    Fmp4,
+}
+
+impl Container {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Ts => "ts",
+            Self::Fmp4 => "mp4",
+        }
+    }
+}
+
+/// A part that was opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartOpened {
+    pub index: u32,
+    pub path: PathBuf,
+}
+
+struct OpenPart {
+    file: File,
+    bytes: u64,
+    seconds: f64,
+    segments: u64,
+}
+
+pub struct PartWriter {
+    plan: OutputPlan,
+    container: Container,
+    next_index: u32,
+    current: Option<OpenPart>,
+    /// fMP4 init section written at the start of every part.
+    init: Option<Bytes>,
+    /// A new init arrived: the next segment goes to a new part.
+    init_changed: bool,
+    last_sync: Instant,
+    parts: Vec<PathBuf>,
+    total_bytes: u64,
+}
+
+impl PartWriter {
+    pub fn new(plan: OutputPlan, container: Container) -> Self {
+        Self {
+            plan,
+            container,
+            next_index: 1,
+            current: None,
+            init: None,
+            init_changed: false,
+            last_sync: Instant::now(),
+            parts: Vec::new(),
+            total_bytes: 0,
+        }
+    }
+
+    pub fn parts(&self) -> &[PathBuf] {
+        &self.parts
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.total_bytes
+    }
+
+    /// Sets the fMP4 init section; a different one than before starts a new part.
+    pub fn set_init(&mut self, init: Bytes) {
+        if self.init.as_ref() != Some(&init) {
+            self.init_changed = self.init.is_some();
+            self.init = Some(init);
+        }
+    }
+
+    /// Appends one whole segment; returns the part it opened, if it had to open one.
+    pub async fn write_segment(
+        &mut self,
+        data: &[u8],
+        seconds: f64,
+    ) -> std::io::Result<Option<PartOpened>> {
+        let rotate = match &self.current {
+            None => true,
+            Some(p) => {
+                self.init_changed
+                    || (p.segments > 0
+                        && (p.seconds + seconds > self.plan.max_part_duration.as_secs_f64()
+                            || p.bytes + data.len() as u64 > self.plan.max_part_bytes))
+            }
+        };
+        let opened = if rotate {
+            Some(self.open_next().await?)
+        } else {
+            None
+        };
+        let part = self
+            .current
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("no open part"))?;
+        part.file.write_all(data).await?;
+        // tokio's File hands the write to a blocking thread; flush waits until the kernel has it.
+        part.file.flush().await?;
+        part.bytes += data.len() as u64;
+        part.seconds += seconds;
+        part.segments += 1;
+        self.total_bytes += data.len() as u64;
+        if self.last_sync.elapsed() >= self.plan.sync_interval {
+            part.file.sync_data().await?;
+            self.last_sync = Instant::now();
+        }
+        Ok(opened)
+    }
+
+    async fn open_next(&mut self) -> std::io::Result<PartOpened> {
+        self.close_current().await?;
+        tokio::fs::create_dir_all(&self.plan.dir).await?;
+        let index = self.next_index;
+        let path = self.plan.part_path(index, self.container.extension());
+        // Never overwrite an earlier recording's part.
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await?;
+        self.next_index += 1;
+        let mut bytes = 0;
+        if let Some(init) = &self.init {
+            file.write_all(init).await?;
+            file.flush().await?;
+            bytes = init.len() as u64;
+            self.total_bytes += bytes;
+        }
+        self.init_changed = false;
+        self.current = Some(OpenPart {
+            file,
+            bytes,
+            seconds: 0.0,
+            segments: 0,
+        });
+        self.parts.push(path.clone());
+        Ok(PartOpened { index, path })
+    }
+
+    async fn close_current(&mut self) -> std::io::Result<()> {
+        if let Some(mut part) = self.current.take() {
+            part.file.flush().await?;
+            part.file.sync_all().await?;
+        }
+        Ok(())
+    }
+
+    /// Flushes and syncs the open part; call at the end of a recording.
+    pub async fn finish(&mut self) -> std::io::Result<()> {
+        self.close_current().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rotates_by_duration_size_and_new_init() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut plan = OutputPlan::new(dir.path(), "rec");
+        plan.max_part_duration = Duration::from_secs(4);
+        plan.max_part_bytes = 1000;
+        let mut w = PartWriter::new(plan, Container::Fmp4);
+        w.set_init(Bytes::from_static(b"INIT"));
+        assert!(
+            w.write_segment(&[1; 100], 2.0)
+                .await
+                .expect("write")
+                .is_some()
+        );
+        assert!(
+            w.write_segment(&[2; 100], 2.0)
+                .await
+                .expect("write")
+                .is_none()
+        );
+        // Duration limit: 4 s reached.
+        let p = w
+            .write_segment(&[3; 100], 2.0)
+            .await
+            .expect("write")
+            .expect("rotated");
+        assert_eq!(p.index, 2);
+        // Size limit.
+        let p = w
+            .write_segment(&[4; 900], 1.0)
+            .await
+            .expect("write")
+            .expect("rotated");
+        assert_eq!(p.index, 3);
+        // Same init: no rotation; new init: rotation.
+        w.set_init(Bytes::from_static(b"INIT"));
+        w.set_init(Bytes::from_static(b"INIT2"));
+        let p = w
+            .write_segment(&[5; 10], 1.0)
+            .await
+            .expect("write")
+            .expect("rotated");
+        assert_eq!(
+            p.path.file_name().and_then(|n| n.to_str()),
+            Some("rec.part0004.mp4")
+        );
+        w.finish().await.expect("finish");
+        let names: Vec<_> = w
+            .parts()
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str().map(str::to_owned))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "rec.part0001.mp4",
+                "rec.part0002.mp4",
+                "rec.part0003.mp4",
+                "rec.part0004.mp4"
+            ]
+        );
+        let first = std::fs::read(&w.parts()[0]).expect("read");
+        assert_eq!(first.len(), 4 + 200);
+        assert!(first.starts_with(b"INIT"));
+        let last = std::fs::read(&w.parts()[3]).expect("read");
+        assert!(last.starts_with(b"INIT2"));
+    }
+}
