@@ -43,8 +43,8 @@ pub enum FilesError {
     /// The whole path is longer than 4096 bytes.
     #[error("path is longer than 4096 bytes")]
     PathTooLong,
-    /// An attempt to remove a library root itself.
-    #[error("a library root cannot be removed")]
+    /// An attempt to remove, or write over, a library root itself.
+    #[error("not allowed on a library root itself")]
     IsRoot,
     /// A configured root does not exist or is not a directory (config error: the root is named).
     #[error("library root `{root}` is not usable: {reason}")]

@@ -21,6 +21,20 @@ fn is_dead(pid: i32) -> bool {
     }
 }
 
+/// Waits (up to 1 s) for a SIGKILLed process to finish dying. The kill is already
+/// sent; the kernel tears the process down asynchronously, its pipes closing
+/// slightly before its state turns to zombie, and there is no event to await for
+/// that without pidfds, so this polls /proc.
+async fn becomes_dead(pid: i32) -> bool {
+    for _ in 0..200 {
+        if is_dead(pid) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
 #[tokio::test]
 async fn success_captures_stdout_and_calls_back_per_line() {
     let mut lines = Vec::new();
@@ -148,7 +162,7 @@ async fn a_child_ignoring_sigint_is_killed_with_its_grandchild() {
     // run() returns once stdout hit EOF, which needs the grandchild gone.
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
     let pid = grandchild.expect("grandchild pid printed");
-    assert!(is_dead(pid), "grandchild {pid} still running");
+    assert!(becomes_dead(pid).await, "grandchild {pid} still running");
 }
 
 #[tokio::test]
@@ -224,15 +238,8 @@ async fn dropping_the_run_kills_the_whole_group() {
     let pid = rx.await.expect("grandchild pid");
     run.abort();
     assert!(run.await.expect_err("aborted").is_cancelled());
-    // The guard's SIGKILL is sent synchronously on drop; delivery is immediate
-    // but the kernel may still be tearing the process down, so allow a moment.
-    let mut dead = false;
-    for _ in 0..200 {
-        if is_dead(pid) {
-            dead = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(dead, "grandchild {pid} survived the dropped run");
+    assert!(
+        becomes_dead(pid).await,
+        "grandchild {pid} survived the dropped run"
+    );
 }
