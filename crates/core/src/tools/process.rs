@@ -402,13 +402,14 @@ impl Process {
         group: &GroupGuard,
         stdin: &mut Option<tokio::process::ChildStdin>,
     ) {
-        if self.stop == GracefulStop::Quit {
-            if let Some(pipe) = stdin.as_mut() {
-                let wrote =
-                    tokio::time::timeout(Duration::from_secs(1), pipe.write_all(b"q\n")).await;
-                if matches!(wrote, Ok(Ok(()))) && pipe.flush().await.is_ok() {
-                    return;
-                }
+        let quit_pipe = match self.stop {
+            GracefulStop::Quit => stdin.as_mut(),
+            GracefulStop::Interrupt => None,
+        };
+        if let Some(pipe) = quit_pipe {
+            let wrote = tokio::time::timeout(Duration::from_secs(1), pipe.write_all(b"q\n")).await;
+            if matches!(wrote, Ok(Ok(()))) && pipe.flush().await.is_ok() {
+                return;
             }
         }
         group.signal(Signal::SIGINT);

@@ -7,13 +7,12 @@
 pub fn parse_version(output: &str) -> Option<String> {
     let line = output.lines().map(str::trim).find(|l| !l.is_empty())?;
     let tokens: Vec<&str> = line.split_whitespace().collect();
-    if let Some(i) = tokens
+    let after_word_version = tokens
         .iter()
         .position(|t| t.eq_ignore_ascii_case("version"))
-    {
-        if let Some(next) = tokens.get(i + 1) {
-            return Some(clean(next));
-        }
+        .and_then(|i| tokens.get(i + 1));
+    if let Some(next) = after_word_version {
+        return Some(clean(next));
     }
     tokens
         .iter()
