@@ -59,14 +59,28 @@ pub struct ProcessOutput {
     pub elapsed: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Arg {
     value: OsString,
     secret: bool,
 }
 
+/// Masks secret values, so `{:?}` of a [`Process`] is safe to log.
+impl std::fmt::Debug for Arg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.secret {
+            f.write_str("***")
+        } else {
+            self.value.fmt(f)
+        }
+    }
+}
+
 /// A command to run under supervision; build it, then [`run`](Self::run) it.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows secret arguments as `***` and environment keys only (values
+/// are a common place for tokens).
+#[derive(Clone)]
 pub struct Process {
     program: OsString,
     args: Vec<Arg>,
@@ -78,6 +92,23 @@ pub struct Process {
     install_hint: Option<String>,
     capture_stdout: usize,
     tail_lines: usize,
+}
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Process")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field(
+                "env_keys",
+                &self.envs.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("current_dir", &self.current_dir)
+            .field("timeout", &self.timeout)
+            .field("grace", &self.grace)
+            .field("stop", &self.stop)
+            .finish_non_exhaustive()
+    }
 }
 
 enum StopReason {

@@ -97,11 +97,14 @@ async fn missing_binary_is_not_found_with_the_hint() {
 async fn secret_arguments_never_reach_errors() {
     let secret = "oauth:hunter2-very-secret";
     let mut seen = Vec::new();
-    let err = Process::new("sh")
+    let process = Process::new("sh")
         .arg("-c")
         .arg("echo \"using token $1\"; echo \"bad token $1\" >&2; exit 1")
         .arg("sh")
         .secret_arg(secret)
+        .env("TWITCH_TOKEN", secret);
+    assert!(!format!("{process:?} {}", process.display()).contains(secret));
+    let err = process
         .run_with(&CancellationToken::new(), |_, line| {
             seen.push(line.to_owned())
         })
