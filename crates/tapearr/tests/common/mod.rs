@@ -1,0 +1,259 @@
+//! Test harness: the real `tapearr` binary on a temporary data dir, on SQLite or PostgreSQL.
+#![allow(dead_code)]
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A backend to run a story on: a name for messages and an optional database URL
+/// (`None`: the default SQLite file in the data dir).
+pub struct Backend {
+    pub name: &'static str,
+    pub database_url: Option<String>,
+}
+
+pub async fn backends(label: &str) -> Vec<Backend> {
+    let mut out = Vec::new();
+    for b in tapearr_db::testing::backends() {
+        match b {
+            None => out.push(Backend {
+                name: "sqlite",
+                database_url: None,
+            }),
+            Some(pg) => out.push(Backend {
+                name: "postgres",
+                database_url: Some(
+                    tapearr_db::testing::isolated_postgres_url(&pg, label)
+                        .await
+                        .expect("create a PostgreSQL schema"),
+                ),
+            }),
+        }
+    }
+    out
+}
+
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A running `tapearr serve`.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub data_dir: PathBuf,
+    pub output: Arc<Mutex<Vec<String>>>,
+}
+
+pub struct ServerOptions<'a> {
+    pub data_dir: &'a Path,
+    pub database_url: Option<&'a str>,
+    pub env: Vec<(&'a str, String)>,
+}
+
+impl Server {
+    pub fn start(opts: ServerOptions<'_>) -> Server {
+        install_crypto();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tapearr"));
+        cmd.arg("--data-dir")
+            .arg(opts.data_dir)
+            .arg("serve")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TAPEARR_LISTEN", "127.0.0.1:0")
+            .env("TAPEARR_LOG__LEVEL", "info,tapearr=debug,tapearr_core=debug,tapearr_api=debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(url) = opts.database_url {
+            cmd.env("TAPEARR_DATABASE_URL", url);
+        }
+        for (k, v) in &opts.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn tapearr");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let output = output.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if let Some(rest) = line.split("tapearr listening on http://").nth(1) {
+                        let addr = rest.split_whitespace().next().unwrap_or_default().to_string();
+                        let _ = tx.send(addr);
+                    }
+                    output.lock().expect("lock").push(line);
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "tapearr did not start:\n{}",
+                    output.lock().expect("lock").join("\n")
+                );
+            }
+        };
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            data_dir: opts.data_dir.to_path_buf(),
+            output,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.pid()),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        self.child.wait().expect("wait")
+    }
+
+    pub fn output_text(&self) -> String {
+        self.output.lock().expect("lock").join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A small API client that keeps the session cookie and CSRF token like a browser would.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub session: Option<String>,
+    pub csrf: Option<String>,
+    pub api_key: Option<String>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Client {
+    pub fn new(server: &Server) -> Client {
+        install_crypto();
+        Client {
+            http: reqwest::Client::new(),
+            base: server.base.clone(),
+            session: None,
+            csrf: None,
+            api_key: None,
+        }
+    }
+
+    pub fn with_key(server: &Server, key: &str) -> Client {
+        let mut c = Client::new(server);
+        c.api_key = Some(key.to_string());
+        c
+    }
+
+    pub async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(s) = &self.session {
+            req = req.header("cookie", format!("tapearr_session={s}"));
+        }
+        if let Some(c) = &self.csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        if let Some(k) = &self.api_key {
+            req = req.header("x-api-key", k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        for cookie in resp.headers().get_all("set-cookie") {
+            let cookie = cookie.to_str().unwrap_or_default();
+            if let Some(v) = cookie.strip_prefix("tapearr_session=") {
+                let v = v.split(';').next().unwrap_or_default();
+                self.session = (!v.is_empty()).then(|| v.to_string());
+            }
+        }
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, body }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&mut self, path: &str, body: Value) -> Reply {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn delete(&mut self, path: &str) -> Reply {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub async fn login(&mut self, username: &str, password: &str) -> Reply {
+        let r = self
+            .post("/api/v1/auth/login", json!({"username": username, "password": password}))
+            .await;
+        if r.status == StatusCode::OK {
+            self.csrf = r.body["csrf_token"].as_str().map(String::from);
+        }
+        r
+    }
+
+    /// Sets up the admin, logs in and returns a new API key.
+    pub async fn bootstrap(&mut self) -> String {
+        let r = self
+            .post("/api/v1/setup", json!({"username": ADMIN, "password": PASSWORD}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        assert_eq!(self.login(ADMIN, PASSWORD).await.status, StatusCode::OK);
+        let r = self.post("/api/v1/apikeys", json!({"name": "tests"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["secret"].as_str().expect("secret").to_string()
+    }
+
+    /// Polls a job until it has finished (the runner usually takes milliseconds).
+    pub async fn wait_job(&mut self, id: &str, timeout: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let r = self.get(&format!("/api/v1/jobs/{id}")).await;
+            let status = r.body["status"].as_str().unwrap_or_default().to_string();
+            if ["succeeded", "failed", "cancelled"].contains(&status.as_str()) {
+                return r.body;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "job {id} still {status}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
