@@ -142,13 +142,13 @@ impl Fetcher {
             }
             buf.extend_from_slice(&chunk);
         }
-        if let Some(expected) = expected {
-            if (buf.len() as u64) < expected {
-                return Err(FetchError::Truncated {
-                    got: buf.len() as u64,
-                    expected,
-                });
-            }
+        if let Some(expected) = expected
+            && (buf.len() as u64) < expected
+        {
+            return Err(FetchError::Truncated {
+                got: buf.len() as u64,
+                expected,
+            });
         }
         Ok(buf.freeze())
     }

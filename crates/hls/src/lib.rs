@@ -38,8 +38,8 @@ pub use fetch::{FetchError, RetryPolicy};
 pub use native::{LiveOptions, NativeRecorder};
 pub use record::{Backend, RecordError, RecordOptions, RecordSummary, record};
 pub use recorder::{
-    EndReason, FailReason, GapReason, RecordRequest, Recorder, RecorderEvent, RecordingHandle,
-    RecordingStats,
+    EndReason, FailReason, GapReason, RecordRequest, Recorder, RecorderEvent, RecordingFailure,
+    RecordingHandle, RecordingOutcome, RecordingStats,
 };
 pub use streamlink::{StreamlinkOptions, StreamlinkRecorder};
 pub use writer::{Container, OutputPlan, PartOpened, PartWriter};

@@ -16,7 +16,8 @@ use crate::native::LiveOptions;
 use crate::playlist::{ByteRange, MediaPlaylist, Playlist};
 use crate::quality::choose_variant;
 use crate::recorder::{
-    EndReason, EventSink, FailReason, GapReason, RecordRequest, RecorderEvent, RecordingStats,
+    EndReason, EventSink, FailReason, GapReason, RecordRequest, RecorderEvent, RecordingFailure,
+    RecordingOutcome, RecordingStats,
 };
 use crate::writer::{Container, PartWriter};
 
@@ -37,8 +38,6 @@ struct OpenAd {
     seconds: f64,
     segments: u64,
 }
-
-type Outcome = Result<RecordingStats, (FailReason, RecordingStats)>;
 
 pub(crate) struct LiveRecording {
     opts: LiveOptions,
@@ -88,7 +87,7 @@ impl LiveRecording {
         }
     }
 
-    pub async fn run(mut self) -> Outcome {
+    pub async fn run(mut self) -> RecordingOutcome {
         let (media_url, first) = match self.resolve().await {
             Ok(r) => r,
             Err(reason) => return self.fail(reason).await,
@@ -134,10 +133,10 @@ impl LiveRecording {
             }
         }
         self.close_ad();
-        if let Some(w) = self.writer.as_mut() {
-            if let Err(e) = w.finish().await {
-                return self.fail(FailReason::Output(e.to_string())).await;
-            }
+        if let Some(w) = self.writer.as_mut()
+            && let Err(e) = w.finish().await
+        {
+            return self.fail(FailReason::Output(e.to_string())).await;
         }
         let reason = end.unwrap_or(EndReason::Stopped);
         self.fill_output_stats();
@@ -369,23 +368,23 @@ impl LiveRecording {
         let writer = self
             .writer
             .get_or_insert_with(|| PartWriter::new(self.request.output.clone(), container));
-        if let Some(map) = &job.map {
-            if self.current_map.as_ref() != Some(map) {
-                match self
-                    .fetcher
-                    .fetch(&map.0, map.1, self.opts.segment_retry, &self.stop)
-                    .await
-                {
-                    Ok(init) => {
-                        writer.set_init(init.body);
-                        self.current_map = Some(map.clone());
-                    }
-                    Err((FetchError::Cancelled, _)) => return Ok(()),
-                    Err((e, _)) => {
-                        // Fragments without their init section are unplayable: count as missed.
-                        self.record_miss(job.sequence, e);
-                        return Ok(());
-                    }
+        if let Some(map) = &job.map
+            && self.current_map.as_ref() != Some(map)
+        {
+            match self
+                .fetcher
+                .fetch(&map.0, map.1, self.opts.segment_retry, &self.stop)
+                .await
+            {
+                Ok(init) => {
+                    writer.set_init(init.body);
+                    self.current_map = Some(map.clone());
+                }
+                Err((FetchError::Cancelled, _)) => return Ok(()),
+                Err((e, _)) => {
+                    // Fragments without their init section are unplayable: count as missed.
+                    self.record_miss(job.sequence, e);
+                    return Ok(());
                 }
             }
         }
@@ -428,7 +427,7 @@ impl LiveRecording {
         }
     }
 
-    async fn fail(mut self, reason: FailReason) -> Outcome {
+    async fn fail(mut self, reason: FailReason) -> RecordingOutcome {
         if let Some(w) = self.writer.as_mut() {
             let _ = w.finish().await;
         }
@@ -437,7 +436,10 @@ impl LiveRecording {
             reason: reason.clone(),
             stats: self.stats.clone(),
         });
-        Err((reason, self.stats))
+        Err(Box::new(RecordingFailure {
+            reason,
+            stats: self.stats,
+        }))
     }
 }
 

@@ -74,17 +74,17 @@ fn parse_choice(s: &str) -> Choice {
         "audio_only" | "audio" => return Choice::AudioOnly,
         _ => {}
     }
-    if let Some((h, fps)) = s.split_once('p') {
-        if let Ok(height) = h.parse::<u32>() {
-            if fps.is_empty() {
-                return Choice::Height { height, fps: None };
-            }
-            if let Ok(fps) = fps.parse::<u32>() {
-                return Choice::Height {
-                    height,
-                    fps: Some(fps),
-                };
-            }
+    if let Some((h, fps)) = s.split_once('p')
+        && let Ok(height) = h.parse::<u32>()
+    {
+        if fps.is_empty() {
+            return Choice::Height { height, fps: None };
+        }
+        if let Ok(fps) = fps.parse::<u32>() {
+            return Choice::Height {
+                height,
+                fps: Some(fps),
+            };
         }
     }
     Choice::Name(s.to_owned())

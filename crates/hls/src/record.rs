@@ -9,7 +9,7 @@ use crate::native::{LiveOptions, NativeRecorder};
 use crate::playlist::datetime::format_iso8601;
 use crate::quality::{CodecAllowList, QualitySpec};
 use crate::recorder::{
-    EndReason, FailReason, RecordRequest, Recorder, RecorderEvent, RecordingStats,
+    EndReason, FailReason, RecordRequest, Recorder, RecorderEvent, RecordingFailure, RecordingStats,
 };
 use crate::streamlink::{StreamlinkOptions, StreamlinkRecorder};
 use crate::writer::OutputPlan;
@@ -130,8 +130,7 @@ pub async fn record(opts: RecordOptions) -> Result<RecordSummary, RecordError> {
     let deadline = opts.duration.map(|d| tokio::time::Instant::now() + d);
     let mut ad_breaks = Vec::new();
     let mut stop_sent = false;
-    let mut outcome: Option<Result<(EndReason, RecordingStats), (FailReason, RecordingStats)>> =
-        None;
+    let mut outcome: Option<Result<(EndReason, RecordingStats), RecordingFailure>> = None;
     loop {
         let timer = async {
             match deadline {
@@ -148,7 +147,7 @@ pub async fn record(opts: RecordOptions) -> Result<RecordSummary, RecordError> {
                 match event {
                     RecorderEvent::AdBreak { started_at, duration, .. } => ad_breaks.push(AdBreakSeen { started_at, duration }),
                     RecorderEvent::Ended { reason, stats } => outcome = Some(Ok((reason, stats))),
-                    RecorderEvent::Failed { reason, stats } => outcome = Some(Err((reason, stats))),
+                    RecorderEvent::Failed { reason, stats } => outcome = Some(Err(RecordingFailure { reason, stats })),
                     _ => {}
                 }
             }
@@ -165,7 +164,11 @@ pub async fn record(opts: RecordOptions) -> Result<RecordSummary, RecordError> {
     let outcome = match outcome {
         Some(o) => o,
         // Events ended without a final one: take the task's result.
-        None => handle.wait().await.map(|s| (EndReason::Stopped, s)),
+        None => handle
+            .wait()
+            .await
+            .map(|s| (EndReason::Stopped, s))
+            .map_err(|f| *f),
     };
     match outcome {
         Ok((end, stats)) => Ok(RecordSummary {
@@ -175,7 +178,7 @@ pub async fn record(opts: RecordOptions) -> Result<RecordSummary, RecordError> {
             elapsed: started.elapsed(),
             ad_breaks,
         }),
-        Err((reason, stats)) => Err(RecordError::Failed { reason, stats }),
+        Err(RecordingFailure { reason, stats }) => Err(RecordError::Failed { reason, stats }),
     }
 }
 

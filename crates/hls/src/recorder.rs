@@ -150,20 +150,31 @@ pub enum RecorderEvent {
     },
 }
 
+/// A recording that failed, with what it had done until then.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{reason}")]
+pub struct RecordingFailure {
+    pub reason: FailReason,
+    pub stats: RecordingStats,
+}
+
+/// How a recording ended (boxed failure: it is rare and large).
+pub type RecordingOutcome = Result<RecordingStats, Box<RecordingFailure>>;
+
 /// A recording in progress. Drain [`next_event`](Self::next_event) (events are queued without
 /// bound, one per segment at most, so an undrained handle grows slowly) and call
 /// [`wait`](Self::wait) for the outcome.
 pub struct RecordingHandle {
     events: mpsc::UnboundedReceiver<RecorderEvent>,
     stop: CancellationToken,
-    task: JoinHandle<Result<RecordingStats, (FailReason, RecordingStats)>>,
+    task: JoinHandle<RecordingOutcome>,
 }
 
 impl RecordingHandle {
     pub(crate) fn new(
         events: mpsc::UnboundedReceiver<RecorderEvent>,
         stop: CancellationToken,
-        task: JoinHandle<Result<RecordingStats, (FailReason, RecordingStats)>>,
+        task: JoinHandle<RecordingOutcome>,
     ) -> Self {
         Self { events, stop, task }
     }
@@ -185,13 +196,13 @@ impl RecordingHandle {
     }
 
     /// Waits for the end; remaining events are dropped.
-    pub async fn wait(self) -> Result<RecordingStats, (FailReason, RecordingStats)> {
+    pub async fn wait(self) -> RecordingOutcome {
         match self.task.await {
             Ok(r) => r,
-            Err(e) => Err((
-                FailReason::Process(format!("recorder task panicked: {e}")),
-                RecordingStats::default(),
-            )),
+            Err(e) => Err(Box::new(RecordingFailure {
+                reason: FailReason::Process(format!("recorder task panicked: {e}")),
+                stats: RecordingStats::default(),
+            })),
         }
     }
 }

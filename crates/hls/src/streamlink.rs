@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::recorder::{
-    EndReason, EventSink, FailReason, RecordRequest, Recorder, RecorderEvent, RecordingHandle,
-    RecordingStats,
+    EndReason, EventSink, FailReason, RecordRequest, Recorder, RecorderEvent, RecordingFailure,
+    RecordingHandle, RecordingOutcome, RecordingStats,
 };
 
 #[derive(Debug, Clone)]
@@ -76,7 +76,7 @@ async fn supervise(
     req: RecordRequest,
     sink: EventSink,
     stop: CancellationToken,
-) -> Result<RecordingStats, (FailReason, RecordingStats)> {
+) -> RecordingOutcome {
     let mut stats = RecordingStats {
         segments_counted: opts.count_segments,
         ..RecordingStats::default()
@@ -176,16 +176,12 @@ async fn supervise(
     }
 }
 
-fn failed(
-    sink: &EventSink,
-    reason: FailReason,
-    stats: RecordingStats,
-) -> Result<RecordingStats, (FailReason, RecordingStats)> {
+fn failed(sink: &EventSink, reason: FailReason, stats: RecordingStats) -> RecordingOutcome {
     sink.emit(RecorderEvent::Failed {
         reason: reason.clone(),
         stats: stats.clone(),
     });
-    Err((reason, stats))
+    Err(Box::new(RecordingFailure { reason, stats }))
 }
 
 /// SIGINT to the whole group (streamlink closes its output cleanly), then kill after `grace`.

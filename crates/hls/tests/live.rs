@@ -273,8 +273,8 @@ async fn unknown_quality_fails_with_the_available_names() {
     );
     req.quality = "480p".parse().expect("spec");
     let handle = tapearr_hls::Recorder::start(&recorder, req);
-    match handle.wait().await {
-        Err((tapearr_hls::FailReason::NoMatchingVariant { available }, _)) => {
+    match handle.wait().await.map_err(|f| f.reason) {
+        Err(tapearr_hls::FailReason::NoMatchingVariant { available }) => {
             assert_eq!(available, ["1080p60", "720p60", "720p", "360p"]);
         }
         other => panic!("expected NoMatchingVariant, got {other:?}"),

@@ -151,8 +151,9 @@ async fn many(args: Args) -> ExitCode {
                 ads += s.ad_segments;
                 bytes += s.bytes;
             }
-            Ok(Err((reason, s))) => {
-                eprintln!("recording failed: {reason}");
+            Ok(Err(f)) => {
+                let s = f.stats;
+                eprintln!("recording failed: {}", f.reason);
                 written += s.segments_written;
                 missed += s.segments_missed;
                 failed += 1;

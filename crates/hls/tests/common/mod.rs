@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tapearr_hls::{
-    FailReason, LiveOptions, NativeRecorder, OutputPlan, RecordRequest, Recorder, RecorderEvent,
-    RecordingStats, RetryPolicy,
+    LiveOptions, NativeRecorder, OutputPlan, RecordRequest, Recorder, RecorderEvent,
+    RecordingOutcome, RecordingStats, RetryPolicy,
 };
 use tapearr_testkit::hls_origin::{ChannelSpec, HlsOrigin};
 
@@ -40,14 +40,14 @@ pub async fn origin(name: &str, spec: ChannelSpec) -> HlsOrigin {
 
 pub struct Recorded {
     pub events: Vec<RecorderEvent>,
-    pub outcome: Result<RecordingStats, (FailReason, RecordingStats)>,
+    pub outcome: RecordingOutcome,
 }
 
 impl Recorded {
     pub fn stats(&self) -> &RecordingStats {
         match &self.outcome {
             Ok(s) => s,
-            Err((reason, _)) => panic!("recording failed: {reason}"),
+            Err(f) => panic!("recording failed: {}", f.reason),
         }
     }
 

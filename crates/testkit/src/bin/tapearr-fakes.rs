@@ -89,9 +89,9 @@ async fn main() -> ExitCode {
         if args.ladder {
             spec = spec.ladder();
         }
-        if args.ad_every > 0 {
+        if let Some(breaks) = (86_400_000 / seg_ms).checked_div(args.ad_every) {
             // A day's worth of breaks is plenty for a demo.
-            for k in 1..=(86_400_000 / seg_ms / args.ad_every) {
+            for k in 1..=breaks {
                 spec = spec.ad(k * args.ad_every, args.ad_len);
             }
         }

@@ -189,10 +189,10 @@ impl Channel {
     pub fn media_playlist(&self, variant: &VariantConfig, now: Instant) -> String {
         let edge = self.edge(now);
         let mut first = edge.saturating_sub(self.config.window);
-        if let Some(r) = self.reset_at() {
-            if edge > r {
-                first = first.max(r);
-            }
+        if let Some(r) = self.reset_at()
+            && edge > r
+        {
+            first = first.max(r);
         }
         let media = &variant.media;
         let target = media
