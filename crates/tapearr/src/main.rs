@@ -4,6 +4,7 @@ mod admin;
 mod app;
 mod doctor;
 mod instance;
+mod record_cmd;
 mod serve;
 
 use anyhow::Result;
@@ -46,6 +47,8 @@ enum Command {
     /// Install or update yt-dlp, streamlink and apprise in <data_dir>/tools/venv.
     #[command(subcommand)]
     Tools(ToolsCommand),
+    /// Record a live HLS stream to disk and print a summary.
+    Record(record_cmd::RecordArgs),
 }
 
 #[derive(Subcommand)]
@@ -120,6 +123,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     init_cli_logging(&config);
     match command {
         Command::Serve => unreachable!("handled above"),
+        Command::Record(args) => return record_cmd::run(args, &config).await,
         Command::Doctor => {
             return Ok(if doctor::run(&config).await? {
                 ExitCode::SUCCESS
