@@ -191,9 +191,7 @@ impl Config {
         if let Some(dir) = data_dir_override {
             figment = figment.merge(Serialized::default("data_dir", dir));
         }
-        let config: Config = figment
-            .extract()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let config: Config = figment.extract().map_err(describe)?;
         config.validated()
     }
 
@@ -266,6 +264,27 @@ impl Config {
     pub fn tools_dir(&self) -> PathBuf {
         self.data_dir.join("tools")
     }
+}
+
+/// Names the key (dotted, lower case) and where its value came from.
+fn describe(errors: figment::Error) -> ConfigError {
+    let parts: Vec<String> = errors
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_lowercase();
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| format!(" (from {})", m.name))
+                .unwrap_or_default();
+            if key.is_empty() {
+                format!("{}{source}", e.kind)
+            } else {
+                format!("key `{key}`: {}{source}", e.kind)
+            }
+        })
+        .collect();
+    ConfigError::Invalid(parts.join("; "))
 }
 
 /// Accept `["/a", "/b"]` (TOML) as well as `/a,/b` (handy in an environment variable).
