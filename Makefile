@@ -1,0 +1,65 @@
+# Tapearr: `make run` sets up and serves; `make test` sets up and runs every test.
+# Works on a fresh Debian machine as root (installs missing system packages with apt-get).
+
+SHELL := /bin/bash
+CARGO ?= cargo
+DATA_DIR ?= $(CURDIR)/data
+RELEASE_BIN := target/release/tapearr
+DEBUG_BIN := target/debug/tapearr
+APT_PACKAGES := ffmpeg python3 python3-venv python3-pip pkg-config
+
+export TAPEARR_STREAMLINK ?= $(DATA_DIR)/tools/venv/bin/streamlink
+
+.PHONY: run build test deps tools lint fmt fmt-check bench bench-startup clean-data
+
+## run: install what is missing, build the release binary, and serve on 127.0.0.1:7070
+run: deps build
+	$(RELEASE_BIN) --data-dir $(DATA_DIR) tools install
+	$(RELEASE_BIN) --data-dir $(DATA_DIR) serve
+
+build:
+	$(CARGO) build --release -p tapearr
+
+## deps: system packages (ffmpeg, python3-venv) and cargo-nextest, installed only when missing
+deps:
+	@missing=""; \
+	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
+	command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv python3-pip"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@command -v cargo-nextest >/dev/null || $(CARGO) install --locked cargo-nextest
+
+## tools: the tools virtualenv (yt-dlp, streamlink, apprise) in $(DATA_DIR)/tools/venv
+tools: deps
+	$(CARGO) build -p tapearr
+	$(DEBUG_BIN) --data-dir $(DATA_DIR) tools install
+
+## test: format and lint checks, then every test (PostgreSQL too when TAPEARR_TEST_PG_URL is set)
+test: deps tools fmt-check lint
+	TAPEARR_TEST_TOOLS_DATA_DIR=$(DATA_DIR) $(CARGO) nextest run --workspace --no-fail-fast
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+## bench: every benchmark; each writes its section of docs/benchmarks.md
+bench: bench-startup
+
+## bench-startup: idle RSS of `serve` and its time to /readyz (B6)
+bench-startup: build
+	bench/startup.sh $(RELEASE_BIN)
+
+clean-data:
+	rm -rf $(DATA_DIR)
+
+-include bench/*.mk
