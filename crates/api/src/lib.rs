@@ -37,10 +37,16 @@ pub fn router(state: AppState) -> Router {
                 move || async move { axum::Json((*doc).clone()) }
             }),
         )
-        .merge(utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", (*doc).clone()))
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
+                .url("/api/v1/docs/openapi.json", (*doc).clone()),
+        )
         .route("/metrics", get(health::metrics))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state.clone());
@@ -60,7 +66,10 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(setup::status, setup::create_admin));
     let login = OpenApiRouter::new()
         .routes(routes!(session::login))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_setup));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_setup,
+        ));
     let protected = OpenApiRouter::new()
         .routes(routes!(session::logout))
         .routes(routes!(session::me))
@@ -80,7 +89,10 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(system::tools))
         .routes(routes!(system::update_tools))
         // Layers run outside-in: the setup gate first, then authentication.
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_auth))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_auth,
+        ))
         .route_layer(middleware::from_fn_with_state(state, auth::require_setup));
     OpenApiRouter::with_openapi(openapi::base())
         .merge(public)

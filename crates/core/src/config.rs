@@ -311,6 +311,7 @@ mod tests {
     use super::*;
 
     /// Load with `env` set and `toml` as the data dir's config file, isolated by figment's Jail.
+    #[allow(clippy::result_large_err)] // figment's own error type, test-only
     fn load_with(env: &[(&str, &str)], toml: Option<&str>) -> Result<Config, ConfigError> {
         let mut out = None;
         figment::Jail::expect_with(|jail| {
@@ -346,15 +347,20 @@ mod tests {
         assert!(err.to_string().contains("listen"), "{err}");
         let err = load_with(&[("TAPEARR_LOG__LEVEL", "info,[=")], None).expect_err("invalid");
         assert!(err.to_string().contains("log.level"), "{err}");
-        let err = load_with(&[], Some("[twitch]\nusher_url = \"not a url\"\n")).expect_err("bad url");
+        let err =
+            load_with(&[], Some("[twitch]\nusher_url = \"not a url\"\n")).expect_err("bad url");
         assert!(err.to_string().contains("usher_url"), "{err}");
     }
 
     #[test]
     fn library_roots_from_csv_env() {
         let c = load_with(&[("TAPEARR_LIBRARY_ROOTS", "/media/a, /media/b")], None).expect("ok");
-        assert_eq!(c.library_roots, vec![PathBuf::from("/media/a"), PathBuf::from("/media/b")]);
-        let err = load_with(&[("TAPEARR_LIBRARY_ROOTS", "relative/dir")], None).expect_err("relative");
+        assert_eq!(
+            c.library_roots,
+            vec![PathBuf::from("/media/a"), PathBuf::from("/media/b")]
+        );
+        let err =
+            load_with(&[("TAPEARR_LIBRARY_ROOTS", "relative/dir")], None).expect_err("relative");
         assert!(err.to_string().contains("library_roots"));
     }
 

@@ -20,7 +20,14 @@ use tracing_subscriber::{EnvFilter, fmt};
 /// Recent lines kept for the web app.
 const RING_CAPACITY: usize = 5_000;
 /// Field names that say what a line is about; `subject` filters match them.
-const SUBJECT_FIELDS: &[&str] = &["job_id", "task", "stream_id", "recording_id", "media_id", "channel"];
+const SUBJECT_FIELDS: &[&str] = &[
+    "job_id",
+    "task",
+    "stream_id",
+    "recording_id",
+    "media_id",
+    "channel",
+];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LogEntry {
@@ -52,14 +59,20 @@ impl LogEntry {
                 .map(|l| l <= min)
                 .unwrap_or(true)
         });
-        let module_ok = q.module.as_deref().is_none_or(|m| self.module.starts_with(m));
+        let module_ok = q
+            .module
+            .as_deref()
+            .is_none_or(|m| self.module.starts_with(m));
         let since_ok = q.since.is_none_or(|s| self.timestamp > s);
-        let subject_ok = q.subject.as_deref().is_none_or(|s| match s.split_once('=') {
-            Some((k, v)) => self.fields.get(k).is_some_and(|x| x == v),
-            None => SUBJECT_FIELDS
-                .iter()
-                .any(|k| self.fields.get(*k).is_some_and(|x| x == s)),
-        });
+        let subject_ok = q
+            .subject
+            .as_deref()
+            .is_none_or(|s| match s.split_once('=') {
+                Some((k, v)) => self.fields.get(k).is_some_and(|x| x == v),
+                None => SUBJECT_FIELDS
+                    .iter()
+                    .any(|k| self.fields.get(*k).is_some_and(|x| x == s)),
+            });
         level_ok && module_ok && since_ok && subject_ok
     }
 }
@@ -128,7 +141,8 @@ impl Visit for FieldVisitor {
         if field.name() == "message" {
             self.message.push_str(value);
         } else {
-            self.fields.insert(field.name().to_string(), value.to_string());
+            self.fields
+                .insert(field.name().to_string(), value.to_string());
         }
     }
 
@@ -202,6 +216,13 @@ pub fn init(config: &LogConfig, logs_dir: &Path) -> Result<(Arc<LogBuffer>, LogG
     Ok((buffer, LogGuard { _file: guard }))
 }
 
+/// A plain stderr subscriber for short-lived admin commands.
+pub fn stderr_subscriber(filter: &str) -> impl Subscriber + Send + Sync {
+    tracing_subscriber::registry()
+        .with(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("warn")))
+        .with(fmt::layer().with_writer(std::io::stderr))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,11 +259,4 @@ mod tests {
         assert_eq!(buffer.query(&q(None, None, Some("job_id=j2"))).len(), 1);
         assert_eq!(buffer.query(&q(None, None, Some("job_id=j3"))).len(), 0);
     }
-}
-
-/// A plain stderr subscriber for short-lived admin commands.
-pub fn stderr_subscriber(filter: &str) -> impl Subscriber + Send + Sync {
-    tracing_subscriber::registry()
-        .with(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("warn")))
-        .with(fmt::layer().with_writer(std::io::stderr))
 }

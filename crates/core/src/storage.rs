@@ -83,7 +83,12 @@ pub trait UserStore: Send + Sync {
 pub trait SessionStore: Send + Sync {
     async fn insert_session(&self, session: &Session) -> StorageResult<()>;
     async fn session_by_token_hash(&self, token_hash: &str) -> StorageResult<Option<Session>>;
-    async fn touch_session(&self, id: &str, seen: Timestamp, expires: Timestamp) -> StorageResult<()>;
+    async fn touch_session(
+        &self,
+        id: &str,
+        seen: Timestamp,
+        expires: Timestamp,
+    ) -> StorageResult<()>;
     async fn delete_session(&self, id: &str) -> StorageResult<()>;
     async fn delete_sessions_of_user(&self, user_id: &str) -> StorageResult<u64>;
     async fn delete_expired_sessions(&self, now: Timestamp) -> StorageResult<u64>;
@@ -122,7 +127,12 @@ pub trait JobStore: Send + Sync {
     ) -> StorageResult<Option<JobRecord>>;
     /// Records the end of a run by `owner`: `status` is succeeded, failed or cancelled, or
     /// queued again (with `run_after`) for a retry or a release at shutdown.
-    async fn finish_job(&self, id: &str, owner: &str, end: &JobEnd) -> StorageResult<Option<JobRecord>>;
+    async fn finish_job(
+        &self,
+        id: &str,
+        owner: &str,
+        end: &JobEnd,
+    ) -> StorageResult<Option<JobRecord>>;
     /// Puts back jobs whose lease expired (or, with `owner`, every job that owner held).
     async fn requeue_stale_jobs(&self, now: Timestamp, owner: Option<&str>) -> StorageResult<u64>;
     async fn request_job_cancel(&self, id: &str, now: Timestamp) -> StorageResult<JobRecord>;
@@ -152,7 +162,12 @@ pub trait TaskStore: Send + Sync {
     async fn task(&self, name: &str) -> StorageResult<Option<TaskRecord>>;
     async fn update_task(&self, name: &str, update: &TaskUpdate) -> StorageResult<TaskRecord>;
     /// Moves `next_run_at` from `expected` to `next`; false when another process got there first.
-    async fn advance_task(&self, name: &str, expected: Timestamp, next: Timestamp) -> StorageResult<bool>;
+    async fn advance_task(
+        &self,
+        name: &str,
+        expected: Timestamp,
+        next: Timestamp,
+    ) -> StorageResult<bool>;
     async fn record_task_run(
         &self,
         name: &str,
@@ -172,7 +187,9 @@ pub trait EventStore: Send + Sync {
 
 /// Everything the services need from the database.
 #[async_trait]
-pub trait Storage: UserStore + SessionStore + ApiKeyStore + JobStore + TaskStore + EventStore {
+pub trait Storage:
+    UserStore + SessionStore + ApiKeyStore + JobStore + TaskStore + EventStore
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
     /// A cheap round trip, for `/readyz`.

@@ -2,8 +2,8 @@
 //! free space of each library root.
 
 use crate::config::Config;
-use crate::jobs::{JobContext, JobError, JobHandler};
 use crate::events::{DomainEvent, EventBus};
+use crate::jobs::{JobContext, JobError, JobHandler};
 use crate::storage::Storage;
 use crate::tools::{ToolStatus, ToolsManager};
 use async_trait::async_trait;
@@ -50,7 +50,12 @@ pub struct SystemProbe {
 }
 
 impl SystemProbe {
-    pub fn new(config: Arc<Config>, store: Arc<dyn Storage>, tools: Arc<ToolsManager>, instance: String) -> Self {
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<dyn Storage>,
+        tools: Arc<ToolsManager>,
+        instance: String,
+    ) -> Self {
         Self {
             config,
             store,
@@ -74,7 +79,12 @@ impl SystemProbe {
                 error: db.err().map(|e| e.to_string()),
             },
             tools,
-            library_roots: self.config.library_roots.iter().map(|r| root_status(r.clone())).collect(),
+            library_roots: self
+                .config
+                .library_roots
+                .iter()
+                .map(|r| root_status(r.clone()))
+                .collect(),
             data_dir: root_status(self.config.data_dir.clone()),
         }
     }
@@ -104,7 +114,8 @@ pub struct UpdateTools {
 #[async_trait]
 impl JobHandler for UpdateTools {
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        ctx.set_progress(0.1, Some("updating yt-dlp, streamlink and apprise".into())).await;
+        ctx.set_progress(0.1, Some("updating yt-dlp, streamlink and apprise".into()))
+            .await;
         let updates = self
             .tools
             .update(&ctx.cancel)
@@ -122,9 +133,18 @@ impl JobHandler for UpdateTools {
                 )
             })
             .collect();
-        ctx.set_progress(1.0, Some(if changes.is_empty() { "already up to date".into() } else { changes.join(", ") }))
+        ctx.set_progress(
+            1.0,
+            Some(if changes.is_empty() {
+                "already up to date".into()
+            } else {
+                changes.join(", ")
+            }),
+        )
+        .await;
+        self.events
+            .emit(DomainEvent::ToolsUpdated { changes })
             .await;
-        self.events.emit(DomainEvent::ToolsUpdated { changes }).await;
         Ok(())
     }
 }

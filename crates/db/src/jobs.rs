@@ -25,7 +25,9 @@ impl Db {
     /// Explains why a cancel or retry did not apply: the job is missing or in another state.
     async fn state_conflict(&self, id: &str, wanted: &str) -> StorageError {
         match self.job(id).await {
-            Ok(Some(job)) => StorageError::Conflict(format!("job is {}; {wanted}", job.status.as_str())),
+            Ok(Some(job)) => {
+                StorageError::Conflict(format!("job is {}; {wanted}", job.status.as_str()))
+            }
             Ok(None) => StorageError::NotFound,
             Err(e) => e,
         }
@@ -137,7 +139,9 @@ impl JobStore for Db {
                     .transpose()
             }
             None => {
-                let sql = format!("UPDATE jobs SET lease_expires_at = $3 {where_ours} RETURNING {JOB_COLUMNS}");
+                let sql = format!(
+                    "UPDATE jobs SET lease_expires_at = $3 {where_ours} RETURNING {JOB_COLUMNS}"
+                );
                 self.job_returning(
                     &sql,
                     vec![
@@ -151,9 +155,18 @@ impl JobStore for Db {
         }
     }
 
-    async fn finish_job(&self, id: &str, owner: &str, end: &JobEnd) -> StorageResult<Option<JobRecord>> {
+    async fn finish_job(
+        &self,
+        id: &str,
+        owner: &str,
+        end: &JobEnd,
+    ) -> StorageResult<Option<JobRecord>> {
         let finished_at = end.status.is_finished().then_some(end.at.millis());
-        let progress = if end.status == JobStatus::Succeeded { "1" } else { "progress" };
+        let progress = if end.status == JobStatus::Succeeded {
+            "1"
+        } else {
+            "progress"
+        };
         let sql = format!(
             "UPDATE jobs SET status = $1, last_error = $2, run_after = COALESCE($3, run_after), \
              finished_at = $4, attempts = attempts - $5, lease_owner = NULL, lease_expires_at = NULL, \
@@ -176,8 +189,14 @@ impl JobStore for Db {
 
     async fn requeue_stale_jobs(&self, now: Timestamp, owner: Option<&str>) -> StorageResult<u64> {
         let (filter, binds) = match owner {
-            Some(o) => ("status = 'running' AND lease_owner = $2", vec![Bind::Text(o.into())]),
-            None => ("status = 'running' AND lease_expires_at < $2", vec![Bind::Int(now.millis())]),
+            Some(o) => (
+                "status = 'running' AND lease_owner = $2",
+                vec![Bind::Text(o.into())],
+            ),
+            None => (
+                "status = 'running' AND lease_expires_at < $2",
+                vec![Bind::Int(now.millis())],
+            ),
         };
         let mut total = 0;
         // Cancel requested: the user wanted it stopped, and it is. Out of attempts: it may be
@@ -207,7 +226,11 @@ impl JobStore for Db {
                     _ => q,
                 };
             }
-            total += q.execute(&mut *tx).await.map_err(backend_err)?.rows_affected();
+            total += q
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?
+                .rows_affected();
         }
         tx.commit().await.map_err(backend_err)?;
         Ok(total)
@@ -219,7 +242,10 @@ impl JobStore for Db {
              WHERE id = $2 AND status = 'queued' RETURNING {JOB_COLUMNS}"
         );
         if let Some(job) = self
-            .job_returning(&queued, vec![Bind::Int(now.millis()), Bind::Text(id.into())])
+            .job_returning(
+                &queued,
+                vec![Bind::Int(now.millis()), Bind::Text(id.into())],
+            )
             .await?
         {
             return Ok(job);
@@ -227,9 +253,14 @@ impl JobStore for Db {
         let running = format!(
             "UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND status = 'running' RETURNING {JOB_COLUMNS}"
         );
-        match self.job_returning(&running, vec![Bind::Text(id.into())]).await? {
+        match self
+            .job_returning(&running, vec![Bind::Text(id.into())])
+            .await?
+        {
             Some(job) => Ok(job),
-            None => Err(self.state_conflict(id, "only queued or running jobs can be cancelled").await),
+            None => Err(self
+                .state_conflict(id, "only queued or running jobs can be cancelled")
+                .await),
         }
     }
 
@@ -244,7 +275,9 @@ impl JobStore for Db {
             .await?
         {
             Some(job) => Ok(job),
-            None => Err(self.state_conflict(id, "only failed or cancelled jobs can be retried").await),
+            None => Err(self
+                .state_conflict(id, "only failed or cancelled jobs can be retried")
+                .await),
         }
     }
 
@@ -312,11 +345,13 @@ impl JobStore for Db {
     }
 
     async fn has_active_job_for_task(&self, task: &str) -> StorageResult<bool> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM jobs WHERE task = $1 AND status IN ('queued', 'running')")
-            .bind(task)
-            .fetch_one(self.pool())
-            .await
-            .map_err(backend_err)?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM jobs WHERE task = $1 AND status IN ('queued', 'running')",
+        )
+        .bind(task)
+        .fetch_one(self.pool())
+        .await
+        .map_err(backend_err)?;
         Ok(row.try_get::<i64, _>("n").map_err(backend_err)? > 0)
     }
 

@@ -63,7 +63,8 @@ impl Db {
             Backend::Sqlite => sqlite_url_with_create(url)?,
             Backend::Postgres => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url).map_err(|e| DbError::Connect(redact(&e.to_string())))?;
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| DbError::Connect(redact(&e.to_string())))?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
             .acquire_timeout(Duration::from_secs(10))
@@ -111,7 +112,8 @@ fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
     if let Some(parent) = std::path::Path::new(file).parent()
         && !parent.as_os_str().is_empty()
     {
-        std::fs::create_dir_all(parent).map_err(|e| DbError::Connect(format!("{}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DbError::Connect(format!("{}: {e}", parent.display())))?;
     }
     Ok(if path.contains("mode=") {
         format!("sqlite://{path}")
@@ -138,7 +140,9 @@ fn redact(message: &str) -> String {
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StorageError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StorageError::Conflict(db.message().to_string()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StorageError::Conflict(db.message().to_string())
+        }
         sqlx::Error::RowNotFound => StorageError::NotFound,
         _ => StorageError::Backend(redact(&e.to_string())),
     }

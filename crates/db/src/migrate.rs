@@ -19,7 +19,7 @@ const MIGRATIONS: &[Migration] = &[Migration {
 }];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.
-const PG_LOCK_KEY: i64 = 0x7a9e_a77;
+const PG_LOCK_KEY: i64 = 0x07a9_ea77;
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
@@ -115,13 +115,15 @@ impl Db {
                         message: e.to_string(),
                     })?;
             }
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(Timestamp::now().millis())
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(Timestamp::now().millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
             tx.commit().await.map_err(backend_err)?;
             tracing::info!(version = m.version, name = m.name, "migration applied");
             report.to = m.version;
@@ -187,7 +189,11 @@ mod tests {
 
     #[test]
     fn splits_on_statement_ends_and_skips_comments() {
-        let parts = split_statements("-- c\nCREATE TABLE a (x BIGINT);\n\nCREATE INDEX i ON a (x);\n");
-        assert_eq!(parts, vec!["CREATE TABLE a (x BIGINT)", "CREATE INDEX i ON a (x)"]);
+        let parts =
+            split_statements("-- c\nCREATE TABLE a (x BIGINT);\n\nCREATE INDEX i ON a (x);\n");
+        assert_eq!(
+            parts,
+            vec!["CREATE TABLE a (x BIGINT)", "CREATE INDEX i ON a (x)"]
+        );
     }
 }

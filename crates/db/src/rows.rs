@@ -11,11 +11,16 @@ use tapearr_core::time::Timestamp;
 
 pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, status, attempts, max_attempts, run_after, lease_owner, lease_expires_at, progress, progress_message, last_error, cancel_requested, task, created_at, started_at, finished_at";
 pub(crate) const TASK_COLUMNS: &str = "name, kind, description, interval_secs, paused, next_run_at, last_run_at, last_duration_ms, last_status, last_error";
-pub(crate) const SESSION_COLUMNS: &str = "id, user_id, token_hash, csrf_token, user_agent, created_at, last_seen_at, expires_at";
-pub(crate) const API_KEY_COLUMNS: &str = "id, name, prefix, key_hash, created_at, last_used_at, revoked_at";
+pub(crate) const SESSION_COLUMNS: &str =
+    "id, user_id, token_hash, csrf_token, user_agent, created_at, last_seen_at, expires_at";
+pub(crate) const API_KEY_COLUMNS: &str =
+    "id, name, prefix, key_hash, created_at, last_used_at, revoked_at";
 pub(crate) const USER_COLUMNS: &str = "id, username, password_hash, role, created_at";
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(row: &'r AnyRow, col: &str) -> StorageResult<T> {
+fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+    row: &'r AnyRow,
+    col: &str,
+) -> StorageResult<T> {
     row.try_get(col).map_err(backend_err)
 }
 
@@ -85,8 +90,10 @@ pub(crate) fn job(row: &AnyRow) -> StorageResult<JobRecord> {
     Ok(JobRecord {
         id: get(row, "id")?,
         kind: get(row, "kind")?,
-        payload: serde_json::from_str(&payload).map_err(|e| StorageError::Corrupt(format!("job payload: {e}")))?,
-        status: JobStatus::parse(&status).ok_or_else(|| StorageError::Corrupt(format!("job status {status}")))?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| StorageError::Corrupt(format!("job payload: {e}")))?,
+        status: JobStatus::parse(&status)
+            .ok_or_else(|| StorageError::Corrupt(format!("job status {status}")))?,
         attempts: count(row, "attempts")?,
         max_attempts: count(row, "max_attempts")?,
         run_after: ts(row, "run_after")?,
@@ -124,7 +131,8 @@ pub(crate) fn event(row: &AnyRow) -> StorageResult<EventRecord> {
         id: Some(get(row, "id")?),
         event_type: get(row, "event_type")?,
         subject: get(row, "subject")?,
-        data: serde_json::from_str(&data).map_err(|e| StorageError::Corrupt(format!("event data: {e}")))?,
+        data: serde_json::from_str(&data)
+            .map_err(|e| StorageError::Corrupt(format!("event data: {e}")))?,
         timestamp: ts(row, "created_at")?,
     })
 }

@@ -83,14 +83,20 @@ impl TaskStore for Db {
             .ok_or(StorageError::NotFound)
     }
 
-    async fn advance_task(&self, name: &str, expected: Timestamp, next: Timestamp) -> StorageResult<bool> {
-        let done = sqlx::query("UPDATE tasks SET next_run_at = $1 WHERE name = $2 AND next_run_at = $3")
-            .bind(next.millis())
-            .bind(name)
-            .bind(expected.millis())
-            .execute(self.pool())
-            .await
-            .map_err(backend_err)?;
+    async fn advance_task(
+        &self,
+        name: &str,
+        expected: Timestamp,
+        next: Timestamp,
+    ) -> StorageResult<bool> {
+        let done =
+            sqlx::query("UPDATE tasks SET next_run_at = $1 WHERE name = $2 AND next_run_at = $3")
+                .bind(next.millis())
+                .bind(name)
+                .bind(expected.millis())
+                .execute(self.pool())
+                .await
+                .map_err(backend_err)?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -32,8 +32,12 @@ pub async fn isolated_postgres_url(base: &str, label: &str) -> Result<String, sq
             .to_lowercase(),
         tapearr_core::ids::new_id().replace('-', "")
     );
-    let pool = AnyPoolOptions::new().max_connections(1).connect(base).await?;
-    pool.execute(format!("CREATE SCHEMA {schema}").as_str()).await?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(base)
+        .await?;
+    pool.execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await?;
     pool.close().await;
     let sep = if base.contains('?') { '&' } else { '?' };
     Ok(format!("{base}{sep}options=-c%20search_path%3D{schema}"))

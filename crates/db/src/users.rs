@@ -32,14 +32,16 @@ impl UserStore for Db {
     }
 
     async fn user_by_name(&self, username: &str) -> StorageResult<Option<User>> {
-        sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(backend_err)?
-            .as_ref()
-            .map(rows::user)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_err)?
+        .as_ref()
+        .map(rows::user)
+        .transpose()
     }
 
     async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>> {
@@ -124,17 +126,24 @@ impl SessionStore for Db {
     }
 
     async fn session_by_token_hash(&self, token_hash: &str) -> StorageResult<Option<Session>> {
-        sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"))
-            .bind(token_hash)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(backend_err)?
-            .as_ref()
-            .map(rows::session)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_err)?
+        .as_ref()
+        .map(rows::session)
+        .transpose()
     }
 
-    async fn touch_session(&self, id: &str, seen: Timestamp, expires: Timestamp) -> StorageResult<()> {
+    async fn touch_session(
+        &self,
+        id: &str,
+        seen: Timestamp,
+        expires: Timestamp,
+    ) -> StorageResult<()> {
         sqlx::query("UPDATE sessions SET last_seen_at = $1, expires_at = $2 WHERE id = $3")
             .bind(seen.millis())
             .bind(expires.millis())
@@ -193,24 +202,28 @@ impl ApiKeyStore for Db {
     }
 
     async fn api_key_by_hash(&self, key_hash: &str) -> StorageResult<Option<ApiKey>> {
-        sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1"))
-            .bind(key_hash)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(backend_err)?
-            .as_ref()
-            .map(rows::api_key)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1"
+        ))
+        .bind(key_hash)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_err)?
+        .as_ref()
+        .map(rows::api_key)
+        .transpose()
     }
 
     async fn list_api_keys(&self) -> StorageResult<Vec<ApiKey>> {
-        sqlx::query(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC"))
-            .fetch_all(self.pool())
-            .await
-            .map_err(backend_err)?
-            .iter()
-            .map(rows::api_key)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_err)?
+        .iter()
+        .map(rows::api_key)
+        .collect()
     }
 
     async fn revoke_api_key(&self, id: &str, at: Timestamp) -> StorageResult<ApiKey> {

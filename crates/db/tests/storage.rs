@@ -21,7 +21,9 @@ async fn databases(label: &str) -> Vec<TestDb> {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = match backend {
             None => format!("sqlite://{}", dir.path().join("t.db").display()),
-            Some(pg) => testing::isolated_postgres_url(&pg, label).await.expect("pg schema"),
+            Some(pg) => testing::isolated_postgres_url(&pg, label)
+                .await
+                .expect("pg schema"),
         };
         let db = Db::connect(&url).await.expect("connect");
         db.migrate(Some(dir.path())).await.expect("migrate");
@@ -74,7 +76,11 @@ async fn concurrent_claimers_never_share_a_job() {
         for w in workers {
             for id in w.await.expect("worker") {
                 total += 1;
-                assert!(seen.insert(id), "a job was claimed twice on {}", db.backend());
+                assert!(
+                    seen.insert(id),
+                    "a job was claimed twice on {}",
+                    db.backend()
+                );
             }
         }
         assert_eq!(total, 120, "every job claimed once on {}", db.backend());
@@ -95,7 +101,12 @@ async fn stale_leases_are_requeued_and_poison_jobs_fail() {
             .expect("claim")
             .expect("a job");
         assert_eq!(claimed.attempts, 1);
-        assert_eq!(db.requeue_stale_jobs(Timestamp::now(), None).await.expect("requeue"), 1);
+        assert_eq!(
+            db.requeue_stale_jobs(Timestamp::now(), None)
+                .await
+                .expect("requeue"),
+            1
+        );
         let again = db.job(&job.id).await.expect("get").expect("exists");
         assert_eq!(again.status, JobStatus::Queued);
         assert!(again.lease_owner.is_none());
@@ -105,7 +116,9 @@ async fn stale_leases_are_requeued_and_poison_jobs_fail() {
             .await
             .expect("claim")
             .expect("a job");
-        db.requeue_stale_jobs(Timestamp::now(), Some("dead2")).await.expect("requeue own");
+        db.requeue_stale_jobs(Timestamp::now(), Some("dead2"))
+            .await
+            .expect("requeue own");
         let failed = db.job(&job.id).await.expect("get").expect("exists");
         assert_eq!(failed.status, JobStatus::Failed);
         assert!(failed.last_error.unwrap_or_default().contains("stopped"));
@@ -117,13 +130,25 @@ async fn cancel_and_retry_follow_the_job_state() {
     for t in databases("cancel").await {
         let db = t.db;
         let queued = db.insert_job(&new_job("k")).await.expect("insert");
-        let c = db.request_job_cancel(&queued.id, Timestamp::now()).await.expect("cancel");
+        let c = db
+            .request_job_cancel(&queued.id, Timestamp::now())
+            .await
+            .expect("cancel");
         assert_eq!(c.status, JobStatus::Cancelled);
-        let err = db.request_job_cancel(&queued.id, Timestamp::now()).await.expect_err("twice");
+        let err = db
+            .request_job_cancel(&queued.id, Timestamp::now())
+            .await
+            .expect_err("twice");
         assert!(err.to_string().contains("cancelled"), "{err}");
-        let r = db.retry_job(&queued.id, Timestamp::now()).await.expect("retry");
+        let r = db
+            .retry_job(&queued.id, Timestamp::now())
+            .await
+            .expect("retry");
         assert_eq!((r.status, r.attempts), (JobStatus::Queued, 0));
-        assert!(db.retry_job(&queued.id, Timestamp::now()).await.is_err(), "queued cannot be retried");
+        assert!(
+            db.retry_job(&queued.id, Timestamp::now()).await.is_err(),
+            "queued cannot be retried"
+        );
 
         let kinds = vec!["k".to_string()];
         let now = Timestamp::now();
@@ -132,7 +157,10 @@ async fn cancel_and_retry_follow_the_job_state() {
             .await
             .expect("claim")
             .expect("job");
-        let asked = db.request_job_cancel(&running.id, now).await.expect("cancel running");
+        let asked = db
+            .request_job_cancel(&running.id, now)
+            .await
+            .expect("cancel running");
         assert_eq!(asked.status, JobStatus::Running);
         assert!(asked.cancel_requested);
         let end = JobEnd {
@@ -142,11 +170,25 @@ async fn cancel_and_retry_follow_the_job_state() {
             at: now,
             refund_attempt: false,
         };
-        assert!(db.finish_job(&running.id, "someone-else", &end).await.expect("finish").is_none());
-        let done = db.finish_job(&running.id, "me", &end).await.expect("finish").expect("ours");
+        assert!(
+            db.finish_job(&running.id, "someone-else", &end)
+                .await
+                .expect("finish")
+                .is_none()
+        );
+        let done = db
+            .finish_job(&running.id, "me", &end)
+            .await
+            .expect("finish")
+            .expect("ours");
         assert_eq!(done.status, JobStatus::Succeeded);
         assert_eq!(done.progress, 1.0);
-        assert!(db.requeue_stale_jobs(Timestamp::now(), Some("me")).await.expect("requeue") == 0);
+        assert!(
+            db.requeue_stale_jobs(Timestamp::now(), Some("me"))
+                .await
+                .expect("requeue")
+                == 0
+        );
         assert!(
             db.missing_job_is_not_found().await,
             "cancel of an unknown id is NotFound on {}",
@@ -203,7 +245,13 @@ async fn events_replay_in_order_after_a_cursor() {
             })
             .await
             .expect("list");
-        assert_eq!(latest.iter().map(|e| e.data["i"].as_i64()).collect::<Vec<_>>(), vec![Some(2), Some(4)]);
+        assert_eq!(
+            latest
+                .iter()
+                .map(|e| e.data["i"].as_i64())
+                .collect::<Vec<_>>(),
+            vec![Some(2), Some(4)]
+        );
     }
 }
 
@@ -225,8 +273,16 @@ async fn a_task_tick_is_taken_by_one_process_only() {
             last_error: None,
         };
         db.ensure_task(&task).await.expect("ensure");
-        assert!(db.advance_task("t", now, Timestamp(61_000)).await.expect("cas"));
-        assert!(!db.advance_task("t", now, Timestamp(61_000)).await.expect("cas"));
+        assert!(
+            db.advance_task("t", now, Timestamp(61_000))
+                .await
+                .expect("cas")
+        );
+        assert!(
+            !db.advance_task("t", now, Timestamp(61_000))
+                .await
+                .expect("cas")
+        );
         // A second ensure keeps the stored schedule.
         let again = db.ensure_task(&task).await.expect("ensure");
         assert_eq!(again.next_run_at, Timestamp(61_000));
@@ -242,10 +298,12 @@ async fn a_newer_schema_is_refused_and_sqlite_is_backed_up() {
     assert!(first.backup.is_none(), "an empty database needs no backup");
     let again = db.migrate(Some(dir.path())).await.expect("idempotent");
     assert_eq!(again.from, again.to);
-    sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
-        .execute(db.pool())
-        .await
-        .expect("insert");
+    sqlx::query(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)",
+    )
+    .execute(db.pool())
+    .await
+    .expect("insert");
     match db.migrate(Some(dir.path())).await {
         Err(DbError::SchemaTooNew { found: 999, .. }) => {}
         other => panic!("expected SchemaTooNew, got {other:?}"),

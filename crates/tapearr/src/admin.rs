@@ -47,10 +47,15 @@ pub async fn list_keys(app: &App) -> Result<()> {
         println!("no API keys");
     }
     for k in keys {
-        let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
-        let used = k
-            .last_used_at
-            .map_or_else(|| "never used".to_string(), |t| format!("last used {}", t.millis()));
+        let state = if k.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "active"
+        };
+        let used = k.last_used_at.map_or_else(
+            || "never used".to_string(),
+            |t| format!("last used {}", t.millis()),
+        );
         println!("{}  {:<24} {}…  {state}  {used}", k.id, k.name, k.prefix);
     }
     Ok(())

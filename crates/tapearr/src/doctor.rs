@@ -14,7 +14,11 @@ pub async fn run(config: &Config) -> Result<bool> {
     println!();
     println!("Tools");
     for t in tools_manager(config).status().await {
-        let path = t.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+        let path = t
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         match (&t.version, &t.error) {
             (Some(v), None) => println!("  ok       {:<11} {:<14} {path}", t.name, v),
             (_, err) => {
@@ -72,15 +76,30 @@ pub async fn run(config: &Config) -> Result<bool> {
     for p in paths {
         let s = root_status(p);
         match (s.free_bytes, s.error) {
-            (Some(free), _) => println!("  ok       {:<40} {} free", s.path.display(), human_bytes(free)),
+            (Some(free), _) => println!(
+                "  ok       {:<40} {} free",
+                s.path.display(),
+                human_bytes(free)
+            ),
             (None, e) => {
                 healthy = false;
-                println!("  FAILED   {:<40} {}", s.path.display(), e.unwrap_or_default());
+                println!(
+                    "  FAILED   {:<40} {}",
+                    s.path.display(),
+                    e.unwrap_or_default()
+                );
             }
         }
     }
     println!();
-    println!("{}", if healthy { "All required checks passed." } else { "Some required checks FAILED." });
+    println!(
+        "{}",
+        if healthy {
+            "All required checks passed."
+        } else {
+            "Some required checks FAILED."
+        }
+    );
     Ok(healthy)
 }
 

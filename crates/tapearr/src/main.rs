@@ -95,7 +95,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // reqwest and friends use rustls with the ring provider (no C build of aws-lc).
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tapearr: cannot start the async runtime: {e}");
@@ -115,8 +118,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let config = Config::load(cli.data_dir.as_deref())?;
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Serve = command {
-        let (logs, _guard) =
-            tapearr_core::logs::init(&config.log, &config.logs_dir()).map_err(anyhow::Error::msg)?;
+        let (logs, _guard) = tapearr_core::logs::init(&config.log, &config.logs_dir())
+            .map_err(anyhow::Error::msg)?;
         serve::run(config, logs).await?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -139,7 +142,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     let installed = tools.ensure_installed(&cancel).await?;
                     println!(
                         "{}",
-                        if installed { "tools installed" } else { "tools already installed" }
+                        if installed {
+                            "tools installed"
+                        } else {
+                            "tools already installed"
+                        }
                     );
                 }
                 ToolsCommand::Update => {
@@ -187,9 +194,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 /// Admin commands log warnings and errors to stderr only; their output is for people.
 fn init_cli_logging(config: &Config) {
     let filter = tracing_subscriber_filter(&config.log.level);
-    let _ = tracing::subscriber::set_global_default(
-        tapearr_core::logs::stderr_subscriber(&filter),
-    );
+    let _ = tracing::subscriber::set_global_default(tapearr_core::logs::stderr_subscriber(&filter));
 }
 
 fn tracing_subscriber_filter(level: &str) -> String {

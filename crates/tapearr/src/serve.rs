@@ -22,7 +22,11 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     let shutdown = CancellationToken::new();
 
     let mut registry = JobRegistry::default();
-    builtin::register(&mut registry, app.store.clone(), app.config.events.retention_days);
+    builtin::register(
+        &mut registry,
+        app.store.clone(),
+        app.config.events.retention_days,
+    );
     registry.register(
         TOOLS_UPDATE_JOB,
         Arc::new(UpdateTools {
@@ -40,7 +44,12 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         instance.clone(),
     );
     runner.recover().await?;
-    let scheduler = Scheduler::new(app.store.clone(), queue.clone(), app.events.clone(), builtin::task_defs());
+    let scheduler = Scheduler::new(
+        app.store.clone(),
+        queue.clone(),
+        app.events.clone(),
+        builtin::task_defs(),
+    );
     scheduler.register().await?;
 
     let system = Arc::new(SystemProbe::new(
@@ -105,13 +114,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

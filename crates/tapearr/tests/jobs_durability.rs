@@ -12,7 +12,10 @@ async fn enqueue_probes(client: &mut Client, n: usize, millis: u64) -> Vec<Strin
     let mut ids = Vec::with_capacity(n);
     for _ in 0..n {
         let r = client
-            .post("/api/v1/jobs", json!({"kind": "system.probe", "payload": {"millis": millis}}))
+            .post(
+                "/api/v1/jobs",
+                json!({"kind": "system.probe", "payload": {"millis": millis}}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         ids.push(r.body["id"].as_str().expect("id").to_string());
@@ -24,7 +27,12 @@ async fn all_jobs(client: &mut Client) -> Vec<Value> {
     let mut out = Vec::new();
     let mut offset = 0;
     loop {
-        let page = client.get(&format!("/api/v1/jobs?kind=system.probe&limit=500&offset={offset}")).await.body;
+        let page = client
+            .get(&format!(
+                "/api/v1/jobs?kind=system.probe&limit=500&offset={offset}"
+            ))
+            .await
+            .body;
         let items = page["items"].as_array().cloned().unwrap_or_default();
         offset += items.len();
         let done = items.is_empty() || offset as u64 >= page["total"].as_u64().unwrap_or(0);
@@ -42,12 +50,17 @@ async fn wait_all_finished(client: &mut Client, expected: usize, timeout: Durati
         let jobs = all_jobs(client).await;
         let finished = jobs
             .iter()
-            .filter(|j| ["succeeded", "failed", "cancelled"].contains(&j["status"].as_str().unwrap_or("")))
+            .filter(|j| {
+                ["succeeded", "failed", "cancelled"].contains(&j["status"].as_str().unwrap_or(""))
+            })
             .count();
         if jobs.len() == expected && finished == expected {
             return jobs;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{finished}/{expected} jobs finished");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{finished}/{expected} jobs finished"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -78,7 +91,10 @@ async fn jobs_running_at_sigkill_are_requeued_and_finish_after_restart() {
             if running == Some(2) {
                 break;
             }
-            assert!(tokio::time::Instant::now() < deadline, "{b}: jobs never started");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{b}: jobs never started"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         server.kill9();
@@ -89,22 +105,41 @@ async fn jobs_running_at_sigkill_are_requeued_and_finish_after_restart() {
         let mut client = Client::with_key(&server, &key);
         let jobs = wait_all_finished(&mut client, 4, Duration::from_secs(90)).await;
         assert_eq!(jobs.len(), ids.len());
-        let mut attempts: Vec<u64> = jobs.iter().map(|j| j["attempts"].as_u64().unwrap_or(0)).collect();
+        let mut attempts: Vec<u64> = jobs
+            .iter()
+            .map(|j| j["attempts"].as_u64().unwrap_or(0))
+            .collect();
         attempts.sort();
-        assert!(jobs.iter().all(|j| j["status"] == "succeeded"), "{b}: {jobs:?}");
-        assert_eq!(attempts, vec![1, 1, 2, 2], "{b}: the two interrupted jobs ran a second time");
+        assert!(
+            jobs.iter().all(|j| j["status"] == "succeeded"),
+            "{b}: {jobs:?}"
+        );
+        assert_eq!(
+            attempts,
+            vec![1, 1, 2, 2],
+            "{b}: the two interrupted jobs ran a second time"
+        );
         assert!(server.terminate().success());
     }
 }
 
 #[tokio::test]
 async fn two_servers_on_one_postgres_run_each_job_exactly_once() {
-    let Some(backend) = backends("twoproc").await.into_iter().find(|b| b.name == "postgres") else {
-        eprintln!("TAPEARR_TEST_PG_URL not set: the two-process test needs PostgreSQL (make test sets it via .ci/run)");
+    let Some(backend) = backends("twoproc")
+        .await
+        .into_iter()
+        .find(|b| b.name == "postgres")
+    else {
+        eprintln!(
+            "TAPEARR_TEST_PG_URL not set: the two-process test needs PostgreSQL (make test sets it via .ci/run)"
+        );
         return;
     };
     let url = backend.database_url.expect("url");
-    let (dir_a, dir_b) = (tempfile::tempdir().expect("a"), tempfile::tempdir().expect("b"));
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().expect("a"),
+        tempfile::tempdir().expect("b"),
+    );
     let env = || {
         vec![
             ("TAPEARR_JOBS__DEFAULT_CONCURRENCY", "4".to_string()),
@@ -126,15 +161,27 @@ async fn two_servers_on_one_postgres_run_each_job_exactly_once() {
 
     // Enqueue through both servers at once, so both are claiming while the queue fills.
     let (mut ca, mut cb) = (Client::with_key(&a, &key), Client::with_key(&b, &key));
-    let (ids_a, ids_b) = tokio::join!(enqueue_probes(&mut ca, 150, 20), enqueue_probes(&mut cb, 150, 20));
+    let (ids_a, ids_b) = tokio::join!(
+        enqueue_probes(&mut ca, 150, 20),
+        enqueue_probes(&mut cb, 150, 20)
+    );
     let jobs = wait_all_finished(&mut ca, 300, Duration::from_secs(240)).await;
-    assert!(jobs.iter().all(|j| j["status"] == "succeeded" && j["attempts"] == 1), "every job claimed once");
+    assert!(
+        jobs.iter()
+            .all(|j| j["status"] == "succeeded" && j["attempts"] == 1),
+        "every job claimed once"
+    );
 
     // Each job started exactly once according to the event history, and both servers worked.
     let mut starts: HashMap<String, Vec<String>> = HashMap::new();
     let mut since = 0i64;
     loop {
-        let page = ca.get(&format!("/api/v1/events?type=job.started&since={since}&limit=1000")).await.body;
+        let page = ca
+            .get(&format!(
+                "/api/v1/events?type=job.started&since={since}&limit=1000"
+            ))
+            .await
+            .body;
         let events = page.as_array().cloned().unwrap_or_default();
         if events.is_empty() {
             break;
@@ -144,11 +191,21 @@ async fn two_servers_on_one_postgres_run_each_job_exactly_once() {
             starts
                 .entry(e["data"]["job_id"].as_str().unwrap_or_default().to_string())
                 .or_default()
-                .push(e["data"]["instance"].as_str().unwrap_or_default().to_string());
+                .push(
+                    e["data"]["instance"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
         }
     }
     for id in ids_a.iter().chain(&ids_b) {
-        assert_eq!(starts.get(id).map(Vec::len), Some(1), "job {id} started {:?}", starts.get(id));
+        assert_eq!(
+            starts.get(id).map(Vec::len),
+            Some(1),
+            "job {id} started {:?}",
+            starts.get(id)
+        );
     }
     let mut instances: Vec<&String> = starts.values().flatten().collect();
     instances.sort();

@@ -50,10 +50,15 @@ async fn every_protected_route_answers_401_without_credentials() {
             checked += 1;
         }
     }
-    assert!(checked >= 15, "only {checked} operations found in the OpenAPI document");
+    assert!(
+        checked >= 15,
+        "only {checked} operations found in the OpenAPI document"
+    );
 
     // The docs page works offline (Swagger UI is vendored into the binary).
-    let docs = reqwest::get(server.url("/api/v1/docs/")).await.expect("docs");
+    let docs = reqwest::get(server.url("/api/v1/docs/"))
+        .await
+        .expect("docs");
     assert_eq!(docs.status(), StatusCode::OK);
     assert!(docs.text().await.expect("html").contains("swagger"));
 }

@@ -45,6 +45,9 @@ pub async fn create(
     params(("id" = String, Path, description = "key id")),
     responses((status = 200, body = ApiKey), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn revoke(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<ApiKey>> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<ApiKey>> {
     Ok(Json(state.auth.revoke_api_key(&id).await?))
 }

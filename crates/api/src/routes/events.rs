@@ -25,7 +25,10 @@ pub struct EventParams {
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventParams),
     responses((status = 200, body = Vec<EventRecord>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn list(State(state): State<AppState>, ApiQuery(p): ApiQuery<EventParams>) -> ApiResult<Json<Vec<EventRecord>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<EventParams>,
+) -> ApiResult<Json<Vec<EventRecord>>> {
     let query = EventQuery {
         since: p.since,
         subject: p.subject,

@@ -45,7 +45,11 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         _ => "unavailable".to_string(),
     };
     let ready = database == "ok" && storage == "ok";
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
         status,
         Json(Health {
@@ -60,16 +64,40 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let m = &state.metrics;
     let mut out = String::new();
-    let uptime = Timestamp::now().millis().saturating_sub(state.started_at.millis()) / 1000;
-    let _ = writeln!(out, "# HELP tapearr_uptime_seconds Seconds since start.\n# TYPE tapearr_uptime_seconds gauge\ntapearr_uptime_seconds {uptime}");
+    let uptime = Timestamp::now()
+        .millis()
+        .saturating_sub(state.started_at.millis())
+        / 1000;
+    let _ = writeln!(
+        out,
+        "# HELP tapearr_uptime_seconds Seconds since start.\n# TYPE tapearr_uptime_seconds gauge\ntapearr_uptime_seconds {uptime}"
+    );
     for (name, help, value) in [
-        ("tapearr_http_requests_total", "HTTP requests served.", m.requests.load(Ordering::Relaxed)),
-        ("tapearr_http_server_errors_total", "HTTP responses with a 5xx status.", m.server_errors.load(Ordering::Relaxed)),
-        ("tapearr_auth_failures_total", "Requests refused for missing or bad credentials.", m.auth_failures.load(Ordering::Relaxed)),
+        (
+            "tapearr_http_requests_total",
+            "HTTP requests served.",
+            m.requests.load(Ordering::Relaxed),
+        ),
+        (
+            "tapearr_http_server_errors_total",
+            "HTTP responses with a 5xx status.",
+            m.server_errors.load(Ordering::Relaxed),
+        ),
+        (
+            "tapearr_auth_failures_total",
+            "Requests refused for missing or bad credentials.",
+            m.auth_failures.load(Ordering::Relaxed),
+        ),
     ] {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
     }
-    let _ = writeln!(out, "# HELP tapearr_jobs Jobs by status.\n# TYPE tapearr_jobs gauge");
+    let _ = writeln!(
+        out,
+        "# HELP tapearr_jobs Jobs by status.\n# TYPE tapearr_jobs gauge"
+    );
     for status in [JobStatus::Queued, JobStatus::Running, JobStatus::Failed] {
         let query = JobQuery {
             status: Some(status),
@@ -77,7 +105,12 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             ..JobQuery::default()
         };
         if let Ok(page) = state.store.list_jobs(&query).await {
-            let _ = writeln!(out, "tapearr_jobs{{status=\"{}\"}} {}", status.as_str(), page.total);
+            let _ = writeln!(
+                out,
+                "tapearr_jobs{{status=\"{}\"}} {}",
+                status.as_str(),
+                page.total
+            );
         }
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)

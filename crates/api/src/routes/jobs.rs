@@ -37,7 +37,10 @@ pub struct EnqueueRequest {
 #[utoipa::path(get, path = "/api/v1/jobs", tag = "jobs", params(JobListParams),
     responses((status = 200, body = Paged<JobRecord>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn list(State(state): State<AppState>, ApiQuery(p): ApiQuery<JobListParams>) -> ApiResult<Json<Paged<JobRecord>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<JobListParams>,
+) -> ApiResult<Json<Paged<JobRecord>>> {
     let query = JobQuery {
         status: p.status,
         kind: p.kind,
@@ -52,7 +55,10 @@ pub async fn list(State(state): State<AppState>, ApiQuery(p): ApiQuery<JobListPa
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path)),
     responses((status = 200, body = JobRecord), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn get(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<JobRecord>> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<JobRecord>> {
     Ok(Json(state.queue.get(&id).await?))
 }
 
@@ -84,7 +90,10 @@ pub async fn enqueue(
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs", params(("id" = String, Path)),
     responses((status = 200, body = JobRecord), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn cancel(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<JobRecord>> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<JobRecord>> {
     Ok(Json(state.queue.cancel(&id).await?))
 }
 
@@ -92,6 +101,9 @@ pub async fn cancel(State(state): State<AppState>, ApiPath(id): ApiPath<String>)
 #[utoipa::path(post, path = "/api/v1/jobs/{id}/retry", tag = "jobs", params(("id" = String, Path)),
     responses((status = 200, body = JobRecord), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn retry(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<JobRecord>> {
+pub async fn retry(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<JobRecord>> {
     Ok(Json(state.queue.retry(&id).await?))
 }

@@ -29,8 +29,9 @@ impl LogParams {
             .level
             .as_deref()
             .map(|l| {
-                l.parse()
-                    .map_err(|_| ApiError::invalid("level must be error, warn, info, debug or trace"))
+                l.parse().map_err(|_| {
+                    ApiError::invalid("level must be error, warn, info, debug or trace")
+                })
             })
             .transpose()?;
         Ok(LogQuery {
@@ -47,6 +48,9 @@ impl LogParams {
 #[utoipa::path(get, path = "/api/v1/logs", tag = "logs", params(LogParams),
     responses((status = 200, body = Vec<LogEntry>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn list(State(state): State<AppState>, ApiQuery(p): ApiQuery<LogParams>) -> ApiResult<Json<Vec<LogEntry>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(p): ApiQuery<LogParams>,
+) -> ApiResult<Json<Vec<LogEntry>>> {
     Ok(Json(state.logs.query(&p.to_query()?)))
 }

@@ -48,8 +48,15 @@ pub async fn login(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(200).collect());
-    let session = state.auth.login(&req.username, &req.password, agent).await?;
-    let max_age = session.expires_at.millis().saturating_sub(Timestamp::now().millis()) / 1000;
+    let session = state
+        .auth
+        .login(&req.username, &req.password, agent)
+        .await?;
+    let max_age = session
+        .expires_at
+        .millis()
+        .saturating_sub(Timestamp::now().millis())
+        / 1000;
     let cookies = session_cookies(
         &session.token,
         &session.csrf_token,
@@ -74,12 +81,21 @@ pub async fn login(
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn logout(State(state): State<AppState>, Extension(p): Extension<Principal>) -> ApiResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Response> {
     if let Principal::Session { session, .. } = &p {
         state.auth.logout(&session.id).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    for c in session_cookies("", "", 0, state.config.auth.secure_cookies, &state.config.base_path) {
+    for c in session_cookies(
+        "",
+        "",
+        0,
+        state.config.auth.secure_cookies,
+        &state.config.base_path,
+    ) {
         let value = HeaderValue::from_str(&c).map_err(ApiError::internal)?;
         response.headers_mut().append(header::SET_COOKIE, value);
     }

@@ -42,7 +42,10 @@ pub async fn create_admin(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<SetupRequest>,
 ) -> Result<(StatusCode, Json<SetupResponse>), ApiError> {
-    let user = state.auth.create_admin(&req.username, &req.password).await?;
+    let user = state
+        .auth
+        .create_admin(&req.username, &req.password)
+        .await?;
     tracing::info!(username = %user.username, "admin account created");
     Ok((
         StatusCode::CREATED,

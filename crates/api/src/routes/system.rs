@@ -30,7 +30,9 @@ pub async fn tools(State(state): State<AppState>) -> Json<Vec<ToolStatus>> {
 #[utoipa::path(post, path = "/api/v1/system/tools/update", tag = "system",
     responses((status = 202, body = JobRecord), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn update_tools(State(state): State<AppState>) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
+pub async fn update_tools(
+    State(state): State<AppState>,
+) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
     let job = state
         .queue
         .enqueue(
@@ -44,4 +46,3 @@ pub async fn update_tools(State(state): State<AppState>) -> Result<(StatusCode, 
         .await?;
     Ok((StatusCode::ACCEPTED, Json(job)))
 }
-

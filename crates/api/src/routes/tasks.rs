@@ -36,7 +36,9 @@ pub async fn update(
     ApiJson(patch): ApiJson<TaskPatch>,
 ) -> ApiResult<Json<TaskRecord>> {
     if patch.paused.is_none() && patch.interval_secs.is_none() {
-        return Err(ApiError::invalid("nothing to change: send paused and/or interval_secs"));
+        return Err(ApiError::invalid(
+            "nothing to change: send paused and/or interval_secs",
+        ));
     }
     // Validate everything before changing anything.
     if let Some(secs) = patch.interval_secs
@@ -49,7 +51,12 @@ pub async fn update(
     }
     let mut task = None;
     if let Some(secs) = patch.interval_secs {
-        task = Some(state.scheduler.set_interval(&name, Duration::from_secs(secs)).await?);
+        task = Some(
+            state
+                .scheduler
+                .set_interval(&name, Duration::from_secs(secs))
+                .await?,
+        );
     }
     if let Some(paused) = patch.paused {
         task = Some(state.scheduler.set_paused(&name, paused).await?);
@@ -65,5 +72,8 @@ pub async fn run_now(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
-    Ok((StatusCode::CREATED, Json(state.scheduler.run_now(&name).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.scheduler.run_now(&name).await?),
+    ))
 }

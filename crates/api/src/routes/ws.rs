@@ -41,7 +41,10 @@ pub async fn connect(
     let log_level = params
         .logs
         .as_deref()
-        .map(|l| l.parse::<tracing::Level>().map_err(|_| ApiError::invalid("logs must be a level")))
+        .map(|l| {
+            l.parse::<tracing::Level>()
+                .map_err(|_| ApiError::invalid("logs must be a level"))
+        })
         .transpose()?;
     Ok(ws.on_upgrade(move |socket| serve(socket, state, params.since, log_level)))
 }
@@ -51,16 +54,27 @@ fn check_same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
     if origin_host.eq_ignore_ascii_case(host) {
         Ok(())
     } else {
-        Err(ApiError::new(Code::Forbidden, "WebSocket from another origin"))
+        Err(ApiError::new(
+            Code::Forbidden,
+            "WebSocket from another origin",
+        ))
     }
 }
 
-async fn serve(mut socket: WebSocket, state: AppState, since: Option<i64>, log_level: Option<tracing::Level>) {
+async fn serve(
+    mut socket: WebSocket,
+    state: AppState,
+    since: Option<i64>,
+    log_level: Option<tracing::Level>,
+) {
     // Subscribe before replaying, so nothing falls between the two.
     let mut events = state.events.subscribe();
     let mut logs = log_level.map(|_| state.logs.subscribe());
@@ -113,7 +127,9 @@ async fn serve(mut socket: WebSocket, state: AppState, since: Option<i64>, log_l
     }
 }
 
-async fn recv_log(logs: &mut Option<tokio::sync::broadcast::Receiver<Arc<LogEntry>>>) -> Option<Arc<LogEntry>> {
+async fn recv_log(
+    logs: &mut Option<tokio::sync::broadcast::Receiver<Arc<LogEntry>>>,
+) -> Option<Arc<LogEntry>> {
     match logs {
         Some(rx) => loop {
             match rx.recv().await {
@@ -126,7 +142,11 @@ async fn recv_log(logs: &mut Option<tokio::sync::broadcast::Receiver<Arc<LogEntr
     }
 }
 
-async fn replay(socket: &mut WebSocket, state: &AppState, cursor: &mut Option<i64>) -> Result<(), ()> {
+async fn replay(
+    socket: &mut WebSocket,
+    state: &AppState,
+    cursor: &mut Option<i64>,
+) -> Result<(), ()> {
     loop {
         let page = state
             .store
@@ -150,7 +170,10 @@ async fn replay(socket: &mut WebSocket, state: &AppState, cursor: &mut Option<i6
 
 async fn send_event(socket: &mut WebSocket, e: &EventRecord) -> Result<(), ()> {
     let text = serde_json::to_string(e).map_err(|_| ())?;
-    socket.send(Message::Text(text.into())).await.map_err(|_| ())
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .map_err(|_| ())
 }
 
 async fn send_log(socket: &mut WebSocket, line: &LogEntry) -> Result<(), ()> {
@@ -162,7 +185,10 @@ async fn send_log(socket: &mut WebSocket, line: &LogEntry) -> Result<(), ()> {
         "data": line,
     })
     .to_string();
-    socket.send(Message::Text(text.into())).await.map_err(|_| ())
+    socket
+        .send(Message::Text(text.into()))
+        .await
+        .map_err(|_| ())
 }
 
 #[cfg(test)]
@@ -177,7 +203,10 @@ mod tests {
         assert!(check_same_origin(&h).is_ok());
         h.insert(header::ORIGIN, HeaderValue::from_static("http://nas:7070"));
         assert!(check_same_origin(&h).is_ok());
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(check_same_origin(&h).is_err());
     }
 }

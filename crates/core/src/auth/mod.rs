@@ -237,7 +237,10 @@ impl AuthService {
         let key = ApiKey {
             id: new_id(),
             name: name.to_string(),
-            prefix: plain.chars().take(tokens::API_KEY_PREFIX.len() + 6).collect(),
+            prefix: plain
+                .chars()
+                .take(tokens::API_KEY_PREFIX.len() + 6)
+                .collect(),
             key_hash: tokens::sha256_hex(&plain),
             created_at: Timestamp::now(),
             last_used_at: None,

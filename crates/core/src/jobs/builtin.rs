@@ -48,7 +48,9 @@ pub fn register(registry: &mut JobRegistry, store: Arc<dyn Storage>, event_reten
         PRUNE_EVENTS,
         Arc::new(Prune {
             store: store.clone(),
-            what: PruneWhat::Events(Duration::from_secs(u64::from(event_retention_days) * 86_400)),
+            what: PruneWhat::Events(Duration::from_secs(
+                u64::from(event_retention_days) * 86_400,
+            )),
         }),
     );
     registry.register(
@@ -93,7 +95,8 @@ impl JobHandler for Prune {
             }
         }
         .map_err(|e| JobError::Retryable(e.to_string()))?;
-        ctx.set_progress(1.0, Some(format!("{deleted} deleted"))).await;
+        ctx.set_progress(1.0, Some(format!("{deleted} deleted")))
+            .await;
         Ok(())
     }
 }

@@ -49,7 +49,8 @@ pub struct JobQueue {
 }
 
 /// Cancellation tokens of the jobs running in this process, by job id.
-pub type RunningTokens = Arc<std::sync::Mutex<std::collections::HashMap<String, CancellationToken>>>;
+pub type RunningTokens =
+    Arc<std::sync::Mutex<std::collections::HashMap<String, CancellationToken>>>;
 
 impl JobQueue {
     pub fn new(store: Arc<dyn Storage>, events: EventBus, known_kinds: Vec<String>) -> Self {

@@ -46,7 +46,8 @@ impl JobContext {
     /// Reports progress (0.0–1.0): broadcast now, persisted with the next heartbeat.
     pub async fn set_progress(&self, progress: f64, message: Option<String>) {
         let progress = progress.clamp(0.0, 1.0);
-        self.progress.send_replace(Some((progress, message.clone())));
+        self.progress
+            .send_replace(Some((progress, message.clone())));
         self.events
             .emit(DomainEvent::JobProgress {
                 job_id: self.job.id.clone(),
@@ -160,7 +161,8 @@ impl JobRunner {
             match this.claim_next().await {
                 Ok(Some((job, permit))) => {
                     let runner = this.clone();
-                    this.running.spawn(async move { runner.execute(job, permit).await });
+                    this.running
+                        .spawn(async move { runner.execute(job, permit).await });
                     continue;
                 }
                 Ok(None) => {}
@@ -179,7 +181,10 @@ impl JobRunner {
         }
         this.running.close();
         let grace = Duration::from_secs(this.config.shutdown_grace_secs);
-        if tokio::time::timeout(grace, this.running.wait()).await.is_err() {
+        if tokio::time::timeout(grace, this.running.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("jobs still running after the shutdown grace; asking them to stop");
             this.stop_running.cancel();
             let _ = tokio::time::timeout(Duration::from_secs(5), this.running.wait()).await;
@@ -249,7 +254,11 @@ impl JobRunner {
             })
             .await;
 
-        let heartbeat = tokio::spawn(self.clone().heartbeat(job.id.clone(), cancel.clone(), progress_rx));
+        let heartbeat = tokio::spawn(self.clone().heartbeat(
+            job.id.clone(),
+            cancel.clone(),
+            progress_rx,
+        ));
         let ctx = Arc::new(JobContext {
             job: job.clone(),
             cancel: cancel.clone(),
@@ -265,7 +274,8 @@ impl JobRunner {
         if let Ok(mut tokens) = self.tokens.lock() {
             tokens.remove(&job.id);
         }
-        self.finish(&job, started, outcome, cancel.is_cancelled()).await;
+        self.finish(&job, started, outcome, cancel.is_cancelled())
+            .await;
     }
 
     async fn heartbeat(
@@ -274,7 +284,8 @@ impl JobRunner {
         cancel: CancellationToken,
         mut progress: watch::Receiver<Option<(f64, Option<String>)>>,
     ) {
-        let mut tick = tokio::time::interval(Duration::from_secs(self.config.heartbeat_secs.max(1)));
+        let mut tick =
+            tokio::time::interval(Duration::from_secs(self.config.heartbeat_secs.max(1)));
         tick.tick().await;
         loop {
             tick.tick().await;
@@ -335,7 +346,8 @@ impl JobRunner {
             ),
             Err(err) => {
                 let message = err.to_string();
-                let retry = matches!(err, JobError::Retryable(_)) && job.attempts < job.max_attempts;
+                let retry =
+                    matches!(err, JobError::Retryable(_)) && job.attempts < job.max_attempts;
                 let e = if retry {
                     end(
                         JobStatus::Queued,
@@ -387,7 +399,12 @@ impl JobRunner {
     }
 }
 
-fn end(status: JobStatus, error: Option<String>, run_after: Option<Timestamp>, at: Timestamp) -> JobEnd {
+fn end(
+    status: JobStatus,
+    error: Option<String>,
+    run_after: Option<Timestamp>,
+    at: Timestamp,
+) -> JobEnd {
     JobEnd {
         status,
         error,

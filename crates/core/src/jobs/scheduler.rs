@@ -51,7 +51,12 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(store: Arc<dyn Storage>, queue: JobQueue, events: EventBus, defs: Vec<TaskDef>) -> Self {
+    pub fn new(
+        store: Arc<dyn Storage>,
+        queue: JobQueue,
+        events: EventBus,
+        defs: Vec<TaskDef>,
+    ) -> Self {
         Self {
             store,
             queue,
@@ -113,7 +118,11 @@ impl Scheduler {
                 continue;
             }
             let next = now.plus(Duration::from_secs(task.interval_secs));
-            if !self.store.advance_task(&task.name, task.next_run_at, next).await? {
+            if !self
+                .store
+                .advance_task(&task.name, task.next_run_at, next)
+                .await?
+            {
                 continue; // another process took this tick
             }
             next_due = Some(next_due.map_or(next, |n| n.min(next)));
@@ -170,7 +179,11 @@ impl Scheduler {
         self.update(name, update).await
     }
 
-    pub async fn set_interval(&self, name: &str, interval: Duration) -> Result<TaskRecord, TaskError> {
+    pub async fn set_interval(
+        &self,
+        name: &str,
+        interval: Duration,
+    ) -> Result<TaskRecord, TaskError> {
         if interval < MIN_INTERVAL {
             return Err(TaskError::Invalid(format!(
                 "interval must be at least {} seconds",

@@ -68,7 +68,10 @@ impl Server {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("TAPEARR_LISTEN", "127.0.0.1:0")
-            .env("TAPEARR_LOG__LEVEL", "info,tapearr=debug,tapearr_core=debug,tapearr_api=debug")
+            .env(
+                "TAPEARR_LOG__LEVEL",
+                "info,tapearr=debug,tapearr_core=debug,tapearr_api=debug",
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(url) = opts.database_url {
@@ -89,7 +92,11 @@ impl Server {
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if let Some(rest) = line.split("tapearr listening on http://").nth(1) {
-                        let addr = rest.split_whitespace().next().unwrap_or_default().to_string();
+                        let addr = rest
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
                         let _ = tx.send(addr);
                     }
                     output.lock().expect("lock").push(line);
@@ -181,7 +188,12 @@ impl Client {
         c
     }
 
-    pub async fn send(&mut self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+    pub async fn send(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(s) = &self.session {
             req = req.header("cookie", format!("tapearr_session={s}"));
@@ -223,7 +235,10 @@ impl Client {
 
     pub async fn login(&mut self, username: &str, password: &str) -> Reply {
         let r = self
-            .post("/api/v1/auth/login", json!({"username": username, "password": password}))
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": username, "password": password}),
+            )
             .await;
         if r.status == StatusCode::OK {
             self.csrf = r.body["csrf_token"].as_str().map(String::from);
@@ -234,7 +249,10 @@ impl Client {
     /// Sets up the admin, logs in and returns a new API key.
     pub async fn bootstrap(&mut self) -> String {
         let r = self
-            .post("/api/v1/setup", json!({"username": ADMIN, "password": PASSWORD}))
+            .post(
+                "/api/v1/setup",
+                json!({"username": ADMIN, "password": PASSWORD}),
+            )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         assert_eq!(self.login(ADMIN, PASSWORD).await.status, StatusCode::OK);
@@ -252,7 +270,10 @@ impl Client {
             if ["succeeded", "failed", "cancelled"].contains(&status.as_str()) {
                 return r.body;
             }
-            assert!(tokio::time::Instant::now() < deadline, "job {id} still {status}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {id} still {status}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
