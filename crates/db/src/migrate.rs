@@ -56,6 +56,14 @@ impl Db {
     /// Brings the schema to the latest version. `backup_dir` receives a copy of a SQLite
     /// database before the first change.
     pub async fn migrate(&self, backup_dir: Option<&Path>) -> Result<MigrationReport, DbError> {
+        self.migrate_with(MIGRATIONS, backup_dir).await
+    }
+
+    async fn migrate_with(
+        &self,
+        migrations: &[Migration],
+        backup_dir: Option<&Path>,
+    ) -> Result<MigrationReport, DbError> {
         self.ensure_version_table().await?;
         let mut conn = self.pool().acquire().await.map_err(backend_err)?;
         if self.backend_kind() == Backend::Postgres {
@@ -66,7 +74,7 @@ impl Db {
                 .await
                 .map_err(backend_err)?;
         }
-        let result = self.migrate_locked(&mut conn, backup_dir).await;
+        let result = self.migrate_locked(&mut conn, migrations, backup_dir).await;
         if self.backend_kind() == Backend::Postgres {
             let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
                 .bind(PG_LOCK_KEY)
@@ -79,6 +87,7 @@ impl Db {
     async fn migrate_locked(
         &self,
         conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        migrations: &[Migration],
         backup_dir: Option<&Path>,
     ) -> Result<MigrationReport, DbError> {
         let from: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
@@ -86,11 +95,11 @@ impl Db {
             .await
             .and_then(|r| r.try_get("v"))
             .map_err(backend_err)?;
-        let known = latest_version();
+        let known = migrations.last().map_or(0, |m| m.version);
         if from > known {
             return Err(DbError::SchemaTooNew { found: from, known });
         }
-        let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > from).collect();
+        let pending: Vec<&Migration> = migrations.iter().filter(|m| m.version > from).collect();
         let mut report = MigrationReport {
             from,
             to: from,
@@ -186,6 +195,74 @@ fn split_statements(sql: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sqlite_is_backed_up_before_a_migration_changes_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url).await.expect("connect");
+        db.migrate(Some(dir.path())).await.expect("v1");
+        sqlx::query("INSERT INTO tasks (name, kind, description, interval_secs, paused, next_run_at) VALUES ('keep', 'k', 'd', 60, 0, 0)")
+            .execute(db.pool())
+            .await
+            .expect("row");
+        let next = [
+            Migration {
+                version: 1,
+                name: "init",
+                sql: MIGRATIONS[0].sql,
+            },
+            Migration {
+                version: 2,
+                name: "more",
+                sql: "CREATE TABLE extra (id TEXT PRIMARY KEY);",
+            },
+        ];
+        let report = db.migrate_with(&next, Some(dir.path())).await.expect("v2");
+        assert_eq!((report.from, report.to), (1, 2));
+        let backup = report.backup.expect("a backup was made");
+        // The backup is a database at v1 holding the row.
+        let old = Db::connect(&format!("sqlite://{}", backup.display()))
+            .await
+            .expect("open backup");
+        assert_eq!(old.schema_version().await.expect("version"), 1);
+        let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM tasks WHERE name = 'keep'")
+            .fetch_one(old.pool())
+            .await
+            .and_then(|r| r.try_get("n"))
+            .expect("count");
+        assert_eq!(n, 1);
+        // A failing migration rolls back and leaves the version where it was.
+        let broken = [
+            Migration {
+                version: 1,
+                name: "init",
+                sql: MIGRATIONS[0].sql,
+            },
+            Migration {
+                version: 2,
+                name: "more",
+                sql: "",
+            },
+            Migration {
+                version: 3,
+                name: "bad",
+                sql: "CREATE TABLE ok3 (id TEXT);\nTHIS IS NOT SQL;",
+            },
+        ];
+        assert!(matches!(
+            db.migrate_with(&broken, None).await,
+            Err(DbError::Migration { version: 3, .. })
+        ));
+        assert_eq!(db.schema_version().await.expect("version"), 2);
+        assert!(
+            sqlx::query("SELECT * FROM ok3")
+                .fetch_all(db.pool())
+                .await
+                .is_err(),
+            "rolled back"
+        );
+    }
 
     #[test]
     fn splits_on_statement_ends_and_skips_comments() {

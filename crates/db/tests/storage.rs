@@ -290,7 +290,7 @@ async fn a_task_tick_is_taken_by_one_process_only() {
 }
 
 #[tokio::test]
-async fn a_newer_schema_is_refused_and_sqlite_is_backed_up() {
+async fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let db = Db::connect(&url).await.expect("connect");

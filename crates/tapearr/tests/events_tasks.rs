@@ -258,6 +258,27 @@ async fn cancel_and_retry_a_job() {
     let again = api.wait_job(&failing, Duration::from_secs(30)).await;
     assert_eq!(again["status"], "failed");
 
+    // The live log tail: job lines arrive as `log` envelopes, tagged with the job id.
+    let mut tail = open_ws(&server, &key, "?logs=info").await;
+    let r = api
+        .post(
+            "/api/v1/jobs",
+            json!({"kind": "system.probe", "payload": {"millis": 1}}),
+        )
+        .await;
+    let tailed = r.body["id"].as_str().expect("id").to_string();
+    let line = next_matching(&mut tail, "a log line about the job", |v| {
+        v["type"] == "log" && v["data"]["fields"]["job_id"] == tailed.as_str()
+    })
+    .await;
+    assert_eq!(line["data"]["level"], "info");
+    let r = api.get(&format!("/api/v1/logs?subject={tailed}")).await;
+    assert!(
+        r.body.as_array().is_some_and(|l| !l.is_empty()),
+        "logs filter by subject: {:?}",
+        r.body
+    );
+
     let r = api.get("/api/v1/jobs?status=bogus").await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
