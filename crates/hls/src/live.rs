@@ -389,7 +389,7 @@ impl LiveRecording {
             }
         }
         let opened = writer
-            .write_segment(&fetched.body, job.duration)
+            .write_segment(fetched.body.clone(), job.duration)
             .await
             .map_err(|e| FailReason::Output(e.to_string()))?;
         let part = writer.parts().len() as u32;

@@ -9,9 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use std::fs::File;
+use std::io::Write;
+
 use bytes::Bytes;
-use tokio::fs::File;
-use tokio::io::AsyncWriteExt;
 
 /// Where and how to write a recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +81,8 @@ pub struct PartOpened {
 }
 
 struct OpenPart {
-    file: File,
+    /// `None` only while a blocking write holds it.
+    file: Option<File>,
     bytes: u64,
     seconds: f64,
     segments: u64,
@@ -134,7 +136,7 @@ impl PartWriter {
     /// Appends one whole segment; returns the part it opened, if it had to open one.
     pub async fn write_segment(
         &mut self,
-        data: &[u8],
+        data: Bytes,
         seconds: f64,
     ) -> std::io::Result<Option<PartOpened>> {
         let rotate = match &self.current {
@@ -151,19 +153,18 @@ impl PartWriter {
         } else {
             None
         };
+        let sync = self.last_sync.elapsed() >= self.plan.sync_interval;
         let part = self
             .current
             .as_mut()
             .ok_or_else(|| std::io::Error::other("no open part"))?;
-        part.file.write_all(data).await?;
-        // tokio's File hands the write to a blocking thread; flush waits until the kernel has it.
-        part.file.flush().await?;
-        part.bytes += data.len() as u64;
+        let len = data.len() as u64;
+        write_blocking(&mut part.file, data, sync).await?;
+        part.bytes += len;
         part.seconds += seconds;
         part.segments += 1;
-        self.total_bytes += data.len() as u64;
-        if self.last_sync.elapsed() >= self.plan.sync_interval {
-            part.file.sync_data().await?;
+        self.total_bytes += len;
+        if sync {
             self.last_sync = Instant::now();
         }
         Ok(opened)
@@ -175,17 +176,21 @@ impl PartWriter {
         let index = self.next_index;
         let path = self.plan.part_path(index, self.container.extension());
         // Never overwrite an earlier recording's part.
-        let mut file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await?;
+        let open_path = path.clone();
+        let file = tokio::task::spawn_blocking(move || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(open_path)
+        })
+        .await
+        .map_err(std::io::Error::other)??;
+        let mut file = Some(file);
         self.next_index += 1;
         let mut bytes = 0;
-        if let Some(init) = &self.init {
-            file.write_all(init).await?;
-            file.flush().await?;
+        if let Some(init) = self.init.clone() {
             bytes = init.len() as u64;
+            write_blocking(&mut file, init, false).await?;
             self.total_bytes += bytes;
         }
         self.init_changed = false;
@@ -200,17 +205,38 @@ impl PartWriter {
     }
 
     async fn close_current(&mut self) -> std::io::Result<()> {
-        if let Some(mut part) = self.current.take() {
-            part.file.flush().await?;
-            part.file.sync_all().await?;
+        if let Some(part) = self.current.take()
+            && let Some(file) = part.file
+        {
+            tokio::task::spawn_blocking(move || file.sync_all())
+                .await
+                .map_err(std::io::Error::other)??;
         }
         Ok(())
     }
 
-    /// Flushes and syncs the open part; call at the end of a recording.
+    /// Syncs and closes the open part; call at the end of a recording.
     pub async fn finish(&mut self) -> std::io::Result<()> {
         self.close_current().await
     }
+}
+
+/// One `write_all` of the whole buffer on a blocking thread. The `Bytes` moves there, so no
+/// copy is made and no buffer stays behind per open file (tokio's `File` keeps one).
+async fn write_blocking(slot: &mut Option<File>, data: Bytes, sync: bool) -> std::io::Result<()> {
+    let mut file = slot
+        .take()
+        .ok_or_else(|| std::io::Error::other("part file unavailable"))?;
+    let (file, result) = tokio::task::spawn_blocking(move || {
+        let r = file
+            .write_all(&data)
+            .and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+        (file, r)
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    *slot = Some(file);
+    result
 }
 
 #[cfg(test)]
@@ -226,27 +252,27 @@ mod tests {
         let mut w = PartWriter::new(plan, Container::Fmp4);
         w.set_init(Bytes::from_static(b"INIT"));
         assert!(
-            w.write_segment(&[1; 100], 2.0)
+            w.write_segment(Bytes::from(vec![1u8; 100]), 2.0)
                 .await
                 .expect("write")
                 .is_some()
         );
         assert!(
-            w.write_segment(&[2; 100], 2.0)
+            w.write_segment(Bytes::from(vec![2u8; 100]), 2.0)
                 .await
                 .expect("write")
                 .is_none()
         );
         // Duration limit: 4 s reached.
         let p = w
-            .write_segment(&[3; 100], 2.0)
+            .write_segment(Bytes::from(vec![3u8; 100]), 2.0)
             .await
             .expect("write")
             .expect("rotated");
         assert_eq!(p.index, 2);
         // Size limit.
         let p = w
-            .write_segment(&[4; 900], 1.0)
+            .write_segment(Bytes::from(vec![4u8; 900]), 1.0)
             .await
             .expect("write")
             .expect("rotated");
@@ -255,7 +281,7 @@ mod tests {
         w.set_init(Bytes::from_static(b"INIT"));
         w.set_init(Bytes::from_static(b"INIT2"));
         let p = w
-            .write_segment(&[5; 10], 1.0)
+            .write_segment(Bytes::from(vec![5u8; 10]), 1.0)
             .await
             .expect("write")
             .expect("rotated");

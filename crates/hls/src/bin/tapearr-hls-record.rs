@@ -1,9 +1,9 @@
 //! Records one or many HLS URLs in one process; used by the crash test and the B1 benchmark.
 //!
-//! `tapearr-hls-record [--events] [--quality Q] [--duration SECS] [--backend native|streamlink]
+//! `tapearr-hls-record [--events] [--multi] [--quality Q] [--duration SECS] [--backend native|streamlink]
 //!  --output DIR/NAME.ts URL...`
 //!
-//! With one URL it runs [`tapearr_hls::record`] and prints the summary. With several, all are
+//! With one URL (and no `--multi`) it runs [`tapearr_hls::record`] and prints the summary. With several, all are
 //! recorded concurrently by one shared [`NativeRecorder`] into `DIR/NAME-<i>.part*` and a
 //! `TOTAL written=… missed=… ads=… bytes=…` line is printed at the end.
 
@@ -19,6 +19,7 @@ use tapearr_hls::{
 
 struct Args {
     events: bool,
+    multi: bool,
     quality: String,
     duration: Option<Duration>,
     backend: Backend,
@@ -29,6 +30,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         events: false,
+        multi: false,
         quality: "best".into(),
         duration: None,
         backend: Backend::Native,
@@ -40,6 +42,7 @@ fn parse_args() -> Result<Args, String> {
         let mut value = || it.next().ok_or_else(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--events" => a.events = true,
+            "--multi" => a.multi = true,
             "--quality" => a.quality = value()?,
             "--duration" => {
                 let v = value()?;
@@ -76,7 +79,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if args.urls.len() == 1 {
+    if args.urls.len() == 1 && !args.multi {
         let mut opts = RecordOptions::new(args.urls[0].clone(), args.output.clone());
         opts.quality = args.quality;
         opts.duration = args.duration;
