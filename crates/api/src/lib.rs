@@ -58,37 +58,20 @@ pub fn router(state: AppState) -> Router {
     }
 }
 
-/// The documented routes: public ones, then those behind the setup gate and authentication.
+/// The documented routes, wrapped in their guards: public ones, login behind the setup gate,
+/// and the rest behind the setup gate and authentication.
 pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
-    let public = OpenApiRouter::new()
-        .routes(routes!(health::healthz))
-        .routes(routes!(health::readyz))
-        .routes(routes!(setup::status, setup::create_admin));
-    let login = OpenApiRouter::new()
-        .routes(routes!(session::login))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_setup,
-        ));
-    let protected = OpenApiRouter::new()
-        .routes(routes!(session::logout))
-        .routes(routes!(session::me))
-        .routes(routes!(apikeys::list, apikeys::create))
-        .routes(routes!(apikeys::revoke))
-        .routes(routes!(jobs::list, jobs::enqueue))
-        .routes(routes!(jobs::get))
-        .routes(routes!(jobs::cancel))
-        .routes(routes!(jobs::retry))
-        .routes(routes!(tasks::list))
-        .routes(routes!(tasks::update))
-        .routes(routes!(tasks::run_now))
-        .routes(routes!(events::list))
-        .routes(routes!(ws::connect))
-        .routes(routes!(logs::list))
-        .routes(routes!(system::status))
-        .routes(routes!(system::tools))
-        .routes(routes!(system::update_tools))
-        // Layers run outside-in: the setup gate first, then authentication.
+    let Routes {
+        public,
+        login,
+        protected,
+    } = routes();
+    let login = login.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_setup,
+    ));
+    // Layers run outside-in: the setup gate first, then authentication.
+    let protected = protected
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_auth,
@@ -98,6 +81,55 @@ pub fn api_router(state: AppState) -> OpenApiRouter<AppState> {
         .merge(public)
         .merge(login)
         .merge(protected)
+}
+
+/// The OpenAPI document, without a running server (for `tapearr openapi` and the web client).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let Routes {
+        public,
+        login,
+        protected,
+    } = routes();
+    OpenApiRouter::<AppState>::with_openapi(openapi::base())
+        .merge(public)
+        .merge(login)
+        .merge(protected)
+        .split_for_parts()
+        .1
+}
+
+struct Routes {
+    public: OpenApiRouter<AppState>,
+    login: OpenApiRouter<AppState>,
+    protected: OpenApiRouter<AppState>,
+}
+
+fn routes() -> Routes {
+    Routes {
+        public: OpenApiRouter::new()
+            .routes(routes!(health::healthz))
+            .routes(routes!(health::readyz))
+            .routes(routes!(setup::status, setup::create_admin)),
+        login: OpenApiRouter::new().routes(routes!(session::login)),
+        protected: OpenApiRouter::new()
+            .routes(routes!(session::logout))
+            .routes(routes!(session::me))
+            .routes(routes!(apikeys::list, apikeys::create))
+            .routes(routes!(apikeys::revoke))
+            .routes(routes!(jobs::list, jobs::enqueue))
+            .routes(routes!(jobs::get))
+            .routes(routes!(jobs::cancel))
+            .routes(routes!(jobs::retry))
+            .routes(routes!(tasks::list))
+            .routes(routes!(tasks::update))
+            .routes(routes!(tasks::run_now))
+            .routes(routes!(events::list))
+            .routes(routes!(ws::connect))
+            .routes(routes!(logs::list))
+            .routes(routes!(system::status))
+            .routes(routes!(system::tools))
+            .routes(routes!(system::update_tools)),
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -49,6 +49,8 @@ enum Command {
     Tools(ToolsCommand),
     /// Record a live HLS stream to disk and print a summary.
     Record(record_cmd::RecordArgs),
+    /// Print the OpenAPI document (JSON) of this binary's API.
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -115,6 +117,13 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    if let Some(Command::Openapi) = cli.command {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&tapearr_api::openapi_document())?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = Config::load(cli.data_dir.as_deref())?;
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::Serve = command {
@@ -125,7 +134,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
     init_cli_logging(&config);
     match command {
-        Command::Serve => unreachable!("handled above"),
+        Command::Serve | Command::Openapi => unreachable!("handled above"),
         Command::Record(args) => return record_cmd::run(args, &config).await,
         Command::Doctor => {
             return Ok(if doctor::run(&config).await? {
