@@ -128,7 +128,12 @@ fn routes() -> Routes {
             .routes(routes!(logs::list))
             .routes(routes!(system::status))
             .routes(routes!(system::tools))
-            .routes(routes!(system::update_tools)),
+            .routes(routes!(system::update_tools))
+            .routes(routes!(notifications::event_types))
+            .routes(routes!(notifications::list, notifications::create))
+            .routes(routes!(notifications::get, notifications::update, notifications::delete))
+            .routes(routes!(notifications::test))
+            .routes(routes!(notifications::messages)),
     }
 }
 

@@ -20,6 +20,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "events", description = "Event history and the WebSocket"),
         (name = "logs", description = "Recent log lines"),
         (name = "system", description = "Health, status and tools"),
+        (name = "notifications", description = "Notification channels and the outbox"),
     )
 )]
 struct ApiDoc;

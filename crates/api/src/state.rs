@@ -7,6 +7,7 @@ use tapearr_core::config::Config;
 use tapearr_core::events::EventBus;
 use tapearr_core::jobs::{JobQueue, Scheduler};
 use tapearr_core::logs::LogBuffer;
+use tapearr_core::notify::Notifier;
 use tapearr_core::storage::Storage;
 use tapearr_core::system::SystemProbe;
 use tapearr_core::time::Timestamp;
@@ -22,6 +23,7 @@ pub struct AppState {
     pub scheduler: Scheduler,
     pub logs: Arc<LogBuffer>,
     pub system: Arc<SystemProbe>,
+    pub notifier: Notifier,
     pub started_at: Timestamp,
     pub metrics: Arc<Metrics>,
     /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
@@ -41,6 +43,7 @@ impl AppState {
         scheduler: Scheduler,
         logs: Arc<LogBuffer>,
         system: Arc<SystemProbe>,
+        notifier: Notifier,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
@@ -52,6 +55,7 @@ impl AppState {
             scheduler,
             logs,
             system,
+            notifier,
             started_at: Timestamp::now(),
             metrics: Arc::default(),
             shutdown,

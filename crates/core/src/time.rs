@@ -41,10 +41,43 @@ impl Timestamp {
         Self(self.0.saturating_sub(d.as_millis() as i64))
     }
 
+    /// `2026-11-22T00:10:36Z` (second precision), for services that want RFC 3339.
+    pub fn to_rfc3339(self) -> String {
+        let secs = self.0.div_euclid(1000);
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let (y, m, d) = civil_from_days(days);
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )
+    }
+
+    /// Minutes since midnight UTC.
+    pub fn minute_of_day(self) -> u32 {
+        (self.0.div_euclid(60_000).rem_euclid(1440)) as u32
+    }
+
     /// Time from `self` until `later`, zero when `later` is in the past.
     pub fn until(self, later: Timestamp) -> Duration {
         Duration::from_millis(later.0.saturating_sub(self.0).max(0) as u64)
     }
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 #[cfg(test)]
@@ -58,5 +91,20 @@ mod tests {
         assert_eq!(t.minus(Duration::from_secs(2)), Timestamp(-1_000));
         assert_eq!(t.until(Timestamp(500)), Duration::ZERO);
         assert_eq!(t.until(Timestamp(1_250)), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn rfc3339_and_minute_of_day() {
+        assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00Z");
+        // `date -u -d @1795307436` → Sun Nov 22 00:30:36 UTC 2026
+        assert_eq!(
+            Timestamp(1_795_307_436_999).to_rfc3339(),
+            "2026-11-22T00:30:36Z"
+        );
+        assert_eq!(
+            Timestamp(951_782_400_000).to_rfc3339(),
+            "2000-02-29T00:00:00Z"
+        );
+        assert_eq!(Timestamp(1_795_307_436_000).minute_of_day(), 30);
     }
 }

@@ -4,6 +4,7 @@
 mod events;
 mod jobs;
 pub mod migrate;
+mod notifications;
 mod rows;
 mod tasks;
 pub mod testing;

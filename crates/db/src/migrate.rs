@@ -12,11 +12,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "init",
-    sql: include_str!("../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "init",
+        sql: include_str!("../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "notifications",
+        sql: include_str!("../migrations/0002_notifications.sql"),
+    },
+];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.
 const PG_LOCK_KEY: i64 = 0x07a9_ea77;
@@ -201,7 +208,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let db = Db::connect(&url).await.expect("connect");
-        db.migrate(Some(dir.path())).await.expect("v1");
+        db.migrate_with(&MIGRATIONS[..1], Some(dir.path()))
+            .await
+            .expect("v1");
         sqlx::query("INSERT INTO tasks (name, kind, description, interval_secs, paused, next_run_at) VALUES ('keep', 'k', 'd', 60, 0, 0)")
             .execute(db.pool())
             .await

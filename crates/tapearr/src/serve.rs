@@ -10,6 +10,7 @@ use tapearr_core::config::Config;
 use tapearr_core::events::DomainEvent;
 use tapearr_core::jobs::{JobQueue, JobRegistry, JobRunner, Scheduler, builtin};
 use tapearr_core::logs::LogBuffer;
+use tapearr_core::notify::Notifier;
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
 use tokio_util::sync::CancellationToken;
 
@@ -58,6 +59,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         app.tools.clone(),
         instance.clone(),
     ));
+    let notifier = Notifier::new(app.store.clone(), app.events.clone(), app.tools.clone());
     let state = AppState::new(
         app.config.clone(),
         app.store.clone(),
@@ -67,6 +69,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         scheduler.clone(),
         logs,
         system,
+        notifier.clone(),
         shutdown.clone(),
     );
 
@@ -76,6 +79,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     let local = listener.local_addr()?;
     let runner_task = tokio::spawn(runner.run(shutdown.clone()));
     let scheduler_task = tokio::spawn(scheduler.run(shutdown.clone()));
+    let notifier_task = tokio::spawn(notifier.run(shutdown.clone()));
     app.events
         .emit(DomainEvent::SystemStarted {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -99,6 +103,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     if tokio::time::timeout(grace, async {
         let _ = runner_task.await;
         let _ = scheduler_task.await;
+        let _ = notifier_task.await;
     })
     .await
     .is_err()

@@ -1,1 +1,2 @@
 pub mod hls_origin;
+pub mod sink;

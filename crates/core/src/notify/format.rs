@@ -1,0 +1,115 @@
+//! Turning events into the short lines people read in a notification.
+
+use crate::events::model::EventRecord;
+
+/// The event types a channel can subscribe to, with what they mean.
+pub const EVENT_TYPES: &[(&str, &str)] = &[
+    (
+        "job.failed",
+        "a job failed (and whether it will be retried)",
+    ),
+    (
+        "auth.locked_out",
+        "a login was locked after repeated wrong passwords",
+    ),
+    (
+        "tools.updated",
+        "yt-dlp, streamlink or apprise were updated",
+    ),
+    ("system.started", "Tapearr started"),
+];
+
+pub fn is_known(event_type: &str) -> bool {
+    EVENT_TYPES.iter().any(|(t, _)| *t == event_type)
+}
+
+fn text<'a>(e: &'a EventRecord, key: &str) -> &'a str {
+    e.data.get(key).and_then(|v| v.as_str()).unwrap_or("?")
+}
+
+/// One line for one event.
+pub fn line(e: &EventRecord) -> String {
+    match e.event_type.as_str() {
+        "job.failed" => {
+            let retry = if e.data["will_retry"].as_bool() == Some(true) {
+                " (will retry)"
+            } else {
+                ""
+            };
+            format!(
+                "Job {} failed: {}{retry}",
+                text(e, "kind"),
+                text(e, "error")
+            )
+        }
+        "auth.locked_out" => format!(
+            "Login locked for {} after repeated wrong passwords",
+            text(e, "username")
+        ),
+        "tools.updated" => {
+            let changes: Vec<&str> = e.data["changes"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+                .unwrap_or_default();
+            if changes.is_empty() {
+                "Tools checked: already up to date".to_string()
+            } else {
+                format!("Tools updated: {}", changes.join(", "))
+            }
+        }
+        "system.started" => format!("Tapearr {} started", text(e, "version")),
+        other => other.to_string(),
+    }
+}
+
+/// The title of a message holding `types`.
+pub fn title(types: &[&str]) -> String {
+    match types {
+        [one] => match *one {
+            "job.failed" => "Job failed".to_string(),
+            "auth.locked_out" => "Login locked".to_string(),
+            "tools.updated" => "Tools updated".to_string(),
+            "system.started" => "Tapearr started".to_string(),
+            other => other.to_string(),
+        },
+        many => format!("{} Tapearr events", many.len()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::Timestamp;
+
+    fn ev(t: &str, data: serde_json::Value) -> EventRecord {
+        EventRecord {
+            id: Some(1),
+            event_type: t.into(),
+            subject: None,
+            data,
+            timestamp: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn lines_read_like_sentences() {
+        let e = ev(
+            "job.failed",
+            serde_json::json!({"kind": "tools.update", "error": "pip timed out", "will_retry": true}),
+        );
+        assert_eq!(
+            line(&e),
+            "Job tools.update failed: pip timed out (will retry)"
+        );
+        let e = ev(
+            "tools.updated",
+            serde_json::json!({"changes": ["yt-dlp 1 → 2"]}),
+        );
+        assert_eq!(line(&e), "Tools updated: yt-dlp 1 → 2");
+        assert_eq!(title(&["job.failed"]), "Job failed");
+        assert_eq!(
+            title(&["job.failed", "job.failed", "tools.updated"]),
+            "3 Tapearr events"
+        );
+    }
+}

@@ -1,0 +1,403 @@
+//! Notification channels, items and the outbox.
+
+use crate::{Db, backend_err};
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use tapearr_core::notify::model::{
+    Backlog, Channel, ItemRecord, MessageQuery, MessageRecord, MessageStatus, NewItem,
+};
+use tapearr_core::storage::{NotificationStore, StorageError, StorageResult};
+use tapearr_core::time::Timestamp;
+
+const CHANNEL_COLUMNS: &str = "id, name, kind, config, event_types, enabled, batch_secs, max_per_minute, quiet_hours, created_at, updated_at";
+const MESSAGE_COLUMNS: &str = "id, channel_id, title, content, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+const CURSOR: &str = "notifier.cursor";
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("{what}: {e}"))
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> StorageResult<T> {
+    let text: String = row.try_get(col).map_err(backend_err)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(col, e))
+}
+
+fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
+    let quiet: Option<String> = row.try_get("quiet_hours").map_err(backend_err)?;
+    Ok(Channel {
+        id: row.try_get("id").map_err(backend_err)?,
+        name: row.try_get("name").map_err(backend_err)?,
+        config: json(row, "config")?,
+        event_types: json(row, "event_types")?,
+        enabled: row.try_get::<i64, _>("enabled").map_err(backend_err)? != 0,
+        batch_secs: row
+            .try_get::<i64, _>("batch_secs")
+            .map_err(backend_err)?
+            .clamp(0, 86_400) as u32,
+        max_per_minute: row
+            .try_get::<i64, _>("max_per_minute")
+            .map_err(backend_err)?
+            .clamp(1, 10_000) as u32,
+        quiet_hours: quiet
+            .map(|q| serde_json::from_str(&q).map_err(|e| corrupt("quiet_hours", e)))
+            .transpose()?,
+        created_at: Timestamp(row.try_get("created_at").map_err(backend_err)?),
+        updated_at: Timestamp(row.try_get("updated_at").map_err(backend_err)?),
+    })
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Content {
+    lines: Vec<String>,
+    event_ids: Vec<i64>,
+    event_types: Vec<String>,
+}
+
+fn message_row(row: &AnyRow) -> StorageResult<MessageRecord> {
+    let content: Content = json(row, "content")?;
+    let status: String = row.try_get("status").map_err(backend_err)?;
+    Ok(MessageRecord {
+        id: row.try_get("id").map_err(backend_err)?,
+        channel_id: row.try_get("channel_id").map_err(backend_err)?,
+        title: row.try_get("title").map_err(backend_err)?,
+        lines: content.lines,
+        event_ids: content.event_ids,
+        event_types: content.event_types,
+        status: MessageStatus::parse(&status).ok_or_else(|| corrupt("message status", &status))?,
+        attempts: row
+            .try_get::<i64, _>("attempts")
+            .map_err(backend_err)?
+            .max(0) as u32,
+        next_attempt_at: Timestamp(row.try_get("next_attempt_at").map_err(backend_err)?),
+        last_error: row.try_get("last_error").map_err(backend_err)?,
+        created_at: Timestamp(row.try_get("created_at").map_err(backend_err)?),
+        sent_at: row
+            .try_get::<Option<i64>, _>("sent_at")
+            .map_err(backend_err)?
+            .map(Timestamp),
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> StorageResult<String> {
+    serde_json::to_string(v).map_err(|e| corrupt("encode", e))
+}
+
+#[async_trait]
+impl NotificationStore for Db {
+    async fn insert_channel(&self, c: &Channel) -> StorageResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO notification_channels ({CHANNEL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(c.config.kind())
+        .bind(to_json(&c.config)?)
+        .bind(to_json(&c.event_types)?)
+        .bind(i64::from(c.enabled))
+        .bind(i64::from(c.batch_secs))
+        .bind(i64::from(c.max_per_minute))
+        .bind(c.quiet_hours.as_ref().map(to_json).transpose()?)
+        .bind(c.created_at.millis())
+        .bind(c.updated_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn update_channel(&self, c: &Channel) -> StorageResult<()> {
+        let done = sqlx::query(
+            "UPDATE notification_channels SET name = $1, kind = $2, config = $3, event_types = $4, enabled = $5, \
+             batch_secs = $6, max_per_minute = $7, quiet_hours = $8, updated_at = $9 WHERE id = $10",
+        )
+        .bind(&c.name)
+        .bind(c.config.kind())
+        .bind(to_json(&c.config)?)
+        .bind(to_json(&c.event_types)?)
+        .bind(i64::from(c.enabled))
+        .bind(i64::from(c.batch_secs))
+        .bind(i64::from(c.max_per_minute))
+        .bind(c.quiet_hours.as_ref().map(to_json).transpose()?)
+        .bind(c.updated_at.millis())
+        .bind(&c.id)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_channel(&self, id: &str) -> StorageResult<()> {
+        // Items first: they point at messages, and both belong to the channel.
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        for sql in [
+            "DELETE FROM notification_items WHERE channel_id = $1",
+            "DELETE FROM notification_messages WHERE channel_id = $1",
+            "DELETE FROM notification_channels WHERE id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn channel(&self, id: &str) -> StorageResult<Option<Channel>> {
+        sqlx::query(&format!(
+            "SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(backend_err)?
+        .as_ref()
+        .map(channel_row)
+        .transpose()
+    }
+
+    async fn list_channels(&self) -> StorageResult<Vec<Channel>> {
+        sqlx::query(&format!(
+            "SELECT {CHANNEL_COLUMNS} FROM notification_channels ORDER BY name, id"
+        ))
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_err)?
+        .iter()
+        .map(channel_row)
+        .collect()
+    }
+
+    async fn notifier_cursor(&self) -> StorageResult<Option<i64>> {
+        let row = sqlx::query("SELECT value FROM app_state WHERE name = $1")
+            .bind(CURSOR)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(backend_err)?;
+        row.map(|r| {
+            let v: String = r.try_get("value").map_err(backend_err)?;
+            v.parse::<i64>().map_err(|e| corrupt("notifier cursor", e))
+        })
+        .transpose()
+    }
+
+    async fn ingest_items(&self, items: &[NewItem], cursor: i64) -> StorageResult<()> {
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        for i in items {
+            sqlx::query(
+                "INSERT INTO notification_items (id, channel_id, event_id, event_type, line, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id, event_id) DO NOTHING",
+            )
+            .bind(&i.id)
+            .bind(&i.channel_id)
+            .bind(i.event_id)
+            .bind(&i.event_type)
+            .bind(&i.line)
+            .bind(i.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        }
+        sqlx::query(
+            "INSERT INTO app_state (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(CURSOR)
+        .bind(cursor.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn notification_backlog(&self) -> StorageResult<Vec<Backlog>> {
+        sqlx::query(
+            "SELECT channel_id, MIN(created_at) AS oldest, COUNT(*) AS n FROM notification_items \
+             WHERE message_id IS NULL GROUP BY channel_id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_err)?
+        .iter()
+        .map(|r| {
+            Ok(Backlog {
+                channel_id: r.try_get("channel_id").map_err(backend_err)?,
+                oldest: Timestamp(r.try_get("oldest").map_err(backend_err)?),
+                count: r.try_get::<i64, _>("n").map_err(backend_err)?.max(0) as u64,
+            })
+        })
+        .collect()
+    }
+
+    async fn unassigned_items(
+        &self,
+        channel_id: &str,
+        limit: u32,
+    ) -> StorageResult<Vec<ItemRecord>> {
+        sqlx::query(&format!(
+            "SELECT id, event_id, event_type, line, created_at FROM notification_items \
+             WHERE channel_id = $1 AND message_id IS NULL ORDER BY event_id LIMIT {limit}"
+        ))
+        .bind(channel_id)
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_err)?
+        .iter()
+        .map(|r| {
+            Ok(ItemRecord {
+                id: r.try_get("id").map_err(backend_err)?,
+                event_id: r.try_get("event_id").map_err(backend_err)?,
+                event_type: r.try_get("event_type").map_err(backend_err)?,
+                line: r.try_get("line").map_err(backend_err)?,
+                created_at: Timestamp(r.try_get("created_at").map_err(backend_err)?),
+            })
+        })
+        .collect()
+    }
+
+    async fn create_message(&self, m: &MessageRecord, item_ids: &[String]) -> StorageResult<bool> {
+        let content = Content {
+            lines: m.lines.clone(),
+            event_ids: m.event_ids.clone(),
+            event_types: m.event_types.clone(),
+        };
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        sqlx::query(&format!(
+            "INSERT INTO notification_messages ({MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&m.id)
+        .bind(&m.channel_id)
+        .bind(&m.title)
+        .bind(to_json(&content)?)
+        .bind(m.status.as_str())
+        .bind(i64::from(m.attempts))
+        .bind(m.next_attempt_at.millis())
+        .bind(m.last_error.as_deref())
+        .bind(m.created_at.millis())
+        .bind(m.sent_at.map(Timestamp::millis))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        let mut assigned = 0;
+        for id in item_ids {
+            assigned += sqlx::query("UPDATE notification_items SET message_id = $1 WHERE id = $2 AND message_id IS NULL")
+                .bind(&m.id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?
+                .rows_affected();
+        }
+        if assigned != item_ids.len() as u64 {
+            // Another process composed some of these items first; let it have them.
+            tx.rollback().await.map_err(backend_err)?;
+            return Ok(false);
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(true)
+    }
+
+    async fn due_messages(&self, now: Timestamp, limit: u32) -> StorageResult<Vec<MessageRecord>> {
+        sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM notification_messages WHERE status = 'pending' AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at, id LIMIT {limit}"
+        ))
+        .bind(now.millis())
+        .fetch_all(self.pool())
+        .await
+        .map_err(backend_err)?
+        .iter()
+        .map(message_row)
+        .collect()
+    }
+
+    async fn claim_message(
+        &self,
+        id: &str,
+        expected: Timestamp,
+        until: Timestamp,
+    ) -> StorageResult<bool> {
+        let done = sqlx::query(
+            "UPDATE notification_messages SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
+        )
+        .bind(until.millis())
+        .bind(id)
+        .bind(expected.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn messages_sent_since(&self, channel_id: &str, since: Timestamp) -> StorageResult<u64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM notification_messages WHERE channel_id = $1 AND sent_at >= $2",
+        )
+        .bind(channel_id)
+        .bind(since.millis())
+        .fetch_one(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(row.try_get::<i64, _>("n").map_err(backend_err)?.max(0) as u64)
+    }
+
+    async fn finish_message(
+        &self,
+        id: &str,
+        status: MessageStatus,
+        error: Option<&str>,
+        next_attempt_at: Timestamp,
+        at: Timestamp,
+    ) -> StorageResult<()> {
+        let sent_at = (status == MessageStatus::Sent).then_some(at.millis());
+        sqlx::query(
+            "UPDATE notification_messages SET status = $1, last_error = $2, next_attempt_at = $3, \
+             attempts = attempts + 1, sent_at = $4 WHERE id = $5",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(next_attempt_at.millis())
+        .bind(sent_at)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn list_messages(&self, q: &MessageQuery) -> StorageResult<Vec<MessageRecord>> {
+        let mut conditions = Vec::new();
+        let mut binds = Vec::new();
+        if let Some(c) = &q.channel_id {
+            binds.push(c.clone());
+            conditions.push(format!("channel_id = ${}", binds.len()));
+        }
+        if let Some(s) = q.status {
+            binds.push(s.as_str().to_string());
+            conditions.push(format!("status = ${}", binds.len()));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM notification_messages {filter} ORDER BY created_at DESC, id DESC LIMIT {}",
+            q.limit.clamp(1, 500)
+        );
+        let mut query = sqlx::query(&sql);
+        for b in binds {
+            query = query.bind(b);
+        }
+        query
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(message_row)
+            .collect()
+    }
+}

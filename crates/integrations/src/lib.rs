@@ -1,0 +1,4 @@
+//! HTTP clients and wire types for the outside services Tapearr talks to. No database, no
+//! server: callers pass what they need and get typed results.
+
+pub mod notify;
