@@ -14,7 +14,9 @@ impl From<NotifyError> for ApiError {
         match e {
             NotifyError::Invalid(m) => ApiError::invalid(m),
             NotifyError::NotFound => ApiError::not_found("channel"),
-            NotifyError::TestFailed(m) => ApiError::new(Code::Unavailable, format!("test message failed: {m}")),
+            NotifyError::TestFailed(m) => {
+                ApiError::new(Code::Unavailable, format!("test message failed: {m}"))
+            }
             NotifyError::Storage(s) => s.into(),
         }
     }
@@ -48,7 +50,15 @@ pub async fn event_types() -> Json<Vec<EventTypeInfo>> {
     responses((status = 200, body = Vec<Channel>), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<Channel>>> {
-    Ok(Json(state.notifier.list().await?.iter().map(Channel::masked).collect()))
+    Ok(Json(
+        state
+            .notifier
+            .list()
+            .await?
+            .iter()
+            .map(Channel::masked)
+            .collect(),
+    ))
 }
 
 /// Add a channel.
@@ -67,7 +77,10 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/notifications/channels/{id}", tag = "notifications", params(("id" = String, Path)),
     responses((status = 200, body = Channel), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn get(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<Channel>> {
+pub async fn get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Channel>> {
     Ok(Json(state.notifier.get(&id).await?.masked()))
 }
 
@@ -88,7 +101,10 @@ pub async fn update(
 #[utoipa::path(delete, path = "/api/v1/notifications/channels/{id}", tag = "notifications", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
     state.notifier.delete(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -102,7 +118,10 @@ pub struct TestResult {
 #[utoipa::path(post, path = "/api/v1/notifications/channels/{id}/test", tag = "notifications", params(("id" = String, Path)),
     responses((status = 200, body = TestResult), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
-pub async fn test(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<TestResult>> {
+pub async fn test(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<TestResult>> {
     state.notifier.test(&id).await?;
     Ok(Json(TestResult { sent: true }))
 }
