@@ -133,7 +133,10 @@ fn routes() -> Routes {
             .routes(routes!(notifications::list, notifications::create))
             .routes(routes!(notifications::get, notifications::update, notifications::delete))
             .routes(routes!(notifications::test))
-            .routes(routes!(notifications::messages)),
+            .routes(routes!(notifications::messages))
+            .routes(routes!(notifications::webpush_info))
+            .routes(routes!(notifications::webpush_subscribe))
+            .routes(routes!(notifications::webpush_unsubscribe)),
     }
 }
 

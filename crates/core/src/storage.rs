@@ -7,6 +7,7 @@ use crate::events::model::{EventQuery, EventRecord, NewEvent};
 use crate::jobs::model::{JobQuery, JobRecord, NewJob, TaskRecord, TaskUpdate};
 use crate::notify::model::{
     Backlog, Channel, ItemRecord, MessageQuery, MessageRecord, MessageStatus, NewItem,
+    PushSubscription,
 };
 use crate::time::Timestamp;
 use async_trait::async_trait;
@@ -230,6 +231,17 @@ pub trait NotificationStore: Send + Sync {
         at: Timestamp,
     ) -> StorageResult<()>;
     async fn list_messages(&self, query: &MessageQuery) -> StorageResult<Vec<MessageRecord>>;
+    /// Stores `value` under `name` unless a value is there; returns the stored value.
+    async fn app_state_init(&self, name: &str, value: &str) -> StorageResult<String>;
+    /// Adds or refreshes a subscription (keyed by endpoint).
+    async fn save_push_subscription(
+        &self,
+        sub: &PushSubscription,
+        at: Timestamp,
+    ) -> StorageResult<()>;
+    async fn list_push_subscriptions(&self) -> StorageResult<Vec<PushSubscription>>;
+    /// True when a subscription with that endpoint existed.
+    async fn delete_push_subscription(&self, endpoint: &str) -> StorageResult<bool>;
 }
 
 /// Everything the services need from the database.

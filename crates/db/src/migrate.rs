@@ -23,6 +23,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "notifications",
         sql: include_str!("../migrations/0002_notifications.sql"),
     },
+    Migration {
+        version: 3,
+        name: "push_and_media_servers",
+        sql: include_str!("../migrations/0003_push_and_media_servers.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

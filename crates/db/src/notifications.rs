@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tapearr_core::notify::model::{
-    Backlog, Channel, ItemRecord, MessageQuery, MessageRecord, MessageStatus, NewItem,
+    Backlog, Channel, ItemRecord, MessageQuery, MessageRecord, MessageStatus, NewItem, PushKeys,
+    PushSubscription,
 };
 use tapearr_core::storage::{NotificationStore, StorageError, StorageResult};
 use tapearr_core::time::Timestamp;
@@ -399,5 +400,72 @@ impl NotificationStore for Db {
             .iter()
             .map(message_row)
             .collect()
+    }
+
+    async fn app_state_init(&self, name: &str, value: &str) -> StorageResult<String> {
+        sqlx::query(
+            "INSERT INTO app_state (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        let row = sqlx::query("SELECT value FROM app_state WHERE name = $1")
+            .bind(name)
+            .fetch_one(self.pool())
+            .await
+            .map_err(backend_err)?;
+        row.try_get("value").map_err(backend_err)
+    }
+
+    async fn save_push_subscription(
+        &self,
+        sub: &PushSubscription,
+        at: Timestamp,
+    ) -> StorageResult<()> {
+        sqlx::query(
+            "INSERT INTO push_subscriptions (id, endpoint, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth",
+        )
+        .bind(tapearr_core::ids::new_id())
+        .bind(&sub.endpoint)
+        .bind(&sub.keys.p256dh)
+        .bind(&sub.keys.auth)
+        .bind(at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn list_push_subscriptions(&self) -> StorageResult<Vec<PushSubscription>> {
+        sqlx::query("SELECT endpoint, p256dh, auth FROM push_subscriptions ORDER BY created_at")
+            .fetch_all(self.pool())
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(|r| {
+                Ok(PushSubscription {
+                    endpoint: r.try_get("endpoint").map_err(backend_err)?,
+                    keys: PushKeys {
+                        p256dh: r.try_get("p256dh").map_err(backend_err)?,
+                        auth: r.try_get("auth").map_err(backend_err)?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_push_subscription(&self, endpoint: &str) -> StorageResult<bool> {
+        Ok(
+            sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1")
+                .bind(endpoint)
+                .execute(self.pool())
+                .await
+                .map_err(backend_err)?
+                .rows_affected()
+                > 0,
+        )
     }
 }

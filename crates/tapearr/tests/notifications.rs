@@ -460,3 +460,158 @@ async fn pending_deliveries_survive_sigkill() {
         assert_eq!(sent.as_array().map(Vec::len), Some(1), "{b}: {sent}");
     }
 }
+
+/// A browser, as far as Web Push is concerned: a P-256 key pair and an auth secret.
+struct FakeBrowser {
+    secret: web_push_native::p256::SecretKey,
+    auth: [u8; 16],
+}
+
+impl FakeBrowser {
+    fn new() -> Self {
+        use rand::RngCore;
+        let mut scalar = [0u8; 32];
+        let mut auth = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut scalar);
+        rand::rngs::OsRng.fill_bytes(&mut auth);
+        FakeBrowser {
+            secret: web_push_native::p256::SecretKey::from_slice(&scalar).expect("scalar"),
+            auth,
+        }
+    }
+
+    fn subscription(&self, endpoint: &str) -> Value {
+        use base64::Engine;
+        use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        json!({
+            "endpoint": endpoint,
+            "keys": {
+                "p256dh": b64.encode(self.secret.public_key().to_encoded_point(false).as_bytes()),
+                "auth": b64.encode(self.auth),
+            }
+        })
+    }
+
+    fn read(&self, body: &[u8]) -> Value {
+        let auth = web_push_native::Auth::clone_from_slice(&self.auth);
+        let plain = web_push_native::decrypt(body.to_vec(), &self.secret, &auth)
+            .expect("decrypts for this browser");
+        serde_json::from_slice(&plain).expect("json payload")
+    }
+}
+
+#[tokio::test]
+async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
+    use base64::Engine;
+    use web_push_native::jwt_simple::prelude::{
+        ECDSAP256PublicKeyLike, ES256PublicKey, NoCustomClaims,
+    };
+    let sink = HttpSink::start().await.expect("sink");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(ServerOptions {
+        data_dir: dir.path(),
+        database_url: None,
+        env: vec![],
+    });
+    let mut admin = Client::new(&server);
+    let key = admin.bootstrap().await;
+    let mut api = Client::with_key(&server, &key);
+
+    let info = api.get("/api/v1/notifications/webpush").await.body;
+    let vapid_public = info["public_key"].as_str().expect("public key").to_string();
+    assert_eq!(info["subscriptions"], 0);
+    let browser = FakeBrowser::new();
+    let r = api
+        .post(
+            "/api/v1/notifications/webpush/subscriptions",
+            browser.subscription(&sink.url("/push/abc")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let mut bad = browser.subscription(&sink.url("/push/x"));
+    bad["keys"]["auth"] = json!("short");
+    assert_eq!(
+        api.post("/api/v1/notifications/webpush/subscriptions", bad)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    let r = api
+        .post(
+            "/api/v1/notifications/webpush/subscriptions",
+            browser.subscription("http://example.com/push"),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "plain http is only for this machine"
+    );
+    assert_eq!(
+        api.get("/api/v1/notifications/webpush").await.body["subscriptions"],
+        1
+    );
+
+    create(
+        &mut api,
+        channel(
+            "push",
+            json!({"kind": "web_push", "contact": "mailto:me@example.com"}),
+            0,
+            10,
+        ),
+    )
+    .await;
+    fail_job(&mut api, "pushed").await;
+    let got = sink
+        .wait_for(WAIT, |r| !r.is_empty())
+        .await
+        .expect("a push arrived");
+    let push = &got[0];
+    assert_eq!(push.path, "/push/abc");
+    assert_eq!(push.header("content-encoding"), Some("aes128gcm"));
+    assert!(push.header("ttl").is_some());
+    // The VAPID signature verifies with the key the server gave the browser.
+    let authz = push.header("authorization").expect("vapid header");
+    let (token, k) = authz
+        .strip_prefix("vapid t=")
+        .and_then(|r| r.split_once(", k="))
+        .expect("t and k");
+    assert_eq!(k, vapid_public);
+    let public = ES256PublicKey::from_bytes(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(k)
+            .expect("b64"),
+    )
+    .expect("key");
+    let claims = public
+        .verify_token::<NoCustomClaims>(token, None)
+        .expect("signature");
+    assert_eq!(claims.subject.as_deref(), Some("mailto:me@example.com"));
+    // Only this browser can read it.
+    let payload = browser.read(&push.body);
+    assert_eq!(payload["title"], "Job failed");
+    assert!(
+        payload["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("pushed"),
+        "{payload}"
+    );
+
+    // A 410 means the browser unsubscribed: the subscription is removed.
+    sink.fail_next(1, 410);
+    fail_job(&mut api, "gone").await;
+    sink.wait_for(WAIT, |r| r.iter().any(|r| r.status == 410))
+        .await
+        .expect("second push");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while api.get("/api/v1/notifications/webpush").await.body["subscriptions"] != 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "gone subscription kept"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -6,7 +6,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use tapearr_core::notify::model::{Channel, MessageQuery, MessageRecord, MessageStatus};
+use tapearr_core::notify::model::{
+    Channel, MessageQuery, MessageRecord, MessageStatus, PushSubscription,
+};
 use tapearr_core::notify::{ChannelInput, NotifyError, format};
 
 impl From<NotifyError> for ApiError {
@@ -149,4 +151,55 @@ pub async fn messages(
         limit: p.limit.unwrap_or(50).clamp(1, 500),
     };
     Ok(Json(state.notifier.messages(&query).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WebPushInfo {
+    /// base64url VAPID public key: the `applicationServerKey` for `pushManager.subscribe`.
+    pub public_key: String,
+    /// Browsers subscribed now.
+    pub subscriptions: usize,
+}
+
+/// What a browser needs to subscribe to Web Push.
+#[utoipa::path(get, path = "/api/v1/notifications/webpush", tag = "notifications",
+    responses((status = 200, body = WebPushInfo), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn webpush_info(State(state): State<AppState>) -> ApiResult<Json<WebPushInfo>> {
+    let (public_key, subscriptions) = state.notifier.web_push_info().await?;
+    Ok(Json(WebPushInfo {
+        public_key,
+        subscriptions,
+    }))
+}
+
+/// Register this browser's push subscription (`PushSubscription.toJSON()`).
+#[utoipa::path(post, path = "/api/v1/notifications/webpush/subscriptions", tag = "notifications",
+    request_body = PushSubscription,
+    responses((status = 201), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn webpush_subscribe(
+    State(state): State<AppState>,
+    ApiJson(sub): ApiJson<PushSubscription>,
+) -> ApiResult<StatusCode> {
+    state.notifier.subscribe(&sub).await?;
+    Ok(StatusCode::CREATED)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Unsubscribe {
+    pub endpoint: String,
+}
+
+/// Forget a browser's push subscription.
+#[utoipa::path(post, path = "/api/v1/notifications/webpush/unsubscribe", tag = "notifications",
+    request_body = Unsubscribe,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn webpush_unsubscribe(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<Unsubscribe>,
+) -> ApiResult<StatusCode> {
+    state.notifier.unsubscribe(&req.endpoint).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

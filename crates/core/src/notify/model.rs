@@ -30,6 +30,16 @@ pub enum ChannelConfig {
     },
     /// Any Apprise URL (100+ services), sent with the apprise CLI of the tools venv. `url` is secret.
     Apprise { url: String },
+    /// Web Push to every browser that subscribed (RFC 8291 encryption, VAPID). `contact` is a
+    /// `mailto:` or `https:` URL push services may use to reach the operator.
+    WebPush {
+        #[serde(default = "default_contact")]
+        contact: String,
+    },
+}
+
+fn default_contact() -> String {
+    "mailto:admin@localhost".to_string()
 }
 
 impl ChannelConfig {
@@ -39,6 +49,7 @@ impl ChannelConfig {
             Self::Ntfy { .. } => "ntfy",
             Self::Webhook { .. } => "webhook",
             Self::Apprise { .. } => "apprise",
+            Self::WebPush { .. } => "web_push",
         }
     }
 
@@ -48,6 +59,7 @@ impl ChannelConfig {
             Self::Ntfy { token, .. } => vec![token],
             Self::Webhook { secret, .. } => vec![secret],
             Self::Apprise { url } => vec![url],
+            Self::WebPush { .. } => vec![],
         }
     }
 
@@ -207,4 +219,19 @@ pub struct MessageQuery {
     pub channel_id: Option<String>,
     pub status: Option<MessageStatus>,
     pub limit: u32,
+}
+
+/// A browser's push subscription (`PushSubscription.toJSON()`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PushSubscription {
+    pub endpoint: String,
+    pub keys: PushKeys,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PushKeys {
+    /// base64url P-256 public key of the browser.
+    pub p256dh: String,
+    /// base64url 16-byte secret.
+    pub auth: String,
 }

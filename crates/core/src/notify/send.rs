@@ -1,16 +1,22 @@
 //! One message out through one channel.
 
 use super::model::{Channel, ChannelConfig};
+use crate::storage::Storage;
 use crate::time::Timestamp;
 use crate::tools::{APPRISE, Process, ProcessError, ToolsManager};
 use std::time::Duration;
+use tapearr_integrations::notify::webpush::{self, VapidKey};
 use tapearr_integrations::notify::{Message, SendError, discord, ntfy, webhook};
 use tokio_util::sync::CancellationToken;
 
 pub(crate) struct Senders {
     pub http: reqwest::Client,
     pub tools: std::sync::Arc<ToolsManager>,
+    pub store: std::sync::Arc<dyn Storage>,
 }
+
+/// Where the VAPID private key is kept (generated on first use).
+const VAPID_KEY: &str = "webpush.vapid_private_key";
 
 impl Senders {
     pub(crate) async fn send(&self, channel: &Channel, message: &Message) -> Result<(), SendError> {
@@ -37,6 +43,63 @@ impl Senders {
                 webhook::send(&self.http, url, Some(secret), message, now).await
             }
             ChannelConfig::Apprise { url } => self.apprise(url, message).await,
+            ChannelConfig::WebPush { contact } => self.web_push(contact, message).await,
+        }
+    }
+
+    /// The VAPID key, generated and stored the first time it is needed.
+    pub(crate) async fn vapid(&self) -> Result<VapidKey, SendError> {
+        let fresh = VapidKey::generate().private_b64();
+        let stored = self
+            .store
+            .app_state_init(VAPID_KEY, &fresh)
+            .await
+            .map_err(|e| SendError::Retryable(e.to_string()))?;
+        VapidKey::from_private(&stored)
+            .map_err(|e| SendError::Permanent(format!("stored VAPID key: {e}")))
+    }
+
+    /// Every subscribed browser; gone ones are forgotten. Fine when at least one got it.
+    async fn web_push(&self, contact: &str, message: &Message) -> Result<(), SendError> {
+        let subs = self
+            .store
+            .list_push_subscriptions()
+            .await
+            .map_err(|e| SendError::Retryable(e.to_string()))?;
+        if subs.is_empty() {
+            return Err(SendError::Permanent(
+                "no browser has subscribed yet: enable push in the web app first".into(),
+            ));
+        }
+        let vapid = self.vapid().await?;
+        let payload = serde_json::json!({
+            "id": message.id,
+            "title": message.title,
+            "body": message.lines.join("\n"),
+        })
+        .to_string();
+        let (mut delivered, mut last_error) = (0, None);
+        for sub in subs {
+            let target = webpush::Subscription {
+                endpoint: sub.endpoint.clone(),
+                p256dh: sub.keys.p256dh,
+                auth: sub.keys.auth,
+            };
+            match webpush::send(&self.http, &vapid, contact, &target, payload.as_bytes()).await {
+                Ok(webpush::PushOutcome::Delivered) => delivered += 1,
+                Ok(webpush::PushOutcome::Gone) => {
+                    tracing::info!("push subscription gone; removing it");
+                    let _ = self.store.delete_push_subscription(&sub.endpoint).await;
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        match (delivered, last_error) {
+            (0, Some(e)) => Err(e),
+            (0, None) => Err(SendError::Permanent(
+                "every push subscription was gone".into(),
+            )),
+            _ => Ok(()),
         }
     }
 

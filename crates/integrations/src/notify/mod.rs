@@ -3,6 +3,7 @@
 pub mod discord;
 pub mod ntfy;
 pub mod webhook;
+pub mod webpush;
 
 use serde::Serialize;
 
