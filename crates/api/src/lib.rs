@@ -136,7 +136,11 @@ fn routes() -> Routes {
             .routes(routes!(notifications::messages))
             .routes(routes!(notifications::webpush_info))
             .routes(routes!(notifications::webpush_subscribe))
-            .routes(routes!(notifications::webpush_unsubscribe)),
+            .routes(routes!(notifications::webpush_unsubscribe))
+            .routes(routes!(media_servers::list, media_servers::create))
+            .routes(routes!(media_servers::update, media_servers::delete))
+            .routes(routes!(media_servers::test))
+            .routes(routes!(media_servers::refresh)),
     }
 }
 

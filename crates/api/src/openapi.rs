@@ -21,6 +21,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "logs", description = "Recent log lines"),
         (name = "system", description = "Health, status and tools"),
         (name = "notifications", description = "Notification channels and the outbox"),
+        (name = "media-servers", description = "Plex, Jellyfin and Emby rescans"),
     )
 )]
 struct ApiDoc;

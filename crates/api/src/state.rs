@@ -7,6 +7,7 @@ use tapearr_core::config::Config;
 use tapearr_core::events::EventBus;
 use tapearr_core::jobs::{JobQueue, Scheduler};
 use tapearr_core::logs::LogBuffer;
+use tapearr_core::mediaserver::MediaServers;
 use tapearr_core::notify::Notifier;
 use tapearr_core::storage::Storage;
 use tapearr_core::system::SystemProbe;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub logs: Arc<LogBuffer>,
     pub system: Arc<SystemProbe>,
     pub notifier: Notifier,
+    pub media_servers: MediaServers,
     pub started_at: Timestamp,
     pub metrics: Arc<Metrics>,
     /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
@@ -44,6 +46,7 @@ impl AppState {
         logs: Arc<LogBuffer>,
         system: Arc<SystemProbe>,
         notifier: Notifier,
+        media_servers: MediaServers,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
@@ -56,6 +59,7 @@ impl AppState {
             logs,
             system,
             notifier,
+            media_servers,
             started_at: Timestamp::now(),
             metrics: Arc::default(),
             shutdown,

@@ -7,6 +7,7 @@ pub mod files;
 pub mod ids;
 pub mod jobs;
 pub mod logs;
+pub mod mediaserver;
 pub mod notify;
 pub mod secret;
 pub mod storage;

@@ -5,6 +5,7 @@
 use crate::auth::model::{ApiKey, LoginThrottle, Session, User};
 use crate::events::model::{EventQuery, EventRecord, NewEvent};
 use crate::jobs::model::{JobQuery, JobRecord, NewJob, TaskRecord, TaskUpdate};
+use crate::mediaserver::model::MediaServer;
 use crate::notify::model::{
     Backlog, Channel, ItemRecord, MessageQuery, MessageRecord, MessageStatus, NewItem,
     PushSubscription,
@@ -244,10 +245,26 @@ pub trait NotificationStore: Send + Sync {
     async fn delete_push_subscription(&self, endpoint: &str) -> StorageResult<bool>;
 }
 
+#[async_trait]
+pub trait MediaServerStore: Send + Sync {
+    async fn insert_media_server(&self, server: &MediaServer) -> StorageResult<()>;
+    async fn update_media_server(&self, server: &MediaServer) -> StorageResult<()>;
+    async fn delete_media_server(&self, id: &str) -> StorageResult<()>;
+    async fn media_server(&self, id: &str) -> StorageResult<Option<MediaServer>>;
+    async fn list_media_servers(&self) -> StorageResult<Vec<MediaServer>>;
+}
+
 /// Everything the services need from the database.
 #[async_trait]
 pub trait Storage:
-    UserStore + SessionStore + ApiKeyStore + JobStore + TaskStore + EventStore + NotificationStore
+    UserStore
+    + SessionStore
+    + ApiKeyStore
+    + JobStore
+    + TaskStore
+    + EventStore
+    + NotificationStore
+    + MediaServerStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

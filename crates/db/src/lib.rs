@@ -3,6 +3,7 @@
 
 mod events;
 mod jobs;
+mod media_servers;
 pub mod migrate;
 mod notifications;
 mod rows;

@@ -1,4 +1,5 @@
 //! HTTP clients and wire types for the outside services Tapearr talks to. No database, no
 //! server: callers pass what they need and get typed results.
 
+pub mod mediaserver;
 pub mod notify;

@@ -10,6 +10,7 @@ use tapearr_core::config::Config;
 use tapearr_core::events::DomainEvent;
 use tapearr_core::jobs::{JobQueue, JobRegistry, JobRunner, Scheduler, builtin};
 use tapearr_core::logs::LogBuffer;
+use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
 use tokio_util::sync::CancellationToken;
@@ -35,7 +36,13 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
             events: app.events.clone(),
         }),
     );
-    let queue = JobQueue::new(app.store.clone(), app.events.clone(), registry.kinds());
+    // The refresh handler needs the queue, and the queue needs to know every kind: the kind is
+    // registered now and its handler bound once the queue exists.
+    let mut kinds = registry.kinds();
+    kinds.push(REFRESH_JOB.to_string());
+    let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
+    let media_servers = MediaServers::new(app.store.clone(), queue.clone());
+    registry.register(REFRESH_JOB, Arc::new(RefreshHandler(media_servers.clone())));
     let runner = JobRunner::new(
         app.store.clone(),
         app.events.clone(),
@@ -70,6 +77,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         logs,
         system,
         notifier.clone(),
+        media_servers,
         shutdown.clone(),
     );
 

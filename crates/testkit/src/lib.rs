@@ -1,2 +1,3 @@
 pub mod hls_origin;
+pub mod media_servers;
 pub mod sink;

@@ -5,6 +5,7 @@ pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod logs;
+pub mod media_servers;
 pub mod notifications;
 pub mod session;
 pub mod setup;

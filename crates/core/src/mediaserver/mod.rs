@@ -1,0 +1,11 @@
+//! Media servers (C13): after something lands in the library, ask Plex, Jellyfin or Emby to
+//! rescan that folder. Each request is a durable job (`mediaserver.refresh`), so failures are
+//! retried with backoff and visible in Activity.
+
+pub mod mapping;
+pub mod model;
+mod service;
+
+pub use service::{
+    MediaServerError, MediaServerInput, MediaServers, REFRESH_JOB, RefreshHandler, RefreshJob,
+};

@@ -1,0 +1,243 @@
+//! Media-server connections and the `mediaserver.refresh` job.
+
+use super::mapping::to_server;
+use super::model::{MediaServer, PathMapping, ServerKind};
+use crate::ids::new_id;
+use crate::jobs::{EnqueueOptions, JobContext, JobError, JobHandler, JobQueue, QueueError};
+use crate::notify::model::MASK;
+use crate::storage::{Storage, StorageError};
+use crate::time::Timestamp;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tapearr_integrations::mediaserver::jellyfin::{self, Flavor};
+use tapearr_integrations::mediaserver::{ServerError, ServerInfo, plex};
+
+pub const REFRESH_JOB: &str = "mediaserver.refresh";
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaServerError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("media server not found")]
+    NotFound,
+    #[error("{0}")]
+    Unreachable(String),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// What a client sends to add or replace a connection.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct MediaServerInput {
+    pub name: String,
+    pub kind: ServerKind,
+    pub url: String,
+    /// Send `***` to keep the stored token.
+    pub token: String,
+    #[serde(default)]
+    pub path_mappings: Vec<PathMapping>,
+    #[serde(default = "enabled_default")]
+    pub enabled: bool,
+}
+
+fn enabled_default() -> bool {
+    true
+}
+
+/// The payload of a `mediaserver.refresh` job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshJob {
+    pub server_id: String,
+    /// The folder as Tapearr sees it (mapped when the job runs, so edited mappings apply).
+    pub folder: String,
+}
+
+#[derive(Clone)]
+pub struct MediaServers {
+    store: Arc<dyn Storage>,
+    queue: JobQueue,
+    http: reqwest::Client,
+}
+
+impl MediaServers {
+    pub fn new(store: Arc<dyn Storage>, queue: JobQueue) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self { store, queue, http }
+    }
+
+    pub async fn list(&self) -> Result<Vec<MediaServer>, MediaServerError> {
+        Ok(self.store.list_media_servers().await?)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<MediaServer, MediaServerError> {
+        self.store
+            .media_server(id)
+            .await?
+            .ok_or(MediaServerError::NotFound)
+    }
+
+    pub async fn create(&self, input: MediaServerInput) -> Result<MediaServer, MediaServerError> {
+        validate(&input)?;
+        let now = Timestamp::now();
+        let server = from_input(new_id(), input, now, now);
+        self.store.insert_media_server(&server).await?;
+        Ok(server)
+    }
+
+    pub async fn update(
+        &self,
+        id: &str,
+        mut input: MediaServerInput,
+    ) -> Result<MediaServer, MediaServerError> {
+        let stored = self.get(id).await?;
+        if input.token == MASK {
+            input.token = stored.token.clone();
+        }
+        validate(&input)?;
+        let server = from_input(stored.id, input, stored.created_at, Timestamp::now());
+        self.store.update_media_server(&server).await?;
+        Ok(server)
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<(), MediaServerError> {
+        self.get(id).await?;
+        Ok(self.store.delete_media_server(id).await?)
+    }
+
+    /// Reaches the server with its token and says what answered.
+    pub async fn test(&self, id: &str) -> Result<ServerInfo, MediaServerError> {
+        let server = self.get(id).await?;
+        let info = match server.kind {
+            ServerKind::Plex => plex::info(&self.http, &server.url, &server.token).await,
+            ServerKind::Jellyfin => {
+                jellyfin::info(&self.http, Flavor::Jellyfin, &server.url, &server.token).await
+            }
+            ServerKind::Emby => {
+                jellyfin::info(&self.http, Flavor::Emby, &server.url, &server.token).await
+            }
+        };
+        info.map_err(|e| MediaServerError::Unreachable(e.to_string()))
+    }
+
+    /// Queues a rescan of `folder` (absolute, as Tapearr sees it) on every enabled server.
+    /// Call this after a recording or a trailer lands.
+    pub async fn request_refresh(&self, folder: &str) -> Result<usize, MediaServerError> {
+        if !folder.starts_with('/') {
+            return Err(MediaServerError::Invalid(
+                "folder must be an absolute path".into(),
+            ));
+        }
+        let servers: Vec<MediaServer> = self
+            .list()
+            .await?
+            .into_iter()
+            .filter(|s| s.enabled)
+            .collect();
+        for s in &servers {
+            let payload = serde_json::to_value(RefreshJob {
+                server_id: s.id.clone(),
+                folder: folder.to_string(),
+            })
+            .map_err(|e| MediaServerError::Invalid(e.to_string()))?;
+            let opts = EnqueueOptions {
+                max_attempts: 6,
+                ..EnqueueOptions::default()
+            };
+            self.queue.enqueue(REFRESH_JOB, payload, opts).await?;
+        }
+        Ok(servers.len())
+    }
+
+    async fn refresh(&self, job: &RefreshJob) -> Result<String, JobError> {
+        let server = match self.store.media_server(&job.server_id).await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Err(JobError::Permanent("the media server was removed".into())),
+            Err(e) => return Err(JobError::Retryable(e.to_string())),
+        };
+        let folder = to_server(&job.folder, &server.path_mappings);
+        let result = match server.kind {
+            ServerKind::Plex => {
+                plex::refresh_folder(&self.http, &server.url, &server.token, &folder)
+                    .await
+                    .map(|section| format!("{}: scanning {folder} in {section}", server.name))
+            }
+            kind => {
+                let flavor = if kind == ServerKind::Emby {
+                    Flavor::Emby
+                } else {
+                    Flavor::Jellyfin
+                };
+                jellyfin::media_updated(&self.http, flavor, &server.url, &server.token, &[&folder])
+                    .await
+                    .map(|()| format!("{}: reported {folder}", server.name))
+            }
+        };
+        result.map_err(|e| match e {
+            ServerError::Retryable(m) => JobError::Retryable(format!("{}: {m}", server.name)),
+            ServerError::Permanent(m) => JobError::Permanent(format!("{}: {m}", server.name)),
+        })
+    }
+}
+
+/// The `mediaserver.refresh` job handler.
+pub struct RefreshHandler(pub MediaServers);
+
+#[async_trait]
+impl JobHandler for RefreshHandler {
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let job: RefreshJob = ctx.payload()?;
+        let done = self.0.refresh(&job).await?;
+        ctx.set_progress(1.0, Some(done)).await;
+        Ok(())
+    }
+}
+
+fn from_input(
+    id: String,
+    input: MediaServerInput,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+) -> MediaServer {
+    MediaServer {
+        id,
+        name: input.name.trim().to_string(),
+        kind: input.kind,
+        url: input.url.trim().trim_end_matches('/').to_string(),
+        token: input.token,
+        path_mappings: input.path_mappings,
+        enabled: input.enabled,
+        created_at,
+        updated_at,
+    }
+}
+
+fn validate(input: &MediaServerInput) -> Result<(), MediaServerError> {
+    let invalid = |m: &str| Err(MediaServerError::Invalid(m.to_string()));
+    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
+        return invalid("name must be 1 to 100 characters");
+    }
+    match url::Url::parse(input.url.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        _ => return invalid("url must be an http(s) URL such as http://plex:32400"),
+    }
+    if input.token.trim().is_empty() || input.token == MASK {
+        return invalid("token must be the server's token or API key");
+    }
+    for m in &input.path_mappings {
+        if !m.local.starts_with('/') {
+            return invalid("each path mapping's local folder must be absolute");
+        }
+        if m.server.trim().is_empty() {
+            return invalid("each path mapping needs the folder as the server sees it");
+        }
+    }
+    Ok(())
+}

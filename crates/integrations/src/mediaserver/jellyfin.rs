@@ -1,0 +1,98 @@
+//! Jellyfin and Emby: report the changed folder (`POST /Library/Media/Updated`), which makes the
+//! server scan just that path.
+
+use super::{ServerError, ServerInfo, endpoint, network_error, status_error};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Jellyfin,
+    Emby,
+}
+
+impl Flavor {
+    fn name(self) -> &'static str {
+        match self {
+            Flavor::Jellyfin => "jellyfin",
+            Flavor::Emby => "emby",
+        }
+    }
+
+    /// Jellyfin's current scheme works on every version; Emby documents `X-Emby-Token`.
+    fn authorize(self, req: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+        match self {
+            Flavor::Jellyfin => req.header(
+                "Authorization",
+                format!(
+                    "MediaBrowser Client=\"Tapearr\", Device=\"server\", DeviceId=\"tapearr\", Version=\"{}\", Token=\"{token}\"",
+                    env!("CARGO_PKG_VERSION")
+                ),
+            ),
+            Flavor::Emby => req.header("X-Emby-Token", token),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PublicInfo {
+    #[serde(rename = "ServerName", default)]
+    server_name: String,
+    #[serde(rename = "Version", default)]
+    version: String,
+}
+
+/// `GET /System/Info/Public` (no token needed), then a token check with the update call's
+/// cheap sibling: an empty update list.
+pub async fn info(
+    http: &reqwest::Client,
+    flavor: Flavor,
+    base: &str,
+    token: &str,
+) -> Result<ServerInfo, ServerError> {
+    let service = flavor.name();
+    let response = http
+        .get(endpoint(base, "/System/Info/Public"))
+        .send()
+        .await
+        .map_err(|e| network_error(service, e))?;
+    if !response.status().is_success() {
+        return Err(status_error(service, response.status()));
+    }
+    let public: PublicInfo = response.json().await.map_err(|e| {
+        ServerError::Permanent(format!("{service}: unexpected answer: {}", e.without_url()))
+    })?;
+    media_updated(http, flavor, base, token, &[]).await?;
+    Ok(ServerInfo {
+        name: public.server_name,
+        version: public.version,
+    })
+}
+
+/// Tells the server these paths (as it sees them) were created or changed.
+pub async fn media_updated(
+    http: &reqwest::Client,
+    flavor: Flavor,
+    base: &str,
+    token: &str,
+    paths: &[&str],
+) -> Result<(), ServerError> {
+    let service = flavor.name();
+    let updates: Vec<_> = paths
+        .iter()
+        .map(|p| json!({"Path": p, "UpdateType": "Created"}))
+        .collect();
+    let req = http
+        .post(endpoint(base, "/Library/Media/Updated"))
+        .json(&json!({ "Updates": updates }));
+    let response = flavor
+        .authorize(req, token)
+        .send()
+        .await
+        .map_err(|e| network_error(service, e))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(status_error(service, response.status()))
+    }
+}

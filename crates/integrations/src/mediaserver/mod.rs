@@ -1,0 +1,45 @@
+//! Media servers: ask Plex, Jellyfin or Emby to rescan the folder that changed.
+
+pub mod jellyfin;
+pub mod plex;
+
+/// Why a media-server call failed, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("{0}")]
+    Retryable(String),
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// What a connection test reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ServerInfo {
+    pub name: String,
+    pub version: String,
+}
+
+pub(crate) fn status_error(service: &str, status: reqwest::StatusCode) -> ServerError {
+    let message = match status.as_u16() {
+        401 | 403 => format!("{service} refused the token ({status})"),
+        _ => format!("{service} answered {status}"),
+    };
+    if status.is_server_error() || status.as_u16() == 429 {
+        ServerError::Retryable(message)
+    } else {
+        ServerError::Permanent(message)
+    }
+}
+
+pub(crate) fn network_error(service: &str, e: reqwest::Error) -> ServerError {
+    ServerError::Retryable(format!("{service}: {}", e.without_url()))
+}
+
+/// Joins a base URL and a path without doubling or losing slashes.
+pub(crate) fn endpoint(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}

@@ -1,0 +1,333 @@
+//! Fake Plex and Jellyfin/Emby servers that speak the real wire format (see
+//! `shared/research/wire-formats.md` §4–5) and record the rescans they were asked for.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// What a fake server was asked to scan: (Plex section key or "", folder).
+pub type Scans = Vec<(String, String)>;
+
+#[derive(Default)]
+struct Shared {
+    scans: Mutex<Scans>,
+    fail_next: Mutex<u32>,
+    arrived: Notify,
+}
+
+impl Shared {
+    fn record(&self, section: &str, folder: &str) {
+        if let Ok(mut s) = self.scans.lock() {
+            s.push((section.to_string(), folder.to_string()));
+        }
+        self.arrived.notify_waiters();
+    }
+
+    /// True when this request should fail with 500 (fault injection).
+    fn should_fail(&self) -> bool {
+        match self.fail_next.lock() {
+            Ok(mut n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A running fake media server; stops when dropped.
+pub struct FakeMediaServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl FakeMediaServer {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn scans(&self) -> Scans {
+        self.shared
+            .scans
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// The next `n` scan requests answer 500.
+    pub fn fail_next(&self, n: u32) {
+        if let Ok(mut f) = self.shared.fail_next.lock() {
+            *f = n;
+        }
+    }
+
+    /// Waits until `n` scans were recorded, or the timeout passes.
+    pub async fn wait_for_scans(
+        &self,
+        n: usize,
+        timeout: std::time::Duration,
+    ) -> Result<Scans, Scans> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let arrived = self.shared.arrived.notified();
+            let scans = self.scans();
+            if scans.len() >= n {
+                return Ok(scans);
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return Err(self.scans());
+            }
+        }
+    }
+
+    async fn serve(app: Router) -> std::io::Result<(SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok((addr, tx))
+    }
+
+    /// A Plex server with `token` and library sections `(key, title, folder)`.
+    pub async fn plex(
+        token: &str,
+        sections: &[(&str, &str, &str)],
+    ) -> std::io::Result<FakeMediaServer> {
+        let shared = Arc::new(Shared::default());
+        let state = PlexState {
+            token: token.to_string(),
+            sections: sections
+                .iter()
+                .map(|(k, t, f)| (k.to_string(), t.to_string(), f.to_string()))
+                .collect(),
+            shared: shared.clone(),
+        };
+        let app = Router::new()
+            .route("/", get(plex_identity))
+            .route("/library/sections", get(plex_sections))
+            .route(
+                "/library/sections/{key}/refresh",
+                get(plex_refresh).post(plex_refresh),
+            )
+            .with_state(Arc::new(state));
+        let (addr, tx) = Self::serve(app).await?;
+        Ok(FakeMediaServer {
+            addr,
+            shared,
+            _shutdown: tx,
+        })
+    }
+
+    /// A Jellyfin server (or Emby with `emby`) that accepts `api_key`.
+    pub async fn jellyfin(api_key: &str, emby: bool) -> std::io::Result<FakeMediaServer> {
+        let shared = Arc::new(Shared::default());
+        let state = JellyfinState {
+            key: api_key.to_string(),
+            emby,
+            shared: shared.clone(),
+        };
+        let app = Router::new()
+            .route("/System/Info/Public", get(jf_info))
+            .route("/Library/Media/Updated", post(jf_updated))
+            .with_state(Arc::new(state));
+        let (addr, tx) = Self::serve(app).await?;
+        Ok(FakeMediaServer {
+            addr,
+            shared,
+            _shutdown: tx,
+        })
+    }
+}
+
+struct PlexState {
+    token: String,
+    sections: Vec<(String, String, String)>,
+    shared: Arc<Shared>,
+}
+
+/// Plex answers a bad token with an HTML 401 page, never JSON.
+fn plex_unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [("content-type", "text/html")],
+        "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>",
+    )
+        .into_response()
+}
+
+fn plex_authorized(
+    state: &PlexState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> bool {
+    let header = headers.get("x-plex-token").and_then(|v| v.to_str().ok());
+    header.or(query.get("X-Plex-Token").map(String::as_str)) == Some(state.token.as_str())
+}
+
+async fn plex_identity(
+    State(state): State<Arc<PlexState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !plex_authorized(&state, &headers, &q) {
+        return plex_unauthorized();
+    }
+    axum::Json(json!({"MediaContainer": {
+        "size": 1, "friendlyName": "fake-plex", "machineIdentifier": "0123456789abcdef",
+        "version": "1.41.3.9314-a0bfb8370", "platform": "Linux", "myPlex": true,
+        "Directory": [{"count": 1, "key": "library", "title": "library"}]
+    }}))
+    .into_response()
+}
+
+async fn plex_sections(
+    State(state): State<Arc<PlexState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !plex_authorized(&state, &headers, &q) {
+        return plex_unauthorized();
+    }
+    let directory: Vec<Value> = state
+        .sections
+        .iter()
+        .map(|(key, title, folder)| {
+            json!({"key": key, "type": "movie", "title": title, "agent": "tv.plex.agents.movie",
+                   "Location": [{"id": 1, "path": folder}]})
+        })
+        .collect();
+    axum::Json(
+        json!({"MediaContainer": {"size": directory.len(), "allowSync": false,
+        "title1": "Plex Library", "Directory": directory}}),
+    )
+    .into_response()
+}
+
+async fn plex_refresh(
+    State(state): State<Arc<PlexState>>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !plex_authorized(&state, &headers, &q) {
+        return plex_unauthorized();
+    }
+    if !state.sections.iter().any(|(k, _, _)| *k == key) {
+        return (
+            StatusCode::NOT_FOUND,
+            [("content-type", "text/html")],
+            "<html>404</html>",
+        )
+            .into_response();
+    }
+    if state.shared.should_fail() {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [("content-type", "text/html")],
+            "<html>500</html>",
+        )
+            .into_response();
+    }
+    state
+        .shared
+        .record(&key, q.get("path").map(String::as_str).unwrap_or(""));
+    StatusCode::OK.into_response()
+}
+
+struct JellyfinState {
+    key: String,
+    emby: bool,
+    shared: Arc<Shared>,
+}
+
+/// Accepts every token form Jellyfin does: `Authorization: MediaBrowser Token="…"`,
+/// `X-Emby-Authorization`, `X-Emby-Token`, `X-MediaBrowser-Token` and `ApiKey`/`api_key`.
+fn jf_token(headers: &HeaderMap, query: &HashMap<String, String>) -> Option<String> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    for name in ["authorization", "x-emby-authorization"] {
+        if let Some(v) = header(name)
+            && let Some(rest) = v
+                .strip_prefix("MediaBrowser ")
+                .or_else(|| v.strip_prefix("Emby "))
+        {
+            for part in rest.split(',') {
+                if let Some(t) = part.trim().strip_prefix("Token=") {
+                    return Some(t.trim_matches('"').to_string());
+                }
+            }
+        }
+    }
+    header("x-emby-token")
+        .or_else(|| header("x-mediabrowser-token"))
+        .or_else(|| query.get("ApiKey").cloned())
+        .or_else(|| query.get("api_key").cloned())
+}
+
+async fn jf_info(State(state): State<Arc<JellyfinState>>) -> Response {
+    let mut info = json!({"LocalAddress": "http://127.0.0.1:8096", "ServerName": "fake-media",
+        "Version": if state.emby { "4.8.10.0" } else { "10.11.11" },
+        "Id": "f4a3c2b1d0e94f8a9b7c6d5e4f3a2b1c"});
+    if !state.emby {
+        info["ProductName"] = json!("Jellyfin Server");
+        info["StartupWizardCompleted"] = json!(true);
+    }
+    axum::Json(info).into_response()
+}
+
+async fn jf_updated(
+    State(state): State<Arc<JellyfinState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Response {
+    if jf_token(&headers, &q).as_deref() != Some(state.key.as_str()) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(parsed) = serde_json::from_slice::<Value>(&body) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            [("content-type", "application/problem+json")],
+            r#"{"title":"One or more validation errors occurred.","status":400}"#,
+        )
+            .into_response();
+    };
+    let updates = parsed["Updates"].as_array().cloned().unwrap_or_default();
+    if updates.iter().any(|u| u["Path"].is_null()) {
+        return (StatusCode::BAD_REQUEST, "Error processing request.").into_response();
+    }
+    if !updates.is_empty() && state.shared.should_fail() {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error processing request.",
+        )
+            .into_response();
+    }
+    for u in updates {
+        state.shared.record("", u["Path"].as_str().unwrap_or(""));
+    }
+    if state.emby {
+        StatusCode::OK
+    } else {
+        StatusCode::NO_CONTENT
+    }
+    .into_response()
+}
