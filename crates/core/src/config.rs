@@ -33,6 +33,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub jobs: JobsConfig,
     pub events: EventsConfig,
+    pub disk: DiskConfig,
     pub tools: ToolsConfig,
     pub twitch: TwitchConfig,
     pub tmdb: TmdbConfig,
@@ -79,6 +80,13 @@ pub struct JobsConfig {
 pub struct EventsConfig {
     /// Event history older than this is pruned.
     pub retention_days: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DiskConfig {
+    /// Below this much free space (GiB) on the data dir or a library root, a
+    /// `system.disk_low` event is raised (and notified to subscribed channels).
+    pub low_free_gb: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +154,7 @@ impl Default for Config {
                 shutdown_grace_secs: 20,
             },
             events: EventsConfig { retention_days: 30 },
+            disk: DiskConfig { low_free_gb: 10.0 },
             tools: ToolsConfig {
                 ffmpeg: "ffmpeg".into(),
                 ffprobe: "ffprobe".into(),
@@ -209,6 +218,12 @@ impl Config {
                 message: e.to_string(),
             }
         })?;
+        if !(self.disk.low_free_gb >= 0.0 && self.disk.low_free_gb.is_finite()) {
+            return Err(ConfigError::BadValue {
+                key: "disk.low_free_gb",
+                message: "must be a number of GiB, 0 or more".into(),
+            });
+        }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(ConfigError::BadValue {
                 key: "log.format",

@@ -12,5 +12,6 @@ pub mod notify;
 pub mod secret;
 pub mod storage;
 pub mod system;
+pub mod system_checks;
 pub mod time;
 pub mod tools;

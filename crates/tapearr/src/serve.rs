@@ -13,6 +13,7 @@ use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
+use tapearr_core::system_checks;
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
@@ -36,6 +37,23 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
             events: app.events.clone(),
         }),
     );
+    let mut watched = vec![app.config.data_dir.clone()];
+    watched.extend(app.config.library_roots.iter().cloned());
+    registry.register(
+        system_checks::CHECK_DISK_JOB,
+        Arc::new(system_checks::CheckDisk::new(
+            watched,
+            app.config.disk.low_free_gb,
+            app.events.clone(),
+        )),
+    );
+    registry.register(
+        system_checks::CHECK_TOOLS_JOB,
+        Arc::new(system_checks::CheckToolUpdates::new(
+            app.tools.clone(),
+            app.events.clone(),
+        )),
+    );
     // The refresh handler needs the queue, and the queue needs to know every kind: the kind is
     // registered now and its handler bound once the queue exists.
     let mut kinds = registry.kinds();
@@ -52,12 +70,9 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         instance.clone(),
     );
     runner.recover().await?;
-    let scheduler = Scheduler::new(
-        app.store.clone(),
-        queue.clone(),
-        app.events.clone(),
-        builtin::task_defs(),
-    );
+    let mut tasks = builtin::task_defs();
+    tasks.extend(system_checks::task_defs());
+    let scheduler = Scheduler::new(app.store.clone(), queue.clone(), app.events.clone(), tasks);
     scheduler.register().await?;
 
     let system = Arc::new(SystemProbe::new(

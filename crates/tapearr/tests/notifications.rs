@@ -615,3 +615,51 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn low_disk_space_is_notified_once() {
+    let sink = HttpSink::start().await.expect("sink");
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A threshold no disk meets, so the data dir is "low".
+    let server = Server::start(ServerOptions {
+        data_dir: dir.path(),
+        database_url: None,
+        env: vec![("TAPEARR_DISK__LOW_FREE_GB", "1000000".into())],
+    });
+    let mut admin = Client::new(&server);
+    let key = admin.bootstrap().await;
+    let mut api = Client::with_key(&server, &key);
+    let mut body = channel(
+        "disk",
+        json!({"kind": "webhook", "url": sink.url("/disk")}),
+        0,
+        10,
+    );
+    body["event_types"] = json!(["system.disk_low"]);
+    create(&mut api, body).await;
+
+    for _ in 0..2 {
+        let r = api.post("/api/v1/tasks/check-disk/run", json!({})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        api.wait_job(r.body["id"].as_str().expect("id"), WAIT).await;
+    }
+    let got = sink
+        .wait_for(WAIT, |r| !r.is_empty())
+        .await
+        .expect("disk warning");
+    let body = got[0].json();
+    assert_eq!(body["title"], "Low disk space");
+    assert!(
+        body["lines"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&dir.path().display().to_string()),
+        "{body}"
+    );
+    let events = api.get("/api/v1/events?type=system.disk_low").await.body;
+    assert_eq!(
+        events.as_array().map(Vec::len),
+        Some(1),
+        "raised once, not on every check: {events}"
+    );
+}

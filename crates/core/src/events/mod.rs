@@ -57,6 +57,14 @@ pub enum DomainEvent {
     LoginLockedOut { username: String },
     #[serde(rename = "tools.updated")]
     ToolsUpdated { changes: Vec<String> },
+    #[serde(rename = "tools.update_available")]
+    ToolsUpdateAvailable { updates: Vec<String> },
+    #[serde(rename = "system.disk_low")]
+    DiskLow {
+        path: String,
+        free_bytes: u64,
+        threshold_bytes: u64,
+    },
 }
 
 impl DomainEvent {
@@ -78,7 +86,10 @@ impl DomainEvent {
                 Some(format!("apikey:{id}"))
             }
             Self::LoginLockedOut { username } => Some(format!("user:{username}")),
-            Self::SystemStarted { .. } | Self::ToolsUpdated { .. } => None,
+            Self::DiskLow { path, .. } => Some(format!("path:{path}")),
+            Self::SystemStarted { .. }
+            | Self::ToolsUpdated { .. }
+            | Self::ToolsUpdateAvailable { .. } => None,
         }
     }
 

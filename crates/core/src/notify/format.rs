@@ -17,6 +17,14 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "yt-dlp, streamlink or apprise were updated",
     ),
     ("system.started", "Tapearr started"),
+    (
+        "tools.update_available",
+        "a newer yt-dlp, streamlink or apprise is out",
+    ),
+    (
+        "system.disk_low",
+        "free space fell below disk.low_free_gb on the data dir or a library root",
+    ),
 ];
 
 pub fn is_known(event_type: &str) -> bool {
@@ -58,6 +66,30 @@ pub fn line(e: &EventRecord) -> String {
             }
         }
         "system.started" => format!("Tapearr {} started", text(e, "version")),
+        "tools.update_available" => {
+            let updates: Vec<&str> = e.data["updates"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+                .unwrap_or_default();
+            format!("Tool updates available: {}", updates.join(", "))
+        }
+        "system.disk_low" => format!(
+            "Low disk space on {}: {:.1} GiB free",
+            text(e, "path"),
+            e.data["free_bytes"].as_f64().unwrap_or(0.0) / 1_073_741_824.0
+        ),
+        "tools.update_available" => {
+            let updates: Vec<&str> = e.data["updates"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+                .unwrap_or_default();
+            format!("Tool updates available: {}", updates.join(", "))
+        }
+        "system.disk_low" => format!(
+            "Low disk space on {}: {:.1} GiB free",
+            text(e, "path"),
+            e.data["free_bytes"].as_f64().unwrap_or(0.0) / 1_073_741_824.0
+        ),
         other => other.to_string(),
     }
 }
@@ -70,6 +102,10 @@ pub fn title(types: &[&str]) -> String {
             "auth.locked_out" => "Login locked".to_string(),
             "tools.updated" => "Tools updated".to_string(),
             "system.started" => "Tapearr started".to_string(),
+            "tools.update_available" => "Tool updates available".to_string(),
+            "system.disk_low" => "Low disk space".to_string(),
+            "tools.update_available" => "Tool updates available".to_string(),
+            "system.disk_low" => "Low disk space".to_string(),
             other => other.to_string(),
         },
         many => format!("{} Tapearr events", many.len()),

@@ -1,0 +1,198 @@
+//! Periodic checks that raise events worth a notification: low disk space and tool updates.
+
+use crate::events::{DomainEvent, EventBus};
+use crate::jobs::{JobContext, JobError, JobHandler, TaskDef};
+use crate::system::root_status;
+use crate::tools::{PYTHON_TOOLS, Process, ToolsManager};
+use async_trait::async_trait;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub const CHECK_DISK_JOB: &str = "system.check_disk";
+pub const CHECK_TOOLS_JOB: &str = "tools.check_updates";
+
+pub fn task_defs() -> Vec<TaskDef> {
+    vec![
+        TaskDef {
+            name: "check-disk",
+            kind: CHECK_DISK_JOB,
+            description: "Raise system.disk_low when free space falls below disk.low_free_gb",
+            interval: Duration::from_secs(600),
+            initial_delay: Duration::from_secs(30),
+        },
+        TaskDef {
+            name: "check-tool-updates",
+            kind: CHECK_TOOLS_JOB,
+            description: "Ask PyPI whether yt-dlp, streamlink or apprise have newer releases",
+            interval: Duration::from_secs(24 * 3600),
+            initial_delay: Duration::from_secs(900),
+        },
+    ]
+}
+
+/// Raises `system.disk_low` once per path when it drops below the threshold, and again only
+/// after it recovered and dropped again.
+pub struct CheckDisk {
+    pub paths: Vec<PathBuf>,
+    pub threshold_bytes: u64,
+    pub events: EventBus,
+    low: Mutex<HashSet<PathBuf>>,
+}
+
+impl CheckDisk {
+    pub fn new(paths: Vec<PathBuf>, low_free_gb: f64, events: EventBus) -> Self {
+        Self {
+            paths,
+            threshold_bytes: (low_free_gb * 1_073_741_824.0) as u64,
+            events,
+            low: Mutex::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl JobHandler for CheckDisk {
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let mut newly_low = Vec::new();
+        let mut summary = Vec::new();
+        for path in &self.paths {
+            let status = root_status(path.clone());
+            let Some(free) = status.free_bytes else {
+                summary.push(format!("{}: unreadable", path.display()));
+                continue;
+            };
+            summary.push(format!(
+                "{}: {:.1} GiB free",
+                path.display(),
+                free as f64 / 1_073_741_824.0
+            ));
+            let Ok(mut low) = self.low.lock() else {
+                continue;
+            };
+            if free < self.threshold_bytes {
+                if low.insert(path.clone()) {
+                    newly_low.push((path.display().to_string(), free));
+                }
+            } else {
+                low.remove(path);
+            }
+        }
+        for (path, free_bytes) in newly_low {
+            tracing::warn!(path, free_bytes, "low disk space");
+            self.events
+                .emit(DomainEvent::DiskLow {
+                    path,
+                    free_bytes,
+                    threshold_bytes: self.threshold_bytes,
+                })
+                .await;
+        }
+        ctx.set_progress(1.0, Some(summary.join("; "))).await;
+        Ok(())
+    }
+}
+
+/// Raises `tools.update_available` when PyPI has newer releases than the venv holds (once per
+/// set of versions).
+pub struct CheckToolUpdates {
+    pub tools: Arc<ToolsManager>,
+    pub events: EventBus,
+    last: Mutex<Vec<String>>,
+}
+
+impl CheckToolUpdates {
+    pub fn new(tools: Arc<ToolsManager>, events: EventBus) -> Self {
+        Self {
+            tools,
+            events,
+            last: Mutex::default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Outdated {
+    name: String,
+    version: String,
+    latest_version: String,
+}
+
+/// `pip list --outdated --format json` → "pkg old → new" for Tapearr's tools only.
+pub fn parse_outdated(json: &str) -> Result<Vec<String>, String> {
+    let all: Vec<Outdated> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let ours: Vec<String> = all
+        .into_iter()
+        .filter(|o| {
+            PYTHON_TOOLS
+                .iter()
+                .any(|t| t.package.eq_ignore_ascii_case(&o.name))
+        })
+        .map(|o| format!("{} {} → {}", o.name, o.version, o.latest_version))
+        .collect();
+    Ok(ours)
+}
+
+#[async_trait]
+impl JobHandler for CheckToolUpdates {
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let out = Process::new(self.tools.venv_python())
+            .args([
+                "-m",
+                "pip",
+                "list",
+                "--outdated",
+                "--format",
+                "json",
+                "--disable-pip-version-check",
+            ])
+            .capture_stdout(1024 * 1024)
+            .install_hint("run `tapearr tools install` first")
+            .timeout(Duration::from_secs(120))
+            .run(&ctx.cancel)
+            .await
+            .map_err(|e| JobError::Retryable(e.to_string()))?;
+        let updates = parse_outdated(&out.stdout)
+            .map_err(|e| JobError::Permanent(format!("pip output: {e}")))?;
+        let changed = match self.last.lock() {
+            Ok(mut last) if *last != updates => {
+                *last = updates.clone();
+                true
+            }
+            _ => false,
+        };
+        if changed && !updates.is_empty() {
+            self.events
+                .emit(DomainEvent::ToolsUpdateAvailable {
+                    updates: updates.clone(),
+                })
+                .await;
+        }
+        let message = if updates.is_empty() {
+            "up to date".to_string()
+        } else {
+            updates.join(", ")
+        };
+        ctx.set_progress(1.0, Some(message)).await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_tools_count_as_updates() {
+        let json = r#"[{"name":"yt-dlp","version":"2026.10.26","latest_version":"2026.11.20","latest_filetype":"wheel"},
+                       {"name":"certifi","version":"1","latest_version":"2","latest_filetype":"wheel"}]"#;
+        assert_eq!(
+            parse_outdated(json).expect("json"),
+            vec!["yt-dlp 2026.10.26 → 2026.11.20"]
+        );
+        assert!(parse_outdated("[]").expect("json").is_empty());
+        assert!(parse_outdated("not json").is_err());
+    }
+}
