@@ -12,8 +12,8 @@ export TAPEARR_STREAMLINK ?= $(DATA_DIR)/tools/venv/bin/streamlink
 
 .PHONY: run build test deps tools lint fmt fmt-check bench bench-startup clean-data
 
-## run: install what is missing, build the release binary, and serve on 127.0.0.1:7070
-run: deps build
+## run: install what is missing, build the web app (when changed) and the release binary, and serve on 127.0.0.1:7070
+run: deps web build
 	$(RELEASE_BIN) --data-dir $(DATA_DIR) tools install
 	$(RELEASE_BIN) --data-dir $(DATA_DIR) serve
 
@@ -39,8 +39,9 @@ tools: deps
 	$(CARGO) build -p tapearr
 	$(DEBUG_BIN) --data-dir $(DATA_DIR) tools install
 
-## test: format and lint checks, then every test (PostgreSQL too when TAPEARR_TEST_PG_URL is set)
-test: deps tools fmt-check lint
+## test: format and lint checks, the web app's checks (client drift, types, vitest, Chromium e2e),
+## then every Rust test (PostgreSQL too when TAPEARR_TEST_PG_URL is set)
+test: deps tools fmt-check lint web-test
 	TAPEARR_TEST_TOOLS_DATA_DIR=$(DATA_DIR) $(CARGO) nextest run --workspace --no-fail-fast
 
 lint:
@@ -63,3 +64,4 @@ clean-data:
 	rm -rf $(DATA_DIR)
 
 -include bench/*.mk
+-include web/web.mk

@@ -7,6 +7,7 @@ pub mod error;
 mod openapi;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 pub use state::AppState;
 
@@ -15,7 +16,6 @@ use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use error::{ApiError, Code};
 use routes::*;
 use state::Metrics;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,7 +27,8 @@ const BODY_LIMIT: usize = 1024 * 1024;
 /// The whole HTTP surface, with `state` applied. `base_path` (e.g. `/tapearr`) nests it for
 /// reverse proxies.
 pub fn router(state: AppState) -> Router {
-    let (app, api_doc) = api_router(state.clone()).split_for_parts();
+    let (app, mut api_doc) = api_router(state.clone()).split_for_parts();
+    unique_operation_ids(&mut api_doc);
     let doc = std::sync::Arc::new(api_doc);
     let app = app
         .route(
@@ -42,7 +43,7 @@ pub fn router(state: AppState) -> Router {
                 .url("/api/v1/docs/openapi.json", (*doc).clone()),
         )
         .route("/metrics", get(health::metrics))
-        .fallback(not_found)
+        .fallback(web::fallback)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests,
@@ -54,7 +55,22 @@ pub fn router(state: AppState) -> Router {
     if base.is_empty() {
         app
     } else {
-        Router::new().nest(&base, app)
+        // Behind a proxy that forwards the root too, `/` leads to the app. `nest` leaves
+        // `{base}/` itself unmatched: it is the app's start page.
+        let to_app = format!("{base}/");
+        let start = to_app.clone();
+        Router::new()
+            .route(
+                "/",
+                get(move || async move { axum::response::Redirect::temporary(&to_app) }),
+            )
+            .route(
+                &start,
+                get(move |headers: axum::http::HeaderMap| async move {
+                    web::serve(&base, "/", &headers)
+                }),
+            )
+            .nest(&state.config.base_path, app)
     }
 }
 
@@ -90,12 +106,37 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
         login,
         protected,
     } = routes();
-    OpenApiRouter::<AppState>::with_openapi(openapi::base())
+    let mut doc = OpenApiRouter::<AppState>::with_openapi(openapi::base())
         .merge(public)
         .merge(login)
         .merge(protected)
         .split_for_parts()
-        .1
+        .1;
+    unique_operation_ids(&mut doc);
+    doc
+}
+
+/// utoipa names an operation after its handler (`list`, `status` …), which repeats across
+/// modules; OpenAPI wants them unique (generated clients key on them). Prefix each with its tag.
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.options,
+            &mut item.head,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
+            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+                *id = format!("{tag}_{id}");
+            }
+        }
+    }
 }
 
 struct Routes {
@@ -131,7 +172,11 @@ fn routes() -> Routes {
             .routes(routes!(system::update_tools))
             .routes(routes!(notifications::event_types))
             .routes(routes!(notifications::list, notifications::create))
-            .routes(routes!(notifications::get, notifications::update, notifications::delete))
+            .routes(routes!(
+                notifications::get,
+                notifications::update,
+                notifications::delete
+            ))
             .routes(routes!(notifications::test))
             .routes(routes!(notifications::messages))
             .routes(routes!(notifications::webpush_info))
@@ -144,10 +189,6 @@ fn routes() -> Routes {
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::new(Code::NotFound, "no such route")
-}
-
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
     Metrics::inc(&state.metrics.requests);
     let response = next.run(req).await.into_response();
@@ -155,4 +196,22 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
         Metrics::inc(&state.metrics.server_errors);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = super::openapi_document();
+        let mut seen = std::collections::HashSet::new();
+        for item in doc.paths.paths.values() {
+            for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let id = op.operation_id.clone().unwrap_or_default();
+                assert!(seen.insert(id.clone()), "duplicate operationId {id}");
+            }
+        }
+    }
 }

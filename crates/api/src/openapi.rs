@@ -12,6 +12,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
                        sort with `order=asc|desc` and filter by field name. Errors are `{code, message}`.",
     ),
     modifiers(&Security),
+    // Referenced by list parameters (`order`), which utoipa does not collect on its own.
+    components(schemas(tapearr_core::storage::SortOrder)),
     tags(
         (name = "auth", description = "Setup, login and sessions"),
         (name = "apikeys", description = "API keys"),

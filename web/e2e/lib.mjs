@@ -1,0 +1,145 @@
+// Shared by the end-to-end tests and the screenshot script: start the real binary on a free port
+// with a temporary data dir, and drive /usr/bin/chromium with playwright-core.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+
+/** The binary under test: $TAPEARR_BIN, else the newer of the release and debug builds. */
+export function binary() {
+	if (process.env.TAPEARR_BIN) return resolve(process.env.TAPEARR_BIN);
+	const found = ['target/release/tapearr', 'target/debug/tapearr']
+		.map((p) => join(ROOT, p))
+		.filter((p) => existsSync(p))
+		.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+	if (!found.length) throw new Error('no tapearr binary: run `cargo build -p tapearr` first');
+	return found[0];
+}
+
+function freePort() {
+	return new Promise((ok, fail) => {
+		const s = createServer();
+		s.once('error', fail);
+		s.listen(0, '127.0.0.1', () => {
+			const { port } = s.address();
+			s.close(() => ok(port));
+		});
+	});
+}
+
+/** Starts `tapearr serve`; resolves once /readyz answers. `base` is the base path ('' or '/x'). */
+export async function startServer({ base = '' } = {}) {
+	const dataDir = mkdtempSync(join(tmpdir(), 'tapearr-e2e-'));
+	const port = await freePort();
+	const bin = binary();
+	const log = [];
+	const child = spawn(bin, ['--data-dir', dataDir, 'serve'], {
+		env: {
+			...process.env,
+			TAPEARR_LISTEN: `127.0.0.1:${port}`,
+			TAPEARR_BASE_PATH: base,
+			TAPEARR_LOG__LEVEL: 'info'
+		},
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	child.stdout.on('data', (d) => log.push(String(d)));
+	child.stderr.on('data', (d) => log.push(String(d)));
+	const origin = `http://127.0.0.1:${port}`;
+	const url = `${origin}${base}`;
+	const deadline = Date.now() + 20_000;
+	for (;;) {
+		if (child.exitCode !== null) throw new Error(`tapearr exited ${child.exitCode}:\n${log.join('')}`);
+		try {
+			const r = await fetch(`${url}/readyz`);
+			if (r.ok) break;
+		} catch {
+			// not listening yet
+		}
+		if (Date.now() > deadline) throw new Error(`tapearr not ready after 20 s:\n${log.join('')}`);
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	return {
+		url,
+		origin,
+		base,
+		bin,
+		dataDir,
+		log,
+		async stop() {
+			// A graceful stop waits for running jobs; tests do not need that grace.
+			const exited = new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+			child.kill('SIGTERM');
+			const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+			await exited;
+			clearTimeout(t);
+			rmSync(dataDir, { recursive: true, force: true });
+		}
+	};
+}
+
+export const CHROMIUM_ARGS = [
+	'--headless',
+	'--no-sandbox',
+	'--disable-gpu',
+	'--no-first-run',
+	'--disable-background-networking',
+	'--disable-component-update',
+	'--disable-sync'
+];
+
+/** Chromium with a fresh profile (a persistent context in a new temp dir). */
+export async function launch({ viewport = { width: 1280, height: 800 }, colorScheme = 'light' } = {}) {
+	const profile = mkdtempSync(join(tmpdir(), 'tapearr-chromium-'));
+	const context = await chromium.launchPersistentContext(profile, {
+		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+		headless: true,
+		args: CHROMIUM_ARGS,
+		viewport,
+		colorScheme
+	});
+	context.setDefaultTimeout(10_000);
+	return {
+		context,
+		async close() {
+			await context.close();
+			rmSync(profile, { recursive: true, force: true });
+		}
+	};
+}
+
+/** A page that records console errors and uncaught exceptions (`page.problems`). */
+export async function watchedPage(context) {
+	const page = context.pages()[0] ?? (await context.newPage());
+	const problems = [];
+	page.on('console', (m) => {
+		if (m.type() === 'error') problems.push(`console: ${m.text()} (${m.location().url})`);
+	});
+	page.on('pageerror', (e) => problems.push(`exception: ${e.message}`));
+	page.problems = problems;
+	return page;
+}
+
+export const ADMIN = { username: 'admin', password: 'correct horse battery' };
+
+/** Creates the admin through the API (for tests that are not about setup). */
+export async function setupAdmin(server) {
+	const r = await fetch(`${server.url}/api/v1/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(ADMIN)
+	});
+	if (r.status !== 201) throw new Error(`setup: ${r.status} ${await r.text()}`);
+}
+
+/** Signs in through the login form. */
+export async function login(page, server) {
+	await page.goto(`${server.url}/login`);
+	await page.getByLabel('User name').fill(ADMIN.username);
+	await page.getByLabel('Password').fill(ADMIN.password);
+	await page.getByRole('button', { name: 'Sign in' }).click();
+	await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}

@@ -1,0 +1,308 @@
+// End-to-end tests: the real binary, a temporary data dir, Chromium. Run by `make web-e2e`
+// (node e2e/run.mjs). Each test gets fresh servers unless it says otherwise.
+import assert from 'node:assert/strict';
+import { gzipSync } from 'node:zlib';
+import { ADMIN, launch, login, setupAdmin, startServer, watchedPage } from './lib.mjs';
+
+/** Every route of the app frame, with the heading each one shows. */
+export const PAGES = [
+	['/', 'Dashboard'],
+	['/streams', 'Streams'],
+	['/recordings', 'Recordings'],
+	['/trailers', 'Trailers'],
+	['/activity/tasks', 'Tasks'],
+	['/activity/jobs', 'Jobs'],
+	['/activity/events', 'Events'],
+	['/activity/logs', 'Logs'],
+	['/settings/general', 'General'],
+	['/settings/api-keys', 'API keys']
+];
+
+function noProblems(page) {
+	assert.deepEqual(page.problems, [], 'console errors or exceptions on the page');
+}
+
+/** Marks the document; `stillSameDocument` proves no reload happened since. */
+async function markDocument(page) {
+	await page.evaluate(() => (window.__e2eMark = 'kept'));
+}
+async function stillSameDocument(page) {
+	assert.equal(await page.evaluate(() => window.__e2eMark), 'kept', 'the page reloaded');
+}
+
+async function withApp({ base = '', admin = true, viewport } = {}, fn) {
+	const server = await startServer({ base });
+	const browser = await launch({ viewport });
+	try {
+		if (admin) await setupAdmin(server);
+		const page = await watchedPage(browser.context);
+		await fn({ server, page, context: browser.context });
+	} catch (e) {
+		e.message += `\n--- server log (tail) ---\n${server.log.join('').split('\n').slice(-25).join('\n')}`;
+		throw e;
+	} finally {
+		await browser.close();
+		await server.stop();
+	}
+}
+
+export const tests = {
+	async 'a new user sets up the admin, signs in, creates an API key, sees it, revokes it and signs out'() {
+		await withApp({ admin: false }, async ({ server, page }) => {
+			await page.goto(`${server.url}/`);
+			await page.waitForURL(`${server.url}/setup`);
+			await page.getByRole('heading', { name: 'Welcome to Tapearr' }).waitFor();
+			await page.getByLabel('User name').fill(ADMIN.username);
+			await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+			await page.getByLabel('Repeat the password').fill(ADMIN.password);
+			await page.getByRole('button', { name: 'Create the admin account' }).click();
+
+			await page.waitForURL(/\/login/);
+			await page.getByText(`The account “${ADMIN.username}” is ready`).waitFor();
+			assert.equal(await page.getByLabel('User name').inputValue(), ADMIN.username);
+			await page.getByLabel('Password').fill(ADMIN.password);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+
+			await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+			await page.getByText('Live', { exact: true }).waitFor();
+			await page.getByRole('link', { name: 'Settings' }).click();
+			await page.getByRole('link', { name: 'API keys' }).click();
+			await page.getByRole('heading', { name: 'API keys', exact: true }).waitFor();
+			await page.getByText('No API keys').waitFor();
+
+			await page.getByLabel('Name').fill('e2e-script');
+			await page.getByRole('button', { name: 'Create key' }).click();
+			const secret = (await page.getByTestId('new-secret').textContent()).trim();
+			assert.match(secret, /^tpa_/);
+			const row = page.locator('tr[data-key="e2e-script"]');
+			await row.waitFor();
+			assert.ok((await row.textContent()).includes(secret.slice(0, 8)), 'the listed key shows its prefix');
+
+			// The key works for scripts …
+			const me = await fetch(`${server.url}/api/v1/auth/me`, { headers: { 'X-Api-Key': secret } });
+			assert.equal(me.status, 200);
+
+			// … until it is revoked (two steps: Revoke, then confirm).
+			await page.getByRole('button', { name: 'Revoke e2e-script' }).click();
+			await page.getByRole('button', { name: 'Revoke “e2e-script”' }).click();
+			await page.locator('tr[data-revoked="e2e-script"]').waitFor();
+			await row.waitFor({ state: 'detached' });
+			const after = await fetch(`${server.url}/api/v1/auth/me`, { headers: { 'X-Api-Key': secret } });
+			assert.equal(after.status, 401);
+
+			await page.getByRole('button', { name: /^Sign out/ }).click();
+			await page.waitForURL(/\/login$/);
+			await page.goto(`${server.url}/activity/jobs`);
+			await page.waitForURL(/\/login\?next=%2Factivity%2Fjobs/);
+			noProblems(page);
+		});
+	},
+
+	async 'a task run from Activity shows its job appear and finish without a reload'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.getByRole('link', { name: 'Activity' }).click();
+			await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+			await markDocument(page);
+			const row = page.locator('tr[data-task="prune-sessions"]');
+			await row.getByRole('button', { name: 'Run prune-sessions now' }).click();
+			await row.getByText('succeeded').first().waitFor({ timeout: 15_000 });
+
+			await page.getByRole('link', { name: 'Jobs' }).click();
+			const job = page.locator('tr[data-kind="maintenance.prune_sessions"], tr[data-kind*="prune"]').first();
+			await job.waitFor();
+			assert.equal(await job.getAttribute('data-status'), 'succeeded');
+
+			// A job queued elsewhere appears, runs and finishes on this page by itself.
+			const jobs = page.locator('tbody tr');
+			const before = await jobs.count();
+			const csrf = (await page.context().cookies()).find((c) => c.name === 'tapearr_csrf').value;
+			const r = await page.request.post(`${server.url}/api/v1/jobs`, {
+				headers: { 'X-CSRF-Token': csrf },
+				data: { kind: 'system.probe', payload: { millis: 2000 } }
+			});
+			assert.equal(r.status(), 201);
+			const id = (await r.json()).id;
+			const probe = page.locator(`tr[data-job="${id}"]`);
+			await probe.waitFor({ timeout: 5000 });
+			await page.locator(`tr[data-job="${id}"][data-status="running"]`).waitFor({ timeout: 10_000 });
+			await page.locator(`tr[data-job="${id}"][data-status="succeeded"]`).waitFor({ timeout: 15_000 });
+			assert.equal(await jobs.count(), before + 1);
+			await stillSameDocument(page);
+			noProblems(page);
+		});
+	},
+
+	async 'jobs can be cancelled and retried, and a failure shows its error'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/activity/jobs`);
+			await page.getByText('No jobs yet').waitFor();
+			const csrf = (await page.context().cookies()).find((c) => c.name === 'tapearr_csrf').value;
+			const post = (data) => page.request.post(`${server.url}/api/v1/jobs`, { headers: { 'X-CSRF-Token': csrf }, data });
+			const slow = await (await post({ kind: 'system.probe', payload: { millis: 60000 } })).json();
+			const row = page.locator(`tr[data-job="${slow.id}"]`);
+			await page.locator(`tr[data-job="${slow.id}"][data-status="running"]`).waitFor({ timeout: 10_000 });
+			await row.getByRole('button', { name: 'Cancel system.probe job' }).click();
+			await page.locator(`tr[data-job="${slow.id}"][data-status="cancelled"]`).waitFor({ timeout: 15_000 });
+			await row.getByRole('button', { name: 'Retry system.probe job' }).click();
+			await page.locator(`tr[data-job="${slow.id}"]:is([data-status="queued"],[data-status="running"])`).waitFor();
+
+			const bad = await (await post({ kind: 'system.probe', payload: { millis: 10, fail: 'disk on fire' }, max_attempts: 1 })).json();
+			const failed = page.locator(`tr[data-job="${bad.id}"][data-status="failed"]`);
+			await failed.waitFor({ timeout: 15_000 });
+			assert.ok((await failed.textContent()).includes('disk on fire'));
+			noProblems(page);
+		});
+	},
+
+	async 'every page renders without console errors, on a phone and on a desktop'() {
+		for (const viewport of [
+			{ width: 360, height: 740 },
+			{ width: 1440, height: 900 }
+		]) {
+			await withApp({ viewport }, async ({ server, page }) => {
+				await login(page, server);
+				for (const [path, heading] of PAGES) {
+					await page.goto(`${server.url}${path}`);
+					await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+					await page.waitForLoadState('networkidle');
+					await page.locator('[role="status"]:has-text("Loading")').waitFor({ state: 'detached' });
+					const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+					assert.ok(overflow <= 0, `${path} is ${overflow}px wider than a ${viewport.width}px screen`);
+				}
+				noProblems(page);
+			});
+		}
+	},
+
+	async 'the navigation works with the keyboard and the phone menu opens and closes'() {
+		await withApp({ viewport: { width: 390, height: 844 } }, async ({ server, page }) => {
+			await login(page, server);
+			const menu = page.getByRole('button', { name: 'Menu', exact: true });
+			await menu.focus();
+			await page.keyboard.press('Enter');
+			assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+			await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Activity' }).focus();
+			await page.keyboard.press('Enter');
+			await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+			assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+			await menu.click();
+			await page.keyboard.press('Escape');
+			assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+			// The skip link comes first in the tab order of a freshly loaded page.
+			await page.goto(`${server.url}/activity/jobs`);
+			await page.getByRole('heading', { name: 'Jobs', exact: true }).waitFor();
+			await page.keyboard.press('Tab');
+			assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+			noProblems(page);
+		});
+	},
+
+	async 'events and log lines arrive live'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/activity/events`);
+			await page.getByRole('heading', { name: 'Events' }).waitFor();
+			await page.getByText('Live', { exact: true }).waitFor();
+			await markDocument(page);
+			const csrf = (await page.context().cookies()).find((c) => c.name === 'tapearr_csrf').value;
+			await page.request.post(`${server.url}/api/v1/apikeys`, { headers: { 'X-CSRF-Token': csrf }, data: { name: 'from-elsewhere' } });
+			await page.getByText('apikey.created').first().waitFor({ timeout: 5000 });
+			await page.getByText('"name":"from-elsewhere"').waitFor();
+
+			await page.getByRole('link', { name: 'Logs' }).click();
+			await page.getByRole('log').waitFor();
+			await page.request.post(`${server.url}/api/v1/jobs`, {
+				headers: { 'X-CSRF-Token': csrf },
+				data: { kind: 'system.probe', payload: { millis: 10, fail: 'marker-for-the-log-tail' }, max_attempts: 1 }
+			});
+			await page.getByRole('log').getByText('marker-for-the-log-tail').first().waitFor({ timeout: 10_000 });
+			await stillSameDocument(page);
+			noProblems(page);
+		});
+	},
+
+	async 'theme switch persists, and dark is applied before the first paint'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.getByRole('button', { name: 'Use the dark theme' }).click();
+			assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+			await page.reload();
+			await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+			assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+			const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+			assert.equal(bg, 'rgb(14, 20, 24)');
+			noProblems(page);
+		});
+	},
+
+	async 'works under a sub-path: assets, API, WebSocket and service worker'() {
+		await withApp({ base: '/tapearr', admin: false }, async ({ server, page }) => {
+			await page.goto(`${server.origin}/`);
+			await page.waitForURL(`${server.url}/setup`);
+			await setupAdmin(server);
+			await login(page, server);
+			await page.getByText('Live', { exact: true }).waitFor();
+			const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
+			assert.equal(scope, `${server.url}/`);
+			const manifest = await page.evaluate(() => document.querySelector('link[rel=manifest]').href);
+			assert.equal(manifest, `${server.url}/manifest.webmanifest`);
+			const m = await fetch(manifest);
+			assert.equal(m.status, 200);
+			assert.equal(m.headers.get('cache-control'), 'no-cache');
+			await page.goto(`${server.url}/activity/tasks`);
+			await page.getByRole('heading', { name: 'Tasks' }).waitFor();
+			noProblems(page);
+		});
+	},
+
+	async 'the server serves the shell with the right headers'() {
+		const server = await startServer();
+		try {
+			const get = (p, h = {}) => fetch(`${server.url}${p}`, { headers: h });
+			for (const p of ['/sw.js', '/manifest.webmanifest', '/', '/activity/jobs']) {
+				const r = await get(p);
+				assert.equal(r.status, 200, p);
+				assert.equal(r.headers.get('cache-control'), 'no-cache', p);
+			}
+			assert.match((await get('/manifest.webmanifest')).headers.get('content-type'), /manifest\+json/);
+			assert.match((await get('/sw.js')).headers.get('content-type'), /javascript/);
+			const html = await (await get('/activity/jobs')).text();
+			assert.ok(!html.includes('__tapearr_base__'), 'the base placeholder is replaced');
+			const js = html.match(/"(\/_app\/immutable\/[^"]+\.js)"/)[1];
+			const asset = await get(js);
+			assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+			const etag = asset.headers.get('etag');
+			assert.equal((await get(js, { 'If-None-Match': etag })).status, 304);
+			const api404 = await get('/api/v1/nope');
+			assert.equal(api404.status, 404);
+			assert.equal((await api404.json()).code, 'not_found');
+			assert.equal((await get('/_app/immutable/missing.js')).status, 404);
+		} finally {
+			await server.stop();
+		}
+	},
+
+	async 'the app shell JavaScript is under 300 KB gzipped on first load'() {
+		await withApp({ admin: false }, async ({ server, page }) => {
+			let total = 0;
+			const files = [];
+			page.on('response', async (r) => {
+				if (r.request().resourceType() === 'script') {
+					const body = await r.body().catch(() => Buffer.alloc(0));
+					const gz = gzipSync(body).length;
+					total += gz;
+					files.push(`${r.url().replace(server.url, '')} ${gz} B`);
+				}
+			});
+			await page.goto(`${server.url}/`);
+			await page.getByRole('heading', { name: 'Welcome to Tapearr' }).waitFor();
+			await page.waitForLoadState('networkidle');
+			console.log(`      first-load JS: ${(total / 1024).toFixed(1)} KB gzipped (${files.join(', ')})`);
+			assert.ok(files.length > 0);
+			assert.ok(total < 300 * 1024, `${total} bytes gzipped`);
+			noProblems(page);
+		});
+	}
+};
