@@ -35,6 +35,13 @@ fn text<'a>(e: &'a EventRecord, key: &str) -> &'a str {
     e.data.get(key).and_then(|v| v.as_str()).unwrap_or("?")
 }
 
+fn strings<'a>(e: &'a EventRecord, key: &str) -> Vec<&'a str> {
+    e.data[key]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+        .unwrap_or_default()
+}
+
 /// One line for one event.
 pub fn line(e: &EventRecord) -> String {
     match e.event_type.as_str() {
@@ -55,10 +62,7 @@ pub fn line(e: &EventRecord) -> String {
             text(e, "username")
         ),
         "tools.updated" => {
-            let changes: Vec<&str> = e.data["changes"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
-                .unwrap_or_default();
+            let changes = strings(e, "changes");
             if changes.is_empty() {
                 "Tools checked: already up to date".to_string()
             } else {
@@ -67,23 +71,10 @@ pub fn line(e: &EventRecord) -> String {
         }
         "system.started" => format!("Tapearr {} started", text(e, "version")),
         "tools.update_available" => {
-            let updates: Vec<&str> = e.data["updates"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
-                .unwrap_or_default();
-            format!("Tool updates available: {}", updates.join(", "))
-        }
-        "system.disk_low" => format!(
-            "Low disk space on {}: {:.1} GiB free",
-            text(e, "path"),
-            e.data["free_bytes"].as_f64().unwrap_or(0.0) / 1_073_741_824.0
-        ),
-        "tools.update_available" => {
-            let updates: Vec<&str> = e.data["updates"]
-                .as_array()
-                .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
-                .unwrap_or_default();
-            format!("Tool updates available: {}", updates.join(", "))
+            format!(
+                "Tool updates available: {}",
+                strings(e, "updates").join(", ")
+            )
         }
         "system.disk_low" => format!(
             "Low disk space on {}: {:.1} GiB free",
@@ -102,8 +93,6 @@ pub fn title(types: &[&str]) -> String {
             "auth.locked_out" => "Login locked".to_string(),
             "tools.updated" => "Tools updated".to_string(),
             "system.started" => "Tapearr started".to_string(),
-            "tools.update_available" => "Tool updates available".to_string(),
-            "system.disk_low" => "Low disk space".to_string(),
             "tools.update_available" => "Tool updates available".to_string(),
             "system.disk_low" => "Low disk space".to_string(),
             other => other.to_string(),

@@ -26,6 +26,8 @@ const MAX_ATTEMPTS: u32 = 10;
 /// How long one process owns an attempt before another may try.
 const ATTEMPT_LEASE: Duration = Duration::from_secs(120);
 const TICK: Duration = Duration::from_secs(1);
+/// First retry delay; it doubles with each failed attempt (capped at an hour).
+const RETRY_BASE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -72,7 +74,6 @@ pub struct Notifier {
     store: Arc<dyn Storage>,
     events: EventBus,
     senders: Arc<Senders>,
-    retry_base: Duration,
 }
 
 impl Notifier {
@@ -90,7 +91,6 @@ impl Notifier {
                 tools,
                 store: store.clone(),
             }),
-            retry_base: Duration::from_secs(2),
         }
     }
 
@@ -239,7 +239,7 @@ impl Notifier {
             for event in &batch {
                 let Some(event_id) = event.id else { continue };
                 for channel in channels.values().filter(|c| c.enabled) {
-                    if channel.event_types.iter().any(|t| *t == event.event_type) {
+                    if channel.event_types.contains(&event.event_type) {
                         items.push(NewItem {
                             id: new_id(),
                             channel_id: channel.id.clone(),
@@ -341,8 +341,7 @@ impl Notifier {
                     .await
             }
             Err(SendError::Retryable(e)) if attempts < MAX_ATTEMPTS => {
-                let delay = self
-                    .retry_base
+                let delay = RETRY_BASE
                     .saturating_mul(1 << attempts.min(11))
                     .min(Duration::from_secs(3600));
                 tracing::warn!(channel = %channel.name, message_id = %message.id, attempts, error = %e, "notification failed; will retry");
@@ -364,12 +363,6 @@ impl Notifier {
                     .await
             }
         }
-    }
-
-    #[cfg(test)]
-    pub(crate) fn with_retry_base(mut self, base: Duration) -> Self {
-        self.retry_base = base;
-        self
     }
 }
 
@@ -580,7 +573,7 @@ mod tests {
         bad.event_types = vec!["nope".into()];
         assert!(
             validate(&bad)
-                .unwrap_err()
+                .expect_err("invalid")
                 .to_string()
                 .contains("unknown event type")
         );
@@ -589,7 +582,7 @@ mod tests {
         });
         assert!(
             validate(&bad)
-                .unwrap_err()
+                .expect_err("invalid")
                 .to_string()
                 .contains("webhook_url")
         );
