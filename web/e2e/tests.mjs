@@ -209,7 +209,7 @@ export const tests = {
 			const csrf = (await page.context().cookies()).find((c) => c.name === 'tapearr_csrf').value;
 			await page.request.post(`${server.url}/api/v1/apikeys`, { headers: { 'X-CSRF-Token': csrf }, data: { name: 'from-elsewhere' } });
 			await page.getByText('apikey.created').first().waitFor({ timeout: 5000 });
-			await page.getByText('"name":"from-elsewhere"').waitFor();
+			await page.getByText('key “from-elsewhere”').waitFor();
 
 			await page.getByRole('link', { name: 'Logs' }).click();
 			await page.getByRole('log').waitFor();

@@ -1,0 +1,95 @@
+// `make screenshots`: every page at 390×844 and 1440×900, light and dark, into docs/screenshots/.
+//   node e2e/screenshots.mjs OUT_DIR
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ADMIN, launch, login, setupAdmin, startServer, watchedPage } from './lib.mjs';
+import { PAGES } from './tests.mjs';
+
+const out = resolve(process.argv[2] ?? '../docs/screenshots');
+mkdirSync(out, { recursive: true });
+const VIEWPORTS = [
+	{ width: 390, height: 844 },
+	{ width: 1440, height: 900 }
+];
+const THEMES = ['light', 'dark'];
+const name = (path) => (path === '/' ? 'dashboard' : path.slice(1).replaceAll('/', '-'));
+const combos = VIEWPORTS.flatMap((v) => THEMES.map((t) => ({ viewport: v, theme: t })));
+const problems = [];
+let count = 0;
+
+async function shoot(page, file) {
+	await page.waitForLoadState('networkidle');
+	await page.locator('[role="status"]:has-text("Loading")').waitFor({ state: 'detached' });
+	await page.waitForTimeout(150);
+	await page.screenshot({ path: `${out}/${file}.png`, fullPage: true });
+	count++;
+}
+
+async function eachCombo(fn) {
+	for (const { viewport, theme } of combos) {
+		const browser = await launch({ viewport, colorScheme: theme });
+		try {
+			const page = await watchedPage(browser.context);
+			await fn(page, `${viewport.width}-${theme}`);
+			problems.push(...page.problems);
+		} finally {
+			await browser.close();
+		}
+	}
+}
+
+const server = await startServer();
+try {
+	// Before the admin exists: the setup page.
+	await eachCombo(async (page, suffix) => {
+		await page.goto(`${server.url}/`);
+		await page.getByRole('heading', { name: 'Welcome to Tapearr' }).waitFor();
+		await shoot(page, `setup-${suffix}`);
+	});
+	await setupAdmin(server);
+	await eachCombo(async (page, suffix) => {
+		await page.goto(`${server.url}/login`);
+		await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+		await shoot(page, `login-${suffix}`);
+	});
+
+	// Some real data: keys, jobs that succeeded, failed and are running, a task run.
+	const seed = await launch();
+	const page = await watchedPage(seed.context);
+	await login(page, server);
+	const csrf = (await seed.context.cookies()).find((c) => c.name === 'tapearr_csrf').value;
+	const post = (path, data) => page.request.post(`${server.url}${path}`, { headers: { 'X-CSRF-Token': csrf }, data });
+	await post('/api/v1/apikeys', { name: 'home-assistant' });
+	const old = await (await post('/api/v1/apikeys', { name: 'old-backup-script' })).json();
+	await page.request.delete(`${server.url}/api/v1/apikeys/${old.key.id}`, { headers: { 'X-CSRF-Token': csrf } });
+	await post('/api/v1/tasks/prune-sessions/run');
+	await post('/api/v1/jobs', { kind: 'system.probe', payload: { millis: 300 } });
+	await post('/api/v1/jobs', { kind: 'system.probe', payload: { millis: 10, fail: 'ffmpeg exited with status 1: moov atom not found' }, max_attempts: 1 });
+	await post('/api/v1/jobs', { kind: 'system.probe', payload: { millis: 600000 } });
+	await page.waitForTimeout(2500);
+	await seed.close();
+
+	await eachCombo(async (page, suffix) => {
+		await login(page, server);
+		for (const [path, heading] of PAGES) {
+			await page.goto(`${server.url}${path}`);
+			await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+			await shoot(page, `${name(path)}-${suffix}`);
+		}
+		if (suffix.startsWith('390')) {
+			await page.goto(`${server.url}/`);
+			await page.getByRole('heading', { name: 'Dashboard', exact: true }).waitFor();
+			await page.getByRole('button', { name: 'Menu', exact: true }).click();
+			await page.waitForTimeout(300);
+			await page.screenshot({ path: `${out}/menu-${suffix}.png` });
+			count++;
+		}
+	});
+} finally {
+	await server.stop();
+}
+console.log(`screenshots: ${count} written to ${out}`);
+if (problems.length) {
+	console.error(`console errors while taking them:\n${problems.join('\n')}`);
+	process.exit(1);
+}
