@@ -32,9 +32,10 @@ function freePort() {
 }
 
 /** Starts `tapearr serve`; resolves once /readyz answers. `base` is the base path ('' or '/x'). */
-export async function startServer({ base = '' } = {}) {
-	const dataDir = mkdtempSync(join(tmpdir(), 'tapearr-e2e-'));
-	const port = await freePort();
+export async function startServer({ base = '', dataDir, port } = {}) {
+	const ownDir = !dataDir;
+	dataDir ??= mkdtempSync(join(tmpdir(), 'tapearr-e2e-'));
+	port ??= await freePort();
 	const bin = binary();
 	const log = [];
 	const child = spawn(bin, ['--data-dir', dataDir, 'serve'], {
@@ -68,15 +69,22 @@ export async function startServer({ base = '' } = {}) {
 		base,
 		bin,
 		dataDir,
+		port,
 		log,
+		/** Dies at once, keeping the data dir (for restart tests). */
+		async kill() {
+			const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", r)));
+			child.kill('SIGKILL');
+			await exited;
+		},
 		async stop() {
 			// A graceful stop waits for running jobs; tests do not need that grace.
-			const exited = new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+			const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", r)));
 			child.kill('SIGTERM');
 			const t = setTimeout(() => child.kill('SIGKILL'), 3000);
 			await exited;
 			clearTimeout(t);
-			rmSync(dataDir, { recursive: true, force: true });
+			if (ownDir) rmSync(dataDir, { recursive: true, force: true });
 		}
 	};
 }

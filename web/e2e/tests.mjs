@@ -223,6 +223,60 @@ export const tests = {
 		});
 	},
 
+	async 'after the server restarts, the WebSocket reconnects and replays what it missed'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/activity/events`);
+			await page.getByText('Live', { exact: true }).waitFor();
+			await markDocument(page);
+			await server.kill();
+			await page.getByText('Reconnecting…').waitFor();
+			const again = await startServer({ dataDir: server.dataDir, port: server.port });
+			try {
+				// An event stored while this page is still reconnecting arrives by the replay cursor.
+				const login = await fetch(`${again.url}/api/v1/auth/login`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify(ADMIN)
+				});
+				const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+				const csrf = (await login.json()).csrf_token;
+				const r = await fetch(`${again.url}/api/v1/apikeys`, {
+					method: 'POST',
+					headers: { 'content-type': 'application/json', cookie, 'X-CSRF-Token': csrf },
+					body: JSON.stringify({ name: 'made-while-away' })
+				});
+				assert.equal(r.status, 201);
+				await page.getByText('Live', { exact: true }).waitFor({ timeout: 20_000 });
+				await page.getByText('key “made-while-away”').waitFor();
+				assert.equal(await page.getByText('key “made-while-away”').count(), 1, 'replayed once');
+				await stillSameDocument(page);
+				// The browser logs the refused connections while the server was down; nothing else.
+				const unexpected = page.problems.filter((p) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(p));
+				assert.deepEqual(unexpected, []);
+			} finally {
+				await again.stop();
+			}
+		});
+	},
+
+	async 'an expired session leads back to the login page, then to where the user was'() {
+		await withApp({}, async ({ server, page, context }) => {
+			await login(page, server);
+			await page.getByText('Live', { exact: true }).waitFor();
+			await context.clearCookies({ name: 'tapearr_session' });
+			await page.getByRole('link', { name: 'Activity' }).click();
+			await page.waitForURL(/\/login\?next=%2Factivity%2Ftasks/);
+			await page.getByLabel('User name').fill(ADMIN.username);
+			await page.getByLabel('Password').fill(ADMIN.password);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			await page.getByRole('heading', { name: 'Tasks', exact: true }).waitFor();
+			// The one expected error: the browser logs the 401 that revealed the expiry.
+			const unexpected = page.problems.filter((p) => !p.includes('401'));
+			assert.deepEqual(unexpected, []);
+		});
+	},
+
 	async 'theme switch persists, and dark is applied before the first paint'() {
 		await withApp({}, async ({ server, page }) => {
 			await login(page, server);

@@ -1,6 +1,6 @@
 // App-wide state: who is signed in, the theme, and the one realtime connection.
 import { base } from '$app/paths';
-import { api, unwrap } from './api/client';
+import { api, setUnauthorizedHandler, unwrap } from './api/client';
 import { Realtime, type Envelope } from './realtime';
 
 export const session = $state({
@@ -83,6 +83,14 @@ export function live(types: string[], onEvent: (e: Envelope) => void, resync?: (
 		offState();
 	};
 }
+
+// A 401 on any call means the session is gone: drop it, and the gate shows the login page.
+setUnauthorizedHandler(() => {
+	if (session.username !== null) {
+		rt?.stop();
+		session.username = null;
+	}
+});
 
 /** Signs out on the server (best effort) and locally. */
 export async function logout() {

@@ -29,8 +29,20 @@ export const csrf: Middleware = {
 	}
 };
 
+let onUnauthorized: (() => void) | null = null;
+/** Called when a request answers 401 (the session expired or was revoked), except at login. */
+export function setUnauthorizedHandler(fn: () => void) {
+	onUnauthorized = fn;
+}
+const expired: Middleware = {
+	onResponse({ request, response }) {
+		if (response.status === 401 && !request.url.endsWith('/api/v1/auth/login')) onUnauthorized?.();
+		return response;
+	}
+};
+
 export const api = createClient<paths>({ baseUrl: base, credentials: 'same-origin' });
-api.use(csrf);
+api.use(csrf, expired);
 
 /** An API error as thrown by `unwrap`: the stable code plus a message fit for people. */
 export class ApiError extends Error {
