@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# A streamlink that has not exited this long after SIGINT is killed (one once hung for minutes).
+STOP_GRACE_S = 20
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -117,7 +119,17 @@ def run_streamlink(binary, urls, seconds, out):
                     os.killpg(p.pid, signal.SIGINT)
                 except ProcessLookupError:
                     pass
-        sampler.sample([p.pid for p in procs if p.poll() is None])
+        # Sample only the recording window: after the stop signal, stragglers that take long
+        # to exit would otherwise drag the mean toward one process.
+        if not any(stopped):
+            sampler.sample([p.pid for p in procs if p.poll() is None])
+        elif now - started[0] >= seconds + STOP_GRACE_S:
+            for p in procs:
+                if p.poll() is None:
+                    try:
+                        os.killpg(p.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
         time.sleep(1)
     missed = 0
     for log in logs:

@@ -11,9 +11,10 @@
 //! (with a [`GapReason`]) or ad, except segments abandoned by an explicit stop.
 //!
 //! # Durability and the fsync policy
-//! Segments are downloaded completely into memory (bounded by `concurrency ×
-//! max_segment_bytes`) and then appended to the current part with a single `write_all`, with
-//! no user-space buffering. So:
+//! Segments are downloaded completely into memory (bounded per stream by `concurrency ×
+//! max_segment_bytes`, and across all streams of a recorder by
+//! [`LiveOptions::max_parallel_downloads`]) and then appended to the current part with a single
+//! `write_all`, with no user-space buffering. So:
 //! - after a process crash or `kill -9`, every segment written so far is in the file (the page
 //!   cache belongs to the kernel); only a segment being written at that instant can be cut
 //!   short, and players read everything before it;

@@ -3,10 +3,12 @@
 //! them in order.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesOrdered;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -43,6 +45,8 @@ pub(crate) struct LiveRecording {
     opts: LiveOptions,
     request: RecordRequest,
     fetcher: Fetcher,
+    /// Shared by every recording of the recorder: bounds segment downloads at once.
+    downloads: Arc<Semaphore>,
     sink: EventSink,
     stop: CancellationToken,
     stats: RecordingStats,
@@ -62,6 +66,7 @@ impl LiveRecording {
     pub fn new(
         client: reqwest::Client,
         opts: LiveOptions,
+        downloads: Arc<Semaphore>,
         request: RecordRequest,
         sink: EventSink,
         stop: CancellationToken,
@@ -71,6 +76,7 @@ impl LiveRecording {
             opts,
             request,
             fetcher,
+            downloads,
             sink,
             stop,
             stats: RecordingStats {
@@ -103,6 +109,7 @@ impl LiveRecording {
                 let Some(job) = queue.pop_front() else { break };
                 in_flight.push_back(fetch_job(
                     self.fetcher.clone(),
+                    self.downloads.clone(),
                     job,
                     self.opts.segment_retry,
                     self.stop.clone(),
@@ -445,10 +452,13 @@ impl LiveRecording {
 
 async fn fetch_job(
     fetcher: Fetcher,
+    downloads: Arc<Semaphore>,
     job: Job,
     policy: crate::fetch::RetryPolicy,
     stop: CancellationToken,
 ) -> (Job, Result<Fetched, (FetchError, u32)>) {
+    // Closed never happens (the recorder owns the semaphore); without a permit, go anyway.
+    let _permit = downloads.acquire_owned().await.ok();
     let result = fetcher
         .fetch(&job.segment.0, job.segment.1, policy, &stop)
         .await;

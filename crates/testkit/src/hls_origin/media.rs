@@ -131,13 +131,25 @@ pub fn cache_root() -> PathBuf {
 }
 
 impl MediaSet {
-    /// Loads the set for `params`, generating it with ffmpeg the first time.
+    /// Loads the set for `params`, generating it with ffmpeg the first time. Sets already in
+    /// memory are shared, so hundreds of channels with the same parameters hold one copy.
     pub async fn load_or_generate(params: &MediaParams) -> Result<Arc<Self>, MediaError> {
-        let dir = cache_root().join(params.cache_key());
+        static LOADED: std::sync::OnceLock<
+            tokio::sync::Mutex<std::collections::HashMap<String, Arc<MediaSet>>>,
+        > = std::sync::OnceLock::new();
+        let key = params.cache_key();
+        // One loader at a time: a second caller waits and then shares the first one's set.
+        let mut loaded = LOADED.get_or_init(Default::default).lock().await;
+        if let Some(set) = loaded.get(&key) {
+            return Ok(set.clone());
+        }
+        let dir = cache_root().join(&key);
         if !dir.join("index.m3u8").exists() {
             generate(params, &dir).await?;
         }
-        Self::load(params, &dir).await.map(Arc::new)
+        let set = Arc::new(Self::load(params, &dir).await?);
+        loaded.insert(key, set.clone());
+        Ok(set)
     }
 
     async fn load(params: &MediaParams, dir: &Path) -> Result<Self, MediaError> {
