@@ -55,6 +55,18 @@ async fn every_protected_route_answers_401_without_credentials() {
         "only {checked} operations found in the OpenAPI document"
     );
 
+    // Text answers are gzipped for clients that accept it.
+    let gz = http
+        .get(server.url("/api/v1/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("openapi gzip");
+    assert_eq!(
+        gz.headers().get("content-encoding").map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+
     // The docs page works offline (Swagger UI is vendored into the binary).
     let docs = reqwest::get(server.url("/api/v1/docs/"))
         .await
