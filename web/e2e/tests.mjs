@@ -15,8 +15,28 @@ export const PAGES = [
 	['/activity/events', 'Events'],
 	['/activity/logs', 'Logs'],
 	['/settings/general', 'General'],
-	['/settings/api-keys', 'API keys']
+	['/settings/api-keys', 'API keys'],
+	['/settings/notifications', 'Notifications'],
+	['/settings/media-servers', 'Media servers']
 ];
+
+/** A local HTTP receiver standing in for a webhook target or a Jellyfin server. */
+async function receiver(answer) {
+	const { createServer } = await import('node:http');
+	const seen = [];
+	const srv = createServer((req, res) => {
+		let body = '';
+		req.on('data', (c) => (body += c));
+		req.on('end', () => {
+			seen.push({ method: req.method, url: req.url, headers: req.headers, body });
+			const [status, json] = answer(req);
+			res.writeHead(status, { 'content-type': 'application/json' });
+			res.end(json ? JSON.stringify(json) : '');
+		});
+	});
+	await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+	return { url: `http://127.0.0.1:${srv.address().port}`, seen, close: () => new Promise((r) => srv.close(r)) };
+}
 
 function noProblems(page) {
 	assert.deepEqual(page.problems, [], 'console errors or exceptions on the page');
@@ -335,6 +355,82 @@ export const tests = {
 			assert.equal((await get('/_app/immutable/missing.js')).status, 404);
 		} finally {
 			await server.stop();
+		}
+	},
+
+	async 'a webhook channel is added, tested and edited without showing its secret'() {
+		const hook = await receiver(() => [200]);
+		try {
+			await withApp({}, async ({ server, page }) => {
+				await login(page, server);
+				await page.goto(`${server.url}/settings/notifications`);
+				await page.getByText('No notification channels yet').waitFor();
+				await page.getByLabel('Name').fill('e2e-hook');
+				await page.getByLabel('Service').selectOption('webhook');
+				await page.getByLabel('URL').fill(`${hook.url}/tapearr`);
+				await page.getByLabel('Signing secret (optional)').fill('e2e-secret-value');
+				await page.getByRole('button', { name: 'Add channel' }).click();
+				const row = page.locator('tr[data-channel="e2e-hook"]');
+				await row.waitFor();
+				await row.getByRole('button', { name: 'Test' }).click();
+				await row.getByText('Test message sent.').waitFor();
+				const got = hook.seen.at(-1);
+				assert.equal(got.url, '/tapearr');
+				assert.match(got.headers['x-tapearr-signature'], /^sha256=[0-9a-f]{64}$/);
+				assert.equal(JSON.parse(got.body).title, 'Tapearr test');
+
+				await row.getByRole('button', { name: 'Edit e2e-hook' }).click();
+				assert.equal(await page.getByLabel('Signing secret (optional)').inputValue(), '***');
+				assert.ok(!(await page.content()).includes('e2e-secret-value'), 'the secret never reaches the page');
+				await page.getByLabel('Name').fill('e2e-hook-2');
+				await page.getByRole('button', { name: 'Save changes' }).click();
+				await page.locator('tr[data-channel="e2e-hook-2"]').getByRole('button', { name: 'Test' }).click();
+				await page.getByText('Test message sent.').waitFor();
+				assert.equal(hook.seen.length, 2);
+				assert.equal(hook.seen[1].headers['x-tapearr-signature'].length, 71, 'still signed with the kept secret');
+				noProblems(page);
+			});
+		} finally {
+			await hook.close();
+		}
+	},
+
+	async 'a Jellyfin server is added, tested and asked to rescan a folder'() {
+		const jellyfin = await receiver((req) =>
+			req.url.startsWith('/System/Info/Public') ? [200, { ServerName: 'e2e-jellyfin', Version: '10.11.11', ProductName: 'Jellyfin Server' }] : [204]
+		);
+		try {
+			await withApp({}, async ({ server, page }) => {
+				await login(page, server);
+				await page.goto(`${server.url}/settings/media-servers`);
+				await page.getByText('No media servers yet').waitFor();
+				await page.getByLabel('Type').selectOption('jellyfin');
+				await page.getByLabel('Name').fill('den');
+				await page.getByLabel('URL').fill(jellyfin.url);
+				await page.getByLabel('Token').fill('jf-key');
+				await page.getByRole('button', { name: 'Add mapping' }).click();
+				await page.getByLabel('Folder as Tapearr sees it').fill('/media');
+				await page.getByLabel('Folder as the server sees it').fill('/data');
+				await page.getByRole('button', { name: 'Add media server' }).click();
+				const row = page.locator('tr[data-server="den"]');
+				await row.waitFor();
+				await row.getByRole('button', { name: 'Test' }).click();
+				await row.getByText('Reached “e2e-jellyfin” (version 10.11.11).').waitFor();
+
+				await page.getByLabel('Folder (as Tapearr sees it)').fill('/media/tv/Show');
+				await page.getByRole('button', { name: 'Rescan' }).click();
+				await page.getByText('Queued 1 rescan job').waitFor();
+				const deadline = Date.now() + 30_000;
+				let update;
+				while (!(update = jellyfin.seen.find((r) => r.body.includes('/data/tv/Show'))) && Date.now() < deadline) {
+					await new Promise((r) => setTimeout(r, 100));
+				}
+				assert.ok(update, 'Jellyfin was told about the mapped folder');
+				assert.match(update.headers.authorization, /^MediaBrowser .*Token="jf-key"/);
+				noProblems(page);
+			});
+		} finally {
+			await jellyfin.close();
 		}
 	},
 

@@ -57,3 +57,30 @@ self.addEventListener('fetch', (event) => {
 		);
 	}
 });
+
+// Web Push: the server sends {id, title, body}; show it, and open the app when it is clicked.
+self.addEventListener('push', (event) => {
+	let data = {};
+	try {
+		data = event.data ? event.data.json() : {};
+	} catch {
+		data = { body: event.data ? event.data.text() : '' };
+	}
+	event.waitUntil(
+		self.registration.showNotification(data.title || 'Tapearr', {
+			body: data.body || '',
+			tag: data.id,
+			icon: `${base}/icons/icon-192.png`
+		})
+	);
+});
+
+self.addEventListener('notificationclick', (event) => {
+	event.notification.close();
+	event.waitUntil(
+		self.clients.matchAll({ type: 'window' }).then((list) => {
+			const open = list.find((c) => c.url.startsWith(scope.href));
+			return open ? open.focus() : self.clients.openWindow(`${base}/`);
+		})
+	);
+});
