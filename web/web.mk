@@ -22,7 +22,9 @@ web-deps: $(WEB)/node_modules/.package-lock.json
 
 $(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install nodejs npm)"; exit 1; }
-	cd $(WEB) && npm ci --no-audit --no-fund
+	@# npm ci refuses this lock on some npm/registry setups (it wants every platform's optional
+	@# rollup/esbuild package listed); npm install --no-save installs from the same lock unchanged.
+	cd $(WEB) && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save)
 	@touch $@
 
 ## web-client: regenerate the typed API client from `tapearr openapi` (check the result in)
