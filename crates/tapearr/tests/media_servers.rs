@@ -163,18 +163,28 @@ async fn a_landed_folder_is_rescanned_on_every_server_with_mapped_paths() {
             ("1".to_string(), "/mnt/movies/Heat (1995)".to_string()),
             "{b}"
         );
-        let jobs = api
-            .get("/api/v1/jobs?kind=mediaserver.refresh&limit=100")
-            .await
-            .body;
-        let retried = jobs["items"]
-            .as_array()
-            .expect("jobs")
-            .iter()
-            .find(|j| j["attempts"].as_u64() == Some(2))
-            .unwrap_or_else(|| panic!("{b}: no retried job in {jobs}"))
-            .clone();
-        assert_eq!(retried["status"], "succeeded", "{b}");
+        // The job is marked succeeded just after Plex answered.
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let retried = loop {
+            let jobs = api
+                .get("/api/v1/jobs?kind=mediaserver.refresh&limit=100")
+                .await
+                .body;
+            let done = jobs["items"].as_array().and_then(|items| {
+                items
+                    .iter()
+                    .find(|j| j["attempts"].as_u64() == Some(2) && j["status"] == "succeeded")
+                    .cloned()
+            });
+            if let Some(job) = done {
+                break job;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{b}: no retried job succeeded: {jobs}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         let id = retried["id"].as_str().expect("id");
         let failures = api
             .get(&format!("/api/v1/events?type=job.failed&subject=job:{id}"))

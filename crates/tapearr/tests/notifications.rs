@@ -450,14 +450,25 @@ async fn pending_deliveries_survive_sigkill() {
         let ok = got.iter().find(|r| r.status == 200).expect("delivered");
         assert!(signature_ok(ok, HOOK_SECRET));
         assert!(ok.text().contains("before the crash"), "{b}");
+        // Marked sent just after the receiver answered.
         let mut api = Client::with_key(&server, &key);
-        let sent = api
-            .get(&format!(
-                "/api/v1/notifications/messages?channel_id={id}&status=sent"
-            ))
-            .await
-            .body;
-        assert_eq!(sent.as_array().map(Vec::len), Some(1), "{b}: {sent}");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let sent = api
+                .get(&format!(
+                    "/api/v1/notifications/messages?channel_id={id}&status=sent"
+                ))
+                .await
+                .body;
+            if sent.as_array().map(Vec::len) == Some(1) {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{b}: never marked sent: {sent}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }
 
