@@ -1,5 +1,6 @@
 //! The job queue. The claim is the one statement that differs per backend.
 
+use crate::RowsExt;
 use crate::rows::{self, JOB_COLUMNS};
 use crate::{Backend, Db, backend_err};
 use async_trait::async_trait;
@@ -131,12 +132,8 @@ impl JobStore for Db {
                     .bind(lease_until.millis())
                     .bind(value)
                     .bind(message)
-                    .fetch_optional(self.pool())
+                    .optional(self.pool(), rows::job)
                     .await
-                    .map_err(backend_err)?
-                    .as_ref()
-                    .map(rows::job)
-                    .transpose()
             }
             None => {
                 let sql = format!(

@@ -140,6 +140,48 @@ fn redact(message: &str) -> String {
         .join(" ")
 }
 
+/// Runs a query and maps its rows: the one place the fetch-and-map plumbing lives.
+pub(crate) trait RowsExt {
+    async fn optional<T>(
+        self,
+        pool: &AnyPool,
+        map: impl Fn(&sqlx::any::AnyRow) -> StorageResult<T>,
+    ) -> StorageResult<Option<T>>;
+    async fn all<T>(
+        self,
+        pool: &AnyPool,
+        map: impl Fn(&sqlx::any::AnyRow) -> StorageResult<T>,
+    ) -> StorageResult<Vec<T>>;
+}
+
+impl<'q> RowsExt for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    async fn optional<T>(
+        self,
+        pool: &AnyPool,
+        map: impl Fn(&sqlx::any::AnyRow) -> StorageResult<T>,
+    ) -> StorageResult<Option<T>> {
+        self.fetch_optional(pool)
+            .await
+            .map_err(backend_err)?
+            .as_ref()
+            .map(map)
+            .transpose()
+    }
+
+    async fn all<T>(
+        self,
+        pool: &AnyPool,
+        map: impl Fn(&sqlx::any::AnyRow) -> StorageResult<T>,
+    ) -> StorageResult<Vec<T>> {
+        self.fetch_all(pool)
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(map)
+            .collect()
+    }
+}
+
 pub(crate) fn backend_err(e: sqlx::Error) -> StorageError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {

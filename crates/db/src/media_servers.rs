@@ -1,5 +1,6 @@
 //! Media-server connections.
 
+use crate::RowsExt;
 use crate::{Db, backend_err};
 use async_trait::async_trait;
 use sqlx::Row;
@@ -89,23 +90,15 @@ impl MediaServerStore for Db {
             "SELECT {COLUMNS} FROM media_servers WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(self.pool())
+        .optional(self.pool(), row_to_server)
         .await
-        .map_err(backend_err)?
-        .as_ref()
-        .map(row_to_server)
-        .transpose()
     }
 
     async fn list_media_servers(&self) -> StorageResult<Vec<MediaServer>> {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM media_servers ORDER BY name, id"
         ))
-        .fetch_all(self.pool())
+        .all(self.pool(), row_to_server)
         .await
-        .map_err(backend_err)?
-        .iter()
-        .map(row_to_server)
-        .collect()
     }
 }

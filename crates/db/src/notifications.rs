@@ -1,5 +1,6 @@
 //! Notification channels, items and the outbox.
 
+use crate::RowsExt;
 use crate::{Db, backend_err};
 use async_trait::async_trait;
 use sqlx::Row;
@@ -153,24 +154,16 @@ impl NotificationStore for Db {
             "SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(self.pool())
+        .optional(self.pool(), channel_row)
         .await
-        .map_err(backend_err)?
-        .as_ref()
-        .map(channel_row)
-        .transpose()
     }
 
     async fn list_channels(&self) -> StorageResult<Vec<Channel>> {
         sqlx::query(&format!(
             "SELECT {CHANNEL_COLUMNS} FROM notification_channels ORDER BY name, id"
         ))
-        .fetch_all(self.pool())
+        .all(self.pool(), channel_row)
         .await
-        .map_err(backend_err)?
-        .iter()
-        .map(channel_row)
-        .collect()
     }
 
     async fn notifier_cursor(&self) -> StorageResult<Option<i64>> {
@@ -307,12 +300,8 @@ impl NotificationStore for Db {
              ORDER BY next_attempt_at, id LIMIT {limit}"
         ))
         .bind(now.millis())
-        .fetch_all(self.pool())
+        .all(self.pool(), message_row)
         .await
-        .map_err(backend_err)?
-        .iter()
-        .map(message_row)
-        .collect()
     }
 
     async fn claim_message(
@@ -393,13 +382,7 @@ impl NotificationStore for Db {
         for b in binds {
             query = query.bind(b);
         }
-        query
-            .fetch_all(self.pool())
-            .await
-            .map_err(backend_err)?
-            .iter()
-            .map(message_row)
-            .collect()
+        query.all(self.pool(), message_row).await
     }
 
     async fn app_state_init(&self, name: &str, value: &str) -> StorageResult<String> {

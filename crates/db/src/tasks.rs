@@ -1,5 +1,6 @@
 //! Periodic task rows.
 
+use crate::RowsExt;
 use crate::rows::{self, TASK_COLUMNS};
 use crate::{Db, backend_err};
 use async_trait::async_trait;
@@ -27,23 +28,15 @@ impl TaskStore for Db {
 
     async fn list_tasks(&self) -> StorageResult<Vec<TaskRecord>> {
         sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks ORDER BY name"))
-            .fetch_all(self.pool())
+            .all(self.pool(), rows::task)
             .await
-            .map_err(backend_err)?
-            .iter()
-            .map(rows::task)
-            .collect()
     }
 
     async fn task(&self, name: &str) -> StorageResult<Option<TaskRecord>> {
         sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE name = $1"))
             .bind(name)
-            .fetch_optional(self.pool())
+            .optional(self.pool(), rows::task)
             .await
-            .map_err(backend_err)?
-            .as_ref()
-            .map(rows::task)
-            .transpose()
     }
 
     async fn update_task(&self, name: &str, u: &TaskUpdate) -> StorageResult<TaskRecord> {
@@ -74,12 +67,8 @@ impl TaskStore for Db {
             q = q.bind(v);
         }
         q.bind(name)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(backend_err)?
-            .as_ref()
-            .map(rows::task)
-            .transpose()?
+            .optional(self.pool(), rows::task)
+            .await?
             .ok_or(StorageError::NotFound)
     }
 

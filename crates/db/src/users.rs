@@ -1,5 +1,6 @@
 //! Users, sessions, login throttle and API keys.
 
+use crate::RowsExt;
 use crate::rows::{self, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 use crate::{Db, backend_err};
 use async_trait::async_trait;
@@ -36,23 +37,15 @@ impl UserStore for Db {
             "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
         ))
         .bind(username)
-        .fetch_optional(self.pool())
+        .optional(self.pool(), rows::user)
         .await
-        .map_err(backend_err)?
-        .as_ref()
-        .map(rows::user)
-        .transpose()
     }
 
     async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>> {
         sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
-            .fetch_optional(self.pool())
+            .optional(self.pool(), rows::user)
             .await
-            .map_err(backend_err)?
-            .as_ref()
-            .map(rows::user)
-            .transpose()
     }
 
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> StorageResult<()> {
@@ -71,12 +64,8 @@ impl UserStore for Db {
     async fn login_throttle(&self, username: &str) -> StorageResult<Option<LoginThrottle>> {
         sqlx::query("SELECT username, failures, window_start, locked_until FROM login_throttle WHERE username = $1")
             .bind(username)
-            .fetch_optional(self.pool())
+            .optional(self.pool(), rows::throttle)
             .await
-            .map_err(backend_err)?
-            .as_ref()
-            .map(rows::throttle)
-            .transpose()
     }
 
     async fn save_login_throttle(&self, t: &LoginThrottle) -> StorageResult<()> {
@@ -130,12 +119,8 @@ impl SessionStore for Db {
             "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1"
         ))
         .bind(token_hash)
-        .fetch_optional(self.pool())
+        .optional(self.pool(), rows::session)
         .await
-        .map_err(backend_err)?
-        .as_ref()
-        .map(rows::session)
-        .transpose()
     }
 
     async fn touch_session(
@@ -206,24 +191,16 @@ impl ApiKeyStore for Db {
             "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1"
         ))
         .bind(key_hash)
-        .fetch_optional(self.pool())
+        .optional(self.pool(), rows::api_key)
         .await
-        .map_err(backend_err)?
-        .as_ref()
-        .map(rows::api_key)
-        .transpose()
     }
 
     async fn list_api_keys(&self) -> StorageResult<Vec<ApiKey>> {
         sqlx::query(&format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC"
         ))
-        .fetch_all(self.pool())
+        .all(self.pool(), rows::api_key)
         .await
-        .map_err(backend_err)?
-        .iter()
-        .map(rows::api_key)
-        .collect()
     }
 
     async fn revoke_api_key(&self, id: &str, at: Timestamp) -> StorageResult<ApiKey> {
@@ -232,12 +209,8 @@ impl ApiKeyStore for Db {
         ))
         .bind(at.millis())
         .bind(id)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(backend_err)?
-        .as_ref()
-        .map(rows::api_key)
-        .transpose()?
+        .optional(self.pool(), rows::api_key)
+        .await?
         .ok_or(StorageError::NotFound)
     }
 
