@@ -13,6 +13,8 @@ pub(crate) struct Senders {
     pub http: reqwest::Client,
     pub tools: std::sync::Arc<ToolsManager>,
     pub store: std::sync::Arc<dyn Storage>,
+    /// The VAPID key, read (or created) once per process.
+    pub vapid_key: tokio::sync::OnceCell<std::sync::Arc<VapidKey>>,
 }
 
 /// Where the VAPID private key is kept (generated on first use).
@@ -47,16 +49,22 @@ impl Senders {
         }
     }
 
-    /// The VAPID key, generated and stored the first time it is needed.
-    pub(crate) async fn vapid(&self) -> Result<VapidKey, SendError> {
-        let fresh = VapidKey::generate().private_b64();
-        let stored = self
-            .store
-            .app_state_init(VAPID_KEY, &fresh)
+    /// The VAPID key, generated and stored the first time any process needs it.
+    pub(crate) async fn vapid(&self) -> Result<std::sync::Arc<VapidKey>, SendError> {
+        self.vapid_key
+            .get_or_try_init(|| async {
+                let candidate = VapidKey::generate().private_b64();
+                let stored = self
+                    .store
+                    .app_state_init(VAPID_KEY, &candidate)
+                    .await
+                    .map_err(|e| SendError::Retryable(e.to_string()))?;
+                VapidKey::from_private(&stored)
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| SendError::Permanent(format!("stored VAPID key: {e}")))
+            })
             .await
-            .map_err(|e| SendError::Retryable(e.to_string()))?;
-        VapidKey::from_private(&stored)
-            .map_err(|e| SendError::Permanent(format!("stored VAPID key: {e}")))
+            .cloned()
     }
 
     /// Every subscribed browser; gone ones are forgotten. Fine when at least one got it.

@@ -90,6 +90,7 @@ impl Notifier {
                 http,
                 tools,
                 store: store.clone(),
+                vapid_key: tokio::sync::OnceCell::new(),
             }),
         }
     }
