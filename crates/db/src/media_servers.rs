@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tapearr_core::mediaserver::model::{MediaServer, ServerKind};
+use tapearr_core::secret::Secret;
 use tapearr_core::storage::{MediaServerStore, StorageError, StorageResult};
 use tapearr_core::time::Timestamp;
 
@@ -20,7 +21,7 @@ fn row_to_server(row: &AnyRow) -> StorageResult<MediaServer> {
         kind: ServerKind::parse(&kind)
             .ok_or_else(|| StorageError::Corrupt(format!("media server kind {kind}")))?,
         url: row.try_get("url").map_err(backend_err)?,
-        token: row.try_get("token").map_err(backend_err)?,
+        token: Secret::new(row.try_get::<String, _>("token").map_err(backend_err)?),
         path_mappings: serde_json::from_str(&mappings)
             .map_err(|e| StorageError::Corrupt(format!("path mappings: {e}")))?,
         enabled: row.try_get::<i64, _>("enabled").map_err(backend_err)? != 0,
@@ -43,7 +44,7 @@ impl MediaServerStore for Db {
         .bind(&s.name)
         .bind(s.kind.as_str())
         .bind(&s.url)
-        .bind(&s.token)
+        .bind(s.token.expose())
         .bind(mappings_json(s)?)
         .bind(i64::from(s.enabled))
         .bind(s.created_at.millis())
@@ -62,7 +63,7 @@ impl MediaServerStore for Db {
         .bind(&s.name)
         .bind(s.kind.as_str())
         .bind(&s.url)
-        .bind(&s.token)
+        .bind(s.token.expose())
         .bind(mappings_json(s)?)
         .bind(i64::from(s.enabled))
         .bind(s.updated_at.millis())

@@ -21,20 +21,12 @@ impl From<MediaServerError> for ApiError {
     }
 }
 
-/// Connections, tokens masked.
+/// Connections; tokens show as `***`.
 #[utoipa::path(get, path = "/api/v1/media-servers", tag = "media-servers",
     responses((status = 200, body = Vec<MediaServer>), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<MediaServer>>> {
-    Ok(Json(
-        state
-            .media_servers
-            .list()
-            .await?
-            .iter()
-            .map(MediaServer::masked)
-            .collect(),
-    ))
+    Ok(Json(state.media_servers.list().await?))
 }
 
 /// Add a Plex, Jellyfin or Emby connection.
@@ -47,7 +39,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<MediaServer>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(state.media_servers.create(input).await?.masked()),
+        Json(state.media_servers.create(input).await?),
     ))
 }
 
@@ -61,7 +53,7 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<MediaServerInput>,
 ) -> ApiResult<Json<MediaServer>> {
-    Ok(Json(state.media_servers.update(&id, input).await?.masked()))
+    Ok(Json(state.media_servers.update(&id, input).await?))
 }
 
 /// Remove a connection.

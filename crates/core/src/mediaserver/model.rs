@@ -1,6 +1,6 @@
 //! Media-server connections, as stored.
 
-use crate::notify::model::MASK;
+use crate::secret::Secret;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -45,23 +45,11 @@ pub struct MediaServer {
     pub kind: ServerKind,
     /// e.g. `http://plex:32400`, `http://jellyfin:8096`.
     pub url: String,
-    /// Plex token or Jellyfin/Emby API key; write-only.
-    pub token: String,
+    /// Plex token or Jellyfin/Emby API key; write-only (serialized and printed as `***`).
+    #[schema(value_type = String)]
+    pub token: Secret,
     pub path_mappings: Vec<PathMapping>,
     pub enabled: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-}
-
-impl MediaServer {
-    pub fn masked(&self) -> MediaServer {
-        MediaServer {
-            token: if self.token.is_empty() {
-                String::new()
-            } else {
-                MASK.to_string()
-            },
-            ..self.clone()
-        }
-    }
 }

@@ -5,6 +5,7 @@ use super::model::{MediaServer, PathMapping, ServerKind};
 use crate::ids::new_id;
 use crate::jobs::{EnqueueOptions, JobContext, JobError, JobHandler, JobQueue, QueueError};
 use crate::notify::model::MASK;
+use crate::secret::Secret;
 use crate::storage::{Storage, StorageError};
 use crate::time::Timestamp;
 use async_trait::async_trait;
@@ -37,7 +38,8 @@ pub struct MediaServerInput {
     pub kind: ServerKind,
     pub url: String,
     /// Send `***` to keep the stored token.
-    pub token: String,
+    #[schema(value_type = String)]
+    pub token: Secret,
     #[serde(default)]
     pub path_mappings: Vec<PathMapping>,
     #[serde(default = "enabled_default")]
@@ -98,7 +100,7 @@ impl MediaServers {
         mut input: MediaServerInput,
     ) -> Result<MediaServer, MediaServerError> {
         let stored = self.get(id).await?;
-        if input.token == MASK {
+        if input.token.expose() == MASK {
             input.token = stored.token.clone();
         }
         validate(&input)?;
@@ -116,12 +118,18 @@ impl MediaServers {
     pub async fn test(&self, id: &str) -> Result<ServerInfo, MediaServerError> {
         let server = self.get(id).await?;
         let info = match server.kind {
-            ServerKind::Plex => plex::info(&self.http, &server.url, &server.token).await,
+            ServerKind::Plex => plex::info(&self.http, &server.url, server.token.expose()).await,
             ServerKind::Jellyfin => {
-                jellyfin::info(&self.http, Flavor::Jellyfin, &server.url, &server.token).await
+                jellyfin::info(
+                    &self.http,
+                    Flavor::Jellyfin,
+                    &server.url,
+                    server.token.expose(),
+                )
+                .await
             }
             ServerKind::Emby => {
-                jellyfin::info(&self.http, Flavor::Emby, &server.url, &server.token).await
+                jellyfin::info(&self.http, Flavor::Emby, &server.url, server.token.expose()).await
             }
         };
         info.map_err(|e| MediaServerError::Unreachable(e.to_string()))
@@ -165,7 +173,7 @@ impl MediaServers {
         let folder = to_server(&job.folder, &server.path_mappings);
         let result = match server.kind {
             ServerKind::Plex => {
-                plex::refresh_folder(&self.http, &server.url, &server.token, &folder)
+                plex::refresh_folder(&self.http, &server.url, server.token.expose(), &folder)
                     .await
                     .map(|section| format!("{}: scanning {folder} in {section}", server.name))
             }
@@ -175,9 +183,15 @@ impl MediaServers {
                 } else {
                     Flavor::Jellyfin
                 };
-                jellyfin::media_updated(&self.http, flavor, &server.url, &server.token, &[&folder])
-                    .await
-                    .map(|()| format!("{}: reported {folder}", server.name))
+                jellyfin::media_updated(
+                    &self.http,
+                    flavor,
+                    &server.url,
+                    server.token.expose(),
+                    &[&folder],
+                )
+                .await
+                .map(|()| format!("{}: reported {folder}", server.name))
             }
         };
         result.map_err(|e| match e {
@@ -228,7 +242,7 @@ fn validate(input: &MediaServerInput) -> Result<(), MediaServerError> {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
         _ => return invalid("url must be an http(s) URL such as http://plex:32400"),
     }
-    if input.token.trim().is_empty() || input.token == MASK {
+    if input.token.expose().trim().is_empty() || input.token.expose() == MASK {
         return invalid("token must be the server's token or API key");
     }
     for m in &input.path_mappings {

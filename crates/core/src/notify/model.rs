@@ -8,7 +8,7 @@ pub const MASK: &str = "***";
 
 /// What a channel sends to, with its secrets. Never serialized to clients as is: see
 /// [`ChannelConfig::masked`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChannelConfig {
     /// Discord webhook (embeds). `webhook_url` is secret.
@@ -40,6 +40,13 @@ pub enum ChannelConfig {
 
 fn default_contact() -> String {
     "mailto:admin@localhost".to_string()
+}
+
+/// Shows the masked config: a stray `{:?}` in a log line cannot leak a secret.
+impl std::fmt::Debug for ChannelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&serde_json::to_string(&self.masked()).unwrap_or_default())
+    }
 }
 
 impl ChannelConfig {

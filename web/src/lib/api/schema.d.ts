@@ -201,7 +201,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Connections, tokens masked. */
+        /** Connections; tokens show as `***`. */
         get: operations["media-servers_list"];
         put?: never;
         /** Add a Plex, Jellyfin or Emby connection. */
@@ -771,7 +771,7 @@ export interface components {
             kind: components["schemas"]["ServerKind"];
             name: string;
             path_mappings: components["schemas"]["PathMapping"][];
-            /** @description Plex token or Jellyfin/Emby API key; write-only. */
+            /** @description Plex token or Jellyfin/Emby API key; write-only (serialized and printed as `***`). */
             token: string;
             updated_at: components["schemas"]["Timestamp"];
             /** @description e.g. `http://plex:32400`, `http://jellyfin:8096`. */
