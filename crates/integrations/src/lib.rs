@@ -3,3 +3,4 @@
 
 pub mod mediaserver;
 pub mod notify;
+pub mod twitch;

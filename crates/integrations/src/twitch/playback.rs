@@ -1,0 +1,188 @@
+//! Where a live stream's HLS master playlist is: a playback access token from Twitch's GQL
+//! endpoint, then the usher URL signed with it. The caller fetches the playlist (404 there
+//! also means offline).
+
+use reqwest::StatusCode;
+use serde::Deserialize;
+use url::Url;
+
+use super::error::{TwitchError, decode, error_message, network};
+use super::helix::dir;
+
+/// The web player's public client id; GQL refuses others for this query.
+pub const WEB_CLIENT_ID: &str = "kimne78kx3ncx6brgo4mv6wki5h1ko";
+pub const PLAYBACK_QUERY_HASH: &str =
+    "ed230aa1e33e07eebb8928504583da78a5173989fadfb1ac94be06a04f3cdbe9";
+
+#[derive(Clone)]
+pub struct PlaybackClient {
+    http: reqwest::Client,
+    gql_url: Url,
+    usher_url: Url,
+}
+
+impl std::fmt::Debug for PlaybackClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlaybackClient")
+            .field("gql_url", &self.gql_url.as_str())
+            .field("usher_url", &self.usher_url.as_str())
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct GqlAnswer {
+    #[serde(default)]
+    data: Option<GqlData>,
+    #[serde(default)]
+    errors: Option<Vec<GqlError>>,
+}
+
+#[derive(Deserialize)]
+struct GqlData {
+    #[serde(rename = "streamPlaybackAccessToken", default)]
+    token: Option<AccessToken>,
+}
+
+#[derive(Deserialize)]
+struct GqlError {
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct AccessToken {
+    value: String,
+    signature: String,
+}
+
+/// Twitch logins: 1–25 of `[a-z0-9_]`. Checked because the login goes into a URL path.
+fn valid_login(login: &str) -> bool {
+    (1..=25).contains(&login.len())
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl PlaybackClient {
+    pub fn new(http: reqwest::Client, gql_url: Url, usher_url: Url) -> Self {
+        Self {
+            http,
+            gql_url,
+            usher_url: dir(usher_url),
+        }
+    }
+
+    /// The Twitch endpoints.
+    pub fn twitch(http: reqwest::Client) -> Self {
+        Self::new(
+            http,
+            Url::parse("https://gql.twitch.tv/gql").expect("static URL"),
+            Url::parse("https://usher.ttvnw.net/").expect("static URL"),
+        )
+    }
+
+    /// The master playlist URL of `login`'s live stream, or `None` when Twitch issues no
+    /// token (offline or no such channel). `user_oauth` (a twitch.tv `auth-token` cookie)
+    /// unlocks what the account may watch (subscriber-only streams, fewer ads); `codecs`
+    /// like `["av1", "h265", "h264"]` (empty means h264).
+    pub async fn master_playlist_url(
+        &self,
+        login: &str,
+        user_oauth: Option<&str>,
+        codecs: &[&str],
+    ) -> Result<Option<String>, TwitchError> {
+        let login = login.to_ascii_lowercase();
+        if !valid_login(&login) {
+            return Err(TwitchError::BadRequest(format!(
+                "not a Twitch login: {login}"
+            )));
+        }
+        let Some(token) = self.access_token(&login, user_oauth).await? else {
+            return Ok(None);
+        };
+        let mut url = self
+            .usher_url
+            .join(&format!("api/v2/channel/hls/{login}.m3u8"))
+            .map_err(|e| TwitchError::BadRequest(e.to_string()))?;
+        let codecs = if codecs.is_empty() {
+            "h264".to_owned()
+        } else {
+            codecs.join(",")
+        };
+        url.query_pairs_mut()
+            .append_pair("platform", "web")
+            .append_pair(
+                "p",
+                &rand::random::<u32>().rem_euclid(9_999_999).to_string(),
+            )
+            .append_pair("allow_source", "true")
+            .append_pair("allow_audio_only", "true")
+            .append_pair("playlist_include_framerate", "true")
+            .append_pair("supported_codecs", &codecs)
+            .append_pair("sig", &token.signature)
+            .append_pair("token", &token.value)
+            .append_pair("fast_bread", "true");
+        Ok(Some(url.into()))
+    }
+
+    async fn access_token(
+        &self,
+        login: &str,
+        user_oauth: Option<&str>,
+    ) -> Result<Option<AccessToken>, TwitchError> {
+        let body = serde_json::json!({
+            "operationName": "PlaybackAccessToken",
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": PLAYBACK_QUERY_HASH}},
+            "variables": {
+                "isLive": true, "login": login, "isVod": false, "vodID": "",
+                "playerType": "site", "platform": "web",
+            },
+        });
+        let mut req = self
+            .http
+            .post(self.gql_url.clone())
+            .header("Client-ID", WEB_CLIENT_ID)
+            .json(&body);
+        if let Some(t) = user_oauth.filter(|t| !t.is_empty()) {
+            req = req.header("Authorization", format!("OAuth {t}"));
+        }
+        let response = req.send().await.map_err(network)?;
+        match response.status() {
+            s if s.is_success() => {}
+            StatusCode::UNAUTHORIZED => return Err(TwitchError::Unauthorized),
+            s => {
+                return Err(TwitchError::Http {
+                    status: s.as_u16(),
+                    message: error_message(response).await,
+                });
+            }
+        }
+        let answer: GqlAnswer = response.json().await.map_err(|e| decode(e.without_url()))?;
+        match (answer.data, answer.errors) {
+            (Some(d), _) => Ok(d.token),
+            (None, Some(errors)) => Err(TwitchError::Decode(format!(
+                "gql: {}",
+                errors
+                    .iter()
+                    .map(|e| e.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
+            (None, None) => Err(TwitchError::Decode("gql: no data".into())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_login;
+
+    #[test]
+    fn logins_are_checked_before_they_reach_a_path() {
+        assert!(valid_login("cool_user_42"));
+        assert!(!valid_login("../etc"));
+        assert!(!valid_login(""));
+        assert!(!valid_login("a_login_that_is_far_too_long"));
+    }
+}
