@@ -26,6 +26,12 @@ pub enum Code {
     Conflict,
     Internal,
     Unavailable,
+    /// Twitch credentials are not configured.
+    TwitchNotConfigured,
+    /// The channel is not live.
+    ChannelOffline,
+    /// An outside service (Twitch …) failed; nothing was changed.
+    UpstreamFailed,
 }
 
 impl Code {
@@ -38,7 +44,9 @@ impl Code {
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::InvalidRequest => StatusCode::BAD_REQUEST,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::Unavailable | Code::TwitchNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            Code::ChannelOffline => StatusCode::CONFLICT,
+            Code::UpstreamFailed => StatusCode::BAD_GATEWAY,
         }
     }
 }

@@ -151,7 +151,8 @@ fn routes() -> Routes {
         public: OpenApiRouter::new()
             .routes(routes!(health::healthz))
             .routes(routes!(health::readyz))
-            .routes(routes!(setup::status, setup::create_admin)),
+            .routes(routes!(setup::status, setup::create_admin))
+            .routes(routes!(twitch::webhook)),
         login: OpenApiRouter::new().routes(routes!(session::login)),
         protected: OpenApiRouter::new()
             .routes(routes!(session::logout))
@@ -186,7 +187,18 @@ fn routes() -> Routes {
             .routes(routes!(media_servers::list, media_servers::create))
             .routes(routes!(media_servers::update, media_servers::delete))
             .routes(routes!(media_servers::test))
-            .routes(routes!(media_servers::refresh)),
+            .routes(routes!(media_servers::refresh))
+            .routes(routes!(channels::list, channels::create))
+            .routes(routes!(channels::get, channels::update, channels::delete))
+            .routes(routes!(channels::import_followed))
+            .routes(routes!(channels::record))
+            .routes(routes!(channels::streams))
+            .routes(routes!(recordings::list))
+            .routes(routes!(recordings::get))
+            .routes(routes!(recordings::stop))
+            .routes(routes!(twitch::status))
+            .routes(routes!(twitch::connect_account, twitch::disconnect_account))
+            .routes(routes!(twitch::reconcile)),
     }
 }
 

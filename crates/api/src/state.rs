@@ -10,6 +10,7 @@ use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::MediaServers;
 use tapearr_core::notify::Notifier;
 use tapearr_core::storage::Storage;
+use tapearr_core::streams::Streams;
 use tapearr_core::system::SystemProbe;
 use tapearr_core::time::Timestamp;
 use tokio_util::sync::CancellationToken;
@@ -26,6 +27,7 @@ pub struct AppState {
     pub system: Arc<SystemProbe>,
     pub notifier: Notifier,
     pub media_servers: MediaServers,
+    pub streams: Streams,
     pub started_at: Timestamp,
     pub metrics: Arc<Metrics>,
     /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
@@ -47,6 +49,7 @@ impl AppState {
         system: Arc<SystemProbe>,
         notifier: Notifier,
         media_servers: MediaServers,
+        streams: Streams,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
@@ -60,6 +63,7 @@ impl AppState {
             system,
             notifier,
             media_servers,
+            streams,
             started_at: Timestamp::now(),
             metrics: Arc::default(),
             shutdown,

@@ -29,6 +29,9 @@ pub struct Config {
     pub library_roots: Vec<PathBuf>,
     /// Path prefix when served behind a reverse proxy, e.g. `/tapearr`.
     pub base_path: String,
+    /// The HTTPS address the internet reaches this server at (base path included), e.g.
+    /// `https://tapearr.example.com`. Enables Twitch EventSub webhooks; without it Tapearr polls.
+    pub public_url: Option<Url>,
     pub log: LogConfig,
     pub auth: AuthConfig,
     pub jobs: JobsConfig,
@@ -105,6 +108,8 @@ pub struct TwitchConfig {
     pub usher_url: Url,
     pub client_id: String,
     pub client_secret: Secret,
+    /// How often Helix is asked which channels are live.
+    pub poll_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,6 +138,7 @@ impl Default for Config {
             database_url: Secret::default(),
             library_roots: Vec::new(),
             base_path: String::new(),
+            public_url: None,
             log: LogConfig {
                 level: "info".into(),
                 file: true,
@@ -167,6 +173,7 @@ impl Default for Config {
                 usher_url: url("https://usher.ttvnw.net/"),
                 client_id: String::new(),
                 client_secret: Secret::default(),
+                poll_secs: 30,
             },
             tmdb: TmdbConfig {
                 api_url: url("https://api.themoviedb.org/3/"),
@@ -251,6 +258,20 @@ impl Config {
                 });
             }
             self.base_path = trimmed.to_string();
+        }
+        if self.twitch.poll_secs == 0 {
+            return Err(ConfigError::BadValue {
+                key: "twitch.poll_secs",
+                message: "must be at least 1".into(),
+            });
+        }
+        if let Some(url) = &self.public_url
+            && !matches!(url.scheme(), "https" | "http")
+        {
+            return Err(ConfigError::BadValue {
+                key: "public_url",
+                message: "must be an http(s) URL".into(),
+            });
         }
         for root in &self.library_roots {
             if !root.is_absolute() {

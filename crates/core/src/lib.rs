@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod events;
 pub mod files;
 pub mod ids;
@@ -11,6 +12,7 @@ pub mod mediaserver;
 pub mod notify;
 pub mod secret;
 pub mod storage;
+pub mod streams;
 pub mod system;
 pub mod system_checks;
 pub mod time;

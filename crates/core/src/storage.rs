@@ -10,6 +10,10 @@ use crate::notify::model::{
     Backlog, Channel, ItemRecord, MessageQuery, MessageRecord, MessageStatus, NewItem,
     PushSubscription,
 };
+use crate::streams::model::{
+    Channel as TwitchChannel, ChannelSettings, Recording, RecordingGap, RecordingProgress,
+    RecordingStatus, Stream, StreamEvent,
+};
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -254,6 +258,118 @@ pub trait MediaServerStore: Send + Sync {
     async fn list_media_servers(&self) -> StorageResult<Vec<MediaServer>>;
 }
 
+/// Profile fields refreshed from Helix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelProfile {
+    pub login: String,
+    pub display_name: String,
+    pub description: String,
+    pub avatar_url: Option<String>,
+    pub offline_image_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordingQuery {
+    pub channel_id: Option<String>,
+    pub status: Option<RecordingStatus>,
+    pub page: PageRequest,
+}
+
+/// Channels, streams, stream events and recordings (the streams side).
+#[async_trait]
+pub trait StreamStore: Send + Sync {
+    /// Conflict when the Twitch id is already watched (removed channels included).
+    async fn insert_twitch_channel(&self, channel: &TwitchChannel) -> StorageResult<()>;
+    /// A channel, removed ones included (see `removed_at`).
+    async fn twitch_channel(&self, id: &str) -> StorageResult<Option<TwitchChannel>>;
+    async fn twitch_channel_by_twitch_id(
+        &self,
+        twitch_id: &str,
+    ) -> StorageResult<Option<TwitchChannel>>;
+    /// Channels not removed, by login.
+    async fn list_twitch_channels(&self) -> StorageResult<Vec<TwitchChannel>>;
+    async fn update_channel_settings(
+        &self,
+        id: &str,
+        settings: &ChannelSettings,
+        at: Timestamp,
+    ) -> StorageResult<()>;
+    /// Refreshes the profile and clears `removed_at` (a removed channel added again).
+    async fn update_channel_profile(
+        &self,
+        id: &str,
+        profile: &ChannelProfile,
+        at: Timestamp,
+    ) -> StorageResult<()>;
+    async fn set_channel_state(
+        &self,
+        id: &str,
+        live: bool,
+        title: &str,
+        category: &str,
+        at: Timestamp,
+    ) -> StorageResult<()>;
+    /// Keeping recordings hides the channel; otherwise the channel and its rows are deleted.
+    async fn remove_twitch_channel(
+        &self,
+        id: &str,
+        keep_recordings: bool,
+        at: Timestamp,
+    ) -> StorageResult<()>;
+
+    /// Inserts the stream unless the channel already has it; returns it and whether it was new.
+    async fn upsert_stream(&self, stream: &Stream) -> StorageResult<(Stream, bool)>;
+    async fn stream(&self, id: &str) -> StorageResult<Option<Stream>>;
+    /// The channel's newest stream that has not ended.
+    async fn open_stream(&self, channel_id: &str) -> StorageResult<Option<Stream>>;
+    /// Ends every open stream of the channel except `keep` (a stale one when a new one starts).
+    async fn end_open_streams(
+        &self,
+        channel_id: &str,
+        keep: Option<&str>,
+        at: Timestamp,
+    ) -> StorageResult<Vec<Stream>>;
+    async fn set_stream_record_stopped(&self, id: &str) -> StorageResult<()>;
+    async fn list_streams(
+        &self,
+        channel_id: &str,
+        page: PageRequest,
+    ) -> StorageResult<Paged<Stream>>;
+    async fn insert_stream_event(&self, event: &StreamEvent) -> StorageResult<()>;
+    async fn list_stream_events(&self, stream_id: &str) -> StorageResult<Vec<StreamEvent>>;
+
+    /// Conflict when the channel already has an active recording.
+    async fn insert_recording(&self, recording: &Recording) -> StorageResult<()>;
+    async fn recording(&self, id: &str) -> StorageResult<Option<Recording>>;
+    async fn active_recording(&self, channel_id: &str) -> StorageResult<Option<Recording>>;
+    async fn list_recordings(&self, query: &RecordingQuery) -> StorageResult<Paged<Recording>>;
+    /// Persists counters and the heartbeat; false when `owner` no longer holds it.
+    async fn update_recording_progress(
+        &self,
+        id: &str,
+        owner: &str,
+        progress: &RecordingProgress,
+        at: Timestamp,
+    ) -> StorageResult<bool>;
+    /// Takes over an active recording (restart or resume): new owner, one more session.
+    async fn resume_recording(&self, id: &str, owner: &str, at: Timestamp) -> StorageResult<()>;
+    /// Closes an active recording; false when it was not active.
+    async fn finish_recording(
+        &self,
+        id: &str,
+        status: RecordingStatus,
+        end_reason: Option<&str>,
+        error: Option<&str>,
+        at: Timestamp,
+    ) -> StorageResult<bool>;
+    async fn insert_recording_gap(&self, gap: &RecordingGap) -> StorageResult<()>;
+    async fn list_recording_gaps(&self, recording_id: &str) -> StorageResult<Vec<RecordingGap>>;
+
+    async fn app_value(&self, name: &str) -> StorageResult<Option<String>>;
+    /// Sets or (with `None`) deletes a named value.
+    async fn set_app_value(&self, name: &str, value: Option<&str>) -> StorageResult<()>;
+}
+
 /// Everything the services need from the database.
 #[async_trait]
 pub trait Storage:
@@ -265,6 +381,7 @@ pub trait Storage:
     + EventStore
     + NotificationStore
     + MediaServerStore
+    + StreamStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -7,6 +7,7 @@ mod media_servers;
 pub mod migrate;
 mod notifications;
 mod rows;
+mod streams;
 mod tasks;
 pub mod testing;
 mod users;

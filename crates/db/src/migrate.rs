@@ -28,6 +28,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "push_and_media_servers",
         sql: include_str!("../migrations/0003_push_and_media_servers.sql"),
     },
+    Migration {
+        version: 4,
+        name: "streams",
+        sql: include_str!("../migrations/0004_streams.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

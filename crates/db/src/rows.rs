@@ -17,22 +17,22 @@ pub(crate) const API_KEY_COLUMNS: &str =
     "id, name, prefix, key_hash, created_at, last_used_at, revoked_at";
 pub(crate) const USER_COLUMNS: &str = "id, username, password_hash, role, created_at";
 
-fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
+pub(crate) fn get<'r, T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>>(
     row: &'r AnyRow,
     col: &str,
 ) -> StorageResult<T> {
     row.try_get(col).map_err(backend_err)
 }
 
-fn ts(row: &AnyRow, col: &str) -> StorageResult<Timestamp> {
+pub(crate) fn ts(row: &AnyRow, col: &str) -> StorageResult<Timestamp> {
     get::<i64>(row, col).map(Timestamp)
 }
 
-fn opt_ts(row: &AnyRow, col: &str) -> StorageResult<Option<Timestamp>> {
+pub(crate) fn opt_ts(row: &AnyRow, col: &str) -> StorageResult<Option<Timestamp>> {
     get::<Option<i64>>(row, col).map(|v| v.map(Timestamp))
 }
 
-fn flag(row: &AnyRow, col: &str) -> StorageResult<bool> {
+pub(crate) fn flag(row: &AnyRow, col: &str) -> StorageResult<bool> {
     get::<i64>(row, col).map(|v| v != 0)
 }
 

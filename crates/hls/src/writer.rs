@@ -173,20 +173,28 @@ impl PartWriter {
     async fn open_next(&mut self) -> std::io::Result<PartOpened> {
         self.close_current().await?;
         tokio::fs::create_dir_all(&self.plan.dir).await?;
-        let index = self.next_index;
-        let path = self.plan.part_path(index, self.container.extension());
-        // Never overwrite an earlier recording's part.
-        let open_path = path.clone();
-        let file = tokio::task::spawn_blocking(move || {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(open_path)
-        })
-        .await
-        .map_err(std::io::Error::other)??;
+        // Never overwrite an earlier part: a recording resumed into the same folder continues
+        // after the parts already there.
+        let (index, path, file) = loop {
+            let index = self.next_index;
+            let path = self.plan.part_path(index, self.container.extension());
+            let open_path = path.clone();
+            let opened = tokio::task::spawn_blocking(move || {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(open_path)
+            })
+            .await
+            .map_err(std::io::Error::other)?;
+            self.next_index += 1;
+            match opened {
+                Ok(file) => break (index, path, file),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        };
         let mut file = Some(file);
-        self.next_index += 1;
         let mut bytes = 0;
         if let Some(init) = self.init.clone() {
             bytes = init.len() as u64;
@@ -242,6 +250,24 @@ async fn write_blocking(slot: &mut Option<File>, data: Bytes, sync: bool) -> std
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_resumed_recording_continues_after_existing_parts() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("rec.part0001.ts"), b"earlier").expect("seed");
+        let mut w = PartWriter::new(OutputPlan::new(dir.path(), "rec"), Container::Ts);
+        let p = w
+            .write_segment(Bytes::from(vec![1u8; 10]), 1.0)
+            .await
+            .expect("write")
+            .expect("opened");
+        assert_eq!(p.index, 2);
+        w.finish().await.expect("finish");
+        assert_eq!(
+            std::fs::read(dir.path().join("rec.part0001.ts")).expect("kept"),
+            b"earlier"
+        );
+    }
 
     #[tokio::test]
     async fn rotates_by_duration_size_and_new_init() {

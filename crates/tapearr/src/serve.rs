@@ -12,6 +12,7 @@ use tapearr_core::jobs::{JobQueue, JobRegistry, JobRunner, Scheduler, builtin};
 use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
+use tapearr_core::streams::{Streams, StreamsDeps};
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
 use tapearr_core::system_checks;
 use tokio_util::sync::CancellationToken;
@@ -82,6 +83,22 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         instance.clone(),
     ));
     let notifier = Notifier::new(app.store.clone(), app.events.clone(), app.tools.clone());
+    let secrets = tapearr_core::crypto::SecretBox::open(&app.config.data_dir)?;
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("cannot build the HTTP client")?;
+    let streams = Streams::new(StreamsDeps {
+        config: app.config.clone(),
+        store: app.store.clone(),
+        events: app.events.clone(),
+        instance: instance.clone(),
+        secrets,
+        http,
+        shutdown: shutdown.clone(),
+    })
+    .map_err(anyhow::Error::msg)?;
     let state = AppState::new(
         app.config.clone(),
         app.store.clone(),
@@ -93,6 +110,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         system,
         notifier.clone(),
         media_servers,
+        streams.clone(),
         shutdown.clone(),
     );
 
@@ -103,6 +121,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     let runner_task = tokio::spawn(runner.run(shutdown.clone()));
     let scheduler_task = tokio::spawn(scheduler.run(shutdown.clone()));
     let notifier_task = tokio::spawn(notifier.run(shutdown.clone()));
+    let streams_task = tokio::spawn(streams.run());
     app.events
         .emit(DomainEvent::SystemStarted {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -127,6 +146,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         let _ = runner_task.await;
         let _ = scheduler_task.await;
         let _ = notifier_task.await;
+        let _ = streams_task.await;
     })
     .await
     .is_err()

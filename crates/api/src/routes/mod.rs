@@ -1,14 +1,17 @@
 //! Handlers, one file per resource. Each parses, calls one service, and maps the result.
 
 pub mod apikeys;
+pub mod channels;
 pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod logs;
 pub mod media_servers;
 pub mod notifications;
+pub mod recordings;
 pub mod session;
 pub mod setup;
 pub mod system;
 pub mod tasks;
+pub mod twitch;
 pub mod ws;

@@ -65,12 +65,87 @@ pub enum DomainEvent {
         free_bytes: u64,
         threshold_bytes: u64,
     },
+    #[serde(rename = "channel.added")]
+    ChannelAdded { channel_id: String, login: String },
+    #[serde(rename = "channel.removed")]
+    ChannelRemoved {
+        channel_id: String,
+        login: String,
+        recordings_deleted: bool,
+    },
+    /// Settings, profile, title or category changed.
+    #[serde(rename = "channel.updated")]
+    ChannelUpdated {
+        channel_id: String,
+        login: String,
+        title: String,
+        category: String,
+    },
+    #[serde(rename = "channel.live")]
+    ChannelLive {
+        channel_id: String,
+        login: String,
+        stream_id: String,
+        title: String,
+        category: String,
+    },
+    #[serde(rename = "channel.offline")]
+    ChannelOffline { channel_id: String, login: String },
+    #[serde(rename = "recording.started")]
+    RecordingStarted {
+        recording_id: String,
+        channel_id: String,
+        login: String,
+        /// A restart after the recorder died, or a resume after Tapearr restarted.
+        resumed: bool,
+    },
+    #[serde(rename = "recording.progress")]
+    RecordingProgress {
+        recording_id: String,
+        channel_id: String,
+        bytes: u64,
+        media_ms: u64,
+        segments: u64,
+    },
+    #[serde(rename = "recording.gap")]
+    RecordingGap {
+        recording_id: String,
+        channel_id: String,
+        ms: u64,
+        reason: String,
+    },
+    #[serde(rename = "recording.stopped")]
+    RecordingStopped {
+        recording_id: String,
+        channel_id: String,
+        login: String,
+        reason: String,
+        bytes: u64,
+        media_ms: u64,
+    },
+    #[serde(rename = "recording.failed")]
+    RecordingFailed {
+        recording_id: Option<String>,
+        channel_id: String,
+        login: String,
+        error: String,
+    },
+    /// A recording that should have started did not (free space, no library root, ...).
+    #[serde(rename = "recording.refused")]
+    RecordingRefused {
+        channel_id: String,
+        login: String,
+        reason: String,
+    },
 }
 
 impl DomainEvent {
     /// Live-only events are broadcast but not kept in the history (they are frequent and stale fast).
     fn is_persisted(&self) -> bool {
-        !matches!(self, Self::JobProgress { .. })
+        !matches!(
+            self,
+            Self::JobProgress { .. } | Self::RecordingProgress { .. }
+        )
     }
 
     fn subject(&self) -> Option<String> {
@@ -87,6 +162,26 @@ impl DomainEvent {
             }
             Self::LoginLockedOut { username } => Some(format!("user:{username}")),
             Self::DiskLow { path, .. } => Some(format!("path:{path}")),
+            Self::ChannelAdded { channel_id, .. }
+            | Self::ChannelRemoved { channel_id, .. }
+            | Self::ChannelUpdated { channel_id, .. }
+            | Self::ChannelLive { channel_id, .. }
+            | Self::ChannelOffline { channel_id, .. }
+            | Self::RecordingRefused { channel_id, .. } => Some(format!("channel:{channel_id}")),
+            Self::RecordingStarted { recording_id, .. }
+            | Self::RecordingProgress { recording_id, .. }
+            | Self::RecordingGap { recording_id, .. }
+            | Self::RecordingStopped { recording_id, .. } => {
+                Some(format!("recording:{recording_id}"))
+            }
+            Self::RecordingFailed {
+                recording_id,
+                channel_id,
+                ..
+            } => Some(match recording_id {
+                Some(id) => format!("recording:{id}"),
+                None => format!("channel:{channel_id}"),
+            }),
             Self::SystemStarted { .. }
             | Self::ToolsUpdated { .. }
             | Self::ToolsUpdateAvailable { .. } => None,

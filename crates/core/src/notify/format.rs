@@ -25,6 +25,22 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "system.disk_low",
         "free space fell below disk.low_free_gb on the data dir or a library root",
     ),
+    ("channel.live", "a watched Twitch channel went live"),
+    ("channel.offline", "a watched Twitch channel went offline"),
+    ("recording.started", "a recording started (or resumed)"),
+    (
+        "recording.stopped",
+        "a recording ended and waits for finalize",
+    ),
+    ("recording.failed", "a recording failed"),
+    (
+        "recording.refused",
+        "a recording could not start (low free space, no library root)",
+    ),
+    (
+        "recording.gap",
+        "media is missing from a recording (restart or resume)",
+    ),
 ];
 
 pub fn is_known(event_type: &str) -> bool {
@@ -81,6 +97,39 @@ pub fn line(e: &EventRecord) -> String {
             text(e, "path"),
             e.data["free_bytes"].as_f64().unwrap_or(0.0) / 1_073_741_824.0
         ),
+        "channel.live" => format!(
+            "{} is live: {} ({})",
+            text(e, "login"),
+            text(e, "title"),
+            text(e, "category")
+        ),
+        "channel.offline" => format!("{} went offline", text(e, "login")),
+        "recording.started" if e.data["resumed"].as_bool() == Some(true) => {
+            format!("Recording of {} resumed", text(e, "login"))
+        }
+        "recording.started" => format!("Recording {}", text(e, "login")),
+        "recording.stopped" => format!(
+            "Recording of {} ended ({}): {:.0} min, {:.1} GiB",
+            text(e, "login"),
+            text(e, "reason"),
+            e.data["media_ms"].as_f64().unwrap_or(0.0) / 60_000.0,
+            e.data["bytes"].as_f64().unwrap_or(0.0) / 1_073_741_824.0
+        ),
+        "recording.failed" => format!(
+            "Recording of {} failed: {}",
+            text(e, "login"),
+            text(e, "error")
+        ),
+        "recording.refused" => format!(
+            "Recording of {} did not start: {}",
+            text(e, "login"),
+            text(e, "reason")
+        ),
+        "recording.gap" => format!(
+            "{:.0} s missing from a recording: {}",
+            e.data["ms"].as_f64().unwrap_or(0.0) / 1000.0,
+            text(e, "reason")
+        ),
         other => other.to_string(),
     }
 }
@@ -95,6 +144,13 @@ pub fn title(types: &[&str]) -> String {
             "system.started" => "Tapearr started".to_string(),
             "tools.update_available" => "Tool updates available".to_string(),
             "system.disk_low" => "Low disk space".to_string(),
+            "channel.live" => "Channel live".to_string(),
+            "channel.offline" => "Channel offline".to_string(),
+            "recording.started" => "Recording started".to_string(),
+            "recording.stopped" => "Recording ended".to_string(),
+            "recording.failed" => "Recording failed".to_string(),
+            "recording.refused" => "Recording not started".to_string(),
+            "recording.gap" => "Recording gap".to_string(),
             other => other.to_string(),
         },
         many => format!("{} Tapearr events", many.len()),

@@ -1,0 +1,83 @@
+//! Twitch: status, the optional user account, and the EventSub webhook.
+
+use crate::error::{ApiJson, ApiResult, ErrorBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tapearr_core::streams::TwitchAccount;
+use tapearr_core::streams::eventsub::{EventSubHeaders, SubscriptionSummary};
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TwitchStatus {
+    /// `twitch.client_id` and `twitch.client_secret` are set.
+    pub configured: bool,
+    /// `public_url` is set: EventSub webhooks run beside polling.
+    pub eventsub: bool,
+    pub poll_secs: u64,
+    pub account: Option<TwitchAccount>,
+}
+
+#[utoipa::path(get, path = "/api/v1/twitch", tag = "twitch",
+    responses((status = 200, body = TwitchStatus), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn status(State(state): State<AppState>) -> ApiResult<Json<TwitchStatus>> {
+    Ok(Json(TwitchStatus {
+        configured: state.streams.twitch_configured(),
+        eventsub: state.streams.eventsub_enabled(),
+        poll_secs: state.config.twitch.poll_secs,
+        account: state.streams.account().await?,
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ConnectAccount {
+    /// A Twitch user access token (kept encrypted; never shown again).
+    pub token: String,
+}
+
+/// Connect a Twitch account by its token; it is validated with Twitch first.
+#[utoipa::path(put, path = "/api/v1/twitch/account", tag = "twitch", request_body = ConnectAccount,
+    responses((status = 200, body = TwitchAccount), (status = 400, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn connect_account(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ConnectAccount>,
+) -> ApiResult<Json<TwitchAccount>> {
+    Ok(Json(state.streams.connect_account(&req.token).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/twitch/account", tag = "twitch",
+    responses((status = 204), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn disconnect_account(State(state): State<AppState>) -> ApiResult<StatusCode> {
+    state.streams.disconnect_account().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reconcile EventSub subscriptions with the watched channels now.
+#[utoipa::path(post, path = "/api/v1/twitch/eventsub/reconcile", tag = "twitch",
+    responses((status = 200, body = SubscriptionSummary), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn reconcile(State(state): State<AppState>) -> ApiResult<Json<SubscriptionSummary>> {
+    Ok(Json(state.streams.reconcile_subscriptions().await?))
+}
+
+/// Twitch's EventSub webhook (signed with the subscription secret; no login).
+#[utoipa::path(post, path = "/api/v1/twitch/eventsub", tag = "twitch",
+    request_body(content = String, content_type = "application/json", description = "the raw signed body"),
+    responses((status = 200, description = "challenge echoed"), (status = 204, description = "handled or duplicate"),
+        (status = 400), (status = 403, description = "bad signature or stale"), (status = 404, description = "EventSub disabled")))]
+pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let headers = EventSubHeaders::from_header_map(&headers);
+    let reply = state.streams.handle_eventsub(&headers, &body).await;
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if reply.body.is_empty() {
+        status.into_response()
+    } else {
+        (status, [(header::CONTENT_TYPE, "text/plain")], reply.body).into_response()
+    }
+}

@@ -1,0 +1,149 @@
+//! The streams side: Twitch channels, live detection and automatic recording (S1, S2, S4).
+//!
+//! - [`channels`]: add, configure, remove and import channels.
+//! - [`live`]: what happens when a channel goes live, changes title or category, or goes
+//!   offline — whoever noticed it (polling, EventSub, a manual check).
+//! - [`detect`]: Helix polling.
+//! - [`eventsub`]: the webhook and subscription reconciliation.
+//! - [`recorder`]: one supervised recorder per channel, restarted when it dies while live.
+//! - [`reconcile`]: recordings left "recording" by a stopped or killed process.
+
+mod account;
+mod channels;
+pub mod detect;
+mod error;
+pub mod eventsub;
+mod live;
+pub mod model;
+mod reconcile;
+mod recorder;
+mod twitch;
+
+pub use account::TwitchAccount;
+pub use channels::{AddChannel, ChannelPatch, ImportResult};
+pub use error::{StreamsError, StreamsResult};
+pub use live::LiveInfo;
+pub use twitch::TwitchApi;
+
+use crate::config::Config;
+use crate::crypto::SecretBox;
+use crate::events::EventBus;
+use crate::files::LibraryRoots;
+use crate::storage::Storage;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tapearr_hls::NativeRecorder;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// A recording whose heartbeat is older than this belongs to a dead process.
+const STALE_OWNER: Duration = Duration::from_secs(45);
+
+/// Everything the streams side needs; cheap to clone.
+#[derive(Clone)]
+pub struct Streams {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Arc<Config>,
+    store: Arc<dyn Storage>,
+    events: EventBus,
+    instance: String,
+    secrets: SecretBox,
+    twitch: Option<TwitchApi>,
+    roots: Option<LibraryRoots>,
+    recorder: Arc<NativeRecorder>,
+    /// Recorders running in this process, by channel id.
+    active: Mutex<HashMap<String, recorder::Running>>,
+    /// Serialises decisions per channel (online/offline/start/stop arrive from several places).
+    channel_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    eventsub: eventsub::WebhookState,
+    /// Channels changed: EventSub subscriptions need reconciling.
+    channels_changed: Notify,
+    shutdown: CancellationToken,
+}
+
+pub struct StreamsDeps {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Storage>,
+    pub events: EventBus,
+    pub instance: String,
+    pub secrets: SecretBox,
+    pub http: reqwest::Client,
+    pub shutdown: CancellationToken,
+}
+
+impl Streams {
+    pub fn new(deps: StreamsDeps) -> Result<Self, String> {
+        let twitch = TwitchApi::from_config(&deps.config, deps.http);
+        let roots = if deps.config.library_roots.is_empty() {
+            None
+        } else {
+            for root in &deps.config.library_roots {
+                std::fs::create_dir_all(root)
+                    .map_err(|e| format!("library root {}: {e}", root.display()))?;
+            }
+            Some(LibraryRoots::new(&deps.config.library_roots).map_err(|e| e.to_string())?)
+        };
+        let recorder = NativeRecorder::with_options(tapearr_hls::LiveOptions::default())
+            .map_err(|e| format!("HTTP client for recordings: {e}"))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config: deps.config,
+                store: deps.store,
+                events: deps.events,
+                instance: deps.instance,
+                secrets: deps.secrets,
+                twitch,
+                roots,
+                recorder: Arc::new(recorder),
+                active: Mutex::new(HashMap::new()),
+                channel_locks: Mutex::new(HashMap::new()),
+                eventsub: eventsub::WebhookState::default(),
+                channels_changed: Notify::new(),
+                shutdown: deps.shutdown,
+            }),
+        })
+    }
+
+    pub fn twitch_configured(&self) -> bool {
+        self.inner.twitch.is_some()
+    }
+
+    fn twitch(&self) -> StreamsResult<&TwitchApi> {
+        self.inner
+            .twitch
+            .as_ref()
+            .ok_or(StreamsError::NotConfigured)
+    }
+
+    /// Starts the background work: start-up reconciliation, then polling and (with a public
+    /// URL) EventSub subscription upkeep. Returns when `shutdown` is cancelled and every
+    /// recorder has stopped (their recordings stay "recording" and resume at the next start).
+    pub async fn run(self) {
+        if self.inner.twitch.is_none() {
+            tracing::info!("Twitch is not configured: no live detection or recording");
+            self.inner.shutdown.cancelled().await;
+            return;
+        }
+        self.reconcile_at_start().await;
+        let poller = tokio::spawn(self.clone().poll_loop());
+        let subscriptions = tokio::spawn(self.clone().eventsub_loop());
+        self.inner.shutdown.cancelled().await;
+        let _ = poller.await;
+        let _ = subscriptions.await;
+        self.wait_for_recorders().await;
+    }
+
+    /// The per-channel decision lock.
+    fn channel_lock(&self, channel_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .inner
+            .channel_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        locks.entry(channel_id.to_string()).or_default().clone()
+    }
+}

@@ -1,0 +1,183 @@
+//! Channels, streams, stream events and recordings, as stored.
+
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// A Twitch channel Tapearr watches.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Channel {
+    pub id: String,
+    /// Twitch's numeric user id (stable across renames).
+    pub twitch_id: String,
+    /// Lower-case login; used in folder names because display names change and may hold any script.
+    pub login: String,
+    pub display_name: String,
+    pub description: String,
+    pub avatar_url: Option<String>,
+    pub offline_image_url: Option<String>,
+    #[serde(flatten)]
+    pub settings: ChannelSettings,
+    pub live: bool,
+    /// Title and category last seen (live or not).
+    pub title: String,
+    pub category: String,
+    pub live_checked_at: Option<Timestamp>,
+    #[serde(skip)]
+    pub removed_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What the user chooses per channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChannelSettings {
+    pub auto_record: bool,
+    /// Preference list, best first: `best`, `1080p60,720p,best`, `audio_only`.
+    pub quality: String,
+    /// Allowed codecs, comma separated (`h264,h265,av1`).
+    pub codecs: String,
+    /// Overrides the global naming template for this channel.
+    pub naming_template: Option<String>,
+    pub favourite: bool,
+}
+
+impl Default for ChannelSettings {
+    fn default() -> Self {
+        Self {
+            auto_record: true,
+            quality: "best".into(),
+            codecs: "h264,h265".into(),
+            naming_template: None,
+            favourite: false,
+        }
+    }
+}
+
+/// One broadcast, identified by Twitch's stream id.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Stream {
+    pub id: String,
+    pub channel_id: String,
+    pub twitch_stream_id: String,
+    pub title: String,
+    pub category: String,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    /// The user stopped its recording; detection does not start it again.
+    pub record_stopped: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamEventKind {
+    /// Synthetic, at the stream's start: chapter 0 gets the right title and category.
+    Start,
+    /// Title or category changed.
+    Update,
+    End,
+}
+
+impl StreamEventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Update => "update",
+            Self::End => "end",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "start" => Self::Start,
+            "update" => Self::Update,
+            "end" => Self::End,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct StreamEvent {
+    pub id: String,
+    pub stream_id: String,
+    pub kind: StreamEventKind,
+    pub title: String,
+    pub category: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingStatus {
+    Recording,
+    /// The stream ended or the user stopped it: the parts wait for finalize.
+    Ended,
+    /// Nothing usable was recorded.
+    Failed,
+}
+
+impl RecordingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Recording => "recording",
+            Self::Ended => "ended",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "recording" => Self::Recording,
+            "ended" => Self::Ended,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Recording {
+    pub id: String,
+    pub channel_id: String,
+    pub stream_id: Option<String>,
+    pub status: RecordingStatus,
+    /// Absolute folder of the parts (`{stem}.partNNNN.ts|mp4`).
+    pub dir: String,
+    pub stem: String,
+    pub quality: String,
+    pub started_at: Timestamp,
+    pub ended_at: Option<Timestamp>,
+    pub bytes: u64,
+    pub media_ms: u64,
+    pub segments: u64,
+    pub missed_segments: u64,
+    /// Recorder sessions: 1, plus one per restart or resume.
+    pub sessions: u32,
+    /// Instance id of the process recording it.
+    #[serde(skip)]
+    pub owner: String,
+    #[serde(skip)]
+    pub heartbeat_at: Timestamp,
+    pub end_reason: Option<String>,
+    pub error: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+/// Media missing from a recording: a restart, a resume after a crash, or segments lost.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RecordingGap {
+    pub id: String,
+    pub recording_id: String,
+    pub at: Timestamp,
+    pub ms: u64,
+    pub reason: String,
+}
+
+/// Counters a running recording persists with its heartbeat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordingProgress {
+    pub bytes: u64,
+    pub media_ms: u64,
+    pub segments: u64,
+    pub missed_segments: u64,
+}

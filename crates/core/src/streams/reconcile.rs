@@ -1,0 +1,106 @@
+//! Start-up: recordings a stopped or killed process left "recording" (S4).
+//!
+//! Still live with the same broadcast → resume into the same folder, the hole stored as a gap.
+//! Offline, or live with a new broadcast → close it so it goes on to finalize. When Helix cannot
+//! be asked, resume: the recorder finds out from the playlist whether the stream still runs.
+
+use super::model::{RecordingStatus, Stream};
+use super::{STALE_OWNER, Streams};
+use crate::events::DomainEvent;
+use crate::storage::{PageRequest, RecordingQuery};
+use crate::time::Timestamp;
+use std::collections::HashMap;
+
+impl Streams {
+    pub(crate) async fn reconcile_at_start(&self) {
+        if let Err(e) = self.try_reconcile().await {
+            tracing::error!(error = %e, "could not reconcile open recordings");
+        }
+    }
+
+    async fn try_reconcile(&self) -> super::StreamsResult<()> {
+        let store = &self.inner.store;
+        let open = store
+            .list_recordings(&RecordingQuery {
+                channel_id: None,
+                status: Some(RecordingStatus::Recording),
+                page: PageRequest::new(Some(PageRequest::MAX_LIMIT), None),
+            })
+            .await?
+            .items;
+        let now = Timestamp::now();
+        let ours: Vec<_> = open
+            .into_iter()
+            .filter(|r| r.owner == self.inner.instance || r.heartbeat_at.plus(STALE_OWNER) < now)
+            .collect();
+        if ours.is_empty() {
+            return Ok(());
+        }
+        let mut channels = HashMap::new();
+        for rec in &ours {
+            if let Some(c) = store.twitch_channel(&rec.channel_id).await? {
+                channels.insert(c.id.clone(), c);
+            }
+        }
+        let ids: Vec<String> = channels.values().map(|c| c.twitch_id.clone()).collect();
+        // twitch user id → live stream id; `None` when Helix could not be asked.
+        let live: Option<HashMap<String, String>> = match self
+            .twitch()?
+            .helix
+            .streams_by_user_id(&ids)
+            .await
+        {
+            Ok(streams) => Some(streams.into_iter().map(|s| (s.user_id, s.id)).collect()),
+            Err(e) => {
+                tracing::warn!(error = %e, "Helix unavailable at start-up; resuming open recordings to find out");
+                None
+            }
+        };
+        for rec in ours {
+            let Some(channel) = channels.get(&rec.channel_id) else {
+                continue;
+            };
+            let stream: Option<Stream> = match &rec.stream_id {
+                Some(id) => store.stream(id).await?,
+                None => None,
+            };
+            let same_broadcast = match (&live, &stream) {
+                (None, _) => true,
+                (Some(live), Some(s)) => live.get(&channel.twitch_id) == Some(&s.twitch_stream_id),
+                (Some(live), None) => live.contains_key(&channel.twitch_id),
+            };
+            if same_broadcast && channel.removed_at.is_none() {
+                tracing::info!(channel = %channel.login, recording = %rec.id, "resuming recording after restart");
+                store
+                    .resume_recording(&rec.id, &self.inner.instance, now)
+                    .await?;
+                self.spawn_supervisor(channel.clone(), rec, true);
+            } else {
+                tracing::info!(channel = %channel.login, recording = %rec.id, "closing recording: the stream ended while Tapearr was not running");
+                let reason = "stream ended while Tapearr was not running";
+                let (status, error) = if rec.bytes == 0 {
+                    (RecordingStatus::Failed, Some("nothing was recorded"))
+                } else {
+                    (RecordingStatus::Ended, None)
+                };
+                if store
+                    .finish_recording(&rec.id, status, Some(reason), error, now)
+                    .await?
+                {
+                    self.inner
+                        .events
+                        .emit(DomainEvent::RecordingStopped {
+                            recording_id: rec.id.clone(),
+                            channel_id: channel.id.clone(),
+                            login: channel.login.clone(),
+                            reason: reason.to_string(),
+                            bytes: rec.bytes,
+                            media_ms: rec.media_ms,
+                        })
+                        .await;
+                }
+            }
+        }
+        Ok(())
+    }
+}

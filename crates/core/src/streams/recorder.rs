@@ -1,0 +1,670 @@
+//! One supervised recorder per channel (S4).
+//!
+//! The recording row is the truth: it is created once per broadcast, keeps its folder across
+//! restarts of the recorder and of Tapearr, and is closed only when the stream ended, the user
+//! stopped it, or it cannot go on. A recorder that dies while the channel is live is started
+//! again into the same folder (parts continue numbering) and the hole is stored as a gap.
+
+use super::model::{Channel, Recording, RecordingGap, RecordingProgress, RecordingStatus, Stream};
+use super::{STALE_OWNER, Streams, StreamsError, StreamsResult};
+use crate::events::DomainEvent;
+use crate::ids::new_id;
+use crate::time::Timestamp;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tapearr_hls::quality::{CodecAllowList, QualitySpec};
+use tapearr_hls::{EndReason, OutputPlan, RecordRequest, Recorder, RecorderEvent};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How often counters and the ownership heartbeat are written (and progress broadcast).
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+/// After the channel was reported offline, a recorder still running is stopped after this.
+const OFFLINE_GRACE: Duration = Duration::from_secs(60);
+/// Give up after this many restarts in a row that recorded nothing.
+const MAX_FRUITLESS_RESTARTS: u32 = 8;
+
+/// A recorder running in this process.
+pub(crate) struct Running {
+    /// Cancelled by a user stop or a channel removal: close the recording.
+    pub stop: CancellationToken,
+    /// Set when detection saw the channel go offline: do not restart.
+    pub offline: Arc<AtomicBool>,
+    pub task: Option<JoinHandle<()>>,
+}
+
+/// How one recorder session ended.
+enum SessionEnd {
+    /// The playlist said the broadcast is over.
+    StreamEnded,
+    /// Died or stalled while the channel may still be live.
+    Interrupted(String),
+    UserStop,
+    /// Tapearr is stopping: the recording stays open and resumes at the next start.
+    Shutdown,
+    /// Another process took the recording over.
+    LostOwnership,
+}
+
+impl Streams {
+    /// Makes sure the channel's broadcast is being recorded (by this or another process).
+    /// Called with the channel lock held.
+    pub(crate) async fn ensure_recording(&self, channel: &Channel, stream: &Stream) {
+        if self.is_recording_here(&channel.id) {
+            return;
+        }
+        if let Err(e) = self.start_or_resume(channel, stream).await {
+            tracing::warn!(channel = %channel.login, error = %e, "could not start recording");
+            self.inner
+                .events
+                .emit(DomainEvent::RecordingFailed {
+                    recording_id: None,
+                    channel_id: channel.id.clone(),
+                    login: channel.login.clone(),
+                    error: e.to_string(),
+                })
+                .await;
+        }
+    }
+
+    fn is_recording_here(&self, channel_id: &str) -> bool {
+        self.inner
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(channel_id)
+    }
+
+    async fn start_or_resume(&self, channel: &Channel, stream: &Stream) -> StreamsResult<()> {
+        let store = &self.inner.store;
+        if let Some(rec) = store.active_recording(&channel.id).await? {
+            let stale = rec.heartbeat_at.plus(STALE_OWNER) < Timestamp::now();
+            if rec.owner == self.inner.instance || stale {
+                store
+                    .resume_recording(&rec.id, &self.inner.instance, Timestamp::now())
+                    .await?;
+                self.spawn_supervisor(channel.clone(), rec, true);
+            }
+            return Ok(());
+        }
+        let Some(dir) = self.recording_dir(channel).await? else {
+            return Ok(());
+        };
+        let now = Timestamp::now();
+        let rec = Recording {
+            id: new_id(),
+            channel_id: channel.id.clone(),
+            stream_id: Some(stream.id.clone()),
+            status: RecordingStatus::Recording,
+            dir,
+            stem: channel.login.clone(),
+            quality: channel.settings.quality.clone(),
+            started_at: now,
+            ended_at: None,
+            bytes: 0,
+            media_ms: 0,
+            segments: 0,
+            missed_segments: 0,
+            sessions: 1,
+            owner: self.inner.instance.clone(),
+            heartbeat_at: now,
+            end_reason: None,
+            error: None,
+            updated_at: now,
+        };
+        match store.insert_recording(&rec).await {
+            Ok(()) => {
+                self.spawn_supervisor(channel.clone(), rec, false);
+                Ok(())
+            }
+            // Another process started it a moment ago.
+            Err(crate::storage::StorageError::Conflict(_)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The folder for a new recording, or `None` (with a `recording.refused` event) when no
+    /// recording may start: no library root, or free space below the floor.
+    async fn recording_dir(&self, channel: &Channel) -> StreamsResult<Option<String>> {
+        let refuse = |reason: String| async move {
+            tracing::warn!(channel = %channel.login, %reason, "recording not started");
+            self.inner
+                .events
+                .emit(DomainEvent::RecordingRefused {
+                    channel_id: channel.id.clone(),
+                    login: channel.login.clone(),
+                    reason,
+                })
+                .await;
+            Ok(None)
+        };
+        let Some(root) = self
+            .inner
+            .roots
+            .as_ref()
+            .and_then(|r| r.roots().next().map(|p| p.to_path_buf()))
+        else {
+            return refuse("no library root is configured (library_roots)".into()).await;
+        };
+        let floor_gb = self.inner.config.disk.low_free_gb;
+        let floor = (floor_gb * 1_073_741_824.0) as u64;
+        match crate::files::free_space(&root) {
+            Ok(free) if free < floor => {
+                return refuse(format!(
+                    "only {:.1} GiB free on the library root, below disk.low_free_gb = {floor_gb}",
+                    free as f64 / 1_073_741_824.0
+                ))
+                .await;
+            }
+            Ok(_) => {}
+            Err(e) => return refuse(format!("cannot measure free space: {e}")).await,
+        }
+        // Hidden folder: media servers ignore it until finalize places the MP4.
+        let dir = root.join(&channel.login).join(".parts").join(new_id());
+        Ok(Some(dir.to_string_lossy().into_owned()))
+    }
+
+    pub(crate) fn spawn_supervisor(&self, channel: Channel, rec: Recording, resumed: bool) {
+        let stop = CancellationToken::new();
+        let offline = Arc::new(AtomicBool::new(false));
+        let mut active = self.inner.active.lock().unwrap_or_else(|p| p.into_inner());
+        if active.contains_key(&channel.id) {
+            return;
+        }
+        let channel_id = channel.id.clone();
+        let task = tokio::spawn(self.clone().supervise(
+            channel,
+            rec.clone(),
+            resumed,
+            stop.clone(),
+            offline.clone(),
+        ));
+        active.insert(
+            channel_id,
+            Running {
+                stop,
+                offline,
+                task: Some(task),
+            },
+        );
+    }
+
+    /// Tells the channel's recorder that the channel is offline.
+    pub(crate) fn mark_offline(&self, channel_id: &str) {
+        let active = self.inner.active.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = active.get(channel_id) {
+            r.offline.store(true, Ordering::SeqCst);
+        }
+    }
+
+    async fn supervise(
+        self,
+        channel: Channel,
+        rec: Recording,
+        mut resumed: bool,
+        stop: CancellationToken,
+        offline: Arc<AtomicBool>,
+    ) {
+        let mut progress = RecordingProgress {
+            bytes: rec.bytes,
+            media_ms: rec.media_ms,
+            segments: rec.segments,
+            missed_segments: rec.missed_segments,
+        };
+        // After a crash the hole starts at the last heartbeat.
+        let mut gap_since = resumed.then_some(rec.heartbeat_at);
+        let mut gap_reason = "Tapearr restarted".to_string();
+        let mut fruitless = 0u32;
+        let (status, reason, error) = loop {
+            if stop.is_cancelled() {
+                break (RecordingStatus::Ended, "stopped by user".to_string(), None);
+            }
+            if self.inner.shutdown.is_cancelled() {
+                return self.leave_open(&channel.id);
+            }
+            let url = match self.playlist_url(&channel).await {
+                Ok(Some(url)) => url,
+                Ok(None) => break (RecordingStatus::Ended, "stream ended".to_string(), None),
+                Err(e) => {
+                    fruitless += 1;
+                    if fruitless > MAX_FRUITLESS_RESTARTS {
+                        break (
+                            RecordingStatus::Ended,
+                            "gave up".into(),
+                            Some(e.to_string()),
+                        );
+                    }
+                    gap_since.get_or_insert_with(Timestamp::now);
+                    gap_reason = format!("playlist unavailable: {e}");
+                    // The loop's top sees a stop or shutdown that ended the wait.
+                    self.backoff(fruitless, &stop).await;
+                    continue;
+                }
+            };
+            if let Some(since) = gap_since.take() {
+                self.record_gap(&rec, &channel, since, Timestamp::now(), &gap_reason)
+                    .await;
+            }
+            self.inner
+                .events
+                .emit(DomainEvent::RecordingStarted {
+                    recording_id: rec.id.clone(),
+                    channel_id: channel.id.clone(),
+                    login: channel.login.clone(),
+                    resumed,
+                })
+                .await;
+            let before = progress.segments;
+            let end = self
+                .run_session(&channel, &rec, url, &mut progress, &stop, &offline)
+                .await;
+            match end {
+                SessionEnd::StreamEnded => {
+                    break (RecordingStatus::Ended, "stream ended".to_string(), None);
+                }
+                SessionEnd::UserStop => {
+                    break (RecordingStatus::Ended, "stopped by user".to_string(), None);
+                }
+                SessionEnd::Shutdown | SessionEnd::LostOwnership => {
+                    return self.leave_open(&channel.id);
+                }
+                SessionEnd::Interrupted(why) => {
+                    if offline.load(Ordering::SeqCst) {
+                        break (RecordingStatus::Ended, "stream ended".to_string(), None);
+                    }
+                    fruitless = if progress.segments > before {
+                        1
+                    } else {
+                        fruitless + 1
+                    };
+                    if fruitless > MAX_FRUITLESS_RESTARTS {
+                        break (RecordingStatus::Ended, "gave up".into(), Some(why));
+                    }
+                    tracing::warn!(channel = %channel.login, reason = %why, "recorder stopped while live; restarting");
+                    gap_since = Some(Timestamp::now());
+                    gap_reason = format!("recorder restarted: {why}");
+                    resumed = true;
+                    self.backoff(fruitless, &stop).await;
+                }
+            }
+        };
+        self.close(&channel, &rec, &progress, status, &reason, error)
+            .await;
+    }
+
+    /// Waits before a restart (1 s, 2 s, 4 s … 15 s), or until stopped.
+    async fn backoff(&self, attempt: u32, stop: &CancellationToken) {
+        let delay =
+            Duration::from_millis(500 * 2u64.pow(attempt.min(5))).min(Duration::from_secs(15));
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.cancelled() => {}
+            _ = self.inner.shutdown.cancelled() => {}
+        }
+    }
+
+    async fn playlist_url(&self, channel: &Channel) -> StreamsResult<Option<String>> {
+        let twitch = self.twitch()?;
+        let token = self.user_token().await.ok().flatten();
+        let codecs: Vec<&str> = channel.settings.codecs.split(',').map(str::trim).collect();
+        Ok(twitch
+            .playback
+            .master_playlist_url(&channel.login, token.as_deref(), &codecs)
+            .await?)
+    }
+
+    async fn run_session(
+        &self,
+        channel: &Channel,
+        rec: &Recording,
+        url: String,
+        progress: &mut RecordingProgress,
+        stop: &CancellationToken,
+        offline: &AtomicBool,
+    ) -> SessionEnd {
+        let mut request = RecordRequest::new(url, OutputPlan::new(&rec.dir, rec.stem.clone()));
+        request.quality = channel
+            .settings
+            .quality
+            .parse::<QualitySpec>()
+            .unwrap_or_default();
+        request.codecs = CodecAllowList::parse(&channel.settings.codecs);
+        let mut handle = self.inner.recorder.start(request);
+        let mut tick = tokio::time::interval(PROGRESS_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut offline_deadline: Option<tokio::time::Instant> = None;
+        let mut last_segment_ms = 2000u64;
+        let end = loop {
+            let grace = async {
+                match offline_deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                event = handle.next_event() => {
+                    let Some(event) = event else {
+                        break SessionEnd::Interrupted("recorder ended without a reason".into());
+                    };
+                    match event {
+                        RecorderEvent::SegmentWritten { duration, bytes, .. } => {
+                            last_segment_ms = (duration * 1000.0) as u64;
+                            progress.bytes += bytes;
+                            progress.media_ms += last_segment_ms;
+                            progress.segments += 1;
+                        }
+                        RecorderEvent::Gap { count, reason, .. } => {
+                            progress.missed_segments += count;
+                            let now = Timestamp::now();
+                            let ms = count * last_segment_ms;
+                            self.store_gap(rec, channel, now, ms, &format!("{count} segments lost: {reason:?}")).await;
+                        }
+                        RecorderEvent::Ended { reason: EndReason::EndList, .. } => break SessionEnd::StreamEnded,
+                        RecorderEvent::Ended { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
+                        RecorderEvent::Failed { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
+                        _ => {}
+                    }
+                }
+                _ = tick.tick() => {
+                    if !self.save_progress(rec, channel, progress).await {
+                        handle.stop();
+                        break SessionEnd::LostOwnership;
+                    }
+                    if offline_deadline.is_none() && offline.load(Ordering::SeqCst) {
+                        offline_deadline = Some(tokio::time::Instant::now() + OFFLINE_GRACE);
+                    }
+                }
+                _ = grace => {
+                    handle.stop();
+                    break SessionEnd::StreamEnded;
+                }
+                _ = stop.cancelled() => {
+                    handle.stop();
+                    break SessionEnd::UserStop;
+                }
+                _ = self.inner.shutdown.cancelled() => {
+                    handle.stop();
+                    break SessionEnd::Shutdown;
+                }
+            }
+        };
+        // Count what was written while stopping.
+        while let Some(event) = handle.next_event().await {
+            if let RecorderEvent::SegmentWritten {
+                duration, bytes, ..
+            } = event
+            {
+                progress.bytes += bytes;
+                progress.media_ms += (duration * 1000.0) as u64;
+                progress.segments += 1;
+            }
+        }
+        let _ = self.save_progress(rec, channel, progress).await;
+        end
+    }
+
+    /// Persists counters and the heartbeat; false when another process owns the recording.
+    async fn save_progress(
+        &self,
+        rec: &Recording,
+        channel: &Channel,
+        progress: &RecordingProgress,
+    ) -> bool {
+        let owned = self
+            .inner
+            .store
+            .update_recording_progress(&rec.id, &self.inner.instance, progress, Timestamp::now())
+            .await;
+        self.inner
+            .events
+            .emit(DomainEvent::RecordingProgress {
+                recording_id: rec.id.clone(),
+                channel_id: channel.id.clone(),
+                bytes: progress.bytes,
+                media_ms: progress.media_ms,
+                segments: progress.segments,
+            })
+            .await;
+        match owned {
+            Ok(owned) => owned,
+            // A database hiccup is not a reason to stop recording.
+            Err(e) => {
+                tracing::warn!(recording = %rec.id, error = %e, "could not save recording progress");
+                true
+            }
+        }
+    }
+
+    async fn record_gap(
+        &self,
+        rec: &Recording,
+        channel: &Channel,
+        since: Timestamp,
+        until: Timestamp,
+        reason: &str,
+    ) {
+        let ms = u64::try_from(until.millis() - since.millis()).unwrap_or(0);
+        self.store_gap(rec, channel, since, ms, reason).await;
+    }
+
+    async fn store_gap(
+        &self,
+        rec: &Recording,
+        channel: &Channel,
+        at: Timestamp,
+        ms: u64,
+        reason: &str,
+    ) {
+        let gap = RecordingGap {
+            id: new_id(),
+            recording_id: rec.id.clone(),
+            at,
+            ms,
+            reason: reason.to_string(),
+        };
+        if let Err(e) = self.inner.store.insert_recording_gap(&gap).await {
+            tracing::warn!(recording = %rec.id, error = %e, "could not store gap");
+        }
+        self.inner
+            .events
+            .emit(DomainEvent::RecordingGap {
+                recording_id: rec.id.clone(),
+                channel_id: channel.id.clone(),
+                ms,
+                reason: reason.to_string(),
+            })
+            .await;
+    }
+
+    fn leave_open(&self, channel_id: &str) {
+        self.inner
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(channel_id);
+    }
+
+    /// Closes the recording; it then waits for finalize (or is failed when nothing was kept).
+    async fn close(
+        &self,
+        channel: &Channel,
+        rec: &Recording,
+        progress: &RecordingProgress,
+        mut status: RecordingStatus,
+        reason: &str,
+        mut error: Option<String>,
+    ) {
+        if progress.bytes == 0 {
+            status = RecordingStatus::Failed;
+            error.get_or_insert_with(|| "nothing was recorded".to_string());
+        }
+        let closed = self
+            .inner
+            .store
+            .finish_recording(
+                &rec.id,
+                status,
+                Some(reason),
+                error.as_deref(),
+                Timestamp::now(),
+            )
+            .await;
+        self.leave_open(&channel.id);
+        if let Err(e) = &closed {
+            tracing::error!(recording = %rec.id, error = %e, "could not close recording; it is reconciled at the next start");
+        }
+        let event = match (status, error) {
+            (RecordingStatus::Failed, Some(error)) | (RecordingStatus::Ended, Some(error)) => {
+                DomainEvent::RecordingFailed {
+                    recording_id: Some(rec.id.clone()),
+                    channel_id: channel.id.clone(),
+                    login: channel.login.clone(),
+                    error,
+                }
+            }
+            _ => DomainEvent::RecordingStopped {
+                recording_id: rec.id.clone(),
+                channel_id: channel.id.clone(),
+                login: channel.login.clone(),
+                reason: reason.to_string(),
+                bytes: progress.bytes,
+                media_ms: progress.media_ms,
+            },
+        };
+        self.inner.events.emit(event).await;
+    }
+
+    /// Starts recording a live channel now, whatever its auto-record setting.
+    pub async fn start_recording(&self, channel_id: &str) -> StreamsResult<Recording> {
+        let channel = self.channel(channel_id).await?;
+        let twitch = self.twitch()?;
+        let live = twitch
+            .helix
+            .streams_by_user_id(std::slice::from_ref(&channel.twitch_id))
+            .await?;
+        let Some(info) = live.iter().find(|s| s.user_id == channel.twitch_id) else {
+            return Err(StreamsError::Offline(channel.login));
+        };
+        self.on_live(&channel, super::LiveInfo::from_helix(info))
+            .await?;
+        let lock = self.channel_lock(&channel.id);
+        {
+            let _guard = lock.lock().await;
+            let stream = self
+                .inner
+                .store
+                .open_stream(&channel.id)
+                .await?
+                .ok_or_else(|| StreamsError::Offline(channel.login.clone()))?;
+            self.ensure_recording(&channel, &stream).await;
+        }
+        self.inner
+            .store
+            .active_recording(&channel.id)
+            .await?
+            .ok_or_else(|| {
+                StreamsError::Conflict(
+                    "the recording could not start; see the recording.refused or recording.failed event"
+                        .into(),
+                )
+            })
+    }
+
+    /// Stops a recording and keeps detection from starting this broadcast again.
+    pub async fn stop_recording(&self, recording_id: &str) -> StreamsResult<Recording> {
+        let rec = self
+            .inner
+            .store
+            .recording(recording_id)
+            .await?
+            .ok_or(StreamsError::NotFound("recording"))?;
+        if rec.status != RecordingStatus::Recording {
+            return Err(StreamsError::Conflict(format!(
+                "the recording is {}",
+                rec.status.as_str()
+            )));
+        }
+        if let Some(stream_id) = &rec.stream_id {
+            self.inner
+                .store
+                .set_stream_record_stopped(stream_id)
+                .await?;
+        }
+        if !self
+            .stop_channel_recorder(&rec.channel_id, "stopped by user")
+            .await
+        {
+            let stale = rec.heartbeat_at.plus(STALE_OWNER) < Timestamp::now();
+            if rec.owner != self.inner.instance && !stale {
+                return Err(StreamsError::Conflict(
+                    "another Tapearr process is recording it; stop it there".into(),
+                ));
+            }
+            // Nobody runs it: close the row.
+            self.inner
+                .store
+                .finish_recording(
+                    &rec.id,
+                    RecordingStatus::Ended,
+                    Some("stopped by user"),
+                    None,
+                    Timestamp::now(),
+                )
+                .await?;
+        }
+        self.inner
+            .store
+            .recording(recording_id)
+            .await?
+            .ok_or(StreamsError::NotFound("recording"))
+    }
+
+    /// Stops this process's recorder of the channel and waits for it; false when none ran.
+    pub(crate) async fn stop_channel_recorder(&self, channel_id: &str, why: &str) -> bool {
+        let task = {
+            let mut active = self.inner.active.lock().unwrap_or_else(|p| p.into_inner());
+            match active.get_mut(channel_id) {
+                Some(r) => {
+                    r.stop.cancel();
+                    r.task.take()
+                }
+                None => return false,
+            }
+        };
+        tracing::info!(channel = %channel_id, reason = why, "stopping recorder");
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        true
+    }
+
+    /// At shutdown: waits for every recorder to stop writing (their rows stay open).
+    pub(crate) async fn wait_for_recorders(&self) {
+        let tasks: Vec<JoinHandle<()>> = {
+            let mut active = self.inner.active.lock().unwrap_or_else(|p| p.into_inner());
+            active.values_mut().filter_map(|r| r.task.take()).collect()
+        };
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+
+    pub async fn recordings(
+        &self,
+        query: &crate::storage::RecordingQuery,
+    ) -> StreamsResult<crate::storage::Paged<Recording>> {
+        Ok(self.inner.store.list_recordings(query).await?)
+    }
+
+    pub async fn recording(&self, id: &str) -> StreamsResult<(Recording, Vec<RecordingGap>)> {
+        let rec = self
+            .inner
+            .store
+            .recording(id)
+            .await?
+            .ok_or(StreamsError::NotFound("recording"))?;
+        let gaps = self.inner.store.list_recording_gaps(id).await?;
+        Ok((rec, gaps))
+    }
+}

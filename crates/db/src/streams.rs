@@ -1,0 +1,620 @@
+//! Channels, streams, stream events and recordings.
+
+use crate::rows::{flag, get, opt_ts, ts};
+use crate::{Db, RowsExt, backend_err};
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use tapearr_core::storage::{
+    ChannelProfile, PageRequest, Paged, RecordingQuery, StorageError, StorageResult, StreamStore,
+};
+use tapearr_core::streams::model::{
+    Channel, ChannelSettings, Recording, RecordingGap, RecordingProgress, RecordingStatus, Stream,
+    StreamEvent, StreamEventKind,
+};
+use tapearr_core::time::Timestamp;
+
+const CHANNEL_COLUMNS: &str = "id, twitch_id, login, display_name, description, avatar_url, \
+    offline_image_url, auto_record, quality, codecs, naming_template, favourite, live, title, \
+    category, live_checked_at, removed_at, created_at, updated_at";
+const STREAM_COLUMNS: &str =
+    "id, channel_id, twitch_stream_id, title, category, started_at, ended_at, record_stopped";
+const EVENT_COLUMNS: &str = "id, stream_id, kind, title, category, at";
+const RECORDING_COLUMNS: &str = "id, channel_id, stream_id, status, dir, stem, quality, \
+    started_at, ended_at, bytes, media_ms, segments, missed_segments, sessions, owner, \
+    heartbeat_at, end_reason, error, updated_at";
+const GAP_COLUMNS: &str = "id, recording_id, at, ms, reason";
+
+fn unsigned(row: &AnyRow, col: &str) -> StorageResult<u64> {
+    get::<i64>(row, col).map(|v| u64::try_from(v).unwrap_or(0))
+}
+
+fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
+    Ok(Channel {
+        id: get(row, "id")?,
+        twitch_id: get(row, "twitch_id")?,
+        login: get(row, "login")?,
+        display_name: get(row, "display_name")?,
+        description: get(row, "description")?,
+        avatar_url: get(row, "avatar_url")?,
+        offline_image_url: get(row, "offline_image_url")?,
+        settings: ChannelSettings {
+            auto_record: flag(row, "auto_record")?,
+            quality: get(row, "quality")?,
+            codecs: get(row, "codecs")?,
+            naming_template: get(row, "naming_template")?,
+            favourite: flag(row, "favourite")?,
+        },
+        live: flag(row, "live")?,
+        title: get(row, "title")?,
+        category: get(row, "category")?,
+        live_checked_at: opt_ts(row, "live_checked_at")?,
+        removed_at: opt_ts(row, "removed_at")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+fn stream_row(row: &AnyRow) -> StorageResult<Stream> {
+    Ok(Stream {
+        id: get(row, "id")?,
+        channel_id: get(row, "channel_id")?,
+        twitch_stream_id: get(row, "twitch_stream_id")?,
+        title: get(row, "title")?,
+        category: get(row, "category")?,
+        started_at: ts(row, "started_at")?,
+        ended_at: opt_ts(row, "ended_at")?,
+        record_stopped: flag(row, "record_stopped")?,
+    })
+}
+
+fn event_row(row: &AnyRow) -> StorageResult<StreamEvent> {
+    let kind: String = get(row, "kind")?;
+    Ok(StreamEvent {
+        id: get(row, "id")?,
+        stream_id: get(row, "stream_id")?,
+        kind: StreamEventKind::parse(&kind)
+            .ok_or_else(|| StorageError::Corrupt(format!("stream event kind {kind}")))?,
+        title: get(row, "title")?,
+        category: get(row, "category")?,
+        at: ts(row, "at")?,
+    })
+}
+
+fn recording_row(row: &AnyRow) -> StorageResult<Recording> {
+    let status: String = get(row, "status")?;
+    Ok(Recording {
+        id: get(row, "id")?,
+        channel_id: get(row, "channel_id")?,
+        stream_id: get(row, "stream_id")?,
+        status: RecordingStatus::parse(&status)
+            .ok_or_else(|| StorageError::Corrupt(format!("recording status {status}")))?,
+        dir: get(row, "dir")?,
+        stem: get(row, "stem")?,
+        quality: get(row, "quality")?,
+        started_at: ts(row, "started_at")?,
+        ended_at: opt_ts(row, "ended_at")?,
+        bytes: unsigned(row, "bytes")?,
+        media_ms: unsigned(row, "media_ms")?,
+        segments: unsigned(row, "segments")?,
+        missed_segments: unsigned(row, "missed_segments")?,
+        sessions: u32::try_from(unsigned(row, "sessions")?).unwrap_or(u32::MAX),
+        owner: get(row, "owner")?,
+        heartbeat_at: ts(row, "heartbeat_at")?,
+        end_reason: get(row, "end_reason")?,
+        error: get(row, "error")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+fn gap_row(row: &AnyRow) -> StorageResult<RecordingGap> {
+    Ok(RecordingGap {
+        id: get(row, "id")?,
+        recording_id: get(row, "recording_id")?,
+        at: ts(row, "at")?,
+        ms: unsigned(row, "ms")?,
+        reason: get(row, "reason")?,
+    })
+}
+
+fn not_found_unless(done: u64) -> StorageResult<()> {
+    if done == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl StreamStore for Db {
+    async fn insert_twitch_channel(&self, c: &Channel) -> StorageResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO channels ({CHANNEL_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        ))
+        .bind(&c.id)
+        .bind(&c.twitch_id)
+        .bind(&c.login)
+        .bind(&c.display_name)
+        .bind(&c.description)
+        .bind(&c.avatar_url)
+        .bind(&c.offline_image_url)
+        .bind(i64::from(c.settings.auto_record))
+        .bind(&c.settings.quality)
+        .bind(&c.settings.codecs)
+        .bind(&c.settings.naming_template)
+        .bind(i64::from(c.settings.favourite))
+        .bind(i64::from(c.live))
+        .bind(&c.title)
+        .bind(&c.category)
+        .bind(c.live_checked_at.map(|t| t.millis()))
+        .bind(c.removed_at.map(|t| t.millis()))
+        .bind(c.created_at.millis())
+        .bind(c.updated_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn twitch_channel(&self, id: &str) -> StorageResult<Option<Channel>> {
+        sqlx::query(&format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE id = $1"
+        ))
+        .bind(id)
+        .optional(self.pool(), channel_row)
+        .await
+    }
+
+    async fn twitch_channel_by_twitch_id(&self, twitch_id: &str) -> StorageResult<Option<Channel>> {
+        sqlx::query(&format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE twitch_id = $1"
+        ))
+        .bind(twitch_id)
+        .optional(self.pool(), channel_row)
+        .await
+    }
+
+    async fn list_twitch_channels(&self) -> StorageResult<Vec<Channel>> {
+        sqlx::query(&format!(
+            "SELECT {CHANNEL_COLUMNS} FROM channels WHERE removed_at IS NULL ORDER BY login, id"
+        ))
+        .all(self.pool(), channel_row)
+        .await
+    }
+
+    async fn update_channel_settings(
+        &self,
+        id: &str,
+        s: &ChannelSettings,
+        at: Timestamp,
+    ) -> StorageResult<()> {
+        let done = sqlx::query(
+            "UPDATE channels SET auto_record = $1, quality = $2, codecs = $3, naming_template = $4, \
+             favourite = $5, updated_at = $6 WHERE id = $7",
+        )
+        .bind(i64::from(s.auto_record))
+        .bind(&s.quality)
+        .bind(&s.codecs)
+        .bind(&s.naming_template)
+        .bind(i64::from(s.favourite))
+        .bind(at.millis())
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        not_found_unless(done.rows_affected())
+    }
+
+    async fn update_channel_profile(
+        &self,
+        id: &str,
+        p: &ChannelProfile,
+        at: Timestamp,
+    ) -> StorageResult<()> {
+        let done = sqlx::query(
+            "UPDATE channels SET login = $1, display_name = $2, description = $3, avatar_url = $4, \
+             offline_image_url = $5, removed_at = NULL, updated_at = $6 WHERE id = $7",
+        )
+        .bind(&p.login)
+        .bind(&p.display_name)
+        .bind(&p.description)
+        .bind(&p.avatar_url)
+        .bind(&p.offline_image_url)
+        .bind(at.millis())
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        not_found_unless(done.rows_affected())
+    }
+
+    async fn set_channel_state(
+        &self,
+        id: &str,
+        live: bool,
+        title: &str,
+        category: &str,
+        at: Timestamp,
+    ) -> StorageResult<()> {
+        sqlx::query(
+            "UPDATE channels SET live = $1, title = $2, category = $3, live_checked_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(i64::from(live))
+        .bind(title)
+        .bind(category)
+        .bind(at.millis())
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn remove_twitch_channel(
+        &self,
+        id: &str,
+        keep_recordings: bool,
+        at: Timestamp,
+    ) -> StorageResult<()> {
+        let done = if keep_recordings {
+            sqlx::query(
+                "UPDATE channels SET removed_at = $1, live = 0, updated_at = $1 WHERE id = $2",
+            )
+            .bind(at.millis())
+            .bind(id)
+            .execute(self.pool())
+            .await
+        } else {
+            sqlx::query("DELETE FROM channels WHERE id = $1")
+                .bind(id)
+                .execute(self.pool())
+                .await
+        }
+        .map_err(backend_err)?;
+        not_found_unless(done.rows_affected())
+    }
+
+    async fn upsert_stream(&self, s: &Stream) -> StorageResult<(Stream, bool)> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO streams ({STREAM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (channel_id, twitch_stream_id) DO NOTHING"
+        ))
+        .bind(&s.id)
+        .bind(&s.channel_id)
+        .bind(&s.twitch_stream_id)
+        .bind(&s.title)
+        .bind(&s.category)
+        .bind(s.started_at.millis())
+        .bind(s.ended_at.map(|t| t.millis()))
+        .bind(i64::from(s.record_stopped))
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        let stored = sqlx::query(&format!(
+            "SELECT {STREAM_COLUMNS} FROM streams WHERE channel_id = $1 AND twitch_stream_id = $2"
+        ))
+        .bind(&s.channel_id)
+        .bind(&s.twitch_stream_id)
+        .optional(self.pool(), stream_row)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+        Ok((stored, done.rows_affected() > 0))
+    }
+
+    async fn stream(&self, id: &str) -> StorageResult<Option<Stream>> {
+        sqlx::query(&format!(
+            "SELECT {STREAM_COLUMNS} FROM streams WHERE id = $1"
+        ))
+        .bind(id)
+        .optional(self.pool(), stream_row)
+        .await
+    }
+
+    async fn open_stream(&self, channel_id: &str) -> StorageResult<Option<Stream>> {
+        sqlx::query(&format!(
+            "SELECT {STREAM_COLUMNS} FROM streams WHERE channel_id = $1 AND ended_at IS NULL \
+             ORDER BY started_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(channel_id)
+        .optional(self.pool(), stream_row)
+        .await
+    }
+
+    async fn end_open_streams(
+        &self,
+        channel_id: &str,
+        keep: Option<&str>,
+        at: Timestamp,
+    ) -> StorageResult<Vec<Stream>> {
+        let keep = keep.unwrap_or("");
+        let open = sqlx::query(&format!(
+            "SELECT {STREAM_COLUMNS} FROM streams WHERE channel_id = $1 AND ended_at IS NULL \
+             AND id <> $2"
+        ))
+        .bind(channel_id)
+        .bind(keep)
+        .all(self.pool(), stream_row)
+        .await?;
+        let mut ended = Vec::with_capacity(open.len());
+        for mut s in open {
+            // Only the process that actually closes it reports it.
+            let done =
+                sqlx::query("UPDATE streams SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+                    .bind(at.millis())
+                    .bind(&s.id)
+                    .execute(self.pool())
+                    .await
+                    .map_err(backend_err)?;
+            if done.rows_affected() > 0 {
+                s.ended_at = Some(at);
+                ended.push(s);
+            }
+        }
+        Ok(ended)
+    }
+
+    async fn set_stream_record_stopped(&self, id: &str) -> StorageResult<()> {
+        sqlx::query("UPDATE streams SET record_stopped = 1 WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn list_streams(
+        &self,
+        channel_id: &str,
+        page: PageRequest,
+    ) -> StorageResult<Paged<Stream>> {
+        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM streams WHERE channel_id = $1")
+            .bind(channel_id)
+            .fetch_one(self.pool())
+            .await
+            .map_err(backend_err)?
+            .try_get("n")
+            .map_err(backend_err)?;
+        let items = sqlx::query(&format!(
+            "SELECT {STREAM_COLUMNS} FROM streams WHERE channel_id = $1 \
+             ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3"
+        ))
+        .bind(channel_id)
+        .bind(i64::from(page.limit))
+        .bind(i64::from(page.offset))
+        .all(self.pool(), stream_row)
+        .await?;
+        Ok(Paged {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+            limit: page.limit,
+            offset: page.offset,
+        })
+    }
+
+    async fn insert_stream_event(&self, e: &StreamEvent) -> StorageResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO stream_events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        ))
+        .bind(&e.id)
+        .bind(&e.stream_id)
+        .bind(e.kind.as_str())
+        .bind(&e.title)
+        .bind(&e.category)
+        .bind(e.at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn list_stream_events(&self, stream_id: &str) -> StorageResult<Vec<StreamEvent>> {
+        sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM stream_events WHERE stream_id = $1 ORDER BY at, id"
+        ))
+        .bind(stream_id)
+        .all(self.pool(), event_row)
+        .await
+    }
+
+    async fn insert_recording(&self, r: &Recording) -> StorageResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO recordings ({RECORDING_COLUMNS}) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        ))
+        .bind(&r.id)
+        .bind(&r.channel_id)
+        .bind(&r.stream_id)
+        .bind(r.status.as_str())
+        .bind(&r.dir)
+        .bind(&r.stem)
+        .bind(&r.quality)
+        .bind(r.started_at.millis())
+        .bind(r.ended_at.map(|t| t.millis()))
+        .bind(signed(r.bytes))
+        .bind(signed(r.media_ms))
+        .bind(signed(r.segments))
+        .bind(signed(r.missed_segments))
+        .bind(i64::from(r.sessions))
+        .bind(&r.owner)
+        .bind(r.heartbeat_at.millis())
+        .bind(&r.end_reason)
+        .bind(&r.error)
+        .bind(r.updated_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn recording(&self, id: &str) -> StorageResult<Option<Recording>> {
+        sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE id = $1"
+        ))
+        .bind(id)
+        .optional(self.pool(), recording_row)
+        .await
+    }
+
+    async fn active_recording(&self, channel_id: &str) -> StorageResult<Option<Recording>> {
+        sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE channel_id = $1 AND status = 'recording'"
+        ))
+        .bind(channel_id)
+        .optional(self.pool(), recording_row)
+        .await
+    }
+
+    async fn list_recordings(&self, q: &RecordingQuery) -> StorageResult<Paged<Recording>> {
+        // Empty strings match everything, so one statement serves every filter combination.
+        let channel = q.channel_id.clone().unwrap_or_default();
+        let status = q.status.map(|s| s.as_str()).unwrap_or_default();
+        let filter = "($1 = '' OR channel_id = $1) AND ($2 = '' OR status = $2)";
+        let total: i64 = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM recordings WHERE {filter}"
+        ))
+        .bind(&channel)
+        .bind(status)
+        .fetch_one(self.pool())
+        .await
+        .map_err(backend_err)?
+        .try_get("n")
+        .map_err(backend_err)?;
+        let items = sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE {filter} \
+             ORDER BY started_at DESC, id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(&channel)
+        .bind(status)
+        .bind(i64::from(q.page.limit))
+        .bind(i64::from(q.page.offset))
+        .all(self.pool(), recording_row)
+        .await?;
+        Ok(Paged {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+            limit: q.page.limit,
+            offset: q.page.offset,
+        })
+    }
+
+    async fn update_recording_progress(
+        &self,
+        id: &str,
+        owner: &str,
+        p: &RecordingProgress,
+        at: Timestamp,
+    ) -> StorageResult<bool> {
+        let done = sqlx::query(
+            "UPDATE recordings SET bytes = $1, media_ms = $2, segments = $3, missed_segments = $4, \
+             heartbeat_at = $5, updated_at = $5 WHERE id = $6 AND owner = $7 AND status = 'recording'",
+        )
+        .bind(signed(p.bytes))
+        .bind(signed(p.media_ms))
+        .bind(signed(p.segments))
+        .bind(signed(p.missed_segments))
+        .bind(at.millis())
+        .bind(id)
+        .bind(owner)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn resume_recording(&self, id: &str, owner: &str, at: Timestamp) -> StorageResult<()> {
+        let done = sqlx::query(
+            "UPDATE recordings SET owner = $1, sessions = sessions + 1, heartbeat_at = $2, \
+             updated_at = $2 WHERE id = $3 AND status = 'recording'",
+        )
+        .bind(owner)
+        .bind(at.millis())
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        not_found_unless(done.rows_affected())
+    }
+
+    async fn finish_recording(
+        &self,
+        id: &str,
+        status: RecordingStatus,
+        end_reason: Option<&str>,
+        error: Option<&str>,
+        at: Timestamp,
+    ) -> StorageResult<bool> {
+        let done = sqlx::query(
+            "UPDATE recordings SET status = $1, end_reason = $2, error = $3, ended_at = $4, \
+             updated_at = $4 WHERE id = $5 AND status = 'recording'",
+        )
+        .bind(status.as_str())
+        .bind(end_reason)
+        .bind(error)
+        .bind(at.millis())
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn insert_recording_gap(&self, g: &RecordingGap) -> StorageResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO recording_gaps ({GAP_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
+        ))
+        .bind(&g.id)
+        .bind(&g.recording_id)
+        .bind(g.at.millis())
+        .bind(signed(g.ms))
+        .bind(&g.reason)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn list_recording_gaps(&self, recording_id: &str) -> StorageResult<Vec<RecordingGap>> {
+        sqlx::query(&format!(
+            "SELECT {GAP_COLUMNS} FROM recording_gaps WHERE recording_id = $1 ORDER BY at, id"
+        ))
+        .bind(recording_id)
+        .all(self.pool(), gap_row)
+        .await
+    }
+
+    async fn app_value(&self, name: &str) -> StorageResult<Option<String>> {
+        sqlx::query("SELECT value FROM app_state WHERE name = $1")
+            .bind(name)
+            .optional(self.pool(), |row| get::<String>(row, "value"))
+            .await
+    }
+
+    async fn set_app_value(&self, name: &str, value: Option<&str>) -> StorageResult<()> {
+        match value {
+            Some(v) => {
+                sqlx::query(
+                    "INSERT INTO app_state (name, value) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(name)
+                .bind(v)
+                .execute(self.pool())
+                .await
+            }
+            None => {
+                sqlx::query("DELETE FROM app_state WHERE name = $1")
+                    .bind(name)
+                    .execute(self.pool())
+                    .await
+            }
+        }
+        .map_err(backend_err)?;
+        Ok(())
+    }
+}
