@@ -1,3 +1,4 @@
 pub mod hls_origin;
 pub mod media_servers;
 pub mod sink;
+pub mod twitch;

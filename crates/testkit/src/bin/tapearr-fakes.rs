@@ -5,11 +5,19 @@
 //!
 //! Prints `READY http://ADDR` then one master playlist URL per channel (`ch0` … `chN-1`),
 //! and serves until stdin closes or Ctrl-C.
+//!
+//! `tapearr-fakes twitch [--bind 127.0.0.1:0] [--client-id ID --client-secret S]`
+//!
+//! Starts an HLS origin and a fake Twitch, prints `READY http://ADDR` (the fake Twitch; helix
+//! `{base}/helix/`, id `{base}/`, gql `{base}/gql`, usher `{base}/`), driven through
+//! `/_control/…`, and serves until stdin closes or Ctrl-C.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, HlsOrigin, MediaParams};
+use tapearr_testkit::twitch::{FakeTwitch, FakeTwitchConfig};
 
 struct Args {
     bind: String,
@@ -36,7 +44,7 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     match it.next().as_deref() {
         Some("hls") => {}
-        other => return Err(format!("unknown fake {other:?}; available: hls")),
+        other => return Err(format!("unknown fake {other:?}; available: hls, twitch")),
     }
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -56,8 +64,68 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
+fn parse_twitch_args() -> Result<FakeTwitchConfig, String> {
+    let mut cfg = FakeTwitchConfig::default();
+    let mut it = std::env::args().skip(2);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--bind" => cfg.bind = value()?,
+            "--client-id" => cfg.client_id = value()?,
+            "--client-secret" => cfg.client_secret = value()?,
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    Ok(cfg)
+}
+
+async fn run_twitch() -> ExitCode {
+    let cfg = match parse_twitch_args() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("tapearr-fakes: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let origin = match HlsOrigin::start().await {
+        Ok(o) => Arc::new(o),
+        Err(e) => {
+            eprintln!("tapearr-fakes: hls origin: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bind = cfg.bind.clone();
+    let twitch = match FakeTwitch::start_with(origin, cfg).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tapearr-fakes: bind {bind}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("READY {}", twitch.url());
+    serve_until_done().await;
+    ExitCode::SUCCESS
+}
+
+/// Serve until stdin closes (the harness exits) or Ctrl-C.
+async fn serve_until_done() {
+    let stdin_closed = tokio::task::spawn_blocking(|| {
+        let mut sink = String::new();
+        while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {
+            sink.clear();
+        }
+    });
+    tokio::select! {
+        _ = stdin_closed => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("twitch") {
+        return run_twitch().await;
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
@@ -104,16 +172,6 @@ async fn main() -> ExitCode {
         }
         println!("{}", origin.master_url(&format!("ch{i}")));
     }
-    // Serve until stdin closes (the harness exits) or Ctrl-C.
-    let stdin_closed = tokio::task::spawn_blocking(|| {
-        let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).is_ok_and(|n| n > 0) {
-            sink.clear();
-        }
-    });
-    tokio::select! {
-        _ = stdin_closed => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    serve_until_done().await;
     ExitCode::SUCCESS
 }

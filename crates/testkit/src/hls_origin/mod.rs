@@ -77,6 +77,14 @@ impl HlsOrigin {
         }
     }
 
+    /// Removes a channel (its URLs answer 404 from now on): the stream ended.
+    pub fn remove_channel(&self, name: &str) -> bool {
+        self.channels
+            .write()
+            .map(|mut map| map.remove(name).is_some())
+            .unwrap_or(false)
+    }
+
     pub fn master_url(&self, channel: &str) -> String {
         format!("http://{}/{channel}/master.m3u8", self.addr)
     }

@@ -1,0 +1,102 @@
+//! Control routes for browser tests driven from Node: the same scripting as the Rust API.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ControlError, Shared, script};
+
+pub fn router() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/_control/users", post(add_user))
+        .route("/_control/live/{login}", post(live))
+        .route("/_control/channel/{login}", post(channel))
+        .route("/_control/offline/{login}", post(offline))
+        .route("/_control/follow/{user}/{channel}", post(follow))
+        .route("/_control/token/{login}", post(token))
+}
+
+#[derive(Deserialize)]
+struct NewUser {
+    login: String,
+    #[serde(default)]
+    display_name: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct Info {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    game: String,
+}
+
+fn failed(e: ControlError) -> Response {
+    let status = match e {
+        ControlError::UnknownUser(_) | ControlError::UnknownSubscription(_) => {
+            StatusCode::NOT_FOUND
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, Json(json!({"error": e.to_string()}))).into_response()
+}
+
+async fn add_user(State(s): State<Arc<Shared>>, Json(u): Json<NewUser>) -> Response {
+    let display = u.display_name.unwrap_or_else(|| u.login.clone());
+    let id = s.world().add_user(&u.login, &display);
+    Json(json!({ "id": id })).into_response()
+}
+
+async fn live(
+    State(s): State<Arc<Shared>>,
+    Path(login): Path<String>,
+    body: Option<Json<Info>>,
+) -> Response {
+    let info = body.map(|Json(i)| i).unwrap_or_default();
+    match script::go_live(&s, &login, &info.title, &info.game).await {
+        Ok(id) => Json(json!({ "stream_id": id })).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn channel(
+    State(s): State<Arc<Shared>>,
+    Path(login): Path<String>,
+    body: Option<Json<Info>>,
+) -> Response {
+    let info = body.map(|Json(i)| i).unwrap_or_default();
+    match script::set_channel(&s, &login, &info.title, &info.game) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn offline(State(s): State<Arc<Shared>>, Path(login): Path<String>) -> Response {
+    match script::go_offline(&s, &login) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn follow(
+    State(s): State<Arc<Shared>>,
+    Path((user, channel)): Path<(String, String)>,
+) -> Response {
+    match script::follow(&s, &user, &channel) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn token(State(s): State<Arc<Shared>>, Path(login): Path<String>) -> Response {
+    match script::issue_user_token(&s, &login) {
+        Ok(t) => Json(json!({ "token": t })).into_response(),
+        Err(e) => failed(e),
+    }
+}

@@ -1,0 +1,373 @@
+//! A fake Twitch on one local port that speaks the real wire formats: the OAuth token and
+//! validate endpoints, Helix (users, streams, channels, games, follows, EventSub
+//! subscriptions) with an enforced point bucket, EventSub webhook deliveries signed like
+//! Twitch's, and the GQL playback token + usher that lead to an [`HlsOrigin`] channel.
+//!
+//! URLs for a client: helix `{url}/helix/`, id `{url}/`, gql `{url}/gql`, usher `{url}/`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use tapearr_testkit::hls_origin::HlsOrigin;
+//! use tapearr_testkit::twitch::FakeTwitch;
+//! let twitch = FakeTwitch::start(Arc::new(HlsOrigin::start().await?)).await?;
+//! twitch.add_user("cool_user", "Cool_User");
+//! twitch.go_live("cool_user", "hello", "Just Chatting").await?;
+//! # Ok(()) }
+//! ```
+
+// Route helpers return a ready error `Response` early; its size does not matter in a fake.
+#![allow(clippy::result_large_err)]
+
+mod control;
+mod eventsub;
+mod helix;
+mod oauth;
+mod playback;
+mod ratelimit;
+mod script;
+mod state;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::Notify;
+
+use crate::hls_origin::{ChannelSpec, Container, HlsOrigin, MediaError, MediaParams};
+
+pub use eventsub::{Delivery, RawDelivery};
+pub use ratelimit::RateStats;
+pub use script::Action;
+
+pub const DEFAULT_CLIENT_ID: &str = "fakeclientid0000000000000000000";
+pub const DEFAULT_CLIENT_SECRET: &str = "fakeclientsecret00000000000000";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("no user {0}")]
+    UnknownUser(String),
+    #[error("no subscription {0}")]
+    UnknownSubscription(String),
+    #[error("nothing was sent yet")]
+    NothingSent,
+    #[error("the callback could not be reached: {0}")]
+    Unreachable(String),
+    #[error(transparent)]
+    Media(#[from] MediaError),
+}
+
+/// Settings fixed at start.
+#[derive(Debug, Clone)]
+pub struct FakeTwitchConfig {
+    pub bind: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Points per `per`, per client id.
+    pub rate_points: u32,
+    pub rate_per: Duration,
+}
+
+impl Default for FakeTwitchConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:0".into(),
+            client_id: DEFAULT_CLIENT_ID.into(),
+            client_secret: DEFAULT_CLIENT_SECRET.into(),
+            rate_points: 800,
+            rate_per: Duration::from_secs(60),
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub cfg: FakeTwitchConfig,
+    pub base: String,
+    pub world: Mutex<state::World>,
+    pub origin: Arc<HlsOrigin>,
+    pub limits: ratelimit::RateLimits,
+    pub http: reqwest::Client,
+    pub spec: Mutex<ChannelSpec>,
+    pub outbox: tokio::sync::mpsc::UnboundedSender<eventsub::Outgoing>,
+    pub deliveries: Mutex<Vec<Delivery>>,
+    pub last_notification: Mutex<Option<eventsub::Outgoing>>,
+    pub delivered: Notify,
+    pub token_requests: std::sync::atomic::AtomicU64,
+    pub usher_requests: std::sync::atomic::AtomicU64,
+    /// Key of the fake's playback-token signatures.
+    pub playback_key: String,
+}
+
+impl Shared {
+    pub fn world(&self) -> std::sync::MutexGuard<'_, state::World> {
+        // A panic while holding the lock only happens in a failing test; keep serving.
+        self.world.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running fake; stops when dropped. Clone-free: share it behind an `Arc` if needed.
+pub struct FakeTwitch {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl FakeTwitch {
+    /// Starts on `127.0.0.1:<random port>` with the default credentials and 800 points/min.
+    pub async fn start(origin: Arc<HlsOrigin>) -> std::io::Result<Self> {
+        Self::start_with(origin, FakeTwitchConfig::default()).await
+    }
+
+    /// Starts with a different point bucket (e.g. a tiny one to test 429 handling).
+    pub async fn with_rate_limit(
+        origin: Arc<HlsOrigin>,
+        points: u32,
+        per: Duration,
+    ) -> std::io::Result<Self> {
+        let cfg = FakeTwitchConfig {
+            rate_points: points,
+            rate_per: per,
+            ..FakeTwitchConfig::default()
+        };
+        Self::start_with(origin, cfg).await
+    }
+
+    pub async fn start_with(
+        origin: Arc<HlsOrigin>,
+        cfg: FakeTwitchConfig,
+    ) -> std::io::Result<Self> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = tokio::net::TcpListener::bind(&cfg.bind).await?;
+        let addr = listener.local_addr()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(std::io::Error::other)?;
+        let (outbox, rx) = tokio::sync::mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            base: format!("http://{addr}"),
+            world: Mutex::new(state::World::new()),
+            origin,
+            limits: ratelimit::RateLimits::new(cfg.rate_points, cfg.rate_per),
+            http,
+            spec: Mutex::new(ChannelSpec::new(MediaParams::test(Container::Ts)).window(5)),
+            outbox,
+            deliveries: Mutex::default(),
+            last_notification: Mutex::default(),
+            delivered: Notify::new(),
+            token_requests: Default::default(),
+            usher_requests: Default::default(),
+            playback_key: wire::random_hex(16),
+            cfg,
+        });
+        eventsub::spawn_sender(Arc::downgrade(&shared), rx);
+        let app = Router::new()
+            .merge(oauth::router())
+            .nest("/helix", helix::router(shared.clone()))
+            .merge(playback::router())
+            .merge(control::router())
+            .with_state(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "fake twitch stopped");
+            }
+        });
+        Ok(Self {
+            addr,
+            shared,
+            _shutdown: tx,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        self.shared.base.clone()
+    }
+
+    pub fn helix_url(&self) -> String {
+        format!("{}/helix/", self.shared.base)
+    }
+
+    pub fn id_url(&self) -> String {
+        format!("{}/", self.shared.base)
+    }
+
+    pub fn gql_url(&self) -> String {
+        format!("{}/gql", self.shared.base)
+    }
+
+    pub fn usher_url(&self) -> String {
+        format!("{}/", self.shared.base)
+    }
+
+    pub fn client_id(&self) -> &str {
+        &self.shared.cfg.client_id
+    }
+
+    pub fn client_secret(&self) -> &str {
+        &self.shared.cfg.client_secret
+    }
+
+    pub fn origin(&self) -> &Arc<HlsOrigin> {
+        &self.shared.origin
+    }
+
+    /// The media every channel that goes live gets (default: one 720p TS variant, 5-segment
+    /// window).
+    pub fn set_channel_spec(&self, spec: ChannelSpec) {
+        if let Ok(mut s) = self.shared.spec.lock() {
+            *s = spec;
+        }
+    }
+
+    // ---- scripting ----
+
+    /// Adds a user (idempotent per login); returns its numeric id.
+    pub fn add_user(&self, login: &str, display_name: &str) -> String {
+        self.shared.world().add_user(login, display_name)
+    }
+
+    pub fn user_id(&self, login: &str) -> Option<String> {
+        self.shared
+            .world()
+            .user_by_login(login)
+            .map(|u| u.id.clone())
+    }
+
+    /// Starts a stream: creates the HLS channel, lists it in `/streams`, sends
+    /// `stream.online`. Returns the stream id.
+    pub async fn go_live(
+        &self,
+        login: &str,
+        title: &str,
+        game: &str,
+    ) -> Result<String, ControlError> {
+        script::go_live(&self.shared, login, title, game).await
+    }
+
+    /// Changes title and category; sends `channel.update` (v2).
+    pub fn set_channel(&self, login: &str, title: &str, game: &str) -> Result<(), ControlError> {
+        script::set_channel(&self.shared, login, title, game)
+    }
+
+    /// Ends the stream: gone from `/streams`, usher 404, HLS channel removed, sends
+    /// `stream.offline`.
+    pub fn go_offline(&self, login: &str) -> Result<(), ControlError> {
+        script::go_offline(&self.shared, login)
+    }
+
+    /// Runs `steps` in a task; each delay counts from the previous step.
+    pub fn script(
+        &self,
+        steps: Vec<(Duration, Action)>,
+    ) -> tokio::task::JoinHandle<Result<(), ControlError>> {
+        let shared = self.shared.clone();
+        tokio::spawn(async move { script::run(&shared, steps).await })
+    }
+
+    /// While true, every Helix call answers 500 (an outage is not "offline").
+    pub fn set_helix_failing(&self, failing: bool) {
+        self.shared.world().helix_failing = failing;
+    }
+
+    /// Invalidates every app token: the next Helix call with one gets 401.
+    pub fn expire_tokens(&self) {
+        self.shared.world().app_tokens.clear();
+    }
+
+    /// Caps every page Helix returns (to exercise pagination with small data).
+    pub fn set_max_page(&self, n: usize) {
+        self.shared.world().max_page = n.max(1);
+    }
+
+    pub fn follow(&self, user_login: &str, channel_login: &str) -> Result<(), ControlError> {
+        script::follow(&self.shared, user_login, channel_login)
+    }
+
+    /// A user access token for `login` (what the OAuth code flow would give).
+    pub fn issue_user_token(&self, login: &str) -> Result<String, ControlError> {
+        script::issue_user_token(&self.shared, login)
+    }
+
+    // ---- observation ----
+
+    pub fn rate_stats(&self) -> RateStats {
+        self.shared.limits.stats()
+    }
+
+    /// How many app tokens were issued.
+    pub fn token_requests(&self) -> u64 {
+        self.shared
+            .token_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn usher_requests(&self) -> u64 {
+        self.shared
+            .usher_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// `(id, type, status)` of every EventSub subscription.
+    pub fn subscriptions(&self) -> Vec<(String, String, String)> {
+        self.shared
+            .world()
+            .subs
+            .iter()
+            .map(|s| (s.id.clone(), s.kind.clone(), s.status.clone()))
+            .collect()
+    }
+
+    /// Every webhook delivery so far, with the status the callback answered.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        eventsub::deliveries(&self.shared)
+    }
+
+    /// Waits until at least `n` deliveries happened; `Err` with what there is on timeout.
+    pub async fn wait_for_deliveries(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<Delivery>, Vec<Delivery>> {
+        eventsub::wait_for(&self.shared, n, timeout).await
+    }
+
+    // ---- hostile deliveries ----
+
+    /// Sends the last notification again, byte for byte (same message id): a redelivery.
+    pub async fn resend_last(&self) -> Result<u16, ControlError> {
+        eventsub::resend_last(&self.shared).await
+    }
+
+    /// The last notification under a new id, signed with the wrong secret.
+    pub async fn send_forged(&self) -> Result<u16, ControlError> {
+        eventsub::send_forged(&self.shared).await
+    }
+
+    /// The last notification under a new id, correctly signed, but 11 minutes old.
+    pub async fn send_stale(&self) -> Result<u16, ControlError> {
+        eventsub::send_stale(&self.shared).await
+    }
+
+    /// Anything at all, to any URL.
+    pub async fn send_raw(&self, raw: RawDelivery) -> Result<u16, ControlError> {
+        eventsub::send_raw(&self.shared, raw).await
+    }
+
+    /// Revokes a subscription (status = `reason`, e.g. `authorization_revoked`) and sends
+    /// the revocation message.
+    pub async fn revoke(&self, sub_id: &str, reason: &str) -> Result<u16, ControlError> {
+        eventsub::revoke(&self.shared, sub_id, reason).await
+    }
+}
