@@ -91,6 +91,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Watched channels with live state and active recordings. */
+        get: operations["channels_list"];
+        put?: never;
+        /** Add a channel by login or URL; it is checked against Twitch first. */
+        post: operations["channels_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["channels_get"];
+        put?: never;
+        post?: never;
+        /** Stop watching a channel. Say what happens to its recordings: `?recordings=keep|delete`. */
+        delete: operations["channels_delete"];
+        options?: never;
+        head?: never;
+        /** Change a channel's settings; absent fields stay. */
+        patch: operations["channels_update"];
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/record": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start recording a live channel now (whatever its auto-record setting). */
+        post: operations["channels_record"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/streams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The channel's broadcasts, newest first, each with its events. */
+        get: operations["channels_streams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/import-followed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add every channel the connected Twitch account follows. */
+        post: operations["channels_import_followed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -403,6 +490,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recordings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recordings, newest first. */
+        get: operations["recordings_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["recordings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop a running recording; this broadcast is not recorded again automatically. */
+        post: operations["recordings_stop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/setup": {
         parameters: {
             query?: never;
@@ -523,6 +660,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/twitch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["twitch_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/twitch/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Connect a Twitch account by its token; it is validated with Twitch first. */
+        put: operations["twitch_connect_account"];
+        post?: never;
+        delete: operations["twitch_disconnect_account"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/twitch/eventsub": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Twitch's EventSub webhook (signed with the subscription secret; no login). */
+        post: operations["twitch_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/twitch/eventsub/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reconcile EventSub subscriptions with the watched channels now. */
+        post: operations["twitch_reconcile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ws": {
         parameters: {
             query?: never;
@@ -578,6 +782,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description What the user sends to add a channel: a login or a channel URL, plus optional settings. */
+        AddChannel: {
+            auto_record?: boolean | null;
+            /** @description `somechannel`, `twitch.tv/somechannel` or `https://www.twitch.tv/somechannel`. */
+            channel: string;
+            codecs?: string | null;
+            favourite?: boolean | null;
+            naming_template?: string | null;
+            quality?: string | null;
+        };
         ApiKey: {
             created_at: components["schemas"]["Timestamp"];
             id: string;
@@ -587,25 +801,23 @@ export interface components {
             prefix: string;
             revoked_at?: null | components["schemas"]["Timestamp"];
         };
-        Channel: {
-            /**
-             * Format: int32
-             * @description Events arriving within this many seconds go out as one message.
-             */
-            batch_secs: number;
-            config: components["schemas"]["ChannelConfig"];
+        /** @description A Twitch channel Tapearr watches. */
+        Channel: components["schemas"]["ChannelSettings"] & {
+            avatar_url?: string | null;
+            category: string;
             created_at: components["schemas"]["Timestamp"];
-            enabled: boolean;
-            /** @description Event types this channel is sent, e.g. `job.failed`. */
-            event_types: string[];
+            description: string;
+            display_name: string;
             id: string;
-            /**
-             * Format: int32
-             * @description At most this many messages a minute; the rest wait.
-             */
-            max_per_minute: number;
-            name: string;
-            quiet_hours?: null | components["schemas"]["QuietHours"];
+            live: boolean;
+            live_checked_at?: null | components["schemas"]["Timestamp"];
+            /** @description Lower-case login; used in folder names because display names change and may hold any script. */
+            login: string;
+            offline_image_url?: string | null;
+            /** @description Title and category last seen (live or not). */
+            title: string;
+            /** @description Twitch's numeric user id (stable across renames). */
+            twitch_id: string;
             updated_at: components["schemas"]["Timestamp"];
         };
         /**
@@ -656,11 +868,39 @@ export interface components {
             name: string;
             quiet_hours?: null | components["schemas"]["QuietHours"];
         };
+        /** @description A partial settings change; absent fields stay as they are. */
+        ChannelPatch: {
+            auto_record?: boolean | null;
+            codecs?: string | null;
+            favourite?: boolean | null;
+            /** @description `""` clears the override. */
+            naming_template?: string | null;
+            quality?: string | null;
+        };
+        /** @description What the user chooses per channel. */
+        ChannelSettings: {
+            auto_record: boolean;
+            /** @description Allowed codecs, comma separated (`h264,h265,av1`). */
+            codecs: string;
+            favourite: boolean;
+            /** @description Overrides the global naming template for this channel. */
+            naming_template?: string | null;
+            /** @description Preference list, best first: `best`, `1080p60,720p,best`, `audio_only`. */
+            quality: string;
+        };
+        /** @description A channel with its running recording, if any. */
+        ChannelView: components["schemas"]["Channel"] & {
+            recording?: null | components["schemas"]["Recording"];
+        };
         /**
          * @description Every stable error code the API answers with.
          * @enum {string}
          */
-        Code: "setup_required" | "already_set_up" | "unauthorized" | "invalid_credentials" | "locked_out" | "csrf_failed" | "forbidden" | "not_found" | "invalid_request" | "conflict" | "internal" | "unavailable";
+        Code: "setup_required" | "already_set_up" | "unauthorized" | "invalid_credentials" | "locked_out" | "csrf_failed" | "forbidden" | "not_found" | "invalid_request" | "conflict" | "internal" | "unavailable" | "twitch_not_configured" | "channel_offline" | "upstream_failed";
+        ConnectAccount: {
+            /** @description A Twitch user access token (kept encrypted; never shown again). */
+            token: string;
+        };
         CreateApiKey: {
             name: string;
         };
@@ -707,6 +947,14 @@ export interface components {
             database?: string | null;
             status: string;
             storage?: string | null;
+        };
+        ImportRequest: {
+            /** @description Auto-record the imported channels (default false: a long follow list could fill a disk). */
+            auto_record?: boolean;
+        };
+        ImportResult: {
+            added: string[];
+            already_watched: string[];
         };
         JobRecord: {
             /** Format: int32 */
@@ -841,6 +1089,55 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        /** @description One page of a list plus the total number of matching rows. */
+        Paged_Recording: {
+            items: {
+                /** Format: int64 */
+                bytes: number;
+                channel_id: string;
+                /** @description Absolute folder of the parts (`{stem}.partNNNN.ts|mp4`). */
+                dir: string;
+                end_reason?: string | null;
+                ended_at?: null | components["schemas"]["Timestamp"];
+                error?: string | null;
+                id: string;
+                /** Format: int64 */
+                media_ms: number;
+                /** Format: int64 */
+                missed_segments: number;
+                quality: string;
+                /** Format: int64 */
+                segments: number;
+                /**
+                 * Format: int32
+                 * @description Recorder sessions: 1, plus one per restart or resume.
+                 */
+                sessions: number;
+                started_at: components["schemas"]["Timestamp"];
+                status: components["schemas"]["RecordingStatus"];
+                stem: string;
+                stream_id?: string | null;
+                updated_at: components["schemas"]["Timestamp"];
+            }[];
+            /** Format: int32 */
+            limit: number;
+            /** Format: int32 */
+            offset: number;
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description One page of a list plus the total number of matching rows. */
+        Paged_StreamView: {
+            items: (components["schemas"]["Stream"] & {
+                events: components["schemas"]["StreamEvent"][];
+            })[];
+            /** Format: int32 */
+            limit: number;
+            /** Format: int32 */
+            offset: number;
+            /** Format: int64 */
+            total: number;
+        };
         /** @description `local` is a folder as Tapearr sees it, `server` the same folder as the media server sees it. */
         PathMapping: {
             local: string;
@@ -862,6 +1159,48 @@ export interface components {
             end: string;
             start: string;
         };
+        Recording: {
+            /** Format: int64 */
+            bytes: number;
+            channel_id: string;
+            /** @description Absolute folder of the parts (`{stem}.partNNNN.ts|mp4`). */
+            dir: string;
+            end_reason?: string | null;
+            ended_at?: null | components["schemas"]["Timestamp"];
+            error?: string | null;
+            id: string;
+            /** Format: int64 */
+            media_ms: number;
+            /** Format: int64 */
+            missed_segments: number;
+            quality: string;
+            /** Format: int64 */
+            segments: number;
+            /**
+             * Format: int32
+             * @description Recorder sessions: 1, plus one per restart or resume.
+             */
+            sessions: number;
+            started_at: components["schemas"]["Timestamp"];
+            status: components["schemas"]["RecordingStatus"];
+            stem: string;
+            stream_id?: string | null;
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        RecordingDetail: components["schemas"]["Recording"] & {
+            gaps: components["schemas"]["RecordingGap"][];
+        };
+        /** @description Media missing from a recording: a restart, a resume after a crash, or segments lost. */
+        RecordingGap: {
+            at: components["schemas"]["Timestamp"];
+            id: string;
+            /** Format: int64 */
+            ms: number;
+            reason: string;
+            recording_id: string;
+        };
+        /** @enum {string} */
+        RecordingStatus: "recording" | "ended" | "failed";
         RefreshQueued: {
             /** @description One `mediaserver.refresh` job per enabled server. */
             jobs: number;
@@ -893,6 +1232,38 @@ export interface components {
         };
         /** @enum {string} */
         SortOrder: "asc" | "desc";
+        /** @description One broadcast, identified by Twitch's stream id. */
+        Stream: {
+            category: string;
+            channel_id: string;
+            ended_at?: null | components["schemas"]["Timestamp"];
+            id: string;
+            /** @description The user stopped its recording; detection does not start it again. */
+            record_stopped: boolean;
+            started_at: components["schemas"]["Timestamp"];
+            title: string;
+            twitch_stream_id: string;
+        };
+        StreamEvent: {
+            at: components["schemas"]["Timestamp"];
+            category: string;
+            id: string;
+            kind: components["schemas"]["StreamEventKind"];
+            stream_id: string;
+            title: string;
+        };
+        /** @enum {string} */
+        StreamEventKind: "start" | "update" | "end";
+        /** @description A stream with its title and category changes. */
+        StreamView: components["schemas"]["Stream"] & {
+            events: components["schemas"]["StreamEvent"][];
+        };
+        /** @description What reconciliation did. */
+        SubscriptionSummary: {
+            created: number;
+            deleted: number;
+            kept: number;
+        };
         SystemStatus: {
             /** @description `<data_dir>` and its free space. */
             data_dir: components["schemas"]["RootStatus"];
@@ -951,6 +1322,21 @@ export interface components {
             required: boolean;
             /** @description The version it reported, if it ran. */
             version?: string | null;
+        };
+        TwitchAccount: {
+            connected_at: components["schemas"]["Timestamp"];
+            expires_at?: null | components["schemas"]["Timestamp"];
+            login: string;
+            user_id: string;
+        };
+        TwitchStatus: {
+            account?: null | components["schemas"]["TwitchAccount"];
+            /** @description `twitch.client_id` and `twitch.client_secret` are set. */
+            configured: boolean;
+            /** @description `public_url` is set: EventSub webhooks run beside polling. */
+            eventsub: boolean;
+            /** Format: int64 */
+            poll_secs: number;
         };
         Unsubscribe: {
             endpoint: string;
@@ -1158,6 +1544,369 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddChannel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such Twitch channel */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description already watched */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description Required: `keep` leaves the recordings in the library, `delete` removes their files. */
+                recordings: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_record: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recording"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description offline, or the recording could not start */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_streams: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                limit: number | null;
+                offset: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paged_StreamView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_import_followed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2098,6 +2847,129 @@ export interface operations {
             };
         };
     };
+    recordings_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                channel_id: string | null;
+                limit: number | null;
+                offset: number | null;
+                /** @description `recording`, `ended` or `failed`. */
+                status: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paged_Recording"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordingDetail"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_stop: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recording"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     auth_status: {
         parameters: {
             query?: never;
@@ -2350,6 +3222,206 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    twitch_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwitchStatus"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    twitch_connect_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectAccount"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TwitchAccount"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    twitch_disconnect_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    twitch_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the raw signed body */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            /** @description challenge echoed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description handled or duplicate */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad signature or stale */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description EventSub disabled */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    twitch_reconcile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionSummary"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
