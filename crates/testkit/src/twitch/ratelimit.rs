@@ -81,12 +81,17 @@ impl RateLimits {
         if !allowed {
             self.limited.fetch_add(1, Ordering::Relaxed);
         }
-        let until_full = ((self.points - tokens) / rate).ceil() as u64;
+        // Rounded up: a client that waits until `reset` must find the bucket full.
+        let now_secs = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        let full_at = now_secs + (self.points - tokens) / rate;
         Verdict {
             allowed,
             limit: self.points as u64,
             remaining: tokens.floor() as u64,
-            reset: unix_secs(SystemTime::now()) + until_full.max(1),
+            reset: (full_at.ceil() as u64).max(unix_secs(SystemTime::now()) + 1),
         }
     }
 

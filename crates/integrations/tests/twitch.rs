@@ -1,0 +1,452 @@
+//! The Twitch clients against the fake Twitch from testkit (real wire formats, local only).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tapearr_integrations::twitch::eventsub::{
+    self, EventSubEvent, EventSubHeaders, EventSubMessage, MessageDeduper,
+};
+use tapearr_integrations::twitch::{
+    HelixClient, HelixConfig, NewSubscription, PlaybackClient, TwitchError,
+};
+use tapearr_testkit::hls_origin::HlsOrigin;
+use tapearr_testkit::twitch::FakeTwitch;
+use tokio::sync::mpsc;
+use url::Url;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn fake() -> FakeTwitch {
+    let origin = Arc::new(HlsOrigin::start().await.expect("origin"));
+    FakeTwitch::start(origin).await.expect("fake twitch")
+}
+
+fn client(t: &FakeTwitch) -> HelixClient {
+    HelixClient::new(
+        reqwest::Client::new(),
+        HelixConfig {
+            helix_url: Url::parse(&t.helix_url()).expect("url"),
+            id_url: Url::parse(&t.id_url()).expect("url"),
+            client_id: t.client_id().to_owned(),
+            client_secret: t.client_secret().to_owned(),
+        },
+    )
+}
+
+fn logins(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("user_{i}")).collect()
+}
+
+#[tokio::test]
+async fn app_token_is_fetched_once_and_refreshed_after_a_401() {
+    let t = fake().await;
+    t.add_user("cool_user", "Cool_User");
+    let h = client(&t);
+    let users = h
+        .users_by_login(&["cool_user".into()])
+        .await
+        .expect("users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].display_name, "Cool_User");
+    assert!(users[0].profile_image_url.starts_with(&t.url()));
+    h.users_by_login(&["cool_user".into()])
+        .await
+        .expect("users");
+    assert_eq!(t.token_requests(), 1, "the token is cached");
+
+    t.expire_tokens();
+    let again = h
+        .users_by_id(&[users[0].id.clone()])
+        .await
+        .expect("refreshed");
+    assert_eq!(again[0].login, "cool_user");
+    assert_eq!(t.token_requests(), 2, "one fresh token after the 401");
+    assert!(h.rate_limit().is_some_and(|r| r.limit == 800));
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_unauthorized_and_the_secret_stays_out_of_errors() {
+    let t = fake().await;
+    let h = HelixClient::new(
+        reqwest::Client::new(),
+        HelixConfig {
+            helix_url: Url::parse(&t.helix_url()).expect("url"),
+            id_url: Url::parse(&t.id_url()).expect("url"),
+            client_id: t.client_id().to_owned(),
+            client_secret: "wrong-secret-value".into(),
+        },
+    );
+    let err = h.users_by_login(&["x".into()]).await.expect_err("refused");
+    assert!(matches!(err, TwitchError::Unauthorized), "{err:?}");
+    assert!(!format!("{err:?} {err}").contains("wrong-secret-value"));
+}
+
+#[tokio::test]
+async fn two_hundred_fifty_ids_go_in_three_batches_and_pages_are_followed() {
+    let t = fake().await;
+    let all = logins(250);
+    for l in &all {
+        t.add_user(l, l);
+    }
+    let h = client(&t);
+    let users = h.users_by_login(&all).await.expect("users");
+    assert_eq!(users.len(), 250);
+    assert_eq!(
+        t.rate_stats().total_requests,
+        3,
+        "⌈250/100⌉ calls, none refused"
+    );
+
+    for l in ["user_3", "user_150", "user_249"] {
+        t.go_live(l, "title", "Just Chatting").await.expect("live");
+    }
+    t.set_max_page(1); // every stream on its own page
+    let ids: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    let before = t.rate_stats().total_requests;
+    let live = h.streams_by_user_id(&ids).await.expect("streams");
+    let mut live_logins: Vec<_> = live.iter().map(|s| s.user_login.as_str()).collect();
+    live_logins.sort_unstable();
+    assert_eq!(live_logins, ["user_150", "user_249", "user_3"]);
+    assert_eq!(live[0].game_name, "Just Chatting");
+    assert_eq!(live[0].kind, "live");
+    // Batch 1: 1 stream; batch 2: 1; batch 3: 1 — one page each, no extra calls.
+    assert_eq!(t.rate_stats().total_requests - before, 3);
+
+    let channels = h.channels(&ids[..3]).await.expect("channels");
+    assert_eq!(channels.len(), 3);
+    let games = h.games(&[live[0].game_id.clone()]).await.expect("games");
+    assert_eq!(games[0].name, "Just Chatting");
+    assert_eq!(t.rate_stats().rate_limited, 0);
+}
+
+#[tokio::test]
+async fn followed_channels_are_paginated_with_a_user_token() {
+    let t = fake().await;
+    let viewer = t.add_user("viewer", "Viewer");
+    for l in logins(7) {
+        t.add_user(&l, &l);
+        t.follow("viewer", &l).expect("follow");
+    }
+    t.set_max_page(3);
+    let token = t.issue_user_token("viewer").expect("token");
+    let h = client(&t);
+    let info = h.validate_user_token(&token).await.expect("valid");
+    assert_eq!(
+        (info.user_id.as_str(), info.login.as_str()),
+        (viewer.as_str(), "viewer")
+    );
+    let follows = h.followed_channels(&viewer, &token).await.expect("follows");
+    assert_eq!(follows.len(), 7, "three pages followed");
+    assert!(matches!(
+        h.validate_user_token("bogus").await,
+        Err(TwitchError::Unauthorized)
+    ));
+    assert!(matches!(
+        h.followed_channels(&viewer, "bogus").await,
+        Err(TwitchError::Unauthorized)
+    ));
+}
+
+#[tokio::test]
+async fn a_429_waits_for_the_reset_and_then_succeeds() {
+    let origin = Arc::new(HlsOrigin::start().await.expect("origin"));
+    let t = FakeTwitch::with_rate_limit(origin, 2, Duration::from_secs(2))
+        .await
+        .expect("fake");
+    t.add_user("a", "A");
+    // Two clients: the second one does not know the bucket is empty, so it meets a 429.
+    let (first, second) = (client(&t), client(&t));
+    first.users_by_login(&["a".into()]).await.expect("1");
+    first.users_by_login(&["a".into()]).await.expect("2");
+    let users = second
+        .users_by_login(&["a".into()])
+        .await
+        .expect("after the reset");
+    assert_eq!(users.len(), 1);
+    let stats = t.rate_stats();
+    assert!(stats.rate_limited >= 1, "{stats:?}");
+    first.users_by_login(&["a".into()]).await.expect("3");
+}
+
+#[tokio::test]
+async fn an_empty_bucket_is_waited_out_before_the_call() {
+    let origin = Arc::new(HlsOrigin::start().await.expect("origin"));
+    let t = FakeTwitch::with_rate_limit(origin, 2, Duration::from_secs(2))
+        .await
+        .expect("fake");
+    t.add_user("a", "A");
+    let h = client(&t);
+    for _ in 0..4 {
+        h.users_by_login(&["a".into()]).await.expect("served");
+    }
+    let stats = t.rate_stats();
+    assert_eq!(stats.rate_limited, 0, "the headers said wait: {stats:?}");
+    assert_eq!(stats.total_requests, 4);
+}
+
+#[tokio::test]
+async fn a_helix_outage_is_an_error_not_an_empty_answer() {
+    let t = fake().await;
+    let id = t.add_user("a", "A");
+    let h = client(&t);
+    t.set_helix_failing(true);
+    let err = h.streams_by_user_id(&[id]).await.expect_err("outage");
+    assert!(err.is_transient(), "{err:?}");
+}
+
+/// A minimal webhook receiver built on the crate's verify/parse/dedupe.
+#[derive(Clone)]
+struct Receiver {
+    secret: Vec<u8>,
+    dedupe: Arc<MessageDeduper>,
+    events: mpsc::UnboundedSender<EventSubMessage>,
+}
+
+async fn callback(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
+    let h = EventSubHeaders::from_header_map(&headers);
+    if eventsub::verify(&h, &body, &r.secret, SystemTime::now()).is_err() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Some(id) = h.message_id.clone() else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    if !r.dedupe.begin(&id) {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    match eventsub::parse(&h, &body) {
+        Ok(EventSubMessage::Challenge { challenge, .. }) => {
+            ([("content-type", "text/plain")], challenge).into_response()
+        }
+        Ok(m) => {
+            let _ = r.events.send(m);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(_) => {
+            r.dedupe.forget(&id);
+            StatusCode::BAD_REQUEST.into_response()
+        }
+    }
+}
+
+async fn receiver(secret: &str) -> (String, mpsc::UnboundedReceiver<EventSubMessage>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let state = Receiver {
+        secret: secret.as_bytes().to_vec(),
+        dedupe: Arc::new(MessageDeduper::default()),
+        events: tx,
+    };
+    let app = axum::Router::new()
+        .route("/eventsub", axum::routing::post(callback))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/eventsub"), rx)
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<EventSubMessage>) -> EventSubMessage {
+    tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .expect("in time")
+        .expect("open")
+}
+
+#[tokio::test]
+async fn eventsub_webhooks_verify_enable_notify_dedupe_and_revoke() {
+    let t = fake().await;
+    let id = t.add_user("streamer", "Streamer");
+    let secret = "a-stable-secret-123";
+    let (url, mut rx) = receiver(secret).await;
+    let h = client(&t);
+    let mut subs = Vec::new();
+    for kind in ["stream.online", "stream.offline", "channel.update"] {
+        let sub = h
+            .eventsub_create(&NewSubscription {
+                kind: kind.into(),
+                version: if kind == "channel.update" { "2" } else { "1" }.into(),
+                condition: serde_json::json!({ "broadcaster_user_id": id }),
+                callback: url.clone(),
+                secret: secret.into(),
+            })
+            .await
+            .expect("created");
+        assert_eq!(sub.status, "webhook_callback_verification_pending");
+        subs.push(sub);
+    }
+    let d = t.wait_for_deliveries(3, WAIT).await.expect("challenges");
+    assert!(d.iter().all(|d| d.status == Some(200)), "{d:?}");
+    t.set_max_page(2);
+    let listed = h.eventsub_list().await.expect("list");
+    assert_eq!(listed.len(), 3, "two pages");
+    assert!(listed.iter().all(|s| s.status == "enabled"), "{listed:?}");
+
+    let stream_id = t
+        .go_live("streamer", "first title", "Chess")
+        .await
+        .expect("live");
+    match next(&mut rx).await {
+        EventSubMessage::Notification {
+            event:
+                EventSubEvent::StreamOnline {
+                    id: got,
+                    broadcaster_user_login,
+                    ..
+                },
+            ..
+        } => {
+            assert_eq!(got, stream_id);
+            assert_eq!(broadcaster_user_login, "streamer");
+        }
+        other => panic!("expected stream.online, got {other:?}"),
+    }
+    // A redelivery is acknowledged but not handled again; forged and stale ones are refused.
+    assert_eq!(t.resend_last().await.expect("sent"), 204);
+    assert_eq!(t.send_forged().await.expect("sent"), 403);
+    assert_eq!(t.send_stale().await.expect("sent"), 403);
+
+    t.set_channel("streamer", "second title", "Art")
+        .expect("update");
+    match next(&mut rx).await {
+        EventSubMessage::Notification {
+            event:
+                EventSubEvent::ChannelUpdate {
+                    title,
+                    category_name,
+                    ..
+                },
+            ..
+        } => assert_eq!(
+            (title.as_str(), category_name.as_str()),
+            ("second title", "Art")
+        ),
+        other => panic!("expected channel.update, got {other:?}"),
+    }
+    t.go_offline("streamer").expect("offline");
+    assert!(matches!(
+        next(&mut rx).await,
+        EventSubMessage::Notification {
+            event: EventSubEvent::StreamOffline { .. },
+            ..
+        }
+    ));
+    assert!(
+        rx.try_recv().is_err(),
+        "the duplicate was not handled twice"
+    );
+
+    assert_eq!(
+        t.revoke(&subs[0].id, "authorization_revoked")
+            .await
+            .expect("sent"),
+        204
+    );
+    match next(&mut rx).await {
+        EventSubMessage::Revocation { subscription } => {
+            assert_eq!(subscription.status, "authorization_revoked")
+        }
+        other => panic!("expected a revocation, got {other:?}"),
+    }
+    h.eventsub_delete(&subs[1].id).await.expect("deleted");
+    h.eventsub_delete(&subs[1].id)
+        .await
+        .expect("already gone is fine");
+    assert_eq!(h.eventsub_list().await.expect("list").len(), 2);
+}
+
+#[tokio::test]
+async fn a_callback_that_does_not_echo_the_challenge_stays_unverified() {
+    let t = fake().await;
+    let id = t.add_user("s", "S");
+    let (url, _rx) = receiver("the-receivers-secret").await;
+    let h = client(&t);
+    h.eventsub_create(&NewSubscription {
+        kind: "stream.online".into(),
+        version: "1".into(),
+        condition: serde_json::json!({ "broadcaster_user_id": id }),
+        callback: url,
+        secret: "a-different-secret".into(),
+    })
+    .await
+    .expect("created");
+    let d = t.wait_for_deliveries(1, WAIT).await.expect("challenge");
+    assert_eq!(d[0].status, Some(403));
+    assert_eq!(
+        t.subscriptions()[0].2,
+        "webhook_callback_verification_failed"
+    );
+}
+
+#[tokio::test]
+async fn playback_url_leads_to_the_master_playlist_while_live() {
+    let t = fake().await;
+    t.add_user("live_one", "Live_One");
+    let p = PlaybackClient::new(
+        reqwest::Client::new(),
+        Url::parse(&t.gql_url()).expect("url"),
+        Url::parse(&t.usher_url()).expect("url"),
+    );
+    assert_eq!(
+        p.master_playlist_url("live_one", None, &[])
+            .await
+            .expect("gql"),
+        None
+    );
+    assert_eq!(
+        p.master_playlist_url("nobody", None, &[])
+            .await
+            .expect("gql"),
+        None
+    );
+
+    t.go_live("live_one", "t", "g").await.expect("live");
+    let url = p
+        .master_playlist_url("live_one", None, &["av1", "h264"])
+        .await
+        .expect("gql")
+        .expect("live");
+    assert!(url.contains("supported_codecs=av1%2Ch264"), "{url}");
+    let http = reqwest::Client::new();
+    let master = http.get(&url).send().await.expect("usher");
+    assert_eq!(master.status(), 200);
+    let text = master.text().await.expect("body");
+    assert!(text.starts_with("#EXTM3U"), "{text}");
+    let variant = text
+        .lines()
+        .find(|l| l.starts_with("http"))
+        .expect("an absolute variant URL");
+    let media = http.get(variant).send().await.expect("variant");
+    assert!(media.text().await.expect("body").contains("#EXTINF"));
+
+    // A tampered signature is refused by usher.
+    let forged = url.replace("sig=", "sig=00");
+    assert_eq!(http.get(&forged).send().await.expect("usher").status(), 403);
+
+    t.go_offline("live_one").expect("offline");
+    assert_eq!(http.get(&url).send().await.expect("usher").status(), 404);
+    assert_eq!(
+        p.master_playlist_url("live_one", None, &[])
+            .await
+            .expect("gql"),
+        None
+    );
+
+    let user_token = t.issue_user_token("live_one").expect("token");
+    assert_eq!(
+        p.master_playlist_url("live_one", Some(&user_token), &[])
+            .await
+            .expect("gql"),
+        None
+    );
+    assert!(matches!(
+        p.master_playlist_url("live_one", Some("bad"), &[]).await,
+        Err(TwitchError::Unauthorized)
+    ));
+}
