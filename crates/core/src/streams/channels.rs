@@ -7,7 +7,6 @@ use crate::ids::new_id;
 use crate::storage::{ChannelProfile, StorageError};
 use crate::time::Timestamp;
 use serde::Deserialize;
-use tapearr_hls::quality::QualitySpec;
 use tapearr_integrations::twitch::HelixUser;
 
 /// What the user sends to add a channel: a login or a channel URL, plus optional settings.
@@ -72,10 +71,25 @@ pub(crate) fn parse_login(input: &str) -> StreamsResult<String> {
     }
 }
 
+/// `best`, `worst`, `audio_only`, `source`, or `<height>p[<fps>]`.
+fn is_quality(q: &str) -> bool {
+    if matches!(q, "best" | "worst" | "audio_only" | "source") {
+        return true;
+    }
+    let Some((height, fps)) = q.split_once('p') else {
+        return false;
+    };
+    let digits = |d: &str, max: usize| d.len() <= max && d.bytes().all(|b| b.is_ascii_digit());
+    !height.is_empty() && digits(height, 4) && digits(fps, 3)
+}
+
 fn validate_settings(s: &ChannelSettings) -> StreamsResult<()> {
-    s.quality
-        .parse::<QualitySpec>()
-        .map_err(|e| StreamsError::Invalid(format!("quality {:?}: {e}", s.quality)))?;
+    if !s.quality.split(',').all(|q| is_quality(q.trim())) {
+        return Err(StreamsError::Invalid(format!(
+            "quality {:?}: use best, worst, audio_only or a height like 1080p60, 720p — several, comma separated, best first",
+            s.quality.chars().take(60).collect::<String>()
+        )));
+    }
     let codecs: Vec<&str> = s.codecs.split(',').map(str::trim).collect();
     if codecs.iter().any(|c| !CODECS.contains(c)) || codecs.is_empty() {
         return Err(StreamsError::Invalid(format!(
@@ -384,6 +398,20 @@ mod tests {
     fn settings_are_validated() {
         let ok = ChannelSettings::default();
         assert!(validate_settings(&ok).is_ok());
+        for q in ["best", "1080p60,720p,best", "audio_only", "480p30"] {
+            let s = ChannelSettings {
+                quality: q.into(),
+                ..ok.clone()
+            };
+            assert!(validate_settings(&s).is_ok(), "{q}");
+        }
+        for q in ["potato", "p60", "1080x", "", "best,,720p"] {
+            let s = ChannelSettings {
+                quality: q.into(),
+                ..ok.clone()
+            };
+            assert!(validate_settings(&s).is_err(), "{q}");
+        }
         let bad_codec = ChannelSettings {
             codecs: "h264,vp9".into(),
             ..ok.clone()

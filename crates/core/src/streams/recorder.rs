@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How often counters and the ownership heartbeat are written (and progress broadcast).
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
-/// After the channel was reported offline, a recorder still running is stopped after this.
+/// After the channel was reported offline, a recorder still getting segments is stopped after
+/// this; one that has stalled is stopped at once.
 const OFFLINE_GRACE: Duration = Duration::from_secs(60);
 /// Give up after this many restarts in a row that recorded nothing.
 const MAX_FRUITLESS_RESTARTS: u32 = 8;
@@ -335,6 +336,8 @@ impl Streams {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut offline_deadline: Option<tokio::time::Instant> = None;
         let mut last_segment_ms = 2000u64;
+        // No new segment for a while: with the channel offline, that is the end.
+        let mut stalled = false;
         let end = loop {
             let grace = async {
                 match offline_deadline {
@@ -360,6 +363,14 @@ impl Streams {
                             let ms = count * last_segment_ms;
                             self.store_gap(rec, channel, now, ms, &format!("{count} segments lost: {reason:?}")).await;
                         }
+                        RecorderEvent::Stalled { .. } => {
+                            stalled = true;
+                            if offline.load(Ordering::SeqCst) {
+                                handle.stop();
+                                break SessionEnd::StreamEnded;
+                            }
+                        }
+                        RecorderEvent::Resumed => stalled = false,
                         RecorderEvent::Ended { reason: EndReason::EndList, .. } => break SessionEnd::StreamEnded,
                         RecorderEvent::Ended { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
                         RecorderEvent::Failed { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
@@ -371,8 +382,12 @@ impl Streams {
                         handle.stop();
                         break SessionEnd::LostOwnership;
                     }
-                    if offline_deadline.is_none() && offline.load(Ordering::SeqCst) {
-                        offline_deadline = Some(tokio::time::Instant::now() + OFFLINE_GRACE);
+                    if offline.load(Ordering::SeqCst) {
+                        if stalled {
+                            handle.stop();
+                            break SessionEnd::StreamEnded;
+                        }
+                        offline_deadline.get_or_insert_with(|| tokio::time::Instant::now() + OFFLINE_GRACE);
                     }
                 }
                 _ = grace => {

@@ -1,0 +1,595 @@
+//! Twitch channels, live detection and recording (S1, S2, S4), end to end: the real binary,
+//! the fake Twitch (Helix, EventSub, GQL, usher) and the local HLS origin, on SQLite and on
+//! PostgreSQL.
+
+mod common;
+
+use common::{Client, Server, ServerOptions, backends, eventually};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tapearr_testkit::hls_origin::HlsOrigin;
+use tapearr_testkit::twitch::FakeTwitch;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+struct World {
+    twitch: FakeTwitch,
+    library: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    common::install_crypto();
+    let origin = Arc::new(HlsOrigin::start().await.expect("origin"));
+    World {
+        twitch: FakeTwitch::start(origin).await.expect("fake twitch"),
+        library: tempfile::tempdir().expect("library"),
+    }
+}
+
+fn env(w: &World, extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let mut env = vec![
+        (
+            "TAPEARR_TWITCH__CLIENT_ID",
+            w.twitch.client_id().to_string(),
+        ),
+        (
+            "TAPEARR_TWITCH__CLIENT_SECRET",
+            w.twitch.client_secret().to_string(),
+        ),
+        ("TAPEARR_TWITCH__HELIX_URL", w.twitch.helix_url()),
+        ("TAPEARR_TWITCH__ID_URL", w.twitch.id_url()),
+        ("TAPEARR_TWITCH__GQL_URL", w.twitch.gql_url()),
+        ("TAPEARR_TWITCH__USHER_URL", w.twitch.usher_url()),
+        ("TAPEARR_TWITCH__POLL_SECS", "1".to_string()),
+        (
+            "TAPEARR_LIBRARY_ROOTS",
+            w.library.path().display().to_string(),
+        ),
+        ("TAPEARR_DISK__LOW_FREE_GB", "0".to_string()),
+    ];
+    env.extend(extra.iter().cloned());
+    env
+}
+
+fn start(data_dir: &Path, database_url: Option<&str>, env: Vec<(&'static str, String)>) -> Server {
+    Server::start(ServerOptions {
+        data_dir,
+        database_url,
+        env,
+    })
+}
+
+async fn add_channel(client: &mut Client, login: &str) -> Value {
+    let r = client
+        .post("/api/v1/channels", json!({"channel": login}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r.body
+}
+
+/// The channel's active recording, once there is one.
+async fn wait_recording(client: &mut Client, channel_id: &str) -> Value {
+    let path = format!("/api/v1/channels/{channel_id}");
+    eventually(WAIT, "a recording", || {
+        let path = path.clone();
+        let mut c = clone_client(client);
+        async move {
+            let r = c.get(&path).await;
+            (!r.body["recording"].is_null()).then(|| r.body["recording"].clone())
+        }
+    })
+    .await
+}
+
+async fn recording(client: &Client, id: &str) -> Value {
+    let mut c = clone_client(client);
+    c.get(&format!("/api/v1/recordings/{id}")).await.body
+}
+
+fn clone_client(client: &Client) -> Client {
+    Client {
+        http: client.http.clone(),
+        base: client.base.clone(),
+        session: None,
+        csrf: None,
+        api_key: client.api_key.clone(),
+    }
+}
+
+/// Waits until the recording satisfies `pred`.
+async fn wait_recording_state(
+    client: &Client,
+    id: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    eventually(WAIT, what, || {
+        let c = clone_client(client);
+        let id = id.to_string();
+        let pred = &pred;
+        async move {
+            let r = recording(&c, &id).await;
+            pred(&r).then_some(r)
+        }
+    })
+    .await
+}
+
+async fn stream_events(client: &Client, channel_id: &str) -> Vec<(String, String)> {
+    let mut c = clone_client(client);
+    let r = c
+        .get(&format!("/api/v1/channels/{channel_id}/streams"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    r.body["items"][0]["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| {
+                    (
+                        e["kind"].as_str().unwrap_or_default().to_string(),
+                        e["category"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {
+    let mut parts: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    parts.retain(|p| p.to_string_lossy().contains(".part"));
+    parts.sort();
+    parts
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Polling: add → live → recording within one interval → two category changes stored →
+/// offline → the recording ends with its parts on disk, ready for finalize.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polled_channel_is_recorded_from_live_to_offline() {
+    for backend in backends("streams_polling").await {
+        let w = world().await;
+        w.twitch.add_user("streamer_one", "Streamer One");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
+        let mut client = Client::new(&server);
+        let key = client.bootstrap().await;
+        let mut client = Client::with_key(&server, &key);
+
+        let channel = add_channel(&mut client, "https://www.twitch.tv/Streamer_One").await;
+        assert_eq!(channel["login"], "streamer_one", "{}", backend.name);
+        assert_eq!(channel["display_name"], "Streamer One");
+        assert_eq!(channel["live"], false);
+        assert!(channel["recording"].is_null());
+        let id = channel["id"].as_str().expect("id").to_string();
+
+        let went_live = now_ms();
+        w.twitch
+            .go_live("streamer_one", "Day one", "Just Chatting")
+            .await
+            .expect("live");
+        let rec = wait_recording(&mut client, &id).await;
+        let rec_id = rec["id"].as_str().expect("rec id").to_string();
+        let started = rec["started_at"].as_i64().expect("started_at");
+        // One poll interval (1 s) plus the time to ask Helix.
+        assert!(
+            started - went_live <= 2_000,
+            "{}: recording started {} ms after going live",
+            backend.name,
+            started - went_live
+        );
+
+        w.twitch
+            .set_channel("streamer_one", "Day one", "Minecraft")
+            .expect("update");
+        eventually(WAIT, "the first category change", || async {
+            let events = stream_events(&client, &id).await;
+            events.iter().any(|(_, c)| c == "Minecraft").then_some(())
+        })
+        .await;
+        w.twitch
+            .set_channel("streamer_one", "Day one, later", "Elden Ring")
+            .expect("update");
+        eventually(WAIT, "the second category change", || async {
+            let events = stream_events(&client, &id).await;
+            events.iter().any(|(_, c)| c == "Elden Ring").then_some(())
+        })
+        .await;
+        let growing = wait_recording_state(&client, &rec_id, "bytes recorded", |r| {
+            r["bytes"].as_u64().unwrap_or(0) > 0
+        })
+        .await;
+        assert_eq!(growing["status"], "recording");
+
+        w.twitch.go_offline("streamer_one").expect("offline");
+        let ended = wait_recording_state(&client, &rec_id, "the recording to end", |r| {
+            r["status"] != "recording"
+        })
+        .await;
+        assert_eq!(ended["status"], "ended", "{}: {ended}", backend.name);
+        assert_eq!(ended["end_reason"], "stream ended");
+        assert_eq!(ended["sessions"], 1);
+        assert!(ended["media_ms"].as_u64().unwrap_or(0) >= 1_000, "{ended}");
+        let parts = parts_in(ended["dir"].as_str().expect("dir"));
+        assert!(!parts.is_empty(), "no parts in {}", ended["dir"]);
+        assert!(
+            ended["dir"].as_str().unwrap_or_default().starts_with(
+                &w.library
+                    .path()
+                    .canonicalize()
+                    .expect("canon")
+                    .display()
+                    .to_string()
+            ),
+            "{ended}"
+        );
+        let on_disk: u64 = parts
+            .iter()
+            .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+            .sum();
+        assert_eq!(on_disk, ended["bytes"].as_u64().unwrap_or(0), "{ended}");
+
+        let kinds: Vec<(String, String)> = eventually(WAIT, "the end event", || async {
+            let events = stream_events(&client, &id).await;
+            events.iter().any(|(k, _)| k == "end").then_some(events)
+        })
+        .await;
+        let categories: Vec<&str> = kinds
+            .iter()
+            .filter(|(k, _)| k != "end")
+            .map(|(_, c)| c.as_str())
+            .collect();
+        assert_eq!(
+            categories,
+            ["Just Chatting", "Minecraft", "Elden Ring"],
+            "{}: {kinds:?}",
+            backend.name
+        );
+        assert_eq!(kinds[0].0, "start");
+        let channel = client.get(&format!("/api/v1/channels/{id}")).await.body;
+        assert_eq!(channel["live"], false);
+        assert!(channel["recording"].is_null());
+        server.terminate();
+    }
+}
+
+/// EventSub: subscriptions are created and verified; a notification starts the recording
+/// within 2 s; forged, stale and repeated messages change nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eventsub_starts_recordings_and_rejects_bad_messages() {
+    for backend in backends("streams_eventsub").await {
+        let w = world().await;
+        w.twitch.add_user("evented", "Evented");
+        let data = tempfile::tempdir().expect("data");
+        // Reserve a port so the public URL is known before start.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        let server = start(
+            data.path(),
+            backend.database_url.as_deref(),
+            env(
+                &w,
+                &[
+                    ("TAPEARR_LISTEN", format!("127.0.0.1:{port}")),
+                    ("TAPEARR_PUBLIC_URL", format!("http://127.0.0.1:{port}")),
+                    // Polling far apart: EventSub does the work.
+                    ("TAPEARR_TWITCH__POLL_SECS", "3600".to_string()),
+                ],
+            ),
+        );
+        let mut client = Client::new(&server);
+        let key = client.bootstrap().await;
+        let mut client = Client::with_key(&server, &key);
+        let channel = add_channel(&mut client, "evented").await;
+        let id = channel["id"].as_str().expect("id").to_string();
+
+        eventually(WAIT, "three enabled subscriptions", || async {
+            let subs = w.twitch.subscriptions();
+            (subs.len() == 3 && subs.iter().all(|(_, _, status)| status == "enabled")).then_some(())
+        })
+        .await;
+        let mut kinds: Vec<String> = w.twitch.subscriptions().into_iter().map(|s| s.1).collect();
+        kinds.sort();
+        assert_eq!(kinds, ["channel.update", "stream.offline", "stream.online"]);
+
+        let before = w.twitch.deliveries().len();
+        let went_live = now_ms();
+        w.twitch
+            .go_live("evented", "Launch", "Science")
+            .await
+            .expect("live");
+        let delivered = w
+            .twitch
+            .wait_for_deliveries(before + 1, WAIT)
+            .await
+            .expect("stream.online delivered");
+        assert_eq!(
+            delivered.last().map(|d| d.status),
+            Some(Some(204)),
+            "{}",
+            backend.name
+        );
+        let rec = wait_recording(&mut client, &id).await;
+        let started = rec["started_at"].as_i64().expect("started_at");
+        assert!(
+            started - went_live <= 2_000,
+            "{}: recording started {} ms after stream.online",
+            backend.name,
+            started - went_live
+        );
+
+        // The same message again (Twitch redelivers): 204 and nothing new.
+        assert_eq!(w.twitch.resend_last().await.expect("resend"), 204);
+        // Signed with another secret, or 11 minutes old: refused.
+        assert_eq!(w.twitch.send_forged().await.expect("forged"), 403);
+        assert_eq!(w.twitch.send_stale().await.expect("stale"), 403);
+        // Unsigned garbage.
+        let r = reqwest::Client::new()
+            .post(server.url("/api/v1/twitch/eventsub"))
+            .header("Twitch-Eventsub-Message-Type", "notification")
+            .body("{}")
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let streams = client
+            .get(&format!("/api/v1/channels/{id}/streams"))
+            .await
+            .body;
+        assert_eq!(streams["total"], 1, "{}: {streams}", backend.name);
+        let recs = client
+            .get(&format!("/api/v1/recordings?channel_id={id}"))
+            .await
+            .body;
+        assert_eq!(recs["total"], 1, "{recs}");
+        assert_eq!(recs["items"][0]["sessions"], 1, "{recs}");
+
+        w.twitch
+            .set_channel("evented", "Launch, part 2", "Art")
+            .expect("update");
+        eventually(WAIT, "channel.update stored", || async {
+            let events = stream_events(&client, &id).await;
+            events.iter().any(|(_, c)| c == "Art").then_some(())
+        })
+        .await;
+        let rec_id = rec["id"].as_str().expect("id").to_string();
+        w.twitch.go_offline("evented").expect("offline");
+        let ended = wait_recording_state(&client, &rec_id, "the recording to end", |r| {
+            r["status"] != "recording"
+        })
+        .await;
+        assert_eq!(ended["status"], "ended", "{ended}");
+
+        // Removing the channel removes its subscriptions.
+        let r = client
+            .delete(&format!("/api/v1/channels/{id}?recordings=keep"))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+        eventually(WAIT, "subscriptions deleted", || async {
+            w.twitch.subscriptions().is_empty().then_some(())
+        })
+        .await;
+        // Kept recordings stay listed.
+        let recs = client.get(&format!("/api/v1/recordings/{rec_id}")).await;
+        assert_eq!(recs.status, StatusCode::OK);
+        server.terminate();
+    }
+}
+
+/// SIGKILL while recording, restart while still live: the same recording resumes in the same
+/// folder and the hole is a gap. SIGKILL again, the stream ends meanwhile: the restart closes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_resumes_or_closes_its_recording() {
+    let backend = backends("streams_resume").await.pop().expect("a backend");
+    let w = world().await;
+    w.twitch.add_user("survivor", "Survivor");
+    let data = tempfile::tempdir().expect("data");
+    let db = backend.database_url.as_deref();
+    let server = start(data.path(), db, env(&w, &[]));
+    let mut client = Client::new(&server);
+    let key = client.bootstrap().await;
+    let mut client = Client::with_key(&server, &key);
+    let id = add_channel(&mut client, "survivor").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    w.twitch
+        .go_live("survivor", "Marathon", "Chess")
+        .await
+        .expect("live");
+    let rec = wait_recording(&mut client, &id).await;
+    let rec_id = rec["id"].as_str().expect("id").to_string();
+    let first = wait_recording_state(&client, &rec_id, "bytes", |r| {
+        r["bytes"].as_u64().unwrap_or(0) > 0
+    })
+    .await;
+    server.kill9();
+
+    let restarted_at = now_ms();
+    let server = start(data.path(), db, env(&w, &[]));
+    let client = Client::with_key(&server, &key);
+    let resumed = wait_recording_state(&client, &rec_id, "the resumed session to write", |r| {
+        r["sessions"] == 2
+            && r["bytes"].as_u64().unwrap_or(0) > first["bytes"].as_u64().unwrap_or(0)
+    })
+    .await;
+    assert_eq!(resumed["status"], "recording");
+    assert_eq!(resumed["dir"], first["dir"], "same folder");
+    assert!(
+        resumed["updated_at"].as_i64().unwrap_or(0) - restarted_at <= 10_000,
+        "{resumed}"
+    );
+    let gaps = resumed["gaps"].as_array().cloned().unwrap_or_default();
+    assert_eq!(gaps.len(), 1, "{resumed}");
+    assert_eq!(gaps[0]["reason"], "Tapearr restarted");
+    assert!(gaps[0]["ms"].as_u64().unwrap_or(0) > 0, "{resumed}");
+    let parts = parts_in(resumed["dir"].as_str().expect("dir"));
+    assert!(
+        parts.len() >= 2,
+        "the resumed session writes a new part: {parts:?}"
+    );
+    server.kill9();
+
+    // Offline while Tapearr is down: the restart closes the recording cleanly.
+    w.twitch.go_offline("survivor").expect("offline");
+    let server = start(data.path(), db, env(&w, &[]));
+    let client = Client::with_key(&server, &key);
+    let closed = wait_recording_state(&client, &rec_id, "the recording to be closed", |r| {
+        r["status"] != "recording"
+    })
+    .await;
+    assert_eq!(closed["status"], "ended", "{closed}");
+    assert_eq!(
+        closed["end_reason"],
+        "stream ended while Tapearr was not running"
+    );
+    assert_eq!(closed["sessions"], 2);
+    server.terminate();
+}
+
+/// A Helix outage is "unknown", not "offline": the recording goes on. Below the free-space
+/// floor no recording starts and an event says why. Bad input is refused and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outages_low_space_and_bad_input_change_nothing() {
+    let backend = backends("streams_guards").await.pop().expect("a backend");
+    let w = world().await;
+    w.twitch.add_user("steady", "Steady");
+    w.twitch.add_user("cramped", "Cramped");
+    let data = tempfile::tempdir().expect("data");
+    let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
+    let mut client = Client::new(&server);
+    let key = client.bootstrap().await;
+    let mut client = Client::with_key(&server, &key);
+
+    for (body, status) in [
+        (
+            json!({"channel": "no such channel"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (json!({"channel": "../../etc"}), StatusCode::BAD_REQUEST),
+        (json!({"channel": "ghost"}), StatusCode::NOT_FOUND),
+        (
+            json!({"channel": "steady", "quality": "potato"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"channel": "steady", "codecs": "vp9"}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let r = client.post("/api/v1/channels", body.clone()).await;
+        assert_eq!(r.status, status, "{body}: {:?}", r.body);
+        assert!(
+            r.body["code"].is_string() && r.body["message"].is_string(),
+            "{:?}",
+            r.body
+        );
+    }
+    assert_eq!(client.get("/api/v1/channels").await.body, json!([]));
+
+    let id = add_channel(&mut client, "steady").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let r = client
+        .post("/api/v1/channels", json!({"channel": "steady"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    let r = client.delete(&format!("/api/v1/channels/{id}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "remove must say keep or delete"
+    );
+
+    w.twitch
+        .go_live("steady", "Long one", "Chess")
+        .await
+        .expect("live");
+    let rec = wait_recording(&mut client, &id).await;
+    let rec_id = rec["id"].as_str().expect("id").to_string();
+    w.twitch.set_helix_failing(true);
+    let polls = w.twitch.rate_stats().total_requests;
+    eventually(WAIT, "three failed polls", || async {
+        (w.twitch.rate_stats().total_requests >= polls + 3).then_some(())
+    })
+    .await;
+    let channel = client.get(&format!("/api/v1/channels/{id}")).await.body;
+    assert_eq!(channel["live"], true, "{channel}");
+    assert_eq!(channel["recording"]["id"], rec_id.as_str(), "{channel}");
+    w.twitch.set_helix_failing(false);
+
+    // Manual stop: the broadcast is not started again by the next polls.
+    let r = client
+        .post(&format!("/api/v1/recordings/{rec_id}/stop"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["status"], "ended");
+    assert_eq!(r.body["end_reason"], "stopped by user");
+    let polls = w.twitch.rate_stats().total_requests;
+    eventually(WAIT, "two more polls", || async {
+        (w.twitch.rate_stats().total_requests >= polls + 2).then_some(())
+    })
+    .await;
+    assert!(client.get(&format!("/api/v1/channels/{id}")).await.body["recording"].is_null());
+    // A manual start records it again.
+    let r = client
+        .post(&format!("/api/v1/channels/{id}/record"), json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    assert_ne!(r.body["id"], rec_id.as_str());
+    server.terminate();
+
+    // Restart with a floor no disk meets.
+    let server = start(
+        data.path(),
+        backend.database_url.as_deref(),
+        env(&w, &[("TAPEARR_DISK__LOW_FREE_GB", "1000000".to_string())]),
+    );
+    let mut client = Client::with_key(&server, &key);
+    let cramped = add_channel(&mut client, "cramped").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    w.twitch
+        .go_live("cramped", "No room", "Chess")
+        .await
+        .expect("live");
+    let refused = eventually(WAIT, "a recording.refused event", || {
+        let mut c = clone_client(&client);
+        async move {
+            let r = c.get("/api/v1/events?type=recording.refused").await;
+            r.body.as_array().and_then(|items| items.first().cloned())
+        }
+    })
+    .await;
+    assert!(
+        refused["data"]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("disk.low_free_gb"),
+        "{refused}"
+    );
+    let channel = client
+        .get(&format!("/api/v1/channels/{cramped}"))
+        .await
+        .body;
+    assert_eq!(channel["live"], true);
+    assert!(channel["recording"].is_null(), "{channel}");
+    server.terminate();
+}
