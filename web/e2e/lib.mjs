@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
@@ -31,8 +31,11 @@ function freePort() {
 	});
 }
 
-/** Starts `tapearr serve`; resolves once /readyz answers. `base` is the base path ('' or '/x'). */
-export async function startServer({ base = '', dataDir, port } = {}) {
+/**
+ * Starts `tapearr serve`; resolves once /readyz answers. `base` is the base path ('' or '/x');
+ * `env` adds variables (e.g. the Twitch settings from `fakeTwitch().env`).
+ */
+export async function startServer({ base = '', dataDir, port, env = {} } = {}) {
 	const ownDir = !dataDir;
 	dataDir ??= mkdtempSync(join(tmpdir(), 'tapearr-e2e-'));
 	port ??= await freePort();
@@ -43,7 +46,8 @@ export async function startServer({ base = '', dataDir, port } = {}) {
 			...process.env,
 			TAPEARR_LISTEN: `127.0.0.1:${port}`,
 			TAPEARR_BASE_PATH: base,
-			TAPEARR_LOG__LEVEL: 'info'
+			TAPEARR_LOG__LEVEL: 'info',
+			...env
 		},
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
@@ -150,4 +154,70 @@ export async function login(page, server) {
 	await page.getByLabel('Password').fill(ADMIN.password);
 	await page.getByRole('button', { name: 'Sign in' }).click();
 	await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+}
+
+/** The fakes binary next to the tapearr under test (`cargo build -p tapearr-testkit`). */
+export function fakesBinary() {
+	if (process.env.TAPEARR_FAKES_BIN) return resolve(process.env.TAPEARR_FAKES_BIN);
+	const p = join(dirname(binary()), 'tapearr-fakes');
+	if (!existsSync(p)) throw new Error(`no ${p}: run \`cargo build -p tapearr-testkit\` first`);
+	return p;
+}
+
+/**
+ * Starts `tapearr-fakes twitch` (a fake Twitch with its own HLS origin). `env` is what tapearr
+ * needs to use it; `control(path, body)` drives it (`/users`, `/live/LOGIN`, `/offline/LOGIN` …).
+ */
+export async function fakeTwitch({ clientId = 'e2e-client', clientSecret = 'e2e-secret' } = {}) {
+	const child = spawn(fakesBinary(), ['twitch', '--client-id', clientId, '--client-secret', clientSecret], {
+		stdio: ['pipe', 'pipe', 'pipe']
+	});
+	const log = [];
+	const url = await new Promise((ok, fail) => {
+		let out = '';
+		const t = setTimeout(() => fail(new Error(`tapearr-fakes not ready after 20 s:\n${out}${log.join('')}`)), 20_000);
+		child.stdout.on('data', (d) => {
+			out += String(d);
+			const m = out.match(/^READY (\S+)/m);
+			if (m) {
+				clearTimeout(t);
+				ok(m[1].replace(/\/$/, ''));
+			}
+		});
+		child.stderr.on('data', (d) => log.push(String(d)));
+		child.once('exit', (code) => {
+			clearTimeout(t);
+			fail(new Error(`tapearr-fakes exited ${code}:\n${out}${log.join('')}`));
+		});
+	});
+	return {
+		url,
+		log,
+		env: {
+			TAPEARR_TWITCH__CLIENT_ID: clientId,
+			TAPEARR_TWITCH__CLIENT_SECRET: clientSecret,
+			TAPEARR_TWITCH__HELIX_URL: `${url}/helix/`,
+			TAPEARR_TWITCH__ID_URL: `${url}/`,
+			TAPEARR_TWITCH__GQL_URL: `${url}/gql`,
+			TAPEARR_TWITCH__USHER_URL: `${url}/`,
+			TAPEARR_TWITCH__POLL_SECS: '1'
+		},
+		async control(path, body = {}) {
+			const r = await fetch(`${url}/_control${path}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(body)
+			});
+			if (!r.ok) throw new Error(`fake Twitch ${path}: ${r.status} ${await r.text()}`);
+			const text = await r.text();
+			return text ? JSON.parse(text) : null;
+		},
+		async stop() {
+			const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+			child.stdin.end();
+			const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+			await exited;
+			clearTimeout(t);
+		}
+	};
 }

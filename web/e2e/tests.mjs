@@ -15,6 +15,7 @@ export const PAGES = [
 	['/activity/events', 'Events'],
 	['/activity/logs', 'Logs'],
 	['/settings/general', 'General'],
+	['/settings/twitch', 'Twitch'],
 	['/settings/api-keys', 'API keys'],
 	['/settings/notifications', 'Notifications'],
 	['/settings/media-servers', 'Media servers']
