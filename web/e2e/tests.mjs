@@ -2,7 +2,10 @@
 // (node e2e/run.mjs). Each test gets fresh servers unless it says otherwise.
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { ADMIN, launch, login, setupAdmin, startServer, watchedPage } from './lib.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN, fakeTwitch, launch, login, setupAdmin, startServer, watchedPage } from './lib.mjs';
 
 /** Every route of the app frame, with the heading each one shows. */
 export const PAGES = [
@@ -51,8 +54,8 @@ async function stillSameDocument(page) {
 	assert.equal(await page.evaluate(() => window.__e2eMark), 'kept', 'the page reloaded');
 }
 
-async function withApp({ base = '', admin = true, viewport } = {}, fn) {
-	const server = await startServer({ base });
+async function withApp({ base = '', admin = true, viewport, env } = {}, fn) {
+	const server = await startServer({ base, env });
 	const browser = await launch({ viewport });
 	try {
 		if (admin) await setupAdmin(server);
@@ -65,6 +68,31 @@ async function withApp({ base = '', admin = true, viewport } = {}, fn) {
 		await browser.close();
 		await server.stop();
 	}
+}
+
+/** A fake Twitch and a temporary library folder, and the tapearr settings that use them. */
+async function withTwitch(fn) {
+	const twitch = await fakeTwitch();
+	const library = mkdtempSync(join(tmpdir(), 'tapearr-e2e-library-'));
+	try {
+		await fn({ twitch, env: { ...twitch.env, TAPEARR_LIBRARY_ROOTS: library, TAPEARR_DISK__LOW_FREE_GB: '0' } });
+	} finally {
+		await twitch.stop();
+		rmSync(library, { recursive: true, force: true });
+	}
+}
+
+/** Waits until the number in `attr` of the first element matching `selector` is above `min`; returns it. */
+async function numberAbove(page, selector, attr, min, timeout = 15_000) {
+	const handle = await page.waitForFunction(
+		([sel, a, m]) => {
+			const v = Number(document.querySelector(sel)?.getAttribute(a));
+			return Number.isFinite(v) && v > m ? v : false;
+		},
+		[selector, attr, min],
+		{ timeout }
+	);
+	return handle.jsonValue();
 }
 
 export const tests = {
@@ -454,6 +482,154 @@ export const tests = {
 			assert.ok(files.length > 0);
 			assert.ok(total < 300 * 1024, `${total} bytes gzipped`);
 			noProblems(page);
+		});
+	},
+
+	async 'a channel added in the app goes live, records with a growing byte counter and ends, all without a reload'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'e2e_streamer', display_name: 'E2E_Streamer' });
+				await login(page, server);
+				await page.getByRole('link', { name: 'Streams' }).click();
+				await page.getByRole('heading', { name: 'Streams', exact: true }).waitFor();
+				await page.getByText('No channels yet').waitFor();
+				assert.equal(await page.getByText('Twitch is not configured').count(), 0, 'Twitch is configured here');
+				await markDocument(page);
+
+				// The API's words for a channel Twitch does not know.
+				await page.getByLabel('Channel', { exact: true }).fill('nobody_here');
+				await page.getByRole('button', { name: 'Add channel' }).click();
+				await page.getByRole('alert').getByText('no Twitch channel is called nobody_here').waitFor();
+				// Chromium logs that answer as a failed resource; it is the one expected here.
+				const expected = page.problems.findIndex((p) => p.includes('404') && p.includes('/api/v1/channels)'));
+				assert.ok(expected >= 0);
+				page.problems.splice(expected, 1);
+
+				await page.getByLabel('Channel', { exact: true }).fill('https://www.twitch.tv/e2e_streamer');
+				assert.ok(await page.getByLabel('Record automatically when live').isChecked());
+				await page.getByRole('button', { name: 'Add channel' }).click();
+				const card = page.locator('article[data-channel="e2e_streamer"]');
+				await card.getByText('E2E_Streamer').waitFor();
+				await page.locator('article[data-channel="e2e_streamer"][data-live="no"]').waitFor();
+				await card.getByText('offline').waitFor();
+				await page.getByRole('alert').waitFor({ state: 'detached' });
+
+				// Live: the card turns live and its recording's size grows by itself.
+				await twitch.control('/live/e2e_streamer', { title: 'Any% practice', game: 'Celeste' });
+				await page.locator('article[data-channel="e2e_streamer"][data-live="yes"]').waitFor({ timeout: 15_000 });
+				await card.getByText('Any% practice').waitFor();
+				await card.getByText('Celeste').waitFor();
+				await page.locator('article[data-channel="e2e_streamer"][data-recording="yes"]').waitFor({ timeout: 15_000 });
+				const bytesSel = 'article[data-channel="e2e_streamer"] [data-testid="rec-bytes"]';
+				const first = await numberAbove(page, bytesSel, 'data-bytes', 0);
+				const second = await numberAbove(page, bytesSel, 'data-bytes', first);
+				assert.ok(second > first, `the byte counter grew (${first} → ${second})`);
+				assert.match(await card.getByTestId('rec-bytes').textContent(), /\d+(\.\d)? (B|KB|MB)/);
+
+				// A title change while live shows up too.
+				await twitch.control('/channel/e2e_streamer', { title: 'Any% attempts', game: 'Celeste' });
+				await card.getByText('Any% attempts').waitFor({ timeout: 15_000 });
+
+				// Offline: the card says so and the recording ended.
+				await twitch.control('/offline/e2e_streamer');
+				await page.locator('article[data-channel="e2e_streamer"][data-live="no"][data-recording="no"]').waitFor({ timeout: 30_000 });
+				await card.getByTestId('rec-outcome').getByText(/Recording ended/).waitFor();
+				await stillSameDocument(page);
+
+				// The channel page has the stream with its events and the finished recording.
+				await card.getByRole('link', { name: 'Details' }).click();
+				await page.getByRole('heading', { name: 'E2E_Streamer', exact: true }).waitFor();
+				await page.locator('tr[data-status="ended"]').waitFor();
+				const stream = page.locator('li[data-stream]').first();
+				await stream.getByText('start', { exact: true }).waitFor();
+				await stream.getByText('end', { exact: true }).waitFor();
+				await stillSameDocument(page);
+				noProblems(page);
+			});
+		});
+	},
+
+	async 'channel settings are saved, and removing a channel asks what happens to its recordings'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'settings_test', display_name: 'SettingsTest' });
+				await login(page, server);
+				await page.goto(`${server.url}/streams`);
+				await page.getByLabel('Channel', { exact: true }).fill('settings_test');
+				await page.getByLabel('Record automatically when live').uncheck();
+				await page.getByRole('button', { name: 'Add channel' }).click();
+				const card = page.locator('article[data-channel="settings_test"]');
+				await card.getByText('Auto-record off').waitFor();
+
+				await card.getByRole('button', { name: 'Favourite SettingsTest' }).click();
+				await page.locator('article[data-channel="settings_test"] button[aria-pressed="true"]').waitFor();
+
+				await card.getByRole('link', { name: 'Details' }).click();
+				await page.getByRole('heading', { name: 'SettingsTest', exact: true }).waitFor();
+				assert.ok(await page.getByLabel('Favourite (listed first)').isChecked());
+				await page.getByLabel('Record automatically when live').check();
+				await page.getByLabel('Quality').selectOption('audio_only');
+				await page.getByLabel('AV1').check();
+				await page.getByLabel('Naming template').fill('{channel}/{date} {title}');
+				await page.getByRole('button', { name: 'Save settings' }).click();
+				await page.getByText('Saved.').waitFor();
+				const id = page.url().split('/').pop();
+				const csrf = (await page.context().cookies()).find((c) => c.name === 'tapearr_csrf').value;
+				const c = await (await page.request.get(`${server.url}/api/v1/channels/${id}`, { headers: { 'X-CSRF-Token': csrf } })).json();
+				assert.equal(c.auto_record, true);
+				assert.equal(c.quality, 'audio_only');
+				assert.deepEqual(c.codecs.split(',').sort(), ['av1', 'h264', 'h265']);
+				assert.equal(c.naming_template, '{channel}/{date} {title}');
+
+				// Removing needs an explicit choice.
+				await page.getByRole('button', { name: 'Remove channel…' }).click();
+				const dialog = page.getByRole('dialog');
+				await dialog.getByRole('heading', { name: 'Remove SettingsTest?' }).waitFor();
+				assert.ok(await dialog.getByRole('button', { name: 'Remove channel' }).isDisabled());
+				await dialog.getByRole('button', { name: 'Cancel' }).click();
+				await dialog.waitFor({ state: 'hidden' });
+				await page.getByRole('button', { name: 'Remove channel…' }).click();
+				await dialog.getByLabel(/Keep the recordings/).check();
+				await dialog.getByRole('button', { name: 'Remove channel' }).click();
+				await page.getByRole('heading', { name: 'Streams', exact: true }).waitFor();
+				await page.getByText('No channels yet').waitFor();
+				noProblems(page);
+			});
+		});
+	},
+
+	async 'Settings → Twitch connects an account, imports the followed channels and disconnects'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'viewer', display_name: 'Viewer' });
+				await twitch.control('/users', { login: 'followed_one', display_name: 'FollowedOne' });
+				await twitch.control('/users', { login: 'followed_two', display_name: 'FollowedTwo' });
+				await twitch.control('/follow/viewer/followed_one');
+				await twitch.control('/follow/viewer/followed_two');
+				const { token } = await twitch.control('/token/viewer');
+				await login(page, server);
+				await page.goto(`${server.url}/settings/twitch`);
+				await page.getByRole('heading', { name: 'Twitch', exact: true }).waitFor();
+				await page.getByTestId('twitch-configured').getByText('configured').waitFor();
+				assert.ok(await page.getByRole('button', { name: 'Import followed channels' }).isDisabled());
+
+				await page.getByLabel('User access token').fill(token);
+				await page.getByRole('button', { name: 'Connect account' }).click();
+				await page.getByTestId('twitch-account').getByText('viewer').waitFor();
+				await page.getByRole('button', { name: 'Import followed channels' }).click();
+				const result = page.getByTestId('import-result');
+				await result.getByText('Added 2 channels').waitFor();
+				await result.getByText('followed_one').waitFor();
+
+				await page.getByRole('button', { name: 'Disconnect', exact: true }).click();
+				await page.getByRole('button', { name: 'Disconnect viewer' }).click();
+				await page.getByLabel('User access token').waitFor();
+
+				await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Streams' }).click();
+				await page.locator('article[data-channel="followed_one"]').waitFor();
+				await page.locator('article[data-channel="followed_two"]').waitFor();
+				noProblems(page);
+			});
 		});
 	}
 };
