@@ -110,6 +110,8 @@ pub struct TwitchConfig {
     pub client_secret: Secret,
     /// How often Helix is asked which channels are live.
     pub poll_secs: u64,
+    /// A recorder that got no new segment for this long while the channel is live is restarted.
+    pub stall_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +176,7 @@ impl Default for Config {
                 client_id: String::new(),
                 client_secret: Secret::default(),
                 poll_secs: 30,
+                stall_secs: 60,
             },
             tmdb: TmdbConfig {
                 api_url: url("https://api.themoviedb.org/3/"),
@@ -258,6 +261,12 @@ impl Config {
                 });
             }
             self.base_path = trimmed.to_string();
+        }
+        if self.twitch.stall_secs < 2 {
+            return Err(ConfigError::BadValue {
+                key: "twitch.stall_secs",
+                message: "must be at least 2".into(),
+            });
         }
         if self.twitch.poll_secs == 0 {
             return Err(ConfigError::BadValue {

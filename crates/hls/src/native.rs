@@ -74,6 +74,18 @@ impl NativeRecorder {
         }
     }
 
+    /// The same recorder (client, download limit) starting `live_edge` segments before the live
+    /// edge: 1 for a restart, where earlier segments were already written by the last session.
+    pub fn with_live_edge(&self, live_edge: usize) -> Self {
+        let mut options = self.options.clone();
+        options.live_edge = live_edge;
+        Self {
+            client: self.client.clone(),
+            options,
+            downloads: self.downloads.clone(),
+        }
+    }
+
     /// A recorder with its own client. Installs the `ring` rustls provider if none is set.
     pub fn with_options(options: LiveOptions) -> Result<Self, reqwest::Error> {
         let _ = rustls::crypto::ring::default_provider().install_default();

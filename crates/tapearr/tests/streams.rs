@@ -593,3 +593,64 @@ async fn outages_low_space_and_bad_input_change_nothing() {
     assert!(channel["recording"].is_null(), "{channel}");
     server.terminate();
 }
+
+/// The origin stops publishing for longer than `twitch.stall_secs` while Helix still lists the
+/// stream: the recorder is restarted into the same recording, the hole is a gap, and recording
+/// goes on when segments come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_recorder_is_restarted_while_live() {
+    use tapearr_testkit::hls_origin::{ChannelSpec, Container, Fault, MediaParams};
+    let backend = backends("streams_restart").await.remove(0);
+    let w = world().await;
+    w.twitch.set_channel_spec(
+        ChannelSpec::new(MediaParams::test(Container::Ts))
+            .window(5)
+            .fault(Fault::Stall { at: 9, segments: 6 }),
+    );
+    w.twitch.add_user("flaky", "Flaky");
+    let data = tempfile::tempdir().expect("data");
+    let server = start(
+        data.path(),
+        backend.database_url.as_deref(),
+        env(&w, &[("TAPEARR_TWITCH__STALL_SECS", "2".to_string())]),
+    );
+    let mut client = Client::new(&server);
+    let key = client.bootstrap().await;
+    let mut client = Client::with_key(&server, &key);
+    let id = add_channel(&mut client, "flaky").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    w.twitch
+        .go_live("flaky", "Bumpy", "Chess")
+        .await
+        .expect("live");
+    let rec_id = wait_recording(&mut client, &id).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let restarted = wait_recording_state(&client, &rec_id, "a restart", |r| {
+        r["sessions"].as_u64().unwrap_or(0) >= 2
+    })
+    .await;
+    let gaps = restarted["gaps"].as_array().cloned().unwrap_or_default();
+    assert!(
+        gaps.iter().any(|g| g["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("recorder restarted")),
+        "{restarted}"
+    );
+    assert_eq!(restarted["status"], "recording", "restarted, not closed");
+    let bytes = restarted["bytes"].as_u64().unwrap_or(0);
+    let after = wait_recording_state(&client, &rec_id, "segments after the stall", |r| {
+        r["bytes"].as_u64().unwrap_or(0) > bytes && r["status"] == "recording"
+    })
+    .await;
+    assert_eq!(after["dir"], restarted["dir"]);
+    w.twitch.go_offline("flaky").expect("offline");
+    let ended =
+        wait_recording_state(&client, &rec_id, "the end", |r| r["status"] != "recording").await;
+    assert_eq!(ended["status"], "ended", "{ended}");
+    server.terminate();
+}

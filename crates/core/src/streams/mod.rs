@@ -54,7 +54,10 @@ struct Inner {
     secrets: SecretBox,
     twitch: Option<TwitchApi>,
     roots: Option<LibraryRoots>,
+    /// Starts new recordings a few segments behind the live edge.
     recorder: Arc<NativeRecorder>,
+    /// Restarts and resumes at the live edge: earlier segments are already in the parts.
+    restart_recorder: Arc<NativeRecorder>,
     /// Recorders running in this process, by channel id.
     active: Mutex<HashMap<String, recorder::Running>>,
     /// Serialises decisions per channel (online/offline/start/stop arrive from several places).
@@ -87,8 +90,13 @@ impl Streams {
             }
             Some(LibraryRoots::new(&deps.config.library_roots).map_err(|e| e.to_string())?)
         };
-        let recorder = NativeRecorder::with_options(tapearr_hls::LiveOptions::default())
+        let live = tapearr_hls::LiveOptions {
+            no_segment_timeout: Duration::from_secs(deps.config.twitch.stall_secs),
+            ..tapearr_hls::LiveOptions::default()
+        };
+        let recorder = NativeRecorder::with_options(live)
             .map_err(|e| format!("HTTP client for recordings: {e}"))?;
+        let restart_recorder = recorder.with_live_edge(1);
         Ok(Self {
             inner: Arc::new(Inner {
                 config: deps.config,
@@ -99,6 +107,7 @@ impl Streams {
                 twitch,
                 roots,
                 recorder: Arc::new(recorder),
+                restart_recorder: Arc::new(restart_recorder),
                 active: Mutex::new(HashMap::new()),
                 channel_locks: Mutex::new(HashMap::new()),
                 eventsub: eventsub::WebhookState::default(),

@@ -217,6 +217,7 @@ impl Streams {
         let mut gap_since = resumed.then_some(rec.heartbeat_at);
         let mut gap_reason = "Tapearr restarted".to_string();
         let mut fruitless = 0u32;
+        let mut restarted_here = false;
         let (status, reason, error) = loop {
             if stop.is_cancelled() {
                 break (RecordingStatus::Ended, "stopped by user".to_string(), None);
@@ -246,6 +247,17 @@ impl Streams {
             if let Some(since) = gap_since.take() {
                 self.record_gap(&rec, &channel, since, Timestamp::now(), &gap_reason)
                     .await;
+                // A restart here is one more session (a resume after a crash was counted when
+                // this process took the recording over).
+                if std::mem::take(&mut restarted_here)
+                    && let Err(e) = self
+                        .inner
+                        .store
+                        .resume_recording(&rec.id, &self.inner.instance, Timestamp::now())
+                        .await
+                {
+                    tracing::warn!(recording = %rec.id, error = %e, "could not count the restart");
+                }
             }
             self.inner
                 .events
@@ -258,8 +270,17 @@ impl Streams {
                 .await;
             let before = progress.segments;
             let end = self
-                .run_session(&channel, &rec, url, &mut progress, &stop, &offline)
+                .run_session(&channel, &rec, url, resumed, &mut progress, &stop, &offline)
                 .await;
+            // ENDLIST is the end of this broadcast even if Helix lags behind; a recorder that
+            // died is the end only when Helix says so.
+            let end = match end {
+                SessionEnd::Interrupted(why) if self.still_live(&channel, &rec).await == Some(false) => {
+                    tracing::info!(channel = %channel.login, reason = %why, "recorder stopped and the stream is over");
+                    SessionEnd::StreamEnded
+                }
+                other => other,
+            };
             match end {
                 SessionEnd::StreamEnded => {
                     break (RecordingStatus::Ended, "stream ended".to_string(), None);
@@ -286,12 +307,31 @@ impl Streams {
                     gap_since = Some(Timestamp::now());
                     gap_reason = format!("recorder restarted: {why}");
                     resumed = true;
+                    restarted_here = true;
                     self.backoff(fruitless, &stop).await;
                 }
             }
         };
         self.close(&channel, &rec, &progress, status, &reason, error)
             .await;
+    }
+
+    /// Whether Helix still lists the recording's broadcast; `None` when it cannot be asked.
+    async fn still_live(&self, channel: &Channel, rec: &Recording) -> Option<bool> {
+        let twitch = self.twitch().ok()?;
+        let live = twitch
+            .helix
+            .streams_by_user_id(std::slice::from_ref(&channel.twitch_id))
+            .await
+            .ok()?;
+        let Some(current) = live.iter().find(|s| s.user_id == channel.twitch_id) else {
+            return Some(false);
+        };
+        let ours = match &rec.stream_id {
+            Some(id) => self.inner.store.stream(id).await.ok().flatten(),
+            None => None,
+        };
+        Some(ours.is_none_or(|s| s.twitch_stream_id == current.id))
     }
 
     /// Waits before a restart (1 s, 2 s, 4 s … 15 s), or until stopped.
@@ -320,6 +360,7 @@ impl Streams {
         channel: &Channel,
         rec: &Recording,
         url: String,
+        resumed: bool,
         progress: &mut RecordingProgress,
         stop: &CancellationToken,
         offline: &AtomicBool,
@@ -331,7 +372,12 @@ impl Streams {
             .parse::<QualitySpec>()
             .unwrap_or_default();
         request.codecs = CodecAllowList::parse(&channel.settings.codecs);
-        let mut handle = self.inner.recorder.start(request);
+        let recorder = if resumed {
+            &self.inner.restart_recorder
+        } else {
+            &self.inner.recorder
+        };
+        let mut handle = recorder.start(request);
         let mut tick = tokio::time::interval(PROGRESS_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut offline_deadline: Option<tokio::time::Instant> = None;
