@@ -1,8 +1,9 @@
 // `make screenshots`: every page at 390×844 and 1440×900, light and dark, into docs/screenshots/.
 //   node e2e/screenshots.mjs OUT_DIR
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ADMIN, launch, login, setupAdmin, startServer, watchedPage } from './lib.mjs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fakeTwitch, launch, login, setupAdmin, startServer, watchedPage } from './lib.mjs';
 import { PAGES } from './tests.mjs';
 
 const out = resolve(process.argv[2] ?? '../docs/screenshots');
@@ -38,7 +39,11 @@ async function eachCombo(fn) {
 	}
 }
 
-const server = await startServer();
+// Channels come from a fake Twitch (one live and recording, one favourite, some offline).
+const twitch = await fakeTwitch();
+const library = mkdtempSync(join(tmpdir(), 'tapearr-shots-library-'));
+const server = await startServer({ env: { ...twitch.env, TAPEARR_LIBRARY_ROOTS: library, TAPEARR_DISK__LOW_FREE_GB: '0' } });
+let channelPath = null;
 try {
 	// Before the admin exists: the setup page.
 	await eachCombo(async (page, suffix) => {
@@ -66,7 +71,24 @@ try {
 	await post('/api/v1/jobs', { kind: 'system.probe', payload: { millis: 300 } });
 	await post('/api/v1/jobs', { kind: 'system.probe', payload: { millis: 10, fail: 'ffmpeg exited with status 1: moov atom not found' }, max_attempts: 1 });
 	await post('/api/v1/jobs', { kind: 'system.probe', payload: { millis: 600000 } });
+	const users = [
+		['speedrunner', 'SpeedRunner', true],
+		['cozy_builds', 'CozyBuilds', false],
+		['late_night_jazz', 'LateNightJazz', false],
+		['chess_clinic', 'Chess_Clinic', false]
+	];
+	for (const [login, display_name] of users) await twitch.control('/users', { login, display_name });
+	const added = {};
+	for (const [login, , favourite] of users)
+		added[login] = await (await post('/api/v1/channels', { channel: login, auto_record: login !== 'chess_clinic', favourite })).json();
+	await twitch.control('/live/speedrunner', { title: 'Any% practice, then viewer races', game: 'Celeste' });
+	await twitch.control('/live/cozy_builds', { title: 'Building a castle, day 41', game: 'Minecraft' });
+	await page.waitForTimeout(3000);
+	await twitch.control('/channel/speedrunner', { title: 'Any% PB attempts', game: 'Celeste' });
 	await page.waitForTimeout(2500);
+	await twitch.control('/offline/cozy_builds');
+	await page.waitForTimeout(7000);
+	channelPath = `/streams/${added.speedrunner.id}`;
 	await seed.close();
 
 	await eachCombo(async (page, suffix) => {
@@ -76,6 +98,9 @@ try {
 			await page.getByRole('heading', { name: heading, exact: true }).waitFor();
 			await shoot(page, `${name(path)}-${suffix}`);
 		}
+		await page.goto(`${server.url}${channelPath}`);
+		await page.getByRole('heading', { name: 'SpeedRunner', exact: true }).waitFor();
+		await shoot(page, `streams-channel-${suffix}`);
 		if (suffix.startsWith('390')) {
 			await page.goto(`${server.url}/`);
 			await page.getByRole('heading', { name: 'Dashboard', exact: true }).waitFor();
@@ -87,6 +112,8 @@ try {
 	});
 } finally {
 	await server.stop();
+	await twitch.stop();
+	rmSync(library, { recursive: true, force: true });
 }
 console.log(`screenshots: ${count} written to ${out}`);
 if (problems.length) {

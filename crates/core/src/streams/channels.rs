@@ -147,7 +147,7 @@ impl Streams {
         let users = self
             .twitch()?
             .helix
-            .users_by_login(&[login.clone()])
+            .users_by_login(std::slice::from_ref(&login))
             .await?;
         let user = users
             .into_iter()

@@ -35,6 +35,14 @@ pub(crate) struct Running {
     pub task: Option<JoinHandle<()>>,
 }
 
+/// What a session watches besides its recorder.
+struct Signals<'a> {
+    /// The user stopped the recording.
+    stop: &'a CancellationToken,
+    /// Detection saw the channel go offline.
+    offline: &'a AtomicBool,
+}
+
 /// How one recorder session ended.
 enum SessionEnd {
     /// The playlist said the broadcast is over.
@@ -270,12 +278,24 @@ impl Streams {
                 .await;
             let before = progress.segments;
             let end = self
-                .run_session(&channel, &rec, url, resumed, &mut progress, &stop, &offline)
+                .run_session(
+                    &channel,
+                    &rec,
+                    url,
+                    resumed,
+                    &mut progress,
+                    Signals {
+                        stop: &stop,
+                        offline: &offline,
+                    },
+                )
                 .await;
             // ENDLIST is the end of this broadcast even if Helix lags behind; a recorder that
             // died is the end only when Helix says so.
             let end = match end {
-                SessionEnd::Interrupted(why) if self.still_live(&channel, &rec).await == Some(false) => {
+                SessionEnd::Interrupted(why)
+                    if self.still_live(&channel, &rec).await == Some(false) =>
+                {
                     tracing::info!(channel = %channel.login, reason = %why, "recorder stopped and the stream is over");
                     SessionEnd::StreamEnded
                 }
@@ -362,9 +382,9 @@ impl Streams {
         url: String,
         resumed: bool,
         progress: &mut RecordingProgress,
-        stop: &CancellationToken,
-        offline: &AtomicBool,
+        signals: Signals<'_>,
     ) -> SessionEnd {
+        let Signals { stop, offline } = signals;
         let mut request = RecordRequest::new(url, OutputPlan::new(&rec.dir, rec.stem.clone()));
         request.quality = channel
             .settings
