@@ -654,3 +654,94 @@ async fn a_stalled_recorder_is_restarted_while_live() {
     assert_eq!(ended["status"], "ended", "{ended}");
     server.terminate();
 }
+
+/// B2 (`make bench-detect`, not part of `make test`): 1,000 channels imported from a followed
+/// list, 100 of them live, polled every `B2_POLL_SECS` (default 30) for `B2_SECONDS` (default
+/// 120) against the fake's enforced 800 points/minute. Passes only if Helix never answered 429
+/// and every live channel was seen live within one interval; prints the figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with `make bench-detect`"]
+async fn bench_polling_1000_channels_within_rate_limit() {
+    let secs = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let poll = secs("B2_POLL_SECS", 30);
+    let run_for = Duration::from_secs(secs("B2_SECONDS", 120));
+    let w = world().await;
+    w.twitch.add_user("viewer", "Viewer");
+    for i in 0..1000 {
+        let login = format!("ch{i:04}");
+        w.twitch.add_user(&login, &login);
+        w.twitch.follow("viewer", &login).expect("follow");
+    }
+    for i in (0..1000).step_by(10) {
+        w.twitch
+            .go_live(&format!("ch{i:04}"), "Bench", "Chess")
+            .await
+            .expect("live");
+    }
+    let token = w.twitch.issue_user_token("viewer").expect("token");
+    let data = tempfile::tempdir().expect("data");
+    let server = start(
+        data.path(),
+        None,
+        env(&w, &[("TAPEARR_TWITCH__POLL_SECS", poll.to_string())]),
+    );
+    let mut client = Client::new(&server);
+    let key = client.bootstrap().await;
+    let mut client = Client::with_key(&server, &key);
+    let r = client
+        .send(
+            reqwest::Method::PUT,
+            "/api/v1/twitch/account",
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let started = std::time::Instant::now();
+    let r = client
+        .post(
+            "/api/v1/channels/import-followed",
+            json!({"auto_record": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["added"].as_array().map(Vec::len), Some(1000));
+    let imported_in = started.elapsed();
+    let all_live = eventually(Duration::from_secs(poll + 30), "100 channels live", || {
+        let mut c = clone_client(&client);
+        async move {
+            let r = c.get("/api/v1/channels").await;
+            let live = r
+                .body
+                .as_array()?
+                .iter()
+                .filter(|c| c["live"] == true)
+                .count();
+            (live == 100).then_some(())
+        }
+    });
+    all_live.await;
+    let detected_in = started.elapsed();
+    let before = w.twitch.rate_stats();
+    tokio::time::sleep(run_for).await; // the measurement window itself
+    let after = w.twitch.rate_stats();
+    let polls = run_for.as_secs() / poll;
+    println!(
+        "B2: 1000 channels (100 live), poll every {poll} s for {} s: import {:.1} s, all live seen after {:.1} s; \
+         {} Helix requests in the window ({:.1} per poll), max {} in any minute (limit 800), {} answered 429",
+        run_for.as_secs(),
+        imported_in.as_secs_f64(),
+        detected_in.as_secs_f64(),
+        after.total_requests - before.total_requests,
+        (after.total_requests - before.total_requests) as f64 / polls.max(1) as f64,
+        after.max_in_window,
+        after.rate_limited,
+    );
+    assert_eq!(after.rate_limited, 0, "Helix answered 429");
+    assert!(after.max_in_window <= 800);
+    server.terminate();
+}
