@@ -6,6 +6,8 @@ WEB_SRC := $(shell find $(WEB)/src $(WEB)/static -type f 2>/dev/null) \
 	$(WEB)/package-lock.json $(WEB)/svelte.config.js $(WEB)/vite.config.ts $(WEB)/tsconfig.json
 WEB_CLIENT := $(WEB)/src/lib/api/schema.d.ts
 WEB_E2E_BIN ?= $(DEBUG_BIN)
+# The fake Twitch the streams tests and the screenshots run (a debug build is fine with any tapearr).
+WEB_FAKES_BIN ?= target/debug/tapearr-fakes
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: web web-deps web-client web-client-check web-check web-unit web-e2e web-test chromium screenshots
@@ -57,13 +59,13 @@ chromium:
 
 ## web-e2e: Playwright (playwright-core + Chromium) against the real binary with a temporary data dir
 web-e2e: web chromium
-	$(CARGO) build -p tapearr
-	cd $(WEB) && TAPEARR_BIN=$(abspath $(WEB_E2E_BIN)) CHROMIUM=$(CHROMIUM) node e2e/run.mjs
+	$(CARGO) build -p tapearr -p tapearr-testkit
+	cd $(WEB) && TAPEARR_BIN=$(abspath $(WEB_E2E_BIN)) TAPEARR_FAKES_BIN=$(abspath $(WEB_FAKES_BIN)) CHROMIUM=$(CHROMIUM) node e2e/run.mjs
 
 ## web-test: everything above that checks the web app
 web-test: web-client-check web-check web-unit web-e2e
 
 ## screenshots: every page at 390x844 and 1440x900, light and dark, into docs/screenshots/
 screenshots: web chromium
-	$(CARGO) build -p tapearr
-	cd $(WEB) && TAPEARR_BIN=$(abspath $(WEB_E2E_BIN)) CHROMIUM=$(CHROMIUM) node e2e/screenshots.mjs ../docs/screenshots
+	$(CARGO) build -p tapearr -p tapearr-testkit
+	cd $(WEB) && TAPEARR_BIN=$(abspath $(WEB_E2E_BIN)) TAPEARR_FAKES_BIN=$(abspath $(WEB_FAKES_BIN)) CHROMIUM=$(CHROMIUM) node e2e/screenshots.mjs ../docs/screenshots
