@@ -91,6 +91,7 @@ pub async fn update(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RemoveQuery {
     /// Required: `keep` leaves the recordings in the library, `delete` removes their files.
     pub recordings: Option<String>,
@@ -153,6 +154,7 @@ pub async fn record(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub limit: Option<u32>,
     pub offset: Option<u32>,

@@ -9,6 +9,7 @@ use tapearr_core::storage::{PageRequest, Paged, RecordingQuery};
 use tapearr_core::streams::model::{Recording, RecordingGap, RecordingStatus};
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub channel_id: Option<String>,
     /// `recording`, `ended` or `failed`.

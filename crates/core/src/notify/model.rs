@@ -122,7 +122,9 @@ impl QuietHours {
     }
 }
 
+/// Named `NotificationChannel` in the OpenAPI document (`Channel` is a Twitch channel there).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = NotificationChannel)]
 pub struct Channel {
     pub id: String,
     pub name: String,

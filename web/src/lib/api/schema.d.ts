@@ -1053,6 +1053,28 @@ export interface components {
         };
         /** @enum {string} */
         MessageStatus: "pending" | "sent" | "failed";
+        /** @description Named `NotificationChannel` in the OpenAPI document (`Channel` is a Twitch channel there). */
+        NotificationChannel: {
+            /**
+             * Format: int32
+             * @description Events arriving within this many seconds go out as one message.
+             */
+            batch_secs: number;
+            config: components["schemas"]["ChannelConfig"];
+            created_at: components["schemas"]["Timestamp"];
+            enabled: boolean;
+            /** @description Event types this channel is sent, e.g. `job.failed`. */
+            event_types: string[];
+            id: string;
+            /**
+             * Format: int32
+             * @description At most this many messages a minute; the rest wait.
+             */
+            max_per_minute: number;
+            name: string;
+            quiet_hours?: null | components["schemas"]["QuietHours"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
         /** @description One page of a list plus the total number of matching rows. */
         Paged_JobRecord: {
             items: {
@@ -1692,12 +1714,13 @@ export interface operations {
     };
     channels_delete: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Required: `keep` leaves the recordings in the library, `delete` removes their files. */
+                recordings?: string;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description Required: `keep` leaves the recordings in the library, `delete` removes their files. */
-                recordings: string | null;
             };
             cookie?: never;
         };
@@ -1832,12 +1855,13 @@ export interface operations {
     };
     channels_streams: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path: {
                 id: string;
-                limit: number | null;
-                offset: number | null;
             };
             cookie?: never;
         };
@@ -2461,7 +2485,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Channel"][];
+                    "application/json": components["schemas"]["NotificationChannel"][];
                 };
             };
             401: {
@@ -2492,7 +2516,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Channel"];
+                    "application/json": components["schemas"]["NotificationChannel"];
                 };
             };
             400: {
@@ -2529,7 +2553,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Channel"];
+                    "application/json": components["schemas"]["NotificationChannel"];
                 };
             };
             401: {
@@ -2570,7 +2594,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Channel"];
+                    "application/json": components["schemas"]["NotificationChannel"];
                 };
             };
             400: {
@@ -2849,15 +2873,15 @@ export interface operations {
     };
     recordings_list: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                channel_id: string | null;
-                limit: number | null;
-                offset: number | null;
+            query?: {
+                channel_id?: string;
+                limit?: number;
+                offset?: number;
                 /** @description `recording`, `ended` or `failed`. */
-                status: string | null;
+                status?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
