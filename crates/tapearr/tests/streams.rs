@@ -745,3 +745,55 @@ async fn bench_polling_1000_channels_within_rate_limit() {
     assert!(after.max_in_window <= 800);
     server.terminate();
 }
+
+/// The playlist ends (`EXT-X-ENDLIST`) while Helix, lagging, still lists the stream: the
+/// recording ends and the next polls do not start a second, empty one for the same broadcast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_playlist_is_not_recorded_again_while_helix_lags() {
+    use tapearr_testkit::hls_origin::{ChannelSpec, Container, Fault, MediaParams};
+    let backend = backends("streams_endlist").await.remove(0);
+    let w = world().await;
+    w.twitch.set_channel_spec(
+        ChannelSpec::new(MediaParams::test(Container::Ts))
+            .window(5)
+            .fault(Fault::End { at: 9 }),
+    );
+    w.twitch.add_user("brief", "Brief");
+    let data = tempfile::tempdir().expect("data");
+    let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
+    let mut client = Client::new(&server);
+    let key = client.bootstrap().await;
+    let mut client = Client::with_key(&server, &key);
+    let id = add_channel(&mut client, "brief").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    w.twitch
+        .go_live("brief", "Short", "Chess")
+        .await
+        .expect("live");
+    let rec_id = wait_recording(&mut client, &id).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let ended = wait_recording_state(&client, &rec_id, "the end of the playlist", |r| {
+        r["status"] != "recording"
+    })
+    .await;
+    assert_eq!(ended["status"], "ended", "{ended}");
+    assert_eq!(ended["end_reason"], "stream ended");
+    let polls = w.twitch.rate_stats().total_requests;
+    eventually(WAIT, "three more polls", || async {
+        (w.twitch.rate_stats().total_requests >= polls + 3).then_some(())
+    })
+    .await;
+    let channel = client.get(&format!("/api/v1/channels/{id}")).await.body;
+    assert_eq!(channel["live"], true, "Helix still lists it: {channel}");
+    assert!(channel["recording"].is_null(), "{channel}");
+    let recs = client
+        .get(&format!("/api/v1/recordings?channel_id={id}"))
+        .await
+        .body;
+    assert_eq!(recs["total"], 1, "{recs}");
+    server.terminate();
+}

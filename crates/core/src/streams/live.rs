@@ -123,10 +123,33 @@ impl Streams {
                 })
                 .await;
         }
-        if stream.ended_at.is_none() && channel.settings.auto_record && !stream.record_stopped {
+        if stream.ended_at.is_none()
+            && channel.settings.auto_record
+            && !stream.record_stopped
+            && !self.playlist_ended(&channel.id, &stream.id).await?
+        {
             self.ensure_recording(channel, &stream).await;
         }
         Ok(())
+    }
+
+    /// This broadcast's recording already ended with its playlist: Helix can list a stream for a
+    /// while after it ended, and that must not start a second, empty recording.
+    async fn playlist_ended(&self, channel_id: &str, stream_id: &str) -> StreamsResult<bool> {
+        let recent = self
+            .inner
+            .store
+            .list_recordings(&crate::storage::RecordingQuery {
+                channel_id: Some(channel_id.to_string()),
+                status: None,
+                page: crate::storage::PageRequest::new(Some(5), None),
+            })
+            .await?;
+        Ok(recent.items.iter().any(|r| {
+            r.stream_id.as_deref() == Some(stream_id)
+                && r.status != super::model::RecordingStatus::Recording
+                && r.end_reason.as_deref() == Some(super::recorder::STREAM_ENDED)
+        }))
     }
 
     /// Title or category changed (EventSub `channel.update`, or seen by polling).

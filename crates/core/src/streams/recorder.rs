@@ -18,6 +18,9 @@ use tapearr_hls::{EndReason, OutputPlan, RecordRequest, Recorder, RecorderEvent}
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// The end reason of a recording whose broadcast ended.
+pub(crate) const STREAM_ENDED: &str = "stream ended";
+
 /// How often counters and the ownership heartbeat are written (and progress broadcast).
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// After the channel was reported offline, a recorder still getting segments is stopped after
@@ -235,7 +238,7 @@ impl Streams {
             }
             let url = match self.playlist_url(&channel).await {
                 Ok(Some(url)) => url,
-                Ok(None) => break (RecordingStatus::Ended, "stream ended".to_string(), None),
+                Ok(None) => break (RecordingStatus::Ended, STREAM_ENDED.to_string(), None),
                 Err(e) => {
                     fruitless += 1;
                     if fruitless > MAX_FRUITLESS_RESTARTS {
@@ -303,7 +306,7 @@ impl Streams {
             };
             match end {
                 SessionEnd::StreamEnded => {
-                    break (RecordingStatus::Ended, "stream ended".to_string(), None);
+                    break (RecordingStatus::Ended, STREAM_ENDED.to_string(), None);
                 }
                 SessionEnd::UserStop => {
                     break (RecordingStatus::Ended, "stopped by user".to_string(), None);
@@ -313,7 +316,7 @@ impl Streams {
                 }
                 SessionEnd::Interrupted(why) => {
                     if offline.load(Ordering::SeqCst) {
-                        break (RecordingStatus::Ended, "stream ended".to_string(), None);
+                        break (RecordingStatus::Ended, STREAM_ENDED.to_string(), None);
                     }
                     fruitless = if progress.segments > before {
                         1
