@@ -309,6 +309,8 @@ pub trait StreamStore: Send + Sync {
         category: &str,
         at: Timestamp,
     ) -> StorageResult<()>;
+    /// Sets `live_checked_at` of many channels at once (a poll that changed nothing else).
+    async fn mark_channels_checked(&self, ids: &[String], at: Timestamp) -> StorageResult<()>;
     /// Keeping recordings hides the channel; otherwise the channel and its rows are deleted.
     async fn remove_twitch_channel(
         &self,
@@ -337,11 +339,19 @@ pub trait StreamStore: Send + Sync {
     ) -> StorageResult<Paged<Stream>>;
     async fn insert_stream_event(&self, event: &StreamEvent) -> StorageResult<()>;
     async fn list_stream_events(&self, stream_id: &str) -> StorageResult<Vec<StreamEvent>>;
+    /// The events of several streams in one query, by stream then time.
+    async fn list_events_of_streams(
+        &self,
+        stream_ids: &[String],
+    ) -> StorageResult<Vec<StreamEvent>>;
 
     /// Conflict when the channel already has an active recording.
     async fn insert_recording(&self, recording: &Recording) -> StorageResult<()>;
     async fn recording(&self, id: &str) -> StorageResult<Option<Recording>>;
     async fn active_recording(&self, channel_id: &str) -> StorageResult<Option<Recording>>;
+    /// Every recording still running, on any channel.
+    async fn active_recordings(&self) -> StorageResult<Vec<Recording>>;
+    async fn recordings_of_stream(&self, stream_id: &str) -> StorageResult<Vec<Recording>>;
     async fn list_recordings(&self, query: &RecordingQuery) -> StorageResult<Paged<Recording>>;
     /// Persists counters and the heartbeat; false when `owner` no longer holds it.
     async fn update_recording_progress(

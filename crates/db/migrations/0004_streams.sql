@@ -75,6 +75,7 @@ CREATE TABLE recordings (
 CREATE UNIQUE INDEX recordings_one_active ON recordings (channel_id) WHERE status = 'recording';
 CREATE INDEX recordings_channel ON recordings (channel_id, started_at);
 CREATE INDEX recordings_status ON recordings (status);
+CREATE INDEX recordings_stream ON recordings (stream_id);
 
 CREATE TABLE recording_gaps (
     id TEXT PRIMARY KEY,

@@ -121,6 +121,14 @@ fn gap_row(row: &AnyRow) -> StorageResult<RecordingGap> {
     })
 }
 
+/// `$first, $first+1, …` for an `IN (…)` list of `count` values.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn not_found_unless(done: u64) -> StorageResult<()> {
     if done == 0 {
         Err(StorageError::NotFound)
@@ -253,6 +261,22 @@ impl StreamStore for Db {
         .execute(self.pool())
         .await
         .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn mark_channels_checked(&self, ids: &[String], at: Timestamp) -> StorageResult<()> {
+        // Chunks keep far below either backend's bind-parameter limit.
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE channels SET live_checked_at = $1 WHERE id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(at.millis());
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.execute(self.pool()).await.map_err(backend_err)?;
+        }
         Ok(())
     }
 
@@ -422,6 +446,25 @@ impl StreamStore for Db {
         .await
     }
 
+    async fn list_events_of_streams(
+        &self,
+        stream_ids: &[String],
+    ) -> StorageResult<Vec<StreamEvent>> {
+        if stream_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM stream_events WHERE stream_id IN ({}) \
+             ORDER BY stream_id, at, id",
+            placeholders(1, stream_ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in stream_ids {
+            query = query.bind(id);
+        }
+        query.all(self.pool(), event_row).await
+    }
+
     async fn insert_recording(&self, r: &Recording) -> StorageResult<()> {
         sqlx::query(&format!(
             "INSERT INTO recordings ({RECORDING_COLUMNS}) VALUES \
@@ -467,6 +510,23 @@ impl StreamStore for Db {
         ))
         .bind(channel_id)
         .optional(self.pool(), recording_row)
+        .await
+    }
+
+    async fn active_recordings(&self) -> StorageResult<Vec<Recording>> {
+        sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE status = 'recording'"
+        ))
+        .all(self.pool(), recording_row)
+        .await
+    }
+
+    async fn recordings_of_stream(&self, stream_id: &str) -> StorageResult<Vec<Recording>> {
+        sqlx::query(&format!(
+            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE stream_id = $1 ORDER BY started_at, id"
+        ))
+        .bind(stream_id)
+        .all(self.pool(), recording_row)
         .await
     }
 

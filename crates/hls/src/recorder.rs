@@ -39,12 +39,14 @@ impl RecordRequest {
 }
 
 /// Why segments are missing from the output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GapReason {
     /// The segment could not be fetched after all retries.
+    #[error("fetch failed: {0}")]
     FetchFailed(FetchError),
     /// The segments left the playlist window before we saw them (we fell behind, or the
     /// playlist could not be loaded for a while).
+    #[error("they left the playlist before they were fetched")]
     FellOffPlaylist,
 }
 

@@ -79,9 +79,7 @@ async fn jobs_running_at_sigkill_are_requeued_and_finish_after_restart() {
             ],
         };
         let server = Server::start(opts());
-        let mut client = Client::new(&server);
-        let key = client.bootstrap().await;
-        let mut client = Client::with_key(&server, &key);
+        let (mut client, key) = Client::admin(&server).await;
         let ids = enqueue_probes(&mut client, 4, 6_000).await;
 
         // Wait until two are running (the per-kind limit), then kill the process outright.

@@ -140,6 +140,11 @@ async fn stream_events(client: &Client, channel_id: &str) -> Vec<(String, String
         .unwrap_or_default()
 }
 
+/// The `id` of an API object.
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
 fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {
     let mut parts: Vec<_> = std::fs::read_dir(dir)
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
@@ -165,16 +170,14 @@ async fn a_polled_channel_is_recorded_from_live_to_offline() {
         w.twitch.add_user("streamer_one", "Streamer One");
         let data = tempfile::tempdir().expect("data");
         let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
-        let mut client = Client::new(&server);
-        let key = client.bootstrap().await;
-        let mut client = Client::with_key(&server, &key);
+        let (mut client, _) = Client::admin(&server).await;
 
         let channel = add_channel(&mut client, "https://www.twitch.tv/Streamer_One").await;
         assert_eq!(channel["login"], "streamer_one", "{}", backend.name);
         assert_eq!(channel["display_name"], "Streamer One");
         assert_eq!(channel["live"], false);
         assert!(channel["recording"].is_null());
-        let id = channel["id"].as_str().expect("id").to_string();
+        let id = id_of(&channel);
 
         let went_live = now_ms();
         w.twitch
@@ -182,7 +185,7 @@ async fn a_polled_channel_is_recorded_from_live_to_offline() {
             .await
             .expect("live");
         let rec = wait_recording(&mut client, &id).await;
-        let rec_id = rec["id"].as_str().expect("rec id").to_string();
+        let rec_id = id_of(&rec);
         let started = rec["started_at"].as_i64().expect("started_at");
         // One poll interval (1 s) plus the time to ask Helix.
         assert!(
@@ -292,11 +295,9 @@ async fn eventsub_starts_recordings_and_rejects_bad_messages() {
                 ],
             ),
         );
-        let mut client = Client::new(&server);
-        let key = client.bootstrap().await;
-        let mut client = Client::with_key(&server, &key);
+        let (mut client, _) = Client::admin(&server).await;
         let channel = add_channel(&mut client, "evented").await;
-        let id = channel["id"].as_str().expect("id").to_string();
+        let id = id_of(&channel);
 
         eventually(WAIT, "three enabled subscriptions", || async {
             let subs = w.twitch.subscriptions();
@@ -367,7 +368,7 @@ async fn eventsub_starts_recordings_and_rejects_bad_messages() {
             events.iter().any(|(_, c)| c == "Art").then_some(())
         })
         .await;
-        let rec_id = rec["id"].as_str().expect("id").to_string();
+        let rec_id = id_of(&rec);
         w.twitch.go_offline("evented").expect("offline");
         let ended = wait_recording_state(&client, &rec_id, "the recording to end", |r| {
             r["status"] != "recording"
@@ -401,19 +402,14 @@ async fn a_killed_server_resumes_or_closes_its_recording() {
     let data = tempfile::tempdir().expect("data");
     let db = backend.database_url.as_deref();
     let server = start(data.path(), db, env(&w, &[]));
-    let mut client = Client::new(&server);
-    let key = client.bootstrap().await;
-    let mut client = Client::with_key(&server, &key);
-    let id = add_channel(&mut client, "survivor").await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let (mut client, key) = Client::admin(&server).await;
+    let id = id_of(&add_channel(&mut client, "survivor").await);
     w.twitch
         .go_live("survivor", "Marathon", "Chess")
         .await
         .expect("live");
     let rec = wait_recording(&mut client, &id).await;
-    let rec_id = rec["id"].as_str().expect("id").to_string();
+    let rec_id = id_of(&rec);
     let first = wait_recording_state(&client, &rec_id, "bytes", |r| {
         r["bytes"].as_u64().unwrap_or(0) > 0
     })
@@ -472,9 +468,7 @@ async fn outages_low_space_and_bad_input_change_nothing() {
     w.twitch.add_user("cramped", "Cramped");
     let data = tempfile::tempdir().expect("data");
     let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
-    let mut client = Client::new(&server);
-    let key = client.bootstrap().await;
-    let mut client = Client::with_key(&server, &key);
+    let (mut client, key) = Client::admin(&server).await;
 
     for (body, status) in [
         (
@@ -502,10 +496,7 @@ async fn outages_low_space_and_bad_input_change_nothing() {
     }
     assert_eq!(client.get("/api/v1/channels").await.body, json!([]));
 
-    let id = add_channel(&mut client, "steady").await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let id = id_of(&add_channel(&mut client, "steady").await);
     let r = client
         .post("/api/v1/channels", json!({"channel": "steady"}))
         .await;
@@ -522,7 +513,7 @@ async fn outages_low_space_and_bad_input_change_nothing() {
         .await
         .expect("live");
     let rec = wait_recording(&mut client, &id).await;
-    let rec_id = rec["id"].as_str().expect("id").to_string();
+    let rec_id = id_of(&rec);
     w.twitch.set_helix_failing(true);
     let polls = w.twitch.rate_stats().total_requests;
     eventually(WAIT, "three failed polls", || async {
@@ -562,10 +553,7 @@ async fn outages_low_space_and_bad_input_change_nothing() {
         env(&w, &[("TAPEARR_DISK__LOW_FREE_GB", "1000000".to_string())]),
     );
     let mut client = Client::with_key(&server, &key);
-    let cramped = add_channel(&mut client, "cramped").await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let cramped = id_of(&add_channel(&mut client, "cramped").await);
     w.twitch
         .go_live("cramped", "No room", "Chess")
         .await
@@ -614,21 +602,13 @@ async fn a_stalled_recorder_is_restarted_while_live() {
         backend.database_url.as_deref(),
         env(&w, &[("TAPEARR_TWITCH__STALL_SECS", "2".to_string())]),
     );
-    let mut client = Client::new(&server);
-    let key = client.bootstrap().await;
-    let mut client = Client::with_key(&server, &key);
-    let id = add_channel(&mut client, "flaky").await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let (mut client, _) = Client::admin(&server).await;
+    let id = id_of(&add_channel(&mut client, "flaky").await);
     w.twitch
         .go_live("flaky", "Bumpy", "Chess")
         .await
         .expect("live");
-    let rec_id = wait_recording(&mut client, &id).await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let rec_id = id_of(&wait_recording(&mut client, &id).await);
     let restarted = wait_recording_state(&client, &rec_id, "a restart", |r| {
         r["sessions"].as_u64().unwrap_or(0) >= 2
     })
@@ -690,9 +670,7 @@ async fn bench_polling_1000_channels_within_rate_limit() {
         None,
         env(&w, &[("TAPEARR_TWITCH__POLL_SECS", poll.to_string())]),
     );
-    let mut client = Client::new(&server);
-    let key = client.bootstrap().await;
-    let mut client = Client::with_key(&server, &key);
+    let (mut client, _) = Client::admin(&server).await;
     let r = client
         .send(
             reqwest::Method::PUT,
@@ -761,21 +739,13 @@ async fn an_ended_playlist_is_not_recorded_again_while_helix_lags() {
     w.twitch.add_user("brief", "Brief");
     let data = tempfile::tempdir().expect("data");
     let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
-    let mut client = Client::new(&server);
-    let key = client.bootstrap().await;
-    let mut client = Client::with_key(&server, &key);
-    let id = add_channel(&mut client, "brief").await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let (mut client, _) = Client::admin(&server).await;
+    let id = id_of(&add_channel(&mut client, "brief").await);
     w.twitch
         .go_live("brief", "Short", "Chess")
         .await
         .expect("live");
-    let rec_id = wait_recording(&mut client, &id).await["id"]
-        .as_str()
-        .expect("id")
-        .to_string();
+    let rec_id = id_of(&wait_recording(&mut client, &id).await);
     let ended = wait_recording_state(&client, &rec_id, "the end of the playlist", |r| {
         r["status"] != "recording"
     })

@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use tapearr_core::storage::{PageRequest, Paged};
 use tapearr_core::streams::model::{Channel, Recording, Stream, StreamEvent};
 use tapearr_core::streams::{AddChannel, ChannelPatch, ImportResult, StreamsError};
@@ -43,11 +44,24 @@ async fn view(state: &AppState, channel: Channel) -> ApiResult<ChannelView> {
     responses((status = 200, body = Vec<ChannelView>), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ChannelView>>> {
-    let mut out = Vec::new();
-    for c in state.streams.list_channels().await? {
-        out.push(view(&state, c).await?);
-    }
-    Ok(Json(out))
+    // One query for every running recording rather than one per channel.
+    let mut running: HashMap<String, Recording> = state
+        .store
+        .active_recordings()
+        .await?
+        .into_iter()
+        .map(|r| (r.channel_id.clone(), r))
+        .collect();
+    let channels = state.streams.list_channels().await?;
+    Ok(Json(
+        channels
+            .into_iter()
+            .map(|channel| ChannelView {
+                recording: running.remove(&channel.id),
+                channel,
+            })
+            .collect(),
+    ))
 }
 
 /// Add a channel by login or URL; it is checked against Twitch first.
@@ -181,11 +195,19 @@ pub async fn streams(
         .streams
         .streams_of(&id, PageRequest::new(q.limit, q.offset))
         .await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for stream in page.items {
-        let events = state.streams.stream_events(&stream.id).await?;
-        items.push(StreamView { stream, events });
+    let ids: Vec<String> = page.items.iter().map(|s| s.id.clone()).collect();
+    let mut events: HashMap<String, Vec<StreamEvent>> = HashMap::new();
+    for e in state.store.list_events_of_streams(&ids).await? {
+        events.entry(e.stream_id.clone()).or_default().push(e);
     }
+    let items = page
+        .items
+        .into_iter()
+        .map(|stream| StreamView {
+            events: events.remove(&stream.id).unwrap_or_default(),
+            stream,
+        })
+        .collect();
     Ok(Json(Paged {
         items,
         total: page.total,

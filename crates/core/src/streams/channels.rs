@@ -257,8 +257,12 @@ impl Streams {
                 category: channel.category.clone(),
             })
             .await;
-        let updated = self.channel(id).await?;
-        if updated.settings.auto_record && !channel.settings.auto_record && updated.live {
+        // Auto-record just switched on for a live channel: start now, not at the next poll.
+        if s.auto_record && !channel.settings.auto_record && channel.live {
+            let updated = Channel {
+                settings: s,
+                ..channel
+            };
             self.check_channels(std::slice::from_ref(&updated)).await;
         }
         self.channel(id).await
@@ -270,7 +274,7 @@ impl Streams {
         let channel = self.channel(id).await?;
         self.stop_channel_recorder(id, "channel removed").await;
         if delete_recordings {
-            self.delete_recording_files(id).await;
+            self.delete_recording_files(id).await?;
         }
         self.inner
             .store
@@ -289,28 +293,31 @@ impl Streams {
     }
 
     /// Removes each recording folder of the channel (only folders inside a library root).
-    async fn delete_recording_files(&self, channel_id: &str) {
+    async fn delete_recording_files(&self, channel_id: &str) -> StreamsResult<()> {
         let Some(roots) = &self.inner.roots else {
-            return;
+            return Ok(());
         };
-        let query = crate::storage::RecordingQuery {
-            channel_id: Some(channel_id.to_string()),
-            status: None,
-            page: crate::storage::PageRequest::new(Some(500), None),
-        };
-        let Ok(page) = self.inner.store.list_recordings(&query).await else {
-            return;
-        };
-        for rec in page.items {
-            match roots.resolve(&rec.dir) {
-                Ok(dir) => {
-                    if let Err(e) = crate::files::remove_dir_all(&dir).await {
-                        tracing::warn!(recording = %rec.id, error = %e, "could not delete recording folder");
-                    }
+        let mut page =
+            crate::storage::PageRequest::new(Some(crate::storage::PageRequest::MAX_LIMIT), None);
+        loop {
+            let query = crate::storage::RecordingQuery {
+                channel_id: Some(channel_id.to_string()),
+                status: None,
+                page,
+            };
+            let found = self.inner.store.list_recordings(&query).await?;
+            for rec in &found.items {
+                let removed = match roots.resolve(&rec.dir) {
+                    Ok(dir) => crate::files::remove_dir_all(&dir).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = removed {
+                    tracing::warn!(recording = %rec.id, error = %e, "recording folder not deleted");
                 }
-                Err(e) => {
-                    tracing::warn!(recording = %rec.id, error = %e, "recording folder is outside the library roots; left alone");
-                }
+            }
+            page.offset += page.limit;
+            if u64::from(page.offset) >= found.total {
+                return Ok(());
             }
         }
     }

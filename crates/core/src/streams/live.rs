@@ -54,11 +54,22 @@ impl Streams {
                 Some(s) if s.kind.is_empty() || s.kind == "live" => {
                     self.on_live(channel, LiveInfo::from_helix(s)).await
                 }
-                _ => self.on_offline(channel).await,
+                // Most channels are offline most of the time: only a change costs queries.
+                _ if channel.live => self.on_offline(channel).await,
+                _ => Ok(()),
             };
             if let Err(e) = result {
                 tracing::warn!(channel = %channel.login, error = %e, "could not apply live state");
             }
+        }
+        let ids: Vec<String> = channels.iter().map(|c| c.id.clone()).collect();
+        if let Err(e) = self
+            .inner
+            .store
+            .mark_channels_checked(&ids, Timestamp::now())
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the live check");
         }
     }
 
@@ -123,10 +134,12 @@ impl Streams {
                 })
                 .await;
         }
+        // Cheapest checks first: this runs on every poll of every live channel.
         if stream.ended_at.is_none()
             && channel.settings.auto_record
             && !stream.record_stopped
-            && !self.playlist_ended(&channel.id, &stream.id).await?
+            && !self.is_recording_here(&channel.id)
+            && !self.playlist_ended(&stream.id).await?
         {
             self.ensure_recording(channel, &stream).await;
         }
@@ -135,19 +148,10 @@ impl Streams {
 
     /// This broadcast's recording already ended with its playlist: Helix can list a stream for a
     /// while after it ended, and that must not start a second, empty recording.
-    async fn playlist_ended(&self, channel_id: &str, stream_id: &str) -> StreamsResult<bool> {
-        let recent = self
-            .inner
-            .store
-            .list_recordings(&crate::storage::RecordingQuery {
-                channel_id: Some(channel_id.to_string()),
-                status: None,
-                page: crate::storage::PageRequest::new(Some(5), None),
-            })
-            .await?;
-        Ok(recent.items.iter().any(|r| {
-            r.stream_id.as_deref() == Some(stream_id)
-                && r.status != super::model::RecordingStatus::Recording
+    async fn playlist_ended(&self, stream_id: &str) -> StreamsResult<bool> {
+        let recordings = self.inner.store.recordings_of_stream(stream_id).await?;
+        Ok(recordings.iter().any(|r| {
+            r.status != super::model::RecordingStatus::Recording
                 && r.end_reason.as_deref() == Some(super::recorder::STREAM_ENDED)
         }))
     }
@@ -273,14 +277,5 @@ impl Streams {
     ) -> StreamsResult<crate::storage::Paged<Stream>> {
         self.channel(channel_id).await?;
         Ok(self.inner.store.list_streams(channel_id, page).await?)
-    }
-
-    pub async fn stream_events(&self, stream_id: &str) -> StreamsResult<Vec<StreamEvent>> {
-        self.inner
-            .store
-            .stream(stream_id)
-            .await?
-            .ok_or(super::StreamsError::NotFound("stream"))?;
-        Ok(self.inner.store.list_stream_events(stream_id).await?)
     }
 }

@@ -10,6 +10,7 @@
 
 mod account;
 mod channels;
+mod control;
 pub mod detect;
 mod error;
 pub mod eventsub;
@@ -144,6 +145,17 @@ impl Streams {
         let _ = poller.await;
         let _ = subscriptions.await;
         self.wait_for_recorders().await;
+    }
+
+    /// The recorders running in this process (a panic elsewhere must not wedge them).
+    fn active(&self) -> std::sync::MutexGuard<'_, HashMap<String, recorder::Running>> {
+        self.inner.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether this process may run `rec`: it owns it, or its owner stopped heartbeating.
+    fn may_take_over(&self, rec: &model::Recording) -> bool {
+        rec.owner == self.inner.instance
+            || rec.heartbeat_at.plus(STALE_OWNER) < crate::time::Timestamp::now()
     }
 
     /// The per-channel decision lock.

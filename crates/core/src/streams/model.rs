@@ -181,3 +181,24 @@ pub struct RecordingProgress {
     pub segments: u64,
     pub missed_segments: u64,
 }
+
+impl RecordingProgress {
+    /// Where a recording (resumed or restarted) continues counting.
+    pub fn of(rec: &Recording) -> Self {
+        Self {
+            bytes: rec.bytes,
+            media_ms: rec.media_ms,
+            segments: rec.segments,
+            missed_segments: rec.missed_segments,
+        }
+    }
+
+    /// Counts one written segment; returns its duration in milliseconds.
+    pub fn add_segment(&mut self, seconds: f64, bytes: u64) -> u64 {
+        let ms = (seconds * 1000.0) as u64;
+        self.bytes += bytes;
+        self.media_ms += ms;
+        self.segments += 1;
+        ms
+    }
+}

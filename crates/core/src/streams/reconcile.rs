@@ -4,8 +4,8 @@
 //! Offline, or live with a new broadcast → close it so it goes on to finalize. When Helix cannot
 //! be asked, resume: the recorder finds out from the playlist whether the stream still runs.
 
+use super::Streams;
 use super::model::{RecordingStatus, Stream};
-use super::{STALE_OWNER, Streams};
 use crate::events::DomainEvent;
 use crate::storage::{PageRequest, RecordingQuery};
 use crate::time::Timestamp;
@@ -29,10 +29,7 @@ impl Streams {
             .await?
             .items;
         let now = Timestamp::now();
-        let ours: Vec<_> = open
-            .into_iter()
-            .filter(|r| r.owner == self.inner.instance || r.heartbeat_at.plus(STALE_OWNER) < now)
-            .collect();
+        let ours: Vec<_> = open.into_iter().filter(|r| self.may_take_over(r)).collect();
         if ours.is_empty() {
             return Ok(());
         }

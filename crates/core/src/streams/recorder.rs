@@ -6,7 +6,7 @@
 //! again into the same folder (parts continue numbering) and the hole is stored as a gap.
 
 use super::model::{Channel, Recording, RecordingGap, RecordingProgress, RecordingStatus, Stream};
-use super::{STALE_OWNER, Streams, StreamsError, StreamsResult};
+use super::{Streams, StreamsResult};
 use crate::events::DomainEvent;
 use crate::ids::new_id;
 use crate::time::Timestamp;
@@ -20,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 /// The end reason of a recording whose broadcast ended.
 pub(crate) const STREAM_ENDED: &str = "stream ended";
+/// The end reason of a recording the user stopped.
+pub(crate) const STOPPED_BY_USER: &str = "stopped by user";
 
 /// How often counters and the ownership heartbeat are written (and progress broadcast).
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
@@ -80,19 +82,14 @@ impl Streams {
         }
     }
 
-    fn is_recording_here(&self, channel_id: &str) -> bool {
-        self.inner
-            .active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains_key(channel_id)
+    pub(crate) fn is_recording_here(&self, channel_id: &str) -> bool {
+        self.active().contains_key(channel_id)
     }
 
     async fn start_or_resume(&self, channel: &Channel, stream: &Stream) -> StreamsResult<()> {
         let store = &self.inner.store;
         if let Some(rec) = store.active_recording(&channel.id).await? {
-            let stale = rec.heartbeat_at.plus(STALE_OWNER) < Timestamp::now();
-            if rec.owner == self.inner.instance || stale {
+            if self.may_take_over(&rec) {
                 store
                     .resume_recording(&rec.id, &self.inner.instance, Timestamp::now())
                     .await?;
@@ -100,12 +97,13 @@ impl Streams {
             }
             return Ok(());
         }
-        let Some(dir) = self.recording_dir(channel).await? else {
+        let id = new_id();
+        let Some(dir) = self.recording_dir(channel, &id).await? else {
             return Ok(());
         };
         let now = Timestamp::now();
         let rec = Recording {
-            id: new_id(),
+            id,
             channel_id: channel.id.clone(),
             stream_id: Some(stream.id.clone()),
             status: RecordingStatus::Recording,
@@ -138,7 +136,11 @@ impl Streams {
 
     /// The folder for a new recording, or `None` (with a `recording.refused` event) when no
     /// recording may start: no library root, or free space below the floor.
-    async fn recording_dir(&self, channel: &Channel) -> StreamsResult<Option<String>> {
+    async fn recording_dir(
+        &self,
+        channel: &Channel,
+        recording_id: &str,
+    ) -> StreamsResult<Option<String>> {
         let refuse = |reason: String| async move {
             tracing::warn!(channel = %channel.login, %reason, "recording not started");
             self.inner
@@ -161,26 +163,21 @@ impl Streams {
         };
         let floor_gb = self.inner.config.disk.low_free_gb;
         let floor = (floor_gb * 1_073_741_824.0) as u64;
-        match crate::files::free_space(&root) {
-            Ok(free) if free < floor => {
-                return refuse(format!(
-                    "only {:.1} GiB free on the library root, below disk.low_free_gb = {floor_gb}",
-                    free as f64 / 1_073_741_824.0
-                ))
-                .await;
-            }
-            Ok(_) => {}
-            Err(e) => return refuse(format!("cannot measure free space: {e}")).await,
+        if let Err(e) = crate::files::ensure_free_space(&root, floor) {
+            return refuse(format!(
+                "{e} on the library root (disk.low_free_gb = {floor_gb})"
+            ))
+            .await;
         }
         // Hidden folder: media servers ignore it until finalize places the MP4.
-        let dir = root.join(&channel.login).join(".parts").join(new_id());
+        let dir = root.join(&channel.login).join(".parts").join(recording_id);
         Ok(Some(dir.to_string_lossy().into_owned()))
     }
 
     pub(crate) fn spawn_supervisor(&self, channel: Channel, rec: Recording, resumed: bool) {
         let stop = CancellationToken::new();
         let offline = Arc::new(AtomicBool::new(false));
-        let mut active = self.inner.active.lock().unwrap_or_else(|p| p.into_inner());
+        let mut active = self.active();
         if active.contains_key(&channel.id) {
             return;
         }
@@ -204,8 +201,7 @@ impl Streams {
 
     /// Tells the channel's recorder that the channel is offline.
     pub(crate) fn mark_offline(&self, channel_id: &str) {
-        let active = self.inner.active.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(r) = active.get(channel_id) {
+        if let Some(r) = self.active().get(channel_id) {
             r.offline.store(true, Ordering::SeqCst);
         }
     }
@@ -218,12 +214,7 @@ impl Streams {
         stop: CancellationToken,
         offline: Arc<AtomicBool>,
     ) {
-        let mut progress = RecordingProgress {
-            bytes: rec.bytes,
-            media_ms: rec.media_ms,
-            segments: rec.segments,
-            missed_segments: rec.missed_segments,
-        };
+        let mut progress = RecordingProgress::of(&rec);
         // After a crash the hole starts at the last heartbeat.
         let mut gap_since = resumed.then_some(rec.heartbeat_at);
         let mut gap_reason = "Tapearr restarted".to_string();
@@ -231,7 +222,7 @@ impl Streams {
         let mut restarted_here = false;
         let (status, reason, error) = loop {
             if stop.is_cancelled() {
-                break (RecordingStatus::Ended, "stopped by user".to_string(), None);
+                break (RecordingStatus::Ended, STOPPED_BY_USER.to_string(), None);
             }
             if self.inner.shutdown.is_cancelled() {
                 return self.leave_open(&channel.id);
@@ -309,7 +300,7 @@ impl Streams {
                     break (RecordingStatus::Ended, STREAM_ENDED.to_string(), None);
                 }
                 SessionEnd::UserStop => {
-                    break (RecordingStatus::Ended, "stopped by user".to_string(), None);
+                    break (RecordingStatus::Ended, STOPPED_BY_USER.to_string(), None);
                 }
                 SessionEnd::Shutdown | SessionEnd::LostOwnership => {
                     return self.leave_open(&channel.id);
@@ -421,16 +412,13 @@ impl Streams {
                     };
                     match event {
                         RecorderEvent::SegmentWritten { duration, bytes, .. } => {
-                            last_segment_ms = (duration * 1000.0) as u64;
-                            progress.bytes += bytes;
-                            progress.media_ms += last_segment_ms;
-                            progress.segments += 1;
+                            last_segment_ms = progress.add_segment(duration, bytes);
                         }
                         RecorderEvent::Gap { count, reason, .. } => {
                             progress.missed_segments += count;
                             let now = Timestamp::now();
                             let ms = count * last_segment_ms;
-                            self.store_gap(rec, channel, now, ms, &format!("{count} segments lost: {reason:?}")).await;
+                            self.store_gap(rec, channel, now, ms, &format!("{count} segments lost: {reason}")).await;
                         }
                         RecorderEvent::Stalled { .. } => {
                             stalled = true;
@@ -479,9 +467,7 @@ impl Streams {
                 duration, bytes, ..
             } = event
             {
-                progress.bytes += bytes;
-                progress.media_ms += (duration * 1000.0) as u64;
-                progress.segments += 1;
+                progress.add_segment(duration, bytes);
             }
         }
         let _ = self.save_progress(rec, channel, progress).await;
@@ -562,11 +548,7 @@ impl Streams {
     }
 
     fn leave_open(&self, channel_id: &str) {
-        self.inner
-            .active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(channel_id);
+        self.active().remove(channel_id);
     }
 
     /// Closes the recording; it then waits for finalize (or is failed when nothing was kept).
@@ -598,16 +580,14 @@ impl Streams {
         if let Err(e) = &closed {
             tracing::error!(recording = %rec.id, error = %e, "could not close recording; it is reconciled at the next start");
         }
-        let event = match (status, error) {
-            (RecordingStatus::Failed, Some(error)) | (RecordingStatus::Ended, Some(error)) => {
-                DomainEvent::RecordingFailed {
-                    recording_id: Some(rec.id.clone()),
-                    channel_id: channel.id.clone(),
-                    login: channel.login.clone(),
-                    error,
-                }
-            }
-            _ => DomainEvent::RecordingStopped {
+        let event = match error {
+            Some(error) => DomainEvent::RecordingFailed {
+                recording_id: Some(rec.id.clone()),
+                channel_id: channel.id.clone(),
+                login: channel.login.clone(),
+                error,
+            },
+            None => DomainEvent::RecordingStopped {
                 recording_id: rec.id.clone(),
                 channel_id: channel.id.clone(),
                 login: channel.login.clone(),
@@ -619,96 +599,10 @@ impl Streams {
         self.inner.events.emit(event).await;
     }
 
-    /// Starts recording a live channel now, whatever its auto-record setting.
-    pub async fn start_recording(&self, channel_id: &str) -> StreamsResult<Recording> {
-        let channel = self.channel(channel_id).await?;
-        let twitch = self.twitch()?;
-        let live = twitch
-            .helix
-            .streams_by_user_id(std::slice::from_ref(&channel.twitch_id))
-            .await?;
-        let Some(info) = live.iter().find(|s| s.user_id == channel.twitch_id) else {
-            return Err(StreamsError::Offline(channel.login));
-        };
-        self.on_live(&channel, super::LiveInfo::from_helix(info))
-            .await?;
-        let lock = self.channel_lock(&channel.id);
-        {
-            let _guard = lock.lock().await;
-            let stream = self
-                .inner
-                .store
-                .open_stream(&channel.id)
-                .await?
-                .ok_or_else(|| StreamsError::Offline(channel.login.clone()))?;
-            self.ensure_recording(&channel, &stream).await;
-        }
-        self.inner
-            .store
-            .active_recording(&channel.id)
-            .await?
-            .ok_or_else(|| {
-                StreamsError::Conflict(
-                    "the recording could not start; see the recording.refused or recording.failed event"
-                        .into(),
-                )
-            })
-    }
-
-    /// Stops a recording and keeps detection from starting this broadcast again.
-    pub async fn stop_recording(&self, recording_id: &str) -> StreamsResult<Recording> {
-        let rec = self
-            .inner
-            .store
-            .recording(recording_id)
-            .await?
-            .ok_or(StreamsError::NotFound("recording"))?;
-        if rec.status != RecordingStatus::Recording {
-            return Err(StreamsError::Conflict(format!(
-                "the recording is {}",
-                rec.status.as_str()
-            )));
-        }
-        if let Some(stream_id) = &rec.stream_id {
-            self.inner
-                .store
-                .set_stream_record_stopped(stream_id)
-                .await?;
-        }
-        if !self
-            .stop_channel_recorder(&rec.channel_id, "stopped by user")
-            .await
-        {
-            let stale = rec.heartbeat_at.plus(STALE_OWNER) < Timestamp::now();
-            if rec.owner != self.inner.instance && !stale {
-                return Err(StreamsError::Conflict(
-                    "another Tapearr process is recording it; stop it there".into(),
-                ));
-            }
-            // Nobody runs it: close the row.
-            self.inner
-                .store
-                .finish_recording(
-                    &rec.id,
-                    RecordingStatus::Ended,
-                    Some("stopped by user"),
-                    None,
-                    Timestamp::now(),
-                )
-                .await?;
-        }
-        self.inner
-            .store
-            .recording(recording_id)
-            .await?
-            .ok_or(StreamsError::NotFound("recording"))
-    }
-
     /// Stops this process's recorder of the channel and waits for it; false when none ran.
     pub(crate) async fn stop_channel_recorder(&self, channel_id: &str, why: &str) -> bool {
         let task = {
-            let mut active = self.inner.active.lock().unwrap_or_else(|p| p.into_inner());
-            match active.get_mut(channel_id) {
+            match self.active().get_mut(channel_id) {
                 Some(r) => {
                     r.stop.cancel();
                     r.task.take()
@@ -726,29 +620,13 @@ impl Streams {
     /// At shutdown: waits for every recorder to stop writing (their rows stay open).
     pub(crate) async fn wait_for_recorders(&self) {
         let tasks: Vec<JoinHandle<()>> = {
-            let mut active = self.inner.active.lock().unwrap_or_else(|p| p.into_inner());
-            active.values_mut().filter_map(|r| r.task.take()).collect()
+            self.active()
+                .values_mut()
+                .filter_map(|r| r.task.take())
+                .collect()
         };
         for task in tasks {
             let _ = task.await;
         }
-    }
-
-    pub async fn recordings(
-        &self,
-        query: &crate::storage::RecordingQuery,
-    ) -> StreamsResult<crate::storage::Paged<Recording>> {
-        Ok(self.inner.store.list_recordings(query).await?)
-    }
-
-    pub async fn recording(&self, id: &str) -> StreamsResult<(Recording, Vec<RecordingGap>)> {
-        let rec = self
-            .inner
-            .store
-            .recording(id)
-            .await?
-            .ok_or(StreamsError::NotFound("recording"))?;
-        let gaps = self.inner.store.list_recording_gaps(id).await?;
-        Ok((rec, gaps))
     }
 }

@@ -261,6 +261,12 @@ impl Client {
         r.body["secret"].as_str().expect("secret").to_string()
     }
 
+    /// Creates the admin on a fresh server; returns a client that uses a new API key, and the key.
+    pub async fn admin(server: &Server) -> (Client, String) {
+        let key = Client::new(server).bootstrap().await;
+        (Client::with_key(server, &key), key)
+    }
+
     /// Polls a job until it has finished (the runner usually takes milliseconds).
     pub async fn wait_job(&mut self, id: &str, timeout: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + timeout;
