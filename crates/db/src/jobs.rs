@@ -4,7 +4,6 @@ use crate::RowsExt;
 use crate::rows::{self, JOB_COLUMNS};
 use crate::{Backend, Db, backend_err};
 use async_trait::async_trait;
-use sqlx::Row;
 use tapearr_core::jobs::model::{JobQuery, JobRecord, JobStatus, NewJob};
 use tapearr_core::storage::{JobEnd, JobStore, Paged, SortOrder, StorageError, StorageResult};
 use tapearr_core::time::Timestamp;
@@ -313,11 +312,7 @@ impl JobStore for Db {
         for b in &binds {
             count = count.bind(b.clone());
         }
-        let total: i64 = count
-            .fetch_one(self.pool())
-            .await
-            .and_then(|r| r.try_get("n"))
-            .map_err(backend_err)?;
+        let total = count.count(self.pool()).await?;
         let sql = format!(
             "SELECT {JOB_COLUMNS} FROM jobs {filter} ORDER BY created_at {order}, id {order} LIMIT {} OFFSET {}",
             query.page.limit, query.page.offset
@@ -335,21 +330,20 @@ impl JobStore for Db {
             .collect::<StorageResult<Vec<_>>>()?;
         Ok(Paged {
             items,
-            total: total.max(0) as u64,
+            total,
             limit: query.page.limit,
             offset: query.page.offset,
         })
     }
 
     async fn has_active_job_for_task(&self, task: &str) -> StorageResult<bool> {
-        let row = sqlx::query(
+        let n = sqlx::query(
             "SELECT COUNT(*) AS n FROM jobs WHERE task = $1 AND status IN ('queued', 'running')",
         )
         .bind(task)
-        .fetch_one(self.pool())
-        .await
-        .map_err(backend_err)?;
-        Ok(row.try_get::<i64, _>("n").map_err(backend_err)? > 0)
+        .count(self.pool())
+        .await?;
+        Ok(n > 0)
     }
 
     async fn delete_finished_jobs(&self, before: Timestamp) -> StorageResult<u64> {

@@ -153,6 +153,10 @@ pub(crate) trait RowsExt {
         pool: &AnyPool,
         map: impl Fn(&sqlx::any::AnyRow) -> StorageResult<T>,
     ) -> StorageResult<Vec<T>>;
+    /// The `n` of a `SELECT COUNT(*) AS n …`.
+    async fn count(self, pool: &AnyPool) -> StorageResult<u64>;
+    /// Runs an `UPDATE`/`DELETE` that must touch a row: `NotFound` when it touched none.
+    async fn execute_found(self, pool: &AnyPool) -> StorageResult<()>;
 }
 
 impl<'q> RowsExt for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
@@ -180,6 +184,23 @@ impl<'q> RowsExt for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'
             .iter()
             .map(map)
             .collect()
+    }
+
+    async fn execute_found(self, pool: &AnyPool) -> StorageResult<()> {
+        let done = self.execute(pool).await.map_err(backend_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn count(self, pool: &AnyPool) -> StorageResult<u64> {
+        let n: i64 = self
+            .fetch_one(pool)
+            .await
+            .and_then(|row| sqlx::Row::try_get(&row, "n"))
+            .map_err(backend_err)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 }
 

@@ -56,7 +56,7 @@ impl MediaServerStore for Db {
     }
 
     async fn update_media_server(&self, s: &MediaServer) -> StorageResult<()> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE media_servers SET name = $1, kind = $2, url = $3, token = $4, path_mappings = $5, \
              enabled = $6, updated_at = $7 WHERE id = $8",
         )
@@ -68,13 +68,7 @@ impl MediaServerStore for Db {
         .bind(i64::from(s.enabled))
         .bind(s.updated_at.millis())
         .bind(&s.id)
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
-        }
-        Ok(())
+        .execute_found(self.pool()).await
     }
 
     async fn delete_media_server(&self, id: &str) -> StorageResult<()> {

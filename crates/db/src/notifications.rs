@@ -109,7 +109,7 @@ impl NotificationStore for Db {
     }
 
     async fn update_channel(&self, c: &Channel) -> StorageResult<()> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE notification_channels SET name = $1, kind = $2, config = $3, event_types = $4, enabled = $5, \
              batch_secs = $6, max_per_minute = $7, quiet_hours = $8, updated_at = $9 WHERE id = $10",
         )
@@ -123,13 +123,7 @@ impl NotificationStore for Db {
         .bind(c.quiet_hours.as_ref().map(to_json).transpose()?)
         .bind(c.updated_at.millis())
         .bind(&c.id)
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
-        }
-        Ok(())
+        .execute_found(self.pool()).await
     }
 
     async fn delete_channel(&self, id: &str) -> StorageResult<()> {
@@ -323,15 +317,13 @@ impl NotificationStore for Db {
     }
 
     async fn messages_sent_since(&self, channel_id: &str, since: Timestamp) -> StorageResult<u64> {
-        let row = sqlx::query(
+        sqlx::query(
             "SELECT COUNT(*) AS n FROM notification_messages WHERE channel_id = $1 AND sent_at >= $2",
         )
         .bind(channel_id)
         .bind(since.millis())
-        .fetch_one(self.pool())
+        .count(self.pool())
         .await
-        .map_err(backend_err)?;
-        Ok(row.try_get::<i64, _>("n").map_err(backend_err)?.max(0) as u64)
     }
 
     async fn finish_message(

@@ -3,7 +3,6 @@
 use crate::rows::{flag, get, opt_ts, ts};
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 use tapearr_core::storage::{
     ChannelProfile, PageRequest, Paged, RecordingQuery, StorageError, StorageResult, StreamStore,
@@ -129,14 +128,6 @@ fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
-fn not_found_unless(done: u64) -> StorageResult<()> {
-    if done == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
 #[async_trait]
 impl StreamStore for Db {
     async fn insert_twitch_channel(&self, c: &Channel) -> StorageResult<()> {
@@ -201,7 +192,7 @@ impl StreamStore for Db {
         s: &ChannelSettings,
         at: Timestamp,
     ) -> StorageResult<()> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE channels SET auto_record = $1, quality = $2, codecs = $3, naming_template = $4, \
              favourite = $5, updated_at = $6 WHERE id = $7",
         )
@@ -212,10 +203,7 @@ impl StreamStore for Db {
         .bind(i64::from(s.favourite))
         .bind(at.millis())
         .bind(id)
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
-        not_found_unless(done.rows_affected())
+        .execute_found(self.pool()).await
     }
 
     async fn update_channel_profile(
@@ -224,7 +212,7 @@ impl StreamStore for Db {
         p: &ChannelProfile,
         at: Timestamp,
     ) -> StorageResult<()> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE channels SET login = $1, display_name = $2, description = $3, avatar_url = $4, \
              offline_image_url = $5, removed_at = NULL, updated_at = $6 WHERE id = $7",
         )
@@ -235,10 +223,8 @@ impl StreamStore for Db {
         .bind(&p.offline_image_url)
         .bind(at.millis())
         .bind(id)
-        .execute(self.pool())
+        .execute_found(self.pool())
         .await
-        .map_err(backend_err)?;
-        not_found_unless(done.rows_affected())
     }
 
     async fn set_channel_state(
@@ -286,22 +272,20 @@ impl StreamStore for Db {
         keep_recordings: bool,
         at: Timestamp,
     ) -> StorageResult<()> {
-        let done = if keep_recordings {
+        if keep_recordings {
             sqlx::query(
                 "UPDATE channels SET removed_at = $1, live = 0, updated_at = $1 WHERE id = $2",
             )
             .bind(at.millis())
             .bind(id)
-            .execute(self.pool())
+            .execute_found(self.pool())
             .await
         } else {
             sqlx::query("DELETE FROM channels WHERE id = $1")
                 .bind(id)
-                .execute(self.pool())
+                .execute_found(self.pool())
                 .await
         }
-        .map_err(backend_err)?;
-        not_found_unless(done.rows_affected())
     }
 
     async fn upsert_stream(&self, s: &Stream) -> StorageResult<(Stream, bool)> {
@@ -397,13 +381,10 @@ impl StreamStore for Db {
         channel_id: &str,
         page: PageRequest,
     ) -> StorageResult<Paged<Stream>> {
-        let total: i64 = sqlx::query("SELECT COUNT(*) AS n FROM streams WHERE channel_id = $1")
+        let total = sqlx::query("SELECT COUNT(*) AS n FROM streams WHERE channel_id = $1")
             .bind(channel_id)
-            .fetch_one(self.pool())
-            .await
-            .map_err(backend_err)?
-            .try_get("n")
-            .map_err(backend_err)?;
+            .count(self.pool())
+            .await?;
         let items = sqlx::query(&format!(
             "SELECT {STREAM_COLUMNS} FROM streams WHERE channel_id = $1 \
              ORDER BY started_at DESC, id DESC LIMIT $2 OFFSET $3"
@@ -415,7 +396,7 @@ impl StreamStore for Db {
         .await?;
         Ok(Paged {
             items,
-            total: u64::try_from(total).unwrap_or(0),
+            total,
             limit: page.limit,
             offset: page.offset,
         })
@@ -535,16 +516,13 @@ impl StreamStore for Db {
         let channel = q.channel_id.clone().unwrap_or_default();
         let status = q.status.map(|s| s.as_str()).unwrap_or_default();
         let filter = "($1 = '' OR channel_id = $1) AND ($2 = '' OR status = $2)";
-        let total: i64 = sqlx::query(&format!(
+        let total = sqlx::query(&format!(
             "SELECT COUNT(*) AS n FROM recordings WHERE {filter}"
         ))
         .bind(&channel)
         .bind(status)
-        .fetch_one(self.pool())
-        .await
-        .map_err(backend_err)?
-        .try_get("n")
-        .map_err(backend_err)?;
+        .count(self.pool())
+        .await?;
         let items = sqlx::query(&format!(
             "SELECT {RECORDING_COLUMNS} FROM recordings WHERE {filter} \
              ORDER BY started_at DESC, id DESC LIMIT $3 OFFSET $4"
@@ -557,7 +535,7 @@ impl StreamStore for Db {
         .await?;
         Ok(Paged {
             items,
-            total: u64::try_from(total).unwrap_or(0),
+            total,
             limit: q.page.limit,
             offset: q.page.offset,
         })
@@ -588,17 +566,15 @@ impl StreamStore for Db {
     }
 
     async fn resume_recording(&self, id: &str, owner: &str, at: Timestamp) -> StorageResult<()> {
-        let done = sqlx::query(
+        sqlx::query(
             "UPDATE recordings SET owner = $1, sessions = sessions + 1, heartbeat_at = $2, \
              updated_at = $2 WHERE id = $3 AND status = 'recording'",
         )
         .bind(owner)
         .bind(at.millis())
         .bind(id)
-        .execute(self.pool())
+        .execute_found(self.pool())
         .await
-        .map_err(backend_err)?;
-        not_found_unless(done.rows_affected())
     }
 
     async fn finish_recording(

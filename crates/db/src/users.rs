@@ -4,7 +4,6 @@ use crate::RowsExt;
 use crate::rows::{self, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
 use crate::{Db, backend_err};
 use async_trait::async_trait;
-use sqlx::Row;
 use tapearr_core::auth::model::{ApiKey, LoginThrottle, Session, User};
 use tapearr_core::storage::{ApiKeyStore, SessionStore, StorageError, StorageResult, UserStore};
 use tapearr_core::time::Timestamp;
@@ -12,11 +11,9 @@ use tapearr_core::time::Timestamp;
 #[async_trait]
 impl UserStore for Db {
     async fn count_users(&self) -> StorageResult<u64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
-            .fetch_one(self.pool())
+        sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .count(self.pool())
             .await
-            .map_err(backend_err)?;
-        Ok(row.try_get::<i64, _>("n").map_err(backend_err)?.max(0) as u64)
     }
 
     async fn insert_user(&self, u: &User) -> StorageResult<()> {
@@ -49,16 +46,11 @@ impl UserStore for Db {
     }
 
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> StorageResult<()> {
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)
-            .execute(self.pool())
+            .execute_found(self.pool())
             .await
-            .map_err(backend_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
-        }
-        Ok(())
     }
 
     async fn login_throttle(&self, username: &str) -> StorageResult<Option<LoginThrottle>> {
