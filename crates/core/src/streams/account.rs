@@ -4,6 +4,7 @@
 use super::{Streams, StreamsError, StreamsResult};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use tapearr_integrations::twitch::playback::WEB_CLIENT_ID;
 
 const ACCOUNT_KEY: &str = "twitch.account";
 const TOKEN_KEY: &str = "twitch.user_token";
@@ -12,6 +13,11 @@ const TOKEN_KEY: &str = "twitch.user_token";
 pub struct TwitchAccount {
     pub user_id: String,
     pub login: String,
+    /// The application the token was issued to. Only a twitch.tv web-player token
+    /// (`auth-token` cookie) is accepted by the playback endpoint; an application's token serves
+    /// Helix (followed channels) only.
+    #[serde(default)]
+    pub client_id: String,
     pub connected_at: Timestamp,
     /// When Twitch said the token expires (`None`: no expiry reported).
     pub expires_at: Option<Timestamp>,
@@ -51,6 +57,7 @@ impl Streams {
         let account = TwitchAccount {
             user_id: info.user_id,
             login: info.login,
+            client_id: info.client_id,
             connected_at: now,
             expires_at: (info.expires_in > 0)
                 .then(|| now.plus(std::time::Duration::from_secs(info.expires_in))),
@@ -69,6 +76,15 @@ impl Streams {
         self.inner.store.set_app_value(TOKEN_KEY, None).await?;
         self.inner.store.set_app_value(ACCOUNT_KEY, None).await?;
         Ok(())
+    }
+
+    /// The account's token when Twitch's playback endpoint accepts it (a web-player token).
+    pub(crate) async fn playback_token(&self) -> Option<String> {
+        let account = self.account().await.ok().flatten()?;
+        if account.client_id != WEB_CLIENT_ID {
+            return None;
+        }
+        self.user_token().await.ok().flatten()
     }
 
     pub(crate) async fn user_token(&self) -> StreamsResult<Option<String>> {

@@ -361,7 +361,7 @@ impl Streams {
 
     async fn playlist_url(&self, channel: &Channel) -> StreamsResult<Option<String>> {
         let twitch = self.twitch()?;
-        let token = self.user_token().await.ok().flatten();
+        let token = self.playback_token().await;
         let codecs: Vec<&str> = channel.settings.codecs.split(',').map(str::trim).collect();
         Ok(twitch
             .playback
