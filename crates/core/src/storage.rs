@@ -148,6 +148,8 @@ pub trait JobStore: Send + Sync {
     async fn retry_job(&self, id: &str, now: Timestamp) -> StorageResult<JobRecord>;
     async fn job(&self, id: &str) -> StorageResult<Option<JobRecord>>;
     async fn list_jobs(&self, query: &JobQuery) -> StorageResult<Paged<JobRecord>>;
+    /// How many jobs there are in each status (one query, for `/metrics`).
+    async fn count_jobs_by_status(&self) -> StorageResult<Vec<(String, u64)>>;
     async fn has_active_job_for_task(&self, task: &str) -> StorageResult<bool>;
     async fn delete_finished_jobs(&self, before: Timestamp) -> StorageResult<u64>;
 }

@@ -336,6 +336,15 @@ impl JobStore for Db {
         })
     }
 
+    async fn count_jobs_by_status(&self) -> StorageResult<Vec<(String, u64)>> {
+        sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status ORDER BY status")
+            .all(self.pool(), |row| {
+                let n: i64 = rows::get(row, "n")?;
+                Ok((rows::get(row, "status")?, u64::try_from(n).unwrap_or(0)))
+            })
+            .await
+    }
+
     async fn has_active_job_for_task(&self, task: &str) -> StorageResult<bool> {
         let n = sqlx::query(
             "SELECT COUNT(*) AS n FROM jobs WHERE task = $1 AND status IN ('queued', 'running')",

@@ -101,7 +101,9 @@ impl Fetcher {
                     return Err((e, attempt - 1));
                 }
                 Err(e) => {
-                    tracing::debug!(url, error = %e, attempt, "fetch failed, retrying");
+                    // Without the query: Twitch's playlist URLs carry the playback token.
+                    let path = url.split('?').next().unwrap_or_default();
+                    tracing::debug!(url = path, error = %e, attempt, "fetch failed, retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = cancel.cancelled() => return Err((FetchError::Cancelled, attempt - 1)),

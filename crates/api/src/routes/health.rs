@@ -8,8 +8,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
-use tapearr_core::jobs::model::{JobQuery, JobStatus};
-use tapearr_core::storage::PageRequest;
+use tapearr_core::jobs::model::JobStatus;
 use tapearr_core::time::Timestamp;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -98,20 +97,14 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         out,
         "# HELP tapearr_jobs Jobs by status.\n# TYPE tapearr_jobs gauge"
     );
+    // Every status is listed, zero included, so a series never disappears.
+    let counts = state.store.count_jobs_by_status().await.unwrap_or_default();
     for status in [JobStatus::Queued, JobStatus::Running, JobStatus::Failed] {
-        let query = JobQuery {
-            status: Some(status),
-            page: PageRequest::new(Some(1), None),
-            ..JobQuery::default()
-        };
-        if let Ok(page) = state.store.list_jobs(&query).await {
-            let _ = writeln!(
-                out,
-                "tapearr_jobs{{status=\"{}\"}} {}",
-                status.as_str(),
-                page.total
-            );
-        }
+        let n = counts
+            .iter()
+            .find(|(s, _)| s == status.as_str())
+            .map_or(0, |(_, n)| *n);
+        let _ = writeln!(out, "tapearr_jobs{{status=\"{}\"}} {n}", status.as_str());
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
 }

@@ -3,7 +3,7 @@
 use crate::time::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -13,7 +13,7 @@ pub struct User {
 }
 
 /// A login session. Only the SHA-256 of its token is stored, so a database leak logs nobody in.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub id: String,
     pub user_id: String,
@@ -24,6 +24,27 @@ pub struct Session {
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
+}
+
+// Debug leaves out the password hash and the CSRF token: a stray `{:?}` must not log them.
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

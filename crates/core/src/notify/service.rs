@@ -7,7 +7,7 @@ use super::model::{
 };
 use super::send::Senders;
 use crate::events::EventBus;
-use crate::events::model::EventQuery;
+use crate::events::model::{EventQuery, EventRecord};
 use crate::ids::new_id;
 use crate::storage::{Storage, StorageError};
 use crate::time::Timestamp;
@@ -185,8 +185,8 @@ impl Notifier {
             }
             tokio::select! {
                 _ = tokio::time::sleep(TICK) => {}
-                // A new event: look now rather than at the next tick.
-                _ = live.recv() => {}
+                // A new stored event: look now rather than at the next tick.
+                _ = next_stored(&mut live) => {}
                 _ = shutdown.cancelled() => return,
             }
         }
@@ -292,7 +292,7 @@ impl Notifier {
         channels: &HashMap<String, Channel>,
         now: Timestamp,
     ) -> Result<(), StorageError> {
-        let mut sent_this_round: HashMap<String, u64> = HashMap::new();
+        let mut sent_last_minute: HashMap<String, u64> = HashMap::new();
         for message in self.store.due_messages(now, 100).await? {
             let Some(channel) = channels.get(&message.channel_id) else {
                 continue;
@@ -300,12 +300,16 @@ impl Notifier {
             if !channel.enabled || is_quiet(channel, now) {
                 continue;
             }
-            let recent = self
-                .store
-                .messages_sent_since(&channel.id, now.minus(Duration::from_secs(60)))
-                .await?;
-            let this_round = sent_this_round.entry(channel.id.clone()).or_default();
-            if recent + *this_round >= u64::from(channel.max_per_minute) {
+            // Sent in the last minute: read once per channel and round, counted up as we send.
+            if !sent_last_minute.contains_key(&channel.id) {
+                let recent = self
+                    .store
+                    .messages_sent_since(&channel.id, now.minus(Duration::from_secs(60)))
+                    .await?;
+                sent_last_minute.insert(channel.id.clone(), recent);
+            }
+            let sent = sent_last_minute.entry(channel.id.clone()).or_default();
+            if *sent >= u64::from(channel.max_per_minute) {
                 continue; // rate cap: it stays due
             }
             if !self
@@ -319,7 +323,7 @@ impl Notifier {
             {
                 continue;
             }
-            *this_round += 1;
+            *sent += 1;
             let outcome = self.senders.send(channel, &wire_message(&message)).await;
             self.record_outcome(&message, channel, outcome).await?;
         }
@@ -545,6 +549,20 @@ fn validate_subscription(sub: &PushSubscription) -> Result<(), NotifyError> {
         ));
     }
     Ok(())
+}
+
+/// Waits for the next event that was stored (and so can become a notification); live-only ones
+/// such as progress ticks arrive every few seconds and must not trigger a round each.
+async fn next_stored(live: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<EventRecord>>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match live.recv().await {
+            Ok(event) if event.id.is_none() => continue,
+            Ok(_) | Err(RecvError::Lagged(_)) => return,
+            // The bus is gone: only the timer wakes the loop from now on.
+            Err(RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1346,6 +1346,12 @@ export interface components {
             version?: string | null;
         };
         TwitchAccount: {
+            /**
+             * @description The application the token was issued to. Only a twitch.tv web-player token
+             *     (`auth-token` cookie) is accepted by the playback endpoint; an application's token serves
+             *     Helix (followed channels) only.
+             */
+            client_id?: string;
             connected_at: components["schemas"]["Timestamp"];
             expires_at?: null | components["schemas"]["Timestamp"];
             login: string;
