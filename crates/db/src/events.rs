@@ -1,5 +1,6 @@
 //! Event history.
 
+use crate::RowsExt;
 use crate::rows;
 use crate::{Db, backend_err};
 use async_trait::async_trait;
@@ -61,13 +62,7 @@ impl EventStore for Db {
         for t in texts {
             query = query.bind(t);
         }
-        let mut events = query
-            .fetch_all(self.pool())
-            .await
-            .map_err(backend_err)?
-            .iter()
-            .map(rows::event)
-            .collect::<StorageResult<Vec<_>>>()?;
+        let mut events = query.all(self.pool(), rows::event).await?;
         if q.since.is_none() {
             events.reverse();
         }

@@ -9,19 +9,6 @@ use tapearr_core::storage::{JobEnd, JobStore, Paged, SortOrder, StorageError, St
 use tapearr_core::time::Timestamp;
 
 impl Db {
-    async fn job_returning(&self, sql: &str, binds: Vec<Bind>) -> StorageResult<Option<JobRecord>> {
-        let mut q = sqlx::query(sql);
-        for b in binds {
-            q = b.apply(q);
-        }
-        q.fetch_optional(self.pool())
-            .await
-            .map_err(backend_err)?
-            .as_ref()
-            .map(rows::job)
-            .transpose()
-    }
-
     /// Explains why a cancel or retry did not apply: the job is missing or in another state.
     async fn state_conflict(&self, id: &str, wanted: &str) -> StorageError {
         match self.job(id).await {
@@ -34,28 +21,6 @@ impl Db {
     }
 }
 
-/// A bind value for queries assembled at run time.
-pub(crate) enum Bind {
-    Int(i64),
-    OptInt(Option<i64>),
-    Text(String),
-    OptText(Option<String>),
-}
-
-impl Bind {
-    pub(crate) fn apply<'q>(
-        self,
-        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-        match self {
-            Bind::Int(v) => q.bind(v),
-            Bind::OptInt(v) => q.bind(v),
-            Bind::Text(v) => q.bind(v),
-            Bind::OptText(v) => q.bind(v),
-        }
-    }
-}
-
 #[async_trait]
 impl JobStore for Db {
     async fn insert_job(&self, j: &NewJob) -> StorageResult<JobRecord> {
@@ -63,20 +28,17 @@ impl JobStore for Db {
             "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_after, progress, cancel_requested, task, created_at) \
              VALUES ($1, $2, $3, 'queued', 0, $4, $5, 0, 0, $6, $7) RETURNING {JOB_COLUMNS}"
         );
-        self.job_returning(
-            &sql,
-            vec![
-                Bind::Text(j.id.clone()),
-                Bind::Text(j.kind.clone()),
-                Bind::Text(j.payload.to_string()),
-                Bind::Int(i64::from(j.max_attempts)),
-                Bind::Int(j.run_after.millis()),
-                Bind::OptText(j.task.clone()),
-                Bind::Int(j.created_at.millis()),
-            ],
-        )
-        .await?
-        .ok_or_else(|| StorageError::Backend("insert returned no row".into()))
+        sqlx::query(&sql)
+            .bind(&j.id)
+            .bind(&j.kind)
+            .bind(j.payload.to_string())
+            .bind(i64::from(j.max_attempts))
+            .bind(j.run_after.millis())
+            .bind(&j.task)
+            .bind(j.created_at.millis())
+            .optional(self.pool(), rows::job)
+            .await?
+            .ok_or_else(|| StorageError::Backend("insert returned no row".into()))
     }
 
     async fn claim_job(
@@ -103,13 +65,14 @@ impl JobStore for Db {
              ORDER BY run_after, id LIMIT 1{lock}) AND status = 'queued' RETURNING {JOB_COLUMNS}",
             kind_params.join(", ")
         );
-        let mut binds = vec![
-            Bind::Text(owner.to_string()),
-            Bind::Int(lease_until.millis()),
-            Bind::Int(now.millis()),
-        ];
-        binds.extend(kinds.iter().map(|k| Bind::Text(k.clone())));
-        self.job_returning(&sql, binds).await
+        let mut query = sqlx::query(&sql)
+            .bind(owner)
+            .bind(lease_until.millis())
+            .bind(now.millis());
+        for kind in kinds {
+            query = query.bind(kind);
+        }
+        query.optional(self.pool(), rows::job).await
     }
 
     async fn heartbeat_job(
@@ -138,15 +101,12 @@ impl JobStore for Db {
                 let sql = format!(
                     "UPDATE jobs SET lease_expires_at = $3 {where_ours} RETURNING {JOB_COLUMNS}"
                 );
-                self.job_returning(
-                    &sql,
-                    vec![
-                        Bind::Text(id.into()),
-                        Bind::Text(owner.into()),
-                        Bind::Int(lease_until.millis()),
-                    ],
-                )
-                .await
+                sqlx::query(&sql)
+                    .bind(id)
+                    .bind(owner)
+                    .bind(lease_until.millis())
+                    .optional(self.pool(), rows::job)
+                    .await
             }
         }
     }
@@ -168,31 +128,23 @@ impl JobStore for Db {
              finished_at = $4, attempts = attempts - $5, lease_owner = NULL, lease_expires_at = NULL, \
              progress = {progress} WHERE id = $6 AND lease_owner = $7 AND status = 'running' RETURNING {JOB_COLUMNS}"
         );
-        self.job_returning(
-            &sql,
-            vec![
-                Bind::Text(end.status.as_str().into()),
-                Bind::OptText(end.error.clone()),
-                Bind::OptInt(end.run_after.map(Timestamp::millis)),
-                Bind::OptInt(finished_at),
-                Bind::Int(i64::from(end.refund_attempt)),
-                Bind::Text(id.into()),
-                Bind::Text(owner.into()),
-            ],
-        )
-        .await
+        sqlx::query(&sql)
+            .bind(end.status.as_str())
+            .bind(&end.error)
+            .bind(end.run_after.map(Timestamp::millis))
+            .bind(finished_at)
+            .bind(i64::from(end.refund_attempt))
+            .bind(id)
+            .bind(owner)
+            .optional(self.pool(), rows::job)
+            .await
     }
 
     async fn requeue_stale_jobs(&self, now: Timestamp, owner: Option<&str>) -> StorageResult<u64> {
-        let (filter, binds) = match owner {
-            Some(o) => (
-                "status = 'running' AND lease_owner = $2",
-                vec![Bind::Text(o.into())],
-            ),
-            None => (
-                "status = 'running' AND lease_expires_at < $2",
-                vec![Bind::Int(now.millis())],
-            ),
+        // `$2` is the owner whose jobs are taken back, or the time leases expired before.
+        let filter = match owner {
+            Some(_) => "status = 'running' AND lease_owner = $2",
+            None => "status = 'running' AND lease_expires_at < $2",
         };
         let mut total = 0;
         // Cancel requested: the user wanted it stopped, and it is. Out of attempts: it may be
@@ -214,14 +166,11 @@ impl JobStore for Db {
         ];
         let mut tx = self.pool().begin().await.map_err(backend_err)?;
         for sql in &statements {
-            let mut q = sqlx::query(sql).bind(now.millis());
-            for b in binds.iter() {
-                q = match b {
-                    Bind::Text(t) => q.bind(t.clone()),
-                    Bind::Int(i) => q.bind(*i),
-                    _ => q,
-                };
-            }
+            let q = sqlx::query(sql).bind(now.millis());
+            let q = match owner {
+                Some(owner) => q.bind(owner),
+                None => q.bind(now.millis()),
+            };
             total += q
                 .execute(&mut *tx)
                 .await
@@ -237,11 +186,10 @@ impl JobStore for Db {
             "UPDATE jobs SET status = 'cancelled', finished_at = $1, last_error = 'cancelled' \
              WHERE id = $2 AND status = 'queued' RETURNING {JOB_COLUMNS}"
         );
-        if let Some(job) = self
-            .job_returning(
-                &queued,
-                vec![Bind::Int(now.millis()), Bind::Text(id.into())],
-            )
+        if let Some(job) = sqlx::query(&queued)
+            .bind(now.millis())
+            .bind(id)
+            .optional(self.pool(), rows::job)
             .await?
         {
             return Ok(job);
@@ -249,8 +197,9 @@ impl JobStore for Db {
         let running = format!(
             "UPDATE jobs SET cancel_requested = 1 WHERE id = $1 AND status = 'running' RETURNING {JOB_COLUMNS}"
         );
-        match self
-            .job_returning(&running, vec![Bind::Text(id.into())])
+        match sqlx::query(&running)
+            .bind(id)
+            .optional(self.pool(), rows::job)
             .await?
         {
             Some(job) => Ok(job),
@@ -266,8 +215,10 @@ impl JobStore for Db {
              cancel_requested = 0, progress = 0, progress_message = NULL \
              WHERE id = $2 AND status IN ('failed', 'cancelled') RETURNING {JOB_COLUMNS}"
         );
-        match self
-            .job_returning(&sql, vec![Bind::Int(now.millis()), Bind::Text(id.into())])
+        match sqlx::query(&sql)
+            .bind(now.millis())
+            .bind(id)
+            .optional(self.pool(), rows::job)
             .await?
         {
             Some(job) => Ok(job),
@@ -278,11 +229,10 @@ impl JobStore for Db {
     }
 
     async fn job(&self, id: &str) -> StorageResult<Option<JobRecord>> {
-        self.job_returning(
-            &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"),
-            vec![Bind::Text(id.into())],
-        )
-        .await
+        sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
+            .bind(id)
+            .optional(self.pool(), rows::job)
+            .await
     }
 
     async fn list_jobs(&self, query: &JobQuery) -> StorageResult<Paged<JobRecord>> {
@@ -321,13 +271,7 @@ impl JobStore for Db {
         for b in &binds {
             q = q.bind(b.clone());
         }
-        let items = q
-            .fetch_all(self.pool())
-            .await
-            .map_err(backend_err)?
-            .iter()
-            .map(rows::job)
-            .collect::<StorageResult<Vec<_>>>()?;
+        let items = q.all(self.pool(), rows::job).await?;
         Ok(Paged {
             items,
             total,

@@ -74,10 +74,8 @@ impl MediaServerStore for Db {
     async fn delete_media_server(&self, id: &str) -> StorageResult<()> {
         sqlx::query("DELETE FROM media_servers WHERE id = $1")
             .bind(id)
-            .execute(self.pool())
+            .execute_found(self.pool())
             .await
-            .map_err(backend_err)?;
-        Ok(())
     }
 
     async fn media_server(&self, id: &str) -> StorageResult<Option<MediaServer>> {

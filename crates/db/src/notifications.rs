@@ -127,20 +127,11 @@ impl NotificationStore for Db {
     }
 
     async fn delete_channel(&self, id: &str) -> StorageResult<()> {
-        // Items first: they point at messages, and both belong to the channel.
-        let mut tx = self.pool().begin().await.map_err(backend_err)?;
-        for sql in [
-            "DELETE FROM notification_items WHERE channel_id = $1",
-            "DELETE FROM notification_messages WHERE channel_id = $1",
-            "DELETE FROM notification_channels WHERE id = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-        }
-        tx.commit().await.map_err(backend_err)
+        // Its messages and items go with it (ON DELETE CASCADE).
+        sqlx::query("DELETE FROM notification_channels WHERE id = $1")
+            .bind(id)
+            .execute_found(self.pool())
+            .await
     }
 
     async fn channel(&self, id: &str) -> StorageResult<Option<Channel>> {

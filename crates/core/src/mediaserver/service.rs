@@ -110,8 +110,10 @@ impl MediaServers {
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), MediaServerError> {
-        self.get(id).await?;
-        Ok(self.store.delete_media_server(id).await?)
+        match self.store.delete_media_server(id).await {
+            Err(StorageError::NotFound) => Err(MediaServerError::NotFound),
+            other => Ok(other?),
+        }
     }
 
     /// Reaches the server with its token and says what answered.

@@ -122,8 +122,10 @@ impl Notifier {
     }
 
     pub async fn delete(&self, id: &str) -> Result<(), NotifyError> {
-        self.get(id).await?;
-        Ok(self.store.delete_channel(id).await?)
+        match self.store.delete_channel(id).await {
+            Err(StorageError::NotFound) => Err(NotifyError::NotFound),
+            other => Ok(other?),
+        }
     }
 
     /// Sends a test message right away (not through the outbox) and says what happened.
