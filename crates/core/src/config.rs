@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use tapearr_integrations::twitch;
 use url::Url;
 
 pub const CONFIG_FILE_NAME: &str = "tapearr.toml";
@@ -169,10 +170,10 @@ impl Default for Config {
                 python: "python3".into(),
             },
             twitch: TwitchConfig {
-                helix_url: url("https://api.twitch.tv/helix/"),
-                id_url: url("https://id.twitch.tv/"),
-                gql_url: url("https://gql.twitch.tv/gql"),
-                usher_url: url("https://usher.ttvnw.net/"),
+                helix_url: url(twitch::HELIX_URL),
+                id_url: url(twitch::ID_URL),
+                gql_url: url(twitch::GQL_URL),
+                usher_url: url(twitch::USHER_URL),
                 client_id: String::new(),
                 client_secret: Secret::default(),
                 poll_secs: 30,

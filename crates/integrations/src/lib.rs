@@ -3,4 +3,5 @@
 
 pub mod mediaserver;
 pub mod notify;
+mod sign;
 pub mod twitch;

@@ -5,22 +5,16 @@
 //! `"{timestamp}.{body}"`. Receivers should reject old timestamps and drop repeated deliveries.
 
 use super::{Message, SendError, check};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use crate::sign::hmac_sha256_hex;
 
 pub const DELIVERY_HEADER: &str = "X-Tapearr-Delivery";
 pub const TIMESTAMP_HEADER: &str = "X-Tapearr-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-Tapearr-Signature";
 
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC accepts keys of any length"),
-    };
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    let timestamp = timestamp.to_string();
+    let mac = hmac_sha256_hex(secret.as_bytes(), &[timestamp.as_bytes(), b".", body]);
+    format!("sha256={mac}")
 }
 
 pub async fn send(

@@ -19,18 +19,6 @@ pub enum TwitchError {
     BadRequest(String),
 }
 
-impl TwitchError {
-    /// True when the same call may succeed later (an outage, not a wrong request). A caller
-    /// doing live detection must treat these as "unknown", never as "offline".
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Self::RateLimited | Self::Network(_) => true,
-            Self::Http { status, .. } => *status >= 500,
-            Self::Unauthorized | Self::Decode(_) | Self::BadRequest(_) => false,
-        }
-    }
-}
-
 pub(crate) fn network(e: reqwest::Error) -> TwitchError {
     // without_url: the URL may carry a query with credentials.
     TwitchError::Network(e.without_url().to_string())
@@ -38,6 +26,21 @@ pub(crate) fn network(e: reqwest::Error) -> TwitchError {
 
 pub(crate) fn decode(e: impl std::fmt::Display) -> TwitchError {
     TwitchError::Decode(e.to_string())
+}
+
+/// A successful answer's JSON body.
+pub(crate) async fn json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, TwitchError> {
+    response.json().await.map_err(|e| decode(e.without_url()))
+}
+
+/// An unexpected status, with Twitch's message.
+pub(crate) async fn http(response: reqwest::Response) -> TwitchError {
+    TwitchError::Http {
+        status: response.status().as_u16(),
+        message: error_message(response).await,
+    }
 }
 
 /// Twitch's error body: `{"error":"Unauthorized","status":401,"message":"Invalid OAuth token"}`.

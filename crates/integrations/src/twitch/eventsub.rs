@@ -5,34 +5,28 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha256;
 
 use super::time::parse_rfc3339;
 use super::types::EventSubSubscription;
+use crate::sign::{hmac_sha256_hex, hmac_sha256_matches};
 
 pub const MESSAGE_ID: &str = "Twitch-Eventsub-Message-Id";
-pub const MESSAGE_RETRY: &str = "Twitch-Eventsub-Message-Retry";
 pub const MESSAGE_TYPE: &str = "Twitch-Eventsub-Message-Type";
 pub const MESSAGE_SIGNATURE: &str = "Twitch-Eventsub-Message-Signature";
 pub const MESSAGE_TIMESTAMP: &str = "Twitch-Eventsub-Message-Timestamp";
-pub const SUBSCRIPTION_TYPE: &str = "Twitch-Eventsub-Subscription-Type";
-pub const SUBSCRIPTION_VERSION: &str = "Twitch-Eventsub-Subscription-Version";
 
 /// Older (or this far in the future) messages are refused: replay protection per Twitch's docs.
 pub const MAX_AGE: Duration = Duration::from_secs(600);
 
-/// The headers a webhook delivery carries; absent ones are `None` (verify refuses those).
+/// The headers of a webhook delivery that verify and parse read; absent ones are `None`
+/// (verify refuses those).
 #[derive(Debug, Clone, Default)]
 pub struct EventSubHeaders {
     pub message_id: Option<String>,
-    pub message_retry: Option<String>,
     pub message_type: Option<String>,
     pub signature: Option<String>,
     pub timestamp: Option<String>,
-    pub subscription_type: Option<String>,
-    pub subscription_version: Option<String>,
 }
 
 impl EventSubHeaders {
@@ -40,12 +34,9 @@ impl EventSubHeaders {
     pub fn from_getter(get: impl Fn(&str) -> Option<String>) -> Self {
         Self {
             message_id: get(MESSAGE_ID),
-            message_retry: get(MESSAGE_RETRY),
             message_type: get(MESSAGE_TYPE),
             signature: get(MESSAGE_SIGNATURE),
             timestamp: get(MESSAGE_TIMESTAMP),
-            subscription_type: get(SUBSCRIPTION_TYPE),
-            subscription_version: get(SUBSCRIPTION_VERSION),
         }
     }
 
@@ -75,25 +66,12 @@ pub enum VerifyError {
 /// `sha256=` + hex HMAC-SHA256(secret, id + timestamp + body): what Twitch puts in the
 /// signature header.
 pub fn sign(secret: &[u8], message_id: &str, timestamp: &str, body: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        hex::encode(
-            mac(secret, message_id, timestamp, body)
-                .finalize()
-                .into_bytes()
-        )
-    )
+    let mac = hmac_sha256_hex(secret, &signed_parts(message_id, timestamp, body));
+    format!("sha256={mac}")
 }
 
-fn mac(secret: &[u8], message_id: &str, timestamp: &str, body: &[u8]) -> Hmac<Sha256> {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC accepts keys of any length"),
-    };
-    mac.update(message_id.as_bytes());
-    mac.update(timestamp.as_bytes());
-    mac.update(body);
-    mac
+fn signed_parts<'a>(message_id: &'a str, timestamp: &'a str, body: &'a [u8]) -> [&'a [u8]; 3] {
+    [message_id.as_bytes(), timestamp.as_bytes(), body]
 }
 
 /// Checks the signature (constant time) and the message age against `now`.
@@ -119,9 +97,9 @@ pub fn verify(
         .strip_prefix("sha256=")
         .and_then(|h| hex::decode(h).ok())
         .ok_or(VerifyError::BadSignature)?;
-    mac(secret, id, timestamp, body)
-        .verify_slice(&expected)
-        .map_err(|_| VerifyError::BadSignature)?;
+    if !hmac_sha256_matches(secret, &signed_parts(id, timestamp, body), &expected) {
+        return Err(VerifyError::BadSignature);
+    }
     // Age after the signature: an attacker cannot pick the timestamp of a signed message.
     let sent = parse_rfc3339(timestamp).ok_or(VerifyError::BadTimestamp)?;
     match now.duration_since(sent) {

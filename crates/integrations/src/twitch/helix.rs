@@ -7,8 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::error::{TwitchError, decode, error_message, network};
-use super::ratelimit::{RateLimitSnapshot, RateLimiter};
+use super::error::{self, TwitchError, error_message, network};
+use super::ratelimit::RateLimiter;
 use super::token::AppToken;
 use super::types::{
     EventSubSubscription, FollowedChannel, HelixChannel, HelixGame, HelixStream, HelixUser,
@@ -24,23 +24,12 @@ const MAX_RATE_LIMIT_RETRIES: u32 = 3;
 
 #[derive(Clone)]
 pub struct HelixConfig {
-    /// `https://api.twitch.tv/helix/`
+    /// Twitch's is [`super::HELIX_URL`].
     pub helix_url: Url,
-    /// `https://id.twitch.tv/`
+    /// Twitch's is [`super::ID_URL`].
     pub id_url: Url,
     pub client_id: String,
     pub client_secret: String,
-}
-
-impl HelixConfig {
-    pub fn twitch(client_id: String, client_secret: String) -> Self {
-        Self {
-            helix_url: Url::parse("https://api.twitch.tv/helix/").expect("static URL"),
-            id_url: Url::parse("https://id.twitch.tv/").expect("static URL"),
-            client_id,
-            client_secret,
-        }
-    }
 }
 
 impl std::fmt::Debug for HelixConfig {
@@ -64,7 +53,6 @@ enum Auth<'a> {
 struct Inner {
     http: reqwest::Client,
     cfg: HelixConfig,
-    token_url: Url,
     token: AppToken,
     limiter: RateLimiter,
 }
@@ -101,40 +89,23 @@ impl HelixClient {
     pub fn new(http: reqwest::Client, mut cfg: HelixConfig) -> Self {
         cfg.helix_url = dir(cfg.helix_url);
         cfg.id_url = dir(cfg.id_url);
-        let token_url = cfg
-            .id_url
-            .join("oauth2/token")
-            .unwrap_or_else(|_| cfg.id_url.clone());
         Self {
             inner: Arc::new(Inner {
                 http,
                 cfg,
-                token_url,
                 token: AppToken::default(),
                 limiter: RateLimiter::default(),
             }),
         }
     }
 
-    /// What the last Helix answer said about the point bucket.
-    pub fn rate_limit(&self) -> Option<RateLimitSnapshot> {
-        self.inner.limiter.snapshot()
-    }
-
-    /// Fetches an app token now (a credentials check for the settings page).
-    pub async fn check_credentials(&self) -> Result<(), TwitchError> {
-        self.app_token().await.map(|_| ())
-    }
-
     async fn app_token(&self) -> Result<String, TwitchError> {
         let i = &self.inner;
+        // Joined per call so that a bad id URL fails the call instead of sending the client
+        // secret somewhere else.
+        let token_url = join(&i.cfg.id_url, "oauth2/token")?;
         i.token
-            .get(
-                &i.http,
-                &i.token_url,
-                &i.cfg.client_id,
-                &i.cfg.client_secret,
-            )
+            .get(&i.http, &token_url, &i.cfg.client_id, &i.cfg.client_secret)
             .await
     }
 
@@ -152,7 +123,9 @@ impl HelixClient {
         let mut refreshed = false;
         let mut limited = 0;
         loop {
-            if let Some(wait) = self.inner.limiter.acquire(SystemTime::now()) {
+            // Acquire again after each wait: the callers parked on the same empty bucket must
+            // not all go out at the reset.
+            while let Some(wait) = self.inner.limiter.acquire(SystemTime::now()) {
                 tokio::time::sleep(wait).await;
             }
             let token = match auth {
@@ -188,24 +161,22 @@ impl HelixClient {
                 StatusCode::BAD_REQUEST => {
                     return Err(TwitchError::BadRequest(error_message(response).await));
                 }
-                _ => {
-                    return Err(TwitchError::Http {
-                        status: status.as_u16(),
-                        message: error_message(response).await,
-                    });
-                }
+                _ => return Err(error::http(response).await),
             }
         }
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    /// [`Self::send`], then the answer's JSON.
+    async fn send_json<T: DeserializeOwned>(
         &self,
+        method: Method,
         path: &str,
         query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
         auth: Auth<'_>,
     ) -> Result<T, TwitchError> {
-        let response = self.send(Method::GET, path, query, None, auth).await?;
-        response.json().await.map_err(|e| decode(e.without_url()))
+        let response = self.send(method, path, query, body, auth).await?;
+        error::json(response).await
     }
 
     /// GET every page of a list (`pagination.cursor` → `after=`).
@@ -222,7 +193,7 @@ impl HelixClient {
             if let Some(c) = &after {
                 q.push(("after", c.clone()));
             }
-            let page: Page<T> = self.get_json(path, &q, auth).await?;
+            let page: Page<T> = self.send_json(Method::GET, path, &q, None, auth).await?;
             out.extend(page.data);
             match page.pagination.cursor.filter(|c| !c.is_empty()) {
                 Some(c) if after.as_deref() != Some(c.as_str()) => after = Some(c),
@@ -308,12 +279,9 @@ impl HelixClient {
             .await
             .map_err(network)?;
         match response.status() {
-            s if s.is_success() => response.json().await.map_err(|e| decode(e.without_url())),
+            s if s.is_success() => error::json(response).await,
             StatusCode::UNAUTHORIZED => Err(TwitchError::Unauthorized),
-            s => Err(TwitchError::Http {
-                status: s.as_u16(),
-                message: error_message(response).await,
-            }),
+            _ => Err(error::http(response).await),
         }
     }
 
@@ -332,8 +300,8 @@ impl HelixClient {
             "condition": sub.condition,
             "transport": {"method": "webhook", "callback": sub.callback, "secret": sub.secret},
         });
-        let response = self
-            .send(
+        let page: Page<EventSubSubscription> = self
+            .send_json(
                 Method::POST,
                 "eventsub/subscriptions",
                 &[],
@@ -341,8 +309,6 @@ impl HelixClient {
                 Auth::App,
             )
             .await?;
-        let page: Page<EventSubSubscription> =
-            response.json().await.map_err(|e| decode(e.without_url()))?;
         page.data
             .into_iter()
             .next()
@@ -374,7 +340,12 @@ mod tests {
 
     #[test]
     fn config_debug_masks_the_secret() {
-        let cfg = HelixConfig::twitch("cid".into(), "topsecretvalue".into());
+        let cfg = HelixConfig {
+            helix_url: Url::parse(crate::twitch::HELIX_URL).expect("url"),
+            id_url: Url::parse(crate::twitch::ID_URL).expect("url"),
+            client_id: "cid".into(),
+            client_secret: "topsecretvalue".into(),
+        };
         assert!(!format!("{cfg:?}").contains("topsecretvalue"));
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = HelixClient::new(reqwest::Client::new(), cfg);

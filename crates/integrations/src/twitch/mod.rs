@@ -5,13 +5,18 @@ pub mod error;
 pub mod eventsub;
 pub mod helix;
 pub mod playback;
-pub mod ratelimit;
-pub mod time;
+mod ratelimit;
+mod time;
 mod token;
 pub mod types;
 
 pub use error::TwitchError;
 pub use helix::{HelixClient, HelixConfig, MAX_IDS_PER_CALL};
 pub use playback::PlaybackClient;
-pub use ratelimit::RateLimitSnapshot;
 pub use types::*;
+
+/// Twitch's endpoints, the defaults of the URLs the clients take.
+pub const HELIX_URL: &str = "https://api.twitch.tv/helix/";
+pub const ID_URL: &str = "https://id.twitch.tv/";
+pub const GQL_URL: &str = "https://gql.twitch.tv/gql";
+pub const USHER_URL: &str = "https://usher.ttvnw.net/";

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use url::Url;
 
-use super::error::{TwitchError, decode, error_message, network};
+use super::error::{self, TwitchError, network};
 use super::helix::dir;
 
 /// The web player's public client id; GQL refuses others for this query.
@@ -71,15 +71,6 @@ impl PlaybackClient {
             gql_url,
             usher_url: dir(usher_url),
         }
-    }
-
-    /// The Twitch endpoints.
-    pub fn twitch(http: reqwest::Client) -> Self {
-        Self::new(
-            http,
-            Url::parse("https://gql.twitch.tv/gql").expect("static URL"),
-            Url::parse("https://usher.ttvnw.net/").expect("static URL"),
-        )
     }
 
     /// The master playlist URL of `login`'s live stream, or `None` when Twitch issues no
@@ -151,14 +142,9 @@ impl PlaybackClient {
         match response.status() {
             s if s.is_success() => {}
             StatusCode::UNAUTHORIZED => return Err(TwitchError::Unauthorized),
-            s => {
-                return Err(TwitchError::Http {
-                    status: s.as_u16(),
-                    message: error_message(response).await,
-                });
-            }
+            _ => return Err(error::http(response).await),
         }
-        let answer: GqlAnswer = response.json().await.map_err(|e| decode(e.without_url()))?;
+        let answer: GqlAnswer = error::json(response).await?;
         match (answer.data, answer.errors) {
             (Some(d), _) => Ok(d.token),
             (None, Some(errors)) => Err(TwitchError::Decode(format!(

@@ -11,9 +11,12 @@ use reqwest::header::HeaderMap;
 const RESET_MARGIN: Duration = Duration::from_millis(250);
 /// Never park a caller longer than this on one announcement (a bogus reset far away).
 const MAX_WAIT: Duration = Duration::from_secs(60);
+/// When nothing says when the bucket refills: after a bare 429, or once a bucketful has been
+/// spent after a reset and no answer has told us the next one yet.
+const ASSUMED_REFILL: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimitSnapshot {
+pub(crate) struct RateLimitSnapshot {
     pub limit: u32,
     pub remaining: u32,
     pub reset_at: SystemTime,
@@ -25,6 +28,7 @@ pub(crate) struct RateLimiter {
 }
 
 impl RateLimiter {
+    #[cfg(test)]
     pub fn snapshot(&self) -> Option<RateLimitSnapshot> {
         self.state.lock().ok().and_then(|s| *s)
     }
@@ -34,8 +38,17 @@ impl RateLimiter {
         let mut guard = self.state.lock().ok()?;
         let s = guard.as_mut()?;
         if s.reset_at <= now {
-            // The bucket has refilled since we last heard; the next answer tells us more.
+            if s.limit == 0 {
+                // Only a bare 429 was heard (no headers): its wait is over and there is no
+                // bucket size to refill to. Forget it; the next answer tells us more.
+                *guard = None;
+                return None;
+            }
+            // The bucket has refilled since we last heard; the next answer tells us more. Until
+            // one arrives, assume the next refill is a second away (as for a bare 429), so
+            // callers beyond this bucketful wait instead of refilling it again.
             s.remaining = s.limit;
+            s.reset_at = now + ASSUMED_REFILL;
         }
         if s.remaining > 0 {
             s.remaining -= 1;
@@ -76,11 +89,11 @@ impl RateLimiter {
             let snap = s.get_or_insert(RateLimitSnapshot {
                 limit: 0,
                 remaining: 0,
-                reset_at: now + Duration::from_secs(1),
+                reset_at: now + ASSUMED_REFILL,
             });
             snap.remaining = 0;
             if snap.reset_at <= now {
-                snap.reset_at = now + Duration::from_secs(1);
+                snap.reset_at = now + ASSUMED_REFILL;
             }
         }
     }
@@ -108,7 +121,16 @@ mod tests {
         assert_eq!(r.acquire(now), None, "last point");
         let wait = r.acquire(now).expect("empty bucket waits");
         assert_eq!(wait, Duration::from_secs(10) + RESET_MARGIN);
-        assert_eq!(r.acquire(now + Duration::from_secs(11)), None, "refilled");
+        let later = now + Duration::from_secs(11);
+        assert_eq!(r.acquire(later), None, "refilled");
+        for _ in 1..800 {
+            assert_eq!(r.acquire(later), None);
+        }
+        assert_eq!(
+            r.acquire(later),
+            Some(ASSUMED_REFILL + RESET_MARGIN),
+            "one bucketful per reset, not one per caller"
+        );
     }
 
     #[test]
@@ -119,5 +141,18 @@ mod tests {
         r.exhausted(now);
         assert_eq!(r.acquire(now), Some(MAX_WAIT));
         assert_eq!(r.snapshot().map(|s| s.remaining), Some(0));
+    }
+
+    #[test]
+    fn a_bare_429_is_forgotten_after_its_reset() {
+        let r = RateLimiter::default();
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        // No Ratelimit-* headers ever: the 429 alone says "empty for a second".
+        r.exhausted(now);
+        assert_eq!(r.acquire(now), Some(ASSUMED_REFILL + RESET_MARGIN));
+        let later = now + Duration::from_secs(2);
+        assert_eq!(r.acquire(later), None, "the wait is over");
+        assert_eq!(r.snapshot(), None, "no bucket of size 0 left behind");
+        assert_eq!(r.acquire(later), None, "and it stays that way");
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::error::{TwitchError, decode, error_message, network};
+use super::error::{self, TwitchError, network};
 
 /// Renew this long before Twitch's expiry so a request never leaves with a dying token.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(300);
@@ -58,13 +58,9 @@ impl AppToken {
             return Err(TwitchError::Unauthorized);
         }
         if !status.is_success() {
-            let message = error_message(response).await;
-            return Err(TwitchError::Http {
-                status: status.as_u16(),
-                message,
-            });
+            return Err(error::http(response).await);
         }
-        let answer: TokenAnswer = response.json().await.map_err(|e| decode(e.without_url()))?;
+        let answer: TokenAnswer = error::json(response).await?;
         let lifetime = Duration::from_secs(answer.expires_in).saturating_sub(EXPIRY_MARGIN);
         let value = answer.access_token;
         *cached = Some(Cached {

@@ -1,9 +1,15 @@
-//! `PROGRAM-DATE-TIME` formatting without a calendar crate.
+//! RFC 3339 / ISO 8601 UTC timestamps without a calendar crate: `PROGRAM-DATE-TIME` here,
+//! and the fake Twitch's timestamps.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// `YYYY-MM-DDThh:mm:ss.mmmZ`.
 pub fn iso8601(t: SystemTime) -> String {
+    rfc3339(t, 3)
+}
+
+/// `YYYY-MM-DDThh:mm:ss[.f…]Z` with `fraction_digits` (0–9, truncated) digits of the second.
+pub(crate) fn rfc3339(t: SystemTime, fraction_digits: u32) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
@@ -17,12 +23,18 @@ pub fn iso8601(t: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
+    let digits = fraction_digits.min(9);
+    let fraction = if digits == 0 {
+        String::new()
+    } else {
+        let f = d.subsec_nanos() / 10_u32.pow(9 - digits);
+        format!(".{f:0width$}", width = digits as usize)
+    };
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{fraction}Z",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60,
-        d.subsec_millis()
     )
 }
 
@@ -33,5 +45,12 @@ mod tests {
         use std::time::Duration;
         let t = super::UNIX_EPOCH + Duration::from_millis(1_714_566_896_250);
         assert_eq!(super::iso8601(t), "2024-05-01T12:34:56.250Z");
+        let t = super::UNIX_EPOCH + Duration::new(1_689_778_611, 34_234_626);
+        assert_eq!(super::rfc3339(t, 9), "2023-07-19T14:56:51.034234626Z");
+        assert_eq!(super::rfc3339(t, 0), "2023-07-19T14:56:51Z");
+        assert_eq!(
+            super::rfc3339(super::UNIX_EPOCH, 3),
+            "1970-01-01T00:00:00.000Z"
+        );
     }
 }

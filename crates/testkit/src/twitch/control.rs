@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::wire::error;
 use super::{ControlError, Shared, script};
 
 pub fn router() -> Router<Arc<Shared>> {
@@ -20,6 +21,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_control/offline/{login}", post(offline))
         .route("/_control/follow/{user}/{channel}", post(follow))
         .route("/_control/token/{login}", post(token))
+        .route("/_control/web-token/{login}", post(web_token))
 }
 
 #[derive(Deserialize)]
@@ -44,7 +46,7 @@ fn failed(e: ControlError) -> Response {
         }
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    (status, Json(json!({"error": e.to_string()}))).into_response()
+    error(status, &e.to_string())
 }
 
 async fn add_user(State(s): State<Arc<Shared>>, Json(u): Json<NewUser>) -> Response {
@@ -95,7 +97,15 @@ async fn follow(
 }
 
 async fn token(State(s): State<Arc<Shared>>, Path(login): Path<String>) -> Response {
-    match script::issue_user_token(&s, &login) {
+    issued(script::issue_user_token(&s, &login))
+}
+
+async fn web_token(State(s): State<Arc<Shared>>, Path(login): Path<String>) -> Response {
+    issued(script::issue_web_token(&s, &login))
+}
+
+fn issued(token: Result<String, ControlError>) -> Response {
+    match token {
         Ok(t) => Json(json!({ "token": t })).into_response(),
         Err(e) => failed(e),
     }

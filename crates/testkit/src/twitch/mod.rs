@@ -29,7 +29,6 @@ mod script;
 mod state;
 mod wire;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -95,7 +94,6 @@ pub(crate) struct Shared {
     pub last_notification: Mutex<Option<eventsub::Outgoing>>,
     pub delivered: Notify,
     pub token_requests: std::sync::atomic::AtomicU64,
-    pub usher_requests: std::sync::atomic::AtomicU64,
     /// Key of the fake's playback-token signatures.
     pub playback_key: String,
 }
@@ -109,7 +107,6 @@ impl Shared {
 
 /// A running fake; stops when dropped. Clone-free: share it behind an `Arc` if needed.
 pub struct FakeTwitch {
-    addr: SocketAddr,
     shared: Arc<Shared>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -159,7 +156,6 @@ impl FakeTwitch {
             last_notification: Mutex::default(),
             delivered: Notify::new(),
             token_requests: Default::default(),
-            usher_requests: Default::default(),
             playback_key: wire::random_hex(16),
             cfg,
         });
@@ -180,14 +176,9 @@ impl FakeTwitch {
             }
         });
         Ok(Self {
-            addr,
             shared,
             _shutdown: tx,
         })
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
@@ -226,9 +217,7 @@ impl FakeTwitch {
     /// The media every channel that goes live gets (default: one 720p TS variant, 5-segment
     /// window).
     pub fn set_channel_spec(&self, spec: ChannelSpec) {
-        if let Ok(mut s) = self.shared.spec.lock() {
-            *s = spec;
-        }
+        *self.shared.spec.lock().unwrap_or_else(|p| p.into_inner()) = spec;
     }
 
     // ---- scripting ----
@@ -295,9 +284,16 @@ impl FakeTwitch {
         script::follow(&self.shared, user_login, channel_login)
     }
 
-    /// A user access token for `login` (what the OAuth code flow would give).
+    /// A user access token for `login` issued to this app's client id (what the OAuth code
+    /// flow would give): Helix takes it, GQL's playback query refuses it.
     pub fn issue_user_token(&self, login: &str) -> Result<String, ControlError> {
         script::issue_user_token(&self.shared, login)
+    }
+
+    /// A user access token for `login` issued to the twitch.tv web player's client id (its
+    /// `auth-token` cookie): GQL's playback query takes it.
+    pub fn issue_web_token(&self, login: &str) -> Result<String, ControlError> {
+        script::issue_web_token(&self.shared, login)
     }
 
     // ---- observation ----
@@ -310,12 +306,6 @@ impl FakeTwitch {
     pub fn token_requests(&self) -> u64 {
         self.shared
             .token_requests
-            .load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    pub fn usher_requests(&self) -> u64 {
-        self.shared
-            .usher_requests
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 

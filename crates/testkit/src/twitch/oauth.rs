@@ -66,13 +66,13 @@ async fn validate(State(s): State<Arc<Shared>>, headers: HeaderMap) -> Response 
         })
         .unwrap_or("");
     let world = s.world();
-    if let Some(user) = world
+    if let Some((t, user)) = world
         .user_tokens
         .get(token)
-        .and_then(|id| world.user_by_id(id))
+        .and_then(|t| Some((t, world.user_by_id(&t.user_id)?)))
     {
         return Json(json!({
-            "client_id": s.cfg.client_id, "login": user.login, "user_id": user.id,
+            "client_id": t.client_id, "login": user.login, "user_id": user.id,
             "scopes": ["user:read:follows"], "expires_in": 14_124,
         }))
         .into_response();

@@ -2,7 +2,6 @@
 //! Helix points at.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use axum::body::Bytes;
@@ -16,7 +15,9 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::wire::{PNG, error, hmac, unix_secs};
 
-const WEB_CLIENT_ID: &str = "kimne78kx3ncx6brgo4mv6wki5h1ko";
+/// The twitch.tv web player's client id: GQL's playback query takes only it, and only its
+/// users' tokens.
+pub const WEB_CLIENT_ID: &str = "kimne78kx3ncx6brgo4mv6wki5h1ko";
 const QUERY_HASH: &str = "ed230aa1e33e07eebb8928504583da78a5173989fadfb1ac94be06a04f3cdbe9";
 
 pub fn router() -> Router<Arc<Shared>> {
@@ -41,9 +42,11 @@ async fn gql(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> R
     }
     let viewer = match header("authorization").strip_prefix("OAuth ") {
         None => None,
+        // A token issued to another application (the app's own, from the OAuth code flow)
+        // is refused like an unknown one.
         Some(t) => match s.world().user_tokens.get(t) {
-            Some(id) => Some(id.clone()),
-            None => {
+            Some(t) if t.client_id == WEB_CLIENT_ID => Some(t.user_id.clone()),
+            _ => {
                 return error(
                     StatusCode::UNAUTHORIZED,
                     "The \"Authorization\" token is invalid.",
@@ -112,7 +115,6 @@ async fn usher(
     Path(file): Path<String>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
-    s.usher_requests.fetch_add(1, Ordering::Relaxed);
     let get = |k: &str| {
         q.iter()
             .find(|(n, _)| n == k)

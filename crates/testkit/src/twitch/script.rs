@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime};
 use serde_json::json;
 
 use super::eventsub::emit;
+use super::playback::WEB_CLIENT_ID;
+use super::state::UserToken;
 use super::wire::{random_hex, rfc3339_secs};
 use super::{ControlError, Shared};
 
@@ -55,11 +57,7 @@ pub async fn go_live(
     game: &str,
 ) -> Result<String, ControlError> {
     let u = user(s, login)?;
-    let spec = s
-        .spec
-        .lock()
-        .map(|x| x.clone())
-        .map_err(|_| ControlError::NothingSent)?;
+    let spec = s.spec.lock().unwrap_or_else(|p| p.into_inner()).clone();
     // Media first: the stream must be playable by the time Helix lists it.
     let config = spec.build().await?;
     s.origin.add_channel(&u.login, config);
@@ -143,9 +141,25 @@ pub fn follow(s: &Shared, user_login: &str, channel_login: &str) -> Result<(), C
     Ok(())
 }
 
+/// A token for `login` issued to the app (`client_id` of the config).
 pub fn issue_user_token(s: &Shared, login: &str) -> Result<String, ControlError> {
+    issue_token(s, login, &s.cfg.client_id)
+}
+
+/// A token for `login` issued to the twitch.tv web player (its `auth-token` cookie).
+pub fn issue_web_token(s: &Shared, login: &str) -> Result<String, ControlError> {
+    issue_token(s, login, WEB_CLIENT_ID)
+}
+
+fn issue_token(s: &Shared, login: &str, client_id: &str) -> Result<String, ControlError> {
     let u = user(s, login)?;
     let token = random_hex(15);
-    s.world().user_tokens.insert(token.clone(), u.id);
+    s.world().user_tokens.insert(
+        token.clone(),
+        UserToken {
+            user_id: u.id,
+            client_id: client_id.to_owned(),
+        },
+    );
     Ok(token)
 }

@@ -29,6 +29,13 @@ pub struct Stream {
     pub started_at: String,
 }
 
+/// A user access token: whose it is and which application it was issued to.
+#[derive(Debug, Clone)]
+pub struct UserToken {
+    pub user_id: String,
+    pub client_id: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Sub {
     pub id: String,
@@ -53,8 +60,7 @@ pub struct World {
     /// (user id, broadcaster id, followed_at)
     pub follows: Vec<(String, String, String)>,
     pub app_tokens: HashSet<String>,
-    /// token → user id
-    pub user_tokens: HashMap<String, String>,
+    pub user_tokens: HashMap<String, UserToken>,
     pub subs: Vec<Sub>,
     pub helix_failing: bool,
     /// Caps every page so small data sets exercise pagination.

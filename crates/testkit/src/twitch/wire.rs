@@ -10,6 +10,8 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
+use crate::hls_origin::time_fmt::rfc3339;
+
 /// `{"error":"Unauthorized","status":401,"message":"Invalid OAuth token"}`.
 pub fn error(status: StatusCode, message: &str) -> Response {
     let reason = status.canonical_reason().unwrap_or("Error");
@@ -22,32 +24,12 @@ pub fn error(status: StatusCode, message: &str) -> Response {
 
 /// RFC 3339 with nanoseconds, as EventSub timestamps are written.
 pub fn rfc3339_nanos(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60,
-        d.subsec_nanos()
-    )
+    rfc3339(t, 9)
 }
 
 /// Helix timestamps have whole seconds.
 pub fn rfc3339_secs(t: SystemTime) -> String {
-    let s = rfc3339_nanos(t);
-    format!("{}Z", &s[..19])
+    rfc3339(t, 0)
 }
 
 pub fn unix_secs(t: SystemTime) -> u64 {
@@ -60,9 +42,11 @@ pub fn ago(d: Duration) -> SystemTime {
 
 /// A random lowercase hex string of `bytes` bytes.
 pub fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect()
+    hex::encode(
+        (0..bytes)
+            .map(|_| rand::random::<u8>())
+            .collect::<Vec<u8>>(),
+    )
 }
 
 /// A UUID-shaped random id, like EventSub ids.
