@@ -37,10 +37,7 @@ pub async fn run(config: &Config) -> Result<bool> {
     println!("Database");
     match Db::connect(&config.database_url()).await {
         Ok(db) => {
-            let backend = match db.backend_kind() {
-                tapearr_db::Backend::Sqlite => "sqlite",
-                tapearr_db::Backend::Postgres => "postgres",
-            };
+            let backend = tapearr_core::storage::Storage::backend(&db);
             match db.schema_version().await {
                 Ok(v) => {
                     let latest = tapearr_db::migrate::latest_version();

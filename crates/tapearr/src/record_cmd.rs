@@ -33,7 +33,7 @@ pub async fn run(args: RecordArgs, config: &Config) -> Result<ExitCode> {
     opts.duration = args.duration.map(Duration::from_secs);
     opts.backend = backend;
     // $TAPEARR_STREAMLINK wins (read by the backend); else the managed venv when present.
-    let managed = config.tools_dir().join("venv/bin/streamlink");
+    let managed = crate::app::tools_manager(config).tool_path(&tapearr_core::tools::STREAMLINK);
     if std::env::var_os("TAPEARR_STREAMLINK").is_none() && managed.exists() {
         opts.streamlink = Some(managed);
     }

@@ -25,6 +25,12 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     let app = App::open(config).await?;
     let shutdown = CancellationToken::new();
 
+    // One client for every outside service: Twitch, notifications, media servers.
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("cannot build the HTTP client")?;
     let mut registry = JobRegistry::default();
     builtin::register(
         &mut registry,
@@ -60,7 +66,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     let mut kinds = registry.kinds();
     kinds.push(REFRESH_JOB.to_string());
     let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
-    let media_servers = MediaServers::new(app.store.clone(), queue.clone());
+    let media_servers = MediaServers::new(app.store.clone(), queue.clone(), http.clone());
     registry.register(REFRESH_JOB, Arc::new(RefreshHandler(media_servers.clone())));
     let runner = JobRunner::new(
         app.store.clone(),
@@ -82,13 +88,13 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         app.tools.clone(),
         instance.clone(),
     ));
-    let notifier = Notifier::new(app.store.clone(), app.events.clone(), app.tools.clone());
+    let notifier = Notifier::new(
+        app.store.clone(),
+        app.events.clone(),
+        app.tools.clone(),
+        http.clone(),
+    );
     let secrets = tapearr_core::crypto::SecretBox::open(&app.config.data_dir)?;
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .context("cannot build the HTTP client")?;
     let streams = Streams::new(StreamsDeps {
         config: app.config.clone(),
         store: app.store.clone(),

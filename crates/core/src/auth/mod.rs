@@ -299,10 +299,6 @@ impl AuthService {
         }
         Ok(Some(Principal::ApiKey { key }))
     }
-
-    pub async fn prune_sessions(&self) -> Result<u64, AuthError> {
-        Ok(self.store.delete_expired_sessions(Timestamp::now()).await?)
-    }
 }
 
 fn validate_username(username: &str) -> Result<String, AuthError> {

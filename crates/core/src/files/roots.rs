@@ -112,18 +112,6 @@ impl LibraryRoots {
         }
         base.join(input)
     }
-
-    /// The [`SafePath`] of the root that contains `path` (canonical form), if any.
-    pub fn root_of(&self, path: &Path) -> Option<SafePath> {
-        self.roots
-            .iter()
-            .filter(|r| path.starts_with(&r.canonical))
-            .max_by_key(|r| r.canonical.components().count())
-            .map(|r| SafePath {
-                root: r.canonical.clone(),
-                path: r.canonical.clone(),
-            })
-    }
 }
 
 impl SafePath {

@@ -11,7 +11,6 @@ use crate::time::Timestamp;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::Duration;
 use tapearr_integrations::mediaserver::jellyfin::{self, Flavor};
 use tapearr_integrations::mediaserver::{ServerError, ServerInfo, plex};
 
@@ -66,12 +65,8 @@ pub struct MediaServers {
 }
 
 impl MediaServers {
-    pub fn new(store: Arc<dyn Storage>, queue: JobQueue) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+    /// `http` is the process's shared client (its timeout bounds every call).
+    pub fn new(store: Arc<dyn Storage>, queue: JobQueue, http: reqwest::Client) -> Self {
         Self { store, queue, http }
     }
 
@@ -119,19 +114,10 @@ impl MediaServers {
     /// Reaches the server with its token and says what answered.
     pub async fn test(&self, id: &str) -> Result<ServerInfo, MediaServerError> {
         let server = self.get(id).await?;
-        let info = match server.kind {
-            ServerKind::Plex => plex::info(&self.http, &server.url, server.token.expose()).await,
-            ServerKind::Jellyfin => {
-                jellyfin::info(
-                    &self.http,
-                    Flavor::Jellyfin,
-                    &server.url,
-                    server.token.expose(),
-                )
-                .await
-            }
-            ServerKind::Emby => {
-                jellyfin::info(&self.http, Flavor::Emby, &server.url, server.token.expose()).await
+        let info = match jellyfin_flavor(server.kind) {
+            None => plex::info(&self.http, &server.url, server.token.expose()).await,
+            Some(flavor) => {
+                jellyfin::info(&self.http, flavor, &server.url, server.token.expose()).await
             }
         };
         info.map_err(|e| MediaServerError::Unreachable(e.to_string()))
@@ -173,28 +159,19 @@ impl MediaServers {
             Err(e) => return Err(JobError::Retryable(e.to_string())),
         };
         let folder = to_server(&job.folder, &server.path_mappings);
-        let result = match server.kind {
-            ServerKind::Plex => {
-                plex::refresh_folder(&self.http, &server.url, server.token.expose(), &folder)
-                    .await
-                    .map(|section| format!("{}: scanning {folder} in {section}", server.name))
-            }
-            kind => {
-                let flavor = if kind == ServerKind::Emby {
-                    Flavor::Emby
-                } else {
-                    Flavor::Jellyfin
-                };
-                jellyfin::media_updated(
-                    &self.http,
-                    flavor,
-                    &server.url,
-                    server.token.expose(),
-                    &[&folder],
-                )
+        let result = match jellyfin_flavor(server.kind) {
+            None => plex::refresh_folder(&self.http, &server.url, server.token.expose(), &folder)
                 .await
-                .map(|()| format!("{}: reported {folder}", server.name))
-            }
+                .map(|section| format!("{}: scanning {folder} in {section}", server.name)),
+            Some(flavor) => jellyfin::media_updated(
+                &self.http,
+                flavor,
+                &server.url,
+                server.token.expose(),
+                &[&folder],
+            )
+            .await
+            .map(|()| format!("{}: reported {folder}", server.name)),
         };
         result.map_err(|e| match e {
             ServerError::Retryable(m) => JobError::Retryable(format!("{}: {m}", server.name)),
@@ -232,6 +209,15 @@ fn from_input(
         enabled: input.enabled,
         created_at,
         updated_at,
+    }
+}
+
+/// Jellyfin and Emby share one API with two dialects; Plex is the other kind.
+fn jellyfin_flavor(kind: ServerKind) -> Option<Flavor> {
+    match kind {
+        ServerKind::Plex => None,
+        ServerKind::Jellyfin => Some(Flavor::Jellyfin),
+        ServerKind::Emby => Some(Flavor::Emby),
     }
 }
 

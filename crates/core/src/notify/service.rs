@@ -77,12 +77,13 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    pub fn new(store: Arc<dyn Storage>, events: EventBus, tools: Arc<ToolsManager>) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+    /// `http` is the process's shared client (its timeout bounds every delivery).
+    pub fn new(
+        store: Arc<dyn Storage>,
+        events: EventBus,
+        tools: Arc<ToolsManager>,
+        http: reqwest::Client,
+    ) -> Self {
         Self {
             store: store.clone(),
             events,

@@ -66,12 +66,6 @@ impl ToolsManager {
         self
     }
 
-    /// Limit for each pip run (default 15 min).
-    pub fn with_pip_timeout(mut self, timeout: Duration) -> Self {
-        self.pip_timeout = timeout;
-        self
-    }
-
     /// The virtualenv directory.
     pub fn venv_dir(&self) -> &Path {
         &self.venv

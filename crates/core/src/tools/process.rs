@@ -207,12 +207,6 @@ impl Process {
         self
     }
 
-    /// How many stderr lines to keep for error messages (default 40).
-    pub fn stderr_tail_lines(mut self, lines: usize) -> Self {
-        self.tail_lines = lines;
-        self
-    }
-
     /// The command line for logs and errors, secret arguments as `***`.
     pub fn display(&self) -> String {
         let mut shown = self.program.to_string_lossy().into_owned();

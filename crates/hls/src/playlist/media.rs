@@ -204,11 +204,6 @@ impl MediaPlaylist {
         Ok(pl)
     }
 
-    /// Sequence number of the newest listed segment.
-    pub fn last_sequence(&self) -> Option<u64> {
-        self.segments.last().map(|s| s.sequence)
-    }
-
     /// Whether a segment is a Twitch stitched ad: an `Amazon` title or a start time inside a
     /// `twitch-stitched-ad` date range.
     pub fn is_ad(&self, seg: &MediaSegment) -> bool {
