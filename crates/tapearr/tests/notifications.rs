@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends};
+use common::{Client, Server, ServerOptions, backends, eventually};
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -240,21 +240,17 @@ async fn every_channel_gets_one_batched_signed_message() {
         }
 
         // The outbox shows them sent (marked just after each receiver answered).
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let outbox = api
-                .get("/api/v1/notifications/messages?status=sent")
-                .await
-                .body;
-            if outbox.as_array().map(Vec::len) == Some(expected) {
-                break;
+        eventually(WAIT, &format!("{b}: {expected} messages sent"), || {
+            let mut api = api.clone();
+            async move {
+                let outbox = api
+                    .get("/api/v1/notifications/messages?status=sent")
+                    .await
+                    .body;
+                (outbox.as_array().map(Vec::len) == Some(expected)).then_some(())
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{b}: outbox {outbox}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
 
         // Editing with the secret left masked keeps it: the next message still verifies.
         let mut edited = channel(
@@ -451,24 +447,17 @@ async fn pending_deliveries_survive_sigkill() {
         assert!(signature_ok(ok, HOOK_SECRET));
         assert!(ok.text().contains("before the crash"), "{b}");
         // Marked sent just after the receiver answered.
-        let mut api = Client::with_key(&server, &key);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let sent = api
-                .get(&format!(
-                    "/api/v1/notifications/messages?channel_id={id}&status=sent"
-                ))
-                .await
-                .body;
-            if sent.as_array().map(Vec::len) == Some(1) {
-                break;
+        let api = Client::with_key(&server, &key);
+        let sent_path = format!("/api/v1/notifications/messages?channel_id={id}&status=sent");
+        eventually(WAIT, &format!("{b}: the message marked sent"), || {
+            let mut api = api.clone();
+            let path = sent_path.clone();
+            async move {
+                let sent = api.get(&path).await.body;
+                (sent.as_array().map(Vec::len) == Some(1)).then_some(())
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{b}: never marked sent: {sent}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await;
     }
 }
 
@@ -617,14 +606,14 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     sink.wait_for(WAIT, |r| r.iter().any(|r| r.status == 410))
         .await
         .expect("second push");
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while api.get("/api/v1/notifications/webpush").await.body["subscriptions"] != 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "gone subscription kept"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(WAIT, "the gone subscription removed", || {
+        let mut api = api.clone();
+        async move {
+            (api.get("/api/v1/notifications/webpush").await.body["subscriptions"] == 0)
+                .then_some(())
+        }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -75,7 +75,7 @@ async fn wait_recording(client: &mut Client, channel_id: &str) -> Value {
     let path = format!("/api/v1/channels/{channel_id}");
     eventually(WAIT, "a recording", || {
         let path = path.clone();
-        let mut c = clone_client(client);
+        let mut c = client.clone();
         async move {
             let r = c.get(&path).await;
             (!r.body["recording"].is_null()).then(|| r.body["recording"].clone())
@@ -85,18 +85,8 @@ async fn wait_recording(client: &mut Client, channel_id: &str) -> Value {
 }
 
 async fn recording(client: &Client, id: &str) -> Value {
-    let mut c = clone_client(client);
+    let mut c = client.clone();
     c.get(&format!("/api/v1/recordings/{id}")).await.body
-}
-
-fn clone_client(client: &Client) -> Client {
-    Client {
-        http: client.http.clone(),
-        base: client.base.clone(),
-        session: None,
-        csrf: None,
-        api_key: client.api_key.clone(),
-    }
 }
 
 /// Waits until the recording satisfies `pred`.
@@ -107,7 +97,7 @@ async fn wait_recording_state(
     pred: impl Fn(&Value) -> bool,
 ) -> Value {
     eventually(WAIT, what, || {
-        let c = clone_client(client);
+        let c = client.clone();
         let id = id.to_string();
         let pred = &pred;
         async move {
@@ -119,7 +109,7 @@ async fn wait_recording_state(
 }
 
 async fn stream_events(client: &Client, channel_id: &str) -> Vec<(String, String)> {
-    let mut c = clone_client(client);
+    let mut c = client.clone();
     let r = c
         .get(&format!("/api/v1/channels/{channel_id}/streams"))
         .await;
@@ -559,7 +549,7 @@ async fn outages_low_space_and_bad_input_change_nothing() {
         .await
         .expect("live");
     let refused = eventually(WAIT, "a recording.refused event", || {
-        let mut c = clone_client(&client);
+        let mut c = client.clone();
         async move {
             let r = c.get("/api/v1/events?type=recording.refused").await;
             r.body.as_array().and_then(|items| items.first().cloned())
@@ -690,7 +680,7 @@ async fn bench_polling_1000_channels_within_rate_limit() {
     assert_eq!(r.body["added"].as_array().map(Vec::len), Some(1000));
     let imported_in = started.elapsed();
     let all_live = eventually(Duration::from_secs(poll + 30), "100 channels live", || {
-        let mut c = clone_client(&client);
+        let mut c = client.clone();
         async move {
             let r = c.get("/api/v1/channels").await;
             let live = r

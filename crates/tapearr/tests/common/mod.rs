@@ -157,6 +157,7 @@ impl Drop for Server {
 }
 
 /// A small API client that keeps the session cookie and CSRF token like a browser would.
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub base: String,
