@@ -67,21 +67,14 @@ export function realtime(): Realtime {
 
 /**
  * Calls `onEvent` for events of the given types (`job.*` prefixes allowed) and `resync` whenever
- * the connection comes back after a drop (live-only events may have been missed). Returns the
- * cleanup for `onMount`/`$effect`.
+ * the connection comes back after a drop (live-only events may have been missed); not when it
+ * first opens, which the page's own first load covers. Returns the cleanup for `onMount`/`$effect`.
  */
 export function live(types: string[], onEvent: (e: Envelope) => void, resync?: () => void): () => void {
 	const r = realtime();
 	const offs = types.map((t) => r.on(t, onEvent));
-	let wasOpen = r.state === 'open';
-	const offState = r.subscribe((s) => {
-		if (s === 'open' && !wasOpen && resync) resync();
-		if (s === 'open') wasOpen = true;
-	});
-	return () => {
-		offs.forEach((off) => off());
-		offState();
-	};
+	if (resync) offs.push(r.onReopen(resync));
+	return () => offs.forEach((off) => off());
 }
 
 // A 401 on any call means the session is gone: drop it, and the gate shows the login page.

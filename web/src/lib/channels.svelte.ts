@@ -25,23 +25,26 @@ export function channelList() {
 		}
 	}
 
-	async function refetch(id: string) {
-		try {
-			const c = await unwrap(api.GET('/api/v1/channels/{id}', { params: { path: { id } } }));
-			if (!s.channels) return;
-			const i = s.channels.findIndex((x) => x.id === id);
-			if (i >= 0) s.channels[i] = c;
-			else s.channels.push(c);
-		} catch {
-			// Removed meanwhile (its channel.removed event follows) or offline: the next resync fixes it.
-		}
-	}
-
 	function put(c: ChannelView) {
 		if (!s.channels) return;
 		const i = s.channels.findIndex((x) => x.id === c.id);
 		if (i >= 0) s.channels[i] = c;
 		else s.channels.push(c);
+	}
+
+	/** Channel ids being fetched again: a burst of events for one channel starts one request. */
+	const fetching = new Set<string>();
+
+	async function refetch(id: string) {
+		if (fetching.has(id)) return;
+		fetching.add(id);
+		try {
+			put(await unwrap(api.GET('/api/v1/channels/{id}', { params: { path: { id } } })));
+		} catch {
+			// Removed meanwhile (its channel.removed event follows) or offline: the next resync fixes it.
+		} finally {
+			fetching.delete(id);
+		}
 	}
 
 	async function act(id: string, fn: () => Promise<void>) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, parseCodecs, sortChannels, type ChannelView, type Recording } from './channels';
+import { applyEvent, parseCodecs, sortChannels, withProgress, type ChannelView, type Recording } from './channels';
 
 const rec = (over: Partial<Recording> = {}): Recording => ({
 	id: 'r1',
@@ -64,6 +64,13 @@ describe('applyEvent', () => {
 		const b = applyEvent(list, 'recording.progress', { channel_id: 'c1', recording_id: 'other', bytes: 1 });
 		expect(b.channels).toBe(list);
 		expect(b.refetch).toEqual(['c1']);
+	});
+
+	it('keeps the counters a progress event does not carry', () => {
+		const r = rec({ bytes: 10, media_ms: 20, segments: 3 });
+		expect(withProgress(r, { bytes: 50 })).toMatchObject({ bytes: 50, media_ms: 20, segments: 3 });
+		expect(withProgress(r, { media_ms: 'x' })).toMatchObject({ bytes: 10, media_ms: 20, segments: 3 });
+		expect(withProgress(r, null)).toEqual(r);
 	});
 
 	it('fetches the channel when a recording starts and clears it with an outcome when it stops', () => {

@@ -25,9 +25,19 @@ export interface Applied {
 }
 
 /** A stop or refusal reason for people (the server already words most of them). */
-export function reasonText(reason: string | null | undefined): string {
+function reasonText(reason: string | null | undefined): string {
 	if (!reason) return 'unknown reason';
 	return reason.replaceAll('_', ' ');
+}
+
+/** A recording with the counters of a `recording.progress` event's data (those it carries). */
+export function withProgress<R extends Pick<Recording, 'bytes' | 'media_ms' | 'segments'>>(r: R, data: unknown): R {
+	const d = (data ?? {}) as Record<string, unknown>;
+	const num = (v: unknown, old: number) => {
+		const n = Number(v ?? old);
+		return Number.isFinite(n) ? n : old;
+	};
+	return { ...r, bytes: num(d.bytes, r.bytes), media_ms: num(d.media_ms, r.media_ms), segments: num(d.segments, r.segments) };
 }
 
 /** Applies one event to a channel list; returns the new list (or the same one when nothing changed). */
@@ -71,15 +81,7 @@ export function applyEvent(channels: ChannelView[], type: string, data: unknown)
 			break;
 		case 'recording.progress':
 			if (c.recording && c.recording.id === d.recording_id) {
-				put({
-					...c,
-					recording: {
-						...c.recording,
-						bytes: Number(d.bytes ?? c.recording.bytes),
-						media_ms: Number(d.media_ms ?? c.recording.media_ms),
-						segments: Number(d.segments ?? c.recording.segments)
-					}
-				});
+				put({ ...c, recording: withProgress(c.recording, d) });
 			} else {
 				// A recording this list does not know yet (its start event came before the load).
 				out.refetch.push(id);

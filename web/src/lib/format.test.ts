@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytes, duration, percent, relative } from './format';
+import { bytes, duration, percent, plural, relative } from './format';
 import { readCookie } from './api/cookie';
 
 describe('format', () => {
@@ -8,6 +8,11 @@ describe('format', () => {
 		expect(bytes(1536)).toBe('1.5 KB');
 		expect(bytes(50 * 1024 ** 3)).toBe('50 GB');
 		expect(bytes(null)).toBe('—');
+	});
+	it('plural', () => {
+		expect(plural(1, 'job')).toBe('1 job');
+		expect(plural(0, 'job')).toBe('0 jobs');
+		expect(plural(3, 'channel is', 'channels are')).toBe('3 channels are');
 	});
 	it('duration', () => {
 		expect(duration(450)).toBe('450 ms');

@@ -55,3 +55,8 @@ export function percent(p: number | null | undefined): string {
 	if (p === null || p === undefined || !Number.isFinite(p)) return '—';
 	return `${Math.round(Math.min(1, Math.max(0, p)) * 100)}%`;
 }
+
+/** `plural(1, 'job')` → "1 job", `plural(3, 'job')` → "3 jobs"; `many` for irregular words. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+	return `${n} ${n === 1 ? one : many}`;
+}

@@ -64,6 +64,28 @@ describe('Realtime', () => {
 		expect(rt.state).toBe('open');
 	});
 
+	it('tells reopen listeners about a comeback after a drop, not about the first open', async () => {
+		const { rt, sockets, timers } = setup(1);
+		let reopened = 0;
+		rt.onReopen(() => reopened++);
+		await rt.start();
+		sockets[0].onopen?.({});
+		expect(reopened).toBe(0);
+		rt.setLogLevel('info'); // a deliberate reconnect is no drop
+		sockets[1].onopen?.({});
+		expect(reopened).toBe(0);
+		sockets[1].onclose?.({});
+		timers[0].fn();
+		sockets[2].onclose?.({});
+		timers[1].fn();
+		sockets[3].onopen?.({});
+		expect(reopened).toBe(1);
+		rt.stop();
+		await rt.start();
+		sockets[4].onopen?.({});
+		expect(reopened).toBe(1);
+	});
+
 	it('caps the backoff at 15 s', () => {
 		const { rt } = setup();
 		expect(rt.delay(1)).toBe(500);

@@ -37,9 +37,12 @@ export class Realtime {
 	private ws: SocketLike | null = null;
 	private timer: unknown = null;
 	private running = false;
+	/** The last connection of this run closed unexpectedly; the next open is a comeback. */
+	private dropped = false;
 	private logLevel: string | null = null;
 	private listeners = new Map<string, Set<Listener>>();
 	private stateListeners = new Set<(s: ConnectionState) => void>();
+	private reopenListeners = new Set<() => void>();
 	private opts: Required<Omit<RealtimeOptions, 'initialCursor'>> & Pick<RealtimeOptions, 'initialCursor'>;
 
 	constructor(opts: RealtimeOptions) {
@@ -70,6 +73,7 @@ export class Realtime {
 	stop(): void {
 		this.running = false;
 		this.cursor = null;
+		this.dropped = false;
 		if (this.timer !== null) this.opts.clearTimer(this.timer);
 		this.timer = null;
 		const ws = this.ws;
@@ -91,6 +95,15 @@ export class Realtime {
 		this.stateListeners.add(fn);
 		fn(this.state);
 		return () => this.stateListeners.delete(fn);
+	}
+
+	/**
+	 * Calls `fn` each time a connection opens after a drop (not on the first open, nor after a
+	 * deliberate reconnect): live-only events sent meanwhile were missed.
+	 */
+	onReopen(fn: () => void): () => void {
+		this.reopenListeners.add(fn);
+		return () => this.reopenListeners.delete(fn);
 	}
 
 	/** Adds log lines at `level` and above to the stream (`null`: none). Reconnects when it changes. */
@@ -135,6 +148,10 @@ export class Realtime {
 			if (this.ws !== ws) return;
 			this.attempts = 0;
 			this.setState('open');
+			if (this.dropped) {
+				this.dropped = false;
+				for (const fn of this.reopenListeners) this.call(fn);
+			}
 		};
 		ws.onmessage = (m) => {
 			if (this.ws !== ws || typeof m.data !== 'string') return;
@@ -156,6 +173,7 @@ export class Realtime {
 			this.ws = null;
 			this.setState('closed');
 			if (!this.running) return;
+			this.dropped = true;
 			this.attempts++;
 			this.timer = this.opts.setTimer(() => this.open(), this.delay(this.attempts));
 		};
@@ -166,13 +184,15 @@ export class Realtime {
 		const dot = e.type.indexOf('.');
 		if (dot > 0) keys.push(e.type.slice(0, dot) + '.*');
 		for (const k of keys) {
-			for (const fn of this.listeners.get(k) ?? []) {
-				try {
-					fn(e);
-				} catch (err) {
-					console.warn('event listener failed', err);
-				}
-			}
+			for (const fn of this.listeners.get(k) ?? []) this.call(() => fn(e));
+		}
+	}
+
+	private call(fn: () => void) {
+		try {
+			fn();
+		} catch (err) {
+			console.warn('event listener failed', err);
 		}
 	}
 

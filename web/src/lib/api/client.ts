@@ -13,13 +13,12 @@ export type ApiKey = Schemas['ApiKey'];
 export type EventRecord = Schemas['EventRecord'];
 export type LogEntry = Schemas['LogEntry'];
 export type SystemStatus = Schemas['SystemStatus'];
-export type ErrorBody = Schemas['ErrorBody'];
+type ErrorBody = Schemas['ErrorBody'];
 
 export const CSRF_COOKIE = 'tapearr_csrf';
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-
-export const csrf: Middleware = {
+const csrf: Middleware = {
 	onRequest({ request }) {
 		if (WRITES.has(request.method) && typeof document !== 'undefined') {
 			const token = readCookie(document.cookie, CSRF_COOKIE);
