@@ -55,48 +55,16 @@ impl Timestamp {
     }
 
     /// Parses RFC 3339 as Twitch sends it: `2026-11-22T00:10:36Z`, optional fraction, `Z` or
-    /// a `±hh:mm` offset.
+    /// a `±hh:mm` offset (required: a time without a zone is ambiguous).
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
-        let b = s.as_bytes();
-        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        let clock = s.get(11..)?;
+        let zoned = clock.ends_with(['Z', 'z']) || clock.contains(['+', '-']);
+        if !zoned || s.len() < 20 {
             return None;
         }
-        let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-            return None;
-        }
-        let mut rest = s.get(19..)?;
-        let mut millis = 0i64;
-        if let Some(frac) = rest.strip_prefix('.') {
-            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 {
-                return None;
-            }
-            let padded = format!("{:0<3}", &frac[..digits.min(3)]);
-            millis = padded.parse().ok()?;
-            rest = &frac[digits..];
-        }
-        let offset_secs = match rest {
-            "Z" | "z" => 0,
-            _ => {
-                let sign = match rest.as_bytes().first()? {
-                    b'+' => 1,
-                    b'-' => -1,
-                    _ => return None,
-                };
-                let oh: i64 = rest.get(1..3)?.parse().ok()?;
-                let om: i64 = rest.get(4..6)?.parse().ok()?;
-                if rest.len() != 6 {
-                    return None;
-                }
-                sign * (oh * 3600 + om * 60)
-            }
-        };
-        let days = days_from_civil(y, mo as u32, d as u32);
-        let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs;
-        Some(Self(secs * 1000 + millis))
+        let t = tapearr_hls::playlist::datetime::parse_iso8601(s)?;
+        let millis = t.duration_since(UNIX_EPOCH).ok()?.as_millis();
+        Some(Self(i64::try_from(millis).ok()?))
     }
 
     /// Minutes since midnight UTC.
@@ -123,17 +91,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
-}
-
-/// (year, month, day) → days since 1970-01-01; the inverse of [`civil_from_days`].
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
