@@ -20,6 +20,11 @@ export function binary() {
 	return found[0];
 }
 
+/** Resolves when `child` has exited (at once when it already has). */
+function exited(child) {
+	return new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+}
+
 function freePort() {
 	return new Promise((ok, fail) => {
 		const s = createServer();
@@ -77,21 +82,24 @@ export async function startServer({ base = '', dataDir, port, env = {} } = {}) {
 		log,
 		/** Dies at once, keeping the data dir (for restart tests). */
 		async kill() {
-			const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", r)));
+			const gone = exited(child);
 			child.kill('SIGKILL');
-			await exited;
+			await gone;
 		},
 		async stop() {
 			// A graceful stop waits for running jobs; tests do not need that grace.
-			const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", r)));
+			const gone = exited(child);
 			child.kill('SIGTERM');
 			const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-			await exited;
+			await gone;
 			clearTimeout(t);
 			if (ownDir) rmSync(dataDir, { recursive: true, force: true });
 		}
 	};
 }
+
+/** The Chromium to drive: $CHROMIUM, else the distribution's. */
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
 	'--headless',
@@ -107,7 +115,7 @@ export const CHROMIUM_ARGS = [
 export async function launch({ viewport = { width: 1280, height: 800 }, colorScheme = 'light' } = {}) {
 	const profile = mkdtempSync(join(tmpdir(), 'tapearr-chromium-'));
 	const context = await chromium.launchPersistentContext(profile, {
-		executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+		executablePath: CHROMIUM,
 		headless: true,
 		args: CHROMIUM_ARGS,
 		viewport,
@@ -145,6 +153,29 @@ export async function setupAdmin(server) {
 		body: JSON.stringify(ADMIN)
 	});
 	if (r.status !== 201) throw new Error(`setup: ${r.status} ${await r.text()}`);
+}
+
+/** The CSRF token of the signed-in browser context (its double-submit cookie). */
+export async function csrfOf(context) {
+	const cookie = (await context.cookies()).find((c) => c.name === 'tapearr_csrf');
+	if (!cookie) throw new Error('no tapearr_csrf cookie: sign in first');
+	return cookie.value;
+}
+
+/** A write to the API as the signed-in `page` (its cookies, plus the CSRF header). */
+export async function apiPost(page, server, path, data) {
+	return page.request.post(`${server.url}${path}`, { headers: { 'X-CSRF-Token': await csrfOf(page.context()) }, data });
+}
+
+/** Polls `check` (sync or async) every `every` ms until it returns something truthy; returns that. */
+export async function until(check, { timeout = 15_000, every = 100, what = 'the condition' } = {}) {
+	const deadline = Date.now() + timeout;
+	for (;;) {
+		const v = await check();
+		if (v) return v;
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, every));
+	}
 }
 
 /** Signs in through the login form. */
@@ -213,10 +244,10 @@ export async function fakeTwitch({ clientId = 'e2e-client', clientSecret = 'e2e-
 			return text ? JSON.parse(text) : null;
 		},
 		async stop() {
-			const exited = new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', r)));
+			const gone = exited(child);
 			child.stdin.end();
 			const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-			await exited;
+			await gone;
 			clearTimeout(t);
 		}
 	};

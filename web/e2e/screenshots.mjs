@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fakeTwitch, launch, login, setupAdmin, startServer, watchedPage } from './lib.mjs';
+import { apiPost, csrfOf, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
 import { PAGES } from './tests.mjs';
 
 const out = resolve(process.argv[2] ?? '../docs/screenshots');
@@ -21,8 +21,7 @@ let count = 0;
 async function shoot(page, file) {
 	await page.waitForLoadState('networkidle');
 	await page.locator('[role="status"]:has-text("Loading")').waitFor({ state: 'detached' });
-	await page.waitForTimeout(150);
-	await page.screenshot({ path: `${out}/${file}.png`, fullPage: true });
+	await page.screenshot({ path: `${out}/${file}.png`, fullPage: true, animations: 'disabled' });
 	count++;
 }
 
@@ -62,11 +61,10 @@ try {
 	const seed = await launch();
 	const page = await watchedPage(seed.context);
 	await login(page, server);
-	const csrf = (await seed.context.cookies()).find((c) => c.name === 'tapearr_csrf').value;
-	const post = (path, data) => page.request.post(`${server.url}${path}`, { headers: { 'X-CSRF-Token': csrf }, data });
+	const post = (path, data) => apiPost(page, server, path, data);
 	await post('/api/v1/apikeys', { name: 'home-assistant' });
 	const old = await (await post('/api/v1/apikeys', { name: 'old-backup-script' })).json();
-	await page.request.delete(`${server.url}/api/v1/apikeys/${old.key.id}`, { headers: { 'X-CSRF-Token': csrf } });
+	await page.request.delete(`${server.url}/api/v1/apikeys/${old.key.id}`, { headers: { 'X-CSRF-Token': await csrfOf(seed.context) } });
 	await post('/api/v1/tasks/prune-sessions/run');
 	await post('/api/v1/jobs', { kind: 'system.probe', payload: { millis: 300 } });
 	await post('/api/v1/jobs', { kind: 'system.probe', payload: { millis: 10, fail: 'ffmpeg exited with status 1: moov atom not found' }, max_attempts: 1 });
@@ -81,13 +79,25 @@ try {
 	const added = {};
 	for (const [login, , favourite] of users)
 		added[login] = await (await post('/api/v1/channels', { channel: login, auto_record: login !== 'chess_clinic', favourite })).json();
+	// Each step waits until the channel list shows it (the fake polls every second).
+	const channelsWhen = (what, wanted) =>
+		until(
+			async () => {
+				const list = await (await page.request.get(`${server.url}/api/v1/channels`)).json();
+				const by = Object.fromEntries(list.map((c) => [c.login, c]));
+				return wanted(by);
+			},
+			{ timeout: 30_000, every: 250, what }
+		);
 	await twitch.control('/live/speedrunner', { title: 'Any% practice, then viewer races', game: 'Celeste' });
 	await twitch.control('/live/cozy_builds', { title: 'Building a castle, day 41', game: 'Minecraft' });
-	await page.waitForTimeout(3000);
+	await channelsWhen('both live channels recording', (c) => c.speedrunner.recording && c.cozy_builds.recording);
 	await twitch.control('/channel/speedrunner', { title: 'Any% PB attempts', game: 'Celeste' });
-	await page.waitForTimeout(2500);
+	await channelsWhen('the new title', (c) => c.speedrunner.title === 'Any% PB attempts');
 	await twitch.control('/offline/cozy_builds');
-	await page.waitForTimeout(7000);
+	await channelsWhen('cozy_builds offline with its recording ended, speedrunner with bytes recorded', (c) =>
+		!c.cozy_builds.live && !c.cozy_builds.recording && c.speedrunner.recording?.bytes > 0
+	);
 	channelPath = `/streams/${added.speedrunner.id}`;
 	await seed.close();
 
@@ -105,8 +115,8 @@ try {
 			await page.goto(`${server.url}/`);
 			await page.getByRole('heading', { name: 'Dashboard', exact: true }).waitFor();
 			await page.getByRole('button', { name: 'Menu', exact: true }).click();
-			await page.waitForTimeout(300);
-			await page.screenshot({ path: `${out}/menu-${suffix}.png` });
+			await page.locator('nav#nav.open').waitFor();
+			await page.screenshot({ path: `${out}/menu-${suffix}.png`, animations: 'disabled' });
 			count++;
 		}
 	});

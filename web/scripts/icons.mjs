@@ -1,12 +1,10 @@
 // Renders static/icons/icon.svg to the PNG sizes the manifest lists (run once; the PNGs are checked in).
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/lib.mjs';
 
 const svg = readFileSync(new URL('../static/icons/icon.svg', import.meta.url), 'utf8');
-const browser = await chromium.launch({
-	executablePath: '/usr/bin/chromium',
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run']
-});
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 const page = await browser.newPage();
 for (const [name, size, pad] of [
 	['icon-192.png', 192, 0],
