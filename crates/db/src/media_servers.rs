@@ -1,32 +1,31 @@
 //! Media-server connections.
 
 use crate::RowsExt;
+use crate::rows::{flag, get, ts};
 use crate::{Db, backend_err};
 use async_trait::async_trait;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 use tapearr_core::mediaserver::model::{MediaServer, ServerKind};
 use tapearr_core::secret::Secret;
 use tapearr_core::storage::{MediaServerStore, StorageError, StorageResult};
-use tapearr_core::time::Timestamp;
 
 const COLUMNS: &str = "id, name, kind, url, token, path_mappings, enabled, created_at, updated_at";
 
 fn row_to_server(row: &AnyRow) -> StorageResult<MediaServer> {
-    let kind: String = row.try_get("kind").map_err(backend_err)?;
-    let mappings: String = row.try_get("path_mappings").map_err(backend_err)?;
+    let kind: String = get(row, "kind")?;
+    let mappings: String = get(row, "path_mappings")?;
     Ok(MediaServer {
-        id: row.try_get("id").map_err(backend_err)?,
-        name: row.try_get("name").map_err(backend_err)?,
+        id: get(row, "id")?,
+        name: get(row, "name")?,
         kind: ServerKind::parse(&kind)
             .ok_or_else(|| StorageError::Corrupt(format!("media server kind {kind}")))?,
-        url: row.try_get("url").map_err(backend_err)?,
-        token: Secret::new(row.try_get::<String, _>("token").map_err(backend_err)?),
+        url: get(row, "url")?,
+        token: Secret::new(get::<String>(row, "token")?),
         path_mappings: serde_json::from_str(&mappings)
             .map_err(|e| StorageError::Corrupt(format!("path mappings: {e}")))?,
-        enabled: row.try_get::<i64, _>("enabled").map_err(backend_err)? != 0,
-        created_at: Timestamp(row.try_get("created_at").map_err(backend_err)?),
-        updated_at: Timestamp(row.try_get("updated_at").map_err(backend_err)?),
+        enabled: flag(row, "enabled")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Notification channels, items and the outbox.
 
 use crate::RowsExt;
+use crate::rows::{flag, get, ts};
 use crate::{Db, backend_err};
 use async_trait::async_trait;
 use sqlx::Row;
@@ -21,18 +22,18 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
 }
 
 fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> StorageResult<T> {
-    let text: String = row.try_get(col).map_err(backend_err)?;
+    let text: String = get(row, col)?;
     serde_json::from_str(&text).map_err(|e| corrupt(col, e))
 }
 
 fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
-    let quiet: Option<String> = row.try_get("quiet_hours").map_err(backend_err)?;
+    let quiet: Option<String> = get(row, "quiet_hours")?;
     Ok(Channel {
-        id: row.try_get("id").map_err(backend_err)?,
-        name: row.try_get("name").map_err(backend_err)?,
+        id: get(row, "id")?,
+        name: get(row, "name")?,
         config: json(row, "config")?,
         event_types: json(row, "event_types")?,
-        enabled: row.try_get::<i64, _>("enabled").map_err(backend_err)? != 0,
+        enabled: flag(row, "enabled")?,
         batch_secs: row
             .try_get::<i64, _>("batch_secs")
             .map_err(backend_err)?
@@ -44,8 +45,8 @@ fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
         quiet_hours: quiet
             .map(|q| serde_json::from_str(&q).map_err(|e| corrupt("quiet_hours", e)))
             .transpose()?,
-        created_at: Timestamp(row.try_get("created_at").map_err(backend_err)?),
-        updated_at: Timestamp(row.try_get("updated_at").map_err(backend_err)?),
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
     })
 }
 
@@ -58,11 +59,11 @@ struct Content {
 
 fn message_row(row: &AnyRow) -> StorageResult<MessageRecord> {
     let content: Content = json(row, "content")?;
-    let status: String = row.try_get("status").map_err(backend_err)?;
+    let status: String = get(row, "status")?;
     Ok(MessageRecord {
-        id: row.try_get("id").map_err(backend_err)?,
-        channel_id: row.try_get("channel_id").map_err(backend_err)?,
-        title: row.try_get("title").map_err(backend_err)?,
+        id: get(row, "id")?,
+        channel_id: get(row, "channel_id")?,
+        title: get(row, "title")?,
         lines: content.lines,
         event_ids: content.event_ids,
         event_types: content.event_types,
@@ -71,9 +72,9 @@ fn message_row(row: &AnyRow) -> StorageResult<MessageRecord> {
             .try_get::<i64, _>("attempts")
             .map_err(backend_err)?
             .max(0) as u32,
-        next_attempt_at: Timestamp(row.try_get("next_attempt_at").map_err(backend_err)?),
-        last_error: row.try_get("last_error").map_err(backend_err)?,
-        created_at: Timestamp(row.try_get("created_at").map_err(backend_err)?),
+        next_attempt_at: ts(row, "next_attempt_at")?,
+        last_error: get(row, "last_error")?,
+        created_at: ts(row, "created_at")?,
         sent_at: row
             .try_get::<Option<i64>, _>("sent_at")
             .map_err(backend_err)?
@@ -152,16 +153,13 @@ impl NotificationStore for Db {
     }
 
     async fn notifier_cursor(&self) -> StorageResult<Option<i64>> {
-        let row = sqlx::query("SELECT value FROM app_state WHERE name = $1")
+        sqlx::query("SELECT value FROM app_state WHERE name = $1")
             .bind(CURSOR)
-            .fetch_optional(self.pool())
+            .optional(self.pool(), |r| {
+                let v: String = get(r, "value")?;
+                v.parse::<i64>().map_err(|e| corrupt("notifier cursor", e))
+            })
             .await
-            .map_err(backend_err)?;
-        row.map(|r| {
-            let v: String = r.try_get("value").map_err(backend_err)?;
-            v.parse::<i64>().map_err(|e| corrupt("notifier cursor", e))
-        })
-        .transpose()
     }
 
     async fn ingest_items(&self, items: &[NewItem], cursor: i64) -> StorageResult<()> {
@@ -197,18 +195,14 @@ impl NotificationStore for Db {
             "SELECT channel_id, MIN(created_at) AS oldest, COUNT(*) AS n FROM notification_items \
              WHERE message_id IS NULL GROUP BY channel_id",
         )
-        .fetch_all(self.pool())
-        .await
-        .map_err(backend_err)?
-        .iter()
-        .map(|r| {
+        .all(self.pool(), |r| {
             Ok(Backlog {
-                channel_id: r.try_get("channel_id").map_err(backend_err)?,
-                oldest: Timestamp(r.try_get("oldest").map_err(backend_err)?),
-                count: r.try_get::<i64, _>("n").map_err(backend_err)?.max(0) as u64,
+                channel_id: get(r, "channel_id")?,
+                oldest: ts(r, "oldest")?,
+                count: get::<i64>(r, "n")?.max(0) as u64,
             })
         })
-        .collect()
+        .await
     }
 
     async fn unassigned_items(
@@ -221,20 +215,16 @@ impl NotificationStore for Db {
              WHERE channel_id = $1 AND message_id IS NULL ORDER BY event_id LIMIT {limit}"
         ))
         .bind(channel_id)
-        .fetch_all(self.pool())
-        .await
-        .map_err(backend_err)?
-        .iter()
-        .map(|r| {
+        .all(self.pool(), |r| {
             Ok(ItemRecord {
-                id: r.try_get("id").map_err(backend_err)?,
-                event_id: r.try_get("event_id").map_err(backend_err)?,
-                event_type: r.try_get("event_type").map_err(backend_err)?,
-                line: r.try_get("line").map_err(backend_err)?,
-                created_at: Timestamp(r.try_get("created_at").map_err(backend_err)?),
+                id: get(r, "id")?,
+                event_id: get(r, "event_id")?,
+                event_type: get(r, "event_type")?,
+                line: get(r, "line")?,
+                created_at: ts(r, "created_at")?,
             })
         })
-        .collect()
+        .await
     }
 
     async fn create_message(&self, m: &MessageRecord, item_ids: &[String]) -> StorageResult<bool> {
@@ -407,20 +397,16 @@ impl NotificationStore for Db {
 
     async fn list_push_subscriptions(&self) -> StorageResult<Vec<PushSubscription>> {
         sqlx::query("SELECT endpoint, p256dh, auth FROM push_subscriptions ORDER BY created_at")
-            .fetch_all(self.pool())
-            .await
-            .map_err(backend_err)?
-            .iter()
-            .map(|r| {
+            .all(self.pool(), |r| {
                 Ok(PushSubscription {
-                    endpoint: r.try_get("endpoint").map_err(backend_err)?,
+                    endpoint: get(r, "endpoint")?,
                     keys: PushKeys {
-                        p256dh: r.try_get("p256dh").map_err(backend_err)?,
-                        auth: r.try_get("auth").map_err(backend_err)?,
+                        p256dh: get(r, "p256dh")?,
+                        auth: get(r, "auth")?,
                     },
                 })
             })
-            .collect()
+            .await
     }
 
     async fn delete_push_subscription(&self, endpoint: &str) -> StorageResult<bool> {
