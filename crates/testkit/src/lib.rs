@@ -1,4 +1,5 @@
 pub mod hls_origin;
 pub mod media_servers;
+mod serve;
 pub mod sink;
 pub mod twitch;

@@ -46,7 +46,7 @@ impl Shared {
 pub struct FakeMediaServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _shutdown: crate::serve::StopOnDrop,
 }
 
 impl FakeMediaServer {
@@ -75,31 +75,22 @@ impl FakeMediaServer {
         n: usize,
         timeout: std::time::Duration,
     ) -> Result<Scans, Scans> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let arrived = self.shared.arrived.notified();
-            let scans = self.scans();
-            if scans.len() >= n {
-                return Ok(scans);
-            }
-            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
-                return Err(self.scans());
-            }
-        }
+        crate::serve::wait_until(
+            &self.shared.arrived,
+            timeout,
+            || Some(self.scans()).filter(|s| s.len() >= n),
+            || self.scans(),
+        )
+        .await
     }
 
-    async fn serve(app: Router) -> std::io::Result<(SocketAddr, tokio::sync::oneshot::Sender<()>)> {
+    async fn serve(app: Router) -> std::io::Result<(SocketAddr, crate::serve::StopOnDrop)> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok((addr, tx))
+        Ok((
+            addr,
+            crate::serve::spawn(listener, app, "fake media server"),
+        ))
     }
 
     /// A Plex server with `token` and library sections `(key, title, folder)`.

@@ -51,7 +51,7 @@ struct Inner {
 pub struct HttpSink {
     addr: SocketAddr,
     inner: Arc<Inner>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _shutdown: crate::serve::StopOnDrop,
 }
 
 impl HttpSink {
@@ -60,18 +60,10 @@ impl HttpSink {
         let app = Router::new().fallback(record).with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
         Ok(HttpSink {
             addr,
             inner,
-            _shutdown: tx,
+            _shutdown: crate::serve::spawn(listener, app, "http sink"),
         })
     }
 
@@ -104,17 +96,13 @@ impl HttpSink {
         timeout: std::time::Duration,
         pred: impl Fn(&[Received]) -> bool,
     ) -> Result<Vec<Received>, Vec<Received>> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let arrived = self.inner.arrived.notified();
-            let now = self.received();
-            if pred(&now) {
-                return Ok(now);
-            }
-            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
-                return Err(self.received());
-            }
-        }
+        crate::serve::wait_until(
+            &self.inner.arrived,
+            timeout,
+            || Some(self.received()).filter(|now| pred(now)),
+            || self.received(),
+        )
+        .await
     }
 }
 

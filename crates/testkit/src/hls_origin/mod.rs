@@ -36,7 +36,7 @@ use channel::Channel;
 pub struct HlsOrigin {
     addr: SocketAddr,
     channels: server::Channels,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _shutdown: crate::serve::StopOnDrop,
 }
 
 impl HlsOrigin {
@@ -48,20 +48,11 @@ impl HlsOrigin {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let channels: server::Channels = Arc::new(RwLock::new(HashMap::new()));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = server::router(channels.clone());
-        tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "hls origin stopped");
-            }
-        });
         Ok(Self {
             addr,
             channels,
-            _shutdown: tx,
+            _shutdown: crate::serve::spawn(listener, app, "hls origin"),
         })
     }
 

@@ -161,17 +161,13 @@ pub async fn wait_for(
     n: usize,
     timeout: Duration,
 ) -> Result<Vec<Delivery>, Vec<Delivery>> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let arrived = s.delivered.notified();
-        let now = deliveries(s);
-        if now.len() >= n {
-            return Ok(now);
-        }
-        if tokio::time::timeout_at(deadline, arrived).await.is_err() {
-            return Err(deliveries(s));
-        }
-    }
+    crate::serve::wait_until(
+        &s.delivered,
+        timeout,
+        || Some(deliveries(s)).filter(|d| d.len() >= n),
+        || deliveries(s),
+    )
+    .await
 }
 
 /// Queues a notification for every enabled subscription to `kind` on `broadcaster_id`.

@@ -108,7 +108,7 @@ impl Shared {
 /// A running fake; stops when dropped. Clone-free: share it behind an `Arc` if needed.
 pub struct FakeTwitch {
     shared: Arc<Shared>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _shutdown: crate::serve::StopOnDrop,
 }
 
 impl FakeTwitch {
@@ -166,18 +166,9 @@ impl FakeTwitch {
             .merge(playback::router())
             .merge(control::router())
             .with_state(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "fake twitch stopped");
-            }
-        });
         Ok(Self {
             shared,
-            _shutdown: tx,
+            _shutdown: crate::serve::spawn(listener, app, "fake twitch"),
         })
     }
 
