@@ -15,7 +15,7 @@ use tapearr_integrations::twitch::{
     HelixClient, HelixConfig, NewSubscription, PlaybackClient, TwitchError,
 };
 use tapearr_testkit::hls_origin::HlsOrigin;
-use tapearr_testkit::twitch::FakeTwitch;
+use tapearr_testkit::twitch::{Action, FakeTwitch};
 use tokio::sync::mpsc;
 use url::Url;
 
@@ -374,8 +374,26 @@ async fn eventsub_webhooks_verify_enable_notify_dedupe_and_revoke() {
     assert_eq!(t.send_forged().await.expect("sent"), 403);
     assert_eq!(t.send_stale().await.expect("sent"), 403);
 
-    t.set_channel("streamer", "second title", "Art")
-        .expect("update");
+    // The rest of the broadcast as a script: a category change, then offline.
+    t.script(vec![
+        (
+            Duration::ZERO,
+            Action::SetChannel {
+                login: "streamer".into(),
+                title: "second title".into(),
+                game: "Art".into(),
+            },
+        ),
+        (
+            Duration::from_millis(50),
+            Action::GoOffline {
+                login: "streamer".into(),
+            },
+        ),
+    ])
+    .await
+    .expect("script task")
+    .expect("script ran");
     match next(&mut rx).await {
         EventSubMessage::Notification {
             event:
@@ -391,7 +409,6 @@ async fn eventsub_webhooks_verify_enable_notify_dedupe_and_revoke() {
         ),
         other => panic!("expected channel.update, got {other:?}"),
     }
-    t.go_offline("streamer").expect("offline");
     assert!(matches!(
         next(&mut rx).await,
         EventSubMessage::Notification {

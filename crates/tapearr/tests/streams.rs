@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tapearr_testkit::hls_origin::HlsOrigin;
-use tapearr_testkit::twitch::FakeTwitch;
+use tapearr_testkit::twitch::{FakeTwitch, RawDelivery};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -330,14 +330,16 @@ async fn eventsub_starts_recordings_and_rejects_bad_messages() {
         assert_eq!(w.twitch.send_forged().await.expect("forged"), 403);
         assert_eq!(w.twitch.send_stale().await.expect("stale"), 403);
         // Unsigned garbage.
-        let r = reqwest::Client::new()
-            .post(server.url("/api/v1/twitch/eventsub"))
-            .header("Twitch-Eventsub-Message-Type", "notification")
-            .body("{}")
-            .send()
+        let unsigned = w
+            .twitch
+            .send_raw(RawDelivery {
+                callback: server.url("/api/v1/twitch/eventsub"),
+                headers: vec![("Twitch-Eventsub-Message-Type".into(), "notification".into())],
+                body: b"{}".to_vec(),
+            })
             .await
             .expect("post");
-        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(unsigned, 403);
         let streams = client
             .get(&format!("/api/v1/channels/{id}/streams"))
             .await
