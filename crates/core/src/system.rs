@@ -41,12 +41,24 @@ pub struct RootStatus {
     pub error: Option<String>,
 }
 
-/// Gathers the system status; cheap enough to call per request.
+/// Probed tool versions are reused this long, unless the managed tools were reinstalled.
+const TOOLS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A probe result and what it was taken against.
+type ToolsCache = Option<(
+    std::time::Instant,
+    Vec<Option<std::time::SystemTime>>,
+    Vec<ToolStatus>,
+)>;
+
+/// Gathers the system status; cheap enough to call per request (tool versions, which take
+/// five processes to read, are cached).
 pub struct SystemProbe {
     config: Arc<Config>,
     store: Arc<dyn Storage>,
     tools: Arc<ToolsManager>,
     instance: String,
+    tools_cache: tokio::sync::Mutex<ToolsCache>,
 }
 
 impl SystemProbe {
@@ -61,15 +73,28 @@ impl SystemProbe {
             store,
             tools,
             instance,
+            tools_cache: tokio::sync::Mutex::new(None),
         }
     }
 
+    /// Tool versions, probed at most every `TOOLS_TTL` or after a reinstall. Concurrent callers
+    /// wait for one probe rather than each starting five processes.
     pub async fn tools(&self) -> Vec<ToolStatus> {
-        self.tools.status().await
+        let stamp = self.tools.installed_stamp();
+        let mut cache = self.tools_cache.lock().await;
+        if let Some((at, seen, statuses)) = cache.as_ref()
+            && *seen == stamp
+            && at.elapsed() < TOOLS_TTL
+        {
+            return statuses.clone();
+        }
+        let statuses = self.tools.status().await;
+        *cache = Some((std::time::Instant::now(), stamp, statuses.clone()));
+        statuses
     }
 
     pub async fn status(&self) -> SystemStatus {
-        let (tools, db) = tokio::join!(self.tools.status(), self.store.ping());
+        let (tools, db) = tokio::join!(self.tools(), self.store.ping());
         SystemStatus {
             version: env!("CARGO_PKG_VERSION").to_string(),
             instance: self.instance.clone(),

@@ -87,6 +87,18 @@ impl ToolsManager {
     }
 
     /// Checks every tool concurrently: ffmpeg, ffprobe, then the Python tools.
+    /// When each managed tool was last installed (file mtimes): changes after an update.
+    pub fn installed_stamp(&self) -> Vec<Option<std::time::SystemTime>> {
+        PYTHON_TOOLS
+            .iter()
+            .map(|t| {
+                std::fs::metadata(self.tool_path(t))
+                    .and_then(|m| m.modified())
+                    .ok()
+            })
+            .collect()
+    }
+
     pub async fn status(&self) -> Vec<ToolStatus> {
         let system = |name, program| Probe {
             name,
