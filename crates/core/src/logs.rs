@@ -52,13 +52,13 @@ pub struct LogQuery {
 }
 
 impl LogEntry {
+    /// At `min` or more severe (`warn` is at least `info`); an unreadable level passes.
+    pub fn is_at_least(&self, min: Level) -> bool {
+        self.level.parse::<Level>().map(|l| l <= min).unwrap_or(true)
+    }
+
     pub fn matches(&self, q: &LogQuery) -> bool {
-        let level_ok = q.level.is_none_or(|min| {
-            self.level
-                .parse::<Level>()
-                .map(|l| l <= min)
-                .unwrap_or(true)
-        });
+        let level_ok = q.level.is_none_or(|min| self.is_at_least(min));
         let module_ok = q
             .module
             .as_deref()

@@ -109,7 +109,7 @@ async fn serve(
             },
             line = recv_log(&mut logs) => {
                 if let Some(line) = line
-                    && log_level.is_some_and(|min| line.level.parse::<tracing::Level>().is_ok_and(|l| l <= min))
+                    && log_level.is_some_and(|min| line.is_at_least(min))
                     && send_log(&mut socket, &line).await.is_err()
                 {
                     return;
