@@ -54,7 +54,10 @@ pub struct LogQuery {
 impl LogEntry {
     /// At `min` or more severe (`warn` is at least `info`); an unreadable level passes.
     pub fn is_at_least(&self, min: Level) -> bool {
-        self.level.parse::<Level>().map(|l| l <= min).unwrap_or(true)
+        self.level
+            .parse::<Level>()
+            .map(|l| l <= min)
+            .unwrap_or(true)
     }
 
     pub fn matches(&self, q: &LogQuery) -> bool {
