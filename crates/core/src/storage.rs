@@ -12,7 +12,7 @@ use crate::notify::model::{
 };
 use crate::streams::model::{
     Channel as TwitchChannel, ChannelSettings, Recording, RecordingGap, RecordingProgress,
-    RecordingStatus, Stream, StreamEvent,
+    FinalizeStep, RecordingStatus, Stream, StreamEvent,
 };
 use crate::time::Timestamp;
 use async_trait::async_trait;
@@ -68,10 +68,11 @@ pub struct Paged<T> {
     pub offset: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
     Asc,
+    #[default]
     Desc,
 }
 
@@ -274,7 +275,70 @@ pub struct ChannelProfile {
 pub struct RecordingQuery {
     pub channel_id: Option<String>,
     pub status: Option<RecordingStatus>,
+    /// Matches any category the stream had (its events), case-insensitively.
+    pub category: Option<String>,
+    /// Words in the title, the channel login or its display name.
+    pub search: Option<String>,
+    /// Recordings started in `[from, to)`.
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub sort: RecordingSort,
+    pub order: SortOrder,
     pub page: PageRequest,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingSort {
+    #[default]
+    Started,
+    Duration,
+    Size,
+    Channel,
+}
+
+/// A share link as stored: only the token's hash is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareLink {
+    pub token_hash: String,
+    pub recording_id: String,
+    pub expires_at: Timestamp,
+    pub created_at: Timestamp,
+}
+
+/// The recordings library (S5–S8): finalize state, episodes, deletion, share links.
+#[async_trait]
+pub trait LibraryStore: Send + Sync {
+    /// Recordings waiting for finalize or interrupted in it (`ended`, `finalizing`).
+    async fn recordings_to_finalize(&self) -> StorageResult<Vec<Recording>>;
+    /// Moves a recording between `ended`, `finalizing` and `ready` and records the step reached;
+    /// false when it is `recording` or gone.
+    async fn set_finalize_state(
+        &self,
+        id: &str,
+        status: RecordingStatus,
+        step: Option<FinalizeStep>,
+        error: Option<&str>,
+        at: Timestamp,
+    ) -> StorageResult<bool>;
+    /// Gives the recording the next episode number of `season` for its channel, once: a
+    /// recording that has one keeps it. Returns the number.
+    async fn assign_episode(&self, id: &str, season: &str) -> StorageResult<u32>;
+    async fn set_video_path(&self, id: &str, path: &str) -> StorageResult<()>;
+    async fn set_video_facts(&self, id: &str, bytes: u64, duration_ms: u64) -> StorageResult<()>;
+    async fn set_recording_keep(&self, id: &str, keep: bool, at: Timestamp) -> StorageResult<()>;
+    /// Deletes the rows in one transaction and returns them; Conflict (nothing deleted) when any
+    /// is still recording, NotFound when any does not exist.
+    async fn delete_recordings(&self, ids: &[String]) -> StorageResult<Vec<Recording>>;
+    /// Every recording whose parts folder or MP4 may be on disk (for the orphan scan).
+    async fn recording_dirs(&self) -> StorageResult<Vec<(String, String)>>;
+    async fn insert_share_link(&self, link: &ShareLink) -> StorageResult<()>;
+    /// A link that has not expired at `now`.
+    async fn share_link(&self, token_hash: &str, now: Timestamp) -> StorageResult<Option<ShareLink>>;
+    async fn delete_expired_share_links(&self, now: Timestamp) -> StorageResult<u64>;
+    async fn set_channel_retention(&self, channel_id: &str, policy: Option<&str>) -> StorageResult<()>;
+    /// Per-channel retention overrides (JSON), by channel id.
+    async fn channel_retention(&self) -> StorageResult<Vec<(String, String)>>;
 }
 
 /// Channels, streams, stream events and recordings (the streams side).
@@ -394,6 +458,7 @@ pub trait Storage:
     + NotificationStore
     + MediaServerStore
     + StreamStore
+    + LibraryStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

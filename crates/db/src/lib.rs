@@ -3,6 +3,7 @@
 
 mod events;
 mod jobs;
+mod library;
 mod media_servers;
 pub mod migrate;
 mod notifications;

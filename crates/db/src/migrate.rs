@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "streams",
         sql: include_str!("../migrations/0004_streams.sql"),
     },
+    Migration {
+        version: 5,
+        name: "library",
+        sql: include_str!("../migrations/0005_library.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

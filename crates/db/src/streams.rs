@@ -5,11 +5,12 @@ use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
 use tapearr_core::storage::{
-    ChannelProfile, PageRequest, Paged, RecordingQuery, StorageError, StorageResult, StreamStore,
+    ChannelProfile, PageRequest, Paged, RecordingQuery, RecordingSort, SortOrder, StorageError,
+    StorageResult, StreamStore,
 };
 use tapearr_core::streams::model::{
-    Channel, ChannelSettings, Recording, RecordingGap, RecordingProgress, RecordingStatus, Stream,
-    StreamEvent, StreamEventKind,
+    Channel, ChannelSettings, FinalizeStep, Recording, RecordingGap, RecordingLabels,
+    RecordingLibrary, RecordingProgress, RecordingStatus, Stream, StreamEvent, StreamEventKind,
 };
 use tapearr_core::time::Timestamp;
 
@@ -22,6 +23,15 @@ const EVENT_COLUMNS: &str = "id, stream_id, kind, title, category, at";
 const RECORDING_COLUMNS: &str = "id, channel_id, stream_id, status, dir, stem, quality, \
     started_at, ended_at, bytes, media_ms, segments, missed_segments, sessions, owner, \
     heartbeat_at, end_reason, error, updated_at";
+/// A recording with its library state and the labels joined from its channel and stream;
+/// conditions must name recording columns as `r.…`.
+pub(crate) const RECORDING_SELECT: &str = "SELECT r.id, r.channel_id, r.stream_id, r.status, \
+    r.dir, r.stem, r.quality, r.started_at, r.ended_at, r.bytes, r.media_ms, r.segments, \
+    r.missed_segments, r.sessions, r.owner, r.heartbeat_at, r.end_reason, r.error, r.updated_at, \
+    r.finalize_step, r.finalize_error, r.finalized_at, r.video_path, r.video_bytes, r.duration_ms, \
+    r.season, r.episode, r.keep, c.login AS channel_login, c.display_name AS channel_name, \
+    COALESCE(s.title, '') AS title, COALESCE(s.category, '') AS category \
+    FROM recordings r JOIN channels c ON c.id = r.channel_id LEFT JOIN streams s ON s.id = r.stream_id";
 const GAP_COLUMNS: &str = "id, recording_id, at, ms, reason";
 
 fn unsigned(row: &AnyRow, col: &str) -> StorageResult<u64> {
@@ -84,7 +94,7 @@ fn event_row(row: &AnyRow) -> StorageResult<StreamEvent> {
     })
 }
 
-fn recording_row(row: &AnyRow) -> StorageResult<Recording> {
+pub(crate) fn recording_row(row: &AnyRow) -> StorageResult<Recording> {
     let status: String = get(row, "status")?;
     Ok(Recording {
         id: get(row, "id")?,
@@ -107,7 +117,51 @@ fn recording_row(row: &AnyRow) -> StorageResult<Recording> {
         end_reason: get(row, "end_reason")?,
         error: get(row, "error")?,
         updated_at: ts(row, "updated_at")?,
+        library: library_row(row)?,
+        labels: RecordingLabels {
+            channel_login: get(row, "channel_login")?,
+            channel_name: get(row, "channel_name")?,
+            title: get(row, "title")?,
+            category: get(row, "category")?,
+        },
     })
+}
+
+fn library_row(row: &AnyRow) -> StorageResult<RecordingLibrary> {
+    let step: Option<String> = get(row, "finalize_step")?;
+    let finalize_step = match step {
+        Some(s) => Some(
+            FinalizeStep::parse(&s)
+                .ok_or_else(|| StorageError::Corrupt(format!("finalize step {s}")))?,
+        ),
+        None => None,
+    };
+    let optional_unsigned = |col: &str| -> StorageResult<Option<u64>> {
+        Ok(get::<Option<i64>>(row, col)?.map(|v| u64::try_from(v).unwrap_or(0)))
+    };
+    Ok(RecordingLibrary {
+        finalize_step,
+        finalize_error: get(row, "finalize_error")?,
+        finalized_at: opt_ts(row, "finalized_at")?,
+        video_path: get(row, "video_path")?,
+        video_bytes: optional_unsigned("video_bytes")?,
+        duration_ms: optional_unsigned("duration_ms")?,
+        season: get(row, "season")?,
+        episode: optional_unsigned("episode")?.map(|e| u32::try_from(e).unwrap_or(u32::MAX)),
+        keep: flag(row, "keep")?,
+    })
+}
+
+/// Escapes `LIKE` wildcards in user text (with `ESCAPE '\\'`).
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn gap_row(row: &AnyRow) -> StorageResult<RecordingGap> {
@@ -121,7 +175,7 @@ fn gap_row(row: &AnyRow) -> StorageResult<RecordingGap> {
 }
 
 /// `$first, $first+1, …` for an `IN (…)` list of `count` values.
-fn placeholders(first: usize, count: usize) -> String {
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -478,7 +532,7 @@ impl StreamStore for Db {
 
     async fn recording(&self, id: &str) -> StorageResult<Option<Recording>> {
         sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE id = $1"
+            "{RECORDING_SELECT} WHERE r.id = $1"
         ))
         .bind(id)
         .optional(self.pool(), recording_row)
@@ -487,7 +541,7 @@ impl StreamStore for Db {
 
     async fn active_recording(&self, channel_id: &str) -> StorageResult<Option<Recording>> {
         sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE channel_id = $1 AND status = 'recording'"
+            "{RECORDING_SELECT} WHERE r.channel_id = $1 AND r.status = 'recording'"
         ))
         .bind(channel_id)
         .optional(self.pool(), recording_row)
@@ -496,7 +550,7 @@ impl StreamStore for Db {
 
     async fn active_recordings(&self) -> StorageResult<Vec<Recording>> {
         sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE status = 'recording'"
+            "{RECORDING_SELECT} WHERE r.status = 'recording'"
         ))
         .all(self.pool(), recording_row)
         .await
@@ -504,7 +558,7 @@ impl StreamStore for Db {
 
     async fn recordings_of_stream(&self, stream_id: &str) -> StorageResult<Vec<Recording>> {
         sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE stream_id = $1 ORDER BY started_at, id"
+            "{RECORDING_SELECT} WHERE r.stream_id = $1 ORDER BY r.started_at, r.id"
         ))
         .bind(stream_id)
         .all(self.pool(), recording_row)
@@ -512,23 +566,62 @@ impl StreamStore for Db {
     }
 
     async fn list_recordings(&self, q: &RecordingQuery) -> StorageResult<Paged<Recording>> {
-        // Empty strings match everything, so one statement serves every filter combination.
+        // Empty strings and zeros match everything, so one statement serves every combination.
         let channel = q.channel_id.clone().unwrap_or_default();
         let status = q.status.map(|s| s.as_str()).unwrap_or_default();
-        let filter = "($1 = '' OR channel_id = $1) AND ($2 = '' OR status = $2)";
+        let category = q
+            .category
+            .as_deref()
+            .map(|c| c.trim().to_lowercase())
+            .unwrap_or_default();
+        let search = q
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("%{}%", escape_like(&s.to_lowercase())))
+            .unwrap_or_default();
+        let from = q.from.map(|t| t.millis()).unwrap_or(0);
+        let to = q.to.map(|t| t.millis()).unwrap_or(0);
+        let filter = "($1 = '' OR r.channel_id = $1) AND ($2 = '' OR r.status = $2) \
+            AND ($3 = '' OR LOWER(s.category) = $3 OR EXISTS (SELECT 1 FROM stream_events e \
+                 WHERE e.stream_id = r.stream_id AND LOWER(e.category) = $3)) \
+            AND ($4 = '' OR LOWER(COALESCE(s.title, '')) LIKE $4 ESCAPE '\\' \
+                 OR LOWER(c.login) LIKE $4 ESCAPE '\\' OR LOWER(c.display_name) LIKE $4 ESCAPE '\\') \
+            AND ($5 = 0 OR r.started_at >= $5) AND ($6 = 0 OR r.started_at < $6)";
+        let from_clause = "FROM recordings r JOIN channels c ON c.id = r.channel_id \
+            LEFT JOIN streams s ON s.id = r.stream_id";
         let total = sqlx::query(&format!(
-            "SELECT COUNT(*) AS n FROM recordings WHERE {filter}"
+            "SELECT COUNT(*) AS n {from_clause} WHERE {filter}"
         ))
         .bind(&channel)
         .bind(status)
+        .bind(&category)
+        .bind(&search)
+        .bind(from)
+        .bind(to)
         .count(self.pool())
         .await?;
+        let column = match q.sort {
+            RecordingSort::Started => "r.started_at",
+            RecordingSort::Duration => "COALESCE(r.duration_ms, r.media_ms)",
+            RecordingSort::Size => "COALESCE(r.video_bytes, r.bytes)",
+            RecordingSort::Channel => "c.login",
+        };
+        let order = match q.order {
+            SortOrder::Asc => "ASC",
+            SortOrder::Desc => "DESC",
+        };
         let items = sqlx::query(&format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE {filter} \
-             ORDER BY started_at DESC, id DESC LIMIT $3 OFFSET $4"
+            "{RECORDING_SELECT} WHERE {filter} \
+             ORDER BY {column} {order}, r.started_at {order}, r.id {order} LIMIT $7 OFFSET $8"
         ))
         .bind(&channel)
         .bind(status)
+        .bind(&category)
+        .bind(&search)
+        .bind(from)
+        .bind(to)
         .bind(i64::from(q.page.limit))
         .bind(i64::from(q.page.offset))
         .all(self.pool(), recording_row)

@@ -36,6 +36,7 @@ pub async fn list(
         channel_id: q.channel_id.filter(|c| !c.is_empty()),
         status,
         page: PageRequest::new(q.limit, q.offset),
+        ..Default::default()
     };
     Ok(Json(state.streams.recordings(&query).await?))
 }

@@ -302,8 +302,8 @@ impl Streams {
         loop {
             let query = crate::storage::RecordingQuery {
                 channel_id: Some(channel_id.to_string()),
-                status: None,
                 page,
+                ..Default::default()
             };
             let found = self.inner.store.list_recordings(&query).await?;
             for rec in &found.items {

@@ -110,8 +110,12 @@ pub struct StreamEvent {
 #[serde(rename_all = "snake_case")]
 pub enum RecordingStatus {
     Recording,
-    /// The stream ended or the user stopped it: the parts wait for finalize.
+    /// The stream ended or the user stopped it: the parts wait for finalize (or a retry of it).
     Ended,
+    /// Finalize is turning the parts into the library MP4.
+    Finalizing,
+    /// The MP4 is in the library.
+    Ready,
     /// Nothing usable was recorded.
     Failed,
 }
@@ -121,6 +125,8 @@ impl RecordingStatus {
         match self {
             Self::Recording => "recording",
             Self::Ended => "ended",
+            Self::Finalizing => "finalizing",
+            Self::Ready => "ready",
             Self::Failed => "failed",
         }
     }
@@ -129,6 +135,8 @@ impl RecordingStatus {
         Some(match s {
             "recording" => Self::Recording,
             "ended" => Self::Ended,
+            "finalizing" => Self::Finalizing,
+            "ready" => Self::Ready,
             "failed" => Self::Failed,
             _ => return None,
         })
@@ -161,6 +169,78 @@ pub struct Recording {
     pub end_reason: Option<String>,
     pub error: Option<String>,
     pub updated_at: Timestamp,
+    #[serde(flatten)]
+    pub library: RecordingLibrary,
+    /// Read with the recording, from its channel and stream.
+    #[serde(flatten)]
+    pub labels: RecordingLabels,
+}
+
+/// Where finalize has got to, and what it placed in the library.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RecordingLibrary {
+    pub finalize_step: Option<FinalizeStep>,
+    pub finalize_error: Option<String>,
+    pub finalized_at: Option<Timestamp>,
+    /// Absolute path of the MP4 (chosen before the remux, so every retry writes the same file).
+    pub video_path: Option<String>,
+    pub video_bytes: Option<u64>,
+    /// Duration of the MP4, as ffprobe reads it.
+    pub duration_ms: Option<u64>,
+    /// Media-server season (`yyyymm`) and episode within it.
+    pub season: Option<String>,
+    pub episode: Option<u32>,
+    /// Kept by the user: retention never deletes it.
+    pub keep: bool,
+}
+
+/// Display fields joined from the channel and the stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct RecordingLabels {
+    pub channel_login: String,
+    pub channel_name: String,
+    /// The stream's title and category when it started.
+    pub title: String,
+    pub category: String,
+}
+
+/// The finalize pipeline's steps, in order; each is idempotent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FinalizeStep {
+    /// Parts joined and remuxed into the library MP4.
+    Remux,
+    /// The MP4 checked with ffprobe.
+    Validate,
+    /// Thumbnail, chapter files, info.json, NFO and artwork.
+    Extras,
+    /// The source parts deleted.
+    Cleanup,
+    Done,
+}
+
+impl FinalizeStep {
+    pub const ALL: [FinalizeStep; 5] = [
+        Self::Remux,
+        Self::Validate,
+        Self::Extras,
+        Self::Cleanup,
+        Self::Done,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Remux => "remux",
+            Self::Validate => "validate",
+            Self::Extras => "extras",
+            Self::Cleanup => "cleanup",
+            Self::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|step| step.as_str() == s)
+    }
 }
 
 /// Media missing from a recording: a restart, a resume after a crash, or segments lost.

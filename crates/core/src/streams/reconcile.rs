@@ -22,9 +22,9 @@ impl Streams {
         let store = &self.inner.store;
         let open = store
             .list_recordings(&RecordingQuery {
-                channel_id: None,
                 status: Some(RecordingStatus::Recording),
                 page: PageRequest::new(Some(PageRequest::MAX_LIMIT), None),
+                ..Default::default()
             })
             .await?
             .items;

@@ -122,6 +122,8 @@ impl Streams {
             end_reason: None,
             error: None,
             updated_at: now,
+            library: Default::default(),
+            labels: Default::default(),
         };
         match store.insert_recording(&rec).await {
             Ok(()) => {
