@@ -43,4 +43,4 @@ pub use recorder::{
     RecordingHandle, RecordingOutcome, RecordingStats,
 };
 pub use streamlink::{StreamlinkOptions, StreamlinkRecorder};
-pub use writer::{Container, OutputPlan, PartOpened, PartWriter};
+pub use writer::{Appended, Container, OutputPlan, PartOpened, PartWriter, SegmentLocation};

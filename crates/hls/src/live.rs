@@ -395,12 +395,13 @@ impl LiveRecording {
                 }
             }
         }
-        let opened = writer
-            .write_segment(fetched.body.clone(), job.duration)
+        let bytes = fetched.body.len() as u64;
+        let appended = writer
+            .write_segment(fetched.body, job.duration)
             .await
             .map_err(|e| FailReason::Output(e.to_string()))?;
         let part = writer.parts().len() as u32;
-        if let Some(p) = opened {
+        if let Some(p) = appended.opened {
             self.sink.emit(RecorderEvent::PartRotated {
                 index: p.index,
                 path: p.path,
@@ -411,8 +412,9 @@ impl LiveRecording {
         self.sink.emit(RecorderEvent::SegmentWritten {
             sequence: job.sequence,
             duration: job.duration,
-            bytes: fetched.body.len() as u64,
+            bytes,
             part,
+            location: Some(appended.location),
         });
         Ok(())
     }

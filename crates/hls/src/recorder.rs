@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::fetch::FetchError;
 use crate::playlist::ParseError;
 use crate::quality::{CodecAllowList, QualitySpec};
-use crate::writer::OutputPlan;
+use crate::writer::{OutputPlan, SegmentLocation};
 
 /// What to record.
 #[derive(Debug, Clone)]
@@ -113,6 +113,9 @@ pub enum RecorderEvent {
         duration: f64,
         bytes: u64,
         part: u32,
+        /// Where the bytes went (native recorder; streamlink writes through a pipe and cannot
+        /// say).
+        location: Option<SegmentLocation>,
     },
     /// `count` segments from `first_sequence` are missing from the output.
     Gap {

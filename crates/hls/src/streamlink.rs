@@ -226,6 +226,7 @@ async fn drain(
                 duration: 0.0,
                 bytes: 0,
                 part: 1,
+                location: None,
             });
             continue;
         }

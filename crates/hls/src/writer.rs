@@ -7,6 +7,7 @@
 //! write, and players read everything before it. See the crate docs for the fsync policy.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use std::fs::File;
@@ -80,9 +81,30 @@ pub struct PartOpened {
     pub path: PathBuf,
 }
 
+/// Where one written segment's bytes lie, so they can be served again without a download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentLocation {
+    /// The part file (shared: one allocation per part, not per segment).
+    pub path: Arc<Path>,
+    pub offset: u64,
+    pub len: u64,
+    /// fMP4: the part starts with its init section, bytes `0..init_len`.
+    pub init_len: Option<u64>,
+}
+
+/// What [`PartWriter::write_segment`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The part it had to open first, if any.
+    pub opened: Option<PartOpened>,
+    pub location: SegmentLocation,
+}
+
 struct OpenPart {
     /// `None` only while a blocking write holds it.
     file: Option<File>,
+    path: Arc<Path>,
+    init_len: Option<u64>,
     bytes: u64,
     seconds: f64,
     segments: u64,
@@ -133,12 +155,8 @@ impl PartWriter {
         }
     }
 
-    /// Appends one whole segment; returns the part it opened, if it had to open one.
-    pub async fn write_segment(
-        &mut self,
-        data: Bytes,
-        seconds: f64,
-    ) -> std::io::Result<Option<PartOpened>> {
+    /// Appends one whole segment; says where it went and which part it opened, if any.
+    pub async fn write_segment(&mut self, data: Bytes, seconds: f64) -> std::io::Result<Appended> {
         let rotate = match &self.current {
             None => true,
             Some(p) => {
@@ -159,6 +177,12 @@ impl PartWriter {
             .as_mut()
             .ok_or_else(|| std::io::Error::other("no open part"))?;
         let len = data.len() as u64;
+        let location = SegmentLocation {
+            path: part.path.clone(),
+            offset: part.bytes,
+            len,
+            init_len: part.init_len,
+        };
         write_blocking(&mut part.file, data, sync).await?;
         part.bytes += len;
         part.seconds += seconds;
@@ -167,7 +191,7 @@ impl PartWriter {
         if sync {
             self.last_sync = Instant::now();
         }
-        Ok(opened)
+        Ok(Appended { opened, location })
     }
 
     async fn open_next(&mut self) -> std::io::Result<PartOpened> {
@@ -196,14 +220,18 @@ impl PartWriter {
         };
         let mut file = Some(file);
         let mut bytes = 0;
+        let mut init_len = None;
         if let Some(init) = self.init.clone() {
             bytes = init.len() as u64;
+            init_len = Some(bytes);
             write_blocking(&mut file, init, false).await?;
             self.total_bytes += bytes;
         }
         self.init_changed = false;
         self.current = Some(OpenPart {
             file,
+            path: Arc::from(path.as_path()),
+            init_len,
             bytes,
             seconds: 0.0,
             segments: 0,
@@ -260,6 +288,7 @@ mod tests {
             .write_segment(Bytes::from(vec![1u8; 10]), 1.0)
             .await
             .expect("write")
+            .opened
             .expect("opened");
         assert_eq!(p.index, 2);
         w.finish().await.expect("finish");
@@ -267,6 +296,35 @@ mod tests {
             std::fs::read(dir.path().join("rec.part0001.ts")).expect("kept"),
             b"earlier"
         );
+    }
+
+    #[tokio::test]
+    async fn each_segment_reports_where_its_bytes_are() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut plan = OutputPlan::new(dir.path(), "rec");
+        plan.max_part_bytes = 100;
+        let mut w = PartWriter::new(plan, Container::Fmp4);
+        w.set_init(Bytes::from_static(b"INIT"));
+        let mut written = Vec::new();
+        for (i, len) in [30usize, 40, 50].into_iter().enumerate() {
+            let data = Bytes::from(vec![i as u8 + 1; len]);
+            let a = w.write_segment(data.clone(), 1.0).await.expect("write");
+            written.push((a.location, data));
+        }
+        w.finish().await.expect("finish");
+        let at: Vec<_> = written
+            .iter()
+            .map(|(l, _)| (l.offset, l.len, l.init_len))
+            .collect();
+        // The third segment would pass 100 bytes: it opens part 2, after that part's init.
+        assert_eq!(at, [(4, 30, Some(4)), (34, 40, Some(4)), (4, 50, Some(4))]);
+        assert_ne!(written[1].0.path, written[2].0.path);
+        for (loc, data) in &written {
+            let file = std::fs::read(&loc.path).expect("part");
+            let range = loc.offset as usize..(loc.offset + loc.len) as usize;
+            assert_eq!(&file[range], &data[..]);
+            assert_eq!(&file[..4], b"INIT");
+        }
     }
 
     #[tokio::test]
@@ -281,12 +339,14 @@ mod tests {
             w.write_segment(Bytes::from(vec![1u8; 100]), 2.0)
                 .await
                 .expect("write")
+                .opened
                 .is_some()
         );
         assert!(
             w.write_segment(Bytes::from(vec![2u8; 100]), 2.0)
                 .await
                 .expect("write")
+                .opened
                 .is_none()
         );
         // Duration limit: 4 s reached.
@@ -294,6 +354,7 @@ mod tests {
             .write_segment(Bytes::from(vec![3u8; 100]), 2.0)
             .await
             .expect("write")
+            .opened
             .expect("rotated");
         assert_eq!(p.index, 2);
         // Size limit.
@@ -301,6 +362,7 @@ mod tests {
             .write_segment(Bytes::from(vec![4u8; 900]), 1.0)
             .await
             .expect("write")
+            .opened
             .expect("rotated");
         assert_eq!(p.index, 3);
         // Same init: no rotation; new init: rotation.
@@ -310,6 +372,7 @@ mod tests {
             .write_segment(Bytes::from(vec![5u8; 10]), 1.0)
             .await
             .expect("write")
+            .opened
             .expect("rotated");
         assert_eq!(
             p.path.file_name().and_then(|n| n.to_str()),
