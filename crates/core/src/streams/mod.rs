@@ -7,6 +7,7 @@
 //! - [`eventsub`]: the webhook and subscription reconciliation.
 //! - [`recorder`]: one supervised recorder per channel, restarted when it dies while live.
 //! - [`reconcile`]: recordings left "recording" by a stopped or killed process.
+//! - [`watch`]: running recordings served again as HLS playlists to viewers with a token (S9).
 
 mod account;
 mod channels;
@@ -19,12 +20,14 @@ pub mod model;
 mod reconcile;
 mod recorder;
 mod twitch;
+mod watch;
 
 pub use account::TwitchAccount;
 pub use channels::{AddChannel, ChannelPatch, ImportResult};
 pub use error::{StreamsError, StreamsResult};
 pub use live::LiveInfo;
 pub use twitch::TwitchApi;
+pub use watch::{WATCH_TOKEN_TTL, WatchRange, WatchTicket};
 
 use crate::config::Config;
 use crate::crypto::SecretBox;
@@ -67,6 +70,8 @@ struct Inner {
     /// Channels changed: EventSub subscriptions need reconciling.
     channels_changed: Notify,
     shutdown: CancellationToken,
+    /// Segment indexes of the running recordings and the viewers' tokens.
+    watch: watch::Watch,
 }
 
 pub struct StreamsDeps {
@@ -114,6 +119,7 @@ impl Streams {
                 eventsub: eventsub::WebhookState::default(),
                 channels_changed: Notify::new(),
                 shutdown: deps.shutdown,
+                watch: watch::Watch::default(),
             }),
         })
     }

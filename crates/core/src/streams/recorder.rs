@@ -217,6 +217,8 @@ impl Streams {
         offline: Arc<AtomicBool>,
     ) {
         let mut progress = RecordingProgress::of(&rec);
+        // Viewers' playlists end when this returns, however it returns.
+        let _watch = self.inner.watch.open(&channel.id, &rec.id);
         // After a crash the hole starts at the last heartbeat.
         let mut gap_since = resumed.then_some(rec.heartbeat_at);
         let mut gap_reason = "Tapearr restarted".to_string();
@@ -412,6 +414,7 @@ impl Streams {
                     let Some(event) = event else {
                         break SessionEnd::Interrupted("recorder ended without a reason".into());
                     };
+                    self.inner.watch.observe(&rec.id, &event);
                     match event {
                         RecorderEvent::SegmentWritten { duration, bytes, .. } => {
                             last_segment_ms = progress.add_segment(duration, bytes);
@@ -465,6 +468,7 @@ impl Streams {
         };
         // Count what was written while stopping.
         while let Some(event) = handle.next_event().await {
+            self.inner.watch.observe(&rec.id, &event);
             if let RecorderEvent::SegmentWritten {
                 duration, bytes, ..
             } = event
