@@ -7,6 +7,7 @@ pub mod events;
 pub mod files;
 pub mod ids;
 pub mod jobs;
+pub mod library;
 pub mod logs;
 pub mod mediaserver;
 pub mod notify;

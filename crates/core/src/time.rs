@@ -67,6 +67,22 @@ impl Timestamp {
         Some(Self(i64::try_from(millis).ok()?))
     }
 
+    /// The UTC calendar date and clock time.
+    pub fn civil(self) -> Civil {
+        let secs = self.0.div_euclid(1000);
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        let (year, month, day) = civil_from_days(days);
+        Civil {
+            year,
+            month,
+            day,
+            hour: (rem / 3600) as u32,
+            minute: (rem % 3600 / 60) as u32,
+            second: (rem % 60) as u32,
+            weekday: (days + 3).rem_euclid(7) as u32,
+        }
+    }
+
     /// Minutes since midnight UTC.
     pub fn minute_of_day(self) -> u32 {
         (self.0.div_euclid(60_000).rem_euclid(1440)) as u32
@@ -76,6 +92,19 @@ impl Timestamp {
     pub fn until(self, later: Timestamp) -> Duration {
         Duration::from_millis(later.0.saturating_sub(self.0).max(0) as u64)
     }
+}
+
+/// A UTC date and time of day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// 0 = Monday … 6 = Sunday.
+    pub weekday: u32,
 }
 
 /// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar

@@ -130,6 +130,33 @@ pub enum DomainEvent {
         login: String,
         error: String,
     },
+    /// Finalize placed the recording's MP4 in the library.
+    #[serde(rename = "recording.finalized")]
+    RecordingFinalized {
+        recording_id: String,
+        channel_id: String,
+        login: String,
+        path: String,
+        duration_ms: u64,
+        chapters: usize,
+    },
+    /// Finalize gave up after its attempts; the parts are kept for a retry.
+    #[serde(rename = "recording.finalize_failed")]
+    RecordingFinalizeFailed {
+        recording_id: String,
+        channel_id: String,
+        login: String,
+        error: String,
+    },
+    /// A recording and its files were deleted (by the user or by retention).
+    #[serde(rename = "recording.deleted")]
+    RecordingDeleted {
+        recording_id: String,
+        channel_id: String,
+        login: String,
+        reason: String,
+        bytes: u64,
+    },
     /// A recording that should have started did not (free space, no library root, ...).
     #[serde(rename = "recording.refused")]
     RecordingRefused {
@@ -171,7 +198,10 @@ impl DomainEvent {
             Self::RecordingStarted { recording_id, .. }
             | Self::RecordingProgress { recording_id, .. }
             | Self::RecordingGap { recording_id, .. }
-            | Self::RecordingStopped { recording_id, .. } => {
+            | Self::RecordingStopped { recording_id, .. }
+            | Self::RecordingFinalized { recording_id, .. }
+            | Self::RecordingFinalizeFailed { recording_id, .. }
+            | Self::RecordingDeleted { recording_id, .. } => {
                 Some(format!("recording:{recording_id}"))
             }
             Self::RecordingFailed {

@@ -6,6 +6,7 @@
 //! caught (the window between that check and the syscall remains).
 
 mod error;
+mod in_use;
 mod ops;
 mod perms;
 mod roots;
@@ -18,7 +19,8 @@ mod write;
 mod tests;
 
 pub use error::FilesError;
-pub use ops::{create_dir_all, remove_dir_all, remove_file};
+pub use in_use::open_by_a_process;
+pub use ops::{create_dir_all, remove_dir_all, remove_empty_dir, remove_file};
 pub use roots::{LibraryRoots, NAME_MAX, PATH_MAX, SafePath};
 pub use sanitize::sanitize_file_name;
 pub use space::{ensure_free_space, free_space};

@@ -78,3 +78,22 @@ pub(crate) fn create_dir_all_sync(dir: &SafePath) -> Result<(), FilesError> {
     }
     Ok(())
 }
+
+/// Removes a directory only if it is empty; a non-empty one is left alone (not an error).
+pub async fn remove_empty_dir(path: &SafePath) -> Result<bool, FilesError> {
+    let path = path.recheck()?;
+    if path.is_root() {
+        return Err(FilesError::IsRoot);
+    }
+    blocking(move || match fs::remove_dir(path.as_path()) {
+        Ok(()) => Ok(true),
+        Err(e)
+            if e.kind() == io::ErrorKind::DirectoryNotEmpty
+                || e.kind() == io::ErrorKind::NotFound =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(FilesError::io("remove", path.relative(), e)),
+    })
+    .await
+}

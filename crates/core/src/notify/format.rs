@@ -41,6 +41,18 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "recording.gap",
         "media is missing from a recording (restart or resume)",
     ),
+    (
+        "recording.finalized",
+        "a recording's MP4 is in the library",
+    ),
+    (
+        "recording.finalize_failed",
+        "a recording could not be turned into an MP4 (its parts are kept)",
+    ),
+    (
+        "recording.deleted",
+        "a recording was deleted (by you or by retention)",
+    ),
 ];
 
 pub fn is_known(event_type: &str) -> bool {
@@ -130,6 +142,23 @@ pub fn line(e: &EventRecord) -> String {
             e.data["ms"].as_f64().unwrap_or(0.0) / 1000.0,
             text(e, "reason")
         ),
+        "recording.finalized" => format!(
+            "Recording of {} is in the library: {} ({:.0} min)",
+            text(e, "login"),
+            text(e, "path"),
+            e.data["duration_ms"].as_f64().unwrap_or(0.0) / 60_000.0
+        ),
+        "recording.finalize_failed" => format!(
+            "Recording of {} could not be finalized: {}",
+            text(e, "login"),
+            text(e, "error")
+        ),
+        "recording.deleted" => format!(
+            "Recording of {} deleted ({}), {:.1} GiB freed",
+            text(e, "login"),
+            text(e, "reason"),
+            e.data["bytes"].as_f64().unwrap_or(0.0) / 1_073_741_824.0
+        ),
         other => other.to_string(),
     }
 }
@@ -151,6 +180,9 @@ pub fn title(types: &[&str]) -> String {
             "recording.failed" => "Recording failed".to_string(),
             "recording.refused" => "Recording not started".to_string(),
             "recording.gap" => "Recording gap".to_string(),
+            "recording.finalized" => "Recording ready".to_string(),
+            "recording.finalize_failed" => "Finalize failed".to_string(),
+            "recording.deleted" => "Recording deleted".to_string(),
             other => other.to_string(),
         },
         many => format!("{} Tapearr events", many.len()),

@@ -1,0 +1,143 @@
+//! Show artwork (S6): `poster.jpg` from the channel's avatar, `fanart.jpg` and `banner.jpg` from
+//! its offline image (or the episode thumbnail when it has none). Made once; a user's own
+//! artwork is never replaced. Best effort: a failed download leaves the recording finalized.
+
+use super::Library;
+use crate::files::{SafePath, TEMP_PREFIX, move_into_place};
+use crate::streams::model::Channel;
+use crate::tools::Process;
+use std::path::Path;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Largest image accepted from Twitch's CDN.
+const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+
+struct Art {
+    file: &'static str,
+    /// ffmpeg filter that shapes the image for its role.
+    filter: &'static str,
+}
+
+const POSTER: Art = Art {
+    file: "poster.jpg",
+    filter: "scale=600:600:force_original_aspect_ratio=decrease",
+};
+const FANART: Art = Art {
+    file: "fanart.jpg",
+    filter: "scale=1920:1080:force_original_aspect_ratio=decrease",
+};
+const BANNER: Art = Art {
+    file: "banner.jpg",
+    filter: "scale=758:140:force_original_aspect_ratio=increase,crop=758:140",
+};
+
+impl Library {
+    /// Adds whatever show artwork is missing from `show_dir`.
+    pub(super) async fn ensure_show_artwork(
+        &self,
+        channel: &Channel,
+        show_dir: &SafePath,
+        episode_thumb: &Path,
+        cancel: &CancellationToken,
+    ) {
+        let wide = channel.offline_image_url.as_deref();
+        for (art, url) in [
+            (POSTER, channel.avatar_url.as_deref()),
+            (FANART, wide),
+            (BANNER, wide),
+        ] {
+            let Ok(dest) = show_dir.join(art.file) else {
+                continue;
+            };
+            if dest.as_path().exists() {
+                continue;
+            }
+            let made = match url {
+                Some(url) => self.artwork_from_url(url, &art, &dest, cancel).await,
+                // A channel without an offline image still gets wide art: its first frame.
+                None if art.file != POSTER.file => {
+                    self.convert_image(episode_thumb, &art, &dest, cancel).await
+                }
+                None => Ok(()),
+            };
+            if let Err(e) = made {
+                tracing::warn!(channel = %channel.login, file = art.file, error = %e, "artwork not made");
+            }
+        }
+    }
+
+    async fn artwork_from_url(
+        &self,
+        url: &str,
+        art: &Art,
+        dest: &SafePath,
+        cancel: &CancellationToken,
+    ) -> Result<(), String> {
+        let bytes = self.download_image(url).await?;
+        let dir = dest.parent().ok_or("no folder")?;
+        let source = dir
+            .as_path()
+            .join(format!("{TEMP_PREFIX}art-{}", art.file));
+        tokio::fs::write(&source, &bytes)
+            .await
+            .map_err(|e| format!("cannot write {}: {e}", source.display()))?;
+        let result = self.convert_image(&source, art, dest, cancel).await;
+        let _ = tokio::fs::remove_file(&source).await;
+        result
+    }
+
+    async fn download_image(&self, url: &str) -> Result<Vec<u8>, String> {
+        let response = self
+            .inner
+            .http
+            .get(url)
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            // The URL is Twitch's public CDN; the error text carries no secret.
+            .map_err(|e| format!("image download failed: {e}"))?;
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_IMAGE_BYTES as u64)
+        {
+            return Err("image is too large".into());
+        }
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| format!("image download failed: {e}"))?;
+        if bytes.len() > MAX_IMAGE_BYTES {
+            return Err("image is too large".into());
+        }
+        Ok(bytes.to_vec())
+    }
+
+    /// Any image ffmpeg reads → a JPEG shaped by the art's filter, placed atomically.
+    async fn convert_image(
+        &self,
+        source: &Path,
+        art: &Art,
+        dest: &SafePath,
+        cancel: &CancellationToken,
+    ) -> Result<(), String> {
+        let dir = dest.parent().ok_or("no folder")?;
+        let temp = dir
+            .as_path()
+            .join(format!("{TEMP_PREFIX}jpg-{}", art.file));
+        Process::new(&self.inner.config.tools.ffmpeg)
+            .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"])
+            .arg(source)
+            .args(["-frames:v", "1", "-vf", art.filter, "-q:v", "3", "-f", "image2"])
+            .arg(&temp)
+            .timeout(Duration::from_secs(60))
+            .run(cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+        move_into_place(&temp, dest).await.map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            e.to_string()
+        })
+    }
+}

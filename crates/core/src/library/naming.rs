@@ -1,0 +1,274 @@
+//! The naming template (S6): where a finalized recording goes, relative to the library root.
+//!
+//! A template is a `/`-separated path with `{variable}`s. Each rendered folder and file name is
+//! sanitized on its own, so a title can never add a folder or climb out of the root.
+
+use crate::files::sanitize_file_name;
+use crate::time::Timestamp;
+use serde::Serialize;
+
+/// The default: one show per channel, one season per month, episodes numbered in the month.
+pub const DEFAULT_TEMPLATE: &str =
+    "{channel}/Season {yyyy-mm}/{channel} - S{yyyymm}E{nn} - {title}.mp4";
+
+/// Deepest folder nesting a template may ask for.
+const MAX_DEPTH: usize = 8;
+
+/// Every variable, with what it becomes (shown by the preview and in error messages).
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("channel", "the channel's login (never the display name, which changes)"),
+    ("channel_name", "the channel's display name"),
+    ("title", "the stream title when the recording started"),
+    ("category", "the category when the recording started"),
+    ("yyyy", "year the recording started (UTC)"),
+    ("mm", "month, 01–12"),
+    ("dd", "day, 01–31"),
+    ("hh", "hour, 00–23"),
+    ("min", "minute, 00–59"),
+    ("yyyy-mm", "year and month"),
+    ("yyyymm", "year and month, the media-server season number"),
+    ("yyyy-mm-dd", "the date"),
+    ("nn", "episode number within the month (01, 02, …)"),
+    ("id", "the recording id"),
+];
+
+/// What a template is filled with.
+#[derive(Debug, Clone)]
+pub struct NamingValues {
+    pub channel: String,
+    pub channel_name: String,
+    pub title: String,
+    pub category: String,
+    pub started_at: Timestamp,
+    pub episode: u32,
+    pub recording_id: String,
+}
+
+/// A rendered path, relative to a library root, and the folders media servers care about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RenderedPath {
+    /// `a/b/c.mp4`, relative to the library root.
+    pub path: String,
+    /// The show folder (`tvshow.nfo`, artwork): the first folder of the path, if any.
+    pub show_dir: Option<String>,
+    /// The season folder (`season.nfo`): the MP4's folder when it is below the show folder.
+    pub season_dir: Option<String>,
+}
+
+/// The media-server season of a recording started at `t`: `yyyymm`.
+pub fn season_of(t: Timestamp) -> String {
+    let c = t.civil();
+    format!("{:04}{:02}", c.year, c.month)
+}
+
+/// Checks a template; the message says exactly what is wrong.
+pub fn validate(template: &str) -> Result<(), String> {
+    let template = template.trim();
+    if template.is_empty() {
+        return Err("the naming template is empty".into());
+    }
+    if template.starts_with('/') || template.contains('\\') {
+        return Err("the naming template must be a relative path with `/` between folders".into());
+    }
+    if !template.ends_with(".mp4") {
+        return Err("the naming template must end with `.mp4`".into());
+    }
+    let segments: Vec<&str> = template.split('/').collect();
+    if segments.len() > MAX_DEPTH + 1 {
+        return Err(format!(
+            "the naming template nests more than {MAX_DEPTH} folders"
+        ));
+    }
+    for segment in &segments {
+        if segment.trim().is_empty() || matches!(segment.trim(), "." | "..") {
+            return Err(format!(
+                "the naming template has an empty, `.` or `..` folder: {template:?}"
+            ));
+        }
+        for part in parse(segment)? {
+            if let Part::Variable(name) = part
+                && !VARIABLES.iter().any(|(v, _)| *v == name)
+            {
+                let known: Vec<&str> = VARIABLES.iter().map(|(v, _)| *v).collect();
+                return Err(format!(
+                    "unknown variable {{{name}}}; use one of {{{}}}",
+                    known.join("}, {")
+                ));
+            }
+        }
+    }
+    let file = segments.last().copied().unwrap_or_default();
+    if !file.contains("{nn}") && !file.contains("{id}") {
+        return Err(
+            "the file name needs {nn} or {id}, or two recordings could get the same name".into(),
+        );
+    }
+    Ok(())
+}
+
+/// Renders a valid template; call [`validate`] first (an invalid one renders its literal text).
+pub fn render(template: &str, values: &NamingValues) -> RenderedPath {
+    let segments: Vec<String> = template
+        .trim()
+        .split('/')
+        .map(|segment| {
+            let filled: String = parse(segment)
+                .unwrap_or_else(|_| vec![Part::Literal(segment)])
+                .into_iter()
+                .map(|part| match part {
+                    Part::Literal(text) => text.to_string(),
+                    Part::Variable(name) => value(name, values),
+                })
+                .collect();
+            sanitize_file_name(&filled)
+        })
+        .collect();
+    let folders = segments.len().saturating_sub(1);
+    let show_dir = (folders >= 1).then(|| segments[0].clone());
+    let season_dir = (folders >= 2).then(|| segments[..folders].join("/"));
+    RenderedPath {
+        path: segments.join("/"),
+        show_dir,
+        season_dir,
+    }
+}
+
+fn value(name: &str, v: &NamingValues) -> String {
+    let c = v.started_at.civil();
+    let or_default = |text: &str, default: &str| {
+        let text = text.trim();
+        if text.is_empty() {
+            default.to_string()
+        } else {
+            text.to_string()
+        }
+    };
+    match name {
+        "channel" => v.channel.clone(),
+        "channel_name" => or_default(&v.channel_name, &v.channel),
+        "title" => or_default(&v.title, "Stream"),
+        "category" => or_default(&v.category, "No category"),
+        "yyyy" => format!("{:04}", c.year),
+        "mm" => format!("{:02}", c.month),
+        "dd" => format!("{:02}", c.day),
+        "hh" => format!("{:02}", c.hour),
+        "min" => format!("{:02}", c.minute),
+        "yyyy-mm" => format!("{:04}-{:02}", c.year, c.month),
+        "yyyymm" => season_of(v.started_at),
+        "yyyy-mm-dd" => format!("{:04}-{:02}-{:02}", c.year, c.month, c.day),
+        "nn" => format!("{:02}", v.episode),
+        "id" => v.recording_id.clone(),
+        other => format!("{{{other}}}"),
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Part<'a> {
+    Literal(&'a str),
+    Variable(&'a str),
+}
+
+fn parse(segment: &str) -> Result<Vec<Part<'_>>, String> {
+    let mut parts = Vec::new();
+    let mut rest = segment;
+    while !rest.is_empty() {
+        match rest.find(['{', '}']) {
+            None => {
+                parts.push(Part::Literal(rest));
+                break;
+            }
+            Some(i) if rest.as_bytes()[i] == b'}' => {
+                return Err(format!("unmatched `}}` in {segment:?}"));
+            }
+            Some(i) => {
+                if i > 0 {
+                    parts.push(Part::Literal(&rest[..i]));
+                }
+                let after = &rest[i + 1..];
+                let end = after
+                    .find('}')
+                    .ok_or_else(|| format!("unclosed `{{` in {segment:?}"))?;
+                let name = &after[..end];
+                if name.contains('{') || name.is_empty() {
+                    return Err(format!("bad variable in {segment:?}"));
+                }
+                parts.push(Part::Variable(name));
+                rest = &after[end + 1..];
+            }
+        }
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values() -> NamingValues {
+        NamingValues {
+            channel: "shroud".into(),
+            channel_name: "Shroud".into(),
+            title: "Ranked: grind / day 3".into(),
+            category: "VALORANT".into(),
+            // 2026-11-22T10:11:12Z
+            started_at: Timestamp(1_795_342_272_000),
+            episode: 7,
+            recording_id: "rec1".into(),
+        }
+    }
+
+    #[test]
+    fn the_default_template_gives_the_media_server_layout() {
+        validate(DEFAULT_TEMPLATE).unwrap();
+        let r = render(DEFAULT_TEMPLATE, &values());
+        assert_eq!(
+            r.path,
+            "shroud/Season 2026-11/shroud - S202611E07 - Ranked - grind - day 3.mp4"
+        );
+        assert_eq!(r.show_dir.as_deref(), Some("shroud"));
+        assert_eq!(r.season_dir.as_deref(), Some("shroud/Season 2026-11"));
+    }
+
+    #[test]
+    fn a_title_cannot_add_folders_or_climb_out() {
+        let mut v = values();
+        v.title = "../../etc/passwd".into();
+        let r = render("{channel}/{title} {id}.mp4", &v);
+        assert_eq!(r.path.matches('/').count(), 1, "{}", r.path);
+        assert!(!r.path.contains(".."), "{}", r.path);
+    }
+
+    #[test]
+    fn empty_values_get_readable_defaults() {
+        let mut v = values();
+        v.title = "  ".into();
+        v.category = String::new();
+        let r = render("{channel}/{category} - {title} {nn}.mp4", &v);
+        assert_eq!(r.path, "shroud/No category - Stream 07.mp4");
+        assert_eq!(r.season_dir, None);
+    }
+
+    #[test]
+    fn bad_templates_are_refused_with_the_reason() {
+        for (template, needle) in [
+            ("", "empty"),
+            ("/abs/{nn}.mp4", "relative"),
+            ("{channel}/{nn}.mkv", ".mp4"),
+            ("{channel}/../{nn}.mp4", ".."),
+            ("{channel}//{nn}.mp4", "empty"),
+            ("{chanel}/{nn}.mp4", "unknown variable {chanel}"),
+            ("{channel/{nn}.mp4", "unclosed"),
+            ("{channel}}/{nn}.mp4", "unmatched"),
+            ("{channel}/{title}.mp4", "{nn} or {id}"),
+            ("a/b/c/d/e/f/g/h/i/{nn}.mp4", "nests"),
+        ] {
+            let err = validate(template).unwrap_err();
+            assert!(err.contains(needle), "{template:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn season_is_year_and_month() {
+        assert_eq!(season_of(Timestamp(1_795_342_272_000)), "202611");
+    }
+}
