@@ -6,6 +6,7 @@ use tapearr_core::auth::AuthService;
 use tapearr_core::config::Config;
 use tapearr_core::events::EventBus;
 use tapearr_core::jobs::{JobQueue, Scheduler};
+use tapearr_core::library::Library;
 use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::MediaServers;
 use tapearr_core::notify::Notifier;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub notifier: Notifier,
     pub media_servers: MediaServers,
     pub streams: Streams,
+    pub library: Library,
     pub started_at: Timestamp,
     pub metrics: Arc<Metrics>,
     /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
@@ -50,6 +52,7 @@ impl AppState {
         notifier: Notifier,
         media_servers: MediaServers,
         streams: Streams,
+        library: Library,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
@@ -64,6 +67,7 @@ impl AppState {
             notifier,
             media_servers,
             streams,
+            library,
             started_at: Timestamp::now(),
             metrics: Arc::default(),
             shutdown,

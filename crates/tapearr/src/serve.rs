@@ -9,6 +9,7 @@ use tapearr_api::AppState;
 use tapearr_core::config::Config;
 use tapearr_core::events::DomainEvent;
 use tapearr_core::jobs::{JobQueue, JobRegistry, JobRunner, Scheduler, builtin};
+use tapearr_core::library::{FINALIZE_JOB, FinalizeHandler, Library, LibraryDeps};
 use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
@@ -65,9 +66,20 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     // registered now and its handler bound once the queue exists.
     let mut kinds = registry.kinds();
     kinds.push(REFRESH_JOB.to_string());
+    kinds.push(FINALIZE_JOB.to_string());
     let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
     let media_servers = MediaServers::new(app.store.clone(), queue.clone(), http.clone());
     registry.register(REFRESH_JOB, Arc::new(RefreshHandler(media_servers.clone())));
+    let library = Library::new(LibraryDeps {
+        config: app.config.clone(),
+        store: app.store.clone(),
+        events: app.events.clone(),
+        queue: queue.clone(),
+        media_servers: media_servers.clone(),
+        http: http.clone(),
+    })
+    .map_err(anyhow::Error::msg)?;
+    registry.register(FINALIZE_JOB, Arc::new(FinalizeHandler(library.clone())));
     let runner = JobRunner::new(
         app.store.clone(),
         app.events.clone(),
@@ -117,6 +129,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         notifier.clone(),
         media_servers,
         streams.clone(),
+        library.clone(),
         shutdown.clone(),
     );
 
@@ -128,6 +141,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     let scheduler_task = tokio::spawn(scheduler.run(shutdown.clone()));
     let notifier_task = tokio::spawn(notifier.run(shutdown.clone()));
     let streams_task = tokio::spawn(streams.run());
+    let library_task = tokio::spawn(library.run(shutdown.clone()));
     app.events
         .emit(DomainEvent::SystemStarted {
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -153,6 +167,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         let _ = scheduler_task.await;
         let _ = notifier_task.await;
         let _ = streams_task.await;
+        let _ = library_task.await;
     })
     .await
     .is_err()

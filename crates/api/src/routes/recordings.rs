@@ -1,24 +1,107 @@
-//! Recordings: list, details with gaps, stop.
+//! Recordings (S8): list, filter, sort and page; details with chapters and events; streaming
+//! with Range; thumbnails; share links; keep; delete (bulk, in one transaction); stop; retry
+//! finalize.
 
-use crate::error::{ApiError, ApiPath, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Code, ErrorBody};
+use crate::ranged;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tapearr_core::storage::{PageRequest, Paged, RecordingQuery};
-use tapearr_core::streams::model::{Recording, RecordingGap, RecordingStatus};
+use std::time::Duration;
+use tapearr_core::library::chapters::{self, Chapter};
+use tapearr_core::library::{DeleteReport, LibraryError, ShareTicket};
+use tapearr_core::storage::{PageRequest, Paged, RecordingQuery, RecordingSort, SortOrder};
+use tapearr_core::streams::model::{Recording, RecordingGap, RecordingStatus, StreamEvent};
+use tapearr_core::time::Timestamp;
+
+impl From<LibraryError> for ApiError {
+    fn from(e: LibraryError) -> Self {
+        match e {
+            LibraryError::NotFound => ApiError::not_found("recording"),
+            LibraryError::Invalid(m) => ApiError::invalid(m),
+            LibraryError::Conflict(m) => ApiError::new(Code::Conflict, m),
+            LibraryError::NoLibraryRoot => ApiError::new(Code::Unavailable, e.to_string()),
+            LibraryError::Files(f) => ApiError::internal(f),
+            LibraryError::Storage(s) => s.into(),
+        }
+    }
+}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     pub channel_id: Option<String>,
-    /// `recording`, `ended` or `failed`.
+    /// `recording`, `ended`, `finalizing`, `ready` or `failed`.
     pub status: Option<String>,
+    /// Any category the stream had.
+    pub category: Option<String>,
+    /// Words in the title or the channel's name.
+    pub q: Option<String>,
+    /// Started at or after (RFC 3339).
+    pub from: Option<String>,
+    /// Started before (RFC 3339).
+    pub to: Option<String>,
+    /// `started` (default), `duration`, `size` or `channel`.
+    pub sort: Option<String>,
+    /// `desc` (default) or `asc`.
+    pub order: Option<String>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
 }
 
-/// Recordings, newest first.
+fn parse_time(name: &str, value: Option<&str>) -> ApiResult<Option<Timestamp>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => Timestamp::parse_rfc3339(v).map(Some).ok_or_else(|| {
+            ApiError::invalid(format!("{name} {v:?}: use RFC 3339, e.g. 2026-11-01T00:00:00Z"))
+        }),
+    }
+}
+
+impl ListQuery {
+    fn into_query(self) -> ApiResult<RecordingQuery> {
+        let status = match self.status.as_deref() {
+            None | Some("") => None,
+            Some(s) => Some(RecordingStatus::parse(s).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "status {s:?}: use recording, ended, finalizing, ready or failed"
+                ))
+            })?),
+        };
+        let sort = match self.sort.as_deref() {
+            None | Some("") | Some("started") => RecordingSort::Started,
+            Some("duration") => RecordingSort::Duration,
+            Some("size") => RecordingSort::Size,
+            Some("channel") => RecordingSort::Channel,
+            Some(s) => {
+                return Err(ApiError::invalid(format!(
+                    "sort {s:?}: use started, duration, size or channel"
+                )));
+            }
+        };
+        let order = match self.order.as_deref() {
+            None | Some("") | Some("desc") => SortOrder::Desc,
+            Some("asc") => SortOrder::Asc,
+            Some(o) => return Err(ApiError::invalid(format!("order {o:?}: use asc or desc"))),
+        };
+        Ok(RecordingQuery {
+            channel_id: self.channel_id.filter(|c| !c.is_empty()),
+            status,
+            category: self.category.filter(|c| !c.trim().is_empty()),
+            search: self.q.filter(|q| !q.trim().is_empty()),
+            from: parse_time("from", self.from.as_deref())?,
+            to: parse_time("to", self.to.as_deref())?,
+            sort,
+            order,
+            page: PageRequest::new(self.limit, self.offset),
+        })
+    }
+}
+
+/// Recordings, newest first unless sorted otherwise.
 #[utoipa::path(get, path = "/api/v1/recordings", tag = "recordings", params(ListQuery),
     responses((status = 200, body = Paged<Recording>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
@@ -26,19 +109,7 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<Paged<Recording>>> {
-    let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(RecordingStatus::parse(s).ok_or_else(|| {
-            ApiError::invalid(format!("status {s:?}: use recording, ended or failed"))
-        })?),
-    };
-    let query = RecordingQuery {
-        channel_id: q.channel_id.filter(|c| !c.is_empty()),
-        status,
-        page: PageRequest::new(q.limit, q.offset),
-        ..Default::default()
-    };
-    Ok(Json(state.streams.recordings(&query).await?))
+    Ok(Json(state.streams.recordings(&q.into_query()?).await?))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -46,6 +117,10 @@ pub struct RecordingDetail {
     #[serde(flatten)]
     pub recording: Recording,
     pub gaps: Vec<RecordingGap>,
+    /// On the recording's media timeline (what the player seeks to).
+    pub chapters: Vec<Chapter>,
+    /// The stream's start, title/category changes and end.
+    pub events: Vec<StreamEvent>,
 }
 
 #[utoipa::path(get, path = "/api/v1/recordings/{id}", tag = "recordings", params(("id" = String, Path)),
@@ -56,7 +131,46 @@ pub async fn get(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RecordingDetail>> {
     let (recording, gaps) = state.streams.recording(&id).await?;
-    Ok(Json(RecordingDetail { recording, gaps }))
+    let events = match &recording.stream_id {
+        Some(stream) => state.store.list_stream_events(stream).await?,
+        None => Vec::new(),
+    };
+    let duration = recording
+        .library
+        .duration_ms
+        .unwrap_or(recording.media_ms);
+    let chapters = chapters::from_events(&events, &gaps, recording.started_at, duration);
+    Ok(Json(RecordingDetail {
+        recording,
+        gaps,
+        chapters,
+        events,
+    }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct RecordingPatch {
+    /// Keep it: retention never deletes it.
+    pub keep: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/recordings/{id}", tag = "recordings", params(("id" = String, Path)),
+    request_body = RecordingPatch,
+    responses((status = 200, body = Recording), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(patch): ApiJson<RecordingPatch>,
+) -> ApiResult<Json<Recording>> {
+    if let Some(keep) = patch.keep {
+        state
+            .store
+            .set_recording_keep(&id, keep, Timestamp::now())
+            .await?;
+    }
+    let (recording, _) = state.streams.recording(&id).await?;
+    Ok(Json(recording))
 }
 
 /// Stop a running recording; this broadcast is not recorded again automatically.
@@ -68,4 +182,162 @@ pub async fn stop(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Recording>> {
     Ok(Json(state.streams.stop_recording(&id).await?))
+}
+
+/// Queue finalize again (after it gave up, e.g. on a full disk).
+#[utoipa::path(post, path = "/api/v1/recordings/{id}/finalize", tag = "recordings", params(("id" = String, Path)),
+    responses((status = 202, body = Recording), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn finalize(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<(axum::http::StatusCode, Json<Recording>)> {
+    let rec = state.library.retry_finalize(&id).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(rec)))
+}
+
+/// The MP4, with Range support (players seek with it).
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/video", tag = "recordings", params(("id" = String, Path)),
+    responses((status = 200, content_type = "video/mp4", description = "the MP4"),
+        (status = 206, content_type = "video/mp4", description = "the requested range"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 416, description = "range not satisfiable"), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn video(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let rec = state.library.playable(&id).await?;
+    let path = state.library.video_file(&rec).await?;
+    Ok(ranged::serve(&path, "video/mp4", &headers).await)
+}
+
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/thumbnail", tag = "recordings", params(("id" = String, Path)),
+    responses((status = 200, content_type = "image/jpeg", description = "the episode thumbnail"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn thumbnail(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let rec = state.library.playable(&id).await?;
+    let path = state.library.thumbnail_file(&rec).await?;
+    Ok(ranged::serve(&path, "image/jpeg", &headers).await)
+}
+
+/// Chapters as WebVTT, for the player's chapter track.
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/chapters.vtt", tag = "recordings", params(("id" = String, Path)),
+    responses((status = 200, content_type = "text/vtt", body = String), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn chapters_vtt(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<([(axum::http::HeaderName, &'static str); 1], String)> {
+    let Json(detail) = get(State(state), ApiPath(id)).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/vtt; charset=utf-8")],
+        chapters::vtt(&detail.chapters),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ShareRequest {
+    /// How long the link works: 60 s to 30 days (default 7 days).
+    pub expires_in_secs: Option<u64>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ShareLinkView {
+    #[serde(flatten)]
+    pub ticket: ShareTicket,
+    /// Path of the public link (prefix it with the server's address).
+    pub path: String,
+}
+
+/// Create an expiring link that plays the MP4 without logging in.
+#[utoipa::path(post, path = "/api/v1/recordings/{id}/share", tag = "recordings", params(("id" = String, Path)),
+    request_body = ShareRequest,
+    responses((status = 201, body = ShareLinkView), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn share(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<ShareRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<ShareLinkView>)> {
+    let ttl = Duration::from_secs(req.expires_in_secs.unwrap_or(7 * 86_400));
+    let ticket = state.library.share(&id, ttl).await?;
+    let path = format!(
+        "{}/api/v1/share/{}",
+        state.config.base_path.trim_end_matches('/'),
+        ticket.token
+    );
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(ShareLinkView { ticket, path }),
+    ))
+}
+
+/// A shared recording's MP4 (public: the token is the credential), with Range support.
+#[utoipa::path(get, path = "/api/v1/share/{token}", tag = "recordings", params(("token" = String, Path)),
+    responses((status = 200, content_type = "video/mp4", description = "the MP4"),
+        (status = 206, content_type = "video/mp4", description = "the requested range"),
+        (status = 404, body = ErrorBody, description = "unknown or expired link")))]
+pub async fn shared(
+    State(state): State<AppState>,
+    ApiPath(token): ApiPath<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let rec = state
+        .library
+        .shared(&token)
+        .await
+        .map_err(|_| ApiError::not_found("share link"))?;
+    let path = state.library.video_file(&rec).await?;
+    Ok(ranged::serve(&path, "video/mp4", &headers).await)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct BulkDelete {
+    pub ids: Vec<String>,
+}
+
+/// Most recordings one bulk request may delete.
+const MAX_BULK: usize = 1000;
+
+/// Delete recordings and their files: all of them, or none when one is missing or recording.
+#[utoipa::path(post, path = "/api/v1/recordings/delete", tag = "recordings",
+    request_body = BulkDelete,
+    responses((status = 200, body = DeleteReport), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn bulk_delete(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<BulkDelete>,
+) -> ApiResult<Json<DeleteReport>> {
+    if req.ids.is_empty() || req.ids.len() > MAX_BULK {
+        return Err(ApiError::invalid(format!(
+            "ids: give 1 to {MAX_BULK} recording ids"
+        )));
+    }
+    Ok(Json(
+        state
+            .library
+            .delete_recordings(&req.ids, "deleted by you")
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/recordings/{id}", tag = "recordings", params(("id" = String, Path)),
+    responses((status = 200, body = DeleteReport), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<DeleteReport>> {
+    Ok(Json(
+        state
+            .library
+            .delete_recordings(&[id], "deleted by you")
+            .await?,
+    ))
 }
