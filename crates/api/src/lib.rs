@@ -152,7 +152,10 @@ fn routes() -> Routes {
             .routes(routes!(health::healthz))
             .routes(routes!(health::readyz))
             .routes(routes!(setup::status, setup::create_admin))
-            .routes(routes!(twitch::webhook)),
+            .routes(routes!(twitch::webhook))
+            // Watch live: the token in the path is the credential.
+            .routes(routes!(watch::playlist))
+            .routes(routes!(watch::segment)),
         login: OpenApiRouter::new().routes(routes!(session::login)),
         protected: OpenApiRouter::new()
             .routes(routes!(session::logout))
@@ -193,6 +196,7 @@ fn routes() -> Routes {
             .routes(routes!(channels::import_followed))
             .routes(routes!(channels::record))
             .routes(routes!(channels::streams))
+            .routes(routes!(watch::watch))
             .routes(routes!(recordings::list))
             .routes(routes!(recordings::get))
             .routes(routes!(recordings::stop))

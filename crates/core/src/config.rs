@@ -38,6 +38,7 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub events: EventsConfig,
     pub disk: DiskConfig,
+    pub library: LibraryConfig,
     pub tools: ToolsConfig,
     pub twitch: TwitchConfig,
     pub tmdb: TmdbConfig,
@@ -91,6 +92,13 @@ pub struct DiskConfig {
     /// Below this much free space (GiB) on the data dir or a library root, a
     /// `system.disk_low` event is raised (and notified to subscribed channels).
     pub low_free_gb: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LibraryConfig {
+    /// Retention leaves a recording alone until it finished this long ago (a viewer or a
+    /// media-server scan may still be on it). Tests shorten it.
+    pub retention_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,6 +172,9 @@ impl Default for Config {
             },
             events: EventsConfig { retention_days: 30 },
             disk: DiskConfig { low_free_gb: 10.0 },
+            library: LibraryConfig {
+                retention_grace_secs: 300,
+            },
             tools: ToolsConfig {
                 ffmpeg: "ffmpeg".into(),
                 ffprobe: "ffprobe".into(),

@@ -234,4 +234,25 @@ impl LibraryStore for Db {
             .all(self.pool(), |r| Ok((get(r, "id")?, get(r, "retention")?)))
             .await
     }
+
+    async fn retention_candidates(&self) -> StorageResult<Vec<(Recording, bool)>> {
+        let favourites: std::collections::HashSet<String> =
+            sqlx::query("SELECT id FROM channels WHERE favourite <> 0")
+                .all(self.pool(), |r| get(r, "id"))
+                .await?
+                .into_iter()
+                .collect();
+        let recordings = sqlx::query(&format!(
+            "{RECORDING_SELECT} WHERE r.status IN ('ready', 'failed') ORDER BY r.started_at, r.id"
+        ))
+        .all(self.pool(), recording_row)
+        .await?;
+        Ok(recordings
+            .into_iter()
+            .map(|r| {
+                let favourite = favourites.contains(&r.channel_id);
+                (r, favourite)
+            })
+            .collect())
+    }
 }

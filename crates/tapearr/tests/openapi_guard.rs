@@ -24,11 +24,14 @@ async fn every_protected_route_answers_401_without_credentials() {
         .await
         .expect("json");
     let paths = doc["paths"].as_object().expect("paths");
-    // The EventSub webhook is for Twitch: it is guarded by the HMAC signature instead.
+    // The EventSub webhook is for Twitch: it is guarded by the HMAC signature instead. Watch
+    // live playlists and segments are guarded by the token in their path.
     let public = [
         "/api/v1/setup",
         "/api/v1/auth/login",
         "/api/v1/twitch/eventsub",
+        "/api/v1/watch/{token}/index.m3u8",
+        "/api/v1/watch/{token}/{file}",
     ];
     let http = reqwest::Client::new();
     let mut checked = 0;

@@ -4,7 +4,11 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends, eventually};
+use common::twitch_world::{
+    WAIT, World, add_channel, env, id_of, recording, start, wait_recording, wait_recording_state,
+    world,
+};
+use common::{Client, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -12,101 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tapearr_testkit::hls_origin::HlsOrigin;
 use tapearr_testkit::twitch::{FakeTwitch, RawDelivery};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-struct World {
-    twitch: FakeTwitch,
-    library: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    common::install_crypto();
-    let origin = Arc::new(HlsOrigin::start().await.expect("origin"));
-    World {
-        twitch: FakeTwitch::start(origin).await.expect("fake twitch"),
-        library: tempfile::tempdir().expect("library"),
-    }
-}
-
-fn env(w: &World, extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
-    let mut env = vec![
-        (
-            "TAPEARR_TWITCH__CLIENT_ID",
-            w.twitch.client_id().to_string(),
-        ),
-        (
-            "TAPEARR_TWITCH__CLIENT_SECRET",
-            w.twitch.client_secret().to_string(),
-        ),
-        ("TAPEARR_TWITCH__HELIX_URL", w.twitch.helix_url()),
-        ("TAPEARR_TWITCH__ID_URL", w.twitch.id_url()),
-        ("TAPEARR_TWITCH__GQL_URL", w.twitch.gql_url()),
-        ("TAPEARR_TWITCH__USHER_URL", w.twitch.usher_url()),
-        ("TAPEARR_TWITCH__POLL_SECS", "1".to_string()),
-        (
-            "TAPEARR_LIBRARY_ROOTS",
-            w.library.path().display().to_string(),
-        ),
-        ("TAPEARR_DISK__LOW_FREE_GB", "0".to_string()),
-    ];
-    env.extend(extra.iter().cloned());
-    env
-}
-
-fn start(data_dir: &Path, database_url: Option<&str>, env: Vec<(&'static str, String)>) -> Server {
-    Server::start(ServerOptions {
-        data_dir,
-        database_url,
-        env,
-    })
-}
-
-async fn add_channel(client: &mut Client, login: &str) -> Value {
-    let r = client
-        .post("/api/v1/channels", json!({"channel": login}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body
-}
-
-/// The channel's active recording, once there is one.
-async fn wait_recording(client: &mut Client, channel_id: &str) -> Value {
-    let path = format!("/api/v1/channels/{channel_id}");
-    eventually(WAIT, "a recording", || {
-        let path = path.clone();
-        let mut c = client.clone();
-        async move {
-            let r = c.get(&path).await;
-            (!r.body["recording"].is_null()).then(|| r.body["recording"].clone())
-        }
-    })
-    .await
-}
-
-async fn recording(client: &Client, id: &str) -> Value {
-    let mut c = client.clone();
-    c.get(&format!("/api/v1/recordings/{id}")).await.body
-}
-
-/// Waits until the recording satisfies `pred`.
-async fn wait_recording_state(
-    client: &Client,
-    id: &str,
-    what: &str,
-    pred: impl Fn(&Value) -> bool,
-) -> Value {
-    eventually(WAIT, what, || {
-        let c = client.clone();
-        let id = id.to_string();
-        let pred = &pred;
-        async move {
-            let r = recording(&c, &id).await;
-            pred(&r).then_some(r)
-        }
-    })
-    .await
-}
 
 async fn stream_events(client: &Client, channel_id: &str) -> Vec<(String, String)> {
     let mut c = client.clone();
@@ -128,11 +37,6 @@ async fn stream_events(client: &Client, channel_id: &str) -> Vec<(String, String
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// The `id` of an API object.
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("an id").to_string()
 }
 
 fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {

@@ -14,4 +14,5 @@ pub mod setup;
 pub mod system;
 pub mod tasks;
 pub mod twitch;
+pub mod watch;
 pub mod ws;

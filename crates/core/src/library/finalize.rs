@@ -54,9 +54,12 @@ impl JobHandler for FinalizeHandler {
         .await;
         if let Err(e) = &result {
             let last_attempt = matches!(e, JobError::Permanent(_))
-                || (matches!(e, JobError::Retryable(_)) && ctx.job.attempts >= ctx.job.max_attempts);
+                || (matches!(e, JobError::Retryable(_))
+                    && ctx.job.attempts >= ctx.job.max_attempts);
             if last_attempt {
-                self.0.finalize_gave_up(&p.recording_id, &e.to_string()).await;
+                self.0
+                    .finalize_gave_up(&p.recording_id, &e.to_string())
+                    .await;
             }
         }
         result
@@ -130,7 +133,10 @@ impl Finalize<'_> {
             .flatten()
             .and_then(|r| r.library.duration_ms)
             .unwrap_or(plan.rec.media_ms);
-        let chapters = self.chapters(&plan, duration_ms).await.map_or(0, |c| c.len());
+        let chapters = self
+            .chapters(&plan, duration_ms)
+            .await
+            .map_or(0, |c| c.len());
         self.lib.finalized(&plan, duration_ms, chapters).await;
         Ok(())
     }
@@ -160,7 +166,7 @@ impl Finalize<'_> {
     /// Waits here, until the process is killed, when the crash tests ask for it.
     async fn pause(&self, point: &str) -> Result<(), JobError> {
         if std::env::var(PAUSE_ENV).is_ok_and(|p| p == point) {
-            tracing::warn!(point, "finalize paused ({PAUSE_ENV})");
+            tracing::warn!("finalize paused before [{point}] ({PAUSE_ENV})");
             self.cancel.cancelled().await;
             return Err(JobError::Cancelled);
         }
@@ -182,7 +188,9 @@ impl Finalize<'_> {
             .await
             .map_err(retry)?;
         let video = match &rec.library.video_path {
-            Some(path) => roots.resolve(path).map_err(|e| JobError::Permanent(e.to_string()))?,
+            Some(path) => roots
+                .resolve(path)
+                .map_err(|e| JobError::Permanent(e.to_string()))?,
             None => {
                 let template = match channel.settings.naming_template.clone() {
                     Some(template) => template,
@@ -201,7 +209,11 @@ impl Finalize<'_> {
                         recording_id: rec.id.clone(),
                     },
                 );
-                let root = roots.roots().next().ok_or(LibraryError::NoLibraryRoot).map_err(retry)?;
+                let root = roots
+                    .roots()
+                    .next()
+                    .ok_or(LibraryError::NoLibraryRoot)
+                    .map_err(retry)?;
                 let root = roots
                     .resolve(&root.to_string_lossy())
                     .map_err(|e| JobError::Permanent(e.to_string()))?;
@@ -268,9 +280,12 @@ impl Finalize<'_> {
         tokio::fs::write(&list, media::concat_list(&plan.parts))
             .await
             .map_err(retry)?;
-        tokio::fs::write(&metadata, chapters::ffmetadata(&chapters, &plan.rec.labels.title))
-            .await
-            .map_err(retry)?;
+        tokio::fs::write(
+            &metadata,
+            chapters::ffmetadata(&chapters, &plan.rec.labels.title),
+        )
+        .await
+        .map_err(retry)?;
         let dir = plan
             .video
             .parent()
@@ -351,8 +366,12 @@ impl Finalize<'_> {
             Err(why) => {
                 // Remux again on the next attempt; the parts are still there.
                 let _ = crate::files::remove_file(&plan.video).await;
-                self.set_step(&plan.rec.id, FinalizeStep::Remux, RecordingStatus::Finalizing)
-                    .await?;
+                self.set_step(
+                    &plan.rec.id,
+                    FinalizeStep::Remux,
+                    RecordingStatus::Finalizing,
+                )
+                .await?;
                 Err(retry(format!("invalid MP4: {why}")))
             }
         }
@@ -382,7 +401,15 @@ impl Finalize<'_> {
             .as_path()
             .join(format!("{TEMP_PREFIX}thumb-{}.jpg", plan.rec.id));
         let at = (duration_ms / 10).min(5 * 60_000);
-        match media::thumbnail(&config.tools.ffmpeg, plan.video.as_path(), at, &thumb_temp, self.cancel).await {
+        match media::thumbnail(
+            &config.tools.ffmpeg,
+            plan.video.as_path(),
+            at,
+            &thumb_temp,
+            self.cancel,
+        )
+        .await
+        {
             Ok(()) => move_into_place(&thumb_temp, &thumb).await.map_err(retry)?,
             Err(crate::tools::ProcessError::Cancelled { .. }) => return Err(JobError::Cancelled),
             Err(e) => return Err(retry(format!("thumbnail failed: {e}"))),
@@ -414,7 +441,12 @@ impl Finalize<'_> {
     }
 
     /// `tvshow.nfo` and artwork in the show folder, `season.nfo` in the season folder.
-    async fn show_files(&self, plan: &Plan, dir: &SafePath, thumb: &SafePath) -> Result<(), JobError> {
+    async fn show_files(
+        &self,
+        plan: &Plan,
+        dir: &SafePath,
+        thumb: &SafePath,
+    ) -> Result<(), JobError> {
         let root_relative = plan.video.relative();
         let depth = root_relative.components().count();
         // `show/season/file.mp4` or deeper: the season is the file's folder; `show/file.mp4`:
@@ -467,11 +499,19 @@ impl Finalize<'_> {
             .await
             .map_err(retry)?
             .and_then(|r| r.library.video_bytes);
-        let actual = std::fs::metadata(plan.video.as_path()).map(|m| m.len()).ok();
+        let actual = std::fs::metadata(plan.video.as_path())
+            .map(|m| m.len())
+            .ok();
         if actual.is_none() || (expected.is_some() && expected != actual) {
-            self.set_step(&plan.rec.id, FinalizeStep::Remux, RecordingStatus::Finalizing)
-                .await?;
-            return Err(retry("the MP4 changed or vanished before cleanup; remuxing again"));
+            self.set_step(
+                &plan.rec.id,
+                FinalizeStep::Remux,
+                RecordingStatus::Finalizing,
+            )
+            .await?;
+            return Err(retry(
+                "the MP4 changed or vanished before cleanup; remuxing again",
+            ));
         }
         if let Some(dir) = &plan.parts_dir
             && dir.as_path().exists()
@@ -608,8 +648,17 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["chan.part0001.ts", "chan.part0002.ts", "chan.part0010.ts", "chan.part10000.ts"]
+            [
+                "chan.part0001.ts",
+                "chan.part0002.ts",
+                "chan.part0010.ts",
+                "chan.part10000.ts"
+            ]
         );
-        assert!(list_parts(&dir.path().join("gone"), "chan").unwrap().is_empty());
+        assert!(
+            list_parts(&dir.path().join("gone"), "chan")
+                .unwrap()
+                .is_empty()
+        );
     }
 }

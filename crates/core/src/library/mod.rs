@@ -18,6 +18,7 @@ pub mod finalize;
 mod media;
 pub mod naming;
 mod orphans;
+pub mod retention;
 mod share;
 mod sidecars;
 

@@ -1,6 +1,8 @@
 //! Test harness: the real `tapearr` binary on a temporary data dir, on SQLite or PostgreSQL.
 #![allow(dead_code)]
 
+pub mod twitch_world;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};

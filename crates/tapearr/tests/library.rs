@@ -1,0 +1,388 @@
+//! The recordings library (S5, S6, S8), end to end: a fake-Twitch broadcast with category
+//! changes is recorded, finalized into the media-server layout with chapters, NFO and artwork,
+//! streamed with Range, shared and deleted — and finalize survives SIGKILL at every step.
+
+mod common;
+
+use common::twitch_world::{
+    World, add_channel, env, id_of, recording, start, wait_recording, wait_recording_state, world,
+};
+use common::{Client, backends, eventually};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const FINALIZE_WAIT: Duration = Duration::from_secs(90);
+
+/// Records one broadcast: live in "Just Chatting", then Minecraft, then Elden Ring, each for a
+/// few seconds of media, then offline. Returns the ended recording.
+async fn record_three_categories(w: &World, client: &mut Client, login: &str) -> Value {
+    let channel = add_channel(client, login).await;
+    let channel_id = id_of(&channel);
+    w.twitch
+        .go_live(login, "Day one", "Just Chatting")
+        .await
+        .expect("live");
+    let rec = wait_recording(client, &channel_id).await;
+    let rec_id = id_of(&rec);
+    let mut media = 0;
+    for category in ["Minecraft", "Elden Ring"] {
+        media = wait_media(client, &rec_id, media + 3_000).await;
+        w.twitch
+            .set_channel(login, "Day one", category)
+            .expect("update");
+        let path = format!("/api/v1/channels/{channel_id}/streams");
+        eventually(Duration::from_secs(30), category, || {
+            let mut c = client.clone();
+            let path = path.clone();
+            async move {
+                let r = c.get(&path).await;
+                r.body["items"][0]["events"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|e| e["category"] == category))
+                    .then_some(())
+            }
+        })
+        .await;
+    }
+    wait_media(client, &rec_id, media + 3_000).await;
+    w.twitch.go_offline(login).expect("offline");
+    wait_recording_state(client, &rec_id, "the recording to end", |r| {
+        r["status"] != "recording"
+    })
+    .await
+}
+
+async fn wait_media(client: &Client, id: &str, at_least: u64) -> u64 {
+    wait_recording_state(client, id, "more media", |r| {
+        r["media_ms"].as_u64().unwrap_or(0) >= at_least
+    })
+    .await["media_ms"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+async fn wait_ready(client: &Client, id: &str) -> Value {
+    eventually(FINALIZE_WAIT, "finalize to finish", || {
+        let c = client.clone();
+        let id = id.to_string();
+        async move {
+            let r = recording(&c, &id).await;
+            assert_ne!(r["finalize_error"].as_str().map(|_| ()), Some(()), "{r}");
+            (r["status"] == "ready").then_some(r)
+        }
+    })
+    .await
+}
+
+fn ffprobe(path: &Path) -> Value {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_format"])
+        .args(["-show_chapters", "-show_streams"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "ffprobe failed on {}", path.display());
+    serde_json::from_slice(&out.stdout).expect("ffprobe json")
+}
+
+fn seconds(v: &Value) -> f64 {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .or_else(|| v.as_f64())
+        .unwrap_or(f64::NAN)
+}
+
+/// What the finalized recording must look like on disk and through ffprobe.
+fn assert_finalized(w: &World, rec: &Value, events: &[Value], login: &str) -> PathBuf {
+    let video = PathBuf::from(rec["video_path"].as_str().expect("video_path"));
+    let root = w.library.path().canonicalize().expect("root");
+    let season = rec["season"].as_str().expect("season");
+    let month = format!("{}-{}", &season[..4], &season[4..]);
+    let expected = root
+        .join(login)
+        .join(format!("Season {month}"))
+        .join(format!("{login} - S{season}E01 - Day one.mp4"));
+    assert_eq!(video, expected, "{rec}");
+
+    let probe = ffprobe(&video);
+    let duration = seconds(&probe["format"]["duration"]);
+    let media = rec["media_ms"].as_f64().expect("media_ms") / 1000.0;
+    assert!(
+        (duration - media).abs() <= 1.0,
+        "MP4 {duration} s, recorded {media} s"
+    );
+    assert_eq!(
+        rec["duration_ms"]
+            .as_f64()
+            .map(|d| (d / 1000.0 - duration).abs() < 0.01),
+        Some(true)
+    );
+    assert!(
+        probe["streams"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["codec_type"] == "video")),
+        "{probe}"
+    );
+
+    // Chapters: one per category, at the event's offset from the recording's start.
+    let started = rec["started_at"].as_i64().expect("started_at");
+    let expected_starts: Vec<(String, f64)> = events
+        .iter()
+        .filter(|e| e["kind"] != "end")
+        .map(|e| {
+            let offset = (e["at"].as_i64().unwrap_or(0) - started).max(0) as f64 / 1000.0;
+            (
+                e["category"].as_str().unwrap_or_default().to_string(),
+                offset,
+            )
+        })
+        .collect();
+    let chapters = probe["chapters"].as_array().expect("chapters");
+    assert_eq!(chapters.len(), 3, "{probe}");
+    for (chapter, (category, offset)) in chapters.iter().zip(&expected_starts) {
+        let title = chapter["tags"]["title"].as_str().unwrap_or_default();
+        assert!(
+            title.starts_with(category.as_str()),
+            "{title} vs {category}"
+        );
+        let start = seconds(&chapter["start_time"]);
+        assert!(
+            (start - offset).abs() < 0.01,
+            "{title}: {start} s, expected {offset} s"
+        );
+    }
+
+    let dir = video.parent().expect("season dir");
+    let stem = video
+        .file_stem()
+        .expect("stem")
+        .to_string_lossy()
+        .to_string();
+    for suffix in [
+        ".nfo",
+        ".info.json",
+        ".chapters.vtt",
+        ".chapters.srt",
+        ".chapters.xml",
+    ] {
+        assert!(
+            dir.join(format!("{stem}{suffix}")).is_file(),
+            "missing {stem}{suffix}"
+        );
+    }
+    let thumb = std::fs::read(dir.join(format!("{stem}-thumb.jpg"))).expect("thumbnail");
+    assert_eq!(&thumb[..2], &[0xFF, 0xD8], "the thumbnail is a JPEG");
+    let nfo = std::fs::read_to_string(dir.join(format!("{stem}.nfo"))).expect("nfo");
+    assert!(nfo.contains(&format!("<season>{season}</season>")), "{nfo}");
+    assert!(nfo.contains("<episode>1</episode>"), "{nfo}");
+    assert!(nfo.contains("<genre>Minecraft</genre>"), "{nfo}");
+    assert!(dir.join("season.nfo").is_file());
+    let show = root.join(login);
+    let tvshow = std::fs::read_to_string(show.join("tvshow.nfo")).expect("tvshow.nfo");
+    assert!(tvshow.contains("<tvshow>"), "{tvshow}");
+    for art in ["poster.jpg", "fanart.jpg", "banner.jpg"] {
+        let bytes = std::fs::read(show.join(art)).unwrap_or_else(|_| panic!("missing {art}"));
+        assert_eq!(&bytes[..2], &[0xFF, 0xD8], "{art} is a JPEG");
+    }
+    // The sources are gone, and nothing temporary was left behind.
+    assert!(
+        !Path::new(rec["dir"].as_str().expect("dir")).exists(),
+        "parts left: {rec}"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .expect("season dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".tapearr"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    video
+}
+
+async fn stream_events_of(client: &mut Client, rec_id: &str) -> Vec<Value> {
+    let detail = client
+        .get(&format!("/api/v1/recordings/{rec_id}"))
+        .await
+        .body;
+    detail["events"].as_array().cloned().unwrap_or_default()
+}
+
+/// Finalize → layout, chapters, NFO, artwork; then Range streaming, share links, filters and
+/// an all-or-nothing bulk delete that keeps tvshow.nfo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_deleted() {
+    for backend in backends("library_finalize").await {
+        let w = world().await;
+        w.twitch.add_user("streamer_lib", "Streamer Lib");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
+        let (mut client, _) = Client::admin(&server).await;
+
+        let ended = record_three_categories(&w, &mut client, "streamer_lib").await;
+        let rec_id = id_of(&ended);
+        let rec = wait_ready(&client, &rec_id).await;
+        let events = stream_events_of(&mut client, &rec_id).await;
+        let video = assert_finalized(&w, &rec, &events, "streamer_lib");
+        assert_eq!(rec["finalize_step"], "done", "{}", backend.name);
+        let detail = client
+            .get(&format!("/api/v1/recordings/{rec_id}"))
+            .await
+            .body;
+        assert_eq!(
+            detail["chapters"].as_array().map(Vec::len),
+            Some(3),
+            "{detail}"
+        );
+
+        // Range: the player's seek.
+        let bytes = std::fs::read(&video).expect("mp4");
+        let ranged = client
+            .http
+            .get(server.url(&format!("/api/v1/recordings/{rec_id}/video")))
+            .header("x-api-key", client.api_key.clone().unwrap_or_default())
+            .header("range", "bytes=100-199")
+            .send()
+            .await
+            .expect("range request");
+        assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(
+            ranged.headers()["content-range"]
+                .to_str()
+                .unwrap_or_default(),
+            format!("bytes 100-199/{}", bytes.len())
+        );
+        assert_eq!(
+            ranged.bytes().await.expect("body").as_ref(),
+            &bytes[100..200]
+        );
+
+        // Filters and search find it; a wrong category does not.
+        let found = client
+            .get("/api/v1/recordings?status=ready&category=minecraft&q=day%20one&sort=size")
+            .await;
+        assert_eq!(found.body["total"], 1, "{}", found.body);
+        let none = client.get("/api/v1/recordings?category=Fortnite").await;
+        assert_eq!(none.body["total"], 0);
+        let bad = client.get("/api/v1/recordings?sort=colour").await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert_eq!(bad.body["code"], "invalid_request");
+
+        // A share link plays without a session, until it is unknown.
+        let share = client
+            .post(
+                &format!("/api/v1/recordings/{rec_id}/share"),
+                json!({"expires_in_secs": 3600}),
+            )
+            .await;
+        assert_eq!(share.status, StatusCode::CREATED, "{}", share.body);
+        let public = reqwest::get(server.url(share.body["path"].as_str().expect("path")))
+            .await
+            .expect("shared");
+        assert_eq!(public.status(), StatusCode::OK);
+        assert_eq!(public.bytes().await.expect("body").len(), bytes.len());
+        let forged = reqwest::get(server.url("/api/v1/share/not-a-token"))
+            .await
+            .expect("forged");
+        assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+        let too_long = client
+            .post(
+                &format!("/api/v1/recordings/{rec_id}/share"),
+                json!({"expires_in_secs": 999_999_999}),
+            )
+            .await;
+        assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+
+        // Bulk delete is all or nothing.
+        let partial = client
+            .post(
+                "/api/v1/recordings/delete",
+                json!({"ids": [rec_id, "missing"]}),
+            )
+            .await;
+        assert_eq!(partial.status, StatusCode::NOT_FOUND, "{}", partial.body);
+        assert!(video.is_file(), "nothing is deleted when one id is unknown");
+        let deleted = client
+            .post("/api/v1/recordings/delete", json!({"ids": [rec_id]}))
+            .await;
+        assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+        assert_eq!(deleted.body["deleted"], json!([rec_id]));
+        assert_eq!(
+            deleted.body["bytes_freed"].as_u64(),
+            Some(bytes.len() as u64)
+        );
+        assert!(!video.exists());
+        let season_dir = video.parent().expect("season");
+        assert!(
+            !season_dir.exists(),
+            "the last episode takes season.nfo and its folder"
+        );
+        assert!(
+            w.library.path().join("streamer_lib/tvshow.nfo").is_file(),
+            "tvshow.nfo stays"
+        );
+        let gone = client.get(&format!("/api/v1/recordings/{rec_id}")).await;
+        assert_eq!(gone.status, StatusCode::NOT_FOUND);
+        server.terminate();
+    }
+}
+
+/// SIGKILL at every finalize step in turn (each restart stops at the next step), then a
+/// restart that completes: the same MP4, path and episode as an uninterrupted run, and the
+/// parts kept until the very last step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finalize_resumes_after_sigkill_at_every_step() {
+    for backend in backends("library_crash").await {
+        let w = world().await;
+        w.twitch.add_user("streamer_crash", "Streamer Crash");
+        let data = tempfile::tempdir().expect("data");
+        let db = backend.database_url.as_deref();
+        let pause = |point: &str| env(&w, &[("TAPEARR_TEST_FINALIZE_PAUSE", point.to_string())]);
+        let server = start(data.path(), db, pause("remux"));
+        let (mut client, key) = Client::admin(&server).await;
+        let ended = record_three_categories(&w, &mut client, "streamer_crash").await;
+        let rec_id = id_of(&ended);
+        let parts_dir = PathBuf::from(ended["dir"].as_str().expect("dir"));
+        let mut server = server;
+        for (paused_at, next) in [
+            ("remux", "remux-commit"),
+            ("remux-commit", "validate"),
+            ("validate", "extras"),
+            ("extras", "cleanup"),
+            ("cleanup", ""),
+        ] {
+            let marker = format!("finalize paused before [{paused_at}]");
+            eventually(
+                FINALIZE_WAIT,
+                &format!("finalize to pause at {paused_at}"),
+                || {
+                    let text = server.output_text();
+                    let found = text.contains(&marker);
+                    async move { found.then_some(()) }
+                },
+            )
+            .await;
+            assert!(
+                parts_dir.is_dir(),
+                "{}: parts deleted before cleanup ({paused_at})",
+                backend.name
+            );
+            let step = recording(&client, &rec_id).await["finalize_step"].clone();
+            server.kill9();
+            let env = if next.is_empty() {
+                env(&w, &[])
+            } else {
+                pause(next)
+            };
+            server = start(data.path(), db, env);
+            client = Client::with_key(&server, &key);
+            assert_ne!(step, "done", "{paused_at}");
+        }
+        let rec = wait_ready(&client, &rec_id).await;
+        let events = stream_events_of(&mut client, &rec_id).await;
+        assert_finalized(&w, &rec, &events, "streamer_crash");
+        assert_eq!(rec["episode"], 1, "a crash does not renumber: {rec}");
+        server.terminate();
+    }
+}
