@@ -34,7 +34,9 @@ fn parse_range(header: Option<&str>, len: u64) -> Wanted {
     let range = match (start.parse::<u64>().ok(), end.parse::<u64>().ok()) {
         (Some(s), Some(e)) if s <= e => (s, e.min(len.saturating_sub(1))),
         (Some(s), None) if end.is_empty() => (s, len.saturating_sub(1)),
-        (None, Some(n)) if start.is_empty() && n > 0 => (len.saturating_sub(n), len.saturating_sub(1)),
+        (None, Some(n)) if start.is_empty() && n > 0 => {
+            (len.saturating_sub(n), len.saturating_sub(1))
+        }
         _ => return Wanted::All,
     };
     if len == 0 || range.0 >= len {
@@ -99,8 +101,7 @@ async fn serve_inner(
         HeaderValue::from_static("private, max-age=300"),
     );
     if status == StatusCode::PARTIAL_CONTENT
-        && let Ok(v) =
-            HeaderValue::from_str(&format!("bytes {start}-{}/{len}", start + count - 1))
+        && let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{}/{len}", start + count - 1))
     {
         h.insert(header::CONTENT_RANGE, v);
     }
@@ -117,7 +118,10 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=0-9"), 100), Wanted::Range(0, 9));
         assert_eq!(parse_range(Some("bytes=90-"), 100), Wanted::Range(90, 99));
         assert_eq!(parse_range(Some("bytes=-10"), 100), Wanted::Range(90, 99));
-        assert_eq!(parse_range(Some("bytes=50-500"), 100), Wanted::Range(50, 99));
+        assert_eq!(
+            parse_range(Some("bytes=50-500"), 100),
+            Wanted::Range(50, 99)
+        );
         assert_eq!(parse_range(Some("bytes=100-"), 100), Wanted::Unsatisfiable);
         assert_eq!(parse_range(Some("bytes=9-2"), 100), Wanted::All);
         assert_eq!(parse_range(Some("bytes=0-1,5-6"), 100), Wanted::All);

@@ -11,8 +11,8 @@ use crate::notify::model::{
     PushSubscription,
 };
 use crate::streams::model::{
-    Channel as TwitchChannel, ChannelSettings, Recording, RecordingGap, RecordingProgress,
-    FinalizeStep, RecordingStatus, Stream, StreamEvent,
+    Channel as TwitchChannel, ChannelSettings, FinalizeStep, Recording, RecordingGap,
+    RecordingProgress, RecordingStatus, Stream, StreamEvent,
 };
 use crate::time::Timestamp;
 use async_trait::async_trait;
@@ -334,9 +334,17 @@ pub trait LibraryStore: Send + Sync {
     async fn recording_dirs(&self) -> StorageResult<Vec<(String, String)>>;
     async fn insert_share_link(&self, link: &ShareLink) -> StorageResult<()>;
     /// A link that has not expired at `now`.
-    async fn share_link(&self, token_hash: &str, now: Timestamp) -> StorageResult<Option<ShareLink>>;
+    async fn share_link(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StorageResult<Option<ShareLink>>;
     async fn delete_expired_share_links(&self, now: Timestamp) -> StorageResult<u64>;
-    async fn set_channel_retention(&self, channel_id: &str, policy: Option<&str>) -> StorageResult<()>;
+    async fn set_channel_retention(
+        &self,
+        channel_id: &str,
+        policy: Option<&str>,
+    ) -> StorageResult<()>;
     /// Per-channel retention overrides (JSON), by channel id.
     async fn channel_retention(&self) -> StorageResult<Vec<(String, String)>>;
     /// What retention may delete: `ready` and `failed` recordings, oldest first, each with

@@ -56,7 +56,10 @@ impl LibraryStore for Db {
             let current = sqlx::query("SELECT channel_id, episode FROM recordings WHERE id = $1")
                 .bind(id)
                 .optional(self.pool(), |r| {
-                    Ok((get::<String>(r, "channel_id")?, get::<Option<i64>>(r, "episode")?))
+                    Ok((
+                        get::<String>(r, "channel_id")?,
+                        get::<Option<i64>>(r, "episode")?,
+                    ))
                 })
                 .await?
                 .ok_or(StorageError::NotFound)?;
@@ -144,7 +147,10 @@ impl LibraryStore for Db {
         if deleted.len() != unique.len() {
             return Err(StorageError::NotFound);
         }
-        if let Some(active) = deleted.iter().find(|r| r.status == RecordingStatus::Recording) {
+        if let Some(active) = deleted
+            .iter()
+            .find(|r| r.status == RecordingStatus::Recording)
+        {
             return Err(StorageError::Conflict(format!(
                 "recording {} is still running; stop it first",
                 active.id

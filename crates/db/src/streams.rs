@@ -531,12 +531,10 @@ impl StreamStore for Db {
     }
 
     async fn recording(&self, id: &str) -> StorageResult<Option<Recording>> {
-        sqlx::query(&format!(
-            "{RECORDING_SELECT} WHERE r.id = $1"
-        ))
-        .bind(id)
-        .optional(self.pool(), recording_row)
-        .await
+        sqlx::query(&format!("{RECORDING_SELECT} WHERE r.id = $1"))
+            .bind(id)
+            .optional(self.pool(), recording_row)
+            .await
     }
 
     async fn active_recording(&self, channel_id: &str) -> StorageResult<Option<Recording>> {
@@ -549,11 +547,9 @@ impl StreamStore for Db {
     }
 
     async fn active_recordings(&self) -> StorageResult<Vec<Recording>> {
-        sqlx::query(&format!(
-            "{RECORDING_SELECT} WHERE r.status = 'recording'"
-        ))
-        .all(self.pool(), recording_row)
-        .await
+        sqlx::query(&format!("{RECORDING_SELECT} WHERE r.status = 'recording'"))
+            .all(self.pool(), recording_row)
+            .await
     }
 
     async fn recordings_of_stream(&self, stream_id: &str) -> StorageResult<Vec<Recording>> {

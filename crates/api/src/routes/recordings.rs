@@ -56,7 +56,9 @@ fn parse_time(name: &str, value: Option<&str>) -> ApiResult<Option<Timestamp>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => Timestamp::parse_rfc3339(v).map(Some).ok_or_else(|| {
-            ApiError::invalid(format!("{name} {v:?}: use RFC 3339, e.g. 2026-11-01T00:00:00Z"))
+            ApiError::invalid(format!(
+                "{name} {v:?}: use RFC 3339, e.g. 2026-11-01T00:00:00Z"
+            ))
         }),
     }
 }
@@ -135,10 +137,7 @@ pub async fn get(
         Some(stream) => state.store.list_stream_events(stream).await?,
         None => Vec::new(),
     };
-    let duration = recording
-        .library
-        .duration_ms
-        .unwrap_or(recording.media_ms);
+    let duration = recording.library.duration_ms.unwrap_or(recording.media_ms);
     let chapters = chapters::from_events(&events, &gaps, recording.started_at, duration);
     Ok(Json(RecordingDetail {
         recording,

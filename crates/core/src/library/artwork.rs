@@ -76,9 +76,7 @@ impl Library {
     ) -> Result<(), String> {
         let bytes = self.download_image(url).await?;
         let dir = dest.parent().ok_or("no folder")?;
-        let source = dir
-            .as_path()
-            .join(format!("{TEMP_PREFIX}art-{}", art.file));
+        let source = dir.as_path().join(format!("{TEMP_PREFIX}art-{}", art.file));
         tokio::fs::write(&source, &bytes)
             .await
             .map_err(|e| format!("cannot write {}: {e}", source.display()))?;
@@ -123,13 +121,20 @@ impl Library {
         cancel: &CancellationToken,
     ) -> Result<(), String> {
         let dir = dest.parent().ok_or("no folder")?;
-        let temp = dir
-            .as_path()
-            .join(format!("{TEMP_PREFIX}jpg-{}", art.file));
+        let temp = dir.as_path().join(format!("{TEMP_PREFIX}jpg-{}", art.file));
         Process::new(&self.inner.config.tools.ffmpeg)
             .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"])
             .arg(source)
-            .args(["-frames:v", "1", "-vf", art.filter, "-q:v", "3", "-f", "image2"])
+            .args([
+                "-frames:v",
+                "1",
+                "-vf",
+                art.filter,
+                "-q:v",
+                "3",
+                "-f",
+                "image2",
+            ])
             .arg(&temp)
             .timeout(Duration::from_secs(60))
             .run(cancel)

@@ -274,7 +274,9 @@ mod tests {
             category: "Art".into(),
         }];
         assert!(ffmetadata(&chapters, "t").contains("title=Art - a\\=b\\; <c> & \"d\" next"));
-        assert!(vtt(&chapters).contains("01:02:03.004 --> 01:03:20.000\nArt - a=b; <c> & \"d\" next\n"));
+        assert!(
+            vtt(&chapters).contains("01:02:03.004 --> 01:03:20.000\nArt - a=b; <c> & \"d\" next\n")
+        );
         assert!(srt(&chapters).starts_with("1\n01:02:03,004 --> 01:03:20,000\n"));
         let xml = emby_xml(&chapters);
         assert!(xml.contains("<StartPositionTicks>37230040000</StartPositionTicks>"));

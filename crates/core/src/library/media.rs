@@ -36,7 +36,16 @@ pub async fn remux(
         .arg("-i")
         .arg(metadata_file)
         // Video and audio only: Twitch's timed ID3 data stream has no place in MP4.
-        .args(["-map", "0:v?", "-map", "0:a?", "-map_metadata", "1", "-map_chapters", "1"])
+        .args([
+            "-map",
+            "0:v?",
+            "-map",
+            "0:a?",
+            "-map_metadata",
+            "1",
+            "-map_chapters",
+            "1",
+        ])
         .args(["-c", "copy", "-movflags", "+faststart", "-f", "mp4"])
         .arg(output)
         .timeout(remux_timeout(input_bytes))
@@ -97,7 +106,14 @@ pub async fn probe(
     cancel: &CancellationToken,
 ) -> Result<Probe, String> {
     let out = Process::new(ffprobe)
-        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
         .arg("-show_chapters")
         .arg(file)
         .capture_stdout(4 * 1024 * 1024)
@@ -118,7 +134,12 @@ fn parse_probe(json: &str) -> Result<Probe, String> {
         .filter(|d| d.is_finite() && *d >= 0.0)
         .map(|d| (d * 1000.0).round() as u64)
         .ok_or("ffprobe found no duration")?;
-    let of = |kind: &str| parsed.streams.iter().find(|s| s.codec_type.as_deref() == Some(kind));
+    let of = |kind: &str| {
+        parsed
+            .streams
+            .iter()
+            .find(|s| s.codec_type.as_deref() == Some(kind))
+    };
     let video = of("video");
     Ok(Probe {
         duration_ms,
@@ -139,11 +160,27 @@ pub async fn thumbnail(
     cancel: &CancellationToken,
 ) -> Result<(), ProcessError> {
     Process::new(ffmpeg)
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-ss"])
+        .args([
+            "-hide_banner",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-ss",
+        ])
         .arg(format!("{:.3}", at_ms as f64 / 1000.0))
         .arg("-i")
         .arg(video)
-        .args(["-frames:v", "1", "-vf", "scale=640:-2", "-q:v", "3", "-f", "image2"])
+        .args([
+            "-frames:v",
+            "1",
+            "-vf",
+            "scale=640:-2",
+            "-q:v",
+            "3",
+            "-f",
+            "image2",
+        ])
         .arg(output)
         .timeout(Duration::from_secs(120))
         .run(cancel)

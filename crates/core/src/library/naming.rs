@@ -16,7 +16,10 @@ const MAX_DEPTH: usize = 8;
 
 /// Every variable, with what it becomes (shown by the preview and in error messages).
 pub const VARIABLES: &[(&str, &str)] = &[
-    ("channel", "the channel's login (never the display name, which changes)"),
+    (
+        "channel",
+        "the channel's login (never the display name, which changes)",
+    ),
     ("channel_name", "the channel's display name"),
     ("title", "the stream title when the recording started"),
     ("category", "the category when the recording started"),

@@ -72,7 +72,10 @@ impl Library {
             .recording(recording_id)
             .await?
             .ok_or(super::LibraryError::NotFound)?;
-        if !matches!(rec.status, RecordingStatus::Ended | RecordingStatus::Finalizing) {
+        if !matches!(
+            rec.status,
+            RecordingStatus::Ended | RecordingStatus::Finalizing
+        ) {
             return Err(super::LibraryError::Conflict(format!(
                 "the recording is {}; only an ended recording is finalized",
                 rec.status.as_str()
@@ -118,7 +121,9 @@ impl Library {
                     match self.enqueue_finalize(&rec.id).await {
                         Ok(true) => queued += 1,
                         Ok(false) => {}
-                        Err(e) => tracing::error!(recording = %rec.id, error = %e, "finalize not queued"),
+                        Err(e) => {
+                            tracing::error!(recording = %rec.id, error = %e, "finalize not queued")
+                        }
                     }
                 }
             }
@@ -201,7 +206,11 @@ fn adopted_recording(
         .map(|m| m.len())
         .sum();
     Recording {
-        id: if id.is_empty() { new_id() } else { id.to_string() },
+        id: if id.is_empty() {
+            new_id()
+        } else {
+            id.to_string()
+        },
         channel_id: channel_id.to_string(),
         stream_id: None,
         status: RecordingStatus::Ended,

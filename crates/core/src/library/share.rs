@@ -77,7 +77,11 @@ impl Library {
 
     /// The MP4 of a finalized recording, checked to lie in a library root.
     pub async fn video_file(&self, rec: &Recording) -> LibraryResult<std::path::PathBuf> {
-        let path = rec.library.video_path.as_deref().ok_or(LibraryError::NotFound)?;
+        let path = rec
+            .library
+            .video_path
+            .as_deref()
+            .ok_or(LibraryError::NotFound)?;
         Ok(self.roots()?.resolve(path)?.as_path().to_path_buf())
     }
 

@@ -41,10 +41,7 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "recording.gap",
         "media is missing from a recording (restart or resume)",
     ),
-    (
-        "recording.finalized",
-        "a recording's MP4 is in the library",
-    ),
+    ("recording.finalized", "a recording's MP4 is in the library"),
     (
         "recording.finalize_failed",
         "a recording could not be turned into an MP4 (its parts are kept)",

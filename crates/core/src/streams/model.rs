@@ -205,7 +205,9 @@ pub struct RecordingLabels {
 }
 
 /// The finalize pipeline's steps, in order; each is idempotent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FinalizeStep {
     /// Parts joined and remuxed into the library MP4.
