@@ -386,3 +386,132 @@ async fn finalize_resumes_after_sigkill_at_every_step() {
         server.terminate();
     }
 }
+
+/// B3: a one-hour TS recording (720p, ~2.5 Mbit/s, in two parts) → a playable MP4 in the
+/// library. The parts are placed as a crash would leave them; the start-up orphan scan queues
+/// finalize, and the figure is from that job's creation (what the end of a stream triggers) to
+/// the recording's `finalized_at`. `B3_MINUTES` shortens it for a quick look.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run with `make bench-finalize`"]
+async fn bench_finalize_one_hour_recording() {
+    let minutes: u64 = std::env::var("B3_MINUTES")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(60);
+    let w = world().await;
+    w.twitch.add_user("bench_b3", "Bench B3");
+    let data = tempfile::tempdir().expect("data");
+    let server = start(data.path(), None, env(&w, &[]));
+    let (mut client, key) = Client::admin(&server).await;
+    add_channel(&mut client, "bench_b3").await;
+    server.terminate();
+
+    let parts = w.library.path().join("bench_b3/.parts/bench-recording");
+    std::fs::create_dir_all(&parts).expect("parts dir");
+    let made = std::time::Instant::now();
+    let clip = parts.join("clip.tmp.ts");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            "10",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-b:v",
+            "2500k",
+            "-g",
+            "60",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-f",
+            "mpegts",
+        ],
+        &clip,
+    );
+    let half = (minutes * 60 / 2 / 10).max(1);
+    for part in ["bench_b3.part0001.ts", "bench_b3.part0002.ts"] {
+        ffmpeg(
+            &[
+                "-stream_loop",
+                &(half - 1).to_string(),
+                "-i",
+                &clip.to_string_lossy(),
+                "-c",
+                "copy",
+                "-f",
+                "mpegts",
+            ],
+            &parts.join(part),
+        );
+    }
+    std::fs::remove_file(&clip).expect("clip");
+    let bytes: u64 = std::fs::read_dir(&parts)
+        .expect("parts")
+        .filter_map(Result::ok)
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "B3: made {minutes} min of parts ({:.2} GiB) in {:.1?}",
+        bytes as f64 / 1_073_741_824.0,
+        made.elapsed()
+    );
+
+    let server = start(data.path(), None, env(&w, &[]));
+    let client = Client::with_key(&server, &key);
+    let rec = wait_ready_within(&client, "bench-recording", Duration::from_secs(1800)).await;
+    let mut c = client.clone();
+    let jobs = c.get("/api/v1/jobs?kind=recording.finalize").await.body;
+    let job = &jobs["items"][0];
+    let queued = job["created_at"].as_i64().expect("created_at");
+    let finalized = rec["finalized_at"].as_i64().expect("finalized_at");
+    let video = PathBuf::from(rec["video_path"].as_str().expect("video_path"));
+    let probe = ffprobe(&video);
+    println!(
+        "B3: {} min recording ({:.2} GiB) → playable MP4 (ffprobe {:.0} s, {} chapters) in {:.2} s after finalize was queued",
+        minutes,
+        bytes as f64 / 1_073_741_824.0,
+        seconds(&probe["format"]["duration"]),
+        probe["chapters"].as_array().map_or(0, Vec::len),
+        (finalized - queued) as f64 / 1000.0
+    );
+    assert!(!parts.exists(), "the parts are cleaned up");
+    server.terminate();
+}
+
+async fn wait_ready_within(client: &Client, id: &str, timeout: Duration) -> Value {
+    eventually(timeout, "finalize to finish", || {
+        let c = client.clone();
+        let id = id.to_string();
+        async move {
+            let r = recording(&c, &id).await;
+            (r["status"] == "ready").then_some(r)
+        }
+    })
+    .await
+}
+
+fn ffmpeg(args: &[&str], output: &Path) {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-nostdin", "-y"])
+        .args(args)
+        .arg(output)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(
+        status.success(),
+        "ffmpeg failed making {}",
+        output.display()
+    );
+}
