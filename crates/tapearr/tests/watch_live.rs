@@ -5,59 +5,14 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends, eventually};
+use common::twitch_world::{WAIT, add_channel, env, start, world};
+use common::{Client, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
-use tapearr_testkit::hls_origin::{ChannelSpec, Container, HlsOrigin, MediaParams};
-use tapearr_testkit::twitch::FakeTwitch;
+use tapearr_testkit::hls_origin::{ChannelSpec, Container, MediaParams};
 
-const WAIT: Duration = Duration::from_secs(30);
 const LOGIN: &str = "watched";
-
-struct World {
-    twitch: FakeTwitch,
-    library: tempfile::TempDir,
-}
-
-async fn world(container: Container) -> World {
-    common::install_crypto();
-    let origin = Arc::new(HlsOrigin::start().await.expect("origin"));
-    let twitch = FakeTwitch::start(origin).await.expect("fake twitch");
-    twitch.set_channel_spec(ChannelSpec::new(MediaParams::test(container)));
-    World {
-        twitch,
-        library: tempfile::tempdir().expect("library"),
-    }
-}
-
-fn start(w: &World, data_dir: &std::path::Path, database_url: Option<&str>) -> Server {
-    Server::start(ServerOptions {
-        data_dir,
-        database_url,
-        env: vec![
-            (
-                "TAPEARR_TWITCH__CLIENT_ID",
-                w.twitch.client_id().to_string(),
-            ),
-            (
-                "TAPEARR_TWITCH__CLIENT_SECRET",
-                w.twitch.client_secret().to_string(),
-            ),
-            ("TAPEARR_TWITCH__HELIX_URL", w.twitch.helix_url()),
-            ("TAPEARR_TWITCH__ID_URL", w.twitch.id_url()),
-            ("TAPEARR_TWITCH__GQL_URL", w.twitch.gql_url()),
-            ("TAPEARR_TWITCH__USHER_URL", w.twitch.usher_url()),
-            ("TAPEARR_TWITCH__POLL_SECS", "1".to_string()),
-            (
-                "TAPEARR_LIBRARY_ROOTS",
-                w.library.path().display().to_string(),
-            ),
-            ("TAPEARR_DISK__LOW_FREE_GB", "0".to_string()),
-        ],
-    })
-}
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -150,16 +105,15 @@ async fn ffprobe(url: &str) -> Value {
 /// live → recording → token → a growing EVENT playlist whose bytes are the part file's, no
 /// extra origin requests, ffprobe decodes it, bad tokens refused, offline → ENDLIST.
 async fn story(backend_name: &str, database_url: Option<&str>, container: Container) {
-    let w = world(container).await;
+    let w = world().await;
+    w.twitch
+        .set_channel_spec(ChannelSpec::new(MediaParams::test(container)));
     w.twitch.add_user(LOGIN, "Watched");
     let data = tempfile::tempdir().expect("data");
-    let server = start(&w, data.path(), database_url);
+    let server = start(data.path(), database_url, env(&w, &[]));
     let (mut client, _) = Client::admin(&server).await;
-    let r = client
-        .post("/api/v1/channels", json!({"channel": LOGIN}))
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let channel_id = r.body["id"].as_str().expect("id").to_string();
+    let channel = add_channel(&mut client, LOGIN).await;
+    let channel_id = channel["id"].as_str().expect("id").to_string();
     let watch_path = format!("/api/v1/channels/{channel_id}/watch");
 
     let r = client.post(&watch_path, json!({})).await;
