@@ -96,10 +96,12 @@ pub async fn segment(
     State(state): State<AppState>,
     ApiPath((token, file)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let range = state
-        .streams
-        .watch_file(&token, &file)
-        .ok_or_else(bad_token)?;
+    let range = state.streams.watch_file(&token, &file).ok_or_else(|| {
+        ApiError::new(
+            Code::NotFound,
+            "unknown or expired watch token, or a name not in its playlist",
+        )
+    })?;
     send_range(range).await
 }
 
