@@ -381,8 +381,35 @@ async fn finalize_resumes_after_sigkill_at_every_step() {
         }
         let rec = wait_ready(&client, &rec_id).await;
         let events = stream_events_of(&mut client, &rec_id).await;
-        assert_finalized(&w, &rec, &events, "streamer_crash");
+        let video = assert_finalized(&w, &rec, &events, "streamer_crash");
         assert_eq!(rec["episode"], 1, "a crash does not renumber: {rec}");
+
+        // A channel's naming template is checked like the global one.
+        let channel = format!(
+            "/api/v1/channels/{}",
+            rec["channel_id"].as_str().expect("channel")
+        );
+        let bad = client
+            .send(
+                reqwest::Method::PATCH,
+                &channel,
+                Some(json!({"naming_template": "{chanel}/{nn}.mp4"})),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+        assert!(
+            bad.body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("{chanel}"),
+            "{}",
+            bad.body
+        );
+        // Removing the channel with its recordings takes the library files too.
+        let removed = client.delete(&format!("{channel}?recordings=delete")).await;
+        assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
+        assert!(!video.exists(), "the MP4 goes with the channel");
+        assert!(!video.parent().expect("season").exists());
         server.terminate();
     }
 }

@@ -5,7 +5,7 @@
 use super::sidecars::{EPISODE_SIDECARS, SEASON_NFO};
 use super::{Library, LibraryResult};
 use crate::events::DomainEvent;
-use crate::files::{SafePath, remove_dir_all, remove_empty_dir, remove_file};
+use crate::files::{LibraryRoots, SafePath, remove_dir_all, remove_empty_dir, remove_file};
 use crate::streams::model::Recording;
 use serde::Serialize;
 
@@ -29,7 +29,10 @@ impl Library {
         let deleted = self.inner.store.delete_recordings(ids).await?;
         let mut report = DeleteReport::default();
         for rec in &deleted {
-            let freed = self.remove_files(rec, &mut report.errors).await;
+            let freed = match self.roots() {
+                Ok(roots) => remove_recording_files(roots, rec, &mut report.errors).await,
+                Err(_) => 0,
+            };
             report.bytes_freed += freed;
             report.deleted.push(rec.id.clone());
             self.inner
@@ -45,68 +48,70 @@ impl Library {
         }
         Ok(report)
     }
+}
 
-    /// Removes the recording's MP4, sidecars and parts; returns the bytes freed.
-    async fn remove_files(&self, rec: &Recording, errors: &mut Vec<String>) -> u64 {
-        let Ok(roots) = self.roots() else {
-            return 0;
-        };
-        let mut freed = 0;
-        if let Some(video) = rec.library.video_path.as_deref() {
-            match roots.resolve(video) {
-                Ok(video) => freed += self.remove_episode(&video, errors).await,
-                Err(e) => errors.push(format!("{video}: {e}")),
-            }
+/// Removes the recording's MP4, sidecars and parts (its row is the caller's); returns the bytes
+/// freed. Paths that do not resolve inside a library root are reported, never touched.
+pub async fn remove_recording_files(
+    roots: &LibraryRoots,
+    rec: &Recording,
+    errors: &mut Vec<String>,
+) -> u64 {
+    let mut freed = 0;
+    if let Some(video) = rec.library.video_path.as_deref() {
+        match roots.resolve(video) {
+            Ok(video) => freed += remove_episode(&video, errors).await,
+            Err(e) => errors.push(format!("{video}: {e}")),
         }
-        match roots.resolve(&rec.dir) {
-            Ok(dir) if dir.as_path().exists() => {
-                let size = dir_size(dir.as_path());
-                match remove_dir_all(&dir).await {
-                    Ok(()) => freed += size,
-                    Err(e) => errors.push(e.to_string()),
-                }
-                if let Some(parent) = dir.parent() {
-                    let _ = remove_empty_dir(&parent).await;
-                }
-            }
-            Ok(_) => {}
-            Err(e) => errors.push(format!("{}: {e}", rec.dir)),
-        }
-        freed
     }
-
-    async fn remove_episode(&self, video: &SafePath, errors: &mut Vec<String>) -> u64 {
-        let mut freed = 0;
-        let size = std::fs::metadata(video.as_path()).map_or(0, |m| m.len());
-        match remove_file(video).await {
-            Ok(()) => freed += size,
-            Err(e) if e.is_not_found() => {}
-            Err(e) => errors.push(e.to_string()),
+    match roots.resolve(&rec.dir) {
+        Ok(dir) if dir.as_path().exists() => {
+            let size = dir_size(dir.as_path());
+            match remove_dir_all(&dir).await {
+                Ok(()) => freed += size,
+                Err(e) => errors.push(e.to_string()),
+            }
+            if let Some(parent) = dir.parent() {
+                let _ = remove_empty_dir(&parent).await;
+            }
         }
-        let (Some(dir), Some(stem)) = (video.parent(), video.as_path().file_stem()) else {
+        Ok(_) => {}
+        Err(e) => errors.push(format!("{}: {e}", rec.dir)),
+    }
+    freed
+}
+
+async fn remove_episode(video: &SafePath, errors: &mut Vec<String>) -> u64 {
+    let mut freed = 0;
+    let size = std::fs::metadata(video.as_path()).map_or(0, |m| m.len());
+    match remove_file(video).await {
+        Ok(()) => freed += size,
+        Err(e) if e.is_not_found() => {}
+        Err(e) => errors.push(e.to_string()),
+    }
+    let (Some(dir), Some(stem)) = (video.parent(), video.as_path().file_stem()) else {
+        return freed;
+    };
+    let stem = stem.to_string_lossy();
+    for suffix in EPISODE_SIDECARS {
+        if let Ok(file) = dir.join(&format!("{stem}{suffix}"))
+            && let Err(e) = remove_file(&file).await
+            && !e.is_not_found()
+        {
+            errors.push(e.to_string());
+        }
+    }
+    // The season's last episode takes season.nfo (and the then empty folder) with it.
+    if !holds_video(dir.as_path()) {
+        if let Ok(nfo) = dir.join(SEASON_NFO) {
+            let _ = remove_file(&nfo).await;
+        }
+        if dir.as_path().join("tvshow.nfo").exists() {
             return freed;
-        };
-        let stem = stem.to_string_lossy();
-        for suffix in EPISODE_SIDECARS {
-            if let Ok(file) = dir.join(&format!("{stem}{suffix}"))
-                && let Err(e) = remove_file(&file).await
-                && !e.is_not_found()
-            {
-                errors.push(e.to_string());
-            }
         }
-        // The season's last episode takes season.nfo (and the then empty folder) with it.
-        if !holds_video(dir.as_path()) {
-            if let Ok(nfo) = dir.join(SEASON_NFO) {
-                let _ = remove_file(&nfo).await;
-            }
-            if dir.as_path().join("tvshow.nfo").exists() {
-                return freed;
-            }
-            let _ = remove_empty_dir(&dir).await;
-        }
-        freed
+        let _ = remove_empty_dir(&dir).await;
     }
+    freed
 }
 
 fn holds_video(dir: &std::path::Path) -> bool {

@@ -22,7 +22,7 @@ pub mod retention;
 mod share;
 mod sidecars;
 
-pub use delete::DeleteReport;
+pub use delete::{DeleteReport, remove_recording_files};
 pub use error::{LibraryError, LibraryResult};
 pub use finalize::{FINALIZE_JOB, FinalizeHandler};
 pub use share::ShareTicket;

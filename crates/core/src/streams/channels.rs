@@ -97,12 +97,8 @@ fn validate_settings(s: &ChannelSettings) -> StreamsResult<()> {
             s.codecs
         )));
     }
-    if let Some(t) = &s.naming_template
-        && (t.contains("..") || t.starts_with('/') || t.len() > 500)
-    {
-        return Err(StreamsError::Invalid(
-            "naming template must be a relative path without `..`".into(),
-        ));
+    if let Some(t) = &s.naming_template {
+        crate::library::naming::validate(t).map_err(StreamsError::Invalid)?;
     }
     Ok(())
 }
@@ -292,7 +288,8 @@ impl Streams {
         Ok(())
     }
 
-    /// Removes each recording folder of the channel (only folders inside a library root).
+    /// Removes the files of each recording of the channel: MP4, sidecars and parts (only inside
+    /// a library root).
     async fn delete_recording_files(&self, channel_id: &str) -> StreamsResult<()> {
         let Some(roots) = &self.inner.roots else {
             return Ok(());
@@ -307,12 +304,10 @@ impl Streams {
             };
             let found = self.inner.store.list_recordings(&query).await?;
             for rec in &found.items {
-                let removed = match roots.resolve(&rec.dir) {
-                    Ok(dir) => crate::files::remove_dir_all(&dir).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = removed {
-                    tracing::warn!(recording = %rec.id, error = %e, "recording folder not deleted");
+                let mut errors = Vec::new();
+                crate::library::remove_recording_files(roots, rec, &mut errors).await;
+                for error in errors {
+                    tracing::warn!(recording = %rec.id, %error, "recording file not deleted");
                 }
             }
             page.offset += page.limit;
