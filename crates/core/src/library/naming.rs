@@ -238,7 +238,8 @@ mod tests {
         v.title = "../../etc/passwd".into();
         let r = render("{channel}/{title} {id}.mp4", &v);
         assert_eq!(r.path.matches('/').count(), 1, "{}", r.path);
-        assert!(!r.path.contains(".."), "{}", r.path);
+        assert!(r.path.split('/').all(|c| c != ".." && c != "."), "{}", r.path);
+        assert_eq!(r.path, "shroud/-..-etc-passwd rec1.mp4");
     }
 
     #[test]
