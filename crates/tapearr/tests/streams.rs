@@ -5,17 +5,13 @@
 mod common;
 
 use common::twitch_world::{
-    WAIT, World, add_channel, id_of, recording, start, wait_recording, wait_recording_state,
-    world,
+    WAIT, World, add_channel, id_of, start, wait_recording, wait_recording_state, world,
 };
 use common::{Client, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
-use tapearr_testkit::hls_origin::HlsOrigin;
-use tapearr_testkit::twitch::{FakeTwitch, RawDelivery};
+use tapearr_testkit::twitch::RawDelivery;
 
 async fn stream_events(client: &Client, channel_id: &str) -> Vec<(String, String)> {
     let mut c = client.clone();

@@ -40,10 +40,10 @@ mod tests {
 
     #[test]
     fn an_open_file_is_seen_and_a_closed_one_is_not() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("fixture");
         let path = dir.path().join("part.ts");
-        std::fs::write(&path, b"x").unwrap();
-        let held = std::fs::File::open(&path).unwrap();
+        std::fs::write(&path, b"x").expect("fixture");
+        let held = std::fs::File::open(&path).expect("fixture");
         assert!(open_by_a_process(std::slice::from_ref(&path)).is_some());
         drop(held);
         assert_eq!(open_by_a_process(&[path]), None);

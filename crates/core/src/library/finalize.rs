@@ -629,7 +629,7 @@ mod tests {
 
     #[test]
     fn parts_are_ordered_by_number_and_strangers_ignored() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("fixture");
         for name in [
             "chan.part0010.ts",
             "chan.part0002.ts",
@@ -639,12 +639,17 @@ mod tests {
             "chan.part0004.txt",
             ".tapearr-concat.txt",
         ] {
-            std::fs::write(dir.path().join(name), b"x").unwrap();
+            std::fs::write(dir.path().join(name), b"x").expect("fixture");
         }
         let names: Vec<String> = list_parts(dir.path(), "chan")
-            .unwrap()
+            .expect("fixture")
             .iter()
-            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .map(|p| {
+                p.file_name()
+                    .expect("fixture")
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(
             names,
@@ -657,7 +662,7 @@ mod tests {
         );
         assert!(
             list_parts(&dir.path().join("gone"), "chan")
-                .unwrap()
+                .expect("fixture")
                 .is_empty()
         );
     }

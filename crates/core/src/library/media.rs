@@ -203,7 +203,7 @@ mod tests {
         let json = r#"{"streams":[{"codec_type":"audio","codec_name":"aac"},
             {"codec_type":"video","codec_name":"h264","width":1280,"height":720}],
             "chapters":[{},{}],"format":{"duration":"12.3456"}}"#;
-        let p = parse_probe(json).unwrap();
+        let p = parse_probe(json).expect("fixture");
         assert_eq!(p.duration_ms, 12_346);
         assert_eq!(p.video_codec.as_deref(), Some("h264"));
         assert_eq!(p.height, Some(720));

@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn the_default_template_gives_the_media_server_layout() {
-        validate(DEFAULT_TEMPLATE).unwrap();
+        validate(DEFAULT_TEMPLATE).expect("fixture");
         let r = render(DEFAULT_TEMPLATE, &values());
         assert_eq!(
             r.path,
@@ -238,7 +238,11 @@ mod tests {
         v.title = "../../etc/passwd".into();
         let r = render("{channel}/{title} {id}.mp4", &v);
         assert_eq!(r.path.matches('/').count(), 1, "{}", r.path);
-        assert!(r.path.split('/').all(|c| c != ".." && c != "."), "{}", r.path);
+        assert!(
+            r.path.split('/').all(|c| c != ".." && c != "."),
+            "{}",
+            r.path
+        );
         assert_eq!(r.path, "shroud/-..-etc-passwd rec1.mp4");
     }
 
@@ -266,7 +270,7 @@ mod tests {
             ("{channel}/{title}.mp4", "{nn} or {id}"),
             ("a/b/c/d/e/f/g/h/i/{nn}.mp4", "nests"),
         ] {
-            let err = validate(template).unwrap_err();
+            let err = validate(template).expect_err("must fail");
             assert!(err.contains(needle), "{template:?}: {err}");
         }
     }
