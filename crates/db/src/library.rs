@@ -126,6 +126,20 @@ impl LibraryStore for Db {
             return Ok(Vec::new());
         }
         let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        // Write first: on SQLite a transaction that reads and then writes fails at once with
+        // "database is locked" when another writer committed in between (busy_timeout does not
+        // cover that); taking the write lock first waits instead. On PostgreSQL it locks the rows.
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE recordings SET updated_at = updated_at WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.execute(&mut *tx).await.map_err(backend_err)?;
+        }
         let mut deleted = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let sql = format!(
