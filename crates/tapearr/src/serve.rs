@@ -9,6 +9,7 @@ use tapearr_api::AppState;
 use tapearr_core::config::Config;
 use tapearr_core::events::DomainEvent;
 use tapearr_core::jobs::{JobQueue, JobRegistry, JobRunner, Scheduler, builtin};
+use tapearr_core::library::retention::{self, RETENTION_JOB, RetentionHandler};
 use tapearr_core::library::{FINALIZE_JOB, FinalizeHandler, Library, LibraryDeps};
 use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
@@ -67,6 +68,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     let mut kinds = registry.kinds();
     kinds.push(REFRESH_JOB.to_string());
     kinds.push(FINALIZE_JOB.to_string());
+    kinds.push(RETENTION_JOB.to_string());
     let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
     let media_servers = MediaServers::new(app.store.clone(), queue.clone(), http.clone());
     registry.register(REFRESH_JOB, Arc::new(RefreshHandler(media_servers.clone())));
@@ -80,6 +82,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     })
     .map_err(anyhow::Error::msg)?;
     registry.register(FINALIZE_JOB, Arc::new(FinalizeHandler(library.clone())));
+    registry.register(RETENTION_JOB, Arc::new(RetentionHandler(library.clone())));
     let runner = JobRunner::new(
         app.store.clone(),
         app.events.clone(),
@@ -91,6 +94,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     runner.recover().await?;
     let mut tasks = builtin::task_defs();
     tasks.extend(system_checks::task_defs());
+    tasks.extend(retention::task_defs());
     let scheduler = Scheduler::new(app.store.clone(), queue.clone(), app.events.clone(), tasks);
     scheduler.register().await?;
 
