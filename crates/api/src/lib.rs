@@ -200,6 +200,10 @@ fn routes() -> Routes {
             .routes(routes!(recordings::list))
             .routes(routes!(recordings::get))
             .routes(routes!(recordings::stop))
+            .routes(routes!(retention::get_policy, retention::put_policy))
+            .routes(routes!(retention::preview))
+            .routes(routes!(retention::run))
+            .routes(routes!(retention::get_channel, retention::put_channel))
             .routes(routes!(twitch::status))
             .routes(routes!(twitch::connect_account, twitch::disconnect_account))
             .routes(routes!(twitch::reconcile)),

@@ -9,6 +9,7 @@ pub mod logs;
 pub mod media_servers;
 pub mod notifications;
 pub mod recordings;
+pub mod retention;
 pub mod session;
 pub mod setup;
 pub mod system;

@@ -386,7 +386,8 @@ pub struct PlannedDeletion {
     pub started_at: Timestamp,
     pub bytes: u64,
     pub rule: RetentionRule,
-    /// e.g. `more than 5 recordings (7)`, `older than 30 days`, `free space 3.2 GiB < 10 GiB`.
+    /// e.g. `count 7 > 5`, `older than 30 days`, `total size 120.3 GiB > 100 GiB`,
+    /// `free space 3.2 GiB < 10 GiB`.
     pub reason: String,
 }
 
@@ -582,7 +583,7 @@ fn channel_rules<'a>(
             .filter(|c| !marked.contains_key(c.id.as_str()))
             .collect();
         let excess = left.len().saturating_sub(max as usize);
-        let reason = format!("more than {max} recordings ({})", left.len());
+        let reason = format!("count {} > {max}", left.len());
         for c in left.into_iter().take(excess) {
             marked.insert(&c.id, (RetentionRule::Count, reason.clone()));
         }

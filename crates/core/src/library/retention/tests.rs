@@ -132,7 +132,7 @@ fn count_keeps_the_newest_per_channel() {
     let p = case.plan();
     assert_eq!(deleted(&p), ["a1"]);
     assert_eq!(p.delete[0].rule, RetentionRule::Count);
-    assert_eq!(p.delete[0].reason, "more than 2 recordings (3)");
+    assert_eq!(p.delete[0].reason, "count 3 > 2");
 }
 
 #[test]
