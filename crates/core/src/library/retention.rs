@@ -12,9 +12,9 @@
 //! retention could delete: a protected recording, or one not yet eligible, is neither counted
 //! nor deleted.
 //!
-//! **Eligible** is a `ready` or `failed` recording that finished more than
-//! `library.retention_grace_secs` (default 300) ago. Running, ended and finalizing recordings
-//! are never candidates.
+//! **Eligible** is a `ready` or `failed` recording that finished (the later of the stream's end
+//! and finalize) more than `library.retention_grace_secs` (default 300) ago. Running, ended and
+//! finalizing recordings are never candidates.
 //!
 //! **Protected** (kept, and listed with the reason): the user's keep flag; a favourite
 //! channel's recordings when `keep_favourites`; any category the stream had matching
@@ -68,7 +68,8 @@ pub struct RetentionPolicy {
     /// Delete recordings that started more than this many days ago (fractions allowed).
     #[serde(default)]
     pub max_age_days: Option<f64>,
-    /// Keep recordings the user marked keep and every recording of a favourite channel.
+    /// Keep every recording of a favourite channel. (A recording the user marked keep is kept
+    /// whatever the policy says.)
     #[serde(default = "yes")]
     pub keep_favourites: bool,
     /// Keep recordings that had any of these categories (case-insensitive).
@@ -439,7 +440,8 @@ pub fn plan(input: &PlanInput<'_>) -> RetentionPlan {
         if !matches!(c.status, RecordingStatus::Ready | RecordingStatus::Failed) {
             continue;
         }
-        let eligible = c.finished_at.is_some_and(|f| f.plus(input.grace) <= now);
+        // Strictly more than the grace ago, as S7 says ("finished > 5 min ago").
+        let eligible = c.finished_at.is_some_and(|f| f.plus(input.grace) < now);
         if !eligible {
             too_recent += 1;
             continue;

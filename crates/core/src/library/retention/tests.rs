@@ -101,8 +101,11 @@ fn only_recordings_finished_longer_ago_than_the_grace_are_eligible() {
     case.global.max_count = Some(0);
     case.global.min_free_gb = Some(1_000_000.0);
     let p = case.plan();
-    assert_eq!(deleted(&p), ["edge", "failed"]);
-    assert_eq!(p.too_recent, 2, "fresh and unknown");
+    assert_eq!(deleted(&p), ["failed"]);
+    assert_eq!(
+        p.too_recent, 3,
+        "fresh, edge (exactly the grace ago) and unknown"
+    );
 }
 
 #[test]
