@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod error;
 mod openapi;
+mod ranged;
 pub mod routes;
 pub mod state;
 pub mod web;
@@ -153,6 +154,8 @@ fn routes() -> Routes {
             .routes(routes!(health::readyz))
             .routes(routes!(setup::status, setup::create_admin))
             .routes(routes!(twitch::webhook))
+            // Share links: the token in the path is the credential.
+            .routes(routes!(recordings::shared))
             // Watch live: the token in the path is the credential.
             .routes(routes!(watch::playlist))
             .routes(routes!(watch::segment)),
@@ -198,8 +201,20 @@ fn routes() -> Routes {
             .routes(routes!(channels::streams))
             .routes(routes!(watch::watch))
             .routes(routes!(recordings::list))
-            .routes(routes!(recordings::get))
+            .routes(routes!(
+                recordings::get,
+                recordings::update,
+                recordings::delete
+            ))
             .routes(routes!(recordings::stop))
+            .routes(routes!(recordings::finalize))
+            .routes(routes!(recordings::video))
+            .routes(routes!(recordings::thumbnail))
+            .routes(routes!(recordings::chapters_vtt))
+            .routes(routes!(recordings::share))
+            .routes(routes!(recordings::bulk_delete))
+            .routes(routes!(library::get_naming, library::put_naming))
+            .routes(routes!(library::preview_naming))
             .routes(routes!(retention::get_policy, retention::put_policy))
             .routes(routes!(retention::preview))
             .routes(routes!(retention::run))

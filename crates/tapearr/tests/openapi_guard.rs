@@ -30,6 +30,7 @@ async fn every_protected_route_answers_401_without_credentials() {
         "/api/v1/setup",
         "/api/v1/auth/login",
         "/api/v1/twitch/eventsub",
+        "/api/v1/share/{token}",
         "/api/v1/watch/{token}/index.m3u8",
         "/api/v1/watch/{token}/{file}",
     ];

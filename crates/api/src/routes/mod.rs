@@ -5,6 +5,7 @@ pub mod channels;
 pub mod events;
 pub mod health;
 pub mod jobs;
+pub mod library;
 pub mod logs;
 pub mod media_servers;
 pub mod notifications;
