@@ -19,6 +19,11 @@ const rec = (over: Partial<Recording> = {}): Recording => ({
 	end_reason: null,
 	error: null,
 	updated_at: 1,
+	keep: false,
+	channel_login: 'a',
+	channel_name: 'A',
+	title: '',
+	category: '',
 	...over
 });
 

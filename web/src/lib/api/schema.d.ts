@@ -144,6 +144,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/channels/{id}/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["retention_get_channel"];
+        /**
+         * Set the channel's override: fields sent replace the global ones, fields left out are
+         *     inherited, `null` on a limit removes it for this channel. A body of `null` clears the
+         *     override.
+         */
+        put: operations["retention_put_channel"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels/{id}/streams": {
         parameters: {
             query?: never;
@@ -155,6 +176,23 @@ export interface paths {
         get: operations["channels_streams"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Watch the channel's running recording: live, or from its start (timeshift). */
+        post: operations["watch_watch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -258,6 +296,40 @@ export interface paths {
         put?: never;
         /** Queue a failed or cancelled job again. */
         post: operations["jobs_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/library/naming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["library_get_naming"];
+        /** Set the global naming template; recordings already in the library keep their paths. */
+        put: operations["library_put_naming"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/library/naming/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Where a recording started now would go with this template (nothing is stored). */
+        post: operations["library_preview_naming"];
         delete?: never;
         options?: never;
         head?: never;
@@ -497,7 +569,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recordings, newest first. */
+        /** Recordings, newest first unless sorted otherwise. */
         get: operations["recordings_list"];
         put?: never;
         post?: never;
@@ -517,6 +589,57 @@ export interface paths {
         get: operations["recordings_get"];
         put?: never;
         post?: never;
+        delete: operations["recordings_delete"];
+        options?: never;
+        head?: never;
+        patch: operations["recordings_update"];
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}/chapters.vtt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Chapters as WebVTT, for the player's chapter track. */
+        get: operations["recordings_chapters_vtt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}/finalize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Queue finalize again (after it gave up, e.g. on a full disk). */
+        post: operations["recordings_finalize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}/share": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create an expiring link that plays the MP4 without logging in. */
+        post: operations["recordings_share"];
         delete?: never;
         options?: never;
         head?: never;
@@ -540,6 +663,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recordings/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["recordings_thumbnail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{id}/video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The MP4, with Range support (players seek with it). */
+        get: operations["recordings_video"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Delete recordings and their files: all of them, or none when one is missing or recording. */
+        post: operations["recordings_bulk_delete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/retention": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The global retention policy (every channel's default). */
+        get: operations["retention_get_policy"];
+        /** Replace the global policy. An invalid one is refused (`400`) and nothing is stored. */
+        put: operations["retention_put_policy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/retention/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dry run: exactly what `POST /api/v1/retention/run` would delete now, with reasons, and
+         *     what a keep rule protects. Changes nothing.
+         */
+        get: operations["retention_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/retention/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply retention now (the periodic `retention` task does the same every 10 minutes). */
+        post: operations["retention_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/setup": {
         parameters: {
             query?: never;
@@ -552,6 +780,23 @@ export interface paths {
         put?: never;
         /** Create the admin account (first run only). */
         post: operations["auth_create_admin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/share/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A shared recording's MP4 (public: the token is the credential), with Range support. */
+        get: operations["recordings_shared"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -727,6 +972,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/watch/{token}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One playlist entry, read from the recording's part file: `{n}.ts`, `{n}.m4s` or
+         *     `init-{part}.mp4`.
+         */
+        get: operations["watch_segment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/watch/{token}/index.m3u8": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The recording's HLS playlist (no login: the token is the credential). Segment URIs are
+         *     relative to it.
+         */
+        get: operations["watch_playlist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ws": {
         parameters: {
             query?: never;
@@ -800,6 +1085,9 @@ export interface components {
             /** @description The first characters of the key, so users can tell keys apart. */
             prefix: string;
             revoked_at?: null | components["schemas"]["Timestamp"];
+        };
+        BulkDelete: {
+            ids: string[];
         };
         /** @description A Twitch channel Tapearr watches. */
         Channel: components["schemas"]["ChannelSettings"] & {
@@ -877,6 +1165,28 @@ export interface components {
             naming_template?: string | null;
             quality?: string | null;
         };
+        /**
+         * @description A channel's override. A field left out inherits the global value; `null` on a limit
+         *     removes that limit for this channel.
+         */
+        ChannelRetention: {
+            keep_categories?: string[] | null;
+            keep_favourites?: boolean | null;
+            keep_windows?: components["schemas"]["KeepWindow"][] | null;
+            /** Format: double */
+            max_age_days?: number | null;
+            /** Format: int32 */
+            max_count?: number | null;
+            /** Format: double */
+            max_total_gb?: number | null;
+        };
+        /** @description A channel's override and the policy its recordings get. */
+        ChannelRetentionView: {
+            channel_id: string;
+            /** @description The global policy with the override applied. */
+            effective: components["schemas"]["RetentionPolicy"];
+            policy?: null | components["schemas"]["ChannelRetention"];
+        };
         /** @description What the user chooses per channel. */
         ChannelSettings: {
             auto_record: boolean;
@@ -891,6 +1201,14 @@ export interface components {
         /** @description A channel with its running recording, if any. */
         ChannelView: components["schemas"]["Channel"] & {
             recording?: null | components["schemas"]["Recording"];
+        };
+        Chapter: {
+            category: string;
+            /** Format: int64 */
+            end_ms: number;
+            /** Format: int64 */
+            start_ms: number;
+            title: string;
         };
         /**
          * @description Every stable error code the API answers with.
@@ -914,6 +1232,17 @@ export interface components {
             backend: string;
             error?: string | null;
             ok: boolean;
+        };
+        DeleteReport: {
+            /**
+             * Format: int64
+             * @description Bytes of MP4s and parts removed.
+             */
+            bytes_freed: number;
+            /** @description Ids of the recordings deleted. */
+            deleted: string[];
+            /** @description Files that could not be removed (the rows are gone; the files are left for the user). */
+            errors: string[];
         };
         EnqueueRequest: {
             /** @description A job kind this server knows, e.g. `system.probe`. */
@@ -943,6 +1272,11 @@ export interface components {
             description: string;
             type: string;
         };
+        /**
+         * @description The finalize pipeline's steps, in order; each is idempotent.
+         * @enum {string}
+         */
+        FinalizeStep: "remux" | "validate" | "extras" | "cleanup" | "done";
         Health: {
             database?: string | null;
             status: string;
@@ -985,6 +1319,30 @@ export interface components {
         };
         /** @enum {string} */
         JobStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+        /**
+         * @description A weekly window in UTC, e.g. `{"days": ["sat", "sun"], "from": "18:00", "to": "23:00"}`.
+         *     No days means every day; `to` before `from` runs past midnight into the next day; `from`
+         *     equal to `to` is the whole day.
+         */
+        KeepWindow: {
+            /** @description `mon` … `sun` (full names are accepted too). */
+            days?: string[];
+            /** @description `HH:MM`, UTC. */
+            from: string;
+            /** @description `HH:MM`, UTC. */
+            to: string;
+        };
+        KeptRecording: {
+            /** Format: int64 */
+            bytes: number;
+            channel_id: string;
+            channel_login: string;
+            /** @description e.g. `kept by the user`, `favourite channel`, `category Art`. */
+            reason: string;
+            recording_id: string;
+            started_at: components["schemas"]["Timestamp"];
+            title: string;
+        };
         LogEntry: {
             fields: {
                 [key: string]: string;
@@ -1053,6 +1411,20 @@ export interface components {
         };
         /** @enum {string} */
         MessageStatus: "pending" | "sent" | "failed";
+        NamingSettings: {
+            default_template: string;
+            template: string;
+            variables: components["schemas"]["NamingVariable"][];
+        };
+        NamingTemplate: {
+            /** @description Preview with this channel's login and name (default: an example channel). */
+            channel_id?: string | null;
+            template: string;
+        };
+        NamingVariable: {
+            description: string;
+            name: string;
+        };
         /** @description Named `NotificationChannel` in the OpenAPI document (`Channel` is a Twitch channel there). */
         NotificationChannel: {
             /**
@@ -1113,7 +1485,7 @@ export interface components {
         };
         /** @description One page of a list plus the total number of matching rows. */
         Paged_Recording: {
-            items: {
+            items: (components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingLabels"] & {
                 /** Format: int64 */
                 bytes: number;
                 channel_id: string;
@@ -1140,7 +1512,7 @@ export interface components {
                 stem: string;
                 stream_id?: string | null;
                 updated_at: components["schemas"]["Timestamp"];
-            }[];
+            })[];
             /** Format: int32 */
             limit: number;
             /** Format: int32 */
@@ -1165,6 +1537,21 @@ export interface components {
             local: string;
             server: string;
         };
+        PlannedDeletion: {
+            /** Format: int64 */
+            bytes: number;
+            channel_id: string;
+            channel_login: string;
+            /**
+             * @description e.g. `count 7 > 5`, `older than 30 days`, `total size 120.3 GiB > 100 GiB`,
+             *     `free space 3.2 GiB < 10 GiB`.
+             */
+            reason: string;
+            recording_id: string;
+            rule: components["schemas"]["RetentionRule"];
+            started_at: components["schemas"]["Timestamp"];
+            title: string;
+        };
         PushKeys: {
             /** @description base64url 16-byte secret. */
             auth: string;
@@ -1181,7 +1568,7 @@ export interface components {
             end: string;
             start: string;
         };
-        Recording: {
+        Recording: components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingLabels"] & {
             /** Format: int64 */
             bytes: number;
             channel_id: string;
@@ -1210,6 +1597,10 @@ export interface components {
             updated_at: components["schemas"]["Timestamp"];
         };
         RecordingDetail: components["schemas"]["Recording"] & {
+            /** @description On the recording's media timeline (what the player seeks to). */
+            chapters: components["schemas"]["Chapter"][];
+            /** @description The stream's start, title/category changes and end. */
+            events: components["schemas"]["StreamEvent"][];
             gaps: components["schemas"]["RecordingGap"][];
         };
         /** @description Media missing from a recording: a restart, a resume after a crash, or segments lost. */
@@ -1221,8 +1612,41 @@ export interface components {
             reason: string;
             recording_id: string;
         };
+        /** @description Display fields joined from the channel and the stream. */
+        RecordingLabels: {
+            category: string;
+            channel_login: string;
+            channel_name: string;
+            /** @description The stream's title and category when it started. */
+            title: string;
+        };
+        /** @description Where finalize has got to, and what it placed in the library. */
+        RecordingLibrary: {
+            /**
+             * Format: int64
+             * @description Duration of the MP4, as ffprobe reads it.
+             */
+            duration_ms?: number | null;
+            /** Format: int32 */
+            episode?: number | null;
+            finalize_error?: string | null;
+            finalize_step?: null | components["schemas"]["FinalizeStep"];
+            finalized_at?: null | components["schemas"]["Timestamp"];
+            /** @description Kept by the user: retention never deletes it. */
+            keep: boolean;
+            /** @description Media-server season (`yyyymm`) and episode within it. */
+            season?: string | null;
+            /** Format: int64 */
+            video_bytes?: number | null;
+            /** @description Absolute path of the MP4 (chosen before the remux, so every retry writes the same file). */
+            video_path?: string | null;
+        };
+        RecordingPatch: {
+            /** @description Keep it: retention never deletes it. */
+            keep?: boolean | null;
+        };
         /** @enum {string} */
-        RecordingStatus: "recording" | "ended" | "failed";
+        RecordingStatus: "recording" | "ended" | "finalizing" | "ready" | "failed";
         RefreshQueued: {
             /** @description One `mediaserver.refresh` job per enabled server. */
             jobs: number;
@@ -1230,6 +1654,74 @@ export interface components {
         RefreshRequest: {
             /** @description An absolute folder as Tapearr sees it; path mappings are applied per server. */
             folder: string;
+        };
+        /** @description A rendered path, relative to a library root, and the folders media servers care about. */
+        RenderedPath: {
+            /** @description `a/b/c.mp4`, relative to the library root. */
+            path: string;
+            /** @description The season folder (`season.nfo`): the MP4's folder when it is below the show folder. */
+            season_dir?: string | null;
+            /** @description The show folder (`tvshow.nfo`, artwork): the first folder of the path, if any. */
+            show_dir?: string | null;
+        };
+        /** @description What retention deletes, in order, and what it keeps on purpose. */
+        RetentionPlan: {
+            /** @description Oldest first. */
+            delete: components["schemas"]["PlannedDeletion"][];
+            /** Format: int64 */
+            delete_bytes: number;
+            /** Format: int64 */
+            grace_secs: number;
+            /** @description Eligible recordings a keep rule protects. */
+            kept: components["schemas"]["KeptRecording"][];
+            planned_at: components["schemas"]["Timestamp"];
+            /** @description `ready`/`failed` recordings that finished less than the grace period ago. */
+            too_recent: number;
+            volumes: components["schemas"]["VolumePlan"][];
+        };
+        /** @description The global retention policy. Everything off (the default) deletes nothing. */
+        RetentionPolicy: {
+            /** @description Keep recordings that had any of these categories (case-insensitive). */
+            keep_categories?: string[];
+            /**
+             * @description Keep every recording of a favourite channel. (A recording the user marked keep is kept
+             *     whatever the policy says.)
+             */
+            keep_favourites?: boolean;
+            /** @description Keep recordings that started inside one of these weekly windows (UTC). */
+            keep_windows?: components["schemas"]["KeepWindow"][];
+            /**
+             * Format: double
+             * @description Delete recordings that started more than this many days ago (fractions allowed).
+             */
+            max_age_days?: number | null;
+            /**
+             * Format: int32
+             * @description Per channel: keep the newest this many (eligible, unprotected) recordings.
+             */
+            max_count?: number | null;
+            /**
+             * Format: double
+             * @description Per channel: keep the newest recordings that fit in this many GiB.
+             */
+            max_total_gb?: number | null;
+            /**
+             * Format: double
+             * @description Global only: when a library file system has less free space (GiB), delete the oldest
+             *     eligible recordings on it until it has this much again.
+             */
+            min_free_gb?: number | null;
+        };
+        /** @enum {string} */
+        RetentionRule: "age" | "count" | "size" | "low_space";
+        /** @description What a real run did. */
+        RetentionRun: {
+            /** Format: int64 */
+            bytes_freed: number;
+            /** @description The plan's items that were deleted, in order. */
+            deleted: components["schemas"]["PlannedDeletion"][];
+            /** @description Items not deleted (gone meanwhile, or now recording) and files that could not be removed. */
+            errors: string[];
         };
         RootStatus: {
             /** @description Why the free space could not be read (missing, unreadable mount …). */
@@ -1251,6 +1743,23 @@ export interface components {
         SetupStatus: {
             /** @description True until the admin account exists. */
             setup_required: boolean;
+        };
+        ShareLinkView: components["schemas"]["ShareTicket"] & {
+            /** @description Path of the public link (prefix it with the server's address). */
+            path: string;
+        };
+        ShareRequest: {
+            /**
+             * Format: int64
+             * @description How long the link works: 60 s to 30 days (default 7 days).
+             */
+            expires_in_secs?: number | null;
+        };
+        ShareTicket: {
+            expires_at: components["schemas"]["Timestamp"];
+            recording_id: string;
+            /** @description Shown once; only its hash is kept. */
+            token: string;
         };
         /** @enum {string} */
         SortOrder: "asc" | "desc";
@@ -1368,6 +1877,30 @@ export interface components {
         };
         Unsubscribe: {
             endpoint: string;
+        };
+        VolumePlan: {
+            /** Format: int64 */
+            free_bytes: number;
+            /**
+             * Format: int64
+             * @description The global `min_free_gb` in bytes, when set.
+             */
+            min_free_bytes?: number | null;
+            path: string;
+            /**
+             * Format: int64
+             * @description Free space once the planned deletions are done.
+             */
+            projected_free_bytes: number;
+        };
+        /** @description A viewer's access to a running recording. */
+        WatchView: {
+            expires_at: components["schemas"]["Timestamp"];
+            /** @description The HLS playlist (`EVENT`: live edge to the start of the recording), under the base path. */
+            playlist_url: string;
+            recording_id: string;
+            /** @description Random, valid for 6 hours, for this recording only. */
+            token: string;
         };
         WebPushInfo: {
             /** @description base64url VAPID public key: the `applicationServerKey` for `pushManager.subscribe`. */
@@ -1859,6 +2392,93 @@ export interface operations {
             };
         };
     };
+    retention_get_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelRetentionView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retention_put_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description the override, or null to clear it */
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["ChannelRetention"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelRetentionView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     channels_streams: {
         parameters: {
             query?: {
@@ -1890,6 +2510,52 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    watch_watch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchView"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `channel_offline`: no recording of the channel runs here */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2188,6 +2854,111 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    library_get_naming: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamingSettings"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    library_put_naming: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamingTemplate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NamingSettings"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    library_preview_naming: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NamingTemplate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenderedPath"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2880,11 +3651,23 @@ export interface operations {
     recordings_list: {
         parameters: {
             query?: {
+                /** @description Any category the stream had. */
+                category?: string;
                 channel_id?: string;
+                /** @description Started at or after (RFC 3339). */
+                from?: string;
                 limit?: number;
                 offset?: number;
-                /** @description `recording`, `ended` or `failed`. */
+                /** @description `desc` (default) or `asc`. */
+                order?: string;
+                /** @description Words in the title or the channel's name. */
+                q?: string;
+                /** @description `started` (default), `duration`, `size` or `channel`. */
+                sort?: string;
+                /** @description `recording`, `ended`, `finalizing`, `ready` or `failed`. */
                 status?: string;
+                /** @description Started before (RFC 3339). */
+                to?: string;
             };
             header?: never;
             path?: never;
@@ -2955,6 +3738,231 @@ export interface operations {
             };
         };
     };
+    recordings_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteReport"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecordingPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recording"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_chapters_vtt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/vtt": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_finalize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recording"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_share: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareLinkView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     recordings_stop: {
         parameters: {
             query?: never;
@@ -2991,6 +3999,289 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_thumbnail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the episode thumbnail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_video: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the MP4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description the requested range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    recordings_bulk_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkDelete"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retention_get_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicy"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retention_put_policy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetentionPolicy"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPolicy"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retention_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPlan"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retention_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionRun"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3050,6 +4341,46 @@ export interface operations {
             };
             /** @description already set up */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_shared: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the MP4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description the requested range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp4": unknown;
+                };
+            };
+            /** @description unknown or expired link */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3452,6 +4783,68 @@ export interface operations {
                 };
             };
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    watch_segment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a name from the playlist */
+                file: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp2t": number[];
+                };
+            };
+            /** @description unknown or expired token, unknown name, or the part is gone */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    watch_playlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apple.mpegurl": string;
+                };
+            };
+            /** @description unknown or expired token */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
