@@ -43,6 +43,7 @@ const twitch = await fakeTwitch();
 const library = mkdtempSync(join(tmpdir(), 'tapearr-shots-library-'));
 const server = await startServer({ env: { ...twitch.env, TAPEARR_LIBRARY_ROOTS: library, TAPEARR_DISK__LOW_FREE_GB: '0' } });
 let channelPath = null;
+let recordingPath = null;
 try {
 	// Before the admin exists: the setup page.
 	await eachCombo(async (page, suffix) => {
@@ -99,6 +100,15 @@ try {
 		!c.cozy_builds.live && !c.cozy_builds.recording && c.speedrunner.recording?.bytes > 0
 	);
 	channelPath = `/streams/${added.speedrunner.id}`;
+	// cozy_builds' recording finalized into the library (its page has the player and chapters).
+	const ready = await until(
+		async () => {
+			const list = await (await page.request.get(`${server.url}/api/v1/recordings?channel_id=${added.cozy_builds.id}`)).json();
+			return list.items.find((r) => r.status === 'ready');
+		},
+		{ timeout: 60_000, every: 250, what: 'the cozy_builds recording finalized' }
+	);
+	recordingPath = `/recordings/${ready.id}`;
 	await seed.close();
 
 	await eachCombo(async (page, suffix) => {
@@ -111,6 +121,17 @@ try {
 		await page.goto(`${server.url}${channelPath}`);
 		await page.getByRole('heading', { name: 'SpeedRunner', exact: true }).waitFor();
 		await shoot(page, `streams-channel-${suffix}`);
+		await page.goto(`${server.url}${recordingPath}`);
+		await page.getByRole('heading', { name: 'Building a castle, day 41', exact: true }).waitFor();
+		await page.waitForFunction(() => document.querySelector('video')?.readyState >= 1);
+		await shoot(page, `recordings-detail-${suffix}`);
+		await page.goto(`${server.url}${channelPath}/watch`);
+		await page.getByRole('heading', { name: 'Watch SpeedRunner', exact: true }).waitFor();
+		await page.waitForFunction(() => document.querySelector('video')?.currentTime > 0.5, null, { timeout: 15_000 });
+		await page.getByText('● live').waitFor();
+		// The player keeps fetching the playlist, so no waiting for an idle network here.
+		await page.screenshot({ path: `${out}/streams-watch-${suffix}.png`, animations: 'disabled' });
+		count++;
 		if (suffix.startsWith('390')) {
 			await page.goto(`${server.url}/`);
 			await page.getByRole('heading', { name: 'Dashboard', exact: true }).waitFor();

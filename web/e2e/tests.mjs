@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN, apiPost, fakeTwitch, launch, login, setupAdmin, startServer, watchedPage } from './lib.mjs';
+import { ADMIN, apiPost, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
 
 /** Every route of the app frame, with the heading each one shows. */
 export const PAGES = [
@@ -19,6 +19,7 @@ export const PAGES = [
 	['/activity/logs', 'Logs'],
 	['/settings/general', 'General'],
 	['/settings/twitch', 'Twitch'],
+	['/settings/library', 'Library'],
 	['/settings/api-keys', 'API keys'],
 	['/settings/notifications', 'Notifications'],
 	['/settings/media-servers', 'Media servers']
@@ -103,6 +104,31 @@ async function withTwitch(fn) {
 		await twitch.stop();
 		rmSync(library, { recursive: true, force: true });
 	}
+}
+
+/** The channel's recordings, newest first, through the API as the signed-in `page`. */
+async function recordingsOf(page, server, channelId) {
+	const r = await page.request.get(`${server.url}/api/v1/recordings?channel_id=${channelId}`);
+	assert.equal(r.status(), 200);
+	return (await r.json()).items;
+}
+
+/** Waits until the channel's newest recording satisfies `check`; returns it. */
+function recordingWhere(page, server, channelId, check, what, timeout = 30_000) {
+	return until(async () => (await recordingsOf(page, server, channelId)).find(check), { timeout, every: 250, what });
+}
+
+/** Waits until the `<video>` matching `selector` plays at a time above `above` and below `below`; returns it. */
+async function videoTime(page, selector, { above = -1, below = Infinity }, timeout = 15_000) {
+	const handle = await page.waitForFunction(
+		([sel, lo, hi]) => {
+			const v = document.querySelector(sel);
+			return v && !v.paused && v.currentTime > lo && v.currentTime < hi ? v.currentTime : false;
+		},
+		[selector, above, below === Infinity ? Number.MAX_VALUE : below],
+		{ timeout }
+	);
+	return handle.jsonValue();
 }
 
 /** Waits until the number in `attr` of the first element matching `selector` is above `min`; returns it. */
@@ -556,7 +582,8 @@ export const tests = {
 				// The channel page has the stream with its events and the finished recording.
 				await card.getByRole('link', { name: 'Details' }).click();
 				await page.getByRole('heading', { name: 'E2E_Streamer', exact: true }).waitFor();
-				await page.locator('tr[data-status="ended"]').waitFor();
+				// Ended, and finalize may already have made it an MP4.
+				await page.locator('tr:is([data-status="ended"], [data-status="finalizing"], [data-status="ready"])').waitFor();
 				const stream = page.locator('li[data-stream]').first();
 				await stream.getByText('start', { exact: true }).waitFor();
 				await stream.getByText('end', { exact: true }).waitFor();
@@ -587,7 +614,7 @@ export const tests = {
 				await page.getByLabel('Record automatically when live').check();
 				await page.getByLabel('Quality').selectOption('audio_only');
 				await page.getByLabel('AV1').check();
-				await page.getByLabel('Naming template').fill('{channel}/{date} {title}');
+				await page.getByLabel('Naming template').fill('{channel}/{yyyy-mm-dd} {title} {nn}.mp4');
 				await page.getByRole('button', { name: 'Save settings' }).click();
 				await page.getByText('Saved.').waitFor();
 				const id = page.url().split('/').pop();
@@ -595,7 +622,7 @@ export const tests = {
 				assert.equal(c.auto_record, true);
 				assert.equal(c.quality, 'audio_only');
 				assert.deepEqual(c.codecs.split(',').sort(), ['av1', 'h264', 'h265']);
-				assert.equal(c.naming_template, '{channel}/{date} {title}');
+				assert.equal(c.naming_template, '{channel}/{yyyy-mm-dd} {title} {nn}.mp4');
 
 				// Removing needs an explicit choice.
 				await page.getByRole('button', { name: 'Remove channel…' }).click();
@@ -644,6 +671,225 @@ export const tests = {
 				await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Streams' }).click();
 				await page.locator('article[data-channel="followed_one"]').waitFor();
 				await page.locator('article[data-channel="followed_two"]').waitFor();
+				noProblems(page);
+			});
+		});
+	},
+
+	async 'a recording turns ready in the list by itself, plays with its chapters, seeks by Range, is kept, and bulk delete removes it after a confirmation'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'library_test', display_name: 'LibraryTest' });
+				await login(page, server);
+				const channel = await (await apiPost(page, server, '/api/v1/channels', { channel: 'library_test', auto_record: true })).json();
+
+				// A broadcast in two categories: a chapter each.
+				await twitch.control('/live/library_test', { title: 'First half', game: 'Celeste' });
+				const started = await recordingWhere(page, server, channel.id, (r) => r.status === 'recording' && r.media_ms >= 4000, '4 s recorded');
+				await twitch.control('/channel/library_test', { title: 'Second half', game: 'Portal 2' });
+				await until(async () => (await (await page.request.get(`${server.url}/api/v1/channels/${channel.id}`)).json()).category === 'Portal 2', {
+					what: 'the category change seen'
+				});
+				const changed = (await recordingsOf(page, server, channel.id))[0].media_ms;
+				await recordingWhere(page, server, channel.id, (r) => r.media_ms >= changed + 4000, '4 s more recorded');
+
+				// The list follows the recording from running to finalized by itself.
+				await page.goto(`${server.url}/recordings`);
+				await page.getByRole('heading', { name: 'Recordings', exact: true }).waitFor();
+				await markDocument(page);
+				await page.locator(`[data-recording="${started.id}"][data-status="recording"]`).getByRole('link', { name: 'Watch live' }).waitFor();
+				await twitch.control('/offline/library_test');
+				const tile = page.locator(`[data-recording="${started.id}"][data-status="ready"]`);
+				await tile.waitFor({ timeout: 60_000 });
+				await tile.locator('img').waitFor();
+				await stillSameDocument(page);
+				const rec = (await recordingsOf(page, server, channel.id))[0];
+				assert.equal(rec.status, 'ready');
+
+				// The recording page: the player streams the MP4 with Range requests.
+				const videoResponses = [];
+				page.on('response', (r) => {
+					if (r.url().endsWith(`/api/v1/recordings/${rec.id}/video`))
+						videoResponses.push({ status: r.status(), range: r.request().headers().range, contentRange: r.headers()['content-range'] });
+				});
+				await tile.getByRole('link', { name: 'First half' }).click();
+				await page.getByRole('heading', { name: 'First half', exact: true }).waitFor();
+				const player = '[data-testid="player"]';
+				const chapters = page.getByRole('region', { name: 'Chapters' });
+				await chapters.getByRole('button', { name: /Celeste/ }).waitFor();
+				await chapters.getByRole('button', { name: /Portal 2/ }).waitFor();
+				assert.equal(await page.locator(`${player} track[kind="chapters"]`).count(), 1);
+
+				// Clicking a chapter seeks there and plays (a click lets the page start sound).
+				await chapters.getByRole('button', { name: /Celeste/ }).click();
+				const t1 = await videoTime(page, player, { above: 0.5 });
+				await videoTime(page, player, { above: t1 + 0.5 });
+				const second = await chapters.getByRole('button', { name: /Portal 2/ }).getAttribute('data-start-ms');
+				await chapters.getByRole('button', { name: /Portal 2/ }).click();
+				await videoTime(page, player, { above: Number(second) / 1000 - 0.25 });
+				await chapters.locator(`button[aria-current="true"][data-start-ms="${second}"]`).waitFor();
+
+				// Near the end: the player seeks there and keeps going.
+				const length = await page.locator(player).evaluate((v) => v.duration);
+				assert.ok(length >= 7, `the MP4 is ${length} s long`);
+				await page.locator(player).evaluate((v, t) => (v.currentTime = t), length - 2);
+				await videoTime(page, player, { above: length - 1.9 });
+				assert.ok(
+					videoResponses.some((r) => r.status === 206 && r.range && /^bytes \d+-\d+\/\d+$/.test(r.contentRange ?? '')),
+					`a Range request answered 206: ${JSON.stringify(videoResponses)}`
+				);
+
+				// Keep: the star is saved.
+				await page.getByRole('button', { name: 'Keep', exact: true }).click();
+				await page.locator('button[aria-pressed="true"]', { hasText: 'Keep' }).waitFor();
+				assert.equal((await recordingsOf(page, server, channel.id))[0].keep, true);
+
+				// The list: select it and delete it, after a confirmation that names the count.
+				await page.getByRole('link', { name: 'All recordings' }).click();
+				await page.getByRole('heading', { name: 'Recordings', exact: true }).waitFor();
+				await markDocument(page);
+				await tile.getByRole('checkbox', { name: /Select First half/ }).check();
+				await page.getByRole('button', { name: 'Delete selected…' }).click();
+				const dialog = page.getByRole('dialog');
+				await dialog.getByRole('heading', { name: 'Delete 1 recording?' }).waitFor();
+				await dialog.getByRole('button', { name: 'Cancel' }).click();
+				await dialog.waitFor({ state: 'hidden' });
+				assert.equal(await tile.count(), 1, 'Cancel deletes nothing');
+				await page.getByRole('button', { name: 'Delete selected…' }).click();
+				await dialog.getByRole('button', { name: 'Delete 1 recording' }).click();
+				await page.getByRole('status').getByText(/Deleted 1 recording, freed \d/).waitFor();
+				await tile.waitFor({ state: 'detached' });
+				await page.getByText('No recordings yet').waitFor();
+				assert.equal((await page.request.get(`${server.url}/api/v1/recordings/${rec.id}`)).status(), 404);
+				await stillSameDocument(page);
+				noProblems(page);
+			});
+		});
+	},
+
+	async 'watch live plays the running recording, from the start and back to live'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'watch_test', display_name: 'WatchTest' });
+				await login(page, server);
+				const channel = await (await apiPost(page, server, '/api/v1/channels', { channel: 'watch_test', auto_record: true })).json();
+				await twitch.control('/live/watch_test', { title: 'Live now', game: 'Celeste' });
+				// Enough recorded that the live edge is well past the start.
+				await recordingWhere(page, server, channel.id, (r) => r.status === 'recording' && r.media_ms >= 8000, '8 s recorded');
+
+				await page.goto(`${server.url}/streams`);
+				const card = page.locator('article[data-channel="watch_test"][data-recording="yes"]');
+				await card.getByRole('link', { name: 'Watch WatchTest' }).click();
+				await page.getByRole('heading', { name: 'Watch WatchTest' }).waitFor();
+				const player = '[data-testid="live-player"]';
+				await page.locator(`${player}[data-engine="hls.js"]`).waitFor();
+				// It starts at the live edge and plays.
+				const t0 = await videoTime(page, player, { above: 3 });
+				await videoTime(page, player, { above: t0 + 0.5 });
+				await page.getByRole('status').getByText('● live').waitFor();
+
+				// From the start: back to 0 of the recording, and on from there.
+				await page.getByRole('button', { name: 'From the start' }).click();
+				const early = await videoTime(page, player, { above: 0, below: 2 });
+				await videoTime(page, player, { above: early + 0.5, below: 5 });
+				await page.getByRole('status').getByText(/behind live/).waitFor();
+
+				// Go live: back near the edge.
+				await page.getByRole('button', { name: 'Go live' }).click();
+				await videoTime(page, player, { above: t0 });
+				await page.getByRole('status').getByText('● live').waitFor();
+
+				// The browser's own player (where a browser has one) plays the same playlist.
+				await page.goto(`${server.url}/streams/${channel.id}/watch?player=native`);
+				await page.locator(`${player}[data-engine="native"]`).waitFor();
+				await videoTime(page, player, { above: 0.5 });
+
+				// The broadcast ends: the page says so and links the recording.
+				await twitch.control('/offline/watch_test');
+				await page.getByText('The broadcast ended.').waitFor({ timeout: 30_000 });
+				await page.getByRole('link', { name: 'Open the recording' }).waitFor();
+				noProblems(page);
+			});
+		});
+	},
+
+	async 'the naming template previews as it is typed, shows what is wrong, and is saved'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/settings/library`);
+			await page.getByRole('heading', { name: 'Library', exact: true }).waitFor();
+			const preview = page.getByTestId('naming-preview');
+			await preview.getByTestId('naming-path').getByText(/^examplechannel\/Season \d{4}-\d{2}\/examplechannel - S\d{6}E01 - Example stream title\.mp4$/).waitFor();
+
+			const template = page.getByLabel('Naming template');
+			await template.fill('{channel}/{nope}.mp4');
+			await preview.getByTestId('naming-error').getByText(/nope/).waitFor();
+			assert.ok(await page.getByRole('button', { name: 'Save template' }).isDisabled());
+			// The browser logs the 400 that carried the message; it is the expected one.
+
+			await template.fill('{channel}/{yyyy}/');
+			await page.getByRole('button', { name: 'Insert {title}' }).click();
+			assert.equal(await template.inputValue(), '{channel}/{yyyy}/{title}');
+			await template.press('End');
+			await template.pressSequentially('.mp4');
+			// Validation is the server's: it says why, and the preview follows the next keystrokes.
+			await preview.getByTestId('naming-error').getByText('needs {nn} or {id}').waitFor();
+			await template.press('ArrowLeft');
+			await template.press('ArrowLeft');
+			await template.press('ArrowLeft');
+			await template.press('ArrowLeft');
+			await template.pressSequentially(' {nn}');
+			await preview.getByTestId('naming-path').getByText(/^examplechannel\/\d{4}\/Example stream title 01\.mp4$/).waitFor();
+			await page.getByRole('button', { name: 'Save template' }).click();
+			await page.getByText('Saved.').waitFor();
+			const saved = await (await page.request.get(`${server.url}/api/v1/library/naming`)).json();
+			assert.equal(saved.template, '{channel}/{yyyy}/{title} {nn}.mp4');
+			// The browser logs each 400 that carried a message; those are the expected ones.
+			assert.deepEqual(page.problems.filter((p) => !(p.includes('400') && p.includes('/naming/preview'))), []);
+		});
+	},
+
+	async 'retention: a channel limit shows in the dry run with its reason, and Run now deletes after a confirmation'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env: { ...env, TAPEARR_LIBRARY__RETENTION_GRACE_SECS: '0' } }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'retention_test', display_name: 'RetentionTest' });
+				await login(page, server);
+				const channel = await (await apiPost(page, server, '/api/v1/channels', { channel: 'retention_test', auto_record: true })).json();
+				await twitch.control('/live/retention_test', { title: 'Old stream', game: 'Chess' });
+				const started = await recordingWhere(page, server, channel.id, (r) => r.status === 'recording' && r.media_ms >= 3000, '3 s recorded');
+				await twitch.control('/offline/retention_test');
+				await recordingWhere(page, server, channel.id, (r) => r.id === started.id && r.status === 'ready', 'the recording finalized', 60_000);
+
+				// Off by default; a global limit that keeps it still deletes nothing.
+				await page.goto(`${server.url}/settings/library`);
+				const summary = page.getByTestId('plan-summary');
+				await summary.getByText('Retention is off: nothing would be deleted.').waitFor();
+				await page.getByLabel('Recordings per channel').fill('5');
+				await page.getByRole('button', { name: 'Save retention' }).click();
+				await page.getByRole('region', { name: 'Retention' }).getByText('Saved.').waitFor();
+				await summary.getByText('Nothing would be deleted now.').waitFor();
+				assert.ok(await page.getByRole('button', { name: 'Run now…' }).isDisabled());
+
+				// The channel's own limit of 0 makes it a candidate.
+				await page.goto(`${server.url}/streams/${channel.id}`);
+				await page.getByTestId('channel-retention').getByText('The global policy: keeps the newest 5.').waitFor();
+				await page.getByLabel('Own limits for this channel').check();
+				await page.getByLabel('Recordings kept').fill('0');
+				await page.getByRole('button', { name: 'Save retention' }).click();
+				await page.getByTestId('channel-retention').getByText('Its own limits: keeps the newest 0.').waitFor();
+
+				await page.goto(`${server.url}/settings/library`);
+				const row = page.locator(`tr[data-planned="${started.id}"]`);
+				await row.getByText('count', { exact: true }).waitFor();
+				await row.getByRole('link', { name: 'Old stream' }).waitFor();
+				await summary.getByText('1 recording').waitFor();
+				await page.getByRole('button', { name: 'Run now…' }).click();
+				const dialog = page.getByRole('dialog');
+				await dialog.getByRole('heading', { name: 'Delete 1 recording now?' }).waitFor();
+				await dialog.getByRole('button', { name: 'Delete 1 recording' }).click();
+				await page.getByText(/Retention deleted 1 recording and freed \d/).waitFor();
+				await summary.getByText('Nothing would be deleted now.').waitFor();
+				assert.equal((await page.request.get(`${server.url}/api/v1/recordings/${started.id}`)).status(), 404);
 				noProblems(page);
 			});
 		});
