@@ -6,4 +6,5 @@ pub mod radarr;
 mod serve;
 pub mod sink;
 pub mod sonarr;
+pub mod tmdb;
 pub mod twitch;
