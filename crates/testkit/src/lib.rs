@@ -8,3 +8,4 @@ pub mod sink;
 pub mod sonarr;
 pub mod tmdb;
 pub mod twitch;
+pub mod video_origin;

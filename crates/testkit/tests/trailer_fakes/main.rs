@@ -3,6 +3,7 @@
 
 mod arr;
 mod tmdb;
+mod video;
 
 use std::time::Duration;
 
