@@ -11,6 +11,13 @@
 //! Starts an HLS origin and a fake Twitch, prints `READY http://ADDR` (the fake Twitch; helix
 //! `{base}/helix/`, id `{base}/`, gql `{base}/gql`, usher `{base}/`), driven through
 //! `/_control/…`, and serves until stdin closes or Ctrl-C.
+//!
+//! `tapearr-fakes trailers [--movies N] [--series N] [--seed S] [--sonarr-v3] [--host IP]`
+//!
+//! Starts a fake Radarr, Sonarr (4.x, or 3.x), TMDB (videos for every id) and a video origin
+//! for yt-dlp's generic extractor, then prints one line `READY {json}` with their URLs and
+//! keys (`radarr`, `sonarr`, `tmdb`, `videoOrigin`), and serves until stdin closes or Ctrl-C.
+//! Each is driven through its own `/_control/…`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,6 +25,7 @@ use std::time::Duration;
 
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, HlsOrigin, MediaParams};
 use tapearr_testkit::twitch::{FakeTwitch, FakeTwitchConfig};
+use tapearr_testkit::{radarr, sonarr, tmdb, video_origin};
 
 struct Args {
     bind: String,
@@ -44,7 +52,11 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     match it.next().as_deref() {
         Some("hls") => {}
-        other => return Err(format!("unknown fake {other:?}; available: hls, twitch")),
+        other => {
+            return Err(format!(
+                "unknown fake {other:?}; available: hls, twitch, trailers"
+            ));
+        }
     }
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -107,6 +119,96 @@ async fn run_twitch() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+struct TrailersArgs {
+    movies: usize,
+    series: usize,
+    seed: u64,
+    sonarr_v3: bool,
+    host: String,
+}
+
+fn parse_trailers_args() -> Result<TrailersArgs, String> {
+    let mut a = TrailersArgs {
+        movies: 50,
+        series: 10,
+        seed: 7,
+        sonarr_v3: false,
+        host: "127.0.0.1".into(),
+    };
+    let mut it = std::env::args().skip(2);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        let num = |v: String| v.parse::<u64>().map_err(|e| format!("bad number {v}: {e}"));
+        match flag.as_str() {
+            "--movies" => a.movies = num(value()?)? as usize,
+            "--series" => a.series = num(value()?)? as usize,
+            "--seed" => a.seed = num(value()?)?,
+            "--sonarr-v3" => a.sonarr_v3 = true,
+            "--host" => a.host = value()?,
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    Ok(a)
+}
+
+async fn run_trailers() -> ExitCode {
+    let a = match parse_trailers_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("tapearr-fakes: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let bind = format!("{}:0", a.host);
+    let started = async {
+        let tmdb = tmdb::FakeTmdb::start_with(tmdb::TmdbConfig {
+            bind: bind.clone(),
+            ..tmdb::TmdbConfig::default()
+        })
+        .await?;
+        tmdb.generate_unknown(Some(a.seed));
+        let radarr = radarr::FakeRadarr::start_with(tapearr_testkit::arr::ArrConfig {
+            bind: bind.clone(),
+            image_base: tmdb.image_base(),
+            ..radarr::default_config()
+        })
+        .await?;
+        radarr.generate(a.movies, a.seed);
+        let base = if a.sonarr_v3 {
+            sonarr::config_v3()
+        } else {
+            sonarr::default_config()
+        };
+        let sonarr = sonarr::FakeSonarr::start_with(tapearr_testkit::arr::ArrConfig {
+            bind: bind.clone(),
+            image_base: tmdb.image_base(),
+            ..base
+        })
+        .await?;
+        sonarr.generate(a.series, a.seed);
+        let origin = video_origin::VideoOrigin::bind(&[bind.as_str()]).await?;
+        std::io::Result::Ok((tmdb, radarr, sonarr, origin))
+    };
+    let (tmdb, radarr, sonarr, origin) = match started.await {
+        Ok(all) => all,
+        Err(e) => {
+            eprintln!("tapearr-fakes: bind {bind}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ready = serde_json::json!({
+        "radarr": {"url": radarr.url(), "apiKey": radarr.api_key(), "movies": radarr.len()},
+        "sonarr": {"url": sonarr.url(), "apiKey": sonarr.api_key(), "series": sonarr.len(),
+                   "version": sonarr.config().version},
+        "tmdb": {"url": tmdb.url(), "apiKey": tmdb.api_key(), "readToken": tmdb.read_token(),
+                 "imageBase": tmdb.image_base()},
+        "videoOrigin": {"url": origin.url(), "watchTemplate": origin.watch_template()},
+    });
+    println!("READY {ready}");
+    serve_until_done().await;
+    ExitCode::SUCCESS
+}
+
 /// Serve until stdin closes (the harness exits) or Ctrl-C.
 async fn serve_until_done() {
     let stdin_closed = tokio::task::spawn_blocking(|| {
@@ -123,8 +225,10 @@ async fn serve_until_done() {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("twitch") {
-        return run_twitch().await;
+    match std::env::args().nth(1).as_deref() {
+        Some("twitch") => return run_twitch().await,
+        Some("trailers") => return run_trailers().await,
+        _ => {}
     }
     let args = match parse_args() {
         Ok(a) => a,
