@@ -2,6 +2,7 @@ pub mod arr;
 pub mod artwork;
 pub mod hls_origin;
 pub mod media_servers;
+pub mod plex_library;
 pub mod radarr;
 mod serve;
 pub mod sink;

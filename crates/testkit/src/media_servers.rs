@@ -1,5 +1,7 @@
 //! Fake Plex and Jellyfin/Emby servers that speak the real wire format (see
 //! `shared/research/wire-formats.md` §4–5) and record the rescans they were asked for.
+//! The Plex one also has a library ([`crate::plex_library`]): movie and show sections,
+//! items with `Guid`s and files, paging, metadata and extras.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -11,6 +13,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
+
+use crate::plex_library::{Library, PlexItem, PlexKind};
 
 /// What a fake server was asked to scan: (Plex section key or "", folder).
 pub type Scans = Vec<(String, String)>;
@@ -46,6 +50,8 @@ impl Shared {
 pub struct FakeMediaServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    /// The Plex library (`None` for Jellyfin/Emby).
+    plex: Option<Arc<Mutex<Library>>>,
     _shutdown: crate::serve::StopOnDrop,
 }
 
@@ -67,6 +73,25 @@ impl FakeMediaServer {
         if let Ok(mut f) = self.shared.fail_next.lock() {
             *f = n;
         }
+    }
+
+    /// Plex: adds (or replaces) a section of `kind` with these root folders.
+    pub fn plex_add_section(&self, key: &str, kind: PlexKind, title: &str, folders: &[&str]) {
+        if let Some(lib) = &self.plex {
+            lib.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .add_section(key, kind, title, folders);
+        }
+    }
+
+    /// Plex: adds an item to section `section`; its `ratingKey`, or `None` when there is no
+    /// such section (or this is not a Plex).
+    pub fn plex_add_item(&self, section: &str, item: PlexItem) -> Option<String> {
+        self.plex
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add_item(section, item)
     }
 
     /// Waits until `n` scans were recorded, or the timeout passes.
@@ -93,18 +118,21 @@ impl FakeMediaServer {
         ))
     }
 
-    /// A Plex server with `token` and library sections `(key, title, folder)`.
+    /// A Plex server with `token` and movie sections `(key, title, folder)`, empty until
+    /// [`Self::plex_add_item`].
     pub async fn plex(
         token: &str,
         sections: &[(&str, &str, &str)],
     ) -> std::io::Result<FakeMediaServer> {
         let shared = Arc::new(Shared::default());
+        let sections: Vec<(String, String, String)> = sections
+            .iter()
+            .map(|(k, t, f)| (k.to_string(), t.to_string(), f.to_string()))
+            .collect();
+        let library = Arc::new(Mutex::new(Library::new(&sections)));
         let state = PlexState {
             token: token.to_string(),
-            sections: sections
-                .iter()
-                .map(|(k, t, f)| (k.to_string(), t.to_string(), f.to_string()))
-                .collect(),
+            library: library.clone(),
             shared: shared.clone(),
         };
         let app = Router::new()
@@ -114,11 +142,15 @@ impl FakeMediaServer {
                 "/library/sections/{key}/refresh",
                 get(plex_refresh).post(plex_refresh),
             )
+            .route("/library/sections/{key}/all", get(plex_all))
+            .route("/library/metadata/{rk}", get(plex_metadata))
+            .route("/library/metadata/{rk}/extras", get(plex_extras))
             .with_state(Arc::new(state));
         let (addr, tx) = Self::serve(app).await?;
         Ok(FakeMediaServer {
             addr,
             shared,
+            plex: Some(library),
             _shutdown: tx,
         })
     }
@@ -139,6 +171,7 @@ impl FakeMediaServer {
         Ok(FakeMediaServer {
             addr,
             shared,
+            plex: None,
             _shutdown: tx,
         })
     }
@@ -146,8 +179,24 @@ impl FakeMediaServer {
 
 struct PlexState {
     token: String,
-    sections: Vec<(String, String, String)>,
+    library: Arc<Mutex<Library>>,
     shared: Arc<Shared>,
+}
+
+impl PlexState {
+    fn library(&self) -> std::sync::MutexGuard<'_, Library> {
+        self.library.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Plex's 404 is an HTML page.
+fn plex_not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [("content-type", "text/html")],
+        "<html>404</html>",
+    )
+        .into_response()
 }
 
 /// Plex answers a bad token with an HTML 401 page, never JSON.
@@ -193,19 +242,46 @@ async fn plex_sections(
     if !plex_authorized(&state, &headers, &q) {
         return plex_unauthorized();
     }
-    let directory: Vec<Value> = state
-        .sections
-        .iter()
-        .map(|(key, title, folder)| {
-            json!({"key": key, "type": "movie", "title": title, "agent": "tv.plex.agents.movie",
-                   "Location": [{"id": 1, "path": folder}]})
-        })
-        .collect();
-    axum::Json(
-        json!({"MediaContainer": {"size": directory.len(), "allowSync": false,
-        "title1": "Plex Library", "Directory": directory}}),
-    )
-    .into_response()
+    axum::Json(state.library().sections_json()).into_response()
+}
+
+async fn plex_all(
+    State(state): State<Arc<PlexState>>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !plex_authorized(&state, &headers, &q) {
+        return plex_unauthorized();
+    }
+    let page = state.library().all(&key, &headers, &q);
+    page.unwrap_or_else(plex_not_found)
+}
+
+async fn plex_metadata(
+    State(state): State<Arc<PlexState>>,
+    Path(rk): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !plex_authorized(&state, &headers, &q) {
+        return plex_unauthorized();
+    }
+    let found = state.library().metadata(&rk, &q);
+    found.map_or_else(plex_not_found, |v| axum::Json(v).into_response())
+}
+
+async fn plex_extras(
+    State(state): State<Arc<PlexState>>,
+    Path(rk): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !plex_authorized(&state, &headers, &q) {
+        return plex_unauthorized();
+    }
+    let found = state.library().extras(&rk);
+    found.map_or_else(plex_not_found, |v| axum::Json(v).into_response())
 }
 
 async fn plex_refresh(
@@ -217,13 +293,8 @@ async fn plex_refresh(
     if !plex_authorized(&state, &headers, &q) {
         return plex_unauthorized();
     }
-    if !state.sections.iter().any(|(k, _, _)| *k == key) {
-        return (
-            StatusCode::NOT_FOUND,
-            [("content-type", "text/html")],
-            "<html>404</html>",
-        )
-            .into_response();
+    if state.library().section(&key).is_none() {
+        return plex_not_found();
     }
     if state.shared.should_fail() {
         return (

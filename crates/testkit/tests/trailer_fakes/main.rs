@@ -2,6 +2,7 @@
 //! origin (with the real yt-dlp and ffprobe when the tools venv is there).
 
 mod arr;
+mod plex;
 mod tmdb;
 mod video;
 
