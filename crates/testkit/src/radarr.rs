@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -808,13 +808,8 @@ impl FakeRadarr {
 
     pub async fn start_with(cfg: ArrConfig) -> std::io::Result<Self> {
         let core = Arc::new(Core::<Movie>::new(cfg));
-        let api = Router::new()
-            .route("/api/v3/system/status", get(status))
-            .route("/api/v3/rootfolder", get(rootfolder))
-            .route("/api/v3/tag", get(tags))
-            .route("/api/v3/movie", get(list))
-            .route("/api/v3/movie/{id}", get(one))
-            .route("/MediaCover/{id}/{file}", get(media_cover));
+        let api =
+            crate::arr::read_routes::<Movie>("movie").route("/api/v3/system/status", get(status));
         let control = Router::new()
             .route("/_control/generate", post(control_generate))
             .route("/_control/movies", post(control_add));
@@ -945,39 +940,6 @@ async fn status(State(core): St, headers: HeaderMap, Query(q): Q) -> Response {
         body["migrationVersion"] = json!(200);
     }
     Json(body).into_response()
-}
-
-async fn rootfolder(State(core): St, headers: HeaderMap, Query(q): Q) -> Response {
-    core.refuse(&headers, &q)
-        .unwrap_or_else(|| Json(core.root_folders_json()).into_response())
-}
-
-async fn tags(State(core): St, headers: HeaderMap, Query(q): Q) -> Response {
-    core.refuse(&headers, &q)
-        .unwrap_or_else(|| Json(core.tags_json()).into_response())
-}
-
-async fn list(State(core): St, headers: HeaderMap, Query(q): Q) -> Response {
-    if let Some(r) = core.refuse(&headers, &q) {
-        return r;
-    }
-    let filter = q.get("tmdbId").and_then(|v| v.parse().ok());
-    core.list(filter).await
-}
-
-async fn one(State(core): St, Path(id): Path<String>, headers: HeaderMap, Query(q): Q) -> Response {
-    if let Some(r) = core.refuse(&headers, &q) {
-        return r;
-    }
-    core.one(&id)
-}
-
-/// `/MediaCover/{id}/{poster|fanart}.jpg`: a real (flat-coloured) JPEG of the usual size.
-async fn media_cover(State(core): St, Path((id, file)): Path<(i32, String)>) -> Response {
-    if core.get(id).is_none() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    crate::artwork::response(&file).await
 }
 
 #[derive(Deserialize)]

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -600,13 +600,8 @@ impl FakeSonarr {
     /// Any version: `config_v3()` for a Sonarr 3.x.
     pub async fn start_with(cfg: ArrConfig) -> std::io::Result<Self> {
         let core = Arc::new(Core::<Series>::new(cfg));
-        let api = Router::new()
-            .route("/api/v3/system/status", get(status))
-            .route("/api/v3/rootfolder", get(rootfolder))
-            .route("/api/v3/tag", get(tags))
-            .route("/api/v3/series", get(list))
-            .route("/api/v3/series/{id}", get(one))
-            .route("/MediaCover/{id}/{file}", get(media_cover));
+        let api =
+            crate::arr::read_routes::<Series>("series").route("/api/v3/system/status", get(status));
         let control = Router::new()
             .route("/_control/generate", post(control_generate))
             .route("/_control/series", post(control_add));
@@ -740,38 +735,6 @@ async fn status(State(core): St, headers: HeaderMap, Query(q): Q) -> Response {
         })
     };
     Json(body).into_response()
-}
-
-async fn rootfolder(State(core): St, headers: HeaderMap, Query(q): Q) -> Response {
-    core.refuse(&headers, &q)
-        .unwrap_or_else(|| Json(core.root_folders_json()).into_response())
-}
-
-async fn tags(State(core): St, headers: HeaderMap, Query(q): Q) -> Response {
-    core.refuse(&headers, &q)
-        .unwrap_or_else(|| Json(core.tags_json()).into_response())
-}
-
-async fn list(State(core): St, headers: HeaderMap, Query(q): Q) -> Response {
-    if let Some(r) = core.refuse(&headers, &q) {
-        return r;
-    }
-    let filter = q.get("tvdbId").and_then(|v| v.parse().ok());
-    core.list(filter).await
-}
-
-async fn one(State(core): St, Path(id): Path<String>, headers: HeaderMap, Query(q): Q) -> Response {
-    if let Some(r) = core.refuse(&headers, &q) {
-        return r;
-    }
-    core.one(&id)
-}
-
-async fn media_cover(State(core): St, Path((id, file)): Path<(i32, String)>) -> Response {
-    if core.get(id).is_none() {
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    crate::artwork::response(&file).await
 }
 
 #[derive(Deserialize)]

@@ -690,6 +690,74 @@ pub(crate) fn control_router<T: ArrItem>() -> axum::Router<Arc<Core<T>>> {
         )
 }
 
+/// The read endpoints both Arrs serve alike, for an item collection at `/api/v3/{noun}`
+/// (`movie`, `series`); `list` filters on `?{T::ID_KEY}=`.
+pub(crate) fn read_routes<T: ArrItem>(noun: &str) -> axum::Router<Arc<Core<T>>> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/api/v3/rootfolder", get(rootfolder::<T>))
+        .route("/api/v3/tag", get(tags::<T>))
+        .route(&format!("/api/v3/{noun}"), get(list::<T>))
+        .route(&format!("/api/v3/{noun}/{{id}}"), get(one::<T>))
+        .route("/MediaCover/{id}/{file}", get(media_cover::<T>))
+}
+
+type CoreState<T> = axum::extract::State<Arc<Core<T>>>;
+type QueryMap = axum::extract::Query<HashMap<String, String>>;
+
+async fn rootfolder<T: ArrItem>(
+    axum::extract::State(core): CoreState<T>,
+    headers: HeaderMap,
+    axum::extract::Query(q): QueryMap,
+) -> Response {
+    core.refuse(&headers, &q)
+        .unwrap_or_else(|| Json(core.root_folders_json()).into_response())
+}
+
+async fn tags<T: ArrItem>(
+    axum::extract::State(core): CoreState<T>,
+    headers: HeaderMap,
+    axum::extract::Query(q): QueryMap,
+) -> Response {
+    core.refuse(&headers, &q)
+        .unwrap_or_else(|| Json(core.tags_json()).into_response())
+}
+
+async fn list<T: ArrItem>(
+    axum::extract::State(core): CoreState<T>,
+    headers: HeaderMap,
+    axum::extract::Query(q): QueryMap,
+) -> Response {
+    if let Some(r) = core.refuse(&headers, &q) {
+        return r;
+    }
+    let filter = q.get(T::ID_KEY).and_then(|v| v.parse().ok());
+    core.list(filter).await
+}
+
+async fn one<T: ArrItem>(
+    axum::extract::State(core): CoreState<T>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    axum::extract::Query(q): QueryMap,
+) -> Response {
+    if let Some(r) = core.refuse(&headers, &q) {
+        return r;
+    }
+    core.one(&id)
+}
+
+/// `/MediaCover/{id}/{poster|fanart}.jpg`: a real (flat-coloured) JPEG of the usual size.
+async fn media_cover<T: ArrItem>(
+    axum::extract::State(core): CoreState<T>,
+    axum::extract::Path((id, file)): axum::extract::Path<(i32, String)>,
+) -> Response {
+    if core.get(id).is_none() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    crate::artwork::response(&file).await
+}
+
 /// Binds `cfg.bind` and serves `api` under `cfg.url_base` plus `control` at the root.
 pub(crate) async fn serve<T: ArrItem>(
     core: Arc<Core<T>>,
