@@ -330,8 +330,8 @@ pub trait LibraryStore: Send + Sync {
     /// Deletes the rows in one transaction and returns them; Conflict (nothing deleted) when any
     /// is still recording, NotFound when any does not exist.
     async fn delete_recordings(&self, ids: &[String]) -> StorageResult<Vec<Recording>>;
-    /// Every recording whose parts folder or MP4 may be on disk (for the orphan scan).
-    async fn recording_dirs(&self) -> StorageResult<Vec<(String, String)>>;
+    /// The id of every recording (the orphan scan adopts parts folders with none).
+    async fn recording_ids(&self) -> StorageResult<Vec<String>>;
     async fn insert_share_link(&self, link: &ShareLink) -> StorageResult<()>;
     /// A link that has not expired at `now`.
     async fn share_link(

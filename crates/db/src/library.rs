@@ -1,7 +1,7 @@
 //! The recordings library: finalize state, episode numbers, deletion and share links.
 
-use crate::rows::{get, ts};
-use crate::streams::{RECORDING_SELECT, placeholders, recording_row};
+use crate::rows::{IN_CHUNK, bind_ids, get, placeholders, signed, ts};
+use crate::streams::{RECORDING_SELECT, recording_row};
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
 use tapearr_core::storage::{LibraryStore, ShareLink, StorageError, StorageResult};
@@ -10,10 +10,6 @@ use tapearr_core::time::Timestamp;
 
 /// Two finalizes numbering the same season at once: the loser tries the next number.
 const EPISODE_ATTEMPTS: u32 = 5;
-
-fn signed(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 #[async_trait]
 impl LibraryStore for Db {
@@ -129,28 +125,26 @@ impl LibraryStore for Db {
         // Write first: on SQLite a transaction that reads and then writes fails at once with
         // "database is locked" when another writer committed in between (busy_timeout does not
         // cover that); taking the write lock first waits instead. On PostgreSQL it locks the rows.
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(IN_CHUNK) {
             let sql = format!(
                 "UPDATE recordings SET updated_at = updated_at WHERE id IN ({})",
                 placeholders(1, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            query.execute(&mut *tx).await.map_err(backend_err)?;
+            bind_ids(sqlx::query(&sql), chunk)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
         }
         let mut deleted = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(IN_CHUNK) {
             let sql = format!(
                 "{RECORDING_SELECT} WHERE r.id IN ({})",
                 placeholders(1, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            let rows = query.fetch_all(&mut *tx).await.map_err(backend_err)?;
+            let rows = bind_ids(sqlx::query(&sql), chunk)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(backend_err)?;
             for row in &rows {
                 deleted.push(recording_row(row)?);
             }
@@ -170,24 +164,23 @@ impl LibraryStore for Db {
                 active.id
             )));
         }
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(IN_CHUNK) {
             let sql = format!(
                 "DELETE FROM recordings WHERE id IN ({}) AND status <> 'recording'",
                 placeholders(1, chunk.len())
             );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            query.execute(&mut *tx).await.map_err(backend_err)?;
+            bind_ids(sqlx::query(&sql), chunk)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
         }
         tx.commit().await.map_err(backend_err)?;
         Ok(deleted)
     }
 
-    async fn recording_dirs(&self) -> StorageResult<Vec<(String, String)>> {
-        sqlx::query("SELECT id, dir FROM recordings")
-            .all(self.pool(), |r| Ok((get(r, "id")?, get(r, "dir")?)))
+    async fn recording_ids(&self) -> StorageResult<Vec<String>> {
+        sqlx::query("SELECT id FROM recordings")
+            .all(self.pool(), |r| get(r, "id"))
             .await
     }
 

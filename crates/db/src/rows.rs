@@ -32,6 +32,38 @@ pub(crate) fn opt_ts(row: &AnyRow, col: &str) -> StorageResult<Option<Timestamp>
     get::<Option<i64>>(row, col).map(|v| v.map(Timestamp))
 }
 
+/// A non-negative counter stored as BIGINT (a negative value reads as 0).
+pub(crate) fn unsigned(row: &AnyRow, col: &str) -> StorageResult<u64> {
+    get::<i64>(row, col).map(|v| u64::try_from(v).unwrap_or(0))
+}
+
+/// A counter for a BIGINT column (saturating: no u64 count reaches `i64::MAX` in practice).
+pub(crate) fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Ids per `IN (…)` list: far below either backend's bind-parameter limit.
+pub(crate) const IN_CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for an `IN (…)` list of `count` values.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds every id, in order (after whatever the query bound already).
+pub(crate) fn bind_ids<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ids: &'q [String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for id in ids {
+        query = query.bind(id);
+    }
+    query
+}
+
 pub(crate) fn flag(row: &AnyRow, col: &str) -> StorageResult<bool> {
     get::<i64>(row, col).map(|v| v != 0)
 }

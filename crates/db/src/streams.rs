@@ -1,6 +1,6 @@
 //! Channels, streams, stream events and recordings.
 
-use crate::rows::{flag, get, opt_ts, ts};
+use crate::rows::{IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, signed, ts, unsigned};
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
@@ -33,14 +33,6 @@ pub(crate) const RECORDING_SELECT: &str = "SELECT r.id, r.channel_id, r.stream_i
     COALESCE(s.title, '') AS title, COALESCE(s.category, '') AS category \
     FROM recordings r JOIN channels c ON c.id = r.channel_id LEFT JOIN streams s ON s.id = r.stream_id";
 const GAP_COLUMNS: &str = "id, recording_id, at, ms, reason";
-
-fn unsigned(row: &AnyRow, col: &str) -> StorageResult<u64> {
-    get::<i64>(row, col).map(|v| u64::try_from(v).unwrap_or(0))
-}
-
-fn signed(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
 
 fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
     Ok(Channel {
@@ -174,14 +166,6 @@ fn gap_row(row: &AnyRow) -> StorageResult<RecordingGap> {
     })
 }
 
-/// `$first, $first+1, …` for an `IN (…)` list of `count` values.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[async_trait]
 impl StreamStore for Db {
     async fn insert_twitch_channel(&self, c: &Channel) -> StorageResult<()> {
@@ -305,17 +289,15 @@ impl StreamStore for Db {
     }
 
     async fn mark_channels_checked(&self, ids: &[String], at: Timestamp) -> StorageResult<()> {
-        // Chunks keep far below either backend's bind-parameter limit.
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(IN_CHUNK) {
             let sql = format!(
                 "UPDATE channels SET live_checked_at = $1 WHERE id IN ({})",
                 placeholders(2, chunk.len())
             );
-            let mut query = sqlx::query(&sql).bind(at.millis());
-            for id in chunk {
-                query = query.bind(id);
-            }
-            query.execute(self.pool()).await.map_err(backend_err)?;
+            bind_ids(sqlx::query(&sql).bind(at.millis()), chunk)
+                .execute(self.pool())
+                .await
+                .map_err(backend_err)?;
         }
         Ok(())
     }
@@ -493,11 +475,9 @@ impl StreamStore for Db {
              ORDER BY stream_id, at, id",
             placeholders(1, stream_ids.len())
         );
-        let mut query = sqlx::query(&sql);
-        for id in stream_ids {
-            query = query.bind(id);
-        }
-        query.all(self.pool(), event_row).await
+        bind_ids(sqlx::query(&sql), stream_ids)
+            .all(self.pool(), event_row)
+            .await
     }
 
     async fn insert_recording(&self, r: &Recording) -> StorageResult<()> {

@@ -3,7 +3,6 @@
 
 use super::finalize::{FINALIZE_JOB, FinalizePayload, list_parts};
 use super::{Library, LibraryResult};
-use crate::ids::new_id;
 use crate::jobs::EnqueueOptions;
 use crate::jobs::model::{JobQuery, JobStatus};
 use crate::storage::PageRequest;
@@ -19,9 +18,14 @@ const FINALIZE_ATTEMPTS: u32 = 5;
 impl Library {
     /// Queues finalize for the recording unless a finalize for it is already queued or running.
     pub async fn enqueue_finalize(&self, recording_id: &str) -> LibraryResult<bool> {
-        if self.finalize_pending(recording_id).await? {
+        if self.pending_finalizes().await?.contains(recording_id) {
             return Ok(false);
         }
+        self.queue_finalize(recording_id).await?;
+        Ok(true)
+    }
+
+    async fn queue_finalize(&self, recording_id: &str) -> LibraryResult<()> {
         let payload = serde_json::to_value(FinalizePayload {
             recording_id: recording_id.to_string(),
         })
@@ -38,10 +42,12 @@ impl Library {
             )
             .await
             .map_err(|e| super::LibraryError::Conflict(e.to_string()))?;
-        Ok(true)
+        Ok(())
     }
 
-    async fn finalize_pending(&self, recording_id: &str) -> LibraryResult<bool> {
+    /// Recordings with a finalize queued or running.
+    async fn pending_finalizes(&self) -> LibraryResult<HashSet<String>> {
+        let mut pending = HashSet::new();
         for status in [JobStatus::Queued, JobStatus::Running] {
             let jobs = self
                 .inner
@@ -53,15 +59,13 @@ impl Library {
                     ..JobQuery::default()
                 })
                 .await?;
-            if jobs
-                .items
-                .iter()
-                .any(|j| j.payload["recording_id"].as_str() == Some(recording_id))
-            {
-                return Ok(true);
-            }
+            pending.extend(
+                jobs.items
+                    .iter()
+                    .filter_map(|j| j.payload["recording_id"].as_str().map(str::to_string)),
+            );
         }
-        Ok(false)
+        Ok(pending)
     }
 
     /// Queues a finalize for a recording whose finalize gave up (the user's retry).
@@ -114,24 +118,30 @@ impl Library {
     /// Queues finalize for every ended or interrupted recording, and adopts parts folders the
     /// database does not know (a crash before the row was written, or a restored backup).
     pub async fn scan_orphans(&self) -> usize {
-        let mut queued = 0;
-        match self.inner.store.recordings_to_finalize().await {
-            Ok(waiting) => {
-                for rec in waiting {
-                    match self.enqueue_finalize(&rec.id).await {
-                        Ok(true) => queued += 1,
-                        Ok(false) => {}
-                        Err(e) => {
-                            tracing::error!(recording = %rec.id, error = %e, "finalize not queued")
-                        }
-                    }
-                }
+        let mut waiting: Vec<String> = match self.inner.store.recordings_to_finalize().await {
+            Ok(recordings) => recordings.into_iter().map(|r| r.id).collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list recordings waiting for finalize");
+                Vec::new()
             }
-            Err(e) => tracing::error!(error = %e, "cannot list recordings waiting for finalize"),
-        }
+        };
         match self.adopt_unknown_parts().await {
-            Ok(adopted) => queued += adopted,
+            Ok(adopted) => waiting.extend(adopted),
             Err(e) => tracing::error!(error = %e, "orphan scan of the library failed"),
+        }
+        let pending = match self.pending_finalizes().await {
+            Ok(pending) => pending,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list queued finalize jobs");
+                return 0;
+            }
+        };
+        let mut queued = 0;
+        for id in waiting.iter().filter(|id| !pending.contains(*id)) {
+            match self.queue_finalize(id).await {
+                Ok(()) => queued += 1,
+                Err(e) => tracing::error!(recording = %id, error = %e, "finalize not queued"),
+            }
         }
         if queued > 0 {
             tracing::info!(queued, "recordings queued for finalize at start-up");
@@ -139,19 +149,15 @@ impl Library {
         queued
     }
 
-    async fn adopt_unknown_parts(&self) -> LibraryResult<usize> {
+    /// Inserts a row for each parts folder of a known channel that has none; returns their ids.
+    async fn adopt_unknown_parts(&self) -> LibraryResult<Vec<String>> {
         let Ok(roots) = self.roots() else {
-            return Ok(0);
+            return Ok(Vec::new());
         };
         let store = &self.inner.store;
-        let known: HashSet<String> = store
-            .recording_dirs()
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
+        let known: HashSet<String> = store.recording_ids().await?.into_iter().collect();
         let channels = store.list_twitch_channels().await?;
-        let mut adopted = 0;
+        let mut adopted = Vec::new();
         for root in roots.roots() {
             for channel in &channels {
                 let parts_root = root.join(&channel.login).join(".parts");
@@ -171,9 +177,7 @@ impl Library {
                     let rec = adopted_recording(&id, &channel.id, &channel.login, &dir, &parts);
                     store.insert_recording(&rec).await?;
                     tracing::warn!(recording = %id, dir = %dir.display(), "adopted parts the database did not know");
-                    if self.enqueue_finalize(&rec.id).await? {
-                        adopted += 1;
-                    }
+                    adopted.push(rec.id);
                 }
             }
         }
@@ -206,11 +210,7 @@ fn adopted_recording(
         .map(|m| m.len())
         .sum();
     Recording {
-        id: if id.is_empty() {
-            new_id()
-        } else {
-            id.to_string()
-        },
+        id: id.to_string(),
         channel_id: channel_id.to_string(),
         stream_id: None,
         status: RecordingStatus::Ended,
