@@ -83,6 +83,13 @@ struct Plan {
     parts_dir: Option<SafePath>,
 }
 
+impl Plan {
+    /// The MP4's duration once validated (in this run or a previous one), else the recorded media time.
+    fn duration_ms(&self) -> u64 {
+        self.rec.library.duration_ms.unwrap_or(self.rec.media_ms)
+    }
+}
+
 fn retry(msg: impl std::fmt::Display) -> JobError {
     JobError::Retryable(msg.to_string())
 }
@@ -103,7 +110,7 @@ impl Finalize<'_> {
         }
         let mut step = rec.library.finalize_step.unwrap_or(FinalizeStep::Remux);
         self.set_step(id, step, RecordingStatus::Finalizing).await?;
-        let plan = self.plan(rec).await?;
+        let mut plan = self.plan(rec).await?;
         while step != FinalizeStep::Done {
             self.pause(step.as_str()).await?;
             self.ctx
@@ -114,7 +121,7 @@ impl Finalize<'_> {
                 .await;
             step = match step {
                 FinalizeStep::Remux => self.remux(&plan).await?,
-                FinalizeStep::Validate => self.validate(&plan).await?,
+                FinalizeStep::Validate => self.validate(&mut plan).await?,
                 FinalizeStep::Extras => self.extras(&plan).await?,
                 FinalizeStep::Cleanup => self.cleanup(&plan).await?,
                 FinalizeStep::Done => FinalizeStep::Done,
@@ -126,13 +133,7 @@ impl Finalize<'_> {
             };
             self.set_step(id, step, status).await?;
         }
-        let duration_ms = store
-            .recording(id)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|r| r.library.duration_ms)
-            .unwrap_or(plan.rec.media_ms);
+        let duration_ms = plan.duration_ms();
         let chapters = self
             .chapters(&plan, duration_ms)
             .await
@@ -349,7 +350,7 @@ impl Finalize<'_> {
         Ok(probe)
     }
 
-    async fn validate(&self, plan: &Plan) -> Result<FinalizeStep, JobError> {
+    async fn validate(&self, plan: &mut Plan) -> Result<FinalizeStep, JobError> {
         match self.probe_valid(plan).await {
             Ok(probe) => {
                 let bytes = std::fs::metadata(plan.video.as_path())
@@ -361,6 +362,8 @@ impl Finalize<'_> {
                     .set_video_facts(&plan.rec.id, bytes, probe.duration_ms)
                     .await
                     .map_err(retry)?;
+                plan.rec.library.video_bytes = Some(bytes);
+                plan.rec.library.duration_ms = Some(probe.duration_ms);
                 Ok(FinalizeStep::Extras)
             }
             Err(why) => {
@@ -380,14 +383,7 @@ impl Finalize<'_> {
     async fn extras(&self, plan: &Plan) -> Result<FinalizeStep, JobError> {
         let lib = self.lib;
         let config = &lib.inner.config;
-        let duration_ms = lib
-            .inner
-            .store
-            .recording(&plan.rec.id)
-            .await
-            .map_err(retry)?
-            .and_then(|r| r.library.duration_ms)
-            .unwrap_or(plan.rec.media_ms);
+        let duration_ms = plan.duration_ms();
         let chapters = self.chapters(plan, duration_ms).await?;
         let stem = file_stem(&plan.video)?;
         let dir = plan
@@ -491,14 +487,7 @@ impl Finalize<'_> {
 
     async fn cleanup(&self, plan: &Plan) -> Result<FinalizeStep, JobError> {
         // The MP4 must still be there and whole before its sources go.
-        let expected = self
-            .lib
-            .inner
-            .store
-            .recording(&plan.rec.id)
-            .await
-            .map_err(retry)?
-            .and_then(|r| r.library.video_bytes);
+        let expected = plan.rec.library.video_bytes;
         let actual = std::fs::metadata(plan.video.as_path())
             .map(|m| m.len())
             .ok();
