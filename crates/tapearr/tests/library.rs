@@ -64,16 +64,7 @@ async fn wait_media(client: &Client, id: &str, at_least: u64) -> u64 {
 }
 
 async fn wait_ready(client: &Client, id: &str) -> Value {
-    eventually(FINALIZE_WAIT, "finalize to finish", || {
-        let c = client.clone();
-        let id = id.to_string();
-        async move {
-            let r = recording(&c, &id).await;
-            assert_ne!(r["finalize_error"].as_str().map(|_| ()), Some(()), "{r}");
-            (r["status"] == "ready").then_some(r)
-        }
-    })
-    .await
+    wait_ready_within(client, id, FINALIZE_WAIT).await
 }
 
 fn ffprobe(path: &Path) -> Value {
@@ -517,12 +508,14 @@ async fn bench_finalize_one_hour_recording() {
     server.terminate();
 }
 
+/// Waits until finalize made the recording `ready`; a finalize error fails at once.
 async fn wait_ready_within(client: &Client, id: &str, timeout: Duration) -> Value {
     eventually(timeout, "finalize to finish", || {
         let c = client.clone();
         let id = id.to_string();
         async move {
             let r = recording(&c, &id).await;
+            assert!(r["finalize_error"].is_null(), "{r}");
             (r["status"] == "ready").then_some(r)
         }
     })
