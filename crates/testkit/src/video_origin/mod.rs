@@ -14,6 +14,13 @@
 //! `ERROR: [generic] watch?v=x: Unable to download webpage: HTTP Error 403: Sign in to
 //! confirm your age. …`, so the same classifier rules match YouTube and this fake.
 //!
+//! `GET /feed?q=<words>&n=<N>` is an RSS 2.0 feed of the videos whose title has every word of
+//! `q`, at most `N` ([`VideoOrigin::feed_url`]): yt-dlp's generic extractor reads it as a
+//! playlist, standing in for `ytsearchN:<words>`.
+//!
+//! A [`VideoSpec::live`] video points its page at a live HLS playlist (no `#EXT-X-ENDLIST`),
+//! which is how the generic extractor learns `is_live`.
+//!
 //! Every request is logged with its `Host` (per-host counts for politeness tests); an origin
 //! can listen on several loopback addresses to look like several hosts.
 //!
@@ -113,6 +120,8 @@ pub struct VideoSpec {
     pub page_delay: Duration,
     /// The media is sent at about this many bytes per second.
     pub media_rate: Option<u64>,
+    /// A live broadcast: the page's media is a live HLS playlist (yt-dlp reports `is_live`).
+    pub live: bool,
 }
 
 impl VideoSpec {
@@ -128,6 +137,7 @@ impl VideoSpec {
             availability: Availability::Available,
             page_delay: Duration::ZERO,
             media_rate: None,
+            live: false,
         }
     }
 
@@ -169,6 +179,12 @@ impl VideoSpec {
 
     pub fn throttle(mut self, bytes_per_sec: u64) -> Self {
         self.media_rate = Some(bytes_per_sec.max(1));
+        self
+    }
+
+    /// Makes it a live broadcast (see [`VideoSpec::live`]).
+    pub fn live(mut self) -> Self {
+        self.live = true;
         self
     }
 }
@@ -236,6 +252,8 @@ impl VideoOrigin {
         });
         let app = Router::new()
             .route("/watch", get(page))
+            .route("/feed", get(feed))
+            .route("/live/{file}", get(live_playlist))
             .route("/media/{file}", get(media_file))
             .route("/vi/{id}/{file}", get(thumbnail))
             .layer(axum::middleware::from_fn_with_state(shared.clone(), record))
@@ -275,6 +293,14 @@ impl VideoOrigin {
     /// "video page URL template" in place of `https://www.youtube.com/watch?v={id}`.
     pub fn watch_template(&self) -> String {
         format!("{}/watch?v={{id}}", self.url())
+    }
+
+    /// `http://127.0.0.1:PORT/feed?q={query}&n={n}`: an RSS feed of the videos whose title
+    /// has every word of `query` (case-insensitive; all when empty), at most `n`, in id order.
+    /// What to hand yt-dlp in place of `ytsearch{n}:{query}`.
+    pub fn feed_url(&self, query: &str, n: u32) -> String {
+        let q: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+        format!("{}/feed?q={q}&n={n}", self.url())
     }
 
     /// The direct media URL of `id` (its extension follows the codec).
@@ -451,7 +477,14 @@ async fn page(
         return ([("content-type", "text/html; charset=utf-8")], html).into_response();
     }
     let m = &spec.media;
-    let media_url = format!("{base}/media/{id}.{}", m.codec.ext());
+    let (media_url, mime) = if spec.live {
+        (format!("{base}/live/{id}.m3u8"), HLS_MIME)
+    } else {
+        (
+            format!("{base}/media/{id}.{}", m.codec.ext()),
+            m.codec.mime(),
+        )
+    };
     let ld = json!({
         "@context": "https://schema.org",
         "@type": "VideoObject",
@@ -460,7 +493,7 @@ async fn page(
         "duration": format!("PT{}S", m.seconds),
         "uploadDate": spec.upload_date,
         "contentUrl": media_url,
-        "encodingFormat": m.codec.mime(),
+        "encodingFormat": mime,
         "width": m.width,
         "height": m.height,
         "thumbnailUrl": format!("{base}/vi/{id}/hqdefault.jpg"),
@@ -483,13 +516,98 @@ async fn page(
 <script type="application/ld+json">{ld}</script>
 </head><body><h1>{title}</h1><p>{uploader}</p><p><a href="{media_url}">{id}.{ext}</a></p></body></html>
 "#,
-        mime = m.codec.mime(),
         w = m.width,
         h = m.height,
         uploader = escape_html(&spec.uploader),
         ext = m.codec.ext(),
     );
     ([("content-type", "text/html; charset=utf-8")], html).into_response()
+}
+
+const HLS_MIME: &str = "application/vnd.apple.mpegurl";
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    #[serde(default)]
+    q: String,
+    n: Option<usize>,
+}
+
+/// `GET /feed?q=&n=`: RSS 2.0 of the configured videos whose title has every word of `q`.
+async fn feed(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(f): Query<FeedQuery>,
+) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let words: Vec<String> = f.q.split_whitespace().map(str::to_lowercase).collect();
+    let mut matching: Vec<(String, String)> = s
+        .world()
+        .videos
+        .iter()
+        .map(|(id, spec)| {
+            let title = if spec.title.is_empty() {
+                format!("Video {id}")
+            } else {
+                spec.title.clone()
+            };
+            (id.clone(), title)
+        })
+        .filter(|(_, title)| {
+            let title = title.to_lowercase();
+            words.iter().all(|w| title.contains(w.as_str()))
+        })
+        .collect();
+    matching.sort();
+    matching.truncate(f.n.unwrap_or(usize::MAX));
+    let items: String = matching
+        .iter()
+        .map(|(id, title)| {
+            format!(
+                "<item><title>{}</title><link>http://{host}/watch?v={}</link></item>\n",
+                escape_html(title),
+                escape_html(id)
+            )
+        })
+        .collect();
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\n\
+         <title>Search: {q}</title><link>http://{host}/feed</link><description>Videos matching {q}</description>\n\
+         {items}</channel></rss>\n",
+        q = escape_html(&f.q),
+    );
+    (
+        [("content-type", "application/rss+xml; charset=utf-8")],
+        xml,
+    )
+        .into_response()
+}
+
+/// `GET /live/{id}.m3u8`: a live media playlist (a sliding window, never an `#EXT-X-ENDLIST`)
+/// for a [`VideoSpec::live`] video. Its segments are not served: yt-dlp must refuse a live
+/// video before downloading.
+async fn live_playlist(State(s): State<Arc<Shared>>, Path(file): Path<String>) -> Response {
+    let Some(id) = file.strip_suffix(".m3u8") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !s.spec(id).is_some_and(|spec| spec.live) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let seq = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        / 2;
+    let mut m3u8 = format!(
+        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:{seq}\n"
+    );
+    for n in seq..seq + 3 {
+        m3u8.push_str(&format!("#EXTINF:2.000,\n/live/{id}/{n}.ts\n"));
+    }
+    ([("content-type", HLS_MIME)], m3u8).into_response()
 }
 
 /// `bytes=a-b` / `bytes=a-` / `bytes=-n` against `len`: the inclusive range, `Err` when
@@ -634,7 +752,7 @@ async fn thumbnail(
 /// `POST /_control/videos/{id}`: `{"title"?, "uploader"?, "seconds"?, "width"?, "height"?,
 /// "codec"?: "h264"|"hevc"|"vp9", "audio"?: bool, "availability"?: "available"|
 /// "not_found"|"removed"|"private"|"age_restricted"|"bot_check"|"rate_limited"|
-/// "not_a_video"|"drops_mid_download"|"media_forbidden", "delay_ms"?, "rate"?}`.
+/// "not_a_video"|"drops_mid_download"|"media_forbidden", "delay_ms"?, "rate"?, "live"?: bool}`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct VideoReq {
@@ -648,6 +766,7 @@ struct VideoReq {
     availability: Option<String>,
     delay_ms: u64,
     rate: Option<u64>,
+    live: bool,
 }
 
 impl VideoReq {
@@ -683,6 +802,7 @@ impl VideoReq {
         };
         s.page_delay = Duration::from_millis(self.delay_ms);
         s.media_rate = self.rate;
+        s.live = self.live;
         Ok(s)
     }
 }
@@ -709,4 +829,67 @@ async fn control_requests(State(s): State<Arc<Shared>>) -> Response {
         .map(|r| json!({"host": r.host, "path": r.path, "status": r.status}))
         .collect();
     Json(json!({ "requests": log })).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_feed_lists_matching_titles_in_id_order_and_the_live_playlist_never_ends() {
+        let o = VideoOrigin::start().await.expect("origin");
+        o.set_video("b", VideoSpec::new("Alien (1979) Trailer"));
+        o.set_video("a", VideoSpec::new("ALIEN 1979 <Teaser> & more"));
+        o.set_video("c", VideoSpec::new("Aliens (1986) Trailer"));
+        o.set_video("d", VideoSpec::new("Heat 1995").live());
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+        let get = |url: String| async {
+            let r = client.get(url).send().await.expect("get");
+            let ct = r
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            (r.status().as_u16(), ct, r.text().await.expect("body"))
+        };
+        let (status, ct, xml) = get(o.feed_url("alien 1979", 10)).await;
+        assert_eq!(status, 200);
+        assert!(ct.starts_with("application/rss+xml"), "{ct}");
+        let base = o.url();
+        let items: Vec<&str> = xml.lines().filter(|l| l.starts_with("<item>")).collect();
+        assert_eq!(
+            items,
+            [
+                format!(
+                    "<item><title>ALIEN 1979 &lt;Teaser&gt; &amp; more</title><link>{base}/watch?v=a</link></item>"
+                ),
+                format!(
+                    "<item><title>Alien (1979) Trailer</title><link>{base}/watch?v=b</link></item>"
+                ),
+            ]
+        );
+        let (_, _, xml) = get(o.feed_url("", 3)).await;
+        assert_eq!(xml.matches("<item>").count(), 3);
+        let (_, _, xml) = get(o.feed_url("zzz", 3)).await;
+        assert_eq!(xml.matches("<item>").count(), 0);
+        assert!(
+            o.requests()
+                .iter()
+                .any(|r| r.path == "/feed?q=alien+1979&n=10"),
+            "{:?}",
+            o.requests()
+        );
+
+        let (_, _, page) = get(o.watch_url("d")).await;
+        assert!(page.contains(&format!("{base}/live/d.m3u8")), "{page}");
+        let (status, ct, m3u8) = get(format!("{base}/live/d.m3u8")).await;
+        assert_eq!((status, ct.as_str()), (200, HLS_MIME));
+        assert!(
+            m3u8.starts_with("#EXTM3U") && !m3u8.contains("#EXT-X-ENDLIST"),
+            "{m3u8}"
+        );
+        assert_eq!(get(format!("{base}/live/a.m3u8")).await.0, 404);
+    }
 }
