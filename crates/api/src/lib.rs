@@ -219,6 +219,33 @@ fn routes() -> Routes {
             .routes(routes!(retention::preview))
             .routes(routes!(retention::run))
             .routes(routes!(retention::get_channel, retention::put_channel))
+            .routes(routes!(
+                trailers::list_connections,
+                trailers::create_connection
+            ))
+            .routes(routes!(
+                trailers::get_connection,
+                trailers::update_connection,
+                trailers::delete_connection
+            ))
+            .routes(routes!(trailers::test_input))
+            .routes(routes!(trailers::test_connection))
+            .routes(routes!(trailers::root_folders))
+            .routes(routes!(trailers::sync_connection))
+            .routes(routes!(trailers::list_profiles, trailers::create_profile))
+            .routes(routes!(trailers::update_profile, trailers::delete_profile))
+            .routes(routes!(trailers::list_media))
+            .routes(routes!(trailers::get_media, trailers::patch_media))
+            .routes(routes!(trailers::poster))
+            .routes(routes!(trailers::fanart))
+            .routes(routes!(trailers::candidates))
+            .routes(routes!(trailers::download))
+            .routes(routes!(trailers::delete_trailer))
+            .routes(routes!(trailers::trailer_video))
+            .routes(routes!(trailers::bulk))
+            .routes(routes!(trailers::preview))
+            .routes(routes!(trailers::run))
+            .routes(routes!(trailers::scan))
             .routes(routes!(twitch::status))
             .routes(routes!(twitch::connect_account, twitch::disconnect_account))
             .routes(routes!(twitch::reconcile)),

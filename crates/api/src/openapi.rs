@@ -24,6 +24,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "system", description = "Health, status and tools"),
         (name = "notifications", description = "Notification channels and the outbox"),
         (name = "media-servers", description = "Plex, Jellyfin and Emby rescans"),
+        (name = "trailers", description = "Radarr/Sonarr connections, trailer profiles, media and trailers"),
     )
 )]
 struct ApiDoc;

@@ -14,6 +14,7 @@ use tapearr_core::storage::Storage;
 use tapearr_core::streams::Streams;
 use tapearr_core::system::SystemProbe;
 use tapearr_core::time::Timestamp;
+use tapearr_core::trailers::Trailers;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Clone)]
@@ -30,6 +31,7 @@ pub struct AppState {
     pub media_servers: MediaServers,
     pub streams: Streams,
     pub library: Library,
+    pub trailers: Trailers,
     pub started_at: Timestamp,
     pub metrics: Arc<Metrics>,
     /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
@@ -53,6 +55,7 @@ impl AppState {
         media_servers: MediaServers,
         streams: Streams,
         library: Library,
+        trailers: Trailers,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
@@ -68,6 +71,7 @@ impl AppState {
             media_servers,
             streams,
             library,
+            trailers,
             started_at: Timestamp::now(),
             metrics: Arc::default(),
             shutdown,

@@ -42,6 +42,7 @@ pub struct Config {
     pub tools: ToolsConfig,
     pub twitch: TwitchConfig,
     pub tmdb: TmdbConfig,
+    pub trailers: TrailersConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +130,28 @@ pub struct TmdbConfig {
     pub api_key: Secret,
 }
 
+/// Where trailers come from and how politely they are fetched.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrailersConfig {
+    /// The video page of an id; `{id}` is replaced. Point it at an Invidious/Piped mirror if
+    /// you like (yt-dlp must understand the site).
+    pub watch_url: String,
+    /// yt-dlp search target; `{n}` results for `{query}` (URL-encoded when the target is a URL).
+    pub search_target: String,
+    /// A Netscape cookies file for yt-dlp (YouTube's bot check and age gate).
+    pub cookies_file: Option<PathBuf>,
+    /// One yt-dlp run (search or download) is stopped after this long.
+    pub download_timeout_secs: u64,
+    /// At least this long between two requests to the same video host.
+    pub host_interval_secs: u64,
+    /// Plus a random 0…jitter seconds.
+    pub host_jitter_secs: u64,
+    /// At most this many downloads per host and hour.
+    pub host_hourly_cap: u32,
+    /// Downloads running at once (each on its own host's schedule).
+    pub parallel_downloads: usize,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -194,6 +217,16 @@ impl Default for Config {
                 api_url: url("https://api.themoviedb.org/3/"),
                 api_key: Secret::default(),
             },
+            trailers: TrailersConfig {
+                watch_url: "https://www.youtube.com/watch?v={id}".into(),
+                search_target: "ytsearch{n}:{query}".into(),
+                cookies_file: None,
+                download_timeout_secs: 900,
+                host_interval_secs: 20,
+                host_jitter_secs: 10,
+                host_hourly_cap: 60,
+                parallel_downloads: 2,
+            },
         }
     }
 }
@@ -244,6 +277,18 @@ impl Config {
             return Err(ConfigError::BadValue {
                 key: "disk.low_free_gb",
                 message: "must be a number of GiB, 0 or more".into(),
+            });
+        }
+        if !self.trailers.watch_url.contains("{id}") {
+            return Err(ConfigError::BadValue {
+                key: "trailers.watch_url",
+                message: "must contain {id}".into(),
+            });
+        }
+        if !self.trailers.search_target.contains("{query}") {
+            return Err(ConfigError::BadValue {
+                key: "trailers.search_target",
+                message: "must contain {query}".into(),
             });
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {

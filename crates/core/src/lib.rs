@@ -18,3 +18,4 @@ pub mod system;
 pub mod system_checks;
 pub mod time;
 pub mod tools;
+pub mod trailers;

@@ -15,6 +15,11 @@ use crate::streams::model::{
     RecordingProgress, RecordingStatus, Stream, StreamEvent,
 };
 use crate::time::Timestamp;
+use crate::trailers::model::{
+    Connection as ArrConnection, DownloadRecord, MediaEvent, MediaItem, MediaQuery, ScanRecord,
+    SyncOutcome,
+};
+use crate::trailers::profile::Profile;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
@@ -457,6 +462,59 @@ pub trait StreamStore: Send + Sync {
     async fn set_app_value(&self, name: &str, value: Option<&str>) -> StorageResult<()>;
 }
 
+/// Trailers: Arr connections, their media, profiles, download records and history.
+#[async_trait]
+pub trait TrailerStore: Send + Sync {
+    async fn insert_arr_connection(&self, c: &ArrConnection) -> StorageResult<()>;
+    async fn update_arr_connection(&self, c: &ArrConnection) -> StorageResult<()>;
+    /// Deletes the connection with its media, download records and history.
+    async fn delete_arr_connection(&self, id: &str) -> StorageResult<()>;
+    async fn arr_connections(&self) -> StorageResult<Vec<ArrConnection>>;
+    async fn arr_connection(&self, id: &str) -> StorageResult<ArrConnection>;
+    async fn record_arr_sync(&self, id: &str, outcome: &SyncOutcome) -> StorageResult<()>;
+
+    /// `ext_id → (media id, arr id, fingerprint)` of one connection's media.
+    async fn media_fingerprints(
+        &self,
+        connection_id: &str,
+    ) -> StorageResult<std::collections::HashMap<i64, (String, i64, String)>>;
+    /// New items as they are; existing ones (by id) get the Arr's fields only: the user's
+    /// `monitor`, `trailer_id_override` and `added_at` are kept. One transaction per call.
+    async fn upsert_media(
+        &self,
+        inserts: &[(MediaItem, String)],
+        updates: &[(MediaItem, String)],
+    ) -> StorageResult<()>;
+    async fn delete_media(&self, ids: &[String]) -> StorageResult<()>;
+    async fn list_media(&self, q: &MediaQuery) -> StorageResult<(Vec<MediaItem>, u64)>;
+    async fn all_media(&self) -> StorageResult<Vec<MediaItem>>;
+    async fn media(&self, id: &str) -> StorageResult<MediaItem>;
+    async fn set_media_monitor(&self, id: &str, monitor: bool) -> StorageResult<()>;
+    async fn set_media_override(&self, id: &str, video_id: Option<&str>) -> StorageResult<()>;
+    async fn scan_records(&self) -> StorageResult<Vec<ScanRecord>>;
+    async fn save_scan(&self, record: &ScanRecord) -> StorageResult<()>;
+
+    async fn trailer_profiles(&self) -> StorageResult<Vec<Profile>>;
+    async fn insert_trailer_profile(&self, p: &Profile) -> StorageResult<()>;
+    async fn update_trailer_profile(&self, p: &Profile) -> StorageResult<()>;
+    async fn delete_trailer_profile(&self, id: &str) -> StorageResult<()>;
+
+    async fn all_downloads(&self) -> StorageResult<Vec<DownloadRecord>>;
+    async fn media_downloads(&self, media_id: &str) -> StorageResult<Vec<DownloadRecord>>;
+    async fn save_download(&self, d: &DownloadRecord) -> StorageResult<()>;
+    async fn delete_download(&self, media_id: &str, profile_id: &str) -> StorageResult<()>;
+
+    async fn add_media_event(
+        &self,
+        media_id: &str,
+        profile_id: Option<&str>,
+        kind: &str,
+        message: &str,
+        at: Timestamp,
+    ) -> StorageResult<()>;
+    async fn media_events(&self, media_id: &str, limit: u32) -> StorageResult<Vec<MediaEvent>>;
+}
+
 /// Everything the services need from the database.
 #[async_trait]
 pub trait Storage:
@@ -470,6 +528,7 @@ pub trait Storage:
     + MediaServerStore
     + StreamStore
     + LibraryStore
+    + TrailerStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -11,6 +11,7 @@ mod rows;
 mod streams;
 mod tasks;
 pub mod testing;
+mod trailers;
 mod users;
 
 use async_trait::async_trait;

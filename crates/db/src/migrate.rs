@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "library",
         sql: include_str!("../migrations/0005_library.sql"),
     },
+    Migration {
+        version: 6,
+        name: "trailers",
+        sql: include_str!("../migrations/0006_trailers.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

@@ -145,7 +145,7 @@ fn library_row(row: &AnyRow) -> StorageResult<RecordingLibrary> {
 }
 
 /// Escapes `LIKE` wildcards in user text (with `ESCAPE '\\'`).
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -17,6 +17,11 @@ use tapearr_core::notify::Notifier;
 use tapearr_core::streams::{Streams, StreamsDeps};
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
 use tapearr_core::system_checks;
+use tapearr_core::trailers::jobs::{
+    self as trailer_jobs, DOWNLOAD_JOB, DownloadHandler, RUN_JOB, RunHandler, SCAN_JOB, SYNC_JOB,
+    ScanHandler, SyncHandler,
+};
+use tapearr_core::trailers::{Trailers, TrailersDeps};
 use tokio_util::sync::CancellationToken;
 
 pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
@@ -69,6 +74,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     kinds.push(REFRESH_JOB.to_string());
     kinds.push(FINALIZE_JOB.to_string());
     kinds.push(RETENTION_JOB.to_string());
+    kinds.extend([RUN_JOB, SYNC_JOB, DOWNLOAD_JOB, SCAN_JOB].map(String::from));
     let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
     let media_servers = MediaServers::new(app.store.clone(), queue.clone(), http.clone());
     registry.register(REFRESH_JOB, Arc::new(RefreshHandler(media_servers.clone())));
@@ -83,6 +89,24 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     .map_err(anyhow::Error::msg)?;
     registry.register(FINALIZE_JOB, Arc::new(FinalizeHandler(library.clone())));
     registry.register(RETENTION_JOB, Arc::new(RetentionHandler(library.clone())));
+    let secrets = tapearr_core::crypto::SecretBox::open(&app.config.data_dir)?;
+    let trailers = Trailers::new(TrailersDeps {
+        config: app.config.clone(),
+        store: app.store.clone(),
+        events: app.events.clone(),
+        queue: queue.clone(),
+        media_servers: media_servers.clone(),
+        http: http.clone(),
+        secrets: secrets.clone(),
+        tools: app.tools.clone(),
+    })
+    .map_err(anyhow::Error::msg)?;
+    trailers.purge_work_dir().await;
+    trailers.ensure_default_profiles().await?;
+    registry.register(RUN_JOB, Arc::new(RunHandler(trailers.clone())));
+    registry.register(SYNC_JOB, Arc::new(SyncHandler(trailers.clone())));
+    registry.register(DOWNLOAD_JOB, Arc::new(DownloadHandler(trailers.clone())));
+    registry.register(SCAN_JOB, Arc::new(ScanHandler(trailers.clone())));
     let runner = JobRunner::new(
         app.store.clone(),
         app.events.clone(),
@@ -95,6 +119,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     let mut tasks = builtin::task_defs();
     tasks.extend(system_checks::task_defs());
     tasks.extend(retention::task_defs());
+    tasks.extend(trailer_jobs::task_defs());
     let scheduler = Scheduler::new(app.store.clone(), queue.clone(), app.events.clone(), tasks);
     scheduler.register().await?;
 
@@ -110,7 +135,6 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         app.tools.clone(),
         http.clone(),
     );
-    let secrets = tapearr_core::crypto::SecretBox::open(&app.config.data_dir)?;
     let streams = Streams::new(StreamsDeps {
         config: app.config.clone(),
         store: app.store.clone(),
@@ -134,6 +158,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         media_servers,
         streams.clone(),
         library.clone(),
+        trailers,
         shutdown.clone(),
     );
 

@@ -15,6 +15,7 @@ pub mod session;
 pub mod setup;
 pub mod system;
 pub mod tasks;
+pub mod trailers;
 pub mod twitch;
 pub mod watch;
 pub mod ws;

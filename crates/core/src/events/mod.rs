@@ -157,6 +157,23 @@ pub enum DomainEvent {
         reason: String,
         bytes: u64,
     },
+    /// A trailer was placed beside its movie or series.
+    #[serde(rename = "trailer.downloaded")]
+    TrailerDownloaded {
+        media_id: String,
+        title: String,
+        profile: String,
+        path: String,
+    },
+    /// A trailer download failed; it is tried again after the backoff.
+    #[serde(rename = "trailer.failed")]
+    TrailerFailed {
+        media_id: String,
+        title: String,
+        profile: String,
+        kind: String,
+        reason: String,
+    },
     /// A recording that should have started did not (free space, no library root, ...).
     #[serde(rename = "recording.refused")]
     RecordingRefused {
@@ -212,6 +229,9 @@ impl DomainEvent {
                 Some(id) => format!("recording:{id}"),
                 None => format!("channel:{channel_id}"),
             }),
+            Self::TrailerDownloaded { media_id, .. } | Self::TrailerFailed { media_id, .. } => {
+                Some(format!("media:{media_id}"))
+            }
             Self::SystemStarted { .. }
             | Self::ToolsUpdated { .. }
             | Self::ToolsUpdateAvailable { .. } => None,

@@ -74,7 +74,7 @@ impl Library {
         dest: &SafePath,
         cancel: &CancellationToken,
     ) -> Result<(), String> {
-        let bytes = self.download_image(url).await?;
+        let bytes = fetch_image(&self.inner.http, url).await?;
         let dir = dest.parent().ok_or("no folder")?;
         let source = dir.as_path().join(format!("{TEMP_PREFIX}art-{}", art.file));
         tokio::fs::write(&source, &bytes)
@@ -83,33 +83,6 @@ impl Library {
         let result = self.convert_image(&source, art, dest, cancel).await;
         let _ = tokio::fs::remove_file(&source).await;
         result
-    }
-
-    async fn download_image(&self, url: &str) -> Result<Vec<u8>, String> {
-        let response = self
-            .inner
-            .http
-            .get(url)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            // The URL is Twitch's public CDN; the error text carries no secret.
-            .map_err(|e| format!("image download failed: {e}"))?;
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_IMAGE_BYTES as u64)
-        {
-            return Err("image is too large".into());
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| format!("image download failed: {e}"))?;
-        if bytes.len() > MAX_IMAGE_BYTES {
-            return Err("image is too large".into());
-        }
-        Ok(bytes.to_vec())
     }
 
     /// Any image ffmpeg reads → a JPEG shaped by the art's filter, placed atomically.
@@ -122,27 +95,62 @@ impl Library {
     ) -> Result<(), String> {
         let dir = dest.parent().ok_or("no folder")?;
         let temp = dir.as_path().join(format!("{TEMP_PREFIX}jpg-{}", art.file));
-        Process::new(&self.inner.config.tools.ffmpeg)
-            .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"])
-            .arg(source)
-            .args([
-                "-frames:v",
-                "1",
-                "-vf",
-                art.filter,
-                "-q:v",
-                "3",
-                "-f",
-                "image2",
-            ])
-            .arg(&temp)
-            .timeout(Duration::from_secs(60))
-            .run(cancel)
-            .await
-            .map_err(|e| e.to_string())?;
+        image_to_jpeg(
+            &self.inner.config.tools.ffmpeg,
+            source,
+            art.filter,
+            &temp,
+            cancel,
+        )
+        .await?;
         move_into_place(&temp, dest).await.map_err(|e| {
             let _ = std::fs::remove_file(&temp);
             e.to_string()
         })
     }
+}
+
+/// Downloads an image (at most 10 MiB). The URL must not carry a secret: errors quote it.
+pub(crate) async fn fetch_image(http: &reqwest::Client, url: &str) -> Result<Vec<u8>, String> {
+    let response = http
+        .get(url)
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| format!("image download failed: {e}"))?;
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_IMAGE_BYTES as u64)
+    {
+        return Err("image is too large".into());
+    }
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| format!("image download failed: {e}"))?;
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err("image is too large".into());
+    }
+    Ok(bytes.to_vec())
+}
+
+/// Any image ffmpeg reads → one JPEG frame shaped by `filter`, written to `out`.
+pub(crate) async fn image_to_jpeg(
+    ffmpeg: &Path,
+    source: &Path,
+    filter: &str,
+    out: &Path,
+    cancel: &CancellationToken,
+) -> Result<(), String> {
+    Process::new(ffmpeg)
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"])
+        .arg(source)
+        .args(["-frames:v", "1", "-vf", filter, "-q:v", "3", "-f", "image2"])
+        .arg(out)
+        .timeout(Duration::from_secs(60))
+        .run(cancel)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

@@ -10,7 +10,7 @@
 //! - [`orphans`]: the start-up scan for recordings that still need finalize.
 //! - [`share`]: expiring share links.
 
-mod artwork;
+pub(crate) mod artwork;
 pub mod chapters;
 mod delete;
 mod error;

@@ -165,13 +165,15 @@ fn value(name: &str, v: &NamingValues) -> String {
     }
 }
 
+/// A piece of a parsed template (shared with the trailer file-name template).
 #[derive(Debug, PartialEq)]
-enum Part<'a> {
+pub(crate) enum Part<'a> {
     Literal(&'a str),
     Variable(&'a str),
 }
 
-fn parse(segment: &str) -> Result<Vec<Part<'_>>, String> {
+/// Splits one template segment into literals and `{variable}`s; the error names the problem.
+pub(crate) fn parse(segment: &str) -> Result<Vec<Part<'_>>, String> {
     let mut parts = Vec::new();
     let mut rest = segment;
     while !rest.is_empty() {

@@ -50,6 +50,14 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "recording.deleted",
         "a recording was deleted (by you or by retention)",
     ),
+    (
+        "trailer.downloaded",
+        "a trailer was placed beside a movie or series",
+    ),
+    (
+        "trailer.failed",
+        "a trailer download failed (tried again after a backoff)",
+    ),
 ];
 
 pub fn is_known(event_type: &str) -> bool {
@@ -156,6 +164,18 @@ pub fn line(e: &EventRecord) -> String {
             text(e, "reason"),
             e.data["bytes"].as_f64().unwrap_or(0.0) / 1_073_741_824.0
         ),
+        "trailer.downloaded" => format!(
+            "Trailer for {} placed ({}): {}",
+            text(e, "title"),
+            text(e, "profile"),
+            text(e, "path")
+        ),
+        "trailer.failed" => format!(
+            "Trailer for {} failed ({}): {}",
+            text(e, "title"),
+            text(e, "kind"),
+            text(e, "reason")
+        ),
         other => other.to_string(),
     }
 }
@@ -180,6 +200,8 @@ pub fn title(types: &[&str]) -> String {
             "recording.finalized" => "Recording ready".to_string(),
             "recording.finalize_failed" => "Finalize failed".to_string(),
             "recording.deleted" => "Recording deleted".to_string(),
+            "trailer.downloaded" => "Trailer downloaded".to_string(),
+            "trailer.failed" => "Trailer failed".to_string(),
             other => other.to_string(),
         },
         many => format!("{} Tapearr events", many.len()),

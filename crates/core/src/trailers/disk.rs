@@ -1,0 +1,258 @@
+//! The disk scan service (T3): runs `scan::scan_folder` over every media folder and turns
+//! what it finds into download records — a trailer already on disk is claimed by one profile
+//! (the highest priority one whose placement it matches, else the highest priority one), a
+//! trailer that disappeared sends its profile back to "missing", a rename follows the file,
+//! and an unreadable folder marks the item unavailable without touching its records.
+
+use super::error::TrailerResult;
+use super::model::{DownloadRecord, DownloadStatus, MediaItem, ScanRecord};
+use super::profile::{Placement, Profile};
+use super::profiles::applicable;
+use super::scan::{FolderScan, FolderState, TrailerChange, scan_folder};
+use super::service::Trailers;
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ScanReport {
+    pub folders: usize,
+    pub unchanged: usize,
+    pub scanned: usize,
+    pub missing: usize,
+    pub unavailable: usize,
+    /// Trailers already on disk newly claimed by a profile.
+    pub found: usize,
+    pub removed: usize,
+    pub renamed: usize,
+}
+
+/// Folders scanned per blocking task.
+const BATCH: usize = 256;
+
+impl Trailers {
+    pub async fn scan_all(&self) -> TrailerResult<ScanReport> {
+        let records = self.store().scan_records().await?;
+        let profiles = self.store().trailer_profiles().await?;
+        let extra: Vec<String> = profiles
+            .iter()
+            .filter(|p| p.output.placement == Placement::Folder)
+            .map(|p| p.output.folder_name.clone())
+            .collect();
+        let mut report = ScanReport {
+            folders: records.len(),
+            ..ScanReport::default()
+        };
+        let mut results = Vec::with_capacity(records.len());
+        for batch in records.chunks(BATCH) {
+            let batch = batch.to_vec();
+            let extra = extra.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                batch
+                    .into_iter()
+                    .map(|r| {
+                        let previous = r
+                            .state
+                            .as_deref()
+                            .and_then(|s| serde_json::from_str::<FolderState>(s).ok());
+                        let scan = scan_folder(Path::new(&r.folder), previous.as_ref(), &extra);
+                        (r, scan)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| super::error::TrailerError::Upstream(format!("scan task: {e}")))?;
+            results.extend(done);
+        }
+        let changed: Vec<_> = results
+            .into_iter()
+            .filter_map(|(r, scan)| match scan {
+                FolderScan::Unchanged => {
+                    report.unchanged += 1;
+                    None
+                }
+                other => Some((r, other)),
+            })
+            .collect();
+        if changed.is_empty() {
+            return Ok(report);
+        }
+        let media: HashMap<String, MediaItem> = self
+            .store()
+            .all_media()
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect();
+        let mut downloads: HashMap<String, Vec<DownloadRecord>> = HashMap::new();
+        for d in self.store().all_downloads().await? {
+            downloads.entry(d.media_id.clone()).or_default().push(d);
+        }
+        let now = Timestamp::now();
+        for (record, scan) in changed {
+            let (status, state) = match scan {
+                FolderScan::Unchanged => continue,
+                FolderScan::Unavailable { reason } => {
+                    report.unavailable += 1;
+                    tracing::warn!(folder = %record.folder, %reason, "media folder unavailable; its trailers are not marked missing");
+                    ("unavailable", record.state.clone())
+                }
+                FolderScan::Missing => {
+                    report.missing += 1;
+                    ("missing", None)
+                }
+                FolderScan::Scanned { state, changes } => {
+                    report.scanned += 1;
+                    if let Some(item) = media.get(&record.media_id) {
+                        let records = downloads.remove(&item.id).unwrap_or_default();
+                        self.reconcile(
+                            item,
+                            &profiles,
+                            records,
+                            &state,
+                            &changes,
+                            now,
+                            &mut report,
+                        )
+                        .await?;
+                    }
+                    ("ok", serde_json::to_string(&state).ok())
+                }
+            };
+            self.store()
+                .save_scan(&ScanRecord {
+                    status: Some(status.into()),
+                    state,
+                    scanned_at: Some(now),
+                    ..record
+                })
+                .await?;
+        }
+        Ok(report)
+    }
+
+    /// Brings one item's download records in line with the trailers in its folder.
+    #[allow(clippy::too_many_arguments)]
+    async fn reconcile(
+        &self,
+        item: &MediaItem,
+        profiles: &[Profile],
+        mut records: Vec<DownloadRecord>,
+        state: &FolderState,
+        changes: &[TrailerChange],
+        now: Timestamp,
+        report: &mut ScanReport,
+    ) -> TrailerResult<()> {
+        let folder = Path::new(&item.folder);
+        let on_disk: HashMap<PathBuf, &str> = state
+            .trailers
+            .iter()
+            .map(|t| (folder.join(&t.rel_path), t.rel_path.as_str()))
+            .collect();
+        let renames: HashMap<PathBuf, PathBuf> = changes
+            .iter()
+            .filter_map(|c| match c {
+                TrailerChange::Renamed { from, to } => {
+                    Some((folder.join(&from.rel_path), folder.join(&to.rel_path)))
+                }
+                _ => None,
+            })
+            .collect();
+        // Records whose file moved or went away.
+        for r in records.iter_mut().filter(|r| r.status.has_trailer()) {
+            let Some(path) = r.file_path.as_deref().map(PathBuf::from) else {
+                continue;
+            };
+            if on_disk.contains_key(&path) {
+                continue;
+            }
+            if let Some(to) = renames.get(&path) {
+                report.renamed += 1;
+                let msg = format!("trailer renamed to {}", to.display());
+                r.file_path = Some(to.display().to_string());
+                r.updated_at = now;
+                self.note(item, Some(&r.profile_id), "renamed", &msg).await;
+            } else {
+                report.removed += 1;
+                let msg = format!("trailer {} is gone from disk", path.display());
+                r.status = DownloadStatus::Missing;
+                r.file_path = None;
+                r.file_bytes = None;
+                r.reason = Some(msg.clone());
+                r.updated_at = now;
+                self.note(item, Some(&r.profile_id), "deleted", &msg).await;
+            }
+            self.store().save_download(r).await?;
+        }
+        // Files no record owns: each is claimed by one profile still without a trailer.
+        let owned: Vec<PathBuf> = records
+            .iter()
+            .filter(|r| r.status.has_trailer())
+            .filter_map(|r| r.file_path.as_deref().map(PathBuf::from))
+            .collect();
+        let mut unclaimed: Vec<(&PathBuf, &str)> = on_disk
+            .iter()
+            .filter(|(p, _)| !owned.contains(p))
+            .map(|(p, rel)| (p, *rel))
+            .collect();
+        unclaimed.sort();
+        for (path, rel) in unclaimed {
+            let wanting: Vec<&Profile> = applicable(profiles, item)
+                .into_iter()
+                .filter(|p| {
+                    !records
+                        .iter()
+                        .any(|r| r.profile_id == p.id && r.status.has_trailer())
+                })
+                .collect();
+            let Some(profile) = wanting
+                .iter()
+                .find(|p| placement_matches(p, rel))
+                .or_else(|| wanting.first())
+            else {
+                break; // Every profile has its trailer: extra files are left alone.
+            };
+            report.found += 1;
+            let reason = format!("already on disk: {rel}");
+            let size = state
+                .trailers
+                .iter()
+                .find(|t| t.rel_path == rel)
+                .map(|t| i64::try_from(t.size).unwrap_or(i64::MAX));
+            let record = DownloadRecord {
+                media_id: item.id.clone(),
+                profile_id: profile.id.clone(),
+                status: DownloadStatus::Existing,
+                video_id: None,
+                source: None,
+                file_path: Some(path.display().to_string()),
+                file_bytes: size,
+                duration_ms: None,
+                reason: Some(reason.clone()),
+                error_kind: None,
+                attempts: 0,
+                next_attempt_at: None,
+                updated_at: now,
+            };
+            self.store().save_download(&record).await?;
+            self.note(item, Some(&profile.id), "trailer_found", &reason)
+                .await;
+            records.retain(|r| r.profile_id != profile.id);
+            records.push(record);
+        }
+        Ok(())
+    }
+}
+
+/// A file in a trailer folder suits a folder profile of that name; a file beside the media
+/// suits a "beside" profile.
+fn placement_matches(profile: &Profile, rel: &str) -> bool {
+    match rel.rsplit_once('/') {
+        Some((dir, _)) => {
+            profile.output.placement == Placement::Folder
+                && dir.eq_ignore_ascii_case(&profile.output.folder_name)
+        }
+        None => profile.output.placement == Placement::Beside,
+    }
+}

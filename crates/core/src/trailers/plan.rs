@@ -1,0 +1,134 @@
+//! The plan (T9): for every monitored item and every profile that applies to it, what the
+//! next run will do and why. The run and the preview use this one computation, so the
+//! preview is exactly what the next run does.
+
+use super::model::{DownloadRecord, DownloadStatus, MediaItem, ScanRecord};
+use super::profile::Profile;
+use super::profiles::applicable;
+use crate::time::Timestamp;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanAction {
+    /// Search and download now.
+    Download,
+    /// Waiting for the backoff after a failure or an empty search.
+    Wait,
+    /// Has its trailer.
+    Have,
+    /// Left alone (not monitored, skipped by the user, storage unavailable…).
+    Skip,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanEntry {
+    pub media_id: String,
+    pub title: String,
+    pub year: Option<i32>,
+    pub profile_id: String,
+    pub profile_name: String,
+    pub action: PlanAction,
+    pub reason: String,
+}
+
+/// Days to wait after the n-th failure in a row: 1, 2, 4, then 7 days.
+pub fn backoff(attempts: i64) -> Duration {
+    let days = match attempts {
+        ..=1 => 1,
+        2 => 2,
+        3 => 4,
+        _ => 7,
+    };
+    Duration::from_secs(days * 86_400)
+}
+
+pub struct PlanInput<'a> {
+    pub media: &'a [MediaItem],
+    pub profiles: &'a [Profile],
+    pub downloads: &'a [DownloadRecord],
+    pub scans: &'a [ScanRecord],
+    pub now: Timestamp,
+}
+
+pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
+    let records: HashMap<(&str, &str), &DownloadRecord> = input
+        .downloads
+        .iter()
+        .map(|d| ((d.media_id.as_str(), d.profile_id.as_str()), d))
+        .collect();
+    let scans: HashMap<&str, &ScanRecord> = input
+        .scans
+        .iter()
+        .map(|s| (s.media_id.as_str(), s))
+        .collect();
+    let mut out = Vec::new();
+    for item in input.media {
+        let item_skip = item_skip_reason(item, scans.get(item.id.as_str()).copied());
+        for profile in applicable(input.profiles, item) {
+            let record = records
+                .get(&(item.id.as_str(), profile.id.as_str()))
+                .copied();
+            let (action, reason) = match (&item_skip, record) {
+                (_, Some(r)) if r.status.has_trailer() => (
+                    PlanAction::Have,
+                    r.reason.clone().unwrap_or_else(|| "has a trailer".into()),
+                ),
+                (Some(why), _) => (PlanAction::Skip, why.clone()),
+                (None, Some(r)) if r.status == DownloadStatus::Skipped => (
+                    PlanAction::Skip,
+                    r.reason.clone().unwrap_or_else(|| "skipped".into()),
+                ),
+                (None, Some(r)) if r.next_attempt_at.is_some_and(|t| t > input.now) => (
+                    PlanAction::Wait,
+                    format!(
+                        "{}; next try after {}",
+                        r.reason.as_deref().unwrap_or("failed"),
+                        r.next_attempt_at
+                            .map(|t| t.to_rfc3339())
+                            .unwrap_or_default()
+                    ),
+                ),
+                (None, _) => (PlanAction::Download, "no trailer yet".into()),
+            };
+            out.push(PlanEntry {
+                media_id: item.id.clone(),
+                title: item.title.clone(),
+                year: item.year,
+                profile_id: profile.id.clone(),
+                profile_name: profile.name.clone(),
+                action,
+                reason,
+            });
+        }
+    }
+    out
+}
+
+fn item_skip_reason(item: &MediaItem, scan: Option<&ScanRecord>) -> Option<String> {
+    if !item.monitor {
+        return Some("not monitored".into());
+    }
+    match scan.and_then(|s| s.status.as_deref()) {
+        Some("unavailable") => Some(format!(
+            "the media folder {} cannot be read (storage offline?)",
+            item.folder
+        )),
+        Some("missing") => Some(format!("the media folder {} does not exist", item.folder)),
+        None => Some("not scanned yet".into()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_a_week() {
+        let days: Vec<u64> = (1..=6).map(|n| backoff(n).as_secs() / 86_400).collect();
+        assert_eq!(days, [1, 2, 4, 7, 7, 7]);
+    }
+}

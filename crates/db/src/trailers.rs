@@ -1,0 +1,661 @@
+//! Trailers: Arr connections, media, profiles, download records and item history.
+
+use crate::rows::{flag, get, opt_ts, ts};
+use crate::streams::escape_like;
+use crate::{Db, RowsExt, backend_err};
+use async_trait::async_trait;
+use sqlx::any::AnyRow;
+use std::collections::HashMap;
+use tapearr_core::secret::Secret;
+use tapearr_core::storage::{PageRequest, StorageError, StorageResult, TrailerStore};
+use tapearr_core::time::Timestamp;
+use tapearr_core::trailers::model::{
+    ArrPathMapping, CandidateSource, Connection, ConnectionKind, DownloadRecord, DownloadStatus,
+    MediaEvent, MediaItem, MediaKind, MediaQuery, ScanRecord, SyncOutcome,
+};
+use tapearr_core::trailers::profile::Profile;
+
+const CONNECTION_COLUMNS: &str = "id, name, kind, url, api_key, path_mappings, monitor_new, enabled, \
+     last_sync_at, last_sync_error, last_sync_items, created_at, updated_at";
+
+const MEDIA_COLUMNS: &str = "id, connection_id, kind, arr_id, ext_id, tmdb_id, imdb_id, title, \
+     original_title, year, language, studio, overview, runtime_min, tags, folder, has_file, \
+     arr_monitored, monitor, arr_trailer_id, trailer_id_override, poster_url, fanart_url, \
+     added_at, updated_at";
+
+const DOWNLOAD_COLUMNS: &str = "media_id, profile_id, status, video_id, source, file_path, \
+     file_bytes, duration_ms, reason, error_kind, attempts, next_attempt_at, updated_at";
+
+/// Rows per multi-statement transaction chunk (keeps PostgreSQL round trips bounded).
+const WRITE_CHUNK: usize = 500;
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("{what}: {e}"))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
+    serde_json::to_string(value).map_err(|e| corrupt("json", e))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> StorageResult<T> {
+    let text: String = get(row, col)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(col, e))
+}
+
+fn connection_row(row: &AnyRow) -> StorageResult<Connection> {
+    let kind: String = get(row, "kind")?;
+    Ok(Connection {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        kind: ConnectionKind::parse(&kind).ok_or_else(|| corrupt("connection kind", &kind))?,
+        url: get(row, "url")?,
+        api_key: Secret::new(get::<String>(row, "api_key")?),
+        path_mappings: from_json::<Vec<ArrPathMapping>>(row, "path_mappings")?,
+        monitor_new: flag(row, "monitor_new")?,
+        enabled: flag(row, "enabled")?,
+        last_sync_at: opt_ts(row, "last_sync_at")?,
+        last_sync_error: get(row, "last_sync_error")?,
+        last_sync_items: get(row, "last_sync_items")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+fn small(v: Option<i64>) -> Option<i32> {
+    v.and_then(|v| i32::try_from(v).ok())
+}
+
+fn media_row(row: &AnyRow) -> StorageResult<MediaItem> {
+    let kind: String = get(row, "kind")?;
+    Ok(MediaItem {
+        id: get(row, "id")?,
+        connection_id: get(row, "connection_id")?,
+        kind: MediaKind::parse(&kind).ok_or_else(|| corrupt("media kind", &kind))?,
+        arr_id: get(row, "arr_id")?,
+        ext_id: get(row, "ext_id")?,
+        tmdb_id: get(row, "tmdb_id")?,
+        imdb_id: get(row, "imdb_id")?,
+        title: get(row, "title")?,
+        original_title: get(row, "original_title")?,
+        year: small(get(row, "year")?),
+        language: get(row, "language")?,
+        studio: get(row, "studio")?,
+        overview: get(row, "overview")?,
+        runtime_min: small(get(row, "runtime_min")?),
+        tags: from_json(row, "tags")?,
+        folder: get(row, "folder")?,
+        has_file: flag(row, "has_file")?,
+        arr_monitored: flag(row, "arr_monitored")?,
+        monitor: flag(row, "monitor")?,
+        arr_trailer_id: get(row, "arr_trailer_id")?,
+        trailer_id_override: get(row, "trailer_id_override")?,
+        poster_url: get(row, "poster_url")?,
+        fanart_url: get(row, "fanart_url")?,
+        added_at: ts(row, "added_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+fn profile_row(row: &AnyRow) -> StorageResult<Profile> {
+    Ok(Profile {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        enabled: flag(row, "enabled")?,
+        priority: small(Some(get(row, "priority")?)).unwrap_or(0),
+        filters: from_json(row, "filters")?,
+        search: from_json(row, "search")?,
+        output: from_json(row, "output")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+fn download_row(row: &AnyRow) -> StorageResult<DownloadRecord> {
+    let status: String = get(row, "status")?;
+    let source: Option<String> = get(row, "source")?;
+    Ok(DownloadRecord {
+        media_id: get(row, "media_id")?,
+        profile_id: get(row, "profile_id")?,
+        status: DownloadStatus::parse(&status)
+            .ok_or_else(|| corrupt("download status", &status))?,
+        video_id: get(row, "video_id")?,
+        source: source.as_deref().and_then(CandidateSource::parse),
+        file_path: get(row, "file_path")?,
+        file_bytes: get(row, "file_bytes")?,
+        duration_ms: get(row, "duration_ms")?,
+        reason: get(row, "reason")?,
+        error_kind: get(row, "error_kind")?,
+        attempts: get(row, "attempts")?,
+        next_attempt_at: opt_ts(row, "next_attempt_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+fn event_row(row: &AnyRow) -> StorageResult<MediaEvent> {
+    Ok(MediaEvent {
+        id: get(row, "id")?,
+        media_id: get(row, "media_id")?,
+        profile_id: get(row, "profile_id")?,
+        at: ts(row, "at")?,
+        kind: get(row, "kind")?,
+        message: get(row, "message")?,
+    })
+}
+
+fn scan_row(row: &AnyRow) -> StorageResult<ScanRecord> {
+    Ok(ScanRecord {
+        media_id: get(row, "id")?,
+        folder: get(row, "folder")?,
+        status: get(row, "scan_status")?,
+        state: get(row, "scan_state")?,
+        scanned_at: opt_ts(row, "scanned_at")?,
+    })
+}
+
+/// Binds the Arr-owned fields of a media row, in `ARR_FIELDS` order.
+fn bind_arr_fields<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    m: &'q MediaItem,
+    tags: String,
+    fingerprint: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(m.arr_id)
+        .bind(m.tmdb_id)
+        .bind(m.imdb_id.as_deref())
+        .bind(m.title.as_str())
+        .bind(m.original_title.as_deref())
+        .bind(m.year.map(i64::from))
+        .bind(m.language.as_deref())
+        .bind(m.studio.as_deref())
+        .bind(m.overview.as_deref())
+        .bind(m.runtime_min.map(i64::from))
+        .bind(tags)
+        .bind(m.folder.as_str())
+        .bind(i64::from(m.has_file))
+        .bind(i64::from(m.arr_monitored))
+        .bind(m.arr_trailer_id.as_deref())
+        .bind(m.poster_url.as_deref())
+        .bind(m.fanart_url.as_deref())
+        .bind(fingerprint)
+        .bind(m.updated_at.millis())
+}
+
+const ARR_FIELDS: [&str; 19] = [
+    "arr_id",
+    "tmdb_id",
+    "imdb_id",
+    "title",
+    "original_title",
+    "year",
+    "language",
+    "studio",
+    "overview",
+    "runtime_min",
+    "tags",
+    "folder",
+    "has_file",
+    "arr_monitored",
+    "arr_trailer_id",
+    "poster_url",
+    "fanart_url",
+    "fingerprint",
+    "updated_at",
+];
+
+#[async_trait]
+impl TrailerStore for Db {
+    async fn insert_arr_connection(&self, c: &Connection) -> StorageResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO arr_connections ({CONNECTION_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(c.kind.as_str())
+        .bind(&c.url)
+        .bind(c.api_key.expose())
+        .bind(json(&c.path_mappings)?)
+        .bind(i64::from(c.monitor_new))
+        .bind(i64::from(c.enabled))
+        .bind(c.last_sync_at.map(|t| t.millis()))
+        .bind(c.last_sync_error.as_deref())
+        .bind(c.last_sync_items)
+        .bind(c.created_at.millis())
+        .bind(c.updated_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn update_arr_connection(&self, c: &Connection) -> StorageResult<()> {
+        sqlx::query(
+            "UPDATE arr_connections SET name = $1, url = $2, api_key = $3, path_mappings = $4, \
+             monitor_new = $5, enabled = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(&c.name)
+        .bind(&c.url)
+        .bind(c.api_key.expose())
+        .bind(json(&c.path_mappings)?)
+        .bind(i64::from(c.monitor_new))
+        .bind(i64::from(c.enabled))
+        .bind(c.updated_at.millis())
+        .bind(&c.id)
+        .execute_found(self.pool())
+        .await
+    }
+
+    async fn delete_arr_connection(&self, id: &str) -> StorageResult<()> {
+        // Foreign keys cascade on PostgreSQL; SQLite may run without them, so delete explicitly.
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        for sql in [
+            "DELETE FROM media_events WHERE media_id IN (SELECT id FROM media WHERE connection_id = $1)",
+            "DELETE FROM trailer_downloads WHERE media_id IN (SELECT id FROM media WHERE connection_id = $1)",
+            "DELETE FROM media WHERE connection_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        let done = sqlx::query("DELETE FROM arr_connections WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn arr_connections(&self) -> StorageResult<Vec<Connection>> {
+        sqlx::query(&format!(
+            "SELECT {CONNECTION_COLUMNS} FROM arr_connections ORDER BY name"
+        ))
+        .all(self.pool(), connection_row)
+        .await
+    }
+
+    async fn arr_connection(&self, id: &str) -> StorageResult<Connection> {
+        sqlx::query(&format!(
+            "SELECT {CONNECTION_COLUMNS} FROM arr_connections WHERE id = $1"
+        ))
+        .bind(id)
+        .optional(self.pool(), connection_row)
+        .await?
+        .ok_or(StorageError::NotFound)
+    }
+
+    async fn record_arr_sync(&self, id: &str, outcome: &SyncOutcome) -> StorageResult<()> {
+        // A failed sync keeps the last known item count.
+        sqlx::query(
+            "UPDATE arr_connections SET last_sync_at = $1, last_sync_error = $2, \
+             last_sync_items = COALESCE($3, last_sync_items) WHERE id = $4",
+        )
+        .bind(outcome.at.millis())
+        .bind(outcome.error.as_deref())
+        .bind(outcome.items)
+        .bind(id)
+        .execute_found(self.pool())
+        .await
+    }
+
+    async fn media_fingerprints(
+        &self,
+        connection_id: &str,
+    ) -> StorageResult<HashMap<i64, (String, i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, arr_id, ext_id, fingerprint FROM media WHERE connection_id = $1",
+        )
+        .bind(connection_id)
+        .all(self.pool(), |row| {
+            Ok((
+                get::<i64>(row, "ext_id")?,
+                (
+                    get::<String>(row, "id")?,
+                    get::<i64>(row, "arr_id")?,
+                    get::<String>(row, "fingerprint")?,
+                ),
+            ))
+        })
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    async fn upsert_media(
+        &self,
+        inserts: &[(MediaItem, String)],
+        updates: &[(MediaItem, String)],
+    ) -> StorageResult<()> {
+        let insert_sql = format!(
+            "INSERT INTO media (id, connection_id, kind, ext_id, monitor, trailer_id_override, \
+             added_at, {}) VALUES ({})",
+            ARR_FIELDS.join(", "),
+            crate::rows::placeholders(1, 7 + ARR_FIELDS.len())
+        );
+        let update_sql = format!(
+            "UPDATE media SET {} WHERE id = ${}",
+            ARR_FIELDS
+                .iter()
+                .enumerate()
+                .map(|(i, f)| format!("{f} = ${}", i + 1))
+                .collect::<Vec<_>>()
+                .join(", "),
+            ARR_FIELDS.len() + 1
+        );
+        for chunk in inserts.chunks(WRITE_CHUNK) {
+            let mut tx = self.pool().begin().await.map_err(backend_err)?;
+            for (m, fingerprint) in chunk {
+                let q = sqlx::query(&insert_sql)
+                    .bind(m.id.as_str())
+                    .bind(m.connection_id.as_str())
+                    .bind(m.kind.as_str())
+                    .bind(m.ext_id)
+                    .bind(i64::from(m.monitor))
+                    .bind(m.trailer_id_override.as_deref())
+                    .bind(m.added_at.millis());
+                bind_arr_fields(q, m, json(&m.tags)?, fingerprint)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend_err)?;
+            }
+            tx.commit().await.map_err(backend_err)?;
+        }
+        for chunk in updates.chunks(WRITE_CHUNK) {
+            let mut tx = self.pool().begin().await.map_err(backend_err)?;
+            for (m, fingerprint) in chunk {
+                bind_arr_fields(sqlx::query(&update_sql), m, json(&m.tags)?, fingerprint)
+                    .bind(m.id.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend_err)?;
+            }
+            tx.commit().await.map_err(backend_err)?;
+        }
+        Ok(())
+    }
+
+    async fn delete_media(&self, ids: &[String]) -> StorageResult<()> {
+        for chunk in ids.chunks(crate::rows::IN_CHUNK) {
+            let list = crate::rows::placeholders(1, chunk.len());
+            let mut tx = self.pool().begin().await.map_err(backend_err)?;
+            for table in ["media_events", "trailer_downloads"] {
+                let sql = format!("DELETE FROM {table} WHERE media_id IN ({list})");
+                crate::rows::bind_ids(sqlx::query(&sql), chunk)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend_err)?;
+            }
+            let sql = format!("DELETE FROM media WHERE id IN ({list})");
+            crate::rows::bind_ids(sqlx::query(&sql), chunk)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            tx.commit().await.map_err(backend_err)?;
+        }
+        Ok(())
+    }
+
+    async fn list_media(&self, q: &MediaQuery) -> StorageResult<(Vec<MediaItem>, u64)> {
+        let page = PageRequest::new(q.limit, q.offset);
+        let kind = q.kind.map(|k| k.as_str()).unwrap_or_default();
+        let connection = q.connection_id.clone().unwrap_or_default();
+        let search =
+            q.q.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| format!("%{}%", escape_like(&s.to_lowercase())))
+                .unwrap_or_default();
+        let monitored = q.monitored.map_or(-1, i64::from);
+        let trailer = match q.trailer.as_deref() {
+            Some("missing") => {
+                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
+                 AND d.status IN ('missing', 'failed', 'notfound'))"
+            }
+            Some("has") => {
+                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
+                 AND d.status IN ('existing', 'downloaded'))"
+            }
+            Some("failed") => {
+                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
+                 AND d.status = 'failed')"
+            }
+            _ => "",
+        };
+        let filter = format!(
+            "FROM media m WHERE ($1 = '' OR m.kind = $1) AND ($2 = '' OR m.connection_id = $2) \
+             AND ($3 = '' OR LOWER(m.title) LIKE $3 ESCAPE '\\' \
+                  OR LOWER(COALESCE(m.original_title, '')) LIKE $3 ESCAPE '\\') \
+             AND ($4 < 0 OR m.monitor = $4) {trailer}"
+        );
+        let total = sqlx::query(&format!("SELECT COUNT(*) AS n {filter}"))
+            .bind(kind)
+            .bind(&connection)
+            .bind(&search)
+            .bind(monitored)
+            .count(self.pool())
+            .await?;
+        let items = sqlx::query(&format!(
+            "SELECT {} {filter} ORDER BY LOWER(m.title), m.year, m.id LIMIT $5 OFFSET $6",
+            MEDIA_COLUMNS
+                .split(", ")
+                .map(|c| format!("m.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind(kind)
+        .bind(&connection)
+        .bind(&search)
+        .bind(monitored)
+        .bind(i64::from(page.limit))
+        .bind(i64::from(page.offset))
+        .all(self.pool(), media_row)
+        .await?;
+        Ok((items, total))
+    }
+
+    async fn all_media(&self) -> StorageResult<Vec<MediaItem>> {
+        sqlx::query(&format!("SELECT {MEDIA_COLUMNS} FROM media ORDER BY id"))
+            .all(self.pool(), media_row)
+            .await
+    }
+
+    async fn media(&self, id: &str) -> StorageResult<MediaItem> {
+        sqlx::query(&format!("SELECT {MEDIA_COLUMNS} FROM media WHERE id = $1"))
+            .bind(id)
+            .optional(self.pool(), media_row)
+            .await?
+            .ok_or(StorageError::NotFound)
+    }
+
+    async fn set_media_monitor(&self, id: &str, monitor: bool) -> StorageResult<()> {
+        sqlx::query("UPDATE media SET monitor = $1 WHERE id = $2")
+            .bind(i64::from(monitor))
+            .bind(id)
+            .execute_found(self.pool())
+            .await
+    }
+
+    async fn set_media_override(&self, id: &str, video_id: Option<&str>) -> StorageResult<()> {
+        sqlx::query("UPDATE media SET trailer_id_override = $1 WHERE id = $2")
+            .bind(video_id)
+            .bind(id)
+            .execute_found(self.pool())
+            .await
+    }
+
+    async fn scan_records(&self) -> StorageResult<Vec<ScanRecord>> {
+        sqlx::query(
+            "SELECT id, folder, scan_status, scan_state, scanned_at FROM media ORDER BY folder",
+        )
+        .all(self.pool(), scan_row)
+        .await
+    }
+
+    async fn save_scan(&self, r: &ScanRecord) -> StorageResult<()> {
+        sqlx::query(
+            "UPDATE media SET scan_status = $1, scan_state = $2, scanned_at = $3 WHERE id = $4",
+        )
+        .bind(r.status.as_deref())
+        .bind(r.state.as_deref())
+        .bind(r.scanned_at.map(|t| t.millis()))
+        .bind(&r.media_id)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn trailer_profiles(&self) -> StorageResult<Vec<Profile>> {
+        sqlx::query(
+            "SELECT id, name, enabled, priority, filters, search, output, created_at, updated_at \
+             FROM trailer_profiles ORDER BY priority DESC, name",
+        )
+        .all(self.pool(), profile_row)
+        .await
+    }
+
+    async fn insert_trailer_profile(&self, p: &Profile) -> StorageResult<()> {
+        sqlx::query(
+            "INSERT INTO trailer_profiles (id, name, enabled, priority, filters, search, output, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(i64::from(p.enabled))
+        .bind(i64::from(p.priority))
+        .bind(json(&p.filters)?)
+        .bind(json(&p.search)?)
+        .bind(json(&p.output)?)
+        .bind(p.created_at.millis())
+        .bind(p.updated_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn update_trailer_profile(&self, p: &Profile) -> StorageResult<()> {
+        sqlx::query(
+            "UPDATE trailer_profiles SET name = $1, enabled = $2, priority = $3, filters = $4, \
+             search = $5, output = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(&p.name)
+        .bind(i64::from(p.enabled))
+        .bind(i64::from(p.priority))
+        .bind(json(&p.filters)?)
+        .bind(json(&p.search)?)
+        .bind(json(&p.output)?)
+        .bind(p.updated_at.millis())
+        .bind(&p.id)
+        .execute_found(self.pool())
+        .await
+    }
+
+    async fn delete_trailer_profile(&self, id: &str) -> StorageResult<()> {
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        sqlx::query("DELETE FROM trailer_downloads WHERE profile_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        let done = sqlx::query("DELETE FROM trailer_profiles WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StorageError::NotFound);
+        }
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn all_downloads(&self) -> StorageResult<Vec<DownloadRecord>> {
+        sqlx::query(&format!("SELECT {DOWNLOAD_COLUMNS} FROM trailer_downloads"))
+            .all(self.pool(), download_row)
+            .await
+    }
+
+    async fn media_downloads(&self, media_id: &str) -> StorageResult<Vec<DownloadRecord>> {
+        sqlx::query(&format!(
+            "SELECT {DOWNLOAD_COLUMNS} FROM trailer_downloads WHERE media_id = $1"
+        ))
+        .bind(media_id)
+        .all(self.pool(), download_row)
+        .await
+    }
+
+    async fn save_download(&self, d: &DownloadRecord) -> StorageResult<()> {
+        // Portable upsert: both backends support ON CONFLICT … DO UPDATE.
+        sqlx::query(&format!(
+            "INSERT INTO trailer_downloads ({DOWNLOAD_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             ON CONFLICT (media_id, profile_id) DO UPDATE SET status = $3, video_id = $4, \
+             source = $5, file_path = $6, file_bytes = $7, duration_ms = $8, reason = $9, \
+             error_kind = $10, attempts = $11, next_attempt_at = $12, updated_at = $13"
+        ))
+        .bind(&d.media_id)
+        .bind(&d.profile_id)
+        .bind(d.status.as_str())
+        .bind(d.video_id.as_deref())
+        .bind(d.source.map(|s| s.as_str()))
+        .bind(d.file_path.as_deref())
+        .bind(d.file_bytes)
+        .bind(d.duration_ms)
+        .bind(d.reason.as_deref())
+        .bind(d.error_kind.as_deref())
+        .bind(d.attempts)
+        .bind(d.next_attempt_at.map(|t| t.millis()))
+        .bind(d.updated_at.millis())
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn delete_download(&self, media_id: &str, profile_id: &str) -> StorageResult<()> {
+        sqlx::query("DELETE FROM trailer_downloads WHERE media_id = $1 AND profile_id = $2")
+            .bind(media_id)
+            .bind(profile_id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn add_media_event(
+        &self,
+        media_id: &str,
+        profile_id: Option<&str>,
+        kind: &str,
+        message: &str,
+        at: Timestamp,
+    ) -> StorageResult<()> {
+        sqlx::query(
+            "INSERT INTO media_events (media_id, profile_id, at, kind, message) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(media_id)
+        .bind(profile_id)
+        .bind(at.millis())
+        .bind(kind)
+        .bind(message)
+        .execute(self.pool())
+        .await
+        .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn media_events(&self, media_id: &str, limit: u32) -> StorageResult<Vec<MediaEvent>> {
+        sqlx::query(
+            "SELECT id, media_id, profile_id, at, kind, message FROM media_events \
+             WHERE media_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(media_id)
+        .bind(i64::from(limit))
+        .all(self.pool(), event_row)
+        .await
+    }
+}
