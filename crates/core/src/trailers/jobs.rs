@@ -73,11 +73,13 @@ impl Trailers {
             connection_id: connection_id.to_string(),
         })
         .map_err(|e| TrailerError::Invalid(e.to_string()))?;
-        let job = self
-            .inner
-            .queue
-            .enqueue(SYNC_JOB, payload, EnqueueOptions::default())
-            .await?;
+        // One attempt: a failed sync stays visible on the connection until the next one
+        // (the hourly task or the user's Sync), instead of being hidden by a quiet retry.
+        let opts = EnqueueOptions {
+            max_attempts: 1,
+            ..EnqueueOptions::default()
+        };
+        let job = self.inner.queue.enqueue(SYNC_JOB, payload, opts).await?;
         Ok(job.id)
     }
 

@@ -1,0 +1,608 @@
+//! Trailers end to end (T1–T9), on SQLite and PostgreSQL: a fake Radarr with 50 movies, a
+//! fake TMDB and a local video site that the real yt-dlp downloads from; the real ffmpeg
+//! converts. One run places exactly the missing trailers and records why the rest were left
+//! alone; a second run does nothing.
+
+mod common;
+
+use common::{Client, Server, ServerOptions, backends, eventually, install_crypto};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tapearr_testkit::arr::{ArrConfig, ArrFault, Malformed};
+use tapearr_testkit::radarr::{FakeRadarr, Movie};
+use tapearr_testkit::tmdb::{FakeTmdb, TmdbVideo};
+use tapearr_testkit::video_origin::{VideoCodec, VideoOrigin, VideoSpec};
+
+/// The tools venv `make test` installs (yt-dlp); this story needs the real one.
+fn link_tools(data_dir: &Path) {
+    let shared = std::env::var("TAPEARR_TEST_TOOLS_DATA_DIR")
+        .expect("TAPEARR_TEST_TOOLS_DATA_DIR (set by `make test`) must point at the tools venv");
+    let tools = Path::new(&shared).join("tools");
+    assert!(
+        tools.join("venv/bin/yt-dlp").exists(),
+        "yt-dlp missing in {}; run `make tools`",
+        tools.display()
+    );
+    std::os::unix::fs::symlink(&tools, data_dir.join("tools")).expect("link the tools venv");
+}
+
+struct World {
+    radarr: FakeRadarr,
+    tmdb: FakeTmdb,
+    origin: VideoOrigin,
+    library: tempfile::TempDir,
+}
+
+impl World {
+    async fn start() -> World {
+        install_crypto();
+        let tmdb = FakeTmdb::start().await.expect("tmdb");
+        let radarr = FakeRadarr::start_with(ArrConfig {
+            image_base: tmdb.image_base(),
+            ..tapearr_testkit::radarr::default_config()
+        })
+        .await
+        .expect("radarr");
+        World {
+            radarr,
+            tmdb,
+            origin: VideoOrigin::start().await.expect("origin"),
+            library: tempfile::tempdir().expect("library"),
+        }
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "TAPEARR_LIBRARY_ROOTS",
+                self.library.path().display().to_string(),
+            ),
+            ("TAPEARR_DISK__LOW_FREE_GB", "0".into()),
+            ("TAPEARR_TMDB__API_URL", format!("{}/3", self.tmdb.url())),
+            ("TAPEARR_TMDB__API_KEY", self.tmdb.api_key().to_string()),
+            ("TAPEARR_TRAILERS__WATCH_URL", self.origin.watch_template()),
+            (
+                "TAPEARR_TRAILERS__SEARCH_TARGET",
+                format!("{}/feed?q={{query}}&n={{n}}", self.origin.url()),
+            ),
+            ("TAPEARR_TRAILERS__HOST_INTERVAL_SECS", "0".into()),
+            ("TAPEARR_TRAILERS__HOST_JITTER_SECS", "0".into()),
+        ]
+    }
+
+    fn movie_dir(&self, title: &str, year: i32) -> PathBuf {
+        self.library
+            .path()
+            .join("movies")
+            .join(format!("{title} ({year})"))
+    }
+}
+
+/// What one movie of the story is.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Case {
+    /// Radarr knows a trailer id.
+    ArrId,
+    /// Only TMDB knows one.
+    Tmdb,
+    /// Nobody knows one: the search finds it.
+    Search,
+    /// A trailer is already on disk (in Trailers/ or as -trailer).
+    OnDisk,
+    /// In Radarr, but its folder does not exist yet (not downloaded).
+    NoFolder,
+}
+
+struct StoryMovie {
+    title: String,
+    year: i32,
+    case: Case,
+    video: Option<String>,
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    out.extend([Case::ArrId; 6]);
+    out.extend([Case::Tmdb; 4]);
+    out.extend([Case::Search; 2]);
+    out.extend([Case::OnDisk; 8]);
+    out.extend([Case::NoFolder; 30]);
+    out
+}
+
+/// Builds the 50 movies: folders, files on disk, Radarr entries, TMDB videos, origin videos.
+fn build_story(w: &World) -> Vec<StoryMovie> {
+    let mut movies = Vec::new();
+    for (i, case) in cases().into_iter().enumerate() {
+        // Ids far above the fakes' generators, so no generated data collides.
+        let tmdb_id = 2_000_100 + i as i32;
+        let year = 1990 + (i as i32 % 30);
+        let title = match i {
+            0 => "Amélie".to_string(),
+            1 => "千と千尋の神隠し".to_string(),
+            _ => format!("Story Movie {i}"),
+        };
+        let dir = w.movie_dir(&title, year);
+        let mut movie = Movie::new(tmdb_id, &title, year).path(&dir.display().to_string());
+        if case != Case::NoFolder {
+            std::fs::create_dir_all(&dir).expect("movie folder");
+            std::fs::write(
+                dir.join(format!("{title} ({year}).mkv")),
+                b"not really a movie",
+            )
+            .expect("movie file");
+            movie = movie.with_file(1_000_000);
+        }
+        let video = match case {
+            Case::ArrId => {
+                let id = format!("arr{i:03}");
+                movie = movie.trailer(&id);
+                Some(id)
+            }
+            Case::Tmdb => {
+                let id = format!("tmdb{i:03}");
+                w.tmdb.set_movie_videos(
+                    tmdb_id,
+                    vec![TmdbVideo::trailer(
+                        &id,
+                        &format!("{title} | Official Trailer"),
+                    )],
+                );
+                Some(id)
+            }
+            Case::Search => Some(format!("srch{i:03}")),
+            Case::OnDisk => {
+                if i % 2 == 0 {
+                    let t = dir.join("Trailers");
+                    std::fs::create_dir_all(&t).expect("Trailers folder");
+                    std::fs::write(t.join("Old trailer.mkv"), b"an old trailer").expect("file");
+                } else {
+                    std::fs::write(dir.join(format!("{title} ({year})-trailer.mp4")), b"old")
+                        .expect("file");
+                }
+                // Radarr knows an id too: the trailer on disk must still win.
+                let id = format!("disk{i:03}");
+                movie = movie.trailer(&id);
+                Some(id)
+            }
+            Case::NoFolder => None,
+        };
+        if let Some(id) = &video {
+            let spec = VideoSpec::new(&format!("{title} ({year}) Official Trailer")).seconds(2);
+            // One trailer arrives as VP9 so the profile's H.264 output needs a real encode.
+            let spec = if i == 2 {
+                spec.codec(VideoCodec::Vp9)
+            } else {
+                spec
+            };
+            w.origin.set_video(id, spec);
+        }
+        w.radarr.add_movie(movie);
+        movies.push(StoryMovie {
+            title,
+            year,
+            case,
+            video,
+        });
+    }
+    movies
+}
+
+async fn add_radarr(api: &mut Client, w: &World) -> String {
+    let r = api
+        .post(
+            "/api/v1/trailers/connections",
+            json!({"name": "Radarr", "kind": "radarr", "url": w.radarr.url(),
+                   "api_key": w.radarr.api_key()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["api_key"], "***", "the key is write-only");
+    r.body["id"].as_str().expect("id").to_string()
+}
+
+async fn run_and_wait(api: &mut Client) -> Value {
+    let r = api.post("/api/v1/trailers/run", json!({})).await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let job = r.body["job_id"].as_str().expect("job id").to_string();
+    let done = api.wait_job(&job, Duration::from_secs(240)).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    done
+}
+
+async fn all_media(api: &mut Client) -> Vec<Value> {
+    let r = api.get("/api/v1/trailers/media?limit=500").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"].as_array().expect("items").clone()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn probe_codecs(file: &Path) -> (String, bool) {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type,codec_name",
+            "-of",
+            "json",
+        ])
+        .arg(file)
+        .output()
+        .expect("ffprobe");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("ffprobe json");
+    let streams = v["streams"].as_array().cloned().unwrap_or_default();
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .and_then(|s| s["codec_name"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let audio = streams.iter().any(|s| s["codec_type"] == "audio");
+    (video, audio)
+}
+
+#[tokio::test]
+async fn one_run_places_exactly_the_missing_trailers_and_a_second_run_does_nothing() {
+    for backend in backends("trailers").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let movies = build_story(&w);
+        w.origin.prepare().await.expect("origin media");
+        let before: HashMap<String, Vec<PathBuf>> = movies
+            .iter()
+            .filter(|m| m.case == Case::OnDisk)
+            .map(|m| (m.title.clone(), files_under(&w.movie_dir(&m.title, m.year))))
+            .collect();
+
+        let dir = tempfile::tempdir().expect("data dir");
+        link_tools(dir.path());
+        let server = Server::start(ServerOptions {
+            data_dir: dir.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        });
+        let mut admin = Client::new(&server);
+        let key = admin.bootstrap().await;
+        let mut api = Client::with_key(&server, &key);
+
+        // Bad input changes nothing.
+        let r = api
+            .post(
+                "/api/v1/trailers/connections",
+                json!({"name": "x", "kind": "radarr", "url": "ftp://nope", "api_key": "k"}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{b}: {}", r.body);
+        let r = api
+            .post(
+                "/api/v1/trailers/connections",
+                json!({"name": "x", "kind": "radarr", "url": w.radarr.url(), "api_key": "wrong-key-123"}),
+            )
+            .await;
+        assert_eq!(r.status, 502, "{b}: {}", r.body);
+        assert!(
+            !r.body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("wrong-key-123"),
+            "{b}: the key leaked into the error: {}",
+            r.body
+        );
+        assert_eq!(
+            api.get("/api/v1/trailers/connections").await.body,
+            json!([])
+        );
+
+        // The origin's trailers are seconds long: the user widens the default profile's window.
+        let profiles = api.get("/api/v1/trailers/profiles").await.body;
+        let default = profiles
+            .as_array()
+            .and_then(|p| p.iter().find(|p| p["enabled"] == true))
+            .cloned()
+            .expect("an enabled default profile");
+        let mut input = default.clone();
+        input["search"]["min_duration_s"] = json!(1);
+        let r = api
+            .send(
+                reqwest::Method::PUT,
+                &format!(
+                    "/api/v1/trailers/profiles/{}",
+                    default["id"].as_str().expect("id")
+                ),
+                Some(input),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{b}: {}", r.body);
+
+        add_radarr(&mut api, &w).await;
+        run_and_wait(&mut api).await;
+
+        let media = all_media(&mut api).await;
+        assert_eq!(media.len(), 50, "{b}: every movie synced");
+        let by_title: HashMap<String, &Value> = media
+            .iter()
+            .map(|m| (m["title"].as_str().unwrap_or_default().to_string(), m))
+            .collect();
+        for m in &movies {
+            let item = by_title
+                .get(&m.title)
+                .unwrap_or_else(|| panic!("{b}: {} synced", m.title));
+            let id = item["id"].as_str().expect("id");
+            let detail = api.get(&format!("/api/v1/trailers/media/{id}")).await.body;
+            let downloads = detail["downloads"].as_array().cloned().unwrap_or_default();
+            let dir = w.movie_dir(&m.title, m.year);
+            match m.case {
+                Case::ArrId | Case::Tmdb | Case::Search => {
+                    assert_eq!(downloads.len(), 1, "{b}: {}: {detail}", m.title);
+                    let d = &downloads[0];
+                    assert_eq!(d["status"], "downloaded", "{b}: {}: {d}", m.title);
+                    let want_source = match m.case {
+                        Case::ArrId => "arr",
+                        Case::Tmdb => "tmdb",
+                        _ => "search",
+                    };
+                    assert_eq!(d["source"], want_source, "{b}: {}", m.title);
+                    assert_eq!(
+                        d["video_id"].as_str(),
+                        m.video.as_deref(),
+                        "{b}: {}",
+                        m.title
+                    );
+                    let expected = dir.join(format!("{} ({})-trailer.mp4", m.title, m.year));
+                    assert_eq!(
+                        d["file_path"].as_str(),
+                        Some(expected.to_str().expect("utf-8"))
+                    );
+                    let (video, audio) = probe_codecs(&expected);
+                    assert_eq!(
+                        video, "h264",
+                        "{b}: {} is H.264 (the VP9 one converted)",
+                        m.title
+                    );
+                    assert!(audio, "{b}: {} has audio", m.title);
+                    let events = detail["events"].as_array().cloned().unwrap_or_default();
+                    assert!(
+                        events.iter().any(|e| e["kind"] == "downloaded"),
+                        "{b}: history records the download: {detail}"
+                    );
+                }
+                Case::OnDisk => {
+                    assert_eq!(downloads.len(), 1, "{b}: {}: {detail}", m.title);
+                    let d = &downloads[0];
+                    assert_eq!(d["status"], "existing", "{b}: {}: {d}", m.title);
+                    assert!(
+                        d["reason"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .starts_with("already on disk"),
+                        "{b}: says why: {d}"
+                    );
+                    assert_eq!(
+                        files_under(&dir),
+                        before[&m.title],
+                        "{b}: nothing added beside an existing trailer"
+                    );
+                    let video = m.video.as_deref().expect("id");
+                    assert_eq!(w.origin.page_requests(video), 0, "{b}: never fetched");
+                }
+                Case::NoFolder => {
+                    assert!(downloads.is_empty(), "{b}: {}: {detail}", m.title);
+                    assert_eq!(detail["scan_status"], "missing", "{b}: {detail}");
+                }
+            }
+        }
+        // The preview says why each is left alone.
+        let preview = api.get("/api/v1/trailers/preview").await.body;
+        let entries = preview.as_array().expect("entries");
+        assert_eq!(
+            entries.len(),
+            50,
+            "{b}: one default profile applies to each"
+        );
+        assert!(
+            entries.iter().all(|e| e["action"] != "download"),
+            "{b}: {preview}"
+        );
+        let skipped = entries
+            .iter()
+            .filter(|e| {
+                e["action"] == "skip"
+                    && e["reason"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("does not exist")
+            })
+            .count();
+        assert_eq!(
+            skipped, 30,
+            "{b}: folders not there yet are skipped with the reason"
+        );
+
+        // A second run does nothing: no request to the video site, no new file, no change.
+        let requests = w.origin.requests().len();
+        let library = files_under(w.library.path());
+        let records: Vec<Value> = {
+            let mut v = Vec::new();
+            for m in &media {
+                let id = m["id"].as_str().expect("id");
+                v.push(
+                    api.get(&format!("/api/v1/trailers/media/{id}")).await.body["downloads"]
+                        .clone(),
+                );
+            }
+            v
+        };
+        run_and_wait(&mut api).await;
+        assert_eq!(
+            w.origin.requests().len(),
+            requests,
+            "{b}: the second run fetched nothing"
+        );
+        assert_eq!(
+            files_under(w.library.path()),
+            library,
+            "{b}: no file changed"
+        );
+        for (m, before) in media.iter().zip(&records) {
+            let id = m["id"].as_str().expect("id");
+            let now =
+                api.get(&format!("/api/v1/trailers/media/{id}")).await.body["downloads"].clone();
+            assert_eq!(&now, before, "{b}: records unchanged");
+        }
+        let log = server.output_text();
+        assert!(
+            !log.contains(w.radarr.api_key()),
+            "{b}: the API key reached the log"
+        );
+        assert!(
+            !log.contains(w.tmdb.api_key()),
+            "{b}: the TMDB key reached the log"
+        );
+        server.terminate();
+    }
+}
+
+#[tokio::test]
+async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
+    for backend in backends("trailer_sync").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let ids: Vec<i32> = (0..10)
+            .map(|i| {
+                w.radarr.add_movie(
+                    Movie::new(2_100_000 + i, &format!("Sync Movie {i}"), 2000 + i).path(
+                        &w.movie_dir(&format!("Sync Movie {i}"), 2000 + i)
+                            .display()
+                            .to_string(),
+                    ),
+                )
+            })
+            .collect();
+        let dir = tempfile::tempdir().expect("data dir");
+        let server = Server::start(ServerOptions {
+            data_dir: dir.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        });
+        let mut admin = Client::new(&server);
+        let key = admin.bootstrap().await;
+        let mut api = Client::with_key(&server, &key);
+        let conn = add_radarr(&mut api, &w).await;
+        let path = format!("/api/v1/trailers/connections/{conn}/sync");
+        // The first sync is queued by the create; wait for the library to fill.
+        eventually(Duration::from_secs(30), "the first sync", || {
+            let mut api = Client::with_key(&server, &key);
+            async move { (all_media(&mut api).await.len() == 10).then_some(()) }
+        })
+        .await;
+        let media = all_media(&mut api).await;
+        let first = media[0]["id"].as_str().expect("id").to_string();
+        let r = api
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/trailers/media/{first}"),
+                Some(json!({"monitor": false, "trailer_id_override": "mine123"})),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{b}: {}", r.body);
+        let r = api
+            .send(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/trailers/media/{first}"),
+                Some(json!({"trailer_id_override": "../../etc"})),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{b}: a bad id is refused: {}", r.body);
+
+        let sync_and_wait = |fault: Option<ArrFault>| {
+            if let Some(f) = fault {
+                w.radarr.fault_once(f);
+            }
+            let path = path.clone();
+            let mut api = Client::with_key(&server, &key);
+            async move {
+                let r = api.post(&path, json!({})).await;
+                assert_eq!(r.status, 202, "{}", r.body);
+                let job = r.body["job_id"].as_str().expect("job").to_string();
+                api.wait_job(&job, Duration::from_secs(60)).await
+            }
+        };
+        // An empty answer, a body cut midway and a dropped connection delete nothing.
+        for fault in [
+            ArrFault::Empty,
+            ArrFault::TruncateAfter(4),
+            ArrFault::AbortAfter(3),
+        ] {
+            sync_and_wait(Some(fault.clone())).await;
+            assert_eq!(
+                all_media(&mut api).await.len(),
+                10,
+                "{b}: {fault:?} deleted nothing"
+            );
+        }
+        let conn_view = api
+            .get(&format!("/api/v1/trailers/connections/{conn}"))
+            .await
+            .body;
+        assert!(
+            conn_view["last_sync_error"].as_str().is_some(),
+            "{b}: the failed sync is shown: {conn_view}"
+        );
+
+        // A malformed item is skipped with a reason; the rest sync, and it is not deleted.
+        w.radarr
+            .update_movie(ids[1], |m| m.title = "Renamed In Radarr".into());
+        let job = sync_and_wait(Some(ArrFault::Malformed {
+            index: 5,
+            kind: Malformed::WrongTypes,
+        }))
+        .await;
+        assert_eq!(job["status"], "succeeded", "{b}: {job}");
+        let media = all_media(&mut api).await;
+        assert_eq!(media.len(), 10, "{b}: the malformed item is kept");
+        assert!(
+            media.iter().any(|m| m["title"] == "Renamed In Radarr"),
+            "{b}: the other items synced"
+        );
+        assert!(
+            server
+                .output_text()
+                .contains("skipped a malformed library item")
+        );
+
+        // The user's choices survive; a removal in Radarr is applied after a good sync.
+        let item = api
+            .get(&format!("/api/v1/trailers/media/{first}"))
+            .await
+            .body;
+        assert_eq!(item["item"]["monitor"], false, "{b}: {item}");
+        assert_eq!(item["item"]["trailer_id_override"], "mine123", "{b}");
+        w.radarr.remove_movie(ids[9]);
+        sync_and_wait(None).await;
+        assert_eq!(
+            all_media(&mut api).await.len(),
+            9,
+            "{b}: the removed movie is gone"
+        );
+        server.terminate();
+    }
+}
