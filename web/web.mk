@@ -58,9 +58,10 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 ## web-e2e: Playwright (playwright-core + Chromium) against the real binary with a temporary data dir
+## (the trailer tests download with the yt-dlp of `make tools`, in $(DATA_DIR)/tools)
 web-e2e: web chromium
 	$(CARGO) build -p tapearr -p tapearr-testkit
-	cd $(WEB) && TAPEARR_BIN=$(abspath $(WEB_E2E_BIN)) TAPEARR_FAKES_BIN=$(abspath $(WEB_FAKES_BIN)) CHROMIUM=$(CHROMIUM) node e2e/run.mjs
+	cd $(WEB) && TAPEARR_BIN=$(abspath $(WEB_E2E_BIN)) TAPEARR_FAKES_BIN=$(abspath $(WEB_FAKES_BIN)) TAPEARR_TEST_TOOLS_DATA_DIR=$(DATA_DIR) CHROMIUM=$(CHROMIUM) node e2e/run.mjs
 
 ## web-test: everything above that checks the web app
 web-test: web-client-check web-check web-unit web-e2e
@@ -68,4 +69,4 @@ web-test: web-client-check web-check web-unit web-e2e
 ## screenshots: every page at 390x844 and 1440x900, light and dark, into docs/screenshots/
 screenshots: web chromium
 	$(CARGO) build -p tapearr -p tapearr-testkit
-	cd $(WEB) && TAPEARR_BIN=$(abspath $(WEB_E2E_BIN)) TAPEARR_FAKES_BIN=$(abspath $(WEB_FAKES_BIN)) CHROMIUM=$(CHROMIUM) node e2e/screenshots.mjs ../docs/screenshots
+	cd $(WEB) && TAPEARR_BIN=$(abspath $(WEB_E2E_BIN)) TAPEARR_FAKES_BIN=$(abspath $(WEB_FAKES_BIN)) TAPEARR_TEST_TOOLS_DATA_DIR=$(DATA_DIR) CHROMIUM=$(CHROMIUM) node e2e/screenshots.mjs ../docs/screenshots

@@ -1,7 +1,7 @@
 // Shared by the end-to-end tests and the screenshot script: start the real binary on a free port
 // with a temporary data dir, and drive /usr/bin/chromium with playwright-core.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, statSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -251,4 +251,79 @@ export async function fakeTwitch({ clientId = 'e2e-client', clientSecret = 'e2e-
 			clearTimeout(t);
 		}
 	};
+}
+
+/**
+ * Starts `tapearr-fakes trailers` (a fake Radarr, Sonarr, TMDB and a video site for yt-dlp).
+ * `ready` is its READY line (`radarr.url`, `radarr.apiKey`, `tmdb`, `videoOrigin` …); `control(which,
+ * path, body)` drives one of them through its `/_control/…`; `env(library)` is what tapearr needs
+ * to use them with `library` as its library root.
+ */
+export async function fakeTrailers(args = ['--movies', '0', '--series', '0']) {
+	const child = spawn(fakesBinary(), ['trailers', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+	const log = [];
+	const ready = await new Promise((ok, fail) => {
+		let out = '';
+		const t = setTimeout(() => fail(new Error(`tapearr-fakes trailers not ready after 20 s:\n${out}${log.join('')}`)), 20_000);
+		child.stdout.on('data', (d) => {
+			out += String(d);
+			const m = out.match(/^READY (\{.*\})$/m);
+			if (m) {
+				clearTimeout(t);
+				ok(JSON.parse(m[1]));
+			}
+		});
+		child.stderr.on('data', (d) => log.push(String(d)));
+		child.once('exit', (code) => {
+			clearTimeout(t);
+			fail(new Error(`tapearr-fakes trailers exited ${code}:\n${out}${log.join('')}`));
+		});
+	});
+	const base = (which) => ready[which].url.replace(/\/$/, '');
+	return {
+		ready,
+		log,
+		env(library) {
+			return {
+				TAPEARR_LIBRARY_ROOTS: library,
+				TAPEARR_DISK__LOW_FREE_GB: '0',
+				TAPEARR_TMDB__API_URL: `${base('tmdb')}/3`,
+				TAPEARR_TMDB__API_KEY: ready.tmdb.apiKey,
+				TAPEARR_TRAILERS__WATCH_URL: ready.videoOrigin.watchTemplate,
+				TAPEARR_TRAILERS__SEARCH_TARGET: `${base('videoOrigin')}/feed?q={query}&n={n}`,
+				TAPEARR_TRAILERS__HOST_INTERVAL_SECS: '0',
+				TAPEARR_TRAILERS__HOST_JITTER_SECS: '0'
+			};
+		},
+		async control(which, path, body = {}) {
+			const r = await fetch(`${base(which)}/_control${path}`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(body)
+			});
+			if (!r.ok) throw new Error(`fake ${which} ${path}: ${r.status} ${await r.text()}`);
+			const text = await r.text();
+			return text ? JSON.parse(text) : null;
+		},
+		async stop() {
+			const gone = exited(child);
+			child.stdin.end();
+			const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+			await gone;
+			clearTimeout(t);
+		}
+	};
+}
+
+/**
+ * A new data dir whose `tools` is the tools venv `make tools` installed (yt-dlp), found in
+ * $TAPEARR_TEST_TOOLS_DATA_DIR (set by `make test` and `make web-e2e`), else `data/`.
+ */
+export function dataDirWithTools() {
+	const shared = resolve(process.env.TAPEARR_TEST_TOOLS_DATA_DIR || join(ROOT, 'data'));
+	const tools = join(shared, 'tools');
+	if (!existsSync(join(tools, 'venv/bin/yt-dlp'))) throw new Error(`no yt-dlp in ${tools}/venv: run \`make tools\` first`);
+	const dir = mkdtempSync(join(tmpdir(), 'tapearr-e2e-'));
+	symlinkSync(tools, join(dir, 'tools'));
+	return dir;
 }

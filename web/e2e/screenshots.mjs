@@ -1,9 +1,9 @@
 // `make screenshots`: every page at 390×844 and 1440×900, light and dark, into docs/screenshots/.
 //   node e2e/screenshots.mjs OUT_DIR
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { apiPost, csrfOf, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
+import { apiPost, csrfOf, dataDirWithTools, fakeTrailers, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
 import { PAGES } from './tests.mjs';
 
 const out = resolve(process.argv[2] ?? '../docs/screenshots');
@@ -38,12 +38,16 @@ async function eachCombo(fn) {
 	}
 }
 
-// Channels come from a fake Twitch (one live and recording, one favourite, some offline).
+// Channels come from a fake Twitch (one live and recording, one favourite, some offline); movies
+// and series from a fake Radarr and Sonarr, trailers from a fake video site (yt-dlp from `make tools`).
 const twitch = await fakeTwitch();
+const trailers = await fakeTrailers(['--movies', '23', '--series', '8']);
 const library = mkdtempSync(join(tmpdir(), 'tapearr-shots-library-'));
-const server = await startServer({ env: { ...twitch.env, TAPEARR_LIBRARY_ROOTS: library, TAPEARR_DISK__LOW_FREE_GB: '0' } });
+const dataDir = dataDirWithTools();
+const server = await startServer({ dataDir, env: { ...twitch.env, ...trailers.env(library) } });
 let channelPath = null;
 let recordingPath = null;
+let moviePath = null;
 try {
 	// Before the admin exists: the setup page.
 	await eachCombo(async (page, suffix) => {
@@ -109,6 +113,43 @@ try {
 		{ timeout: 60_000, every: 250, what: 'the cozy_builds recording finalized' }
 	);
 	recordingPath = `/recordings/${ready.id}`;
+
+	// Trailers: one movie whose folder is in the library gets a trailer; the rest come from the
+	// generated libraries (their folders are elsewhere).
+	const dir = join(library, 'movies', 'Midnight Harbor (2019)');
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(join(dir, 'Midnight Harbor (2019).mkv'), 'not really a movie');
+	await trailers.control('radarr', '/movies', { tmdbId: 910001, title: 'Midnight Harbor', year: 2019, path: '/movies/Midnight Harbor (2019)', hasFile: true });
+	await trailers.control('videoOrigin', '/videos/mhtrailer01', { title: 'Midnight Harbor (2019) Official Trailer', seconds: 4 });
+	await trailers.control('tmdb', '/videos/movie/910001', [
+		{ iso_639_1: 'en', iso_3166_1: 'US', name: 'Midnight Harbor | Official Trailer', key: 'mhtrailer01', site: 'YouTube', size: 1080, type: 'Trailer', official: true, published_at: '2019-03-25T14:00:06.000Z', id: 'a1b2c3d4e5f6a1b2c3d4e5f6' }
+	]);
+	await post('/api/v1/trailers/connections', {
+		name: 'Radarr',
+		kind: 'radarr',
+		url: trailers.ready.radarr.url,
+		api_key: trailers.ready.radarr.apiKey,
+		path_mappings: [{ remote: '/movies', local: join(library, 'movies') }]
+	});
+	await post('/api/v1/trailers/connections', { name: 'Sonarr', kind: 'sonarr', url: trailers.ready.sonarr.url, api_key: trailers.ready.sonarr.apiKey });
+	const harbor = await until(
+		async () => {
+			const list = await (await page.request.get(`${server.url}/api/v1/trailers/media?kind=movie&q=harbor`)).json();
+			return list.items[0];
+		},
+		{ timeout: 30_000, every: 250, what: 'the Radarr library synced' }
+	);
+	moviePath = `/trailers/${harbor.id}`;
+	const profiles = await (await page.request.get(`${server.url}/api/v1/trailers/profiles`)).json();
+	const beside = profiles.find((p) => p.enabled);
+	await post(`/api/v1/trailers/media/${harbor.id}/download`, { profile_id: beside.id, video_id: 'mhtrailer01' });
+	await until(
+		async () => {
+			const d = await (await page.request.get(`${server.url}/api/v1/trailers/media/${harbor.id}`)).json();
+			return d.downloads.some((r) => r.status === 'downloaded');
+		},
+		{ timeout: 90_000, every: 500, what: 'the trailer downloaded' }
+	);
 	await seed.close();
 
 	await eachCombo(async (page, suffix) => {
@@ -125,6 +166,19 @@ try {
 		await page.getByRole('heading', { name: 'Building a castle, day 41', exact: true }).waitFor();
 		await page.waitForFunction(() => document.querySelector('video')?.readyState >= 1);
 		await shoot(page, `recordings-detail-${suffix}`);
+		await page.goto(`${server.url}${moviePath}`);
+		await page.getByRole('heading', { name: 'Midnight Harbor', exact: true, level: 1 }).waitFor();
+		await page.waitForFunction(() => document.querySelector('video')?.readyState >= 1);
+		await shoot(page, `trailers-item-${suffix}`);
+		await page.getByRole('button', { name: 'Find candidates' }).first().click();
+		await page.locator('li[data-video="mhtrailer01"]').waitFor({ timeout: 30_000 });
+		await shoot(page, `trailers-candidates-${suffix}`);
+		await page.goto(`${server.url}/trailers/movies`);
+		await page.getByRole('heading', { name: 'Movies', exact: true }).waitFor();
+		await page.getByRole('button', { name: 'Preview' }).click();
+		await page.getByTestId('preview-summary').waitFor();
+		await page.screenshot({ path: `${out}/trailers-preview-${suffix}.png`, animations: 'disabled' });
+		count++;
 		await page.goto(`${server.url}${channelPath}/watch`);
 		await page.getByRole('heading', { name: 'Watch SpeedRunner', exact: true }).waitFor();
 		await page.waitForFunction(() => document.querySelector('video')?.currentTime > 0.5, null, { timeout: 15_000 });
@@ -144,7 +198,9 @@ try {
 } finally {
 	await server.stop();
 	await twitch.stop();
+	await trailers.stop();
 	rmSync(library, { recursive: true, force: true });
+	rmSync(dataDir, { recursive: true, force: true });
 }
 console.log(`screenshots: ${count} written to ${out}`);
 if (problems.length) {

@@ -2,17 +2,20 @@
 // (node e2e/run.mjs). Each test gets fresh servers unless it says otherwise.
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN, apiPost, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
+import { ADMIN, apiPost, dataDirWithTools, fakeTrailers, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
 
 /** Every route of the app frame, with the heading each one shows. */
 export const PAGES = [
 	['/', 'Dashboard'],
 	['/streams', 'Streams'],
 	['/recordings', 'Recordings'],
-	['/trailers', 'Trailers'],
+	['/trailers/movies', 'Movies'],
+	['/trailers/series', 'Series'],
+	['/trailers/profiles', 'Trailer profiles'],
+	['/trailers/connections', 'Connections'],
 	['/activity/tasks', 'Tasks'],
 	['/activity/jobs', 'Jobs'],
 	['/activity/events', 'Events'],
@@ -78,8 +81,8 @@ async function stillSameDocument(page) {
 	assert.equal(await page.evaluate(() => window.__e2eMark), 'kept', 'the page reloaded');
 }
 
-async function withApp({ base = '', admin = true, viewport, env } = {}, fn) {
-	const server = await startServer({ base, env });
+async function withApp({ base = '', admin = true, viewport, env, dataDir } = {}, fn) {
+	const server = await startServer({ base, env, dataDir });
 	const browser = await launch({ viewport });
 	try {
 		if (admin) await setupAdmin(server);
@@ -104,6 +107,39 @@ async function withTwitch(fn) {
 		await twitch.stop();
 		rmSync(library, { recursive: true, force: true });
 	}
+}
+
+/**
+ * The trailer fakes (Radarr, Sonarr, TMDB, a video site), a temporary library folder, a data dir
+ * with the tools venv (yt-dlp), and tapearr and Chromium using them.
+ */
+async function withTrailers(fn) {
+	const fakes = await fakeTrailers();
+	const library = mkdtempSync(join(tmpdir(), 'tapearr-e2e-library-'));
+	const dataDir = dataDirWithTools();
+	try {
+		await withApp({ env: fakes.env(library), dataDir }, async (app) => fn({ ...app, fakes, library }));
+	} finally {
+		await fakes.stop();
+		rmSync(library, { recursive: true, force: true });
+		rmSync(dataDir, { recursive: true, force: true });
+	}
+}
+
+/** A TMDB video entry as TMDB writes it. */
+function tmdbVideo(key, name, type = 'Trailer') {
+	return {
+		iso_639_1: 'en',
+		iso_3166_1: 'US',
+		name,
+		key,
+		site: 'YouTube',
+		size: 1080,
+		type,
+		official: true,
+		published_at: '2019-03-25T14:00:06.000Z',
+		id: key.padEnd(24, '0').slice(0, 24)
+	};
 }
 
 /** The channel's recordings, newest first, through the API as the signed-in `page`. */
@@ -893,5 +929,133 @@ export const tests = {
 				noProblems(page);
 			});
 		});
+	},
+
+	async 'trailers: a Radarr connection added in the app fills the library; a movie’s candidates are listed, the one picked is downloaded and plays'() {
+		await withTrailers(async ({ server, page, fakes, library }) => {
+			// Radarr sees its movies under /movies; Tapearr sees the same folders inside its library.
+			const movies = [
+				['Midnight Harbor', 2019, 910001],
+				['Paper Lanterns', 2021, 910002],
+				['The Quiet Orbit', 2015, 910003]
+			];
+			for (const [title, year, tmdbId] of movies) {
+				const dir = join(library, 'movies', `${title} (${year})`);
+				mkdirSync(dir, { recursive: true });
+				writeFileSync(join(dir, `${title} (${year}).mkv`), 'not really a movie');
+				await fakes.control('radarr', '/movies', { tmdbId, title, year, path: `/movies/${title} (${year})`, hasFile: true });
+			}
+			await fakes.control('tmdb', '/videos/movie/910001', [
+				tmdbVideo('mhtrailer01', 'Midnight Harbor | Official Trailer'),
+				tmdbVideo('mhteaser001', 'Midnight Harbor | Official Teaser', 'Teaser')
+			]);
+			await fakes.control('videoOrigin', '/videos/mhtrailer01', { title: 'Midnight Harbor (2019) Official Trailer', seconds: 3 });
+			await fakes.control('videoOrigin', '/videos/mhteaser001', { title: 'Midnight Harbor (2019) Official Teaser', seconds: 3 });
+
+			await login(page, server);
+			await page.getByRole('link', { name: 'Trailers' }).click();
+			await page.getByRole('heading', { name: 'Connect Radarr or Sonarr' }).waitFor();
+			await page.getByRole('link', { name: 'Add a connection' }).click();
+			await page.getByRole('heading', { name: 'Connections', exact: true }).waitFor();
+			await page.getByText('No connections yet').waitFor();
+
+			await page.getByLabel('Name').fill('Radarr');
+			await page.getByLabel('URL').fill(fakes.ready.radarr.url);
+			await page.getByLabel('API key').fill(fakes.ready.radarr.apiKey);
+			await page.getByRole('button', { name: 'Add mapping' }).click();
+			await page.getByLabel('Folder as Radarr sees it').fill('/movies');
+			await page.getByLabel('Folder as Tapearr sees it').fill(join(library, 'movies'));
+			await page.getByRole('button', { name: 'Test', exact: true }).click();
+			await page.getByRole('status').getByText(/^Reached Radarr \d/).waitFor();
+			await page.getByRole('button', { name: 'Add connection' }).click();
+			await page.getByText('Added “Radarr”.').waitFor();
+			const row = page.locator('tr[data-connection="Radarr"]');
+			await row.getByText('/movies →').waitFor();
+			assert.equal(await page.getByLabel('API key').inputValue(), '', 'the form is cleared');
+			const saved = await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json();
+			assert.equal(saved.length, 1);
+			assert.equal(saved[0].api_key, '***');
+
+			// Root folders: /movies maps into the library; /movies-4k does not, and says so.
+			await row.getByRole('button', { name: 'Root folders of Radarr' }).click();
+			const folders = page.getByRole('region', { name: 'Root folders of “Radarr”' });
+			await folders.locator('tr[data-folder="/movies"]').getByText('yes').first().waitFor();
+			await folders.getByTestId('folder-warning').filter({ hasText: '/movies-4k' }).waitFor();
+
+			// The library fills by itself (the first sync was queued with the connection).
+			await page.getByRole('link', { name: 'Movies' }).first().click();
+			await page.getByRole('heading', { name: 'Movies', exact: true }).waitFor();
+			await markDocument(page);
+			for (const [title] of movies) await page.locator(`li[data-title="${title}"]`).waitFor({ timeout: 30_000 });
+			await page.locator('[data-testid="media-total"][data-total="3"]').waitFor();
+			await stillSameDocument(page);
+			// Filters live in the URL.
+			await page.getByLabel('Search').fill('harbor');
+			await page.waitForURL(/\?q=harbor$/);
+			await page.locator('li[data-title="Paper Lanterns"]').waitFor({ state: 'detached' });
+			const tile = page.locator('li[data-title="Midnight Harbor"]');
+			await tile.locator('[data-state]').first().waitFor();
+
+			// The movie: find candidates for the default profile, pick the teaser (not the best one).
+			await tile.getByRole('link', { name: 'Midnight Harbor' }).click();
+			await page.getByRole('heading', { name: 'Midnight Harbor', exact: true, level: 1 }).waitFor();
+			const card = page.locator('section[data-profile="Beside the media (Plex, Jellyfin, Emby)"]');
+			await card.getByRole('button', { name: 'Find candidates' }).click();
+			const teaser = card.locator('li[data-video="mhteaser001"]');
+			await teaser.waitFor({ timeout: 30_000 });
+			await card.locator('li[data-video="mhtrailer01"]').waitFor();
+			assert.match(await teaser.textContent(), /TMDB/);
+			assert.match(await card.locator('li[data-video]').first().textContent(), /\d/, 'candidates show their score');
+			assert.equal(await card.locator('li[data-video]').first().getAttribute('data-video'), 'mhtrailer01', 'the trailer scores above the teaser');
+			await teaser.getByRole('button', { name: 'Use this' }).click();
+			await card.getByTestId('download-status').getByText('Downloaded.').waitFor({ timeout: 90_000 });
+
+			// The trailer appears, plays, and is the one picked.
+			const player = card.getByTestId('trailer-player');
+			await player.waitFor();
+			await page.waitForFunction((el) => el.readyState >= 1 && el.duration > 0, await player.elementHandle(), { timeout: 15_000 });
+			await player.evaluate((v) => {
+				v.muted = true;
+				return v.play();
+			});
+			await page.waitForFunction((el) => el.readyState >= 2 && el.currentTime > 0.3, await player.elementHandle(), { timeout: 15_000 });
+			assert.ok((await player.evaluate((v) => v.duration)) > 1);
+			await card.getByTestId('trailer-facts').getByText('mhteaser001').waitFor();
+			await card.locator('header').getByText('downloaded', { exact: true }).waitFor();
+			assert.equal(await card.getAttribute('data-state'), 'downloaded');
+			const file = join(library, 'movies', 'Midnight Harbor (2019)', 'Midnight Harbor (2019)-trailer.mp4');
+			assert.ok(existsSync(file), `${file} exists`);
+			await page.getByRole('region', { name: 'History' }).getByText('downloaded').first().waitFor();
+			noProblems(page);
+		});
+	},
+
+	async 'trailers: a connection with a wrong API key shows the API’s reason and saves nothing'() {
+		await withTrailers(async ({ server, page, fakes }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/connections`);
+			await page.getByRole('heading', { name: 'Connections', exact: true }).waitFor();
+			const input = { name: 'Wrong key', kind: 'radarr', url: fakes.ready.radarr.url, api_key: 'not-the-key' };
+			const answer = await apiPost(page, server, '/api/v1/trailers/connections/test', input);
+			assert.equal(answer.status(), 502);
+			const { message } = await answer.json();
+			assert.ok(message, 'the API says why');
+
+			await page.getByLabel('Name').fill(input.name);
+			await page.getByLabel('URL').fill(input.url);
+			await page.getByLabel('API key').fill(input.api_key);
+			await page.getByRole('button', { name: 'Test', exact: true }).click();
+			await page.getByRole('status').getByText(message).waitFor();
+			await page.getByRole('button', { name: 'Add connection' }).click();
+			await page.getByRole('alert').getByText(message).waitFor();
+			assert.equal(await page.getByLabel('API key').inputValue(), 'not-the-key', 'the form keeps what was typed');
+			assert.deepEqual(await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json(), []);
+			await page.getByText('No connections yet').waitFor();
+			// The two refusals (Test, then Add) are the only failed requests.
+			const refused = page.problems.filter((p) => p.includes('502') && /\/api\/v1\/trailers\/connections(\/test)?\)/.test(p));
+			assert.equal(refused.length, 2, page.problems.join('\n'));
+			assert.deepEqual(page.problems.filter((p) => !refused.includes(p)), []);
+		});
 	}
 };
+

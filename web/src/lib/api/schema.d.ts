@@ -905,6 +905,349 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trailers/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Monitor, unmonitor or queue downloads for many items; an unknown id changes nothing. */
+        post: operations["trailers_bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Radarr and Sonarr connections; API keys show as `***`. */
+        get: operations["trailers_list_connections"];
+        put?: never;
+        /** Add a connection; it is tested first (502 with the reason when the Arr cannot be used). */
+        post: operations["trailers_create_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/connections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["trailers_get_connection"];
+        /** Replace a connection; send the API key as `***` to keep it. */
+        put: operations["trailers_update_connection"];
+        post?: never;
+        /** Remove a connection with its media and records; trailer files stay on disk. */
+        delete: operations["trailers_delete_connection"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/connections/{id}/rootfolders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Arr's root folders, where Tapearr sees them and whether trailers can go there. */
+        get: operations["trailers_root_folders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/connections/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sync the connection's library now (a job). */
+        post: operations["trailers_sync_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/connections/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test a saved connection. */
+        post: operations["trailers_test_connection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/connections/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test connection settings before saving them. */
+        post: operations["trailers_test_input"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Movies and series, by title, with their trailer state per profile. */
+        get: operations["trailers_list_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An item with its trailers per profile, the applicable profiles and its history. */
+        get: operations["trailers_get_media"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Monitor or not; set (or clear with `""`) the trailer id override. Both survive syncs. */
+        patch: operations["trailers_patch_media"];
+        trace?: never;
+    };
+    "/api/v1/trailers/media/{id}/candidates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search now: every candidate with its score and reasons, best accepted first. */
+        get: operations["trailers_candidates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/media/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Download (or replace) the item's trailer for a profile (a job). */
+        post: operations["trailers_download"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/media/{id}/fanart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The fanart as a JPEG (cached, 1280×720 at most). */
+        get: operations["trailers_fanart"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/media/{id}/poster": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The poster as a small JPEG (cached). */
+        get: operations["trailers_poster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/media/{id}/trailers/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete the profile's trailer file; the profile then skips this item until a download. */
+        delete: operations["trailers_delete_trailer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/media/{id}/trailers/{profile_id}/video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The trailer file, with Range support. */
+        get: operations["trailers_trailer_video"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Exactly what the next run would do, per item and profile, with the reason. */
+        get: operations["trailers_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Trailer profiles, higher priority first. */
+        get: operations["trailers_list_profiles"];
+        put?: never;
+        post: operations["trailers_create_profile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/profiles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["trailers_update_profile"];
+        post?: never;
+        /** Delete a profile and its download records; placed files stay on disk. */
+        delete: operations["trailers_delete_profile"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sync, scan and download missing trailers now (a job). */
+        post: operations["trailers_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scan the media folders for trailers now (a job). */
+        post: operations["trailers_scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/twitch": {
         parameters: {
             query?: never;
@@ -1086,9 +1429,31 @@ export interface components {
             prefix: string;
             revoked_at?: null | components["schemas"]["Timestamp"];
         };
+        /** @description One path prefix as the Arr sees it (`remote`, may be Windows/UNC) and as Tapearr sees it. */
+        ArrPathMapping: {
+            local: string;
+            remote: string;
+        };
+        /** @enum {string} */
+        AudioCodec: "copy" | "aac" | "opus";
+        /** @enum {string} */
+        BulkAction: "monitor" | "unmonitor" | "download";
         BulkDelete: {
             ids: string[];
         };
+        BulkRequest: {
+            action: components["schemas"]["BulkAction"];
+            ids: string[];
+        };
+        BulkResult: {
+            /** @description Items changed, or downloads queued. */
+            changed: number;
+        };
+        /**
+         * @description Where a candidate video came from (in search order).
+         * @enum {string}
+         */
+        CandidateSource: "user" | "arr" | "tmdb" | "search";
         /** @description A Twitch channel Tapearr watches. */
         Channel: components["schemas"]["ChannelSettings"] & {
             avatar_url?: string | null;
@@ -1219,6 +1584,48 @@ export interface components {
             /** @description A Twitch user access token (kept encrypted; never shown again). */
             token: string;
         };
+        /** @description A Radarr or Sonarr instance. */
+        Connection: {
+            /** @description Write-only: serialized as `***`. */
+            api_key: string;
+            created_at: components["schemas"]["Timestamp"];
+            enabled: boolean;
+            id: string;
+            kind: components["schemas"]["ConnectionKind"];
+            last_sync_at?: null | components["schemas"]["Timestamp"];
+            last_sync_error?: string | null;
+            /** Format: int64 */
+            last_sync_items?: number | null;
+            /** @description New items start with `monitor` = this. */
+            monitor_new: boolean;
+            name: string;
+            path_mappings: components["schemas"]["ArrPathMapping"][];
+            updated_at: components["schemas"]["Timestamp"];
+            url: string;
+        };
+        /** @description What a client sends to add or replace a connection. */
+        ConnectionInput: {
+            /** @description Send `***` to keep the stored key. */
+            api_key: string;
+            enabled?: boolean;
+            kind: components["schemas"]["ConnectionKind"];
+            monitor_new?: boolean;
+            name: string;
+            path_mappings?: components["schemas"]["ArrPathMapping"][];
+            url: string;
+        };
+        /**
+         * @description Radarr (movies) or Sonarr (series).
+         * @enum {string}
+         */
+        ConnectionKind: "radarr" | "sonarr";
+        /** @description The answer of a connection test. */
+        ConnectionTest: {
+            app_name: string;
+            version: string;
+        };
+        /** @enum {string} */
+        Container: "mp4" | "mkv" | "webm";
         CreateApiKey: {
             name: string;
         };
@@ -1244,6 +1651,42 @@ export interface components {
             /** @description Files that could not be removed (the rows are gone; the files are left for the user). */
             errors: string[];
         };
+        /** @description Per (media, profile). */
+        DownloadRecord: {
+            /** Format: int64 */
+            attempts: number;
+            /** Format: int64 */
+            duration_ms?: number | null;
+            /**
+             * @description Error class of the last failure (`bot_check`, `age_restricted`, `unavailable`,
+             *     `network`, `rate_limited`, `timeout`, `convert`, `tool`, `disk`, `other`).
+             */
+            error_kind?: string | null;
+            /** Format: int64 */
+            file_bytes?: number | null;
+            /** @description The trailer file (absolute, local). */
+            file_path?: string | null;
+            media_id: string;
+            next_attempt_at?: null | components["schemas"]["Timestamp"];
+            profile_id: string;
+            /** @description Why it is in this state, for people (`already on disk: Trailers/x.mkv`). */
+            reason?: string | null;
+            source?: null | components["schemas"]["CandidateSource"];
+            status: components["schemas"]["DownloadStatus"];
+            updated_at: components["schemas"]["Timestamp"];
+            video_id?: string | null;
+        };
+        DownloadRequest: {
+            profile_id: string;
+            /** @description A candidate's video id; without it the best candidate is chosen. */
+            video_id?: string | null;
+        };
+        /**
+         * @description The state of one (media, profile) pair: the single source of truth for "does it have a
+         *     trailer for this profile".
+         * @enum {string}
+         */
+        DownloadStatus: "missing" | "existing" | "downloaded" | "failed" | "notfound" | "skipped";
         EnqueueRequest: {
             /** @description A job kind this server knows, e.g. `system.probe`. */
             kind: string;
@@ -1273,6 +1716,13 @@ export interface components {
             type: string;
         };
         /**
+         * @description A field of the media item that a filter can test.
+         * @enum {string}
+         */
+        FilterField: "kind" | "year" | "language" | "studio" | "title" | "tags" | "monitored" | "has_file" | "connection_id";
+        /** @enum {string} */
+        FilterOp: "is" | "is_not" | "contains" | "not_contains" | "at_least" | "at_most";
+        /**
          * @description The finalize pipeline's steps, in order; each is idempotent.
          * @enum {string}
          */
@@ -1282,6 +1732,8 @@ export interface components {
             status: string;
             storage?: string | null;
         };
+        /** @enum {string} */
+        HwAccel: "none" | "nvenc" | "vaapi" | "qsv";
         ImportRequest: {
             /** @description Auto-record the imported channels (default false: a long follow list could fill a disk). */
             auto_record?: boolean;
@@ -1289,6 +1741,9 @@ export interface components {
         ImportResult: {
             added: string[];
             already_watched: string[];
+        };
+        JobQueued: {
+            job_id: string;
         };
         JobRecord: {
             /** Format: int32 */
@@ -1370,6 +1825,83 @@ export interface components {
             csrf_token?: string | null;
             username?: string | null;
         };
+        /** @description An item with its trailer state per applicable profile, its history and the profiles. */
+        MediaDetail: {
+            downloads: components["schemas"]["DownloadRecord"][];
+            events: components["schemas"]["MediaEvent"][];
+            item: components["schemas"]["MediaItem"];
+            /** @description Ids of the enabled profiles whose filters match the item, higher priority first. */
+            profiles: string[];
+            /** @description `ok`, `missing` or `unavailable` from the last disk scan. */
+            scan_status?: string | null;
+        };
+        /** @description One entry of an item's history. */
+        MediaEvent: {
+            at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            id: number;
+            /**
+             * @description `added`, `trailer_found`, `downloaded`, `failed`, `deleted`, `renamed`, `skipped`,
+             *     `monitor_changed`, `override_changed`.
+             */
+            kind: string;
+            media_id: string;
+            message: string;
+            profile_id?: string | null;
+        };
+        /** @description A movie or series as synced from its Arr, plus the user's choices. */
+        MediaItem: {
+            added_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: int64
+             * @description The item's id inside its Arr.
+             */
+            arr_id: number;
+            /** @description Mirrors the Arr on every sync. */
+            arr_monitored: boolean;
+            /** @description `youTubeTrailerId` from the Arr (refreshed every sync). */
+            arr_trailer_id?: string | null;
+            connection_id: string;
+            /**
+             * Format: int64
+             * @description tmdbId for movies, tvdbId for series: with `connection_id` the sync key.
+             */
+            ext_id: number;
+            fanart_url?: string | null;
+            /** @description The media folder as Tapearr sees it (after path mapping). */
+            folder: string;
+            has_file: boolean;
+            id: string;
+            imdb_id?: string | null;
+            kind: components["schemas"]["MediaKind"];
+            /** @description Original language name as the Arr writes it (`English`). */
+            language?: string | null;
+            /** @description The user's intent; set once from the connection's `monitor_new`, then only by the user. */
+            monitor: boolean;
+            original_title?: string | null;
+            overview?: string | null;
+            poster_url?: string | null;
+            /** Format: int32 */
+            runtime_min?: number | null;
+            /** @description Studio (movies) or network (series). */
+            studio?: string | null;
+            tags: string[];
+            title: string;
+            /** Format: int64 */
+            tmdb_id?: number | null;
+            /** @description The user's own video id; survives syncs and wins over everything. */
+            trailer_id_override?: string | null;
+            updated_at: components["schemas"]["Timestamp"];
+            /** Format: int32 */
+            year?: number | null;
+        };
+        /** @enum {string} */
+        MediaKind: "movie" | "series";
+        MediaPatch: {
+            monitor?: boolean | null;
+            /** @description A video id to use instead of any search; `""` clears it. */
+            trailer_id_override?: string | null;
+        };
         MediaServer: {
             created_at: components["schemas"]["Timestamp"];
             enabled: boolean;
@@ -1392,6 +1924,9 @@ export interface components {
             /** @description Send `***` to keep the stored token. */
             token: string;
             url: string;
+        };
+        MediaSummary: components["schemas"]["MediaItem"] & {
+            trailers: components["schemas"]["TrailerState"][];
         };
         /** @description A message in the outbox. Its id is the idempotency key the receiver sees on every attempt. */
         MessageRecord: {
@@ -1447,6 +1982,58 @@ export interface components {
             quiet_hours?: null | components["schemas"]["QuietHours"];
             updated_at: components["schemas"]["Timestamp"];
         };
+        OutputSettings: {
+            /** @default aac */
+            audio_codec: components["schemas"]["AudioCodec"];
+            /** @default mp4 */
+            container: components["schemas"]["Container"];
+            /**
+             * @description File name without extension; variables `{title} {year} {video_id} {resolution}`.
+             * @default {title} ({year})-trailer
+             */
+            file_template: string;
+            /**
+             * @description Folder name for `Placement::Folder`.
+             * @default Trailers
+             */
+            folder_name: string;
+            /** @default none */
+            hw_accel: components["schemas"]["HwAccel"];
+            /**
+             * Format: int32
+             * @description Highest video height to download (yt-dlp format selector) and keep.
+             * @default 1080
+             */
+            max_height: number;
+            /** @default beside */
+            placement: components["schemas"]["Placement"];
+            /** @default false */
+            subtitles: boolean;
+            /**
+             * @description Drop trailing silence.
+             * @default false
+             */
+            trim_silence: boolean;
+            /**
+             * Format: int32
+             * @description Seconds cut from the start (intros, ads burnt in by uploaders).
+             * @default 0
+             */
+            trim_start_s: number;
+            /** @default h264 */
+            video_codec: components["schemas"]["VideoCodec"];
+            /**
+             * Format: float
+             * @description 1.0 leaves the volume alone.
+             * @default 1
+             */
+            volume: number;
+            /**
+             * @description Extra yt-dlp options (checked: no `--exec`, no output or config options).
+             * @default []
+             */
+            ytdlp_options: string[];
+        };
         /** @description One page of a list plus the total number of matching rows. */
         Paged_JobRecord: {
             items: {
@@ -1476,6 +2063,18 @@ export interface components {
                 /** @description The periodic task that enqueued it, if any. */
                 task?: string | null;
             }[];
+            /** Format: int32 */
+            limit: number;
+            /** Format: int32 */
+            offset: number;
+            /** Format: int64 */
+            total: number;
+        };
+        /** @description One page of a list plus the total number of matching rows. */
+        Paged_MediaSummary: {
+            items: (components["schemas"]["MediaItem"] & {
+                trailers: components["schemas"]["TrailerState"][];
+            })[];
             /** Format: int32 */
             limit: number;
             /** Format: int32 */
@@ -1537,6 +2136,23 @@ export interface components {
             local: string;
             server: string;
         };
+        /**
+         * @description Where the trailer goes, relative to the media folder.
+         * @enum {string}
+         */
+        Placement: "folder" | "beside";
+        /** @enum {string} */
+        PlanAction: "download" | "wait" | "have" | "skip";
+        PlanEntry: {
+            action: components["schemas"]["PlanAction"];
+            media_id: string;
+            profile_id: string;
+            profile_name: string;
+            reason: string;
+            title: string;
+            /** Format: int32 */
+            year?: number | null;
+        };
         PlannedDeletion: {
             /** Format: int64 */
             bytes: number;
@@ -1551,6 +2167,37 @@ export interface components {
             rule: components["schemas"]["RetentionRule"];
             started_at: components["schemas"]["Timestamp"];
             title: string;
+        };
+        Profile: {
+            created_at: components["schemas"]["Timestamp"];
+            enabled: boolean;
+            /** @description All must match (an empty set matches every item). */
+            filters: components["schemas"]["ProfileFilter"][];
+            id: string;
+            name: string;
+            output: components["schemas"]["OutputSettings"];
+            /**
+             * Format: int32
+             * @description Higher wins.
+             */
+            priority: number;
+            search: components["schemas"]["SearchRules"];
+            updated_at: components["schemas"]["Timestamp"];
+        };
+        ProfileFilter: {
+            field: components["schemas"]["FilterField"];
+            op: components["schemas"]["FilterOp"];
+            /** @description A string, number or boolean as the field needs. */
+            value: Record<string, never>;
+        };
+        ProfileInput: {
+            enabled?: boolean;
+            filters?: components["schemas"]["ProfileFilter"][];
+            name: string;
+            output?: components["schemas"]["OutputSettings"];
+            /** Format: int32 */
+            priority?: number;
+            search?: components["schemas"]["SearchRules"];
         };
         PushKeys: {
             /** @description base64url 16-byte secret. */
@@ -1723,12 +2370,74 @@ export interface components {
             /** @description Items not deleted (gone meanwhile, or now recording) and files that could not be removed. */
             errors: string[];
         };
+        /** @description A root folder of the Arr, with where Tapearr sees it. */
+        RootFolderView: {
+            /** Format: int64 */
+            free_space?: number | null;
+            /** @description Inside one of Tapearr's library roots (trailers can only be placed there). */
+            in_library: boolean;
+            /** @description After the connection's path mappings. */
+            local_path: string;
+            /** @description As the Arr reports it. */
+            path: string;
+            /** @description Tapearr can list it right now. */
+            readable: boolean;
+        };
         RootStatus: {
             /** @description Why the free space could not be read (missing, unreadable mount …). */
             error?: string | null;
             /** Format: int64 */
             free_bytes?: number | null;
             path: string;
+        };
+        /** @description What makes a candidate acceptable, and how to search for more. */
+        SearchRules: {
+            /**
+             * @description Always search even when the Arr or TMDB gave an id.
+             * @default false
+             */
+            always_search: boolean;
+            /**
+             * @description A title with any of these is rejected (`review`, `reaction` are always rejected).
+             * @default []
+             */
+            exclude_words: string[];
+            /**
+             * @description Every group must be matched by at least one of its words (`["trailer|teaser"]`).
+             * @default []
+             */
+            include_words: string[];
+            /**
+             * @description ISO 639-1 code (`en`) preferred for TMDB videos.
+             * @default en
+             */
+            language: string | null;
+            /**
+             * Format: int32
+             * @default 600
+             */
+            max_duration_s: number;
+            /**
+             * Format: int32
+             * @default 30
+             */
+            min_duration_s: number;
+            /**
+             * @description yt-dlp search query; variables `{title} {year} {kind}`.
+             * @default {title} {year} {kind} trailer
+             */
+            query: string;
+            /**
+             * Format: int32
+             * @description How many search results to consider.
+             * @default 10
+             */
+            search_results: number;
+            /**
+             * @description When set, only these uploaders (channel names or ids, case-insensitive).
+             * @default []
+             */
+            uploaders: string[];
         };
         /** @enum {string} */
         ServerKind: "plex" | "jellyfin" | "emby";
@@ -1854,6 +2563,11 @@ export interface components {
             /** @description The version it reported, if it ran. */
             version?: string | null;
         };
+        /** @description One profile's trailer state for a list row. */
+        TrailerState: {
+            profile_id: string;
+            status: components["schemas"]["DownloadStatus"];
+        };
         TwitchAccount: {
             /**
              * @description The application the token was issued to. Only a twitch.tv web-player token
@@ -1878,6 +2592,8 @@ export interface components {
         Unsubscribe: {
             endpoint: string;
         };
+        /** @enum {string} */
+        VideoCodec: "copy" | "h264" | "h265" | "vp9" | "av1";
         VolumePlan: {
             /** Format: int64 */
             free_bytes: number;
@@ -4583,6 +5299,1090 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_bulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_list_connections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_create_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_get_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_update_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_delete_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_root_folders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RootFolderView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_sync_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobQueued"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_test_connection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_test_input: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTest"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_list_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connection_id: string | null;
+                kind: null | components["schemas"]["MediaKind"];
+                limit: number | null;
+                monitored: boolean | null;
+                offset: number | null;
+                /** @description Case-insensitive title search. */
+                q: string | null;
+                /** @description `missing` (no trailer for some applicable profile), `has` (all have one), `failed`. */
+                trailer: string | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paged_MediaSummary"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_get_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaDetail"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_patch_media: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_candidates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>[];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DownloadRequest"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobQueued"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_fanart: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 1280×720 at most */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_poster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 300×450 at most */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_delete_trailer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_trailer_video: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the trailer */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the requested range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description range not satisfiable */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    trailers_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanEntry"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_list_profiles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_create_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileInput"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_update_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Profile"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_delete_profile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobQueued"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_scan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobQueued"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,596 @@
+// Trailers: the media list's filters in the URL, trailer states as badges (with which profiles
+// apply to an item, as the server decides it), the preview grouped by action, and the profile
+// and connection forms as plain values and back (pure, unit-tested).
+import type { Schemas } from './api/client';
+import type { Tone } from './components/Badge.svelte';
+
+export type MediaKind = Schemas['MediaKind'];
+export type MediaItem = Schemas['MediaItem'];
+export type MediaSummary = Schemas['MediaSummary'];
+export type MediaDetail = Schemas['MediaDetail'];
+export type DownloadRecord = Schemas['DownloadRecord'];
+export type DownloadStatus = Schemas['DownloadStatus'];
+export type ProfileInput = Schemas['ProfileInput'];
+/**
+ * A profile filter. The OpenAPI document types `value` as an object (it is a `serde_json::Value`);
+ * it is really a string, number or boolean as the field needs, so it is `unknown` here and checked
+ * where it is read.
+ */
+export type ProfileFilter = Omit<Schemas['ProfileFilter'], 'value'> & { value: unknown };
+export type Profile = Omit<Schemas['Profile'], 'filters'> & { filters: ProfileFilter[] };
+export type FilterField = Schemas['FilterField'];
+export type FilterOp = Schemas['FilterOp'];
+export type Connection = Schemas['Connection'];
+export type ConnectionInput = Schemas['ConnectionInput'];
+export type PlanEntry = Schemas['PlanEntry'];
+export type PlanAction = Schemas['PlanAction'];
+
+/** One video that could be the trailer (`GET …/candidates`; the OpenAPI leaves it untyped). */
+export interface Candidate {
+	video_id: string;
+	source: 'user' | 'arr' | 'tmdb' | 'search';
+	title: string;
+	url: string;
+	duration_s?: number | null;
+	uploader?: string | null;
+	height?: number | null;
+	is_live: boolean;
+	is_upcoming: boolean;
+	official: boolean;
+	language?: string | null;
+	kind?: string | null;
+}
+export interface Scored {
+	candidate: Candidate;
+	score: number;
+	accepted: boolean;
+	reasons: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list's filters in the URL
+
+export const TRAILER_FILTERS = [
+	{ value: 'missing', label: 'Missing a trailer' },
+	{ value: 'has', label: 'Has a trailer' },
+	{ value: 'failed', label: 'Failed' }
+] as const;
+export type TrailerFilter = '' | (typeof TRAILER_FILTERS)[number]['value'];
+export const PAGE_SIZES = [48, 96, 192] as const;
+
+/** What the Movies and Series pages show, as the URL query says (`?q=…&trailer=missing&page=2`). */
+export interface MediaFilters {
+	q: string;
+	trailer: TrailerFilter;
+	/** `yes` / `no` for the user's monitor flag, `''` for both. */
+	monitored: '' | 'yes' | 'no';
+	connection: string;
+	/** 1-based. */
+	page: number;
+	size: number;
+}
+
+export const DEFAULT_MEDIA_FILTERS: MediaFilters = { q: '', trailer: '', monitored: '', connection: '', page: 1, size: PAGE_SIZES[0] };
+
+/** The filters in a URL query; anything unknown falls back to the default. */
+export function mediaFiltersFrom(params: URLSearchParams): MediaFilters {
+	const text = (k: string) => (params.get(k) ?? '').trim();
+	const trailer = TRAILER_FILTERS.find((t) => t.value === text('trailer'))?.value ?? '';
+	const m = text('monitored');
+	const size = Number(text('size'));
+	return {
+		q: text('q'),
+		trailer,
+		monitored: m === 'yes' || m === 'no' ? m : '',
+		connection: text('connection'),
+		page: Math.max(1, Math.floor(Number(text('page')) || 1)),
+		size: (PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_MEDIA_FILTERS.size
+	};
+}
+
+/** The URL query for these filters without the defaults (`''` when all are defaults). */
+export function mediaFiltersQuery(f: MediaFilters): string {
+	const p = new URLSearchParams();
+	if (f.q.trim()) p.set('q', f.q.trim());
+	if (f.trailer) p.set('trailer', f.trailer);
+	if (f.monitored) p.set('monitored', f.monitored);
+	if (f.connection) p.set('connection', f.connection);
+	if (f.page > 1) p.set('page', String(f.page));
+	if (f.size !== DEFAULT_MEDIA_FILTERS.size) p.set('size', String(f.size));
+	const s = p.toString();
+	return s ? `?${s}` : '';
+}
+
+export function isMediaFiltered(f: MediaFilters): boolean {
+	return !!(f.q.trim() || f.trailer || f.monitored || f.connection);
+}
+
+/** `GET /api/v1/trailers/media`'s query for these filters. */
+export function mediaApiQuery(f: MediaFilters, kind: MediaKind) {
+	return {
+		kind,
+		q: f.q.trim() || undefined,
+		trailer: f.trailer || undefined,
+		monitored: f.monitored ? f.monitored === 'yes' : undefined,
+		connection_id: f.connection || undefined,
+		limit: f.size,
+		offset: (f.page - 1) * f.size
+	};
+}
+
+/** The last page that has rows (1 when there are none). */
+export function lastPage(total: number, size: number): number {
+	return Math.max(1, Math.ceil(total / size));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which profiles apply to an item (the server's `profiles::applicable`, for the list's badges:
+// the list only carries the records that exist)
+
+type Matchable = Pick<MediaItem, 'kind' | 'year' | 'language' | 'studio' | 'title' | 'original_title' | 'tags' | 'monitor' | 'has_file' | 'connection_id'>;
+
+function textMatches(op: FilterOp, want: unknown, values: string[]): boolean {
+	if (typeof want !== 'string') return false;
+	const w = want.toLowerCase();
+	const lower = values.map((v) => v.toLowerCase());
+	const is = lower.some((v) => v === w);
+	const contains = lower.some((v) => v.includes(w));
+	switch (op) {
+		case 'is':
+			return is;
+		case 'is_not':
+			return !is;
+		case 'contains':
+			return contains;
+		case 'not_contains':
+			return !contains;
+		default:
+			return false;
+	}
+}
+
+function boolMatches(op: FilterOp, want: unknown, value: boolean): boolean {
+	if (typeof want !== 'boolean') return false;
+	if (op === 'is') return value === want;
+	if (op === 'is_not') return value !== want;
+	return false;
+}
+
+export function filterMatches(f: Pick<ProfileFilter, 'field' | 'op' | 'value'>, item: Matchable): boolean {
+	const value = f.value as unknown;
+	switch (f.field) {
+		case 'year': {
+			if (item.year == null || typeof value !== 'number') return f.op === 'is_not';
+			if (f.op === 'is') return item.year === value;
+			if (f.op === 'is_not') return item.year !== value;
+			if (f.op === 'at_least') return item.year >= value;
+			if (f.op === 'at_most') return item.year <= value;
+			return false;
+		}
+		case 'monitored':
+			return boolMatches(f.op, value, item.monitor);
+		case 'has_file':
+			return boolMatches(f.op, value, item.has_file);
+		case 'kind':
+			return textMatches(f.op, value, [item.kind]);
+		case 'language':
+			return textMatches(f.op, value, [item.language ?? '']);
+		case 'studio':
+			return textMatches(f.op, value, [item.studio ?? '']);
+		case 'title':
+			return textMatches(f.op, value, [item.title, item.original_title ?? '']);
+		case 'tags':
+			return textMatches(f.op, value, item.tags);
+		case 'connection_id':
+			return textMatches(f.op, value, [item.connection_id]);
+		default:
+			return false;
+	}
+}
+
+/** The enabled profiles whose filters all match, higher priority first (ties by name). */
+export function applicableProfiles<P extends Pick<Profile, 'enabled' | 'priority' | 'name' | 'filters'>>(profiles: P[], item: Matchable): P[] {
+	return profiles
+		.filter((p) => p.enabled && p.filters.every((f) => filterMatches(f, item)))
+		.sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trailer states as badges
+
+export const STATUS_INFO: Record<DownloadStatus, { label: string; tone: Tone; hint: string }> = {
+	downloaded: { label: 'downloaded', tone: 'ok', hint: 'placed by Tapearr' },
+	existing: { label: 'existing', tone: 'info', hint: 'already on disk' },
+	missing: { label: 'missing', tone: 'warn', hint: 'the next run looks for one' },
+	failed: { label: 'failed', tone: 'danger', hint: 'tried again after a pause' },
+	notfound: { label: 'not found', tone: 'neutral', hint: 'no candidate passed the rules' },
+	skipped: { label: 'skipped', tone: 'neutral', hint: 'left alone' }
+};
+
+export function statusInfo(s: string | null | undefined) {
+	return STATUS_INFO[s as DownloadStatus] ?? { label: s || 'unknown', tone: 'neutral' as Tone, hint: '' };
+}
+
+export function hasTrailer(s: string | null | undefined): boolean {
+	return s === 'downloaded' || s === 'existing';
+}
+
+export interface StateBadge {
+	profileId: string;
+	profileName: string;
+	status: DownloadStatus;
+	label: string;
+	tone: Tone;
+	/** `Beside the media: downloaded (placed by Tapearr)` — the badge's hover text. */
+	title: string;
+}
+
+/**
+ * One badge per profile for a list row: every applicable profile (its record's state, or
+ * `missing` without one — `skipped` when the item is not monitored), then records of profiles
+ * that no longer apply (a file stays a file).
+ */
+export function stateBadges(
+	item: Matchable & { trailers: { profile_id: string; status: DownloadStatus }[] },
+	profiles: Profile[]
+): StateBadge[] {
+	const byProfile = new Map(item.trailers.map((t) => [t.profile_id, t.status]));
+	const out: StateBadge[] = [];
+	const badge = (id: string, name: string, status: DownloadStatus): StateBadge => {
+		const info = STATUS_INFO[status] ?? statusInfo(status);
+		return { profileId: id, profileName: name, status, label: info.label, tone: info.tone, title: `${name}: ${info.label}${info.hint ? ` (${info.hint})` : ''}` };
+	};
+	const applicable = applicableProfiles(profiles, item);
+	for (const p of applicable) {
+		const status = byProfile.get(p.id) ?? (item.monitor ? 'missing' : 'skipped');
+		out.push(badge(p.id, p.name, status));
+	}
+	for (const t of item.trailers) {
+		if (applicable.some((p) => p.id === t.profile_id)) continue;
+		const p = profiles.find((x) => x.id === t.profile_id);
+		out.push(badge(t.profile_id, p ? p.name : 'a removed profile', t.status));
+	}
+	return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The preview of the next run, grouped by action
+
+export const PLAN_ACTIONS: { action: PlanAction; label: string; tone: Tone; blurb: string }[] = [
+	{ action: 'download', label: 'Will download', tone: 'accent', blurb: 'Searched and downloaded by the next run.' },
+	{ action: 'wait', label: 'Waiting', tone: 'warn', blurb: 'Failed or found nothing before; tried again after the pause.' },
+	{ action: 'skip', label: 'Left alone', tone: 'neutral', blurb: 'Not monitored, skipped by you, or its folder cannot be read.' },
+	{ action: 'have', label: 'Has its trailer', tone: 'ok', blurb: 'Nothing to do.' }
+];
+
+export interface PlanGroup {
+	action: PlanAction;
+	label: string;
+	tone: Tone;
+	blurb: string;
+	entries: PlanEntry[];
+	/** How many distinct items (an item with two profiles counts once). */
+	items: number;
+}
+
+/** The plan's entries by action, in the order of `PLAN_ACTIONS`, by title inside a group; empty groups dropped. */
+export function groupPreview(entries: PlanEntry[]): PlanGroup[] {
+	return PLAN_ACTIONS.map((a) => {
+		const mine = entries
+			.filter((e) => e.action === a.action)
+			.sort((x, y) => x.title.localeCompare(y.title, undefined, { sensitivity: 'base' }) || (x.year ?? 0) - (y.year ?? 0) || x.profile_name.localeCompare(y.profile_name));
+		return { ...a, entries: mine, items: new Set(mine.map((e) => e.media_id)).size };
+	}).filter((g) => g.entries.length > 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs the pages follow
+
+export const RUN_JOB = 'trailers.run';
+export const SYNC_JOB = 'trailers.sync';
+export const SCAN_JOB = 'trailers.scan';
+export const DOWNLOAD_JOB = 'trailers.download';
+/** Jobs whose end changes the media list. */
+export const LIST_JOBS = [RUN_JOB, SYNC_JOB, SCAN_JOB, DOWNLOAD_JOB];
+export const TRAILER_EVENTS = ['trailer.downloaded', 'trailer.failed'];
+
+export function isFinished(status: string | null | undefined): boolean {
+	return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile form
+
+export const FILTER_FIELDS: { value: FilterField; label: string; ops: FilterOp[]; type: 'number' | 'bool' | 'kind' | 'text' }[] = [
+	{ value: 'kind', label: 'Kind', ops: ['is', 'is_not'], type: 'kind' },
+	{ value: 'year', label: 'Year', ops: ['is', 'is_not', 'at_least', 'at_most'], type: 'number' },
+	{ value: 'language', label: 'Original language', ops: ['is', 'is_not', 'contains', 'not_contains'], type: 'text' },
+	{ value: 'studio', label: 'Studio or network', ops: ['is', 'is_not', 'contains', 'not_contains'], type: 'text' },
+	{ value: 'title', label: 'Title', ops: ['is', 'is_not', 'contains', 'not_contains'], type: 'text' },
+	{ value: 'tags', label: 'Tag', ops: ['is', 'is_not', 'contains', 'not_contains'], type: 'text' },
+	{ value: 'monitored', label: 'Monitored', ops: ['is', 'is_not'], type: 'bool' },
+	{ value: 'has_file', label: 'Has its file', ops: ['is', 'is_not'], type: 'bool' },
+	{ value: 'connection_id', label: 'Connection', ops: ['is', 'is_not'], type: 'text' }
+];
+
+export const OP_LABELS: Record<FilterOp, string> = {
+	is: 'is',
+	is_not: 'is not',
+	contains: 'contains',
+	not_contains: 'does not contain',
+	at_least: 'at least',
+	at_most: 'at most'
+};
+
+export function fieldInfo(field: FilterField) {
+	return FILTER_FIELDS.find((f) => f.value === field) ?? FILTER_FIELDS[0];
+}
+
+/** A filter row as the form edits it: the value always as text. */
+export interface FilterRow {
+	field: FilterField;
+	op: FilterOp;
+	value: string;
+}
+
+export function filterToRow(f: ProfileFilter): FilterRow {
+	const v = f.value as unknown;
+	return { field: f.field, op: f.op, value: v === null || v === undefined ? '' : String(v) };
+}
+
+/** The value as the field wants it (a number for year, a boolean for monitored and has file). */
+export function rowToFilter(r: FilterRow): ProfileFilter {
+	const type = fieldInfo(r.field).type;
+	const raw = r.value.trim();
+	let value: unknown = raw;
+	if (type === 'number') value = raw !== '' && Number.isInteger(Number(raw)) ? Number(raw) : raw;
+	if (type === 'bool') value = raw === 'true' ? true : raw === 'false' ? false : raw;
+	return { field: r.field, op: r.op, value } as ProfileFilter;
+}
+
+/** Changes a row's field: keeps the op when the field allows it, and a value that still fits. */
+export function withField(r: FilterRow, field: FilterField): FilterRow {
+	const info = fieldInfo(field);
+	const op = info.ops.includes(r.op) ? r.op : info.ops[0];
+	const before = fieldInfo(r.field).type;
+	let value = before === info.type ? r.value : '';
+	if (info.type === 'bool' && value === '') value = 'true';
+	if (info.type === 'kind' && value === '') value = 'movie';
+	return { field, op, value };
+}
+
+/** Words as one text: one per line (include groups keep their `a|b`). */
+export const linesOf = (words: string[]) => words.join('\n');
+export const listOf = (text: string) =>
+	text
+		.split('\n')
+		.map((w) => w.trim())
+		.filter(Boolean);
+/** `review, reaction` → ["review", "reaction"]. */
+export const commaList = (text: string) =>
+	text
+		.split(/[,\n]/)
+		.map((w) => w.trim())
+		.filter(Boolean);
+
+export interface ProfileForm {
+	name: string;
+	enabled: boolean;
+	priority: number;
+	filters: FilterRow[];
+	min_duration_s: number;
+	max_duration_s: number;
+	/** One group per line; `|` separates a group's words. */
+	include_words: string;
+	exclude_words: string;
+	uploaders: string;
+	language: string;
+	query: string;
+	search_results: number;
+	always_search: boolean;
+	container: Schemas['Container'];
+	video_codec: Schemas['VideoCodec'];
+	audio_codec: Schemas['AudioCodec'];
+	max_height: number;
+	hw_accel: Schemas['HwAccel'];
+	volume: number;
+	trim_start_s: number;
+	trim_silence: boolean;
+	subtitles: boolean;
+	placement: Schemas['Placement'];
+	folder_name: string;
+	file_template: string;
+	/** One option per line. */
+	ytdlp_options: string;
+}
+
+/** The server's defaults (`SearchRules::default`, `OutputSettings::default`). */
+export const NEW_PROFILE: ProfileForm = {
+	name: '',
+	enabled: true,
+	priority: 0,
+	filters: [],
+	min_duration_s: 30,
+	max_duration_s: 600,
+	include_words: '',
+	exclude_words: '',
+	uploaders: '',
+	language: 'en',
+	query: '{title} {year} {kind} trailer',
+	search_results: 10,
+	always_search: false,
+	container: 'mp4',
+	video_codec: 'h264',
+	audio_codec: 'aac',
+	max_height: 1080,
+	hw_accel: 'none',
+	volume: 1,
+	trim_start_s: 0,
+	trim_silence: false,
+	subtitles: false,
+	placement: 'beside',
+	folder_name: 'Trailers',
+	file_template: '{title} ({year})-trailer',
+	ytdlp_options: ''
+};
+
+export function profileToForm(p: Profile): ProfileForm {
+	const s = p.search;
+	const o = p.output;
+	return {
+		name: p.name,
+		enabled: p.enabled,
+		priority: p.priority,
+		filters: p.filters.map(filterToRow),
+		min_duration_s: s.min_duration_s ?? NEW_PROFILE.min_duration_s,
+		max_duration_s: s.max_duration_s ?? NEW_PROFILE.max_duration_s,
+		include_words: linesOf(s.include_words ?? []),
+		exclude_words: (s.exclude_words ?? []).join(', '),
+		uploaders: (s.uploaders ?? []).join(', '),
+		language: s.language ?? '',
+		query: s.query ?? NEW_PROFILE.query,
+		search_results: s.search_results ?? NEW_PROFILE.search_results,
+		always_search: s.always_search ?? false,
+		container: o.container ?? NEW_PROFILE.container,
+		video_codec: o.video_codec ?? NEW_PROFILE.video_codec,
+		audio_codec: o.audio_codec ?? NEW_PROFILE.audio_codec,
+		max_height: o.max_height ?? NEW_PROFILE.max_height,
+		hw_accel: o.hw_accel ?? NEW_PROFILE.hw_accel,
+		volume: o.volume ?? 1,
+		trim_start_s: o.trim_start_s ?? 0,
+		trim_silence: o.trim_silence ?? false,
+		subtitles: o.subtitles ?? false,
+		placement: o.placement ?? NEW_PROFILE.placement,
+		folder_name: o.folder_name ?? NEW_PROFILE.folder_name,
+		file_template: o.file_template ?? NEW_PROFILE.file_template,
+		ytdlp_options: linesOf(o.ytdlp_options ?? [])
+	};
+}
+
+/** The body of `POST`/`PUT /api/v1/trailers/profiles` (the server checks it and says what is wrong). */
+export function formToInput(f: ProfileForm): ProfileInput {
+	return {
+		name: f.name.trim(),
+		enabled: f.enabled,
+		priority: Math.trunc(Number(f.priority) || 0),
+		filters: f.filters.map(rowToFilter),
+		search: {
+			min_duration_s: Math.max(0, Math.trunc(Number(f.min_duration_s) || 0)),
+			max_duration_s: Math.max(0, Math.trunc(Number(f.max_duration_s) || 0)),
+			include_words: listOf(f.include_words),
+			exclude_words: commaList(f.exclude_words),
+			uploaders: commaList(f.uploaders),
+			language: f.language.trim() || null,
+			query: f.query.trim(),
+			search_results: Math.trunc(Number(f.search_results) || 0),
+			always_search: f.always_search
+		},
+		output: {
+			container: f.container,
+			video_codec: f.video_codec,
+			audio_codec: f.audio_codec,
+			max_height: Math.trunc(Number(f.max_height) || 0),
+			hw_accel: f.hw_accel,
+			volume: Number(f.volume),
+			trim_start_s: Math.max(0, Math.trunc(Number(f.trim_start_s) || 0)),
+			trim_silence: f.trim_silence,
+			subtitles: f.subtitles,
+			placement: f.placement,
+			folder_name: f.folder_name.trim(),
+			file_template: f.file_template.trim(),
+			ytdlp_options: listOf(f.ytdlp_options)
+		}
+	} as ProfileInput;
+}
+
+/** The same profile as a `ProfileInput` with `enabled` changed (the list's switch). */
+export function toggled(p: Profile, enabled: boolean): ProfileInput {
+	return { ...formToInput(profileToForm(p)), enabled };
+}
+
+export const TEMPLATE_VARIABLES = [
+	{ name: 'title', example: 'Alien' },
+	{ name: 'year', example: '1979' },
+	{ name: 'video_id', example: 'LjLamj-b0I8' },
+	{ name: 'resolution', example: '1080p' }
+] as const;
+export const QUERY_VARIABLES = ['title', 'year', 'kind'] as const;
+
+/** Where a profile puts a trailer, relative to the media folder, for an example movie. */
+export function examplePath(f: Pick<ProfileForm, 'file_template' | 'container' | 'placement' | 'folder_name'>): string {
+	let name = f.file_template;
+	for (const v of TEMPLATE_VARIABLES) name = name.replaceAll(`{${v.name}}`, v.example);
+	const file = `${name}.${f.container}`;
+	return f.placement === 'folder' ? `${f.folder_name.trim() || 'Trailers'}/${file}` : file;
+}
+
+/** One line about a profile's output for the list. */
+export function outputSummary(p: Profile): string {
+	const o = p.output;
+	const where = o.placement === 'folder' ? `${o.folder_name}/ folder` : 'beside the media';
+	return `${where} · ${o.container.toUpperCase()} · ${o.video_codec === 'copy' ? 'video as downloaded' : o.video_codec.toUpperCase()} · up to ${o.max_height}p`;
+}
+
+export function filterSummary(f: ProfileFilter, connections: Pick<Connection, 'id' | 'name'>[] = []): string {
+	const info = fieldInfo(f.field);
+	let v = f.value as unknown;
+	if (f.field === 'connection_id') v = connections.find((c) => c.id === v)?.name ?? v;
+	return `${info.label.toLowerCase()} ${OP_LABELS[f.op]} ${typeof v === 'string' ? `“${v}”` : String(v)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection form
+
+export const CONNECTION_KINDS = [
+	{ value: 'radarr', label: 'Radarr', media: 'movies', url: 'http://radarr:7878', where: 'Radarr → Settings → General → Security → API Key' },
+	{ value: 'sonarr', label: 'Sonarr', media: 'series', url: 'http://sonarr:8989', where: 'Sonarr → Settings → General → Security → API Key' }
+] as const;
+
+export const MASK = '***';
+
+export interface ConnectionForm {
+	name: string;
+	kind: 'radarr' | 'sonarr';
+	url: string;
+	api_key: string;
+	mappings: { remote: string; local: string }[];
+	monitor_new: boolean;
+	enabled: boolean;
+}
+
+export const NEW_CONNECTION: ConnectionForm = { name: '', kind: 'radarr', url: '', api_key: '', mappings: [], monitor_new: true, enabled: true };
+
+export function connectionToForm(c: Connection): ConnectionForm {
+	return {
+		name: c.name,
+		kind: c.kind,
+		url: c.url,
+		api_key: MASK,
+		mappings: c.path_mappings.map((m) => ({ remote: m.remote, local: m.local })),
+		monitor_new: c.monitor_new,
+		enabled: c.enabled
+	};
+}
+
+/** The body of `POST`/`PUT …/connections` and `…/test`; empty mapping rows are dropped. */
+export function connectionInput(f: ConnectionForm): ConnectionInput {
+	return {
+		name: f.name.trim(),
+		kind: f.kind,
+		url: f.url.trim(),
+		api_key: f.api_key.trim() === MASK ? MASK : f.api_key.trim(),
+		path_mappings: f.mappings.map((m) => ({ remote: m.remote.trim(), local: m.local.trim() })).filter((m) => m.remote || m.local),
+		monitor_new: f.monitor_new,
+		enabled: f.enabled
+	};
+}
+
+/** `42 s`, `2:05` for candidate durations (seconds). */
+export function seconds(s: number | null | undefined): string {
+	if (s == null || !Number.isFinite(s)) return '—';
+	const t = Math.round(s);
+	if (t < 60) return `${t} s`;
+	return `${Math.floor(t / 60)}:${String(t % 60).padStart(2, '0')}`;
+}
+
+export const SOURCE_LABELS: Record<string, string> = { user: 'your pick', arr: 'Radarr/Sonarr', tmdb: 'TMDB', search: 'search' };
