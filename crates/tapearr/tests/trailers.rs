@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tapearr_testkit::arr::{ArrConfig, ArrFault, Malformed};
+use tapearr_testkit::media_servers::FakeMediaServer;
+use tapearr_testkit::plex_library::{PlexItem, PlexKind};
 use tapearr_testkit::radarr::{FakeRadarr, Movie};
 use tapearr_testkit::tmdb::{FakeTmdb, TmdbVideo};
 use tapearr_testkit::video_origin::{VideoCodec, VideoOrigin, VideoSpec};
@@ -203,6 +205,27 @@ async fn add_radarr(api: &mut Client, w: &World) -> String {
     r.body["id"].as_str().expect("id").to_string()
 }
 
+/// The origin's trailers are seconds long: the user widens the default profile's window.
+async fn accept_short_trailers(api: &mut Client) {
+    let profiles = api.get("/api/v1/trailers/profiles").await.body;
+    let default = profiles
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["enabled"] == true))
+        .cloned()
+        .expect("an enabled default profile");
+    let mut input = default.clone();
+    input["search"]["min_duration_s"] = json!(1);
+    let id = default["id"].as_str().expect("id");
+    let r = api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/trailers/profiles/{id}"),
+            Some(input),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 async fn run_and_wait(api: &mut Client) -> Value {
     let r = api.post("/api/v1/trailers/run", json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
@@ -312,27 +335,7 @@ async fn one_run_places_exactly_the_missing_trailers_and_a_second_run_does_nothi
             json!([])
         );
 
-        // The origin's trailers are seconds long: the user widens the default profile's window.
-        let profiles = api.get("/api/v1/trailers/profiles").await.body;
-        let default = profiles
-            .as_array()
-            .and_then(|p| p.iter().find(|p| p["enabled"] == true))
-            .cloned()
-            .expect("an enabled default profile");
-        let mut input = default.clone();
-        input["search"]["min_duration_s"] = json!(1);
-        let r = api
-            .send(
-                reqwest::Method::PUT,
-                &format!(
-                    "/api/v1/trailers/profiles/{}",
-                    default["id"].as_str().expect("id")
-                ),
-                Some(input),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{b}: {}", r.body);
-
+        accept_short_trailers(&mut api).await;
         add_radarr(&mut api, &w).await;
         run_and_wait(&mut api).await;
 
@@ -602,6 +605,157 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             all_media(&mut api).await.len(),
             9,
             "{b}: the removed movie is gone"
+        );
+        server.terminate();
+    }
+}
+
+#[tokio::test]
+async fn a_plex_library_is_a_source_too() {
+    for backend in backends("trailer_plex").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let plex = FakeMediaServer::plex("plex-token-4242", &[("1", "Movies", "/plex/Movies")])
+            .await
+            .expect("plex");
+        plex.plex_add_section("2", PlexKind::Show, "TV Shows", &["/plex/TV"]);
+        plex.plex_add_section("3", PlexKind::Movie, "Music videos", &["/plex/Clips"]);
+        // A movie TMDB knows a trailer for, a show with a trailer on disk, and a movie
+        // without a file, which is skipped with the reason.
+        let movie_dir = w.movie_dir("Harbor Lights", 2018);
+        std::fs::create_dir_all(&movie_dir).expect("movie folder");
+        plex.plex_add_item(
+            "1",
+            PlexItem::movie(
+                "Harbor Lights",
+                2018,
+                "/plex/Movies/Harbor Lights (2018)/Harbor Lights (2018).mkv",
+            )
+            .guid("imdb://tt9100001")
+            .guid("tmdb://3100001"),
+        );
+        w.tmdb.set_movie_videos(
+            3_100_001,
+            vec![TmdbVideo::trailer(
+                "plexhl01",
+                "Harbor Lights | Official Trailer",
+            )],
+        );
+        w.origin.set_video(
+            "plexhl01",
+            VideoSpec::new("Harbor Lights (2018) Official Trailer").seconds(2),
+        );
+        let show_dir = w.library.path().join("tv").join("Night Shift");
+        std::fs::create_dir_all(&show_dir).expect("show folder");
+        std::fs::write(show_dir.join("Night Shift-trailer.mp4"), b"a trailer").expect("trailer");
+        plex.plex_add_item(
+            "2",
+            PlexItem::show("Night Shift", 2020, "/plex/TV/Night Shift").guid("tvdb://3200001"),
+        );
+        let mut no_file = PlexItem::movie("Not Here Yet", 2024, "");
+        no_file.files.clear();
+        plex.plex_add_item("3", no_file);
+        w.origin.prepare().await.expect("origin media");
+
+        let dir = tempfile::tempdir().expect("data dir");
+        link_tools(dir.path());
+        let server = Server::start(ServerOptions {
+            data_dir: dir.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        });
+        let mut admin = Client::new(&server);
+        let key = admin.bootstrap().await;
+        let mut api = Client::with_key(&server, &key);
+        accept_short_trailers(&mut api).await;
+        let library = w.library.path().display().to_string();
+        let input = |token: &str| {
+            json!({"name": "Plex", "kind": "plex", "url": plex.url(), "api_key": token,
+                   "path_mappings": [
+                       {"remote": "/plex/Movies", "local": format!("{library}/movies")},
+                       {"remote": "/plex/TV", "local": format!("{library}/tv")}]})
+        };
+        let r = api
+            .post("/api/v1/trailers/connections", input("wrong-token-999"))
+            .await;
+        assert_eq!(r.status, 502, "{b}: {}", r.body);
+        assert!(
+            !r.body.to_string().contains("wrong-token-999"),
+            "{b}: the token leaked: {}",
+            r.body
+        );
+        let r = api
+            .post("/api/v1/trailers/connections", input("plex-token-4242"))
+            .await;
+        assert_eq!(r.status, 201, "{b}: {}", r.body);
+        let conn = r.body["id"].as_str().expect("id").to_string();
+
+        let folders = api
+            .get(&format!("/api/v1/trailers/connections/{conn}/rootfolders"))
+            .await;
+        assert_eq!(folders.status, 200, "{b}: {}", folders.body);
+        let mapped: Vec<(String, bool)> = folders
+            .body
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap_or_default().to_string(),
+                    f["in_library"] == true,
+                )
+            })
+            .collect();
+        assert!(
+            mapped.contains(&("/plex/Movies".into(), true))
+                && mapped.contains(&("/plex/TV".into(), true))
+                && mapped.contains(&("/plex/Clips".into(), false)),
+            "{b}: the sections' folders, mapped: {}",
+            folders.body
+        );
+
+        run_and_wait(&mut api).await;
+        let media = all_media(&mut api).await;
+        let kinds: HashMap<String, String> = media
+            .iter()
+            .map(|m| {
+                (
+                    m["title"].as_str().unwrap_or_default().to_string(),
+                    m["kind"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            HashMap::from([
+                ("Harbor Lights".to_string(), "movie".to_string()),
+                ("Night Shift".to_string(), "series".to_string()),
+            ]),
+            "{b}: the movie and the show synced; the item without a file is skipped"
+        );
+        for m in &media {
+            let id = m["id"].as_str().expect("id");
+            let detail = api.get(&format!("/api/v1/trailers/media/{id}")).await.body;
+            let d = &detail["downloads"][0];
+            if m["title"] == "Harbor Lights" {
+                assert_eq!(d["status"], "downloaded", "{b}: {detail}");
+                assert_eq!(d["source"], "tmdb", "{b}: {detail}");
+                let file = movie_dir.join("Harbor Lights (2018)-trailer.mp4");
+                assert_eq!(d["file_path"].as_str(), file.to_str(), "{b}: {detail}");
+                assert_eq!(probe_codecs(&file).0, "h264", "{b}");
+            } else {
+                assert_eq!(d["status"], "existing", "{b}: {detail}");
+            }
+        }
+        let c = api
+            .get(&format!("/api/v1/trailers/connections/{conn}"))
+            .await
+            .body;
+        assert_eq!(c["last_sync_items"], 2, "{b}: {c}");
+        assert!(
+            !server.output_text().contains("plex-token-4242"),
+            "{b}: the Plex token reached the log"
         );
         server.terminate();
     }

@@ -1,15 +1,15 @@
-//! Radarr/Sonarr connections (T1): validated input, sealed API keys, test and root folders.
+//! Radarr/Sonarr/Plex connections (T1): validated input, sealed API keys, test and root folders.
 
 use super::error::{TrailerError, TrailerResult};
 use super::mapping::to_local;
 use super::model::{ArrPathMapping, Connection, ConnectionKind};
 use super::service::Trailers;
+use super::source::LibrarySource;
 use crate::ids::new_id;
 use crate::notify::model::MASK;
 use crate::secret::Secret;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
-use tapearr_integrations::arr::{ArrClient, ArrKind};
 
 /// What a client sends to add or replace a connection.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -82,13 +82,6 @@ fn validate(input: &ConnectionInput, keep_key: bool) -> TrailerResult<()> {
         }
     }
     Ok(())
-}
-
-fn arr_kind(kind: ConnectionKind) -> ArrKind {
-    match kind {
-        ConnectionKind::Radarr => ArrKind::Radarr,
-        ConnectionKind::Sonarr => ArrKind::Sonarr,
-    }
 }
 
 impl Trailers {
@@ -173,43 +166,19 @@ impl Trailers {
             _ => input.api_key.expose().trim().to_string(),
         };
         validate(input, false).or_else(|e| if existing.is_some() { Ok(()) } else { Err(e) })?;
-        let client = ArrClient::new(
-            self.inner.http.clone(),
-            arr_kind(input.kind),
-            input.url.trim(),
-            &key,
-        )
-        .map_err(|e| TrailerError::Invalid(e.to_string()))?;
-        let status = client
-            .status()
+        LibrarySource::new(self.inner.http.clone(), input.kind, input.url.trim(), &key)?
+            .test()
             .await
-            .map_err(|e| TrailerError::Upstream(e.to_string()))?;
-        Ok(ConnectionTest {
-            app_name: status.app_name,
-            version: status.version,
-        })
     }
 
     pub async fn test_connection(&self, id: &str) -> TrailerResult<ConnectionTest> {
         let conn = self.connection(id).await?;
-        let status = self
-            .client(&conn)?
-            .status()
-            .await
-            .map_err(|e| TrailerError::Upstream(e.to_string()))?;
-        Ok(ConnectionTest {
-            app_name: status.app_name,
-            version: status.version,
-        })
+        self.client(&conn)?.test().await
     }
 
     pub async fn root_folders(&self, id: &str) -> TrailerResult<Vec<RootFolderView>> {
         let conn = self.connection(id).await?;
-        let folders = self
-            .client(&conn)?
-            .root_folders()
-            .await
-            .map_err(|e| TrailerError::Upstream(e.to_string()))?;
+        let folders = self.client(&conn)?.root_folders().await?;
         let mut out = Vec::with_capacity(folders.len());
         for f in folders {
             let local_path = to_local(&f.path, &conn.path_mappings);
@@ -242,15 +211,9 @@ impl Trailers {
             })
     }
 
-    pub(super) fn client(&self, conn: &Connection) -> TrailerResult<ArrClient> {
+    pub(super) fn client(&self, conn: &Connection) -> TrailerResult<LibrarySource> {
         let key = self.api_key(conn)?;
-        ArrClient::new(
-            self.inner.http.clone(),
-            arr_kind(conn.kind),
-            &conn.url,
-            &key,
-        )
-        .map_err(|e| TrailerError::Invalid(e.to_string()))
+        LibrarySource::new(self.inner.http.clone(), conn.kind, &conn.url, &key)
     }
 }
 

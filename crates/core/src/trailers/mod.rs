@@ -24,6 +24,7 @@ pub mod scan;
 pub mod score;
 pub mod search;
 mod service;
+mod source;
 pub mod sync;
 pub mod ytdlp;
 

@@ -4,12 +4,14 @@ use crate::secret::Secret;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Radarr (movies) or Sonarr (series).
+/// Radarr (movies), Sonarr (series) or Plex (the movies and shows of its sections; the
+/// "API key" is the `X-Plex-Token`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectionKind {
     Radarr,
     Sonarr,
+    Plex,
 }
 
 impl ConnectionKind {
@@ -17,6 +19,7 @@ impl ConnectionKind {
         match self {
             Self::Radarr => "radarr",
             Self::Sonarr => "sonarr",
+            Self::Plex => "plex",
         }
     }
 
@@ -24,14 +27,8 @@ impl ConnectionKind {
         match s {
             "radarr" => Some(Self::Radarr),
             "sonarr" => Some(Self::Sonarr),
+            "plex" => Some(Self::Plex),
             _ => None,
-        }
-    }
-
-    pub fn media_kind(self) -> MediaKind {
-        match self {
-            Self::Radarr => MediaKind::Movie,
-            Self::Sonarr => MediaKind::Series,
         }
     }
 }

@@ -1,10 +1,10 @@
-//! Library sync (T2): the whole Arr library, parsed as a stream, applied as inserts and
+//! Library sync (T2): the whole Arr (or Plex) library, parsed as a stream, applied as inserts and
 //! updates of changed items only; removals happen only after a complete, successful pull
 //! that returned items, so an Arr answering `[]` or failing midway deletes nothing.
 
-use super::error::{TrailerError, TrailerResult};
+use super::error::TrailerResult;
 use super::mapping::to_local;
-use super::model::{Connection, MediaItem, SyncOutcome};
+use super::model::{Connection, MediaItem, MediaKind, SyncOutcome};
 use super::service::Trailers;
 use crate::ids::new_id;
 use crate::time::Timestamp;
@@ -69,21 +69,15 @@ impl Trailers {
 
     async fn pull_and_apply(&self, conn: &Connection) -> TrailerResult<SyncReport> {
         let client = self.client(conn)?;
-        let tags: HashMap<i64, String> = client
-            .tags()
-            .await
-            .map_err(|e| TrailerError::Upstream(e.to_string()))?
-            .into_iter()
-            .collect();
-        let mut items: Vec<ArrItem> = Vec::new();
+        let tags: HashMap<i64, String> = client.tags().await?.into_iter().collect();
+        let mut items: Vec<(MediaKind, ArrItem)> = Vec::new();
         let mut skipped: Vec<SkippedItem> = Vec::new();
         let summary = client
-            .library(|r| match r {
+            .library(conn.kind, |r| match r {
                 Ok(item) => items.push(item),
                 Err(s) => skipped.push(s),
             })
-            .await
-            .map_err(|e| TrailerError::Upstream(e.to_string()))?;
+            .await?;
         for s in &skipped {
             tracing::warn!(
                 connection = %conn.name, index = s.index, arr_id = ?s.arr_id,
@@ -107,13 +101,13 @@ impl Trailers {
         let mut inserts = Vec::new();
         let mut updates = Vec::new();
         let mut seen = HashSet::with_capacity(items.len());
-        for item in items {
+        for (kind, item) in items {
             if !seen.insert(item.ext_id) {
                 continue; // The same movie twice in one Arr: the first wins.
             }
             let folder = to_local(&item.path, &conn.path_mappings);
             let fingerprint = fingerprint(item.fingerprint, &folder);
-            let media = to_media(conn, item, &tags, folder, now);
+            let media = to_media(conn, kind, item, &tags, folder, now);
             match known.get(&media.ext_id) {
                 None => inserts.push((media, fingerprint)),
                 Some((_, _, stored)) if *stored == fingerprint => report.unchanged += 1,
@@ -169,6 +163,7 @@ fn fingerprint(item_hash: u64, folder: &str) -> String {
 
 fn to_media(
     conn: &Connection,
+    kind: MediaKind,
     item: ArrItem,
     tags: &HashMap<i64, String>,
     folder: String,
@@ -177,7 +172,7 @@ fn to_media(
     MediaItem {
         id: new_id(),
         connection_id: conn.id.clone(),
-        kind: conn.kind.media_kind(),
+        kind,
         arr_id: item.arr_id,
         ext_id: item.ext_id,
         tmdb_id: item.tmdb_id,

@@ -1,7 +1,9 @@
-//! Media servers: ask Plex, Jellyfin or Emby to rescan the folder that changed.
+//! Media servers: ask Plex, Jellyfin or Emby to rescan the folder that changed; read Plex's
+//! library as a trailer source.
 
 pub mod jellyfin;
 pub mod plex;
+pub mod plex_library;
 
 /// Why a media-server call failed, and whether trying again can help.
 #[derive(Debug, thiserror::Error)]

@@ -8,6 +8,8 @@ use serde::Deserialize;
 pub struct Section {
     pub key: String,
     pub title: String,
+    /// `movie`, `show`, `artist`, `photo`.
+    pub kind: String,
     pub locations: Vec<String>,
 }
 
@@ -36,6 +38,8 @@ struct Directory {
     key: String,
     #[serde(default)]
     title: String,
+    #[serde(rename = "type", default)]
+    kind: String,
     #[serde(rename = "Location", default)]
     location: Vec<Location>,
 }
@@ -89,6 +93,7 @@ pub async fn sections(
         .map(|d| Section {
             key: d.key,
             title: d.title,
+            kind: d.kind,
             locations: d.location.into_iter().map(|l| l.path).collect(),
         })
         .collect())
