@@ -21,6 +21,23 @@ let count = 0;
 async function shoot(page, file) {
 	await page.waitForLoadState('networkidle');
 	await page.locator('[role="status"]:has-text("Loading")').waitFor({ state: 'detached' });
+	// A full-page shot shows what is below the fold: load the lazy images (posters, thumbnails) first.
+	await page.evaluate(async () => {
+		const images = [...document.querySelectorAll('img[loading="lazy"]')];
+		for (const img of images) img.loading = 'eager';
+		await Promise.all(
+			images.map((img) =>
+				img.complete
+					? null
+					: new Promise((done) => {
+							img.addEventListener('load', done, { once: true });
+							img.addEventListener('error', done, { once: true });
+						})
+			)
+		);
+	});
+	// From the top: a page scrolled by a click would show its sticky header halfway down.
+	await page.evaluate(() => window.scrollTo(0, 0));
 	await page.screenshot({ path: `${out}/${file}.png`, fullPage: true, animations: 'disabled' });
 	count++;
 }
@@ -116,13 +133,13 @@ try {
 
 	// Trailers: one movie whose folder is in the library gets a trailer; the rest come from the
 	// generated libraries (their folders are elsewhere).
-	const dir = join(library, 'movies', 'Midnight Harbor (2019)');
+	const dir = join(library, 'movies', 'Quayside Nocturne (2019)');
 	mkdirSync(dir, { recursive: true });
-	writeFileSync(join(dir, 'Midnight Harbor (2019).mkv'), 'not really a movie');
-	await trailers.control('radarr', '/movies', { tmdbId: 910001, title: 'Midnight Harbor', year: 2019, path: '/movies/Midnight Harbor (2019)', hasFile: true });
-	await trailers.control('videoOrigin', '/videos/mhtrailer01', { title: 'Midnight Harbor (2019) Official Trailer', seconds: 4 });
+	writeFileSync(join(dir, 'Quayside Nocturne (2019).mkv'), 'not really a movie');
+	await trailers.control('radarr', '/movies', { tmdbId: 910001, title: 'Quayside Nocturne', year: 2019, path: '/movies/Quayside Nocturne (2019)', hasFile: true });
+	await trailers.control('videoOrigin', '/videos/mhtrailer01', { title: 'Quayside Nocturne (2019) Official Trailer', seconds: 4 });
 	await trailers.control('tmdb', '/videos/movie/910001', [
-		{ iso_639_1: 'en', iso_3166_1: 'US', name: 'Midnight Harbor | Official Trailer', key: 'mhtrailer01', site: 'YouTube', size: 1080, type: 'Trailer', official: true, published_at: '2019-03-25T14:00:06.000Z', id: 'a1b2c3d4e5f6a1b2c3d4e5f6' }
+		{ iso_639_1: 'en', iso_3166_1: 'US', name: 'Quayside Nocturne | Official Trailer', key: 'mhtrailer01', site: 'YouTube', size: 1080, type: 'Trailer', official: true, published_at: '2019-03-25T14:00:06.000Z', id: 'a1b2c3d4e5f6a1b2c3d4e5f6' }
 	]);
 	await post('/api/v1/trailers/connections', {
 		name: 'Radarr',
@@ -134,8 +151,8 @@ try {
 	await post('/api/v1/trailers/connections', { name: 'Sonarr', kind: 'sonarr', url: trailers.ready.sonarr.url, api_key: trailers.ready.sonarr.apiKey });
 	const harbor = await until(
 		async () => {
-			const list = await (await page.request.get(`${server.url}/api/v1/trailers/media?kind=movie&q=harbor`)).json();
-			return list.items[0];
+			const list = await (await page.request.get(`${server.url}/api/v1/trailers/media?kind=movie&q=quayside`)).json();
+			return list.items.find((m) => m.title === 'Quayside Nocturne');
 		},
 		{ timeout: 30_000, every: 250, what: 'the Radarr library synced' }
 	);
@@ -167,7 +184,7 @@ try {
 		await page.waitForFunction(() => document.querySelector('video')?.readyState >= 1);
 		await shoot(page, `recordings-detail-${suffix}`);
 		await page.goto(`${server.url}${moviePath}`);
-		await page.getByRole('heading', { name: 'Midnight Harbor', exact: true, level: 1 }).waitFor();
+		await page.getByRole('heading', { name: 'Quayside Nocturne', exact: true, level: 1 }).waitFor();
 		await page.waitForFunction(() => document.querySelector('video')?.readyState >= 1);
 		await shoot(page, `trailers-item-${suffix}`);
 		await page.getByRole('button', { name: 'Find candidates' }).first().click();

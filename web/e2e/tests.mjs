@@ -1030,6 +1030,52 @@ export const tests = {
 		});
 	},
 
+	async 'trailer profiles: one is added with a filter after the server’s reason for a bad duration window, listed by priority, and switched off'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/profiles`);
+			await page.getByRole('heading', { name: 'Trailer profiles', exact: true }).waitFor();
+			await page.getByTestId('priority-rule').getByText('higher priority').waitFor();
+			// The two defaults, higher priority first.
+			const rows = page.locator('tr[data-profile]');
+			await rows.first().waitFor();
+			assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.profile)), [
+				'Beside the media (Plex, Jellyfin, Emby)',
+				'Trailers folder (Jellyfin, Emby, Kodi)'
+			]);
+
+			await page.getByLabel('Name', { exact: true }).fill('Series in a folder');
+			await page.getByLabel('Priority', { exact: true }).fill('20');
+			await page.getByRole('button', { name: 'Add filter' }).click();
+			const filter = page.getByTestId('filter-row');
+			await filter.getByLabel('Value').selectOption('series');
+			await page.getByLabel('Shortest (seconds)').fill('900');
+			await page.getByLabel('In a folder inside the media folder').check();
+			await page.getByTestId('example-path').getByText('Trailers/Alien (1979)-trailer.mp4').waitFor();
+			await page.getByRole('button', { name: 'Add profile' }).click();
+			await page.getByRole('alert').getByText('min_duration_s must be smaller than').waitFor();
+			assert.equal(await rows.count(), 2, 'nothing was saved');
+
+			await page.getByLabel('Shortest (seconds)').fill('30');
+			await page.getByRole('button', { name: 'Add profile' }).click();
+			await page.getByRole('status').getByText('Added “Series in a folder”.').waitFor();
+			const added = page.locator('tr[data-profile="Series in a folder"]');
+			await added.getByText('kind is “series”').waitFor();
+			assert.equal(await rows.first().getAttribute('data-profile'), 'Series in a folder', 'the highest priority comes first');
+
+			await added.getByLabel('Enable Series in a folder').uncheck();
+			await added.getByText('off', { exact: true }).first().waitFor();
+			const saved = await (await page.request.get(`${server.url}/api/v1/trailers/profiles`)).json();
+			const mine = saved.find((p) => p.name === 'Series in a folder');
+			assert.equal(mine.enabled, false);
+			assert.equal(mine.priority, 20);
+			assert.equal(mine.output.placement, 'folder');
+			assert.deepEqual(mine.filters, [{ field: 'kind', op: 'is', value: 'series' }]);
+			// Only the refused save failed.
+			assert.deepEqual(page.problems.filter((p) => !(p.includes('400') && p.includes('/api/v1/trailers/profiles)'))), []);
+		});
+	},
+
 	async 'trailers: a connection with a wrong API key shows the API’s reason and saves nothing'() {
 		await withTrailers(async ({ server, page, fakes }) => {
 			await login(page, server);
