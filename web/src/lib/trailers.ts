@@ -543,14 +543,21 @@ export function filterSummary(f: ProfileFilter, connections: Pick<Connection, 'i
 
 export const CONNECTION_KINDS = [
 	{ value: 'radarr', label: 'Radarr', media: 'movies', url: 'http://radarr:7878', where: 'Radarr → Settings → General → Security → API Key' },
-	{ value: 'sonarr', label: 'Sonarr', media: 'series', url: 'http://sonarr:8989', where: 'Sonarr → Settings → General → Security → API Key' }
+	{ value: 'sonarr', label: 'Sonarr', media: 'series', url: 'http://sonarr:8989', where: 'Sonarr → Settings → General → Security → API Key' },
+	{
+		value: 'plex',
+		label: 'Plex',
+		media: 'movies and shows',
+		url: 'http://plex:32400',
+		where: 'the X-Plex-Token: in Plex Web, a movie → ⋯ → Get Info → View XML, at the end of the address'
+	}
 ] as const;
 
 export const MASK = '***';
 
 export interface ConnectionForm {
 	name: string;
-	kind: 'radarr' | 'sonarr';
+	kind: Connection['kind'];
 	url: string;
 	api_key: string;
 	mappings: { remote: string; local: string }[];

@@ -1615,10 +1615,11 @@ export interface components {
             url: string;
         };
         /**
-         * @description Radarr (movies) or Sonarr (series).
+         * @description Radarr (movies), Sonarr (series) or Plex (the movies and shows of its sections; the
+         *     "API key" is the `X-Plex-Token`).
          * @enum {string}
          */
-        ConnectionKind: "radarr" | "sonarr";
+        ConnectionKind: "radarr" | "sonarr" | "plex";
         /** @description The answer of a connection test. */
         ConnectionTest: {
             app_name: string;
