@@ -4,14 +4,17 @@ use crate::rows::{flag, get, opt_ts, ts};
 use crate::streams::escape_like;
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
-use sqlx::any::AnyRow;
+use sqlx::Any;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use tapearr_core::secret::Secret;
 use tapearr_core::storage::{PageRequest, StorageError, StorageResult, TrailerStore};
 use tapearr_core::time::Timestamp;
 use tapearr_core::trailers::model::{
     ArrPathMapping, CandidateSource, Connection, ConnectionKind, DownloadRecord, DownloadStatus,
-    MediaEvent, MediaItem, MediaKind, MediaQuery, ScanRecord, SyncOutcome,
+    MediaEvent, MediaItem, MediaKind, MediaQuery, ScanRecord, ScanWrites, SyncOutcome,
 };
 use tapearr_core::trailers::profile::Profile;
 
@@ -494,18 +497,39 @@ impl TrailerStore for Db {
         .await
     }
 
-    async fn save_scan(&self, r: &ScanRecord) -> StorageResult<()> {
-        sqlx::query(
-            "UPDATE media SET scan_status = $1, scan_state = $2, scanned_at = $3 WHERE id = $4",
-        )
-        .bind(r.status.as_deref())
-        .bind(r.state.as_deref())
-        .bind(r.scanned_at.map(|t| t.millis()))
-        .bind(&r.media_id)
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
-        Ok(())
+    async fn save_scan_writes(&self, w: &ScanWrites) -> StorageResult<()> {
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        for d in &w.downloads {
+            upsert_download(d)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        for e in &w.events {
+            insert_event(
+                &e.media_id,
+                e.profile_id.as_deref(),
+                &e.kind,
+                &e.message,
+                e.at,
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        }
+        for r in &w.scans {
+            sqlx::query(
+                "UPDATE media SET scan_status = $1, scan_state = $2, scanned_at = $3 WHERE id = $4",
+            )
+            .bind(r.status.as_deref())
+            .bind(r.state.as_deref())
+            .bind(r.scanned_at.map(|t| t.millis()))
+            .bind(&r.media_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        }
+        tx.commit().await.map_err(backend_err)
     }
 
     async fn trailer_profiles(&self) -> StorageResult<Vec<Profile>> {
@@ -588,30 +612,10 @@ impl TrailerStore for Db {
     }
 
     async fn save_download(&self, d: &DownloadRecord) -> StorageResult<()> {
-        // Portable upsert: both backends support ON CONFLICT … DO UPDATE.
-        sqlx::query(&format!(
-            "INSERT INTO trailer_downloads ({DOWNLOAD_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (media_id, profile_id) DO UPDATE SET status = $3, video_id = $4, \
-             source = $5, file_path = $6, file_bytes = $7, duration_ms = $8, reason = $9, \
-             error_kind = $10, attempts = $11, next_attempt_at = $12, updated_at = $13"
-        ))
-        .bind(&d.media_id)
-        .bind(&d.profile_id)
-        .bind(d.status.as_str())
-        .bind(d.video_id.as_deref())
-        .bind(d.source.map(|s| s.as_str()))
-        .bind(d.file_path.as_deref())
-        .bind(d.file_bytes)
-        .bind(d.duration_ms)
-        .bind(d.reason.as_deref())
-        .bind(d.error_kind.as_deref())
-        .bind(d.attempts)
-        .bind(d.next_attempt_at.map(|t| t.millis()))
-        .bind(d.updated_at.millis())
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
+        upsert_download(d)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
         Ok(())
     }
 
@@ -633,18 +637,10 @@ impl TrailerStore for Db {
         message: &str,
         at: Timestamp,
     ) -> StorageResult<()> {
-        sqlx::query(
-            "INSERT INTO media_events (media_id, profile_id, at, kind, message) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(media_id)
-        .bind(profile_id)
-        .bind(at.millis())
-        .bind(kind)
-        .bind(message)
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
+        insert_event(media_id, profile_id, kind, message, at)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
         Ok(())
     }
 
@@ -658,4 +654,50 @@ impl TrailerStore for Db {
         .all(self.pool(), event_row)
         .await
     }
+}
+
+// Portable upsert: both backends support ON CONFLICT … DO UPDATE.
+static UPSERT_DOWNLOAD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO trailer_downloads ({DOWNLOAD_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (media_id, profile_id) DO UPDATE SET status = $3, video_id = $4, \
+         source = $5, file_path = $6, file_bytes = $7, duration_ms = $8, reason = $9, \
+         error_kind = $10, attempts = $11, next_attempt_at = $12, updated_at = $13"
+    )
+});
+
+fn upsert_download(d: &DownloadRecord) -> Query<'_, Any, AnyArguments<'_>> {
+    sqlx::query(UPSERT_DOWNLOAD.as_str())
+        .bind(&d.media_id)
+        .bind(&d.profile_id)
+        .bind(d.status.as_str())
+        .bind(d.video_id.as_deref())
+        .bind(d.source.map(|s| s.as_str()))
+        .bind(d.file_path.as_deref())
+        .bind(d.file_bytes)
+        .bind(d.duration_ms)
+        .bind(d.reason.as_deref())
+        .bind(d.error_kind.as_deref())
+        .bind(d.attempts)
+        .bind(d.next_attempt_at.map(|t| t.millis()))
+        .bind(d.updated_at.millis())
+}
+
+fn insert_event<'a>(
+    media_id: &'a str,
+    profile_id: Option<&'a str>,
+    kind: &'a str,
+    message: &'a str,
+    at: Timestamp,
+) -> Query<'a, Any, AnyArguments<'a>> {
+    sqlx::query(
+        "INSERT INTO media_events (media_id, profile_id, at, kind, message) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(media_id)
+    .bind(profile_id)
+    .bind(at.millis())
+    .bind(kind)
+    .bind(message)
 }

@@ -760,3 +760,151 @@ async fn a_plex_library_is_a_source_too() {
         server.terminate();
     }
 }
+
+#[tokio::test]
+async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_storage_alone() {
+    for backend in backends("trailer_scan").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let lib = w.library.path();
+        let folders = [
+            ("Renamed One", 2001, lib.join("movies/Renamed One (2001)")),
+            ("Deleted One", 2002, lib.join("movies/Deleted One (2002)")),
+            (
+                "Offline One",
+                2003,
+                lib.join("nas/Movies/Offline One (2003)"),
+            ),
+        ];
+        for (i, (title, year, dir)) in folders.iter().enumerate() {
+            std::fs::create_dir_all(dir).expect("folder");
+            std::fs::write(dir.join(format!("{title} ({year}).mkv")), b"movie").expect("movie");
+            std::fs::write(
+                dir.join(format!("{title} ({year})-trailer.mp4")),
+                format!("trailer number {i}"),
+            )
+            .expect("trailer");
+            w.radarr.add_movie(
+                Movie::new(2_200_000 + i as i32, title, *year)
+                    .path(&dir.display().to_string())
+                    .with_file(1000),
+            );
+        }
+        let dir = tempfile::tempdir().expect("data dir");
+        let server = Server::start(ServerOptions {
+            data_dir: dir.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        });
+        let mut admin = Client::new(&server);
+        let key = admin.bootstrap().await;
+        let mut api = Client::with_key(&server, &key);
+        add_radarr(&mut api, &w).await;
+        eventually(Duration::from_secs(30), "the first sync", || {
+            let mut api = Client::with_key(&server, &key);
+            async move { (all_media(&mut api).await.len() == 3).then_some(()) }
+        })
+        .await;
+        let scan = || {
+            let mut api = Client::with_key(&server, &key);
+            async move {
+                let r = api.post("/api/v1/trailers/scan", json!({})).await;
+                assert_eq!(r.status, 202, "{}", r.body);
+                let job = r.body["job_id"].as_str().expect("job").to_string();
+                let done = api.wait_job(&job, Duration::from_secs(60)).await;
+                assert_eq!(done["status"], "succeeded", "{done}");
+            }
+        };
+        scan().await;
+        let ids: HashMap<String, String> = all_media(&mut api)
+            .await
+            .iter()
+            .map(|m| {
+                (
+                    m["title"].as_str().unwrap_or_default().to_string(),
+                    m["id"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        let detail = |title: &str| {
+            let path = format!("/api/v1/trailers/media/{}", ids[title]);
+            let mut api = Client::with_key(&server, &key);
+            async move { api.get(&path).await.body }
+        };
+        for (title, _, _) in &folders {
+            let d = detail(title).await;
+            assert_eq!(d["downloads"][0]["status"], "existing", "{b}: {d}");
+        }
+
+        // A trailer moved into Trailers/, one deleted, and the NAS unmounted.
+        let (_, _, renamed_dir) = &folders[0];
+        std::fs::create_dir(renamed_dir.join("Trailers")).expect("Trailers");
+        std::fs::rename(
+            renamed_dir.join("Renamed One (2001)-trailer.mp4"),
+            renamed_dir.join("Trailers/Renamed One (2001).mp4"),
+        )
+        .expect("move");
+        std::fs::remove_file(folders[1].2.join("Deleted One (2002)-trailer.mp4")).expect("rm");
+        std::fs::rename(lib.join("nas"), lib.join("nas-unmounted")).expect("unmount");
+        let offline_before = detail("Offline One").await["downloads"].clone();
+        scan().await;
+
+        let renamed = detail("Renamed One").await;
+        assert_eq!(
+            renamed["downloads"][0]["status"], "existing",
+            "{b}: {renamed}"
+        );
+        assert_eq!(
+            renamed["downloads"][0]["file_path"].as_str(),
+            renamed_dir.join("Trailers/Renamed One (2001).mp4").to_str(),
+            "{b}: the record follows the file: {renamed}"
+        );
+        assert!(
+            renamed["events"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["kind"] == "renamed")),
+            "{b}: {renamed}"
+        );
+        let deleted = detail("Deleted One").await;
+        assert_eq!(
+            deleted["downloads"][0]["status"], "missing",
+            "{b}: {deleted}"
+        );
+        let offline = detail("Offline One").await;
+        assert_eq!(offline["scan_status"], "unavailable", "{b}: {offline}");
+        assert_eq!(
+            offline["downloads"], offline_before,
+            "{b}: nothing changes for storage that is not there"
+        );
+        let preview = api.get("/api/v1/trailers/preview").await.body;
+        let action = |title: &str| {
+            preview
+                .as_array()
+                .and_then(|p| p.iter().find(|e| e["title"] == title))
+                .map(|e| e["action"].as_str().unwrap_or_default().to_string())
+        };
+        assert_eq!(
+            action("Deleted One").as_deref(),
+            Some("download"),
+            "{b}: {preview}"
+        );
+        assert_ne!(
+            action("Offline One").as_deref(),
+            Some("download"),
+            "{b}: {preview}"
+        );
+        assert_ne!(
+            action("Renamed One").as_deref(),
+            Some("download"),
+            "{b}: {preview}"
+        );
+
+        // Mounted again: the trailer is still known, nothing was lost.
+        std::fs::rename(lib.join("nas-unmounted"), lib.join("nas")).expect("mount");
+        scan().await;
+        let back = detail("Offline One").await;
+        assert_eq!(back["scan_status"], "ok", "{b}: {back}");
+        assert_eq!(back["downloads"], offline_before, "{b}: {back}");
+        server.terminate();
+    }
+}

@@ -25,27 +25,9 @@ export type ConnectionInput = Schemas['ConnectionInput'];
 export type PlanEntry = Schemas['PlanEntry'];
 export type PlanAction = Schemas['PlanAction'];
 
-/** One video that could be the trailer (`GET …/candidates`; the OpenAPI leaves it untyped). */
-export interface Candidate {
-	video_id: string;
-	source: 'user' | 'arr' | 'tmdb' | 'search';
-	title: string;
-	url: string;
-	duration_s?: number | null;
-	uploader?: string | null;
-	height?: number | null;
-	is_live: boolean;
-	is_upcoming: boolean;
-	official: boolean;
-	language?: string | null;
-	kind?: string | null;
-}
-export interface Scored {
-	candidate: Candidate;
-	score: number;
-	accepted: boolean;
-	reasons: string[];
-}
+/** One video that could be the trailer, and one with its score and reasons (`GET …/candidates`). */
+export type Candidate = Schemas['Candidate'];
+export type Scored = Schemas['Scored'];
 
 // ---------------------------------------------------------------------------------------------
 // The list's filters in the URL

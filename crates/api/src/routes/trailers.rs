@@ -291,13 +291,14 @@ pub async fn fanart(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CandidatesQuery {
     pub profile_id: String,
 }
 
 /// Search now: every candidate with its score and reasons, best accepted first.
 #[utoipa::path(get, path = "/api/v1/trailers/media/{id}/candidates", tag = "trailers", params(("id" = String, Path), CandidatesQuery),
-    responses((status = 200, body = Vec<Object>), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Vec<Scored>), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn candidates(
     State(state): State<AppState>,

@@ -5,7 +5,9 @@
 //! and an unreadable folder marks the item unavailable without touching its records.
 
 use super::error::TrailerResult;
-use super::model::{DownloadRecord, DownloadStatus, MediaItem, ScanRecord};
+use super::model::{
+    DownloadRecord, DownloadStatus, MediaItem, NewMediaEvent, ScanRecord, ScanWrites,
+};
 use super::profile::{Placement, Profile};
 use super::profiles::applicable;
 use super::scan::{FolderScan, FolderState, TrailerChange, scan_folder};
@@ -28,7 +30,7 @@ pub struct ScanReport {
     pub renamed: usize,
 }
 
-/// Folders scanned per blocking task.
+/// Folders scanned per blocking task, and changed folders written per transaction.
 const BATCH: usize = 256;
 
 impl Trailers {
@@ -90,6 +92,7 @@ impl Trailers {
             downloads.entry(d.media_id.clone()).or_default().push(d);
         }
         let now = Timestamp::now();
+        let mut writes = ScanWrites::default();
         for (record, scan) in changed {
             let (status, state) = match scan {
                 FolderScan::Unchanged => continue,
@@ -106,142 +109,169 @@ impl Trailers {
                     report.scanned += 1;
                     if let Some(item) = media.get(&record.media_id) {
                         let records = downloads.remove(&item.id).unwrap_or_default();
-                        self.reconcile(
-                            item,
-                            &profiles,
-                            records,
-                            &state,
-                            &changes,
+                        let found = Found {
+                            state: &state,
+                            changes: &changes,
                             now,
-                            &mut report,
-                        )
-                        .await?;
+                        };
+                        reconcile(item, &profiles, records, &found, &mut writes, &mut report);
                     }
                     ("ok", serde_json::to_string(&state).ok())
                 }
             };
-            self.store()
-                .save_scan(&ScanRecord {
-                    status: Some(status.into()),
-                    state,
-                    scanned_at: Some(now),
-                    ..record
-                })
-                .await?;
+            writes.scans.push(ScanRecord {
+                status: Some(status.into()),
+                state,
+                scanned_at: Some(now),
+                ..record
+            });
+            if writes.scans.len() >= BATCH {
+                self.store()
+                    .save_scan_writes(&std::mem::take(&mut writes))
+                    .await?;
+            }
+        }
+        if !writes.scans.is_empty() {
+            self.store().save_scan_writes(&writes).await?;
         }
         Ok(report)
     }
+}
 
-    /// Brings one item's download records in line with the trailers in its folder.
-    #[allow(clippy::too_many_arguments)]
-    async fn reconcile(
-        &self,
-        item: &MediaItem,
-        profiles: &[Profile],
-        mut records: Vec<DownloadRecord>,
-        state: &FolderState,
-        changes: &[TrailerChange],
-        now: Timestamp,
-        report: &mut ScanReport,
-    ) -> TrailerResult<()> {
-        let folder = Path::new(&item.folder);
-        let on_disk: HashMap<PathBuf, &str> = state
-            .trailers
-            .iter()
-            .map(|t| (folder.join(&t.rel_path), t.rel_path.as_str()))
-            .collect();
-        let renames: HashMap<PathBuf, PathBuf> = changes
-            .iter()
-            .filter_map(|c| match c {
-                TrailerChange::Renamed { from, to } => {
-                    Some((folder.join(&from.rel_path), folder.join(&to.rel_path)))
-                }
-                _ => None,
+/// What the scan saw in one folder.
+struct Found<'a> {
+    state: &'a FolderState,
+    changes: &'a [TrailerChange],
+    now: Timestamp,
+}
+
+fn event(
+    item: &MediaItem,
+    profile_id: &str,
+    kind: &str,
+    message: String,
+    at: Timestamp,
+) -> NewMediaEvent {
+    NewMediaEvent {
+        media_id: item.id.clone(),
+        profile_id: Some(profile_id.to_string()),
+        kind: kind.into(),
+        message,
+        at,
+    }
+}
+
+/// Brings one item's download records in line with the trailers in its folder.
+fn reconcile(
+    item: &MediaItem,
+    profiles: &[Profile],
+    mut records: Vec<DownloadRecord>,
+    found: &Found<'_>,
+    writes: &mut ScanWrites,
+    report: &mut ScanReport,
+) {
+    let (state, changes, now) = (found.state, found.changes, found.now);
+    let folder = Path::new(&item.folder);
+    let on_disk: HashMap<PathBuf, &str> = state
+        .trailers
+        .iter()
+        .map(|t| (folder.join(&t.rel_path), t.rel_path.as_str()))
+        .collect();
+    let renames: HashMap<PathBuf, PathBuf> = changes
+        .iter()
+        .filter_map(|c| match c {
+            TrailerChange::Renamed { from, to } => {
+                Some((folder.join(&from.rel_path), folder.join(&to.rel_path)))
+            }
+            _ => None,
+        })
+        .collect();
+    // Records whose file moved or went away.
+    for r in records.iter_mut().filter(|r| r.status.has_trailer()) {
+        let Some(path) = r.file_path.as_deref().map(PathBuf::from) else {
+            continue;
+        };
+        if on_disk.contains_key(&path) {
+            continue;
+        }
+        if let Some(to) = renames.get(&path) {
+            report.renamed += 1;
+            let msg = format!("trailer renamed to {}", to.display());
+            r.file_path = Some(to.display().to_string());
+            r.updated_at = now;
+            writes
+                .events
+                .push(event(item, &r.profile_id, "renamed", msg, now));
+        } else {
+            report.removed += 1;
+            let msg = format!("trailer {} is gone from disk", path.display());
+            r.status = DownloadStatus::Missing;
+            r.file_path = None;
+            r.file_bytes = None;
+            r.reason = Some(msg.clone());
+            r.updated_at = now;
+            writes
+                .events
+                .push(event(item, &r.profile_id, "deleted", msg, now));
+        }
+        writes.downloads.push(r.clone());
+    }
+    // Files no record owns: each is claimed by one profile still without a trailer.
+    let owned: Vec<PathBuf> = records
+        .iter()
+        .filter(|r| r.status.has_trailer())
+        .filter_map(|r| r.file_path.as_deref().map(PathBuf::from))
+        .collect();
+    let mut unclaimed: Vec<(&PathBuf, &str)> = on_disk
+        .iter()
+        .filter(|(p, _)| !owned.contains(p))
+        .map(|(p, rel)| (p, *rel))
+        .collect();
+    unclaimed.sort();
+    for (path, rel) in unclaimed {
+        let wanting: Vec<&Profile> = applicable(profiles, item)
+            .into_iter()
+            .filter(|p| {
+                !records
+                    .iter()
+                    .any(|r| r.profile_id == p.id && r.status.has_trailer())
             })
             .collect();
-        // Records whose file moved or went away.
-        for r in records.iter_mut().filter(|r| r.status.has_trailer()) {
-            let Some(path) = r.file_path.as_deref().map(PathBuf::from) else {
-                continue;
-            };
-            if on_disk.contains_key(&path) {
-                continue;
-            }
-            if let Some(to) = renames.get(&path) {
-                report.renamed += 1;
-                let msg = format!("trailer renamed to {}", to.display());
-                r.file_path = Some(to.display().to_string());
-                r.updated_at = now;
-                self.note(item, Some(&r.profile_id), "renamed", &msg).await;
-            } else {
-                report.removed += 1;
-                let msg = format!("trailer {} is gone from disk", path.display());
-                r.status = DownloadStatus::Missing;
-                r.file_path = None;
-                r.file_bytes = None;
-                r.reason = Some(msg.clone());
-                r.updated_at = now;
-                self.note(item, Some(&r.profile_id), "deleted", &msg).await;
-            }
-            self.store().save_download(r).await?;
-        }
-        // Files no record owns: each is claimed by one profile still without a trailer.
-        let owned: Vec<PathBuf> = records
+        let Some(profile) = wanting
             .iter()
-            .filter(|r| r.status.has_trailer())
-            .filter_map(|r| r.file_path.as_deref().map(PathBuf::from))
-            .collect();
-        let mut unclaimed: Vec<(&PathBuf, &str)> = on_disk
+            .find(|p| placement_matches(p, rel))
+            .or_else(|| wanting.first())
+        else {
+            break; // Every profile has its trailer: extra files are left alone.
+        };
+        report.found += 1;
+        let reason = format!("already on disk: {rel}");
+        let size = state
+            .trailers
             .iter()
-            .filter(|(p, _)| !owned.contains(p))
-            .map(|(p, rel)| (p, *rel))
-            .collect();
-        unclaimed.sort();
-        for (path, rel) in unclaimed {
-            let wanting: Vec<&Profile> = applicable(profiles, item)
-                .into_iter()
-                .filter(|p| {
-                    !records
-                        .iter()
-                        .any(|r| r.profile_id == p.id && r.status.has_trailer())
-                })
-                .collect();
-            let Some(profile) = wanting
-                .iter()
-                .find(|p| placement_matches(p, rel))
-                .or_else(|| wanting.first())
-            else {
-                break; // Every profile has its trailer: extra files are left alone.
-            };
-            report.found += 1;
-            let reason = format!("already on disk: {rel}");
-            let size = state
-                .trailers
-                .iter()
-                .find(|t| t.rel_path == rel)
-                .map(|t| i64::try_from(t.size).unwrap_or(i64::MAX));
-            let record = DownloadRecord {
-                media_id: item.id.clone(),
-                profile_id: profile.id.clone(),
-                status: DownloadStatus::Existing,
-                video_id: None,
-                source: None,
-                file_path: Some(path.display().to_string()),
-                file_bytes: size,
-                duration_ms: None,
-                reason: Some(reason.clone()),
-                error_kind: None,
-                attempts: 0,
-                next_attempt_at: None,
-                updated_at: now,
-            };
-            self.store().save_download(&record).await?;
-            self.note(item, Some(&profile.id), "trailer_found", &reason)
-                .await;
-            records.retain(|r| r.profile_id != profile.id);
-            records.push(record);
-        }
-        Ok(())
+            .find(|t| t.rel_path == rel)
+            .map(|t| i64::try_from(t.size).unwrap_or(i64::MAX));
+        let record = DownloadRecord {
+            media_id: item.id.clone(),
+            profile_id: profile.id.clone(),
+            status: DownloadStatus::Existing,
+            video_id: None,
+            source: None,
+            file_path: Some(path.display().to_string()),
+            file_bytes: size,
+            duration_ms: None,
+            reason: Some(reason.clone()),
+            error_kind: None,
+            attempts: 0,
+            next_attempt_at: None,
+            updated_at: now,
+        };
+        writes.downloads.push(record.clone());
+        writes
+            .events
+            .push(event(item, &profile.id, "trailer_found", reason, now));
+        records.retain(|r| r.profile_id != profile.id);
+        records.push(record);
     }
 }
 

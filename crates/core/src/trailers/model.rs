@@ -252,6 +252,7 @@ pub struct SyncOutcome {
 
 /// Filters of the media list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MediaQuery {
     pub kind: Option<MediaKind>,
     pub connection_id: Option<String>,
@@ -262,6 +263,25 @@ pub struct MediaQuery {
     pub monitored: Option<bool>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+}
+
+/// A history line to be written (see [`MediaEvent`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMediaEvent {
+    pub media_id: String,
+    pub profile_id: Option<String>,
+    pub kind: String,
+    pub message: String,
+    pub at: Timestamp,
+}
+
+/// What one part of a disk scan changed, written in one transaction so that a folder's new
+/// scan state never lands without the records it implies (a crash then re-reads the folder).
+#[derive(Debug, Clone, Default)]
+pub struct ScanWrites {
+    pub scans: Vec<ScanRecord>,
+    pub downloads: Vec<DownloadRecord>,
+    pub events: Vec<NewMediaEvent>,
 }
 
 /// The disk scan's state of one media item.

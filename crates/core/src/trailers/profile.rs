@@ -56,8 +56,17 @@ pub struct ProfileFilter {
     pub field: FilterField,
     pub op: FilterOp,
     /// A string, number or boolean as the field needs.
-    #[schema(value_type = Object)]
+    #[schema(value_type = FilterValue)]
     pub value: serde_json::Value,
+}
+
+/// The schema of a filter's value (the value itself stays JSON, checked per field).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum FilterValue {
+    Text(String),
+    Number(f64),
+    Flag(bool),
 }
 
 /// What makes a candidate acceptable, and how to search for more.

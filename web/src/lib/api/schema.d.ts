@@ -1449,6 +1449,27 @@ export interface components {
             /** @description Items changed, or downloads queued. */
             changed: number;
         };
+        /** @description One video that could be the trailer. */
+        Candidate: {
+            /** Format: double */
+            duration_s?: number | null;
+            /** Format: int32 */
+            height?: number | null;
+            is_live: boolean;
+            is_upcoming: boolean;
+            /** @description TMDB's type: `Trailer`, `Teaser`. */
+            kind?: string | null;
+            /** @description ISO 639-1 (`en`, `en-US`). */
+            language?: string | null;
+            /** @description TMDB's official flag. */
+            official: boolean;
+            source: components["schemas"]["CandidateSource"];
+            /** @description Empty when unknown (an id from the Arr or the user): title filters are not applied. */
+            title: string;
+            uploader?: string | null;
+            url: string;
+            video_id: string;
+        };
         /**
          * @description Where a candidate video came from (in search order).
          * @enum {string}
@@ -1723,6 +1744,8 @@ export interface components {
         FilterField: "kind" | "year" | "language" | "studio" | "title" | "tags" | "monitored" | "has_file" | "connection_id";
         /** @enum {string} */
         FilterOp: "is" | "is_not" | "contains" | "not_contains" | "at_least" | "at_most";
+        /** @description The schema of a filter's value (the value itself stays JSON, checked per field). */
+        FilterValue: string | number | boolean;
         /**
          * @description The finalize pipeline's steps, in order; each is idempotent.
          * @enum {string}
@@ -2189,7 +2212,7 @@ export interface components {
             field: components["schemas"]["FilterField"];
             op: components["schemas"]["FilterOp"];
             /** @description A string, number or boolean as the field needs. */
-            value: Record<string, never>;
+            value: components["schemas"]["FilterValue"];
         };
         ProfileInput: {
             enabled?: boolean;
@@ -2390,6 +2413,18 @@ export interface components {
             /** Format: int64 */
             free_bytes?: number | null;
             path: string;
+        };
+        /** @description A candidate with its score and the reasons for it. */
+        Scored: {
+            accepted: boolean;
+            candidate: components["schemas"]["Candidate"];
+            /**
+             * @description `rejected: …` lines first, then one line per scoring rule that applied (`+30 from
+             *     TMDB`, `+20 official`, `+32 title matches "Alien" (80%)`, `-40 teaser`, `+15 1080p`).
+             */
+            reasons: string[];
+            /** Format: int32 */
+            score: number;
         };
         /** @description What makes a candidate acceptable, and how to search for more. */
         SearchRules: {
@@ -5735,19 +5770,19 @@ export interface operations {
     };
     trailers_list_media: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                connection_id: string | null;
-                kind: null | components["schemas"]["MediaKind"];
-                limit: number | null;
-                monitored: boolean | null;
-                offset: number | null;
+            query?: {
+                connection_id?: string;
+                kind?: components["schemas"]["MediaKind"];
+                limit?: number;
+                monitored?: boolean;
+                offset?: number;
                 /** @description Case-insensitive title search. */
-                q: string | null;
+                q?: string;
                 /** @description `missing` (no trailer for some applicable profile), `has` (all have one), `failed`. */
-                trailer: string | null;
+                trailer?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -5866,11 +5901,12 @@ export interface operations {
     };
     trailers_candidates: {
         parameters: {
-            query?: never;
+            query: {
+                profile_id: string;
+            };
             header?: never;
             path: {
                 id: string;
-                profile_id: string;
             };
             cookie?: never;
         };
@@ -5881,7 +5917,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>[];
+                    "application/json": components["schemas"]["Scored"][];
                 };
             };
             401: {
