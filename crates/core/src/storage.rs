@@ -501,6 +501,10 @@ pub trait TrailerStore: Send + Sync {
     async fn delete_trailer_profile(&self, id: &str) -> StorageResult<()>;
 
     async fn all_downloads(&self) -> StorageResult<Vec<DownloadRecord>>;
+    /// The download records of these items only (a list page).
+    async fn downloads_of(&self, media_ids: &[String]) -> StorageResult<Vec<DownloadRecord>>;
+    /// The scan states of these items only.
+    async fn scan_records_of(&self, media_ids: &[String]) -> StorageResult<Vec<ScanRecord>>;
     async fn media_downloads(&self, media_id: &str) -> StorageResult<Vec<DownloadRecord>>;
     async fn save_download(&self, d: &DownloadRecord) -> StorageResult<()>;
     async fn delete_download(&self, media_id: &str, profile_id: &str) -> StorageResult<()>;

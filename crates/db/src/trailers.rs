@@ -1,6 +1,6 @@
 //! Trailers: Arr connections, media, profiles, download records and item history.
 
-use crate::rows::{flag, get, opt_ts, ts};
+use crate::rows::{IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, ts};
 use crate::streams::escape_like;
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
@@ -600,6 +600,38 @@ impl TrailerStore for Db {
         sqlx::query(&format!("SELECT {DOWNLOAD_COLUMNS} FROM trailer_downloads"))
             .all(self.pool(), download_row)
             .await
+    }
+
+    async fn downloads_of(&self, media_ids: &[String]) -> StorageResult<Vec<DownloadRecord>> {
+        let mut out = Vec::new();
+        for chunk in media_ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT {DOWNLOAD_COLUMNS} FROM trailer_downloads WHERE media_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            out.extend(
+                bind_ids(sqlx::query(&sql), chunk)
+                    .all(self.pool(), download_row)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
+    async fn scan_records_of(&self, media_ids: &[String]) -> StorageResult<Vec<ScanRecord>> {
+        let mut out = Vec::new();
+        for chunk in media_ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT id, folder, scan_status, scan_state, scanned_at FROM media WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            out.extend(
+                bind_ids(sqlx::query(&sql), chunk)
+                    .all(self.pool(), scan_row)
+                    .await?,
+            );
+        }
+        Ok(out)
     }
 
     async fn media_downloads(&self, media_id: &str) -> StorageResult<Vec<DownloadRecord>> {

@@ -412,6 +412,15 @@ async fn one_run_places_exactly_the_missing_trailers_and_a_second_run_does_nothi
                     assert_eq!(detail["scan_status"], "missing", "{b}: {detail}");
                 }
             }
+            // The list row says what the next run does, as the preview does.
+            let row = &item["trailers"];
+            let (action, status) = match m.case {
+                Case::NoFolder => ("skip", Value::Null),
+                Case::OnDisk => ("have", json!("existing")),
+                _ => ("have", json!("downloaded")),
+            };
+            assert_eq!(row[0]["action"], action, "{b}: {}: {row}", m.title);
+            assert_eq!(row[0]["status"], status, "{b}: {}: {row}", m.title);
         }
         // The preview says why each is left alone.
         let preview = api.get("/api/v1/trailers/preview").await.body;

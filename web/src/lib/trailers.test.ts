@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-	applicableProfiles,
 	connectionInput,
 	connectionToForm,
 	DEFAULT_MEDIA_FILTERS,
 	examplePath,
-	filterMatches,
 	formToInput,
 	groupPreview,
 	isMediaFiltered,
@@ -22,22 +20,11 @@ import {
 	toggled,
 	withField,
 	type Connection,
+	type DownloadStatus,
+	type PlanAction,
 	type PlanEntry,
 	type Profile
 } from './trailers';
-
-const item = {
-	kind: 'movie' as const,
-	year: 1979,
-	language: 'English',
-	studio: 'Brandywine Productions',
-	title: 'Alien',
-	original_title: 'Alien',
-	tags: ['4k', 'classics'],
-	monitor: true,
-	has_file: true,
-	connection_id: 'c1'
-};
 
 function profile(id: string, priority: number, extra: Partial<Profile> = {}): Profile {
 	return {
@@ -93,63 +80,39 @@ describe('media filters in the URL', () => {
 	});
 });
 
-describe('which profiles apply (as the server decides)', () => {
-	it('matches each field with its ops', () => {
-		expect(filterMatches({ field: 'year', op: 'at_least', value: 1970 }, item)).toBe(true);
-		expect(filterMatches({ field: 'year', op: 'at_most', value: 1970 }, item)).toBe(false);
-		expect(filterMatches({ field: 'year', op: 'is_not', value: 1979 }, { ...item, year: null })).toBe(true);
-		expect(filterMatches({ field: 'kind', op: 'is', value: 'movie' }, item)).toBe(true);
-		expect(filterMatches({ field: 'kind', op: 'is_not', value: 'movie' }, item)).toBe(false);
-		expect(filterMatches({ field: 'title', op: 'contains', value: 'LIE' }, item)).toBe(true);
-		expect(filterMatches({ field: 'tags', op: 'is', value: '4K' }, item)).toBe(true);
-		expect(filterMatches({ field: 'tags', op: 'not_contains', value: 'class' }, item)).toBe(false);
-		expect(filterMatches({ field: 'monitored', op: 'is', value: true }, item)).toBe(true);
-		expect(filterMatches({ field: 'has_file', op: 'is_not', value: true }, item)).toBe(false);
-		expect(filterMatches({ field: 'language', op: 'is', value: 'english' }, item)).toBe(true);
-		expect(filterMatches({ field: 'studio', op: 'contains', value: 'wine' }, item)).toBe(true);
-		expect(filterMatches({ field: 'connection_id', op: 'is', value: 'c2' }, item)).toBe(false);
-		// A value of the wrong type never matches (the server refuses to save it anyway).
-		expect(filterMatches({ field: 'monitored', op: 'is', value: 'true' }, item)).toBe(false);
-	});
-
-	it('keeps enabled matching profiles, higher priority first, ties by name', () => {
-		const ps = [
-			profile('a', 5),
-			profile('b', 10),
-			profile('c', 5, { name: 'A first' }),
-			profile('off', 99, { enabled: false }),
-			profile('series', 50, { filters: [{ field: 'kind', op: 'is', value: 'series' }] })
-		];
-		expect(applicableProfiles(ps, item).map((p) => p.id)).toEqual(['b', 'c', 'a']);
-	});
-});
-
 describe('state badges', () => {
-	const ps = [profile('beside', 10, { name: 'Beside' }), profile('folder', 5, { name: 'Folder' }), profile('gone', 1, { enabled: false, name: 'Old' })];
+	const state = (profile_name: string, action: PlanAction, status: DownloadStatus | null, reason = 'why') => ({
+		profile_id: profile_name.toLowerCase(),
+		profile_name,
+		action,
+		status,
+		reason
+	});
 
-	it('one per applicable profile, missing without a record, then records of other profiles', () => {
-		const badges = stateBadges(
-			{
-				...item,
-				trailers: [
-					{ profile_id: 'folder', status: 'downloaded' },
-					{ profile_id: 'gone', status: 'existing' },
-					{ profile_id: 'deleted', status: 'failed' }
-				]
-			},
-			ps
-		);
+	it('one per profile the server lists, missing when the next run downloads, with the reason on hover', () => {
+		const badges = stateBadges({
+			trailers: [
+				state('Beside', 'download', null, 'no trailer yet'),
+				state('Folder', 'have', 'downloaded', 'placed'),
+				state('Old', 'have', 'existing', 'this profile no longer applies to the item'),
+				state('Retry', 'wait', 'failed', 'tried again in 2 days')
+			]
+		});
 		expect(badges.map((b) => [b.profileName, b.status, b.tone])).toEqual([
 			['Beside', 'missing', 'warn'],
 			['Folder', 'downloaded', 'ok'],
 			['Old', 'existing', 'info'],
-			['a removed profile', 'failed', 'danger']
+			['Retry', 'failed', 'danger']
 		]);
-		expect(badges[1].title).toBe('Folder: downloaded (placed by Tapearr)');
+		expect(badges[3].title).toBe('Retry: failed (tried again in 2 days)');
 	});
 
-	it('an item that is not monitored is skipped, not missing', () => {
-		expect(stateBadges({ ...item, monitor: false, trailers: [] }, ps).map((b) => b.status)).toEqual(['skipped', 'skipped']);
+	it('a profile the run leaves alone is skipped, not missing, unless its trailer is there', () => {
+		const badges = stateBadges({
+			trailers: [state('A', 'skip', null, 'the folder does not exist yet'), state('B', 'skip', 'missing'), state('C', 'skip', 'existing')]
+		});
+		expect(badges.map((b) => b.status)).toEqual(['skipped', 'skipped', 'existing']);
+		expect(badges[0].title).toBe('A: skipped (the folder does not exist yet)');
 	});
 
 	it('words for every status, and unknown ones as they are', () => {

@@ -106,78 +106,6 @@ export function lastPage(total: number, size: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Which profiles apply to an item (the server's `profiles::applicable`, for the list's badges:
-// the list only carries the records that exist)
-
-type Matchable = Pick<MediaItem, 'kind' | 'year' | 'language' | 'studio' | 'title' | 'original_title' | 'tags' | 'monitor' | 'has_file' | 'connection_id'>;
-
-function textMatches(op: FilterOp, want: unknown, values: string[]): boolean {
-	if (typeof want !== 'string') return false;
-	const w = want.toLowerCase();
-	const lower = values.map((v) => v.toLowerCase());
-	const is = lower.some((v) => v === w);
-	const contains = lower.some((v) => v.includes(w));
-	switch (op) {
-		case 'is':
-			return is;
-		case 'is_not':
-			return !is;
-		case 'contains':
-			return contains;
-		case 'not_contains':
-			return !contains;
-		default:
-			return false;
-	}
-}
-
-function boolMatches(op: FilterOp, want: unknown, value: boolean): boolean {
-	if (typeof want !== 'boolean') return false;
-	if (op === 'is') return value === want;
-	if (op === 'is_not') return value !== want;
-	return false;
-}
-
-export function filterMatches(f: Pick<ProfileFilter, 'field' | 'op' | 'value'>, item: Matchable): boolean {
-	const value = f.value as unknown;
-	switch (f.field) {
-		case 'year': {
-			if (item.year == null || typeof value !== 'number') return f.op === 'is_not';
-			if (f.op === 'is') return item.year === value;
-			if (f.op === 'is_not') return item.year !== value;
-			if (f.op === 'at_least') return item.year >= value;
-			if (f.op === 'at_most') return item.year <= value;
-			return false;
-		}
-		case 'monitored':
-			return boolMatches(f.op, value, item.monitor);
-		case 'has_file':
-			return boolMatches(f.op, value, item.has_file);
-		case 'kind':
-			return textMatches(f.op, value, [item.kind]);
-		case 'language':
-			return textMatches(f.op, value, [item.language ?? '']);
-		case 'studio':
-			return textMatches(f.op, value, [item.studio ?? '']);
-		case 'title':
-			return textMatches(f.op, value, [item.title, item.original_title ?? '']);
-		case 'tags':
-			return textMatches(f.op, value, item.tags);
-		case 'connection_id':
-			return textMatches(f.op, value, [item.connection_id]);
-		default:
-			return false;
-	}
-}
-
-/** The enabled profiles whose filters all match, higher priority first (ties by name). */
-export function applicableProfiles<P extends Pick<Profile, 'enabled' | 'priority' | 'name' | 'filters'>>(profiles: P[], item: Matchable): P[] {
-	return profiles
-		.filter((p) => p.enabled && p.filters.every((f) => filterMatches(f, item)))
-		.sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Trailer states as badges
 
 export const STATUS_INFO: Record<DownloadStatus, { label: string; tone: Tone; hint: string }> = {
@@ -207,32 +135,28 @@ export interface StateBadge {
 	title: string;
 }
 
+/** One list row's state for one profile, as the server's plan says (`GET …/media`). */
+export type TrailerState = Schemas['TrailerState'];
+
 /**
- * One badge per profile for a list row: every applicable profile (its record's state, or
- * `missing` without one — `skipped` when the item is not monitored), then records of profiles
- * that no longer apply (a file stays a file).
+ * One badge per profile for a list row, in the server's order (applicable profiles by
+ * priority, then records of profiles that no longer apply). Without a trailer, a profile the
+ * next run leaves alone (not monitored, folder not there yet, storage offline) is `skipped`;
+ * the reason is the hover text.
  */
-export function stateBadges(
-	item: Matchable & { trailers: { profile_id: string; status: DownloadStatus }[] },
-	profiles: Profile[]
-): StateBadge[] {
-	const byProfile = new Map(item.trailers.map((t) => [t.profile_id, t.status]));
-	const out: StateBadge[] = [];
-	const badge = (id: string, name: string, status: DownloadStatus): StateBadge => {
-		const info = STATUS_INFO[status] ?? statusInfo(status);
-		return { profileId: id, profileName: name, status, label: info.label, tone: info.tone, title: `${name}: ${info.label}${info.hint ? ` (${info.hint})` : ''}` };
-	};
-	const applicable = applicableProfiles(profiles, item);
-	for (const p of applicable) {
-		const status = byProfile.get(p.id) ?? (item.monitor ? 'missing' : 'skipped');
-		out.push(badge(p.id, p.name, status));
-	}
-	for (const t of item.trailers) {
-		if (applicable.some((p) => p.id === t.profile_id)) continue;
-		const p = profiles.find((x) => x.id === t.profile_id);
-		out.push(badge(t.profile_id, p ? p.name : 'a removed profile', t.status));
-	}
-	return out;
+export function stateBadges(item: { trailers: TrailerState[] }): StateBadge[] {
+	return item.trailers.map((t) => {
+		const status: DownloadStatus = t.action === 'skip' && !hasTrailer(t.status) ? 'skipped' : (t.status ?? 'missing');
+		const info = statusInfo(status);
+		return {
+			profileId: t.profile_id,
+			profileName: t.profile_name,
+			status,
+			label: info.label,
+			tone: info.tone,
+			title: `${t.profile_name}: ${info.label} (${t.reason})`
+		};
+	});
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-//! Trailers: Radarr/Sonarr connections, profiles, the media list and item pages, manual
+//! Trailers: Radarr/Sonarr/Plex connections, profiles, the media list and item pages, manual
 //! actions, the preview and "run now". API keys are write-only (`***`).
 
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, Code, ErrorBody};
@@ -9,11 +9,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use tapearr_core::storage::{PageRequest, Paged};
+use tapearr_core::storage::Paged;
 use tapearr_core::trailers::actions::{BulkRequest, MediaDetail, MediaPatch};
 use tapearr_core::trailers::connections::{ConnectionInput, ConnectionTest, RootFolderView};
-use tapearr_core::trailers::model::{Connection, DownloadStatus, MediaItem, MediaQuery};
+use tapearr_core::trailers::listing::MediaSummary;
+use tapearr_core::trailers::model::{Connection, MediaItem, MediaQuery};
 use tapearr_core::trailers::plan::PlanEntry;
 use tapearr_core::trailers::profile::Profile;
 use tapearr_core::trailers::profiles::ProfileInput;
@@ -190,21 +190,7 @@ pub async fn delete_profile(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// One profile's trailer state for a list row.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct TrailerState {
-    pub profile_id: String,
-    pub status: DownloadStatus,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct MediaSummary {
-    #[serde(flatten)]
-    pub item: MediaItem,
-    pub trailers: Vec<TrailerState>,
-}
-
-/// Movies and series, by title, with their trailer state per profile.
+/// Movies and series, by title, with what the next run does for each applicable profile.
 #[utoipa::path(get, path = "/api/v1/trailers/media", tag = "trailers", params(MediaQuery),
     responses((status = 200, body = Paged<MediaSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
@@ -212,32 +198,7 @@ pub async fn list_media(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<MediaQuery>,
 ) -> ApiResult<Json<Paged<MediaSummary>>> {
-    if let Some(t) = q.trailer.as_deref()
-        && !matches!(t, "missing" | "has" | "failed")
-    {
-        return Err(ApiError::invalid("trailer must be missing, has or failed"));
-    }
-    let page = PageRequest::new(q.limit, q.offset);
-    let (items, total) = state.store.list_media(&q).await?;
-    let mut states: HashMap<String, Vec<TrailerState>> = HashMap::new();
-    for d in state.store.all_downloads().await? {
-        states.entry(d.media_id).or_default().push(TrailerState {
-            profile_id: d.profile_id,
-            status: d.status,
-        });
-    }
-    Ok(Json(Paged {
-        items: items
-            .into_iter()
-            .map(|item| MediaSummary {
-                trailers: states.remove(&item.id).unwrap_or_default(),
-                item,
-            })
-            .collect(),
-        total,
-        limit: page.limit,
-        offset: page.offset,
-    }))
+    Ok(Json(state.trailers.media_page(&q).await?))
 }
 
 /// An item with its trailers per profile, the applicable profiles and its history.

@@ -11,6 +11,7 @@ pub mod engine;
 mod error;
 mod images;
 pub mod jobs;
+pub mod listing;
 pub mod mapping;
 pub mod model;
 mod pipeline;

@@ -1033,7 +1033,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Movies and series, by title, with their trailer state per profile. */
+        /** Movies and series, by title, with what the next run does for each applicable profile. */
         get: operations["trailers_list_media"];
         put?: never;
         post?: never;
@@ -1950,6 +1950,7 @@ export interface components {
             url: string;
         };
         MediaSummary: components["schemas"]["MediaItem"] & {
+            /** @description One per enabled profile whose filters match, higher priority first. */
             trailers: components["schemas"]["TrailerState"][];
         };
         /** @description A message in the outbox. Its id is the idempotency key the receiver sees on every attempt. */
@@ -2097,6 +2098,7 @@ export interface components {
         /** @description One page of a list plus the total number of matching rows. */
         Paged_MediaSummary: {
             items: (components["schemas"]["MediaItem"] & {
+                /** @description One per enabled profile whose filters match, higher priority first. */
                 trailers: components["schemas"]["TrailerState"][];
             })[];
             /** Format: int32 */
@@ -2599,10 +2601,15 @@ export interface components {
             /** @description The version it reported, if it ran. */
             version?: string | null;
         };
-        /** @description One profile's trailer state for a list row. */
+        /** @description One applicable profile's trailer state for a list row. */
         TrailerState: {
+            /** @description What the next run does for this profile. */
+            action: components["schemas"]["PlanAction"];
             profile_id: string;
-            status: components["schemas"]["DownloadStatus"];
+            profile_name: string;
+            /** @description Why, for people. */
+            reason: string;
+            status?: null | components["schemas"]["DownloadStatus"];
         };
         TwitchAccount: {
             /**
