@@ -254,8 +254,8 @@ export async function fakeTwitch({ clientId = 'e2e-client', clientSecret = 'e2e-
 }
 
 /**
- * Starts `tapearr-fakes trailers` (a fake Radarr, Sonarr, TMDB and a video site for yt-dlp).
- * `ready` is its READY line (`radarr.url`, `radarr.apiKey`, `tmdb`, `videoOrigin` …); `control(which,
+ * Starts `tapearr-fakes trailers` (a fake Radarr, Sonarr, TMDB, a video site for yt-dlp and Plex).
+ * `ready` is its READY line (`radarr.url`, `radarr.apiKey`, `tmdb`, `videoOrigin`, `plex.url`, `plex.token` …); `control(which,
  * path, body)` drives one of them through its `/_control/…`; `env(library)` is what tapearr needs
  * to use them with `library` as its library root.
  */

@@ -1030,6 +1030,102 @@ export const tests = {
 		});
 	},
 
+	async 'trailers: a Plex connection added in the app (after the server’s reason for a wrong token) fills Movies and Series from its sections'() {
+		await withTrailers(async ({ server, page, fakes, library }) => {
+			// Plex sees its media under /plex/…; Tapearr sees the same folders inside its library.
+			// A third section, /plex/Home, has no mapping.
+			await fakes.control('plex', '/sections', { key: '1', type: 'movie', title: 'Movies', folders: ['/plex/Movies'] });
+			await fakes.control('plex', '/sections', { key: '2', type: 'show', title: 'TV Shows', folders: ['/plex/TV'] });
+			await fakes.control('plex', '/sections', { key: '3', type: 'movie', title: 'Home videos', folders: ['/plex/Home'] });
+			const movieDir = join(library, 'movies', 'Harbor Lights (2018)');
+			mkdirSync(movieDir, { recursive: true });
+			writeFileSync(join(movieDir, 'Harbor Lights (2018).mkv'), 'not really a movie');
+			mkdirSync(join(library, 'tv', 'Night Shift'), { recursive: true });
+			await fakes.control('plex', '/items', {
+				section: '1',
+				title: 'Harbor Lights',
+				year: 2018,
+				path: '/plex/Movies/Harbor Lights (2018)/Harbor Lights (2018).mkv',
+				guids: ['imdb://tt9100001', 'tmdb://3100001']
+			});
+			await fakes.control('plex', '/items', { section: '2', title: 'Night Shift', year: 2020, path: '/plex/TV/Night Shift', guids: ['tvdb://3200001'] });
+
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/connections`);
+			await page.getByRole('heading', { name: 'Connections', exact: true }).waitFor();
+			await page.getByText('No connections yet').waitFor();
+			await page.getByLabel('Type').selectOption('plex');
+			await page.getByLabel('Name').fill('Plex');
+			await page.getByLabel('URL').fill(fakes.ready.plex.url);
+
+			// A wrong token: Test and Add show the server's reason, nothing is saved.
+			const wrong = { name: 'Plex', kind: 'plex', url: fakes.ready.plex.url, api_key: 'wrong-plex-token' };
+			const answer = await apiPost(page, server, '/api/v1/trailers/connections/test', wrong);
+			assert.equal(answer.status(), 502);
+			const { message } = await answer.json();
+			assert.ok(message, 'the API says why');
+			assert.ok(!message.includes('wrong-plex-token'), `the token is not in the reason: ${message}`);
+			await page.getByLabel('Token').fill(wrong.api_key);
+			await page.getByRole('button', { name: 'Test', exact: true }).click();
+			await page.getByRole('status').getByText(message).waitFor();
+			await page.getByRole('button', { name: 'Add connection' }).click();
+			await page.getByRole('alert').getByText(message).waitFor();
+			assert.equal(await page.getByLabel('Token').inputValue(), 'wrong-plex-token', 'the form keeps what was typed');
+			assert.deepEqual(await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json(), []);
+			await page.getByText('No connections yet').waitFor();
+
+			// The right token, and where Plex's folders are for Tapearr.
+			await page.getByLabel('Token').fill(fakes.ready.plex.token);
+			for (const [remote, local] of [
+				['/plex/Movies', join(library, 'movies')],
+				['/plex/TV', join(library, 'tv')]
+			]) {
+				await page.getByRole('button', { name: 'Add mapping' }).click();
+				await page.getByLabel('Folder as Plex sees it').last().fill(remote);
+				await page.getByLabel('Folder as Tapearr sees it').last().fill(local);
+			}
+			await page.getByRole('button', { name: 'Test', exact: true }).click();
+			await page.getByRole('status').getByText(/^Reached Plex \d/).waitFor();
+			await page.getByRole('button', { name: 'Add connection' }).click();
+			await page.getByText('Added “Plex”.').waitFor();
+			const row = page.locator('tr[data-connection="Plex"]');
+			await row.getByText('/plex/Movies →').waitFor();
+			await row.getByText('/plex/TV →').waitFor();
+			assert.equal(await page.getByLabel('API key').inputValue(), '', 'the form is cleared (back to Radarr)');
+			const saved = await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json();
+			assert.equal(saved.length, 1);
+			assert.equal(saved[0].kind, 'plex');
+			assert.equal(saved[0].api_key, '***');
+
+			// Root folders: the sections' folders; the two mapped ones are in the library, /plex/Home is not.
+			await row.getByRole('button', { name: 'Root folders of Plex' }).click();
+			const folders = page.getByRole('region', { name: 'Root folders of “Plex”' });
+			await folders.getByRole('columnheader', { name: 'In Plex' }).waitFor();
+			for (const path of ['/plex/Movies', '/plex/TV']) await folders.locator(`tr[data-folder="${path}"]`).getByText('yes').first().waitFor();
+			await folders.locator('tr[data-folder="/plex/Home"]').getByText('no', { exact: true }).first().waitFor();
+			await folders.getByTestId('folder-warning').filter({ hasText: '/plex/Home' }).waitFor();
+			assert.equal(await folders.getByTestId('folder-warning').count(), 1);
+
+			// The first sync (queued with the connection) fills both tabs: the movie, then the show.
+			await page.getByRole('link', { name: 'Movies' }).first().click();
+			await page.getByRole('heading', { name: 'Movies', exact: true }).waitFor();
+			await markDocument(page);
+			await page.locator('li[data-title="Harbor Lights"]').waitFor({ timeout: 30_000 });
+			await page.locator('[data-testid="media-total"][data-total="1"]').waitFor();
+			await page.getByRole('link', { name: 'Series' }).first().click();
+			await page.getByRole('heading', { name: 'Series', exact: true }).waitFor();
+			await page.locator('li[data-title="Night Shift"]').waitFor({ timeout: 30_000 });
+			await page.locator('[data-testid="media-total"][data-total="1"]').waitFor();
+			assert.equal(await page.locator('li[data-title="Harbor Lights"]').count(), 0, 'the movie is not a series');
+			await stillSameDocument(page);
+
+			// The two refusals (Test, then Add) are the only failed requests.
+			const refused = page.problems.filter((p) => p.includes('502') && /\/api\/v1\/trailers\/connections(\/test)?\)/.test(p));
+			assert.equal(refused.length, 2, page.problems.join('\n'));
+			assert.deepEqual(page.problems.filter((p) => !refused.includes(p)), []);
+		});
+	},
+
 	async 'trailer profiles: one is added with a filter after the server’s reason for a bad duration window, listed by priority, and switched off'() {
 		await withApp({}, async ({ server, page }) => {
 			await login(page, server);

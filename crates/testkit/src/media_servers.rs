@@ -1,13 +1,17 @@
 //! Fake Plex and Jellyfin/Emby servers that speak the real wire format (see
 //! `shared/research/wire-formats.md` §4–5) and record the rescans they were asked for.
 //! The Plex one also has a library ([`crate::plex_library`]): movie and show sections,
-//! items with `Guid`s and files, paging, metadata and extras.
+//! items with `Guid`s and files, paging, metadata and extras. Besides
+//! [`FakeMediaServer::plex_add_section`] and [`FakeMediaServer::plex_add_item`], a test adds
+//! them over HTTP with `POST /_control/sections` and `POST /_control/items` (as the
+//! `tapearr-fakes trailers` e2e tests do).
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -109,8 +113,11 @@ impl FakeMediaServer {
         .await
     }
 
-    async fn serve(app: Router) -> std::io::Result<(SocketAddr, crate::serve::StopOnDrop)> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    async fn serve(
+        bind: &str,
+        app: Router,
+    ) -> std::io::Result<(SocketAddr, crate::serve::StopOnDrop)> {
+        let listener = tokio::net::TcpListener::bind(bind).await?;
         let addr = listener.local_addr()?;
         Ok((
             addr,
@@ -121,6 +128,15 @@ impl FakeMediaServer {
     /// A Plex server with `token` and movie sections `(key, title, folder)`, empty until
     /// [`Self::plex_add_item`].
     pub async fn plex(
+        token: &str,
+        sections: &[(&str, &str, &str)],
+    ) -> std::io::Result<FakeMediaServer> {
+        Self::plex_on("127.0.0.1:0", token, sections).await
+    }
+
+    /// [`Self::plex`] listening on `bind` (`127.0.0.1:0`, `0.0.0.0:0` …).
+    pub async fn plex_on(
+        bind: &str,
         token: &str,
         sections: &[(&str, &str, &str)],
     ) -> std::io::Result<FakeMediaServer> {
@@ -145,8 +161,10 @@ impl FakeMediaServer {
             .route("/library/sections/{key}/all", get(plex_all))
             .route("/library/metadata/{rk}", get(plex_metadata))
             .route("/library/metadata/{rk}/extras", get(plex_extras))
+            .route("/_control/sections", post(plex_control_section))
+            .route("/_control/items", post(plex_control_item))
             .with_state(Arc::new(state));
-        let (addr, tx) = Self::serve(app).await?;
+        let (addr, tx) = Self::serve(bind, app).await?;
         Ok(FakeMediaServer {
             addr,
             shared,
@@ -167,7 +185,7 @@ impl FakeMediaServer {
             .route("/System/Info/Public", get(jf_info))
             .route("/Library/Media/Updated", post(jf_updated))
             .with_state(Arc::new(state));
-        let (addr, tx) = Self::serve(app).await?;
+        let (addr, tx) = Self::serve("127.0.0.1:0", app).await?;
         Ok(FakeMediaServer {
             addr,
             shared,
@@ -308,6 +326,71 @@ async fn plex_refresh(
         .shared
         .record(&key, q.get("path").map(String::as_str).unwrap_or(""));
     StatusCode::OK.into_response()
+}
+
+/// `POST /_control/sections`: `{"key", "type": "movie"|"show", "title", "folders": [..]}` adds
+/// (or replaces) a section → 204.
+#[derive(Deserialize)]
+struct NewSection {
+    key: String,
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    folders: Vec<String>,
+}
+
+async fn plex_control_section(
+    State(state): State<Arc<PlexState>>,
+    axum::Json(n): axum::Json<NewSection>,
+) -> Response {
+    let kind = match n.kind.as_str() {
+        "movie" => PlexKind::Movie,
+        "show" => PlexKind::Show,
+        other => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("unknown section type {other}"),
+            )
+                .into_response();
+        }
+    };
+    let folders: Vec<&str> = n.folders.iter().map(String::as_str).collect();
+    state
+        .library()
+        .add_section(&n.key, kind, &n.title, &folders);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_control/items`: `{"section", "title", "year", "path", "guids"?: ["tmdb://603", ..]}`
+/// adds a movie (`path`: its file) or show (`path`: its folder), as the section holds →
+/// `{"ratingKey"}`; 404 without that section.
+#[derive(Deserialize)]
+struct NewItem {
+    section: String,
+    title: String,
+    year: i32,
+    path: String,
+    #[serde(default)]
+    guids: Vec<String>,
+}
+
+async fn plex_control_item(
+    State(state): State<Arc<PlexState>>,
+    axum::Json(n): axum::Json<NewItem>,
+) -> Response {
+    let mut library = state.library();
+    let Some(kind) = library.section(&n.section).map(|s| s.kind) else {
+        return (StatusCode::NOT_FOUND, format!("no section {}", n.section)).into_response();
+    };
+    let mut item = match kind {
+        PlexKind::Movie => PlexItem::movie(&n.title, n.year, &n.path),
+        PlexKind::Show => PlexItem::show(&n.title, n.year, &n.path),
+    };
+    for g in &n.guids {
+        item = item.guid(g);
+    }
+    let rating_key = library.add_item(&n.section, item);
+    axum::Json(json!({ "ratingKey": rating_key })).into_response()
 }
 
 struct JellyfinState {

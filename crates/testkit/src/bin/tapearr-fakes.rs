@@ -14,18 +14,23 @@
 //!
 //! `tapearr-fakes trailers [--movies N] [--series N] [--seed S] [--sonarr-v3] [--host IP]`
 //!
-//! Starts a fake Radarr, Sonarr (4.x, or 3.x), TMDB (videos for every id) and a video origin
-//! for yt-dlp's generic extractor, then prints one line `READY {json}` with their URLs and
-//! keys (`radarr`, `sonarr`, `tmdb`, `videoOrigin`), and serves until stdin closes or Ctrl-C.
-//! Each is driven through its own `/_control/…`.
+//! Starts a fake Radarr, Sonarr (4.x, or 3.x), TMDB (videos for every id), a video origin
+//! for yt-dlp's generic extractor and a Plex (token `fake-plex-token`, no sections until added),
+//! then prints one line `READY {json}` with their URLs and keys (`radarr`, `sonarr`, `tmdb`,
+//! `videoOrigin`, `plex` with its `token`), and serves until stdin closes or Ctrl-C.
+//! Each is driven through its own `/_control/…` (Plex: `sections` and `items`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, HlsOrigin, MediaParams};
+use tapearr_testkit::media_servers::FakeMediaServer;
 use tapearr_testkit::twitch::{FakeTwitch, FakeTwitchConfig};
 use tapearr_testkit::{radarr, sonarr, tmdb, video_origin};
+
+/// The X-Plex-Token the trailers' fake Plex accepts.
+const PLEX_TOKEN: &str = "fake-plex-token";
 
 struct Args {
     bind: String,
@@ -187,9 +192,10 @@ async fn run_trailers() -> ExitCode {
         .await?;
         sonarr.generate(a.series, a.seed);
         let origin = video_origin::VideoOrigin::bind(&[bind.as_str()]).await?;
-        std::io::Result::Ok((tmdb, radarr, sonarr, origin))
+        let plex = FakeMediaServer::plex_on(&bind, PLEX_TOKEN, &[]).await?;
+        std::io::Result::Ok((tmdb, radarr, sonarr, origin, plex))
     };
-    let (tmdb, radarr, sonarr, origin) = match started.await {
+    let (tmdb, radarr, sonarr, origin, plex) = match started.await {
         Ok(all) => all,
         Err(e) => {
             eprintln!("tapearr-fakes: bind {bind}: {e}");
@@ -203,6 +209,7 @@ async fn run_trailers() -> ExitCode {
         "tmdb": {"url": tmdb.url(), "apiKey": tmdb.api_key(), "readToken": tmdb.read_token(),
                  "imageBase": tmdb.image_base()},
         "videoOrigin": {"url": origin.url(), "watchTemplate": origin.watch_template()},
+        "plex": {"url": plex.url(), "token": PLEX_TOKEN},
     });
     println!("READY {ready}");
     serve_until_done().await;

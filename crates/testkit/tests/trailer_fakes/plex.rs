@@ -198,3 +198,59 @@ async fn sections_items_paging_metadata_and_extras() {
         vec![("2".to_owned(), "/media/TV/Breaking Bad".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn sections_and_items_are_added_over_http() {
+    let plex = FakeMediaServer::plex(TOKEN, &[]).await.expect("plex");
+    let base = plex.url();
+    let control = |path: &str, body: Value| {
+        client()
+            .post(format!("{base}/_control{path}"))
+            .json(&body)
+            .send()
+    };
+    let r = control(
+        "/sections",
+        serde_json::json!({"key": "4", "type": "show", "title": "TV", "folders": ["/plex/TV"]}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(r.status(), 204);
+    let r = control(
+        "/sections",
+        serde_json::json!({"key": "5", "type": "music", "title": "Music", "folders": []}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(r.status(), 400);
+    let r = control(
+        "/items",
+        serde_json::json!({"section": "4", "title": "Night Shift", "year": 2020,
+                           "path": "/plex/TV/Night Shift", "guids": ["tvdb://3200001"]}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(r.status(), 200);
+    let rk = json(&r.text().await.expect("body"))["ratingKey"]
+        .as_str()
+        .expect("ratingKey")
+        .to_string();
+    let r = control(
+        "/items",
+        serde_json::json!({"section": "9", "title": "x", "year": 1, "path": "/x"}),
+    )
+    .await
+    .expect("send");
+    assert_eq!(r.status(), 404);
+
+    // The item is a show (as its section), with its folder and Guid.
+    let (_, _, body) = get(&format!("{base}/library/sections"), &[]).await;
+    let dirs = json(&body)["MediaContainer"]["Directory"].clone();
+    assert_eq!(dirs.as_array().map(Vec::len), Some(1));
+    assert_eq!(dirs[0]["Location"][0]["path"], "/plex/TV");
+    let (_, _, body) = get(&format!("{base}/library/metadata/{rk}"), &[]).await;
+    let meta = json(&body)["MediaContainer"]["Metadata"][0].clone();
+    assert_eq!(meta["type"], "show");
+    assert_eq!(meta["Location"][0]["path"], "/plex/TV/Night Shift");
+    assert_eq!(meta["Guid"][0]["id"], "tvdb://3200001");
+}
