@@ -724,6 +724,17 @@ async fn a_plex_library_is_a_source_too() {
             folders.body
         );
 
+        // The same Plex is also told to rescan the folder where a trailer lands (C13), in its
+        // own paths.
+        let r = api
+            .post(
+                "/api/v1/media-servers",
+                json!({"name": "plex", "kind": "plex", "url": plex.url(), "token": "plex-token-4242",
+                       "path_mappings": [{"local": format!("{library}/movies"), "server": "/plex/Movies"}]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{b}: {}", r.body);
+
         run_and_wait(&mut api).await;
         let media = all_media(&mut api).await;
         let kinds: HashMap<String, String> = media
@@ -757,6 +768,18 @@ async fn a_plex_library_is_a_source_too() {
                 assert_eq!(d["status"], "existing", "{b}: {detail}");
             }
         }
+        let scans = plex
+            .wait_for_scans(1, Duration::from_secs(30))
+            .await
+            .expect("plex asked to rescan");
+        assert_eq!(
+            scans,
+            vec![(
+                "1".to_string(),
+                "/plex/Movies/Harbor Lights (2018)".to_string()
+            )],
+            "{b}: one scan, of the movie's folder, as Plex sees it"
+        );
         let c = api
             .get(&format!("/api/v1/trailers/connections/{conn}"))
             .await
