@@ -250,27 +250,17 @@ impl TrailerStore for Db {
 
     async fn delete_arr_connection(&self, id: &str) -> StorageResult<()> {
         // Foreign keys cascade on PostgreSQL; SQLite may run without them, so delete explicitly.
-        let mut tx = self.pool().begin().await.map_err(backend_err)?;
-        for sql in [
-            "DELETE FROM media_events WHERE media_id IN (SELECT id FROM media WHERE connection_id = $1)",
-            "DELETE FROM trailer_downloads WHERE media_id IN (SELECT id FROM media WHERE connection_id = $1)",
-            "DELETE FROM media WHERE connection_id = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-        }
-        let done = sqlx::query("DELETE FROM arr_connections WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
-        }
-        tx.commit().await.map_err(backend_err)
+        delete_with_children(
+            self,
+            &[
+                "DELETE FROM media_events WHERE media_id IN (SELECT id FROM media WHERE connection_id = $1)",
+                "DELETE FROM trailer_downloads WHERE media_id IN (SELECT id FROM media WHERE connection_id = $1)",
+                "DELETE FROM media WHERE connection_id = $1",
+            ],
+            "DELETE FROM arr_connections WHERE id = $1",
+            id,
+        )
+        .await
     }
 
     async fn arr_connections(&self) -> StorageResult<Vec<Connection>> {
@@ -579,21 +569,13 @@ impl TrailerStore for Db {
     }
 
     async fn delete_trailer_profile(&self, id: &str) -> StorageResult<()> {
-        let mut tx = self.pool().begin().await.map_err(backend_err)?;
-        sqlx::query("DELETE FROM trailer_downloads WHERE profile_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        let done = sqlx::query("DELETE FROM trailer_profiles WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        if done.rows_affected() == 0 {
-            return Err(StorageError::NotFound);
-        }
-        tx.commit().await.map_err(backend_err)
+        delete_with_children(
+            self,
+            &["DELETE FROM trailer_downloads WHERE profile_id = $1"],
+            "DELETE FROM trailer_profiles WHERE id = $1",
+            id,
+        )
+        .await
     }
 
     async fn all_downloads(&self) -> StorageResult<Vec<DownloadRecord>> {
@@ -732,4 +714,31 @@ fn insert_event<'a>(
     .bind(at.millis())
     .bind(kind)
     .bind(message)
+}
+
+/// Runs the `children` deletes, then the `parent` one, all bound to `id`, in one transaction;
+/// `NotFound` (and nothing deleted) when the parent row is not there.
+async fn delete_with_children(
+    db: &Db,
+    children: &[&str],
+    parent: &str,
+    id: &str,
+) -> StorageResult<()> {
+    let mut tx = db.pool().begin().await.map_err(backend_err)?;
+    for sql in children {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+    }
+    let done = sqlx::query(parent)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    tx.commit().await.map_err(backend_err)
 }

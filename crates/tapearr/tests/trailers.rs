@@ -615,6 +615,27 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             9,
             "{b}: the removed movie is gone"
         );
+
+        // Removing the connection removes its items and their records, nothing else.
+        let r = api
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/trailers/connections/{conn}"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 204, "{b}: {}", r.body);
+        assert!(all_media(&mut api).await.is_empty(), "{b}");
+        let r = api.get(&format!("/api/v1/trailers/media/{first}")).await;
+        assert_eq!(r.status, 404, "{b}: {}", r.body);
+        let r = api
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/api/v1/trailers/connections/{conn}"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 404, "{b}: a second delete finds nothing");
         server.terminate();
     }
 }

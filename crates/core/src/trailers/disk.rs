@@ -80,13 +80,7 @@ impl Trailers {
         if changed.is_empty() {
             return Ok(report);
         }
-        let media: HashMap<String, MediaItem> = self
-            .store()
-            .all_media()
-            .await?
-            .into_iter()
-            .map(|m| (m.id.clone(), m))
-            .collect();
+        let media = self.media_by_id().await?;
         let mut downloads: HashMap<String, Vec<DownloadRecord>> = HashMap::new();
         for d in self.store().all_downloads().await? {
             downloads.entry(d.media_id.clone()).or_default().push(d);

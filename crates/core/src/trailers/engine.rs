@@ -135,13 +135,7 @@ impl Trailers {
         if total == 0 {
             return Ok(Vec::new());
         }
-        let media: HashMap<String, MediaItem> = self
-            .store()
-            .all_media()
-            .await?
-            .into_iter()
-            .map(|m| (m.id.clone(), m))
-            .collect();
+        let media = self.media_by_id().await?;
         let profiles: HashMap<String, Profile> = self
             .store()
             .trailer_profiles()

@@ -347,20 +347,7 @@ impl Trailers {
 /// The user's own choice: no filters, no score.
 fn user_pick(video_id: &str, url: String) -> Scored {
     Scored {
-        candidate: super::score::Candidate {
-            video_id: video_id.to_string(),
-            source: CandidateSource::User,
-            title: String::new(),
-            url,
-            duration_s: None,
-            uploader: None,
-            height: None,
-            is_live: false,
-            is_upcoming: false,
-            official: false,
-            language: None,
-            kind: None,
-        },
+        candidate: super::score::Candidate::from_id(video_id, CandidateSource::User, url),
         score: 0,
         accepted: true,
         reasons: vec!["picked by the user".into()],

@@ -70,6 +70,27 @@ pub struct Candidate {
     pub kind: Option<String>,
 }
 
+impl Candidate {
+    /// A video known only by its id (from the Arr, an override or the user): nothing else is
+    /// known until it is downloaded.
+    pub fn from_id(video_id: &str, source: CandidateSource, url: String) -> Self {
+        Self {
+            video_id: video_id.to_string(),
+            source,
+            title: String::new(),
+            url,
+            duration_s: None,
+            uploader: None,
+            height: None,
+            is_live: false,
+            is_upcoming: false,
+            official: false,
+            language: None,
+            kind: None,
+        }
+    }
+}
+
 /// A candidate with its score and the reasons for it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Scored {

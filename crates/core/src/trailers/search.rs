@@ -59,20 +59,11 @@ impl Trailers {
     }
 
     fn id_candidate(&self, video_id: &str, source: CandidateSource) -> TrailerResult<Candidate> {
-        Ok(Candidate {
-            video_id: video_id.to_string(),
+        Ok(Candidate::from_id(
+            video_id,
             source,
-            title: String::new(),
-            url: self.video_url(video_id)?,
-            duration_s: None,
-            uploader: None,
-            height: None,
-            is_live: false,
-            is_upcoming: false,
-            official: false,
-            language: None,
-            kind: None,
-        })
+            self.video_url(video_id)?,
+        ))
     }
 
     /// TMDB's YouTube trailers and teasers; any TMDB failure just means no TMDB candidates.

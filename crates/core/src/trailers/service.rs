@@ -1,5 +1,7 @@
 //! The trailers service: what the API, the jobs and the tasks call.
 
+use super::error::TrailerResult;
+use super::model::MediaItem;
 use super::politeness::Politeness;
 use crate::config::Config;
 use crate::crypto::SecretBox;
@@ -9,6 +11,7 @@ use crate::jobs::JobQueue;
 use crate::mediaserver::MediaServers;
 use crate::storage::Storage;
 use crate::tools::{ToolsManager, YT_DLP};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +80,17 @@ impl Trailers {
 
     pub(super) fn store(&self) -> &dyn Storage {
         self.inner.store.as_ref()
+    }
+
+    /// Every media item by id (a run or a scan looks items up while it works).
+    pub(super) async fn media_by_id(&self) -> TrailerResult<HashMap<String, MediaItem>> {
+        Ok(self
+            .store()
+            .all_media()
+            .await?
+            .into_iter()
+            .map(|m| (m.id.clone(), m))
+            .collect())
     }
 
     pub(super) fn config(&self) -> &Config {
