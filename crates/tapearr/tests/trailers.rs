@@ -616,6 +616,25 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             "{b}: the removed movie is gone"
         );
 
+        // The stored key is never sent to another host.
+        let r = api
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/trailers/connections/{conn}"),
+                Some(json!({"name": "Radarr", "kind": "radarr", "url": "http://127.0.0.1:9/elsewhere",
+                            "api_key": "***"})),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{b}: {}", r.body);
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("API key again"),
+            "{b}: {}",
+            r.body
+        );
+
         // Removing the connection removes its items and their records, nothing else.
         let r = api
             .send(

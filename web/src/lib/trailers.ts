@@ -214,7 +214,7 @@ export const FILTER_FIELDS: { value: FilterField; label: string; ops: FilterOp[]
 	{ value: 'studio', label: 'Studio or network', ops: ['is', 'is_not', 'contains', 'not_contains'], type: 'text' },
 	{ value: 'title', label: 'Title', ops: ['is', 'is_not', 'contains', 'not_contains'], type: 'text' },
 	{ value: 'tags', label: 'Tag', ops: ['is', 'is_not', 'contains', 'not_contains'], type: 'text' },
-	{ value: 'monitored', label: 'Monitored', ops: ['is', 'is_not'], type: 'bool' },
+	{ value: 'monitored', label: 'Monitored in the Arr', ops: ['is', 'is_not'], type: 'bool' },
 	{ value: 'has_file', label: 'Has its file', ops: ['is', 'is_not'], type: 'bool' },
 	{ value: 'connection_id', label: 'Connection', ops: ['is', 'is_not'], type: 'text' }
 ];

@@ -27,6 +27,9 @@ impl From<TrailerError> for ApiError {
             TrailerError::NotFound(what) => ApiError::not_found(what),
             TrailerError::Conflict(m) => ApiError::new(Code::Conflict, m),
             TrailerError::Upstream(m) => ApiError::new(Code::UpstreamFailed, m),
+            TrailerError::Cancelled => {
+                ApiError::new(Code::Unavailable, "stopped before it finished")
+            }
             TrailerError::Queue(q) => q.into(),
             TrailerError::Storage(s) => s.into(),
         }

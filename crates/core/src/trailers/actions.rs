@@ -54,7 +54,7 @@ impl Trailers {
         let events = self.store().media_events(id, 100).await?;
         let scan_status = self
             .store()
-            .scan_records()
+            .scan_records_of(&[id.to_string()])
             .await?
             .into_iter()
             .find(|s| s.media_id == id)

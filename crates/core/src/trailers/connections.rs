@@ -133,6 +133,12 @@ impl Trailers {
                 "kind cannot change; add a new connection instead".into(),
             ));
         }
+        // The stored key goes only to the host it was entered for.
+        if keep_key && input.url.trim().trim_end_matches('/') != conn.url {
+            return Err(TrailerError::Invalid(
+                "enter the API key again when the URL changes".into(),
+            ));
+        }
         self.test_input(&input, Some(&conn)).await?;
         if !keep_key {
             conn.api_key = Secret::new(self.inner.secrets.seal(input.api_key.expose().trim()));

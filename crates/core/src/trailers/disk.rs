@@ -59,7 +59,12 @@ impl Trailers {
                             .as_deref()
                             .and_then(|s| serde_json::from_str::<FolderState>(s).ok());
                         let scan = scan_folder(Path::new(&r.folder), previous.as_ref(), &extra);
-                        (r, scan)
+                        // Records name files by their resolved path (as placement does), so a
+                        // library behind a symlink is spelled one way only.
+                        let real = matches!(scan, FolderScan::Scanned { .. })
+                            .then(|| std::fs::canonicalize(&r.folder).ok())
+                            .flatten();
+                        (r, (scan, real))
                     })
                     .collect::<Vec<_>>()
             })
@@ -69,12 +74,12 @@ impl Trailers {
         }
         let changed: Vec<_> = results
             .into_iter()
-            .filter_map(|(r, scan)| match scan {
+            .filter_map(|(r, (scan, real))| match scan {
                 FolderScan::Unchanged => {
                     report.unchanged += 1;
                     None
                 }
-                other => Some((r, other)),
+                other => Some((r, other, real)),
             })
             .collect();
         if changed.is_empty() {
@@ -87,7 +92,7 @@ impl Trailers {
         }
         let now = Timestamp::now();
         let mut writes = ScanWrites::default();
-        for (record, scan) in changed {
+        for (record, scan, real) in changed {
             let (status, state) = match scan {
                 FolderScan::Unchanged => continue,
                 FolderScan::Unavailable { reason } => {
@@ -103,7 +108,9 @@ impl Trailers {
                     report.scanned += 1;
                     if let Some(item) = media.get(&record.media_id) {
                         let records = downloads.remove(&item.id).unwrap_or_default();
+                        let folder = real.unwrap_or_else(|| PathBuf::from(&item.folder));
                         let found = Found {
+                            folder: &folder,
                             state: &state,
                             changes: &changes,
                             now,
@@ -134,6 +141,8 @@ impl Trailers {
 
 /// What the scan saw in one folder.
 struct Found<'a> {
+    /// The media folder, resolved.
+    folder: &'a Path,
     state: &'a FolderState,
     changes: &'a [TrailerChange],
     now: Timestamp,
@@ -165,7 +174,7 @@ fn reconcile(
     report: &mut ScanReport,
 ) {
     let (state, changes, now) = (found.state, found.changes, found.now);
-    let folder = Path::new(&item.folder);
+    let folder = found.folder;
     let on_disk: HashMap<PathBuf, &str> = state
         .trailers
         .iter()

@@ -165,6 +165,10 @@ impl Trailers {
                     };
                     match self.fetch_trailer(item, profile, None, cancel).await {
                         Ok(record) => out.push(record.status),
+                        Err(TrailerError::Cancelled) => break,
+                        Err(TrailerError::Conflict(why)) => {
+                            tracing::info!(title = %item.title, %why, "left to the download already running");
+                        }
                         Err(e) => {
                             tracing::warn!(error = %e, title = %item.title, "trailer download could not be recorded");
                             out.push(DownloadStatus::Failed);

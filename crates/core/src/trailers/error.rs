@@ -15,6 +15,9 @@ pub enum TrailerError {
     /// An outside service (Radarr, Sonarr, TMDB, the video site) failed; the message says how.
     #[error("{0}")]
     Upstream(String),
+    /// The run or the server stopped it; nothing was recorded.
+    #[error("stopped before it finished")]
+    Cancelled,
     #[error(transparent)]
     Queue(#[from] QueueError),
     #[error(transparent)]

@@ -2,7 +2,7 @@
 //! and record the outcome — the download record is updated whatever happens, so the next
 //! run knows (backoff after failures).
 
-use super::error::TrailerResult;
+use super::error::{TrailerError, TrailerResult};
 use super::model::{CandidateSource, DownloadRecord, DownloadStatus, MediaItem};
 use super::place;
 use super::plan::backoff;
@@ -53,6 +53,7 @@ impl Trailers {
         video_id: Option<&str>,
         cancel: &CancellationToken,
     ) -> TrailerResult<DownloadRecord> {
+        let _fetching = InFlight::claim(self, item, profile)?;
         let previous = self
             .store()
             .media_downloads(&item.id)
@@ -68,6 +69,10 @@ impl Trailers {
             && e.kind() != std::io::ErrorKind::NotFound
         {
             tracing::warn!(error = %e, dir = %work.display(), "cannot clean the trailer work folder");
+        }
+        if outcome.is_err() && cancel.is_cancelled() {
+            // Stopped by the run or by shutdown: not a failure of this item, nothing recorded.
+            return Err(TrailerError::Cancelled);
         }
         let now = Timestamp::now();
         let record = match outcome {
@@ -238,7 +243,14 @@ impl Trailers {
     ) -> Result<(PathBuf, ProbeFacts), Failure> {
         let c = &pick.candidate;
         let out = &profile.output;
-        self.inner.politeness.acquire(&host_of(&c.url)).await;
+        if !self
+            .inner
+            .politeness
+            .acquire(&host_of(&c.url), cancel)
+            .await
+        {
+            return Err(Failure::new("cancelled", "stopped before the download"));
+        }
         let opts = DownloadOptions {
             max_height: out.max_height,
             container: out.container,
@@ -313,6 +325,7 @@ impl Trailers {
         if let Some(old) = replacing.filter(|old| *old != path)
             && let Some(roots) = self.inner.roots.as_ref()
             && let Ok(old) = roots.resolve(&old.display().to_string())
+            && !same_file(old.as_path(), &path).await
             && let Err(e) = crate::files::remove_file(&old).await
         {
             tracing::warn!(error = %e, "cannot remove the replaced trailer");
@@ -351,5 +364,50 @@ fn user_pick(video_id: &str, url: String) -> Scored {
         score: 0,
         accepted: true,
         reasons: vec!["picked by the user".into()],
+    }
+}
+
+/// Marks one (media, profile) pair as being fetched until dropped.
+struct InFlight<'a> {
+    trailers: &'a Trailers,
+    key: (String, String),
+}
+
+impl<'a> InFlight<'a> {
+    fn claim(trailers: &'a Trailers, item: &MediaItem, profile: &Profile) -> TrailerResult<Self> {
+        let key = (item.id.clone(), profile.id.clone());
+        let mut set = trailers
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !set.insert(key.clone()) {
+            return Err(TrailerError::Conflict(format!(
+                "a trailer for `{}` ({}) is being fetched already",
+                item.title, profile.name
+            )));
+        }
+        Ok(Self { trailers, key })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.trailers
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+    }
+}
+
+/// Both paths name one file (the new trailer was renamed over the old one under another
+/// spelling, e.g. through a symlinked folder): then the old one must not be removed.
+async fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (tokio::fs::metadata(a).await, tokio::fs::metadata(b).await) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
     }
 }

@@ -65,6 +65,9 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
         .map(|s| (s.media_id.as_str(), s))
         .collect();
     let mut out = Vec::new();
+    // One download per (folder, profile): the same movie from Radarr and from Plex shares a
+    // folder, and two downloads would leave two trailers there.
+    let mut downloading: HashMap<(&str, &str), &str> = HashMap::new();
     for item in input.media {
         let item_skip = item_skip_reason(item, scans.get(item.id.as_str()).copied());
         for profile in applicable(input.profiles, item) {
@@ -91,7 +94,19 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
                             .unwrap_or_default()
                     ),
                 ),
-                (None, _) => (PlanAction::Download, "no trailer yet".into()),
+                (None, _) => match downloading.entry((item.folder.as_str(), profile.id.as_str())) {
+                    std::collections::hash_map::Entry::Occupied(first) => (
+                        PlanAction::Skip,
+                        format!(
+                            "`{}` in the same folder gets this profile's trailer",
+                            first.get()
+                        ),
+                    ),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(item.title.as_str());
+                        (PlanAction::Download, "no trailer yet".into())
+                    }
+                },
             };
             out.push(PlanEntry {
                 media_id: item.id.clone(),
@@ -126,9 +141,72 @@ fn item_skip_reason(item: &MediaItem, scan: Option<&ScanRecord>) -> Option<Strin
 mod tests {
     use super::*;
 
+    use crate::trailers::place::tests::item;
+    use crate::trailers::profile::{OutputSettings, SearchRules};
+
     #[test]
     fn backoff_doubles_up_to_a_week() {
         let days: Vec<u64> = (1..=6).map(|n| backoff(n).as_secs() / 86_400).collect();
         assert_eq!(days, [1, 2, 4, 7, 7, 7]);
+    }
+
+    fn scanned(id: &str) -> ScanRecord {
+        ScanRecord {
+            media_id: id.into(),
+            folder: "/movies/x".into(),
+            status: Some("ok".into()),
+            state: None,
+            scanned_at: Some(Timestamp(1)),
+        }
+    }
+
+    #[test]
+    fn one_folder_gets_one_download_per_profile_whoever_lists_it() {
+        let from_radarr = item("Alien", Some(1979));
+        let from_plex = MediaItem {
+            id: "m2".into(),
+            connection_id: "plex".into(),
+            ..item("Alien", Some(1979))
+        };
+        let elsewhere = MediaItem {
+            id: "m3".into(),
+            folder: "/movies/y".into(),
+            ..item("Aliens", Some(1986))
+        };
+        let profile = Profile {
+            id: "p".into(),
+            name: "Beside".into(),
+            enabled: true,
+            priority: 10,
+            filters: Vec::new(),
+            search: SearchRules::default(),
+            output: OutputSettings::default(),
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let entries = plan(&PlanInput {
+            media: &[from_radarr, from_plex, elsewhere],
+            profiles: &[profile],
+            downloads: &[],
+            scans: &[scanned("m1"), scanned("m2"), scanned("m3")],
+            now: Timestamp(2),
+        });
+        let actions: Vec<(&str, PlanAction)> = entries
+            .iter()
+            .map(|e| (e.media_id.as_str(), e.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("m1", PlanAction::Download),
+                ("m2", PlanAction::Skip),
+                ("m3", PlanAction::Download)
+            ]
+        );
+        assert!(
+            entries[1].reason.contains("same folder"),
+            "{}",
+            entries[1].reason
+        );
     }
 }

@@ -7,6 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -37,9 +38,13 @@ impl Politeness {
 
     /// Waits for this host's next slot, and books it. Slots are handed out in call order, so
     /// concurrent callers for one host queue up while other hosts go ahead.
-    pub async fn acquire(&self, host: &str) {
+    /// `false` when `cancel` fired first (the slot stays booked).
+    pub async fn acquire(&self, host: &str, cancel: &CancellationToken) -> bool {
         let start = self.book(host, Instant::now());
-        tokio::time::sleep_until(start).await;
+        tokio::select! {
+            () = tokio::time::sleep_until(start) => true,
+            () = cancel.cancelled() => false,
+        }
     }
 
     /// Books the next slot for `host` at or after `now` and returns its start.
@@ -82,10 +87,8 @@ pub fn host_of(target: &str) -> String {
     }
     url::Url::parse(target)
         .ok()
-        .and_then(|u| {
-            u.host_str()
-                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(0)))
-        })
+        // The host alone: a search (`ytsearch…`) and a watch page of one site share a schedule.
+        .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -139,8 +142,8 @@ mod tests {
         assert_eq!(host_of("ytsearch5:alien trailer"), "www.youtube.com");
         assert_eq!(
             host_of("https://www.youtube.com/watch?v=x"),
-            "www.youtube.com:443"
+            "www.youtube.com"
         );
-        assert_eq!(host_of("http://127.0.0.2:8080/feed?q=a"), "127.0.0.2:8080");
+        assert_eq!(host_of("http://127.0.0.2:8080/feed?q=a"), "127.0.0.2");
     }
 }

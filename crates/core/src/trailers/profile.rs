@@ -34,7 +34,7 @@ pub enum FilterField {
     Studio,
     Title,
     Tags,
-    /// The user's monitor flag.
+    /// Monitored in Radarr/Sonarr (Plex items count as monitored).
     Monitored,
     HasFile,
     ConnectionId,

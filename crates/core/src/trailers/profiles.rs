@@ -154,7 +154,8 @@ fn filter_matches(f: &ProfileFilter, item: &MediaItem) -> bool {
                 _ => false,
             }
         }
-        Monitored => bool_matches(f, item.monitor),
+        // The Arr's own flag: Tapearr's `monitor` already decides whether an item is worked on.
+        Monitored => bool_matches(f, item.arr_monitored),
         HasFile => bool_matches(f, item.has_file),
         Kind => text_matches(f, &[item.kind.as_str()]),
         Language => text_matches(f, &[item.language.as_deref().unwrap_or("")]),

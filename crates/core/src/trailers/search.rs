@@ -40,7 +40,13 @@ impl Trailers {
             found.push(self.id_candidate(id, CandidateSource::User)?);
         }
         if let Some(id) = item.arr_trailer_id.as_deref() {
-            found.push(self.id_candidate(id, CandidateSource::Arr)?);
+            // The Arr's id is outside data: a malformed one is skipped, not fatal.
+            match self.id_candidate(id, CandidateSource::Arr) {
+                Ok(c) => found.push(c),
+                Err(e) => {
+                    tracing::warn!(title = %item.title, error = %e, "ignoring the Arr's trailer id")
+                }
+            }
         }
         found.extend(self.tmdb_candidates(item, rules.language.as_deref()).await);
         let ranked = rank(item, rules, profile.output.max_height, found.clone());
@@ -131,7 +137,14 @@ impl Trailers {
             &query,
             profile.search.search_results,
         );
-        self.inner.politeness.acquire(&host_of(&target)).await;
+        if !self
+            .inner
+            .politeness
+            .acquire(&host_of(&target), cancel)
+            .await
+        {
+            return Err(TrailerError::Cancelled);
+        }
         let results = self
             .yt_dlp()
             .search(&target, cancel)

@@ -11,7 +11,7 @@ use crate::jobs::JobQueue;
 use crate::mediaserver::MediaServers;
 use crate::storage::Storage;
 use crate::tools::{ToolsManager, YT_DLP};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,9 @@ pub(super) struct Inner {
     pub politeness: Politeness,
     /// Only one full run (sync → scan → downloads) at a time.
     pub run_lock: tokio::sync::Mutex<()>,
+    /// (media, profile) pairs being fetched now: a second fetch of one pair is refused, so two
+    /// never share a work folder or overwrite each other's record.
+    pub in_flight: std::sync::Mutex<HashSet<(String, String)>>,
 }
 
 pub struct TrailersDeps {
@@ -74,6 +77,7 @@ impl Trailers {
                 roots,
                 politeness,
                 run_lock: tokio::sync::Mutex::new(()),
+                in_flight: std::sync::Mutex::new(HashSet::new()),
             }),
         })
     }

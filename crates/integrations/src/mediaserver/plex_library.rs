@@ -94,11 +94,18 @@ pub async fn library(
                 );
                 index += 1;
             }
-            let total = page["MediaContainer"]["totalSize"]
-                .as_u64()
-                .map_or(usize::MAX, |t| t as usize);
+            let total = page["MediaContainer"]["totalSize"].as_u64();
             start += count;
-            if count < PAGE || start >= total {
+            if count < PAGE || total.is_some_and(|t| start as u64 >= t) {
+                // Pages are read by position: an item added or removed meanwhile shifts the
+                // rest, so a pull that did not read exactly `totalSize` items is incomplete
+                // (and the sync then removes nothing).
+                if let Some(t) = total.filter(|t| *t != start as u64) {
+                    return Err(ServerError::Retryable(format!(
+                        "plex: section `{}` changed while it was read ({start} of {t} items); try again",
+                        section.title
+                    )));
+                }
                 break;
             }
         }

@@ -1950,7 +1950,10 @@ export interface components {
             url: string;
         };
         MediaSummary: components["schemas"]["MediaItem"] & {
-            /** @description One per enabled profile whose filters match, higher priority first. */
+            /**
+             * @description One per enabled profile whose filters match, higher priority first; then the records of
+             *     profiles that no longer apply.
+             */
             trailers: components["schemas"]["TrailerState"][];
         };
         /** @description A message in the outbox. Its id is the idempotency key the receiver sees on every attempt. */
@@ -2098,7 +2101,10 @@ export interface components {
         /** @description One page of a list plus the total number of matching rows. */
         Paged_MediaSummary: {
             items: (components["schemas"]["MediaItem"] & {
-                /** @description One per enabled profile whose filters match, higher priority first. */
+                /**
+                 * @description One per enabled profile whose filters match, higher priority first; then the records of
+                 *     profiles that no longer apply.
+                 */
                 trailers: components["schemas"]["TrailerState"][];
             })[];
             /** Format: int32 */

@@ -294,6 +294,11 @@ const REFUSED_LONG: &[&str] = &[
     "--cookies",
     "--update",
     "--update-to",
+    // An alias expands to other options, which would pass unchecked.
+    "--alias",
+    "--cache-dir",
+    "--download-archive",
+    "--cookies-from-browser",
 ];
 
 /// Their short forms.
@@ -316,6 +321,12 @@ pub fn check_extra_args(args: &[String]) -> Result<(), String> {
         let arg = arg.as_str();
         if arg == "--" {
             return refuse(arg, "it would make what follows a URL");
+        }
+        if arg.starts_with('-') && arg.contains(char::is_whitespace) {
+            return refuse(arg, "one option per entry, without spaces");
+        }
+        if !arg.starts_with('-') && (arg.contains("://") || arg.starts_with("ytsearch")) {
+            return refuse(arg, "URLs and searches cannot be added");
         }
         if let Some(long) = arg.strip_prefix("--") {
             let name = format!("--{}", long.split('=').next().unwrap_or(long));

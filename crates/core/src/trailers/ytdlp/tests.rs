@@ -264,6 +264,11 @@ fn extra_options_that_run_commands_or_move_output_are_refused() {
         &["-U"],
         &["https://evil.example/video"],
         &["-f", "best", "https://evil.example/video"],
+        &["--alias", "x", "--exec touch /tmp/p", "--x"],
+        &["--cache-dir", "/tmp/elsewhere"],
+        &["--download-archive", "/tmp/archive.txt"],
+        &["--no-mtime", "http://evil.example/v"],
+        &["--no-mtime", "ytsearch5:anything"],
         &["--", "https://evil.example/video"],
     ] {
         let why = check_extra_args(&strings(bad)).expect_err(&format!("{bad:?} passed"));
