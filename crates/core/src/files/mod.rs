@@ -24,5 +24,5 @@ pub use ops::{create_dir_all, remove_dir_all, remove_empty_dir, remove_file};
 pub use roots::{LibraryRoots, NAME_MAX, PATH_MAX, SafePath};
 pub use sanitize::sanitize_file_name;
 pub use space::{ensure_free_space, free_space};
-pub use temp::TEMP_PREFIX;
+pub use temp::{TEMP_PREFIX, is_stale_temp};
 pub use write::{AtomicWriter, move_into_place, write_atomic, write_atomic_from};

@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::files::TEMP_PREFIX;
+use crate::files::{TEMP_PREFIX, is_stale_temp};
 
 /// Video file extensions (compared case-insensitively).
 pub const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mkv", "webm", "avi", "mov", "m4v"];
@@ -119,7 +119,8 @@ impl TrailerChange {
 ///   `SxxEyy` episode pattern. A title that merely contains the word (`Trailer Park Boys
 ///   (2006).mkv`) is the media itself, not its trailer.
 ///
-/// Names starting with `.` (which includes Tapearr's temp files, [`TEMP_PREFIX`]) are ignored.
+/// Names starting with `.` (which includes Tapearr's temp files, [`TEMP_PREFIX`]) are ignored;
+/// temp files of a Tapearr process that is gone (killed mid-copy) are removed.
 pub fn scan_folder(
     folder: &Path,
     previous: Option<&FolderState>,
@@ -236,6 +237,7 @@ fn read_folder(
             continue; // Not UTF-8: cannot be stored as a rel_path; never ours.
         };
         if name.starts_with('.') || name.starts_with(TEMP_PREFIX) {
+            remove_if_stale_temp(&entry.path(), &name);
             continue;
         }
         let file_type = entry.file_type().map_err(|e| list_err(folder, e))?;
@@ -263,6 +265,7 @@ fn read_folder(
                     continue;
                 };
                 if is_hidden(&file) || !is_video(&file) {
+                    remove_if_stale_temp(&inner.path(), &file);
                     continue;
                 }
                 if let Some(s) = stat_file(&inner.path(), format!("{name}/{file}"))? {
@@ -389,6 +392,20 @@ fn is_racy(mtime_ns: i64) -> bool {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
     let window = i64::try_from(RACY_WINDOW.as_nanos()).unwrap_or(i64::MAX);
     mtime_ns > now.saturating_sub(window)
+}
+
+/// A copy cut short by a crash leaves a hidden temp file that nothing else would ever remove.
+fn remove_if_stale_temp(path: &Path, name: &str) {
+    if is_stale_temp(name) {
+        match fs::remove_file(path) {
+            Ok(()) => {
+                tracing::info!(file = %path.display(), "removed a temp file a stopped Tapearr left behind")
+            }
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot remove a stale temp file")
+            }
+        }
+    }
 }
 
 fn is_hidden(name: &str) -> bool {

@@ -66,7 +66,11 @@ fn movie_folder() -> (tempfile::TempDir, PathBuf) {
     write(&m.join("Trailers/Official Teaser.webm"), b"in folder");
     write(&m.join("Trailers/notes.txt"), b"not a video");
     write(&m.join(".Movie (2019)-trailer.mp4"), b"hidden");
-    write(&m.join(format!("{TEMP_PREFIX}123-trailer.mp4")), b"temp");
+    // A copy in progress (this process's): ignored, and left alone.
+    write(
+        &m.join(format!("{TEMP_PREFIX}{}-0-trailer.mp4", std::process::id())),
+        b"temp",
+    );
     write(
         &m.join("Featurettes/Making of-trailer.mp4"),
         b"other extras folder",
@@ -88,6 +92,24 @@ fn trailers_are_found_in_trailers_folder_and_beside_the_media() {
     let beside = &state.trailers[0];
     assert_eq!(beside.size, 6);
     assert_eq!(beside.sha256.len(), 64);
+}
+
+#[test]
+fn temp_files_of_a_killed_copy_are_removed_and_live_ones_kept() {
+    let (_tmp, m) = movie_folder();
+    let stale = m.join(format!("{TEMP_PREFIX}4999999-0-1f"));
+    let stale_inside = m.join(format!("Trailers/{TEMP_PREFIX}4999999-1-2f"));
+    let live = m.join(format!("{TEMP_PREFIX}{}-0-3f", std::process::id()));
+    for f in [&stale, &stale_inside, &live] {
+        write(f, b"half a copy");
+    }
+    let (state, _) = scanned(scan_folder(&m, None, &[]));
+    assert_eq!(state.trailers.len(), 2, "temp files are never trailers");
+    assert!(
+        !stale.exists() && !stale_inside.exists(),
+        "a dead process's temp files go"
+    );
+    assert!(live.exists(), "a copy in progress is left alone");
 }
 
 #[test]
