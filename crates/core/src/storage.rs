@@ -17,7 +17,7 @@ use crate::streams::model::{
 use crate::time::Timestamp;
 use crate::trailers::model::{
     Connection as ArrConnection, DownloadRecord, MediaEvent, MediaItem, MediaQuery, ScanRecord,
-    ScanWrites, SyncOutcome,
+    SyncOutcome, TrailerWrites,
 };
 use crate::trailers::profile::Profile;
 use async_trait::async_trait;
@@ -492,8 +492,8 @@ pub trait TrailerStore: Send + Sync {
     async fn set_media_monitor(&self, id: &str, monitor: bool) -> StorageResult<()>;
     async fn set_media_override(&self, id: &str, video_id: Option<&str>) -> StorageResult<()>;
     async fn scan_records(&self) -> StorageResult<Vec<ScanRecord>>;
-    /// Writes scan states, the download records they changed and their history together.
-    async fn save_scan_writes(&self, writes: &ScanWrites) -> StorageResult<()>;
+    /// Writes download records, history lines and scan states in one transaction.
+    async fn save_trailer_writes(&self, writes: &TrailerWrites) -> StorageResult<()>;
 
     async fn trailer_profiles(&self) -> StorageResult<Vec<Profile>>;
     async fn insert_trailer_profile(&self, p: &Profile) -> StorageResult<()>;

@@ -14,7 +14,7 @@ use tapearr_core::storage::{PageRequest, StorageError, StorageResult, TrailerSto
 use tapearr_core::time::Timestamp;
 use tapearr_core::trailers::model::{
     ArrPathMapping, CandidateSource, Connection, ConnectionKind, DownloadRecord, DownloadStatus,
-    MediaEvent, MediaItem, MediaKind, MediaQuery, ScanRecord, ScanWrites, SyncOutcome,
+    MediaEvent, MediaItem, MediaKind, MediaQuery, ScanRecord, SyncOutcome, TrailerWrites,
 };
 use tapearr_core::trailers::profile::Profile;
 
@@ -487,7 +487,7 @@ impl TrailerStore for Db {
         .await
     }
 
-    async fn save_scan_writes(&self, w: &ScanWrites) -> StorageResult<()> {
+    async fn save_trailer_writes(&self, w: &TrailerWrites) -> StorageResult<()> {
         let mut tx = self.pool().begin().await.map_err(backend_err)?;
         for d in &w.downloads {
             upsert_download(d)

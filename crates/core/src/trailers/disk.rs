@@ -6,7 +6,7 @@
 
 use super::error::TrailerResult;
 use super::model::{
-    DownloadRecord, DownloadStatus, MediaItem, NewMediaEvent, ScanRecord, ScanWrites,
+    DownloadRecord, DownloadStatus, MediaItem, NewMediaEvent, ScanRecord, TrailerWrites,
 };
 use super::profile::{Placement, Profile};
 use super::profiles::applicable;
@@ -91,7 +91,7 @@ impl Trailers {
             downloads.entry(d.media_id.clone()).or_default().push(d);
         }
         let now = Timestamp::now();
-        let mut writes = ScanWrites::default();
+        let mut writes = TrailerWrites::default();
         for (record, scan, real) in changed {
             let (status, state) = match scan {
                 FolderScan::Unchanged => continue,
@@ -128,12 +128,12 @@ impl Trailers {
             });
             if writes.scans.len() >= BATCH {
                 self.store()
-                    .save_scan_writes(&std::mem::take(&mut writes))
+                    .save_trailer_writes(&std::mem::take(&mut writes))
                     .await?;
             }
         }
         if !writes.scans.is_empty() {
-            self.store().save_scan_writes(&writes).await?;
+            self.store().save_trailer_writes(&writes).await?;
         }
         Ok(report)
     }
@@ -170,7 +170,7 @@ fn reconcile(
     profiles: &[Profile],
     mut records: Vec<DownloadRecord>,
     found: &Found<'_>,
-    writes: &mut ScanWrites,
+    writes: &mut TrailerWrites,
     report: &mut ScanReport,
 ) {
     let (state, changes, now) = (found.state, found.changes, found.now);

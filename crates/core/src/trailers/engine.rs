@@ -4,7 +4,7 @@
 
 use super::disk::ScanReport;
 use super::error::{TrailerError, TrailerResult};
-use super::model::{DownloadRecord, DownloadStatus, MediaItem};
+use super::model::{DownloadRecord, DownloadStatus, MediaItem, TrailerWrites};
 use super::plan::{PlanAction, PlanEntry, PlanInput, plan};
 use super::profile::Profile;
 use super::service::Trailers;
@@ -14,6 +14,9 @@ use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+
+/// Records written per transaction.
+const WRITE_CHUNK: usize = 500;
 
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct RunReport {
@@ -98,27 +101,36 @@ impl Trailers {
             .map(|d| (d.media_id, d.profile_id))
             .collect();
         let now = Timestamp::now();
-        for entry in self.preview().await? {
-            if existing.contains(&(entry.media_id.clone(), entry.profile_id.clone()))
-                || entry.action != PlanAction::Download
-            {
-                continue;
-            }
+        let missing: Vec<DownloadRecord> = self
+            .preview()
+            .await?
+            .into_iter()
+            .filter(|e| {
+                e.action == PlanAction::Download
+                    && !existing.contains(&(e.media_id.clone(), e.profile_id.clone()))
+            })
+            .map(|e| DownloadRecord {
+                media_id: e.media_id,
+                profile_id: e.profile_id,
+                status: DownloadStatus::Missing,
+                video_id: None,
+                source: None,
+                file_path: None,
+                file_bytes: None,
+                duration_ms: None,
+                reason: Some("no trailer yet".into()),
+                error_kind: None,
+                attempts: 0,
+                next_attempt_at: None,
+                updated_at: now,
+            })
+            .collect();
+        // A first run over a big library records tens of thousands: a commit per chunk.
+        for chunk in missing.chunks(WRITE_CHUNK) {
             self.store()
-                .save_download(&DownloadRecord {
-                    media_id: entry.media_id,
-                    profile_id: entry.profile_id,
-                    status: DownloadStatus::Missing,
-                    video_id: None,
-                    source: None,
-                    file_path: None,
-                    file_bytes: None,
-                    duration_ms: None,
-                    reason: Some("no trailer yet".into()),
-                    error_kind: None,
-                    attempts: 0,
-                    next_attempt_at: None,
-                    updated_at: now,
+                .save_trailer_writes(&TrailerWrites {
+                    downloads: chunk.to_vec(),
+                    ..TrailerWrites::default()
                 })
                 .await?;
         }

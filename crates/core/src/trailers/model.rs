@@ -275,10 +275,11 @@ pub struct NewMediaEvent {
     pub at: Timestamp,
 }
 
-/// What one part of a disk scan changed, written in one transaction so that a folder's new
-/// scan state never lands without the records it implies (a crash then re-reads the folder).
+/// Records, history and scan states written in one transaction: a folder's new scan state
+/// never lands without the records it implies (a crash then re-reads the folder), and many
+/// rows cost one commit.
 #[derive(Debug, Clone, Default)]
-pub struct ScanWrites {
+pub struct TrailerWrites {
     pub scans: Vec<ScanRecord>,
     pub downloads: Vec<DownloadRecord>,
     pub events: Vec<NewMediaEvent>,
