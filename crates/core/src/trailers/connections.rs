@@ -172,9 +172,14 @@ impl Trailers {
             _ => input.api_key.expose().trim().to_string(),
         };
         validate(input, false).or_else(|e| if existing.is_some() { Ok(()) } else { Err(e) })?;
-        LibrarySource::new(self.inner.http.clone(), input.kind, input.url.trim(), &key)?
-            .test()
-            .await
+        LibrarySource::new(
+            self.inner.library_http.clone(),
+            input.kind,
+            input.url.trim(),
+            &key,
+        )?
+        .test()
+        .await
     }
 
     pub async fn test_connection(&self, id: &str) -> TrailerResult<ConnectionTest> {
@@ -219,7 +224,7 @@ impl Trailers {
 
     pub(super) fn client(&self, conn: &Connection) -> TrailerResult<LibrarySource> {
         let key = self.api_key(conn)?;
-        LibrarySource::new(self.inner.http.clone(), conn.kind, &conn.url, &key)
+        LibrarySource::new(self.inner.library_http.clone(), conn.kind, &conn.url, &key)
     }
 }
 

@@ -29,6 +29,8 @@ pub(super) struct Inner {
     pub queue: JobQueue,
     pub media_servers: MediaServers,
     pub http: reqwest::Client,
+    /// For Radarr, Sonarr and Plex: redirects only within one host.
+    pub library_http: reqwest::Client,
     pub secrets: SecretBox,
     pub tools: Arc<ToolsManager>,
     pub roots: Option<LibraryRoots>,
@@ -64,8 +66,27 @@ impl Trailers {
             Duration::from_secs(t.host_jitter_secs),
             t.host_hourly_cap,
         );
+        // The Arr's key and Plex's token travel in headers: a redirect may keep them only on the
+        // same host (http → https, another port), never carry them to another one.
+        let library_http = reqwest::Client::builder()
+            .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let same_host = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.host_str() == attempt.url().host_str());
+                if same_host && attempt.previous().len() < 5 {
+                    attempt.follow()
+                } else {
+                    attempt.stop()
+                }
+            }))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Self {
             inner: Arc::new(Inner {
+                library_http,
                 config: deps.config,
                 store: deps.store,
                 events: deps.events,

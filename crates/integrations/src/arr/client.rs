@@ -232,6 +232,20 @@ impl ArrClient {
         if status == reqwest::StatusCode::UNAUTHORIZED {
             return Err(ArrError::Unauthorized);
         }
+        if status.is_redirection() {
+            // Not followed to another host: the key would go with it.
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .and_then(|l| Url::parse(l).ok())
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_else(|| "another address".into());
+            return Err(ArrError::Status {
+                status: status.as_u16(),
+                message: format!("it redirects to {to}; enter the address it redirects to"),
+            });
+        }
         let body = self
             .read(response, ERROR_BODY_MAX)
             .await
