@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Client, Server, ServerOptions, install_crypto};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tapearr_testkit::arr::ArrConfig;
@@ -78,21 +78,27 @@ async fn add(api: &mut Client, kind: &str, url: &str, key: &str) -> String {
     r.body["id"].as_str().expect("id").to_string()
 }
 
-async fn wait_synced(api: &mut Client, id: &str, items: usize) -> Value {
-    loop {
+/// Waits for the sync jobs that adding the connections queued, then checks each connection.
+async fn wait_synced(api: &mut Client, connections: &[(&str, usize)]) {
+    let jobs = api
+        .get("/api/v1/jobs?kind=trailers.sync&limit=50")
+        .await
+        .body;
+    for job in jobs["items"].as_array().cloned().unwrap_or_default() {
+        let id = job["id"].as_str().expect("job id");
+        let done = api.wait_job(id, Duration::from_secs(600)).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+    }
+    for (id, items) in connections {
         let c = api
             .get(&format!("/api/v1/trailers/connections/{id}"))
             .await
             .body;
-        if c["last_sync_at"].is_number() || c["last_sync_at"].is_string() {
-            assert!(c["last_sync_error"].is_null(), "{c}");
-            assert!(
-                c["last_sync_items"].as_u64().unwrap_or(0) as usize >= items * 99 / 100,
-                "{c}"
-            );
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(c["last_sync_error"].is_null(), "{c}");
+        assert!(
+            c["last_sync_items"].as_u64().unwrap_or(0) as usize >= items * 99 / 100,
+            "{c}"
+        );
     }
 }
 
@@ -148,8 +154,7 @@ async fn bench_sync_and_scan() {
     let t = Instant::now();
     let r_id = add(&mut api, "radarr", &radarr.url(), radarr.api_key()).await;
     let s_id = add(&mut api, "sonarr", &sonarr.url(), sonarr.api_key()).await;
-    wait_synced(&mut api, &r_id, movies).await;
-    wait_synced(&mut api, &s_id, series).await;
+    wait_synced(&mut api, &[(&r_id, movies), (&s_id, series)]).await;
     let first_sync = t.elapsed();
     let resync = job(
         &mut api,

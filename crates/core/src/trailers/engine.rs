@@ -71,13 +71,14 @@ impl Trailers {
             });
         }
         report.scan = self.scan_all().await?;
-        self.record_missing().await?;
+        // Recording `missing` does not change the plan: one plan serves both.
         let entries: Vec<PlanEntry> = self
             .preview()
             .await?
             .into_iter()
             .filter(|e| e.action == PlanAction::Download)
             .collect();
+        self.record_missing(&entries).await?;
         report.planned = entries.len();
         let outcomes = self.download_all(entries, cancel, &progress).await?;
         for status in outcomes {
@@ -90,9 +91,9 @@ impl Trailers {
         Ok(report)
     }
 
-    /// Gives every applicable (item, profile) pair without a record a `missing` one, so lists
-    /// can filter on trailer state.
-    async fn record_missing(&self) -> TrailerResult<()> {
+    /// Gives every planned download without a record a `missing` one, so lists can filter on
+    /// trailer state.
+    async fn record_missing(&self, planned: &[PlanEntry]) -> TrailerResult<()> {
         let existing: HashSet<(String, String)> = self
             .store()
             .all_downloads()
@@ -101,17 +102,12 @@ impl Trailers {
             .map(|d| (d.media_id, d.profile_id))
             .collect();
         let now = Timestamp::now();
-        let missing: Vec<DownloadRecord> = self
-            .preview()
-            .await?
-            .into_iter()
-            .filter(|e| {
-                e.action == PlanAction::Download
-                    && !existing.contains(&(e.media_id.clone(), e.profile_id.clone()))
-            })
+        let missing: Vec<DownloadRecord> = planned
+            .iter()
+            .filter(|e| !existing.contains(&(e.media_id.clone(), e.profile_id.clone())))
             .map(|e| DownloadRecord {
-                media_id: e.media_id,
-                profile_id: e.profile_id,
+                media_id: e.media_id.clone(),
+                profile_id: e.profile_id.clone(),
                 status: DownloadStatus::Missing,
                 video_id: None,
                 source: None,

@@ -10,7 +10,7 @@ use crate::ids::new_id;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use tapearr_integrations::arr::{ArrItem, SkippedItem};
+use tapearr_integrations::arr::{ArrItem, SkippedItem, fnv1a64};
 
 /// At most this many skipped items are reported back (all are logged).
 const SKIPPED_REPORTED: usize = 50;
@@ -153,12 +153,7 @@ fn describe_skip(s: &SkippedItem) -> String {
 
 /// The Arr's item hash plus the mapped folder, so a changed path mapping updates items too.
 fn fingerprint(item_hash: u64, folder: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in folder.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{item_hash:016x}{h:016x}")
+    format!("{item_hash:016x}{:016x}", fnv1a64(folder.as_bytes()))
 }
 
 fn to_media(

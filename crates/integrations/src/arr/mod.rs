@@ -18,6 +18,7 @@ pub use client::ArrClient;
 pub use error::ArrError;
 /// Shared with the TMDB client: reqwest errors without URLs, key masking, short messages.
 pub(crate) use error::{describe, redact, truncate};
+pub use wire::fnv1a64;
 
 /// Which Arr a connection is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -94,7 +94,7 @@ struct WireItem {
 }
 
 /// FNV-1a, 64 bits: stable across Rust versions and platforms (unlike `DefaultHasher`).
-pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

@@ -5,7 +5,7 @@
 
 use super::plex::{Section, sections};
 use super::{ServerError, endpoint, network_error, status_error};
-use crate::arr::{ArrItem, PullSummary, SkippedItem};
+use crate::arr::{ArrItem, PullSummary, SkippedItem, fnv1a64};
 use serde_json::Value;
 
 /// Items per page: small pages keep memory flat on 30k-item libraries.
@@ -227,12 +227,7 @@ fn parse_item(
 
 /// FNV-1a 64 of the element's JSON and the folder: equal means unchanged since the last pull.
 fn fingerprint(element: &Value, folder: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in element.to_string().bytes().chain(folder.bytes()) {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    fnv1a64(format!("{element}{folder}").as_bytes())
 }
 
 #[cfg(test)]

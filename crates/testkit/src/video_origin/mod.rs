@@ -368,6 +368,21 @@ impl VideoOrigin {
         self.shared.world().log.clear();
     }
 
+    /// Waits until a request for `path` was logged; `Err` with the log on timeout.
+    pub async fn wait_for_path(
+        &self,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<Vec<OriginRequest>, Vec<OriginRequest>> {
+        crate::serve::wait_until(
+            &self.shared.arrived,
+            timeout,
+            || Some(self.requests()).filter(|l| l.iter().any(|r| r.path == path)),
+            || self.requests(),
+        )
+        .await
+    }
+
     /// Waits until `n` requests were logged; `Err` with the log on timeout.
     pub async fn wait_for_requests(
         &self,
