@@ -501,6 +501,8 @@ pub trait TrailerStore: Send + Sync {
     async fn delete_trailer_profile(&self, id: &str) -> StorageResult<()>;
 
     async fn all_downloads(&self) -> StorageResult<Vec<DownloadRecord>>;
+    /// These items (ids not found are left out).
+    async fn media_of(&self, ids: &[String]) -> StorageResult<Vec<MediaItem>>;
     /// The download records of these items only (a list page).
     async fn downloads_of(&self, media_ids: &[String]) -> StorageResult<Vec<DownloadRecord>>;
     /// The scan states of these items only.

@@ -584,6 +584,22 @@ impl TrailerStore for Db {
             .await
     }
 
+    async fn media_of(&self, ids: &[String]) -> StorageResult<Vec<MediaItem>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT {MEDIA_COLUMNS} FROM media WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            out.extend(
+                bind_ids(sqlx::query(&sql), chunk)
+                    .all(self.pool(), media_row)
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
     async fn downloads_of(&self, media_ids: &[String]) -> StorageResult<Vec<DownloadRecord>> {
         let mut out = Vec::new();
         for chunk in media_ids.chunks(IN_CHUNK) {

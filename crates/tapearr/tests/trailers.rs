@@ -863,6 +863,7 @@ async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_stor
             );
         }
         let dir = tempfile::tempdir().expect("data dir");
+        link_tools(dir.path());
         let server = Server::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
@@ -977,6 +978,59 @@ async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_stor
         let back = detail("Offline One").await;
         assert_eq!(back["scan_status"], "ok", "{b}: {back}");
         assert_eq!(back["downloads"], offline_before, "{b}: {back}");
+
+        // Bulk actions: an unknown id changes nothing; then each item changes once.
+        let all: Vec<String> = ids.values().cloned().collect();
+        let mut with_unknown = all.clone();
+        with_unknown.push("no-such-item".into());
+        let r = api
+            .post(
+                "/api/v1/trailers/bulk",
+                json!({"ids": with_unknown, "action": "unmonitor"}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{b}: {}", r.body);
+        assert!(
+            all_media(&mut api)
+                .await
+                .iter()
+                .all(|m| m["monitor"] == true),
+            "{b}: nothing was unmonitored"
+        );
+        let r = api
+            .post(
+                "/api/v1/trailers/bulk",
+                json!({"ids": all, "action": "unmonitor"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{b}: {}", r.body);
+        assert_eq!(r.body["changed"], 3, "{b}: {}", r.body);
+        let r = api
+            .post(
+                "/api/v1/trailers/bulk",
+                json!({"ids": all, "action": "monitor"}),
+            )
+            .await;
+        assert_eq!(r.body["changed"], 3, "{b}: {}", r.body);
+        // Only the item whose trailer was deleted needs a download.
+        let r = api
+            .post(
+                "/api/v1/trailers/bulk",
+                json!({"ids": all, "action": "download"}),
+            )
+            .await;
+        assert_eq!(r.body["changed"], 1, "{b}: {}", r.body);
+        // Let the queued download end (nothing on the site matches) before stopping.
+        let jobs = api
+            .get("/api/v1/jobs?kind=trailers.download&limit=5")
+            .await
+            .body;
+        let queued = jobs["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(queued.len(), 1, "{b}: {jobs}");
+        for j in queued {
+            api.wait_job(j["id"].as_str().expect("id"), Duration::from_secs(120))
+                .await;
+        }
         server.terminate();
     }
 }

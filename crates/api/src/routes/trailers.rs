@@ -112,7 +112,7 @@ pub async fn test_input(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<ConnectionInput>,
 ) -> ApiResult<Json<ConnectionTest>> {
-    Ok(Json(state.trailers.test_input(&input, None).await?))
+    Ok(Json(state.trailers.test_input(&input).await?))
 }
 
 /// Test a saved connection.

@@ -8,6 +8,7 @@ use super::profiles::applicable;
 use super::service::Trailers;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// An item with its trailer state per applicable profile, its history and the profiles.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -186,21 +187,18 @@ impl Trailers {
                 "ids must hold 1 to {BULK_MAX} media ids"
             )));
         }
-        let mut items = Vec::with_capacity(req.ids.len());
-        for id in &req.ids {
-            items.push(
-                self.store()
-                    .media(id)
-                    .await
-                    .map_err(|e| match TrailerError::from(e) {
-                        TrailerError::NotFound(_) => {
-                            TrailerError::NotFound("media item (nothing was changed)")
-                        }
-                        other => other,
-                    })?,
-            );
+        let items = self.store().media_of(&req.ids).await?;
+        let known: HashSet<&str> = items.iter().map(|m| m.id.as_str()).collect();
+        if req.ids.iter().any(|id| !known.contains(id.as_str())) {
+            return Err(TrailerError::NotFound("media item (nothing was changed)"));
         }
         let profiles: Vec<Profile> = self.profiles().await?;
+        let downloads = self.store().downloads_of(&req.ids).await?;
+        let have: HashSet<(&str, &str)> = downloads
+            .iter()
+            .filter(|d| d.status.has_trailer())
+            .map(|d| (d.media_id.as_str(), d.profile_id.as_str()))
+            .collect();
         let mut changed = 0;
         for item in &items {
             match req.action {
@@ -219,17 +217,9 @@ impl Trailers {
                     }
                 }
                 BulkAction::Download => {
-                    let have: Vec<String> = self
-                        .store()
-                        .media_downloads(&item.id)
-                        .await?
-                        .into_iter()
-                        .filter(|d| d.status.has_trailer())
-                        .map(|d| d.profile_id)
-                        .collect();
                     for p in applicable(&profiles, item) {
-                        if !have.contains(&p.id) {
-                            self.queue_download(&item.id, &p.id, None).await?;
+                        if !have.contains(&(item.id.as_str(), p.id.as_str())) {
+                            self.enqueue_download(&item.id, &p.id, None).await?;
                             changed += 1;
                         }
                     }

@@ -98,8 +98,7 @@ impl Trailers {
 
     /// Adds a connection after a successful test (an unreachable Arr is refused with why).
     pub async fn create_connection(&self, input: ConnectionInput) -> TrailerResult<Connection> {
-        validate(&input, false)?;
-        self.test_input(&input, None).await?;
+        self.test_input(&input).await?;
         let now = Timestamp::now();
         let conn = Connection {
             id: new_id(),
@@ -139,7 +138,12 @@ impl Trailers {
                 "enter the API key again when the URL changes".into(),
             ));
         }
-        self.test_input(&input, Some(&conn)).await?;
+        let key = if keep_key {
+            self.api_key(&conn)?
+        } else {
+            input.api_key.expose().trim().to_string()
+        };
+        self.probe(&input, &key).await?;
         if !keep_key {
             conn.api_key = Secret::new(self.inner.secrets.seal(input.api_key.expose().trim()));
         }
@@ -161,22 +165,19 @@ impl Trailers {
             .map_err(|e| not_found(e.into()))
     }
 
-    /// Tests unsaved input (`existing` supplies the key when the input sends `***`).
-    pub async fn test_input(
-        &self,
-        input: &ConnectionInput,
-        existing: Option<&Connection>,
-    ) -> TrailerResult<ConnectionTest> {
-        let key = match existing {
-            Some(conn) if input.api_key.expose() == MASK => self.api_key(conn)?,
-            _ => input.api_key.expose().trim().to_string(),
-        };
-        validate(input, false).or_else(|e| if existing.is_some() { Ok(()) } else { Err(e) })?;
+    /// Tests unsaved input (it carries its own key).
+    pub async fn test_input(&self, input: &ConnectionInput) -> TrailerResult<ConnectionTest> {
+        validate(input, false)?;
+        self.probe(input, input.api_key.expose().trim()).await
+    }
+
+    /// Asks the server at the input's URL, with `key`, who it is.
+    async fn probe(&self, input: &ConnectionInput, key: &str) -> TrailerResult<ConnectionTest> {
         LibrarySource::new(
             self.inner.library_http.clone(),
             input.kind,
             input.url.trim(),
-            &key,
+            key,
         )?
         .test()
         .await

@@ -94,6 +94,16 @@ impl Trailers {
         if let Some(v) = video_id {
             self.video_url(v)?;
         }
+        self.enqueue_download(media_id, profile_id, video_id).await
+    }
+
+    /// Queues a download of an item and profile already known to exist.
+    pub(super) async fn enqueue_download(
+        &self,
+        media_id: &str,
+        profile_id: &str,
+        video_id: Option<&str>,
+    ) -> TrailerResult<String> {
         let payload = serde_json::to_value(DownloadPayload {
             media_id: media_id.to_string(),
             profile_id: profile_id.to_string(),
