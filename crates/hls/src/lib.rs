@@ -8,7 +8,8 @@
 //!
 //! # Accounting
 //! Every media sequence number the recorder sees ends up in exactly one of written, missed
-//! (with a [`GapReason`]) or ad, except segments abandoned by an explicit stop.
+//! (with a [`GapReason`]), ad, or already recorded (before [`RecordRequest::resume_after`]),
+//! except segments abandoned by an explicit stop.
 //!
 //! # Durability and the fsync policy
 //! Segments are downloaded completely into memory (bounded per stream by `concurrency ×
@@ -26,6 +27,7 @@
 //! of streams that competes with the recording itself for little gain.
 
 mod fetch;
+pub mod index;
 mod live;
 mod native;
 pub mod playlist;

@@ -30,6 +30,7 @@ type Resource = (String, Option<ByteRange>);
 struct Job {
     sequence: u64,
     duration: f64,
+    program_date_time: Option<SystemTime>,
     segment: Resource,
     map: Option<Resource>,
 }
@@ -57,6 +58,9 @@ pub(crate) struct LiveRecording {
     next_sequence: Option<u64>,
     /// First sequence number of the previous playlist, to recognise resets.
     prev_first: Option<u64>,
+    /// The latest program date-time accounted for: a playlist whose sequence numbers went back
+    /// while its content is newer than this was restarted, not replayed.
+    seen_until: Option<SystemTime>,
     ad: Option<OpenAd>,
     last_new_segment: Instant,
     stalled: bool,
@@ -87,6 +91,7 @@ impl LiveRecording {
             current_map: None,
             next_sequence: None,
             prev_first: None,
+            seen_until: None,
             ad: None,
             last_new_segment: Instant::now(),
             stalled: false,
@@ -267,18 +272,33 @@ impl LiveRecording {
             return false;
         };
         let (first_seq, last_seq) = (first.sequence, last.sequence);
+        let newer_content = match (last.program_date_time, self.seen_until) {
+            (Some(newest), Some(seen)) => newest > seen,
+            _ => false,
+        };
         let next = match (self.next_sequence, self.prev_first) {
-            // First playlist: start near the live edge (from the start for a finished playlist).
+            // First playlist: start near the live edge (from the start for a finished playlist);
+            // a resumed recording starts right after what it already holds, if still listed.
             (None, _) => {
                 let skip = if pl.end_list {
                     0
                 } else {
                     pl.segments.len().saturating_sub(self.opts.live_edge.max(1))
                 };
-                pl.segments[skip].sequence
+                let after_resume = self.request.resume_after.and_then(|_| {
+                    pl.segments.iter().position(|s| {
+                        s.program_date_time.is_some() && !self.already_recorded(s.program_date_time)
+                    })
+                });
+                pl.segments[after_resume.map_or(skip, |i| i.min(skip))].sequence
             }
-            // Sequence numbers went back past the previous window: the encoder restarted.
-            (Some(next), Some(prev_first)) if last_seq < prev_first => {
+            // Sequence numbers went back: the encoder or the edge restarted. Recognised when the
+            // whole window is below the previous one, or when it is below what was accounted
+            // for while its program date-times are newer (a restart seen after an outage, with
+            // the new numbering already past the old window's start).
+            (Some(next), Some(prev_first))
+                if last_seq < prev_first || (last_seq + 1 < next && newer_content) =>
+            {
                 self.stats.playlist_resets += 1;
                 self.sink.emit(RecorderEvent::PlaylistReset {
                     from: next.saturating_sub(1),
@@ -304,6 +324,13 @@ impl LiveRecording {
         let mut new = false;
         for seg in pl.segments.iter().filter(|s| s.sequence >= next) {
             new = true;
+            if let Some(t) = seg.program_date_time {
+                self.seen_until = Some(self.seen_until.map_or(t, |seen| seen.max(t)));
+            }
+            if self.already_recorded(seg.program_date_time) {
+                self.stats.segments_already_recorded += 1;
+                continue;
+            }
             if pl.is_ad(seg) {
                 self.stats.ad_segments += 1;
                 self.stats.ad_seconds += seg.duration;
@@ -326,6 +353,7 @@ impl LiveRecording {
             queue.push_back(Job {
                 sequence: seg.sequence,
                 duration: seg.duration,
+                program_date_time: seg.program_date_time,
                 segment: (resolve(&seg.uri), seg.byte_range),
                 map: seg.map.as_ref().map(|m| (resolve(&m.uri), m.byte_range)),
             });
@@ -338,6 +366,15 @@ impl LiveRecording {
             }
         }
         new
+    }
+
+    /// A resumed recording holds content that started before `resume_after` (half a second of
+    /// slack for clocks rounded to milliseconds).
+    fn already_recorded(&self, program_date_time: Option<SystemTime>) -> bool {
+        match (self.request.resume_after, program_date_time) {
+            (Some(after), Some(t)) => t + Duration::from_millis(500) < after,
+            _ => false,
+        }
     }
 
     fn close_ad(&mut self) {
@@ -397,7 +434,7 @@ impl LiveRecording {
         }
         let bytes = fetched.body.len() as u64;
         let appended = writer
-            .write_segment(fetched.body, job.duration)
+            .write_segment(fetched.body, job.duration, job.program_date_time)
             .await
             .map_err(|e| FailReason::Output(e.to_string()))?;
         let part = writer.parts().len() as u32;
@@ -415,6 +452,7 @@ impl LiveRecording {
             bytes,
             part,
             location: Some(appended.location),
+            program_date_time: job.program_date_time,
         });
         Ok(())
     }

@@ -24,6 +24,11 @@ pub struct RecordRequest {
     pub output: OutputPlan,
     /// Extra request headers (e.g. `Authorization`), sent with every request.
     pub headers: Vec<(String, String)>,
+    /// A resumed recording: its content up to this program date-time is already on disk.
+    /// The first playlist starts at the first segment after it that is still listed (filling
+    /// as much of the hole as the playlist window allows) and nothing before it is written
+    /// again.
+    pub resume_after: Option<SystemTime>,
 }
 
 impl RecordRequest {
@@ -34,6 +39,7 @@ impl RecordRequest {
             codecs: CodecAllowList::default(),
             output,
             headers: Vec::new(),
+            resume_after: None,
         }
     }
 }
@@ -89,6 +95,8 @@ pub struct RecordingStats {
     pub ad_segments: u64,
     pub ad_breaks: u64,
     pub ad_seconds: f64,
+    /// Segments skipped because a resumed recording already holds them.
+    pub segments_already_recorded: u64,
     /// Media seconds written (sum of `EXTINF` of written segments).
     pub media_seconds: f64,
     pub bytes: u64,
@@ -116,6 +124,8 @@ pub enum RecorderEvent {
         /// Where the bytes went (native recorder; streamlink writes through a pipe and cannot
         /// say).
         location: Option<SegmentLocation>,
+        /// The segment's `EXT-X-PROGRAM-DATE-TIME`: where it lies on the broadcast's clock.
+        program_date_time: Option<SystemTime>,
     },
     /// `count` segments from `first_sequence` are missing from the output.
     Gap {

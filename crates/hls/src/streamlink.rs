@@ -227,6 +227,7 @@ async fn drain(
                 bytes: 0,
                 part: 1,
                 location: None,
+                program_date_time: None,
             });
             continue;
         }

@@ -2,13 +2,16 @@
 //! size, and starting a new part when an fMP4 stream switches to a new init section.
 //!
 //! Crash tolerance: each segment is handed to the kernel with one `write_all` of the complete,
-//! already downloaded segment, and nothing is buffered in user space. A `kill -9` therefore
-//! loses nothing that was written; at worst the last segment is cut short by a kill during its
-//! write, and players read everything before it. See the crate docs for the fsync policy.
+//! already downloaded segment, and nothing is buffered in user space; then its line is appended
+//! to the part's index ([`crate::index`]), which commits it. A write that fails (a full disk) is
+//! cut back at once; one cut by a `kill -9` is cut back by [`crate::index::recover_part`]. See
+//! the crate docs for the fsync policy.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::index::{IndexedSegment, epoch_ms, index_path};
 
 use std::fs::File;
 use std::io::Write;
@@ -103,6 +106,8 @@ pub struct Appended {
 struct OpenPart {
     /// `None` only while a blocking write holds it.
     file: Option<File>,
+    /// The part's index; moves with `file`.
+    index: Option<File>,
     path: Arc<Path>,
     init_len: Option<u64>,
     bytes: u64,
@@ -155,8 +160,14 @@ impl PartWriter {
         }
     }
 
-    /// Appends one whole segment; says where it went and which part it opened, if any.
-    pub async fn write_segment(&mut self, data: Bytes, seconds: f64) -> std::io::Result<Appended> {
+    /// Appends one whole segment and indexes it; says where it went and which part it opened,
+    /// if any. On error the part is left as it was before the call.
+    pub async fn write_segment(
+        &mut self,
+        data: Bytes,
+        seconds: f64,
+        program_date_time: Option<SystemTime>,
+    ) -> std::io::Result<Appended> {
         let rotate = match &self.current {
             None => true,
             Some(p) => {
@@ -183,7 +194,14 @@ impl PartWriter {
             len,
             init_len: part.init_len,
         };
-        write_blocking(&mut part.file, data, sync).await?;
+        let line = IndexedSegment {
+            offset: part.bytes,
+            len,
+            duration_ms: (seconds.max(0.0) * 1000.0).round() as u64,
+            pdt_ms: program_date_time.and_then(epoch_ms),
+        }
+        .line();
+        append_segment(part, data, line, sync).await?;
         part.bytes += len;
         part.seconds += seconds;
         part.segments += 1;
@@ -199,21 +217,28 @@ impl PartWriter {
         tokio::fs::create_dir_all(&self.plan.dir).await?;
         // Never overwrite an earlier part: a recording resumed into the same folder continues
         // after the parts already there.
-        let (index, path, file) = loop {
+        let (index, path, file, index_file) = loop {
             let index = self.next_index;
             let path = self.plan.part_path(index, self.container.extension());
             let open_path = path.clone();
             let opened = tokio::task::spawn_blocking(move || {
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(open_path)
+                let create = |p: &Path| {
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(p)
+                };
+                let part = create(&open_path)?;
+                // A stale index of a part that is gone would describe bytes it never held.
+                let idx = index_path(&open_path);
+                let _ = std::fs::remove_file(&idx);
+                Ok::<_, std::io::Error>((part, create(&idx)?))
             })
             .await
             .map_err(std::io::Error::other)?;
             self.next_index += 1;
             match opened {
-                Ok(file) => break (index, path, file),
+                Ok((file, idx)) => break (index, path, file, idx),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
@@ -230,6 +255,7 @@ impl PartWriter {
         self.init_changed = false;
         self.current = Some(OpenPart {
             file,
+            index: Some(index_file),
             path: Arc::from(path.as_path()),
             init_len,
             bytes,
@@ -244,9 +270,13 @@ impl PartWriter {
         if let Some(part) = self.current.take()
             && let Some(file) = part.file
         {
-            tokio::task::spawn_blocking(move || file.sync_all())
-                .await
-                .map_err(std::io::Error::other)??;
+            let index = part.index;
+            tokio::task::spawn_blocking(move || {
+                file.sync_all()?;
+                index.map_or(Ok(()), |i| i.sync_all())
+            })
+            .await
+            .map_err(std::io::Error::other)??;
         }
         Ok(())
     }
@@ -275,6 +305,45 @@ async fn write_blocking(slot: &mut Option<File>, data: Bytes, sync: bool) -> std
     result
 }
 
+/// Writes a segment, then its index line, on one blocking thread. If either write fails (a
+/// full disk), both files are cut back to where they were, so the part never holds half a
+/// segment: ffmpeg would report it as a decode error in the finished MP4.
+async fn append_segment(
+    part: &mut OpenPart,
+    data: Bytes,
+    line: String,
+    sync: bool,
+) -> std::io::Result<()> {
+    let taken = (part.file.take(), part.index.take());
+    let (Some(mut file), Some(mut index)) = taken else {
+        return Err(std::io::Error::other("part file unavailable"));
+    };
+    let offset = part.bytes;
+    let (file, index, result) = tokio::task::spawn_blocking(move || {
+        let index_len = index.metadata().map(|m| m.len());
+        let r = file
+            .write_all(&data)
+            .and_then(|()| index.write_all(line.as_bytes()))
+            .and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+        if r.is_err() {
+            let _ = file.set_len(offset);
+            if let Ok(len) = index_len {
+                let _ = index.set_len(len);
+            }
+            // `write_all` moved the cursor past the cut; the next write must start at the end.
+            use std::io::Seek;
+            let _ = file.seek(std::io::SeekFrom::Start(offset));
+            let _ = index.seek(std::io::SeekFrom::End(0));
+        }
+        (file, index, r)
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    part.file = Some(file);
+    part.index = Some(index);
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,7 +354,7 @@ mod tests {
         std::fs::write(dir.path().join("rec.part0001.ts"), b"earlier").expect("seed");
         let mut w = PartWriter::new(OutputPlan::new(dir.path(), "rec"), Container::Ts);
         let p = w
-            .write_segment(Bytes::from(vec![1u8; 10]), 1.0)
+            .write_segment(Bytes::from(vec![1u8; 10]), 1.0, None)
             .await
             .expect("write")
             .opened
@@ -308,7 +377,10 @@ mod tests {
         let mut written = Vec::new();
         for (i, len) in [30usize, 40, 50].into_iter().enumerate() {
             let data = Bytes::from(vec![i as u8 + 1; len]);
-            let a = w.write_segment(data.clone(), 1.0).await.expect("write");
+            let a = w
+                .write_segment(data.clone(), 1.0, None)
+                .await
+                .expect("write");
             written.push((a.location, data));
         }
         w.finish().await.expect("finish");
@@ -336,14 +408,14 @@ mod tests {
         let mut w = PartWriter::new(plan, Container::Fmp4);
         w.set_init(Bytes::from_static(b"INIT"));
         assert!(
-            w.write_segment(Bytes::from(vec![1u8; 100]), 2.0)
+            w.write_segment(Bytes::from(vec![1u8; 100]), 2.0, None)
                 .await
                 .expect("write")
                 .opened
                 .is_some()
         );
         assert!(
-            w.write_segment(Bytes::from(vec![2u8; 100]), 2.0)
+            w.write_segment(Bytes::from(vec![2u8; 100]), 2.0, None)
                 .await
                 .expect("write")
                 .opened
@@ -351,7 +423,7 @@ mod tests {
         );
         // Duration limit: 4 s reached.
         let p = w
-            .write_segment(Bytes::from(vec![3u8; 100]), 2.0)
+            .write_segment(Bytes::from(vec![3u8; 100]), 2.0, None)
             .await
             .expect("write")
             .opened
@@ -359,7 +431,7 @@ mod tests {
         assert_eq!(p.index, 2);
         // Size limit.
         let p = w
-            .write_segment(Bytes::from(vec![4u8; 900]), 1.0)
+            .write_segment(Bytes::from(vec![4u8; 900]), 1.0, None)
             .await
             .expect("write")
             .opened
@@ -369,7 +441,7 @@ mod tests {
         w.set_init(Bytes::from_static(b"INIT"));
         w.set_init(Bytes::from_static(b"INIT2"));
         let p = w
-            .write_segment(Bytes::from(vec![5u8; 10]), 1.0)
+            .write_segment(Bytes::from(vec![5u8; 10]), 1.0, None)
             .await
             .expect("write")
             .opened

@@ -4,7 +4,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{decode_errors, fast_options, origin, probe_duration, record_to_end};
+use common::{
+    decode_errors, fast_options, origin, probe_duration, record_request_to_end, record_to_end,
+    request,
+};
 use tapearr_hls::{EndReason, FetchError, GapReason, RecorderEvent};
 use tapearr_testkit::hls_origin::{ALWAYS, ChannelSpec, Container, Fault, MediaParams};
 
@@ -213,6 +216,62 @@ async fn playlist_reset_and_stall_lose_nothing() {
         .collect();
     assert_eq!(kinds, ["reset", "stalled", "resumed"]);
     assert_eq!(decode_errors(&rec.only_part()), "");
+}
+
+/// The origin goes down, and comes back with its numbering restarted below what was already
+/// recorded: the new numbering is followed at once (its program date-times are newer), not
+/// waited out until it passes the old numbers.
+#[tokio::test]
+async fn a_restart_after_an_outage_is_followed_at_once() {
+    let spec = ChannelSpec::new(MediaParams::test(Container::Ts))
+        .window(8)
+        .fault(Fault::Outage { at: 9, segments: 3 })
+        .fault(Fault::Reset { at: 11 })
+        .fault(Fault::End { at: 17 });
+    let origin = origin("outage", spec).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rec = record_to_end(&origin.master_url("outage"), dir.path(), fast_options()).await;
+    // 5..8 before the outage; 8..11 went out while it was down; 11..17 are published as 0..6.
+    let expected: Vec<u64> = (5..8).chain(0..6).collect();
+    assert_eq!(rec.written_sequences(), expected);
+    assert_eq!(rec.stats().playlist_resets, 1);
+    assert_eq!(decode_errors(&rec.only_part()), "");
+}
+
+/// A resumed recording holds content up to a program date-time: the recorder starts right
+/// after it (earlier than the live edge would), and writes nothing twice.
+#[tokio::test]
+async fn a_resumed_recording_starts_after_what_it_holds() {
+    let spec = ChannelSpec::new(MediaParams::test(Container::Ts))
+        .window(8)
+        .fault(Fault::End { at: 12 });
+    let origin = origin("resume", spec).await;
+    let url = origin.master_url("resume");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let recorder = tapearr_hls::NativeRecorder::with_options(fast_options()).expect("client");
+    let mut handle = tapearr_hls::Recorder::start(&recorder, request(&url, dir.path()));
+    let mut held = Vec::new();
+    while let Some(e) = handle.next_event().await {
+        if let RecorderEvent::SegmentWritten {
+            sequence,
+            duration,
+            program_date_time,
+            ..
+        } = e
+        {
+            let pdt = program_date_time.expect("the origin sends PROGRAM-DATE-TIME");
+            held.push((sequence, pdt + Duration::from_secs_f64(duration)));
+            if held.len() == 2 {
+                handle.stop();
+            }
+        }
+    }
+    assert_eq!(held.iter().map(|h| h.0).collect::<Vec<_>>(), [5, 6]);
+    let mut req = request(&url, dir.path());
+    req.resume_after = held.last().map(|h| h.1);
+    let rec = record_request_to_end(req, fast_options()).await;
+    assert_eq!(rec.written_sequences(), (7..12).collect::<Vec<_>>());
+    assert_eq!(rec.stats().segments_already_recorded, 2);
 }
 
 #[tokio::test]

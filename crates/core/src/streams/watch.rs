@@ -393,6 +393,7 @@ mod tests {
             duration: 2.002,
             bytes: len,
             part: 1,
+            program_date_time: None,
             location: Some(SegmentLocation {
                 path: path.clone(),
                 offset,

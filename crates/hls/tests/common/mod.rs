@@ -70,9 +70,19 @@ impl Recorded {
 
 /// Records `url` with the native recorder until it ends by itself.
 pub async fn record_to_end(url: &str, dir: &Path, options: LiveOptions) -> Recorded {
-    let recorder = NativeRecorder::with_options(options).expect("client");
+    record_request_to_end(request(url, dir), options).await
+}
+
+/// A request for the best variant of `url` into `dir/rec.partNNNN.*`.
+pub fn request(url: &str, dir: &Path) -> RecordRequest {
     let mut req = RecordRequest::new(url, OutputPlan::new(dir, "rec"));
     req.quality = "best".parse().expect("spec");
+    req
+}
+
+/// Records `req` with the native recorder until it ends by itself.
+pub async fn record_request_to_end(req: RecordRequest, options: LiveOptions) -> Recorded {
+    let recorder = NativeRecorder::with_options(options).expect("client");
     let mut handle = recorder.start(req);
     let mut events = Vec::new();
     let collect = async {

@@ -149,6 +149,15 @@ impl Channel {
         }
     }
 
+    /// Whether the origin is down at `now` ([`Fault::Outage`]).
+    pub fn in_outage(&self, now: Instant) -> bool {
+        let edge = self.edge(now);
+        self.config.faults.iter().any(|f| match *f {
+            Fault::Outage { at, segments } => (at..at + segments).contains(&edge),
+            _ => false,
+        })
+    }
+
     pub fn end_at(&self) -> Option<u64> {
         self.config.faults.iter().find_map(|f| match *f {
             Fault::End { at } => Some(at),

@@ -30,6 +30,9 @@ pub enum Fault {
     PlaylistStatus { after: u64, status: u16, times: u32 },
     /// The playlist stops advancing at `at` for `segments` segment durations, then goes on.
     Stall { at: u64, segments: u64 },
+    /// The origin is down (every request answers 503) while the edge is in `at..at + segments`;
+    /// the broadcast goes on meanwhile, so that content is lost.
+    Outage { at: u64, segments: u64 },
     /// From timeline index `at`, sequence numbers restart at 0 (an encoder restart).
     Reset { at: u64 },
     /// The stream ends after `at` segments: `EXT-X-ENDLIST`.

@@ -54,6 +54,9 @@ async fn master(State(channels): State<Channels>, Path(name): Path<String>) -> R
         return StatusCode::NOT_FOUND.into_response();
     };
     ch.stats.playlist_requests.fetch_add(1, Ordering::Relaxed);
+    if ch.in_outage(Instant::now()) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     playlist_response(ch.master_playlist())
 }
 
@@ -69,6 +72,9 @@ async fn media(
     };
     ch.stats.playlist_requests.fetch_add(1, Ordering::Relaxed);
     let now = Instant::now();
+    if ch.in_outage(now) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     if let Some(status) = ch.faults.for_playlist(ch.edge(now)) {
         ch.stats.faults_served.fetch_add(1, Ordering::Relaxed);
         return StatusCode::from_u16(status)
@@ -119,6 +125,9 @@ async fn segment(
     };
     if !available(&ch, index) || ch.ad_at(index).is_some() {
         return StatusCode::NOT_FOUND.into_response();
+    }
+    if ch.in_outage(Instant::now()) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     ch.stats.segment_requests.fetch_add(1, Ordering::Relaxed);
     let segs = &v.media.segments;
