@@ -331,6 +331,15 @@ pub trait LibraryStore: Send + Sync {
     async fn assign_episode(&self, id: &str, season: &str) -> StorageResult<u32>;
     async fn set_video_path(&self, id: &str, path: &str) -> StorageResult<()>;
     async fn set_video_facts(&self, id: &str, bytes: u64, duration_ms: u64) -> StorageResult<()>;
+    /// What a closed recording's parts hold, read from the files (they outrank the counters a
+    /// dead recorder saved last).
+    async fn set_recorded_media(
+        &self,
+        id: &str,
+        bytes: u64,
+        media_ms: u64,
+        segments: u64,
+    ) -> StorageResult<()>;
     async fn set_recording_keep(&self, id: &str, keep: bool, at: Timestamp) -> StorageResult<()>;
     /// Deletes the rows in one transaction and returns them; Conflict (nothing deleted) when any
     /// is still recording, NotFound when any does not exist.

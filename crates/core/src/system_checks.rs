@@ -7,7 +7,7 @@ use crate::tools::{PYTHON_TOOLS, Process, ToolsManager};
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,16 +33,18 @@ pub fn task_defs() -> Vec<TaskDef> {
     ]
 }
 
-/// Raises `system.disk_low` once per path when it drops below the threshold, and again only
-/// after it recovered and dropped again.
-pub struct CheckDisk {
-    pub paths: Vec<PathBuf>,
-    pub threshold_bytes: u64,
-    pub events: EventBus,
+/// Raises `system.disk_low` once per watched path when its free space falls below the
+/// threshold or a write under it failed for lack of space, and again only after it recovered.
+/// Shared by the periodic check, the recorder (a write that hit ENOSPC) and finalize (waiting
+/// for room), so the user hears of a full disk at once, and once.
+pub struct DiskWatch {
+    paths: Vec<PathBuf>,
+    threshold_bytes: u64,
+    events: EventBus,
     low: Mutex<HashSet<PathBuf>>,
 }
 
-impl CheckDisk {
+impl DiskWatch {
     pub fn new(paths: Vec<PathBuf>, low_free_gb: f64, events: EventBus) -> Self {
         Self {
             paths,
@@ -51,11 +53,9 @@ impl CheckDisk {
             low: Mutex::default(),
         }
     }
-}
 
-#[async_trait]
-impl JobHandler for CheckDisk {
-    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+    /// Checks every watched path; returns a line per path for the job's progress.
+    pub async fn check_all(&self) -> Vec<String> {
         let mut newly_low = Vec::new();
         let mut summary = Vec::new();
         for path in &self.paths {
@@ -69,27 +69,64 @@ impl JobHandler for CheckDisk {
                 path.display(),
                 free as f64 / 1_073_741_824.0
             ));
-            let Ok(mut low) = self.low.lock() else {
-                continue;
-            };
             if free < self.threshold_bytes {
-                if low.insert(path.clone()) {
-                    newly_low.push((path.display().to_string(), free));
+                if self.mark_low(path) {
+                    newly_low.push((path.clone(), free));
                 }
-            } else {
+            } else if let Ok(mut low) = self.low.lock() {
                 low.remove(path);
             }
         }
-        for (path, free_bytes) in newly_low {
-            tracing::warn!(path, free_bytes, "low disk space");
-            self.events
-                .emit(DomainEvent::DiskLow {
-                    path,
-                    free_bytes,
-                    threshold_bytes: self.threshold_bytes,
-                })
-                .await;
+        for (path, free) in newly_low {
+            self.raise(&path, free).await;
         }
+        summary
+    }
+
+    /// A write under `path` failed for lack of space (or finalize found too little room):
+    /// raise `system.disk_low` for the watched path holding it now, not at the next check.
+    pub async fn report_full(&self, path: &Path) {
+        let watched = self
+            .paths
+            .iter()
+            .filter(|p| path.starts_with(p))
+            .max_by_key(|p| p.components().count())
+            .cloned()
+            .unwrap_or_else(|| path.to_path_buf());
+        let free = root_status(watched.clone()).free_bytes.unwrap_or(0);
+        if self.mark_low(&watched) {
+            self.raise(&watched, free).await;
+        }
+    }
+
+    /// True when the path was not known to be low yet.
+    fn mark_low(&self, path: &Path) -> bool {
+        self.low
+            .lock()
+            .map(|mut low| low.insert(path.to_path_buf()))
+            .unwrap_or(false)
+    }
+
+    async fn raise(&self, path: &Path, free_bytes: u64) {
+        let path = path.display().to_string();
+        tracing::warn!(path, free_bytes, "low disk space");
+        self.events
+            .emit(DomainEvent::DiskLow {
+                path,
+                free_bytes,
+                threshold_bytes: self.threshold_bytes,
+            })
+            .await;
+    }
+}
+
+/// The periodic disk check (`check-disk`).
+pub struct CheckDisk(pub Arc<DiskWatch>);
+
+#[async_trait]
+impl JobHandler for CheckDisk {
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let summary = self.0.check_all().await;
         ctx.set_progress(1.0, Some(summary.join("; "))).await;
         Ok(())
     }

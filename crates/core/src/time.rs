@@ -22,11 +22,20 @@ pub struct Timestamp(pub i64);
 
 impl Timestamp {
     pub fn now() -> Self {
-        let millis = SystemTime::now()
+        Self::from_system(SystemTime::now())
+    }
+
+    /// A clock reading (before the epoch reads as the epoch).
+    pub fn from_system(t: SystemTime) -> Self {
+        let millis = t
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
         Self(millis)
+    }
+
+    pub fn to_system(self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(u64::try_from(self.0).unwrap_or(0))
     }
 
     pub fn millis(self) -> i64 {

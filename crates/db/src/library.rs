@@ -108,6 +108,25 @@ impl LibraryStore for Db {
             .await
     }
 
+    async fn set_recorded_media(
+        &self,
+        id: &str,
+        bytes: u64,
+        media_ms: u64,
+        segments: u64,
+    ) -> StorageResult<()> {
+        sqlx::query(
+            "UPDATE recordings SET bytes = $1, media_ms = $2, segments = $3 \
+             WHERE id = $4 AND status <> 'recording'",
+        )
+        .bind(signed(bytes))
+        .bind(signed(media_ms))
+        .bind(signed(segments))
+        .bind(id)
+        .execute_found(self.pool())
+        .await
+    }
+
     async fn set_recording_keep(&self, id: &str, keep: bool, at: Timestamp) -> StorageResult<()> {
         sqlx::query("UPDATE recordings SET keep = $1, updated_at = $2 WHERE id = $3")
             .bind(i64::from(keep))

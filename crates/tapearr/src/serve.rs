@@ -53,13 +53,14 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     );
     let mut watched = vec![app.config.data_dir.clone()];
     watched.extend(app.config.library_roots.iter().cloned());
+    let disk = Arc::new(system_checks::DiskWatch::new(
+        watched,
+        app.config.disk.low_free_gb,
+        app.events.clone(),
+    ));
     registry.register(
         system_checks::CHECK_DISK_JOB,
-        Arc::new(system_checks::CheckDisk::new(
-            watched,
-            app.config.disk.low_free_gb,
-            app.events.clone(),
-        )),
+        Arc::new(system_checks::CheckDisk(disk.clone())),
     );
     registry.register(
         system_checks::CHECK_TOOLS_JOB,
@@ -85,6 +86,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         queue: queue.clone(),
         media_servers: media_servers.clone(),
         http: http.clone(),
+        disk: disk.clone(),
     })
     .map_err(anyhow::Error::msg)?;
     registry.register(FINALIZE_JOB, Arc::new(FinalizeHandler(library.clone())));
@@ -143,6 +145,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         secrets,
         http,
         shutdown: shutdown.clone(),
+        disk,
     })
     .map_err(anyhow::Error::msg)?;
     let state = AppState::new(

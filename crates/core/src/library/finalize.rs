@@ -13,6 +13,7 @@
 use super::chapters::{self, Chapter};
 use super::media;
 use super::naming::{self, NamingValues};
+use super::parts::{self, list_parts};
 use super::sidecars::{self, EpisodeFacts};
 use super::{Library, LibraryError};
 use crate::events::DomainEvent;
@@ -30,6 +31,12 @@ pub const FINALIZE_JOB: &str = "recording.finalize";
 /// Fault injection for the crash tests: finalize waits (until killed) at this point.
 /// Values: a step name, or `remux-commit` (the MP4 written but not yet renamed into place).
 pub const PAUSE_ENV: &str = "TAPEARR_TEST_FINALIZE_PAUSE";
+
+/// Room kept free beyond the MP4's size while remuxing.
+const SPACE_MARGIN: u64 = 16 * MIB;
+const MIB: u64 = 1024 * 1024;
+/// How often a finalize waiting for disk space looks again.
+const SPACE_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How far the MP4's duration may differ from the recorded media time.
 const DURATION_TOLERANCE_MS: u64 = 2_000;
@@ -229,8 +236,9 @@ impl Finalize<'_> {
             }
         };
         let parts_dir = roots.resolve(&rec.dir).ok();
+        let mut rec = rec;
         let parts = match &parts_dir {
-            Some(dir) => list_parts(dir.as_path(), &rec.stem).map_err(retry)?,
+            Some(dir) => self.recorded_truth(&mut rec, dir.as_path()).await?,
             None => Vec::new(),
         };
         Ok(Plan {
@@ -242,6 +250,50 @@ impl Finalize<'_> {
             parts,
             parts_dir,
         })
+    }
+
+    /// The parts, cut back to whole segments, with the recording's bytes and media time set to
+    /// what they hold: a recorder killed between two progress saves left counters behind.
+    async fn recorded_truth(
+        &self,
+        rec: &mut Recording,
+        dir: &Path,
+    ) -> Result<Vec<PathBuf>, JobError> {
+        let listed = list_parts(dir, &rec.stem).map_err(retry)?;
+        if listed.is_empty() {
+            return Ok(listed);
+        }
+        ensure_not_held(&listed)?;
+        let ffprobe = &self.lib.inner.config.tools.ffprobe;
+        let truth = parts::recover(dir, &rec.stem, ffprobe, self.cancel)
+            .await
+            .map_err(|e| retry(format!("cannot read the parts: {e}")))?;
+        if truth.cut_bytes > 0 {
+            tracing::warn!(recording = %rec.id, cut_bytes = truth.cut_bytes, "parts cut back to their last whole segment");
+        }
+        let segments = if truth.segments > 0 {
+            truth.segments
+        } else {
+            rec.segments
+        };
+        if (truth.bytes, truth.media_ms, segments) != (rec.bytes, rec.media_ms, rec.segments) {
+            tracing::info!(
+                recording = %rec.id,
+                counted_ms = rec.media_ms,
+                on_disk_ms = truth.media_ms,
+                "recorded media read from the parts"
+            );
+            self.lib
+                .inner
+                .store
+                .set_recorded_media(&rec.id, truth.bytes, truth.media_ms, segments)
+                .await
+                .map_err(retry)?;
+            rec.bytes = truth.bytes;
+            rec.media_ms = truth.media_ms;
+            rec.segments = segments;
+        }
+        Ok(truth.parts)
     }
 
     async fn chapters(&self, plan: &Plan, duration_ms: u64) -> Result<Vec<Chapter>, JobError> {
@@ -275,6 +327,12 @@ impl Finalize<'_> {
             )));
         };
         ensure_not_held(&plan.parts)?;
+        let dir = plan
+            .video
+            .parent()
+            .ok_or_else(|| JobError::Permanent("the MP4 would be a library root".into()))?;
+        crate::files::create_dir_all(&dir).await.map_err(retry)?;
+        self.wait_for_space(plan, dir.as_path()).await?;
         let chapters = self.chapters(plan, plan.rec.media_ms).await?;
         let list = parts_dir.as_path().join(".tapearr-concat.txt");
         let metadata = parts_dir.as_path().join(".tapearr-chapters.txt");
@@ -287,11 +345,6 @@ impl Finalize<'_> {
         )
         .await
         .map_err(retry)?;
-        let dir = plan
-            .video
-            .parent()
-            .ok_or_else(|| JobError::Permanent("the MP4 would be a library root".into()))?;
-        crate::files::create_dir_all(&dir).await.map_err(retry)?;
         let temp = dir
             .as_path()
             .join(format!("{TEMP_PREFIX}remux-{}.mp4", plan.rec.id));
@@ -327,6 +380,57 @@ impl Finalize<'_> {
         }
         move_into_place(&temp, &plan.video).await.map_err(retry)?;
         Ok(FinalizeStep::Validate)
+    }
+
+    /// A full disk is not a failure: the remux says what it waits for (on the recording and the
+    /// job), raises `system.disk_low`, and goes on by itself once there is room for the MP4.
+    async fn wait_for_space(&self, plan: &Plan, dir: &Path) -> Result<(), JobError> {
+        // The MP4 is about the size of the parts; a little more for the index it gains.
+        let needed = plan.rec.bytes + plan.rec.bytes / 50 + SPACE_MARGIN;
+        let mut waiting = false;
+        loop {
+            let free = crate::files::free_space(dir).map_err(retry)?;
+            if free >= needed {
+                if waiting {
+                    tracing::info!(recording = %plan.rec.id, "disk space is back; finalize goes on");
+                    self.set_step(
+                        &plan.rec.id,
+                        FinalizeStep::Remux,
+                        RecordingStatus::Finalizing,
+                    )
+                    .await?;
+                }
+                return Ok(());
+            }
+            if !waiting {
+                waiting = true;
+                let why = format!(
+                    "waiting for disk space: the MP4 needs {} MiB, {} MiB are free in {}",
+                    needed / MIB,
+                    free / MIB,
+                    dir.display()
+                );
+                tracing::warn!(recording = %plan.rec.id, "{why}");
+                self.lib
+                    .inner
+                    .store
+                    .set_finalize_state(
+                        &plan.rec.id,
+                        RecordingStatus::Finalizing,
+                        Some(FinalizeStep::Remux),
+                        Some(&why),
+                        Timestamp::now(),
+                    )
+                    .await
+                    .map_err(retry)?;
+                self.ctx.set_progress(0.0, Some(why)).await;
+                self.lib.inner.disk.report_full(dir).await;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(SPACE_POLL) => {}
+                _ = self.cancel.cancelled() => return Err(JobError::Cancelled),
+            }
+        }
     }
 
     /// The MP4 exists and ffprobe agrees with what was recorded.
@@ -572,35 +676,6 @@ fn file_stem(video: &SafePath) -> Result<String, JobError> {
         .ok_or_else(|| JobError::Permanent("the MP4 path has no file name".into()))
 }
 
-/// The recording's parts in recording order (`{stem}.partNNNN.ts|mp4`; numbers may skip).
-pub fn list_parts(dir: &Path, stem: &str) -> std::io::Result<Vec<PathBuf>> {
-    let prefix = format!("{stem}.part");
-    let mut parts: Vec<(u64, PathBuf)> = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(&prefix) else {
-            continue;
-        };
-        let Some((number, ext)) = rest.split_once('.') else {
-            continue;
-        };
-        if !matches!(ext, "ts" | "mp4") || !entry.file_type()?.is_file() {
-            continue;
-        }
-        if let Ok(n) = number.parse::<u64>() {
-            parts.push((n, entry.path()));
-        }
-    }
-    parts.sort();
-    Ok(parts.into_iter().map(|(_, p)| p).collect())
-}
-
 /// Refuses while any process (a recorder here or elsewhere, a copy tool) has a part open.
 fn ensure_not_held(parts: &[PathBuf]) -> Result<(), JobError> {
     match crate::files::open_by_a_process(parts) {
@@ -609,50 +684,5 @@ fn ensure_not_held(parts: &[PathBuf]) -> Result<(), JobError> {
             path.display()
         ))),
         None => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parts_are_ordered_by_number_and_strangers_ignored() {
-        let dir = tempfile::tempdir().expect("fixture");
-        for name in [
-            "chan.part0010.ts",
-            "chan.part0002.ts",
-            "chan.part0001.ts",
-            "chan.part10000.ts",
-            "other.part0003.ts",
-            "chan.part0004.txt",
-            ".tapearr-concat.txt",
-        ] {
-            std::fs::write(dir.path().join(name), b"x").expect("fixture");
-        }
-        let names: Vec<String> = list_parts(dir.path(), "chan")
-            .expect("fixture")
-            .iter()
-            .map(|p| {
-                p.file_name()
-                    .expect("fixture")
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "chan.part0001.ts",
-                "chan.part0002.ts",
-                "chan.part0010.ts",
-                "chan.part10000.ts"
-            ]
-        );
-        assert!(
-            list_parts(&dir.path().join("gone"), "chan")
-                .expect("fixture")
-                .is_empty()
-        );
     }
 }

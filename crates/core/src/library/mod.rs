@@ -18,6 +18,7 @@ pub mod finalize;
 mod media;
 pub mod naming;
 mod orphans;
+pub mod parts;
 pub mod retention;
 mod share;
 mod sidecars;
@@ -49,6 +50,7 @@ struct Inner {
     queue: JobQueue,
     media_servers: MediaServers,
     http: reqwest::Client,
+    disk: Arc<crate::system_checks::DiskWatch>,
 }
 
 pub struct LibraryDeps {
@@ -58,6 +60,8 @@ pub struct LibraryDeps {
     pub queue: JobQueue,
     pub media_servers: MediaServers,
     pub http: reqwest::Client,
+    /// Told at once when a write finds the disk full.
+    pub disk: Arc<crate::system_checks::DiskWatch>,
 }
 
 impl Library {
@@ -76,6 +80,7 @@ impl Library {
                 queue: deps.queue,
                 media_servers: deps.media_servers,
                 http: deps.http,
+                disk: deps.disk,
             }),
         })
     }

@@ -1,7 +1,8 @@
 //! Getting every ended recording finalized: when the recorder reports it, and at start-up for
 //! whatever a crash or an older run left behind (S8's orphan scan).
 
-use super::finalize::{FINALIZE_JOB, FinalizePayload, list_parts};
+use super::finalize::{FINALIZE_JOB, FinalizePayload};
+use super::parts::list_parts;
 use super::{Library, LibraryResult};
 use crate::jobs::EnqueueOptions;
 use crate::jobs::model::{JobQuery, JobStatus};
@@ -104,6 +105,10 @@ impl Library {
                             tracing::error!(recording = id, error = %e, "finalize not queued; the next start queues it");
                         }
                     }
+                    // Low space: the retention's low-space rule runs now, not at its next tick.
+                    Ok(event) if event.event_type == "system.disk_low" => {
+                        self.run_retention_soon().await;
+                    }
                     Ok(_) => {}
                     // Missed events: the store knows what is waiting.
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
@@ -112,6 +117,39 @@ impl Library {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 },
             }
+        }
+    }
+
+    /// Queues a retention run unless one is already queued or running.
+    async fn run_retention_soon(&self) {
+        let pending = self
+            .inner
+            .store
+            .list_jobs(&JobQuery {
+                kind: Some(super::retention::RETENTION_JOB.to_string()),
+                page: PageRequest::new(Some(10), None),
+                ..JobQuery::default()
+            })
+            .await
+            .map(|jobs| {
+                jobs.items
+                    .iter()
+                    .any(|j| matches!(j.status, JobStatus::Queued | JobStatus::Running))
+            });
+        if pending.unwrap_or(false) {
+            return;
+        }
+        let queued = self
+            .inner
+            .queue
+            .enqueue(
+                super::retention::RETENTION_JOB,
+                serde_json::json!({}),
+                EnqueueOptions::default(),
+            )
+            .await;
+        if let Err(e) = queued {
+            tracing::error!(error = %e, "low-space retention not queued");
         }
     }
 

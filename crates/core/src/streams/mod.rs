@@ -19,6 +19,7 @@ mod live;
 pub mod model;
 mod reconcile;
 mod recorder;
+mod timeline;
 mod twitch;
 mod watch;
 
@@ -72,6 +73,7 @@ struct Inner {
     shutdown: CancellationToken,
     /// Segment indexes of the running recordings and the viewers' tokens.
     watch: watch::Watch,
+    disk: Arc<crate::system_checks::DiskWatch>,
 }
 
 pub struct StreamsDeps {
@@ -82,6 +84,8 @@ pub struct StreamsDeps {
     pub secrets: SecretBox,
     pub http: reqwest::Client,
     pub shutdown: CancellationToken,
+    /// Told at once when a write finds the disk full.
+    pub disk: Arc<crate::system_checks::DiskWatch>,
 }
 
 impl Streams {
@@ -120,6 +124,7 @@ impl Streams {
                 channels_changed: Notify::new(),
                 shutdown: deps.shutdown,
                 watch: watch::Watch::default(),
+                disk: deps.disk,
             }),
         })
     }

@@ -5,11 +5,13 @@
 //! be asked, resume: the recorder finds out from the playlist whether the stream still runs.
 
 use super::Streams;
-use super::model::{RecordingStatus, Stream};
+use super::model::{Recording, RecordingStatus, Stream};
 use crate::events::DomainEvent;
+use crate::library::parts::{PartsTruth, list_parts, recover};
 use crate::storage::{PageRequest, RecordingQuery};
 use crate::time::Timestamp;
 use std::collections::HashMap;
+use std::path::Path;
 
 impl Streams {
     pub(crate) async fn reconcile_at_start(&self) {
@@ -75,7 +77,12 @@ impl Streams {
             } else {
                 tracing::info!(channel = %channel.login, recording = %rec.id, "closing recording: the stream ended while Tapearr was not running");
                 let reason = "stream ended while Tapearr was not running";
-                let (status, error) = if rec.bytes == 0 {
+                // A crash before the first progress save leaves bytes = 0 with media on disk.
+                let bytes = match self.recorded_truth(&rec).await {
+                    Some(truth) => truth.bytes,
+                    None => rec.bytes,
+                };
+                let (status, error) = if bytes == 0 {
                     (RecordingStatus::Failed, Some("nothing was recorded"))
                 } else {
                     (RecordingStatus::Ended, None)
@@ -91,7 +98,7 @@ impl Streams {
                             channel_id: channel.id.clone(),
                             login: channel.login.clone(),
                             reason: reason.to_string(),
-                            bytes: rec.bytes,
+                            bytes,
                             media_ms: rec.media_ms,
                         })
                         .await;
@@ -99,5 +106,35 @@ impl Streams {
             }
         }
         Ok(())
+    }
+
+    /// What a recording's parts hold, repaired (see [`crate::library::parts::recover`]);
+    /// `None` when they cannot be read or a process still writes them.
+    pub(super) async fn recorded_truth(&self, rec: &Recording) -> Option<PartsTruth> {
+        let dir = Path::new(&rec.dir);
+        let parts = list_parts(dir, &rec.stem).ok()?;
+        if let Some(held) = crate::files::open_by_a_process(&parts) {
+            tracing::warn!(recording = %rec.id, part = %held.display(), "a part is still open elsewhere; counters kept");
+            return None;
+        }
+        let ffprobe = &self.inner.config.tools.ffprobe;
+        match recover(dir, &rec.stem, ffprobe, &self.inner.shutdown).await {
+            Ok(truth) => {
+                if truth.media_ms != rec.media_ms || truth.cut_bytes > 0 {
+                    tracing::info!(
+                        recording = %rec.id,
+                        counted_ms = rec.media_ms,
+                        on_disk_ms = truth.media_ms,
+                        cut_bytes = truth.cut_bytes,
+                        "recorded media read from the parts"
+                    );
+                }
+                Some(truth)
+            }
+            Err(e) => {
+                tracing::warn!(recording = %rec.id, error = %e, "cannot read the parts; counters kept");
+                None
+            }
+        }
     }
 }

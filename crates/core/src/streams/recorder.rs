@@ -6,6 +6,7 @@
 //! again into the same folder (parts continue numbering) and the hole is stored as a gap.
 
 use super::model::{Channel, Recording, RecordingGap, RecordingProgress, RecordingStatus, Stream};
+use super::timeline::MediaClock;
 use super::{Streams, StreamsResult};
 use crate::events::DomainEvent;
 use crate::ids::new_id;
@@ -14,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tapearr_hls::quality::{CodecAllowList, QualitySpec};
-use tapearr_hls::{EndReason, OutputPlan, RecordRequest, Recorder, RecorderEvent};
+use tapearr_hls::{EndReason, FailReason, OutputPlan, RecordRequest, Recorder, RecorderEvent};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -22,6 +23,8 @@ use tokio_util::sync::CancellationToken;
 pub(crate) const STREAM_ENDED: &str = "stream ended";
 /// The end reason of a recording the user stopped.
 pub(crate) const STOPPED_BY_USER: &str = "stopped by user";
+/// The reason of the hole a crash or a restart of Tapearr left.
+const RESTARTED: &str = "Tapearr restarted";
 
 /// How often counters and the ownership heartbeat are written (and progress broadcast).
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
@@ -38,6 +41,17 @@ pub(crate) struct Running {
     /// Set when detection saw the channel go offline: do not restart.
     pub offline: Arc<AtomicBool>,
     pub task: Option<JoinHandle<()>>,
+}
+
+/// What a session counts: the recording's counters and its place on the broadcast's clock.
+struct Counters<'a> {
+    progress: &'a mut RecordingProgress,
+    clock: &'a mut MediaClock,
+}
+
+/// A write failed because the library's disk is full.
+fn is_disk_full(reason: &FailReason) -> bool {
+    matches!(reason, FailReason::Output(msg) if msg.contains("os error 28") || msg.contains("No space left"))
 }
 
 /// What a session watches besides its recorder.
@@ -217,11 +231,26 @@ impl Streams {
         offline: Arc<AtomicBool>,
     ) {
         let mut progress = RecordingProgress::of(&rec);
+        let mut clock = MediaClock::default();
+        if resumed {
+            // The dead process's counters lag behind its files; the files are the truth.
+            if let Some(truth) = self.recorded_truth(&rec).await {
+                progress.bytes = truth.bytes;
+                progress.media_ms = truth.media_ms;
+                // Parts without an index (streamlink) count no segments: keep the counter.
+                if truth.segments > 0 {
+                    progress.segments = truth.segments;
+                }
+                clock = MediaClock::resumed(truth.recorded_until);
+                self.save_progress(&rec, &channel, &progress).await;
+            }
+            clock.expect_hole(RESTARTED);
+        }
         // Viewers' playlists end when this returns, however it returns.
         let _watch = self.inner.watch.open(&channel.id, &rec.id);
-        // After a crash the hole starts at the last heartbeat.
-        let mut gap_since = resumed.then_some(rec.heartbeat_at);
-        let mut gap_reason = "Tapearr restarted".to_string();
+        // Without segment timestamps, the hole after a crash starts at the last heartbeat.
+        let mut gap_since = (resumed && !clock.knows_time()).then_some(rec.heartbeat_at);
+        let mut gap_reason = RESTARTED.to_string();
         let mut fruitless = 0u32;
         let mut restarted_here = false;
         let (status, reason, error) = loop {
@@ -245,14 +274,19 @@ impl Streams {
                     }
                     gap_since.get_or_insert_with(Timestamp::now);
                     gap_reason = format!("playlist unavailable: {e}");
+                    clock.expect_hole(gap_reason.clone());
                     // The loop's top sees a stop or shutdown that ended the wait.
                     self.backoff(fruitless, &stop).await;
                     continue;
                 }
             };
             if let Some(since) = gap_since.take() {
-                self.record_gap(&rec, &channel, since, Timestamp::now(), &gap_reason)
-                    .await;
+                // With segment timestamps the clock measures the hole exactly once segments
+                // come again; without, the wall clock of the restart is the best measure.
+                if !clock.knows_time() {
+                    self.record_gap(&rec, &channel, since, Timestamp::now(), &gap_reason)
+                        .await;
+                }
                 // A restart here is one more session (a resume after a crash was counted when
                 // this process took the recording over).
                 if std::mem::take(&mut restarted_here)
@@ -281,7 +315,10 @@ impl Streams {
                     &rec,
                     url,
                     resumed,
-                    &mut progress,
+                    Counters {
+                        progress: &mut progress,
+                        clock: &mut clock,
+                    },
                     Signals {
                         stop: &stop,
                         offline: &offline,
@@ -324,6 +361,7 @@ impl Streams {
                     tracing::warn!(channel = %channel.login, reason = %why, "recorder stopped while live; restarting");
                     gap_since = Some(Timestamp::now());
                     gap_reason = format!("recorder restarted: {why}");
+                    clock.expect_hole(gap_reason.clone());
                     resumed = true;
                     restarted_here = true;
                     self.backoff(fruitless, &stop).await;
@@ -379,11 +417,13 @@ impl Streams {
         rec: &Recording,
         url: String,
         resumed: bool,
-        progress: &mut RecordingProgress,
+        counters: Counters<'_>,
         signals: Signals<'_>,
     ) -> SessionEnd {
         let Signals { stop, offline } = signals;
+        let Counters { progress, clock } = counters;
         let mut request = RecordRequest::new(url, OutputPlan::new(&rec.dir, rec.stem.clone()));
+        request.resume_after = clock.recorded_until();
         request.quality = channel
             .settings
             .quality
@@ -416,14 +456,20 @@ impl Streams {
                     };
                     self.inner.watch.observe(&rec.id, &event);
                     match event {
-                        RecorderEvent::SegmentWritten { duration, bytes, .. } => {
+                        RecorderEvent::SegmentWritten { duration, bytes, program_date_time, .. } => {
                             last_segment_ms = progress.add_segment(duration, bytes);
+                            self.measure_hole(rec, channel, clock, program_date_time, duration).await;
                         }
                         RecorderEvent::Gap { count, reason, .. } => {
                             progress.missed_segments += count;
                             let now = Timestamp::now();
                             let ms = count * last_segment_ms;
+                            clock.account(ms);
                             self.store_gap(rec, channel, now, ms, &format!("{count} segments lost: {reason}")).await;
+                        }
+                        // Left out on purpose, not lost.
+                        RecorderEvent::AdBreak { duration, .. } => {
+                            clock.account(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX));
                         }
                         RecorderEvent::Stalled { .. } => {
                             stalled = true;
@@ -435,7 +481,12 @@ impl Streams {
                         RecorderEvent::Resumed => stalled = false,
                         RecorderEvent::Ended { reason: EndReason::EndList, .. } => break SessionEnd::StreamEnded,
                         RecorderEvent::Ended { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
-                        RecorderEvent::Failed { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
+                        RecorderEvent::Failed { reason, .. } => {
+                            if is_disk_full(&reason) {
+                                self.inner.disk.report_full(std::path::Path::new(&rec.dir)).await;
+                            }
+                            break SessionEnd::Interrupted(reason.to_string());
+                        }
                         _ => {}
                     }
                 }
@@ -470,10 +521,15 @@ impl Streams {
         while let Some(event) = handle.next_event().await {
             self.inner.watch.observe(&rec.id, &event);
             if let RecorderEvent::SegmentWritten {
-                duration, bytes, ..
+                duration,
+                bytes,
+                program_date_time,
+                ..
             } = event
             {
                 progress.add_segment(duration, bytes);
+                self.measure_hole(rec, channel, clock, program_date_time, duration)
+                    .await;
             }
         }
         let _ = self.save_progress(rec, channel, progress).await;
@@ -509,6 +565,22 @@ impl Streams {
                 tracing::warn!(recording = %rec.id, error = %e, "could not save recording progress");
                 true
             }
+        }
+    }
+
+    /// Stores the hole before a written segment, if the broadcast's clock shows one.
+    async fn measure_hole(
+        &self,
+        rec: &Recording,
+        channel: &Channel,
+        clock: &mut MediaClock,
+        program_date_time: Option<std::time::SystemTime>,
+        seconds: f64,
+    ) {
+        if let Some(lost) = clock.segment(program_date_time, seconds) {
+            tracing::warn!(channel = %channel.login, recording = %rec.id, ms = lost.ms, reason = %lost.reason, "recording gap");
+            self.store_gap(rec, channel, lost.at, lost.ms, &lost.reason)
+                .await;
         }
     }
 

@@ -1,0 +1,148 @@
+//! Where a recording stands on the broadcast's clock, to measure what it lost.
+//!
+//! Twitch (and the local origin) stamp every segment with `EXT-X-PROGRAM-DATE-TIME`, the wall
+//! clock of the broadcast. The content between the end of one written segment and the start of
+//! the next is time the channel was live but not recorded, whatever the cause: the origin was
+//! unreachable, its numbering restarted, a recorder restarted or Tapearr was down. Losses the
+//! recorder already reported (segments it could not fetch, ads it left out) are subtracted, so
+//! each lost second is stored once.
+
+use crate::time::Timestamp;
+use std::time::SystemTime;
+
+/// Holes shorter than this are rounding between segment timestamps, not loss.
+const TOLERANCE_MS: i64 = 1_000;
+
+/// Time the broadcast went on without being recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lost {
+    /// Where the hole starts on the broadcast's clock.
+    pub at: Timestamp,
+    pub ms: u64,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct MediaClock {
+    /// The end of the last written segment, on the broadcast's clock.
+    until: Option<Timestamp>,
+    /// Loss already stored since the last written segment.
+    accounted_ms: u64,
+    /// Why the next hole happened, when the supervisor knows (a restart, Tapearr was down).
+    reason: Option<String>,
+}
+
+impl MediaClock {
+    /// A clock that continues after what the parts already hold.
+    pub fn resumed(until: Option<Timestamp>) -> Self {
+        Self {
+            until,
+            ..Self::default()
+        }
+    }
+
+    /// Whether segment timestamps have been seen: the clock measures holes itself.
+    pub fn knows_time(&self) -> bool {
+        self.until.is_some()
+    }
+
+    /// Where a new recorder session should continue: after what is already written.
+    pub fn recorded_until(&self) -> Option<SystemTime> {
+        self.until.map(Timestamp::to_system)
+    }
+
+    /// The reason given to the next hole.
+    pub fn expect_hole(&mut self, reason: impl Into<String>) {
+        self.reason = Some(reason.into());
+    }
+
+    /// A loss stored by other means (segments the recorder reported missing, an ad left out).
+    pub fn account(&mut self, ms: u64) {
+        self.accounted_ms += ms;
+    }
+
+    /// A segment was written; returns the hole before it, if it is one.
+    pub fn segment(&mut self, program_date_time: Option<SystemTime>, seconds: f64) -> Option<Lost> {
+        let start = Timestamp::from_system(program_date_time?);
+        let end = Timestamp(start.millis() + (seconds.max(0.0) * 1000.0).round() as i64);
+        let previous = self.until.replace(end);
+        let accounted = std::mem::take(&mut self.accounted_ms);
+        let reason = self.reason.take();
+        let until = previous?;
+        let hole = start.millis() - until.millis() - i64::try_from(accounted).unwrap_or(0);
+        (hole > TOLERANCE_MS).then(|| Lost {
+            at: until,
+            ms: hole as u64,
+            reason: reason.unwrap_or_else(|| {
+                format!(
+                    "no media for {:.0} s: the stream stalled or its origin was unreachable",
+                    hole as f64 / 1000.0
+                )
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn at(ms: u64) -> Option<SystemTime> {
+        Some(UNIX_EPOCH + Duration::from_millis(ms))
+    }
+
+    #[test]
+    fn contiguous_segments_lose_nothing() {
+        let mut c = MediaClock::default();
+        for i in 0..5 {
+            assert_eq!(c.segment(at(10_000 + i * 2_000), 2.0), None);
+        }
+        // Timestamps rounded to the millisecond, or a segment a little short, are not loss.
+        assert_eq!(c.segment(at(20_300), 2.0), None);
+        assert_eq!(c.recorded_until(), at(22_300));
+    }
+
+    #[test]
+    fn a_hole_is_lost_time_with_its_reason_once() {
+        let mut c = MediaClock::resumed(Some(Timestamp(10_000)));
+        c.expect_hole("Tapearr restarted");
+        let lost = c.segment(at(25_000), 2.0).expect("a hole");
+        assert_eq!(
+            lost,
+            Lost {
+                at: Timestamp(10_000),
+                ms: 15_000,
+                reason: "Tapearr restarted".into()
+            }
+        );
+        // Without a known cause the reason says what was seen.
+        let lost = c.segment(at(40_000), 2.0).expect("a hole");
+        assert_eq!(lost.ms, 13_000);
+        assert!(
+            lost.reason.starts_with("no media for 13 s"),
+            "{}",
+            lost.reason
+        );
+    }
+
+    #[test]
+    fn losses_reported_by_the_recorder_are_not_counted_twice() {
+        let mut c = MediaClock::default();
+        assert_eq!(c.segment(at(0), 2.0), None);
+        // Two segments could not be fetched (stored as a gap by the supervisor), an ad of 4 s.
+        c.account(4_000);
+        c.account(4_000);
+        assert_eq!(c.segment(at(10_000), 2.0), None);
+        c.account(2_000);
+        assert_eq!(c.segment(at(17_000), 2.0).map(|l| l.ms), Some(3_000));
+    }
+
+    #[test]
+    fn without_timestamps_the_clock_knows_nothing() {
+        let mut c = MediaClock::default();
+        assert_eq!(c.segment(None, 2.0), None);
+        assert!(!c.knows_time());
+        assert_eq!(c.recorded_until(), None);
+    }
+}
