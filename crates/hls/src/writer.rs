@@ -18,6 +18,10 @@ use std::io::Write;
 
 use bytes::Bytes;
 
+/// How far a segment's program date-time may differ from the end of the previous one and
+/// still continue the same part.
+const TIMELINE_SLACK: Duration = Duration::from_secs(1);
+
 /// Where and how to write a recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputPlan {
@@ -122,8 +126,10 @@ pub struct PartWriter {
     current: Option<OpenPart>,
     /// fMP4 init section written at the start of every part.
     init: Option<Bytes>,
-    /// A new init arrived: the next segment goes to a new part.
+    /// A new init arrived, or the timeline broke: the next segment goes to a new part.
     init_changed: bool,
+    /// Where the last segment ends on the broadcast's clock.
+    written_until: Option<SystemTime>,
     last_sync: Instant,
     parts: Vec<PathBuf>,
     total_bytes: u64,
@@ -138,6 +144,7 @@ impl PartWriter {
             current: None,
             init: None,
             init_changed: false,
+            written_until: None,
             last_sync: Instant::now(),
             parts: Vec::new(),
             total_bytes: 0,
@@ -168,6 +175,20 @@ impl PartWriter {
         seconds: f64,
         program_date_time: Option<SystemTime>,
     ) -> std::io::Result<Appended> {
+        // Content that does not follow the last segment (an outage, a stall, a restarted
+        // encoder) starts a new part: the remux joins parts end to end, so the MP4 holds the
+        // media without the hole, where one file would keep the jump in its timestamps.
+        if let (Some(until), Some(start)) = (self.written_until, program_date_time)
+            && !start
+                .duration_since(until)
+                .or_else(|e| Ok::<_, ()>(e.duration()))
+                .is_ok_and(|d| d <= TIMELINE_SLACK)
+        {
+            self.init_changed = self.current.is_some();
+        }
+        if let Some(start) = program_date_time {
+            self.written_until = Some(start + Duration::from_secs_f64(seconds.max(0.0)));
+        }
         let rotate = match &self.current {
             None => true,
             Some(p) => {
@@ -397,6 +418,24 @@ mod tests {
             assert_eq!(&file[range], &data[..]);
             assert_eq!(&file[..4], b"INIT");
         }
+    }
+
+    #[tokio::test]
+    async fn a_hole_in_the_timeline_starts_a_new_part() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = PartWriter::new(OutputPlan::new(dir.path(), "rec"), Container::Ts);
+        let at = |s: u64| Some(std::time::UNIX_EPOCH + Duration::from_secs(s));
+        let mut opened = Vec::new();
+        // 100, 102 follow each other; 110 comes after an 6 s hole; 112 follows; no time: same part.
+        for t in [at(100), at(102), at(110), at(112), None] {
+            let a = w
+                .write_segment(Bytes::from(vec![1u8; 10]), 2.0, t)
+                .await
+                .expect("write");
+            opened.push(a.opened.map(|p| p.index));
+        }
+        w.finish().await.expect("finish");
+        assert_eq!(opened, [Some(1), None, Some(2), None, None]);
     }
 
     #[tokio::test]

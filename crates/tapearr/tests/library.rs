@@ -322,6 +322,186 @@ async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_
 /// SIGKILL at every finalize step in turn (each restart stops at the next step), then a
 /// restart that completes: the same MP4, path and episode as an uninterrupted run, and the
 /// parts kept until the very last step.
+/// The MP4 of a ready recording, its gaps, and its chapters (title, start s) from ffprobe.
+fn landed(rec: &Value) -> (PathBuf, Vec<Value>, Vec<(String, f64)>) {
+    let video = PathBuf::from(rec["video_path"].as_str().expect("video_path"));
+    let probe = ffprobe(&video);
+    let duration = seconds(&probe["format"]["duration"]);
+    let media = rec["media_ms"].as_f64().expect("media_ms") / 1000.0;
+    assert!(
+        (duration - media).abs() <= 1.0,
+        "MP4 {duration} s, the parts hold {media} s: {rec}"
+    );
+    let decode = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-nostdin", "-v", "error", "-i"])
+        .arg(&video)
+        .args(["-f", "null", "-"])
+        .output()
+        .expect("ffmpeg runs");
+    assert_eq!(String::from_utf8_lossy(&decode.stderr), "", "decode errors");
+    let chapters = probe["chapters"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            (
+                c["tags"]["title"].as_str().unwrap_or_default().to_string(),
+                seconds(&c["start_time"]),
+            )
+        })
+        .collect();
+    let gaps = rec["gaps"].as_array().cloned().unwrap_or_default();
+    (video, gaps, chapters)
+}
+
+/// Issue 22: SIGKILL in the middle of a broadcast (a segment lands every second, progress is
+/// saved every two, so the counters lag behind the files), Tapearr down while the broadcast
+/// goes on and changes category. The restart resumes into the same folder after what the parts
+/// hold, and the end is one ready MP4 that decodes cleanly, the hole stored as a gap, and the
+/// change a chapter inside the video.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_broadcast_ends_as_one_ready_mp4_with_its_gap() {
+    for backend in backends("library_kill9").await {
+        let w = world().await;
+        w.twitch.add_user("phoenix", "Phoenix");
+        let data = tempfile::tempdir().expect("data");
+        let db = backend.database_url.as_deref();
+        let server = start(data.path(), db, env(&w, &[]));
+        let (mut client, key) = Client::admin(&server).await;
+        let channel_id = id_of(&add_channel(&mut client, "phoenix").await);
+        w.twitch
+            .go_live("phoenix", "Day one", "Just Chatting")
+            .await
+            .expect("live");
+        let rec_id = id_of(&wait_recording(&mut client, &channel_id).await);
+        wait_media(&client, &rec_id, 4_000).await;
+        server.kill9();
+        w.twitch
+            .set_channel("phoenix", "Day one", "Minecraft")
+            .expect("update");
+        // Tapearr stays down longer than the origin's 5 s window: some media is lost for good.
+        tokio::time::sleep(Duration::from_secs(8)).await;
+
+        let server = start(data.path(), db, env(&w, &[]));
+        let client = Client::with_key(&server, &key);
+        let resumed = wait_recording_state(&client, &rec_id, "the resumed session", |r| {
+            r["sessions"] == 2 && r["gaps"].as_array().is_some_and(|g| !g.is_empty())
+        })
+        .await;
+        let media = resumed["media_ms"].as_u64().unwrap_or(0);
+        wait_media(&client, &rec_id, media + 3_000).await;
+        w.twitch.go_offline("phoenix").expect("offline");
+        let ready = wait_ready(&client, &rec_id).await;
+
+        let (video, gaps, chapters) = landed(&ready);
+        assert_eq!(gaps.len(), 1, "{ready}");
+        assert_eq!(gaps[0]["reason"], "Tapearr restarted");
+        let lost = gaps[0]["ms"].as_u64().unwrap_or(0);
+        assert!(
+            (3_000..=14_000).contains(&lost),
+            "8 s down, 5 s window: {ready}"
+        );
+        let titles: Vec<&str> = chapters.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(titles.len(), 2, "{chapters:?}");
+        assert!(titles[1].starts_with("Minecraft"), "{chapters:?}");
+        let duration = ready["duration_ms"].as_f64().unwrap_or(0.0) / 1000.0;
+        assert!(chapters[1].1 < duration, "{chapters:?} in {duration} s");
+        assert_eq!(
+            mp4s_under(w.library.path()),
+            [video],
+            "one MP4 for the broadcast"
+        );
+        server.terminate();
+    }
+}
+
+/// Issue 22: the origin dies for 8 s mid-broadcast and comes back with its media sequence
+/// restarted, as a restarted edge does, and the category changes after it. The restart is
+/// followed at once, the lost time is a gap that says why, and the change is a chapter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_outage_is_a_gap_and_the_restarted_numbering_is_followed() {
+    use tapearr_testkit::hls_origin::{ChannelSpec, Container, Fault, MediaParams};
+    for backend in backends("library_outage").await {
+        let w = world().await;
+        w.twitch.set_channel_spec(
+            ChannelSpec::new(MediaParams::test(Container::Ts))
+                .window(5)
+                .fault(Fault::Outage {
+                    at: 12,
+                    segments: 8,
+                })
+                .fault(Fault::Reset { at: 19 }),
+        );
+        w.twitch.add_user("edgy", "Edgy");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
+        let (mut client, _) = Client::admin(&server).await;
+        let channel_id = id_of(&add_channel(&mut client, "edgy").await);
+        w.twitch
+            .go_live("edgy", "Day one", "Just Chatting")
+            .await
+            .expect("live");
+        let rec_id = id_of(&wait_recording(&mut client, &channel_id).await);
+        let hit = wait_recording_state(&client, &rec_id, "the gap after the outage", |r| {
+            r["gaps"].as_array().is_some_and(|g| !g.is_empty())
+        })
+        .await;
+        let media = hit["media_ms"].as_u64().unwrap_or(0);
+        wait_media(&client, &rec_id, media + 2_000).await;
+        w.twitch
+            .set_channel("edgy", "Day one", "Minecraft")
+            .expect("update");
+        eventually(Duration::from_secs(30), "the category change", || {
+            let mut c = client.clone();
+            let path = format!("/api/v1/channels/{channel_id}/streams");
+            async move {
+                let r = c.get(&path).await;
+                r.body["items"][0]["events"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|e| e["category"] == "Minecraft"))
+                    .then_some(())
+            }
+        })
+        .await;
+        let media = wait_media(&client, &rec_id, 0).await;
+        wait_media(&client, &rec_id, media + 3_000).await;
+        w.twitch.go_offline("edgy").expect("offline");
+        let ready = wait_ready(&client, &rec_id).await;
+
+        let (_, gaps, chapters) = landed(&ready);
+        assert_eq!(ready["missed_segments"], 0, "{ready}");
+        assert_eq!(gaps.len(), 1, "{ready}");
+        let lost = gaps[0]["ms"].as_u64().unwrap_or(0);
+        // Timeline 12..19 went out while the origin was down (7 one-second segments).
+        assert!((6_000..=9_000).contains(&lost), "{ready}");
+        let reason = gaps[0]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("no media for"), "{reason}");
+        let titles: Vec<&str> = chapters.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(titles.len(), 2, "{chapters:?}");
+        assert!(titles[1].starts_with("Minecraft"), "{chapters:?}");
+        server.terminate();
+    }
+}
+
+/// Every MP4 under `dir` (hidden parts folders left out).
+fn mp4s_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            if path.is_dir() && !hidden {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "mp4") {
+                found.push(path.canonicalize().unwrap_or(path));
+            }
+        }
+    }
+    found
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finalize_resumes_after_sigkill_at_every_step() {
     for backend in backends("library_crash").await {

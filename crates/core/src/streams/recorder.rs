@@ -467,10 +467,9 @@ impl Streams {
                             clock.account(ms);
                             self.store_gap(rec, channel, now, ms, &format!("{count} segments lost: {reason}")).await;
                         }
-                        // Left out on purpose, not lost.
-                        RecorderEvent::AdBreak { duration, .. } => {
-                            clock.account(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX));
-                        }
+                        // The content an ad replaced is not in the recording either: the hole
+                        // before the next segment is a gap, which keeps chapters on media time.
+                        RecorderEvent::AdBreak { .. } => clock.expect_hole("ad break left out"),
                         RecorderEvent::Stalled { .. } => {
                             stalled = true;
                             if offline.load(Ordering::SeqCst) {
