@@ -28,9 +28,14 @@ pub struct MediaClock {
     until: Option<Timestamp>,
     /// Loss already stored since the last written segment.
     accounted_ms: u64,
-    /// Why the next hole happened, when the supervisor knows (a restart, Tapearr was down).
-    reason: Option<String>,
+    /// Why the next hole happened, when the supervisor knows (a restart, Tapearr was down),
+    /// and how many more segments without a hole it stays pending.
+    reason: Option<(String, u8)>,
 }
+
+/// A known cause labels a hole found within this many segments (a restarted session may first
+/// write segments the playlist window still held); after that it has passed without loss.
+const REASON_SEGMENTS: u8 = 4;
 
 impl MediaClock {
     /// A clock that continues after what the parts already hold.
@@ -53,7 +58,7 @@ impl MediaClock {
 
     /// The reason given to the next hole.
     pub fn expect_hole(&mut self, reason: impl Into<String>) {
-        self.reason = Some(reason.into());
+        self.reason = Some((reason.into(), REASON_SEGMENTS));
     }
 
     /// A loss stored by other means (segments the recorder reported missing, an ad left out).
@@ -67,10 +72,19 @@ impl MediaClock {
         let end = Timestamp(start.millis() + (seconds.max(0.0) * 1000.0).round() as i64);
         let previous = self.until.replace(end);
         let accounted = std::mem::take(&mut self.accounted_ms);
-        let reason = self.reason.take();
-        let until = previous?;
-        let hole = start.millis() - until.millis() - i64::try_from(accounted).unwrap_or(0);
-        (hole > TOLERANCE_MS).then(|| Lost {
+        let hole = previous
+            .map(|until| start.millis() - until.millis() - i64::try_from(accounted).unwrap_or(0));
+        let Some((until, hole)) = previous.zip(hole).filter(|(_, h)| *h > TOLERANCE_MS) else {
+            if let Some((_, left)) = &mut self.reason {
+                *left = left.saturating_sub(1);
+                if *left == 0 {
+                    self.reason = None;
+                }
+            }
+            return None;
+        };
+        let reason = self.reason.take().map(|(r, _)| r);
+        Some(Lost {
             at: until,
             ms: hole as u64,
             reason: reason.unwrap_or_else(|| {
@@ -124,6 +138,23 @@ mod tests {
             "{}",
             lost.reason
         );
+    }
+
+    #[test]
+    fn a_known_cause_labels_a_hole_soon_after_it_or_none() {
+        let mut c = MediaClock::resumed(Some(Timestamp(0)));
+        c.expect_hole("recorder restarted: stalled");
+        // The window still held the next segments: no hole yet, the cause stays pending.
+        assert_eq!(c.segment(at(0), 2.0), None);
+        let lost = c.segment(at(8_000), 2.0).expect("a hole");
+        assert_eq!(lost.reason, "recorder restarted: stalled");
+        // A cause that passed without loss does not label a later, unrelated hole.
+        c.expect_hole("recorder restarted: died");
+        for i in 0..u64::from(REASON_SEGMENTS) {
+            assert_eq!(c.segment(at(10_000 + i * 2_000), 2.0), None);
+        }
+        let lost = c.segment(at(30_000), 2.0).expect("a hole");
+        assert!(lost.reason.starts_with("no media for"), "{}", lost.reason);
     }
 
     #[test]
