@@ -29,6 +29,10 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
     let _lock = instance::lock_data_dir(&config.data_dir)?;
     let instance = instance::instance_id(&config.data_dir)?;
+    // With the data dir's lock held, a tool marked with this instance belongs to a server that
+    // died: it must not write beside the work this start resumes.
+    tapearr_core::tools::kill_orphaned_tools(&instance);
+    tapearr_core::tools::mark_tools_with(&instance);
     let app = App::open(config).await?;
     let shutdown = CancellationToken::new();
 

@@ -31,6 +31,10 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// After the channel was reported offline, a recorder still getting segments is stopped after
 /// this; one that has stalled is stopped at once.
 const OFFLINE_GRACE: Duration = Duration::from_secs(60);
+/// Free space a recorder stopped by a full disk waits for before it starts again.
+const ROOM_TO_RESTART: u64 = 16 * 1024 * 1024;
+/// How often it looks.
+const ROOM_POLL: Duration = Duration::from_secs(2);
 /// Give up after this many restarts in a row that recorded nothing.
 const MAX_FRUITLESS_RESTARTS: u32 = 8;
 
@@ -68,6 +72,8 @@ enum SessionEnd {
     StreamEnded,
     /// Died or stalled while the channel may still be live.
     Interrupted(String),
+    /// A write failed because the disk is full.
+    DiskFull(String),
     UserStop,
     /// Tapearr is stopping: the recording stays open and resumes at the next start.
     Shutdown,
@@ -346,6 +352,20 @@ impl Streams {
                 SessionEnd::Shutdown | SessionEnd::LostOwnership => {
                     return self.leave_open(&channel.id);
                 }
+                // Restarting into a full disk only fails again: wait for room instead, so the
+                // recording neither gives up nor counts the wait as failed restarts.
+                SessionEnd::DiskFull(why) => {
+                    if offline.load(Ordering::SeqCst) {
+                        break (RecordingStatus::Ended, STREAM_ENDED.to_string(), None);
+                    }
+                    tracing::warn!(channel = %channel.login, reason = %why, "the library's disk is full; the recording waits for room");
+                    gap_since = Some(Timestamp::now());
+                    gap_reason = format!("disk full: {why}");
+                    clock.expect_hole(gap_reason.clone());
+                    resumed = true;
+                    restarted_here = true;
+                    self.wait_for_room(&rec, &stop, &offline).await;
+                }
                 SessionEnd::Interrupted(why) => {
                     if offline.load(Ordering::SeqCst) {
                         break (RecordingStatus::Ended, STREAM_ENDED.to_string(), None);
@@ -388,6 +408,23 @@ impl Streams {
             None => None,
         };
         Some(ours.is_none_or(|s| s.twitch_stream_id == current.id))
+    }
+
+    /// Waits until the recording's folder has room again (the free-space floor, at least
+    /// [`ROOM_TO_RESTART`]), or until stopped, shut down or offline.
+    async fn wait_for_room(&self, rec: &Recording, stop: &CancellationToken, offline: &AtomicBool) {
+        let floor = (self.inner.config.disk.low_free_gb * 1_073_741_824.0) as u64;
+        let needed = floor.max(ROOM_TO_RESTART);
+        let dir = std::path::Path::new(&rec.dir);
+        while !offline.load(Ordering::SeqCst)
+            && crate::files::free_space(dir).is_ok_and(|free| free < needed)
+        {
+            tokio::select! {
+                _ = tokio::time::sleep(ROOM_POLL) => {}
+                _ = stop.cancelled() => return,
+                _ = self.inner.shutdown.cancelled() => return,
+            }
+        }
     }
 
     /// Waits before a restart (1 s, 2 s, 4 s … 15 s), or until stopped.
@@ -480,12 +517,11 @@ impl Streams {
                         RecorderEvent::Resumed => stalled = false,
                         RecorderEvent::Ended { reason: EndReason::EndList, .. } => break SessionEnd::StreamEnded,
                         RecorderEvent::Ended { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
-                        RecorderEvent::Failed { reason, .. } => {
-                            if is_disk_full(&reason) {
-                                self.inner.disk.report_full(std::path::Path::new(&rec.dir)).await;
-                            }
-                            break SessionEnd::Interrupted(reason.to_string());
+                        RecorderEvent::Failed { reason, .. } if is_disk_full(&reason) => {
+                            self.inner.disk.report_full(std::path::Path::new(&rec.dir)).await;
+                            break SessionEnd::DiskFull(reason.to_string());
                         }
+                        RecorderEvent::Failed { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
                         _ => {}
                     }
                 }

@@ -7,6 +7,7 @@
 mod error;
 mod lines;
 mod manager;
+mod orphans;
 mod pins;
 mod process;
 mod status;
@@ -20,6 +21,7 @@ mod process_tests;
 
 pub use error::{ProcessError, ToolsError};
 pub use manager::{FFMPEG_HINT, PYTHON_HINT, ToolsManager, VENV_HINT};
+pub use orphans::{OWNER_ENV, kill_orphaned_tools, mark_tools_with};
 pub use pins::{APPRISE, PYTHON_TOOLS, PythonTool, STREAMLINK, YT_DLP};
 pub use process::{GracefulStop, Process, ProcessOutput, Stream};
 pub use status::ToolStatus;

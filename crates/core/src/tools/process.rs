@@ -384,6 +384,9 @@ impl Process {
             .stderr(Stdio::piped())
             .process_group(0)
             .kill_on_drop(true);
+        if let Some(owner) = super::orphans::owner() {
+            cmd.env(super::orphans::OWNER_ENV, owner);
+        }
         if let Some(dir) = &self.current_dir {
             // Checked here: a missing directory would also be reported as NotFound.
             if !dir.is_dir() {
