@@ -4,7 +4,7 @@
 //! killed under the server, and one channel's origin vanishes for a while. Afterwards every
 //! broadcast is one ready MP4 matching its parts, nothing is duplicated or left temporary, no
 //! job is stuck. Also: the library filesystem full mid-recording, and PostgreSQL restarted
-//! mid-job. Knobs: CHAOS_SEED, CHAOS_KILLS, CHAOS_CHANNELS, CHAOS_MOVIES (see bench/chaos.mk).
+//! mid-job. Knobs: CHAOS_SEED, CHAOS_KILLS, CHAOS_SECONDS, CHAOS_CHANNELS, CHAOS_MOVIES (bench/chaos.mk).
 
 mod common;
 #[path = "common/chaos.rs"]
@@ -339,8 +339,8 @@ enum Moment {
 async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else() {
     let knobs = Knobs::from_env();
     println!(
-        "chaos seed {} (rerun with CHAOS_SEED={}), {} kills, {} channels, {} movies",
-        knobs.seed, knobs.seed, knobs.kills, knobs.channels, knobs.movies
+        "chaos seed {} (rerun with CHAOS_SEED={}), {} kills, {} s, {} channels, {} movies",
+        knobs.seed, knobs.seed, knobs.kills, knobs.seconds, knobs.channels, knobs.movies
     );
     for backend in backends("chaos").await {
         let b = backend.name;
@@ -381,7 +381,8 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
         script.shuffle(&mut rng);
         script.insert(0, Moment::Recording);
         script.reverse();
-        while life.kills < knobs.kills {
+        let long_enough = Duration::from_secs(knobs.seconds);
+        while life.kills < knobs.kills || started.elapsed() < long_enough {
             let mut api = life.client();
             wait_live_recordings(&mut api, &ch).await;
             let moment = script.pop().unwrap_or(match rng.gen_range(0..10) {
@@ -647,9 +648,9 @@ async fn a_full_library_disk_is_reported_and_recordings_still_end_ready() {
             ch.go_live(&world, i, false).await;
         }
         let recs = wait_live_recordings(&mut api, &ch).await;
-        // Leave ~1.5 MB: the two recordings (~60 kB/s together) fill it within seconds.
+        // Leave ~0.8 MB: the two recordings (~60 kB/s together) fill it in about ten seconds.
         let filler = root.join("filler.bin");
-        let fill = disk.free_bytes().saturating_sub(1_500_000);
+        let fill = disk.free_bytes().saturating_sub(800_000);
         let file = std::fs::File::create(&filler).expect("filler");
         file.set_len(0).expect("filler");
         {

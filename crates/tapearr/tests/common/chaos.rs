@@ -17,8 +17,10 @@ use std::time::Duration;
 /// The knobs `make chaos` turns; the defaults are the bounded run of `make test`.
 pub struct Knobs {
     pub seed: u64,
-    /// Server SIGKILLs in the story.
+    /// Server SIGKILLs in the story (at least).
     pub kills: usize,
+    /// The kills go on at least this long.
+    pub seconds: u64,
     pub channels: usize,
     pub movies: usize,
 }
@@ -39,6 +41,7 @@ impl Knobs {
         Knobs {
             seed: env_num("CHAOS_SEED", clock % 1_000_000),
             kills: env_num("CHAOS_KILLS", 4).max(1) as usize,
+            seconds: env_num("CHAOS_SECONDS", 0),
             channels: env_num("CHAOS_CHANNELS", 3).max(1) as usize,
             movies: env_num("CHAOS_MOVIES", 6) as usize,
         }
