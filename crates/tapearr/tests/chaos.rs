@@ -446,7 +446,7 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
                             nix::sys::signal::Signal::SIGKILL,
                         );
                     } else {
-                        life.kill_and_restart(&mut rng, &format!("trailer tool {}", tool.name))
+                        life.kill_and_restart(&mut rng, &format!("while running {tool:?}"))
                             .await;
                     }
                 }
