@@ -269,6 +269,8 @@ struct Life<'a> {
     env: Env,
     key: String,
     kills: usize,
+    /// Tools still running 2 s after their server was killed.
+    orphans: Vec<kit::Tool>,
 }
 
 impl Life<'_> {
@@ -293,9 +295,26 @@ impl Life<'_> {
         );
         // The outage itself is part of the chaos: a deliberate, random wait.
         tokio::time::sleep(millis(rng, 0, 1500)).await;
-        let orphans: Vec<_> = tools.iter().filter(|t| kit::alive(t.pid)).collect();
-        if !orphans.is_empty() {
-            println!("chaos: tools outlived the killed server: {orphans:?}");
+        // A tool must die with its server: an orphaned remux would write the same temporary
+        // MP4 as the next server's, an orphaned yt-dlp into a work folder the next one reuses.
+        // (Killed ones go at once; 2 s leaves room for a loaded machine.) Noted here, asserted
+        // at the end, so the library checks still report what they find.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let left: Vec<kit::Tool> = tools
+                .iter()
+                .filter(|t| kit::alive(t.pid))
+                .cloned()
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                println!("chaos: tools outlived the killed server {pid}: {left:?}");
+                self.orphans.extend(left);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         self.server = Some(twitch_world::start(self.data, self.db, self.env.clone()));
     }
@@ -372,6 +391,7 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
             env,
             key,
             kills: 0,
+            orphans: Vec::new(),
         };
         let mut tool_kills = 0;
         let mut killed_tools: Vec<String> = Vec::new();
@@ -500,6 +520,11 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
             life.kills,
             knobs.seed,
             started.elapsed()
+        );
+        assert!(
+            life.orphans.is_empty(),
+            "{b}: tools outlived their killed server: {:?}",
+            life.orphans
         );
         if let Some(server) = life.server.take() {
             server.terminate();
