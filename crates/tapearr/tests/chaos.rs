@@ -412,6 +412,8 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
                 _ => Moment::ToolKill,
             });
             println!("chaos: {:?} next, at {:?}", moment, started.elapsed());
+            // The random sleeps below are the dice choosing the instant of a kill once its
+            // moment is reached (a state awaited through the API or /proc), not waits for state.
             match moment {
                 Moment::Recording => {
                     // Now and then an ended channel starts a new broadcast.
