@@ -463,6 +463,8 @@ pub trait StreamStore: Send + Sync {
         error: Option<&str>,
         at: Timestamp,
     ) -> StorageResult<bool>;
+    /// Stores a gap; one with the id of a stored gap replaces it (an open gap gets its length
+    /// when it closes).
     async fn insert_recording_gap(&self, gap: &RecordingGap) -> StorageResult<()>;
     async fn list_recording_gaps(&self, recording_id: &str) -> StorageResult<Vec<RecordingGap>>;
 

@@ -671,7 +671,8 @@ impl StreamStore for Db {
 
     async fn insert_recording_gap(&self, g: &RecordingGap) -> StorageResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO recording_gaps ({GAP_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
+            "INSERT INTO recording_gaps ({GAP_COLUMNS}) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET at = excluded.at, ms = excluded.ms, reason = excluded.reason"
         ))
         .bind(&g.id)
         .bind(&g.recording_id)

@@ -269,7 +269,7 @@ struct Life<'a> {
     env: Env,
     key: String,
     kills: usize,
-    /// Tools still running 2 s after their server was killed.
+    /// Tools of a killed server still running once the next server listens.
     orphans: Vec<kit::Tool>,
 }
 
@@ -295,10 +295,12 @@ impl Life<'_> {
         );
         // The outage itself is part of the chaos: a deliberate, random wait.
         tokio::time::sleep(millis(rng, 0, 1500)).await;
-        // A tool must die with its server: an orphaned remux would write the same temporary
-        // MP4 as the next server's, an orphaned yt-dlp into a work folder the next one reuses.
-        // (Killed ones go at once; 2 s leaves room for a loaded machine.) Noted here, asserted
-        // at the end, so the library checks still report what they find.
+        self.server = Some(twitch_world::start(self.data, self.db, self.env.clone()));
+        // The killed server's tools must be gone once the next one listens (it kills them
+        // before any work resumes): an orphaned remux would write the same temporary MP4 as the
+        // next server's, an orphaned yt-dlp into a work folder the next one reuses. (Killed
+        // ones go at once; 2 s leaves room to be reaped.) Noted here, asserted at the end, so
+        // the library checks still report what they find.
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
             let left: Vec<kit::Tool> = tools
@@ -316,7 +318,6 @@ impl Life<'_> {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        self.server = Some(twitch_world::start(self.data, self.db, self.env.clone()));
     }
 }
 

@@ -290,7 +290,9 @@ impl Streams {
                 // With segment timestamps the clock measures the hole exactly once segments
                 // come again; without, the wall clock of the restart is the best measure.
                 if !clock.knows_time() {
-                    self.record_gap(&rec, &channel, since, Timestamp::now(), &gap_reason)
+                    let id = clock.take_open_gap().unwrap_or_else(new_id);
+                    let ms = u64::try_from(Timestamp::now().millis() - since.millis());
+                    self.store_gap(&rec, &channel, id, since, ms.unwrap_or(0), &gap_reason)
                         .await;
                 }
                 // A restart here is one more session (a resume after a crash was counted when
@@ -362,6 +364,9 @@ impl Streams {
                     gap_since = Some(Timestamp::now());
                     gap_reason = format!("disk full: {why}");
                     clock.expect_hole(gap_reason.clone());
+                    // Stored now, so the recording shows it while the disk stays full; its length
+                    // is measured when segments come again.
+                    clock.hole_stored(self.open_gap(&rec, &gap_reason).await);
                     resumed = true;
                     restarted_here = true;
                     self.wait_for_room(&rec, &stop, &offline).await;
@@ -502,7 +507,7 @@ impl Streams {
                             let now = Timestamp::now();
                             let ms = count * last_segment_ms;
                             clock.account(ms);
-                            self.store_gap(rec, channel, now, ms, &format!("{count} segments lost: {reason}")).await;
+                            self.store_gap(rec, channel, new_id(), now, ms, &format!("{count} segments lost: {reason}")).await;
                         }
                         // The content an ad replaced is not in the recording either: the hole
                         // before the next segment is a gap, which keeps chapters on media time.
@@ -614,33 +619,39 @@ impl Streams {
     ) {
         if let Some(lost) = clock.segment(program_date_time, seconds) {
             tracing::warn!(channel = %channel.login, recording = %rec.id, ms = lost.ms, reason = %lost.reason, "recording gap");
-            self.store_gap(rec, channel, lost.at, lost.ms, &lost.reason)
+            let id = lost.open_gap.unwrap_or_else(new_id);
+            self.store_gap(rec, channel, id, lost.at, lost.ms, &lost.reason)
                 .await;
         }
     }
 
-    async fn record_gap(
-        &self,
-        rec: &Recording,
-        channel: &Channel,
-        since: Timestamp,
-        until: Timestamp,
-        reason: &str,
-    ) {
-        let ms = u64::try_from(until.millis() - since.millis()).unwrap_or(0);
-        self.store_gap(rec, channel, since, ms, reason).await;
+    /// Stores a gap that is still open (its length unknown yet); returns its id.
+    async fn open_gap(&self, rec: &Recording, reason: &str) -> String {
+        let gap = RecordingGap {
+            id: new_id(),
+            recording_id: rec.id.clone(),
+            at: Timestamp::now(),
+            ms: 0,
+            reason: reason.to_string(),
+        };
+        if let Err(e) = self.inner.store.insert_recording_gap(&gap).await {
+            tracing::warn!(recording = %rec.id, error = %e, "could not store gap");
+        }
+        gap.id
     }
 
+    /// Stores (or completes, for an open gap's id) a gap and tells the user.
     async fn store_gap(
         &self,
         rec: &Recording,
         channel: &Channel,
+        id: String,
         at: Timestamp,
         ms: u64,
         reason: &str,
     ) {
         let gap = RecordingGap {
-            id: new_id(),
+            id,
             recording_id: rec.id.clone(),
             at,
             ms,

@@ -20,6 +20,8 @@ pub struct Lost {
     pub at: Timestamp,
     pub ms: u64,
     pub reason: String,
+    /// The gap already stored (with no length yet) when the hole opened, to be completed.
+    pub open_gap: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -31,6 +33,8 @@ pub struct MediaClock {
     /// Why the next hole happened, when the supervisor knows (a restart, Tapearr was down),
     /// and how many more segments without a hole it stays pending.
     reason: Option<(String, u8)>,
+    /// A gap stored while the hole was still open (a full disk), completed when it closes.
+    open_gap: Option<String>,
 }
 
 /// A known cause labels a hole found within this many segments (a restarted session may first
@@ -61,6 +65,16 @@ impl MediaClock {
         self.reason = Some((reason.into(), REASON_SEGMENTS));
     }
 
+    /// The hole is stored already (so the user sees it while it lasts) under this gap id.
+    pub fn hole_stored(&mut self, gap_id: String) {
+        self.open_gap = Some(gap_id);
+    }
+
+    /// The gap stored while the hole was open, if any, for a hole measured by other means.
+    pub fn take_open_gap(&mut self) -> Option<String> {
+        self.open_gap.take()
+    }
+
     /// A loss stored by other means (segments the recorder reported missing, an ad left out).
     pub fn account(&mut self, ms: u64) {
         self.accounted_ms += ms;
@@ -85,6 +99,7 @@ impl MediaClock {
         };
         let reason = self.reason.take().map(|(r, _)| r);
         Some(Lost {
+            open_gap: self.open_gap.take(),
             at: until,
             ms: hole as u64,
             reason: reason.unwrap_or_else(|| {
@@ -127,7 +142,8 @@ mod tests {
             Lost {
                 at: Timestamp(10_000),
                 ms: 15_000,
-                reason: "Tapearr restarted".into()
+                reason: "Tapearr restarted".into(),
+                open_gap: None,
             }
         );
         // Without a known cause the reason says what was seen.
