@@ -14,7 +14,8 @@ use tapearr_core::storage::{PageRequest, StorageError, StorageResult, TrailerSto
 use tapearr_core::time::Timestamp;
 use tapearr_core::trailers::model::{
     ArrPathMapping, CandidateSource, Connection, ConnectionKind, DownloadRecord, DownloadStatus,
-    MediaEvent, MediaItem, MediaKind, MediaQuery, ScanRecord, SyncOutcome, TrailerWrites,
+    MediaCursor, MediaEvent, MediaItem, MediaKind, MediaListPage, MediaQuery, ScanRecord,
+    SyncOutcome, TrailerWrites,
 };
 use tapearr_core::trailers::profile::Profile;
 
@@ -28,6 +29,35 @@ const MEDIA_COLUMNS: &str = "id, connection_id, kind, arr_id, ext_id, tmdb_id, i
 
 const DOWNLOAD_COLUMNS: &str = "media_id, profile_id, status, video_id, source, file_path, \
      file_bytes, duration_ms, reason, error_kind, attempts, next_attempt_at, updated_at";
+
+/// A value bound to a statement built from the filters that are set.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Bind {
+    fn all<'q>(
+        mut q: Query<'q, Any, AnyArguments<'q>>,
+        binds: &[Bind],
+    ) -> Query<'q, Any, AnyArguments<'q>> {
+        for b in binds {
+            q = match b {
+                Bind::Text(t) => q.bind(t.clone()),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    }
+}
 
 /// Rows per multi-statement transaction chunk (keeps PostgreSQL round trips bounded).
 const WRITE_CHUNK: usize = 500;
@@ -391,62 +421,129 @@ impl TrailerStore for Db {
         Ok(())
     }
 
-    async fn list_media(&self, q: &MediaQuery) -> StorageResult<(Vec<MediaItem>, u64)> {
+    async fn list_media(
+        &self,
+        q: &MediaQuery,
+        after: Option<&MediaCursor>,
+    ) -> StorageResult<MediaListPage> {
         let page = PageRequest::new(q.limit, q.offset);
-        let kind = q.kind.map(|k| k.as_str()).unwrap_or_default();
-        let connection = q.connection_id.clone().unwrap_or_default();
-        let search =
-            q.q.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| format!("%{}%", escape_like(&s.to_lowercase())))
-                .unwrap_or_default();
-        let monitored = q.monitored.map_or(-1, i64::from);
-        let trailer = match q.trailer.as_deref() {
-            Some("missing") => {
-                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
+        // Only the filters that are set reach the SQL, so the unfiltered list (the common one)
+        // counts an index and walks `media_title_order` (0007) in order, stopping after the page.
+        let mut binds: Vec<Bind> = Vec::new();
+        let mut conditions: Vec<String> = Vec::new();
+        if let Some(kind) = q.kind {
+            binds.push(Bind::Text(kind.as_str().to_string()));
+            conditions.push(format!("m.kind = ${}", binds.len()));
+        }
+        if let Some(connection) = q.connection_id.as_deref() {
+            binds.push(Bind::Text(connection.to_string()));
+            conditions.push(format!("m.connection_id = ${}", binds.len()));
+        }
+        if let Some(search) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            binds.push(Bind::Text(format!(
+                "%{}%",
+                escape_like(&search.to_lowercase())
+            )));
+            let n = binds.len();
+            conditions.push(format!(
+                "(LOWER(m.title) LIKE ${n} ESCAPE '\\' \
+                 OR LOWER(COALESCE(m.original_title, '')) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        if let Some(monitored) = q.monitored {
+            binds.push(Bind::Int(i64::from(monitored)));
+            conditions.push(format!("m.monitor = ${}", binds.len()));
+        }
+        match q.trailer.as_deref() {
+            Some("missing") => conditions.push(
+                "EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
                  AND d.status IN ('missing', 'failed', 'notfound'))"
-            }
-            Some("has") => {
-                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
+                    .into(),
+            ),
+            Some("has") => conditions.push(
+                "EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
                  AND d.status IN ('existing', 'downloaded'))"
-            }
-            Some("failed") => {
-                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
+                    .into(),
+            ),
+            Some("failed") => conditions.push(
+                "EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
                  AND d.status = 'failed')"
+                    .into(),
+            ),
+            _ => {}
+        }
+        let total = Bind::all(
+            sqlx::query(&format!(
+                "SELECT COUNT(*) AS n FROM media m {}",
+                where_clause(&conditions)
+            )),
+            &binds,
+        )
+        .count(self.pool())
+        .await?;
+
+        // Keyset: the first term is an index range start on both backends; the rest skips the
+        // rows of the cursor's own title up to and including the cursor's item.
+        let mut page_binds = binds;
+        let mut page_conditions = conditions;
+        let offset = match after {
+            Some(c) => {
+                let n = page_binds.len();
+                page_binds.push(Bind::Text(c.title.clone()));
+                page_binds.push(Bind::Int(c.year));
+                page_binds.push(Bind::Text(c.id.clone()));
+                page_conditions.push(format!(
+                    "LOWER(m.title) >= ${a} AND (LOWER(m.title) > ${a} \
+                     OR COALESCE(m.year, 0) > ${b} OR (COALESCE(m.year, 0) = ${b} AND m.id > ${c}))",
+                    a = n + 1,
+                    b = n + 2,
+                    c = n + 3
+                ));
+                0
             }
-            _ => "",
+            None => page.offset,
         };
-        let filter = format!(
-            "FROM media m WHERE ($1 = '' OR m.kind = $1) AND ($2 = '' OR m.connection_id = $2) \
-             AND ($3 = '' OR LOWER(m.title) LIKE $3 ESCAPE '\\' \
-                  OR LOWER(COALESCE(m.original_title, '')) LIKE $3 ESCAPE '\\') \
-             AND ($4 < 0 OR m.monitor = $4) {trailer}"
-        );
-        let total = sqlx::query(&format!("SELECT COUNT(*) AS n {filter}"))
-            .bind(kind)
-            .bind(&connection)
-            .bind(&search)
-            .bind(monitored)
-            .count(self.pool())
-            .await?;
-        let items = sqlx::query(&format!(
-            "SELECT {} {filter} ORDER BY LOWER(m.title), m.year, m.id LIMIT $5 OFFSET $6",
+        // One row more than the page tells whether a next page exists.
+        let sql = format!(
+            "SELECT {}, m.scan_status, m.scan_state, m.scanned_at, \
+             LOWER(m.title) AS sort_title, COALESCE(m.year, 0) AS sort_year \
+             FROM media m {} ORDER BY LOWER(m.title), COALESCE(m.year, 0), m.id LIMIT {} OFFSET {}",
             MEDIA_COLUMNS
                 .split(", ")
                 .map(|c| format!("m.{c}"))
                 .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .bind(kind)
-        .bind(&connection)
-        .bind(&search)
-        .bind(monitored)
-        .bind(i64::from(page.limit))
-        .bind(i64::from(page.offset))
-        .all(self.pool(), media_row)
-        .await?;
-        Ok((items, total))
+                .join(", "),
+            where_clause(&page_conditions),
+            u64::from(page.limit) + 1,
+            offset
+        );
+        let mut rows = Bind::all(sqlx::query(&sql), &page_binds)
+            .all(self.pool(), |row| {
+                Ok((
+                    media_row(row)?,
+                    scan_row(row)?,
+                    MediaCursor {
+                        title: get(row, "sort_title")?,
+                        year: get(row, "sort_year")?,
+                        id: get(row, "id")?,
+                    },
+                ))
+            })
+            .await?;
+        let more = rows.len() > page.limit as usize;
+        rows.truncate(page.limit as usize);
+        let next = if more {
+            rows.last().map(|(_, _, c)| c.clone())
+        } else {
+            None
+        };
+        let (items, scans) = rows.into_iter().map(|(m, s, _)| (m, s)).unzip();
+        Ok(MediaListPage {
+            items,
+            scans,
+            total,
+            next,
+        })
     }
 
     async fn all_media(&self) -> StorageResult<Vec<MediaItem>> {
