@@ -1,6 +1,6 @@
 //! Trailers: Arr connections, media, profiles, download records and item history.
 
-use crate::rows::{IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, ts};
+use crate::rows::{Bind, IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, ts, where_clause};
 use crate::streams::escape_like;
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
@@ -29,35 +29,6 @@ const MEDIA_COLUMNS: &str = "id, connection_id, kind, arr_id, ext_id, tmdb_id, i
 
 const DOWNLOAD_COLUMNS: &str = "media_id, profile_id, status, video_id, source, file_path, \
      file_bytes, duration_ms, reason, error_kind, attempts, next_attempt_at, updated_at";
-
-/// A value bound to a statement built from the filters that are set.
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl Bind {
-    fn all<'q>(
-        mut q: Query<'q, Any, AnyArguments<'q>>,
-        binds: &[Bind],
-    ) -> Query<'q, Any, AnyArguments<'q>> {
-        for b in binds {
-            q = match b {
-                Bind::Text(t) => q.bind(t.clone()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }
-}
-
-fn where_clause(conditions: &[String]) -> String {
-    if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
-    }
-}
 
 /// Rows per multi-statement transaction chunk (keeps PostgreSQL round trips bounded).
 const WRITE_CHUNK: usize = 500;

@@ -1,9 +1,10 @@
-//! The Movies/Series list pages (B6): by offset and by keyset cursor, every item comes exactly
-//! once and in order, also when items are added between pages; on SQLite and (with
-//! TAPEARR_TEST_PG_URL) PostgreSQL.
+//! The list pages that B6 loads: the Movies/Series list by offset and by keyset cursor (every
+//! item exactly once and in order, also when items are added between pages) and the recordings
+//! list with the filters that are set; on SQLite and (with TAPEARR_TEST_PG_URL) PostgreSQL.
 
 use tapearr_core::secret::Secret;
-use tapearr_core::storage::TrailerStore;
+use tapearr_core::storage::{PageRequest, RecordingQuery, StreamStore, TrailerStore};
+use tapearr_core::streams::model::{Channel, Recording, RecordingStatus};
 use tapearr_core::time::Timestamp;
 use tapearr_core::trailers::model::{
     Connection, ConnectionKind, MediaCursor, MediaItem, MediaKind, MediaQuery,
@@ -245,4 +246,152 @@ fn a_cursor_that_is_not_ours_is_refused() {
         "URL-safe: {text}"
     );
     assert_eq!(MediaCursor::decode(&text), Some(c));
+}
+
+fn channel(id: &str, login: &str) -> Channel {
+    Channel {
+        id: id.into(),
+        twitch_id: format!("t{id}"),
+        login: login.into(),
+        display_name: login.to_uppercase(),
+        description: String::new(),
+        avatar_url: None,
+        offline_image_url: None,
+        settings: Default::default(),
+        live: false,
+        title: String::new(),
+        category: String::new(),
+        live_checked_at: None,
+        removed_at: None,
+        created_at: Timestamp(0),
+        updated_at: Timestamp(0),
+    }
+}
+
+fn recording(n: i64, channel_id: &str, status: RecordingStatus) -> Recording {
+    Recording {
+        id: format!("r{n:04}"),
+        channel_id: channel_id.into(),
+        stream_id: None,
+        status,
+        dir: format!("/parts/{n}"),
+        stem: format!("s{n}"),
+        quality: "best".into(),
+        // Pairs share a start time, so the id breaks the tie on page boundaries.
+        started_at: Timestamp(1_000_000 + (n / 2) * 1000),
+        ended_at: None,
+        bytes: 1,
+        media_ms: 1,
+        segments: 1,
+        missed_segments: 0,
+        sessions: 1,
+        owner: "o".into(),
+        heartbeat_at: Timestamp(0),
+        end_reason: None,
+        error: None,
+        updated_at: Timestamp(0),
+        library: Default::default(),
+        labels: Default::default(),
+    }
+}
+
+#[tokio::test]
+async fn recording_pages_list_every_recording_once_with_only_the_filters_set() {
+    for t in databases("recpages").await {
+        let db = &t.db;
+        db.insert_twitch_channel(&channel("c1", "alpha"))
+            .await
+            .expect("c1");
+        db.insert_twitch_channel(&channel("c2", "beta"))
+            .await
+            .expect("c2");
+        for n in 0..61 {
+            let (ch, status) = match n % 3 {
+                0 => ("c1", RecordingStatus::Ready),
+                1 => ("c2", RecordingStatus::Ready),
+                _ => ("c2", RecordingStatus::Ended),
+            };
+            db.insert_recording(&recording(n, ch, status))
+                .await
+                .expect("recording");
+        }
+        let query = |page: PageRequest| RecordingQuery {
+            page,
+            ..RecordingQuery::default()
+        };
+        let all = db
+            .list_recordings(&query(PageRequest::new(Some(500), None)))
+            .await
+            .expect("all");
+        assert_eq!(all.total, 61);
+        let reference: Vec<String> = all.items.iter().map(|r| r.id.clone()).collect();
+        // Newest first, the id breaking ties.
+        for pair in all.items.windows(2) {
+            let key = |r: &Recording| (r.started_at, r.id.clone());
+            assert!(key(&pair[0]) > key(&pair[1]));
+        }
+        let mut paged = Vec::new();
+        for offset in (0..70).step_by(8) {
+            let page = db
+                .list_recordings(&query(PageRequest::new(Some(8), Some(offset))))
+                .await
+                .expect("page");
+            assert_eq!(page.total, 61);
+            paged.extend(page.items.iter().map(|r| r.id.clone()));
+        }
+        assert_eq!(paged, reference);
+
+        let filtered = |q: RecordingQuery| async move {
+            let p = db.list_recordings(&q).await.expect("filtered");
+            (p.total, p.items.len())
+        };
+        let page = PageRequest::new(Some(5), None);
+        assert_eq!(
+            filtered(RecordingQuery {
+                status: Some(RecordingStatus::Ended),
+                page,
+                ..RecordingQuery::default()
+            })
+            .await,
+            (20, 5)
+        );
+        assert_eq!(
+            filtered(RecordingQuery {
+                channel_id: Some("c2".into()),
+                status: Some(RecordingStatus::Ready),
+                page,
+                ..RecordingQuery::default()
+            })
+            .await,
+            (20, 5)
+        );
+        assert_eq!(
+            filtered(RecordingQuery {
+                search: Some("ALPHA".into()),
+                page,
+                ..RecordingQuery::default()
+            })
+            .await,
+            (21, 5)
+        );
+        assert_eq!(
+            filtered(RecordingQuery {
+                from: Some(Timestamp(1_000_000 + 10 * 1000)),
+                to: Some(Timestamp(1_000_000 + 20 * 1000)),
+                page: PageRequest::new(Some(100), None),
+                ..RecordingQuery::default()
+            })
+            .await,
+            (20, 20)
+        );
+        assert_eq!(
+            filtered(RecordingQuery {
+                category: Some("chess".into()),
+                page,
+                ..RecordingQuery::default()
+            })
+            .await,
+            (0, 0)
+        );
+    }
 }
