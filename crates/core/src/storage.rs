@@ -493,6 +493,10 @@ pub trait TrailerStore: Send + Sync {
         after: Option<&MediaCursor>,
     ) -> StorageResult<MediaListPage>;
     async fn all_media(&self) -> StorageResult<Vec<MediaItem>>;
+    /// Every item with its scan state, in one read, for the plan (preview and run): without the
+    /// fields no plan reads (`overview`, `poster_url`, `fanart_url`, `imdb_id` and the scan's
+    /// `state` are `None`).
+    async fn plan_media(&self) -> StorageResult<(Vec<MediaItem>, Vec<ScanRecord>)>;
     async fn media(&self, id: &str) -> StorageResult<MediaItem>;
     async fn set_media_monitor(&self, id: &str, monitor: bool) -> StorageResult<()>;
     async fn set_media_override(&self, id: &str, video_id: Option<&str>) -> StorageResult<()>;

@@ -523,6 +523,27 @@ impl TrailerStore for Db {
             .await
     }
 
+    async fn plan_media(&self) -> StorageResult<(Vec<MediaItem>, Vec<ScanRecord>)> {
+        // The preview reads the whole library: the long texts no plan looks at stay on disk.
+        let columns = MEDIA_COLUMNS
+            .split(", ")
+            .map(|c| match c {
+                "overview" | "poster_url" | "fanart_url" | "imdb_id" => {
+                    format!("CAST(NULL AS TEXT) AS {c}")
+                }
+                c => c.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {columns}, scan_status, CAST(NULL AS TEXT) AS scan_state, scanned_at \
+             FROM media ORDER BY id"
+        ))
+        .all(self.pool(), |row| Ok((media_row(row)?, scan_row(row)?)))
+        .await?;
+        Ok(rows.into_iter().unzip())
+    }
+
     async fn media(&self, id: &str) -> StorageResult<MediaItem> {
         sqlx::query(&format!("SELECT {MEDIA_COLUMNS} FROM media WHERE id = $1"))
             .bind(id)

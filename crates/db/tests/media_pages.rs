@@ -166,6 +166,13 @@ async fn offset_and_cursor_pages_list_every_item_once_in_order() {
             }
         }
 
+        // The plan's read: every item once, with its scan state, without the long texts.
+        let (plan_items, plan_scans) = db.plan_media().await.expect("plan media");
+        assert_eq!(plan_items.len(), 203);
+        assert_eq!(plan_scans.len(), 203);
+        assert!(plan_items.iter().all(|m| m.overview.is_none()));
+        assert!(plan_items.iter().any(|m| !m.monitor) && plan_items.iter().any(|m| m.monitor));
+
         // By offset.
         let mut by_offset = Vec::new();
         for offset in (0..210).step_by(7) {
