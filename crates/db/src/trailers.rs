@@ -425,23 +425,18 @@ impl TrailerStore for Db {
             binds.push(Bind::Int(i64::from(monitored)));
             conditions.push(format!("m.monitor = ${}", binds.len()));
         }
-        match q.trailer.as_deref() {
-            Some("missing") => conditions.push(
-                "EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
-                 AND d.status IN ('missing', 'failed', 'notfound'))"
-                    .into(),
-            ),
-            Some("has") => conditions.push(
-                "EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
-                 AND d.status IN ('existing', 'downloaded'))"
-                    .into(),
-            ),
-            Some("failed") => conditions.push(
-                "EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
-                 AND d.status = 'failed')"
-                    .into(),
-            ),
-            _ => {}
+        // An uncorrelated `IN` over `trailer_downloads_status_media` (0007): the matching ids are
+        // read once per query from the index, instead of one probe per media row.
+        let statuses = match q.trailer.as_deref() {
+            Some("missing") => Some("'missing', 'failed', 'notfound'"),
+            Some("has") => Some("'existing', 'downloaded'"),
+            Some("failed") => Some("'failed'"),
+            _ => None,
+        };
+        if let Some(statuses) = statuses {
+            conditions.push(format!(
+                "m.id IN (SELECT d.media_id FROM trailer_downloads d WHERE d.status IN ({statuses}))"
+            ));
         }
         let total = Bind::all(
             sqlx::query(&format!(

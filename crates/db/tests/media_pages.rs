@@ -7,8 +7,10 @@ use tapearr_core::storage::{PageRequest, RecordingQuery, StreamStore, TrailerSto
 use tapearr_core::streams::model::{Channel, Recording, RecordingStatus};
 use tapearr_core::time::Timestamp;
 use tapearr_core::trailers::model::{
-    Connection, ConnectionKind, MediaCursor, MediaItem, MediaKind, MediaQuery,
+    Connection, ConnectionKind, DownloadRecord, DownloadStatus, MediaCursor, MediaItem, MediaKind,
+    MediaQuery,
 };
+use tapearr_core::trailers::profile::Profile;
 use tapearr_db::{Db, testing};
 
 struct TestDb {
@@ -77,6 +79,32 @@ fn movie(n: i64, title: &str, year: Option<i32>) -> MediaItem {
         poster_url: None,
         fanart_url: None,
         added_at: Timestamp(0),
+        updated_at: Timestamp(0),
+    }
+}
+
+fn profile(id: &str) -> Profile {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "name": id, "enabled": true, "priority": 0, "filters": [],
+        "search": {}, "output": {}, "created_at": 0, "updated_at": 0
+    }))
+    .expect("profile")
+}
+
+fn download(media_id: &str, profile_id: &str, status: DownloadStatus) -> DownloadRecord {
+    DownloadRecord {
+        media_id: media_id.into(),
+        profile_id: profile_id.into(),
+        status,
+        video_id: None,
+        source: None,
+        file_path: None,
+        file_bytes: None,
+        duration_ms: None,
+        reason: None,
+        error_kind: None,
+        attempts: 0,
+        next_attempt_at: None,
         updated_at: Timestamp(0),
     }
 }
@@ -208,6 +236,52 @@ async fn offset_and_cursor_pages_list_every_item_once_in_order() {
             .collect();
         assert!(!filtered.is_empty());
         assert_eq!(walk_by_cursor(db, &monitored).await, filtered);
+
+        // The trailer filter: an item counts once whatever number of its records match.
+        for p in ["p1", "p2"] {
+            db.insert_trailer_profile(&profile(p))
+                .await
+                .expect("profile");
+        }
+        for (i, id) in reference.iter().enumerate().step_by(3) {
+            let status = if i % 2 == 0 {
+                DownloadStatus::Existing
+            } else {
+                DownloadStatus::Failed
+            };
+            for p in ["p1", "p2"] {
+                db.save_download(&download(id, p, status))
+                    .await
+                    .expect("record");
+            }
+        }
+        let has: Vec<String> = reference
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 3 == 0 && i % 2 == 0)
+            .map(|(_, id)| id.clone())
+            .collect();
+        let with_trailer = MediaQuery {
+            trailer: Some("has".into()),
+            ..base.clone()
+        };
+        assert_eq!(walk_by_cursor(db, &with_trailer).await, has);
+        let counted = db.list_media(&with_trailer, None).await.expect("has");
+        assert_eq!(counted.total, has.len() as u64);
+        let failed = db
+            .list_media(
+                &MediaQuery {
+                    trailer: Some("failed".into()),
+                    ..base.clone()
+                },
+                None,
+            )
+            .await
+            .expect("failed");
+        assert_eq!(
+            failed.total,
+            (reference.len() as u64).div_ceil(3) - has.len() as u64
+        );
 
         // Items added between pages: one that sorts after the cursor comes once, one before
         // it never shifts the pages (no item repeated, none skipped).
