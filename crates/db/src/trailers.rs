@@ -426,7 +426,10 @@ impl TrailerStore for Db {
             conditions.push(format!("m.monitor = ${}", binds.len()));
         }
         // An uncorrelated `IN` over `trailer_downloads_status_media` (0007): the matching ids are
-        // read once per query from the index, instead of one probe per media row.
+        // read once per query from the index, instead of one probe per media row. The page
+        // tests `(m.id || '')` so SQLite keeps walking the title index (a bare `m.id IN` makes it
+        // drive from the list and sort every match: 12 ms instead of 2.6 ms at 10k items).
+        let mut page_trailer = None;
         let statuses = match q.trailer.as_deref() {
             Some("missing") => Some("'missing', 'failed', 'notfound'"),
             Some("has") => Some("'existing', 'downloaded'"),
@@ -434,9 +437,11 @@ impl TrailerStore for Db {
             _ => None,
         };
         if let Some(statuses) = statuses {
-            conditions.push(format!(
-                "m.id IN (SELECT d.media_id FROM trailer_downloads d WHERE d.status IN ({statuses}))"
-            ));
+            let ids = format!(
+                "IN (SELECT d.media_id FROM trailer_downloads d WHERE d.status IN ({statuses}))"
+            );
+            conditions.push(format!("m.id {ids}"));
+            page_trailer = Some(format!("(m.id || '') {ids}"));
         }
         let total = Bind::all(
             sqlx::query(&format!(
@@ -452,6 +457,11 @@ impl TrailerStore for Db {
         // rows of the cursor's own title up to and including the cursor's item.
         let mut page_binds = binds;
         let mut page_conditions = conditions;
+        if let Some(t) = page_trailer {
+            // Same rows, only the shape the planner sees differs (see above).
+            page_conditions.pop();
+            page_conditions.push(t);
+        }
         let offset = match after {
             Some(c) => {
                 let n = page_binds.len();
