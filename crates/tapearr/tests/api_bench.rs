@@ -8,7 +8,8 @@
 //! time, so a slow server is not hidden by the generator waiting for it (no coordinated
 //! omission). `B6_BEFORE_BIN` also runs another `tapearr` binary through the same load first
 //! (the "before" columns); `B6_RATE`, `B6_SECONDS`, `B6_MOVIES`, `B6_RECORDINGS`, `B6_LIVE`
-//! change the load. `B6_WRITE_DOCS=1` writes the table into docs/benchmarks.md's B6 section.
+//! change the load, `B6_ONLY=word` runs only the endpoints whose name has it. `B6_WRITE_DOCS=1`
+//! writes the table into docs/benchmarks.md's B6 section.
 
 mod common;
 
@@ -358,7 +359,12 @@ async fn measure(bin: Option<&Path>, load: &Load) -> Vec<Row> {
         "B6 {label}: {total} media, {recordings} finished + {live} live recordings, {rate} req/s for {secs} s per endpoint"
     );
     let mut rows = Vec::new();
+    // `B6_ONLY=word`: only the endpoints whose name contains it (a quick look at one fix).
+    let only = std::env::var("B6_ONLY").unwrap_or_default();
     for (name, path, r) in &endpoints {
+        if !name.contains(&only) {
+            continue;
+        }
         if path.is_empty() {
             rows.push((name.clone(), *r, None));
             continue;
@@ -499,7 +505,10 @@ async fn bench_list_endpoints_under_load() {
     let after = measure(None, &load).await;
     let text = section(&load, before.as_ref(), &after);
     println!("{text}");
-    if std::env::var("B6_WRITE_DOCS").is_ok_and(|v| v == "1") {
+    // A partial run (`B6_ONLY`) never replaces the documented table.
+    if std::env::var("B6_WRITE_DOCS").is_ok_and(|v| v == "1")
+        && std::env::var("B6_ONLY").unwrap_or_default().is_empty()
+    {
         write_docs(&text);
     }
 }
