@@ -424,7 +424,8 @@ fn section(load: &Load, before: Option<&(String, Vec<Row>)>, after: &[Row]) -> S
     match before {
         Some((what, rows)) => {
             out.push_str(&format!(
-                "Before: {what}. After: this tree.\n\n\
+                "Command: `make bench-api B6_BEFORE_BIN=<an older release tapearr>`. Before: {what}. \
+                 After: this tree.\n\n\
                  | endpoint | rate | before p50 | before p99 | p50 | p99 | max | errors |\n\
                  |---|---|---|---|---|---|---|---|\n"
             ));
@@ -461,6 +462,19 @@ fn section(load: &Load, before: Option<&(String, Vec<Row>)>, after: &[Row]) -> S
             }
         }
     }
+    let load_avg = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into());
+    out.push_str(&format!(
+        "\nLoad average (1 min) when the run ended: {load_avg}; p99 tails move with the other work \
+         on this machine, p50 much less. Known limits: the search (`q=`) and trailer-state \
+         (`trailer=`) filters count their matches over the whole library for `total` (a \
+         `LIKE '%…%'` cannot use an index; the trailer filter reads its ids from \
+         `trailer_downloads_status_media`), so they cost O(library) per request and do not keep up \
+         with 500 req/s at 10k items. The preview answers for the whole library by design (the \
+         dialog groups it), so it is measured at a low rate.\n"
+    ));
     out
 }
 
