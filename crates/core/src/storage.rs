@@ -16,8 +16,8 @@ use crate::streams::model::{
 };
 use crate::time::Timestamp;
 use crate::trailers::model::{
-    Connection as ArrConnection, DownloadRecord, MediaEvent, MediaItem, MediaQuery, ScanRecord,
-    SyncOutcome, TrailerWrites,
+    Connection as ArrConnection, DownloadRecord, MediaCursor, MediaEvent, MediaItem, MediaListPage,
+    MediaQuery, ScanRecord, SyncOutcome, TrailerWrites,
 };
 use crate::trailers::profile::Profile;
 use async_trait::async_trait;
@@ -497,8 +497,17 @@ pub trait TrailerStore: Send + Sync {
         updates: &[(MediaItem, String)],
     ) -> StorageResult<()>;
     async fn delete_media(&self, ids: &[String]) -> StorageResult<()>;
-    async fn list_media(&self, q: &MediaQuery) -> StorageResult<(Vec<MediaItem>, u64)>;
+    /// One page in title order, by offset or after `q.cursor` (see [`MediaCursor`]).
+    async fn list_media(
+        &self,
+        q: &MediaQuery,
+        after: Option<&MediaCursor>,
+    ) -> StorageResult<MediaListPage>;
     async fn all_media(&self) -> StorageResult<Vec<MediaItem>>;
+    /// Every item with its scan state, in one read, for the plan (preview and run): without the
+    /// fields no plan reads (`overview`, `poster_url`, `fanart_url`, `imdb_id` and the scan's
+    /// `state` are `None`).
+    async fn plan_media(&self) -> StorageResult<(Vec<MediaItem>, Vec<ScanRecord>)>;
     async fn media(&self, id: &str) -> StorageResult<MediaItem>;
     async fn set_media_monitor(&self, id: &str, monitor: bool) -> StorageResult<()>;
     async fn set_media_override(&self, id: &str, video_id: Option<&str>) -> StorageResult<()>;

@@ -43,6 +43,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "trailers",
         sql: include_str!("../migrations/0006_trailers.sql"),
     },
+    Migration {
+        version: 7,
+        name: "list_order_indexes",
+        sql: include_str!("../migrations/0007_list_order_indexes.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

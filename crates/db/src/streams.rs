@@ -1,6 +1,8 @@
 //! Channels, streams, stream events and recordings.
 
-use crate::rows::{IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, signed, ts, unsigned};
+use crate::rows::{
+    Bind, IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, signed, ts, unsigned, where_clause,
+};
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
@@ -542,40 +544,63 @@ impl StreamStore for Db {
     }
 
     async fn list_recordings(&self, q: &RecordingQuery) -> StorageResult<Paged<Recording>> {
-        // Empty strings and zeros match everything, so one statement serves every combination.
-        let channel = q.channel_id.clone().unwrap_or_default();
-        let status = q.status.map(|s| s.as_str()).unwrap_or_default();
-        let category = q
+        // Only the filters that are set reach the SQL, so the count of an unfiltered (or status-
+        // or channel-filtered) list reads an index, and the page walks `recordings_started`.
+        let mut binds: Vec<Bind> = Vec::new();
+        let mut conditions: Vec<String> = Vec::new();
+        // The joins the count needs: only for the filters that read the channel or the stream
+        // (the channel join never drops a row: `channel_id` is a foreign key).
+        let mut count_joins = "";
+        if let Some(channel) = q.channel_id.as_deref().filter(|c| !c.is_empty()) {
+            binds.push(Bind::Text(channel.to_string()));
+            conditions.push(format!("r.channel_id = ${}", binds.len()));
+        }
+        if let Some(status) = q.status {
+            binds.push(Bind::Text(status.as_str().to_string()));
+            conditions.push(format!("r.status = ${}", binds.len()));
+        }
+        if let Some(category) = q
             .category
             .as_deref()
             .map(|c| c.trim().to_lowercase())
-            .unwrap_or_default();
-        let search = q
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| format!("%{}%", escape_like(&s.to_lowercase())))
-            .unwrap_or_default();
-        let from = q.from.map(|t| t.millis()).unwrap_or(0);
-        let to = q.to.map(|t| t.millis()).unwrap_or(0);
-        let filter = "($1 = '' OR r.channel_id = $1) AND ($2 = '' OR r.status = $2) \
-            AND ($3 = '' OR LOWER(s.category) = $3 OR EXISTS (SELECT 1 FROM stream_events e \
-                 WHERE e.stream_id = r.stream_id AND LOWER(e.category) = $3)) \
-            AND ($4 = '' OR LOWER(COALESCE(s.title, '')) LIKE $4 ESCAPE '\\' \
-                 OR LOWER(c.login) LIKE $4 ESCAPE '\\' OR LOWER(c.display_name) LIKE $4 ESCAPE '\\') \
-            AND ($5 = 0 OR r.started_at >= $5) AND ($6 = 0 OR r.started_at < $6)";
-        let from_clause = "FROM recordings r JOIN channels c ON c.id = r.channel_id \
-            LEFT JOIN streams s ON s.id = r.stream_id";
-        let total = sqlx::query(&format!(
-            "SELECT COUNT(*) AS n {from_clause} WHERE {filter}"
-        ))
-        .bind(&channel)
-        .bind(status)
-        .bind(&category)
-        .bind(&search)
-        .bind(from)
-        .bind(to)
+            .filter(|c| !c.is_empty())
+        {
+            binds.push(Bind::Text(category));
+            let n = binds.len();
+            conditions.push(format!(
+                "(LOWER(s.category) = ${n} OR EXISTS (SELECT 1 FROM stream_events e \
+                 WHERE e.stream_id = r.stream_id AND LOWER(e.category) = ${n}))"
+            ));
+            count_joins = "LEFT JOIN streams s ON s.id = r.stream_id";
+        }
+        if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            binds.push(Bind::Text(format!(
+                "%{}%",
+                escape_like(&search.to_lowercase())
+            )));
+            let n = binds.len();
+            conditions.push(format!(
+                "(LOWER(COALESCE(s.title, '')) LIKE ${n} ESCAPE '\\' \
+                 OR LOWER(c.login) LIKE ${n} ESCAPE '\\' OR LOWER(c.display_name) LIKE ${n} ESCAPE '\\')"
+            ));
+            count_joins =
+                "JOIN channels c ON c.id = r.channel_id LEFT JOIN streams s ON s.id = r.stream_id";
+        }
+        if let Some(from) = q.from {
+            binds.push(Bind::Int(from.millis()));
+            conditions.push(format!("r.started_at >= ${}", binds.len()));
+        }
+        if let Some(to) = q.to {
+            binds.push(Bind::Int(to.millis()));
+            conditions.push(format!("r.started_at < ${}", binds.len()));
+        }
+        let filter = where_clause(&conditions);
+        let total = Bind::all(
+            sqlx::query(&format!(
+                "SELECT COUNT(*) AS n FROM recordings r {count_joins} {filter}"
+            )),
+            &binds,
+        )
         .count(self.pool())
         .await?;
         let column = match q.sort {
@@ -588,18 +613,19 @@ impl StreamStore for Db {
             SortOrder::Asc => "ASC",
             SortOrder::Desc => "DESC",
         };
-        let items = sqlx::query(&format!(
-            "{RECORDING_SELECT} WHERE {filter} \
-             ORDER BY {column} {order}, r.started_at {order}, r.id {order} LIMIT $7 OFFSET $8"
-        ))
-        .bind(&channel)
-        .bind(status)
-        .bind(&category)
-        .bind(&search)
-        .bind(from)
-        .bind(to)
-        .bind(i64::from(q.page.limit))
-        .bind(i64::from(q.page.offset))
+        // Sorting by start needs its column once: a repeated key keeps SQLite off the index.
+        let keys = if column == "r.started_at" {
+            format!("r.started_at {order}, r.id {order}")
+        } else {
+            format!("{column} {order}, r.started_at {order}, r.id {order}")
+        };
+        let items = Bind::all(
+            sqlx::query(&format!(
+                "{RECORDING_SELECT} {filter} ORDER BY {keys} LIMIT {} OFFSET {}",
+                q.page.limit, q.page.offset
+            )),
+            &binds,
+        )
         .all(self.pool(), recording_row)
         .await?;
         Ok(Paged {

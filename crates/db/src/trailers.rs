@@ -1,6 +1,6 @@
 //! Trailers: Arr connections, media, profiles, download records and item history.
 
-use crate::rows::{IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, ts};
+use crate::rows::{Bind, IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, ts, where_clause};
 use crate::streams::escape_like;
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
@@ -14,7 +14,8 @@ use tapearr_core::storage::{PageRequest, StorageError, StorageResult, TrailerSto
 use tapearr_core::time::Timestamp;
 use tapearr_core::trailers::model::{
     ArrPathMapping, CandidateSource, Connection, ConnectionKind, DownloadRecord, DownloadStatus,
-    MediaEvent, MediaItem, MediaKind, MediaQuery, ScanRecord, SyncOutcome, TrailerWrites,
+    MediaCursor, MediaEvent, MediaItem, MediaKind, MediaListPage, MediaQuery, ScanRecord,
+    SyncOutcome, TrailerWrites,
 };
 use tapearr_core::trailers::profile::Profile;
 
@@ -391,68 +392,161 @@ impl TrailerStore for Db {
         Ok(())
     }
 
-    async fn list_media(&self, q: &MediaQuery) -> StorageResult<(Vec<MediaItem>, u64)> {
+    async fn list_media(
+        &self,
+        q: &MediaQuery,
+        after: Option<&MediaCursor>,
+    ) -> StorageResult<MediaListPage> {
         let page = PageRequest::new(q.limit, q.offset);
-        let kind = q.kind.map(|k| k.as_str()).unwrap_or_default();
-        let connection = q.connection_id.clone().unwrap_or_default();
-        let search =
-            q.q.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| format!("%{}%", escape_like(&s.to_lowercase())))
-                .unwrap_or_default();
-        let monitored = q.monitored.map_or(-1, i64::from);
-        let trailer = match q.trailer.as_deref() {
-            Some("missing") => {
-                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
-                 AND d.status IN ('missing', 'failed', 'notfound'))"
-            }
-            Some("has") => {
-                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
-                 AND d.status IN ('existing', 'downloaded'))"
-            }
-            Some("failed") => {
-                "AND EXISTS (SELECT 1 FROM trailer_downloads d WHERE d.media_id = m.id \
-                 AND d.status = 'failed')"
-            }
-            _ => "",
+        // Only the filters that are set reach the SQL, so the unfiltered list (the common one)
+        // counts an index and walks `media_title_order` (0007) in order, stopping after the page.
+        let mut binds: Vec<Bind> = Vec::new();
+        let mut conditions: Vec<String> = Vec::new();
+        if let Some(kind) = q.kind {
+            binds.push(Bind::Text(kind.as_str().to_string()));
+            conditions.push(format!("m.kind = ${}", binds.len()));
+        }
+        if let Some(connection) = q.connection_id.as_deref() {
+            binds.push(Bind::Text(connection.to_string()));
+            conditions.push(format!("m.connection_id = ${}", binds.len()));
+        }
+        if let Some(search) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            binds.push(Bind::Text(format!(
+                "%{}%",
+                escape_like(&search.to_lowercase())
+            )));
+            let n = binds.len();
+            conditions.push(format!(
+                "(LOWER(m.title) LIKE ${n} ESCAPE '\\' \
+                 OR LOWER(COALESCE(m.original_title, '')) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        if let Some(monitored) = q.monitored {
+            binds.push(Bind::Int(i64::from(monitored)));
+            conditions.push(format!("m.monitor = ${}", binds.len()));
+        }
+        // An uncorrelated `IN` over `trailer_downloads_status_media` (0007): the matching ids are
+        // read once per query from the index, instead of one probe per media row. The page
+        // tests `(m.id || '')` so SQLite keeps walking the title index (a bare `m.id IN` makes it
+        // drive from the list and sort every match: 12 ms instead of 2.6 ms at 10k items).
+        let mut page_trailer = None;
+        let statuses = match q.trailer.as_deref() {
+            Some("missing") => Some("'missing', 'failed', 'notfound'"),
+            Some("has") => Some("'existing', 'downloaded'"),
+            Some("failed") => Some("'failed'"),
+            _ => None,
         };
-        let filter = format!(
-            "FROM media m WHERE ($1 = '' OR m.kind = $1) AND ($2 = '' OR m.connection_id = $2) \
-             AND ($3 = '' OR LOWER(m.title) LIKE $3 ESCAPE '\\' \
-                  OR LOWER(COALESCE(m.original_title, '')) LIKE $3 ESCAPE '\\') \
-             AND ($4 < 0 OR m.monitor = $4) {trailer}"
-        );
-        let total = sqlx::query(&format!("SELECT COUNT(*) AS n {filter}"))
-            .bind(kind)
-            .bind(&connection)
-            .bind(&search)
-            .bind(monitored)
-            .count(self.pool())
-            .await?;
-        let items = sqlx::query(&format!(
-            "SELECT {} {filter} ORDER BY LOWER(m.title), m.year, m.id LIMIT $5 OFFSET $6",
+        if let Some(statuses) = statuses {
+            let ids = format!(
+                "IN (SELECT d.media_id FROM trailer_downloads d WHERE d.status IN ({statuses}))"
+            );
+            conditions.push(format!("m.id {ids}"));
+            page_trailer = Some(format!("(m.id || '') {ids}"));
+        }
+        let total = Bind::all(
+            sqlx::query(&format!(
+                "SELECT COUNT(*) AS n FROM media m {}",
+                where_clause(&conditions)
+            )),
+            &binds,
+        )
+        .count(self.pool())
+        .await?;
+
+        // Keyset: the first term is an index range start on both backends; the rest skips the
+        // rows of the cursor's own title up to and including the cursor's item.
+        let mut page_binds = binds;
+        let mut page_conditions = conditions;
+        if let Some(t) = page_trailer {
+            // Same rows, only the shape the planner sees differs (see above).
+            page_conditions.pop();
+            page_conditions.push(t);
+        }
+        let offset = match after {
+            Some(c) => {
+                let n = page_binds.len();
+                page_binds.push(Bind::Text(c.title.clone()));
+                page_binds.push(Bind::Int(c.year));
+                page_binds.push(Bind::Text(c.id.clone()));
+                page_conditions.push(format!(
+                    "LOWER(m.title) >= ${a} AND (LOWER(m.title) > ${a} \
+                     OR COALESCE(m.year, 0) > ${b} OR (COALESCE(m.year, 0) = ${b} AND m.id > ${c}))",
+                    a = n + 1,
+                    b = n + 2,
+                    c = n + 3
+                ));
+                0
+            }
+            None => page.offset,
+        };
+        // One row more than the page tells whether a next page exists.
+        let sql = format!(
+            "SELECT {}, m.scan_status, m.scan_state, m.scanned_at, \
+             LOWER(m.title) AS sort_title, COALESCE(m.year, 0) AS sort_year \
+             FROM media m {} ORDER BY LOWER(m.title), COALESCE(m.year, 0), m.id LIMIT {} OFFSET {}",
             MEDIA_COLUMNS
                 .split(", ")
                 .map(|c| format!("m.{c}"))
                 .collect::<Vec<_>>()
-                .join(", ")
-        ))
-        .bind(kind)
-        .bind(&connection)
-        .bind(&search)
-        .bind(monitored)
-        .bind(i64::from(page.limit))
-        .bind(i64::from(page.offset))
-        .all(self.pool(), media_row)
-        .await?;
-        Ok((items, total))
+                .join(", "),
+            where_clause(&page_conditions),
+            u64::from(page.limit) + 1,
+            offset
+        );
+        let mut rows = Bind::all(sqlx::query(&sql), &page_binds)
+            .all(self.pool(), |row| {
+                Ok((
+                    media_row(row)?,
+                    scan_row(row)?,
+                    MediaCursor {
+                        title: get(row, "sort_title")?,
+                        year: get(row, "sort_year")?,
+                        id: get(row, "id")?,
+                    },
+                ))
+            })
+            .await?;
+        let more = rows.len() > page.limit as usize;
+        rows.truncate(page.limit as usize);
+        let next = if more {
+            rows.last().map(|(_, _, c)| c.clone())
+        } else {
+            None
+        };
+        let (items, scans) = rows.into_iter().map(|(m, s, _)| (m, s)).unzip();
+        Ok(MediaListPage {
+            items,
+            scans,
+            total,
+            next,
+        })
     }
 
     async fn all_media(&self) -> StorageResult<Vec<MediaItem>> {
         sqlx::query(&format!("SELECT {MEDIA_COLUMNS} FROM media ORDER BY id"))
             .all(self.pool(), media_row)
             .await
+    }
+
+    async fn plan_media(&self) -> StorageResult<(Vec<MediaItem>, Vec<ScanRecord>)> {
+        // The preview reads the whole library: the long texts no plan looks at stay on disk.
+        let columns = MEDIA_COLUMNS
+            .split(", ")
+            .map(|c| match c {
+                "overview" | "poster_url" | "fanart_url" | "imdb_id" => {
+                    format!("CAST(NULL AS TEXT) AS {c}")
+                }
+                c => c.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(&format!(
+            "SELECT {columns}, scan_status, CAST(NULL AS TEXT) AS scan_state, scanned_at \
+             FROM media ORDER BY id"
+        ))
+        .all(self.pool(), |row| Ok((media_row(row)?, scan_row(row)?)))
+        .await?;
+        Ok(rows.into_iter().unzip())
     }
 
     async fn media(&self, id: &str) -> StorageResult<MediaItem> {

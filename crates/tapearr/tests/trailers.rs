@@ -1098,3 +1098,106 @@ async fn the_api_key_follows_a_redirect_on_the_same_host_only() {
     assert_eq!(r.body["app_name"], "Radarr", "{}", r.body);
     server.terminate();
 }
+
+/// The ids of a list page (`/api/v1/trailers/media` answer).
+fn page_ids(body: &Value) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|m| m["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// B6 through the API: offset pages and cursor pages list every item exactly once in the
+/// list's order, an item synced between two cursor pages comes once, and a cursor the server
+/// never gave is a 400 that changes nothing.
+#[tokio::test]
+async fn the_media_list_pages_by_offset_and_by_cursor() {
+    for backend in backends("trailer_pages").await {
+        let b = backend.name;
+        let w = World::start().await;
+        w.radarr.generate(130, 7);
+        let dir = tempfile::tempdir().expect("data dir");
+        let server = Server::start(ServerOptions {
+            data_dir: dir.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        });
+        let (mut api, key) = Client::admin(&server).await;
+        let conn = add_radarr(&mut api, &w).await;
+        eventually(Duration::from_secs(30), "the first sync", || {
+            let mut api = Client::with_key(&server, &key);
+            async move { (all_media(&mut api).await.len() == 130).then_some(()) }
+        })
+        .await;
+        let reference: Vec<String> = all_media(&mut api)
+            .await
+            .iter()
+            .filter_map(|m| m["id"].as_str().map(str::to_string))
+            .collect();
+
+        let mut by_offset = Vec::new();
+        for offset in (0..140).step_by(17) {
+            let r = api
+                .get(&format!("/api/v1/trailers/media?limit=17&offset={offset}"))
+                .await;
+            assert_eq!(r.status, 200, "{b}: {}", r.body);
+            assert_eq!(r.body["total"], 130, "{b}");
+            by_offset.extend(page_ids(&r.body));
+        }
+        assert_eq!(by_offset, reference, "{b}: offset pages");
+
+        // The first cursor page, then a movie is synced, then the rest of the walk.
+        let first = api.get("/api/v1/trailers/media?limit=17").await.body;
+        let mut walked = page_ids(&first);
+        let mut cursor = first["next_cursor"].as_str().map(str::to_string);
+        assert!(cursor.is_some(), "{b}: {first}");
+        w.radarr.add_movie(
+            Movie::new(2_900_000, "Zzzz Added Between Pages", 2024).path(
+                &w.movie_dir("Zzzz Added Between Pages", 2024)
+                    .display()
+                    .to_string(),
+            ),
+        );
+        let r = api
+            .post(
+                &format!("/api/v1/trailers/connections/{conn}/sync"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{b}: {}", r.body);
+        let job = r.body["job_id"].as_str().expect("job").to_string();
+        assert_eq!(
+            api.wait_job(&job, Duration::from_secs(60)).await["status"],
+            "succeeded"
+        );
+        while let Some(c) = cursor {
+            let r = api
+                .get(&format!("/api/v1/trailers/media?limit=17&cursor={c}"))
+                .await;
+            assert_eq!(r.status, 200, "{b}: {}", r.body);
+            assert_eq!(r.body["total"], 131, "{b}");
+            walked.extend(page_ids(&r.body));
+            cursor = r.body["next_cursor"].as_str().map(str::to_string);
+        }
+        let now: Vec<String> = all_media(&mut api)
+            .await
+            .iter()
+            .filter_map(|m| m["id"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(now.len(), 131);
+        assert_eq!(
+            walked, now,
+            "{b}: cursor pages with an item added between them"
+        );
+
+        let bad = api.get("/api/v1/trailers/media?cursor=not-ours").await;
+        assert_eq!(bad.status, 400, "{b}: {}", bad.body);
+        assert_eq!(bad.body["code"], "invalid_request", "{b}");
+        server.terminate();
+    }
+}

@@ -9,10 +9,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tapearr_core::storage::Paged;
 use tapearr_core::trailers::actions::{BulkRequest, MediaDetail, MediaPatch};
 use tapearr_core::trailers::connections::{ConnectionInput, ConnectionTest, RootFolderView};
-use tapearr_core::trailers::listing::MediaSummary;
+use tapearr_core::trailers::listing::MediaPage;
 use tapearr_core::trailers::model::{Connection, MediaItem, MediaQuery};
 use tapearr_core::trailers::plan::PlanEntry;
 use tapearr_core::trailers::profile::Profile;
@@ -195,12 +194,12 @@ pub async fn delete_profile(
 
 /// Movies and series, by title, with what the next run does for each applicable profile.
 #[utoipa::path(get, path = "/api/v1/trailers/media", tag = "trailers", params(MediaQuery),
-    responses((status = 200, body = Paged<MediaSummary>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = MediaPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn list_media(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<MediaQuery>,
-) -> ApiResult<Json<Paged<MediaSummary>>> {
+) -> ApiResult<Json<MediaPage>> {
     Ok(Json(state.trailers.media_page(&q).await?))
 }
 

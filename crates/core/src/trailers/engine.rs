@@ -38,10 +38,10 @@ pub struct SyncSummary {
 impl Trailers {
     /// Exactly what the next run would do for every (item, profile) — nothing is changed.
     pub async fn preview(&self) -> TrailerResult<Vec<PlanEntry>> {
-        let media = self.store().all_media().await?;
+        // Items and their scan states in one read (it was two full reads, one sorted).
+        let (media, scans) = self.store().plan_media().await?;
         let profiles = self.store().trailer_profiles().await?;
         let downloads = self.store().all_downloads().await?;
-        let scans = self.store().scan_records().await?;
         Ok(plan(&PlanInput {
             media: &media,
             profiles: &profiles,

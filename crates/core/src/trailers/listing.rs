@@ -3,10 +3,10 @@
 //! "missing" where the run would say "skipped: the folder does not exist").
 
 use super::error::{TrailerError, TrailerResult};
-use super::model::{DownloadStatus, MediaItem, MediaQuery};
+use super::model::{DownloadStatus, MediaCursor, MediaItem, MediaQuery};
 use super::plan::{PlanAction, PlanInput, plan};
 use super::service::Trailers;
-use crate::storage::{PageRequest, Paged};
+use crate::storage::PageRequest;
 use crate::time::Timestamp;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -33,8 +33,20 @@ pub struct MediaSummary {
     pub trailers: Vec<TrailerState>,
 }
 
+/// One page of the Movies/Series list: `Paged`'s fields plus the keyset cursor of the next page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MediaPage {
+    pub items: Vec<MediaSummary>,
+    /// Items that match the filters, all pages together.
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+    /// Pass as `cursor` to get the page after this one; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
 impl Trailers {
-    pub async fn media_page(&self, q: &MediaQuery) -> TrailerResult<Paged<MediaSummary>> {
+    pub async fn media_page(&self, q: &MediaQuery) -> TrailerResult<MediaPage> {
         if let Some(t) = q.trailer.as_deref()
             && !matches!(t, "missing" | "has" | "failed")
         {
@@ -42,11 +54,19 @@ impl Trailers {
                 "trailer must be missing, has or failed".into(),
             ));
         }
+        let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => Some(MediaCursor::decode(c).ok_or_else(|| {
+                TrailerError::Invalid("cursor is not one this server returned".into())
+            })?),
+            None => None,
+        };
         let page = PageRequest::new(q.limit, q.offset);
-        let (items, total) = self.store().list_media(q).await?;
+        // The scan states come with the page's rows, and only the page's records are read: the
+        // cost does not grow with the library.
+        let listed = self.store().list_media(q, after.as_ref()).await?;
+        let (items, scans, total) = (listed.items, listed.scans, listed.total);
         let ids: Vec<String> = items.iter().map(|m| m.id.clone()).collect();
         let downloads = self.store().downloads_of(&ids).await?;
-        let scans = self.store().scan_records_of(&ids).await?;
         let profiles = self.store().trailer_profiles().await?;
         let status: HashMap<(&str, &str), DownloadStatus> = downloads
             .iter()
@@ -94,7 +114,7 @@ impl Trailers {
                 status: Some(d.status),
             });
         }
-        Ok(Paged {
+        Ok(MediaPage {
             items: items
                 .into_iter()
                 .map(|item| MediaSummary {
@@ -104,7 +124,8 @@ impl Trailers {
                 .collect(),
             total,
             limit: page.limit,
-            offset: page.offset,
+            offset: if after.is_some() { 0 } else { page.offset },
+            next_cursor: listed.next.map(|c| c.encode()),
         })
     }
 }

@@ -263,6 +263,47 @@ pub struct MediaQuery {
     pub monitored: Option<bool>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// The `next_cursor` of the previous page: the page starts after that item, whatever was
+    /// added or removed before it, and costs the same at any depth. `offset` is ignored with it.
+    pub cursor: Option<String>,
+}
+
+/// Where a page of the media list ends, in the list's order (title folded to lower case by
+/// the database, year with none as 0, id). Opaque to clients: URL-safe base64 of JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaCursor {
+    pub title: String,
+    pub year: i64,
+    pub id: String,
+}
+
+impl MediaCursor {
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        // A tuple keeps the cursor short; serializing owned strings cannot fail.
+        let json = serde_json::to_vec(&(&self.title, self.year, &self.id)).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// `None` for anything that is not a cursor this server wrote.
+    pub fn decode(text: &str) -> Option<Self> {
+        use base64::Engine;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .ok()?;
+        let (title, year, id): (String, i64, String) = serde_json::from_slice(&json).ok()?;
+        Some(Self { title, year, id })
+    }
+}
+
+/// One page of the media list as storage returns it: the items with their scan states (read
+/// in the same query), the total that matches the filters, and the cursor after the last item.
+#[derive(Debug, Clone, Default)]
+pub struct MediaListPage {
+    pub items: Vec<MediaItem>,
+    pub scans: Vec<ScanRecord>,
+    pub total: u64,
+    pub next: Option<MediaCursor>,
 }
 
 /// A history line to be written (see [`MediaEvent`]).

@@ -62,8 +62,13 @@ pub struct ServerOptions<'a> {
 
 impl Server {
     pub fn start(opts: ServerOptions<'_>) -> Server {
+        Self::start_bin(Path::new(env!("CARGO_BIN_EXE_tapearr")), opts)
+    }
+
+    /// `start` with another `tapearr` binary (a bench comparing builds).
+    pub fn start_bin(bin: &Path, opts: ServerOptions<'_>) -> Server {
         install_crypto();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tapearr"));
+        let mut cmd = Command::new(bin);
         cmd.arg("--data-dir")
             .arg(opts.data_dir)
             .arg("serve")

@@ -1921,6 +1921,21 @@ export interface components {
         };
         /** @enum {string} */
         MediaKind: "movie" | "series";
+        /** @description One page of the Movies/Series list: `Paged`'s fields plus the keyset cursor of the next page. */
+        MediaPage: {
+            items: components["schemas"]["MediaSummary"][];
+            /** Format: int32 */
+            limit: number;
+            /** @description Pass as `cursor` to get the page after this one; absent on the last page. */
+            next_cursor?: string | null;
+            /** Format: int32 */
+            offset: number;
+            /**
+             * Format: int64
+             * @description Items that match the filters, all pages together.
+             */
+            total: number;
+        };
         MediaPatch: {
             monitor?: boolean | null;
             /** @description A video id to use instead of any search; `""` clears it. */
@@ -2091,22 +2106,6 @@ export interface components {
                 /** @description The periodic task that enqueued it, if any. */
                 task?: string | null;
             }[];
-            /** Format: int32 */
-            limit: number;
-            /** Format: int32 */
-            offset: number;
-            /** Format: int64 */
-            total: number;
-        };
-        /** @description One page of a list plus the total number of matching rows. */
-        Paged_MediaSummary: {
-            items: (components["schemas"]["MediaItem"] & {
-                /**
-                 * @description One per enabled profile whose filters match, higher priority first; then the records of
-                 *     profiles that no longer apply.
-                 */
-                trailers: components["schemas"]["TrailerState"][];
-            })[];
             /** Format: int32 */
             limit: number;
             /** Format: int32 */
@@ -5785,6 +5784,11 @@ export interface operations {
         parameters: {
             query?: {
                 connection_id?: string;
+                /**
+                 * @description The `next_cursor` of the previous page: the page starts after that item, whatever was
+                 *     added or removed before it, and costs the same at any depth. `offset` is ignored with it.
+                 */
+                cursor?: string;
                 kind?: components["schemas"]["MediaKind"];
                 limit?: number;
                 monitored?: boolean;
@@ -5805,7 +5809,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Paged_MediaSummary"];
+                    "application/json": components["schemas"]["MediaPage"];
                 };
             };
             400: {
