@@ -47,6 +47,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         &mut registry,
         app.store.clone(),
         app.config.events.retention_days,
+        Duration::from_secs(u64::from(app.config.auth.lockout_minutes) * 60),
     );
     registry.register(
         TOOLS_UPDATE_JOB,
