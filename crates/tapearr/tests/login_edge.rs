@@ -59,7 +59,8 @@ async fn forty_parallel_wrong_passwords_lock_like_five_sequential_ones() {
         let server = Server::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
-            env: vec![],
+            // However slow this machine hashes, nobody is turned away busy here.
+            env: vec![("TAPEARR_AUTH__HASH_WAIT_MS", "60000".into())],
         });
         let b = backend.name;
         let (mut admin, _) = Client::admin(&server).await;
@@ -112,7 +113,8 @@ async fn ten_parallel_setups_make_one_admin() {
         let server = Server::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
-            env: vec![],
+            // However slow this machine hashes, nobody is turned away busy here.
+            env: vec![("TAPEARR_AUTH__HASH_WAIT_MS", "60000".into())],
         });
         let b = backend.name;
         let http = reqwest::Client::new();

@@ -17,8 +17,11 @@ pub struct HashGate {
     wait: Duration,
 }
 
-/// Held while one hash or verification runs; the hashing functions need one.
-pub struct HashPermit(#[allow(dead_code)] OwnedSemaphorePermit);
+/// Held while one hash or verification runs; the hashing functions need one. Dropping it frees
+/// the slot.
+pub struct HashPermit {
+    _slot: OwnedSemaphorePermit,
+}
 
 /// No permit came within the wait: the caller should retry after `retry_after`.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +41,7 @@ impl HashGate {
     /// Waits (at most the gate's bound) for a permit.
     pub async fn permit(&self) -> Result<HashPermit, Busy> {
         match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(HashPermit(permit)),
+            Ok(Ok(slot)) => Ok(HashPermit { _slot: slot }),
             // Timed out, or (never: the gate does not close it) the semaphore was closed.
             _ => Err(Busy {
                 retry_after: self.wait.max(Duration::from_secs(1)),
