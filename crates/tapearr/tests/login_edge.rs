@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ADMIN, Client, PASSWORD, Server, ServerOptions, backends, eventually};
+use common::{ADMIN, Client, PASSWORD, Server, ServerOptions, backends, eventually, twitch_world};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -358,4 +358,78 @@ async fn slow_and_idle_clients_are_cut_off_and_do_not_block_others() {
     );
     eprintln!("over the cap (70 stalled, 64 slots) a request was served after {took:?}");
     drop(held);
+}
+
+/// Bytes the recording `id` has on disk, by the API.
+async fn recorded_bytes(client: &Client, id: &str) -> u64 {
+    twitch_world::recording(client, id).await["bytes"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_recording_keeps_writing_through_a_login_flood() {
+    use twitch_world::{add_channel, env, id_of, start, wait_recording, world};
+    const SPAN: Duration = Duration::from_secs(4);
+    for backend in backends("floodrec").await {
+        let w = world().await;
+        w.twitch.add_user("streamer_one", "Streamer One");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
+        let b = backend.name;
+        let (mut client, _) = Client::admin(&server).await;
+        let channel = add_channel(&mut client, "streamer_one").await;
+        w.twitch
+            .go_live("streamer_one", "Day one", "Just Chatting")
+            .await
+            .expect("live");
+        let rec_id = id_of(&wait_recording(&mut client, &id_of(&channel)).await);
+        eventually(twitch_world::WAIT, "bytes recorded", || {
+            let (c, id) = (client.clone(), rec_id.clone());
+            async move { (recorded_bytes(&c, &id).await > 0).then_some(()) }
+        })
+        .await;
+
+        // The same span calm, then under waves of 200 parallel logins (default gate).
+        let calm_from = recorded_bytes(&client, &rec_id).await;
+        tokio::time::sleep(SPAN).await;
+        let calm = recorded_bytes(&client, &rec_id)
+            .await
+            .saturating_sub(calm_from);
+        let flood_from = recorded_bytes(&client, &rec_id).await;
+        let started = Instant::now();
+        let mut tally_all: BTreeMap<String, usize> = BTreeMap::new();
+        let mut wave = 0;
+        while started.elapsed() < SPAN {
+            let replies = parallel_logins(
+                &server,
+                200,
+                |i| format!("wave{wave}x{i}"),
+                "wrong password",
+            )
+            .await;
+            for (k, n) in tally(&replies) {
+                *tally_all.entry(k).or_default() += n;
+            }
+            wave += 1;
+        }
+        let flooded = recorded_bytes(&client, &rec_id)
+            .await
+            .saturating_sub(flood_from);
+        let rec = twitch_world::recording(&client, &rec_id).await;
+        assert_eq!(rec["status"], "recording", "{b}: {rec}");
+        assert!(
+            tally_all.contains_key("429 busy"),
+            "{b}: the flood was turned away in part: {tally_all:?}"
+        );
+        assert!(
+            flooded * 2 >= calm,
+            "{b}: {flooded} bytes in {SPAN:?} of flood against {calm} calm"
+        );
+        eprintln!(
+            "{b}: recorded {calm} bytes calm and {flooded} during {wave} waves of 200 logins \
+             ({:?}): {tally_all:?}",
+            started.elapsed()
+        );
+    }
 }
