@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tapearr_core::auth::AuthError;
@@ -19,6 +19,8 @@ pub enum Code {
     Unauthorized,
     InvalidCredentials,
     LockedOut,
+    /// Too many password checks at once; retry after `Retry-After` seconds.
+    Busy,
     CsrfFailed,
     Forbidden,
     NotFound,
@@ -39,7 +41,7 @@ impl Code {
         match self {
             Code::SetupRequired | Code::AlreadySetUp | Code::Conflict => StatusCode::CONFLICT,
             Code::Unauthorized | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Code::LockedOut => StatusCode::TOO_MANY_REQUESTS,
+            Code::LockedOut | Code::Busy => StatusCode::TOO_MANY_REQUESTS,
             Code::CsrfFailed | Code::Forbidden => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::InvalidRequest => StatusCode::BAD_REQUEST,
@@ -62,6 +64,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     pub code: Code,
     pub message: String,
+    /// Sent as `Retry-After` (seconds).
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -71,7 +75,13 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -102,7 +112,13 @@ impl IntoResponse for ApiError {
             code: self.code,
             message: self.message,
         };
-        (self.code.status(), Json(body)).into_response()
+        let mut response = (self.code.status(), Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -122,7 +138,12 @@ impl From<AuthError> for ApiError {
             AuthError::AlreadySetUp => ApiError::new(Code::AlreadySetUp, e.to_string()),
             AuthError::Invalid(m) => ApiError::invalid(m),
             AuthError::BadCredentials => ApiError::new(Code::InvalidCredentials, e.to_string()),
-            AuthError::LockedOut { .. } => ApiError::new(Code::LockedOut, e.to_string()),
+            AuthError::LockedOut { minutes } => {
+                ApiError::new(Code::LockedOut, e.to_string()).retry_after(minutes * 60)
+            }
+            AuthError::Busy { retry_after } => {
+                ApiError::new(Code::Busy, e.to_string()).retry_after(retry_after.as_secs().max(1))
+            }
             AuthError::NotFound => ApiError::new(Code::NotFound, "not found"),
             AuthError::Storage(s) => s.into(),
             AuthError::Hashing(h) => ApiError::internal(h),

@@ -34,6 +34,7 @@ pub struct Config {
     /// `https://tapearr.example.com`. Enables Twitch EventSub webhooks; without it Tapearr polls.
     pub public_url: Option<Url>,
     pub log: LogConfig,
+    pub http: HttpConfig,
     pub auth: AuthConfig,
     pub jobs: JobsConfig,
     pub events: EventsConfig,
@@ -57,6 +58,16 @@ pub struct LogConfig {
     pub format: String,
 }
 
+/// Limits on the HTTP listener, so slow or idle clients cannot hold every socket.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpConfig {
+    /// A request's headers must arrive within this many seconds of the connection waiting for
+    /// them; an idle keep-alive connection is closed after it too.
+    pub header_timeout_secs: u64,
+    /// Connections served at once; further ones wait in the listen backlog.
+    pub max_connections: usize,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthConfig {
     /// How long a login session lasts without use.
@@ -66,6 +77,10 @@ pub struct AuthConfig {
     pub lockout_minutes: u32,
     /// Set the cookie's `Secure` flag (turn on behind HTTPS).
     pub secure_cookies: bool,
+    /// Argon2 hashes (logins, setup) running at once; each takes ~19 MiB and a core.
+    pub hash_concurrency: usize,
+    /// How long a login waits for one of those before it is answered `429 busy`.
+    pub hash_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -179,11 +194,17 @@ impl Default for Config {
                 max_files: 7,
                 format: "text".into(),
             },
+            http: HttpConfig {
+                header_timeout_secs: 10,
+                max_connections: 1024,
+            },
             auth: AuthConfig {
                 session_days: 30,
                 lockout_attempts: 5,
                 lockout_minutes: 15,
                 secure_cookies: false,
+                hash_concurrency: 2,
+                hash_wait_ms: 2000,
             },
             jobs: JobsConfig {
                 lease_secs: 60,
@@ -301,6 +322,24 @@ impl Config {
             return Err(ConfigError::BadValue {
                 key: "jobs.heartbeat_secs",
                 message: "must be greater than 0 and smaller than jobs.lease_secs".into(),
+            });
+        }
+        if self.auth.hash_concurrency == 0 {
+            return Err(ConfigError::BadValue {
+                key: "auth.hash_concurrency",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.http.header_timeout_secs == 0 {
+            return Err(ConfigError::BadValue {
+                key: "http.header_timeout_secs",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.http.max_connections == 0 {
+            return Err(ConfigError::BadValue {
+                key: "http.max_connections",
+                message: "must be at least 1".into(),
             });
         }
         if self.jobs.default_concurrency == 0 {

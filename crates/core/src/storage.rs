@@ -2,7 +2,7 @@
 //!
 //! Services take `Arc<dyn Storage>`; nothing here knows SQL.
 
-use crate::auth::model::{ApiKey, LoginThrottle, Session, User};
+use crate::auth::model::{ApiKey, LoginAttempt, LoginThrottle, Session, User};
 use crate::events::model::{EventQuery, EventRecord, NewEvent};
 use crate::jobs::model::{JobQuery, JobRecord, NewJob, TaskRecord, TaskUpdate};
 use crate::mediaserver::model::MediaServer;
@@ -86,11 +86,24 @@ pub trait UserStore: Send + Sync {
     async fn count_users(&self) -> StorageResult<u64>;
     /// Fails with `Conflict` when the user name is taken.
     async fn insert_user(&self, user: &User) -> StorageResult<()>;
+    /// Inserts the user only while there is none, atomically (parallel first-run setups: one
+    /// wins); fails with `Conflict` when any user exists.
+    async fn insert_first_user(&self, user: &User) -> StorageResult<()>;
     async fn user_by_name(&self, username: &str) -> StorageResult<Option<User>>;
     async fn user_by_id(&self, id: &str) -> StorageResult<Option<User>>;
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> StorageResult<()>;
     async fn login_throttle(&self, username: &str) -> StorageResult<Option<LoginThrottle>>;
-    async fn save_login_throttle(&self, throttle: &LoginThrottle) -> StorageResult<()>;
+    /// Counts one login attempt for `attempt.username` atomically and returns the row after it:
+    /// a window older than `attempt.window` (and no running lock) starts again at 1, and the
+    /// count reaching `attempt.limit` sets `locked_until` (kept while it runs).
+    async fn count_login_attempt(&self, attempt: &LoginAttempt) -> StorageResult<LoginThrottle>;
+    /// Deletes counts whose window started before `window_cutoff` and whose lock (if any) ended
+    /// before `now`; how many.
+    async fn delete_stale_login_throttles(
+        &self,
+        window_cutoff: Timestamp,
+        now: Timestamp,
+    ) -> StorageResult<u64>;
     async fn clear_login_throttle(&self, username: &str) -> StorageResult<()>;
 }
 

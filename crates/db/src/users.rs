@@ -2,11 +2,14 @@
 
 use crate::RowsExt;
 use crate::rows::{self, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS};
-use crate::{Db, backend_err};
+use crate::{Backend, Db, backend_err};
 use async_trait::async_trait;
-use tapearr_core::auth::model::{ApiKey, LoginThrottle, Session, User};
+use tapearr_core::auth::model::{ApiKey, LoginAttempt, LoginThrottle, Session, User};
 use tapearr_core::storage::{ApiKeyStore, SessionStore, StorageError, StorageResult, UserStore};
 use tapearr_core::time::Timestamp;
+
+/// Any number that identifies Tapearr's first-user lock on PostgreSQL.
+const SETUP_LOCK_KEY: i64 = 0x07a9_5e70;
 
 #[async_trait]
 impl UserStore for Db {
@@ -26,6 +29,37 @@ impl UserStore for Db {
             .execute(self.pool())
             .await
             .map_err(backend_err)?;
+        Ok(())
+    }
+
+    async fn insert_first_user(&self, u: &User) -> StorageResult<()> {
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        if self.backend_kind() == Backend::Postgres {
+            // Two READ COMMITTED transactions would both see no user; the lock serializes them.
+            // (On SQLite the INSERT takes the single write lock before it reads.)
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(SETUP_LOCK_KEY)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, username, password_hash, role, created_at) \
+             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM users)",
+        )
+        .bind(&u.id)
+        .bind(&u.username)
+        .bind(&u.password_hash)
+        .bind(&u.role)
+        .bind(u.created_at.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?
+        .rows_affected();
+        tx.commit().await.map_err(backend_err)?;
+        if inserted == 0 {
+            return Err(StorageError::Conflict("a user already exists".into()));
+        }
         Ok(())
     }
 
@@ -60,20 +94,48 @@ impl UserStore for Db {
             .await
     }
 
-    async fn save_login_throttle(&self, t: &LoginThrottle) -> StorageResult<()> {
+    async fn count_login_attempt(&self, a: &LoginAttempt) -> StorageResult<LoginThrottle> {
+        // One statement, so parallel attempts each see their own count (a read, then a write of
+        // the old count + 1, let 40 parallel wrong passwords through a lock of 5). `login_throttle.*`
+        // on the right-hand side is the row before this attempt, on SQLite and PostgreSQL alike.
+        let first_locks = (a.limit <= 1).then_some(a.lock_until.millis());
         sqlx::query(
-            "INSERT INTO login_throttle (username, failures, window_start, locked_until) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, \
-             window_start = excluded.window_start, locked_until = excluded.locked_until",
+            "INSERT INTO login_throttle (username, failures, window_start, locked_until) VALUES ($1, 1, $2, $3) \
+             ON CONFLICT (username) DO UPDATE SET \
+             failures = CASE WHEN login_throttle.window_start > $4 OR login_throttle.locked_until > $2 \
+               THEN login_throttle.failures + 1 ELSE 1 END, \
+             window_start = CASE WHEN login_throttle.window_start > $4 OR login_throttle.locked_until > $2 \
+               THEN login_throttle.window_start ELSE $2 END, \
+             locked_until = CASE WHEN login_throttle.locked_until > $2 THEN login_throttle.locked_until \
+               WHEN login_throttle.window_start > $4 AND login_throttle.failures + 1 >= $6 THEN $5 \
+               ELSE $3 END \
+             RETURNING username, failures, window_start, locked_until",
         )
-        .bind(&t.username)
-        .bind(i64::from(t.failures))
-        .bind(t.window_start.millis())
-        .bind(t.locked_until.map(Timestamp::millis))
+        .bind(&a.username)
+        .bind(a.now.millis())
+        .bind(first_locks)
+        .bind(a.window_cutoff.millis())
+        .bind(a.lock_until.millis())
+        .bind(i64::from(a.limit))
+        .optional(self.pool(), rows::throttle)
+        .await?
+        .ok_or(StorageError::NotFound)
+    }
+
+    async fn delete_stale_login_throttles(
+        &self,
+        window_cutoff: Timestamp,
+        now: Timestamp,
+    ) -> StorageResult<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM login_throttle WHERE window_start <= $1 AND (locked_until IS NULL OR locked_until <= $2)",
+        )
+        .bind(window_cutoff.millis())
+        .bind(now.millis())
         .execute(self.pool())
         .await
-        .map_err(backend_err)?;
-        Ok(())
+        .map_err(backend_err)?
+        .rows_affected())
     }
 
     async fn clear_login_throttle(&self, username: &str) -> StorageResult<()> {

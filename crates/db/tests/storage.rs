@@ -3,10 +3,13 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use tapearr_core::auth::model::{LoginAttempt, User};
 use tapearr_core::events::model::{EventQuery, NewEvent};
 use tapearr_core::ids::new_id;
 use tapearr_core::jobs::model::{JobStatus, NewJob};
-use tapearr_core::storage::{EventStore, JobEnd, JobStore, Storage, TaskStore};
+use tapearr_core::storage::{
+    EventStore, JobEnd, JobStore, Storage, StorageError, TaskStore, UserStore,
+};
 use tapearr_core::time::Timestamp;
 use tapearr_db::{Db, DbError, testing};
 
@@ -307,5 +310,105 @@ async fn a_newer_schema_is_refused() {
     match db.migrate(Some(dir.path())).await {
         Err(DbError::SchemaTooNew { found: 999, .. }) => {}
         other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+}
+
+fn attempt(name: &str, now: Timestamp, window: Duration, limit: u32) -> LoginAttempt {
+    LoginAttempt {
+        username: name.into(),
+        now,
+        window_cutoff: now.minus(window),
+        lock_until: now.plus(window),
+        limit,
+    }
+}
+
+#[tokio::test]
+async fn parallel_login_attempts_each_get_their_own_count() {
+    for t in databases("throttle").await {
+        let db = Arc::new(t.db.clone());
+        let window = Duration::from_secs(900);
+        let now = Timestamp::now();
+        let mut tries = Vec::new();
+        for _ in 0..40 {
+            let db = db.clone();
+            tries.push(tokio::spawn(async move {
+                db.count_login_attempt(&attempt("admin", now, window, 5))
+                    .await
+                    .expect("count")
+            }));
+        }
+        let mut counts = Vec::new();
+        for t in tries {
+            let row = t.await.expect("join");
+            // Every count from the limit on carries the lock.
+            assert_eq!(row.locked_until.is_some(), row.failures >= 5, "{row:?}");
+            counts.push(row.failures);
+        }
+        counts.sort_unstable();
+        assert_eq!(
+            counts,
+            (1..=40).collect::<Vec<_>>(),
+            "a read-then-write would repeat counts"
+        );
+        let row = db
+            .login_throttle("admin")
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(
+            row.locked_until,
+            Some(now.plus(window)),
+            "the lock is not pushed on"
+        );
+
+        // Once the window and the lock are over, counting starts again and the row is stale.
+        let later = now.plus(window).plus(Duration::from_secs(1));
+        let row = db
+            .count_login_attempt(&attempt("admin", later, window, 5))
+            .await
+            .expect("count");
+        assert_eq!((row.failures, row.locked_until), (1, None));
+        db.count_login_attempt(&attempt("ghost", now, window, 5))
+            .await
+            .expect("count");
+        let gone = db
+            .delete_stale_login_throttles(later.minus(window), later)
+            .await
+            .expect("prune");
+        assert_eq!(gone, 1, "only the ended count of `ghost` goes");
+        assert!(db.login_throttle("ghost").await.expect("read").is_none());
+        assert!(db.login_throttle("admin").await.expect("read").is_some());
+    }
+}
+
+#[tokio::test]
+async fn only_one_first_user_is_inserted_however_many_race() {
+    for t in databases("firstuser").await {
+        let db = Arc::new(t.db.clone());
+        let mut racers = Vec::new();
+        for i in 0..10 {
+            let db = db.clone();
+            racers.push(tokio::spawn(async move {
+                db.insert_first_user(&User {
+                    id: new_id(),
+                    username: format!("admin{i}"),
+                    password_hash: "x".into(),
+                    role: "admin".into(),
+                    created_at: Timestamp::now(),
+                })
+                .await
+            }));
+        }
+        let mut won = 0;
+        for r in racers {
+            match r.await.expect("join") {
+                Ok(()) => won += 1,
+                Err(StorageError::Conflict(_)) => {}
+                Err(e) => panic!("unexpected: {e}"),
+            }
+        }
+        assert_eq!(won, 1);
+        assert_eq!(db.count_users().await.expect("count"), 1);
     }
 }

@@ -4,6 +4,7 @@ mod admin;
 mod app;
 mod doctor;
 mod instance;
+mod listener;
 mod record_cmd;
 mod serve;
 

@@ -1,7 +1,7 @@
 //! `tapearr serve`: wire the services, serve HTTP, shut down gracefully.
 
 use crate::app::App;
-use crate::instance;
+use crate::{instance, listener};
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +47,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         &mut registry,
         app.store.clone(),
         app.config.events.retention_days,
+        Duration::from_secs(u64::from(app.config.auth.lockout_minutes) * 60),
     );
     registry.register(
         TOOLS_UPDATE_JOB,
@@ -193,9 +194,17 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         tracing::info!("shutting down: no new requests or jobs; waiting for running jobs");
         signal_token.cancel();
     });
-    let http = axum::serve(listener, tapearr_api::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    http.await.context("HTTP server failed")?;
+    let limits = listener::Limits {
+        header_timeout: Duration::from_secs(app.config.http.header_timeout_secs),
+        max_connections: app.config.http.max_connections,
+    };
+    listener::serve(
+        listener,
+        tapearr_api::router(state),
+        limits,
+        shutdown.clone(),
+    )
+    .await;
 
     let grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs + 10);
     if tokio::time::timeout(grace, async {

@@ -37,8 +37,9 @@ pub struct Me {
 /// Log in; sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse),
+        (status = 400, description = "user name or password out of bounds (nothing is stored)", body = ErrorBody),
         (status = 401, description = "wrong user name or password", body = ErrorBody),
-        (status = 429, description = "locked out after repeated failures", body = ErrorBody)))]
+        (status = 429, description = "`locked_out` after repeated failures, or `busy` checking other passwords; see `Retry-After`", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -15,8 +15,9 @@ pub struct SetupStatus {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SetupRequest {
+    /// 1 to 64 of letters, digits, `_ - . @` (stored in lower case).
     pub username: String,
-    /// At least 8 characters.
+    /// At least 8 characters, at most 1024 bytes.
     pub password: String,
 }
 
@@ -37,7 +38,8 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<SetupStatus
 /// Create the admin account (first run only).
 #[utoipa::path(post, path = "/api/v1/setup", tag = "auth", request_body = SetupRequest,
     responses((status = 201, body = SetupResponse), (status = 400, body = ErrorBody),
-        (status = 409, description = "already set up", body = ErrorBody)))]
+        (status = 409, description = "already set up", body = ErrorBody),
+        (status = 429, description = "`busy` checking other passwords; see `Retry-After`", body = ErrorBody)))]
 pub async fn create_admin(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<SetupRequest>,

@@ -3,18 +3,17 @@
 pub mod model;
 pub mod password;
 pub mod tokens;
+pub mod validate;
 
 use crate::config::AuthConfig;
 use crate::events::{DomainEvent, EventBus};
 use crate::ids::new_id;
 use crate::storage::{Storage, StorageError};
 use crate::time::Timestamp;
-use model::{ApiKey, LoginThrottle, Session, User};
+use model::{ApiKey, LoginAttempt, LoginThrottle, Session, User};
+use password::{HashGate, HashPermit};
 use std::sync::Arc;
 use std::time::Duration;
-
-pub const MIN_PASSWORD_LEN: usize = 8;
-pub const MAX_PASSWORD_LEN: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -26,6 +25,8 @@ pub enum AuthError {
     BadCredentials,
     #[error("too many failed logins; try again in {minutes} minute(s)")]
     LockedOut { minutes: u64 },
+    #[error("the server is busy checking other passwords; try again in {} second(s)", retry_after.as_secs())]
+    Busy { retry_after: Duration },
     #[error("not found")]
     NotFound,
     #[error(transparent)]
@@ -54,6 +55,7 @@ pub struct AuthService {
     store: Arc<dyn Storage>,
     events: EventBus,
     config: AuthConfig,
+    gate: HashGate,
 }
 
 /// A valid hash of a random password: unknown user names cost the same time as known ones.
@@ -61,34 +63,49 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 impl AuthService {
     pub fn new(store: Arc<dyn Storage>, events: EventBus, config: AuthConfig) -> Self {
+        let gate = HashGate::new(
+            config.hash_concurrency,
+            Duration::from_millis(config.hash_wait_ms),
+        );
         Self {
             store,
             events,
             config,
+            gate,
         }
+    }
+
+    /// A permit for one Argon2 run, or `Busy` once the wait is over.
+    async fn hash_permit(&self) -> Result<HashPermit, AuthError> {
+        self.gate.permit().await.map_err(|b| AuthError::Busy {
+            retry_after: b.retry_after,
+        })
     }
 
     pub async fn setup_required(&self) -> Result<bool, AuthError> {
         Ok(self.store.count_users().await? == 0)
     }
 
-    /// Creates the first admin; refused once any user exists.
+    /// Creates the first admin; refused once any user exists, also against a parallel setup.
     pub async fn create_admin(&self, username: &str, password: &str) -> Result<User, AuthError> {
+        let username = validate::username(username)?;
+        validate::new_password(password)?;
         if !self.setup_required().await? {
             return Err(AuthError::AlreadySetUp);
         }
-        let username = validate_username(username)?;
-        validate_password(password)?;
+        let permit = self.hash_permit().await?;
+        let password_hash = password::hash_password(&permit, password.to_string())
+            .await
+            .map_err(AuthError::Hashing)?;
+        drop(permit);
         let user = User {
             id: new_id(),
             username,
-            password_hash: password::hash_password(password.to_string())
-                .await
-                .map_err(AuthError::Hashing)?,
+            password_hash,
             role: "admin".into(),
             created_at: Timestamp::now(),
         };
-        match self.store.insert_user(&user).await {
+        match self.store.insert_first_user(&user).await {
             Err(StorageError::Conflict(_)) => Err(AuthError::AlreadySetUp),
             other => other.map(|_| user).map_err(Into::into),
         }
@@ -96,13 +113,14 @@ impl AuthService {
 
     /// Sets a new password and ends every session of that user.
     pub async fn reset_password(&self, username: &str, password: &str) -> Result<(), AuthError> {
-        validate_password(password)?;
+        validate::new_password(password)?;
         let user = self
             .store
-            .user_by_name(username)
+            .user_by_name(&validate::username(username)?)
             .await?
             .ok_or(AuthError::NotFound)?;
-        let hash = password::hash_password(password.to_string())
+        let permit = self.hash_permit().await?;
+        let hash = password::hash_password(&permit, password.to_string())
             .await
             .map_err(AuthError::Hashing)?;
         self.store.set_password_hash(&user.id, &hash).await?;
@@ -111,35 +129,58 @@ impl AuthService {
         Ok(())
     }
 
+    /// Checks a password under the lockout: every attempt is counted atomically before its
+    /// password is checked, so parallel attempts get no more checks than sequential ones.
     pub async fn login(
         &self,
         username: &str,
         password: &str,
         user_agent: Option<String>,
     ) -> Result<NewSession, AuthError> {
+        let key = validate::username(username)?;
+        validate::login_password(password)?;
+        // A running lock is answered from one read: no permit, no hash.
         let now = Timestamp::now();
-        let key = username.trim().to_lowercase();
-        let throttle = self.store.login_throttle(&key).await?;
-        if let Some(until) = throttle.as_ref().and_then(|t| t.locked_until)
-            && until > now
-        {
-            return Err(AuthError::LockedOut {
-                minutes: now.until(until).as_secs().div_ceil(60),
-            });
+        if let Some(t) = self.store.login_throttle(&key).await? {
+            locked(&t, now)?;
+        }
+        // Counted only once a permit is held: an attempt answered "busy" was never checked and
+        // must not lock its owner out during someone else's flood.
+        let permit = self.hash_permit().await?;
+        let now = Timestamp::now();
+        let window = self.lockout_window();
+        let limit = self.config.lockout_attempts.max(1);
+        let counted = self
+            .store
+            .count_login_attempt(&LoginAttempt {
+                username: key.clone(),
+                now,
+                window_cutoff: now.minus(window),
+                lock_until: now.plus(window),
+                limit,
+            })
+            .await?;
+        if counted.failures > limit {
+            return Err(locked_error(&counted, now));
         }
         let user = self.store.user_by_name(&key).await?;
         let hash = user
             .as_ref()
             .map(|u| u.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.to_string());
-        let valid = password::verify_password(password.to_string(), hash).await;
+        let valid = password::verify_password(&permit, password.to_string(), hash).await;
+        drop(permit);
         let Some(user) = user.filter(|_| valid) else {
-            self.record_failure(&key, throttle, now).await?;
+            if counted.failures == limit {
+                // Exactly one attempt reaches the limit, however many run in parallel.
+                tracing::warn!(username = %key, "login locked after repeated failures");
+                self.events
+                    .emit(DomainEvent::LoginLockedOut { username: key })
+                    .await;
+            }
             return Err(AuthError::BadCredentials);
         };
-        if throttle.is_some() {
-            self.store.clear_login_throttle(&key).await?;
-        }
+        self.store.clear_login_throttle(&key).await?;
         let token = tokens::random_token("");
         let csrf_token = tokens::random_token("");
         let expires_at = now.plus(self.session_lifetime());
@@ -162,33 +203,8 @@ impl AuthService {
         })
     }
 
-    async fn record_failure(
-        &self,
-        key: &str,
-        throttle: Option<LoginThrottle>,
-        now: Timestamp,
-    ) -> Result<(), AuthError> {
-        let window = Duration::from_secs(u64::from(self.config.lockout_minutes) * 60);
-        let mut t = throttle
-            .filter(|t| t.window_start.plus(window) > now)
-            .unwrap_or(LoginThrottle {
-                username: key.to_string(),
-                failures: 0,
-                window_start: now,
-                locked_until: None,
-            });
-        t.failures += 1;
-        if t.failures >= self.config.lockout_attempts {
-            t.locked_until = Some(now.plus(window));
-            tracing::warn!(username = key, "login locked after repeated failures");
-            self.events
-                .emit(DomainEvent::LoginLockedOut {
-                    username: key.to_string(),
-                })
-                .await;
-        }
-        self.store.save_login_throttle(&t).await?;
-        Ok(())
+    fn lockout_window(&self) -> Duration {
+        Duration::from_secs(u64::from(self.config.lockout_minutes) * 60)
     }
 
     fn session_lifetime(&self) -> Duration {
@@ -301,41 +317,24 @@ impl AuthService {
     }
 }
 
-fn validate_username(username: &str) -> Result<String, AuthError> {
-    let u = username.trim().to_lowercase();
-    let ok_chars = u
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
-    if u.is_empty() || u.len() > 64 || !ok_chars {
-        return Err(AuthError::Invalid(
-            "username must be 1 to 64 characters: letters, digits, _ - . @".into(),
-        ));
+/// `LockedOut` while the name's lock runs.
+fn locked(t: &LoginThrottle, now: Timestamp) -> Result<(), AuthError> {
+    match t.locked_until {
+        Some(until) if until > now => Err(locked_error(t, now)),
+        _ => Ok(()),
     }
-    Ok(u)
 }
 
-fn validate_password(password: &str) -> Result<(), AuthError> {
-    let n = password.chars().count();
-    if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&n) {
-        return Err(AuthError::Invalid(format!(
-            "password must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"
-        )));
+fn locked_error(t: &LoginThrottle, now: Timestamp) -> AuthError {
+    let secs = t.locked_until.map_or(60, |u| now.until(u).as_secs());
+    AuthError::LockedOut {
+        minutes: secs.div_ceil(60).max(1),
     }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn usernames_and_passwords_are_validated() {
-        assert_eq!(validate_username(" Admin ").expect("ok"), "admin");
-        assert!(validate_username("a b").is_err());
-        assert!(validate_username("").is_err());
-        assert!(validate_password("short").is_err());
-        assert!(validate_password("long enough").is_ok());
-    }
 
     #[tokio::test]
     async fn dummy_hash_is_a_valid_argon2_hash() {

@@ -60,11 +60,24 @@ pub struct ApiKey {
     pub revoked_at: Option<Timestamp>,
 }
 
-/// Failed logins for one user name, for the lockout.
+/// Login attempts for one user name not (yet) followed by a success, for the lockout. Each
+/// attempt is counted before its password is checked; a success deletes the row.
 #[derive(Debug, Clone)]
 pub struct LoginThrottle {
     pub username: String,
     pub failures: u32,
     pub window_start: Timestamp,
     pub locked_until: Option<Timestamp>,
+}
+
+/// One login attempt to count, for `UserStore::count_login_attempt`.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    pub username: String,
+    pub now: Timestamp,
+    /// A count whose window started before this starts again.
+    pub window_cutoff: Timestamp,
+    /// Reaching `limit` attempts locks the name until here.
+    pub lock_until: Timestamp,
+    pub limit: u32,
 }

@@ -29,7 +29,7 @@ pub fn task_defs() -> Vec<TaskDef> {
         TaskDef {
             name: "prune-sessions",
             kind: PRUNE_SESSIONS,
-            description: "Delete expired login sessions",
+            description: "Delete expired login sessions and ended login-failure counts",
             interval: Duration::from_secs(3600),
             initial_delay: Duration::from_secs(60),
         },
@@ -43,7 +43,13 @@ pub fn task_defs() -> Vec<TaskDef> {
     ]
 }
 
-pub fn register(registry: &mut JobRegistry, store: Arc<dyn Storage>, event_retention_days: u32) {
+/// `lockout_window`: how long a login-failure count lives (`auth.lockout_minutes`).
+pub fn register(
+    registry: &mut JobRegistry,
+    store: Arc<dyn Storage>,
+    event_retention_days: u32,
+    lockout_window: Duration,
+) {
     registry.register(
         PRUNE_EVENTS,
         Arc::new(Prune {
@@ -57,7 +63,7 @@ pub fn register(registry: &mut JobRegistry, store: Arc<dyn Storage>, event_reten
         PRUNE_SESSIONS,
         Arc::new(Prune {
             store: store.clone(),
-            what: PruneWhat::Sessions,
+            what: PruneWhat::Sessions(lockout_window),
         }),
     );
     registry.register(
@@ -72,7 +78,8 @@ pub fn register(registry: &mut JobRegistry, store: Arc<dyn Storage>, event_reten
 
 enum PruneWhat {
     Events(Duration),
-    Sessions,
+    /// With the login-failure counts, which live this long (unless a lock runs longer).
+    Sessions(Duration),
     Jobs,
 }
 
@@ -87,7 +94,17 @@ impl JobHandler for Prune {
         let now = Timestamp::now();
         let deleted = match self.what {
             PruneWhat::Events(keep) => self.store.delete_events_before(now.minus(keep)).await,
-            PruneWhat::Sessions => self.store.delete_expired_sessions(now).await,
+            PruneWhat::Sessions(window) => {
+                // Counts for names nobody has (any name can be tried) are bounded by this prune.
+                async {
+                    let counts = self
+                        .store
+                        .delete_stale_login_throttles(now.minus(window), now)
+                        .await?;
+                    Ok(counts + self.store.delete_expired_sessions(now).await?)
+                }
+                .await
+            }
             PruneWhat::Jobs => {
                 self.store
                     .delete_finished_jobs(now.minus(FINISHED_JOBS_KEPT))

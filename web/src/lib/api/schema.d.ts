@@ -1600,7 +1600,7 @@ export interface components {
          * @description Every stable error code the API answers with.
          * @enum {string}
          */
-        Code: "setup_required" | "already_set_up" | "unauthorized" | "invalid_credentials" | "locked_out" | "csrf_failed" | "forbidden" | "not_found" | "invalid_request" | "conflict" | "internal" | "unavailable" | "twitch_not_configured" | "channel_offline" | "upstream_failed";
+        Code: "setup_required" | "already_set_up" | "unauthorized" | "invalid_credentials" | "locked_out" | "busy" | "csrf_failed" | "forbidden" | "not_found" | "invalid_request" | "conflict" | "internal" | "unavailable" | "twitch_not_configured" | "channel_offline" | "upstream_failed";
         ConnectAccount: {
             /** @description A Twitch user access token (kept encrypted; never shown again). */
             token: string;
@@ -2485,8 +2485,9 @@ export interface components {
         /** @enum {string} */
         ServerKind: "plex" | "jellyfin" | "emby";
         SetupRequest: {
-            /** @description At least 8 characters. */
+            /** @description At least 8 characters, at most 1024 bytes. */
             password: string;
+            /** @description 1 to 64 of letters, digits, `_ - . @` (stored in lower case). */
             username: string;
         };
         SetupResponse: {
@@ -2806,6 +2807,15 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
+            /** @description user name or password out of bounds (nothing is stored) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description wrong user name or password */
             401: {
                 headers: {
@@ -2815,7 +2825,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description locked out after repeated failures */
+            /** @description `locked_out` after repeated failures, or `busy` checking other passwords; see `Retry-After` */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5105,6 +5115,15 @@ export interface operations {
             };
             /** @description already set up */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `busy` checking other passwords; see `Retry-After` */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
