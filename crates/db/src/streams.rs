@@ -19,6 +19,10 @@ const CHANNEL_COLUMNS: &str = "id, twitch_id, login, display_name, description, 
     category, live_checked_at, removed_at, created_at, updated_at";
 const STREAM_COLUMNS: &str =
     "id, channel_id, twitch_stream_id, title, category, started_at, ended_at, record_stopped";
+/// A running recording's counters and heartbeat, written only while `owner` holds it.
+const PROGRESS_UPDATE: &str = "UPDATE recordings SET bytes = $1, media_ms = $2, segments = $3, \
+    missed_segments = $4, heartbeat_at = $5, updated_at = $5 \
+    WHERE id = $6 AND owner = $7 AND status = 'recording'";
 const EVENT_COLUMNS: &str = "id, stream_id, kind, title, category, at";
 const RECORDING_COLUMNS: &str = "id, channel_id, stream_id, status, dir, stem, quality, \
     started_at, ended_at, bytes, media_ms, segments, missed_segments, sessions, owner, \
@@ -617,21 +621,45 @@ impl StreamStore for Db {
         p: &RecordingProgress,
         at: Timestamp,
     ) -> StorageResult<bool> {
-        let done = sqlx::query(
-            "UPDATE recordings SET bytes = $1, media_ms = $2, segments = $3, missed_segments = $4, \
-             heartbeat_at = $5, updated_at = $5 WHERE id = $6 AND owner = $7 AND status = 'recording'",
-        )
-        .bind(signed(p.bytes))
-        .bind(signed(p.media_ms))
-        .bind(signed(p.segments))
-        .bind(signed(p.missed_segments))
-        .bind(at.millis())
-        .bind(id)
-        .bind(owner)
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
+        let done = sqlx::query(PROGRESS_UPDATE)
+            .bind(signed(p.bytes))
+            .bind(signed(p.media_ms))
+            .bind(signed(p.segments))
+            .bind(signed(p.missed_segments))
+            .bind(at.millis())
+            .bind(id)
+            .bind(owner)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn update_recordings_progress(
+        &self,
+        batch: &[(String, RecordingProgress)],
+        owner: &str,
+        at: Timestamp,
+    ) -> StorageResult<Vec<bool>> {
+        // One commit for all: on SQLite a commit per recording and tick was the cost.
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        let mut owned = Vec::with_capacity(batch.len());
+        for (id, p) in batch {
+            let done = sqlx::query(PROGRESS_UPDATE)
+                .bind(signed(p.bytes))
+                .bind(signed(p.media_ms))
+                .bind(signed(p.segments))
+                .bind(signed(p.missed_segments))
+                .bind(at.millis())
+                .bind(id.as_str())
+                .bind(owner)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            owned.push(done.rows_affected() > 0);
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(owned)
     }
 
     async fn resume_recording(&self, id: &str, owner: &str, at: Timestamp) -> StorageResult<()> {

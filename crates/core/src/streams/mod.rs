@@ -17,6 +17,7 @@ mod error;
 pub mod eventsub;
 mod live;
 pub mod model;
+mod progress;
 mod reconcile;
 mod recorder;
 mod twitch;
@@ -72,6 +73,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// Segment indexes of the running recordings and the viewers' tokens.
     watch: watch::Watch,
+    /// Writes the recordings' counters and heartbeats, grouped.
+    progress: progress::ProgressWriter,
 }
 
 pub struct StreamsDeps {
@@ -103,6 +106,7 @@ impl Streams {
         let recorder = NativeRecorder::with_options(live)
             .map_err(|e| format!("HTTP client for recordings: {e}"))?;
         let restart_recorder = recorder.with_live_edge(1);
+        let progress = progress::ProgressWriter::new(deps.store.clone(), deps.instance.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 config: deps.config,
@@ -120,6 +124,7 @@ impl Streams {
                 channels_changed: Notify::new(),
                 shutdown: deps.shutdown,
                 watch: watch::Watch::default(),
+                progress,
             }),
         })
     }

@@ -487,11 +487,8 @@ impl Streams {
         channel: &Channel,
         progress: &RecordingProgress,
     ) -> bool {
-        let owned = self
-            .inner
-            .store
-            .update_recording_progress(&rec.id, &self.inner.instance, progress, Timestamp::now())
-            .await;
+        // Grouped with the other recordings' saves into one transaction (see `progress`).
+        let owned = self.inner.progress.save(&rec.id, progress).await;
         self.inner
             .events
             .emit(DomainEvent::RecordingProgress {
@@ -502,14 +499,8 @@ impl Streams {
                 segments: progress.segments,
             })
             .await;
-        match owned {
-            Ok(owned) => owned,
-            // A database hiccup is not a reason to stop recording.
-            Err(e) => {
-                tracing::warn!(recording = %rec.id, error = %e, "could not save recording progress");
-                true
-            }
-        }
+        // A database hiccup (the writer logs it) is not a reason to stop recording.
+        owned.unwrap_or(true)
     }
 
     async fn record_gap(
