@@ -130,6 +130,42 @@ async fn grouped_progress_is_persisted_and_says_who_owns_each_recording() {
             assert_eq!(row.bytes, 0, "not ours or not running: unchanged");
             assert_eq!(row.heartbeat_at, start);
         }
+        // More recordings than one statement takes: all written, in one transaction.
+        let mut many = Vec::new();
+        for i in 0..450 {
+            let ch = channel(&format!("many{i}"), start);
+            db.insert_twitch_channel(&ch).await.expect("channel");
+            let rec = recording(&ch, "me", start);
+            db.insert_recording(&rec).await.expect("recording");
+            many.push(rec);
+        }
+        let batch: Vec<(String, RecordingProgress)> = many
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let p = RecordingProgress {
+                    bytes: i as u64,
+                    media_ms: 0,
+                    segments: 1,
+                    missed_segments: 2,
+                };
+                (r.id.clone(), p)
+            })
+            .collect();
+        let owned = db
+            .update_recordings_progress(&batch, "me", at)
+            .await
+            .expect("write many");
+        assert!(owned.iter().all(|o| *o) && owned.len() == 450);
+        let last = db
+            .recording(&many[449].id)
+            .await
+            .expect("read")
+            .expect("row");
+        assert_eq!(
+            (last.bytes, last.segments, last.missed_segments),
+            (449, 1, 2)
+        );
         assert!(
             db.update_recordings_progress(&[], "me", at)
                 .await
