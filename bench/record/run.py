@@ -1,13 +1,22 @@
 #!/usr/bin/env python3
 """B1: concurrent live recordings, native recorder vs streamlink, same local origin.
 
-For each stream count N, starts a local origin with N channels (2 s segments, ~2.5 Mbps 720p),
-records all N channels for --seconds with the native recorder (one process) and then with
-streamlink (one process per stream), and measures per-stream RSS and CPU (from /proc samples
-and wait4 rusage) and missed segments. Writes the "## B1 — concurrent recordings" section of
-docs/benchmarks.md (only that section).
+Standalone mode (default): for each stream count N, starts a local origin with N channels (2 s
+segments, ~2.5 Mbps 720p), records all N channels for --seconds with the native recorder (one
+process) and then with streamlink (one process per stream), and measures per-stream RSS and CPU
+(from /proc samples and wait4 rusage) and missed segments. Writes the
+"## B1 — concurrent recordings" section of docs/benchmarks.md (only that section).
 
-Usage: run.py [--counts 1,10,100,200] [--seconds 60] [--streamlink PATH] [--bin-dir target/release]
+Server mode (--mode server): N channels go live on the fake Twitch (`tapearr-fakes twitch
+--realistic`), one `tapearr serve` records them all (added through its API), and N streamlink
+processes record the same origin side by side in the same run. After start-up (all recordings
+running, every streamlink writing, then --warmup seconds) it measures a steady window of
+--seconds: RSS from 1 s /proc samples, CPU as the delta of utime+stime (/proc/PID/stat) over
+the window, missed segments from the server's API (recordings' missed_segments and gaps) and
+from streamlink's log. Writes the "## B1 — recording through `tapearr serve`" section.
+
+Usage: run.py [--mode standalone|server] [--counts 1,10,100,200] [--seconds 60] [--warmup 15]
+              [--streamlink PATH] [--bin-dir target/release] [--label TEXT]
 """
 import argparse
 import os
@@ -20,6 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import server as server_mode
 
 ROOT = Path(__file__).resolve().parents[2]
 # A streamlink that has not exited this long after SIGINT is killed (one once hung for minutes).
@@ -213,7 +224,15 @@ def write_section(path, body):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=["standalone", "server"], default="standalone",
+                    help="standalone: tapearr-hls-record --multi, then streamlink; server: one "
+                    "`tapearr serve` on the fake Twitch beside streamlink in the same run")
     ap.add_argument("--counts", default="1,10,100,200")
+    ap.add_argument("--warmup", type=int, default=15, help="server mode: seconds skipped after start-up")
+    ap.add_argument("--label", default="", help="server mode: what this run measures (goes in the doc)")
+    ap.add_argument("--keep", action="store_true", help="server mode: keep the run's folder")
+    ap.add_argument("--perf", default=None, help="server mode: `perf record` the server over the window into this file")
+    ap.add_argument("--no-doc", action="store_true", help="print the table only (trial runs)")
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--streamlink", default=os.environ.get("TAPEARR_STREAMLINK")
                     or str(ROOT / "data/tools/venv/bin/streamlink"))
@@ -228,6 +247,8 @@ def main():
         args.streamlink = None
     bin_dir = Path(args.bin_dir)
     counts = [int(c) for c in args.counts.split(",") if c.strip()]
+    if args.mode == "server":
+        return main_server(args, bin_dir, counts)
     rows = []
     for n in counts:
         print(f"B1: {n} stream(s), {args.seconds} s each", flush=True)
@@ -255,6 +276,56 @@ Target (BENCHMARKS.md B1): per stream ≥ 30× less RSS and ≥ 5× less CPU tha
 """
     write_section(Path(args.out), body)
     print(fmt_table(rows, args.seconds))
+
+
+def main_server(args, bin_dir, counts):
+    rows = []
+    for n in counts:
+        print(f"B1 (server): {n} channel(s), {args.warmup} s warm-up, {args.seconds} s window", flush=True)
+        rows.append(server_mode.measure_server(args, bin_dir, n))
+    table = server_mode.fmt_table(rows)
+    print(table)
+    cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    sl_version = "streamlink not run"
+    if args.streamlink:
+        sl_version = subprocess.run([args.streamlink, "--version"], capture_output=True, text=True).stdout.strip()
+    head = "## B1 — recording through `tapearr serve`"
+    counts_s = ",".join(str(c) for c in counts)
+    run = f"""### {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC{' — ' + args.label if args.label else ''}
+
+Command: `make bench-record BENCH_MODE=server BENCH_COUNTS={counts_s} BENCH_SECONDS={args.seconds}`
+({sl_version}; {os.cpu_count()} CPU(s), {cpu_model}).
+
+{table}
+"""
+    if args.no_doc:
+        return
+    path = Path(args.out)
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    intro = f"""{head}
+
+N channels go live on the fake Twitch (`tapearr-fakes twitch --realistic`: 720p, ~2.5 Mbps, 2 s TS
+segments), one release `tapearr serve` (SQLite, default settings, 30 s Helix polling) records
+them all, and N streamlink processes (`--hls-live-edge 3`) record the same origin in the same run.
+After start-up (every recording running, every streamlink writing, then a warm-up) a steady window
+is measured: RSS is the mean of 1 s samples of the resident set (the server's, the streamlink
+processes' summed), CPU is the delta of utime+stime from `/proc/PID/stat` over the window, per
+stream as a percentage of one core. Server missed segments and gaps are those added in the window,
+from the API (`missed_segments`, `gaps`); streamlink's from its log. Each run below is kept; the
+newest is last.
+"""
+    start = text.find(head)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + intro + "\n" + run
+    else:
+        nxt = text.find("\n## ", start + len(head))
+        section = text[start:nxt + 1] if nxt >= 0 else text[start:]
+        rest = text[nxt + 1:] if nxt >= 0 else ""
+        # Keep the runs already written (and any reading added by hand); append this one.
+        runs = section[section.find("### "):] if "### " in section else ""
+        text = text[:start] + intro + "\n" + (runs.rstrip("\n") + "\n\n" if runs else "") + run \
+            + ("\n" + rest if rest else "")
+    path.write_text(text)
 
 
 if __name__ == "__main__":

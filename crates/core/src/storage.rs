@@ -465,6 +465,23 @@ pub trait StreamStore: Send + Sync {
         progress: &RecordingProgress,
         at: Timestamp,
     ) -> StorageResult<bool>;
+    /// [`Self::update_recording_progress`] for several recordings of `owner` at once (one
+    /// transaction where the backend has them); one flag per entry, in order.
+    async fn update_recordings_progress(
+        &self,
+        batch: &[(String, RecordingProgress)],
+        owner: &str,
+        at: Timestamp,
+    ) -> StorageResult<Vec<bool>> {
+        let mut owned = Vec::with_capacity(batch.len());
+        for (id, progress) in batch {
+            owned.push(
+                self.update_recording_progress(id, owner, progress, at)
+                    .await?,
+            );
+        }
+        Ok(owned)
+    }
     /// Takes over an active recording (restart or resume): new owner, one more session.
     async fn resume_recording(&self, id: &str, owner: &str, at: Timestamp) -> StorageResult<()>;
     /// Closes an active recording; false when it was not active.

@@ -1,5 +1,7 @@
 //! Channels, streams, stream events and recordings.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::rows::{
     Bind, IN_CHUNK, bind_ids, flag, get, opt_ts, placeholders, signed, ts, unsigned, where_clause,
 };
@@ -21,6 +23,47 @@ const CHANNEL_COLUMNS: &str = "id, twitch_id, login, display_name, description, 
     category, live_checked_at, removed_at, created_at, updated_at";
 const STREAM_COLUMNS: &str =
     "id, channel_id, twitch_stream_id, title, category, started_at, ended_at, record_stopped";
+/// A running recording's counters and heartbeat, written only while `owner` holds it.
+const PROGRESS_UPDATE: &str = "UPDATE recordings SET bytes = $1, media_ms = $2, segments = $3, \
+    missed_segments = $4, heartbeat_at = $5, updated_at = $5 \
+    WHERE id = $6 AND owner = $7 AND status = 'recording'";
+/// Recordings per grouped progress statement (5 bind parameters each).
+const PROGRESS_CHUNK: usize = 200;
+
+/// [`PROGRESS_UPDATE`] for `rows` recordings at once; answers the ids it updated.
+/// `$1` is the heartbeat, `$2` the owner, then five parameters per recording.
+fn progress_batch_sql(rows: usize) -> String {
+    let values = (0..rows)
+        .map(|i| format!("({})", placeholders(3 + i * 5, 5)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "WITH v (id, bytes, media_ms, segments, missed_segments) AS (VALUES {values}) \
+         UPDATE recordings SET bytes = v.bytes, media_ms = v.media_ms, segments = v.segments, \
+         missed_segments = v.missed_segments, heartbeat_at = $1, updated_at = $1 FROM v \
+         WHERE recordings.id = v.id AND recordings.owner = $2 AND recordings.status = 'recording' \
+         RETURNING recordings.id AS id"
+    )
+}
+
+fn progress_batch<'q>(
+    sql: &'q str,
+    rows: &[(&'q str, &RecordingProgress)],
+    owner: &'q str,
+    at: Timestamp,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = sqlx::query(sql).bind(at.millis()).bind(owner);
+    for (id, p) in rows {
+        q = q
+            .bind(*id)
+            .bind(signed(p.bytes))
+            .bind(signed(p.media_ms))
+            .bind(signed(p.segments))
+            .bind(signed(p.missed_segments));
+    }
+    q
+}
+
 const EVENT_COLUMNS: &str = "id, stream_id, kind, title, category, at";
 const RECORDING_COLUMNS: &str = "id, channel_id, stream_id, status, dir, stem, quality, \
     started_at, ended_at, bytes, media_ms, segments, missed_segments, sessions, owner, \
@@ -643,21 +686,63 @@ impl StreamStore for Db {
         p: &RecordingProgress,
         at: Timestamp,
     ) -> StorageResult<bool> {
-        let done = sqlx::query(
-            "UPDATE recordings SET bytes = $1, media_ms = $2, segments = $3, missed_segments = $4, \
-             heartbeat_at = $5, updated_at = $5 WHERE id = $6 AND owner = $7 AND status = 'recording'",
-        )
-        .bind(signed(p.bytes))
-        .bind(signed(p.media_ms))
-        .bind(signed(p.segments))
-        .bind(signed(p.missed_segments))
-        .bind(at.millis())
-        .bind(id)
-        .bind(owner)
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
+        let done = sqlx::query(PROGRESS_UPDATE)
+            .bind(signed(p.bytes))
+            .bind(signed(p.media_ms))
+            .bind(signed(p.segments))
+            .bind(signed(p.missed_segments))
+            .bind(at.millis())
+            .bind(id)
+            .bind(owner)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn update_recordings_progress(
+        &self,
+        batch: &[(String, RecordingProgress)],
+        owner: &str,
+        at: Timestamp,
+    ) -> StorageResult<Vec<bool>> {
+        // One statement per chunk, not one per recording: on SQLite each statement is a round
+        // trip to the connection's thread, and a commit per recording and tick was the cost.
+        let mut latest: HashMap<&str, &RecordingProgress> = HashMap::new();
+        for (id, p) in batch {
+            latest.insert(id.as_str(), p); // one save per recording; the last one wins
+        }
+        let rows: Vec<(&str, &RecordingProgress)> = latest.into_iter().collect();
+        let mut owned: HashSet<String> = HashSet::new();
+        if rows.len() <= PROGRESS_CHUNK {
+            if !rows.is_empty() {
+                let sql = progress_batch_sql(rows.len());
+                for row in progress_batch(&sql, &rows, owner, at)
+                    .fetch_all(self.pool())
+                    .await
+                    .map_err(backend_err)?
+                {
+                    owned.insert(get::<String>(&row, "id")?);
+                }
+            }
+        } else {
+            let mut tx = self.pool().begin().await.map_err(backend_err)?;
+            for chunk in rows.chunks(PROGRESS_CHUNK) {
+                let sql = progress_batch_sql(chunk.len());
+                for row in progress_batch(&sql, chunk, owner, at)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(backend_err)?
+                {
+                    owned.insert(get::<String>(&row, "id")?);
+                }
+            }
+            tx.commit().await.map_err(backend_err)?;
+        }
+        Ok(batch
+            .iter()
+            .map(|(id, _)| owned.contains(id.as_str()))
+            .collect())
     }
 
     async fn resume_recording(&self, id: &str, owner: &str, at: Timestamp) -> StorageResult<()> {

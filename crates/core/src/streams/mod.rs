@@ -17,6 +17,7 @@ mod error;
 pub mod eventsub;
 mod live;
 pub mod model;
+mod progress;
 mod reconcile;
 mod recorder;
 mod timeline;
@@ -74,6 +75,8 @@ struct Inner {
     /// Segment indexes of the running recordings and the viewers' tokens.
     watch: watch::Watch,
     disk: Arc<crate::system_checks::DiskWatch>,
+    /// Writes the recordings' counters and heartbeats, grouped.
+    progress: progress::ProgressWriter,
 }
 
 pub struct StreamsDeps {
@@ -107,6 +110,7 @@ impl Streams {
         let recorder = NativeRecorder::with_options(live)
             .map_err(|e| format!("HTTP client for recordings: {e}"))?;
         let restart_recorder = recorder.with_live_edge(1);
+        let progress = progress::ProgressWriter::new(deps.store.clone(), deps.instance.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 config: deps.config,
@@ -125,6 +129,7 @@ impl Streams {
                 shutdown: deps.shutdown,
                 watch: watch::Watch::default(),
                 disk: deps.disk,
+                progress,
             }),
         })
     }

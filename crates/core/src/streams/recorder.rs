@@ -583,11 +583,8 @@ impl Streams {
         channel: &Channel,
         progress: &RecordingProgress,
     ) -> bool {
-        let owned = self
-            .inner
-            .store
-            .update_recording_progress(&rec.id, &self.inner.instance, progress, Timestamp::now())
-            .await;
+        // Grouped with the other recordings' saves into one transaction (see `progress`).
+        let owned = self.inner.progress.save(&rec.id, progress).await;
         self.inner
             .events
             .emit(DomainEvent::RecordingProgress {
@@ -598,14 +595,8 @@ impl Streams {
                 segments: progress.segments,
             })
             .await;
-        match owned {
-            Ok(owned) => owned,
-            // A database hiccup is not a reason to stop recording.
-            Err(e) => {
-                tracing::warn!(recording = %rec.id, error = %e, "could not save recording progress");
-                true
-            }
-        }
+        // A database hiccup (the writer logs it) is not a reason to stop recording.
+        owned.unwrap_or(true)
     }
 
     /// Stores the hole before a written segment, if the broadcast's clock shows one.

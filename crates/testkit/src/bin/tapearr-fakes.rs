@@ -6,11 +6,15 @@
 //! Prints `READY http://ADDR` then one master playlist URL per channel (`ch0` … `chN-1`),
 //! and serves until stdin closes or Ctrl-C.
 //!
-//! `tapearr-fakes twitch [--bind 127.0.0.1:0] [--client-id ID --client-secret S]`
+//! `tapearr-fakes twitch [--bind 127.0.0.1:0] [--client-id ID --client-secret S] [--realistic]
+//!  [--window N]`
 //!
 //! Starts an HLS origin and a fake Twitch, prints `READY http://ADDR` (the fake Twitch; helix
-//! `{base}/helix/`, id `{base}/`, gql `{base}/gql`, usher `{base}/`), driven through
-//! `/_control/…`, and serves until stdin closes or Ctrl-C.
+//! `{base}/helix/`, id `{base}/`, gql `{base}/gql`, usher `{base}/`) and then
+//! `ORIGIN http://ADDR` (the HLS origin: a live channel's master playlist is
+//! `{origin}/{login}/master.m3u8`), driven through `/_control/…`, and serves until stdin
+//! closes or Ctrl-C. `--realistic` gives channels that go live 2 s, 2.5 Mbps 720p segments
+//! (benchmarks) instead of the tiny test ones; `--window` their live window in segments.
 //!
 //! `tapearr-fakes trailers [--movies N] [--series N] [--seed S] [--sonarr-v3] [--host IP]`
 //!
@@ -81,24 +85,43 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-fn parse_twitch_args() -> Result<FakeTwitchConfig, String> {
-    let mut cfg = FakeTwitchConfig::default();
+struct TwitchArgs {
+    cfg: FakeTwitchConfig,
+    realistic: bool,
+    window: u64,
+}
+
+fn parse_twitch_args() -> Result<TwitchArgs, String> {
+    let mut a = TwitchArgs {
+        cfg: FakeTwitchConfig::default(),
+        realistic: false,
+        window: 5,
+    };
     let mut it = std::env::args().skip(2);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--bind" => cfg.bind = value()?,
-            "--client-id" => cfg.client_id = value()?,
-            "--client-secret" => cfg.client_secret = value()?,
+            "--bind" => a.cfg.bind = value()?,
+            "--client-id" => a.cfg.client_id = value()?,
+            "--client-secret" => a.cfg.client_secret = value()?,
+            "--realistic" => a.realistic = true,
+            "--window" => {
+                let v = value()?;
+                a.window = v.parse().map_err(|e| format!("bad number {v}: {e}"))?;
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
-    Ok(cfg)
+    Ok(a)
 }
 
 async fn run_twitch() -> ExitCode {
-    let cfg = match parse_twitch_args() {
-        Ok(c) => c,
+    let TwitchArgs {
+        cfg,
+        realistic,
+        window,
+    } = match parse_twitch_args() {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("tapearr-fakes: {e}");
             return ExitCode::from(2);
@@ -119,7 +142,14 @@ async fn run_twitch() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let params = if realistic {
+        MediaParams::realistic(Container::Ts)
+    } else {
+        MediaParams::test(Container::Ts)
+    };
+    twitch.set_channel_spec(ChannelSpec::new(params).window(window));
     println!("READY {}", twitch.url());
+    println!("ORIGIN http://{}", twitch.origin().addr());
     serve_until_done().await;
     ExitCode::SUCCESS
 }
