@@ -911,6 +911,8 @@ export const tests = {
 				await page.getByTestId('channel-retention').getByText('The global policy: keeps the newest 5.').waitFor();
 				await page.getByLabel('Own limits for this channel').check();
 				await page.getByLabel('Recordings kept').fill('0');
+				// A limit of 0 deletes everything: saved only once confirmed.
+				await page.getByLabel('Yes, a limit of 0: delete every recording of this channel it applies to').check();
 				await page.getByRole('button', { name: 'Save retention' }).click();
 				await page.getByTestId('channel-retention').getByText('Its own limits: keeps the newest 0.').waitFor();
 

@@ -38,6 +38,10 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Once an admin exists it never goes away, so the check stops hitting the database.
     pub(crate) setup_done: Arc<AtomicBool>,
+    /// Set when the server started without an admin and listens beyond loopback: `POST
+    /// /api/v1/setup` must bring it (it is printed in the log), so whoever reaches the port
+    /// first cannot claim the server.
+    pub(crate) setup_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -76,7 +80,14 @@ impl AppState {
             metrics: Arc::default(),
             shutdown,
             setup_done: Arc::default(),
+            setup_token: None,
         }
+    }
+
+    /// Requires `token` in `POST /api/v1/setup`.
+    pub fn with_setup_token(mut self, token: String) -> Self {
+        self.setup_token = Some(token.into());
+        self
     }
 
     pub(crate) async fn setup_required(&self) -> Result<bool, tapearr_core::auth::AuthError> {

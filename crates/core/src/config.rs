@@ -72,6 +72,8 @@ pub struct HttpConfig {
 pub struct AuthConfig {
     /// How long a login session lasts without use.
     pub session_days: u32,
+    /// How long a login session lasts at most, however often it is used (fractions allowed).
+    pub session_max_age_days: f64,
     /// Failed logins for one user name within `lockout_minutes` before it is locked.
     pub lockout_attempts: u32,
     pub lockout_minutes: u32,
@@ -200,6 +202,7 @@ impl Default for Config {
             },
             auth: AuthConfig {
                 session_days: 30,
+                session_max_age_days: 90.0,
                 lockout_attempts: 5,
                 lockout_minutes: 15,
                 secure_cookies: false,
@@ -322,6 +325,12 @@ impl Config {
             return Err(ConfigError::BadValue {
                 key: "jobs.heartbeat_secs",
                 message: "must be greater than 0 and smaller than jobs.lease_secs".into(),
+            });
+        }
+        if !(self.auth.session_max_age_days.is_finite() && self.auth.session_max_age_days > 0.0) {
+            return Err(ConfigError::BadValue {
+                key: "auth.session_max_age_days",
+                message: "must be a number of days above 0".into(),
             });
         }
         if self.auth.hash_concurrency == 0 {

@@ -367,6 +367,14 @@ pub trait LibraryStore: Send + Sync {
         now: Timestamp,
     ) -> StorageResult<Option<ShareLink>>;
     async fn delete_expired_share_links(&self, now: Timestamp) -> StorageResult<u64>;
+    /// Links that have not expired at `now`, newest first; of one recording, or of all.
+    async fn share_links(
+        &self,
+        recording_id: Option<&str>,
+        now: Timestamp,
+    ) -> StorageResult<Vec<ShareLink>>;
+    /// Deletes one link; NotFound when there is none with this hash.
+    async fn delete_share_link(&self, token_hash: &str) -> StorageResult<()>;
     async fn set_channel_retention(
         &self,
         channel_id: &str,

@@ -240,6 +240,43 @@ impl LibraryStore for Db {
         .await
     }
 
+    async fn share_links(
+        &self,
+        recording_id: Option<&str>,
+        now: Timestamp,
+    ) -> StorageResult<Vec<ShareLink>> {
+        let of_one = if recording_id.is_some() {
+            "AND recording_id = $2"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT token_hash, recording_id, expires_at, created_at FROM share_links \
+             WHERE expires_at > $1 {of_one} ORDER BY created_at DESC, token_hash"
+        );
+        let mut query = sqlx::query(&sql).bind(now.millis());
+        if let Some(id) = recording_id {
+            query = query.bind(id);
+        }
+        query
+            .all(self.pool(), |r| {
+                Ok(ShareLink {
+                    token_hash: get(r, "token_hash")?,
+                    recording_id: get(r, "recording_id")?,
+                    expires_at: ts(r, "expires_at")?,
+                    created_at: ts(r, "created_at")?,
+                })
+            })
+            .await
+    }
+
+    async fn delete_share_link(&self, token_hash: &str) -> StorageResult<()> {
+        sqlx::query("DELETE FROM share_links WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute_found(self.pool())
+            .await
+    }
+
     async fn delete_expired_share_links(&self, now: Timestamp) -> StorageResult<u64> {
         let done = sqlx::query("DELETE FROM share_links WHERE expires_at <= $1")
             .bind(now.millis())

@@ -170,6 +170,19 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         shutdown.clone(),
     );
 
+    // Beyond loopback, anyone who reaches the port first could create the admin: require the
+    // token only the person reading the log has.
+    let state = if !app.config.listen.ip().is_loopback() && app.auth.setup_required().await? {
+        let token = tapearr_core::auth::tokens::random_token("");
+        tracing::warn!(
+            "no admin account yet and listening on {} (beyond loopback): create it with the setup token {token}",
+            app.config.listen
+        );
+        state.with_setup_token(token)
+    } else {
+        state
+    };
+
     let listener = tokio::net::TcpListener::bind(app.config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", app.config.listen))?;

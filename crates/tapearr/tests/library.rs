@@ -285,6 +285,48 @@ async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_
             .await;
         assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
 
+        // Share links are listed (without their tokens) and revoked: a revoked one is 404 at once.
+        let second = client
+            .post(
+                &format!("/api/v1/recordings/{rec_id}/share"),
+                json!({"expires_in_secs": 600}),
+            )
+            .await;
+        assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+        let listed = client
+            .get(&format!("/api/v1/recordings/{rec_id}/shares"))
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+        let links = listed.body.as_array().cloned().unwrap_or_default();
+        assert_eq!(links.len(), 2, "{}", listed.body);
+        assert!(
+            links.iter().all(|l| l["recording_id"] == rec_id.as_str()
+                && l.get("token").is_none()
+                && l["id"].is_string()),
+            "{}",
+            listed.body
+        );
+        let all = client.get("/api/v1/shares").await;
+        assert_eq!(all.body.as_array().map(Vec::len), Some(2), "{}", all.body);
+        let missing = client.get("/api/v1/recordings/missing/shares").await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
+        let first_path = share.body["path"].as_str().expect("path").to_string();
+        let second_path = second.body["path"].as_str().expect("path").to_string();
+        for link in &links {
+            let id = link["id"].as_str().expect("id");
+            let revoked = client.delete(&format!("/api/v1/shares/{id}")).await;
+            assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
+            let again = client.delete(&format!("/api/v1/shares/{id}")).await;
+            assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+            assert_eq!(again.body["code"], "not_found");
+        }
+        for path in [&first_path, &second_path] {
+            let gone = reqwest::get(server.url(path)).await.expect("revoked link");
+            assert_eq!(gone.status(), StatusCode::NOT_FOUND, "{path}");
+        }
+        let none = client.get("/api/v1/shares").await;
+        assert_eq!(none.body, json!([]));
+
         // Bulk delete is all or nothing.
         let partial = client
             .post(

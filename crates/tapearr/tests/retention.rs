@@ -152,6 +152,10 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
             ),
             (json!({"max_count": -3}), "max_count"),
             (json!({"max_cuont": 3}), "max_cuont"),
+            // A limit of 0 deletes everything: only with "confirm": true.
+            (json!({"max_count": 0}), "confirm"),
+            (json!({"max_total_gb": 0}), "confirm"),
+            (json!({"max_age_days": 0, "confirm": false}), "confirm"),
         ] {
             let r = put(&client, "/api/v1/retention", bad.clone()).await;
             assert_eq!(
@@ -181,13 +185,32 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
         assert_eq!(r.body["policy"], json!({"max_count": null}));
         assert_eq!(r.body["effective"]["max_count"], Value::Null);
         assert_eq!(r.body["effective"]["keep_categories"], json!(["Art"]));
+        // Keep none deletes everything: refused unless confirmed, and the confirmation is not
+        // stored.
         let r = put(
             &client,
             &format!("/api/v1/channels/{gamma}/retention"),
             json!({"max_count": 0}),
         )
         .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {:?}", r.body);
+        assert_eq!(r.body["code"], "invalid_request", "{name}: {:?}", r.body);
+        assert!(
+            r.body["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("confirm"),
+            "{name}: {:?}",
+            r.body
+        );
+        let r = put(
+            &client,
+            &format!("/api/v1/channels/{gamma}/retention"),
+            json!({"max_count": 0, "confirm": true}),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
+        assert_eq!(r.body["policy"], json!({"max_count": 0}), "{name}");
         let r = put(
             &client,
             &format!("/api/v1/channels/{gamma}/retention"),

@@ -7,6 +7,8 @@ export const session = $state({
 	/** The first check (setup status, then /auth/me) has finished. */
 	checked: false,
 	setupRequired: false,
+	/** Setup needs the one-time token from the server's log (it listens beyond loopback). */
+	setupTokenRequired: false,
 	username: null as string | null,
 	/** The admin just created on the setup page (the login page greets it). */
 	justCreated: null as string | null

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formPolicy, isOff, policyForm, policySummary, splitCategories, windowText } from './retention';
+import { formPolicy, hasZeroLimit, isOff, policyForm, policySummary, splitCategories, windowText } from './retention';
 
 describe('retention form', () => {
 	it('round-trips a policy', () => {
@@ -45,5 +45,15 @@ describe('retention form', () => {
 	it('sums a policy up', () => {
 		expect(policySummary({})).toBe('no count, size or age limit.');
 		expect(policySummary({ max_count: 5, max_total_gb: 100, max_age_days: 1 })).toBe('keeps the newest 5, up to 100 GiB, at most 1 day old.');
+	});
+});
+
+describe('hasZeroLimit', () => {
+	it('is true for a limit of 0 only, not for no limit', () => {
+		expect(hasZeroLimit({ max_count: 0 })).toBe(true);
+		expect(hasZeroLimit({ max_total_gb: 0 })).toBe(true);
+		expect(hasZeroLimit({ max_age_days: 0 })).toBe(true);
+		expect(hasZeroLimit({ max_count: null, max_total_gb: 1, max_age_days: 0.5 })).toBe(false);
+		expect(hasZeroLimit({})).toBe(false);
 	});
 });

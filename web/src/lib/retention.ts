@@ -84,6 +84,12 @@ export function formPolicy(f: PolicyForm): { policy: RetentionPolicy } | { error
 	}
 }
 
+/** A limit of 0 (count, size or age): it deletes every recording it applies to, so the server
+ * wants `confirm: true` with it. */
+export function hasZeroLimit(p: { max_count?: number | null; max_total_gb?: number | null; max_age_days?: number | null }): boolean {
+	return p.max_count === 0 || p.max_total_gb === 0 || p.max_age_days === 0;
+}
+
 /** Nothing set that could delete anything: the default, "retention off". */
 export function isOff(p: RetentionPolicy): boolean {
 	return p.max_count == null && p.max_total_gb == null && p.max_age_days == null && p.min_free_gb == null;

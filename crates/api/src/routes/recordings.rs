@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tapearr_core::library::chapters::{self, Chapter};
-use tapearr_core::library::{DeleteReport, LibraryError, ShareTicket};
+use tapearr_core::library::{DeleteReport, LibraryError, ShareInfo, ShareTicket};
 use tapearr_core::storage::{PageRequest, Paged, RecordingQuery, RecordingSort, SortOrder};
 use tapearr_core::streams::model::{Recording, RecordingGap, RecordingStatus, StreamEvent};
 use tapearr_core::time::Timestamp;
@@ -275,6 +275,40 @@ pub async fn share(
         axum::http::StatusCode::CREATED,
         Json(ShareLinkView { ticket, path }),
     ))
+}
+
+/// The share links of a recording that still work (their tokens are not shown again).
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/shares", tag = "recordings", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ShareInfo>), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn recording_shares(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<Vec<ShareInfo>>> {
+    Ok(Json(state.library.share_links(Some(&id)).await?))
+}
+
+/// Every share link that still works, newest first.
+#[utoipa::path(get, path = "/api/v1/shares", tag = "recordings",
+    responses((status = 200, body = Vec<ShareInfo>), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn list_shares(State(state): State<AppState>) -> ApiResult<Json<Vec<ShareInfo>>> {
+    Ok(Json(state.library.share_links(None).await?))
+}
+
+/// Revoke a share link: it answers 404 from now on.
+#[utoipa::path(delete, path = "/api/v1/shares/{id}", tag = "recordings", params(("id" = String, Path)),
+    responses((status = 204, description = "revoked"), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn revoke_share(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    state.library.revoke_share(&id).await.map_err(|e| match e {
+        LibraryError::NotFound => ApiError::not_found("share link"),
+        other => other.into(),
+    })?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// A shared recording's MP4 (public: the token is the credential), with Range support.

@@ -2,15 +2,23 @@
 //!
 //! Envelope: `{type, data, timestamp, id}` (+ `subject`). `id` is the replay cursor; live-only
 //! messages (progress ticks, log lines) have `id: null`.
+//!
+//! A socket lives no longer than the credential that opened it: a logout, a password reset or
+//! a key revocation closes it at once (close code 1008), and it is re-checked every
+//! [`RECHECK`] for what ends a session without an event (expiry, the absolute lifetime, a
+//! change made by another process).
 
 use crate::error::{ApiError, ApiQuery, Code};
 use crate::state::AppState;
+use axum::Extension;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
 use serde::Deserialize;
 use std::sync::Arc;
+use std::time::Duration;
+use tapearr_core::auth::{Principal, Revocation};
 use tapearr_core::events::model::{EventQuery, EventRecord};
 use tapearr_core::logs::LogEntry;
 use tokio::sync::broadcast::error::RecvError;
@@ -26,6 +34,9 @@ pub struct WsParams {
 
 const REPLAY_PAGE: u32 = 500;
 
+/// How often an open socket re-checks its session or key.
+const RECHECK: Duration = Duration::from_secs(30);
+
 /// Live events over a WebSocket (send cookies, `X-Api-Key` or a Bearer key when upgrading).
 #[utoipa::path(get, path = "/api/v1/ws", tag = "events", params(WsParams),
     responses((status = 101, description = "switching to the WebSocket protocol"),
@@ -33,6 +44,7 @@ const REPLAY_PAGE: u32 = 500;
     security(("session" = []), ("api_key" = [])))]
 pub async fn connect(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<WsParams>,
     ws: WebSocketUpgrade,
@@ -46,7 +58,59 @@ pub async fn connect(
                 .map_err(|_| ApiError::invalid("logs must be a level"))
         })
         .transpose()?;
-    Ok(ws.on_upgrade(move |socket| serve(socket, state, params.since, log_level)))
+    // Subscribed before the upgrade: a logout from here on is seen by the socket.
+    let revocations = state.auth.revocations();
+    let access = Access {
+        principal,
+        revocations,
+    };
+    Ok(ws.on_upgrade(move |socket| serve(socket, state, access, params.since, log_level)))
+}
+
+/// The credential a socket was opened with, and the news that can end it.
+struct Access {
+    principal: Principal,
+    revocations: tokio::sync::broadcast::Receiver<Revocation>,
+}
+
+impl Access {
+    /// Resolves when the credential has ended; never while it is valid. The first check runs
+    /// at once (a logout between the upgrade's check and the subscription is caught).
+    async fn ended(mut self, state: AppState) {
+        let mut recheck = tokio::time::interval(RECHECK);
+        loop {
+            tokio::select! {
+                r = self.revocations.recv() => match r {
+                    Ok(r) if self.principal.revoked_by(&r) => return,
+                    Ok(_) => {}
+                    // Missed some: ask the store instead.
+                    Err(RecvError::Lagged(_)) => {
+                        if !self.valid(&state).await {
+                            return;
+                        }
+                    }
+                    Err(RecvError::Closed) => std::future::pending::<()>().await,
+                },
+                _ = recheck.tick() => {
+                    if !self.valid(&state).await {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A store error keeps the socket open (the next check decides).
+    async fn valid(&self, state: &AppState) -> bool {
+        state
+            .auth
+            .still_valid(&self.principal)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not re-check a WebSocket's credential");
+                true
+            })
+    }
 }
 
 /// Browsers send cookies with a cross-site WebSocket; refuse pages from other origins.
@@ -72,6 +136,7 @@ fn check_same_origin(headers: &HeaderMap) -> Result<(), ApiError> {
 async fn serve(
     mut socket: WebSocket,
     state: AppState,
+    access: Access,
     since: Option<i64>,
     log_level: Option<tracing::Level>,
 ) {
@@ -79,6 +144,8 @@ async fn serve(
     let mut events = state.events.subscribe();
     let mut logs = log_level.map(|_| state.logs.subscribe());
     let mut cursor = since;
+    let ended = access.ended(state.clone());
+    tokio::pin!(ended);
     if cursor.is_some() && replay(&mut socket, &state, &mut cursor).await.is_err() {
         return;
     }
@@ -119,6 +186,15 @@ async fn serve(
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             },
+            _ = &mut ended => {
+                let _ = socket
+                    .send(Message::Close(Some(CloseFrame {
+                        code: close_code::POLICY,
+                        reason: "logged out or key revoked".into(),
+                    })))
+                    .await;
+                return;
+            }
             _ = state.shutdown.cancelled() => {
                 let _ = socket.send(Message::Close(None)).await;
                 return;

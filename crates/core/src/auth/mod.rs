@@ -42,6 +42,32 @@ pub enum Principal {
     ApiKey { key: ApiKey },
 }
 
+/// A credential that stopped being valid now, for the long-lived connections that checked it
+/// once (the WebSocket): they close when one names their principal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revocation {
+    /// One session was logged out.
+    Session(String),
+    /// Every session of this user ended (a password reset).
+    SessionsOfUser(String),
+    /// An API key was revoked.
+    ApiKey(String),
+}
+
+impl Principal {
+    /// Whether `r` ends this principal.
+    pub fn revoked_by(&self, r: &Revocation) -> bool {
+        match (self, r) {
+            (Principal::Session { session, .. }, Revocation::Session(id)) => session.id == *id,
+            (Principal::Session { session, .. }, Revocation::SessionsOfUser(user)) => {
+                session.user_id == *user
+            }
+            (Principal::ApiKey { key }, Revocation::ApiKey(id)) => key.id == *id,
+            _ => false,
+        }
+    }
+}
+
 /// What a successful login hands to the client, once.
 pub struct NewSession {
     pub token: String,
@@ -56,7 +82,11 @@ pub struct AuthService {
     events: EventBus,
     config: AuthConfig,
     gate: HashGate,
+    revocations: tokio::sync::broadcast::Sender<Revocation>,
 }
+
+/// The longest session the clock arithmetic is asked for (a century).
+const LONGEST_SESSION: Duration = Duration::from_secs(100 * 365 * 86_400);
 
 /// A valid hash of a random password: unknown user names cost the same time as known ones.
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Zr3cdYbLwGb3oS3JGQxRPGd8C8nS1iYcqqqBWWZSyo";
@@ -67,11 +97,69 @@ impl AuthService {
             config.hash_concurrency,
             Duration::from_millis(config.hash_wait_ms),
         );
+        let (revocations, _) = tokio::sync::broadcast::channel(64);
         Self {
             store,
             events,
             config,
             gate,
+            revocations,
+        }
+    }
+
+    /// Logouts, password resets and key revocations from now on. A receiver that lags must
+    /// re-check its principal with [`AuthService::still_valid`].
+    pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<Revocation> {
+        self.revocations.subscribe()
+    }
+
+    fn revoke(&self, r: Revocation) {
+        // No receiver (no open WebSocket) is fine.
+        let _ = self.revocations.send(r);
+    }
+
+    /// Whether a principal checked earlier would still be let in now: the session exists, has
+    /// not expired and is within its absolute lifetime; the key exists and is not revoked.
+    pub async fn still_valid(&self, principal: &Principal) -> Result<bool, AuthError> {
+        let now = Timestamp::now();
+        match principal {
+            Principal::Session { session, .. } => Ok(self
+                .store
+                .session_by_token_hash(&session.token_hash)
+                .await?
+                .is_some_and(|s| s.id == session.id && self.session_alive(&s, now))),
+            Principal::ApiKey { key } => Ok(self
+                .store
+                .api_key_by_hash(&key.key_hash)
+                .await?
+                .is_some_and(|k| k.id == key.id && k.revoked_at.is_none())),
+        }
+    }
+
+    /// Not expired by disuse and younger than `auth.session_max_age_days`.
+    fn session_alive(&self, session: &Session, now: Timestamp) -> bool {
+        session.expires_at > now && now < self.session_deadline(session.created_at)
+    }
+
+    /// When a session created at `created_at` ends however often it is used.
+    fn session_deadline(&self, created_at: Timestamp) -> Timestamp {
+        created_at.plus(self.session_max_age())
+    }
+
+    fn session_max_age(&self) -> Duration {
+        Duration::try_from_secs_f64(self.config.session_max_age_days * 86_400.0)
+            .unwrap_or(LONGEST_SESSION)
+            .min(LONGEST_SESSION)
+    }
+
+    /// The sliding expiry after a use at `now`, never past the session's absolute deadline.
+    fn next_expiry(&self, created_at: Timestamp, now: Timestamp) -> Timestamp {
+        let sliding = now.plus(self.session_lifetime());
+        let deadline = self.session_deadline(created_at);
+        if sliding < deadline {
+            sliding
+        } else {
+            deadline
         }
     }
 
@@ -125,6 +213,7 @@ impl AuthService {
             .map_err(AuthError::Hashing)?;
         self.store.set_password_hash(&user.id, &hash).await?;
         self.store.delete_sessions_of_user(&user.id).await?;
+        self.revoke(Revocation::SessionsOfUser(user.id.clone()));
         self.store.clear_login_throttle(&user.username).await?;
         Ok(())
     }
@@ -183,7 +272,7 @@ impl AuthService {
         self.store.clear_login_throttle(&key).await?;
         let token = tokens::random_token("");
         let csrf_token = tokens::random_token("");
-        let expires_at = now.plus(self.session_lifetime());
+        let expires_at = self.next_expiry(now, now);
         let session = Session {
             id: new_id(),
             user_id: user.id.clone(),
@@ -211,7 +300,8 @@ impl AuthService {
         Duration::from_secs(u64::from(self.config.session_days) * 86_400)
     }
 
-    /// The session behind a cookie token; sliding expiry, refreshed at most once a minute.
+    /// The session behind a cookie token; sliding expiry, refreshed at most once a minute, and
+    /// never beyond `auth.session_max_age_days` after the login.
     pub async fn session(&self, token: &str) -> Result<Option<Principal>, AuthError> {
         let now = Timestamp::now();
         let Some(session) = self
@@ -221,7 +311,7 @@ impl AuthService {
         else {
             return Ok(None);
         };
-        if session.expires_at <= now {
+        if !self.session_alive(&session, now) {
             self.store.delete_session(&session.id).await?;
             return Ok(None);
         }
@@ -230,7 +320,7 @@ impl AuthService {
         };
         if session.last_seen_at.until(now) > Duration::from_secs(60) {
             self.store
-                .touch_session(&session.id, now, now.plus(self.session_lifetime()))
+                .touch_session(&session.id, now, self.next_expiry(session.created_at, now))
                 .await?;
         }
         Ok(Some(Principal::Session { user, session }))
@@ -238,6 +328,7 @@ impl AuthService {
 
     pub async fn logout(&self, session_id: &str) -> Result<(), AuthError> {
         self.store.delete_session(session_id).await?;
+        self.revoke(Revocation::Session(session_id.to_string()));
         Ok(())
     }
 
@@ -285,6 +376,7 @@ impl AuthService {
                 StorageError::NotFound => AuthError::NotFound,
                 other => other.into(),
             })?;
+        self.revoke(Revocation::ApiKey(key.id.clone()));
         self.events
             .emit(DomainEvent::ApiKeyRevoked {
                 id: key.id.clone(),

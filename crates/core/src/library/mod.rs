@@ -26,7 +26,7 @@ mod sidecars;
 pub use delete::{DeleteReport, remove_recording_files};
 pub use error::{LibraryError, LibraryResult};
 pub use finalize::{FINALIZE_JOB, FinalizeHandler};
-pub use share::ShareTicket;
+pub use share::{ShareInfo, ShareTicket};
 
 use crate::config::Config;
 use crate::events::EventBus;

@@ -82,6 +82,10 @@ pub struct RetentionPolicy {
     /// eligible recordings on it until it has this much again.
     #[serde(default)]
     pub min_free_gb: Option<f64>,
+    /// Required (`true`) to save a limit of 0 (`max_count`, `max_total_gb` or `max_age_days`),
+    /// which deletes every eligible recording. Only read, never stored.
+    #[serde(default, skip_serializing)]
+    pub confirm: bool,
 }
 
 fn yes() -> bool {
@@ -98,6 +102,7 @@ impl Default for RetentionPolicy {
             keep_categories: Vec::new(),
             keep_windows: Vec::new(),
             min_free_gb: None,
+            confirm: false,
         }
     }
 }
@@ -134,6 +139,10 @@ pub struct ChannelRetention {
     pub keep_categories: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keep_windows: Option<Vec<KeepWindow>>,
+    /// Required (`true`) to save a limit of 0, which deletes every eligible recording of the
+    /// channel. Only read, never stored.
+    #[serde(default, skip_serializing)]
+    pub confirm: bool,
 }
 
 /// Tells a field sent as `null` (`Some(None)`) from one left out (`None`, via `default`).
@@ -241,6 +250,31 @@ fn check_number(name: &str, value: Option<f64>, unit: &str) -> Result<(), String
     }
 }
 
+/// A limit of 0 deletes every eligible recording: refused unless the request confirms it.
+fn check_zero_limits(
+    max_count: Option<u32>,
+    max_total_gb: Option<f64>,
+    max_age_days: Option<f64>,
+    confirm: bool,
+) -> Result<(), String> {
+    if confirm {
+        return Ok(());
+    }
+    let zero = [
+        ("max_count", max_count == Some(0)),
+        ("max_total_gb", max_total_gb == Some(0.0)),
+        ("max_age_days", max_age_days == Some(0.0)),
+    ]
+    .into_iter()
+    .find_map(|(name, zero)| zero.then_some(name));
+    match zero {
+        Some(name) => Err(format!(
+            "{name} 0 deletes every recording it applies to; send \"confirm\": true to save it"
+        )),
+        None => Ok(()),
+    }
+}
+
 fn check_categories(categories: &[String]) -> Result<(), String> {
     if categories.iter().any(|c| c.trim().is_empty()) {
         return Err("keep_categories: a category name is empty".into());
@@ -280,6 +314,13 @@ impl RetentionPolicy {
         check_number("max_total_gb", self.max_total_gb, "GiB")?;
         check_number("max_age_days", self.max_age_days, "days")?;
         check_number("min_free_gb", self.min_free_gb, "GiB")?;
+        check_zero_limits(
+            self.max_count,
+            self.max_total_gb,
+            self.max_age_days,
+            self.confirm,
+        )?;
+        self.confirm = false;
         check_categories(&self.keep_categories)?;
         check_windows(&self.keep_windows)?;
         tidy_categories(&mut self.keep_categories);
@@ -306,6 +347,7 @@ impl RetentionPolicy {
                 .clone()
                 .unwrap_or_else(|| self.keep_windows.clone()),
             min_free_gb: self.min_free_gb,
+            confirm: false,
         }
     }
 }
@@ -314,6 +356,13 @@ impl ChannelRetention {
     pub fn validated(mut self) -> Result<Self, String> {
         check_number("max_total_gb", self.max_total_gb.flatten(), "GiB")?;
         check_number("max_age_days", self.max_age_days.flatten(), "days")?;
+        check_zero_limits(
+            self.max_count.flatten(),
+            self.max_total_gb.flatten(),
+            self.max_age_days.flatten(),
+            self.confirm,
+        )?;
+        self.confirm = false;
         if let Some(c) = &mut self.keep_categories {
             check_categories(c)?;
             tidy_categories(c);

@@ -1,5 +1,5 @@
 //! Share links (S8): an unguessable, expiring URL for one recording's MP4. Only the token's
-//! hash is stored.
+//! hash is stored; it is also the link's id for listing and revoking (it cannot open the link).
 
 use super::{Library, LibraryError, LibraryResult};
 use crate::auth::tokens::{random_token, sha256_hex};
@@ -17,6 +17,16 @@ pub struct ShareTicket {
     /// Shown once; only its hash is kept.
     pub token: String,
     pub recording_id: String,
+    pub expires_at: Timestamp,
+}
+
+/// A share link that still works, without its token (shown only when it was created).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ShareInfo {
+    /// The link's id (the SHA-256 of its token), for `DELETE /api/v1/shares/{id}`.
+    pub id: String,
+    pub recording_id: String,
+    pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
 
@@ -45,6 +55,36 @@ impl Library {
             recording_id: rec.id,
             expires_at: link.expires_at,
         })
+    }
+
+    /// The links that still work, newest first: of one recording, or of every recording.
+    pub async fn share_links(&self, recording_id: Option<&str>) -> LibraryResult<Vec<ShareInfo>> {
+        if let Some(id) = recording_id {
+            self.inner
+                .store
+                .recording(id)
+                .await?
+                .ok_or(LibraryError::NotFound)?;
+        }
+        let links = self
+            .inner
+            .store
+            .share_links(recording_id, Timestamp::now())
+            .await?;
+        Ok(links
+            .into_iter()
+            .map(|l| ShareInfo {
+                id: l.token_hash,
+                recording_id: l.recording_id,
+                created_at: l.created_at,
+                expires_at: l.expires_at,
+            })
+            .collect())
+    }
+
+    /// Revokes a link by its id: it answers 404 from now on. NotFound for an unknown id.
+    pub async fn revoke_share(&self, id: &str) -> LibraryResult<()> {
+        Ok(self.inner.store.delete_share_link(id).await?)
     }
 
     /// The recording a share token opens; NotFound for an unknown or expired token.

@@ -646,6 +646,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recordings/{id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The share links of a recording that still work (their tokens are not shown again). */
+        get: operations["recordings_recording_shares"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/recordings/{id}/stop": {
         parameters: {
             query?: never;
@@ -778,7 +795,10 @@ export interface paths {
         /** Whether the admin still has to be created. */
         get: operations["auth_status"];
         put?: never;
-        /** Create the admin account (first run only). */
+        /**
+         * Create the admin account (first run only). A server listening beyond loopback also wants
+         *     the one-time `setup_token` it printed in its log.
+         */
         post: operations["auth_create_admin"];
         delete?: never;
         options?: never;
@@ -798,6 +818,40 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every share link that still works, newest first. */
+        get: operations["recordings_list_shares"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shares/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a share link: it answers 404 from now on. */
+        delete: operations["recordings_revoke_share"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2487,6 +2541,11 @@ export interface components {
         SetupRequest: {
             /** @description At least 8 characters, at most 1024 bytes. */
             password: string;
+            /**
+             * @description The one-time token from the server's log; required when the server listens beyond
+             *     loopback (see `setup_token_required`).
+             */
+            setup_token?: string | null;
             /** @description 1 to 64 of letters, digits, `_ - . @` (stored in lower case). */
             username: string;
         };
@@ -2496,6 +2555,19 @@ export interface components {
         SetupStatus: {
             /** @description True until the admin account exists. */
             setup_required: boolean;
+            /**
+             * @description True when `POST /api/v1/setup` needs the one-time `setup_token` printed in the server's
+             *     log (the server listens beyond loopback).
+             */
+            setup_token_required: boolean;
+        };
+        /** @description A share link that still works, without its token (shown only when it was created). */
+        ShareInfo: {
+            created_at: components["schemas"]["Timestamp"];
+            expires_at: components["schemas"]["Timestamp"];
+            /** @description The link's id (the SHA-256 of its token), for `DELETE /api/v1/shares/{id}`. */
+            id: string;
+            recording_id: string;
         };
         ShareLinkView: components["schemas"]["ShareTicket"] & {
             /** @description Path of the public link (prefix it with the server's address). */
@@ -4737,6 +4809,43 @@ export interface operations {
             };
         };
     };
+    recordings_recording_shares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareInfo"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     recordings_stop: {
         parameters: {
             query?: never;
@@ -5113,6 +5222,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `forbidden`: the setup token is missing or wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description already set up */
             409: {
                 headers: {
@@ -5163,6 +5281,69 @@ export interface operations {
                 };
             };
             /** @description unknown or expired link */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_list_shares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareInfo"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_revoke_share: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;

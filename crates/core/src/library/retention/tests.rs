@@ -473,3 +473,59 @@ fn small_sizes_read_sensibly() {
     assert_eq!(gb((0.01 * GIB) as u64), "0.01");
     assert_eq!(gb(10 * 1024 * MB), "10");
 }
+
+#[test]
+fn a_limit_of_zero_needs_confirm_and_the_confirmation_is_not_kept() {
+    for zero in [
+        RetentionPolicy {
+            max_count: Some(0),
+            ..RetentionPolicy::default()
+        },
+        RetentionPolicy {
+            max_total_gb: Some(0.0),
+            ..RetentionPolicy::default()
+        },
+        RetentionPolicy {
+            max_age_days: Some(0.0),
+            ..RetentionPolicy::default()
+        },
+    ] {
+        let msg = zero.clone().validated().expect_err("refused unconfirmed");
+        assert!(msg.contains("confirm"), "{msg}");
+        let ok = RetentionPolicy {
+            confirm: true,
+            ..zero
+        }
+        .validated()
+        .expect("confirmed");
+        assert!(!ok.confirm);
+        assert!(
+            !serde_json::to_string(&ok)
+                .expect("json")
+                .contains("confirm")
+        );
+    }
+    let channel = ChannelRetention {
+        max_count: Some(Some(0)),
+        ..ChannelRetention::default()
+    };
+    assert!(channel.clone().validated().is_err());
+    assert!(
+        ChannelRetention {
+            confirm: true,
+            ..channel
+        }
+        .validated()
+        .is_ok()
+    );
+    // Removing a limit (null) or a small one is no deletion of everything.
+    assert!(
+        RetentionPolicy {
+            max_count: Some(1),
+            max_age_days: Some(0.5),
+            ..RetentionPolicy::default()
+        }
+        .validated()
+        .is_ok()
+    );
+}
