@@ -1,4 +1,6 @@
-//! Encryption at rest for secrets kept in the database (Twitch user token, EventSub secret).
+//! Encryption at rest for every secret kept in the database: the Twitch user token and EventSub
+//! secret, Radarr/Sonarr/Plex keys, media-server tokens, notification secrets and the VAPID
+//! private key (see [`crate::secrets_at_rest`] for the start-up step that seals older values).
 //!
 //! AES-256-GCM with a random key in `<data_dir>/secret.key` (mode 0600), created on first use.
 //! A database copied without its data dir cannot be read, and a key that no longer matches
@@ -20,6 +22,11 @@ pub enum CryptoError {
     KeyFile { path: String, message: String },
     #[error("stored secret cannot be decrypted (was secret.key replaced?)")]
     Undecryptable,
+}
+
+/// Whether a stored value is already sealed (and not plaintext from before sealing).
+pub fn is_sealed(value: &str) -> bool {
+    value.starts_with(PREFIX)
 }
 
 #[derive(Clone)]
@@ -74,6 +81,25 @@ impl SecretBox {
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
         format!("{PREFIX}{}", B64.encode(out))
+    }
+
+    /// Seals `value` unless it is empty (no secret) or sealed already.
+    pub fn seal_once(&self, value: &str) -> String {
+        if value.is_empty() || is_sealed(value) {
+            value.to_string()
+        } else {
+            self.seal(value)
+        }
+    }
+
+    /// Opens a sealed value; an empty one stays empty, and plaintext (written before secrets
+    /// were sealed, and not yet sealed by the start-up step) comes back as is.
+    pub fn reveal(&self, value: &str) -> Result<String, CryptoError> {
+        if is_sealed(value) {
+            self.open_sealed(value)
+        } else {
+            Ok(value.to_string())
+        }
     }
 
     pub fn open_sealed(&self, sealed: &str) -> Result<String, CryptoError> {
@@ -138,5 +164,17 @@ mod tests {
             .permissions();
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(mode.mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn seal_once_never_seals_twice_and_reveal_reads_both_forms() {
+        let b = SecretBox::from_key(&[3u8; 32]);
+        let once = b.seal_once("token");
+        assert!(is_sealed(&once));
+        assert_eq!(b.seal_once(&once), once);
+        assert_eq!(b.seal_once(""), "");
+        assert_eq!(b.reveal(&once).expect("opens"), "token");
+        assert_eq!(b.reveal("legacy-plain").expect("as is"), "legacy-plain");
+        assert!(SecretBox::from_key(&[4u8; 32]).reveal(&once).is_err());
     }
 }

@@ -12,6 +12,7 @@ pub mod logs;
 pub mod mediaserver;
 pub mod notify;
 pub mod secret;
+pub mod secrets_at_rest;
 pub mod storage;
 pub mod streams;
 pub mod system;

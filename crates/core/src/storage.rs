@@ -506,6 +506,13 @@ pub trait StreamStore: Send + Sync {
     async fn insert_recording_gap(&self, gap: &RecordingGap) -> StorageResult<()>;
     async fn list_recording_gaps(&self, recording_id: &str) -> StorageResult<Vec<RecordingGap>>;
 
+    /// Makes values replaced earlier in `tables` leave no copy behind (after secrets were
+    /// sealed in place): SQLite rebuilds the file (`VACUUM`, then a WAL checkpoint), PostgreSQL
+    /// vacuums those tables' dead rows.
+    async fn scrub_replaced(&self, _tables: &[&str]) -> StorageResult<()> {
+        Ok(())
+    }
+
     async fn app_value(&self, name: &str) -> StorageResult<Option<String>>;
     /// Sets or (with `None`) deletes a named value.
     async fn set_app_value(&self, name: &str, value: Option<&str>) -> StorageResult<()>;

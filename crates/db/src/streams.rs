@@ -805,6 +805,23 @@ impl StreamStore for Db {
         .await
     }
 
+    async fn scrub_replaced(&self, tables: &[&str]) -> StorageResult<()> {
+        let statements = match self.backend {
+            crate::Backend::Sqlite => vec![
+                "VACUUM".to_string(),
+                "PRAGMA wal_checkpoint(TRUNCATE)".to_string(),
+            ],
+            crate::Backend::Postgres => tables.iter().map(|t| format!("VACUUM {t}")).collect(),
+        };
+        for sql in statements {
+            sqlx::raw_sql(&sql)
+                .execute(&self.pool)
+                .await
+                .map_err(backend_err)?;
+        }
+        Ok(())
+    }
+
     async fn app_value(&self, name: &str) -> StorageResult<Option<String>> {
         sqlx::query("SELECT value FROM app_state WHERE name = $1")
             .bind(name)

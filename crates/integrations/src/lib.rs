@@ -2,6 +2,7 @@
 //! server: callers pass what they need and get typed results.
 
 pub mod arr;
+pub mod http;
 pub mod mediaserver;
 pub mod notify;
 mod sign;

@@ -82,7 +82,11 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     kinds.push(RETENTION_JOB.to_string());
     kinds.extend([RUN_JOB, SYNC_JOB, DOWNLOAD_JOB, SCAN_JOB].map(String::from));
     let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
-    let media_servers = MediaServers::new(app.store.clone(), queue.clone(), http.clone());
+    let secrets = tapearr_core::crypto::SecretBox::open(&app.config.data_dir)?;
+    // Secrets written in plaintext by an older version are sealed before anything reads them.
+    tapearr_core::secrets_at_rest::seal_plaintext_secrets(app.store.as_ref(), &secrets).await?;
+    let media_servers = MediaServers::new(app.store.clone(), queue.clone(), secrets.clone())
+        .map_err(anyhow::Error::msg)?;
     registry.register(REFRESH_JOB, Arc::new(RefreshHandler(media_servers.clone())));
     let library = Library::new(LibraryDeps {
         config: app.config.clone(),
@@ -96,7 +100,6 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     .map_err(anyhow::Error::msg)?;
     registry.register(FINALIZE_JOB, Arc::new(FinalizeHandler(library.clone())));
     registry.register(RETENTION_JOB, Arc::new(RetentionHandler(library.clone())));
-    let secrets = tapearr_core::crypto::SecretBox::open(&app.config.data_dir)?;
     let trailers = Trailers::new(TrailersDeps {
         config: app.config.clone(),
         store: app.store.clone(),
@@ -140,8 +143,9 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
         app.store.clone(),
         app.events.clone(),
         app.tools.clone(),
-        http.clone(),
-    );
+        secrets.clone(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let streams = Streams::new(StreamsDeps {
         config: app.config.clone(),
         store: app.store.clone(),

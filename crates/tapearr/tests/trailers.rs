@@ -1035,31 +1035,6 @@ async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_stor
     }
 }
 
-/// Answers every request with a redirect to `to` + the request's path.
-async fn redirector(to: String) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let to = to.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let n = sock.read(&mut buf).await.unwrap_or(0);
-                let head = String::from_utf8_lossy(&buf[..n]);
-                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-                let answer = format!(
-                    "HTTP/1.1 302 Found\r\nLocation: {to}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                );
-                let _ = sock.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
 #[tokio::test]
 async fn the_api_key_follows_a_redirect_on_the_same_host_only() {
     let w = World::start().await;
@@ -1081,7 +1056,7 @@ async fn the_api_key_follows_a_redirect_on_the_same_host_only() {
     let mut api = Client::with_key(&server, &key);
     let input = |url: String| json!({"name": "Radarr", "kind": "radarr", "url": url, "api_key": w.radarr.api_key()});
     // Another host (`localhost` is not `127.0.0.1`): refused, with where it leads.
-    let elsewhere = redirector(format!("http://localhost:{port}")).await;
+    let elsewhere = common::redirector(format!("http://localhost:{port}")).await;
     let r = api
         .post("/api/v1/trailers/connections/test", input(elsewhere))
         .await;
@@ -1090,7 +1065,7 @@ async fn the_api_key_follows_a_redirect_on_the_same_host_only() {
     assert!(message.contains("redirects to localhost"), "{message}");
     assert!(!message.contains(w.radarr.api_key()), "{message}");
     // The same host on another port (as http → https would be): followed.
-    let same_host = redirector(format!("http://127.0.0.1:{port}")).await;
+    let same_host = common::redirector(format!("http://127.0.0.1:{port}")).await;
     let r = api
         .post("/api/v1/trailers/connections/test", input(same_host))
         .await;

@@ -2,6 +2,7 @@
 
 use super::mapping::to_server;
 use super::model::{MediaServer, PathMapping, ServerKind};
+use crate::crypto::SecretBox;
 use crate::ids::new_id;
 use crate::jobs::{EnqueueOptions, JobContext, JobError, JobHandler, JobQueue, QueueError};
 use crate::notify::model::MASK;
@@ -62,12 +63,33 @@ pub struct MediaServers {
     store: Arc<dyn Storage>,
     queue: JobQueue,
     http: reqwest::Client,
+    secrets: SecretBox,
 }
 
 impl MediaServers {
-    /// `http` is the process's shared client (its timeout bounds every call).
-    pub fn new(store: Arc<dyn Storage>, queue: JobQueue, http: reqwest::Client) -> Self {
-        Self { store, queue, http }
+    /// Calls use the one HTTP policy for secrets ([`tapearr_integrations::http`]); tokens are
+    /// sealed with `secrets` in the database.
+    pub fn new(
+        store: Arc<dyn Storage>,
+        queue: JobQueue,
+        secrets: SecretBox,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            store,
+            queue,
+            http: tapearr_integrations::http::secret_client()?,
+            secrets,
+        })
+    }
+
+    /// The server's token in the clear, to send to that server only.
+    fn token(&self, server: &MediaServer) -> Result<String, MediaServerError> {
+        self.secrets.reveal(server.token.expose()).map_err(|_| {
+            MediaServerError::Invalid(format!(
+                "the token of `{}` cannot be read (was the data folder's key replaced?); enter it again",
+                server.name
+            ))
+        })
     }
 
     pub async fn list(&self) -> Result<Vec<MediaServer>, MediaServerError> {
@@ -84,7 +106,8 @@ impl MediaServers {
     pub async fn create(&self, input: MediaServerInput) -> Result<MediaServer, MediaServerError> {
         validate(&input)?;
         let now = Timestamp::now();
-        let server = from_input(new_id(), input, now, now);
+        let mut server = from_input(new_id(), input, now, now);
+        server.token = Secret::new(self.secrets.seal_once(server.token.expose().trim()));
         self.store.insert_media_server(&server).await?;
         Ok(server)
     }
@@ -96,10 +119,17 @@ impl MediaServers {
     ) -> Result<MediaServer, MediaServerError> {
         let stored = self.get(id).await?;
         if input.token.expose() == MASK {
-            input.token = stored.token.clone();
+            // The stored token goes only to the host it was entered for.
+            if !tapearr_integrations::http::same_host(&stored.url, &input.url) {
+                return Err(MediaServerError::Invalid(
+                    "the URL points at another host: enter the token again".into(),
+                ));
+            }
+            input.token = Secret::new(self.token(&stored)?);
         }
         validate(&input)?;
-        let server = from_input(stored.id, input, stored.created_at, Timestamp::now());
+        let mut server = from_input(stored.id, input, stored.created_at, Timestamp::now());
+        server.token = Secret::new(self.secrets.seal_once(server.token.expose().trim()));
         self.store.update_media_server(&server).await?;
         Ok(server)
     }
@@ -114,11 +144,10 @@ impl MediaServers {
     /// Reaches the server with its token and says what answered.
     pub async fn test(&self, id: &str) -> Result<ServerInfo, MediaServerError> {
         let server = self.get(id).await?;
+        let token = self.token(&server)?;
         let info = match jellyfin_flavor(server.kind) {
-            None => plex::info(&self.http, &server.url, server.token.expose()).await,
-            Some(flavor) => {
-                jellyfin::info(&self.http, flavor, &server.url, server.token.expose()).await
-            }
+            None => plex::info(&self.http, &server.url, &token).await,
+            Some(flavor) => jellyfin::info(&self.http, flavor, &server.url, &token).await,
         };
         info.map_err(|e| MediaServerError::Unreachable(e.to_string()))
     }
@@ -159,19 +188,18 @@ impl MediaServers {
             Err(e) => return Err(JobError::Retryable(e.to_string())),
         };
         let folder = to_server(&job.folder, &server.path_mappings);
+        let token = self
+            .token(&server)
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
         let result = match jellyfin_flavor(server.kind) {
-            None => plex::refresh_folder(&self.http, &server.url, server.token.expose(), &folder)
+            None => plex::refresh_folder(&self.http, &server.url, &token, &folder)
                 .await
                 .map(|section| format!("{}: scanning {folder} in {section}", server.name)),
-            Some(flavor) => jellyfin::media_updated(
-                &self.http,
-                flavor,
-                &server.url,
-                server.token.expose(),
-                &[&folder],
-            )
-            .await
-            .map(|()| format!("{}: reported {folder}", server.name)),
+            Some(flavor) => {
+                jellyfin::media_updated(&self.http, flavor, &server.url, &token, &[&folder])
+                    .await
+                    .map(|()| format!("{}: reported {folder}", server.name))
+            }
         };
         result.map_err(|e| match e {
             ServerError::Retryable(m) => JobError::Retryable(format!("{}: {m}", server.name)),

@@ -10,4 +10,5 @@ pub mod model;
 mod send;
 mod service;
 
+pub(crate) use send::VAPID_KEY;
 pub use service::{ChannelInput, Notifier, NotifyError};

@@ -70,6 +70,55 @@ impl ChannelConfig {
         }
     }
 
+    /// The same config with every secret sealed (as stored).
+    pub fn sealed(&self, secrets: &crate::crypto::SecretBox) -> Self {
+        let mut out = self.clone();
+        for s in out.secrets_mut() {
+            *s = secrets.seal_once(s);
+        }
+        out
+    }
+
+    /// The same config with every secret opened (to send, or to check an edit against).
+    pub fn opened(
+        &self,
+        secrets: &crate::crypto::SecretBox,
+    ) -> Result<Self, crate::crypto::CryptoError> {
+        let mut out = self.clone();
+        for s in out.secrets_mut() {
+            *s = secrets.reveal(s)?;
+        }
+        Ok(out)
+    }
+
+    /// Whether every secret is sealed (or empty): what the database must hold.
+    pub fn is_sealed(&self) -> bool {
+        let mut c = self.clone();
+        c.secrets_mut()
+            .into_iter()
+            .all(|s| s.is_empty() || crate::crypto::is_sealed(s))
+    }
+
+    /// When `self` (an edit) keeps a stored secret as [`MASK`] but points at another host than
+    /// `stored`, the field whose host changed: the stored secret must not go there.
+    pub fn kept_secret_to_new_host(&self, stored: &ChannelConfig) -> Option<&'static str> {
+        use tapearr_integrations::http::same_host;
+        match (self, stored) {
+            (
+                Self::Ntfy { server, token, .. },
+                Self::Ntfy {
+                    server: old_server, ..
+                },
+            ) if token == MASK && !same_host(old_server, server) => Some("server"),
+            (Self::Webhook { url, secret }, Self::Webhook { url: old_url, .. })
+                if secret == MASK && !same_host(old_url, url) =>
+            {
+                Some("url")
+            }
+            _ => None,
+        }
+    }
+
     /// The config with every secret replaced by [`MASK`] (empty ones stay empty).
     pub fn masked(&self) -> Self {
         let mut out = self.clone();

@@ -1,6 +1,7 @@
 //! One message out through one channel.
 
 use super::model::{Channel, ChannelConfig};
+use crate::crypto::SecretBox;
 use crate::storage::Storage;
 use crate::time::Timestamp;
 use crate::tools::{APPRISE, Process, ProcessError, ToolsManager};
@@ -13,16 +14,22 @@ pub(crate) struct Senders {
     pub http: reqwest::Client,
     pub tools: std::sync::Arc<ToolsManager>,
     pub store: std::sync::Arc<dyn Storage>,
+    /// Seals every secret in the database: channel secrets and the VAPID private key.
+    pub secrets: SecretBox,
     /// The VAPID key, read (or created) once per process.
     pub vapid_key: tokio::sync::OnceCell<std::sync::Arc<VapidKey>>,
 }
 
-/// Where the VAPID private key is kept (generated on first use).
-const VAPID_KEY: &str = "webpush.vapid_private_key";
+/// Where the VAPID private key is kept, sealed (generated on first use).
+pub(crate) const VAPID_KEY: &str = "webpush.vapid_private_key";
 
 impl Senders {
     pub(crate) async fn send(&self, channel: &Channel, message: &Message) -> Result<(), SendError> {
-        match &channel.config {
+        let config = channel
+            .config
+            .opened(&self.secrets)
+            .map_err(|e| SendError::Permanent(format!("{e}; enter the channel's secret again")))?;
+        match &config {
             ChannelConfig::Discord { webhook_url } => {
                 discord::send(&self.http, webhook_url, message).await
             }
@@ -53,12 +60,16 @@ impl Senders {
     pub(crate) async fn vapid(&self) -> Result<std::sync::Arc<VapidKey>, SendError> {
         self.vapid_key
             .get_or_try_init(|| async {
-                let candidate = VapidKey::generate().private_b64();
+                let candidate = self.secrets.seal(&VapidKey::generate().private_b64());
                 let stored = self
                     .store
                     .app_state_init(VAPID_KEY, &candidate)
                     .await
                     .map_err(|e| SendError::Retryable(e.to_string()))?;
+                let stored = self
+                    .secrets
+                    .reveal(&stored)
+                    .map_err(|e| SendError::Permanent(format!("stored VAPID key: {e}")))?;
                 VapidKey::from_private(&stored)
                     .map(std::sync::Arc::new)
                     .map_err(|e| SendError::Permanent(format!("stored VAPID key: {e}")))

@@ -6,6 +6,7 @@ use super::model::{
     PushSubscription, QuietHours,
 };
 use super::send::Senders;
+use crate::crypto::SecretBox;
 use crate::events::EventBus;
 use crate::events::model::{EventQuery, EventRecord};
 use crate::ids::new_id;
@@ -77,23 +78,25 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// `http` is the process's shared client (its timeout bounds every delivery).
+    /// Deliveries use the one HTTP policy for secrets ([`tapearr_integrations::http`]); every
+    /// secret is sealed with `secrets` in the database.
     pub fn new(
         store: Arc<dyn Storage>,
         events: EventBus,
         tools: Arc<ToolsManager>,
-        http: reqwest::Client,
-    ) -> Self {
-        Self {
+        secrets: SecretBox,
+    ) -> Result<Self, String> {
+        Ok(Self {
             store: store.clone(),
             events,
             senders: Arc::new(Senders {
-                http,
+                http: tapearr_integrations::http::secret_client()?,
                 tools,
                 store: store.clone(),
+                secrets,
                 vapid_key: tokio::sync::OnceCell::new(),
             }),
-        }
+        })
     }
 
     pub async fn list(&self) -> Result<Vec<Channel>, NotifyError> {
@@ -107,17 +110,29 @@ impl Notifier {
     pub async fn create(&self, input: ChannelInput) -> Result<Channel, NotifyError> {
         validate(&input)?;
         let now = Timestamp::now();
-        let channel = channel_from(new_id(), input, now, now);
+        let mut channel = channel_from(new_id(), input, now, now);
+        channel.config = channel.config.sealed(&self.senders.secrets);
         self.store.insert_channel(&channel).await?;
         Ok(channel)
     }
 
-    /// Replaces a channel's settings; secrets sent back masked keep their stored values.
+    /// Replaces a channel's settings; secrets sent back masked keep their stored values, but
+    /// never when the address they go to moves to another host (400: enter it again).
     pub async fn update(&self, id: &str, mut input: ChannelInput) -> Result<Channel, NotifyError> {
         let stored = self.get(id).await?;
-        input.config.keep_secrets_from(&stored.config);
+        if let Some(field) = input.config.kept_secret_to_new_host(&stored.config) {
+            return Err(NotifyError::Invalid(format!(
+                "{field} points at another host: enter the secret again (a stored secret goes only to the host it was entered for)"
+            )));
+        }
+        let opened = stored
+            .config
+            .opened(&self.senders.secrets)
+            .map_err(|e| NotifyError::Invalid(format!("{e}; enter the secret again")))?;
+        input.config.keep_secrets_from(&opened);
         validate(&input)?;
-        let channel = channel_from(stored.id, input, stored.created_at, Timestamp::now());
+        let mut channel = channel_from(stored.id, input, stored.created_at, Timestamp::now());
+        channel.config = channel.config.sealed(&self.senders.secrets);
         self.store.update_channel(&channel).await?;
         Ok(channel)
     }

@@ -133,9 +133,9 @@ impl Trailers {
             ));
         }
         // The stored key goes only to the host it was entered for.
-        if keep_key && input.url.trim().trim_end_matches('/') != conn.url {
+        if keep_key && !tapearr_integrations::http::same_host(&conn.url, &input.url) {
             return Err(TrailerError::Invalid(
-                "enter the API key again when the URL changes".into(),
+                "enter the API key again when the URL's host changes".into(),
             ));
         }
         let key = if keep_key {

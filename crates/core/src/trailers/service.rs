@@ -66,24 +66,9 @@ impl Trailers {
             Duration::from_secs(t.host_jitter_secs),
             t.host_hourly_cap,
         );
-        // The Arr's key and Plex's token travel in headers: a redirect may keep them only on the
-        // same host (http → https, another port), never carry them to another one.
-        let library_http = reqwest::Client::builder()
-            .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                let same_host = attempt
-                    .previous()
-                    .first()
-                    .is_some_and(|first| first.host_str() == attempt.url().host_str());
-                if same_host && attempt.previous().len() < 5 {
-                    attempt.follow()
-                } else {
-                    attempt.stop()
-                }
-            }))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        // The Arr's key and Plex's token travel in headers: the one policy for secrets
+        // (same-host redirects only, bounded timeouts) applies.
+        let library_http = tapearr_integrations::http::secret_client()?;
         Ok(Self {
             inner: Arc::new(Inner {
                 library_http,

@@ -1,7 +1,7 @@
 //! Jellyfin and Emby: report the changed folder (`POST /Library/Media/Updated`), which makes the
 //! server scan just that path.
 
-use super::{ServerError, ServerInfo, endpoint, network_error, status_error};
+use super::{ServerError, ServerInfo, answer_error, endpoint, json_capped, network_error};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -57,11 +57,9 @@ pub async fn info(
         .await
         .map_err(|e| network_error(service, e))?;
     if !response.status().is_success() {
-        return Err(status_error(service, response.status()));
+        return Err(answer_error(service, &response));
     }
-    let public: PublicInfo = response.json().await.map_err(|e| {
-        ServerError::Permanent(format!("{service}: unexpected answer: {}", e.without_url()))
-    })?;
+    let public: PublicInfo = json_capped(service, response).await?;
     media_updated(http, flavor, base, token, &[]).await?;
     Ok(ServerInfo {
         name: public.server_name,
@@ -93,6 +91,6 @@ pub async fn media_updated(
     if response.status().is_success() {
         Ok(())
     } else {
-        Err(status_error(service, response.status()))
+        Err(answer_error(service, &response))
     }
 }

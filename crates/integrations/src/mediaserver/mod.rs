@@ -33,6 +33,29 @@ pub(crate) fn status_error(service: &str, status: reqwest::StatusCode) -> Server
     }
 }
 
+/// A non-2xx answer; a redirect to another host (not followed, the token would go with it)
+/// says where it leads.
+pub(crate) fn answer_error(service: &str, response: &reqwest::Response) -> ServerError {
+    match crate::http::redirect_host(response) {
+        Some(to) => ServerError::Permanent(format!(
+            "{service} redirects to {to}; enter the address it redirects to"
+        )),
+        None => status_error(service, response.status()),
+    }
+}
+
+/// Reads a JSON answer of at most [`crate::http::MAX_BODY`] bytes.
+pub(crate) async fn json_capped<T: serde::de::DeserializeOwned>(
+    service: &str,
+    response: reqwest::Response,
+) -> Result<T, ServerError> {
+    let body = crate::http::read_capped(response, crate::http::MAX_BODY)
+        .await
+        .map_err(|e| ServerError::Permanent(format!("{service}: {e}")))?;
+    serde_json::from_slice(&body)
+        .map_err(|e| ServerError::Permanent(format!("{service}: unexpected answer: {e}")))
+}
+
 pub(crate) fn network_error(service: &str, e: reqwest::Error) -> ServerError {
     ServerError::Retryable(format!("{service}: {}", e.without_url()))
 }

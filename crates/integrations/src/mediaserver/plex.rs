@@ -1,7 +1,7 @@
 //! Plex Media Server: find the library section that holds a folder, then scan just that folder
 //! (`GET /library/sections/{key}/refresh?path=…`).
 
-use super::{ServerError, ServerInfo, endpoint, network_error, status_error};
+use super::{ServerError, ServerInfo, answer_error, endpoint, json_capped, network_error};
 use serde::Deserialize;
 
 #[derive(Debug, Clone)]
@@ -62,11 +62,9 @@ async fn json<T: serde::de::DeserializeOwned>(
 ) -> Result<T, ServerError> {
     let response = req.send().await.map_err(|e| network_error("plex", e))?;
     if !response.status().is_success() {
-        return Err(status_error("plex", response.status()));
+        return Err(answer_error("plex", &response));
     }
-    response.json::<T>().await.map_err(|e| {
-        ServerError::Permanent(format!("plex: unexpected answer: {}", e.without_url()))
-    })
+    json_capped("plex", response).await
 }
 
 pub async fn info(
@@ -130,7 +128,7 @@ pub async fn refresh_folder(
         .await
         .map_err(|e| network_error("plex", e))?;
     if !response.status().is_success() {
-        return Err(status_error("plex", response.status()));
+        return Err(answer_error("plex", &response));
     }
     Ok(section.title.clone())
 }

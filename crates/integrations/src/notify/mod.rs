@@ -50,13 +50,16 @@ pub(crate) async fn check(
     if status.is_success() {
         return Ok(());
     }
-    let body: String = response
-        .text()
+    if let Some(to) = crate::http::redirect_host(&response) {
+        // Not followed to another host: the secret would go with it.
+        return Err(SendError::Permanent(format!(
+            "{service} redirects to {to}; enter the address it redirects to"
+        )));
+    }
+    let body = crate::http::read_capped(response, 64 * 1024)
         .await
-        .unwrap_or_default()
-        .chars()
-        .take(200)
-        .collect();
+        .unwrap_or_default();
+    let body: String = String::from_utf8_lossy(&body).chars().take(200).collect();
     let message = format!("{service} answered {status}: {}", body.trim());
     if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
         Err(SendError::Retryable(message))
