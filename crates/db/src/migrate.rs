@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "list_order_indexes",
         sql: include_str!("../migrations/0007_list_order_indexes.sql"),
     },
+    Migration {
+        version: 8,
+        name: "media_files",
+        sql: include_str!("../migrations/0008_media_files.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

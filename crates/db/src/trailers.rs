@@ -23,7 +23,7 @@ const CONNECTION_COLUMNS: &str = "id, name, kind, url, api_key, path_mappings, m
      last_sync_at, last_sync_error, last_sync_items, created_at, updated_at";
 
 const MEDIA_COLUMNS: &str = "id, connection_id, kind, arr_id, ext_id, tmdb_id, imdb_id, title, \
-     original_title, year, language, studio, overview, runtime_min, tags, folder, has_file, \
+     original_title, year, language, studio, overview, runtime_min, tags, folder, media_files, has_file, \
      arr_monitored, monitor, arr_trailer_id, trailer_id_override, poster_url, fanart_url, \
      added_at, updated_at";
 
@@ -88,6 +88,7 @@ fn media_row(row: &AnyRow) -> StorageResult<MediaItem> {
         runtime_min: small(get(row, "runtime_min")?),
         tags: from_json(row, "tags")?,
         folder: get(row, "folder")?,
+        media_files: from_json(row, "media_files")?,
         has_file: flag(row, "has_file")?,
         arr_monitored: flag(row, "arr_monitored")?,
         monitor: flag(row, "monitor")?,
@@ -161,6 +162,7 @@ fn bind_arr_fields<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
     m: &'q MediaItem,
     tags: String,
+    media_files: String,
     fingerprint: &'q str,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     q.bind(m.arr_id)
@@ -175,6 +177,7 @@ fn bind_arr_fields<'q>(
         .bind(m.runtime_min.map(i64::from))
         .bind(tags)
         .bind(m.folder.as_str())
+        .bind(media_files)
         .bind(i64::from(m.has_file))
         .bind(i64::from(m.arr_monitored))
         .bind(m.arr_trailer_id.as_deref())
@@ -184,7 +187,7 @@ fn bind_arr_fields<'q>(
         .bind(m.updated_at.millis())
 }
 
-const ARR_FIELDS: [&str; 19] = [
+const ARR_FIELDS: [&str; 20] = [
     "arr_id",
     "tmdb_id",
     "imdb_id",
@@ -197,6 +200,7 @@ const ARR_FIELDS: [&str; 19] = [
     "runtime_min",
     "tags",
     "folder",
+    "media_files",
     "has_file",
     "arr_monitored",
     "arr_trailer_id",
@@ -350,7 +354,7 @@ impl TrailerStore for Db {
                     .bind(i64::from(m.monitor))
                     .bind(m.trailer_id_override.as_deref())
                     .bind(m.added_at.millis());
-                bind_arr_fields(q, m, json(&m.tags)?, fingerprint)
+                bind_arr_fields(q, m, json(&m.tags)?, json(&m.media_files)?, fingerprint)
                     .execute(&mut *tx)
                     .await
                     .map_err(backend_err)?;
@@ -360,11 +364,17 @@ impl TrailerStore for Db {
         for chunk in updates.chunks(WRITE_CHUNK) {
             let mut tx = self.pool().begin().await.map_err(backend_err)?;
             for (m, fingerprint) in chunk {
-                bind_arr_fields(sqlx::query(&update_sql), m, json(&m.tags)?, fingerprint)
-                    .bind(m.id.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend_err)?;
+                bind_arr_fields(
+                    sqlx::query(&update_sql),
+                    m,
+                    json(&m.tags)?,
+                    json(&m.media_files)?,
+                    fingerprint,
+                )
+                .bind(m.id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
             }
             tx.commit().await.map_err(backend_err)?;
         }

@@ -71,6 +71,7 @@ fn movie(n: i64, title: &str, year: Option<i32>) -> MediaItem {
         runtime_min: None,
         tags: Vec::new(),
         folder: format!("/movies/{n}"),
+        media_files: Vec::new(),
         has_file: true,
         arr_monitored: true,
         monitor: n % 3 != 0,

@@ -1176,3 +1176,208 @@ async fn the_media_list_pages_by_offset_and_by_cursor() {
         server.terminate();
     }
 }
+
+/// Issue 14: a real movie is never taken for a trailer. "The Trailer (2020)" keeps its file
+/// through scans, downloads, a replacement and "delete trailer", while the trailer Tapearr
+/// placed is replaced and deleted. "Official Trailer", whose file Radarr did not list at first
+/// (so the scan claimed it by its name), is let go of, never deleted, once Radarr lists it.
+#[tokio::test]
+async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_trailer_goes() {
+    use tapearr_testkit::radarr::MovieFile;
+    for backend in backends("trailer_recognition").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let movie_file = |relative_path: &str| MovieFile {
+            relative_path: relative_path.into(),
+            size: 1_000_000,
+            quality: "Bluray-1080p".into(),
+            release_group: "GROUP".into(),
+            date_added: "2024-01-01T12:30:00Z".into(),
+        };
+        let trailer_dir = w.movie_dir("The Trailer", 2020);
+        std::fs::create_dir_all(&trailer_dir).expect("folder");
+        let the_trailer = trailer_dir.join("The Trailer (2020).mkv");
+        std::fs::write(&the_trailer, b"the movie The Trailer").expect("movie");
+        let mut movie = Movie::new(2_300_001, "The Trailer", 2020)
+            .path(&trailer_dir.display().to_string())
+            .trailer("recog001");
+        movie.file = Some(movie_file("The Trailer (2020).mkv"));
+        let the_trailer_id = w.radarr.add_movie(movie);
+        w.origin.set_video(
+            "recog001",
+            VideoSpec::new("The Trailer first cut").seconds(2),
+        );
+        w.origin.set_video(
+            "recog002",
+            VideoSpec::new("The Trailer second cut").seconds(2),
+        );
+
+        // No year, no file listed yet: the scan can only go by its name.
+        let official_dir = w.library.path().join("movies/Official Trailer");
+        std::fs::create_dir_all(&official_dir).expect("folder");
+        let official = official_dir.join("Official Trailer.mkv");
+        std::fs::write(&official, b"the movie Official Trailer").expect("movie");
+        let official_id = w.radarr.add_movie(
+            Movie::new(2_300_002, "Official Trailer", 0)
+                .path(&official_dir.display().to_string())
+                .trailer("recog003"),
+        );
+        w.origin.set_video(
+            "recog003",
+            VideoSpec::new("Official Trailer trailer").seconds(2),
+        );
+        w.origin.prepare().await.expect("origin media");
+
+        let dir = tempfile::tempdir().expect("data dir");
+        link_tools(dir.path());
+        let server = Server::start(ServerOptions {
+            data_dir: dir.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        });
+        let mut admin = Client::new(&server);
+        let key = admin.bootstrap().await;
+        let mut api = Client::with_key(&server, &key);
+        accept_short_trailers(&mut api).await;
+        let conn = add_radarr(&mut api, &w).await;
+        run_and_wait(&mut api).await;
+
+        let movies_intact = |when: &str| {
+            assert_eq!(
+                std::fs::read(&the_trailer).ok().as_deref(),
+                Some(&b"the movie The Trailer"[..]),
+                "{b}: {when}: The Trailer's own file is intact"
+            );
+            assert_eq!(
+                std::fs::read(&official).ok().as_deref(),
+                Some(&b"the movie Official Trailer"[..]),
+                "{b}: {when}: Official Trailer's own file is intact"
+            );
+        };
+        movies_intact("after the first run");
+        let media = all_media(&mut api).await;
+        let id_of = |title: &str| {
+            media
+                .iter()
+                .find(|m| m["title"] == title)
+                .and_then(|m| m["id"].as_str())
+                .map(str::to_string)
+                .expect("synced")
+        };
+        let (trailer_item, official_item) = (id_of("The Trailer"), id_of("Official Trailer"));
+        let detail = |id: &str| {
+            let path = format!("/api/v1/trailers/media/{id}");
+            let mut api = Client::with_key(&server, &key);
+            async move { api.get(&path).await.body }
+        };
+        let d = detail(&trailer_item).await;
+        let record = d["downloads"][0].clone();
+        assert_eq!(record["status"], "downloaded", "{b}: {d}");
+        let placed = PathBuf::from(record["file_path"].as_str().expect("file path"));
+        assert!(placed.exists(), "{b}: {d}");
+        assert_ne!(
+            placed.file_name(),
+            the_trailer.file_name(),
+            "{b}: the movie was not taken for its trailer: {d}"
+        );
+        let profile = record["profile_id"].as_str().expect("profile").to_string();
+        // The other movie's file was claimed by its name (nothing said otherwise).
+        let o = detail(&official_item).await;
+        assert_eq!(o["downloads"][0]["status"], "existing", "{b}: {o}");
+
+        // Replace The Trailer's trailer: the placed one goes, the movie stays.
+        let replace = |id: String, video: &'static str| {
+            let mut api = Client::with_key(&server, &key);
+            let profile = profile.clone();
+            async move {
+                let r = api
+                    .post(
+                        &format!("/api/v1/trailers/media/{id}/download"),
+                        json!({"profile_id": profile, "video_id": video}),
+                    )
+                    .await;
+                assert_eq!(r.status, 202, "{}", r.body);
+                let job = r.body["job_id"].as_str().expect("job").to_string();
+                api.wait_job(&job, Duration::from_secs(240)).await
+            }
+        };
+        replace(trailer_item.clone(), "recog002").await;
+        let d = detail(&trailer_item).await;
+        assert_eq!(d["downloads"][0]["status"], "downloaded", "{b}: {d}");
+        assert_eq!(d["downloads"][0]["video_id"], "recog002", "{b}: {d}");
+        let replaced = PathBuf::from(d["downloads"][0]["file_path"].as_str().expect("path"));
+        assert!(replaced.exists(), "{b}: {d}");
+        let videos: Vec<PathBuf> = files_under(&trailer_dir);
+        assert_eq!(
+            videos,
+            {
+                let mut want = vec![the_trailer.clone(), replaced.clone()];
+                want.sort();
+                want
+            },
+            "{b}: one trailer and the movie, nothing else"
+        );
+        movies_intact("after a replacement");
+
+        // Radarr now lists Official Trailer's file: the synced item knows it, so deleting
+        // or replacing "its trailer" is refused before any scan.
+        w.radarr.update_movie(official_id, |m| {
+            m.file = Some(movie_file("Official Trailer.mkv"));
+        });
+        let r = api
+            .post(
+                &format!("/api/v1/trailers/connections/{conn}/sync"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{b}: {}", r.body);
+        let job = r.body["job_id"].as_str().expect("job").to_string();
+        api.wait_job(&job, Duration::from_secs(60)).await;
+        let r = api
+            .delete(&format!(
+                "/api/v1/trailers/media/{official_item}/trailers/{profile}"
+            ))
+            .await;
+        assert_eq!(r.status, 409, "{b}: {}", r.body);
+        movies_intact("after a refused delete");
+        replace(official_item.clone(), "recog003").await;
+        movies_intact("after a download beside a claimed movie file");
+        let o = detail(&official_item).await;
+        assert_eq!(o["downloads"][0]["status"], "downloaded", "{b}: {o}");
+        let official_trailer = o["downloads"][0]["file_path"].as_str().expect("path");
+        assert_ne!(Path::new(official_trailer), official, "{b}: {o}");
+
+        // Scans change none of it.
+        for _ in 0..2 {
+            let r = api.post("/api/v1/trailers/scan", json!({})).await;
+            assert_eq!(r.status, 202, "{b}: {}", r.body);
+            let job = r.body["job_id"].as_str().expect("job").to_string();
+            api.wait_job(&job, Duration::from_secs(60)).await;
+        }
+        movies_intact("after scans");
+        let d = detail(&trailer_item).await;
+        assert_eq!(d["downloads"][0]["status"], "downloaded", "{b}: {d}");
+
+        // "Delete trailer" deletes what Tapearr placed, and only that.
+        let r = api
+            .delete(&format!(
+                "/api/v1/trailers/media/{trailer_item}/trailers/{profile}"
+            ))
+            .await;
+        assert_eq!(r.status, 204, "{b}: {}", r.body);
+        assert!(!replaced.exists(), "{b}: the placed trailer is deleted");
+        assert_eq!(files_under(&trailer_dir), vec![the_trailer.clone()], "{b}");
+        movies_intact("after delete trailer");
+        let r = api.post("/api/v1/trailers/scan", json!({})).await;
+        let job = r.body["job_id"].as_str().expect("job").to_string();
+        api.wait_job(&job, Duration::from_secs(60)).await;
+        let d = detail(&trailer_item).await;
+        assert_eq!(
+            d["downloads"][0]["status"], "skipped",
+            "{b}: the movie file is not claimed as a trailer afterwards: {d}"
+        );
+        movies_intact("at the end");
+        let _ = the_trailer_id;
+        server.terminate();
+    }
+}

@@ -3,9 +3,12 @@
 
 use super::error::{TrailerError, TrailerResult};
 use super::model::{DownloadRecord, DownloadStatus, MediaEvent, MediaItem};
+use super::pipeline::same_file;
 use super::profile::Profile;
 use super::profiles::applicable;
+use super::recognize::{FileFacts, NotATrailer, media_rel_paths, recognize};
 use super::service::Trailers;
+use crate::files::SafePath;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -142,18 +145,8 @@ impl Trailers {
             .into_iter()
             .find(|d| d.profile_id == profile_id)
             .ok_or(TrailerError::NotFound("trailer"))?;
-        if let Some(path) = record
-            .file_path
-            .as_deref()
-            .filter(|_| record.status.has_trailer())
-        {
-            let roots =
-                self.inner.roots.as_ref().ok_or_else(|| {
-                    TrailerError::Invalid("no library roots are configured".into())
-                })?;
-            let safe = roots
-                .resolve(path)
-                .map_err(|e| TrailerError::Invalid(format!("cannot delete {path}: {e}")))?;
+        if let Some(safe) = self.deletable_file(&item, &record).await? {
+            let path = record.file_path.as_deref().unwrap_or_default();
             match crate::files::remove_file(&safe).await {
                 Ok(()) => {}
                 Err(e) if !safe.as_path().exists() => {
@@ -177,6 +170,62 @@ impl Trailers {
         record.updated_at = Timestamp::now();
         self.store().save_download(&record).await?;
         Ok(())
+    }
+
+    /// The record's trailer file, resolved, when Tapearr may delete it (see
+    /// [`super::recognize`]): Tapearr placed it or it clearly is a trailer, inside the item's
+    /// media folder, and it is not one of the item's own media files (by name, and by being
+    /// the same file on disk). `None` when the record names no trailer file; `Conflict` with
+    /// the reason when it names one Tapearr must not delete.
+    pub(super) async fn deletable_file(
+        &self,
+        item: &MediaItem,
+        record: &DownloadRecord,
+    ) -> TrailerResult<Option<SafePath>> {
+        let Some(path) = record
+            .file_path
+            .as_deref()
+            .filter(|_| record.status.has_trailer())
+        else {
+            return Ok(None);
+        };
+        let refuse = |why: &str| TrailerError::Conflict(format!("will not delete {path}: {why}"));
+        let roots = self
+            .inner
+            .roots
+            .as_ref()
+            .ok_or_else(|| TrailerError::Invalid("no library roots are configured".into()))?;
+        let safe = roots
+            .resolve(path)
+            .map_err(|e| TrailerError::Invalid(format!("cannot delete {path}: {e}")))?;
+        let folder = roots
+            .resolve(&item.folder)
+            .map_err(|e| refuse(&format!("its media folder is not usable: {e}")))?;
+        let rel = safe
+            .as_path()
+            .strip_prefix(folder.as_path())
+            .ok()
+            .and_then(|rel| rel.to_str())
+            .filter(|rel| !rel.is_empty())
+            .ok_or_else(|| refuse("it is not inside the item's media folder"))?;
+        let size = tokio::fs::metadata(safe.as_path())
+            .await
+            .ok()
+            .map(|m| m.len());
+        let facts = FileFacts {
+            rel_path: rel,
+            size,
+            placed: record.status == DownloadStatus::Downloaded,
+        };
+        recognize(facts, &media_rel_paths(item)).map_err(|why| refuse(why.describe()))?;
+        for media in &item.media_files {
+            if let Ok(media) = roots.resolve(media)
+                && same_file(media.as_path(), safe.as_path()).await
+            {
+                return Err(refuse(NotATrailer::MediaFile.describe()));
+            }
+        }
+        Ok(Some(safe))
     }
 
     /// All-or-nothing validation, then the action on each item. Returns how many changed

@@ -10,6 +10,7 @@ use super::model::{
 };
 use super::profile::{Placement, Profile};
 use super::profiles::applicable;
+use super::recognize::{FileFacts, media_rel_paths, recognize};
 use super::scan::{FolderScan, FolderState, TrailerChange, scan_folder};
 use super::service::Trailers;
 use crate::time::Timestamp;
@@ -189,12 +190,42 @@ fn reconcile(
             _ => None,
         })
         .collect();
-    // Records whose file moved or went away.
+    let media_files = media_rel_paths(item);
+    let size_of = |rel: &str| {
+        state
+            .trailers
+            .iter()
+            .find(|t| t.rel_path == rel)
+            .map(|t| t.size)
+    };
+    // Records whose file moved or went away, or that name a file which is not a trailer (the
+    // item's own media file, claimed before the source said so): the file stays, the record
+    // lets go of it.
     for r in records.iter_mut().filter(|r| r.status.has_trailer()) {
         let Some(path) = r.file_path.as_deref().map(PathBuf::from) else {
             continue;
         };
-        if on_disk.contains_key(&path) {
+        if let Some(rel) = on_disk.get(&path) {
+            let facts = FileFacts {
+                rel_path: rel,
+                size: size_of(rel),
+                placed: r.status == DownloadStatus::Downloaded,
+            };
+            if let Err(why) = recognize(facts, &media_files) {
+                let msg = format!(
+                    "{rel} is not a trailer ({}); it is left alone",
+                    why.describe()
+                );
+                r.status = DownloadStatus::Missing;
+                r.file_path = None;
+                r.file_bytes = None;
+                r.reason = Some(msg.clone());
+                r.updated_at = now;
+                writes
+                    .events
+                    .push(event(item, &r.profile_id, "not_a_trailer", msg, now));
+                writes.downloads.push(r.clone());
+            }
             continue;
         }
         if let Some(to) = renames.get(&path) {
@@ -207,7 +238,33 @@ fn reconcile(
                 .push(event(item, &r.profile_id, "renamed", msg, now));
         } else {
             report.removed += 1;
-            let msg = format!("trailer {} is gone from disk", path.display());
+            // Not listed because it is no longer taken for a trailer (the rule is stricter
+            // than an earlier scan's): the file is there, only the record lets go of it.
+            let not_trailer = path
+                .strip_prefix(folder)
+                .ok()
+                .and_then(|rel| rel.to_str())
+                .and_then(|rel| {
+                    let facts = FileFacts {
+                        rel_path: rel,
+                        size: None,
+                        placed: r.status == DownloadStatus::Downloaded,
+                    };
+                    recognize(facts, &media_files).err()
+                });
+            let kind = if not_trailer.is_some() {
+                "not_a_trailer"
+            } else {
+                "deleted"
+            };
+            let msg = match not_trailer {
+                Some(why) => format!(
+                    "{} is not a trailer ({}); it is left alone",
+                    path.display(),
+                    why.describe()
+                ),
+                None => format!("trailer {} is gone from disk", path.display()),
+            };
             r.status = DownloadStatus::Missing;
             r.file_path = None;
             r.file_bytes = None;
@@ -215,7 +272,7 @@ fn reconcile(
             r.updated_at = now;
             writes
                 .events
-                .push(event(item, &r.profile_id, "deleted", msg, now));
+                .push(event(item, &r.profile_id, kind, msg, now));
         }
         writes.downloads.push(r.clone());
     }
@@ -228,6 +285,14 @@ fn reconcile(
     let mut unclaimed: Vec<(&PathBuf, &str)> = on_disk
         .iter()
         .filter(|(p, _)| !owned.contains(p))
+        .filter(|(_, rel)| {
+            let facts = FileFacts {
+                rel_path: rel,
+                size: size_of(rel),
+                placed: false,
+            };
+            recognize(facts, &media_files).is_ok()
+        })
         .map(|(p, rel)| (p, *rel))
         .collect();
     unclaimed.sort();

@@ -21,6 +21,7 @@ pub mod politeness;
 pub mod probe;
 pub mod profile;
 pub mod profiles;
+pub mod recognize;
 pub mod scan;
 pub mod score;
 pub mod search;

@@ -109,6 +109,11 @@ pub struct MediaItem {
     pub tags: Vec<String>,
     /// The media folder as Tapearr sees it (after path mapping).
     pub folder: String,
+    /// The item's own media files as its source lists them (Radarr's `movieFile`, Plex's
+    /// file parts), as Tapearr sees them (after path mapping): never taken for a trailer,
+    /// never deleted as one. Empty when the source does not say (Sonarr series).
+    #[serde(default)]
+    pub media_files: Vec<String>,
     pub has_file: bool,
     /// Mirrors the Arr on every sync.
     pub arr_monitored: bool,

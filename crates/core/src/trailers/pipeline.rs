@@ -313,10 +313,18 @@ impl Trailers {
         let video_id = pick.candidate.video_id.clone();
         let name = place::trailer_file_name(item, out, &video_id, final_facts.height)
             .map_err(|e| Failure::new("disk", e.to_string()))?;
-        let replacing = previous
-            .filter(|p| p.status.has_trailer())
-            .and_then(|p| p.file_path.as_deref())
-            .map(PathBuf::from);
+        // Only a file Tapearr may delete is replaced; anything else (the item's own media
+        // file taken for a trailer) stays, and the new trailer gets a name of its own.
+        let replacing = match previous {
+            Some(p) => match self.deletable_file(item, p).await {
+                Ok(safe) => safe.map(|s| s.as_path().to_path_buf()),
+                Err(e) => {
+                    tracing::warn!(title = %item.title, error = %e, "the previous file is not replaced");
+                    None
+                }
+            },
+            None => None,
+        };
         let dest = place::destination(folder, out, &name, replacing.as_deref())
             .map_err(|e| Failure::new("disk", e.to_string()))?;
         let (path, bytes) = place::place(&converted, &dest)
@@ -404,7 +412,7 @@ impl Drop for InFlight<'_> {
 
 /// Both paths name one file (the new trailer was renamed over the old one under another
 /// spelling, e.g. through a symlinked folder): then the old one must not be removed.
-async fn same_file(a: &Path, b: &Path) -> bool {
+pub(super) async fn same_file(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (tokio::fs::metadata(a).await, tokio::fs::metadata(b).await) {
         (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),

@@ -312,6 +312,7 @@ mod tests {
             runtime_min: Some(136),
             tags: vec!["4k".into(), "kids".into()],
             folder: "/m/The Matrix (1999)".into(),
+            media_files: Vec::new(),
             has_file: true,
             arr_monitored: true,
             monitor: true,

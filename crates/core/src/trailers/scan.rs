@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub(crate) use super::recognize::is_inline_trailer_name;
 use crate::files::{TEMP_PREFIX, is_stale_temp};
 
 /// Video file extensions (compared case-insensitively).
@@ -419,50 +420,6 @@ fn stem(name: &str) -> &str {
 fn is_video(name: &str) -> bool {
     name.rsplit_once('.').is_some_and(|(stem, ext)| {
         !stem.is_empty() && VIDEO_EXTENSIONS.iter().any(|v| v.eq_ignore_ascii_case(ext))
-    })
-}
-
-/// `trailer` is a word, and what follows it is only separators, numbers and resolution tags;
-/// no `SxxEyy` anywhere.
-pub(crate) fn is_inline_trailer_name(stem: &str) -> bool {
-    let lower = stem.to_lowercase();
-    if has_episode_pattern(&lower) {
-        return false;
-    }
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let is_trailer_word = |w: &str| {
-        w.strip_prefix("trailer").is_some_and(|rest| {
-            rest.is_empty() || rest == "s" || rest.chars().all(|c| c.is_ascii_digit())
-        })
-    };
-    let Some(last) = words.iter().rposition(|w| is_trailer_word(w)) else {
-        return false;
-    };
-    words[last + 1..].iter().all(|w| is_tag(w))
-}
-
-/// `2`, `1080p`, `4k`, `hd`, `uhd`: what may follow `trailer` in a trailer's own name.
-fn is_tag(word: &str) -> bool {
-    let digits = word.trim_end_matches(['p', 'k', 'i']);
-    (!digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
-        || matches!(word, "hd" | "uhd" | "fhd" | "sd" | "hdr")
-}
-
-/// `s01e02` (case already folded), not preceded by a letter or digit.
-fn has_episode_pattern(lower: &str) -> bool {
-    let b = lower.as_bytes();
-    (0..b.len()).any(|i| {
-        if b[i] != b's' || (i > 0 && b[i - 1].is_ascii_alphanumeric()) {
-            return false;
-        }
-        let season = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        let e = i + 1 + season;
-        (1..=4).contains(&season)
-            && b.get(e) == Some(&b'e')
-            && b.get(e + 1).is_some_and(u8::is_ascii_digit)
     })
 }
 

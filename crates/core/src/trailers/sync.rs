@@ -184,6 +184,11 @@ fn to_media(
             .iter()
             .filter_map(|id| tags.get(id).cloned())
             .collect(),
+        media_files: item
+            .media_files
+            .iter()
+            .map(|f| to_local(f, &conn.path_mappings))
+            .collect(),
         folder,
         has_file: item.has_file,
         arr_monitored: item.monitored,

@@ -74,6 +74,10 @@ pub struct ArrItem {
     pub tag_ids: Vec<i64>,
     /// The Arr's own path, not mapped.
     pub path: String,
+    /// The item's own media files, the Arr's paths, not mapped: Radarr's `movieFile.path`
+    /// (else `path` + `relativePath`), Plex's `Media[].Part[].file`. Empty for a series
+    /// (Sonarr lists episode files elsewhere).
+    pub media_files: Vec<String>,
     pub has_file: bool,
     pub monitored: bool,
     /// `youTubeTrailerId`, when not empty.

@@ -64,6 +64,40 @@ struct Season {
     statistics: Option<Statistics>,
 }
 
+/// Radarr's `movieFile`: only where the file is. Any other type of value there reads as
+/// unknown rather than failing the whole movie.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MovieFileWire {
+    path: Option<Lenient>,
+    relative_path: Option<Lenient>,
+}
+
+/// `movieFile` as an object, or anything else (then its place is unknown).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum MovieFileField {
+    File(MovieFileWire),
+    Other(IgnoredAny),
+}
+
+/// A string, or anything else (then ignored).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Lenient {
+    Text(String),
+    Other(IgnoredAny),
+}
+
+impl Lenient {
+    fn text(self) -> Option<String> {
+        match self {
+            Self::Text(s) if !s.trim().is_empty() => Some(s),
+            _ => None,
+        }
+    }
+}
+
 /// A movie or a series: the union of the keys read from either.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -83,7 +117,7 @@ struct WireItem {
     tags: Option<Vec<i64>>,
     path: Option<String>,
     has_file: Option<bool>,
-    movie_file: Option<IgnoredAny>,
+    movie_file: Option<MovieFileField>,
     statistics: Option<Statistics>,
     seasons: Option<Vec<Season>>,
     monitored: Option<bool>,
@@ -175,6 +209,28 @@ fn to_item(
             }),
         },
     };
+    let media_files = match (kind, w.movie_file) {
+        (ArrKind::Radarr, Some(MovieFileField::File(f))) => {
+            let relative = f.relative_path.and_then(Lenient::text);
+            match (f.path.and_then(Lenient::text), relative, w.path.as_deref()) {
+                (Some(path), _, _) => vec![path],
+                (None, Some(rel), Some(folder)) => {
+                    let sep = if folder.contains('\\') && !folder.contains('/') {
+                        '\\'
+                    } else {
+                        '/'
+                    };
+                    vec![format!(
+                        "{}{sep}{}",
+                        folder.trim_end_matches(['/', '\\']),
+                        rel.trim_start_matches(['/', '\\'])
+                    )]
+                }
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    };
     let (poster_url, fanart_url) = images(w.images.unwrap_or_default(), base);
     Ok(ArrItem {
         arr_id,
@@ -196,6 +252,7 @@ fn to_item(
         runtime_min: w.runtime.filter(|&r| r > 0),
         tag_ids: w.tags.unwrap_or_default(),
         path: w.path.unwrap_or_default(),
+        media_files,
         has_file,
         monitored: w.monitored.unwrap_or(false),
         trailer_id: text(w.youtube_trailer_id).map(|t| t.trim().to_owned()),
@@ -359,6 +416,33 @@ mod tests {
         assert_eq!(item.tag_ids, Vec::<i64>::new());
         assert_eq!(item.trailer_id, None);
         assert_eq!((item.poster_url, item.fanart_url), (None, None));
+    }
+
+    #[test]
+    fn the_movie_file_is_where_movie_file_says() {
+        let mut m = movie();
+        m["path"] = json!("/movies/The Trailer (2020)");
+        m["movieFile"] = json!({"id": 1, "relativePath": "The Trailer (2020).mkv",
+                                "path": "/movies/The Trailer (2020)/The Trailer (2020).mkv"});
+        let item = parse(&m, ArrKind::Radarr).expect("item");
+        assert_eq!(
+            item.media_files,
+            ["/movies/The Trailer (2020)/The Trailer (2020).mkv"]
+        );
+        // Only `relativePath`: joined to the movie's path (Windows paths keep `\`).
+        m["movieFile"] = json!({"relativePath": "The Trailer (2020).mkv"});
+        m["path"] = json!("D:\\Movies\\The Trailer (2020)");
+        let item = parse(&m, ArrKind::Radarr).expect("item");
+        assert_eq!(
+            item.media_files,
+            ["D:\\Movies\\The Trailer (2020)\\The Trailer (2020).mkv"]
+        );
+        // Odd values are unknown, not a broken movie.
+        for odd in [json!(true), json!({"path": 5}), json!({}), Value::Null] {
+            m["movieFile"] = odd.clone();
+            let item = parse(&m, ArrKind::Radarr).expect("item");
+            assert!(item.media_files.is_empty(), "{odd}");
+        }
     }
 
     #[test]

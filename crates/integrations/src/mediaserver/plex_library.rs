@@ -196,6 +196,20 @@ fn parse_item(
             .ok_or("the movie has no file (`Media[0].Part[0].file`)")?,
         PlexItemKind::Show => show_folder.ok_or("the show has no folder (`Location`)")?,
     };
+    // Every version and part of a movie is its own media file, never a trailer.
+    let media_files = match kind {
+        PlexItemKind::Movie => element["Media"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["Part"].as_array())
+            .flatten()
+            .filter_map(|p| p["file"].as_str())
+            .filter(|f| !f.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+        PlexItemKind::Show => Vec::new(),
+    };
     let year = element["year"].as_i64().and_then(|y| i32::try_from(y).ok());
     let tmdb_id = guid(element, "tmdb").and_then(|id| id.parse().ok());
     Ok(ArrItem {
@@ -214,6 +228,7 @@ fn parse_item(
             .and_then(|ms| i32::try_from(ms / 60_000).ok()),
         tag_ids: Vec::new(),
         path: path.clone(),
+        media_files,
         has_file: true,
         monitored: true,
         trailer_id: None,
@@ -246,6 +261,29 @@ mod tests {
         assert_eq!(item.imdb_id.as_deref(), Some("tt0455944"));
         assert_eq!(item.path, "/media/Movies/The Equalizer (2014)");
         assert_eq!(item.year, Some(2014));
+        assert_eq!(
+            item.media_files,
+            ["/media/Movies/The Equalizer (2014)/The Equalizer.mp4"]
+        );
+    }
+
+    #[test]
+    fn every_version_and_part_of_a_movie_is_its_media_file() {
+        let m = json!({"ratingKey": "5", "title": "The Trailer",
+        "Media": [
+            {"Part": [{"file": "/m/The Trailer (2020)/The Trailer (2020) - cd1.mkv"},
+                      {"file": "/m/The Trailer (2020)/The Trailer (2020) - cd2.mkv"}]},
+            {"Part": [{"file": "/m/The Trailer (2020)/The Trailer (2020) 4K.mkv"}, {"file": 5}]}
+        ]});
+        let item = parse_item(&m, PlexItemKind::Movie, None).expect("item");
+        assert_eq!(
+            item.media_files,
+            [
+                "/m/The Trailer (2020)/The Trailer (2020) - cd1.mkv",
+                "/m/The Trailer (2020)/The Trailer (2020) - cd2.mkv",
+                "/m/The Trailer (2020)/The Trailer (2020) 4K.mkv"
+            ]
+        );
     }
 
     #[test]

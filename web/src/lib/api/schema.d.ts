@@ -1954,6 +1954,12 @@ export interface components {
             kind: components["schemas"]["MediaKind"];
             /** @description Original language name as the Arr writes it (`English`). */
             language?: string | null;
+            /**
+             * @description The item's own media files as its source lists them (Radarr's `movieFile`, Plex's
+             *     file parts), as Tapearr sees them (after path mapping): never taken for a trailer,
+             *     never deleted as one. Empty when the source does not say (Sonarr series).
+             */
+            media_files?: string[];
             /** @description The user's intent; set once from the connection's `monitor_new`, then only by the user. */
             monitor: boolean;
             original_title?: string | null;

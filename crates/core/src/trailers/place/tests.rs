@@ -23,6 +23,7 @@ pub(crate) fn item(title: &str, year: Option<i32>) -> MediaItem {
         runtime_min: None,
         tags: Vec::new(),
         folder: "/movies/x".into(),
+        media_files: Vec::new(),
         has_file: true,
         arr_monitored: true,
         monitor: true,
