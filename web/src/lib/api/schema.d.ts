@@ -2961,7 +2961,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description already watched */
+            /** @description already watched, or Twitch is not configured */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2971,14 +2971,6 @@ export interface operations {
                 };
             };
             502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6529,7 +6521,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            502: {
+            /** @description Twitch is not configured */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6537,7 +6530,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            503: {
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6647,7 +6640,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            502: {
+            /** @description Twitch is not configured */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6655,7 +6649,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            503: {
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
