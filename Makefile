@@ -10,7 +10,7 @@ APT_PACKAGES := ffmpeg python3 python3-venv python3-pip pkg-config
 
 export TAPEARR_STREAMLINK ?= $(DATA_DIR)/tools/venv/bin/streamlink
 
-.PHONY: run build test deps tools lint fmt fmt-check bench bench-startup clean-data
+.PHONY: run build test deps tools lint fmt fmt-check bench bench-startup clean-data fuzz-api fuzz fuzz-smoke
 
 ## run: install what is missing, build the web app (when changed) and the release binary, and serve on 127.0.0.1:7070
 run: deps web build
@@ -26,6 +26,7 @@ deps:
 	command -v ffmpeg >/dev/null || missing="$$missing ffmpeg"; \
 	command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
 	command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv python3-pip"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -40,9 +41,34 @@ tools: deps
 	$(DEBUG_BIN) --data-dir $(DATA_DIR) tools install
 
 ## test: format and lint checks, the web app's checks (client drift, types, vitest, Chromium e2e),
-## then every Rust test (PostgreSQL too when TAPEARR_TEST_PG_URL is set)
+## every Rust test (PostgreSQL too when TAPEARR_TEST_PG_URL is set), the fuzz targets' stable
+## smoke run and a short API fuzz run (no 5xx)
 test: deps tools fmt-check lint web-test
 	TAPEARR_TEST_TOOLS_DATA_DIR=$(DATA_DIR) $(CARGO) nextest run --workspace --no-fail-fast
+	$(MAKE) fuzz-smoke
+	FUZZ_API_SECONDS=$(FUZZ_API_TEST_SECONDS) $(MAKE) fuzz-api
+
+## fuzz-api: schemathesis (PyPI, into $(DATA_DIR)/fuzz-tools) over /api/v1/openapi.json against a
+## fresh debug server; fails on any 5xx. FUZZ_API_SECONDS bounds it (default 100), FUZZ_API_SEED picks the run
+FUZZ_API_TEST_SECONDS ?= 75
+fuzz-api: deps
+	$(CARGO) build -p tapearr
+	FUZZ_API_TOOLS=$(DATA_DIR)/fuzz-tools bench/fuzz-api.sh $(DEBUG_BIN)
+
+## fuzz-smoke: the fuzz targets' bodies over their seeds and many mutations, on stable (no cargo-fuzz)
+fuzz-smoke:
+	cd fuzz && CARGO_TARGET_DIR=$(CURDIR)/target $(CARGO) test --no-default-features --test smoke
+
+## fuzz: cargo-fuzz (nightly) on every target for FUZZ_SECONDS each (default 30); installs cargo-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := playlist naming path_mapping eventsub
+fuzz: fuzz-smoke
+	@rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$t; \
+	  cargo +nightly fuzz run $$t corpus/$$t $$( [ $$t = playlist ] && echo seeds ) -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

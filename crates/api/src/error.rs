@@ -28,7 +28,7 @@ pub enum Code {
     Conflict,
     Internal,
     Unavailable,
-    /// Twitch credentials are not configured.
+    /// Twitch credentials are not configured (409: a setting to fix, not a server fault).
     TwitchNotConfigured,
     /// The channel is not live.
     ChannelOffline,
@@ -46,8 +46,8 @@ impl Code {
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::InvalidRequest => StatusCode::BAD_REQUEST,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Code::Unavailable | Code::TwitchNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-            Code::ChannelOffline => StatusCode::CONFLICT,
+            Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Code::ChannelOffline | Code::TwitchNotConfigured => StatusCode::CONFLICT,
             Code::UpstreamFailed => StatusCode::BAD_GATEWAY,
         }
     }
@@ -206,3 +206,18 @@ pub struct ApiQuery<T>(pub T);
 #[derive(axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the API fuzz run (`make fuzz-api`): `POST /api/v1/twitch/eventsub/reconcile` on a
+    /// server without Twitch credentials answered 503. A missing setting is the client's to fix:
+    /// 409, like the other "not in a state for this" answers; only real server faults are 5xx.
+    #[test]
+    fn twitch_not_configured_is_not_a_server_error() {
+        assert_eq!(Code::TwitchNotConfigured.status(), StatusCode::CONFLICT);
+        let r = ApiError::new(Code::TwitchNotConfigured, "not configured").into_response();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+    }
+}

@@ -68,8 +68,8 @@ pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ChannelVi
 #[utoipa::path(post, path = "/api/v1/channels", tag = "channels", request_body = AddChannel,
     responses((status = 201, body = ChannelView), (status = 400, body = ErrorBody),
         (status = 404, body = ErrorBody, description = "no such Twitch channel"),
-        (status = 409, body = ErrorBody, description = "already watched"),
-        (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 401, body = ErrorBody)),
+        (status = 409, body = ErrorBody, description = "already watched, or Twitch is not configured"),
+        (status = 502, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn create(
     State(state): State<AppState>,

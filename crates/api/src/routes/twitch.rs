@@ -41,7 +41,7 @@ pub struct ConnectAccount {
 
 /// Connect a Twitch account by its token; it is validated with Twitch first.
 #[utoipa::path(put, path = "/api/v1/twitch/account", tag = "twitch", request_body = ConnectAccount,
-    responses((status = 200, body = TwitchAccount), (status = 400, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = TwitchAccount), (status = 400, body = ErrorBody), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "Twitch is not configured"), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn connect_account(
     State(state): State<AppState>,
@@ -60,7 +60,7 @@ pub async fn disconnect_account(State(state): State<AppState>) -> ApiResult<Stat
 
 /// Reconcile EventSub subscriptions with the watched channels now.
 #[utoipa::path(post, path = "/api/v1/twitch/eventsub/reconcile", tag = "twitch",
-    responses((status = 200, body = SubscriptionSummary), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = SubscriptionSummary), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "Twitch is not configured"), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn reconcile(State(state): State<AppState>) -> ApiResult<Json<SubscriptionSummary>> {
     Ok(Json(state.streams.reconcile_subscriptions().await?))

@@ -123,7 +123,14 @@ pub fn render(template: &str, values: &NamingValues) -> RenderedPath {
                     Part::Variable(name) => value(name, values),
                 })
                 .collect();
-            sanitize_file_name(&filled)
+            let name = sanitize_file_name(&filled);
+            // An empty stem (`{id}.mp4` with nothing in it) would lose its leading dot and
+            // with it the extension (`mp4`): keep the file an `.mp4` (found by fuzzing).
+            if segment.ends_with(".mp4") && !name.ends_with(".mp4") {
+                sanitize_file_name(&format!("_{filled}"))
+            } else {
+                name
+            }
         })
         .collect();
     let folders = segments.len().saturating_sub(1);
@@ -208,6 +215,16 @@ pub(crate) fn parse(segment: &str) -> Result<Vec<Part<'_>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the naming fuzz target: a file name whose variables are all empty rendered as
+    /// `mp4` (the sanitizer trims the leading dot of `.mp4`).
+    #[test]
+    fn an_empty_file_stem_still_renders_an_mp4() {
+        let mut v = values();
+        v.recording_id = String::new();
+        let r = render("a/{title}/{id}.mp4", &v);
+        assert!(r.path.ends_with("/_.mp4"), "{}", r.path);
+    }
 
     fn values() -> NamingValues {
         NamingValues {

@@ -3039,7 +3039,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description already watched */
+            /** @description already watched, or Twitch is not configured */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3049,14 +3049,6 @@ export interface operations {
                 };
             };
             502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6716,7 +6708,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            502: {
+            /** @description Twitch is not configured */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6724,7 +6717,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            503: {
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6834,7 +6827,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            502: {
+            /** @description Twitch is not configured */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6842,7 +6836,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            503: {
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
