@@ -96,7 +96,7 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     .map_err(anyhow::Error::msg)?;
     registry.register(FINALIZE_JOB, Arc::new(FinalizeHandler(library.clone())));
     registry.register(RETENTION_JOB, Arc::new(RetentionHandler(library.clone())));
-    let secrets = tapearr_core::crypto::SecretBox::open(&app.config.data_dir)?;
+    let secrets = crate::secret_key::open(&app.config.data_dir, app.store.as_ref()).await?;
     let trailers = Trailers::new(TrailersDeps {
         config: app.config.clone(),
         store: app.store.clone(),
