@@ -25,8 +25,9 @@ pub const DOCS_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
      base-uri 'self'; form-action 'self'";
 
 /// The policy of the web app's shell, allowing exactly its inline `<script>` blocks by hash.
-/// Styles may be inline: Svelte writes `style` attributes. `connect-src 'self'` covers the
-/// same-origin WebSocket.
+/// Styles may be inline: Svelte writes `style` attributes. Images may come from anywhere:
+/// channel avatars are Twitch CDN URLs (or the configured fake's). `connect-src 'self'` covers
+/// the same-origin WebSocket; `worker-src 'self'` the service worker.
 pub fn app_policy(html: &str) -> String {
     let hashes: String = inline_scripts(html)
         .map(|body| {
@@ -39,7 +40,7 @@ pub fn app_policy(html: &str) -> String {
         .collect();
     format!(
         "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; \
-         img-src 'self' data:; media-src 'self'; connect-src 'self'; worker-src 'self'; \
+         img-src * data:; media-src 'self'; connect-src 'self'; worker-src 'self'; \
          manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; \
          form-action 'self'"
     )

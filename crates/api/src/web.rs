@@ -78,9 +78,14 @@ fn file(base: &str, name: &str, headers: &HeaderMap) -> Option<Response> {
     };
     // The shell's policy names its inline scripts by hash (after the base path is put in). Set
     // on a 304 too: a browser updates the cached copy's headers from it.
-    let policy = name
-        .ends_with(".html")
-        .then(|| crate::security::app_policy(&String::from_utf8_lossy(&body)));
+    // The service worker runs under its own script's policy: the app's (it fetches the shell).
+    let policy = if name.ends_with(".html") {
+        Some(crate::security::app_policy(&String::from_utf8_lossy(&body)))
+    } else if name == "sw.js" {
+        Some(crate::security::app_policy(""))
+    } else {
+        None
+    };
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes())
