@@ -40,7 +40,7 @@ pub fn app_policy(html: &str) -> String {
         .collect();
     format!(
         "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; \
-         img-src * data:; media-src 'self'; connect-src 'self'; worker-src 'self'; \
+         img-src * data:; media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; \
          manifest-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; \
          form-action 'self'"
     )
