@@ -115,7 +115,8 @@ impl Db {
 /// mode. Existing files (from an older version) are narrowed to 0600 too.
 fn private_files(file: &std::path::Path) -> Result<(), DbError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let err = |p: &std::path::Path, e: std::io::Error| DbError::Connect(format!("{}: {e}", p.display()));
+    let err =
+        |p: &std::path::Path, e: std::io::Error| DbError::Connect(format!("{}: {e}", p.display()));
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -267,7 +267,10 @@ mod tests {
         let backup = report.backup.expect("a backup was made");
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&backup).expect("backup").permissions().mode();
+            let mode = std::fs::metadata(&backup)
+                .expect("backup")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "the backup is private");
         }
         // The backup is a database at v1 holding the row.

@@ -184,7 +184,8 @@ mod tests {
             };
             let mut request = [0u8; 4096];
             let _ = socket.read(&mut request).await;
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ntransfer-encoding: chunked\r\n\r\n";
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ntransfer-encoding: chunked\r\n\r\n";
             if socket.write_all(head.as_bytes()).await.is_err() {
                 return;
             }
