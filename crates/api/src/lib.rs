@@ -7,6 +7,7 @@ pub mod error;
 mod openapi;
 mod ranged;
 pub mod routes;
+pub mod security;
 pub mod state;
 pub mod web;
 
@@ -54,8 +55,9 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state.clone());
     let base = state.config.base_path.clone();
+    let security = middleware::from_fn_with_state(base.clone(), security::headers);
     if base.is_empty() {
-        app
+        app.layer(security)
     } else {
         // Behind a proxy that forwards the root too, `/` leads to the app. `nest` leaves
         // `{base}/` itself unmatched: it is the app's start page.
@@ -73,6 +75,7 @@ pub fn router(state: AppState) -> Router {
                 }),
             )
             .nest(&state.config.base_path, app)
+            .layer(security)
     }
 }
 

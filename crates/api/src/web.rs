@@ -71,20 +71,33 @@ fn file(base: &str, name: &str, headers: &HeaderMap) -> Option<Response> {
     } else {
         NO_CACHE
     };
+    let body = if is_text(mime) {
+        rewritten(name, &hash, asset.data, base)
+    } else {
+        bytes(asset.data)
+    };
+    // The shell's policy names its inline scripts by hash (after the base path is put in). Set
+    // on a 304 too: a browser updates the cached copy's headers from it.
+    // The service worker runs under its own script's policy: the app's (it fetches the shell).
+    let policy = if name.ends_with(".html") {
+        Some(crate::security::app_policy(&String::from_utf8_lossy(&body)))
+    } else if name == "sw.js" {
+        Some(crate::security::app_policy(""))
+    } else {
+        None
+    };
     let mut response = if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes())
     {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let body = if is_text(mime) {
-            rewritten(name, &hash, asset.data, base)
-        } else {
-            bytes(asset.data)
-        };
         Response::new(Body::from(body))
     };
     let h = response.headers_mut();
+    if let Some(v) = policy.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     if let Ok(v) = HeaderValue::from_str(mime) {
         h.insert(header::CONTENT_TYPE, v);
     }

@@ -109,6 +109,39 @@ impl Db {
     }
 }
 
+/// The database holds password hashes, sessions and sealed secrets: like `secret.key`, only
+/// its owner may read it. A missing file is created empty (a valid empty database) with mode
+/// 0600 before SQLite opens it; SQLite gives its `-wal` and `-shm` files the database file's
+/// mode. Existing files (from an older version) are narrowed to 0600 too.
+fn private_files(file: &std::path::Path) -> Result<(), DbError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let err =
+        |p: &std::path::Path, e: std::io::Error| DbError::Connect(format!("{}: {e}", p.display()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(err(file, e)),
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| err(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
 fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
     let path = url
         .trim_start_matches("sqlite://")
@@ -119,6 +152,9 @@ fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
     {
         std::fs::create_dir_all(parent)
             .map_err(|e| DbError::Connect(format!("{}: {e}", parent.display())))?;
+    }
+    if !file.is_empty() && !file.starts_with(':') && !path.contains("mode=memory") {
+        private_files(std::path::Path::new(file))?;
     }
     Ok(if path.contains("mode=") {
         format!("sqlite://{path}")
@@ -252,5 +288,34 @@ mod tests {
             sqlite_url_with_create("sqlite:///tmp/x.db").expect("url"),
             "sqlite:///tmp/x.db?mode=rwc"
         );
+    }
+
+    #[tokio::test]
+    async fn the_database_and_its_wal_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("data/tapearr.db");
+        let db = Db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .expect("connect");
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(db.pool())
+            .await
+            .expect("write");
+        for suffix in ["", "-wal", "-shm"] {
+            let path = format!("{}{suffix}", file.display());
+            let mode = std::fs::metadata(&path).expect(&path).permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{path}");
+        }
+        db.close().await;
+
+        // A file an older version left world-readable is narrowed on the next open.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        let db = Db::connect(&format!("sqlite://{}", file.display()))
+            .await
+            .expect("reopen");
+        let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        db.close().await;
     }
 }

@@ -197,6 +197,16 @@ impl Db {
             "tapearr-v{version}-{}.db",
             Timestamp::now().millis()
         ));
+        // Private like the database itself: created empty (mode 0600) for VACUUM INTO to fill.
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&target)
+                .map_err(|e| DbError::Backup(format!("{}: {e}", target.display())))?;
+        }
         let quoted = target.display().to_string().replace('\'', "''");
         sqlx::query(&format!("VACUUM INTO '{quoted}'"))
             .execute(&mut **conn)
@@ -260,6 +270,14 @@ mod tests {
         let report = db.migrate_with(&next, Some(dir.path())).await.expect("v2");
         assert_eq!((report.from, report.to), (1, 2));
         let backup = report.backup.expect("a backup was made");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&backup)
+                .expect("backup")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "the backup is private");
+        }
         // The backup is a database at v1 holding the row.
         let old = Db::connect(&format!("sqlite://{}", backup.display()))
             .await

@@ -96,6 +96,12 @@ async fn supervise(
     cmd.args(&opts.extra_args)
         .arg(&req.source)
         .arg(req.quality.to_string());
+    // Tapearr's own settings and secrets (`TAPEARR_*`) never reach the tool.
+    for (key, _) in std::env::vars_os() {
+        if key.as_encoded_bytes().starts_with(b"TAPEARR_") {
+            cmd.env_remove(key);
+        }
+    }
     // Own process group: a stop signals streamlink and anything it started; never orphaned.
     cmd.process_group(0)
         .kill_on_drop(true)

@@ -6,6 +6,7 @@ mod doctor;
 mod instance;
 mod listener;
 mod record_cmd;
+mod secret_key;
 mod serve;
 
 use anyhow::Result;

@@ -82,7 +82,8 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     kinds.push(RETENTION_JOB.to_string());
     kinds.extend([RUN_JOB, SYNC_JOB, DOWNLOAD_JOB, SCAN_JOB].map(String::from));
     let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
-    let secrets = tapearr_core::crypto::SecretBox::open(&app.config.data_dir)?;
+    // A lost or replaced key is refused with what to do, before anything it sealed is read.
+    let secrets = crate::secret_key::open(&app.config.data_dir, app.store.as_ref()).await?;
     // Secrets written in plaintext by an older version are sealed before anything reads them.
     tapearr_core::secrets_at_rest::seal_plaintext_secrets(app.store.as_ref(), &secrets).await?;
     let media_servers = MediaServers::new(app.store.clone(), queue.clone(), secrets.clone())

@@ -238,6 +238,7 @@ async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_
             .await
             .expect("range request");
         assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
+        common::assert_security_headers(ranged.headers(), "the recording video");
         assert_eq!(
             ranged.headers()["content-range"]
                 .to_str()
@@ -248,6 +249,44 @@ async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_
             ranged.bytes().await.expect("body").as_ref(),
             &bytes[100..200]
         );
+
+        // The thumbnail is served; once it is a link out of the library, it is not.
+        let thumb_url = server.url(&format!("/api/v1/recordings/{rec_id}/thumbnail"));
+        let key = client.api_key.clone().unwrap_or_default();
+        let thumb = client
+            .http
+            .get(&thumb_url)
+            .header("x-api-key", key.clone())
+            .send()
+            .await
+            .expect("thumbnail");
+        assert_eq!(thumb.status(), StatusCode::OK);
+        common::assert_security_headers(thumb.headers(), "the thumbnail");
+        let stem = video
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .to_string();
+        let thumb_file = video.with_file_name(format!("{stem}-thumb.jpg"));
+        let outside = data.path().join("outside.jpg");
+        std::fs::copy(&thumb_file, &outside).expect("copy");
+        let kept = data.path().join("thumb-kept.jpg");
+        std::fs::rename(&thumb_file, &kept).expect("move the thumbnail away");
+        std::os::unix::fs::symlink(&outside, &thumb_file).expect("symlink");
+        let linked = client
+            .http
+            .get(&thumb_url)
+            .header("x-api-key", key)
+            .send()
+            .await
+            .expect("thumbnail");
+        assert_eq!(
+            linked.status(),
+            StatusCode::NOT_FOUND,
+            "a link out of the library"
+        );
+        std::fs::remove_file(&thumb_file).expect("unlink");
+        std::fs::rename(&kept, &thumb_file).expect("put the thumbnail back");
 
         // Filters and search find it; a wrong category does not.
         let found = client
@@ -272,6 +311,7 @@ async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_
             .await
             .expect("shared");
         assert_eq!(public.status(), StatusCode::OK);
+        common::assert_security_headers(public.headers(), "a shared video");
         assert_eq!(public.bytes().await.expect("body").len(), bytes.len());
         let forged = reqwest::get(server.url("/api/v1/share/not-a-token"))
             .await

@@ -125,14 +125,21 @@ pub(crate) async fn fetch_image(http: &reqwest::Client, url: &str) -> Result<Vec
     {
         return Err("image is too large".into());
     }
-    let bytes = response
-        .bytes()
+    // Read chunk by chunk and give up at the cap: a body without (or lying about) its length
+    // is never taken in whole.
+    let mut response = response;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| format!("image download failed: {e}"))?;
-    if bytes.len() > MAX_IMAGE_BYTES {
-        return Err("image is too large".into());
+        .map_err(|e| format!("image download failed: {e}"))?
+    {
+        if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
+            return Err("image is too large".into());
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    Ok(bytes.to_vec())
+    Ok(bytes)
 }
 
 /// Any image ffmpeg reads → one JPEG frame shaped by `filter`, written to `out`.
@@ -153,4 +160,61 @@ pub(crate) async fn image_to_jpeg(
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that answers every request with an endless chunked body (no length given)
+    /// and counts the bytes it managed to send before the client hung up.
+    async fn endless_image() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counter = sent.clone();
+        tokio::spawn(async move {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: image/jpeg\r\ntransfer-encoding: chunked\r\n\r\n";
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let data = vec![0xffu8; 64 * 1024];
+            let mut chunk = format!("{:x}\r\n", data.len()).into_bytes();
+            chunk.extend_from_slice(&data);
+            chunk.extend_from_slice(b"\r\n");
+            while socket.write_all(&chunk).await.is_ok() {
+                counter.fetch_add(data.len(), Ordering::SeqCst);
+            }
+        });
+        (format!("http://{addr}/poster.jpg"), sent)
+    }
+
+    #[tokio::test]
+    async fn an_oversized_image_is_refused_without_being_read_whole() {
+        let (url, sent) = endless_image().await;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        let result = tokio::time::timeout(Duration::from_secs(20), fetch_image(&http, &url))
+            .await
+            .expect("the download stops at the cap instead of reading on");
+        assert_eq!(result, Err("image is too large".to_string()));
+        // Stopped near the cap: the rest of the (endless) body was never read.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let sent = sent.load(Ordering::SeqCst);
+        assert!(
+            sent < MAX_IMAGE_BYTES + 8 * 1024 * 1024,
+            "{sent} bytes were sent before the client gave up"
+        );
+    }
 }

@@ -133,8 +133,14 @@ impl Library {
             .map(|s| s.to_string_lossy().into_owned())
             .ok_or(LibraryError::NotFound)?;
         let thumb = video.with_file_name(format!("{stem}{}", super::sidecars::THUMB_SUFFIX));
-        if thumb.is_file() {
-            Ok(thumb)
+        // Checked again on its own: a thumbnail that is a link out of the library (or whose
+        // folder is) is not served.
+        let thumb = thumb
+            .to_str()
+            .and_then(|t| self.roots().ok()?.resolve(t).ok())
+            .ok_or(LibraryError::NotFound)?;
+        if thumb.as_path().is_file() {
+            Ok(thumb.as_path().to_path_buf())
         } else {
             Err(LibraryError::NotFound)
         }

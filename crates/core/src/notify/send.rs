@@ -123,17 +123,62 @@ impl Senders {
     }
 
     async fn apprise(&self, url: &str, message: &Message) -> Result<(), SendError> {
+        // The URL holds the target's secret: it goes in a private (0600) config file, never in
+        // the argument list that every local user can read in the process table.
+        if url.contains(['\n', '\r']) {
+            return Err(SendError::Permanent(
+                "the Apprise URL holds a line break".into(),
+            ));
+        }
+        let config = AppriseConfig::write(url)
+            .map_err(|e| SendError::Retryable(format!("apprise: cannot write its config: {e}")))?;
         let run = Process::new(self.tools.tool_path(&APPRISE))
             .args(["-t", &message.title, "-b", &message.lines.join("\n")])
-            .secret_arg(url)
+            .arg("--config")
+            .arg(config.path())
+            .arg("--")
             .install_hint("run `tapearr tools install` (or update the tools from the web app)")
             .timeout(Duration::from_secs(60))
             .run(&CancellationToken::new())
             .await;
+        drop(config);
         match run {
             Ok(_) => Ok(()),
             Err(e @ ProcessError::NotFound { .. }) => Err(SendError::Permanent(e.to_string())),
             Err(e) => Err(SendError::Retryable(format!("apprise: {e}"))),
         }
+    }
+}
+
+/// A one-URL Apprise text config in the temp dir, readable by this user only, removed on drop.
+struct AppriseConfig(std::path::PathBuf);
+
+impl AppriseConfig {
+    fn write(url: &str) -> std::io::Result<Self> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = std::env::temp_dir().join(format!(
+            "tapearr-apprise-{:032x}.txt",
+            rand::random::<u128>()
+        ));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        let config = Self(path);
+        file.write_all(url.as_bytes())?;
+        file.write_all(b"\n")?;
+        Ok(config)
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for AppriseConfig {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }

@@ -374,6 +374,10 @@ impl Process {
 
     fn spawn(&self) -> Result<tokio::process::Child, ProcessError> {
         let mut cmd = tokio::process::Command::new(&self.program);
+        // Tapearr's own settings (passwords, keys, database URL) never reach a tool.
+        for key in tapearr_env_keys() {
+            cmd.env_remove(key);
+        }
         cmd.args(self.args.iter().map(|a| &a.value))
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(match self.stop {
@@ -493,4 +497,14 @@ async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// The names of this process's `TAPEARR_*` environment variables: Tapearr's settings and
+/// secrets, which a child tool must not inherit (C13). The owner mark (`TAPEARR_TOOL_OF`) is set
+/// again explicitly after the scrub.
+pub fn tapearr_env_keys() -> Vec<OsString> {
+    std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| k.as_encoded_bytes().starts_with(b"TAPEARR_"))
+        .collect()
 }

@@ -246,3 +246,47 @@ async fn dropping_the_run_kills_the_whole_group() {
         "grandchild {pid} survived the dropped run"
     );
 }
+
+/// Run by `tools_get_no_tapearr_settings` in a copy of this test binary whose environment
+/// holds Tapearr settings: prints what a child tool sees.
+#[tokio::test]
+#[ignore = "run by tools_get_no_tapearr_settings"]
+async fn print_a_child_environment() {
+    super::orphans::mark_tools_with("probe-instance");
+    let out = sh("env")
+        .capture_stdout(1 << 20)
+        .run(&CancellationToken::new())
+        .await
+        .expect("env");
+    println!("CHILD-ENV-BEGIN\n{}\nCHILD-ENV-END", out.stdout);
+}
+
+#[test]
+fn tools_get_no_tapearr_settings() {
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "tools::process_tests::print_a_child_environment",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("TAPEARR_AUTH__PASSWORD", "s3cret-password")
+        .env("TAPEARR_DATABASE_URL", "postgres://u:s3cret-db@h/x")
+        .env("TAPEARR_TOOL_OF", "inherited-mark")
+        .env("PROBE_KEPT", "yes")
+        .output()
+        .expect("run the probe");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let child = text
+        .split("CHILD-ENV-BEGIN")
+        .nth(1)
+        .and_then(|t| t.split("CHILD-ENV-END").next())
+        .unwrap_or_else(|| panic!("no probe output:\n{text}"));
+    let tapearr: Vec<&str> = child
+        .lines()
+        .filter(|l| l.starts_with("TAPEARR_"))
+        .collect();
+    assert_eq!(tapearr, ["TAPEARR_TOOL_OF=probe-instance"], "{child}");
+    assert!(!child.contains("s3cret"), "{child}");
+    assert!(child.lines().any(|l| l == "PROBE_KEPT=yes"), "{child}");
+}

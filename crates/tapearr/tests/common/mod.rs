@@ -337,3 +337,21 @@ pub async fn redirector(to: String) -> String {
     });
     format!("http://{addr}")
 }
+
+/// The security headers every response carries (C13): no sniffing, no framing, no referrer,
+/// and a content security policy.
+pub fn assert_security_headers(headers: &reqwest::header::HeaderMap, what: &str) {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(get("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(get("x-frame-options"), "DENY", "{what}");
+    assert_eq!(get("referrer-policy"), "no-referrer", "{what}");
+    let csp = get("content-security-policy");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert!(!csp.contains("'unsafe-eval'"), "{what}: {csp}");
+}
