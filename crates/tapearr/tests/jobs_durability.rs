@@ -151,6 +151,13 @@ async fn two_servers_on_one_postgres_run_each_job_exactly_once() {
     });
     let mut admin = Client::new(&a);
     let key = admin.bootstrap().await;
+    // Servers sharing a database share the secrets sealed in it, so they share the key that
+    // seals them (a server with another key refuses to start, see tapearr::secret_key).
+    std::fs::copy(
+        dir_a.path().join("secret.key"),
+        dir_b.path().join("secret.key"),
+    )
+    .expect("the first server's secret.key");
     let b = Server::start(ServerOptions {
         data_dir: dir_b.path(),
         database_url: Some(&url),
