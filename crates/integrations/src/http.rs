@@ -44,11 +44,17 @@ pub fn secret_client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
-/// Whether two URLs name the same host (a stored secret may go to `new` only if so).
+/// Whether two URLs name the same host and port (a stored secret may go to `new` only if so).
 /// Unparsable URLs never match.
 pub fn same_host(old: &str, new: &str) -> bool {
     match (url::Url::parse(old.trim()), url::Url::parse(new.trim())) {
-        (Ok(a), Ok(b)) => a.host_str().is_some() && a.host_str() == b.host_str(),
+        // Another port on the same machine may be another service: the port must match too
+        // (the scheme's default when none is written).
+        (Ok(a), Ok(b)) => {
+            a.host_str().is_some()
+                && a.host_str() == b.host_str()
+                && a.port_or_known_default() == b.port_or_known_default()
+        }
         _ => false,
     }
 }
@@ -93,7 +99,9 @@ mod tests {
 
     #[test]
     fn hosts_compare_without_path_port_or_case() {
-        assert!(same_host("http://Plex:32400/", "https://plex/x"));
+        assert!(same_host("http://Plex:32400/", "http://plex:32400/x"));
+        assert!(!same_host("http://plex:32400", "http://plex:9"));
+        assert!(!same_host("http://plex/", "https://plex/"));
         assert!(!same_host("http://plex:32400", "http://evil:32400"));
         assert!(!same_host("http://127.0.0.1", "http://localhost"));
         assert!(!same_host("not a url", "not a url"));

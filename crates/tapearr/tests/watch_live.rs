@@ -226,7 +226,10 @@ async fn story(backend_name: &str, database_url: Option<&str>, container: Contai
         .expect("recording dir")
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().contains(".part"))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.contains(".part") && !name.ends_with(".idx")
+        })
         .collect();
     assert_eq!(parts.len(), 1, "{parts:?}");
     let on_disk = std::fs::read(&parts[0]).expect("part");
