@@ -11,29 +11,11 @@ use tapearr_core::trailers::model::{
     MediaQuery,
 };
 use tapearr_core::trailers::profile::Profile;
-use tapearr_db::{Db, testing};
+use tapearr_db::Db;
 
-struct TestDb {
-    db: Db,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-async fn databases(label: &str) -> Vec<TestDb> {
-    let mut out = Vec::new();
-    for backend in testing::backends() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = match backend {
-            None => format!("sqlite://{}", dir.path().join("t.db").display()),
-            Some(pg) => testing::isolated_postgres_url(&pg, label)
-                .await
-                .expect("pg schema"),
-        };
-        let db = Db::connect(&url).await.expect("connect");
-        db.migrate(Some(dir.path())).await.expect("migrate");
-        out.push(TestDb { db, _dir: dir });
-    }
-    out
-}
+use common::databases;
 
 fn connection() -> Connection {
     Connection {

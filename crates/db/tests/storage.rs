@@ -11,29 +11,11 @@ use tapearr_core::storage::{
     EventStore, JobEnd, JobStore, Storage, StorageError, TaskStore, UserStore,
 };
 use tapearr_core::time::Timestamp;
-use tapearr_db::{Db, DbError, testing};
+use tapearr_db::{Db, DbError};
 
-struct TestDb {
-    db: Db,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-async fn databases(label: &str) -> Vec<TestDb> {
-    let mut out = Vec::new();
-    for backend in testing::backends() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let url = match backend {
-            None => format!("sqlite://{}", dir.path().join("t.db").display()),
-            Some(pg) => testing::isolated_postgres_url(&pg, label)
-                .await
-                .expect("pg schema"),
-        };
-        let db = Db::connect(&url).await.expect("connect");
-        db.migrate(Some(dir.path())).await.expect("migrate");
-        out.push(TestDb { db, _dir: dir });
-    }
-    out
-}
+use common::databases;
 
 fn new_job(kind: &str) -> NewJob {
     NewJob {
