@@ -32,7 +32,8 @@ pub enum Code {
     TwitchNotConfigured,
     /// The channel is not live.
     ChannelOffline,
-    /// An outside service (Twitch …) failed; nothing was changed.
+    /// An outside service failed (Twitch, Radarr/Sonarr, Plex, Jellyfin/Emby, TMDB, a
+    /// notification target): 502 with its reason, whatever the service.
     UpstreamFailed,
 }
 

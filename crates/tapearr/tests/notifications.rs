@@ -306,7 +306,7 @@ async fn every_channel_gets_one_batched_signed_message() {
             .await;
         assert_eq!(
             (r.status, r.body["code"].as_str()),
-            (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
+            (StatusCode::BAD_GATEWAY, Some("upstream_failed")),
             "{b}"
         );
         assert!(!r.body.to_string().contains(HOOK_SECRET));
