@@ -3,7 +3,7 @@
 //!
 //! - [`naming`]: the naming template (validation, preview, rendering).
 //! - [`chapters`]: chapters from stream events, placed on the recording's media timeline.
-//! - [`media`]: ffmpeg and ffprobe (remux, probe, thumbnail).
+//! - [`media`]: ffmpeg (remux, thumbnail); ffprobe is `tools::ffprobe`.
 //! - [`sidecars`]: NFO, info.json and chapter files next to the MP4.
 //! - [`finalize`]: the durable finalize job, one idempotent step at a time.
 //! - [`delete`]: removing a recording's files and rows.

@@ -1,8 +1,8 @@
 use super::*;
 use crate::files::LibraryRoots;
 use crate::time::Timestamp;
+use crate::trailers::model::Container;
 use crate::trailers::model::MediaKind;
-use crate::trailers::profile::Container;
 
 /// A movie as the sync stores it (also used by the score tests).
 pub(crate) fn item(title: &str, year: Option<i32>) -> MediaItem {

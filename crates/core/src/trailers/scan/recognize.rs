@@ -19,8 +19,8 @@
 //! user may have named it after a folder that holds other videos. Files Tapearr placed there
 //! are known by their records.
 
-use super::model::MediaItem;
-use super::scan::VIDEO_EXTENSIONS;
+use crate::trailers::model::MediaItem;
+use crate::trailers::scan::folder::VIDEO_EXTENSIONS;
 
 /// No trailer is this large (a 3-minute 4K trailer at 80 Mbit/s is under 2 GiB); a file
 /// this size beside the media is a feature, an episode or an extra, never ours to delete.

@@ -96,7 +96,7 @@ async fn downloads_a_720p_h264_video_and_leaves_only_that_file() {
     assert!(p.has_video && p.has_audio, "{p:?}");
     assert_eq!(p.video_codec.as_deref(), Some("h264"));
     assert_eq!(p.height, Some(720));
-    assert!((2_900..=3_200).contains(&p.duration_ms), "{p:?}");
+    assert!((2_900..=3_200).contains(&p.millis()), "{p:?}");
     assert!(p.format.contains("mp4"), "{p:?}");
     let i = &got.info;
     assert_eq!(i.id, "h264720");

@@ -1,14 +1,14 @@
 //! Radarr/Sonarr/Plex connections (T1): validated input, sealed API keys, test and root folders.
 
-use super::error::{TrailerError, TrailerResult};
-use super::mapping::to_local;
-use super::model::{ArrPathMapping, Connection, ConnectionKind};
-use super::service::Trailers;
-use super::source::LibrarySource;
 use crate::ids::new_id;
 use crate::notify::model::MASK;
 use crate::secret::Secret;
 use crate::time::Timestamp;
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::{ArrPathMapping, Connection, ConnectionKind};
+use crate::trailers::service::Trailers;
+use crate::trailers::sync::mapping::to_local;
+use crate::trailers::sync::source::LibrarySource;
 use serde::{Deserialize, Serialize};
 
 /// What a client sends to add or replace a connection.

@@ -1,9 +1,9 @@
 //! Poster and fanart thumbnails (T2): fetched once from the Arr (or TMDB's image host),
 //! shrunk to small JPEGs in `<data_dir>/cache/trailers/`, and served from there.
 
-use super::error::{TrailerError, TrailerResult};
-use super::service::Trailers;
 use crate::library::artwork::{fetch_image, image_to_jpeg};
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::service::Trailers;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 

@@ -2,14 +2,14 @@
 //! to an item. Every enabled profile whose filters all match applies; the list is ordered by
 //! priority, higher first (see `profile.rs`).
 
-use super::error::{TrailerError, TrailerResult};
-use super::model::MediaItem;
-use super::profile::{
-    FilterField, FilterOp, OutputSettings, Placement, Profile, ProfileFilter, SearchRules,
-};
-use super::service::Trailers;
 use crate::ids::new_id;
 use crate::time::Timestamp;
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::MediaItem;
+use crate::trailers::model::{
+    FilterField, FilterOp, OutputSettings, Placement, Profile, ProfileFilter, SearchRules,
+};
+use crate::trailers::service::Trailers;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -97,8 +97,9 @@ pub fn validate(input: &ProfileInput) -> TrailerResult<()> {
             return invalid("output.folder_name must be one folder name, like Trailers".into());
         }
     }
-    super::place::validate_template(o).map_err(TrailerError::Invalid)?;
-    super::ytdlp::check_extra_args(&o.ytdlp_options).map_err(TrailerError::Invalid)?;
+    crate::trailers::place::validate_template(o).map_err(TrailerError::Invalid)?;
+    crate::trailers::download::ytdlp::check_extra_args(&o.ytdlp_options)
+        .map_err(TrailerError::Invalid)?;
     Ok(())
 }
 

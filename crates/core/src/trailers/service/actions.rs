@@ -1,15 +1,15 @@
 //! What a user does to one item or many: monitor, override the trailer id, delete a trailer,
 //! and bulk actions; plus the item page's data.
 
-use super::error::{TrailerError, TrailerResult};
-use super::model::{DownloadRecord, DownloadStatus, MediaEvent, MediaItem};
-use super::pipeline::same_file;
-use super::profile::Profile;
-use super::profiles::applicable;
-use super::recognize::{FileFacts, NotATrailer, media_rel_paths, recognize};
-use super::service::Trailers;
 use crate::files::SafePath;
 use crate::time::Timestamp;
+use crate::trailers::download::same_file;
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::Profile;
+use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaEvent, MediaItem};
+use crate::trailers::plan::profiles::applicable;
+use crate::trailers::scan::recognize::{FileFacts, NotATrailer, media_rel_paths, recognize};
+use crate::trailers::service::Trailers;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -173,11 +173,11 @@ impl Trailers {
     }
 
     /// The record's trailer file, resolved, when Tapearr may delete it (see
-    /// [`super::recognize`]): Tapearr placed it or it clearly is a trailer, inside the item's
+    /// [`crate::trailers::scan::recognize`]): Tapearr placed it or it clearly is a trailer, inside the item's
     /// media folder, and it is not one of the item's own media files (by name, and by being
     /// the same file on disk). `None` when the record names no trailer file; `Conflict` with
     /// the reason when it names one Tapearr must not delete.
-    pub(super) async fn deletable_file(
+    pub(crate) async fn deletable_file(
         &self,
         item: &MediaItem,
         record: &DownloadRecord,

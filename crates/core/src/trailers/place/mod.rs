@@ -15,10 +15,10 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::model::MediaItem;
-use super::profile::{OutputSettings, Placement};
 use crate::files::{FilesError, NAME_MAX, SafePath, move_into_place, sanitize_file_name};
 use crate::library::naming::{Part, parse};
+use crate::trailers::model::MediaItem;
+use crate::trailers::model::{OutputSettings, Placement};
 
 /// Variables of the file-name template, with what they become.
 pub const TEMPLATE_VARIABLES: &[(&str, &str)] = &[

@@ -1,9 +1,9 @@
 //! Where a connection's library comes from: Radarr or Sonarr (v3 API), or Plex (its movie and
 //! show sections). Connections and sync speak to this one type, whatever the kind.
 
-use super::connections::ConnectionTest;
-use super::error::{TrailerError, TrailerResult};
-use super::model::{ConnectionKind, MediaKind};
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::{ConnectionKind, MediaKind};
+use crate::trailers::sync::connections::ConnectionTest;
 use tapearr_integrations::arr::{
     ArrClient, ArrItem, ArrKind, PullSummary, RootFolder, SkippedItem,
 };

@@ -14,9 +14,11 @@ mod classify;
 
 pub use classify::{DownloadError, DownloadErrorKind, check_extra_args, classify, watch_url};
 
-use super::probe::{ProbeFacts, probe};
-use super::profile::Container;
+use crate::tools::ffprobe::probe;
+use crate::tools::{MediaFacts, ProbeError};
 use crate::tools::{Process, ProcessError, Stream, VENV_HINT};
+use crate::trailers::convert::PROBE_LIMIT;
+use crate::trailers::model::Container;
 use classify::{last_error_line, valid_video_id};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -58,7 +60,7 @@ pub struct DownloadOptions {
 pub struct Downloaded {
     pub path: PathBuf,
     pub info: VideoInfo,
-    pub probe: ProbeFacts,
+    pub probe: MediaFacts,
 }
 
 /// The metadata of one video, as yt-dlp reports it.
@@ -237,14 +239,14 @@ impl YtDlp {
                 )
             })?;
         let info = json.info();
-        let facts = probe(&self.ffprobe, &path, cancel)
+        let facts = probe(&self.ffprobe, &path, PROBE_LIMIT, cancel)
             .await
             .map_err(|e| probe_failure(e, &path))?;
         let problem = if !facts.has_video {
             Some("it has no video")
         } else if !facts.has_audio {
             Some("it has no sound")
-        } else if facts.duration_ms <= 0 {
+        } else if facts.millis() <= 0 {
             Some("it has no duration")
         } else {
             None
@@ -492,8 +494,7 @@ fn site_name(target: &str) -> String {
     }
 }
 
-fn probe_failure(e: super::probe::ProbeError, path: &Path) -> DownloadError {
-    use super::probe::ProbeError;
+fn probe_failure(e: ProbeError, path: &Path) -> DownloadError {
     match e {
         ProbeError::Process(ProcessError::NotFound { .. }) => {
             DownloadError::new(DownloadErrorKind::ToolMissing, e.to_string())

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use super::model::{CandidateSource, MediaItem, MediaKind};
-use super::place::render_template;
-use super::profile::SearchRules;
+use crate::trailers::model::SearchRules;
+use crate::trailers::model::{CandidateSource, MediaItem, MediaKind};
+use crate::trailers::place::render_template;
 
 /// Title words that mark a video about the media rather than its trailer (always rejected).
 const BLOCKED_WORDS: &[&str] = &[

@@ -4,16 +4,19 @@
 //! trailer that disappeared sends its profile back to "missing", a rename follows the file,
 //! and an unreadable folder marks the item unavailable without touching its records.
 
-use super::error::TrailerResult;
-use super::model::{
+pub mod folder;
+pub mod recognize;
+
+use crate::time::Timestamp;
+use crate::trailers::error::TrailerResult;
+use crate::trailers::model::{
     DownloadRecord, DownloadStatus, MediaItem, NewMediaEvent, ScanRecord, TrailerWrites,
 };
-use super::profile::{Placement, Profile};
-use super::profiles::applicable;
-use super::recognize::{FileFacts, media_rel_paths, recognize};
-use super::scan::{FolderScan, FolderState, TrailerChange, scan_folder};
-use super::service::Trailers;
-use crate::time::Timestamp;
+use crate::trailers::model::{Placement, Profile};
+use crate::trailers::plan::profiles::applicable;
+use crate::trailers::scan::folder::{FolderScan, FolderState, TrailerChange, scan_folder};
+use crate::trailers::scan::recognize::{FileFacts, media_rel_paths, recognize};
+use crate::trailers::service::Trailers;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -70,7 +73,9 @@ impl Trailers {
                     .collect::<Vec<_>>()
             })
             .await
-            .map_err(|e| super::error::TrailerError::Upstream(format!("scan task: {e}")))?;
+            .map_err(|e| {
+                crate::trailers::error::TrailerError::Upstream(format!("scan task: {e}"))
+            })?;
             results.extend(done);
         }
         let changed: Vec<_> = results

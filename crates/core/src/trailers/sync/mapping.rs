@@ -2,9 +2,9 @@
 //! connection's mappings translate their folder into the one Tapearr sees, at directory
 //! boundaries, longest prefix first (the media-server mapping rules, in the other direction).
 
-use super::model::ArrPathMapping;
 use crate::mediaserver::mapping::to_server;
 use crate::mediaserver::model::PathMapping;
+use crate::trailers::model::ArrPathMapping;
 
 /// The Arr's `path` as Tapearr sees it (unchanged when no mapping applies).
 pub fn to_local(arr_path: &str, mappings: &[ArrPathMapping]) -> String {

@@ -2,12 +2,12 @@
 //! every profile that applies to it (the same `plan` as the preview, so a badge never says
 //! "missing" where the run would say "skipped: the folder does not exist").
 
-use super::error::{TrailerError, TrailerResult};
-use super::model::{DownloadStatus, MediaCursor, MediaItem, MediaQuery};
-use super::plan::{PlanAction, PlanInput, plan};
-use super::service::Trailers;
 use crate::storage::PageRequest;
 use crate::time::Timestamp;
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::{DownloadStatus, MediaCursor, MediaItem, MediaQuery};
+use crate::trailers::plan::{PlanAction, PlanInput, plan};
+use crate::trailers::service::Trailers;
 use serde::Serialize;
 use std::collections::HashMap;
 

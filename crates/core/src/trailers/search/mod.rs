@@ -2,13 +2,15 @@
 //! videos (when a key is set), then a yt-dlp search with the profile's query; all ranked by
 //! `score::rank` so the user sees every candidate with its score and reasons.
 
-use super::error::{TrailerError, TrailerResult};
-use super::model::{CandidateSource, MediaItem, MediaKind};
-use super::politeness::host_of;
-use super::profile::Profile;
-use super::score::{Candidate, Scored, rank, search_query};
-use super::service::Trailers;
-use super::ytdlp::{VideoInfo, YtDlp, watch_url};
+pub mod score;
+
+use crate::trailers::download::politeness::host_of;
+use crate::trailers::download::ytdlp::{VideoInfo, YtDlp, watch_url};
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::Profile;
+use crate::trailers::model::{CandidateSource, MediaItem, MediaKind};
+use crate::trailers::search::score::{Candidate, Scored, rank, search_query};
+use crate::trailers::service::Trailers;
 use std::time::Duration;
 use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, youtube_trailers};
 use tokio_util::sync::CancellationToken;

@@ -1,5 +1,12 @@
 //! Trailer domain types shared by sync, scan, search, download and the API.
 
+pub mod profile;
+
+pub use profile::{
+    AudioCodec, Container, FilterField, FilterOp, FilterValue, HwAccel, OutputSettings, Placement,
+    Profile, ProfileFilter, SearchRules, VideoCodec,
+};
+
 use crate::secret::Secret;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -2,14 +2,14 @@
 //! a few workers; each waits only for its own video host's politeness slot, and one item's
 //! failure is recorded on its download record and never stops the others.
 
-use super::disk::ScanReport;
-use super::error::{TrailerError, TrailerResult};
-use super::model::{DownloadRecord, DownloadStatus, MediaItem, TrailerWrites};
-use super::plan::{PlanAction, PlanEntry, PlanInput, plan};
-use super::profile::Profile;
-use super::service::Trailers;
-use super::sync::SyncReport;
 use crate::time::Timestamp;
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::Profile;
+use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, TrailerWrites};
+use crate::trailers::plan::{PlanAction, PlanEntry, PlanInput, plan};
+use crate::trailers::scan::ScanReport;
+use crate::trailers::service::Trailers;
+use crate::trailers::sync::SyncReport;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

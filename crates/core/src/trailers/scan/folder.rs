@@ -25,8 +25,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub(crate) use super::recognize::is_inline_trailer_name;
 use crate::files::{TEMP_PREFIX, is_stale_temp};
+pub(crate) use crate::trailers::scan::recognize::is_inline_trailer_name;
 
 /// Video file extensions (compared case-insensitively).
 pub const VIDEO_EXTENSIONS: &[&str] = &["mp4", "mkv", "webm", "avi", "mov", "m4v"];

@@ -2,10 +2,13 @@
 //! next run will do and why. The run and the preview use this one computation, so the
 //! preview is exactly what the next run does.
 
-use super::model::{DownloadRecord, DownloadStatus, MediaItem, ScanRecord};
-use super::profile::Profile;
-use super::profiles::applicable;
+pub mod listing;
+pub mod profiles;
+
 use crate::time::Timestamp;
+use crate::trailers::model::Profile;
+use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, ScanRecord};
+use crate::trailers::plan::profiles::applicable;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -141,8 +144,8 @@ fn item_skip_reason(item: &MediaItem, scan: Option<&ScanRecord>) -> Option<Strin
 mod tests {
     use super::*;
 
+    use crate::trailers::model::{OutputSettings, SearchRules};
     use crate::trailers::place::tests::item;
-    use crate::trailers::profile::{OutputSettings, SearchRules};
 
     #[test]
     fn backoff_doubles_up_to_a_week() {

@@ -2,18 +2,22 @@
 //! and record the outcome — the download record is updated whatever happens, so the next
 //! run knows (backoff after failures).
 
-use super::error::{TrailerError, TrailerResult};
-use super::model::{CandidateSource, DownloadRecord, DownloadStatus, MediaItem};
-use super::place;
-use super::plan::backoff;
-use super::politeness::host_of;
-use super::probe::ProbeFacts;
-use super::profile::Profile;
-use super::score::Scored;
-use super::service::Trailers;
-use super::ytdlp::{DownloadErrorKind, DownloadOptions};
+pub mod politeness;
+pub mod ytdlp;
+
 use crate::events::DomainEvent;
 use crate::time::Timestamp;
+use crate::tools::{MediaFacts, ffprobe};
+use crate::trailers::convert;
+use crate::trailers::download::politeness::host_of;
+use crate::trailers::download::ytdlp::{DownloadErrorKind, DownloadOptions};
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::Profile;
+use crate::trailers::model::{CandidateSource, DownloadRecord, DownloadStatus, MediaItem};
+use crate::trailers::place;
+use crate::trailers::plan::backoff;
+use crate::trailers::search::score::Scored;
+use crate::trailers::service::Trailers;
 use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
@@ -240,7 +244,7 @@ impl Trailers {
         pick: &Scored,
         work: &Path,
         cancel: &CancellationToken,
-    ) -> Result<(PathBuf, ProbeFacts), Failure> {
+    ) -> Result<(PathBuf, MediaFacts), Failure> {
         let c = &pick.candidate;
         let out = &profile.output;
         if !self
@@ -269,7 +273,7 @@ impl Trailers {
             .await
             .map_err(|e| Failure::new(e.kind.as_str(), e.message))?;
         // The duration window applies to what was really downloaded, except for a user's pick.
-        let secs = got.probe.duration_ms / 1000;
+        let secs = got.probe.millis() / 1000;
         let rules = &profile.search;
         if c.source != CandidateSource::User
             && !(i64::from(rules.min_duration_s)..=i64::from(rules.max_duration_s)).contains(&secs)
@@ -293,7 +297,7 @@ impl Trailers {
         profile: &Profile,
         pick: &Scored,
         file: &Path,
-        facts: &ProbeFacts,
+        facts: &MediaFacts,
         folder: &crate::files::SafePath,
         previous: Option<&DownloadRecord>,
         work: &Path,
@@ -302,10 +306,11 @@ impl Trailers {
         let out = &profile.output;
         let converted = work.join(format!("converted.{}", out.container.ext()));
         let ffmpeg = &self.config().tools.ffmpeg;
-        super::convert::convert(ffmpeg, file, &converted, facts, out, cancel)
+        convert::convert(ffmpeg, file, &converted, facts, out, cancel)
             .await
             .map_err(|e| Failure::new("convert", format!("conversion failed: {e}")))?;
-        let final_facts = super::probe::probe(&self.config().tools.ffprobe, &converted, cancel)
+        let program = &self.config().tools.ffprobe;
+        let final_facts = ffprobe::probe(program, &converted, convert::PROBE_LIMIT, cancel)
             .await
             .map_err(|e| {
                 Failure::new("convert", format!("the converted file is not valid: {e}"))
@@ -343,7 +348,7 @@ impl Trailers {
             source: pick.candidate.source,
             path,
             bytes,
-            duration_ms: final_facts.duration_ms,
+            duration_ms: final_facts.millis(),
         })
     }
 
@@ -368,7 +373,11 @@ impl Trailers {
 /// The user's own choice: no filters, no score.
 fn user_pick(video_id: &str, url: String) -> Scored {
     Scored {
-        candidate: super::score::Candidate::from_id(video_id, CandidateSource::User, url),
+        candidate: crate::trailers::search::score::Candidate::from_id(
+            video_id,
+            CandidateSource::User,
+            url,
+        ),
         score: 0,
         accepted: true,
         reasons: vec!["picked by the user".into()],

@@ -1,8 +1,10 @@
 //! The trailers service: what the API, the jobs and the tasks call.
 
-use super::error::TrailerResult;
-use super::model::MediaItem;
-use super::politeness::Politeness;
+pub mod actions;
+pub mod images;
+pub mod jobs;
+pub mod run;
+
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::events::EventBus;
@@ -11,6 +13,9 @@ use crate::jobs::JobQueue;
 use crate::mediaserver::MediaServers;
 use crate::storage::Storage;
 use crate::tools::{ToolsManager, YT_DLP};
+use crate::trailers::download::politeness::Politeness;
+use crate::trailers::error::TrailerResult;
+use crate::trailers::model::MediaItem;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -2,12 +2,16 @@
 //! updates of changed items only; removals happen only after a complete, successful pull
 //! that returned items, so an Arr answering `[]` or failing midway deletes nothing.
 
-use super::error::TrailerResult;
-use super::mapping::to_local;
-use super::model::{Connection, MediaItem, MediaKind, SyncOutcome};
-use super::service::Trailers;
+pub mod connections;
+pub mod mapping;
+mod source;
+
 use crate::ids::new_id;
 use crate::time::Timestamp;
+use crate::trailers::error::TrailerResult;
+use crate::trailers::model::{Connection, MediaItem, MediaKind, SyncOutcome};
+use crate::trailers::service::Trailers;
+use crate::trailers::sync::mapping::to_local;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use tapearr_integrations::arr::{ArrItem, SkippedItem, fnv1a64};

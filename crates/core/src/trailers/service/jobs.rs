@@ -1,9 +1,9 @@
 //! Durable jobs: a full run (hourly task and "Run now"), a sync of one connection, and one
 //! manual download. Each is a handler around the service.
 
-use super::error::{TrailerError, TrailerResult};
-use super::service::Trailers;
 use crate::jobs::{EnqueueOptions, JobContext, JobError, JobHandler, TaskDef};
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::service::Trailers;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
