@@ -221,4 +221,20 @@ mod tests {
         let r = ApiError::new(Code::TwitchNotConfigured, "not configured").into_response();
         assert_eq!(r.status(), StatusCode::CONFLICT);
     }
+
+    /// An outside service that fails is one answer, whichever service it is.
+    #[test]
+    fn every_outside_failure_is_502_upstream_failed() {
+        use tapearr_core::mediaserver::MediaServerError;
+        use tapearr_core::notify::NotifyError;
+        use tapearr_core::trailers::TrailerError;
+        for e in [
+            ApiError::from(MediaServerError::Unreachable("HTTP 401".into())),
+            ApiError::from(NotifyError::TestFailed("HTTP 500".into())),
+            ApiError::from(TrailerError::Upstream("Radarr is down".into())),
+        ] {
+            assert_eq!(e.code, Code::UpstreamFailed, "{}", e.message);
+            assert_eq!(e.into_response().status(), StatusCode::BAD_GATEWAY);
+        }
+    }
 }

@@ -19,7 +19,6 @@ impl From<NotifyError> for ApiError {
             NotifyError::TestFailed(m) => {
                 ApiError::new(Code::UpstreamFailed, format!("test message failed: {m}"))
             }
-            NotifyError::Setup(m) => ApiError::internal(m),
             NotifyError::Storage(s) => s.into(),
         }
     }

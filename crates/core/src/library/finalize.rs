@@ -205,7 +205,7 @@ impl Finalize<'_> {
                     Some(template) => template,
                     None => lib.naming_template().await.map_err(retry)?,
                 };
-                naming::validate(&template).map_err(JobError::Permanent)?;
+                naming::validate(&template).map_err(|e| JobError::Permanent(e.to_string()))?;
                 let rendered = naming::render(
                     &template,
                     &NamingValues {

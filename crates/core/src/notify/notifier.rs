@@ -6,6 +6,7 @@ use super::send::Senders;
 use crate::crypto::SecretBox;
 use crate::events::EventBus;
 use crate::events::model::EventRecord;
+use crate::setup::SetupError;
 use crate::storage::{Storage, StorageError};
 use crate::time::Timestamp;
 use crate::tools::ToolsManager;
@@ -24,9 +25,6 @@ pub enum NotifyError {
     NotFound,
     #[error("test message failed: {0}")]
     TestFailed(String),
-    /// The notifier could not be built (its HTTP client).
-    #[error("cannot start notifications: {0}")]
-    Setup(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -46,12 +44,13 @@ impl Notifier {
         events: EventBus,
         tools: Arc<ToolsManager>,
         secrets: SecretBox,
-    ) -> Result<Self, NotifyError> {
+    ) -> Result<Self, SetupError> {
         Ok(Self {
             store: store.clone(),
             events,
             senders: Arc::new(Senders {
-                http: tapearr_integrations::http::secret_client().map_err(NotifyError::Setup)?,
+                http: tapearr_integrations::http::secret_client()
+                    .map_err(SetupError::HttpClient)?,
                 tools,
                 store: store.clone(),
                 secrets,

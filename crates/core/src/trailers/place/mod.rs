@@ -16,7 +16,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::files::{FilesError, NAME_MAX, SafePath, move_into_place, sanitize_file_name};
-use crate::library::naming::{Part, parse};
+use crate::library::naming::{Part, TemplateError, parse};
 use crate::trailers::model::MediaItem;
 use crate::trailers::model::{OutputSettings, Placement};
 
@@ -44,7 +44,7 @@ const MAX_NUMBER: u32 = 999;
 pub enum PlaceError {
     /// The profile's template or folder name is not usable.
     #[error("invalid trailer name template: {0}")]
-    Template(String),
+    Template(#[from] TemplateError),
     /// Every numbered name up to ` (999)` is taken.
     #[error("no free name for `{0}` in its folder")]
     NoFreeName(String),
@@ -63,7 +63,7 @@ pub fn trailer_file_name(
     video_id: &str,
     height: Option<u32>,
 ) -> Result<String, PlaceError> {
-    validate_template(out).map_err(PlaceError::Template)?;
+    validate_template(out)?;
     // Each value is one component on its own first (`..` becomes `_`, not an empty name).
     let title = match item.title.trim() {
         "" => "Unknown".to_string(),
@@ -100,35 +100,31 @@ pub fn trailer_file_name(
 }
 
 /// Checks a template (and the folder name) for the profile API; the message says what is wrong.
-pub fn validate_template(out: &OutputSettings) -> Result<(), String> {
+pub fn validate_template(out: &OutputSettings) -> Result<(), TemplateError> {
     let template = out.file_template.trim();
     if template.is_empty() {
-        return Err("the file name template is empty".into());
+        return Err(TemplateError::EmptyFileName);
     }
     if template.contains(['/', '\\']) || template.contains("..") {
-        return Err(format!(
-            "the file name template {template:?} must be a plain name: no `/`, `\\` or `..`"
-        ));
+        return Err(TemplateError::NotPlainName(template.to_string()));
     }
     for part in parse(template)? {
         if let Part::Variable(name) = part
             && !TEMPLATE_VARIABLES.iter().any(|(v, _)| *v == name)
         {
-            let known: Vec<&str> = TEMPLATE_VARIABLES.iter().map(|(v, _)| *v).collect();
-            return Err(format!(
-                "unknown variable {{{name}}}; use one of {{{}}}",
-                known.join("}, {")
-            ));
+            return Err(TemplateError::UnknownVariable {
+                name: name.to_string(),
+                known: TEMPLATE_VARIABLES.iter().map(|(v, _)| *v).collect(),
+            });
         }
     }
     match out.placement {
         Placement::Beside => {
             let lower = template.to_lowercase();
             if !lower.ends_with(TRAILER_SUFFIX) || lower.len() == TRAILER_SUFFIX.len() {
-                return Err(format!(
-                    "a trailer beside the media needs a name ending in `{TRAILER_SUFFIX}` \
-                     (media servers look for it), e.g. `{{title}} ({{year}}){TRAILER_SUFFIX}`"
-                ));
+                return Err(TemplateError::NoTrailerSuffix {
+                    suffix: TRAILER_SUFFIX,
+                });
             }
         }
         Placement::Folder => {
@@ -138,10 +134,7 @@ pub fn validate_template(out: &OutputSettings) -> Result<(), String> {
                 || folder.contains("..")
                 || folder.starts_with('.')
             {
-                return Err(format!(
-                    "the trailer folder name {:?} must be one plain folder name, e.g. `Trailers`",
-                    out.folder_name
-                ));
+                return Err(TemplateError::BadFolderName(out.folder_name.clone()));
             }
         }
     }

@@ -236,7 +236,7 @@ fn templates_are_validated_with_the_reason() {
             "folder name",
         ),
     ] {
-        let err = validate_template(&out).expect_err("must fail");
+        let err = validate_template(&out).expect_err("must fail").to_string();
         assert!(err.contains(needle), "{:?}: {err}", out.file_template);
     }
     let err = trailer_file_name(&item("A", None), &beside("{nope}-trailer"), "id", None)

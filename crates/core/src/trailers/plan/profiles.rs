@@ -1,6 +1,6 @@
 //! Profile service (T4): validation, the out-of-the-box defaults, and which profiles apply
 //! to an item. Every enabled profile whose filters all match applies; the list is ordered by
-//! priority, higher first (see `profile.rs`).
+//! priority, higher first (see `model/profile.rs`).
 
 use crate::ids::new_id;
 use crate::time::Timestamp;
@@ -72,7 +72,7 @@ pub fn validate(input: &ProfileInput) -> TrailerResult<()> {
         return invalid("priority must be between -1000 and 1000".into());
     }
     for f in &input.filters {
-        check_filter(f).map_err(TrailerError::Invalid)?;
+        check_filter(f).map_err(|e| TrailerError::Invalid(e.to_string()))?;
     }
     let s = &input.search;
     if s.min_duration_s >= s.max_duration_s {
@@ -97,13 +97,22 @@ pub fn validate(input: &ProfileInput) -> TrailerResult<()> {
             return invalid("output.folder_name must be one folder name, like Trailers".into());
         }
     }
-    crate::trailers::place::validate_template(o).map_err(TrailerError::Invalid)?;
+    crate::trailers::place::validate_template(o)
+        .map_err(|e| TrailerError::Invalid(e.to_string()))?;
     crate::trailers::download::ytdlp::check_extra_args(&o.ytdlp_options)
-        .map_err(TrailerError::Invalid)?;
+        .map_err(|e| TrailerError::Invalid(e.to_string()))?;
     Ok(())
 }
 
-fn check_filter(f: &ProfileFilter) -> Result<(), String> {
+/// A filter whose operator or value does not suit its field.
+#[derive(Debug, thiserror::Error)]
+#[error("filter {:?} {:?} {}: this field takes {takes}", filter.field, filter.op, filter.value)]
+pub struct FilterError {
+    filter: ProfileFilter,
+    takes: &'static str,
+}
+
+fn check_filter(f: &ProfileFilter) -> Result<(), FilterError> {
     use FilterField::*;
     use FilterOp::*;
     let ok = match f.field {
@@ -120,18 +129,15 @@ fn check_filter(f: &ProfileFilter) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "filter {:?} {:?} {}: this field takes {}",
-            f.field,
-            f.op,
-            f.value,
-            match f.field {
+        Err(FilterError {
+            filter: f.clone(),
+            takes: match f.field {
                 Year => "a number with is, is_not, at_least or at_most",
                 Monitored | HasFile => "true or false with is or is_not",
                 Kind => "\"movie\" or \"series\" with is or is_not",
                 _ => "a non-empty text with is, is_not, contains or not_contains",
-            }
-        ))
+            },
+        })
     }
 }
 

@@ -1,4 +1,4 @@
-//! The disk scan service (T3): runs `scan::scan_folder` over every media folder and turns
+//! The disk scan service (T3): runs [`folder::scan_folder`] over every media folder and turns
 //! what it finds into download records — a trailer already on disk is claimed by one profile
 //! (the highest priority one whose placement it matches, else the highest priority one), a
 //! trailer that disappeared sends its profile back to "missing", a rename follows the file,

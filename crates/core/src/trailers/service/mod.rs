@@ -11,6 +11,7 @@ use crate::events::EventBus;
 use crate::files::LibraryRoots;
 use crate::jobs::JobQueue;
 use crate::mediaserver::MediaServers;
+use crate::setup::SetupError;
 use crate::storage::Storage;
 use crate::tools::{ToolsManager, YT_DLP};
 use crate::trailers::download::politeness::Politeness;
@@ -59,11 +60,11 @@ pub struct TrailersDeps {
 }
 
 impl Trailers {
-    pub fn new(deps: TrailersDeps) -> Result<Self, String> {
+    pub fn new(deps: TrailersDeps) -> Result<Self, SetupError> {
         let roots = if deps.config.library_roots.is_empty() {
             None
         } else {
-            Some(LibraryRoots::new(&deps.config.library_roots).map_err(|e| e.to_string())?)
+            Some(LibraryRoots::new(&deps.config.library_roots)?)
         };
         let t = &deps.config.trailers;
         let politeness = Politeness::new(
@@ -73,7 +74,8 @@ impl Trailers {
         );
         // The Arr's key and Plex's token travel in headers: the one policy for secrets
         // (same-host redirects only, bounded timeouts) applies.
-        let library_http = tapearr_integrations::http::secret_client()?;
+        let library_http =
+            tapearr_integrations::http::secret_client().map_err(SetupError::HttpClient)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 library_http,

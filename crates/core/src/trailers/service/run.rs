@@ -1,4 +1,4 @@
-//! The trailer engine (T9): a run is sync → disk scan → plan → downloads. Downloads run on
+//! One run (T9): sync → disk scan → plan → downloads. Downloads run on
 //! a few workers; each waits only for its own video host's politeness slot, and one item's
 //! failure is recorded on its download record and never stops the others.
 

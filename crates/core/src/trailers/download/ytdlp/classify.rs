@@ -310,12 +310,24 @@ const SHORT_WITH_VALUE: &[char] = &['f', 'S', 'r', 'R', 'N', 'u', 'p', '2', 't',
 /// Exact options that are also the start of a refused one (`--print` / `--print-to-file`).
 const ALLOWED_PREFIXES: &[&str] = &["--print"];
 
+/// An extra yt-dlp option a profile may not carry, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("yt-dlp option `{arg}` is not allowed: {why}")]
+pub struct RefusedOption {
+    pub arg: String,
+    pub why: &'static str,
+}
+
 /// Checks the user's extra yt-dlp options. yt-dlp accepts unambiguous abbreviations of long
 /// options (`--outp` is `--output`), `--opt=value` and grouped short options (`-io x`), so
 /// each form is checked. A bare word first, or `--` (after which come URLs), is refused too.
-pub fn check_extra_args(args: &[String]) -> Result<(), String> {
-    let refuse =
-        |arg: &str, what: &str| Err(format!("yt-dlp option `{arg}` is not allowed: {what}"));
+pub fn check_extra_args(args: &[String]) -> Result<(), RefusedOption> {
+    let refuse = |arg: &str, why: &'static str| {
+        Err(RefusedOption {
+            arg: arg.to_string(),
+            why,
+        })
+    };
     let mut after_option = false;
     for arg in args {
         let arg = arg.as_str();

@@ -12,7 +12,9 @@
 
 mod classify;
 
-pub use classify::{DownloadError, DownloadErrorKind, check_extra_args, classify, watch_url};
+pub use classify::{
+    DownloadError, DownloadErrorKind, RefusedOption, check_extra_args, classify, watch_url,
+};
 
 use crate::tools::ffprobe::probe;
 use crate::tools::{MediaFacts, ProbeError};

@@ -271,7 +271,9 @@ fn extra_options_that_run_commands_or_move_output_are_refused() {
         &["--no-mtime", "ytsearch5:anything"],
         &["--", "https://evil.example/video"],
     ] {
-        let why = check_extra_args(&strings(bad)).expect_err(&format!("{bad:?} passed"));
+        let why = check_extra_args(&strings(bad))
+            .expect_err(&format!("{bad:?} passed"))
+            .to_string();
         assert!(why.contains("not allowed"), "{why}");
     }
 }
