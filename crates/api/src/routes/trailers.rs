@@ -22,6 +22,7 @@ impl From<TrailerError> for ApiError {
             TrailerError::NotFound(what) => ApiError::not_found(what),
             TrailerError::Conflict(m) => ApiError::new(Code::Conflict, m),
             TrailerError::Upstream(m) => ApiError::new(Code::UpstreamFailed, m),
+            TrailerError::Internal(m) => ApiError::internal(m),
             TrailerError::Cancelled => {
                 ApiError::new(Code::Unavailable, "stopped before it finished")
             }

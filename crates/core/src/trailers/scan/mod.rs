@@ -74,7 +74,7 @@ impl Trailers {
             })
             .await
             .map_err(|e| {
-                crate::trailers::error::TrailerError::Upstream(format!("scan task: {e}"))
+                crate::trailers::error::TrailerError::Internal(format!("scan task: {e}"))
             })?;
             results.extend(done);
         }

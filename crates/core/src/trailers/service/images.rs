@@ -46,7 +46,7 @@ impl Trailers {
         .ok_or(TrailerError::NotFound("image"))?;
         tokio::fs::create_dir_all(&dir)
             .await
-            .map_err(|e| TrailerError::Upstream(format!("cannot create the image cache: {e}")))?;
+            .map_err(|e| TrailerError::Internal(format!("cannot create the image cache: {e}")))?;
         let bytes = fetch_image(&self.inner.http, url)
             .await
             .map_err(TrailerError::Upstream)?;
@@ -71,7 +71,7 @@ impl Trailers {
         .await;
         let _ = tokio::fs::remove_file(&source).await;
         let _ = tokio::fs::remove_file(&temp).await;
-        made.map_err(TrailerError::Upstream)?;
+        made.map_err(TrailerError::Internal)?;
         Ok(path)
     }
 }
