@@ -27,13 +27,14 @@ esac
 data="$TAPEARR_DATA_DIR"
 venv="$data/tools/venv"
 
-# A venv left in /config by an image with another Python (an upgrade of the base image) no
-# longer runs: set it aside so the image's tools serve until the next `tools update`.
+# A venv left in /config by an image with another Python (an upgrade of the base image) runs,
+# but its packages are not found: set it aside so the image's tools serve until the next
+# `tools update`. Run as the user ("$@"): root never executes what the user can write.
 set_aside_broken_venv() {
-  if [ -e "$venv/bin/python" ] && ! "$venv/bin/python" -c '' 2>/dev/null; then
+  if [ -e "$venv/bin/python" ] && ! "$@" "$venv/bin/python" -c 'import yt_dlp' 2>/dev/null; then
     aside="$venv.broken-$(date +%Y%m%d%H%M%S)"
-    log "$venv does not run (Python changed?); moved to $aside, using the image's tools"
-    mv "$venv" "$aside"
+    log "$venv cannot import yt-dlp (Python changed?); moved to $aside, using the image's tools"
+    "$@" mv "$venv" "$aside"
   fi
 }
 
@@ -73,6 +74,6 @@ find "$data" -xdev \( ! -user "$PUID" -o ! -group "$PGID" \) -exec chown -h "$PU
   || log "warning: could not give $data to $PUID:$PGID (a share that refuses chown?)"
 
 as_user() { setpriv --reuid="$PUID" --regid="$PGID" --clear-groups -- "$@"; }
-set_aside_broken_venv
+set_aside_broken_venv as_user
 check_library_roots as_user
 exec setpriv --reuid="$PUID" --regid="$PGID" --clear-groups -- tapearr "$@"

@@ -266,9 +266,16 @@ inside() {
   check_owner 1000 1000
   check_media_untouched "$work/run1.log" 1000
 
-  say "start 2: PUID=99 PGID=100 UMASK=002, the same /config"
+  say "start 2: PUID=99 PGID=100 UMASK=002, the same /config, a venv there from another Python"
+  mkdir -p "$root/config/tools/venv/bin"
+  ln -s /usr/bin/python3 "$root/config/tools/venv/bin/python"
   start "$work/run2.log" PUID=99 PGID=100 UMASK=002
   wait_ready "$work/run2.log"
+  if ! grep -q "cannot import yt-dlp .*moved to /config/tools/venv.broken-" "$work/run2.log" ||
+    [ -e "$root/config/tools/venv" ]; then
+    fail "the broken /config/tools/venv was not set aside"
+  fi
+  say "a /config/tools/venv that cannot import yt-dlp is set aside; the image's tools serve"
   check_process 99 100
   [ "$(api -X POST http://127.0.0.1:7070/api/v1/auth/login -d "{$body}")" = 200 ] ||
     fail "the admin made in start 1 cannot log in"
