@@ -238,7 +238,6 @@ api() { curl -sS -o /dev/null -w '%{http_code}' -H 'content-type: application/js
 inside() {
   mount --make-rprivate /
   ip link set lo up
-  work=$(mktemp -d)
   root=$work/root
   mount_run_root
   # A library share whose owner the entrypoint must not change (NFS/SMB refuse chown).
@@ -289,13 +288,20 @@ inside() {
 
 case "${1:-}" in
 --inside)
-  bin=$2 cache=$3 tools_layer=$4
+  bin=$2 cache=$3 tools_layer=$4 work=$5
   inside
   ;;
 *)
   bin=$(realpath "${1:-$repo/target/release/tapearr}" 2>/dev/null || echo "${1:-target/release/tapearr}")
   prepare
-  # --kill-child: nothing started here outlives the script.
-  exec unshare --mount --net --pid --fork --mount-proc --kill-child "$0" --inside "$bin" "$cache" "$tools_layer"
+  work=$(mktemp -d)
+  # The namespaces end with the script inside (--kill-child: nothing it started outlives it),
+  # and their mounts with them; only then is the run's folder removed.
+  rc=0
+  unshare --mount --net --pid --fork --mount-proc --kill-child \
+    "$0" --inside "$bin" "$cache" "$tools_layer" "$work" || rc=$?
+  [ "$rc" = 0 ] || echo "the run's files (logs, /config): $work" >&2
+  [ "$rc" != 0 ] || rm -rf "$work"
+  exit "$rc"
   ;;
 esac
