@@ -74,7 +74,10 @@ async fn older_data_dirs_start_migrated_with_their_data() {
         let dir = tempfile::tempdir().expect("tempdir");
         let key = copy_fixture(&fixture, dir.path());
         let before = schema_version(dir.path()).await;
-        assert!(before <= latest, "{name}: schema v{before} is newer than v{latest}");
+        assert!(
+            before <= latest,
+            "{name}: schema v{before} is newer than v{latest}"
+        );
 
         // The start-up key check opens the fixture's sealed values with its secret.key.
         let server = Server::start(ServerOptions {
@@ -84,7 +87,12 @@ async fn older_data_dirs_start_migrated_with_their_data() {
         });
         let mut api = Client::with_key(&server, &key);
         let me = api.get("/api/v1/auth/me").await;
-        assert_eq!(me.status, StatusCode::OK, "{name}: the API key: {:?}", me.body);
+        assert_eq!(
+            me.status,
+            StatusCode::OK,
+            "{name}: the API key: {:?}",
+            me.body
+        );
         let login = Client::new(&server).login(ADMIN, PASSWORD).await;
         assert_eq!(login.status, StatusCode::OK, "{name}: the admin's password");
 
@@ -113,7 +121,10 @@ async fn older_data_dirs_start_migrated_with_their_data() {
                 "{name}: no backup of v{before} before migrating: {copies:?}"
             );
         } else {
-            assert!(copies.is_empty(), "{name}: a backup with nothing to migrate");
+            assert!(
+                copies.is_empty(),
+                "{name}: a backup with nothing to migrate"
+            );
         }
     }
 }
