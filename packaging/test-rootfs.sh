@@ -91,8 +91,8 @@ make_tools() {
 prepare() {
   [ "$(id -u)" = 0 ] || skip "needs root (debootstrap, chroot, unshare)"
   local tool
-  for tool in debootstrap unshare chroot setpriv curl; do
-    command -v "$tool" >/dev/null || skip "$tool not found (apt-get install debootstrap util-linux curl)"
+  for tool in debootstrap unshare chroot setpriv curl ip; do
+    command -v "$tool" >/dev/null || skip "$tool not found (apt-get install debootstrap util-linux curl iproute2)"
   done
   unshare --mount --pid --net --fork true 2>/dev/null || skip "unshare refused (no namespaces here)"
   [ -x "$bin" ] || fail "no binary at $bin (cargo build --release -p tapearr)"
