@@ -8,7 +8,7 @@ use tapearr_core::events::model::{EventQuery, NewEvent};
 use tapearr_core::ids::new_id;
 use tapearr_core::jobs::model::{JobStatus, NewJob};
 use tapearr_core::storage::{
-    EventStore, JobEnd, JobStore, Storage, StorageError, TaskStore, UserStore,
+    EventStore, JobEnd, JobStore, LoginThrottleStore, Storage, StorageError, TaskStore, UserStore,
 };
 use tapearr_core::time::Timestamp;
 use tapearr_db::{Db, DbError};
