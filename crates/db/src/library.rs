@@ -1,7 +1,7 @@
 //! The recordings library: finalize state, episode numbers, files and deletion.
 
-use crate::rows::{IN_CHUNK, bind_ids, get, placeholders, signed};
 use crate::recordings::{RECORDING_SELECT, recording_row};
+use crate::rows::{IN_CHUNK, bind_ids, get, placeholders, signed};
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
 use tapearr_core::storage::{LibraryStore, StorageError, StorageResult};

@@ -215,7 +215,10 @@ pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
 }
 
 /// A JSON column, decoded.
-pub(crate) fn from_json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> StorageResult<T> {
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    col: &str,
+) -> StorageResult<T> {
     let text: String = get(row, col)?;
     serde_json::from_str(&text).map_err(|e| corrupt(col, e))
 }

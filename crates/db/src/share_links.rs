@@ -66,9 +66,7 @@ impl ShareLinkStore for Db {
         if let Some(id) = recording_id {
             query = query.bind(id);
         }
-        query
-            .all(self.pool(), share_link_row)
-            .await
+        query.all(self.pool(), share_link_row).await
     }
 
     async fn delete_share_link(&self, token_hash: &str) -> StorageResult<()> {

@@ -21,8 +21,7 @@ pub trait ChannelStore: Send + Sync {
     async fn insert_twitch_channel(&self, channel: &Channel) -> StorageResult<()>;
     /// A channel, removed ones included (see `removed_at`).
     async fn twitch_channel(&self, id: &str) -> StorageResult<Option<Channel>>;
-    async fn twitch_channel_by_twitch_id(&self, twitch_id: &str)
-    -> StorageResult<Option<Channel>>;
+    async fn twitch_channel_by_twitch_id(&self, twitch_id: &str) -> StorageResult<Option<Channel>>;
     /// Channels not removed, by login.
     async fn list_twitch_channels(&self) -> StorageResult<Vec<Channel>>;
     async fn update_channel_settings(

@@ -8,7 +8,9 @@ use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use tapearr_core::storage::{MediaStore, PageRequest, StorageResult};
-use tapearr_core::trailers::model::{MediaCursor, MediaItem, MediaListPage, MediaQuery, ScanRecord};
+use tapearr_core::trailers::model::{
+    MediaCursor, MediaItem, MediaListPage, MediaQuery, ScanRecord,
+};
 
 /// Rows per multi-statement transaction chunk (keeps PostgreSQL round trips bounded).
 const WRITE_CHUNK: usize = 500;
@@ -122,10 +124,16 @@ impl MediaStore for Db {
                     .bind(i64::from(m.monitor))
                     .bind(m.trailer_id_override.as_deref())
                     .bind(m.added_at.millis());
-                bind_arr_fields(q, m, to_json(&m.tags)?, to_json(&m.media_files)?, fingerprint)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend_err)?;
+                bind_arr_fields(
+                    q,
+                    m,
+                    to_json(&m.tags)?,
+                    to_json(&m.media_files)?,
+                    fingerprint,
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
             }
             tx.commit().await.map_err(backend_err)?;
         }

@@ -7,6 +7,7 @@ mod media;
 mod media_events;
 mod profiles;
 
+use crate::rows::{corrupt, from_json};
 use crate::rows::{flag, get, opt_ts, ts};
 use sqlx::Any;
 use sqlx::any::{AnyArguments, AnyRow};
@@ -14,7 +15,6 @@ use sqlx::query::Query;
 use tapearr_core::storage::StorageResult;
 use tapearr_core::time::Timestamp;
 use tapearr_core::trailers::model::{MediaItem, MediaKind, ScanRecord};
-use crate::rows::{corrupt, from_json};
 
 pub(super) const MEDIA_COLUMNS: &str = "id, connection_id, kind, arr_id, ext_id, tmdb_id, imdb_id, title, \
      original_title, year, language, studio, overview, runtime_min, tags, folder, media_files, has_file, \
