@@ -11,6 +11,7 @@ pub trait DownloadStore: Send + Sync {
     async fn downloads_of(&self, media_ids: &[String]) -> StorageResult<Vec<DownloadRecord>>;
     async fn media_downloads(&self, media_id: &str) -> StorageResult<Vec<DownloadRecord>>;
     async fn save_download(&self, d: &DownloadRecord) -> StorageResult<()>;
+    /// Idempotent: no such record is not an error.
     async fn delete_download(&self, media_id: &str, profile_id: &str) -> StorageResult<()>;
     async fn scan_records(&self) -> StorageResult<Vec<ScanRecord>>;
     /// The scan states of these items only.

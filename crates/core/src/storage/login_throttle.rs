@@ -19,5 +19,6 @@ pub trait LoginThrottleStore: Send + Sync {
         window_cutoff: Timestamp,
         now: Timestamp,
     ) -> StorageResult<u64>;
+    /// Idempotent: no count is not an error.
     async fn clear_login_throttle(&self, username: &str) -> StorageResult<()>;
 }

@@ -34,7 +34,8 @@ pub trait NotifyMessageStore: Send + Sync {
         until: Timestamp,
     ) -> StorageResult<bool>;
     async fn messages_sent_since(&self, channel_id: &str, since: Timestamp) -> StorageResult<u64>;
-    /// Records an attempt: sent, failed for good, or pending again from `next_attempt_at`.
+    /// Records an attempt: sent, failed for good, or pending again from `next_attempt_at`
+    /// (bookkeeping: a message deleted with its channel meanwhile is not an error).
     async fn finish_message(
         &self,
         id: &str,

@@ -19,6 +19,7 @@ pub trait StreamStore: Send + Sync {
         keep: Option<&str>,
         at: Timestamp,
     ) -> StorageResult<Vec<Stream>>;
+    /// Bookkeeping: a stream deleted meanwhile is not an error.
     async fn set_stream_record_stopped(&self, id: &str) -> StorageResult<()>;
     async fn list_streams(
         &self,

@@ -20,6 +20,7 @@ pub trait TaskStore: Send + Sync {
         expected: Timestamp,
         next: Timestamp,
     ) -> StorageResult<bool>;
+    /// Bookkeeping: a task gone meanwhile is not an error.
     async fn record_task_run(
         &self,
         name: &str,
