@@ -10,7 +10,6 @@ use tapearr_core::library::Library;
 use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::MediaServers;
 use tapearr_core::notify::Notifier;
-use tapearr_core::storage::Storage;
 use tapearr_core::streams::Streams;
 use tapearr_core::system::SystemProbe;
 use tapearr_core::time::Timestamp;
@@ -20,7 +19,6 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub store: Arc<dyn Storage>,
     pub auth: AuthService,
     pub events: EventBus,
     pub queue: JobQueue,
@@ -48,7 +46,6 @@ impl AppState {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: Arc<Config>,
-        store: Arc<dyn Storage>,
         auth: AuthService,
         events: EventBus,
         queue: JobQueue,
@@ -64,7 +61,6 @@ impl AppState {
     ) -> Self {
         Self {
             config,
-            store,
             auth,
             events,
             queue,

@@ -41,6 +41,15 @@ pub struct RootStatus {
     pub error: Option<String>,
 }
 
+/// What `/readyz` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    /// The database answers a round trip.
+    pub database: bool,
+    /// `<data_dir>` is a folder we may write to.
+    pub data_dir: bool,
+}
+
 /// Probed tool versions are reused this long, unless the managed tools were reinstalled.
 const TOOLS_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
@@ -91,6 +100,22 @@ impl SystemProbe {
         let statuses = self.tools.status().await;
         *cache = Some((std::time::Instant::now(), stamp, statuses.clone()));
         statuses
+    }
+
+    /// Cheap: one database round trip and one `stat`, for load balancers.
+    pub async fn readiness(&self) -> Readiness {
+        let database = match self.store.ping().await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness: database");
+                false
+            }
+        };
+        let data_dir = matches!(
+            tokio::fs::metadata(&self.config.data_dir).await,
+            Ok(m) if m.is_dir() && !m.permissions().readonly()
+        );
+        Readiness { database, data_dir }
     }
 
     pub async fn status(&self) -> SystemStatus {

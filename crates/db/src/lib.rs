@@ -1,13 +1,23 @@
 //! SQLite and PostgreSQL storage for Tapearr through sqlx's `Any` driver: one set of portable
 //! queries (`$1` placeholders work on both), per-backend SQL only where it must differ.
 
+mod api_keys;
+mod channels;
 mod events;
 mod jobs;
+mod key_value;
 mod library;
+mod login_throttle;
 mod media_servers;
 pub mod migrate;
-mod notifications;
+mod notify_channels;
+mod notify_messages;
+mod push;
+mod recordings;
+mod retention;
 mod rows;
+mod sessions;
+mod share_links;
 mod streams;
 mod tasks;
 pub mod testing;
@@ -252,6 +262,33 @@ pub(crate) fn backend_err(e: sqlx::Error) -> StorageError {
     }
 }
 
+/// Runs the `children` deletes, then the `parent` one, all bound to `id`, in one transaction;
+/// `NotFound` (and nothing deleted) when the parent row is not there.
+pub(crate) async fn delete_with_children(
+    db: &Db,
+    children: &[&str],
+    parent: &str,
+    id: &str,
+) -> StorageResult<()> {
+    let mut tx = db.pool().begin().await.map_err(backend_err)?;
+    for sql in children {
+        sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+    }
+    let done = sqlx::query(parent)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    tx.commit().await.map_err(backend_err)
+}
+
 #[async_trait]
 impl Storage for Db {
     fn backend(&self) -> &'static str {
@@ -267,6 +304,23 @@ impl Storage for Db {
             .await
             .map(|_| ())
             .map_err(backend_err)
+    }
+
+    async fn scrub_replaced(&self, tables: &[&str]) -> StorageResult<()> {
+        let statements = match self.backend {
+            crate::Backend::Sqlite => vec![
+                "VACUUM".to_string(),
+                "PRAGMA wal_checkpoint(TRUNCATE)".to_string(),
+            ],
+            crate::Backend::Postgres => tables.iter().map(|t| format!("VACUUM {t}")).collect(),
+        };
+        for sql in statements {
+            sqlx::raw_sql(&sql)
+                .execute(&self.pool)
+                .await
+                .map_err(backend_err)?;
+        }
+        Ok(())
     }
 }
 

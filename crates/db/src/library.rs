@@ -1,10 +1,10 @@
-//! The recordings library: finalize state, episode numbers, deletion and share links.
+//! The recordings library: finalize state, episode numbers, files and deletion.
 
-use crate::rows::{IN_CHUNK, bind_ids, get, placeholders, signed, ts};
-use crate::streams::{RECORDING_SELECT, recording_row};
+use crate::recordings::{RECORDING_SELECT, recording_row};
+use crate::rows::{IN_CHUNK, bind_ids, get, placeholders, signed};
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
-use tapearr_core::storage::{LibraryStore, ShareLink, StorageError, StorageResult};
+use tapearr_core::storage::{LibraryStore, StorageError, StorageResult};
 use tapearr_core::streams::model::{FinalizeStep, Recording, RecordingStatus};
 use tapearr_core::time::Timestamp;
 
@@ -201,127 +201,5 @@ impl LibraryStore for Db {
         sqlx::query("SELECT id FROM recordings")
             .all(self.pool(), |r| get(r, "id"))
             .await
-    }
-
-    async fn insert_share_link(&self, link: &ShareLink) -> StorageResult<()> {
-        sqlx::query(
-            "INSERT INTO share_links (token_hash, recording_id, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&link.token_hash)
-        .bind(&link.recording_id)
-        .bind(link.expires_at.millis())
-        .bind(link.created_at.millis())
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
-        Ok(())
-    }
-
-    async fn share_link(
-        &self,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> StorageResult<Option<ShareLink>> {
-        sqlx::query(
-            "SELECT token_hash, recording_id, expires_at, created_at FROM share_links \
-             WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now.millis())
-        .optional(self.pool(), |r| {
-            Ok(ShareLink {
-                token_hash: get(r, "token_hash")?,
-                recording_id: get(r, "recording_id")?,
-                expires_at: ts(r, "expires_at")?,
-                created_at: ts(r, "created_at")?,
-            })
-        })
-        .await
-    }
-
-    async fn share_links(
-        &self,
-        recording_id: Option<&str>,
-        now: Timestamp,
-    ) -> StorageResult<Vec<ShareLink>> {
-        let of_one = if recording_id.is_some() {
-            "AND recording_id = $2"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT token_hash, recording_id, expires_at, created_at FROM share_links \
-             WHERE expires_at > $1 {of_one} ORDER BY created_at DESC, token_hash"
-        );
-        let mut query = sqlx::query(&sql).bind(now.millis());
-        if let Some(id) = recording_id {
-            query = query.bind(id);
-        }
-        query
-            .all(self.pool(), |r| {
-                Ok(ShareLink {
-                    token_hash: get(r, "token_hash")?,
-                    recording_id: get(r, "recording_id")?,
-                    expires_at: ts(r, "expires_at")?,
-                    created_at: ts(r, "created_at")?,
-                })
-            })
-            .await
-    }
-
-    async fn delete_share_link(&self, token_hash: &str) -> StorageResult<()> {
-        sqlx::query("DELETE FROM share_links WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute_found(self.pool())
-            .await
-    }
-
-    async fn delete_expired_share_links(&self, now: Timestamp) -> StorageResult<u64> {
-        let done = sqlx::query("DELETE FROM share_links WHERE expires_at <= $1")
-            .bind(now.millis())
-            .execute(self.pool())
-            .await
-            .map_err(backend_err)?;
-        Ok(done.rows_affected())
-    }
-
-    async fn set_channel_retention(
-        &self,
-        channel_id: &str,
-        policy: Option<&str>,
-    ) -> StorageResult<()> {
-        sqlx::query("UPDATE channels SET retention = $1 WHERE id = $2")
-            .bind(policy)
-            .bind(channel_id)
-            .execute_found(self.pool())
-            .await
-    }
-
-    async fn channel_retention(&self) -> StorageResult<Vec<(String, String)>> {
-        sqlx::query("SELECT id, retention FROM channels WHERE retention IS NOT NULL")
-            .all(self.pool(), |r| Ok((get(r, "id")?, get(r, "retention")?)))
-            .await
-    }
-
-    async fn retention_candidates(&self) -> StorageResult<Vec<(Recording, bool)>> {
-        let favourites: std::collections::HashSet<String> =
-            sqlx::query("SELECT id FROM channels WHERE favourite <> 0")
-                .all(self.pool(), |r| get(r, "id"))
-                .await?
-                .into_iter()
-                .collect();
-        let recordings = sqlx::query(&format!(
-            "{RECORDING_SELECT} WHERE r.status IN ('ready', 'failed') ORDER BY r.started_at, r.id"
-        ))
-        .all(self.pool(), recording_row)
-        .await?;
-        Ok(recordings
-            .into_iter()
-            .map(|r| {
-                let favourite = favourites.contains(&r.channel_id);
-                (r, favourite)
-            })
-            .collect())
     }
 }

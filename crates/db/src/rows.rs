@@ -197,3 +197,33 @@ pub(crate) fn where_clause(conditions: &[String]) -> String {
         format!("WHERE {}", conditions.join(" AND "))
     }
 }
+
+/// Escapes `LIKE` wildcards in user text (with `ESCAPE '\\'`).
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt(format!("{what}: {e}"))
+}
+
+/// A JSON column, decoded.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    col: &str,
+) -> StorageResult<T> {
+    let text: String = get(row, col)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(col, e))
+}
+
+/// A value for a JSON column.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> StorageResult<String> {
+    serde_json::to_string(value).map_err(|e| corrupt("json", e))
+}

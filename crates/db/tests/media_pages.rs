@@ -3,7 +3,10 @@
 //! list with the filters that are set; on SQLite and (with TAPEARR_TEST_PG_URL) PostgreSQL.
 
 use tapearr_core::secret::Secret;
-use tapearr_core::storage::{PageRequest, RecordingQuery, StreamStore, TrailerStore};
+use tapearr_core::storage::{
+    ArrConnectionStore, ChannelStore, DownloadStore, MediaStore, PageRequest, RecordingQuery,
+    RecordingStore, TrailerProfileStore,
+};
 use tapearr_core::streams::model::{Channel, Recording, RecordingStatus};
 use tapearr_core::time::Timestamp;
 use tapearr_core::trailers::model::Profile;

@@ -3,7 +3,7 @@
 //! each answer says whether the writer still owns that recording.
 
 use tapearr_core::ids::new_id;
-use tapearr_core::storage::StreamStore;
+use tapearr_core::storage::{ChannelStore, RecordingStore};
 use tapearr_core::streams::model::{
     Channel, ChannelSettings, Recording, RecordingLabels, RecordingLibrary, RecordingProgress,
     RecordingStatus,

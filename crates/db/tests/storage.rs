@@ -8,7 +8,8 @@ use tapearr_core::events::model::{EventQuery, NewEvent};
 use tapearr_core::ids::new_id;
 use tapearr_core::jobs::model::{JobStatus, NewJob};
 use tapearr_core::storage::{
-    EventStore, JobEnd, JobStore, Storage, StorageError, TaskStore, UserStore,
+    ApiKeyStore, ArrConnectionStore, ChannelStore, EventStore, JobEnd, JobStore, LibraryStore,
+    LoginThrottleStore, MediaStore, RecordingStore, Storage, StorageError, TaskStore, UserStore,
 };
 use tapearr_core::time::Timestamp;
 use tapearr_db::{Db, DbError};
@@ -392,5 +393,36 @@ async fn only_one_first_user_is_inserted_however_many_race() {
         }
         assert_eq!(won, 1);
         assert_eq!(db.count_users().await.expect("count"), 1);
+    }
+}
+
+/// The not-found convention of every store: a lookup of a missing row is `None`, a change
+/// addressed to one is `NotFound`.
+#[tokio::test]
+async fn missing_rows_read_as_none_and_changes_to_them_fail_not_found() {
+    for t in databases("not-found").await {
+        let db = &t.db;
+        assert!(db.arr_connection("nope").await.expect("read").is_none());
+        assert!(db.media("nope").await.expect("read").is_none());
+        assert!(db.job("nope").await.expect("read").is_none());
+        assert!(db.recording("nope").await.expect("read").is_none());
+        assert!(db.twitch_channel("nope").await.expect("read").is_none());
+        assert!(db.user_by_id("nope").await.expect("read").is_none());
+
+        let now = Timestamp::now();
+        let missing = [
+            db.delete_arr_connection("nope").await,
+            db.set_media_monitor("nope", true).await,
+            db.set_video_path("nope", "x.mp4").await,
+            db.set_password_hash("nope", "hash").await,
+            db.revoke_api_key("nope", now).await.map(drop),
+            db.retry_job("nope", now).await.map(drop),
+        ];
+        for (i, result) in missing.into_iter().enumerate() {
+            assert!(
+                matches!(result, Err(StorageError::NotFound)),
+                "change {i}: {result:?}"
+            );
+        }
     }
 }

@@ -160,7 +160,6 @@ pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
     .map_err(anyhow::Error::msg)?;
     let state = AppState::new(
         app.config.clone(),
-        app.store.clone(),
         app.auth.clone(),
         app.events.clone(),
         queue,

@@ -18,7 +18,7 @@ use common::{Client, Server, ServerOptions, eventually};
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
-use tapearr_core::storage::StreamStore;
+use tapearr_core::storage::RecordingStore;
 use tapearr_core::streams::model::{Recording, RecordingStatus};
 use tapearr_core::time::Timestamp;
 use tapearr_testkit::arr::ArrConfig;

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use tapearr_core::storage::{PageRequest, Paged};
 use tapearr_core::streams::model::{Channel, Recording, Stream, StreamEvent};
 use tapearr_core::streams::{AddChannel, ChannelPatch, ImportResult, StreamsError};
@@ -35,7 +34,7 @@ pub struct ChannelView {
 }
 
 async fn view(state: &AppState, channel: Channel) -> ApiResult<ChannelView> {
-    let recording = state.store.active_recording(&channel.id).await?;
+    let recording = state.streams.active_recording(&channel.id).await?;
     Ok(ChannelView { channel, recording })
 }
 
@@ -44,22 +43,11 @@ async fn view(state: &AppState, channel: Channel) -> ApiResult<ChannelView> {
     responses((status = 200, body = Vec<ChannelView>), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Vec<ChannelView>>> {
-    // One query for every running recording rather than one per channel.
-    let mut running: HashMap<String, Recording> = state
-        .store
-        .active_recordings()
-        .await?
-        .into_iter()
-        .map(|r| (r.channel_id.clone(), r))
-        .collect();
-    let channels = state.streams.list_channels().await?;
+    let channels = state.streams.channels_with_recordings().await?;
     Ok(Json(
         channels
             .into_iter()
-            .map(|channel| ChannelView {
-                recording: running.remove(&channel.id),
-                channel,
-            })
+            .map(|(channel, recording)| ChannelView { channel, recording })
             .collect(),
     ))
 }
@@ -193,20 +181,12 @@ pub async fn streams(
 ) -> ApiResult<Json<Paged<StreamView>>> {
     let page = state
         .streams
-        .streams_of(&id, PageRequest::new(q.limit, q.offset))
+        .streams_with_events(&id, PageRequest::new(q.limit, q.offset))
         .await?;
-    let ids: Vec<String> = page.items.iter().map(|s| s.id.clone()).collect();
-    let mut events: HashMap<String, Vec<StreamEvent>> = HashMap::new();
-    for e in state.store.list_events_of_streams(&ids).await? {
-        events.entry(e.stream_id.clone()).or_default().push(e);
-    }
     let items = page
         .items
         .into_iter()
-        .map(|stream| StreamView {
-            events: events.remove(&stream.id).unwrap_or_default(),
-            stream,
-        })
+        .map(|(stream, events)| StreamView { stream, events })
         .collect();
     Ok(Json(Paged {
         items,

@@ -35,5 +35,5 @@ pub async fn list(
         event_type: p.event_type,
         limit: p.limit.unwrap_or(100).clamp(1, 1000),
     };
-    Ok(Json(state.store.list_events(&query).await?))
+    Ok(Json(state.events.history(&query).await?))
 }

@@ -32,18 +32,9 @@ pub async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = match state.store.ping().await {
-        Ok(()) => "ok".to_string(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness: database");
-            "unavailable".to_string()
-        }
-    };
-    let storage = match tokio::fs::metadata(&state.config.data_dir).await {
-        Ok(m) if m.is_dir() && !m.permissions().readonly() => "ok".to_string(),
-        _ => "unavailable".to_string(),
-    };
-    let ready = database == "ok" && storage == "ok";
+    let checks = state.system.readiness().await;
+    let word = |ok: bool| if ok { "ok" } else { "unavailable" }.to_string();
+    let ready = checks.database && checks.data_dir;
     let status = if ready {
         StatusCode::OK
     } else {
@@ -53,8 +44,8 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         status,
         Json(Health {
             status: if ready { "ready" } else { "not_ready" }.into(),
-            database: Some(database),
-            storage: Some(storage),
+            database: Some(word(checks.database)),
+            storage: Some(word(checks.data_dir)),
         }),
     )
 }
@@ -98,7 +89,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         "# HELP tapearr_jobs Jobs by status.\n# TYPE tapearr_jobs gauge"
     );
     // Every status is listed, zero included, so a series never disappears.
-    let counts = state.store.count_jobs_by_status().await.unwrap_or_default();
+    let counts = state.queue.counts_by_status().await.unwrap_or_default();
     for status in [JobStatus::Queued, JobStatus::Running, JobStatus::Failed] {
         let n = counts
             .iter()

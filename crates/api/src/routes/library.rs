@@ -5,9 +5,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use tapearr_core::library::LibraryError;
-use tapearr_core::library::naming::{self, NamingValues, RenderedPath};
-use tapearr_core::time::Timestamp;
+use tapearr_core::library::naming::{self, RenderedPath};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NamingVariable {
@@ -72,41 +70,10 @@ pub async fn preview_naming(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NamingTemplate>,
 ) -> ApiResult<Json<RenderedPath>> {
-    naming::validate(&req.template).map_err(|e| LibraryError::Invalid(e.to_string()))?;
-    let channel = match req.channel_id.as_deref().filter(|c| !c.is_empty()) {
-        Some(id) => Some(
-            state
-                .store
-                .twitch_channel(id)
-                .await?
-                .ok_or(LibraryError::NotFound)?,
-        ),
-        None => None,
-    };
-    let (login, name, title, category) = match &channel {
-        Some(c) => (
-            c.login.clone(),
-            c.display_name.clone(),
-            c.title.clone(),
-            c.category.clone(),
-        ),
-        None => (
-            "examplechannel".into(),
-            "ExampleChannel".into(),
-            "Example stream title".into(),
-            "Just Chatting".into(),
-        ),
-    };
-    Ok(Json(naming::render(
-        &req.template,
-        &NamingValues {
-            channel: login,
-            channel_name: name,
-            title,
-            category,
-            started_at: Timestamp::now(),
-            episode: 1,
-            recording_id: "example".into(),
-        },
-    )))
+    Ok(Json(
+        state
+            .library
+            .preview_naming(&req.template, req.channel_id.as_deref())
+            .await?,
+    ))
 }

@@ -132,11 +132,7 @@ pub async fn get(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RecordingDetail>> {
-    let (recording, gaps) = state.streams.recording(&id).await?;
-    let events = match &recording.stream_id {
-        Some(stream) => state.store.list_stream_events(stream).await?,
-        None => Vec::new(),
-    };
+    let (recording, gaps, events) = state.streams.recording_timeline(&id).await?;
     let duration = recording.library.duration_ms.unwrap_or(recording.media_ms);
     let chapters = chapters::from_events(&events, &gaps, recording.started_at, duration);
     Ok(Json(RecordingDetail {
@@ -162,13 +158,10 @@ pub async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<RecordingPatch>,
 ) -> ApiResult<Json<Recording>> {
-    if let Some(keep) = patch.keep {
-        state
-            .store
-            .set_recording_keep(&id, keep, Timestamp::now())
-            .await?;
-    }
-    let (recording, _) = state.streams.recording(&id).await?;
+    let recording = match patch.keep {
+        Some(keep) => state.streams.set_recording_keep(&id, keep).await?,
+        None => state.streams.recording(&id).await?.0,
+    };
     Ok(Json(recording))
 }
 

@@ -225,8 +225,8 @@ async fn replay(
 ) -> Result<(), ()> {
     loop {
         let page = state
-            .store
-            .list_events(&EventQuery {
+            .events
+            .history(&EventQuery {
                 since: *cursor,
                 limit: REPLAY_PAGE,
                 ..EventQuery::default()

@@ -5,7 +5,7 @@ pub mod model;
 
 use crate::storage::{Storage, StorageResult};
 use crate::time::Timestamp;
-use model::{EventRecord, NewEvent};
+use model::{EventQuery, EventRecord, NewEvent};
 use serde::Serialize;
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -281,6 +281,11 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventRecord>> {
         self.tx.subscribe()
+    }
+
+    /// The stored history (the events list and the WebSocket replay).
+    pub async fn history(&self, query: &EventQuery) -> StorageResult<Vec<EventRecord>> {
+        self.store.list_events(query).await
     }
 
     pub async fn publish(&self, event: DomainEvent) -> StorageResult<Arc<EventRecord>> {

@@ -155,6 +155,11 @@ impl JobQueue {
     pub async fn list(&self, query: &JobQuery) -> Result<Paged<JobRecord>, QueueError> {
         Ok(self.store.list_jobs(query).await?)
     }
+
+    /// How many jobs there are in each status (for `/metrics`).
+    pub async fn counts_by_status(&self) -> Result<Vec<(String, u64)>, QueueError> {
+        Ok(self.store.count_jobs_by_status().await?)
+    }
 }
 
 fn not_found_or_state(e: StorageError) -> QueueError {

@@ -89,10 +89,6 @@ impl Library {
         self.inner.roots.as_ref().ok_or(LibraryError::NoLibraryRoot)
     }
 
-    pub fn store(&self) -> &Arc<dyn Storage> {
-        &self.inner.store
-    }
-
     /// The global naming template (channels may override it).
     pub async fn naming_template(&self) -> LibraryResult<String> {
         Ok(self
@@ -112,6 +108,50 @@ impl Library {
             .set_app_value(NAMING_TEMPLATE_KEY, Some(template))
             .await?;
         Ok(template.to_string())
+    }
+
+    /// Where a recording started now would go with `template` (nothing is stored): with the
+    /// login, name, title and category of `channel_id`, or of an example channel.
+    pub async fn preview_naming(
+        &self,
+        template: &str,
+        channel_id: Option<&str>,
+    ) -> LibraryResult<naming::RenderedPath> {
+        naming::validate(template).map_err(|e| LibraryError::Invalid(e.to_string()))?;
+        let channel = match channel_id.filter(|c| !c.is_empty()) {
+            Some(id) => Some(
+                self.inner
+                    .store
+                    .twitch_channel(id)
+                    .await?
+                    .ok_or(LibraryError::NotFound)?,
+            ),
+            None => None,
+        };
+        let values = match channel {
+            Some(c) => naming::NamingValues {
+                channel: c.login,
+                channel_name: c.display_name,
+                title: c.title,
+                category: c.category,
+                ..example_values()
+            },
+            None => example_values(),
+        };
+        Ok(naming::render(template, &values))
+    }
+}
+
+/// What the naming preview shows without a channel.
+fn example_values() -> naming::NamingValues {
+    naming::NamingValues {
+        channel: "examplechannel".into(),
+        channel_name: "ExampleChannel".into(),
+        title: "Example stream title".into(),
+        category: "Just Chatting".into(),
+        started_at: crate::time::Timestamp::now(),
+        episode: 1,
+        recording_id: "example".into(),
     }
 }
 

@@ -269,13 +269,4 @@ impl Streams {
             .await?;
         Ok(())
     }
-
-    pub async fn streams_of(
-        &self,
-        channel_id: &str,
-        page: crate::storage::PageRequest,
-    ) -> StreamsResult<crate::storage::Paged<Stream>> {
-        self.channel(channel_id).await?;
-        Ok(self.inner.store.list_streams(channel_id, page).await?)
-    }
 }

@@ -8,6 +8,7 @@
 //! - [`recorder`]: one supervised recorder per channel, restarted when it dies while live.
 //! - [`reconcile`]: recordings left "recording" by a stopped or killed process.
 //! - [`watch`]: running recordings served again as HLS playlists to viewers with a token (S9).
+//! - [`views`]: what the API reads: channels with their recording, streams with their events.
 
 mod account;
 mod channels;
@@ -22,6 +23,7 @@ mod reconcile;
 mod recorder;
 mod timeline;
 mod twitch;
+mod views;
 mod watch;
 
 pub use account::TwitchAccount;

@@ -212,11 +212,8 @@ impl Trailers {
     pub async fn media_item(&self, id: &str) -> TrailerResult<MediaItem> {
         self.store()
             .media(id)
-            .await
-            .map_err(|e| match TrailerError::from(e) {
-                TrailerError::NotFound(_) => TrailerError::NotFound("media item"),
-                other => other,
-            })
+            .await?
+            .ok_or(TrailerError::NotFound("media item"))
     }
 
     pub async fn profile(&self, id: &str) -> TrailerResult<Profile> {

@@ -92,8 +92,8 @@ impl Trailers {
     pub async fn connection(&self, id: &str) -> TrailerResult<Connection> {
         self.store()
             .arr_connection(id)
-            .await
-            .map_err(|e| not_found(e.into()))
+            .await?
+            .ok_or(TrailerError::NotFound("connection"))
     }
 
     /// Adds a connection after a successful test (an unreachable Arr is refused with why).

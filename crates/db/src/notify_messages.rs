@@ -1,54 +1,18 @@
-//! Notification channels, items and the outbox.
+//! The notification outbox: items, messages and attempts.
 
-use crate::RowsExt;
-use crate::rows::{flag, get, ts};
-use crate::{Db, backend_err};
+use crate::rows::{corrupt, from_json, get, to_json, ts};
+use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use tapearr_core::notify::model::{
-    Backlog, Channel, ItemRecord, MessageQuery, MessageRecord, MessageStatus, NewItem, PushKeys,
-    PushSubscription,
+    Backlog, ItemRecord, MessageQuery, MessageRecord, MessageStatus, NewItem,
 };
-use tapearr_core::storage::{NotificationStore, StorageError, StorageResult};
+use tapearr_core::storage::{NotifyMessageStore, StorageResult};
 use tapearr_core::time::Timestamp;
 
-const CHANNEL_COLUMNS: &str = "id, name, kind, config, event_types, enabled, batch_secs, max_per_minute, quiet_hours, created_at, updated_at";
 const MESSAGE_COLUMNS: &str = "id, channel_id, title, content, status, attempts, next_attempt_at, last_error, created_at, sent_at";
 const CURSOR: &str = "notifier.cursor";
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
-    StorageError::Corrupt(format!("{what}: {e}"))
-}
-
-fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> StorageResult<T> {
-    let text: String = get(row, col)?;
-    serde_json::from_str(&text).map_err(|e| corrupt(col, e))
-}
-
-fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
-    let quiet: Option<String> = get(row, "quiet_hours")?;
-    Ok(Channel {
-        id: get(row, "id")?,
-        name: get(row, "name")?,
-        config: json(row, "config")?,
-        event_types: json(row, "event_types")?,
-        enabled: flag(row, "enabled")?,
-        batch_secs: row
-            .try_get::<i64, _>("batch_secs")
-            .map_err(backend_err)?
-            .clamp(0, 86_400) as u32,
-        max_per_minute: row
-            .try_get::<i64, _>("max_per_minute")
-            .map_err(backend_err)?
-            .clamp(1, 10_000) as u32,
-        quiet_hours: quiet
-            .map(|q| serde_json::from_str(&q).map_err(|e| corrupt("quiet_hours", e)))
-            .transpose()?,
-        created_at: ts(row, "created_at")?,
-        updated_at: ts(row, "updated_at")?,
-    })
-}
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Content {
@@ -58,7 +22,7 @@ struct Content {
 }
 
 fn message_row(row: &AnyRow) -> StorageResult<MessageRecord> {
-    let content: Content = json(row, "content")?;
+    let content: Content = from_json(row, "content")?;
     let status: String = get(row, "status")?;
     Ok(MessageRecord {
         id: get(row, "id")?,
@@ -82,76 +46,8 @@ fn message_row(row: &AnyRow) -> StorageResult<MessageRecord> {
     })
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> StorageResult<String> {
-    serde_json::to_string(v).map_err(|e| corrupt("encode", e))
-}
-
 #[async_trait]
-impl NotificationStore for Db {
-    async fn insert_channel(&self, c: &Channel) -> StorageResult<()> {
-        sqlx::query(&format!(
-            "INSERT INTO notification_channels ({CHANNEL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        ))
-        .bind(&c.id)
-        .bind(&c.name)
-        .bind(c.config.kind())
-        .bind(to_json(&c.config)?)
-        .bind(to_json(&c.event_types)?)
-        .bind(i64::from(c.enabled))
-        .bind(i64::from(c.batch_secs))
-        .bind(i64::from(c.max_per_minute))
-        .bind(c.quiet_hours.as_ref().map(to_json).transpose()?)
-        .bind(c.created_at.millis())
-        .bind(c.updated_at.millis())
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
-        Ok(())
-    }
-
-    async fn update_channel(&self, c: &Channel) -> StorageResult<()> {
-        sqlx::query(
-            "UPDATE notification_channels SET name = $1, kind = $2, config = $3, event_types = $4, enabled = $5, \
-             batch_secs = $6, max_per_minute = $7, quiet_hours = $8, updated_at = $9 WHERE id = $10",
-        )
-        .bind(&c.name)
-        .bind(c.config.kind())
-        .bind(to_json(&c.config)?)
-        .bind(to_json(&c.event_types)?)
-        .bind(i64::from(c.enabled))
-        .bind(i64::from(c.batch_secs))
-        .bind(i64::from(c.max_per_minute))
-        .bind(c.quiet_hours.as_ref().map(to_json).transpose()?)
-        .bind(c.updated_at.millis())
-        .bind(&c.id)
-        .execute_found(self.pool()).await
-    }
-
-    async fn delete_channel(&self, id: &str) -> StorageResult<()> {
-        // Its messages and items go with it (ON DELETE CASCADE).
-        sqlx::query("DELETE FROM notification_channels WHERE id = $1")
-            .bind(id)
-            .execute_found(self.pool())
-            .await
-    }
-
-    async fn channel(&self, id: &str) -> StorageResult<Option<Channel>> {
-        sqlx::query(&format!(
-            "SELECT {CHANNEL_COLUMNS} FROM notification_channels WHERE id = $1"
-        ))
-        .bind(id)
-        .optional(self.pool(), channel_row)
-        .await
-    }
-
-    async fn list_channels(&self) -> StorageResult<Vec<Channel>> {
-        sqlx::query(&format!(
-            "SELECT {CHANNEL_COLUMNS} FROM notification_channels ORDER BY name, id"
-        ))
-        .all(self.pool(), channel_row)
-        .await
-    }
-
+impl NotifyMessageStore for Db {
     async fn notifier_cursor(&self) -> StorageResult<Option<i64>> {
         sqlx::query("SELECT value FROM app_state WHERE name = $1")
             .bind(CURSOR)
@@ -356,68 +252,5 @@ impl NotificationStore for Db {
             query = query.bind(b);
         }
         query.all(self.pool(), message_row).await
-    }
-
-    async fn app_state_init(&self, name: &str, value: &str) -> StorageResult<String> {
-        sqlx::query(
-            "INSERT INTO app_state (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(name)
-        .bind(value)
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
-        let row = sqlx::query("SELECT value FROM app_state WHERE name = $1")
-            .bind(name)
-            .fetch_one(self.pool())
-            .await
-            .map_err(backend_err)?;
-        row.try_get("value").map_err(backend_err)
-    }
-
-    async fn save_push_subscription(
-        &self,
-        sub: &PushSubscription,
-        at: Timestamp,
-    ) -> StorageResult<()> {
-        sqlx::query(
-            "INSERT INTO push_subscriptions (id, endpoint, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth",
-        )
-        .bind(tapearr_core::ids::new_id())
-        .bind(&sub.endpoint)
-        .bind(&sub.keys.p256dh)
-        .bind(&sub.keys.auth)
-        .bind(at.millis())
-        .execute(self.pool())
-        .await
-        .map_err(backend_err)?;
-        Ok(())
-    }
-
-    async fn list_push_subscriptions(&self) -> StorageResult<Vec<PushSubscription>> {
-        sqlx::query("SELECT endpoint, p256dh, auth FROM push_subscriptions ORDER BY created_at")
-            .all(self.pool(), |r| {
-                Ok(PushSubscription {
-                    endpoint: get(r, "endpoint")?,
-                    keys: PushKeys {
-                        p256dh: get(r, "p256dh")?,
-                        auth: get(r, "auth")?,
-                    },
-                })
-            })
-            .await
-    }
-
-    async fn delete_push_subscription(&self, endpoint: &str) -> StorageResult<bool> {
-        Ok(
-            sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1")
-                .bind(endpoint)
-                .execute(self.pool())
-                .await
-                .map_err(backend_err)?
-                .rows_affected()
-                > 0,
-        )
     }
 }
