@@ -398,7 +398,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reach the server with its token; 503 with the reason when that fails. */
+        /** Reach the server with its token; 502 with the reason when that fails. */
         post: operations["media-servers_test"];
         delete?: never;
         options?: never;
@@ -469,7 +469,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a test message now; a failure answers 503 with the service's reason. */
+        /** Send a test message now; a failure answers 502 with the service's reason. */
         post: operations["notifications_test"];
         delete?: never;
         options?: never;
@@ -4314,7 +4314,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            503: {
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4585,7 +4585,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            503: {
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
