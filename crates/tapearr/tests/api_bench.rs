@@ -110,8 +110,7 @@ async fn wait_jobs(api: &mut Client, kind: &str) {
         .body;
     for job in jobs["items"].as_array().cloned().unwrap_or_default() {
         let id = job["id"].as_str().expect("job id");
-        let done = api.wait_job(id, Duration::from_secs(600)).await;
-        assert_eq!(done["status"], "succeeded", "{done}");
+        api.wait_succeeded(id, Duration::from_secs(600)).await;
     }
 }
 
@@ -227,10 +226,7 @@ async fn measure(bin: Option<&Path>, load: &Load) -> Vec<Row> {
     let r = api.post("/api/v1/trailers/scan", json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
     let scan = r.body["job_id"].as_str().expect("job").to_string();
-    assert_eq!(
-        api.wait_job(&scan, Duration::from_secs(600)).await["status"],
-        "succeeded"
-    );
+    api.wait_succeeded(&scan, Duration::from_secs(600)).await;
 
     // Recordings: the history, then the live ones.
     let mut channel_ids = Vec::new();

@@ -11,7 +11,7 @@ mod common;
 mod kit;
 
 use common::twitch_world::{self, World, add_channel, id_of, wait_recording};
-use common::{Client, Server, backends, eventually};
+use common::{Client, JobStatus, Server, backends, eventually};
 use kit::{Knobs, millis};
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -507,8 +507,9 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
         let job = r.body["job_id"].as_str().expect("job id").to_string();
         let done = api.wait_job(&job, SETTLE).await;
         assert_eq!(
-            done["status"], "succeeded",
-            "{b}: the run after the chaos: {done}"
+            done.status,
+            JobStatus::Succeeded,
+            "{b}: the run after the chaos: {done:?}"
         );
         let parts = shadow.finish();
         println!(

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends, eventually};
+use common::{Client, JobStatus, Server, ServerOptions, backends, eventually};
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ async fn fail_job(api: &mut Client, reason: &str) {
         )
         .await;
     let id = r.body["id"].as_str().expect("job id").to_string();
-    assert_eq!(api.wait_job(&id, WAIT).await["status"], "failed");
+    assert_eq!(api.wait_job(&id, WAIT).await.status, JobStatus::Failed);
 }
 
 fn on(path: &str) -> impl Fn(&Received) -> bool + '_ {

@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends, eventually, install_crypto};
+use common::{
+    Client, JobRecord, JobStatus, Server, ServerOptions, backends, eventually, install_crypto,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -226,13 +228,11 @@ async fn accept_short_trailers(api: &mut Client) {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
-async fn run_and_wait(api: &mut Client) -> Value {
+async fn run_and_wait(api: &mut Client) -> JobRecord {
     let r = api.post("/api/v1/trailers/run", json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
     let job = r.body["job_id"].as_str().expect("job id").to_string();
-    let done = api.wait_job(&job, Duration::from_secs(240)).await;
-    assert_eq!(done["status"], "succeeded", "{done}");
-    done
+    api.wait_succeeded(&job, Duration::from_secs(240)).await
 }
 
 async fn all_media(api: &mut Client) -> Vec<Value> {
@@ -588,7 +588,7 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             kind: Malformed::WrongTypes,
         }))
         .await;
-        assert_eq!(job["status"], "succeeded", "{b}: {job}");
+        assert_eq!(job.status, JobStatus::Succeeded, "{b}: {job:?}");
         let media = all_media(&mut api).await;
         assert_eq!(media.len(), 10, "{b}: the malformed item is kept");
         assert!(
@@ -884,8 +884,7 @@ async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_stor
                 let r = api.post("/api/v1/trailers/scan", json!({})).await;
                 assert_eq!(r.status, 202, "{}", r.body);
                 let job = r.body["job_id"].as_str().expect("job").to_string();
-                let done = api.wait_job(&job, Duration::from_secs(60)).await;
-                assert_eq!(done["status"], "succeeded", "{done}");
+                api.wait_succeeded(&job, Duration::from_secs(60)).await;
             }
         };
         scan().await;
@@ -1146,10 +1145,7 @@ async fn the_media_list_pages_by_offset_and_by_cursor() {
             .await;
         assert_eq!(r.status, 202, "{b}: {}", r.body);
         let job = r.body["job_id"].as_str().expect("job").to_string();
-        assert_eq!(
-            api.wait_job(&job, Duration::from_secs(60)).await["status"],
-            "succeeded"
-        );
+        api.wait_succeeded(&job, Duration::from_secs(60)).await;
         while let Some(c) = cursor {
             let r = api
                 .get(&format!("/api/v1/trailers/media?limit=17&cursor={c}"))

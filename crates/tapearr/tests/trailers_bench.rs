@@ -62,8 +62,7 @@ async fn job(api: &mut Client, path: &str) -> Duration {
     let r = api.post(path, json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
     let id = r.body["job_id"].as_str().expect("job").to_string();
-    let done = api.wait_job(&id, Duration::from_secs(600)).await;
-    assert_eq!(done["status"], "succeeded", "{done}");
+    api.wait_succeeded(&id, Duration::from_secs(600)).await;
     t.elapsed()
 }
 
@@ -86,8 +85,7 @@ async fn wait_synced(api: &mut Client, connections: &[(&str, usize)]) {
         .body;
     for job in jobs["items"].as_array().cloned().unwrap_or_default() {
         let id = job["id"].as_str().expect("job id");
-        let done = api.wait_job(id, Duration::from_secs(600)).await;
-        assert_eq!(done["status"], "succeeded", "{done}");
+        api.wait_succeeded(id, Duration::from_secs(600)).await;
     }
     for (id, items) in connections {
         let c = api
