@@ -94,11 +94,17 @@ const JOBS: &[(&str, MakeHandler)] = &[
     (REFRESH_JOB, |s| {
         Arc::new(RefreshHandler(s.media_servers.clone()))
     }),
-    (FINALIZE_JOB, |s| Arc::new(FinalizeHandler(s.library.clone()))),
-    (RETENTION_JOB, |s| Arc::new(RetentionHandler(s.library.clone()))),
+    (FINALIZE_JOB, |s| {
+        Arc::new(FinalizeHandler(s.library.clone()))
+    }),
+    (RETENTION_JOB, |s| {
+        Arc::new(RetentionHandler(s.library.clone()))
+    }),
     (RUN_JOB, |s| Arc::new(RunHandler(s.trailers.clone()))),
     (SYNC_JOB, |s| Arc::new(SyncHandler(s.trailers.clone()))),
-    (DOWNLOAD_JOB, |s| Arc::new(DownloadHandler(s.trailers.clone()))),
+    (DOWNLOAD_JOB, |s| {
+        Arc::new(DownloadHandler(s.trailers.clone()))
+    }),
     (SCAN_JOB, |s| Arc::new(ScanHandler(s.trailers.clone()))),
 ];
 
@@ -142,8 +148,7 @@ impl Server {
         // A lost or replaced key is refused with what to do, before anything it sealed is read.
         let secrets = crate::secret_key::open(&app.config.data_dir, app.store.as_ref()).await?;
         // Secrets written in plaintext by an older version are sealed before anything reads them.
-        tapearr_core::secrets_at_rest::seal_plaintext_secrets(app.store.as_ref(), &secrets)
-            .await?;
+        tapearr_core::secrets_at_rest::seal_plaintext_secrets(app.store.as_ref(), &secrets).await?;
         let media_servers = MediaServers::new(app.store.clone(), queue.clone(), secrets.clone())
             .map_err(anyhow::Error::msg)?;
         let library = Library::new(LibraryDeps {

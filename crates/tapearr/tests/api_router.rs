@@ -271,11 +271,7 @@ async fn missing_things_are_json_404s_and_a_wrong_method_is_405() {
     for backend in backends("router_404").await {
         let b = backend.name;
         let (api, _) = Api::with_admin(&backend).await;
-        for path in [
-            "/api/v1/jobs/no-such-job",
-            "/api/v1/no-such-route",
-            "/api",
-        ] {
+        for path in ["/api/v1/jobs/no-such-job", "/api/v1/no-such-route", "/api"] {
             assert_eq!(
                 api.get(path).await.error(),
                 (StatusCode::NOT_FOUND, Code::NotFound),
@@ -294,7 +290,10 @@ async fn missing_things_are_json_404s_and_a_wrong_method_is_405() {
             .get(header::ALLOW)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        assert!(allow.contains("GET") && allow.contains("POST"), "{b}: {allow}");
+        assert!(
+            allow.contains("GET") && allow.contains("POST"),
+            "{b}: {allow}"
+        );
     }
 }
 
@@ -332,11 +331,7 @@ async fn setup_gates_everything_but_itself_and_then_logs_in() {
             setup_token: None,
         };
         let r = api.send(Method::POST, "/api/v1/setup", Some(&again)).await;
-        assert_eq!(
-            r.error(),
-            (StatusCode::CONFLICT, Code::AlreadySetUp),
-            "{b}"
-        );
+        assert_eq!(r.error(), (StatusCode::CONFLICT, Code::AlreadySetUp), "{b}");
         assert_eq!(
             api.get("/api/v1/jobs").await.error(),
             (StatusCode::UNAUTHORIZED, Code::Unauthorized),
@@ -355,11 +350,7 @@ async fn setup_gates_everything_but_itself_and_then_logs_in() {
         let r = api
             .send(Method::POST, "/api/v1/apikeys", Some(&key_named("x")))
             .await;
-        assert_eq!(
-            r.error(),
-            (StatusCode::FORBIDDEN, Code::CsrfFailed),
-            "{b}"
-        );
+        assert_eq!(r.error(), (StatusCode::FORBIDDEN, Code::CsrfFailed), "{b}");
         api.csrf = csrf;
         let r = api
             .send(Method::POST, "/api/v1/apikeys", Some(&key_named("x")))
@@ -389,7 +380,10 @@ async fn api_keys_work_in_either_header_until_revoked() {
         // The list shows the key without its secret or hash.
         let keys: Vec<ApiKey> = api.get("/api/v1/apikeys").await.json();
         let listed = keys.iter().find(|k| k.name == "tests").expect("listed");
-        assert!(listed.key_hash.is_empty() && key.starts_with(&listed.prefix), "{b}");
+        assert!(
+            listed.key_hash.is_empty() && key.starts_with(&listed.prefix),
+            "{b}"
+        );
 
         api.key = Some(format!("{key}x"));
         assert_eq!(
@@ -427,7 +421,9 @@ async fn lists_page_by_limit_and_offset() {
         let page = |query: &'static str| {
             let api = &api;
             async move {
-                let r = api.get(&format!("/api/v1/jobs?kind=system.probe&{query}")).await;
+                let r = api
+                    .get(&format!("/api/v1/jobs?kind=system.probe&{query}"))
+                    .await;
                 assert_eq!(r.status, StatusCode::OK, "{b}: {query}");
                 r.json::<Paged<JobRecord>>()
             }

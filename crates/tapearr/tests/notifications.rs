@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, JobStatus, Server, ServerOptions, backends, eventually};
+use common::{Client, InProcess, JobStatus, Server, ServerOptions, backends, eventually};
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -69,18 +69,19 @@ fn link_tools(data_dir: &std::path::Path) -> bool {
         && std::os::unix::fs::symlink(&tools, data_dir.join("tools")).is_ok()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_channel_gets_one_batched_signed_message() {
     for backend in backends("notify").await {
         let b = backend.name;
         let sink = HttpSink::start().await.expect("sink");
         let dir = tempfile::tempdir().expect("tempdir");
         let with_apprise = link_tools(dir.path());
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             env: vec![],
-        });
+        })
+        .await;
         let mut admin = Client::new(&server);
         let key = admin.bootstrap().await;
         let mut api = Client::with_key(&server, &key);
@@ -310,19 +311,20 @@ async fn every_channel_gets_one_batched_signed_message() {
             "{b}"
         );
         assert!(!r.body.to_string().contains(HOOK_SECRET));
-        assert!(server.terminate().success());
+        server.stop().await;
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_cap_holds_messages_back() {
     let sink = HttpSink::start().await.expect("sink");
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(ServerOptions {
+    let server = InProcess::start(ServerOptions {
         data_dir: dir.path(),
         database_url: None,
         env: vec![],
-    });
+    })
+    .await;
     let mut admin = Client::new(&server);
     let key = admin.bootstrap().await;
     let mut api = Client::with_key(&server, &key);
@@ -501,7 +503,7 @@ impl FakeBrowser {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     use base64::Engine;
     use web_push_native::jwt_simple::prelude::{
@@ -509,11 +511,12 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     };
     let sink = HttpSink::start().await.expect("sink");
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(ServerOptions {
+    let server = InProcess::start(ServerOptions {
         data_dir: dir.path(),
         database_url: None,
         env: vec![],
-    });
+    })
+    .await;
     let mut admin = Client::new(&server);
     let key = admin.bootstrap().await;
     let mut api = Client::with_key(&server, &key);
@@ -616,16 +619,17 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn low_disk_space_is_notified_once() {
     let sink = HttpSink::start().await.expect("sink");
     let dir = tempfile::tempdir().expect("tempdir");
     // A threshold no disk meets, so the data dir is "low".
-    let server = Server::start(ServerOptions {
+    let server = InProcess::start(ServerOptions {
         data_dir: dir.path(),
         database_url: None,
         env: vec![("TAPEARR_DISK__LOW_FREE_GB", "1000000".into())],
-    });
+    })
+    .await;
     let mut admin = Client::new(&server);
     let key = admin.bootstrap().await;
     let mut api = Client::with_key(&server, &key);

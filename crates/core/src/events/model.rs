@@ -1,7 +1,7 @@
 //! Stored events: the history behind the WebSocket's replay cursor.
 
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -13,7 +13,7 @@ pub struct NewEvent {
 }
 
 /// The WebSocket envelope `{type, data, timestamp, id}` (plus `subject`).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventRecord {
     /// Increasing sequence number; `None` for live-only events (progress ticks, log lines).
     pub id: Option<i64>,

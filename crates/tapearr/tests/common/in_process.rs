@@ -107,6 +107,7 @@ fn env_key(name: &str) -> String {
 
 /// A variable's value typed as figment's `Env` types it (numbers, booleans, strings).
 fn env_value(value: &str) -> figment::value::Value {
-    value.parse().unwrap_or_else(|e: std::convert::Infallible| match e {})
+    value
+        .parse()
+        .unwrap_or_else(|e: std::convert::Infallible| match e {})
 }
-

@@ -10,16 +10,16 @@ use reqwest::StatusCode;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tapearr_api::error::ErrorBody;
-use tapearr_api::routes::apikeys::{CreateApiKey, CreatedApiKey};
-use tapearr_api::routes::session::{LoginRequest, LoginResponse};
-use tapearr_api::routes::setup::SetupRequest;
-pub use tapearr_core::jobs::model::{JobRecord, JobStatus};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tapearr_api::error::ErrorBody;
+use tapearr_api::routes::apikeys::{CreateApiKey, CreatedApiKey};
+use tapearr_api::routes::session::{LoginRequest, LoginResponse};
+use tapearr_api::routes::setup::SetupRequest;
+pub use tapearr_core::jobs::model::{JobRecord, JobStatus};
 
 pub const ADMIN: &str = "admin";
 pub const PASSWORD: &str = "correct horse battery";
@@ -31,14 +31,21 @@ pub struct Backend {
     pub database_url: Option<String>,
 }
 
+impl Backend {
+    /// The default SQLite file in the data dir, for stories that need no second backend.
+    pub fn sqlite() -> Backend {
+        Backend {
+            name: "sqlite",
+            database_url: None,
+        }
+    }
+}
+
 pub async fn backends(label: &str) -> Vec<Backend> {
     let mut out = Vec::new();
     for b in tapearr_db::testing::backends() {
         match b {
-            None => out.push(Backend {
-                name: "sqlite",
-                database_url: None,
-            }),
+            None => out.push(Backend::sqlite()),
             Some(pg) => out.push(Backend {
                 name: "postgres",
                 database_url: Some(
@@ -328,8 +335,14 @@ impl Client {
     }
 
     /// POST `body` to `path`, expecting success, as `T`.
-    pub async fn post_json<B: Serialize, T: DeserializeOwned>(&mut self, path: &str, body: &B) -> T {
-        self.send_typed(reqwest::Method::POST, path, body).await.ok()
+    pub async fn post_json<B: Serialize, T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        body: &B,
+    ) -> T {
+        self.send_typed(reqwest::Method::POST, path, body)
+            .await
+            .ok()
     }
 
     pub async fn login(&mut self, username: &str, password: &str) -> Reply {
