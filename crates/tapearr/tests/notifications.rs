@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use std::time::Duration;
+use tapearr_api::error::Code;
 use tapearr_testkit::sink::{HttpSink, Received};
 
 const HOOK_SECRET: &str = "hook-secret-4f9a";
@@ -94,8 +95,8 @@ async fn every_channel_gets_one_batched_signed_message() {
             )
             .await;
         assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            (r.status, r.error().code),
+            (StatusCode::BAD_REQUEST, Code::InvalidRequest),
             "{b}"
         );
         let mut bad = channel(
@@ -306,8 +307,8 @@ async fn every_channel_gets_one_batched_signed_message() {
             )
             .await;
         assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
+            (r.status, r.error().code),
+            (StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable),
             "{b}"
         );
         assert!(!r.body.to_string().contains(HOOK_SECRET));

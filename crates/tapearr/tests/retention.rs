@@ -13,6 +13,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tapearr_api::error::Code;
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, MediaParams};
 
 const FINALIZE_WAIT: Duration = Duration::from_secs(90);
@@ -164,7 +165,7 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
                 "{name}: {bad} → {:?}",
                 r.body
             );
-            assert_eq!(r.body["code"], "invalid_request");
+            assert_eq!(r.error().code, Code::InvalidRequest);
             let message = r.body["message"].as_str().unwrap_or_default();
             assert!(message.contains(says), "{bad}: {message}");
         }
@@ -194,7 +195,7 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
         )
         .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {:?}", r.body);
-        assert_eq!(r.body["code"], "invalid_request", "{name}: {:?}", r.body);
+        assert_eq!(r.error().code, Code::InvalidRequest, "{name}: {:?}", r.body);
         assert!(
             r.body["message"]
                 .as_str()

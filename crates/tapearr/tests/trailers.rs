@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tapearr_api::error::Code;
 use tapearr_testkit::arr::{ArrConfig, ArrFault, Malformed};
 use tapearr_testkit::media_servers::FakeMediaServer;
 use tapearr_testkit::plex_library::{PlexItem, PlexKind};
@@ -1168,7 +1169,7 @@ async fn the_media_list_pages_by_offset_and_by_cursor() {
 
         let bad = api.get("/api/v1/trailers/media?cursor=not-ours").await;
         assert_eq!(bad.status, 400, "{b}: {}", bad.body);
-        assert_eq!(bad.body["code"], "invalid_request", "{b}");
+        assert_eq!(bad.error().code, Code::InvalidRequest, "{b}");
         server.terminate();
     }
 }
