@@ -30,6 +30,7 @@ use tapearr_core::trailers::jobs::{
 use tapearr_core::trailers::{Trailers, TrailersDeps};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// `tapearr serve`: build, listen on `config.listen`, serve until SIGINT or SIGTERM.
 pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
@@ -54,15 +55,33 @@ pub struct Server {
     app: App,
     instance: String,
     state: AppState,
+    workers: Workers,
+    /// What the services stop on; `serve`'s shutdown token cancels it.
+    stop: CancellationToken,
+    /// Dropped last: released once everything else has stopped.
+    _lock: DataDirLock,
+}
+
+/// The background work that runs beside HTTP until `stop` is cancelled.
+struct Workers {
     runner: JobRunner,
     scheduler: Scheduler,
     notifier: Notifier,
     streams: Streams,
     library: Library,
-    /// What the services stop on; `serve`'s shutdown token cancels it.
-    stop: CancellationToken,
-    /// Dropped last: released once everything else has stopped.
-    _lock: DataDirLock,
+}
+
+impl Workers {
+    fn spawn(self, stop: &CancellationToken) -> TaskTracker {
+        let tasks = TaskTracker::new();
+        tasks.spawn(self.runner.run(stop.clone()));
+        tasks.spawn(self.scheduler.run(stop.clone()));
+        tasks.spawn(self.notifier.run(stop.clone()));
+        tasks.spawn(self.streams.run());
+        tasks.spawn(self.library.run(stop.clone()));
+        tasks.close();
+        tasks
+    }
 }
 
 /// The services job handlers are made from.
@@ -248,11 +267,13 @@ impl Server {
             app,
             instance,
             state,
-            runner,
-            scheduler,
-            notifier,
-            streams,
-            library,
+            workers: Workers {
+                runner,
+                scheduler,
+                notifier,
+                streams,
+                library,
+            },
             stop,
             _lock: lock,
         })
@@ -275,11 +296,7 @@ impl Server {
             app,
             instance,
             state,
-            runner,
-            scheduler,
-            notifier,
-            streams,
-            library,
+            workers,
             stop,
             _lock,
         } = self;
@@ -291,11 +308,7 @@ impl Server {
                 _ = linked.cancelled() => {}
             }
         });
-        let runner_task = tokio::spawn(runner.run(stop.clone()));
-        let scheduler_task = tokio::spawn(scheduler.run(stop.clone()));
-        let notifier_task = tokio::spawn(notifier.run(stop.clone()));
-        let streams_task = tokio::spawn(streams.run());
-        let library_task = tokio::spawn(library.run(stop.clone()));
+        let workers = workers.spawn(&stop);
         app.events
             .emit(DomainEvent::SystemStarted {
                 version: env!("CARGO_PKG_VERSION").to_string(),
@@ -312,16 +325,7 @@ impl Server {
         listener::serve(listener, tapearr_api::router(state), limits, stop.clone()).await;
 
         let grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs + 10);
-        if tokio::time::timeout(grace, async {
-            let _ = runner_task.await;
-            let _ = scheduler_task.await;
-            let _ = notifier_task.await;
-            let _ = streams_task.await;
-            let _ = library_task.await;
-        })
-        .await
-        .is_err()
-        {
+        if tokio::time::timeout(grace, workers.wait()).await.is_err() {
             tracing::warn!("background work did not stop in time");
         }
         app.db.close().await;

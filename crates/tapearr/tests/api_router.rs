@@ -14,6 +14,7 @@ use common::in_process::build;
 use common::{ADMIN, Backend, PASSWORD, ServerOptions, backends};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::json;
 use tapearr::serve::Server;
 use tapearr_api::error::{Code, ErrorBody};
 use tapearr_api::routes::apikeys::{CreateApiKey, CreatedApiKey};
@@ -179,7 +180,7 @@ impl Api {
     async fn enqueue_probe(&self) -> JobRecord {
         let probe = EnqueueRequest {
             kind: "system.probe".into(),
-            payload: serde_json::json!({}),
+            payload: json!({}),
             max_attempts: None,
         };
         let r = self.send(Method::POST, "/api/v1/jobs", Some(&probe)).await;
@@ -194,75 +195,45 @@ fn key_named(name: &str) -> CreateApiKey {
 
 #[tokio::test]
 async fn bad_input_answers_a_code_and_a_message() {
+    let enqueue = |kind: &str, payload: serde_json::Value| {
+        let req = EnqueueRequest {
+            kind: kind.into(),
+            payload,
+            max_attempts: None,
+        };
+        serde_json::to_vec(&req).expect("JSON body")
+    };
+    let json = Some("application/json");
+    // The API has no 415: a body without its JSON content type is a bad request too.
+    let cases: [(&str, Vec<u8>, Option<&str>); 5] = [
+        ("broken JSON", b"{\"kind\":".to_vec(), json),
+        ("no content type", enqueue("system.probe", json!({})), None),
+        ("a number for the kind", br#"{"kind":7}"#.to_vec(), json),
+        ("an unknown kind", enqueue("no.such.kind", json!({})), json),
+        (
+            "a payload that is no object",
+            enqueue("system.probe", json!([1, 2])),
+            json,
+        ),
+    ];
     for backend in backends("router_errors").await {
         let b = backend.name;
         let (api, _) = Api::with_admin(&backend).await;
-
-        let broken = api
-            .raw(
-                Method::POST,
-                "/api/v1/jobs",
-                Some(b"{\"kind\":".to_vec()),
-                Some("application/json"),
-            )
-            .await;
-        assert_eq!(
-            broken.error(),
-            (StatusCode::BAD_REQUEST, Code::InvalidRequest),
-            "{b}"
-        );
-        // The API has no 415: a body without its JSON content type is a bad request too.
-        let untyped = api
-            .raw(
-                Method::POST,
-                "/api/v1/jobs",
-                Some(b"{\"kind\":\"system.probe\"}".to_vec()),
-                None,
-            )
-            .await;
-        assert_eq!(
-            untyped.error(),
-            (StatusCode::BAD_REQUEST, Code::InvalidRequest),
-            "{b}"
-        );
-        let wrong_field = api
-            .send(
-                Method::POST,
-                "/api/v1/jobs",
-                Some(&serde_json::json!({"kind": 7})),
-            )
-            .await;
-        assert_eq!(
-            wrong_field.error(),
-            (StatusCode::BAD_REQUEST, Code::InvalidRequest),
-            "{b}"
-        );
-        let unknown_kind = EnqueueRequest {
-            kind: "no.such.kind".into(),
-            payload: serde_json::json!({}),
-            max_attempts: None,
-        };
-        let r = api
-            .send(Method::POST, "/api/v1/jobs", Some(&unknown_kind))
-            .await;
-        assert_eq!(
-            r.error(),
-            (StatusCode::BAD_REQUEST, Code::InvalidRequest),
-            "{b}"
-        );
-        let not_object = EnqueueRequest {
-            kind: "system.probe".into(),
-            payload: serde_json::json!([1, 2]),
-            max_attempts: None,
-        };
-        let r = api
-            .send(Method::POST, "/api/v1/jobs", Some(&not_object))
-            .await;
-        assert_eq!(
-            r.error(),
-            (StatusCode::BAD_REQUEST, Code::InvalidRequest),
-            "{b}"
-        );
+        for (what, body, content_type) in &cases {
+            let r = api
+                .raw(
+                    Method::POST,
+                    "/api/v1/jobs",
+                    Some(body.clone()),
+                    *content_type,
+                )
+                .await;
+            assert_eq!(
+                r.error(),
+                (StatusCode::BAD_REQUEST, Code::InvalidRequest),
+                "{b}: {what}"
+            );
+        }
     }
 }
 
