@@ -18,6 +18,7 @@ use common::{Client, Server, ServerOptions, eventually};
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
+use tapearr_api::routes::trailers::JobQueued;
 use tapearr_core::storage::StreamStore;
 use tapearr_core::streams::model::{Recording, RecordingStatus};
 use tapearr_core::time::Timestamp;
@@ -225,7 +226,7 @@ async fn measure(bin: Option<&Path>, load: &Load) -> Vec<Row> {
     wait_jobs(&mut api, "trailers.sync").await;
     let r = api.post("/api/v1/trailers/scan", json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let scan = r.body["job_id"].as_str().expect("job").to_string();
+    let scan = r.json::<JobQueued>().job_id;
     api.wait_succeeded(&scan, Duration::from_secs(600)).await;
 
     // Recordings: the history, then the live ones.

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{Client, InProcess, JobStatus, Server, ServerOptions, backends, eventually};
+use common::{
+    Client, InProcess, JobRecord, JobStatus, Server, ServerOptions, backends, eventually,
+};
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -39,7 +41,7 @@ async fn fail_job(api: &mut Client, reason: &str) {
             json!({"kind": "system.probe", "payload": {"fail": reason}, "max_attempts": 1}),
         )
         .await;
-    let id = r.body["id"].as_str().expect("job id").to_string();
+    let id = r.ok::<JobRecord>().id;
     assert_eq!(api.wait_job(&id, WAIT).await.status, JobStatus::Failed);
 }
 
@@ -646,7 +648,7 @@ async fn low_disk_space_is_notified_once() {
     for _ in 0..2 {
         let r = api.post("/api/v1/tasks/check-disk/run", json!({})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        api.wait_job(r.body["id"].as_str().expect("id"), WAIT).await;
+        api.wait_job(&r.json::<JobRecord>().id, WAIT).await;
     }
     let got = sink
         .wait_for(WAIT, |r| !r.is_empty())

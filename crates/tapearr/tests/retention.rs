@@ -8,7 +8,7 @@ use common::twitch_world::{
     WAIT, World, add_channel, env, id_of, recording, start, wait_recording, wait_recording_state,
     world,
 };
-use common::{Client, Server, backends, eventually};
+use common::{Client, JobRecord, Server, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -531,9 +531,7 @@ async fn low_space_deletes_the_oldest_first_while_a_recording_goes_on() {
             .unwrap_or(0);
         let r = client.post("/api/v1/tasks/retention/run", json!({})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{name}: {:?}", r.body);
-        client
-            .wait_succeeded(r.body["id"].as_str().expect("job id"), WAIT)
-            .await;
+        client.wait_succeeded(&r.json::<JobRecord>().id, WAIT).await;
 
         for gone in &ready[..2] {
             let r = client

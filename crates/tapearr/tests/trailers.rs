@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tapearr_api::error::Code;
+use tapearr_api::routes::trailers::JobQueued;
 use tapearr_testkit::arr::{ArrConfig, ArrFault, Malformed};
 use tapearr_testkit::media_servers::FakeMediaServer;
 use tapearr_testkit::plex_library::{PlexItem, PlexKind};
@@ -232,7 +233,7 @@ async fn accept_short_trailers(api: &mut Client) {
 async fn run_and_wait(api: &mut Client) -> JobRecord {
     let r = api.post("/api/v1/trailers/run", json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let job = r.body["job_id"].as_str().expect("job id").to_string();
+    let job = r.json::<JobQueued>().job_id;
     api.wait_succeeded(&job, Duration::from_secs(240)).await
 }
 
@@ -555,7 +556,7 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             async move {
                 let r = api.post(&path, json!({})).await;
                 assert_eq!(r.status, 202, "{}", r.body);
-                let job = r.body["job_id"].as_str().expect("job").to_string();
+                let job = r.json::<JobQueued>().job_id;
                 api.wait_job(&job, Duration::from_secs(60)).await
             }
         };
@@ -884,7 +885,7 @@ async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_stor
             async move {
                 let r = api.post("/api/v1/trailers/scan", json!({})).await;
                 assert_eq!(r.status, 202, "{}", r.body);
-                let job = r.body["job_id"].as_str().expect("job").to_string();
+                let job = r.json::<JobQueued>().job_id;
                 api.wait_succeeded(&job, Duration::from_secs(60)).await;
             }
         };
@@ -1145,7 +1146,7 @@ async fn the_media_list_pages_by_offset_and_by_cursor() {
             )
             .await;
         assert_eq!(r.status, 202, "{b}: {}", r.body);
-        let job = r.body["job_id"].as_str().expect("job").to_string();
+        let job = r.json::<JobQueued>().job_id;
         api.wait_succeeded(&job, Duration::from_secs(60)).await;
         while let Some(c) = cursor {
             let r = api
@@ -1294,7 +1295,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
                     )
                     .await;
                 assert_eq!(r.status, 202, "{}", r.body);
-                let job = r.body["job_id"].as_str().expect("job").to_string();
+                let job = r.json::<JobQueued>().job_id;
                 api.wait_job(&job, Duration::from_secs(240)).await
             }
         };
@@ -1328,7 +1329,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
             )
             .await;
         assert_eq!(r.status, 202, "{b}: {}", r.body);
-        let job = r.body["job_id"].as_str().expect("job").to_string();
+        let job = r.json::<JobQueued>().job_id;
         api.wait_job(&job, Duration::from_secs(60)).await;
         let r = api
             .delete(&format!(
@@ -1348,7 +1349,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
         for _ in 0..2 {
             let r = api.post("/api/v1/trailers/scan", json!({})).await;
             assert_eq!(r.status, 202, "{b}: {}", r.body);
-            let job = r.body["job_id"].as_str().expect("job").to_string();
+            let job = r.json::<JobQueued>().job_id;
             api.wait_job(&job, Duration::from_secs(60)).await;
         }
         movies_intact("after scans");
@@ -1366,7 +1367,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
         assert_eq!(files_under(&trailer_dir), vec![the_trailer.clone()], "{b}");
         movies_intact("after delete trailer");
         let r = api.post("/api/v1/trailers/scan", json!({})).await;
-        let job = r.body["job_id"].as_str().expect("job").to_string();
+        let job = r.json::<JobQueued>().job_id;
         api.wait_job(&job, Duration::from_secs(60)).await;
         let d = detail(&trailer_item).await;
         assert_eq!(

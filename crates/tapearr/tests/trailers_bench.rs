@@ -9,6 +9,7 @@ use common::{Client, Server, ServerOptions, install_crypto};
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tapearr_api::routes::trailers::JobQueued;
 use tapearr_testkit::arr::ArrConfig;
 use tapearr_testkit::radarr::FakeRadarr;
 use tapearr_testkit::sonarr::FakeSonarr;
@@ -61,7 +62,7 @@ async fn job(api: &mut Client, path: &str) -> Duration {
     let t = Instant::now();
     let r = api.post(path, json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let id = r.body["job_id"].as_str().expect("job").to_string();
+    let id = r.json::<JobQueued>().job_id;
     api.wait_succeeded(&id, Duration::from_secs(600)).await;
     t.elapsed()
 }
