@@ -37,9 +37,7 @@ async fn a_landed_folder_is_rescanned_on_every_server_with_mapped_paths() {
             env: vec![],
         })
         .await;
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, _) = Client::admin(&server).await;
 
         let add = |name: &str, kind: &str, url: String, token: &str, server_root: &str| {
             json!({"name": name, "kind": kind, "url": url, "token": token,

@@ -85,9 +85,7 @@ async fn every_channel_gets_one_batched_signed_message() {
             env: vec![],
         })
         .await;
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, _) = Client::admin(&server).await;
 
         // Bad input is refused and creates nothing.
         let r = api
@@ -328,9 +326,7 @@ async fn the_rate_cap_holds_messages_back() {
         env: vec![],
     })
     .await;
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    let (mut api, _) = Client::admin(&server).await;
     let id = create(
         &mut api,
         channel(
@@ -392,9 +388,7 @@ async fn pending_deliveries_survive_sigkill() {
             env: vec![],
         };
         let server = Server::start(opts());
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
         let id = create(
             &mut api,
             channel(
@@ -520,9 +514,7 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
         env: vec![],
     })
     .await;
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    let (mut api, _) = Client::admin(&server).await;
 
     let info = api.get("/api/v1/notifications/webpush").await.body;
     let vapid_public = info["public_key"].as_str().expect("public key").to_string();
@@ -633,9 +625,7 @@ async fn low_disk_space_is_notified_once() {
         env: vec![("TAPEARR_DISK__LOW_FREE_GB", "1000000".into())],
     })
     .await;
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    let (mut api, _) = Client::admin(&server).await;
     let mut body = channel(
         "disk",
         json!({"kind": "webhook", "url": sink.url("/disk")}),

@@ -136,9 +136,7 @@ async fn every_outside_service_keeps_its_secret_sealed_and_on_its_own_host() {
             env: vec![],
         })
         .await;
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
 
         // --- Media servers: Plex, Jellyfin, Emby.
         let mut plex_id = String::new();

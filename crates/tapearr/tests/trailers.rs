@@ -305,9 +305,7 @@ async fn one_run_places_exactly_the_missing_trailers_and_a_second_run_does_nothi
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, _) = Client::admin(&server).await;
 
         // Bad input changes nothing.
         let r = api
@@ -517,9 +515,7 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
         let conn = add_radarr(&mut api, &w).await;
         let path = format!("/api/v1/trailers/connections/{conn}/sync");
         // The first sync is queued by the create; wait for the library to fill.
@@ -715,9 +711,7 @@ async fn a_plex_library_is_a_source_too() {
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, _) = Client::admin(&server).await;
         accept_short_trailers(&mut api).await;
         let library = w.library.path().display().to_string();
         let input = |token: &str| {
@@ -871,9 +865,7 @@ async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_stor
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
         add_radarr(&mut api, &w).await;
         eventually(Duration::from_secs(30), "the first sync", || {
             let mut api = Client::with_key(&server, &key);
@@ -1052,9 +1044,7 @@ async fn the_api_key_follows_a_redirect_on_the_same_host_only() {
         database_url: None,
         env: w.env(),
     });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    let (mut api, _) = Client::admin(&server).await;
     let input = |url: String| json!({"name": "Radarr", "kind": "radarr", "url": url, "api_key": w.radarr.api_key()});
     // Another host (`localhost` is not `127.0.0.1`): refused, with where it leads.
     let elsewhere = common::redirector(format!("http://localhost:{port}")).await;
@@ -1233,9 +1223,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
         accept_short_trailers(&mut api).await;
         let conn = add_radarr(&mut api, &w).await;
         run_and_wait(&mut api).await;

@@ -145,9 +145,7 @@ async fn bench_sync_and_scan() {
             ("TAPEARR_DISK__LOW_FREE_GB", "0".into()),
         ],
     });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    let (mut api, _) = Client::admin(&server).await;
 
     // First sync: queued by adding each connection.
     let t = Instant::now();
