@@ -12,8 +12,15 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
                        sort with `order=asc|desc` and filter by field name. Errors are `{code, message}`.",
     ),
     modifiers(&Security),
-    // Referenced by list parameters (`order`), which utoipa does not collect on its own.
-    components(schemas(tapearr_core::storage::SortOrder)),
+    // `SortOrder` is referenced by list parameters (`order`), which utoipa does not collect on
+    // its own. Events and job kinds are named here too: the web app's types are generated from
+    // them (the WebSocket is not a documented body).
+    components(schemas(
+        tapearr_core::storage::SortOrder,
+        tapearr_core::events::DomainEvent,
+        tapearr_core::events::model::EventRecord,
+        tapearr_core::jobs::JobKind,
+    )),
     tags(
         (name = "auth", description = "Setup, login and sessions"),
         (name = "apikeys", description = "API keys"),

@@ -1,7 +1,8 @@
 // App-wide state: who is signed in, the theme, and the one realtime connection.
 import { base } from '$app/paths';
 import { api, setUnauthorizedHandler, unwrap } from './api/client';
-import { Realtime, type Envelope } from './realtime';
+import type { Delivered, Topic } from './events';
+import { Realtime } from './realtime';
 
 export const session = $state({
 	/** The first check (setup status, then /auth/me) has finished. */
@@ -72,7 +73,7 @@ export function realtime(): Realtime {
  * the connection comes back after a drop (live-only events may have been missed); not when it
  * first opens, which the page's own first load covers. Returns the cleanup for `onMount`/`$effect`.
  */
-export function live(types: string[], onEvent: (e: Envelope) => void, resync?: () => void): () => void {
+export function live<T extends Topic>(types: T[], onEvent: (e: Delivered<T>) => void, resync?: () => void): () => void {
 	const r = realtime();
 	const offs = types.map((t) => r.on(t, onEvent));
 	if (resync) offs.push(r.onReopen(resync));

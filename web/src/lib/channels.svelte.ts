@@ -88,8 +88,7 @@ export function channelList() {
 				const r = applyEvent(s.channels, e.type, e.data);
 				if (r.channels !== s.channels) s.channels = r.channels;
 				if (r.outcome) s.outcomes[r.outcome.channel_id] = r.outcome.outcome;
-				if (e.type === 'recording.started' && typeof (e.data as { channel_id?: unknown })?.channel_id === 'string')
-					delete s.outcomes[(e.data as { channel_id: string }).channel_id];
+				if (e.type === 'recording.started') delete s.outcomes[e.data.channel_id];
 				if (r.reload) load();
 				else r.refetch.forEach(refetch);
 			},

@@ -1,5 +1,6 @@
 // Channels and their recordings, kept current from the realtime events (pure, unit-tested).
 import type { Schemas } from './api/client';
+import { topics, type EventType } from './events';
 
 export type ChannelView = Schemas['ChannelView'];
 export type Recording = Schemas['Recording'];
@@ -13,7 +14,7 @@ export interface Outcome {
 }
 
 /** Every event type that changes what a channel list shows. */
-export const CHANNEL_EVENTS = ['channel.*', 'recording.*'];
+export const CHANNEL_EVENTS = topics('channel.*', 'recording.*');
 
 export interface Applied {
 	channels: ChannelView[];
@@ -41,7 +42,7 @@ export function withProgress<R extends Pick<Recording, 'bytes' | 'media_ms' | 's
 }
 
 /** Applies one event to a channel list; returns the new list (or the same one when nothing changed). */
-export function applyEvent(channels: ChannelView[], type: string, data: unknown): Applied {
+export function applyEvent(channels: ChannelView[], type: EventType, data: unknown): Applied {
 	const d = (data ?? {}) as Record<string, unknown>;
 	const id = typeof d.channel_id === 'string' ? d.channel_id : null;
 	const out: Applied = { channels, refetch: [], reload: false };

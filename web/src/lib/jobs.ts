@@ -47,8 +47,7 @@ export function followJob(id: string, onChange: (job: Job) => void, { every = 30
 	// Progress ticks come often: one look per burst.
 	const checkSoon = soon(() => void check(), 300);
 	const off = live(['job.*'], (e) => {
-		const d = (e.data ?? {}) as { job_id?: string };
-		if (d.job_id === id) checkSoon();
+		if (e.data.job_id === id) checkSoon();
 	});
 
 	function stop() {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { under } from './events';
 import { Realtime, type SocketLike } from './realtime';
 
 class FakeSocket implements SocketLike {
@@ -105,6 +106,22 @@ describe('Realtime', () => {
 		sockets[0].send(ev(7, 'task.updated'));
 		expect(got).toEqual(['exact:6', 'all:6', 'prefix:6']);
 		expect(rt.cursor).toBe(7);
+	});
+
+	it('takes only event types the server declares, and narrows the payload by type', async () => {
+		const { rt, sockets } = setup(1);
+		await rt.start();
+		const got: string[] = [];
+		rt.on('job.*', (e) => {
+			if (e.type === 'job.failed') got.push(`${e.data.kind} ${e.data.error}`);
+			// @ts-expect-error: no job event is called so
+			if (e.type === 'job.finished') got.push('never');
+			if (under(e, 'job.*')) got.push(e.data.job_id);
+		});
+		// @ts-expect-error: a misspelt event type does not compile
+		rt.on('job.suceeded', () => {});
+		sockets[0].send({ ...ev(2, 'job.failed'), data: { job_id: 'j1', kind: 'trailers.run', error: 'boom', will_retry: false } });
+		expect(got).toEqual(['trailers.run boom', 'j1']);
 	});
 
 	it('reconnects with the log level when it changes, and stops cleanly', async () => {

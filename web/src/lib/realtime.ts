@@ -1,10 +1,9 @@
 // One WebSocket for the whole app: reconnects with backoff and resumes from the last event id
 // (`?since=`), so pages see every stored event exactly once, even across drops.
-import type { EventRecord } from './api/client';
+import type { Delivered, Envelope, Topic } from './events';
 
+export type { Envelope };
 export type ConnectionState = 'connecting' | 'open' | 'closed';
-/** `data` depends on `type`; listeners narrow it. */
-export type Envelope = Omit<EventRecord, 'data'> & { data: unknown };
 type Listener = (e: Envelope) => void;
 
 export interface SocketLike {
@@ -83,11 +82,13 @@ export class Realtime {
 	}
 
 	/** Subscribes to one event type (`job.succeeded`), a prefix (`job.*`), or everything (`*`). */
-	on(type: string, fn: Listener): () => void {
+	on<T extends Topic>(type: T, fn: (e: Delivered<T>) => void): () => void {
 		let set = this.listeners.get(type);
 		if (!set) this.listeners.set(type, (set = new Set()));
-		set.add(fn);
-		return () => set.delete(fn);
+		// Dispatch calls it only with envelopes of its topic.
+		const listener = fn as Listener;
+		set.add(listener);
+		return () => set.delete(listener);
 	}
 
 	/** Svelte store contract for the connection state. */

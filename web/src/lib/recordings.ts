@@ -1,6 +1,7 @@
 // The recordings library: list filters kept in the page's URL, status words, chapters and
 // player helpers (pure, unit-tested).
 import type { Schemas } from './api/client';
+import { topics, type JobKind } from './events';
 
 export type Recording = Schemas['Recording'];
 export type RecordingDetail = Schemas['RecordingDetail'];
@@ -205,7 +206,7 @@ export const SHARE_TTLS = [
 ] as const;
 
 /** Everything after this event may have changed a listed recording (refetch the list). */
-export const LIBRARY_EVENTS = [
+export const LIBRARY_EVENTS = topics(
 	'recording.started',
 	'recording.stopped',
 	'recording.failed',
@@ -213,10 +214,10 @@ export const LIBRARY_EVENTS = [
 	'recording.finalize_failed',
 	'recording.deleted',
 	'recording.progress'
-];
+);
 
 /** The kind of the job that finalizes recordings (its progress moves `finalize_step`). */
-export const FINALIZE_JOB = 'recording.finalize';
+export const FINALIZE_JOB: JobKind = 'recording.finalize';
 
 /**
  * Where the watch player should be: seconds behind the live edge (`null` while unknown). A player

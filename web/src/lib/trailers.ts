@@ -2,6 +2,7 @@
 // apply to an item, as the server decides it), the preview grouped by action, and the profile
 // and connection forms as plain values and back (pure, unit-tested).
 import type { Schemas } from './api/client';
+import { topics, type JobKind } from './events';
 import type { Tone } from './components/Badge.svelte';
 
 export type MediaKind = Schemas['MediaKind'];
@@ -192,13 +193,13 @@ export function groupPreview(entries: PlanEntry[]): PlanGroup[] {
 // ---------------------------------------------------------------------------------------------
 // Jobs the pages follow
 
-export const RUN_JOB = 'trailers.run';
-export const SYNC_JOB = 'trailers.sync';
-export const SCAN_JOB = 'trailers.scan';
-export const DOWNLOAD_JOB = 'trailers.download';
+export const RUN_JOB: JobKind = 'trailers.run';
+export const SYNC_JOB: JobKind = 'trailers.sync';
+export const SCAN_JOB: JobKind = 'trailers.scan';
+export const DOWNLOAD_JOB: JobKind = 'trailers.download';
 /** Jobs whose end changes the media list. */
-export const LIST_JOBS = [RUN_JOB, SYNC_JOB, SCAN_JOB, DOWNLOAD_JOB];
-export const TRAILER_EVENTS = ['trailer.downloaded', 'trailer.failed'];
+export const LIST_JOBS: JobKind[] = [RUN_JOB, SYNC_JOB, SCAN_JOB, DOWNLOAD_JOB];
+export const TRAILER_EVENTS = topics('trailer.downloaded', 'trailer.failed');
 
 export function isFinished(status: string | null | undefined): boolean {
 	return status === 'succeeded' || status === 'failed' || status === 'cancelled';

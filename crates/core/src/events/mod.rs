@@ -11,16 +11,21 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// Every event Tapearr emits. `type` is the serde tag; `data` the rest.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum DomainEvent {
     #[serde(rename = "system.started")]
     SystemStarted { version: String, instance: String },
     #[serde(rename = "job.queued")]
-    JobQueued { job_id: String, kind: String },
+    JobQueued {
+        job_id: String,
+        #[schema(value_type = crate::jobs::JobKind)]
+        kind: String,
+    },
     #[serde(rename = "job.started")]
     JobStarted {
         job_id: String,
+        #[schema(value_type = crate::jobs::JobKind)]
         kind: String,
         attempt: u32,
         instance: String,
@@ -28,21 +33,31 @@ pub enum DomainEvent {
     #[serde(rename = "job.progress")]
     JobProgress {
         job_id: String,
+        #[schema(value_type = crate::jobs::JobKind)]
         kind: String,
         progress: f64,
         message: Option<String>,
     },
     #[serde(rename = "job.succeeded")]
-    JobSucceeded { job_id: String, kind: String },
+    JobSucceeded {
+        job_id: String,
+        #[schema(value_type = crate::jobs::JobKind)]
+        kind: String,
+    },
     #[serde(rename = "job.failed")]
     JobFailed {
         job_id: String,
+        #[schema(value_type = crate::jobs::JobKind)]
         kind: String,
         error: String,
         will_retry: bool,
     },
     #[serde(rename = "job.cancelled")]
-    JobCancelled { job_id: String, kind: String },
+    JobCancelled {
+        job_id: String,
+        #[schema(value_type = crate::jobs::JobKind)]
+        kind: String,
+    },
     #[serde(rename = "task.updated")]
     TaskUpdated {
         name: String,

@@ -5,11 +5,13 @@
 //! job back in the queue.
 
 pub mod builtin;
+pub mod kind;
 pub mod model;
 pub mod queue;
 pub mod runner;
 pub mod scheduler;
 
+pub use kind::JobKind;
 pub use queue::{EnqueueOptions, JobQueue, QueueError};
 pub use runner::{JobContext, JobError, JobHandler, JobRegistry, JobRunner};
 pub use scheduler::{Scheduler, TaskDef};

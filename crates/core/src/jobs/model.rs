@@ -44,6 +44,7 @@ impl JobStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobRecord {
     pub id: String,
+    #[schema(value_type = super::JobKind)]
     pub kind: String,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
@@ -90,6 +91,7 @@ pub struct JobQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskRecord {
     pub name: String,
+    #[schema(value_type = super::JobKind)]
     pub kind: String,
     pub description: String,
     pub interval_secs: u64,

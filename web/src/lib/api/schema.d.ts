@@ -1727,6 +1727,277 @@ export interface components {
             /** @description Files that could not be removed (the rows are gone; the files are left for the user). */
             errors: string[];
         };
+        /** @description Every event Tapearr emits. `type` is the serde tag; `data` the rest. */
+        DomainEvent: {
+            data: {
+                instance: string;
+                version: string;
+            };
+            /** @enum {string} */
+            type: "system.started";
+        } | {
+            data: {
+                job_id: string;
+                kind: components["schemas"]["JobKind"];
+            };
+            /** @enum {string} */
+            type: "job.queued";
+        } | {
+            data: {
+                /** Format: int32 */
+                attempt: number;
+                instance: string;
+                job_id: string;
+                kind: components["schemas"]["JobKind"];
+            };
+            /** @enum {string} */
+            type: "job.started";
+        } | {
+            data: {
+                job_id: string;
+                kind: components["schemas"]["JobKind"];
+                message?: string | null;
+                /** Format: double */
+                progress: number;
+            };
+            /** @enum {string} */
+            type: "job.progress";
+        } | {
+            data: {
+                job_id: string;
+                kind: components["schemas"]["JobKind"];
+            };
+            /** @enum {string} */
+            type: "job.succeeded";
+        } | {
+            data: {
+                error: string;
+                job_id: string;
+                kind: components["schemas"]["JobKind"];
+                will_retry: boolean;
+            };
+            /** @enum {string} */
+            type: "job.failed";
+        } | {
+            data: {
+                job_id: string;
+                kind: components["schemas"]["JobKind"];
+            };
+            /** @enum {string} */
+            type: "job.cancelled";
+        } | {
+            data: {
+                name: string;
+                next_run_at: components["schemas"]["Timestamp"];
+                paused: boolean;
+            };
+            /** @enum {string} */
+            type: "task.updated";
+        } | {
+            data: {
+                id: string;
+                name: string;
+            };
+            /** @enum {string} */
+            type: "apikey.created";
+        } | {
+            data: {
+                id: string;
+                name: string;
+            };
+            /** @enum {string} */
+            type: "apikey.revoked";
+        } | {
+            data: {
+                username: string;
+            };
+            /** @enum {string} */
+            type: "auth.locked_out";
+        } | {
+            data: {
+                changes: string[];
+            };
+            /** @enum {string} */
+            type: "tools.updated";
+        } | {
+            data: {
+                updates: string[];
+            };
+            /** @enum {string} */
+            type: "tools.update_available";
+        } | {
+            data: {
+                /** Format: int64 */
+                free_bytes: number;
+                path: string;
+                /** Format: int64 */
+                threshold_bytes: number;
+            };
+            /** @enum {string} */
+            type: "system.disk_low";
+        } | {
+            data: {
+                channel_id: string;
+                login: string;
+            };
+            /** @enum {string} */
+            type: "channel.added";
+        } | {
+            data: {
+                channel_id: string;
+                login: string;
+                recordings_deleted: boolean;
+            };
+            /** @enum {string} */
+            type: "channel.removed";
+        } | {
+            /** @description Settings, profile, title or category changed. */
+            data: {
+                category: string;
+                channel_id: string;
+                login: string;
+                title: string;
+            };
+            /** @enum {string} */
+            type: "channel.updated";
+        } | {
+            data: {
+                category: string;
+                channel_id: string;
+                login: string;
+                stream_id: string;
+                title: string;
+            };
+            /** @enum {string} */
+            type: "channel.live";
+        } | {
+            data: {
+                channel_id: string;
+                login: string;
+            };
+            /** @enum {string} */
+            type: "channel.offline";
+        } | {
+            data: {
+                channel_id: string;
+                login: string;
+                recording_id: string;
+                /** @description A restart after the recorder died, or a resume after Tapearr restarted. */
+                resumed: boolean;
+            };
+            /** @enum {string} */
+            type: "recording.started";
+        } | {
+            data: {
+                /** Format: int64 */
+                bytes: number;
+                channel_id: string;
+                /** Format: int64 */
+                media_ms: number;
+                recording_id: string;
+                /** Format: int64 */
+                segments: number;
+            };
+            /** @enum {string} */
+            type: "recording.progress";
+        } | {
+            data: {
+                channel_id: string;
+                /** Format: int64 */
+                ms: number;
+                reason: string;
+                recording_id: string;
+            };
+            /** @enum {string} */
+            type: "recording.gap";
+        } | {
+            data: {
+                /** Format: int64 */
+                bytes: number;
+                channel_id: string;
+                login: string;
+                /** Format: int64 */
+                media_ms: number;
+                reason: string;
+                recording_id: string;
+            };
+            /** @enum {string} */
+            type: "recording.stopped";
+        } | {
+            data: {
+                channel_id: string;
+                error: string;
+                login: string;
+                recording_id?: string | null;
+            };
+            /** @enum {string} */
+            type: "recording.failed";
+        } | {
+            /** @description Finalize placed the recording's MP4 in the library. */
+            data: {
+                channel_id: string;
+                chapters: number;
+                /** Format: int64 */
+                duration_ms: number;
+                login: string;
+                path: string;
+                recording_id: string;
+            };
+            /** @enum {string} */
+            type: "recording.finalized";
+        } | {
+            /** @description Finalize gave up after its attempts; the parts are kept for a retry. */
+            data: {
+                channel_id: string;
+                error: string;
+                login: string;
+                recording_id: string;
+            };
+            /** @enum {string} */
+            type: "recording.finalize_failed";
+        } | {
+            /** @description A recording and its files were deleted (by the user or by retention). */
+            data: {
+                /** Format: int64 */
+                bytes: number;
+                channel_id: string;
+                login: string;
+                reason: string;
+                recording_id: string;
+            };
+            /** @enum {string} */
+            type: "recording.deleted";
+        } | {
+            /** @description A trailer was placed beside its movie or series. */
+            data: {
+                media_id: string;
+                path: string;
+                profile: string;
+                title: string;
+            };
+            /** @enum {string} */
+            type: "trailer.downloaded";
+        } | {
+            /** @description A trailer download failed; it is tried again after the backoff. */
+            data: {
+                kind: string;
+                media_id: string;
+                profile: string;
+                reason: string;
+                title: string;
+            };
+            /** @enum {string} */
+            type: "trailer.failed";
+        } | {
+            /** @description A recording that should have started did not (free space, no library root, ...). */
+            data: {
+                channel_id: string;
+                login: string;
+                reason: string;
+            };
+            /** @enum {string} */
+            type: "recording.refused";
+        };
         /** @description Per (media, profile). */
         DownloadRecord: {
             /** Format: int64 */
@@ -1775,17 +2046,15 @@ export interface components {
             code: components["schemas"]["Code"];
             message: string;
         };
-        /** @description The WebSocket envelope `{type, data, timestamp, id}` (plus `subject`). */
-        EventRecord: {
-            data: Record<string, never>;
+        EventRecord: components["schemas"]["DomainEvent"] & {
             /**
              * Format: int64
-             * @description Increasing sequence number; `None` for live-only events (progress ticks, log lines).
+             * @description Increasing sequence number; `null` for live-only events (progress ticks, log lines).
              */
             id?: number | null;
+            /** @description What the event is about, e.g. `job:<id>` or `task:prune-events`; filterable. */
             subject?: string | null;
             timestamp: components["schemas"]["Timestamp"];
-            type: string;
         };
         EventTypeInfo: {
             description: string;
@@ -1820,6 +2089,8 @@ export interface components {
             added: string[];
             already_watched: string[];
         };
+        /** @enum {string} */
+        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan";
         JobQueued: {
             job_id: string;
         };
@@ -1830,7 +2101,7 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             finished_at?: null | components["schemas"]["Timestamp"];
             id: string;
-            kind: string;
+            kind: components["schemas"]["JobKind"];
             last_error?: string | null;
             lease_expires_at?: null | components["schemas"]["Timestamp"];
             /** @description The process holding the job while it runs. */
@@ -2146,7 +2417,7 @@ export interface components {
                 created_at: components["schemas"]["Timestamp"];
                 finished_at?: null | components["schemas"]["Timestamp"];
                 id: string;
-                kind: string;
+                kind: components["schemas"]["JobKind"];
                 last_error?: string | null;
                 lease_expires_at?: null | components["schemas"]["Timestamp"];
                 /** @description The process holding the job while it runs. */
@@ -2648,7 +2919,7 @@ export interface components {
             description: string;
             /** Format: int64 */
             interval_secs: number;
-            kind: string;
+            kind: components["schemas"]["JobKind"];
             /** Format: int64 */
             last_duration_ms?: number | null;
             last_error?: string | null;

@@ -1,0 +1,76 @@
+//! Every job kind, as one string enum for the API document (the web app's types come from it).
+//! The handlers still register and enqueue by the `&str` constants; the test below keeps the
+//! two lists the same.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub enum JobKind {
+    #[serde(rename = "events.prune")]
+    PruneEvents,
+    #[serde(rename = "sessions.prune")]
+    PruneSessions,
+    #[serde(rename = "jobs.prune")]
+    PruneJobs,
+    #[serde(rename = "system.probe")]
+    SystemProbe,
+    #[serde(rename = "system.check_disk")]
+    CheckDisk,
+    #[serde(rename = "tools.check_updates")]
+    CheckToolUpdates,
+    #[serde(rename = "tools.update")]
+    ToolsUpdate,
+    #[serde(rename = "mediaserver.refresh")]
+    MediaServerRefresh,
+    #[serde(rename = "recording.finalize")]
+    RecordingFinalize,
+    #[serde(rename = "library.retention")]
+    LibraryRetention,
+    #[serde(rename = "trailers.run")]
+    TrailersRun,
+    #[serde(rename = "trailers.sync")]
+    TrailersSync,
+    #[serde(rename = "trailers.download")]
+    TrailersDownload,
+    #[serde(rename = "trailers.scan")]
+    TrailersScan,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JobKind::{self, *};
+    use crate::jobs::builtin::{PROBE, PRUNE_EVENTS, PRUNE_JOBS, PRUNE_SESSIONS};
+    use crate::library::FINALIZE_JOB;
+    use crate::library::retention::RETENTION_JOB;
+    use crate::mediaserver::REFRESH_JOB;
+    use crate::system::TOOLS_UPDATE_JOB;
+    use crate::system_checks::{CHECK_DISK_JOB, CHECK_TOOLS_JOB};
+    use crate::trailers::jobs::{DOWNLOAD_JOB, RUN_JOB, SCAN_JOB, SYNC_JOB};
+
+    #[test]
+    fn the_enum_names_every_registered_kind() {
+        let pairs: [(JobKind, &str); 14] = [
+            (PruneEvents, PRUNE_EVENTS),
+            (PruneSessions, PRUNE_SESSIONS),
+            (PruneJobs, PRUNE_JOBS),
+            (SystemProbe, PROBE),
+            (CheckDisk, CHECK_DISK_JOB),
+            (CheckToolUpdates, CHECK_TOOLS_JOB),
+            (ToolsUpdate, TOOLS_UPDATE_JOB),
+            (MediaServerRefresh, REFRESH_JOB),
+            (RecordingFinalize, FINALIZE_JOB),
+            (LibraryRetention, RETENTION_JOB),
+            (TrailersRun, RUN_JOB),
+            (TrailersSync, SYNC_JOB),
+            (TrailersDownload, DOWNLOAD_JOB),
+            (TrailersScan, SCAN_JOB),
+        ];
+        for (kind, name) in pairs {
+            assert_eq!(
+                serde_json::to_value(kind).ok(),
+                Some(name.into()),
+                "{kind:?}"
+            );
+        }
+    }
+}
