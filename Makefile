@@ -91,3 +91,19 @@ clean-data:
 
 -include bench/*.mk
 -include web/web.mk
+
+.PHONY: release package-test
+
+## release: an archive per target in dist/ (binary with the web app, README, LICENSE, guides,
+## systemd unit, example config); RELEASE_TARGETS=aarch64-unknown-linux-gnu needs that target
+## installed with its C linker
+RELEASE_TARGETS ?= $(shell rustc -vV | sed -n 's/^host: //p')
+RELEASE_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+release: web
+	packaging/release.sh $(RELEASE_VERSION) $(RELEASE_TARGETS)
+
+## package-test: the container image's set-up and start scripts in a Debian root filesystem
+## (debootstrap, unshare, chroot; as root, cached in TAPEARR_ROOTFS_CACHE); skips, saying why,
+## where that cannot run. See docs/install.md
+package-test: build
+	packaging/test-rootfs.sh $(RELEASE_BIN)

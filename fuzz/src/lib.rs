@@ -35,8 +35,8 @@ use tapearr_core::library::naming::{self, NamingValues};
 use tapearr_core::mediaserver::mapping::to_server;
 use tapearr_core::mediaserver::model::PathMapping;
 use tapearr_core::time::Timestamp;
-use tapearr_core::trailers::mapping::to_local;
 use tapearr_core::trailers::model::ArrPathMapping;
+use tapearr_core::trailers::sync::mapping::to_local;
 use tapearr_integrations::twitch::eventsub::{self, EventSubHeaders};
 
 /// Splits fuzz input into `n` strings at `\0` (missing ones are empty).

@@ -32,7 +32,8 @@ pub enum Code {
     TwitchNotConfigured,
     /// The channel is not live.
     ChannelOffline,
-    /// An outside service (Twitch …) failed; nothing was changed.
+    /// An outside service failed (Twitch, Radarr/Sonarr, Plex, Jellyfin/Emby, TMDB, a
+    /// notification target): 502 with its reason, whatever the service.
     UpstreamFailed,
 }
 
@@ -219,5 +220,21 @@ mod tests {
         assert_eq!(Code::TwitchNotConfigured.status(), StatusCode::CONFLICT);
         let r = ApiError::new(Code::TwitchNotConfigured, "not configured").into_response();
         assert_eq!(r.status(), StatusCode::CONFLICT);
+    }
+
+    /// An outside service that fails is one answer, whichever service it is.
+    #[test]
+    fn every_outside_failure_is_502_upstream_failed() {
+        use tapearr_core::mediaserver::MediaServerError;
+        use tapearr_core::notify::NotifyError;
+        use tapearr_core::trailers::TrailerError;
+        for e in [
+            ApiError::from(MediaServerError::Unreachable("HTTP 401".into())),
+            ApiError::from(NotifyError::TestFailed("HTTP 500".into())),
+            ApiError::from(TrailerError::Upstream("Radarr is down".into())),
+        ] {
+            assert_eq!(e.code, Code::UpstreamFailed, "{}", e.message);
+            assert_eq!(e.into_response().status(), StatusCode::BAD_GATEWAY);
+        }
     }
 }

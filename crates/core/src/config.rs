@@ -125,6 +125,9 @@ pub struct ToolsConfig {
     pub ffprobe: PathBuf,
     /// The python used to create the tools venv.
     pub python: PathBuf,
+    /// A prepared tools venv used while `<data_dir>/tools/venv` does not exist (the
+    /// container image's); never written.
+    pub fallback_venv: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -226,6 +229,7 @@ impl Default for Config {
                 ffmpeg: "ffmpeg".into(),
                 ffprobe: "ffprobe".into(),
                 python: "python3".into(),
+                fallback_venv: None,
             },
             twitch: TwitchConfig {
                 helix_url: url(twitch::HELIX_URL),
@@ -500,6 +504,21 @@ mod tests {
         let err =
             load_with(&[], Some("[twitch]\nusher_url = \"not a url\"\n")).expect_err("bad url");
         assert!(err.to_string().contains("usher_url"), "{err}");
+    }
+
+    #[test]
+    fn a_fallback_tools_venv_from_env() {
+        let c = load_with(&[], None).expect("ok");
+        assert_eq!(c.tools.fallback_venv, None);
+        let c = load_with(
+            &[("TAPEARR_TOOLS__FALLBACK_VENV", "/opt/tapearr/venv")],
+            None,
+        )
+        .expect("ok");
+        assert_eq!(
+            c.tools.fallback_venv,
+            Some(PathBuf::from("/opt/tapearr/venv"))
+        );
     }
 
     #[test]

@@ -15,11 +15,11 @@ use crate::streams::model::{
     RecordingProgress, RecordingStatus, Stream, StreamEvent,
 };
 use crate::time::Timestamp;
+use crate::trailers::model::Profile;
 use crate::trailers::model::{
     Connection as ArrConnection, DownloadRecord, MediaCursor, MediaEvent, MediaItem, MediaListPage,
     MediaQuery, ScanRecord, SyncOutcome, TrailerWrites,
 };
-use crate::trailers::profile::Profile;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 

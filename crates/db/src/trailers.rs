@@ -12,12 +12,12 @@ use std::sync::LazyLock;
 use tapearr_core::secret::Secret;
 use tapearr_core::storage::{PageRequest, StorageError, StorageResult, TrailerStore};
 use tapearr_core::time::Timestamp;
+use tapearr_core::trailers::model::Profile;
 use tapearr_core::trailers::model::{
     ArrPathMapping, CandidateSource, Connection, ConnectionKind, DownloadRecord, DownloadStatus,
     MediaCursor, MediaEvent, MediaItem, MediaKind, MediaListPage, MediaQuery, ScanRecord,
     SyncOutcome, TrailerWrites,
 };
-use tapearr_core::trailers::profile::Profile;
 
 const CONNECTION_COLUMNS: &str = "id, name, kind, url, api_key, path_mappings, monitor_new, enabled, \
      last_sync_at, last_sync_error, last_sync_items, created_at, updated_at";

@@ -6,11 +6,11 @@ use tapearr_core::secret::Secret;
 use tapearr_core::storage::{PageRequest, RecordingQuery, StreamStore, TrailerStore};
 use tapearr_core::streams::model::{Channel, Recording, RecordingStatus};
 use tapearr_core::time::Timestamp;
+use tapearr_core::trailers::model::Profile;
 use tapearr_core::trailers::model::{
     Connection, ConnectionKind, DownloadRecord, DownloadStatus, MediaCursor, MediaItem, MediaKind,
     MediaQuery,
 };
-use tapearr_core::trailers::profile::Profile;
 use tapearr_db::Db;
 
 mod common;

@@ -49,6 +49,7 @@ pub fn tools_manager(config: &Config) -> ToolsManager {
         .with_ffmpeg(&config.tools.ffmpeg)
         .with_ffprobe(&config.tools.ffprobe)
         .with_python(&config.tools.python)
+        .with_fallback_venv(config.tools.fallback_venv.clone())
 }
 
 pub fn backups_dir(config: &Config) -> PathBuf {

@@ -222,7 +222,7 @@ async fn a_landed_folder_is_rescanned_on_every_server_with_mapped_paths() {
         let r = api
             .post(&format!("/api/v1/media-servers/{plex_id}/test"), json!({}))
             .await;
-        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{b}");
+        assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{b}");
         assert!(
             r.body["message"]
                 .as_str()

@@ -308,7 +308,7 @@ async fn every_channel_gets_one_batched_signed_message() {
             .await;
         assert_eq!(
             (r.status, r.error().code),
-            (StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable),
+            (StatusCode::BAD_GATEWAY, Code::UpstreamFailed),
             "{b}"
         );
         assert!(!r.body.to_string().contains(HOOK_SECRET));

@@ -72,7 +72,7 @@ pub async fn preview_naming(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<NamingTemplate>,
 ) -> ApiResult<Json<RenderedPath>> {
-    naming::validate(&req.template).map_err(LibraryError::Invalid)?;
+    naming::validate(&req.template).map_err(|e| LibraryError::Invalid(e.to_string()))?;
     let channel = match req.channel_id.as_deref().filter(|c| !c.is_empty()) {
         Some(id) => Some(
             state

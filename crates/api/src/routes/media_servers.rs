@@ -14,7 +14,7 @@ impl From<MediaServerError> for ApiError {
         match e {
             MediaServerError::Invalid(m) => ApiError::invalid(m),
             MediaServerError::NotFound => ApiError::not_found("media server"),
-            MediaServerError::Unreachable(m) => ApiError::new(Code::Unavailable, m),
+            MediaServerError::Unreachable(m) => ApiError::new(Code::UpstreamFailed, m),
             MediaServerError::Queue(q) => q.into(),
             MediaServerError::Storage(s) => s.into(),
         }
@@ -74,9 +74,9 @@ pub struct TestedServer {
     pub version: String,
 }
 
-/// Reach the server with its token; 503 with the reason when that fails.
+/// Reach the server with its token; 502 with the reason when that fails.
 #[utoipa::path(post, path = "/api/v1/media-servers/{id}/test", tag = "media-servers", params(("id" = String, Path)),
-    responses((status = 200, body = TestedServer), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = TestedServer), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn test(
     State(state): State<AppState>,

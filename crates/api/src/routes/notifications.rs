@@ -17,7 +17,7 @@ impl From<NotifyError> for ApiError {
             NotifyError::Invalid(m) => ApiError::invalid(m),
             NotifyError::NotFound => ApiError::not_found("channel"),
             NotifyError::TestFailed(m) => {
-                ApiError::new(Code::Unavailable, format!("test message failed: {m}"))
+                ApiError::new(Code::UpstreamFailed, format!("test message failed: {m}"))
             }
             NotifyError::Storage(s) => s.into(),
         }
@@ -116,9 +116,9 @@ pub struct TestResult {
     pub sent: bool,
 }
 
-/// Send a test message now; a failure answers 503 with the service's reason.
+/// Send a test message now; a failure answers 502 with the service's reason.
 #[utoipa::path(post, path = "/api/v1/notifications/channels/{id}/test", tag = "notifications", params(("id" = String, Path)),
-    responses((status = 200, body = TestResult), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = TestResult), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn test(
     State(state): State<AppState>,

@@ -9,15 +9,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use tapearr_core::trailers::actions::{BulkRequest, MediaDetail, MediaPatch};
-use tapearr_core::trailers::connections::{ConnectionInput, ConnectionTest, RootFolderView};
-use tapearr_core::trailers::listing::MediaPage;
-use tapearr_core::trailers::model::{Connection, MediaItem, MediaQuery};
-use tapearr_core::trailers::plan::PlanEntry;
-use tapearr_core::trailers::profile::Profile;
-use tapearr_core::trailers::profiles::ProfileInput;
-use tapearr_core::trailers::score::Scored;
-use tapearr_core::trailers::{ImageKind, TrailerError};
+use tapearr_core::trailers::model::{Connection, MediaItem, MediaQuery, Profile};
+use tapearr_core::trailers::{
+    BulkRequest, ConnectionInput, ConnectionTest, ImageKind, MediaDetail, MediaPage, MediaPatch,
+    PlanEntry, ProfileInput, RootFolderView, Scored, TrailerError,
+};
 
 impl From<TrailerError> for ApiError {
     fn from(e: TrailerError) -> Self {
@@ -26,6 +22,7 @@ impl From<TrailerError> for ApiError {
             TrailerError::NotFound(what) => ApiError::not_found(what),
             TrailerError::Conflict(m) => ApiError::new(Code::Conflict, m),
             TrailerError::Upstream(m) => ApiError::new(Code::UpstreamFailed, m),
+            TrailerError::Internal(m) => ApiError::internal(m),
             TrailerError::Cancelled => {
                 ApiError::new(Code::Unavailable, "stopped before it finished")
             }

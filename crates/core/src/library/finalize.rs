@@ -21,6 +21,7 @@ use crate::files::{SafePath, TEMP_PREFIX, move_into_place, remove_dir_all, write
 use crate::jobs::{JobContext, JobError, JobHandler};
 use crate::streams::model::{Channel, FinalizeStep, Recording, RecordingStatus};
 use crate::time::Timestamp;
+use crate::tools::ffprobe;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -204,7 +205,7 @@ impl Finalize<'_> {
                     Some(template) => template,
                     None => lib.naming_template().await.map_err(retry)?,
                 };
-                naming::validate(&template).map_err(JobError::Permanent)?;
+                naming::validate(&template).map_err(|e| JobError::Permanent(e.to_string()))?;
                 let rendered = naming::render(
                     &template,
                     &NamingValues {
@@ -434,40 +435,44 @@ impl Finalize<'_> {
     }
 
     /// The MP4 exists and ffprobe agrees with what was recorded.
-    async fn probe_valid(&self, plan: &Plan) -> Result<media::Probe, String> {
+    /// The MP4's duration in milliseconds.
+    async fn probe_valid(&self, plan: &Plan) -> Result<u64, String> {
         let path = plan.video.as_path();
         if !path.is_file() {
             return Err("the MP4 is missing".into());
         }
-        let probe = media::probe(&self.lib.inner.config.tools.ffprobe, path, self.cancel).await?;
-        if probe.video_codec.is_none() && probe.audio_codec.is_none() {
+        let program = &self.lib.inner.config.tools.ffprobe;
+        let facts = ffprobe::probe(program, path, media::PROBE_LIMIT, self.cancel)
+            .await
+            .map_err(|e| e.to_string())?;
+        let duration_ms = facts.duration_ms.ok_or("ffprobe found no duration")?;
+        if facts.video_codec.is_none() && facts.audio_codec.is_none() {
             return Err("the MP4 has neither video nor audio".into());
         }
         let expected = plan.rec.media_ms;
         let tolerance = DURATION_TOLERANCE_MS.max(expected / 100);
-        if expected > 0 && probe.duration_ms.abs_diff(expected) > tolerance {
+        if expected > 0 && duration_ms.abs_diff(expected) > tolerance {
             return Err(format!(
-                "the MP4 lasts {} ms but {} ms were recorded",
-                probe.duration_ms, expected
+                "the MP4 lasts {duration_ms} ms but {expected} ms were recorded"
             ));
         }
-        Ok(probe)
+        Ok(duration_ms)
     }
 
     async fn validate(&self, plan: &mut Plan) -> Result<FinalizeStep, JobError> {
         match self.probe_valid(plan).await {
-            Ok(probe) => {
+            Ok(duration_ms) => {
                 let bytes = std::fs::metadata(plan.video.as_path())
                     .map(|m| m.len())
                     .map_err(retry)?;
                 self.lib
                     .inner
                     .store
-                    .set_video_facts(&plan.rec.id, bytes, probe.duration_ms)
+                    .set_video_facts(&plan.rec.id, bytes, duration_ms)
                     .await
                     .map_err(retry)?;
                 plan.rec.library.video_bytes = Some(bytes);
-                plan.rec.library.duration_ms = Some(probe.duration_ms);
+                plan.rec.library.duration_ms = Some(duration_ms);
                 Ok(FinalizeStep::Extras)
             }
             Err(why) => {

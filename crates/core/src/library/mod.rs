@@ -3,7 +3,7 @@
 //!
 //! - [`naming`]: the naming template (validation, preview, rendering).
 //! - [`chapters`]: chapters from stream events, placed on the recording's media timeline.
-//! - [`media`]: ffmpeg and ffprobe (remux, probe, thumbnail).
+//! - [`media`]: ffmpeg (remux, thumbnail); ffprobe is `tools::ffprobe`.
 //! - [`sidecars`]: NFO, info.json and chapter files next to the MP4.
 //! - [`finalize`]: the durable finalize job, one idempotent step at a time.
 //! - [`delete`]: removing a recording's files and rows.
@@ -65,11 +65,11 @@ pub struct LibraryDeps {
 }
 
 impl Library {
-    pub fn new(deps: LibraryDeps) -> Result<Self, String> {
+    pub fn new(deps: LibraryDeps) -> Result<Self, crate::setup::SetupError> {
         let roots = if deps.config.library_roots.is_empty() {
             None
         } else {
-            Some(LibraryRoots::new(&deps.config.library_roots).map_err(|e| e.to_string())?)
+            Some(LibraryRoots::new(&deps.config.library_roots)?)
         };
         Ok(Self {
             inner: Arc::new(Inner {
@@ -106,7 +106,7 @@ impl Library {
     /// Validates and stores the global naming template; recordings already placed keep their path.
     pub async fn set_naming_template(&self, template: &str) -> LibraryResult<String> {
         let template = template.trim();
-        naming::validate(template).map_err(LibraryError::Invalid)?;
+        naming::validate(template).map_err(|e| LibraryError::Invalid(e.to_string()))?;
         self.inner
             .store
             .set_app_value(NAMING_TEMPLATE_KEY, Some(template))

@@ -14,6 +14,46 @@ pub const DEFAULT_TEMPLATE: &str =
 /// Deepest folder nesting a template may ask for.
 const MAX_DEPTH: usize = 8;
 
+/// Why a template is refused: a recording's naming template, or a trailer profile's file name
+/// template (the same `{variable}` language). The message says exactly what to change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("the naming template is empty")]
+    Empty,
+    #[error("the naming template must be a relative path with `/` between folders")]
+    NotRelative,
+    #[error("the naming template must end with `.mp4`")]
+    NotMp4,
+    #[error("the naming template nests more than {} folders", MAX_DEPTH)]
+    TooDeep,
+    #[error("the naming template has an empty, `.` or `..` folder: {0:?}")]
+    BadFolder(String),
+    #[error("the file name needs {{nn}} or {{id}}, or two recordings could get the same name")]
+    NotUnique,
+    #[error("unmatched `}}` in {0:?}")]
+    UnmatchedClose(String),
+    #[error("unclosed `{{` in {0:?}")]
+    Unclosed(String),
+    #[error("bad variable in {0:?}")]
+    BadVariable(String),
+    #[error("unknown variable {{{name}}}; use one of {{{}}}", known.join("}, {"))]
+    UnknownVariable {
+        name: String,
+        known: Vec<&'static str>,
+    },
+    #[error("the file name template is empty")]
+    EmptyFileName,
+    #[error("the file name template {0:?} must be a plain name: no `/`, `\\` or `..`")]
+    NotPlainName(String),
+    #[error(
+        "a trailer beside the media needs a name ending in `{suffix}` (media servers look for \
+         it), e.g. `{{title}} ({{year}}){suffix}`"
+    )]
+    NoTrailerSuffix { suffix: &'static str },
+    #[error("the trailer folder name {0:?} must be one plain folder name, e.g. `Trailers`")]
+    BadFolderName(String),
+}
+
 /// Every variable, with what it becomes (shown by the preview and in error messages).
 pub const VARIABLES: &[(&str, &str)] = &[
     (
@@ -65,46 +105,39 @@ pub fn season_of(t: Timestamp) -> String {
 }
 
 /// Checks a template; the message says exactly what is wrong.
-pub fn validate(template: &str) -> Result<(), String> {
+pub fn validate(template: &str) -> Result<(), TemplateError> {
     let template = template.trim();
     if template.is_empty() {
-        return Err("the naming template is empty".into());
+        return Err(TemplateError::Empty);
     }
     if template.starts_with('/') || template.contains('\\') {
-        return Err("the naming template must be a relative path with `/` between folders".into());
+        return Err(TemplateError::NotRelative);
     }
     if !template.ends_with(".mp4") {
-        return Err("the naming template must end with `.mp4`".into());
+        return Err(TemplateError::NotMp4);
     }
     let segments: Vec<&str> = template.split('/').collect();
     if segments.len() > MAX_DEPTH + 1 {
-        return Err(format!(
-            "the naming template nests more than {MAX_DEPTH} folders"
-        ));
+        return Err(TemplateError::TooDeep);
     }
     for segment in &segments {
         if segment.trim().is_empty() || matches!(segment.trim(), "." | "..") {
-            return Err(format!(
-                "the naming template has an empty, `.` or `..` folder: {template:?}"
-            ));
+            return Err(TemplateError::BadFolder(template.to_string()));
         }
         for part in parse(segment)? {
             if let Part::Variable(name) = part
                 && !VARIABLES.iter().any(|(v, _)| *v == name)
             {
-                let known: Vec<&str> = VARIABLES.iter().map(|(v, _)| *v).collect();
-                return Err(format!(
-                    "unknown variable {{{name}}}; use one of {{{}}}",
-                    known.join("}, {")
-                ));
+                return Err(TemplateError::UnknownVariable {
+                    name: name.to_string(),
+                    known: VARIABLES.iter().map(|(v, _)| *v).collect(),
+                });
             }
         }
     }
     let file = segments.last().copied().unwrap_or_default();
     if !file.contains("{nn}") && !file.contains("{id}") {
-        return Err(
-            "the file name needs {nn} or {id}, or two recordings could get the same name".into(),
-        );
+        return Err(TemplateError::NotUnique);
     }
     Ok(())
 }
@@ -180,7 +213,7 @@ pub(crate) enum Part<'a> {
 }
 
 /// Splits one template segment into literals and `{variable}`s; the error names the problem.
-pub(crate) fn parse(segment: &str) -> Result<Vec<Part<'_>>, String> {
+pub(crate) fn parse(segment: &str) -> Result<Vec<Part<'_>>, TemplateError> {
     let mut parts = Vec::new();
     let mut rest = segment;
     while !rest.is_empty() {
@@ -190,7 +223,7 @@ pub(crate) fn parse(segment: &str) -> Result<Vec<Part<'_>>, String> {
                 break;
             }
             Some(i) if rest.as_bytes()[i] == b'}' => {
-                return Err(format!("unmatched `}}` in {segment:?}"));
+                return Err(TemplateError::UnmatchedClose(segment.to_string()));
             }
             Some(i) => {
                 if i > 0 {
@@ -199,10 +232,10 @@ pub(crate) fn parse(segment: &str) -> Result<Vec<Part<'_>>, String> {
                 let after = &rest[i + 1..];
                 let end = after
                     .find('}')
-                    .ok_or_else(|| format!("unclosed `{{` in {segment:?}"))?;
+                    .ok_or_else(|| TemplateError::Unclosed(segment.to_string()))?;
                 let name = &after[..end];
                 if name.contains('{') || name.is_empty() {
-                    return Err(format!("bad variable in {segment:?}"));
+                    return Err(TemplateError::BadVariable(segment.to_string()));
                 }
                 parts.push(Part::Variable(name));
                 rest = &after[end + 1..];
@@ -289,7 +322,7 @@ mod tests {
             ("{channel}/{title}.mp4", "{nn} or {id}"),
             ("a/b/c/d/e/f/g/h/i/{nn}.mp4", "nests"),
         ] {
-            let err = validate(template).expect_err("must fail");
+            let err = validate(template).expect_err("must fail").to_string();
             assert!(err.contains(needle), "{template:?}: {err}");
         }
     }

@@ -90,8 +90,10 @@ pub async fn recover(
                 }
                 truth.bytes += bytes;
                 // A part ffprobe cannot read adds no media time; finalize's validation says so.
-                if let Ok(probe) = media::probe(ffprobe, &part, cancel).await {
-                    truth.media_ms += probe.duration_ms;
+                let facts =
+                    crate::tools::ffprobe::probe(ffprobe, &part, media::PROBE_LIMIT, cancel);
+                if let Ok(facts) = facts.await {
+                    truth.media_ms += facts.duration_ms.unwrap_or(0);
                 }
             }
         }

@@ -73,11 +73,12 @@ impl MediaServers {
         store: Arc<dyn Storage>,
         queue: JobQueue,
         secrets: SecretBox,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::setup::SetupError> {
         Ok(Self {
             store,
             queue,
-            http: tapearr_integrations::http::secret_client()?,
+            http: tapearr_integrations::http::secret_client()
+                .map_err(crate::setup::SetupError::HttpClient)?,
             secrets,
         })
     }

@@ -98,7 +98,7 @@ fn validate_settings(s: &ChannelSettings) -> StreamsResult<()> {
         )));
     }
     if let Some(t) = &s.naming_template {
-        crate::library::naming::validate(t).map_err(StreamsError::Invalid)?;
+        crate::library::naming::validate(t).map_err(|e| StreamsError::Invalid(e.to_string()))?;
     }
     Ok(())
 }

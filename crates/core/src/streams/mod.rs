@@ -35,6 +35,7 @@ use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::events::EventBus;
 use crate::files::LibraryRoots;
+use crate::setup::SetupError;
 use crate::storage::Storage;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -92,23 +93,24 @@ pub struct StreamsDeps {
 }
 
 impl Streams {
-    pub fn new(deps: StreamsDeps) -> Result<Self, String> {
+    pub fn new(deps: StreamsDeps) -> Result<Self, SetupError> {
         let twitch = TwitchApi::from_config(&deps.config, deps.http);
         let roots = if deps.config.library_roots.is_empty() {
             None
         } else {
             for root in &deps.config.library_roots {
-                std::fs::create_dir_all(root)
-                    .map_err(|e| format!("library root {}: {e}", root.display()))?;
+                std::fs::create_dir_all(root).map_err(|source| SetupError::CreateRoot {
+                    path: root.clone(),
+                    source,
+                })?;
             }
-            Some(LibraryRoots::new(&deps.config.library_roots).map_err(|e| e.to_string())?)
+            Some(LibraryRoots::new(&deps.config.library_roots)?)
         };
         let live = tapearr_hls::LiveOptions {
             no_segment_timeout: Duration::from_secs(deps.config.twitch.stall_secs),
             ..tapearr_hls::LiveOptions::default()
         };
-        let recorder = NativeRecorder::with_options(live)
-            .map_err(|e| format!("HTTP client for recordings: {e}"))?;
+        let recorder = NativeRecorder::with_options(live)?;
         let restart_recorder = recorder.with_live_edge(1);
         let progress = progress::ProgressWriter::new(deps.store.clone(), deps.instance.clone());
         Ok(Self {

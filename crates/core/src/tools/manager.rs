@@ -1,5 +1,6 @@
 //! The tools manager: ffmpeg/ffprobe from the system, yt-dlp, streamlink and
-//! apprise from `<data_dir>/tools/venv`.
+//! apprise from `<data_dir>/tools/venv` (or a read-only fallback venv, e.g. the
+//! container image's copy, until that one exists).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -18,7 +19,10 @@ pub const PYTHON_HINT: &str = "install it with `apt-get install python3 python3-
 /// Finds, checks, installs and updates Tapearr's external tools.
 #[derive(Debug)]
 pub struct ToolsManager {
+    /// Where installs and updates go.
     pub(crate) venv: PathBuf,
+    /// Used while `venv` has no interpreter: a venv prepared elsewhere (the image's).
+    fallback: Option<PathBuf>,
     ffmpeg: PathBuf,
     ffprobe: PathBuf,
     pub(crate) python: PathBuf,
@@ -33,6 +37,7 @@ impl ToolsManager {
     pub fn new(data_dir: impl AsRef<Path>) -> Self {
         Self {
             venv: data_dir.as_ref().join("tools").join("venv"),
+            fallback: None,
             ffmpeg: PathBuf::from("ffmpeg"),
             ffprobe: PathBuf::from("ffprobe"),
             python: PathBuf::from("python3"),
@@ -66,9 +71,27 @@ impl ToolsManager {
         self
     }
 
-    /// The virtualenv directory.
+    /// Runs the tools from this venv while `<data_dir>/tools/venv` does not exist. It is
+    /// never written: an update creates the data dir's venv, which wins from then on (so
+    /// updates survive a container restart while a new image still brings fresh tools).
+    pub fn with_fallback_venv(mut self, venv: Option<PathBuf>) -> Self {
+        self.fallback = venv;
+        self
+    }
+
+    /// The virtualenv directory that installs and updates write.
     pub fn venv_dir(&self) -> &Path {
         &self.venv
+    }
+
+    /// The virtualenv the tools run from: the data dir's once it has an interpreter,
+    /// else the fallback when that has one, else the data dir's (to name it in errors).
+    pub fn active_venv(&self) -> &Path {
+        let has_python = |venv: &Path| venv.join("bin").join("python").exists();
+        match &self.fallback {
+            Some(fallback) if !has_python(&self.venv) && has_python(fallback) => fallback,
+            _ => &self.venv,
+        }
     }
 
     /// The ffmpeg to run.
@@ -83,7 +106,7 @@ impl ToolsManager {
 
     /// The path of a virtualenv tool, e.g. `tool_path(&YT_DLP)`.
     pub fn tool_path(&self, tool: &PythonTool) -> PathBuf {
-        self.venv.join("bin").join(tool.binary)
+        self.active_venv().join("bin").join(tool.binary)
     }
 
     /// Checks every tool concurrently: ffmpeg, ffprobe, then the Python tools.

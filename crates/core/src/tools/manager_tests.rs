@@ -154,3 +154,69 @@ async fn pinned_install_and_update_from_pypi() {
         assert!(update.new.is_some());
     }
 }
+
+/// A venv with an interpreter and every Python tool, marked with this pin set.
+fn pinned_fake_venv(venv: &Path) {
+    fake_tool(venv, "python", "exit 0");
+    for tool in PYTHON_TOOLS {
+        fake_tool(venv, tool.binary, &format!("echo {}", tool.version));
+    }
+    fs::write(venv.join(venv::MARKER), venv::pin_set()).expect("marker");
+}
+
+#[tokio::test]
+async fn the_fallback_venv_serves_until_the_data_dir_has_its_own() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let image = tempfile::tempdir().expect("tempdir");
+    let fallback = image.path().join("venv");
+    pinned_fake_venv(&fallback);
+    // No python: proves that no virtualenv is created and pip never runs.
+    let manager = ToolsManager::new(data.path())
+        .with_python("tapearr-no-such-python")
+        .with_fallback_venv(Some(fallback.clone()));
+    assert_eq!(manager.active_venv(), fallback);
+    assert_eq!(manager.tool_path(&YT_DLP), fallback.join("bin/yt-dlp"));
+    let cancel = CancellationToken::new();
+    assert!(!manager.ensure_installed(&cancel).await.expect("no-op"));
+    assert!(!manager.venv_dir().exists());
+    let statuses = manager.status().await;
+    let yt = by_name(&statuses, "yt-dlp");
+    assert_eq!(yt.version.as_deref(), Some(YT_DLP.version), "{yt:?}");
+
+    // An update made the data dir's venv: it wins from then on.
+    let own = manager.venv_dir().to_path_buf();
+    fake_tool(&own, "python", "exit 0");
+    fake_tool(&own, "yt-dlp", "echo 2099.1.1");
+    assert_eq!(manager.active_venv(), own);
+    assert_eq!(manager.venv_python(), own.join("bin/python"));
+    let statuses = manager.status().await;
+    let yt = by_name(&statuses, "yt-dlp");
+    assert_eq!(yt.version.as_deref(), Some("2099.1.1"), "{yt:?}");
+}
+
+#[tokio::test]
+async fn a_fallback_with_other_pins_or_no_interpreter_is_not_used() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let image = tempfile::tempdir().expect("tempdir");
+    let fallback = image.path().join("venv");
+    let cancel = CancellationToken::new();
+    let manager = || {
+        ToolsManager::new(data.path())
+            .with_python("tapearr-no-such-python")
+            .with_fallback_venv(Some(fallback.clone()))
+    };
+    // Not there (a misconfigured path): the data dir's venv is named, as without one.
+    assert_eq!(manager().active_venv(), manager().venv_dir());
+
+    // Prepared for other pins (an older image's copy): an install into the data dir is due.
+    pinned_fake_venv(&fallback);
+    fs::write(fallback.join(venv::MARKER), "yt-dlp==2000.1.1\n").expect("marker");
+    let err = manager()
+        .ensure_installed(&cancel)
+        .await
+        .expect_err("tries to create the data dir's venv");
+    assert!(
+        matches!(err, ToolsError::Process(ProcessError::NotFound { .. })),
+        "{err:?}"
+    );
+}

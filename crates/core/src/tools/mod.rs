@@ -5,6 +5,7 @@
 //! updates the Python tools in `<data_dir>/tools/venv`.
 
 mod error;
+pub mod ffprobe;
 mod lines;
 mod manager;
 mod orphans;
@@ -20,6 +21,7 @@ mod manager_tests;
 mod process_tests;
 
 pub use error::{ProcessError, ToolsError};
+pub use ffprobe::{MediaFacts, ProbeError};
 pub use manager::{FFMPEG_HINT, PYTHON_HINT, ToolsManager, VENV_HINT};
 pub use orphans::{OWNER_ENV, kill_orphaned_tools, mark_tools_with};
 pub use pins::{APPRISE, PYTHON_TOOLS, PythonTool, STREAMLINK, YT_DLP};

@@ -13,7 +13,7 @@ use super::process::{Process, Stream};
 
 /// Written after a successful pinned install; holds the pin set it installed, so a
 /// restart skips pip and a Tapearr upgrade with new pins installs them once.
-const MARKER: &str = ".tapearr-pins";
+pub(super) const MARKER: &str = ".tapearr-pins";
 
 /// Prints `<package> <version or ->` for each package named in argv.
 const VERSIONS_SCRIPT: &str = "import importlib.metadata as m, sys\n\
@@ -40,15 +40,20 @@ impl ToolUpdate {
 }
 
 impl ToolsManager {
-    /// The virtualenv's interpreter.
+    /// The interpreter of the virtualenv the tools run from ([`ToolsManager::active_venv`]).
     pub fn venv_python(&self) -> PathBuf {
+        self.active_venv().join("bin").join("python")
+    }
+
+    /// The interpreter of the data dir's virtualenv, which installs and updates write.
+    fn own_python(&self) -> PathBuf {
         self.venv.join("bin").join("python")
     }
 
     /// Creates the virtualenv unless it has an interpreter already; a partial one
     /// (interrupted creation) is removed first. Returns whether it was created.
     pub async fn create_venv(&self, cancel: &CancellationToken) -> Result<bool, ToolsError> {
-        if self.venv_python().exists() {
+        if self.own_python().exists() {
             return Ok(false);
         }
         let io = |op, path: &PathBuf| {
@@ -77,15 +82,17 @@ impl ToolsManager {
     }
 
     /// Makes sure the virtualenv exists with the pinned tools; a no-op (no pip run)
-    /// when this pin set was installed before. Returns whether it installed.
+    /// when this pin set was installed before, in the data dir's venv or, while that
+    /// does not exist, in the fallback venv. Returns whether it installed.
     pub async fn ensure_installed(&self, cancel: &CancellationToken) -> Result<bool, ToolsError> {
         let _busy = self.busy.lock().await;
-        let marker = self.venv.join(MARKER);
+        let active = self.active_venv();
         let all_present = PYTHON_TOOLS.iter().all(|t| self.tool_path(t).exists());
-        let installed = tokio::fs::read_to_string(&marker).await.ok();
+        let installed = tokio::fs::read_to_string(active.join(MARKER)).await.ok();
         if all_present && installed.as_deref() == Some(pin_set().as_str()) {
             return Ok(false);
         }
+        let marker = self.venv.join(MARKER);
         self.create_venv(cancel).await?;
         let requirements: Vec<String> = PYTHON_TOOLS.iter().map(|t| t.requirement()).collect();
         self.pip_install(&requirements, false, cancel).await?;
@@ -104,8 +111,16 @@ impl ToolsManager {
     /// Fails with [`ToolsError::Busy`] while another install or update runs.
     pub async fn update(&self, cancel: &CancellationToken) -> Result<Vec<ToolUpdate>, ToolsError> {
         let _busy = self.busy.try_lock().map_err(|_| ToolsError::Busy)?;
+        // "Before" is what ran until now, which may be the fallback venv.
+        let before = if self.venv_python().exists() {
+            self.package_versions(cancel).await?
+        } else {
+            PYTHON_TOOLS
+                .iter()
+                .map(|t| (t.package.to_owned(), None))
+                .collect()
+        };
         self.create_venv(cancel).await?;
-        let before = self.package_versions(cancel).await?;
         let packages: Vec<String> = PYTHON_TOOLS.iter().map(|t| t.package.to_owned()).collect();
         self.pip_install(&packages, true, cancel).await?;
         let after = self.package_versions(cancel).await?;
@@ -152,7 +167,7 @@ impl ToolsManager {
         upgrade: bool,
         cancel: &CancellationToken,
     ) -> Result<(), ToolsError> {
-        let mut pip = Process::new(self.venv_python())
+        let mut pip = Process::new(self.own_python())
             .args([
                 "-m",
                 "pip",
@@ -177,7 +192,7 @@ impl ToolsManager {
 }
 
 /// The pin set as written to the marker, one requirement per line.
-fn pin_set() -> String {
+pub(super) fn pin_set() -> String {
     PYTHON_TOOLS
         .iter()
         .map(|t| format!("{}\n", t.requirement()))

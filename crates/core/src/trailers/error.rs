@@ -15,6 +15,9 @@ pub enum TrailerError {
     /// An outside service (Radarr, Sonarr, TMDB, the video site) failed; the message says how.
     #[error("{0}")]
     Upstream(String),
+    /// Tapearr's own side failed (a cache folder, a task): 500, the cause only in the log.
+    #[error("{0}")]
+    Internal(String),
     /// The run or the server stopped it; nothing was recorded.
     #[error("stopped before it finished")]
     Cancelled,

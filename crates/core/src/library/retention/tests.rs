@@ -1,4 +1,9 @@
+use super::planner::{GIB, gb, gib};
 use super::*;
+use crate::streams::model::RecordingStatus;
+use crate::time::Timestamp;
+use std::collections::HashMap;
+use std::time::Duration;
 
 const MIN: i64 = 60_000;
 const DAY: i64 = 86_400_000;
@@ -388,7 +393,7 @@ fn channel_overrides_round_trip_and_refuse_the_global_only_field() {
 
 #[test]
 fn validation_explains_what_is_wrong() {
-    let bad = |p: RetentionPolicy| p.validated().expect_err("invalid");
+    let bad = |p: RetentionPolicy| p.validated().expect_err("invalid").to_string();
     let msg = bad(RetentionPolicy {
         max_total_gb: Some(-1.0),
         ..RetentionPolicy::default()
@@ -490,7 +495,11 @@ fn a_limit_of_zero_needs_confirm_and_the_confirmation_is_not_kept() {
             ..RetentionPolicy::default()
         },
     ] {
-        let msg = zero.clone().validated().expect_err("refused unconfirmed");
+        let msg = zero
+            .clone()
+            .validated()
+            .expect_err("refused unconfirmed")
+            .to_string();
         assert!(msg.contains("confirm"), "{msg}");
         let ok = RetentionPolicy {
             confirm: true,

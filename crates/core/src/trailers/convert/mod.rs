@@ -11,15 +11,18 @@ mod plan;
 
 pub use plan::{ConvertPlan, container_accepts_audio, container_accepts_video, plan};
 
-use super::probe::ProbeFacts;
-use super::profile::{Container, HwAccel, OutputSettings};
+use crate::tools::MediaFacts;
 use crate::tools::{FFMPEG_HINT, Process, ProcessError};
+use crate::trailers::model::{Container, HwAccel, OutputSettings};
 use plan::{AV1_ENCODERS, plan_with};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// ffprobe's limit on a trailer-sized file (a download or a conversion).
+pub const PROBE_LIMIT: Duration = Duration::from_secs(60);
 
 /// What a conversion did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +59,7 @@ pub async fn convert(
     ffmpeg: &Path,
     input: &Path,
     output: &Path,
-    facts: &ProbeFacts,
+    facts: &MediaFacts,
     out: &OutputSettings,
     cancel: &CancellationToken,
 ) -> Result<ConvertReport, ConvertError> {
@@ -71,7 +74,7 @@ async fn convert_inner(
     ffmpeg: &Path,
     input: &Path,
     output: &Path,
-    facts: &ProbeFacts,
+    facts: &MediaFacts,
     out: &OutputSettings,
     cancel: &CancellationToken,
 ) -> Result<ConvertReport, ConvertError> {
@@ -82,11 +85,11 @@ async fn convert_inner(
         )));
     }
     let trim_ms = i64::from(out.trim_start_s) * 1000;
-    if trim_ms > 0 && facts.duration_ms > 0 && trim_ms >= facts.duration_ms {
+    if trim_ms > 0 && facts.millis() > 0 && trim_ms >= facts.millis() {
         return Err(ConvertError::Invalid(format!(
             "cannot cut {} s from the start of a {:.1} s video",
             out.trim_start_s,
-            facts.duration_ms as f64 / 1000.0
+            facts.millis() as f64 / 1000.0
         )));
     }
     let encoders = encoders(ffmpeg, cancel).await;
@@ -102,7 +105,7 @@ async fn convert_inner(
     };
 
     let length_s = if out.trim_silence && facts.has_audio {
-        match trailing_silence(ffmpeg, input, facts.duration_ms, cancel).await {
+        match trailing_silence(ffmpeg, input, facts.millis(), cancel).await {
             Ok(Some(start)) => Some(start + SILENCE_KEPT_S - f64::from(out.trim_start_s))
                 .filter(|s| *s >= MIN_LENGTH_S),
             Ok(None) => None,
@@ -145,7 +148,7 @@ async fn convert_inner(
         length_s,
         out,
         timeout: Duration::from_secs(15 * 60)
-            + Duration::from_millis(facts.duration_ms.max(0) as u64 * 4),
+            + Duration::from_millis(facts.millis().max(0) as u64 * 4),
     };
     let ran = job.run(&chosen, cancel).await;
     let ran = match ran {

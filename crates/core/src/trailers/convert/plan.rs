@@ -1,7 +1,7 @@
 //! What ffmpeg does with a download for a profile's output settings (pure, table-tested).
 
-use super::super::probe::ProbeFacts;
-use super::super::profile::{AudioCodec, Container, HwAccel, OutputSettings, VideoCodec};
+use crate::tools::MediaFacts;
+use crate::trailers::model::{AudioCodec, Container, HwAccel, OutputSettings, VideoCodec};
 
 /// How a file is converted: which streams are copied, which encoders run, and the ffmpeg
 /// arguments for them (inputs, maps and the output are added by [`convert`](super::convert)).
@@ -97,12 +97,12 @@ pub fn container_accepts_audio(container: Container, codec: &str) -> bool {
 /// starts and ends the output there (`-t`), copied streams included. A target the container
 /// cannot hold (H.264 in WebM) becomes the container's own (VP9/Opus in WebM, H.264/AAC
 /// elsewhere); with Copy, an encode keeps the input's codec when it can.
-pub fn plan(input: &ProbeFacts, out: &OutputSettings, hw: HwAccel) -> ConvertPlan {
+pub fn plan(input: &MediaFacts, out: &OutputSettings, hw: HwAccel) -> ConvertPlan {
     plan_with(input, out, hw, AV1_ENCODERS[0])
 }
 
 pub(crate) fn plan_with(
-    input: &ProbeFacts,
+    input: &MediaFacts,
     out: &OutputSettings,
     hw: HwAccel,
     av1: &'static str,

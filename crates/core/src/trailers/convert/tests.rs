@@ -1,13 +1,13 @@
 //! The plan table, then the real ffmpeg on tiny files from the testkit.
 
 use super::*;
-use crate::trailers::probe::probe;
-use crate::trailers::profile::{AudioCodec, VideoCodec};
+use crate::tools::ffprobe::probe;
+use crate::trailers::model::{AudioCodec, VideoCodec};
 use tapearr_testkit::video_origin::{VideoCodec as MediaCodec, VideoMedia, media};
 
-fn facts(v: &str, a: Option<&str>, height: u32) -> ProbeFacts {
-    ProbeFacts {
-        duration_ms: 3_000,
+fn facts(v: &str, a: Option<&str>, height: u32) -> MediaFacts {
+    MediaFacts {
+        duration_ms: Some(3_000),
         has_video: true,
         has_audio: a.is_some(),
         video_codec: Some(v.into()),
@@ -15,6 +15,7 @@ fn facts(v: &str, a: Option<&str>, height: u32) -> ProbeFacts {
         width: Some(height * 16 / 9),
         height: Some(height),
         format: "mov,mp4,m4a,3gp,3g2,mj2".into(),
+        chapters: 0,
     }
 }
 
@@ -218,15 +219,20 @@ const FFMPEG: &str = "ffmpeg";
 const FFPROBE: &str = "ffprobe";
 
 /// A testkit video written into `dir`.
-async fn input(dir: &Path, media: VideoMedia) -> (PathBuf, ProbeFacts) {
+async fn input(dir: &Path, media: VideoMedia) -> (PathBuf, MediaFacts) {
     let bytes = media::load_or_generate(&media)
         .await
         .expect("ffmpeg made it");
     let path = dir.join(format!("in.{}", media.codec.ext()));
     std::fs::write(&path, &bytes).expect("write");
-    let f = probe(Path::new(FFPROBE), &path, &CancellationToken::new())
-        .await
-        .expect("probe");
+    let f = probe(
+        Path::new(FFPROBE),
+        &path,
+        PROBE_LIMIT,
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("probe");
     (path, f)
 }
 
@@ -240,7 +246,7 @@ fn tiny(codec: MediaCodec, seconds: u32) -> VideoMedia {
 
 async fn run(
     input: &Path,
-    facts: &ProbeFacts,
+    facts: &MediaFacts,
     out: &OutputSettings,
 ) -> (Result<ConvertReport, ConvertError>, PathBuf) {
     let output = input.with_file_name(format!("out.{}", out.container.ext()));
@@ -256,10 +262,15 @@ async fn run(
     (r, output)
 }
 
-async fn facts_of(path: &Path) -> ProbeFacts {
-    probe(Path::new(FFPROBE), path, &CancellationToken::new())
-        .await
-        .expect("output probes")
+async fn facts_of(path: &Path) -> MediaFacts {
+    probe(
+        Path::new(FFPROBE),
+        path,
+        PROBE_LIMIT,
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("output probes")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -284,10 +295,7 @@ async fn h264_aac_into_mp4_is_copied_and_vp9_is_encoded_with_x264() {
         (o.video_codec.as_deref(), o.audio_codec.as_deref()),
         (Some("h264"), Some("aac"))
     );
-    assert!(
-        (o.duration_ms - f.duration_ms).abs() <= 100,
-        "{o:?} vs {f:?}"
-    );
+    assert!((o.millis() - f.millis()).abs() <= 100, "{o:?} vs {f:?}");
 
     let (vp9, f) = input(dir.path(), tiny(MediaCodec::Vp9, 2)).await;
     assert_eq!(f.video_codec.as_deref(), Some("vp9"));
@@ -348,7 +356,7 @@ async fn trim_volume_height_and_subtitles_are_applied() {
     let (r, output) = run(&h264, &f, &trimmed).await;
     assert!(!r.expect("trimmed").copied_video);
     let o = facts_of(&output).await;
-    let cut = f.duration_ms - o.duration_ms;
+    let cut = f.millis() - o.millis();
     assert!((800..=1_200).contains(&cut), "cut {cut} ms: {f:?} → {o:?}");
 
     let quieter = OutputSettings {
@@ -364,10 +372,7 @@ async fn trim_volume_height_and_subtitles_are_applied() {
         (Some("h264"), Some("aac"))
     );
     assert_eq!((o.width, o.height), (f.width, f.height));
-    assert!(
-        (o.duration_ms - f.duration_ms).abs() <= 100,
-        "{o:?} vs {f:?}"
-    );
+    assert!((o.millis() - f.millis()).abs() <= 100, "{o:?} vs {f:?}");
 
     let small = OutputSettings {
         max_height: 120,
@@ -427,10 +432,10 @@ async fn trailing_silence_is_cut_with_the_picture() {
     assert!(r.copied_video && r.copied_audio, "{r:?}");
     let o = facts_of(&output).await;
     assert!(
-        (1_600..=2_000).contains(&o.duration_ms),
+        (1_600..=2_000).contains(&o.millis()),
         "{} ms left of {} ms",
-        o.duration_ms,
-        f.duration_ms
+        o.millis(),
+        f.millis()
     );
 }
 

@@ -1,8 +1,8 @@
 use super::*;
 use crate::files::LibraryRoots;
 use crate::time::Timestamp;
+use crate::trailers::model::Container;
 use crate::trailers::model::MediaKind;
-use crate::trailers::profile::Container;
 
 /// A movie as the sync stores it (also used by the score tests).
 pub(crate) fn item(title: &str, year: Option<i32>) -> MediaItem {
@@ -236,7 +236,7 @@ fn templates_are_validated_with_the_reason() {
             "folder name",
         ),
     ] {
-        let err = validate_template(&out).expect_err("must fail");
+        let err = validate_template(&out).expect_err("must fail").to_string();
         assert!(err.contains(needle), "{:?}: {err}", out.file_template);
     }
     let err = trailer_file_name(&item("A", None), &beside("{nope}-trailer"), "id", None)

@@ -1,0 +1,430 @@
+//! One trailer for one (item, profile): pick a candidate, download it, convert it, place it,
+//! and record the outcome — the download record is updated whatever happens, so the next
+//! run knows (backoff after failures).
+
+pub mod politeness;
+pub mod ytdlp;
+
+use crate::events::DomainEvent;
+use crate::time::Timestamp;
+use crate::tools::{MediaFacts, ffprobe};
+use crate::trailers::convert;
+use crate::trailers::download::politeness::host_of;
+use crate::trailers::download::ytdlp::{DownloadErrorKind, DownloadOptions};
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::Profile;
+use crate::trailers::model::{CandidateSource, DownloadRecord, DownloadStatus, MediaItem};
+use crate::trailers::place;
+use crate::trailers::plan::backoff;
+use crate::trailers::search::score::Scored;
+use crate::trailers::service::Trailers;
+use std::path::{Path, PathBuf};
+use tokio_util::sync::CancellationToken;
+
+/// Accepted candidates tried before giving up on an item (the next ones are usually worse).
+const CANDIDATES_TRIED: usize = 3;
+
+/// Why one attempt ended without a trailer.
+struct Failure {
+    kind: &'static str,
+    message: String,
+}
+
+impl Failure {
+    fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+struct Placed {
+    video_id: String,
+    source: CandidateSource,
+    path: PathBuf,
+    bytes: u64,
+    duration_ms: i64,
+}
+
+impl Trailers {
+    /// Finds and places a trailer for `item` under `profile` (or exactly `video_id` when the
+    /// user picked one), replacing the profile's current file if there is one.
+    pub async fn fetch_trailer(
+        &self,
+        item: &MediaItem,
+        profile: &Profile,
+        video_id: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> TrailerResult<DownloadRecord> {
+        let _fetching = InFlight::claim(self, item, profile)?;
+        let previous = self
+            .store()
+            .media_downloads(&item.id)
+            .await?
+            .into_iter()
+            .find(|d| d.profile_id == profile.id);
+        let attempts = previous.as_ref().map_or(0, |p| p.attempts) + 1;
+        let work = self.work_dir().join(format!("{}-{}", item.id, profile.id));
+        let outcome = self
+            .attempt(item, profile, video_id, previous.as_ref(), &work, cancel)
+            .await;
+        if let Err(e) = tokio::fs::remove_dir_all(&work).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, dir = %work.display(), "cannot clean the trailer work folder");
+        }
+        if outcome.is_err() && cancel.is_cancelled() {
+            // Stopped by the run or by shutdown: not a failure of this item, nothing recorded.
+            return Err(TrailerError::Cancelled);
+        }
+        let now = Timestamp::now();
+        let record = match outcome {
+            Ok(placed) => {
+                let rel = placed
+                    .path
+                    .strip_prefix(&item.folder)
+                    .unwrap_or(&placed.path)
+                    .display()
+                    .to_string();
+                self.note(
+                    item,
+                    Some(&profile.id),
+                    "downloaded",
+                    &format!(
+                        "{} trailer {} placed as {rel}",
+                        placed.source.as_str(),
+                        placed.video_id
+                    ),
+                )
+                .await;
+                self.inner
+                    .events
+                    .emit(DomainEvent::TrailerDownloaded {
+                        media_id: item.id.clone(),
+                        title: item.title.clone(),
+                        profile: profile.name.clone(),
+                        path: placed.path.display().to_string(),
+                    })
+                    .await;
+                if let Err(e) = self.inner.media_servers.request_refresh(&item.folder).await {
+                    tracing::warn!(error = %e, "cannot ask media servers to rescan");
+                }
+                DownloadRecord {
+                    media_id: item.id.clone(),
+                    profile_id: profile.id.clone(),
+                    status: DownloadStatus::Downloaded,
+                    video_id: Some(placed.video_id),
+                    source: Some(placed.source),
+                    file_path: Some(placed.path.display().to_string()),
+                    file_bytes: Some(i64::try_from(placed.bytes).unwrap_or(i64::MAX)),
+                    duration_ms: Some(placed.duration_ms),
+                    reason: Some(format!("downloaded {rel}")),
+                    error_kind: None,
+                    attempts: 0,
+                    next_attempt_at: None,
+                    updated_at: now,
+                }
+            }
+            Err(f) => {
+                let status = if f.kind == "notfound" {
+                    DownloadStatus::NotFound
+                } else {
+                    DownloadStatus::Failed
+                };
+                self.note(item, Some(&profile.id), "failed", &f.message)
+                    .await;
+                self.inner
+                    .events
+                    .emit(DomainEvent::TrailerFailed {
+                        media_id: item.id.clone(),
+                        title: item.title.clone(),
+                        profile: profile.name.clone(),
+                        kind: f.kind.to_string(),
+                        reason: f.message.clone(),
+                    })
+                    .await;
+                // A failed replace keeps the trailer that is there.
+                let keep = previous.filter(|p| p.status.has_trailer());
+                DownloadRecord {
+                    media_id: item.id.clone(),
+                    profile_id: profile.id.clone(),
+                    status: keep.as_ref().map_or(status, |p| p.status),
+                    video_id: keep.as_ref().and_then(|p| p.video_id.clone()),
+                    source: keep.as_ref().and_then(|p| p.source),
+                    file_path: keep.as_ref().and_then(|p| p.file_path.clone()),
+                    file_bytes: keep.as_ref().and_then(|p| p.file_bytes),
+                    duration_ms: keep.as_ref().and_then(|p| p.duration_ms),
+                    reason: Some(f.message),
+                    error_kind: Some(f.kind.to_string()),
+                    attempts,
+                    next_attempt_at: Some(now.plus(backoff(attempts))),
+                    updated_at: now,
+                }
+            }
+        };
+        self.store().save_download(&record).await?;
+        Ok(record)
+    }
+
+    async fn attempt(
+        &self,
+        item: &MediaItem,
+        profile: &Profile,
+        video_id: Option<&str>,
+        previous: Option<&DownloadRecord>,
+        work: &Path,
+        cancel: &CancellationToken,
+    ) -> Result<Placed, Failure> {
+        let roots = self.inner.roots.as_ref().ok_or_else(|| {
+            Failure::new("disk", "no library roots are configured (library_roots)")
+        })?;
+        let folder = roots.resolve(&item.folder).map_err(|e| {
+            Failure::new(
+                "disk",
+                format!("the media folder {} is not usable: {e}", item.folder),
+            )
+        })?;
+        let picks: Vec<Scored> = match video_id {
+            Some(id) => {
+                let url = self
+                    .video_url(id)
+                    .map_err(|e| Failure::new("other", e.to_string()))?;
+                vec![user_pick(id, url)]
+            }
+            None => self
+                .candidates(item, profile, cancel)
+                .await
+                .map_err(|e| Failure::new("network", format!("search failed: {e}")))?
+                .into_iter()
+                .filter(|s| s.accepted)
+                .take(CANDIDATES_TRIED)
+                .collect(),
+        };
+        if picks.is_empty() {
+            return Err(Failure::new(
+                "notfound",
+                "no candidate passed the profile's filters",
+            ));
+        }
+        tokio::fs::create_dir_all(work)
+            .await
+            .map_err(|e| Failure::new("disk", format!("cannot create the work folder: {e}")))?;
+        let mut last = Failure::new("notfound", "no candidate could be downloaded");
+        for pick in picks {
+            match self.download_one(profile, &pick, work, cancel).await {
+                Ok((file, facts)) => {
+                    return self
+                        .convert_and_place(
+                            item, profile, &pick, &file, &facts, &folder, previous, work, cancel,
+                        )
+                        .await;
+                }
+                Err(f) => {
+                    tracing::info!(title = %item.title, video = %pick.candidate.video_id, reason = %f.message, "candidate failed");
+                    // The site refuses us (bot check, rate limit) or the network is down:
+                    // other candidates would fail the same way.
+                    let stop = matches!(
+                        f.kind,
+                        "bot_check" | "rate_limited" | "network" | "cancelled"
+                    );
+                    last = f;
+                    if stop {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+
+    async fn download_one(
+        &self,
+        profile: &Profile,
+        pick: &Scored,
+        work: &Path,
+        cancel: &CancellationToken,
+    ) -> Result<(PathBuf, MediaFacts), Failure> {
+        let c = &pick.candidate;
+        let out = &profile.output;
+        if !self
+            .inner
+            .politeness
+            .acquire(&host_of(&c.url), cancel)
+            .await
+        {
+            return Err(Failure::new("cancelled", "stopped before the download"));
+        }
+        let opts = DownloadOptions {
+            max_height: out.max_height,
+            container: out.container,
+            subtitles: out.subtitles.then(|| {
+                profile
+                    .search
+                    .language
+                    .clone()
+                    .unwrap_or_else(|| "en".into())
+            }),
+            extra_args: out.ytdlp_options.clone(),
+        };
+        let got = self
+            .yt_dlp()
+            .download(&c.url, work, &opts, cancel)
+            .await
+            .map_err(|e| Failure::new(e.kind.as_str(), e.message))?;
+        // The duration window applies to what was really downloaded, except for a user's pick.
+        let secs = got.probe.millis() / 1000;
+        let rules = &profile.search;
+        if c.source != CandidateSource::User
+            && !(i64::from(rules.min_duration_s)..=i64::from(rules.max_duration_s)).contains(&secs)
+        {
+            let _ = tokio::fs::remove_file(&got.path).await;
+            return Err(Failure::new(
+                DownloadErrorKind::Invalid.as_str(),
+                format!(
+                    "{} is {secs} s long, outside the profile's {}–{} s",
+                    c.video_id, rules.min_duration_s, rules.max_duration_s
+                ),
+            ));
+        }
+        Ok((got.path, got.probe))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn convert_and_place(
+        &self,
+        item: &MediaItem,
+        profile: &Profile,
+        pick: &Scored,
+        file: &Path,
+        facts: &MediaFacts,
+        folder: &crate::files::SafePath,
+        previous: Option<&DownloadRecord>,
+        work: &Path,
+        cancel: &CancellationToken,
+    ) -> Result<Placed, Failure> {
+        let out = &profile.output;
+        let converted = work.join(format!("converted.{}", out.container.ext()));
+        let ffmpeg = &self.config().tools.ffmpeg;
+        convert::convert(ffmpeg, file, &converted, facts, out, cancel)
+            .await
+            .map_err(|e| Failure::new("convert", format!("conversion failed: {e}")))?;
+        let program = &self.config().tools.ffprobe;
+        let final_facts = ffprobe::probe(program, &converted, convert::PROBE_LIMIT, cancel)
+            .await
+            .map_err(|e| {
+                Failure::new("convert", format!("the converted file is not valid: {e}"))
+            })?;
+        let video_id = pick.candidate.video_id.clone();
+        let name = place::trailer_file_name(item, out, &video_id, final_facts.height)
+            .map_err(|e| Failure::new("disk", e.to_string()))?;
+        // Only a file Tapearr may delete is replaced; anything else (the item's own media
+        // file taken for a trailer) stays, and the new trailer gets a name of its own.
+        let replacing = match previous {
+            Some(p) => match self.deletable_file(item, p).await {
+                Ok(safe) => safe.map(|s| s.as_path().to_path_buf()),
+                Err(e) => {
+                    tracing::warn!(title = %item.title, error = %e, "the previous file is not replaced");
+                    None
+                }
+            },
+            None => None,
+        };
+        let dest = place::destination(folder, out, &name, replacing.as_deref())
+            .map_err(|e| Failure::new("disk", e.to_string()))?;
+        let (path, bytes) = place::place(&converted, &dest)
+            .await
+            .map_err(|e| Failure::new("disk", e.to_string()))?;
+        if let Some(old) = replacing.filter(|old| *old != path)
+            && let Some(roots) = self.inner.roots.as_ref()
+            && let Ok(old) = roots.resolve(&old.display().to_string())
+            && !same_file(old.as_path(), &path).await
+            && let Err(e) = crate::files::remove_file(&old).await
+        {
+            tracing::warn!(error = %e, "cannot remove the replaced trailer");
+        }
+        Ok(Placed {
+            video_id,
+            source: pick.candidate.source,
+            path,
+            bytes,
+            duration_ms: final_facts.millis(),
+        })
+    }
+
+    /// Adds a line to the item's history (a failure to write it is only logged).
+    pub(super) async fn note(
+        &self,
+        item: &MediaItem,
+        profile: Option<&str>,
+        kind: &str,
+        msg: &str,
+    ) {
+        if let Err(e) = self
+            .store()
+            .add_media_event(&item.id, profile, kind, msg, Timestamp::now())
+            .await
+        {
+            tracing::warn!(error = %e, "cannot record the item's history");
+        }
+    }
+}
+
+/// The user's own choice: no filters, no score.
+fn user_pick(video_id: &str, url: String) -> Scored {
+    Scored {
+        candidate: crate::trailers::search::score::Candidate::from_id(
+            video_id,
+            CandidateSource::User,
+            url,
+        ),
+        score: 0,
+        accepted: true,
+        reasons: vec!["picked by the user".into()],
+    }
+}
+
+/// Marks one (media, profile) pair as being fetched until dropped.
+struct InFlight<'a> {
+    trailers: &'a Trailers,
+    key: (String, String),
+}
+
+impl<'a> InFlight<'a> {
+    fn claim(trailers: &'a Trailers, item: &MediaItem, profile: &Profile) -> TrailerResult<Self> {
+        let key = (item.id.clone(), profile.id.clone());
+        let mut set = trailers
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !set.insert(key.clone()) {
+            return Err(TrailerError::Conflict(format!(
+                "a trailer for `{}` ({}) is being fetched already",
+                item.title, profile.name
+            )));
+        }
+        Ok(Self { trailers, key })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.trailers
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+    }
+}
+
+/// Both paths name one file (the new trailer was renamed over the old one under another
+/// spelling, e.g. through a symlinked folder): then the old one must not be removed.
+pub(super) async fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (tokio::fs::metadata(a).await, tokio::fs::metadata(b).await) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}

@@ -1,0 +1,215 @@
+//! The plan (T9): for every monitored item and every profile that applies to it, what the
+//! next run will do and why. The run and the preview use this one computation, so the
+//! preview is exactly what the next run does.
+
+pub mod listing;
+pub mod profiles;
+
+use crate::time::Timestamp;
+use crate::trailers::model::Profile;
+use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, ScanRecord};
+use crate::trailers::plan::profiles::applicable;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlanAction {
+    /// Search and download now.
+    Download,
+    /// Waiting for the backoff after a failure or an empty search.
+    Wait,
+    /// Has its trailer.
+    Have,
+    /// Left alone (not monitored, skipped by the user, storage unavailable…).
+    Skip,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PlanEntry {
+    pub media_id: String,
+    pub title: String,
+    pub year: Option<i32>,
+    pub profile_id: String,
+    pub profile_name: String,
+    pub action: PlanAction,
+    pub reason: String,
+}
+
+/// Days to wait after the n-th failure in a row: 1, 2, 4, then 7 days.
+pub fn backoff(attempts: i64) -> Duration {
+    let days = match attempts {
+        ..=1 => 1,
+        2 => 2,
+        3 => 4,
+        _ => 7,
+    };
+    Duration::from_secs(days * 86_400)
+}
+
+pub struct PlanInput<'a> {
+    pub media: &'a [MediaItem],
+    pub profiles: &'a [Profile],
+    pub downloads: &'a [DownloadRecord],
+    pub scans: &'a [ScanRecord],
+    pub now: Timestamp,
+}
+
+pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
+    let records: HashMap<(&str, &str), &DownloadRecord> = input
+        .downloads
+        .iter()
+        .map(|d| ((d.media_id.as_str(), d.profile_id.as_str()), d))
+        .collect();
+    let scans: HashMap<&str, &ScanRecord> = input
+        .scans
+        .iter()
+        .map(|s| (s.media_id.as_str(), s))
+        .collect();
+    let mut out = Vec::new();
+    // One download per (folder, profile): the same movie from Radarr and from Plex shares a
+    // folder, and two downloads would leave two trailers there.
+    let mut downloading: HashMap<(&str, &str), &str> = HashMap::new();
+    for item in input.media {
+        let item_skip = item_skip_reason(item, scans.get(item.id.as_str()).copied());
+        for profile in applicable(input.profiles, item) {
+            let record = records
+                .get(&(item.id.as_str(), profile.id.as_str()))
+                .copied();
+            let (action, reason) = match (&item_skip, record) {
+                (_, Some(r)) if r.status.has_trailer() => (
+                    PlanAction::Have,
+                    r.reason.clone().unwrap_or_else(|| "has a trailer".into()),
+                ),
+                (Some(why), _) => (PlanAction::Skip, why.clone()),
+                (None, Some(r)) if r.status == DownloadStatus::Skipped => (
+                    PlanAction::Skip,
+                    r.reason.clone().unwrap_or_else(|| "skipped".into()),
+                ),
+                (None, Some(r)) if r.next_attempt_at.is_some_and(|t| t > input.now) => (
+                    PlanAction::Wait,
+                    format!(
+                        "{}; next try after {}",
+                        r.reason.as_deref().unwrap_or("failed"),
+                        r.next_attempt_at
+                            .map(|t| t.to_rfc3339())
+                            .unwrap_or_default()
+                    ),
+                ),
+                (None, _) => match downloading.entry((item.folder.as_str(), profile.id.as_str())) {
+                    std::collections::hash_map::Entry::Occupied(first) => (
+                        PlanAction::Skip,
+                        format!(
+                            "`{}` in the same folder gets this profile's trailer",
+                            first.get()
+                        ),
+                    ),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(item.title.as_str());
+                        (PlanAction::Download, "no trailer yet".into())
+                    }
+                },
+            };
+            out.push(PlanEntry {
+                media_id: item.id.clone(),
+                title: item.title.clone(),
+                year: item.year,
+                profile_id: profile.id.clone(),
+                profile_name: profile.name.clone(),
+                action,
+                reason,
+            });
+        }
+    }
+    out
+}
+
+fn item_skip_reason(item: &MediaItem, scan: Option<&ScanRecord>) -> Option<String> {
+    if !item.monitor {
+        return Some("not monitored".into());
+    }
+    match scan.and_then(|s| s.status.as_deref()) {
+        Some("unavailable") => Some(format!(
+            "the media folder {} cannot be read (storage offline?)",
+            item.folder
+        )),
+        Some("missing") => Some(format!("the media folder {} does not exist", item.folder)),
+        None => Some("not scanned yet".into()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::trailers::model::{OutputSettings, SearchRules};
+    use crate::trailers::place::tests::item;
+
+    #[test]
+    fn backoff_doubles_up_to_a_week() {
+        let days: Vec<u64> = (1..=6).map(|n| backoff(n).as_secs() / 86_400).collect();
+        assert_eq!(days, [1, 2, 4, 7, 7, 7]);
+    }
+
+    fn scanned(id: &str) -> ScanRecord {
+        ScanRecord {
+            media_id: id.into(),
+            folder: "/movies/x".into(),
+            status: Some("ok".into()),
+            state: None,
+            scanned_at: Some(Timestamp(1)),
+        }
+    }
+
+    #[test]
+    fn one_folder_gets_one_download_per_profile_whoever_lists_it() {
+        let from_radarr = item("Alien", Some(1979));
+        let from_plex = MediaItem {
+            id: "m2".into(),
+            connection_id: "plex".into(),
+            ..item("Alien", Some(1979))
+        };
+        let elsewhere = MediaItem {
+            id: "m3".into(),
+            folder: "/movies/y".into(),
+            ..item("Aliens", Some(1986))
+        };
+        let profile = Profile {
+            id: "p".into(),
+            name: "Beside".into(),
+            enabled: true,
+            priority: 10,
+            filters: Vec::new(),
+            search: SearchRules::default(),
+            output: OutputSettings::default(),
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let entries = plan(&PlanInput {
+            media: &[from_radarr, from_plex, elsewhere],
+            profiles: &[profile],
+            downloads: &[],
+            scans: &[scanned("m1"), scanned("m2"), scanned("m3")],
+            now: Timestamp(2),
+        });
+        let actions: Vec<(&str, PlanAction)> = entries
+            .iter()
+            .map(|e| (e.media_id.as_str(), e.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("m1", PlanAction::Download),
+                ("m2", PlanAction::Skip),
+                ("m3", PlanAction::Download)
+            ]
+        );
+        assert!(
+            entries[1].reason.contains("same folder"),
+            "{}",
+            entries[1].reason
+        );
+    }
+}

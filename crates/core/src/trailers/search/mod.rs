@@ -1,0 +1,203 @@
+//! Candidate search (T5), in source order: the user's override, the Arr's trailer id, TMDB
+//! videos (when a key is set), then a yt-dlp search with the profile's query; all ranked by
+//! `score::rank` so the user sees every candidate with its score and reasons.
+
+pub mod score;
+
+use crate::trailers::download::politeness::host_of;
+use crate::trailers::download::ytdlp::{VideoInfo, YtDlp, watch_url};
+use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::Profile;
+use crate::trailers::model::{CandidateSource, MediaItem, MediaKind};
+use crate::trailers::search::score::{Candidate, Scored, rank, search_query};
+use crate::trailers::service::Trailers;
+use std::time::Duration;
+use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, youtube_trailers};
+use tokio_util::sync::CancellationToken;
+
+impl Trailers {
+    pub(super) fn yt_dlp(&self) -> YtDlp {
+        let t = &self.config().trailers;
+        YtDlp::new(self.yt_dlp_program())
+            .cookies(t.cookies_file.clone())
+            .timeout(Duration::from_secs(t.download_timeout_secs))
+    }
+
+    /// The page URL of a video id, or an error for an id that is not one.
+    pub(super) fn video_url(&self, video_id: &str) -> TrailerResult<String> {
+        watch_url(&self.config().trailers.watch_url, video_id)
+            .ok_or_else(|| TrailerError::Invalid(format!("`{video_id}` is not a video id")))
+    }
+
+    /// Every candidate for `item` under `profile`, best accepted first.
+    pub async fn candidates(
+        &self,
+        item: &MediaItem,
+        profile: &Profile,
+        cancel: &CancellationToken,
+    ) -> TrailerResult<Vec<Scored>> {
+        let rules = &profile.search;
+        let mut found = Vec::new();
+        if let Some(id) = item.trailer_id_override.as_deref() {
+            found.push(self.id_candidate(id, CandidateSource::User)?);
+        }
+        if let Some(id) = item.arr_trailer_id.as_deref() {
+            // The Arr's id is outside data: a malformed one is skipped, not fatal.
+            match self.id_candidate(id, CandidateSource::Arr) {
+                Ok(c) => found.push(c),
+                Err(e) => {
+                    tracing::warn!(title = %item.title, error = %e, "ignoring the Arr's trailer id")
+                }
+            }
+        }
+        found.extend(self.tmdb_candidates(item, rules.language.as_deref()).await);
+        let ranked = rank(item, rules, profile.output.max_height, found.clone());
+        if rules.always_search || !ranked.iter().any(|s| s.accepted) {
+            match self.search_candidates(item, profile, cancel).await {
+                Ok(more) => found.extend(more),
+                // A failed search still leaves the other sources usable.
+                Err(e) if ranked.iter().any(|s| s.accepted) => {
+                    tracing::warn!(error = %e, title = %item.title, "trailer search failed")
+                }
+                Err(e) => return Err(e),
+            }
+            return Ok(rank(item, rules, profile.output.max_height, found));
+        }
+        Ok(ranked)
+    }
+
+    fn id_candidate(&self, video_id: &str, source: CandidateSource) -> TrailerResult<Candidate> {
+        Ok(Candidate::from_id(
+            video_id,
+            source,
+            self.video_url(video_id)?,
+        ))
+    }
+
+    /// TMDB's YouTube trailers and teasers; any TMDB failure just means no TMDB candidates.
+    async fn tmdb_candidates(&self, item: &MediaItem, language: Option<&str>) -> Vec<Candidate> {
+        let tmdb = &self.config().tmdb;
+        let Some(id) = item.tmdb_id else {
+            return Vec::new();
+        };
+        if tmdb.api_key.is_empty() {
+            return Vec::new();
+        }
+        let client = match TmdbClient::new(
+            self.inner.http.clone(),
+            tmdb.api_url.as_str(),
+            tmdb.api_key.expose(),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "TMDB is not usable");
+                return Vec::new();
+            }
+        };
+        let kind = match item.kind {
+            MediaKind::Movie => TmdbKind::Movie,
+            MediaKind::Series => TmdbKind::Tv,
+        };
+        let videos = match client.videos(kind, id, language).await {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(error = %e, tmdb_id = id, "TMDB videos failed");
+                return Vec::new();
+            }
+        };
+        youtube_trailers(&videos, language)
+            .into_iter()
+            .filter_map(|v| {
+                let url = watch_url(&self.config().trailers.watch_url, &v.key)?;
+                Some(Candidate {
+                    video_id: v.key.clone(),
+                    source: CandidateSource::Tmdb,
+                    title: v.name.clone(),
+                    url,
+                    duration_s: None,
+                    uploader: None,
+                    height: v.size,
+                    is_live: false,
+                    is_upcoming: false,
+                    official: v.official,
+                    language: v.language.clone(),
+                    kind: Some(v.kind.clone()),
+                })
+            })
+            .collect()
+    }
+
+    async fn search_candidates(
+        &self,
+        item: &MediaItem,
+        profile: &Profile,
+        cancel: &CancellationToken,
+    ) -> TrailerResult<Vec<Candidate>> {
+        let query = search_query(item, &profile.search);
+        let target = search_target(
+            &self.config().trailers.search_target,
+            &query,
+            profile.search.search_results,
+        );
+        if !self
+            .inner
+            .politeness
+            .acquire(&host_of(&target), cancel)
+            .await
+        {
+            return Err(TrailerError::Cancelled);
+        }
+        let results = self
+            .yt_dlp()
+            .search(&target, cancel)
+            .await
+            .map_err(|e| TrailerError::Upstream(e.message))?;
+        Ok(results.into_iter().map(search_candidate).collect())
+    }
+}
+
+fn search_candidate(v: VideoInfo) -> Candidate {
+    Candidate {
+        video_id: v.id,
+        source: CandidateSource::Search,
+        title: v.title,
+        url: v.url,
+        duration_s: v.duration_s,
+        uploader: v.uploader,
+        height: v.height,
+        is_live: v.is_live,
+        is_upcoming: v.is_upcoming,
+        official: false,
+        language: v.language,
+        kind: None,
+    }
+}
+
+/// `ytsearch{n}:{query}` as is; in a URL target the query is URL-encoded.
+pub fn search_target(template: &str, query: &str, n: u32) -> String {
+    let query = if template.starts_with("http") {
+        url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+    } else {
+        query.to_string()
+    };
+    template
+        .replace("{n}", &n.to_string())
+        .replace("{query}", &query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::search_target;
+
+    #[test]
+    fn search_targets_encode_queries_only_in_urls() {
+        assert_eq!(
+            search_target("ytsearch{n}:{query}", "Alien 1979 movie trailer", 5),
+            "ytsearch5:Alien 1979 movie trailer"
+        );
+        assert_eq!(
+            search_target("http://127.0.0.1:9/feed?q={query}&n={n}", "Amélie & co", 3),
+            "http://127.0.0.1:9/feed?q=Am%C3%A9lie+%26+co&n=3"
+        );
+    }
+}
