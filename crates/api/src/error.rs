@@ -4,14 +4,14 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tapearr_core::auth::AuthError;
 use tapearr_core::jobs::QueueError;
 use tapearr_core::jobs::scheduler::TaskError;
 use tapearr_core::storage::StorageError;
 
 /// Every stable error code the API answers with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     SetupRequired,
@@ -55,7 +55,7 @@ impl Code {
 }
 
 /// The body of every error response.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: Code,
     pub message: String,

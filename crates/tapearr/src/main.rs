@@ -1,18 +1,10 @@
 //! The `tapearr` binary: one server for recording live streams and fetching trailers.
 
-mod admin;
-mod app;
-mod doctor;
-mod instance;
-mod listener;
-mod record_cmd;
-mod secret_key;
-mod serve;
-
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tapearr::{admin, app, doctor, record_cmd, serve};
 use tapearr_core::config::Config;
 
 #[derive(Parser)]

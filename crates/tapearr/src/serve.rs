@@ -1,14 +1,19 @@
-//! `tapearr serve`: wire the services, serve HTTP, shut down gracefully.
+//! `tapearr serve`: [`Server::build`] wires the services, [`Server::serve`] runs HTTP, jobs and
+//! the scheduler on a listener until its shutdown token is cancelled, then stops gracefully.
+//! Tests start the same server in-process on `127.0.0.1:0`.
 
 use crate::app::App;
-use crate::{instance, listener};
+use crate::instance::{self, DataDirLock};
+use crate::listener;
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Duration;
 use tapearr_api::AppState;
 use tapearr_core::config::Config;
-use tapearr_core::events::DomainEvent;
-use tapearr_core::jobs::{JobQueue, JobRegistry, JobRunner, Scheduler, builtin};
+use tapearr_core::events::{DomainEvent, EventBus};
+use tapearr_core::jobs::{
+    JobHandler, JobQueue, JobRegistry, JobRunner, Scheduler, TaskDef, builtin,
+};
 use tapearr_core::library::retention::{self, RETENTION_JOB, RetentionHandler};
 use tapearr_core::library::{FINALIZE_JOB, FinalizeHandler, Library, LibraryDeps};
 use tapearr_core::logs::LogBuffer;
@@ -16,229 +21,341 @@ use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
 use tapearr_core::streams::{Streams, StreamsDeps};
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
-use tapearr_core::system_checks;
+use tapearr_core::system_checks::{self, CheckDisk, CheckToolUpdates, DiskWatch};
+use tapearr_core::tools::ToolsManager;
 use tapearr_core::trailers::jobs::{
     self as trailer_jobs, DOWNLOAD_JOB, DownloadHandler, RUN_JOB, RunHandler, SCAN_JOB, SYNC_JOB,
     ScanHandler, SyncHandler,
 };
 use tapearr_core::trailers::{Trailers, TrailersDeps};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+/// `tapearr serve`: build, listen on `config.listen`, serve until SIGINT or SIGTERM.
 pub async fn run(config: Config, logs: Arc<LogBuffer>) -> Result<()> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
-    let _lock = instance::lock_data_dir(&config.data_dir)?;
-    let instance = instance::instance_id(&config.data_dir)?;
-    // With the data dir's lock held, a tool marked with this instance belongs to a server that
-    // died: it must not write beside the work this start resumes.
-    tapearr_core::tools::kill_orphaned_tools(&instance);
-    tapearr_core::tools::mark_tools_with(&instance);
-    let app = App::open(config).await?;
-    let shutdown = CancellationToken::new();
-
-    // One client for every outside service: Twitch, notifications, media servers.
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .context("cannot build the HTTP client")?;
-    let mut registry = JobRegistry::default();
-    builtin::register(
-        &mut registry,
-        app.store.clone(),
-        app.config.events.retention_days,
-        Duration::from_secs(u64::from(app.config.auth.lockout_minutes) * 60),
-    );
-    registry.register(
-        TOOLS_UPDATE_JOB,
-        Arc::new(UpdateTools {
-            tools: app.tools.clone(),
-            events: app.events.clone(),
-        }),
-    );
-    let mut watched = vec![app.config.data_dir.clone()];
-    watched.extend(app.config.library_roots.iter().cloned());
-    let disk = Arc::new(system_checks::DiskWatch::new(
-        watched,
-        app.config.disk.low_free_gb,
-        app.events.clone(),
-    ));
-    registry.register(
-        system_checks::CHECK_DISK_JOB,
-        Arc::new(system_checks::CheckDisk(disk.clone())),
-    );
-    registry.register(
-        system_checks::CHECK_TOOLS_JOB,
-        Arc::new(system_checks::CheckToolUpdates::new(
-            app.tools.clone(),
-            app.events.clone(),
-        )),
-    );
-    // The refresh handler needs the queue, and the queue needs to know every kind: the kind is
-    // registered now and its handler bound once the queue exists.
-    let mut kinds = registry.kinds();
-    kinds.push(REFRESH_JOB.to_string());
-    kinds.push(FINALIZE_JOB.to_string());
-    kinds.push(RETENTION_JOB.to_string());
-    kinds.extend([RUN_JOB, SYNC_JOB, DOWNLOAD_JOB, SCAN_JOB].map(String::from));
-    let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
-    // A lost or replaced key is refused with what to do, before anything it sealed is read.
-    let secrets = crate::secret_key::open(&app.config.data_dir, app.store.as_ref()).await?;
-    // Secrets written in plaintext by an older version are sealed before anything reads them.
-    tapearr_core::secrets_at_rest::seal_plaintext_secrets(app.store.as_ref(), &secrets).await?;
-    let media_servers = MediaServers::new(app.store.clone(), queue.clone(), secrets.clone())
-        .map_err(anyhow::Error::msg)?;
-    registry.register(REFRESH_JOB, Arc::new(RefreshHandler(media_servers.clone())));
-    let library = Library::new(LibraryDeps {
-        config: app.config.clone(),
-        store: app.store.clone(),
-        events: app.events.clone(),
-        queue: queue.clone(),
-        media_servers: media_servers.clone(),
-        http: http.clone(),
-        disk: disk.clone(),
-    })
-    .map_err(anyhow::Error::msg)?;
-    registry.register(FINALIZE_JOB, Arc::new(FinalizeHandler(library.clone())));
-    registry.register(RETENTION_JOB, Arc::new(RetentionHandler(library.clone())));
-    let trailers = Trailers::new(TrailersDeps {
-        config: app.config.clone(),
-        store: app.store.clone(),
-        events: app.events.clone(),
-        queue: queue.clone(),
-        media_servers: media_servers.clone(),
-        http: http.clone(),
-        secrets: secrets.clone(),
-        tools: app.tools.clone(),
-    })
-    .map_err(anyhow::Error::msg)?;
-    trailers.purge_work_dir().await;
-    trailers.ensure_default_profiles().await?;
-    registry.register(RUN_JOB, Arc::new(RunHandler(trailers.clone())));
-    registry.register(SYNC_JOB, Arc::new(SyncHandler(trailers.clone())));
-    registry.register(DOWNLOAD_JOB, Arc::new(DownloadHandler(trailers.clone())));
-    registry.register(SCAN_JOB, Arc::new(ScanHandler(trailers.clone())));
-    let runner = JobRunner::new(
-        app.store.clone(),
-        app.events.clone(),
-        &queue,
-        registry,
-        app.config.jobs.clone(),
-        instance.clone(),
-    );
-    runner.recover().await?;
-    let mut tasks = builtin::task_defs();
-    tasks.extend(system_checks::task_defs());
-    tasks.extend(retention::task_defs());
-    tasks.extend(trailer_jobs::task_defs());
-    let scheduler = Scheduler::new(app.store.clone(), queue.clone(), app.events.clone(), tasks);
-    scheduler.register().await?;
-
-    let system = Arc::new(SystemProbe::new(
-        app.config.clone(),
-        app.store.clone(),
-        app.tools.clone(),
-        instance.clone(),
-    ));
-    let notifier = Notifier::new(
-        app.store.clone(),
-        app.events.clone(),
-        app.tools.clone(),
-        secrets.clone(),
-    )
-    .map_err(anyhow::Error::msg)?;
-    let streams = Streams::new(StreamsDeps {
-        config: app.config.clone(),
-        store: app.store.clone(),
-        events: app.events.clone(),
-        instance: instance.clone(),
-        secrets,
-        http,
-        shutdown: shutdown.clone(),
-        disk,
-    })
-    .map_err(anyhow::Error::msg)?;
-    let state = AppState::new(
-        app.config.clone(),
-        app.auth.clone(),
-        app.events.clone(),
-        queue,
-        scheduler.clone(),
-        logs,
-        system,
-        notifier.clone(),
-        media_servers,
-        streams.clone(),
-        library.clone(),
-        trailers,
-        shutdown.clone(),
-    );
-
-    // Beyond loopback, anyone who reaches the port first could create the admin: require the
-    // token only the person reading the log has.
-    let state = if !app.config.listen.ip().is_loopback() && app.auth.setup_required().await? {
-        let token = tapearr_core::auth::tokens::random_token("");
-        tracing::warn!(
-            "no admin account yet and listening on {} (beyond loopback): create it with the setup token {token}",
-            app.config.listen
-        );
-        state.with_setup_token(token)
-    } else {
-        state
-    };
-
-    let listener = tokio::net::TcpListener::bind(app.config.listen)
+    let listen = config.listen;
+    let server = Server::build(config, logs).await?;
+    let listener = TcpListener::bind(listen)
         .await
-        .with_context(|| format!("cannot listen on {}", app.config.listen))?;
-    let local = listener.local_addr()?;
-    let runner_task = tokio::spawn(runner.run(shutdown.clone()));
-    let scheduler_task = tokio::spawn(scheduler.run(shutdown.clone()));
-    let notifier_task = tokio::spawn(notifier.run(shutdown.clone()));
-    let streams_task = tokio::spawn(streams.run());
-    let library_task = tokio::spawn(library.run(shutdown.clone()));
-    app.events
-        .emit(DomainEvent::SystemStarted {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            instance: instance.clone(),
-        })
-        .await;
-    // Tests and scripts wait for this exact line.
-    tracing::info!(address = %local, instance = %instance, "tapearr listening on http://{local}");
-
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let shutdown = CancellationToken::new();
     let signal_token = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down: no new requests or jobs; waiting for running jobs");
         signal_token.cancel();
     });
-    let limits = listener::Limits {
-        header_timeout: Duration::from_secs(app.config.http.header_timeout_secs),
-        max_connections: app.config.http.max_connections,
-    };
-    listener::serve(
-        listener,
-        tapearr_api::router(state),
-        limits,
-        shutdown.clone(),
-    )
-    .await;
+    server.serve(listener, shutdown).await
+}
 
-    let grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs + 10);
-    if tokio::time::timeout(grace, async {
-        let _ = runner_task.await;
-        let _ = scheduler_task.await;
-        let _ = notifier_task.await;
-        let _ = streams_task.await;
-        let _ = library_task.await;
-    })
-    .await
-    .is_err()
-    {
-        tracing::warn!("background work did not stop in time");
+/// A wired server, not yet serving: the data dir is locked, the database migrated, interrupted
+/// jobs recovered and the scheduler's tasks registered.
+pub struct Server {
+    app: App,
+    instance: String,
+    state: AppState,
+    workers: Workers,
+    /// What the services stop on; `serve`'s shutdown token cancels it.
+    stop: CancellationToken,
+    /// Dropped last: released once everything else has stopped.
+    _lock: DataDirLock,
+}
+
+/// The background work that runs beside HTTP until `stop` is cancelled.
+struct Workers {
+    runner: JobRunner,
+    scheduler: Scheduler,
+    notifier: Notifier,
+    streams: Streams,
+    library: Library,
+}
+
+impl Workers {
+    fn spawn(self, stop: &CancellationToken) -> TaskTracker {
+        let tasks = TaskTracker::new();
+        tasks.spawn(self.runner.run(stop.clone()));
+        tasks.spawn(self.scheduler.run(stop.clone()));
+        tasks.spawn(self.notifier.run(stop.clone()));
+        tasks.spawn(self.streams.run());
+        tasks.spawn(self.library.run(stop.clone()));
+        tasks.close();
+        tasks
     }
-    app.db.close().await;
-    tracing::info!("stopped");
-    Ok(())
+}
+
+/// The services job handlers are made from.
+struct Services {
+    tools: Arc<ToolsManager>,
+    events: EventBus,
+    disk: Arc<DiskWatch>,
+    media_servers: MediaServers,
+    library: Library,
+    trailers: Trailers,
+}
+
+type MakeHandler = fn(&Services) -> Arc<dyn JobHandler>;
+
+/// Every job kind this server runs besides core's housekeeping (`builtin`), with its handler.
+const JOBS: &[(&str, MakeHandler)] = &[
+    (TOOLS_UPDATE_JOB, |s| {
+        Arc::new(UpdateTools {
+            tools: s.tools.clone(),
+            events: s.events.clone(),
+        })
+    }),
+    (system_checks::CHECK_DISK_JOB, |s| {
+        Arc::new(CheckDisk(s.disk.clone()))
+    }),
+    (system_checks::CHECK_TOOLS_JOB, |s| {
+        Arc::new(CheckToolUpdates::new(s.tools.clone(), s.events.clone()))
+    }),
+    (REFRESH_JOB, |s| {
+        Arc::new(RefreshHandler(s.media_servers.clone()))
+    }),
+    (FINALIZE_JOB, |s| {
+        Arc::new(FinalizeHandler(s.library.clone()))
+    }),
+    (RETENTION_JOB, |s| {
+        Arc::new(RetentionHandler(s.library.clone()))
+    }),
+    (RUN_JOB, |s| Arc::new(RunHandler(s.trailers.clone()))),
+    (SYNC_JOB, |s| Arc::new(SyncHandler(s.trailers.clone()))),
+    (DOWNLOAD_JOB, |s| {
+        Arc::new(DownloadHandler(s.trailers.clone()))
+    }),
+    (SCAN_JOB, |s| Arc::new(ScanHandler(s.trailers.clone()))),
+];
+
+/// The scheduler's periodic tasks.
+fn task_defs() -> Vec<TaskDef> {
+    let mut tasks = builtin::task_defs();
+    tasks.extend(system_checks::task_defs());
+    tasks.extend(retention::task_defs());
+    tasks.extend(trailer_jobs::task_defs());
+    tasks
+}
+
+impl Server {
+    pub async fn build(config: Config, logs: Arc<LogBuffer>) -> Result<Server> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+        let lock = instance::lock_data_dir(&config.data_dir)?;
+        let instance = instance::instance_id(&config.data_dir)?;
+        // With the data dir's lock held, a tool marked with this instance belongs to a server that
+        // died: it must not write beside the work this start resumes.
+        tapearr_core::tools::kill_orphaned_tools(&instance);
+        tapearr_core::tools::mark_tools_with(&instance);
+        let app = App::open(config).await?;
+        let stop = CancellationToken::new();
+        let http = outside_client()?;
+
+        // Handlers need services that need the queue, and the queue must know every kind: the
+        // kinds come from `JOBS` now, the handlers once the services exist.
+        let mut registry = JobRegistry::default();
+        builtin::register(
+            &mut registry,
+            app.store.clone(),
+            app.config.events.retention_days,
+            Duration::from_secs(u64::from(app.config.auth.lockout_minutes) * 60),
+        );
+        let mut kinds = registry.kinds();
+        kinds.extend(JOBS.iter().map(|(kind, _)| kind.to_string()));
+        let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
+        let disk = Arc::new(disk_watch(&app));
+
+        // A lost or replaced key is refused with what to do, before anything it sealed is read.
+        let secrets = crate::secret_key::open(&app.config.data_dir, app.store.as_ref()).await?;
+        // Secrets written in plaintext by an older version are sealed before anything reads them.
+        tapearr_core::secrets_at_rest::seal_plaintext_secrets(app.store.as_ref(), &secrets).await?;
+        let media_servers = MediaServers::new(app.store.clone(), queue.clone(), secrets.clone())?;
+        let library = Library::new(LibraryDeps {
+            config: app.config.clone(),
+            store: app.store.clone(),
+            events: app.events.clone(),
+            queue: queue.clone(),
+            media_servers: media_servers.clone(),
+            http: http.clone(),
+            disk: disk.clone(),
+        })?;
+        let trailers = Trailers::new(TrailersDeps {
+            config: app.config.clone(),
+            store: app.store.clone(),
+            events: app.events.clone(),
+            queue: queue.clone(),
+            media_servers: media_servers.clone(),
+            http: http.clone(),
+            secrets: secrets.clone(),
+            tools: app.tools.clone(),
+        })?;
+        trailers.purge_work_dir().await;
+        trailers.ensure_default_profiles().await?;
+
+        let services = Services {
+            tools: app.tools.clone(),
+            events: app.events.clone(),
+            disk: disk.clone(),
+            media_servers: media_servers.clone(),
+            library: library.clone(),
+            trailers: trailers.clone(),
+        };
+        for (kind, make) in JOBS {
+            registry.register(kind, make(&services));
+        }
+        let runner = JobRunner::new(
+            app.store.clone(),
+            app.events.clone(),
+            &queue,
+            registry,
+            app.config.jobs.clone(),
+            instance.clone(),
+        );
+        runner.recover().await?;
+        let scheduler = Scheduler::new(
+            app.store.clone(),
+            queue.clone(),
+            app.events.clone(),
+            task_defs(),
+        );
+        scheduler.register().await?;
+
+        let system = Arc::new(SystemProbe::new(
+            app.config.clone(),
+            app.store.clone(),
+            app.tools.clone(),
+            instance.clone(),
+        ));
+        let notifier = Notifier::new(
+            app.store.clone(),
+            app.events.clone(),
+            app.tools.clone(),
+            secrets.clone(),
+        )?;
+        let streams = Streams::new(StreamsDeps {
+            config: app.config.clone(),
+            store: app.store.clone(),
+            events: app.events.clone(),
+            instance: instance.clone(),
+            secrets,
+            http,
+            shutdown: stop.clone(),
+            disk,
+        })?;
+        let state = AppState::new(
+            app.config.clone(),
+            app.auth.clone(),
+            app.events.clone(),
+            queue,
+            scheduler.clone(),
+            logs,
+            system,
+            notifier.clone(),
+            media_servers,
+            streams.clone(),
+            library.clone(),
+            trailers,
+            stop.clone(),
+        );
+        let state = setup_gate(&app, state).await?;
+        Ok(Server {
+            app,
+            instance,
+            state,
+            workers: Workers {
+                runner,
+                scheduler,
+                notifier,
+                streams,
+                library,
+            },
+            stop,
+            _lock: lock,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.app.config
+    }
+
+    /// The whole HTTP surface over this server's state (tests drive it with `oneshot`).
+    pub fn router(&self) -> axum::Router {
+        tapearr_api::router(self.state.clone())
+    }
+
+    /// Runs HTTP, jobs, the scheduler, notifications, recordings and the library until
+    /// `shutdown` is cancelled; then lets running work finish (recordings are finalized, not
+    /// killed) within `jobs.shutdown_grace_secs` and closes the database.
+    pub async fn serve(self, listener: TcpListener, shutdown: CancellationToken) -> Result<()> {
+        let Server {
+            app,
+            instance,
+            state,
+            workers,
+            stop,
+            _lock,
+        } = self;
+        let local = listener.local_addr()?;
+        let linked = stop.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = shutdown.cancelled() => linked.cancel(),
+                _ = linked.cancelled() => {}
+            }
+        });
+        let workers = workers.spawn(&stop);
+        app.events
+            .emit(DomainEvent::SystemStarted {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                instance: instance.clone(),
+            })
+            .await;
+        // Tests and scripts wait for this exact line.
+        tracing::info!(address = %local, instance = %instance, "tapearr listening on http://{local}");
+
+        let limits = listener::Limits {
+            header_timeout: Duration::from_secs(app.config.http.header_timeout_secs),
+            max_connections: app.config.http.max_connections,
+        };
+        listener::serve(listener, tapearr_api::router(state), limits, stop.clone()).await;
+
+        let grace = Duration::from_secs(app.config.jobs.shutdown_grace_secs + 10);
+        if tokio::time::timeout(grace, workers.wait()).await.is_err() {
+            tracing::warn!("background work did not stop in time");
+        }
+        app.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// One client for every outside service: Twitch, notifications, media servers.
+fn outside_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("tapearr/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("cannot build the HTTP client")
+}
+
+/// Watches the free space of the data dir and every library root.
+fn disk_watch(app: &App) -> DiskWatch {
+    let mut watched = vec![app.config.data_dir.clone()];
+    watched.extend(app.config.library_roots.iter().cloned());
+    DiskWatch::new(watched, app.config.disk.low_free_gb, app.events.clone())
+}
+
+/// Beyond loopback, anyone who reaches the port first could create the admin: require the
+/// token only the person reading the log has.
+async fn setup_gate(app: &App, state: AppState) -> Result<AppState> {
+    if app.config.listen.ip().is_loopback() || !app.auth.setup_required().await? {
+        return Ok(state);
+    }
+    let token = tapearr_core::auth::tokens::random_token("");
+    tracing::warn!(
+        "no admin account yet and listening on {} (beyond loopback): create it with the setup token {token}",
+        app.config.listen
+    );
+    Ok(state.with_setup_token(token))
 }
 
 async fn wait_for_signal() {
@@ -261,5 +378,23 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JOBS;
+    use tapearr_core::jobs::{JobKind, builtin};
+
+    /// The API document's `JobKind` (the web app's types) and what the server registers are
+    /// one set: a kind added to one list and not the other fails here.
+    #[test]
+    fn registered_job_kinds_are_the_documented_ones() {
+        let mut registered: Vec<&str> = builtin::KINDS.to_vec();
+        registered.extend(JOBS.iter().map(|(kind, _)| *kind));
+        registered.sort_unstable();
+        let mut documented: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
+        documented.sort_unstable();
+        assert_eq!(registered, documented);
     }
 }

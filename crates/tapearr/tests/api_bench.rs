@@ -18,6 +18,7 @@ use common::{Client, Server, ServerOptions, eventually};
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
+use tapearr_api::routes::trailers::JobQueued;
 use tapearr_core::storage::RecordingStore;
 use tapearr_core::streams::model::{Recording, RecordingStatus};
 use tapearr_core::time::Timestamp;
@@ -110,8 +111,7 @@ async fn wait_jobs(api: &mut Client, kind: &str) {
         .body;
     for job in jobs["items"].as_array().cloned().unwrap_or_default() {
         let id = job["id"].as_str().expect("job id");
-        let done = api.wait_job(id, Duration::from_secs(600)).await;
-        assert_eq!(done["status"], "succeeded", "{done}");
+        api.wait_succeeded(id, Duration::from_secs(600)).await;
     }
 }
 
@@ -226,11 +226,8 @@ async fn measure(bin: Option<&Path>, load: &Load) -> Vec<Row> {
     wait_jobs(&mut api, "trailers.sync").await;
     let r = api.post("/api/v1/trailers/scan", json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let scan = r.body["job_id"].as_str().expect("job").to_string();
-    assert_eq!(
-        api.wait_job(&scan, Duration::from_secs(600)).await["status"],
-        "succeeded"
-    );
+    let scan = r.json::<JobQueued>().job_id;
+    api.wait_succeeded(&scan, Duration::from_secs(600)).await;
 
     // Recordings: the history, then the live ones.
     let mut channel_ids = Vec::new();

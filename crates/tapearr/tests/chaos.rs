@@ -11,7 +11,7 @@ mod common;
 mod kit;
 
 use common::twitch_world::{self, World, add_channel, id_of, wait_recording};
-use common::{Client, Server, backends, eventually};
+use common::{Client, JobStatus, Server, backends, eventually};
 use kit::{Knobs, millis};
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tapearr_api::routes::trailers::JobQueued;
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, Fault, MediaParams};
 use tapearr_testkit::radarr::{FakeRadarr, Movie};
 use tapearr_testkit::tmdb::FakeTmdb;
@@ -504,11 +505,12 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
         // touch nothing already placed.
         let r = api.post("/api/v1/trailers/run", json!({})).await;
         assert_eq!(r.status, 202, "{b}: {}", r.body);
-        let job = r.body["job_id"].as_str().expect("job id").to_string();
+        let job = r.json::<JobQueued>().job_id;
         let done = api.wait_job(&job, SETTLE).await;
         assert_eq!(
-            done["status"], "succeeded",
-            "{b}: the run after the chaos: {done}"
+            done.status,
+            JobStatus::Succeeded,
+            "{b}: the run after the chaos: {done:?}"
         );
         let parts = shadow.finish();
         println!(

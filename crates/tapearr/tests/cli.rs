@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions};
+use common::{Client, JobRecord, Server, ServerOptions};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::process::{Command, Stdio};
@@ -159,11 +159,9 @@ async fn cli_admin_commands_and_no_secret_in_logs() {
             json!({"kind": "system.probe", "payload": {"millis": 1}}),
         )
         .await;
-    api.wait_job(
-        r.body["id"].as_str().expect("id"),
-        std::time::Duration::from_secs(30),
-    )
-    .await;
+    let job: JobRecord = r.ok();
+    api.wait_job(&job.id, std::time::Duration::from_secs(30))
+        .await;
     let logs = api.get("/api/v1/logs?limit=2000").await.body;
     assert!(
         logs.as_array().is_some_and(|l| !l.is_empty()),

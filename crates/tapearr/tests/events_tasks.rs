@@ -2,21 +2,29 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions};
+use common::{Backend, Client, JobRecord, JobStatus, Running, Server, ServerOptions, start_admin};
 use futures_util::StreamExt;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
+use tapearr_api::error::Code;
+use tapearr_api::routes::jobs::EnqueueRequest;
+use tapearr_api::routes::tasks::TaskPatch;
+use tapearr_core::events::model::EventRecord;
+use tapearr_core::jobs::model::TaskRecord;
+use tapearr_core::storage::Paged;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn open_ws(server: &Server, key: &str, query: &str) -> Ws {
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn open_ws(server: &impl Running, key: &str, query: &str) -> Ws {
     let url = format!(
         "{}/api/v1/ws{query}",
-        server.base.replace("http://", "ws://")
+        server.base().replace("http://", "ws://")
     );
     let mut req = url.into_client_request().expect("request");
     req.headers_mut()
@@ -28,8 +36,12 @@ async fn open_ws(server: &Server, key: &str, query: &str) -> Ws {
 }
 
 /// Reads envelopes until one matches, failing after a timeout.
-async fn next_matching(ws: &mut Ws, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+async fn next_matching(
+    ws: &mut Ws,
+    what: &str,
+    pred: impl Fn(&EventRecord) -> bool,
+) -> EventRecord {
+    let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let msg = tokio::time::timeout_at(deadline, ws.next())
             .await
@@ -41,252 +53,230 @@ async fn next_matching(ws: &mut Ws, what: &str, pred: impl Fn(&Value) -> bool) -
             for field in ["type", "data", "timestamp", "id"] {
                 assert!(v.get(field).is_some(), "envelope without {field}: {v}");
             }
-            if pred(&v) {
-                return v;
+            let event: EventRecord = serde_json::from_value(v).expect("an event envelope");
+            if pred(&event) {
+                return event;
             }
         }
     }
 }
 
-#[tokio::test]
+/// `type` about the job `id`.
+fn job_event<'a>(kind: &'static str, id: &'a str) -> impl Fn(&EventRecord) -> bool + 'a {
+    move |e| e.event_type == kind && e.data["job_id"] == id
+}
+
+fn probe(payload: Value, max_attempts: Option<u32>) -> EnqueueRequest {
+    EnqueueRequest {
+        kind: "system.probe".into(),
+        payload,
+        max_attempts,
+    }
+}
+
+fn patch(paused: Option<bool>, interval_secs: Option<u64>) -> TaskPatch {
+    TaskPatch {
+        paused,
+        interval_secs,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_run_now_shows_its_job_live_and_in_the_replay() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(ServerOptions {
-        data_dir: dir.path(),
-        database_url: None,
-        env: vec![],
-    });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    let (server, mut api) = start_admin(&Backend::sqlite()).await;
+    let key = api.api_key.clone().expect("key");
+    let done = run_a_task_now_and_watch_its_job(&server, &mut api, &key).await;
+    replay_from_the_cursor(&server, &mut api, &key, done.id.expect("cursor")).await;
+    pause_resume_and_refuse_bad_input(&mut api).await;
+    server.stop().await;
+}
 
-    let tasks = api.get("/api/v1/tasks").await.body;
-    let names: Vec<&str> = tasks
-        .as_array()
-        .expect("tasks")
-        .iter()
-        .filter_map(|t| t["name"].as_str())
-        .collect();
-    assert!(names.contains(&"prune-sessions"), "{names:?}");
+/// Returns the job's success event.
+async fn run_a_task_now_and_watch_its_job(
+    server: &impl Running,
+    api: &mut Client,
+    key: &str,
+) -> EventRecord {
+    let tasks: Vec<TaskRecord> = api.get_json("/api/v1/tasks").await;
+    assert!(
+        tasks.iter().any(|t| t.name == "prune-sessions"),
+        "{tasks:?}"
+    );
 
-    let mut ws = open_ws(&server, &key, "").await;
-    let r = api
-        .post("/api/v1/tasks/prune-sessions/run", json!({}))
+    let mut ws = open_ws(server, key, "").await;
+    let job: JobRecord = api
+        .post_json("/api/v1/tasks/prune-sessions/run", &json!({}))
         .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let job_id = r.body["id"].as_str().expect("job id").to_string();
-    assert_eq!(r.body["task"], "prune-sessions");
-
-    let queued = next_matching(&mut ws, "job.queued", |v| {
-        v["type"] == "job.queued" && v["data"]["job_id"] == job_id.as_str()
-    })
+    assert_eq!(job.task.as_deref(), Some("prune-sessions"));
+    let queued = next_matching(&mut ws, "job.queued", job_event("job.queued", &job.id)).await;
+    let done = next_matching(
+        &mut ws,
+        "job.succeeded",
+        job_event("job.succeeded", &job.id),
+    )
     .await;
-    let done = next_matching(&mut ws, "job.succeeded", |v| {
-        v["type"] == "job.succeeded" && v["data"]["job_id"] == job_id.as_str()
-    })
-    .await;
-    assert!(done["id"].as_i64() > queued["id"].as_i64());
+    assert!(done.id > queued.id);
 
     // The task records its run.
-    let task = api.get("/api/v1/tasks").await.body;
-    let t = task
-        .as_array()
-        .expect("tasks")
+    let tasks: Vec<TaskRecord> = api.get_json("/api/v1/tasks").await;
+    let t = tasks
         .iter()
-        .find(|t| t["name"] == "prune-sessions")
-        .expect("task")
-        .clone();
-    assert_eq!(t["last_status"], "succeeded", "{t}");
-    assert!(t["last_run_at"].is_number() && t["last_duration_ms"].is_number());
+        .find(|t| t.name == "prune-sessions")
+        .expect("task");
+    assert_eq!(t.last_status.as_deref(), Some("succeeded"), "{t:?}");
+    assert!(t.last_run_at.is_some() && t.last_duration_ms.is_some());
+    done
+}
 
-    // A client that reconnects with its cursor gets exactly what it missed.
-    let r = api
-        .post(
-            "/api/v1/jobs",
-            json!({"kind": "system.probe", "payload": {"millis": 10}}),
-        )
+/// A client that reconnects with its cursor gets exactly what it missed.
+async fn replay_from_the_cursor(server: &impl Running, api: &mut Client, key: &str, cursor: i64) {
+    let probe: JobRecord = api
+        .post_json("/api/v1/jobs", &probe(json!({"millis": 10}), None))
         .await;
-    let probe_id = r.body["id"].as_str().expect("id").to_string();
-    api.wait_job(&probe_id, Duration::from_secs(30)).await;
-    let cursor = done["id"].as_i64().expect("cursor");
-    let mut replay = open_ws(&server, &key, &format!("?since={cursor}")).await;
+    api.wait_job(&probe.id, WAIT).await;
+    let mut replay = open_ws(server, key, &format!("?since={cursor}")).await;
     let first = next_matching(&mut replay, "replayed probe event", |_| true).await;
     assert!(
-        first["id"].as_i64() > Some(cursor),
-        "replay starts after the cursor: {first}"
+        first.id > Some(cursor),
+        "replay starts after the cursor: {first:?}"
     );
-    next_matching(&mut replay, "probe success in replay", |v| {
-        v["type"] == "job.succeeded" && v["data"]["job_id"] == probe_id.as_str()
-    })
+    next_matching(
+        &mut replay,
+        "probe success in replay",
+        job_event("job.succeeded", &probe.id),
+    )
     .await;
-    let history = api
-        .get(&format!(
-            "/api/v1/events?since={cursor}&subject=job:{probe_id}"
+    let history: Vec<EventRecord> = api
+        .get_json(&format!(
+            "/api/v1/events?since={cursor}&subject=job:{}",
+            probe.id
         ))
-        .await
-        .body;
-    let types: Vec<&str> = history
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter_map(|e| e["type"].as_str())
-        .collect();
+        .await;
+    let types: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(
         types,
         vec!["job.queued", "job.started", "job.succeeded"],
         "progress ticks are live-only"
     );
+}
 
-    // Pause, resume and bad input.
+async fn pause_resume_and_refuse_bad_input(api: &mut Client) {
+    let path = "/api/v1/tasks/prune-events";
+    let paused: TaskRecord = api
+        .send_typed(Method::PATCH, path, &patch(Some(true), None))
+        .await
+        .ok();
+    assert!(paused.paused);
     let r = api
-        .send(
-            reqwest::Method::PATCH,
-            "/api/v1/tasks/prune-events",
-            Some(json!({"paused": true})),
-        )
+        .send_typed(Method::PATCH, path, &patch(None, Some(1)))
         .await;
-    assert_eq!(
-        (r.status, r.body["paused"].as_bool()),
-        (StatusCode::OK, Some(true)),
-        "{:?}",
-        r.body
-    );
+    assert_eq!(r.error().code, Code::InvalidRequest);
+    let resumed: TaskRecord = api
+        .send_typed(Method::PATCH, path, &patch(Some(false), Some(120)))
+        .await
+        .ok();
+    assert_eq!((resumed.paused, resumed.interval_secs), (false, 120));
     let r = api
-        .send(
-            reqwest::Method::PATCH,
-            "/api/v1/tasks/prune-events",
-            Some(json!({"interval_secs": 1})),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api
-        .send(
-            reqwest::Method::PATCH,
-            "/api/v1/tasks/prune-events",
-            Some(json!({"paused": false, "interval_secs": 120})),
-        )
-        .await;
-    assert_eq!(
-        (r.body["paused"].as_bool(), r.body["interval_secs"].as_u64()),
-        (Some(false), Some(120)),
-        "{:?}",
-        r.body
-    );
-    let r = api
-        .send(
-            reqwest::Method::PATCH,
+        .send_typed(
+            Method::PATCH,
             "/api/v1/tasks/nope",
-            Some(json!({"paused": true})),
+            &patch(Some(true), None),
         )
         .await;
     assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (StatusCode::NOT_FOUND, Some("not_found"))
+        (r.status, r.error().code),
+        (StatusCode::NOT_FOUND, Code::NotFound)
     );
     let r = api
         .post("/api/v1/jobs", json!({"kind": "no.such.kind"}))
         .await;
     assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+        (r.status, r.error().code),
+        (StatusCode::BAD_REQUEST, Code::InvalidRequest)
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_and_retry_a_job() {
+    let (server, mut api) = start_admin(&Backend::sqlite()).await;
+    let key = api.api_key.clone().expect("key");
+    cancel_a_running_job(&server, &mut api, &key).await;
+    retry_a_failed_job(&mut api).await;
+    filter_jobs(&mut api).await;
+    server.stop().await;
+}
+
+async fn cancel_a_running_job(server: &impl Running, api: &mut Client, key: &str) {
+    let mut ws = open_ws(server, key, "").await;
+    let job: JobRecord = api
+        .post_json("/api/v1/jobs", &probe(json!({"millis": 60000}), None))
+        .await;
+    next_matching(&mut ws, "started", job_event("job.started", &job.id)).await;
+    let cancel = format!("/api/v1/jobs/{}/cancel", job.id);
+    let r = api.post(&cancel, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    next_matching(&mut ws, "cancelled", job_event("job.cancelled", &job.id)).await;
+    let now: JobRecord = api.get_json(&format!("/api/v1/jobs/{}", job.id)).await;
+    assert_eq!(now.status, JobStatus::Cancelled);
+    let r = api.post(&cancel, json!({})).await;
+    assert_eq!(r.error().code, Code::Conflict);
+}
+
+/// A failing job fails after its attempts, then a manual retry queues it again.
+async fn retry_a_failed_job(api: &mut Client) {
+    let failing: JobRecord = api
+        .post_json(
+            "/api/v1/jobs",
+            &probe(json!({"fail": "disk on fire"}), Some(1)),
+        )
+        .await;
+    let job = api.wait_job(&failing.id, WAIT).await;
+    assert_eq!(
+        (job.status, job.last_error.as_deref()),
+        (JobStatus::Failed, Some("disk on fire"))
+    );
+    let retried: JobRecord = api
+        .post_json(&format!("/api/v1/jobs/{}/retry", failing.id), &json!({}))
+        .await;
+    assert_eq!(retried.status, JobStatus::Queued);
+    let again = api.wait_job(&failing.id, WAIT).await;
+    assert_eq!(again.status, JobStatus::Failed);
+}
+
+async fn filter_jobs(api: &mut Client) {
+    let r = api.get("/api/v1/jobs?status=bogus").await;
+    assert_eq!(
+        (r.status, r.error().code),
+        (StatusCode::BAD_REQUEST, Code::InvalidRequest)
+    );
+    let failed: Paged<JobRecord> = api.get_json("/api/v1/jobs?status=failed&limit=1").await;
+    assert_eq!((failed.total, failed.limit), (1, 1));
+}
+
+/// The live log tail: job lines arrive as `log` envelopes, tagged with the job id. On the
+/// binary: its logging set-up feeds the tail.
+#[tokio::test]
+async fn job_log_lines_are_tailed_live_and_found_by_subject() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(ServerOptions {
         data_dir: dir.path(),
         database_url: None,
         env: vec![],
     });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
-    let mut ws = open_ws(&server, &key, "").await;
-
-    let r = api
-        .post(
-            "/api/v1/jobs",
-            json!({"kind": "system.probe", "payload": {"millis": 60000}}),
-        )
-        .await;
-    let id = r.body["id"].as_str().expect("id").to_string();
-    next_matching(&mut ws, "started", |v| {
-        v["type"] == "job.started" && v["data"]["job_id"] == id.as_str()
-    })
-    .await;
-    let r = api
-        .post(&format!("/api/v1/jobs/{id}/cancel"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    next_matching(&mut ws, "cancelled", |v| {
-        v["type"] == "job.cancelled" && v["data"]["job_id"] == id.as_str()
-    })
-    .await;
-    assert_eq!(
-        api.get(&format!("/api/v1/jobs/{id}")).await.body["status"],
-        "cancelled"
-    );
-    let r = api
-        .post(&format!("/api/v1/jobs/{id}/cancel"), json!({}))
-        .await;
-    assert_eq!(r.status, StatusCode::CONFLICT);
-
-    // A failing job retries with backoff, then a manual retry queues it again.
-    let r = api
-        .post(
-            "/api/v1/jobs",
-            json!({"kind": "system.probe", "payload": {"fail": "disk on fire"}, "max_attempts": 1}),
-        )
-        .await;
-    let failing = r.body["id"].as_str().expect("id").to_string();
-    let job = api.wait_job(&failing, Duration::from_secs(30)).await;
-    assert_eq!(
-        (job["status"].as_str(), job["last_error"].as_str()),
-        (Some("failed"), Some("disk on fire"))
-    );
-    let r = api
-        .post(&format!("/api/v1/jobs/{failing}/retry"), json!({}))
-        .await;
-    assert_eq!(
-        (r.status, r.body["status"].as_str()),
-        (StatusCode::OK, Some("queued")),
-        "{:?}",
-        r.body
-    );
-    let again = api.wait_job(&failing, Duration::from_secs(30)).await;
-    assert_eq!(again["status"], "failed");
-
-    // The live log tail: job lines arrive as `log` envelopes, tagged with the job id.
+    let (mut api, key) = Client::admin(&server).await;
     let mut tail = open_ws(&server, &key, "?logs=info").await;
-    let r = api
-        .post(
-            "/api/v1/jobs",
-            json!({"kind": "system.probe", "payload": {"millis": 1}}),
-        )
+    let job: JobRecord = api
+        .post_json("/api/v1/jobs", &probe(json!({"millis": 1}), None))
         .await;
-    let tailed = r.body["id"].as_str().expect("id").to_string();
-    let line = next_matching(&mut tail, "a log line about the job", |v| {
-        v["type"] == "log" && v["data"]["fields"]["job_id"] == tailed.as_str()
+    let line = next_matching(&mut tail, "a log line about the job", |e| {
+        e.event_type == "log" && e.data["fields"]["job_id"] == job.id.as_str()
     })
     .await;
-    assert_eq!(line["data"]["level"], "info");
-    let r = api.get(&format!("/api/v1/logs?subject={tailed}")).await;
+    assert_eq!(line.data["level"], "info");
+    let r = api.get(&format!("/api/v1/logs?subject={}", job.id)).await;
     assert!(
         r.body.as_array().is_some_and(|l| !l.is_empty()),
         "logs filter by subject: {:?}",
         r.body
-    );
-
-    let r = api.get("/api/v1/jobs?status=bogus").await;
-    assert_eq!(
-        (r.status, r.body["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request"))
-    );
-    let r = api.get("/api/v1/jobs?status=failed&limit=1").await;
-    assert_eq!(
-        (r.body["total"].as_u64(), r.body["limit"].as_u64()),
-        (Some(1), Some(1))
     );
 }

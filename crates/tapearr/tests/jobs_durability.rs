@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends};
+use common::{Client, JobRecord, Server, ServerOptions, backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -18,7 +18,7 @@ async fn enqueue_probes(client: &mut Client, n: usize, millis: u64) -> Vec<Strin
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        ids.push(r.body["id"].as_str().expect("id").to_string());
+        ids.push(r.json::<JobRecord>().id);
     }
     ids
 }

@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tapearr_api::error::Code;
 
 const FINALIZE_WAIT: Duration = Duration::from_secs(90);
 
@@ -297,7 +298,7 @@ async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_
         assert_eq!(none.body["total"], 0);
         let bad = client.get("/api/v1/recordings?sort=colour").await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-        assert_eq!(bad.body["code"], "invalid_request");
+        assert_eq!(bad.error().code, Code::InvalidRequest);
 
         // A share link plays without a session, until it is unknown.
         let share = client
@@ -358,7 +359,7 @@ async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_
             assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
             let again = client.delete(&format!("/api/v1/shares/{id}")).await;
             assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
-            assert_eq!(again.body["code"], "not_found");
+            assert_eq!(again.error().code, Code::NotFound);
         }
         for path in [&first_path, &second_path] {
             let gone = reqwest::get(server.url(path)).await.expect("revoked link");

@@ -3,17 +3,21 @@
 
 mod common;
 
-use common::{ADMIN, Client, PASSWORD, Server, ServerOptions, backends, eventually, twitch_world};
+use common::{
+    ADMIN, Client, InProcess, PASSWORD, Running, Server, ServerOptions, backends, eventually,
+    twitch_world,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use tapearr_api::error::Code;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Sends `n` logins at once (`name(i)`, `password`); the status and `code` of each.
 async fn parallel_logins(
-    server: &Server,
+    server: &impl Running,
     n: usize,
     name: impl Fn(usize) -> String,
     password: &str,
@@ -22,7 +26,7 @@ async fn parallel_logins(
     let mut sent = Vec::new();
     for i in 0..n {
         let req = http
-            .post(server.url("/api/v1/auth/login"))
+            .post(format!("{}/api/v1/auth/login", server.base()))
             .json(&json!({"username": name(i), "password": password}));
         sent.push(tokio::spawn(async move {
             let resp = req.send().await.expect("login request");
@@ -52,16 +56,17 @@ fn tally(replies: &[(StatusCode, String, Option<String>)]) -> BTreeMap<String, u
     t
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forty_parallel_wrong_passwords_lock_like_five_sequential_ones() {
     for backend in backends("lockpar").await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             // However slow this machine hashes, nobody is turned away busy here.
             env: vec![("TAPEARR_AUTH__HASH_WAIT_MS", "60000".into())],
-        });
+        })
+        .await;
         let b = backend.name;
         let (mut admin, _) = Client::admin(&server).await;
 
@@ -83,8 +88,8 @@ async fn forty_parallel_wrong_passwords_lock_like_five_sequential_ones() {
         );
         let r = Client::new(&server).login(ADMIN, PASSWORD).await;
         assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (StatusCode::TOO_MANY_REQUESTS, Some("locked_out")),
+            (r.status, r.error().code),
+            (StatusCode::TOO_MANY_REQUESTS, Code::LockedOut),
             "{b}: the right password is refused while locked"
         );
         let events = eventually(Duration::from_secs(10), "the lock event", || {
@@ -106,16 +111,17 @@ async fn forty_parallel_wrong_passwords_lock_like_five_sequential_ones() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_parallel_setups_make_one_admin() {
     for backend in backends("setuppar").await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             // However slow this machine hashes, nobody is turned away busy here.
             env: vec![("TAPEARR_AUTH__HASH_WAIT_MS", "60000".into())],
-        });
+        })
+        .await;
         let b = backend.name;
         let http = reqwest::Client::new();
         let mut sent = Vec::new();
@@ -154,16 +160,17 @@ async fn ten_parallel_setups_make_one_admin() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_flood_is_answered_busy_while_the_server_keeps_serving() {
     for backend in backends("flood").await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             // A short wait makes "more than the gate can check" certain on any machine.
             env: vec![("TAPEARR_AUTH__HASH_WAIT_MS", "200".into())],
-        });
+        })
+        .await;
         let b = backend.name;
         Client::admin(&server).await;
 
@@ -240,8 +247,8 @@ async fn oversized_names_and_passwords_are_refused_before_anything_is_stored() {
                 )
                 .await;
             assert_eq!(
-                (r.status, r.body["code"].as_str()),
-                (StatusCode::BAD_REQUEST, Some("invalid_request")),
+                (r.status, r.error().code),
+                (StatusCode::BAD_REQUEST, Code::InvalidRequest),
                 "{b}: setup"
             );
         }
@@ -256,8 +263,8 @@ async fn oversized_names_and_passwords_are_refused_before_anything_is_stored() {
             ] {
                 let r = c.login(name, &password).await;
                 assert_eq!(
-                    (r.status, r.body["code"].as_str()),
-                    (StatusCode::BAD_REQUEST, Some("invalid_request")),
+                    (r.status, r.error().code),
+                    (StatusCode::BAD_REQUEST, Code::InvalidRequest),
                     "{b}: login"
                 );
             }
@@ -271,8 +278,8 @@ async fn oversized_names_and_passwords_are_refused_before_anything_is_stored() {
 }
 
 /// Opens a connection and sends the first half of a request head, then nothing.
-async fn stalled(server: &Server) -> TcpStream {
-    let addr = server.base.trim_start_matches("http://").to_string();
+async fn stalled(server: &impl Running) -> TcpStream {
+    let addr = server.base().trim_start_matches("http://").to_string();
     let mut s = TcpStream::connect(addr).await.expect("connect");
     s.write_all(b"GET /healthz HTTP/1.1\r\nHost: tapearr\r\nX-Half: ")
         .await
@@ -293,10 +300,10 @@ async fn closed_after(mut s: TcpStream) -> Duration {
     }
 }
 
-async fn healthz_in(server: &Server) -> Duration {
+async fn healthz_in(server: &impl Running) -> Duration {
     let started = Instant::now();
     let r = reqwest::Client::new()
-        .get(server.url("/healthz"))
+        .get(format!("{}/healthz", server.base()))
         .send()
         .await
         .expect("healthz");
@@ -305,17 +312,18 @@ async fn healthz_in(server: &Server) -> Duration {
 }
 
 /// The listener does not depend on the database: SQLite only.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_and_idle_clients_are_cut_off_and_do_not_block_others() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(ServerOptions {
+    let server = InProcess::start(ServerOptions {
         data_dir: dir.path(),
         database_url: None,
         env: vec![
             ("TAPEARR_HTTP__HEADER_TIMEOUT_SECS", "1".into()),
             ("TAPEARR_HTTP__MAX_CONNECTIONS", "64".into()),
         ],
-    });
+    })
+    .await;
 
     // Half a request head, then silence: closed once the header timeout is over.
     let took = closed_after(stalled(&server).await).await;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends};
+use common::{Client, InProcess, ServerOptions, backends};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -13,7 +13,7 @@ const PLEX_TOKEN: &str = "plex-token-8d7f";
 const JF_KEY: &str = "jellyfin-key-3c2b";
 const WAIT: Duration = Duration::from_secs(60);
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_landed_folder_is_rescanned_on_every_server_with_mapped_paths() {
     for backend in backends("mediasrv").await {
         let b = backend.name;
@@ -31,14 +31,13 @@ async fn a_landed_folder_is_rescanned_on_every_server_with_mapped_paths() {
             .expect("jellyfin");
         let emby = FakeMediaServer::jellyfin(JF_KEY, true).await.expect("emby");
         let dir = tempfile::tempdir().expect("tempdir");
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             env: vec![],
-        });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        })
+        .await;
+        let (mut api, _) = Client::admin(&server).await;
 
         let add = |name: &str, kind: &str, url: String, token: &str, server_root: &str| {
             json!({"name": name, "kind": kind, "url": url, "token": token,
@@ -236,6 +235,6 @@ async fn a_landed_folder_is_rescanned_on_every_server_with_mapped_paths() {
             !r.body.to_string().contains("wrong"),
             "the token is not echoed"
         );
-        assert!(server.terminate().success());
+        server.stop().await;
     }
 }

@@ -3,12 +3,15 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends, eventually};
+use common::{
+    Client, InProcess, JobRecord, JobStatus, Server, ServerOptions, backends, eventually,
+};
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use std::time::Duration;
+use tapearr_api::error::Code;
 use tapearr_testkit::sink::{HttpSink, Received};
 
 const HOOK_SECRET: &str = "hook-secret-4f9a";
@@ -38,8 +41,8 @@ async fn fail_job(api: &mut Client, reason: &str) {
             json!({"kind": "system.probe", "payload": {"fail": reason}, "max_attempts": 1}),
         )
         .await;
-    let id = r.body["id"].as_str().expect("job id").to_string();
-    assert_eq!(api.wait_job(&id, WAIT).await["status"], "failed");
+    let id = r.ok::<JobRecord>().id;
+    assert_eq!(api.wait_job(&id, WAIT).await.status, JobStatus::Failed);
 }
 
 fn on(path: &str) -> impl Fn(&Received) -> bool + '_ {
@@ -69,21 +72,20 @@ fn link_tools(data_dir: &std::path::Path) -> bool {
         && std::os::unix::fs::symlink(&tools, data_dir.join("tools")).is_ok()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_channel_gets_one_batched_signed_message() {
     for backend in backends("notify").await {
         let b = backend.name;
         let sink = HttpSink::start().await.expect("sink");
         let dir = tempfile::tempdir().expect("tempdir");
         let with_apprise = link_tools(dir.path());
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             env: vec![],
-        });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        })
+        .await;
+        let (mut api, _) = Client::admin(&server).await;
 
         // Bad input is refused and creates nothing.
         let r = api
@@ -93,8 +95,8 @@ async fn every_channel_gets_one_batched_signed_message() {
             )
             .await;
         assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            (r.status, r.error().code),
+            (StatusCode::BAD_REQUEST, Code::InvalidRequest),
             "{b}"
         );
         let mut bad = channel(
@@ -305,27 +307,26 @@ async fn every_channel_gets_one_batched_signed_message() {
             )
             .await;
         assert_eq!(
-            (r.status, r.body["code"].as_str()),
-            (StatusCode::BAD_GATEWAY, Some("upstream_failed")),
+            (r.status, r.error().code),
+            (StatusCode::BAD_GATEWAY, Code::UpstreamFailed),
             "{b}"
         );
         assert!(!r.body.to_string().contains(HOOK_SECRET));
-        assert!(server.terminate().success());
+        server.stop().await;
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_cap_holds_messages_back() {
     let sink = HttpSink::start().await.expect("sink");
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(ServerOptions {
+    let server = InProcess::start(ServerOptions {
         data_dir: dir.path(),
         database_url: None,
         env: vec![],
-    });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    })
+    .await;
+    let (mut api, _) = Client::admin(&server).await;
     let id = create(
         &mut api,
         channel(
@@ -387,9 +388,7 @@ async fn pending_deliveries_survive_sigkill() {
             env: vec![],
         };
         let server = Server::start(opts());
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
         let id = create(
             &mut api,
             channel(
@@ -501,7 +500,7 @@ impl FakeBrowser {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     use base64::Engine;
     use web_push_native::jwt_simple::prelude::{
@@ -509,14 +508,13 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     };
     let sink = HttpSink::start().await.expect("sink");
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(ServerOptions {
+    let server = InProcess::start(ServerOptions {
         data_dir: dir.path(),
         database_url: None,
         env: vec![],
-    });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    })
+    .await;
+    let (mut api, _) = Client::admin(&server).await;
 
     let info = api.get("/api/v1/notifications/webpush").await.body;
     let vapid_public = info["public_key"].as_str().expect("public key").to_string();
@@ -616,19 +614,18 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     .await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn low_disk_space_is_notified_once() {
     let sink = HttpSink::start().await.expect("sink");
     let dir = tempfile::tempdir().expect("tempdir");
     // A threshold no disk meets, so the data dir is "low".
-    let server = Server::start(ServerOptions {
+    let server = InProcess::start(ServerOptions {
         data_dir: dir.path(),
         database_url: None,
         env: vec![("TAPEARR_DISK__LOW_FREE_GB", "1000000".into())],
-    });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    })
+    .await;
+    let (mut api, _) = Client::admin(&server).await;
     let mut body = channel(
         "disk",
         json!({"kind": "webhook", "url": sink.url("/disk")}),
@@ -641,7 +638,7 @@ async fn low_disk_space_is_notified_once() {
     for _ in 0..2 {
         let r = api.post("/api/v1/tasks/check-disk/run", json!({})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        api.wait_job(r.body["id"].as_str().expect("id"), WAIT).await;
+        api.wait_job(&r.json::<JobRecord>().id, WAIT).await;
     }
     let got = sink
         .wait_for(WAIT, |r| !r.is_empty())

@@ -3,19 +3,13 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions};
+use common::{Backend, start_admin};
 use reqwest::{Method, StatusCode};
+use tapearr_api::error::{Code, ErrorBody};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_protected_route_answers_401_without_credentials() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(ServerOptions {
-        data_dir: dir.path(),
-        database_url: None,
-        env: vec![],
-    });
-    let mut admin = Client::new(&server);
-    admin.bootstrap().await;
+    let (server, _) = start_admin(&Backend::sqlite()).await;
 
     let doc = reqwest::get(server.url("/api/v1/openapi.json"))
         .await
@@ -55,8 +49,8 @@ async fn every_protected_route_answers_401_without_credentials() {
                 .await
                 .expect("request");
             assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
-            let body: serde_json::Value = resp.json().await.expect("error body");
-            assert_eq!(body["code"], "unauthorized", "{method} {path}");
+            let body: ErrorBody = resp.json().await.expect("error body");
+            assert_eq!(body.code, Code::Unauthorized, "{method} {path}");
             checked += 1;
         }
     }

@@ -8,11 +8,12 @@ use common::twitch_world::{
     WAIT, World, add_channel, env, id_of, recording, start, wait_recording, wait_recording_state,
     world,
 };
-use common::{Client, Server, backends, eventually};
+use common::{Client, JobRecord, Server, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tapearr_api::error::Code;
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, MediaParams};
 
 const FINALIZE_WAIT: Duration = Duration::from_secs(90);
@@ -164,7 +165,7 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
                 "{name}: {bad} → {:?}",
                 r.body
             );
-            assert_eq!(r.body["code"], "invalid_request");
+            assert_eq!(r.error().code, Code::InvalidRequest);
             let message = r.body["message"].as_str().unwrap_or_default();
             assert!(message.contains(says), "{bad}: {message}");
         }
@@ -194,7 +195,7 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
         )
         .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {:?}", r.body);
-        assert_eq!(r.body["code"], "invalid_request", "{name}: {:?}", r.body);
+        assert_eq!(r.error().code, Code::InvalidRequest, "{name}: {:?}", r.body);
         assert!(
             r.body["message"]
                 .as_str()
@@ -530,10 +531,7 @@ async fn low_space_deletes_the_oldest_first_while_a_recording_goes_on() {
             .unwrap_or(0);
         let r = client.post("/api/v1/tasks/retention/run", json!({})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{name}: {:?}", r.body);
-        let job = client
-            .wait_job(r.body["id"].as_str().expect("job id"), WAIT)
-            .await;
-        assert_eq!(job["status"], "succeeded", "{name}: {job}");
+        client.wait_succeeded(&r.json::<JobRecord>().id, WAIT).await;
 
         for gone in &ready[..2] {
             let r = client

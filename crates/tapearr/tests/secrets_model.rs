@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends, redirector};
+use common::{Client, InProcess, ServerOptions, backends, redirector};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tapearr_testkit::media_servers::FakeMediaServer;
@@ -108,7 +108,7 @@ async fn execute(data_dir: &std::path::Path, database_url: Option<&str>, sql: &s
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_outside_service_keeps_its_secret_sealed_and_on_its_own_host() {
     for backend in backends("secrets").await {
         let b = backend.name;
@@ -130,14 +130,13 @@ async fn every_outside_service_keeps_its_secret_sealed_and_on_its_own_host() {
         let radarr = FakeRadarr::start().await.expect("radarr");
 
         let dir = tempfile::tempdir().expect("tempdir");
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: db,
             env: vec![],
-        });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        })
+        .await;
+        let (mut api, key) = Client::admin(&server).await;
 
         // --- Media servers: Plex, Jellyfin, Emby.
         let mut plex_id = String::new();
@@ -392,7 +391,7 @@ async fn every_outside_service_keeps_its_secret_sealed_and_on_its_own_host() {
         }
 
         // --- An older version's plaintext is sealed on start-up and still works.
-        server.terminate();
+        server.stop().await;
         execute(
             dir.path(),
             db,
@@ -426,11 +425,12 @@ async fn every_outside_service_keeps_its_secret_sealed_and_on_its_own_host() {
             planted.contains(LEGACY_NTFY),
             "{b}: the plaintext was planted"
         );
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: db,
             env: vec![],
-        });
+        })
+        .await;
         let mut api = Client::with_key(&server, &key);
         let r = api
             .post(&format!("/api/v1/media-servers/{plex_id}/test"), json!({}))
@@ -470,7 +470,7 @@ async fn every_outside_service_keeps_its_secret_sealed_and_on_its_own_host() {
         for secret in [PLEX_TOKEN, LEGACY_NTFY, vapid_plain.as_str()] {
             assert!(!text.contains(secret), "{b}: `{secret}` left in plaintext");
         }
-        server.terminate();
+        server.stop().await;
     }
 }
 

@@ -5,11 +5,12 @@
 
 mod common;
 
-use common::{ADMIN, Client, PASSWORD, Server, ServerOptions, backends};
+use common::{ADMIN, Client, InProcess, PASSWORD, Running, Server, ServerOptions, backends};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::{Duration, Instant};
+use tapearr_api::error::Code;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -17,8 +18,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn open_ws(server: &Server, header: (&'static str, String)) -> Ws {
-    let url = format!("{}/api/v1/ws", server.base.replace("http://", "ws://"));
+async fn open_ws(server: &impl Running, header: (&'static str, String)) -> Ws {
+    let url = format!("{}/api/v1/ws", server.base().replace("http://", "ws://"));
     let mut req = url.into_client_request().expect("request");
     req.headers_mut()
         .insert(header.0, header.1.parse().expect("header"));
@@ -43,15 +44,16 @@ async fn closed_by_server(ws: &mut Ws, what: &str) -> Option<CloseCode> {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_websocket_closes_when_its_session_logs_out_or_its_key_is_revoked() {
     for backend in backends("ws_revoke").await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             env: vec![],
-        });
+        })
+        .await;
         let b = backend.name;
         let mut browser = Client::new(&server);
         let key = browser.bootstrap().await;
@@ -107,17 +109,18 @@ async fn a_websocket_closes_when_its_session_logs_out_or_its_key_is_revoked() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ends_at_its_absolute_lifetime_however_often_it_is_used() {
     for backend in backends("session_max_age").await {
         let dir = tempfile::tempdir().expect("tempdir");
         // 0.00005 days: 4.32 seconds.
         let max_age = Duration::from_millis(4_320);
-        let server = Server::start(ServerOptions {
+        let server = InProcess::start(ServerOptions {
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             env: vec![("TAPEARR_AUTH__SESSION_MAX_AGE_DAYS", "0.00005".into())],
-        });
+        })
+        .await;
         let b = backend.name;
         let mut browser = Client::new(&server);
         browser.bootstrap().await;
@@ -192,8 +195,8 @@ async fn a_server_beyond_loopback_is_set_up_only_with_the_token_from_its_log() {
         ] {
             let r = stranger.post("/api/v1/setup", body.clone()).await;
             assert_eq!(
-                (r.status, r.body["code"].as_str()),
-                (StatusCode::FORBIDDEN, Some("forbidden")),
+                (r.status, r.error().code),
+                (StatusCode::FORBIDDEN, Code::Forbidden),
                 "{b}: {body}"
             );
             assert!(r.body["message"].is_string(), "{b}: {:?}", r.body);

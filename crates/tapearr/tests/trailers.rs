@@ -5,11 +5,15 @@
 
 mod common;
 
-use common::{Client, Server, ServerOptions, backends, eventually, install_crypto};
+use common::{
+    Client, JobRecord, JobStatus, Server, ServerOptions, backends, eventually, install_crypto,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tapearr_api::error::Code;
+use tapearr_api::routes::trailers::JobQueued;
 use tapearr_testkit::arr::{ArrConfig, ArrFault, Malformed};
 use tapearr_testkit::media_servers::FakeMediaServer;
 use tapearr_testkit::plex_library::{PlexItem, PlexKind};
@@ -226,13 +230,11 @@ async fn accept_short_trailers(api: &mut Client) {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
-async fn run_and_wait(api: &mut Client) -> Value {
+async fn run_and_wait(api: &mut Client) -> JobRecord {
     let r = api.post("/api/v1/trailers/run", json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let job = r.body["job_id"].as_str().expect("job id").to_string();
-    let done = api.wait_job(&job, Duration::from_secs(240)).await;
-    assert_eq!(done["status"], "succeeded", "{done}");
-    done
+    let job = r.json::<JobQueued>().job_id;
+    api.wait_succeeded(&job, Duration::from_secs(240)).await
 }
 
 async fn all_media(api: &mut Client) -> Vec<Value> {
@@ -303,9 +305,7 @@ async fn one_run_places_exactly_the_missing_trailers_and_a_second_run_does_nothi
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, _) = Client::admin(&server).await;
 
         // Bad input changes nothing.
         let r = api
@@ -515,9 +515,7 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
         let conn = add_radarr(&mut api, &w).await;
         let path = format!("/api/v1/trailers/connections/{conn}/sync");
         // The first sync is queued by the create; wait for the library to fill.
@@ -554,7 +552,7 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             async move {
                 let r = api.post(&path, json!({})).await;
                 assert_eq!(r.status, 202, "{}", r.body);
-                let job = r.body["job_id"].as_str().expect("job").to_string();
+                let job = r.json::<JobQueued>().job_id;
                 api.wait_job(&job, Duration::from_secs(60)).await
             }
         };
@@ -588,7 +586,7 @@ async fn a_failed_or_empty_sync_deletes_nothing_and_user_choices_survive() {
             kind: Malformed::WrongTypes,
         }))
         .await;
-        assert_eq!(job["status"], "succeeded", "{b}: {job}");
+        assert_eq!(job.status, JobStatus::Succeeded, "{b}: {job:?}");
         let media = all_media(&mut api).await;
         assert_eq!(media.len(), 10, "{b}: the malformed item is kept");
         assert!(
@@ -713,9 +711,7 @@ async fn a_plex_library_is_a_source_too() {
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, _) = Client::admin(&server).await;
         accept_short_trailers(&mut api).await;
         let library = w.library.path().display().to_string();
         let input = |token: &str| {
@@ -869,9 +865,7 @@ async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_stor
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
         add_radarr(&mut api, &w).await;
         eventually(Duration::from_secs(30), "the first sync", || {
             let mut api = Client::with_key(&server, &key);
@@ -883,9 +877,8 @@ async fn the_disk_scan_follows_renames_notices_deletions_and_leaves_offline_stor
             async move {
                 let r = api.post("/api/v1/trailers/scan", json!({})).await;
                 assert_eq!(r.status, 202, "{}", r.body);
-                let job = r.body["job_id"].as_str().expect("job").to_string();
-                let done = api.wait_job(&job, Duration::from_secs(60)).await;
-                assert_eq!(done["status"], "succeeded", "{done}");
+                let job = r.json::<JobQueued>().job_id;
+                api.wait_succeeded(&job, Duration::from_secs(60)).await;
             }
         };
         scan().await;
@@ -1051,9 +1044,7 @@ async fn the_api_key_follows_a_redirect_on_the_same_host_only() {
         database_url: None,
         env: w.env(),
     });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    let (mut api, _) = Client::admin(&server).await;
     let input = |url: String| json!({"name": "Radarr", "kind": "radarr", "url": url, "api_key": w.radarr.api_key()});
     // Another host (`localhost` is not `127.0.0.1`): refused, with where it leads.
     let elsewhere = common::redirector(format!("http://localhost:{port}")).await;
@@ -1145,11 +1136,8 @@ async fn the_media_list_pages_by_offset_and_by_cursor() {
             )
             .await;
         assert_eq!(r.status, 202, "{b}: {}", r.body);
-        let job = r.body["job_id"].as_str().expect("job").to_string();
-        assert_eq!(
-            api.wait_job(&job, Duration::from_secs(60)).await["status"],
-            "succeeded"
-        );
+        let job = r.json::<JobQueued>().job_id;
+        api.wait_succeeded(&job, Duration::from_secs(60)).await;
         while let Some(c) = cursor {
             let r = api
                 .get(&format!("/api/v1/trailers/media?limit=17&cursor={c}"))
@@ -1172,7 +1160,7 @@ async fn the_media_list_pages_by_offset_and_by_cursor() {
 
         let bad = api.get("/api/v1/trailers/media?cursor=not-ours").await;
         assert_eq!(bad.status, 400, "{b}: {}", bad.body);
-        assert_eq!(bad.body["code"], "invalid_request", "{b}");
+        assert_eq!(bad.error().code, Code::InvalidRequest, "{b}");
         server.terminate();
     }
 }
@@ -1235,9 +1223,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
             database_url: backend.database_url.as_deref(),
             env: w.env(),
         });
-        let mut admin = Client::new(&server);
-        let key = admin.bootstrap().await;
-        let mut api = Client::with_key(&server, &key);
+        let (mut api, key) = Client::admin(&server).await;
         accept_short_trailers(&mut api).await;
         let conn = add_radarr(&mut api, &w).await;
         run_and_wait(&mut api).await;
@@ -1297,7 +1283,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
                     )
                     .await;
                 assert_eq!(r.status, 202, "{}", r.body);
-                let job = r.body["job_id"].as_str().expect("job").to_string();
+                let job = r.json::<JobQueued>().job_id;
                 api.wait_job(&job, Duration::from_secs(240)).await
             }
         };
@@ -1331,7 +1317,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
             )
             .await;
         assert_eq!(r.status, 202, "{b}: {}", r.body);
-        let job = r.body["job_id"].as_str().expect("job").to_string();
+        let job = r.json::<JobQueued>().job_id;
         api.wait_job(&job, Duration::from_secs(60)).await;
         let r = api
             .delete(&format!(
@@ -1351,7 +1337,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
         for _ in 0..2 {
             let r = api.post("/api/v1/trailers/scan", json!({})).await;
             assert_eq!(r.status, 202, "{b}: {}", r.body);
-            let job = r.body["job_id"].as_str().expect("job").to_string();
+            let job = r.json::<JobQueued>().job_id;
             api.wait_job(&job, Duration::from_secs(60)).await;
         }
         movies_intact("after scans");
@@ -1369,7 +1355,7 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
         assert_eq!(files_under(&trailer_dir), vec![the_trailer.clone()], "{b}");
         movies_intact("after delete trailer");
         let r = api.post("/api/v1/trailers/scan", json!({})).await;
-        let job = r.body["job_id"].as_str().expect("job").to_string();
+        let job = r.json::<JobQueued>().job_id;
         api.wait_job(&job, Duration::from_secs(60)).await;
         let d = detail(&trailer_item).await;
         assert_eq!(

@@ -9,6 +9,7 @@ use common::{Client, Server, ServerOptions, install_crypto};
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tapearr_api::routes::trailers::JobQueued;
 use tapearr_testkit::arr::ArrConfig;
 use tapearr_testkit::radarr::FakeRadarr;
 use tapearr_testkit::sonarr::FakeSonarr;
@@ -61,9 +62,8 @@ async fn job(api: &mut Client, path: &str) -> Duration {
     let t = Instant::now();
     let r = api.post(path, json!({})).await;
     assert_eq!(r.status, 202, "{}", r.body);
-    let id = r.body["job_id"].as_str().expect("job").to_string();
-    let done = api.wait_job(&id, Duration::from_secs(600)).await;
-    assert_eq!(done["status"], "succeeded", "{done}");
+    let id = r.json::<JobQueued>().job_id;
+    api.wait_succeeded(&id, Duration::from_secs(600)).await;
     t.elapsed()
 }
 
@@ -86,8 +86,7 @@ async fn wait_synced(api: &mut Client, connections: &[(&str, usize)]) {
         .body;
     for job in jobs["items"].as_array().cloned().unwrap_or_default() {
         let id = job["id"].as_str().expect("job id");
-        let done = api.wait_job(id, Duration::from_secs(600)).await;
-        assert_eq!(done["status"], "succeeded", "{done}");
+        api.wait_succeeded(id, Duration::from_secs(600)).await;
     }
     for (id, items) in connections {
         let c = api
@@ -146,9 +145,7 @@ async fn bench_sync_and_scan() {
             ("TAPEARR_DISK__LOW_FREE_GB", "0".into()),
         ],
     });
-    let mut admin = Client::new(&server);
-    let key = admin.bootstrap().await;
-    let mut api = Client::with_key(&server, &key);
+    let (mut api, _) = Client::admin(&server).await;
 
     // First sync: queued by adding each connection.
     let t = Instant::now();

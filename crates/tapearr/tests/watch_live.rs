@@ -10,6 +10,7 @@ use common::{Client, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
+use tapearr_api::error::Code;
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, MediaParams};
 
 const LOGIN: &str = "watched";
@@ -123,7 +124,7 @@ async fn story(backend_name: &str, database_url: Option<&str>, container: Contai
         "{backend_name}: {:?}",
         r.body
     );
-    assert_eq!(r.body["code"], "channel_offline");
+    assert_eq!(r.error().code, Code::ChannelOffline);
     let r = client.post("/api/v1/channels/nope/watch", json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
 

@@ -8,12 +8,12 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tapearr_core::auth::model::ApiKey;
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreateApiKey {
     pub name: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CreatedApiKey {
     pub key: ApiKey,
     /// The key itself. It is shown this once; only its hash is stored.

@@ -5,7 +5,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tapearr_core::jobs::EnqueueOptions;
 use tapearr_core::jobs::model::{JobQuery, JobRecord, JobStatus};
 use tapearr_core::storage::{PageRequest, Paged, SortOrder};
@@ -23,7 +23,7 @@ pub struct JobListParams {
     pub offset: Option<u32>,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EnqueueRequest {
     /// A job kind this server knows, e.g. `system.probe`.
     pub kind: String,

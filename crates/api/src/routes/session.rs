@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use tapearr_core::auth::Principal;
 use tapearr_core::time::Timestamp;
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoginResponse {
     pub username: String,
     /// Send it back in `X-CSRF-Token` on every cookie-authenticated write (also in the `tapearr_csrf` cookie).
@@ -25,7 +25,7 @@ pub struct LoginResponse {
     pub expires_at: Timestamp,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Me {
     /// `session` or `api_key`.
     pub auth: String,

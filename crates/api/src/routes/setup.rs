@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tapearr_core::auth::tokens::constant_time_eq;
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SetupStatus {
     /// True until the admin account exists.
     pub setup_required: bool,
@@ -17,7 +17,7 @@ pub struct SetupStatus {
     pub setup_token_required: bool,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SetupRequest {
     /// 1 to 64 of letters, digits, `_ - . @` (stored in lower case).
     pub username: String,
@@ -29,7 +29,7 @@ pub struct SetupRequest {
     pub setup_token: Option<String>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SetupResponse {
     pub username: String,
 }

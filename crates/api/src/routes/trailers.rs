@@ -32,7 +32,7 @@ impl From<TrailerError> for ApiError {
     }
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobQueued {
     pub job_id: String,
 }

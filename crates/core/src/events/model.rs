@@ -2,7 +2,7 @@
 
 use super::DomainEvent;
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::{AllOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
@@ -17,7 +17,7 @@ pub struct NewEvent {
 }
 
 /// The WebSocket envelope `{type, data, timestamp, id}` (plus `subject`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventRecord {
     /// Increasing sequence number; `None` for live-only events (progress ticks, log lines).
     pub id: Option<i64>,

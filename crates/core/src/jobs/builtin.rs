@@ -44,6 +44,9 @@ pub fn task_defs() -> Vec<TaskDef> {
 }
 
 /// `lockout_window`: how long a login-failure count lives (`auth.lockout_minutes`).
+/// The kinds [`register`] registers.
+pub const KINDS: [&str; 4] = [PRUNE_EVENTS, PRUNE_SESSIONS, PRUNE_JOBS, PROBE];
+
 pub fn register(
     registry: &mut JobRegistry,
     store: Arc<dyn Storage>,

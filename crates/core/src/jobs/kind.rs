@@ -36,6 +36,47 @@ pub enum JobKind {
     TrailersScan,
 }
 
+impl JobKind {
+    /// Every kind, for checks that a registry and this enum name the same set.
+    pub const ALL: [JobKind; 14] = [
+        JobKind::PruneEvents,
+        JobKind::PruneSessions,
+        JobKind::PruneJobs,
+        JobKind::SystemProbe,
+        JobKind::CheckDisk,
+        JobKind::CheckToolUpdates,
+        JobKind::ToolsUpdate,
+        JobKind::MediaServerRefresh,
+        JobKind::RecordingFinalize,
+        JobKind::LibraryRetention,
+        JobKind::TrailersRun,
+        JobKind::TrailersSync,
+        JobKind::TrailersDownload,
+        JobKind::TrailersScan,
+    ];
+
+    /// The wire name (`trailers.run`).
+    pub fn as_str(self) -> &'static str {
+        // Exhaustive on purpose: a new variant must get its name here, and so a place in `ALL`.
+        match self {
+            JobKind::PruneEvents => "events.prune",
+            JobKind::PruneSessions => "sessions.prune",
+            JobKind::PruneJobs => "jobs.prune",
+            JobKind::SystemProbe => "system.probe",
+            JobKind::CheckDisk => "system.check_disk",
+            JobKind::CheckToolUpdates => "tools.check_updates",
+            JobKind::ToolsUpdate => "tools.update",
+            JobKind::MediaServerRefresh => "mediaserver.refresh",
+            JobKind::RecordingFinalize => "recording.finalize",
+            JobKind::LibraryRetention => "library.retention",
+            JobKind::TrailersRun => "trailers.run",
+            JobKind::TrailersSync => "trailers.sync",
+            JobKind::TrailersDownload => "trailers.download",
+            JobKind::TrailersScan => "trailers.scan",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::JobKind::{self, *};
@@ -71,6 +112,11 @@ mod tests {
                 Some(name.into()),
                 "{kind:?}"
             );
+            assert_eq!(kind.as_str(), name, "{kind:?}");
         }
+        let mut all: Vec<_> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), JobKind::ALL.len(), "ALL names each kind once");
     }
 }

@@ -41,7 +41,7 @@ impl JobStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobRecord {
     pub id: String,
     #[schema(value_type = super::JobKind)]
@@ -88,7 +88,7 @@ pub struct JobQuery {
 }
 
 /// A named periodic task: every `interval_secs` it enqueues one job of `kind`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskRecord {
     pub name: String,
     #[schema(value_type = super::JobKind)]

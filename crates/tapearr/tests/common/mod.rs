@@ -1,15 +1,25 @@
-//! Test harness: the real `tapearr` binary on a temporary data dir, on SQLite or PostgreSQL.
+//! Test harness: the server on a temporary data dir, on SQLite or PostgreSQL, in this process
+//! ([`InProcess`]) or as the real `tapearr` binary ([`Server`]); a client with typed requests.
 #![allow(dead_code)]
 
+pub mod in_process;
 pub mod twitch_world;
 
+pub use in_process::InProcess;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tapearr_api::error::ErrorBody;
+use tapearr_api::routes::apikeys::{CreateApiKey, CreatedApiKey};
+use tapearr_api::routes::session::{LoginRequest, LoginResponse};
+use tapearr_api::routes::setup::SetupRequest;
+pub use tapearr_core::jobs::model::{JobRecord, JobStatus};
 
 pub const ADMIN: &str = "admin";
 pub const PASSWORD: &str = "correct horse battery";
@@ -21,14 +31,21 @@ pub struct Backend {
     pub database_url: Option<String>,
 }
 
+impl Backend {
+    /// The default SQLite file in the data dir, for stories that need no second backend.
+    pub fn sqlite() -> Backend {
+        Backend {
+            name: "sqlite",
+            database_url: None,
+        }
+    }
+}
+
 pub async fn backends(label: &str) -> Vec<Backend> {
     let mut out = Vec::new();
     for b in tapearr_db::testing::backends() {
         match b {
-            None => out.push(Backend {
-                name: "sqlite",
-                database_url: None,
-            }),
+            None => out.push(Backend::sqlite()),
             Some(pg) => out.push(Backend {
                 name: "postgres",
                 database_url: Some(
@@ -156,6 +173,30 @@ impl Server {
     }
 }
 
+/// Where a running server answers, in this process or another.
+pub trait Running {
+    fn base(&self) -> &str;
+}
+
+impl Running for Server {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+impl Running for InProcess {
+    fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+/// A fresh server in this process with its admin set up; the client uses a new API key.
+pub async fn start_admin(backend: &Backend) -> (InProcess, Client) {
+    let server = InProcess::start_on(backend).await;
+    let (client, _) = Client::admin(&server).await;
+    (server, client)
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -178,19 +219,55 @@ pub struct Reply {
     pub body: Value,
 }
 
+impl Reply {
+    /// The body as `T`; panics with the status and body when it is not one.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_value(self.body.clone()).unwrap_or_else(|e| {
+            panic!(
+                "{} body is not a {}: {e}: {}",
+                self.status,
+                std::any::type_name::<T>(),
+                self.body
+            )
+        })
+    }
+
+    /// The `{code, message}` of an error answer.
+    pub fn error(&self) -> ErrorBody {
+        assert!(
+            self.status.is_client_error() || self.status.is_server_error(),
+            "expected an error, got {}: {}",
+            self.status,
+            self.body
+        );
+        self.json()
+    }
+
+    /// The body as `T` after a 2xx answer.
+    pub fn ok<T: DeserializeOwned>(&self) -> T {
+        assert!(
+            self.status.is_success(),
+            "expected success, got {}: {}",
+            self.status,
+            self.body
+        );
+        self.json()
+    }
+}
+
 impl Client {
-    pub fn new(server: &Server) -> Client {
+    pub fn new(server: &impl Running) -> Client {
         install_crypto();
         Client {
             http: reqwest::Client::new(),
-            base: server.base.clone(),
+            base: server.base().to_string(),
             session: None,
             csrf: None,
             api_key: None,
         }
     }
 
-    pub fn with_key(server: &Server, key: &str) -> Client {
+    pub fn with_key(server: &impl Running, key: &str) -> Client {
         let mut c = Client::new(server);
         c.api_key = Some(key.to_string());
         c
@@ -241,55 +318,99 @@ impl Client {
         self.send(reqwest::Method::DELETE, path, None).await
     }
 
+    /// Sends `body` (any request DTO) as JSON.
+    pub async fn send_typed<B: Serialize>(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Reply {
+        let body = serde_json::to_value(body).expect("request body as JSON");
+        self.send(method, path, Some(body)).await
+    }
+
+    /// GET `path`, expecting success, as `T`.
+    pub async fn get_json<T: DeserializeOwned>(&mut self, path: &str) -> T {
+        self.get(path).await.ok()
+    }
+
+    /// POST `body` to `path`, expecting success, as `T`.
+    pub async fn post_json<B: Serialize, T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        body: &B,
+    ) -> T {
+        self.send_typed(reqwest::Method::POST, path, body)
+            .await
+            .ok()
+    }
+
     pub async fn login(&mut self, username: &str, password: &str) -> Reply {
+        let login = LoginRequest {
+            username: username.to_string(),
+            password: password.to_string(),
+        };
         let r = self
-            .post(
-                "/api/v1/auth/login",
-                json!({"username": username, "password": password}),
-            )
+            .send_typed(reqwest::Method::POST, "/api/v1/auth/login", &login)
             .await;
         if r.status == StatusCode::OK {
-            self.csrf = r.body["csrf_token"].as_str().map(String::from);
+            self.csrf = Some(r.json::<LoginResponse>().csrf_token);
         }
         r
     }
 
     /// Sets up the admin, logs in and returns a new API key.
     pub async fn bootstrap(&mut self) -> String {
+        let setup = SetupRequest {
+            username: ADMIN.to_string(),
+            password: PASSWORD.to_string(),
+            setup_token: None,
+        };
         let r = self
-            .post(
-                "/api/v1/setup",
-                json!({"username": ADMIN, "password": PASSWORD}),
-            )
+            .send_typed(reqwest::Method::POST, "/api/v1/setup", &setup)
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         assert_eq!(self.login(ADMIN, PASSWORD).await.status, StatusCode::OK);
-        let r = self.post("/api/v1/apikeys", json!({"name": "tests"})).await;
+        let key = CreateApiKey {
+            name: "tests".to_string(),
+        };
+        let r = self
+            .send_typed(reqwest::Method::POST, "/api/v1/apikeys", &key)
+            .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        r.body["secret"].as_str().expect("secret").to_string()
+        r.json::<CreatedApiKey>().secret
     }
 
     /// Creates the admin on a fresh server; returns a client that uses a new API key, and the key.
-    pub async fn admin(server: &Server) -> (Client, String) {
+    pub async fn admin(server: &impl Running) -> (Client, String) {
         let key = Client::new(server).bootstrap().await;
         (Client::with_key(server, &key), key)
     }
 
     /// Polls a job until it has finished (the runner usually takes milliseconds).
-    pub async fn wait_job(&mut self, id: &str, timeout: Duration) -> Value {
+    pub async fn wait_job(&mut self, id: &str, timeout: Duration) -> JobRecord {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let r = self.get(&format!("/api/v1/jobs/{id}")).await;
-            let status = r.body["status"].as_str().unwrap_or_default().to_string();
-            if ["succeeded", "failed", "cancelled"].contains(&status.as_str()) {
-                return r.body;
+            let job: JobRecord = self.get_json(&format!("/api/v1/jobs/{id}")).await;
+            if job.status.is_finished() {
+                return job;
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "job {id} still {status}"
+                "job {id} still {:?}",
+                job.status
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+impl Client {
+    /// `wait_job`, asserting that the job succeeded.
+    pub async fn wait_succeeded(&mut self, id: &str, timeout: Duration) -> JobRecord {
+        let job = self.wait_job(id, timeout).await;
+        assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
+        job
     }
 }
 
