@@ -34,7 +34,8 @@ COPY packaging/entrypoint.sh /usr/local/bin/tapearr-entrypoint
 COPY packaging/healthcheck.sh /usr/local/bin/tapearr-healthcheck
 
 # The user the server runs as (files in /config are theirs), the mode of new files, the time zone.
-ENV PUID=1000 PGID=1000 UMASK=022 TZ=Etc/UTC
+ENV PUID=1000 PGID=1000 UMASK=022 TZ=Etc/UTC \
+    TAPEARR_DATA_DIR=/config TAPEARR_TOOLS__FALLBACK_VENV=/opt/tapearr/tools/venv
 # /config: database, logs, secret.key, the tools venv after an update. /media: library roots.
 VOLUME ["/config", "/media"]
 EXPOSE 7070

@@ -52,11 +52,24 @@ check_library_roots() {
 }
 id_of() { "$@" id -u; }
 
+# The data dir is chowned below as root: never anything but a real folder of its own.
+case "$data" in
+  / | /media | /media/* | /usr | /usr/* | /etc | /etc/* | /opt | /opt/*)
+    die "TAPEARR_DATA_DIR=$data is not a data dir this image may take over (use /config)" ;;
+esac
+
+# Only a start of the server repairs /config: `docker exec … tapearr-entrypoint doctor` beside a
+# running server must not move its venv or chown under it.
+starting=no
+[ "${1:-serve}" = serve ] && starting=yes
+
 if [ "$(id -u)" != 0 ]; then
   # Started as a user already (`docker run --user`, rootless set-ups): nothing to switch.
   mkdir -p "$data"
-  set_aside_broken_venv
-  check_library_roots
+  if [ "$starting" = yes ]; then
+    set_aside_broken_venv
+    check_library_roots
+  fi
   exec tapearr "$@"
 fi
 
@@ -68,12 +81,13 @@ esac
 [ "$PUID" != 0 ] || log "warning: PUID=0 runs the server as root"
 
 mkdir -p "$data"
-# /config is Tapearr's own: give PUID/PGID whatever they do not own yet (a first start, a
-# changed PUID, a file made by `docker exec` as root). Files already theirs are not touched.
-find "$data" -xdev \( ! -user "$PUID" -o ! -group "$PGID" \) -exec chown -h "$PUID:$PGID" {} + \
-  || log "warning: could not give $data to $PUID:$PGID (a share that refuses chown?)"
-
 as_user() { setpriv --reuid="$PUID" --regid="$PGID" --clear-groups -- "$@"; }
-set_aside_broken_venv as_user
-check_library_roots as_user
+if [ "$starting" = yes ]; then
+  # /config is Tapearr's own: give PUID/PGID whatever they do not own yet (a first start, a
+  # changed PUID, a file made by `docker exec` as root). Files already theirs are not touched.
+  find "$data" -xdev \( ! -user "$PUID" -o ! -group "$PGID" \) -exec chown -h "$PUID:$PGID" {} + \
+    || log "warning: could not give $data to $PUID:$PGID (a share that refuses chown?)"
+  set_aside_broken_venv as_user
+  check_library_roots as_user
+fi
 exec setpriv --reuid="$PUID" --regid="$PGID" --clear-groups -- tapearr "$@"

@@ -445,10 +445,12 @@ impl Finalize<'_> {
         let facts = ffprobe::probe(program, path, media::PROBE_LIMIT, self.cancel)
             .await
             .map_err(|e| e.to_string())?;
-        let duration_ms = facts.duration_ms.ok_or("ffprobe found no duration")?;
         if facts.video_codec.is_none() && facts.audio_codec.is_none() {
             return Err("the MP4 has neither video nor audio".into());
         }
+        // The container's duration only: our remux always writes one, so a file without it is
+        // not a finished MP4 (the streams' fallback is for downloaded trailers).
+        let duration_ms = facts.container_ms.ok_or("ffprobe found no duration")?;
         let expected = plan.rec.media_ms;
         let tolerance = DURATION_TOLERANCE_MS.max(expected / 100);
         if expected > 0 && duration_ms.abs_diff(expected) > tolerance {

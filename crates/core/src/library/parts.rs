@@ -93,7 +93,7 @@ pub async fn recover(
                 let facts =
                     crate::tools::ffprobe::probe(ffprobe, &part, media::PROBE_LIMIT, cancel);
                 if let Ok(facts) = facts.await {
-                    truth.media_ms += facts.duration_ms.unwrap_or(0);
+                    truth.media_ms += facts.container_ms.unwrap_or(0);
                 }
             }
         }

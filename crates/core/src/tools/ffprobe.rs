@@ -4,7 +4,8 @@
 //! A cover picture (`attached_pic`) is not video: a download with only a thumbnail and sound
 //! must fail the "has video" check. The duration is the container's, else the longest
 //! stream's (some WebM muxers leave the container's out); `None` when neither says, and each
-//! caller judges that (finalize refuses it, a trailer download calls it "no duration").
+//! caller judges that (a trailer download calls it "no duration"). Recordings are judged by the
+//! container's own duration (`container_ms`): finalize refuses an MP4 without one.
 
 use crate::tools::{FFMPEG_HINT, Process, ProcessError};
 use serde::Deserialize;
@@ -17,6 +18,9 @@ use tokio_util::sync::CancellationToken;
 pub struct MediaFacts {
     /// The container's duration, else the longest stream's; `None` when neither is known.
     pub duration_ms: Option<u64>,
+    /// The container's own duration (0 included), without the streams' fallback: what a
+    /// recording's MP4 and parts are judged by, since our own muxer always writes it.
+    pub container_ms: Option<u64>,
     /// A real video stream (cover pictures do not count).
     pub has_video: bool,
     pub has_audio: bool,
@@ -131,6 +135,7 @@ fn parse(json: &str) -> Result<MediaFacts, serde_json::Error> {
         .or(container);
     Ok(MediaFacts {
         duration_ms: duration.map(|d| (d * 1000.0).round() as u64),
+        container_ms: container.map(|d| (d * 1000.0).round() as u64),
         has_video: video.is_some(),
         has_audio: audio.is_some(),
         video_codec: video.and_then(|s| s.codec_name.clone()),
@@ -179,7 +184,9 @@ mod tests {
     fn the_longest_stream_gives_the_duration_when_the_container_has_none() {
         let json = r#"{"streams":[{"codec_type":"video","codec_name":"h264","duration":"3.0"},
             {"codec_type":"audio","codec_name":"aac","duration":"3.2"}],"format":{"format_name":"mp4"}}"#;
-        assert_eq!(parse(json).expect("fixture").duration_ms, Some(3_200));
+        let f = parse(json).expect("fixture");
+        assert_eq!(f.duration_ms, Some(3_200));
+        assert_eq!(f.container_ms, None, "a recording without it is refused");
     }
 
     #[test]
@@ -193,5 +200,6 @@ mod tests {
         assert_eq!(f.chapters, 2);
         let empty = parse(r#"{"streams":[],"format":{"duration":"0.000000"}}"#).expect("fixture");
         assert_eq!(empty.duration_ms, Some(0));
+        assert_eq!(empty.container_ms, Some(0));
     }
 }

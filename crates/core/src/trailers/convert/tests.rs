@@ -8,6 +8,7 @@ use tapearr_testkit::video_origin::{VideoCodec as MediaCodec, VideoMedia, media}
 fn facts(v: &str, a: Option<&str>, height: u32) -> MediaFacts {
     MediaFacts {
         duration_ms: Some(3_000),
+        container_ms: Some(3_000),
         has_video: true,
         has_audio: a.is_some(),
         video_codec: Some(v.into()),

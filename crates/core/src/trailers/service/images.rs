@@ -71,7 +71,8 @@ impl Trailers {
         .await;
         let _ = tokio::fs::remove_file(&source).await;
         let _ = tokio::fs::remove_file(&temp).await;
-        made.map_err(TrailerError::Internal)?;
+        // ffmpeg refusing the fetched bytes is the image host's failure, like the fetch itself.
+        made.map_err(TrailerError::Upstream)?;
         Ok(path)
     }
 }
