@@ -114,7 +114,7 @@ pub async fn list(
     Ok(Json(state.streams.recordings(&q.into_query()?).await?))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordingDetail {
     #[serde(flatten)]
     pub recording: Recording,
