@@ -10,6 +10,7 @@ use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
+use tapearr_core::notify::model::Channel as NotificationChannel;
 
 /// A fake `apprise` in the data dir's tools venv: records its argument list, its environment
 /// and the config file it was given.
@@ -58,7 +59,10 @@ async fn headers_a_private_database_and_tools_that_see_no_secrets() {
         for path in ["/", "/recordings", "/api/v1/health", "/api/v1/nope"] {
             let r = reqwest::get(server.url(path)).await.expect(path);
             assert_security_headers(r.headers(), path);
-            let csp = r.headers()["content-security-policy"]
+            let csp = r
+                .headers()
+                .get("content-security-policy")
+                .expect("content-security-policy")
                 .to_str()
                 .unwrap_or_default()
                 .to_string();
@@ -98,7 +102,7 @@ async fn headers_a_private_database_and_tools_that_see_no_secrets() {
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-        let id = created.body["id"].as_str().expect("id").to_string();
+        let id = created.json::<NotificationChannel>().id;
         let sent = client
             .post(
                 &format!("/api/v1/notifications/channels/{id}/test"),

@@ -2,11 +2,13 @@
 
 mod common;
 
-use common::{Client, JobRecord, Server, ServerOptions, backends};
+use common::{Client, JobRecord, JobStatus, Server, ServerOptions, backends};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
+use tapearr_core::events::model::EventRecord;
+use tapearr_core::storage::Paged;
 
 async fn enqueue_probes(client: &mut Client, n: usize, millis: u64) -> Vec<String> {
     let mut ids = Vec::with_capacity(n);
@@ -23,19 +25,18 @@ async fn enqueue_probes(client: &mut Client, n: usize, millis: u64) -> Vec<Strin
     ids
 }
 
-async fn all_jobs(client: &mut Client) -> Vec<Value> {
+async fn all_jobs(client: &mut Client) -> Vec<JobRecord> {
     let mut out = Vec::new();
     let mut offset = 0;
     loop {
-        let page = client
-            .get(&format!(
+        let page: Paged<JobRecord> = client
+            .get_json(&format!(
                 "/api/v1/jobs?kind=system.probe&limit=500&offset={offset}"
             ))
-            .await
-            .body;
-        let items = page["items"].as_array().cloned().unwrap_or_default();
+            .await;
+        let items = page.items;
         offset += items.len();
-        let done = items.is_empty() || offset as u64 >= page["total"].as_u64().unwrap_or(0);
+        let done = items.is_empty() || offset as u64 >= page.total;
         out.extend(items);
         if done {
             return out;
@@ -44,14 +45,23 @@ async fn all_jobs(client: &mut Client) -> Vec<Value> {
 }
 
 /// Waits until every probe job has finished.
-async fn wait_all_finished(client: &mut Client, expected: usize, timeout: Duration) -> Vec<Value> {
+async fn wait_all_finished(
+    client: &mut Client,
+    expected: usize,
+    timeout: Duration,
+) -> Vec<JobRecord> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let jobs = all_jobs(client).await;
         let finished = jobs
             .iter()
             .filter(|j| {
-                ["succeeded", "failed", "cancelled"].contains(&j["status"].as_str().unwrap_or(""))
+                [
+                    JobStatus::Succeeded,
+                    JobStatus::Failed,
+                    JobStatus::Cancelled,
+                ]
+                .contains(&j.status)
             })
             .count();
         if jobs.len() == expected && finished == expected {
@@ -85,8 +95,8 @@ async fn jobs_running_at_sigkill_are_requeued_and_finish_after_restart() {
         // Wait until two are running (the per-kind limit), then kill the process outright.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let running = client.get("/api/v1/jobs?status=running").await.body["total"].as_u64();
-            if running == Some(2) {
+            let running: Paged<JobRecord> = client.get_json("/api/v1/jobs?status=running").await;
+            if running.total == 2 {
                 break;
             }
             assert!(
@@ -103,13 +113,10 @@ async fn jobs_running_at_sigkill_are_requeued_and_finish_after_restart() {
         let mut client = Client::with_key(&server, &key);
         let jobs = wait_all_finished(&mut client, 4, Duration::from_secs(90)).await;
         assert_eq!(jobs.len(), ids.len());
-        let mut attempts: Vec<u64> = jobs
-            .iter()
-            .map(|j| j["attempts"].as_u64().unwrap_or(0))
-            .collect();
+        let mut attempts: Vec<u32> = jobs.iter().map(|j| j.attempts).collect();
         attempts.sort();
         assert!(
-            jobs.iter().all(|j| j["status"] == "succeeded"),
+            jobs.iter().all(|j| j.status == JobStatus::Succeeded),
             "{b}: {jobs:?}"
         );
         assert_eq!(
@@ -173,7 +180,7 @@ async fn two_servers_on_one_postgres_run_each_job_exactly_once() {
     let jobs = wait_all_finished(&mut ca, 300, Duration::from_secs(240)).await;
     assert!(
         jobs.iter()
-            .all(|j| j["status"] == "succeeded" && j["attempts"] == 1),
+            .all(|j| j.status == JobStatus::Succeeded && j.attempts == 1),
         "every job claimed once"
     );
 
@@ -181,27 +188,21 @@ async fn two_servers_on_one_postgres_run_each_job_exactly_once() {
     let mut starts: HashMap<String, Vec<String>> = HashMap::new();
     let mut since = 0i64;
     loop {
-        let page = ca
-            .get(&format!(
+        let events: Vec<EventRecord> = ca
+            .get_json(&format!(
                 "/api/v1/events?type=job.started&since={since}&limit=1000"
             ))
-            .await
-            .body;
-        let events = page.as_array().cloned().unwrap_or_default();
+            .await;
         if events.is_empty() {
             break;
         }
+        // `data` is the event's own payload, free-form JSON.
         for e in &events {
-            since = since.max(e["id"].as_i64().unwrap_or(since));
+            since = since.max(e.id.unwrap_or(since));
             starts
-                .entry(e["data"]["job_id"].as_str().unwrap_or_default().to_string())
+                .entry(e.data["job_id"].as_str().unwrap_or_default().to_string())
                 .or_default()
-                .push(
-                    e["data"]["instance"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
+                .push(e.data["instance"].as_str().unwrap_or_default().to_string());
         }
     }
     for id in ids_a.iter().chain(&ids_b) {

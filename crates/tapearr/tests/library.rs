@@ -4,70 +4,81 @@
 
 mod common;
 
-use common::twitch_world::{
-    World, add_channel, env, id_of, recording, start, wait_recording, wait_recording_state, world,
-};
-use common::{Client, backends, eventually};
+use common::twitch_world::{World, add, detail, env, start, wait_active, wait_detail, world};
+use common::{Client, JobRecord, Server, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tapearr_api::error::Code;
+use tapearr_api::routes::channels::StreamView;
+use tapearr_api::routes::recordings::{RecordingDetail, ShareLinkView};
+use tapearr_core::library::DeleteReport;
+use tapearr_core::library::ShareInfo;
+use tapearr_core::storage::Paged;
+use tapearr_core::streams::model::{
+    FinalizeStep, Recording, RecordingGap, RecordingStatus, StreamEvent, StreamEventKind,
+};
 
 const FINALIZE_WAIT: Duration = Duration::from_secs(90);
 
 /// Records one broadcast: live in "Just Chatting", then Minecraft, then Elden Ring, each for a
 /// few seconds of media, then offline. Returns the ended recording.
-async fn record_three_categories(w: &World, client: &mut Client, login: &str) -> Value {
-    let channel = add_channel(client, login).await;
-    let channel_id = id_of(&channel);
+async fn record_three_categories(w: &World, client: &mut Client, login: &str) -> Recording {
+    let channel_id = add(client, login).await.channel.id;
     w.twitch
         .go_live(login, "Day one", "Just Chatting")
         .await
         .expect("live");
-    let rec = wait_recording(client, &channel_id).await;
-    let rec_id = id_of(&rec);
+    let rec_id = wait_active(client, &channel_id).await.id;
     let mut media = 0;
     for category in ["Minecraft", "Elden Ring"] {
         media = wait_media(client, &rec_id, media + 3_000).await;
         w.twitch
             .set_channel(login, "Day one", category)
             .expect("update");
-        let path = format!("/api/v1/channels/{channel_id}/streams");
-        eventually(Duration::from_secs(30), category, || {
-            let mut c = client.clone();
-            let path = path.clone();
-            async move {
-                let r = c.get(&path).await;
-                r.body["items"][0]["events"]
-                    .as_array()
-                    .is_some_and(|e| e.iter().any(|e| e["category"] == category))
-                    .then_some(())
-            }
-        })
-        .await;
+        wait_category(client, &channel_id, category).await;
     }
     wait_media(client, &rec_id, media + 3_000).await;
     w.twitch.go_offline(login).expect("offline");
-    wait_recording_state(client, &rec_id, "the recording to end", |r| {
-        r["status"] != "recording"
+    wait_detail(client, &rec_id, "the recording to end", |r| {
+        r.recording.status != RecordingStatus::Recording
     })
     .await
+    .recording
+}
+
+/// Until the channel's newest stream has an event in `category`.
+async fn wait_category(client: &Client, channel_id: &str, category: &str) {
+    let path = format!("/api/v1/channels/{channel_id}/streams");
+    eventually(Duration::from_secs(30), category, || {
+        let mut c = client.clone();
+        let path = path.clone();
+        async move {
+            let page: Paged<StreamView> = c.get_json(&path).await;
+            page.items
+                .first()
+                .is_some_and(|s| s.events.iter().any(|e| e.category == category))
+                .then_some(())
+        }
+    })
+    .await;
 }
 
 async fn wait_media(client: &Client, id: &str, at_least: u64) -> u64 {
-    wait_recording_state(client, id, "more media", |r| {
-        r["media_ms"].as_u64().unwrap_or(0) >= at_least
+    wait_detail(client, id, "more media", |r| {
+        r.recording.media_ms >= at_least
     })
-    .await["media_ms"]
-        .as_u64()
-        .unwrap_or(0)
+    .await
+    .recording
+    .media_ms
 }
 
-async fn wait_ready(client: &Client, id: &str) -> Value {
+async fn wait_ready(client: &Client, id: &str) -> RecordingDetail {
     wait_ready_within(client, id, FINALIZE_WAIT).await
 }
 
+/// ffprobe's own JSON (format, streams, chapters): not an API type, read as JSON.
 fn ffprobe(path: &Path) -> Value {
     let out = std::process::Command::new("ffprobe")
         .args(["-v", "error", "-print_format", "json", "-show_format"])
@@ -87,28 +98,28 @@ fn seconds(v: &Value) -> f64 {
 }
 
 /// What the finalized recording must look like on disk and through ffprobe.
-fn assert_finalized(w: &World, rec: &Value, events: &[Value], login: &str) -> PathBuf {
-    let video = PathBuf::from(rec["video_path"].as_str().expect("video_path"));
+fn assert_finalized(w: &World, rec: &Recording, events: &[StreamEvent], login: &str) -> PathBuf {
+    let video = PathBuf::from(rec.library.video_path.as_deref().expect("video_path"));
     let root = w.library.path().canonicalize().expect("root");
-    let season = rec["season"].as_str().expect("season");
+    let season = rec.library.season.as_deref().expect("season");
     let month = format!("{}-{}", &season[..4], &season[4..]);
     let expected = root
         .join(login)
         .join(format!("Season {month}"))
         .join(format!("{login} - S{season}E01 - Day one.mp4"));
-    assert_eq!(video, expected, "{rec}");
+    assert_eq!(video, expected, "{rec:?}");
 
     let probe = ffprobe(&video);
     let duration = seconds(&probe["format"]["duration"]);
-    let media = rec["media_ms"].as_f64().expect("media_ms") / 1000.0;
+    let media = rec.media_ms as f64 / 1000.0;
     assert!(
         (duration - media).abs() <= 1.0,
         "MP4 {duration} s, recorded {media} s"
     );
     assert_eq!(
-        rec["duration_ms"]
-            .as_f64()
-            .map(|d| (d / 1000.0 - duration).abs() < 0.01),
+        rec.library
+            .duration_ms
+            .map(|d| (d as f64 / 1000.0 - duration).abs() < 0.01),
         Some(true)
     );
     assert!(
@@ -119,16 +130,13 @@ fn assert_finalized(w: &World, rec: &Value, events: &[Value], login: &str) -> Pa
     );
 
     // Chapters: one per category, at the event's offset from the recording's start.
-    let started = rec["started_at"].as_i64().expect("started_at");
+    let started = rec.started_at.0;
     let expected_starts: Vec<(String, f64)> = events
         .iter()
-        .filter(|e| e["kind"] != "end")
+        .filter(|e| e.kind != StreamEventKind::End)
         .map(|e| {
-            let offset = (e["at"].as_i64().unwrap_or(0) - started).max(0) as f64 / 1000.0;
-            (
-                e["category"].as_str().unwrap_or_default().to_string(),
-                offset,
-            )
+            let offset = (e.at.0 - started).max(0) as f64 / 1000.0;
+            (e.category.clone(), offset)
         })
         .collect();
     let chapters = probe["chapters"].as_array().expect("chapters");
@@ -179,10 +187,7 @@ fn assert_finalized(w: &World, rec: &Value, events: &[Value], login: &str) -> Pa
         assert_eq!(&bytes[..2], &[0xFF, 0xD8], "{art} is a JPEG");
     }
     // The sources are gone, and nothing temporary was left behind.
-    assert!(
-        !Path::new(rec["dir"].as_str().expect("dir")).exists(),
-        "parts left: {rec}"
-    );
+    assert!(!Path::new(&rec.dir).exists(), "parts left: {rec:?}");
     let leftovers: Vec<_> = std::fs::read_dir(dir)
         .expect("season dir")
         .filter_map(Result::ok)
@@ -193,12 +198,8 @@ fn assert_finalized(w: &World, rec: &Value, events: &[Value], login: &str) -> Pa
     video
 }
 
-async fn stream_events_of(client: &mut Client, rec_id: &str) -> Vec<Value> {
-    let detail = client
-        .get(&format!("/api/v1/recordings/{rec_id}"))
-        .await
-        .body;
-    detail["events"].as_array().cloned().unwrap_or_default()
+async fn stream_events_of(client: &Client, rec_id: &str) -> Vec<StreamEvent> {
+    detail(client, rec_id).await.events
 }
 
 /// Finalize → layout, chapters, NFO, artwork; then Range streaming, share links, filters and
@@ -213,207 +214,256 @@ async fn a_finished_broadcast_lands_in_the_library_and_can_be_played_shared_and_
         let (mut client, _) = Client::admin(&server).await;
 
         let ended = record_three_categories(&w, &mut client, "streamer_lib").await;
-        let rec_id = id_of(&ended);
+        let rec_id = ended.id;
         let rec = wait_ready(&client, &rec_id).await;
-        let events = stream_events_of(&mut client, &rec_id).await;
-        let video = assert_finalized(&w, &rec, &events, "streamer_lib");
-        assert_eq!(rec["finalize_step"], "done", "{}", backend.name);
-        let detail = client
-            .get(&format!("/api/v1/recordings/{rec_id}"))
-            .await
-            .body;
+        let events = stream_events_of(&client, &rec_id).await;
+        let video = assert_finalized(&w, &rec.recording, &events, "streamer_lib");
         assert_eq!(
-            detail["chapters"].as_array().map(Vec::len),
-            Some(3),
-            "{detail}"
-        );
-
-        // Range: the player's seek.
-        let bytes = std::fs::read(&video).expect("mp4");
-        let ranged = client
-            .http
-            .get(server.url(&format!("/api/v1/recordings/{rec_id}/video")))
-            .header("x-api-key", client.api_key.clone().unwrap_or_default())
-            .header("range", "bytes=100-199")
-            .send()
-            .await
-            .expect("range request");
-        assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
-        common::assert_security_headers(ranged.headers(), "the recording video");
-        assert_eq!(
-            ranged.headers()["content-range"]
-                .to_str()
-                .unwrap_or_default(),
-            format!("bytes 100-199/{}", bytes.len())
-        );
-        assert_eq!(
-            ranged.bytes().await.expect("body").as_ref(),
-            &bytes[100..200]
-        );
-
-        // The thumbnail is served; once it is a link out of the library, it is not.
-        let thumb_url = server.url(&format!("/api/v1/recordings/{rec_id}/thumbnail"));
-        let key = client.api_key.clone().unwrap_or_default();
-        let thumb = client
-            .http
-            .get(&thumb_url)
-            .header("x-api-key", key.clone())
-            .send()
-            .await
-            .expect("thumbnail");
-        assert_eq!(thumb.status(), StatusCode::OK);
-        common::assert_security_headers(thumb.headers(), "the thumbnail");
-        let stem = video
-            .file_stem()
-            .expect("stem")
-            .to_string_lossy()
-            .to_string();
-        let thumb_file = video.with_file_name(format!("{stem}-thumb.jpg"));
-        let outside = data.path().join("outside.jpg");
-        std::fs::copy(&thumb_file, &outside).expect("copy");
-        let kept = data.path().join("thumb-kept.jpg");
-        std::fs::rename(&thumb_file, &kept).expect("move the thumbnail away");
-        std::os::unix::fs::symlink(&outside, &thumb_file).expect("symlink");
-        let linked = client
-            .http
-            .get(&thumb_url)
-            .header("x-api-key", key)
-            .send()
-            .await
-            .expect("thumbnail");
-        assert_eq!(
-            linked.status(),
-            StatusCode::NOT_FOUND,
-            "a link out of the library"
-        );
-        std::fs::remove_file(&thumb_file).expect("unlink");
-        std::fs::rename(&kept, &thumb_file).expect("put the thumbnail back");
-
-        // Filters and search find it; a wrong category does not.
-        let found = client
-            .get("/api/v1/recordings?status=ready&category=minecraft&q=day%20one&sort=size")
-            .await;
-        assert_eq!(found.body["total"], 1, "{}", found.body);
-        let none = client.get("/api/v1/recordings?category=Fortnite").await;
-        assert_eq!(none.body["total"], 0);
-        let bad = client.get("/api/v1/recordings?sort=colour").await;
-        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-        assert_eq!(bad.error().code, Code::InvalidRequest);
-
-        // A share link plays without a session, until it is unknown.
-        let share = client
-            .post(
-                &format!("/api/v1/recordings/{rec_id}/share"),
-                json!({"expires_in_secs": 3600}),
-            )
-            .await;
-        assert_eq!(share.status, StatusCode::CREATED, "{}", share.body);
-        let public = reqwest::get(server.url(share.body["path"].as_str().expect("path")))
-            .await
-            .expect("shared");
-        assert_eq!(public.status(), StatusCode::OK);
-        common::assert_security_headers(public.headers(), "a shared video");
-        assert_eq!(public.bytes().await.expect("body").len(), bytes.len());
-        let forged = reqwest::get(server.url("/api/v1/share/not-a-token"))
-            .await
-            .expect("forged");
-        assert_eq!(forged.status(), StatusCode::NOT_FOUND);
-        let too_long = client
-            .post(
-                &format!("/api/v1/recordings/{rec_id}/share"),
-                json!({"expires_in_secs": 999_999_999}),
-            )
-            .await;
-        assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
-
-        // Share links are listed (without their tokens) and revoked: a revoked one is 404 at once.
-        let second = client
-            .post(
-                &format!("/api/v1/recordings/{rec_id}/share"),
-                json!({"expires_in_secs": 600}),
-            )
-            .await;
-        assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
-        let listed = client
-            .get(&format!("/api/v1/recordings/{rec_id}/shares"))
-            .await;
-        assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
-        let links = listed.body.as_array().cloned().unwrap_or_default();
-        assert_eq!(links.len(), 2, "{}", listed.body);
-        assert!(
-            links.iter().all(|l| l["recording_id"] == rec_id.as_str()
-                && l.get("token").is_none()
-                && l["id"].is_string()),
+            rec.recording.library.finalize_step,
+            Some(FinalizeStep::Done),
             "{}",
-            listed.body
+            backend.name
         );
-        let all = client.get("/api/v1/shares").await;
-        assert_eq!(all.body.as_array().map(Vec::len), Some(2), "{}", all.body);
-        let missing = client.get("/api/v1/recordings/missing/shares").await;
-        assert_eq!(missing.status, StatusCode::NOT_FOUND);
-        let first_path = share.body["path"].as_str().expect("path").to_string();
-        let second_path = second.body["path"].as_str().expect("path").to_string();
-        for link in &links {
-            let id = link["id"].as_str().expect("id");
-            let revoked = client.delete(&format!("/api/v1/shares/{id}")).await;
-            assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
-            let again = client.delete(&format!("/api/v1/shares/{id}")).await;
-            assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
-            assert_eq!(again.error().code, Code::NotFound);
-        }
-        for path in [&first_path, &second_path] {
-            let gone = reqwest::get(server.url(path)).await.expect("revoked link");
-            assert_eq!(gone.status(), StatusCode::NOT_FOUND, "{path}");
-        }
-        let none = client.get("/api/v1/shares").await;
-        assert_eq!(none.body, json!([]));
+        let landed = detail(&client, &rec_id).await;
+        assert_eq!(landed.chapters.len(), 3, "{landed:?}");
 
-        // Bulk delete is all or nothing.
-        let partial = client
-            .post(
-                "/api/v1/recordings/delete",
-                json!({"ids": [rec_id, "missing"]}),
-            )
-            .await;
-        assert_eq!(partial.status, StatusCode::NOT_FOUND, "{}", partial.body);
-        assert!(video.is_file(), "nothing is deleted when one id is unknown");
-        let deleted = client
-            .post("/api/v1/recordings/delete", json!({"ids": [rec_id]}))
-            .await;
-        assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
-        assert_eq!(deleted.body["deleted"], json!([rec_id]));
-        assert_eq!(
-            deleted.body["bytes_freed"].as_u64(),
-            Some(bytes.len() as u64)
-        );
-        assert!(!video.exists());
-        let season_dir = video.parent().expect("season");
-        assert!(
-            !season_dir.exists(),
-            "the last episode takes season.nfo and its folder"
-        );
-        assert!(
-            w.library.path().join("streamer_lib/tvshow.nfo").is_file(),
-            "tvshow.nfo stays"
-        );
-        let gone = client.get(&format!("/api/v1/recordings/{rec_id}")).await;
-        assert_eq!(gone.status, StatusCode::NOT_FOUND);
+        let bytes = std::fs::read(&video).expect("mp4");
+        a_range_request_seeks(&server, &client, &rec_id, &bytes).await;
+        the_thumbnail_is_served_but_not_through_a_link(
+            &server,
+            &client,
+            &rec_id,
+            &video,
+            data.path(),
+        )
+        .await;
+        filters_and_search_find_it(&mut client).await;
+        share_links_play_are_listed_and_revoked(&server, &mut client, &rec_id, &bytes).await;
+        bulk_delete_is_all_or_nothing(&w, &mut client, &rec_id, &video, &bytes).await;
         server.terminate();
     }
+}
+
+/// Range: the player's seek.
+async fn a_range_request_seeks(server: &Server, client: &Client, rec_id: &str, bytes: &[u8]) {
+    let ranged = client
+        .http
+        .get(server.url(&format!("/api/v1/recordings/{rec_id}/video")))
+        .header("x-api-key", client.api_key.clone().unwrap_or_default())
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .expect("range request");
+    assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
+    common::assert_security_headers(ranged.headers(), "the recording video");
+    assert_eq!(
+        ranged
+            .headers()
+            .get("content-range")
+            .expect("content-range")
+            .to_str()
+            .unwrap_or_default(),
+        format!("bytes 100-199/{}", bytes.len())
+    );
+    assert_eq!(
+        ranged.bytes().await.expect("body").as_ref(),
+        &bytes[100..200]
+    );
+}
+
+/// The thumbnail is served; once it is a link out of the library, it is not.
+async fn the_thumbnail_is_served_but_not_through_a_link(
+    server: &Server,
+    client: &Client,
+    rec_id: &str,
+    video: &Path,
+    data: &Path,
+) {
+    let thumb_url = server.url(&format!("/api/v1/recordings/{rec_id}/thumbnail"));
+    let key = client.api_key.clone().unwrap_or_default();
+    let thumb = client
+        .http
+        .get(&thumb_url)
+        .header("x-api-key", key.clone())
+        .send()
+        .await
+        .expect("thumbnail");
+    assert_eq!(thumb.status(), StatusCode::OK);
+    common::assert_security_headers(thumb.headers(), "the thumbnail");
+    let stem = video
+        .file_stem()
+        .expect("stem")
+        .to_string_lossy()
+        .to_string();
+    let thumb_file = video.with_file_name(format!("{stem}-thumb.jpg"));
+    let outside = data.join("outside.jpg");
+    std::fs::copy(&thumb_file, &outside).expect("copy");
+    let kept = data.join("thumb-kept.jpg");
+    std::fs::rename(&thumb_file, &kept).expect("move the thumbnail away");
+    std::os::unix::fs::symlink(&outside, &thumb_file).expect("symlink");
+    let linked = client
+        .http
+        .get(&thumb_url)
+        .header("x-api-key", key)
+        .send()
+        .await
+        .expect("thumbnail");
+    assert_eq!(
+        linked.status(),
+        StatusCode::NOT_FOUND,
+        "a link out of the library"
+    );
+    std::fs::remove_file(&thumb_file).expect("unlink");
+    std::fs::rename(&kept, &thumb_file).expect("put the thumbnail back");
+}
+
+/// Filters and search find it; a wrong category does not.
+async fn filters_and_search_find_it(client: &mut Client) {
+    let found: Paged<Recording> = client
+        .get_json("/api/v1/recordings?status=ready&category=minecraft&q=day%20one&sort=size")
+        .await;
+    assert_eq!(found.total, 1, "{found:?}");
+    let none: Paged<Recording> = client
+        .get_json("/api/v1/recordings?category=Fortnite")
+        .await;
+    assert_eq!(none.total, 0);
+    let bad = client.get("/api/v1/recordings?sort=colour").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.error().code, Code::InvalidRequest);
+}
+
+async fn share(client: &mut Client, rec_id: &str, expires_in_secs: u64) -> ShareLinkView {
+    let r = client
+        .post(
+            &format!("/api/v1/recordings/{rec_id}/share"),
+            json!({"expires_in_secs": expires_in_secs}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()
+}
+
+/// A share link plays without a session, until it is unknown; links are listed (without their
+/// tokens) and revoked: a revoked one is 404 at once.
+async fn share_links_play_are_listed_and_revoked(
+    server: &Server,
+    client: &mut Client,
+    rec_id: &str,
+    bytes: &[u8],
+) {
+    let first = share(client, rec_id, 3600).await;
+    let public = reqwest::get(server.url(&first.path)).await.expect("shared");
+    assert_eq!(public.status(), StatusCode::OK);
+    common::assert_security_headers(public.headers(), "a shared video");
+    assert_eq!(public.bytes().await.expect("body").len(), bytes.len());
+    let forged = reqwest::get(server.url("/api/v1/share/not-a-token"))
+        .await
+        .expect("forged");
+    assert_eq!(forged.status(), StatusCode::NOT_FOUND);
+    let too_long = client
+        .post(
+            &format!("/api/v1/recordings/{rec_id}/share"),
+            json!({"expires_in_secs": 999_999_999}),
+        )
+        .await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+
+    let second = share(client, rec_id, 600).await;
+    let listed = client
+        .get(&format!("/api/v1/recordings/{rec_id}/shares"))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let links: Vec<ShareInfo> = listed.json();
+    assert_eq!(links.len(), 2, "{}", listed.body);
+    assert!(
+        links.iter().all(|l| l.recording_id == rec_id),
+        "{}",
+        listed.body
+    );
+    // The token is shown only once, when the link is made: the listing has no such field.
+    assert!(
+        listed
+            .body
+            .as_array()
+            .is_some_and(|ls| ls.iter().all(|l| l.get("token").is_none())),
+        "{}",
+        listed.body
+    );
+    let all: Vec<ShareInfo> = client.get_json("/api/v1/shares").await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    let missing = client.get("/api/v1/recordings/missing/shares").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    for link in &links {
+        let id = &link.id;
+        let revoked = client.delete(&format!("/api/v1/shares/{id}")).await;
+        assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.body);
+        let again = client.delete(&format!("/api/v1/shares/{id}")).await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
+        assert_eq!(again.error().code, Code::NotFound);
+    }
+    for path in [&first.path, &second.path] {
+        let gone = reqwest::get(server.url(path)).await.expect("revoked link");
+        assert_eq!(gone.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    let none: Vec<ShareInfo> = client.get_json("/api/v1/shares").await;
+    assert!(none.is_empty(), "{none:?}");
+}
+
+/// Bulk delete is all or nothing; the last episode takes its season folder, tvshow.nfo stays.
+async fn bulk_delete_is_all_or_nothing(
+    w: &World,
+    client: &mut Client,
+    rec_id: &str,
+    video: &Path,
+    bytes: &[u8],
+) {
+    let partial = client
+        .post(
+            "/api/v1/recordings/delete",
+            json!({"ids": [rec_id, "missing"]}),
+        )
+        .await;
+    assert_eq!(partial.status, StatusCode::NOT_FOUND, "{}", partial.body);
+    assert!(video.is_file(), "nothing is deleted when one id is unknown");
+    let deleted = client
+        .post("/api/v1/recordings/delete", json!({"ids": [rec_id]}))
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let report: DeleteReport = deleted.json();
+    assert_eq!(report.deleted, [rec_id]);
+    assert_eq!(report.bytes_freed, bytes.len() as u64);
+    assert!(!video.exists());
+    let season_dir = video.parent().expect("season");
+    assert!(
+        !season_dir.exists(),
+        "the last episode takes season.nfo and its folder"
+    );
+    assert!(
+        w.library.path().join("streamer_lib/tvshow.nfo").is_file(),
+        "tvshow.nfo stays"
+    );
+    let gone = client.get(&format!("/api/v1/recordings/{rec_id}")).await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND);
 }
 
 /// SIGKILL at every finalize step in turn (each restart stops at the next step), then a
 /// restart that completes: the same MP4, path and episode as an uninterrupted run, and the
 /// parts kept until the very last step.
 /// The MP4 of a ready recording, its gaps, and its chapters (title, start s) from ffprobe.
-fn landed(rec: &Value) -> (PathBuf, Vec<Value>, Vec<(String, f64)>) {
-    let video = PathBuf::from(rec["video_path"].as_str().expect("video_path"));
+fn landed(rec: &RecordingDetail) -> (PathBuf, Vec<RecordingGap>, Vec<(String, f64)>) {
+    let video = PathBuf::from(
+        rec.recording
+            .library
+            .video_path
+            .as_deref()
+            .expect("video_path"),
+    );
     let probe = ffprobe(&video);
     let duration = seconds(&probe["format"]["duration"]);
-    let media = rec["media_ms"].as_f64().expect("media_ms") / 1000.0;
+    let media = rec.recording.media_ms as f64 / 1000.0;
     assert!(
         (duration - media).abs() <= 1.0,
-        "MP4 {duration} s, the parts hold {media} s: {rec}"
+        "MP4 {duration} s, the parts hold {media} s: {rec:?}"
     );
     let decode = std::process::Command::new("ffmpeg")
         .args(["-hide_banner", "-nostdin", "-v", "error", "-i"])
@@ -434,8 +484,7 @@ fn landed(rec: &Value) -> (PathBuf, Vec<Value>, Vec<(String, f64)>) {
             )
         })
         .collect();
-    let gaps = rec["gaps"].as_array().cloned().unwrap_or_default();
-    (video, gaps, chapters)
+    (video, rec.gaps.clone(), chapters)
 }
 
 /// Issue 22: SIGKILL in the middle of a broadcast (a segment lands every second, progress is
@@ -452,12 +501,12 @@ async fn a_server_killed_mid_broadcast_ends_as_one_ready_mp4_with_its_gap() {
         let db = backend.database_url.as_deref();
         let server = start(data.path(), db, env(&w, &[]));
         let (mut client, key) = Client::admin(&server).await;
-        let channel_id = id_of(&add_channel(&mut client, "phoenix").await);
+        let channel_id = add(&mut client, "phoenix").await.channel.id;
         w.twitch
             .go_live("phoenix", "Day one", "Just Chatting")
             .await
             .expect("live");
-        let rec_id = id_of(&wait_recording(&mut client, &channel_id).await);
+        let rec_id = wait_active(&client, &channel_id).await.id;
         wait_media(&client, &rec_id, 4_000).await;
         server.kill9();
         w.twitch
@@ -468,27 +517,27 @@ async fn a_server_killed_mid_broadcast_ends_as_one_ready_mp4_with_its_gap() {
 
         let server = start(data.path(), db, env(&w, &[]));
         let client = Client::with_key(&server, &key);
-        let resumed = wait_recording_state(&client, &rec_id, "the resumed session", |r| {
-            r["sessions"] == 2 && r["gaps"].as_array().is_some_and(|g| !g.is_empty())
+        let resumed = wait_detail(&client, &rec_id, "the resumed session", |r| {
+            r.recording.sessions == 2 && !r.gaps.is_empty()
         })
         .await;
-        let media = resumed["media_ms"].as_u64().unwrap_or(0);
+        let media = resumed.recording.media_ms;
         wait_media(&client, &rec_id, media + 3_000).await;
         w.twitch.go_offline("phoenix").expect("offline");
         let ready = wait_ready(&client, &rec_id).await;
 
         let (video, gaps, chapters) = landed(&ready);
-        assert_eq!(gaps.len(), 1, "{ready}");
-        assert_eq!(gaps[0]["reason"], "Tapearr restarted");
-        let lost = gaps[0]["ms"].as_u64().unwrap_or(0);
+        assert_eq!(gaps.len(), 1, "{ready:?}");
+        assert_eq!(gaps[0].reason, "Tapearr restarted");
+        let lost = gaps[0].ms;
         assert!(
             (3_000..=14_000).contains(&lost),
-            "8 s down, 5 s window: {ready}"
+            "8 s down, 5 s window: {ready:?}"
         );
         let titles: Vec<&str> = chapters.iter().map(|c| c.0.as_str()).collect();
         assert_eq!(titles.len(), 2, "{chapters:?}");
         assert!(titles[1].starts_with("Minecraft"), "{chapters:?}");
-        let duration = ready["duration_ms"].as_f64().unwrap_or(0.0) / 1000.0;
+        let duration = ready.recording.library.duration_ms.unwrap_or(0) as f64 / 1000.0;
         assert!(chapters[1].1 < duration, "{chapters:?} in {duration} s");
         assert_eq!(
             mp4s_under(w.library.path()),
@@ -520,45 +569,34 @@ async fn an_origin_outage_is_a_gap_and_the_restarted_numbering_is_followed() {
         let data = tempfile::tempdir().expect("data");
         let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
         let (mut client, _) = Client::admin(&server).await;
-        let channel_id = id_of(&add_channel(&mut client, "edgy").await);
+        let channel_id = add(&mut client, "edgy").await.channel.id;
         w.twitch
             .go_live("edgy", "Day one", "Just Chatting")
             .await
             .expect("live");
-        let rec_id = id_of(&wait_recording(&mut client, &channel_id).await);
-        let hit = wait_recording_state(&client, &rec_id, "the gap after the outage", |r| {
-            r["gaps"].as_array().is_some_and(|g| !g.is_empty())
+        let rec_id = wait_active(&client, &channel_id).await.id;
+        let hit = wait_detail(&client, &rec_id, "the gap after the outage", |r| {
+            !r.gaps.is_empty()
         })
         .await;
-        let media = hit["media_ms"].as_u64().unwrap_or(0);
+        let media = hit.recording.media_ms;
         wait_media(&client, &rec_id, media + 2_000).await;
         w.twitch
             .set_channel("edgy", "Day one", "Minecraft")
             .expect("update");
-        eventually(Duration::from_secs(30), "the category change", || {
-            let mut c = client.clone();
-            let path = format!("/api/v1/channels/{channel_id}/streams");
-            async move {
-                let r = c.get(&path).await;
-                r.body["items"][0]["events"]
-                    .as_array()
-                    .is_some_and(|e| e.iter().any(|e| e["category"] == "Minecraft"))
-                    .then_some(())
-            }
-        })
-        .await;
+        wait_category(&client, &channel_id, "Minecraft").await;
         let media = wait_media(&client, &rec_id, 0).await;
         wait_media(&client, &rec_id, media + 3_000).await;
         w.twitch.go_offline("edgy").expect("offline");
         let ready = wait_ready(&client, &rec_id).await;
 
         let (_, gaps, chapters) = landed(&ready);
-        assert_eq!(ready["missed_segments"], 0, "{ready}");
-        assert_eq!(gaps.len(), 1, "{ready}");
-        let lost = gaps[0]["ms"].as_u64().unwrap_or(0);
+        assert_eq!(ready.recording.missed_segments, 0, "{ready:?}");
+        assert_eq!(gaps.len(), 1, "{ready:?}");
+        let lost = gaps[0].ms;
         // Timeline 12..19 went out while the origin was down (7 one-second segments).
-        assert!((6_000..=9_000).contains(&lost), "{ready}");
-        let reason = gaps[0]["reason"].as_str().unwrap_or_default();
+        assert!((6_000..=9_000).contains(&lost), "{ready:?}");
+        let reason = &gaps[0].reason;
         assert!(reason.contains("no media for"), "{reason}");
         let titles: Vec<&str> = chapters.iter().map(|c| c.0.as_str()).collect();
         assert_eq!(titles.len(), 2, "{chapters:?}");
@@ -596,8 +634,8 @@ async fn finalize_resumes_after_sigkill_at_every_step() {
         let server = start(data.path(), db, pause("remux"));
         let (mut client, key) = Client::admin(&server).await;
         let ended = record_three_categories(&w, &mut client, "streamer_crash").await;
-        let rec_id = id_of(&ended);
-        let parts_dir = PathBuf::from(ended["dir"].as_str().expect("dir"));
+        let rec_id = ended.id;
+        let parts_dir = PathBuf::from(&ended.dir);
         let mut server = server;
         for (paused_at, next) in [
             ("remux", "remux-commit"),
@@ -622,7 +660,11 @@ async fn finalize_resumes_after_sigkill_at_every_step() {
                 "{}: parts deleted before cleanup ({paused_at})",
                 backend.name
             );
-            let step = recording(&client, &rec_id).await["finalize_step"].clone();
+            let step = detail(&client, &rec_id)
+                .await
+                .recording
+                .library
+                .finalize_step;
             server.kill9();
             let env = if next.is_empty() {
                 env(&w, &[])
@@ -631,18 +673,19 @@ async fn finalize_resumes_after_sigkill_at_every_step() {
             };
             server = start(data.path(), db, env);
             client = Client::with_key(&server, &key);
-            assert_ne!(step, "done", "{paused_at}");
+            assert_ne!(step, Some(FinalizeStep::Done), "{paused_at}");
         }
         let rec = wait_ready(&client, &rec_id).await;
-        let events = stream_events_of(&mut client, &rec_id).await;
-        let video = assert_finalized(&w, &rec, &events, "streamer_crash");
-        assert_eq!(rec["episode"], 1, "a crash does not renumber: {rec}");
+        let events = stream_events_of(&client, &rec_id).await;
+        let video = assert_finalized(&w, &rec.recording, &events, "streamer_crash");
+        assert_eq!(
+            rec.recording.library.episode,
+            Some(1),
+            "a crash does not renumber: {rec:?}"
+        );
 
         // A channel's naming template is checked like the global one.
-        let channel = format!(
-            "/api/v1/channels/{}",
-            rec["channel_id"].as_str().expect("channel")
-        );
+        let channel = format!("/api/v1/channels/{}", rec.recording.channel_id);
         let bad = client
             .send(
                 reqwest::Method::PATCH,
@@ -651,14 +694,7 @@ async fn finalize_resumes_after_sigkill_at_every_step() {
             )
             .await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
-        assert!(
-            bad.body["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("{chanel}"),
-            "{}",
-            bad.body
-        );
+        assert!(bad.error().message.contains("{chanel}"), "{}", bad.body);
         // Removing the channel with its recordings takes the library files too.
         let removed = client.delete(&format!("{channel}?recordings=delete")).await;
         assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
@@ -684,7 +720,7 @@ async fn bench_finalize_one_hour_recording() {
     let data = tempfile::tempdir().expect("data");
     let server = start(data.path(), None, env(&w, &[]));
     let (mut client, key) = Client::admin(&server).await;
-    add_channel(&mut client, "bench_b3").await;
+    add(&mut client, "bench_b3").await;
     server.terminate();
 
     let parts = w.library.path().join("bench_b3/.parts/bench-recording");
@@ -753,11 +789,11 @@ async fn bench_finalize_one_hour_recording() {
     let client = Client::with_key(&server, &key);
     let rec = wait_ready_within(&client, "bench-recording", Duration::from_secs(1800)).await;
     let mut c = client.clone();
-    let jobs = c.get("/api/v1/jobs?kind=recording.finalize").await.body;
-    let job = &jobs["items"][0];
-    let queued = job["created_at"].as_i64().expect("created_at");
-    let finalized = rec["finalized_at"].as_i64().expect("finalized_at");
-    let video = PathBuf::from(rec["video_path"].as_str().expect("video_path"));
+    let jobs: Paged<JobRecord> = c.get_json("/api/v1/jobs?kind=recording.finalize").await;
+    let queued = jobs.items[0].created_at.0;
+    let rec = &rec.recording.library;
+    let finalized = rec.finalized_at.expect("finalized_at").0;
+    let video = PathBuf::from(rec.video_path.as_deref().expect("video_path"));
     let probe = ffprobe(&video);
     println!(
         "B3: {} min recording ({:.2} GiB) → playable MP4 (ffprobe {:.0} s, {} chapters) in {:.2} s after finalize was queued",
@@ -772,15 +808,11 @@ async fn bench_finalize_one_hour_recording() {
 }
 
 /// Waits until finalize made the recording `ready`; a finalize error fails at once.
-async fn wait_ready_within(client: &Client, id: &str, timeout: Duration) -> Value {
-    eventually(timeout, "finalize to finish", || {
-        let c = client.clone();
-        let id = id.to_string();
-        async move {
-            let r = recording(&c, &id).await;
-            assert!(r["finalize_error"].is_null(), "{r}");
-            (r["status"] == "ready").then_some(r)
-        }
+async fn wait_ready_within(client: &Client, id: &str, timeout: Duration) -> RecordingDetail {
+    eventually(timeout, "finalize to finish", || async {
+        let r = detail(client, id).await;
+        assert!(r.recording.library.finalize_error.is_none(), "{r:?}");
+        (r.recording.status == RecordingStatus::Ready).then_some(r)
     })
     .await
 }

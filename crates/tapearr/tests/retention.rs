@@ -4,16 +4,20 @@
 
 mod common;
 
-use common::twitch_world::{
-    WAIT, World, add_channel, env, id_of, recording, start, wait_recording, wait_recording_state,
-    world,
-};
+use common::twitch_world::{WAIT, World, add, detail, env, start, wait_active, wait_detail, world};
 use common::{Client, JobRecord, Server, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tapearr_api::error::Code;
+use tapearr_api::routes::recordings::RecordingDetail;
+use tapearr_api::routes::retention::ChannelRetentionView;
+use tapearr_core::events::model::EventRecord;
+use tapearr_core::library::retention::{
+    ChannelRetention, PlannedDeletion, RetentionPlan, RetentionPolicy, RetentionRule, RetentionRun,
+};
+use tapearr_core::streams::model::{Recording, RecordingStatus};
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, MediaParams};
 
 const FINALIZE_WAIT: Duration = Duration::from_secs(90);
@@ -27,7 +31,7 @@ async fn record(
     channel_id: &str,
     login: &str,
     category: &str,
-) -> Value {
+) -> Recording {
     let id = start_recording(w, client, channel_id, login, category).await;
     finish(w, client, &id, login).await
 }
@@ -43,70 +47,62 @@ async fn start_recording(
         .go_live(login, &format!("{login} plays {category}"), category)
         .await
         .expect("live");
-    let mut c = client.clone();
-    let rec = wait_recording(&mut c, channel_id).await;
-    let id = id_of(&rec);
-    wait_recording_state(client, &id, "two seconds of media", |r| {
-        r["media_ms"].as_u64().unwrap_or(0) >= 2_000
+    let id = wait_active(client, channel_id).await.id;
+    wait_detail(client, &id, "two seconds of media", |r| {
+        r.recording.media_ms >= 2_000
     })
     .await;
     id
 }
 
-async fn finish(w: &World, client: &Client, id: &str, login: &str) -> Value {
+async fn finish(w: &World, client: &Client, id: &str, login: &str) -> Recording {
     w.twitch.go_offline(login).expect("offline");
-    eventually(FINALIZE_WAIT, "finalize to finish", || {
-        let c = client.clone();
-        async move {
-            let r = recording(&c, id).await;
-            assert!(r["finalize_error"].is_null(), "{r}");
-            (r["status"] == "ready").then_some(r)
-        }
+    eventually(FINALIZE_WAIT, "finalize to finish", || async {
+        let r = detail(client, id).await.recording;
+        assert!(r.library.finalize_error.is_none(), "{r:?}");
+        (r.status == RecordingStatus::Ready).then_some(r)
     })
     .await
 }
 
-async fn preview(client: &Client) -> Value {
+async fn preview(client: &Client) -> RetentionPlan {
     let mut c = client.clone();
     let r = c.get("/api/v1/retention/preview").await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    r.body
+    r.json()
 }
 
 /// Waits until every ready recording is past the grace period.
-async fn wait_all_eligible(client: &Client) -> Value {
+async fn wait_all_eligible(client: &Client) -> RetentionPlan {
     eventually(
         Duration::from_secs(60),
         "every recording to be eligible",
         || async {
             let p = preview(client).await;
-            (p["too_recent"] == 0).then_some(p)
+            (p.too_recent == 0).then_some(p)
         },
     )
     .await
 }
 
-fn ids(items: &Value) -> Vec<String> {
-    items
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|i| {
-            i["recording_id"]
-                .as_str()
-                .expect("recording_id")
-                .to_string()
-        })
-        .collect()
+fn ids(items: &[PlannedDeletion]) -> Vec<String> {
+    items.iter().map(|i| i.recording_id.clone()).collect()
 }
 
-fn video_of(rec: &Value) -> PathBuf {
-    PathBuf::from(rec["video_path"].as_str().expect("video_path"))
+fn video_of(rec: &Recording) -> PathBuf {
+    PathBuf::from(rec.library.video_path.as_deref().expect("video_path"))
 }
 
 async fn put(client: &Client, path: &str, body: Value) -> common::Reply {
     let mut c = client.clone();
     c.send(reqwest::Method::PUT, path, Some(body)).await
+}
+
+fn only_max_count(max_count: Option<u32>) -> Option<ChannelRetention> {
+    Some(ChannelRetention {
+        max_count: Some(max_count),
+        ..ChannelRetention::default()
+    })
 }
 
 /// Policies are validated (`400 {code, message}`, nothing stored), overrides replace, inherit
@@ -131,106 +127,11 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
         let (mut client, _) = Client::admin(&server).await;
         let name = backend.name;
 
-        // The defaults delete nothing.
-        let r = client.get("/api/v1/retention").await;
-        assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
-        assert_eq!(r.body["max_count"], Value::Null);
-        assert_eq!(r.body["keep_favourites"], true);
-
-        let policy = json!({"max_count": 1, "keep_categories": [" Art "]});
-        let r = put(&client, "/api/v1/retention", policy).await;
-        assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
-        assert_eq!(r.body["keep_categories"], json!(["Art"]), "tidied");
-        for (bad, says) in [
-            (json!({"max_total_gb": -1}), "max_total_gb"),
-            (
-                json!({"keep_windows": [{"days": ["funday"], "from": "18:00", "to": "23:00"}]}),
-                "unknown day \"funday\"",
-            ),
-            (
-                json!({"keep_windows": [{"from": "18:00", "to": "24:30"}]}),
-                "is not a time of day",
-            ),
-            (json!({"max_count": -3}), "max_count"),
-            (json!({"max_cuont": 3}), "max_cuont"),
-            // A limit of 0 deletes everything: only with "confirm": true.
-            (json!({"max_count": 0}), "confirm"),
-            (json!({"max_total_gb": 0}), "confirm"),
-            (json!({"max_age_days": 0, "confirm": false}), "confirm"),
-        ] {
-            let r = put(&client, "/api/v1/retention", bad.clone()).await;
-            assert_eq!(
-                r.status,
-                StatusCode::BAD_REQUEST,
-                "{name}: {bad} → {:?}",
-                r.body
-            );
-            assert_eq!(r.error().code, Code::InvalidRequest);
-            let message = r.body["message"].as_str().unwrap_or_default();
-            assert!(message.contains(says), "{bad}: {message}");
-        }
-        let r = client.get("/api/v1/retention").await;
-        assert_eq!(r.body["max_count"], 1, "nothing stored by a refused PUT");
-
-        let alpha = id_of(&add_channel(&mut client, "alpha").await);
-        let beta = id_of(&add_channel(&mut client, "beta").await);
-        let gamma = id_of(&add_channel(&mut client, "gamma").await);
-        // beta: no count limit; gamma: keep none.
-        let r = put(
-            &client,
-            &format!("/api/v1/channels/{beta}/retention"),
-            json!({"max_count": null}),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
-        assert_eq!(r.body["policy"], json!({"max_count": null}));
-        assert_eq!(r.body["effective"]["max_count"], Value::Null);
-        assert_eq!(r.body["effective"]["keep_categories"], json!(["Art"]));
-        // Keep none deletes everything: refused unless confirmed, and the confirmation is not
-        // stored.
-        let r = put(
-            &client,
-            &format!("/api/v1/channels/{gamma}/retention"),
-            json!({"max_count": 0}),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {:?}", r.body);
-        assert_eq!(r.error().code, Code::InvalidRequest, "{name}: {:?}", r.body);
-        assert!(
-            r.body["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("confirm"),
-            "{name}: {:?}",
-            r.body
-        );
-        let r = put(
-            &client,
-            &format!("/api/v1/channels/{gamma}/retention"),
-            json!({"max_count": 0, "confirm": true}),
-        )
-        .await;
-        assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
-        assert_eq!(r.body["policy"], json!({"max_count": 0}), "{name}");
-        let r = put(
-            &client,
-            &format!("/api/v1/channels/{gamma}/retention"),
-            json!({"min_free_gb": 1}),
-        )
-        .await;
-        assert_eq!(
-            r.status,
-            StatusCode::BAD_REQUEST,
-            "global only: {:?}",
-            r.body
-        );
-        let r = put(&client, "/api/v1/channels/nope/retention", json!(null)).await;
-        assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
-        let r = client
-            .get(&format!("/api/v1/channels/{alpha}/retention"))
-            .await;
-        assert_eq!(r.body["policy"], Value::Null);
-        assert_eq!(r.body["effective"]["max_count"], 1);
+        the_global_policy_is_validated(&mut client, name).await;
+        let alpha = add(&mut client, "alpha").await.channel.id;
+        let beta = add(&mut client, "beta").await.channel.id;
+        let gamma = add(&mut client, "gamma").await.channel.id;
+        channel_overrides_replace_and_inherit(&mut client, name, &alpha, &beta, &gamma).await;
 
         // Round 1: alpha, beta and gamma at once; then alpha in Art; then alpha and beta again.
         let (a1, b1, g1) = tokio::join!(
@@ -249,86 +150,21 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
         let a4_id = start_recording(&w, &client, &alpha, "alpha", "Just Chatting").await;
         let p = preview(&client).await;
         assert!(
-            !ids(&p["delete"]).contains(&a4_id),
-            "{name}: a running one: {p}"
+            !ids(&p.delete).contains(&a4_id),
+            "{name}: a running one: {p:?}"
         );
         let a4 = finish(&w, &client, &a4_id, "alpha").await;
 
         let plan = preview(&client).await;
-        let planned = ids(&plan["delete"]);
-        // alpha keeps its newest eligible (a3; a2 is Art, a4 too recent); gamma keeps none;
-        // beta has no count limit.
-        let mut sorted = planned.clone();
-        sorted.sort();
-        let mut want = vec![id_of(&a1), id_of(&g1)];
-        want.sort();
-        assert_eq!(sorted, want, "{name}: {plan}");
-        let starts: Vec<i64> = plan["delete"]
-            .as_array()
-            .expect("delete")
-            .iter()
-            .map(|i| i["started_at"].as_i64().unwrap_or(0))
-            .collect();
-        assert!(
-            starts.windows(2).all(|w| w[0] <= w[1]),
-            "oldest first: {plan}"
-        );
-        assert_eq!(plan["too_recent"], 1, "{name}: a4 waits: {plan}");
-        assert!(!planned.contains(&id_of(&a4)));
-        assert!(
-            plan["kept"]
-                .as_array()
-                .expect("kept")
-                .iter()
-                .any(|k| k["recording_id"] == id_of(&a2) && k["reason"] == "category Art"),
-            "{name}: {plan}"
-        );
-        for item in plan["delete"].as_array().expect("delete") {
-            assert_eq!(item["rule"], "count", "{item}");
-            assert!(item["bytes"].as_u64().unwrap_or(0) > 0, "{item}");
-        }
-        let a1_item = &plan["delete"]
-            .as_array()
-            .expect("delete")
-            .iter()
-            .find(|i| i["recording_id"] == id_of(&a1))
-            .cloned()
-            .expect("a1 planned");
-        assert_eq!(a1_item["reason"], "count 2 > 1");
-        assert_eq!(a1_item["channel_login"], "alpha");
-        assert_eq!(a1_item["title"], "alpha plays Just Chatting");
-        assert_eq!(
-            plan["delete_bytes"].as_u64(),
-            Some(a1["video_bytes"].as_u64().unwrap_or(0) + g1["video_bytes"].as_u64().unwrap_or(0))
-        );
+        assert_the_plan(&plan, name, [&a1, &g1], &a2, &a4);
         // The dry run changed nothing.
-        assert_eq!(preview(&client).await["delete"], plan["delete"]);
+        assert_eq!(preview(&client).await.delete, plan.delete);
         assert!(video_of(&a1).is_file());
 
-        let r = client.post("/api/v1/retention/run", json!({})).await;
-        assert_eq!(
-            r.status,
-            StatusCode::OK,
-            "{name}: {:?}\n{}",
-            r.body,
-            server.output_text()
-        );
-        assert_eq!(
-            ids(&r.body["deleted"]),
-            planned,
-            "{name}: exactly the plan, in order"
-        );
-        assert_eq!(r.body["errors"], json!([]), "{:?}", r.body);
-        assert!(
-            r.body["bytes_freed"].as_u64().unwrap_or(0)
-                >= plan["delete_bytes"].as_u64().unwrap_or(u64::MAX)
-        );
-
+        the_run_deletes_exactly_the_plan(&server, &mut client, name, &plan).await;
         for gone in [&a1, &g1] {
-            let r = client
-                .get(&format!("/api/v1/recordings/{}", id_of(gone)))
-                .await;
-            assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {gone}");
+            let r = client.get(&format!("/api/v1/recordings/{}", gone.id)).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {gone:?}");
             let video = video_of(gone);
             assert!(!video.exists(), "{}", video.display());
             let stem = video
@@ -340,24 +176,23 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
             assert!(!nfo.exists(), "{}", nfo.display());
         }
         for kept in [&a2, &a3, &a4, &b1, &b2] {
-            let r = client
-                .get(&format!("/api/v1/recordings/{}", id_of(kept)))
-                .await;
-            assert_eq!(r.status, StatusCode::OK, "{name}: {kept}");
-            assert_eq!(r.body["status"], "ready");
-            assert!(video_of(kept).is_file(), "{name}: {kept}");
+            let r = client.get(&format!("/api/v1/recordings/{}", kept.id)).await;
+            assert_eq!(r.status, StatusCode::OK, "{name}: {kept:?}");
+            assert_eq!(
+                r.json::<RecordingDetail>().recording.status,
+                RecordingStatus::Ready
+            );
+            assert!(video_of(kept).is_file(), "{name}: {kept:?}");
         }
-        let events = client
-            .get("/api/v1/events?type=recording.deleted&limit=10")
-            .await
-            .body;
+        let events: Vec<EventRecord> = client
+            .get_json("/api/v1/events?type=recording.deleted&limit=10")
+            .await;
+        // `data` is the event's own payload, free-form JSON.
         let reasons: Vec<&str> = events
-            .as_array()
-            .expect("events")
             .iter()
-            .filter_map(|e| e["data"]["reason"].as_str())
+            .filter_map(|e| e.data["reason"].as_str())
             .collect();
-        assert_eq!(reasons.len(), 2, "{events}");
+        assert_eq!(reasons.len(), 2, "{events:?}");
         assert!(
             reasons.iter().all(|r| r.starts_with("retention: ")),
             "{reasons:?}"
@@ -365,7 +200,7 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
 
         // Nothing left to do now; a4 becomes eligible later and then alpha's count applies.
         let after = preview(&client).await;
-        assert_eq!(after["delete"], json!([]), "{name}: {after}");
+        assert!(after.delete.is_empty(), "{name}: {after:?}");
 
         // Clearing gamma's override puts it back on the global policy.
         let r = put(
@@ -375,10 +210,195 @@ async fn the_dry_run_lists_exactly_what_the_run_deletes() {
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-        assert_eq!(r.body["policy"], Value::Null);
-        assert_eq!(r.body["effective"]["max_count"], 1);
+        let view: ChannelRetentionView = r.json();
+        assert_eq!(view.policy, None);
+        assert_eq!(view.effective.max_count, Some(1));
         server.terminate();
     }
+}
+
+/// The defaults delete nothing; a policy is tidied; bad ones are `400 {code, message}` and
+/// nothing is stored.
+async fn the_global_policy_is_validated(client: &mut Client, name: &str) {
+    let r = client.get("/api/v1/retention").await;
+    assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
+    let defaults: RetentionPolicy = r.json();
+    assert_eq!(defaults.max_count, None);
+    assert!(defaults.keep_favourites);
+
+    let policy = json!({"max_count": 1, "keep_categories": [" Art "]});
+    let r = put(client, "/api/v1/retention", policy).await;
+    assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
+    assert_eq!(
+        r.json::<RetentionPolicy>().keep_categories,
+        ["Art"],
+        "tidied"
+    );
+    for (bad, says) in [
+        (json!({"max_total_gb": -1}), "max_total_gb"),
+        (
+            json!({"keep_windows": [{"days": ["funday"], "from": "18:00", "to": "23:00"}]}),
+            "unknown day \"funday\"",
+        ),
+        (
+            json!({"keep_windows": [{"from": "18:00", "to": "24:30"}]}),
+            "is not a time of day",
+        ),
+        (json!({"max_count": -3}), "max_count"),
+        (json!({"max_cuont": 3}), "max_cuont"),
+        // A limit of 0 deletes everything: only with "confirm": true.
+        (json!({"max_count": 0}), "confirm"),
+        (json!({"max_total_gb": 0}), "confirm"),
+        (json!({"max_age_days": 0, "confirm": false}), "confirm"),
+    ] {
+        let r = put(client, "/api/v1/retention", bad.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{name}: {bad} → {:?}",
+            r.body
+        );
+        let error = r.error();
+        assert_eq!(error.code, Code::InvalidRequest);
+        let message = error.message;
+        assert!(message.contains(says), "{bad}: {message}");
+    }
+    let stored: RetentionPolicy = client.get_json("/api/v1/retention").await;
+    assert_eq!(stored.max_count, Some(1), "nothing stored by a refused PUT");
+}
+
+/// beta: no count limit; gamma: keep none (confirmed); overrides are per channel only.
+async fn channel_overrides_replace_and_inherit(
+    client: &mut Client,
+    name: &str,
+    alpha: &str,
+    beta: &str,
+    gamma: &str,
+) {
+    let r = put(
+        client,
+        &format!("/api/v1/channels/{beta}/retention"),
+        json!({"max_count": null}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
+    let view: ChannelRetentionView = r.json();
+    assert_eq!(view.policy, only_max_count(None));
+    assert_eq!(view.effective.max_count, None);
+    assert_eq!(view.effective.keep_categories, ["Art"]);
+    // Keep none deletes everything: refused unless confirmed, and the confirmation is not
+    // stored.
+    let r = put(
+        client,
+        &format!("/api/v1/channels/{gamma}/retention"),
+        json!({"max_count": 0}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {:?}", r.body);
+    let error = r.error();
+    assert_eq!(error.code, Code::InvalidRequest, "{name}: {:?}", r.body);
+    assert!(error.message.contains("confirm"), "{name}: {:?}", r.body);
+    let r = put(
+        client,
+        &format!("/api/v1/channels/{gamma}/retention"),
+        json!({"max_count": 0, "confirm": true}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
+    assert_eq!(
+        r.json::<ChannelRetentionView>().policy,
+        only_max_count(Some(0)),
+        "{name}"
+    );
+    let r = put(
+        client,
+        &format!("/api/v1/channels/{gamma}/retention"),
+        json!({"min_free_gb": 1}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "global only: {:?}",
+        r.body
+    );
+    let r = put(client, "/api/v1/channels/nope/retention", json!(null)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+    let view: ChannelRetentionView = client
+        .get_json(&format!("/api/v1/channels/{alpha}/retention"))
+        .await;
+    assert_eq!(view.policy, None);
+    assert_eq!(view.effective.max_count, Some(1));
+}
+
+/// alpha keeps its newest eligible (a3; a2 is Art, a4 too recent); gamma keeps none; beta has
+/// no count limit.
+fn assert_the_plan(
+    plan: &RetentionPlan,
+    name: &str,
+    [a1, g1]: [&Recording; 2],
+    a2: &Recording,
+    a4: &Recording,
+) {
+    let planned = ids(&plan.delete);
+    let mut sorted = planned.clone();
+    sorted.sort();
+    let mut want = vec![a1.id.clone(), g1.id.clone()];
+    want.sort();
+    assert_eq!(sorted, want, "{name}: {plan:?}");
+    let starts: Vec<i64> = plan.delete.iter().map(|i| i.started_at.0).collect();
+    assert!(
+        starts.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {plan:?}"
+    );
+    assert_eq!(plan.too_recent, 1, "{name}: a4 waits: {plan:?}");
+    assert!(!planned.contains(&a4.id));
+    assert!(
+        plan.kept
+            .iter()
+            .any(|k| k.recording_id == a2.id && k.reason == "category Art"),
+        "{name}: {plan:?}"
+    );
+    for item in &plan.delete {
+        assert_eq!(item.rule, RetentionRule::Count, "{item:?}");
+        assert!(item.bytes > 0, "{item:?}");
+    }
+    let a1_item = plan
+        .delete
+        .iter()
+        .find(|i| i.recording_id == a1.id)
+        .expect("a1 planned");
+    assert_eq!(a1_item.reason, "count 2 > 1");
+    assert_eq!(a1_item.channel_login, "alpha");
+    assert_eq!(a1_item.title, "alpha plays Just Chatting");
+    assert_eq!(
+        plan.delete_bytes,
+        a1.library.video_bytes.unwrap_or(0) + g1.library.video_bytes.unwrap_or(0)
+    );
+}
+
+async fn the_run_deletes_exactly_the_plan(
+    server: &Server,
+    client: &mut Client,
+    name: &str,
+    plan: &RetentionPlan,
+) {
+    let r = client.post("/api/v1/retention/run", json!({})).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{name}: {:?}\n{}",
+        r.body,
+        server.output_text()
+    );
+    let run: RetentionRun = r.json();
+    assert_eq!(
+        ids(&run.deleted),
+        ids(&plan.delete),
+        "{name}: exactly the plan, in order"
+    );
+    assert!(run.errors.is_empty(), "{run:?}");
+    assert!(run.bytes_freed >= plan.delete_bytes);
 }
 
 /// A tmpfs mounted for one story, unmounted when dropped.
@@ -455,8 +475,8 @@ async fn low_space_deletes_the_oldest_first_while_a_recording_goes_on() {
         );
         let (mut client, _) = Client::admin(&server).await;
         let name = backend.name;
-        let filler = id_of(&add_channel(&mut client, "filler").await);
-        let onair = id_of(&add_channel(&mut client, "onair").await);
+        let filler = add(&mut client, "filler").await.channel.id;
+        let onair = add(&mut client, "onair").await.channel.id;
 
         // Big ready recordings (about 1 MB each), then a small, slow live one.
         w.twitch.set_channel_spec(ChannelSpec::new(MediaParams {
@@ -470,16 +490,16 @@ async fn low_space_deletes_the_oldest_first_while_a_recording_goes_on() {
         w.twitch
             .set_channel_spec(ChannelSpec::new(MediaParams::test(Container::Ts)));
         let live_id = start_recording(&w, &client, &onair, "onair", "Just Chatting").await;
-        let live = recording(&client, &live_id).await;
-        let live_dir = PathBuf::from(live["dir"].as_str().expect("dir"));
-        assert!(live_dir.starts_with(&root), "{live}");
+        let live = detail(&client, &live_id).await.recording;
+        let live_dir = PathBuf::from(&live.dir);
+        assert!(live_dir.starts_with(&root), "{live:?}");
         for r in &ready {
-            assert!(video_of(r).starts_with(&root), "{r}");
+            assert!(video_of(r).starts_with(&root), "{r:?}");
         }
         wait_all_eligible(&client).await;
 
         // Free space just above what deleting the oldest frees, below what the two oldest free.
-        let size = |r: &Value| r["video_bytes"].as_u64().expect("video_bytes");
+        let size = |r: &Recording| r.library.video_bytes.expect("video_bytes");
         let free = free_bytes(&root);
         let threshold = free + size(&ready[0]) + size(&ready[1]) / 2;
         let min_free_gb = threshold as f64 / GIB;
@@ -501,47 +521,34 @@ async fn low_space_deletes_the_oldest_first_while_a_recording_goes_on() {
 
         let plan = preview(&client).await;
         assert_eq!(
-            ids(&plan["delete"]),
-            [id_of(&ready[0]), id_of(&ready[1])],
-            "{name}: the two oldest: {plan}"
+            ids(&plan.delete),
+            [ready[0].id.clone(), ready[1].id.clone()],
+            "{name}: the two oldest: {plan:?}"
         );
-        for item in plan["delete"].as_array().expect("delete") {
-            assert_eq!(item["rule"], "low_space", "{item}");
-            assert!(
-                item["reason"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .starts_with("free space "),
-                "{item}"
-            );
+        for item in &plan.delete {
+            assert_eq!(item.rule, RetentionRule::LowSpace, "{item:?}");
+            assert!(item.reason.starts_with("free space "), "{item:?}");
         }
-        let volume = &plan["volumes"][0];
+        let volume = &plan.volumes[0];
+        assert!(Some(volume.free_bytes) < volume.min_free_bytes, "{plan:?}");
         assert!(
-            volume["free_bytes"].as_u64() < volume["min_free_bytes"].as_u64(),
-            "{plan}"
-        );
-        assert!(
-            volume["projected_free_bytes"].as_u64() >= volume["min_free_bytes"].as_u64(),
-            "{plan}"
+            Some(volume.projected_free_bytes) >= volume.min_free_bytes,
+            "{plan:?}"
         );
 
         // The periodic task, run now.
-        let bytes_before = recording(&client, &live_id).await["bytes"]
-            .as_u64()
-            .unwrap_or(0);
+        let bytes_before = detail(&client, &live_id).await.recording.bytes;
         let r = client.post("/api/v1/tasks/retention/run", json!({})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{name}: {:?}", r.body);
         client.wait_succeeded(&r.json::<JobRecord>().id, WAIT).await;
 
         for gone in &ready[..2] {
-            let r = client
-                .get(&format!("/api/v1/recordings/{}", id_of(gone)))
-                .await;
-            assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {gone}");
+            let r = client.get(&format!("/api/v1/recordings/{}", gone.id)).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {gone:?}");
             assert!(!video_of(gone).exists());
         }
-        let newest = recording(&client, &id_of(&ready[2])).await;
-        assert_eq!(newest["status"], "ready", "{name}: {newest}");
+        let newest = detail(&client, &ready[2].id).await.recording;
+        assert_eq!(newest.status, RecordingStatus::Ready, "{name}: {newest:?}");
         assert!(video_of(&ready[2]).is_file());
         assert!(
             root.join("filler").join("tvshow.nfo").is_file(),
@@ -554,11 +561,12 @@ async fn low_space_deletes_the_oldest_first_while_a_recording_goes_on() {
         );
 
         // The running recording was never a candidate and keeps growing on the same disk.
-        let grown = wait_recording_state(&client, &live_id, "the live recording to grow", |r| {
-            r["status"] == "recording" && r["bytes"].as_u64().unwrap_or(0) > bytes_before
+        let grown = wait_detail(&client, &live_id, "the live recording to grow", |r| {
+            r.recording.status == RecordingStatus::Recording && r.recording.bytes > bytes_before
         })
-        .await;
-        assert_eq!(grown["sessions"], 1, "{name}: never interrupted: {grown}");
+        .await
+        .recording;
+        assert_eq!(grown.sessions, 1, "{name}: never interrupted: {grown:?}");
         assert!(live_dir.is_dir());
         let on_disk: u64 = std::fs::read_dir(&live_dir)
             .expect("parts")
@@ -568,11 +576,11 @@ async fn low_space_deletes_the_oldest_first_while_a_recording_goes_on() {
             .sum();
         assert!(on_disk > 0, "{name}: parts on the tmpfs");
         let again = preview(&client).await;
-        assert_eq!(again["delete"], json!([]), "{name}: {again}");
+        assert!(again.delete.is_empty(), "{name}: {again:?}");
 
         w.twitch.go_offline("onair").expect("offline");
-        wait_recording_state(&client, &live_id, "the recording to end", |r| {
-            r["status"] != "recording"
+        wait_detail(&client, &live_id, "the recording to end", |r| {
+            r.recording.status != RecordingStatus::Recording
         })
         .await;
         server.terminate();

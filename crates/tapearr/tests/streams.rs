@@ -4,35 +4,48 @@
 
 mod common;
 
-use common::twitch_world::{
-    WAIT, World, add_channel, id_of, start, wait_recording, wait_recording_state, world,
-};
+use common::twitch_world::{WAIT, World, add, channel, start, wait_active, wait_detail, world};
 use common::{Client, backends, eventually};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
+use tapearr_api::routes::channels::{ChannelView, StreamView};
+use tapearr_api::routes::recordings::RecordingDetail;
+use tapearr_core::events::model::EventRecord;
+use tapearr_core::storage::Paged;
+use tapearr_core::streams::ImportResult;
+use tapearr_core::streams::model::{FinalizeStep, Recording, RecordingStatus};
 use tapearr_testkit::twitch::RawDelivery;
 
+/// (kind, category) of the events of the channel's newest stream.
 async fn stream_events(client: &Client, channel_id: &str) -> Vec<(String, String)> {
     let mut c = client.clone();
     let r = c
         .get(&format!("/api/v1/channels/{channel_id}/streams"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    r.body["items"][0]["events"]
-        .as_array()
-        .map(|events| {
-            events
+    let page: Paged<StreamView> = r.json();
+    page.items
+        .first()
+        .map(|stream| {
+            stream
+                .events
                 .iter()
-                .map(|e| {
-                    (
-                        e["kind"].as_str().unwrap_or_default().to_string(),
-                        e["category"].as_str().unwrap_or_default().to_string(),
-                    )
-                })
+                .map(|e| (e.kind.as_str().to_string(), e.category.clone()))
                 .collect()
         })
         .unwrap_or_default()
+}
+
+async fn recordings_of(client: &Client, channel_id: &str) -> Paged<Recording> {
+    client
+        .clone()
+        .get_json(&format!("/api/v1/recordings?channel_id={channel_id}"))
+        .await
+}
+
+fn recording(r: &Recording) -> bool {
+    r.status == RecordingStatus::Recording
 }
 
 /// The streams stories look at the parts the recorder wrote: finalize is held before its first
@@ -45,11 +58,11 @@ fn env(w: &World, extra: &[(&'static str, String)]) -> Vec<(&'static str, String
 
 /// Closed by the recorder and handed to finalize (held before its first step).
 #[track_caller]
-fn assert_waits_for_finalize(rec: &Value) {
-    let status = rec["status"].as_str().unwrap_or_default();
+fn assert_waits_for_finalize(rec: &Recording) {
     assert!(
-        ["ended", "finalizing"].contains(&status) && rec["finalize_step"] != "validate",
-        "{rec}"
+        [RecordingStatus::Ended, RecordingStatus::Finalizing].contains(&rec.status)
+            && rec.library.finalize_step != Some(FinalizeStep::Validate),
+        "{rec:?}"
     );
 }
 
@@ -106,21 +119,21 @@ async fn a_polled_channel_is_recorded_from_live_to_offline() {
         let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
         let (mut client, _) = Client::admin(&server).await;
 
-        let channel = add_channel(&mut client, "https://www.twitch.tv/Streamer_One").await;
-        assert_eq!(channel["login"], "streamer_one", "{}", backend.name);
-        assert_eq!(channel["display_name"], "Streamer One");
-        assert_eq!(channel["live"], false);
-        assert!(channel["recording"].is_null());
-        let id = id_of(&channel);
+        let added = add(&mut client, "https://www.twitch.tv/Streamer_One").await;
+        assert_eq!(added.channel.login, "streamer_one", "{}", backend.name);
+        assert_eq!(added.channel.display_name, "Streamer One");
+        assert!(!added.channel.live);
+        assert!(added.recording.is_none());
+        let id = added.channel.id;
 
         let went_live = now_ms();
         w.twitch
             .go_live("streamer_one", "Day one", "Just Chatting")
             .await
             .expect("live");
-        let rec = wait_recording(&mut client, &id).await;
-        let rec_id = id_of(&rec);
-        let started = rec["started_at"].as_i64().expect("started_at");
+        let rec = wait_active(&client, &id).await;
+        let rec_id = rec.id;
+        let started = rec.started_at.0;
         // One poll interval (1 s) plus the time to ask Helix.
         assert!(
             started - went_live <= 2_000,
@@ -129,78 +142,92 @@ async fn a_polled_channel_is_recorded_from_live_to_offline() {
             started - went_live
         );
 
-        w.twitch
-            .set_channel("streamer_one", "Day one", "Minecraft")
-            .expect("update");
-        eventually(WAIT, "the first category change", || async {
-            let events = stream_events(&client, &id).await;
-            events.iter().any(|(_, c)| c == "Minecraft").then_some(())
+        change_category_twice(&w, &client, &id).await;
+        let growing = wait_detail(&client, &rec_id, "bytes recorded", |r| {
+            r.recording.bytes > 0
         })
         .await;
-        w.twitch
-            .set_channel("streamer_one", "Day one, later", "Elden Ring")
-            .expect("update");
-        eventually(WAIT, "the second category change", || async {
-            let events = stream_events(&client, &id).await;
-            events.iter().any(|(_, c)| c == "Elden Ring").then_some(())
-        })
-        .await;
-        let growing = wait_recording_state(&client, &rec_id, "bytes recorded", |r| {
-            r["bytes"].as_u64().unwrap_or(0) > 0
-        })
-        .await;
-        assert_eq!(growing["status"], "recording");
+        assert_eq!(growing.recording.status, RecordingStatus::Recording);
 
         w.twitch.go_offline("streamer_one").expect("offline");
-        let ended = wait_recording_state(&client, &rec_id, "the recording to end", |r| {
-            r["status"] != "recording"
+        let ended = wait_detail(&client, &rec_id, "the recording to end", |r| {
+            !recording(&r.recording)
         })
-        .await;
+        .await
+        .recording;
         assert_waits_for_finalize(&ended);
-        assert_eq!(ended["end_reason"], "stream ended");
-        assert_eq!(ended["sessions"], 1);
-        assert!(ended["media_ms"].as_u64().unwrap_or(0) >= 1_000, "{ended}");
-        let parts = parts_in(ended["dir"].as_str().expect("dir"));
-        assert!(!parts.is_empty(), "no parts in {}", ended["dir"]);
-        assert!(
-            ended["dir"].as_str().unwrap_or_default().starts_with(
-                &w.library
-                    .path()
-                    .canonicalize()
-                    .expect("canon")
-                    .display()
-                    .to_string()
-            ),
-            "{ended}"
-        );
-        let on_disk: u64 = parts
-            .iter()
-            .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
-            .sum();
-        assert_eq!(on_disk, ended["bytes"].as_u64().unwrap_or(0), "{ended}");
-
-        let kinds: Vec<(String, String)> = eventually(WAIT, "the end event", || async {
-            let events = stream_events(&client, &id).await;
-            events.iter().any(|(k, _)| k == "end").then_some(events)
-        })
-        .await;
-        let categories: Vec<&str> = kinds
-            .iter()
-            .filter(|(k, _)| k != "end")
-            .map(|(_, c)| c.as_str())
-            .collect();
-        assert_eq!(
-            categories,
-            ["Just Chatting", "Minecraft", "Elden Ring"],
-            "{}: {kinds:?}",
-            backend.name
-        );
-        assert_eq!(kinds[0].0, "start");
-        let channel = client.get(&format!("/api/v1/channels/{id}")).await.body;
-        assert_eq!(channel["live"], false);
-        assert!(channel["recording"].is_null());
+        assert_eq!(ended.end_reason.as_deref(), Some("stream ended"));
+        assert_eq!(ended.sessions, 1);
+        assert!(ended.media_ms >= 1_000, "{ended:?}");
+        assert_parts_in_library(&w, &ended);
+        assert_events_in_order(&client, &id, backend.name).await;
+        let after = channel(&client, &id).await;
+        assert!(!after.channel.live);
+        assert!(after.recording.is_none());
         server.terminate();
     }
+}
+
+/// Two title/category changes while live, each stored as a stream event.
+async fn change_category_twice(w: &World, client: &Client, id: &str) {
+    w.twitch
+        .set_channel("streamer_one", "Day one", "Minecraft")
+        .expect("update");
+    eventually(WAIT, "the first category change", || async {
+        let events = stream_events(client, id).await;
+        events.iter().any(|(_, c)| c == "Minecraft").then_some(())
+    })
+    .await;
+    w.twitch
+        .set_channel("streamer_one", "Day one, later", "Elden Ring")
+        .expect("update");
+    eventually(WAIT, "the second category change", || async {
+        let events = stream_events(client, id).await;
+        events.iter().any(|(_, c)| c == "Elden Ring").then_some(())
+    })
+    .await;
+}
+
+/// The ended recording's parts are under the library root and add up to its bytes.
+fn assert_parts_in_library(w: &World, ended: &Recording) {
+    let parts = parts_in(&ended.dir);
+    assert!(!parts.is_empty(), "no parts in {}", ended.dir);
+    assert!(
+        ended.dir.starts_with(
+            &w.library
+                .path()
+                .canonicalize()
+                .expect("canon")
+                .display()
+                .to_string()
+        ),
+        "{ended:?}"
+    );
+    let on_disk: u64 = parts
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    assert_eq!(on_disk, ended.bytes, "{ended:?}");
+}
+
+/// The stream's events: start, the two changes, end; categories in order.
+async fn assert_events_in_order(client: &Client, id: &str, backend: &str) {
+    let kinds: Vec<(String, String)> = eventually(WAIT, "the end event", || async {
+        let events = stream_events(client, id).await;
+        events.iter().any(|(k, _)| k == "end").then_some(events)
+    })
+    .await;
+    let categories: Vec<&str> = kinds
+        .iter()
+        .filter(|(k, _)| k != "end")
+        .map(|(_, c)| c.as_str())
+        .collect();
+    assert_eq!(
+        categories,
+        ["Just Chatting", "Minecraft", "Elden Ring"],
+        "{backend}: {kinds:?}"
+    );
+    assert_eq!(kinds[0].0, "start");
 }
 
 /// EventSub: subscriptions are created and verified; a notification starts the recording
@@ -230,8 +257,7 @@ async fn eventsub_starts_recordings_and_rejects_bad_messages() {
             ),
         );
         let (mut client, _) = Client::admin(&server).await;
-        let channel = add_channel(&mut client, "evented").await;
-        let id = id_of(&channel);
+        let id = add(&mut client, "evented").await.channel.id;
 
         eventually(WAIT, "three enabled subscriptions", || async {
             let subs = w.twitch.subscriptions();
@@ -259,8 +285,8 @@ async fn eventsub_starts_recordings_and_rejects_bad_messages() {
             "{}",
             backend.name
         );
-        let rec = wait_recording(&mut client, &id).await;
-        let started = rec["started_at"].as_i64().expect("started_at");
+        let rec = wait_active(&client, &id).await;
+        let started = rec.started_at.0;
         assert!(
             started - went_live <= 2_000,
             "{}: recording started {} ms after stream.online",
@@ -284,17 +310,13 @@ async fn eventsub_starts_recordings_and_rejects_bad_messages() {
             .await
             .expect("post");
         assert_eq!(unsigned, 403);
-        let streams = client
-            .get(&format!("/api/v1/channels/{id}/streams"))
-            .await
-            .body;
-        assert_eq!(streams["total"], 1, "{}: {streams}", backend.name);
-        let recs = client
-            .get(&format!("/api/v1/recordings?channel_id={id}"))
-            .await
-            .body;
-        assert_eq!(recs["total"], 1, "{recs}");
-        assert_eq!(recs["items"][0]["sessions"], 1, "{recs}");
+        let streams: Paged<StreamView> = client
+            .get_json(&format!("/api/v1/channels/{id}/streams"))
+            .await;
+        assert_eq!(streams.total, 1, "{}: {streams:?}", backend.name);
+        let recs = recordings_of(&client, &id).await;
+        assert_eq!(recs.total, 1, "{recs:?}");
+        assert_eq!(recs.items[0].sessions, 1, "{recs:?}");
 
         w.twitch
             .set_channel("evented", "Launch, part 2", "Art")
@@ -304,13 +326,13 @@ async fn eventsub_starts_recordings_and_rejects_bad_messages() {
             events.iter().any(|(_, c)| c == "Art").then_some(())
         })
         .await;
-        let rec_id = id_of(&rec);
+        let rec_id = rec.id;
         w.twitch.go_offline("evented").expect("offline");
-        let ended = wait_recording_state(&client, &rec_id, "the recording to end", |r| {
-            r["status"] != "recording"
+        let ended = wait_detail(&client, &rec_id, "the recording to end", |r| {
+            !recording(&r.recording)
         })
         .await;
-        assert_waits_for_finalize(&ended);
+        assert_waits_for_finalize(&ended.recording);
 
         // Removing the channel removes its subscriptions.
         let r = client
@@ -339,43 +361,62 @@ async fn a_killed_server_resumes_or_closes_its_recording() {
     let db = backend.database_url.as_deref();
     let server = start(data.path(), db, env(&w, &[]));
     let (mut client, key) = Client::admin(&server).await;
-    let id = id_of(&add_channel(&mut client, "survivor").await);
+    let id = add(&mut client, "survivor").await.channel.id;
     w.twitch
         .go_live("survivor", "Marathon", "Chess")
         .await
         .expect("live");
-    let rec = wait_recording(&mut client, &id).await;
-    let rec_id = id_of(&rec);
-    let first = wait_recording_state(&client, &rec_id, "bytes", |r| {
-        r["bytes"].as_u64().unwrap_or(0) > 0
-    })
-    .await;
+    let rec_id = wait_active(&client, &id).await.id;
+    let first = wait_detail(&client, &rec_id, "bytes", |r| r.recording.bytes > 0)
+        .await
+        .recording;
     server.kill9();
 
     let restarted_at = now_ms();
     let server = start(data.path(), db, env(&w, &[]));
     let client = Client::with_key(&server, &key);
-    let resumed = wait_recording_state(&client, &rec_id, "the resumed session to write", |r| {
-        r["sessions"] == 2
-            && r["bytes"].as_u64().unwrap_or(0) > first["bytes"].as_u64().unwrap_or(0)
+    let resumed = wait_detail(&client, &rec_id, "the resumed session to write", |r| {
+        r.recording.sessions == 2 && r.recording.bytes > first.bytes
     })
     .await;
-    assert_eq!(resumed["status"], "recording");
-    assert_eq!(resumed["dir"], first["dir"], "same folder");
+    assert_eq!(resumed.recording.status, RecordingStatus::Recording);
+    assert_eq!(resumed.recording.dir, first.dir, "same folder");
     assert!(
-        resumed["updated_at"].as_i64().unwrap_or(0) - restarted_at <= 10_000,
-        "{resumed}"
+        resumed.recording.updated_at.0 - restarted_at <= 10_000,
+        "{resumed:?}"
     );
-    // The resumed session continues after what the parts hold: what the playlist window still
-    // listed is filled in, nothing is written twice, and only what left the window is a gap.
-    let dir = resumed["dir"].as_str().expect("dir");
+    assert_resumed_without_overlap(&resumed);
+    server.kill9();
+
+    // Offline while Tapearr is down: the restart closes the recording cleanly.
+    w.twitch.go_offline("survivor").expect("offline");
+    let server = start(data.path(), db, env(&w, &[]));
+    let client = Client::with_key(&server, &key);
+    let closed = wait_detail(&client, &rec_id, "the recording to be closed", |r| {
+        !recording(&r.recording)
+    })
+    .await
+    .recording;
+    assert_waits_for_finalize(&closed);
+    assert_eq!(
+        closed.end_reason.as_deref(),
+        Some("stream ended while Tapearr was not running")
+    );
+    assert_eq!(closed.sessions, 2);
+    server.terminate();
+}
+
+/// The resumed session continues after what the parts hold: what the playlist window still
+/// listed is filled in, nothing is written twice, and only what left the window is a gap.
+fn assert_resumed_without_overlap(resumed: &RecordingDetail) {
+    let dir = &resumed.recording.dir;
     let holes = timeline_holes_ms(dir);
-    let gaps = resumed["gaps"].as_array().cloned().unwrap_or_default();
-    assert!(gaps.len() <= 1, "{resumed}");
-    let stored: i64 = gaps.iter().map(|g| g["ms"].as_i64().unwrap_or(0)).sum();
+    let gaps = &resumed.gaps;
+    assert!(gaps.len() <= 1, "{resumed:?}");
+    let stored: i64 = gaps.iter().map(|g| g.ms as i64).sum();
     assert!(
-        gaps.iter().all(|g| g["reason"] == "Tapearr restarted"),
-        "{resumed}"
+        gaps.iter().all(|g| g.reason == "Tapearr restarted"),
+        "{resumed:?}"
     );
     assert!(
         (holes - stored).abs() <= 1_000,
@@ -386,23 +427,6 @@ async fn a_killed_server_resumes_or_closes_its_recording() {
         parts.len() >= 2,
         "the resumed session writes a new part: {parts:?}"
     );
-    server.kill9();
-
-    // Offline while Tapearr is down: the restart closes the recording cleanly.
-    w.twitch.go_offline("survivor").expect("offline");
-    let server = start(data.path(), db, env(&w, &[]));
-    let client = Client::with_key(&server, &key);
-    let closed = wait_recording_state(&client, &rec_id, "the recording to be closed", |r| {
-        r["status"] != "recording"
-    })
-    .await;
-    assert_waits_for_finalize(&closed);
-    assert_eq!(
-        closed["end_reason"],
-        "stream ended while Tapearr was not running"
-    );
-    assert_eq!(closed["sessions"], 2);
-    server.terminate();
 }
 
 /// A Helix outage is "unknown", not "offline": the recording goes on. Below the free-space
@@ -417,6 +441,32 @@ async fn outages_low_space_and_bad_input_change_nothing() {
     let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
     let (mut client, key) = Client::admin(&server).await;
 
+    bad_input_is_refused(&mut client).await;
+    let id = add(&mut client, "steady").await.channel.id;
+    a_second_add_and_an_unqualified_remove_are_refused(&mut client, &id).await;
+
+    w.twitch
+        .go_live("steady", "Long one", "Chess")
+        .await
+        .expect("live");
+    let rec_id = wait_active(&client, &id).await.id;
+    a_helix_outage_keeps_it_recording(&w, &client, &id, &rec_id).await;
+    a_manual_stop_holds_until_a_manual_start(&w, &mut client, &id, &rec_id).await;
+    server.terminate();
+
+    // Restart with a floor no disk meets.
+    let server = start(
+        data.path(),
+        backend.database_url.as_deref(),
+        env(&w, &[("TAPEARR_DISK__LOW_FREE_GB", "1000000".to_string())]),
+    );
+    let mut client = Client::with_key(&server, &key);
+    below_the_floor_nothing_records(&w, &mut client).await;
+    server.terminate();
+}
+
+/// Bad channel names, unknown channels and bad settings: an error body, and no channel.
+async fn bad_input_is_refused(client: &mut Client) {
     for (body, status) in [
         (
             json!({"channel": "no such channel"}),
@@ -435,15 +485,13 @@ async fn outages_low_space_and_bad_input_change_nothing() {
     ] {
         let r = client.post("/api/v1/channels", body.clone()).await;
         assert_eq!(r.status, status, "{body}: {:?}", r.body);
-        assert!(
-            r.body["code"].is_string() && r.body["message"].is_string(),
-            "{:?}",
-            r.body
-        );
+        r.error();
     }
-    assert_eq!(client.get("/api/v1/channels").await.body, json!([]));
+    let channels: Vec<ChannelView> = client.get_json("/api/v1/channels").await;
+    assert!(channels.is_empty(), "{channels:?}");
+}
 
-    let id = id_of(&add_channel(&mut client, "steady").await);
+async fn a_second_add_and_an_unqualified_remove_are_refused(client: &mut Client, id: &str) {
     let r = client
         .post("/api/v1/channels", json!({"channel": "steady"}))
         .await;
@@ -454,53 +502,57 @@ async fn outages_low_space_and_bad_input_change_nothing() {
         StatusCode::BAD_REQUEST,
         "remove must say keep or delete"
     );
+}
 
-    w.twitch
-        .go_live("steady", "Long one", "Chess")
-        .await
-        .expect("live");
-    let rec = wait_recording(&mut client, &id).await;
-    let rec_id = id_of(&rec);
+/// Helix failing is "unknown": the channel stays live with its recording.
+async fn a_helix_outage_keeps_it_recording(w: &World, client: &Client, id: &str, rec_id: &str) {
     w.twitch.set_helix_failing(true);
     let polls = w.twitch.rate_stats().total_requests;
     eventually(WAIT, "three failed polls", || async {
         (w.twitch.rate_stats().total_requests >= polls + 3).then_some(())
     })
     .await;
-    let channel = client.get(&format!("/api/v1/channels/{id}")).await.body;
-    assert_eq!(channel["live"], true, "{channel}");
-    assert_eq!(channel["recording"]["id"], rec_id.as_str(), "{channel}");
+    let during = channel(client, id).await;
+    assert!(during.channel.live, "{during:?}");
+    assert_eq!(
+        during.recording.as_ref().map(|r| r.id.as_str()),
+        Some(rec_id),
+        "{during:?}"
+    );
     w.twitch.set_helix_failing(false);
+}
 
-    // Manual stop: the broadcast is not started again by the next polls.
+/// Manual stop: the broadcast is not started again by the next polls; a manual start records
+/// it again.
+async fn a_manual_stop_holds_until_a_manual_start(
+    w: &World,
+    client: &mut Client,
+    id: &str,
+    rec_id: &str,
+) {
     let r = client
         .post(&format!("/api/v1/recordings/{rec_id}/stop"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_waits_for_finalize(&r.body);
-    assert_eq!(r.body["end_reason"], "stopped by user");
+    let stopped: Recording = r.json();
+    assert_waits_for_finalize(&stopped);
+    assert_eq!(stopped.end_reason.as_deref(), Some("stopped by user"));
     let polls = w.twitch.rate_stats().total_requests;
     eventually(WAIT, "two more polls", || async {
         (w.twitch.rate_stats().total_requests >= polls + 2).then_some(())
     })
     .await;
-    assert!(client.get(&format!("/api/v1/channels/{id}")).await.body["recording"].is_null());
-    // A manual start records it again.
+    assert!(channel(client, id).await.recording.is_none());
     let r = client
         .post(&format!("/api/v1/channels/{id}/record"), json!({}))
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
-    assert_ne!(r.body["id"], rec_id.as_str());
-    server.terminate();
+    assert_ne!(r.json::<Recording>().id, rec_id);
+}
 
-    // Restart with a floor no disk meets.
-    let server = start(
-        data.path(),
-        backend.database_url.as_deref(),
-        env(&w, &[("TAPEARR_DISK__LOW_FREE_GB", "1000000".to_string())]),
-    );
-    let mut client = Client::with_key(&server, &key);
-    let cramped = id_of(&add_channel(&mut client, "cramped").await);
+/// Below the free-space floor a live channel is not recorded and an event says why.
+async fn below_the_floor_nothing_records(w: &World, client: &mut Client) {
+    let cramped = add(client, "cramped").await.channel.id;
     w.twitch
         .go_live("cramped", "No room", "Chess")
         .await
@@ -509,24 +561,24 @@ async fn outages_low_space_and_bad_input_change_nothing() {
         let mut c = client.clone();
         async move {
             let r = c.get("/api/v1/events?type=recording.refused").await;
-            r.body.as_array().and_then(|items| items.first().cloned())
+            serde_json::from_value::<Vec<EventRecord>>(r.body)
+                .ok()?
+                .into_iter()
+                .next()
         }
     })
     .await;
+    // `data` is the event's own payload, free-form JSON.
     assert!(
-        refused["data"]["reason"]
+        refused.data["reason"]
             .as_str()
             .unwrap_or_default()
             .contains("disk.low_free_gb"),
-        "{refused}"
+        "{refused:?}"
     );
-    let channel = client
-        .get(&format!("/api/v1/channels/{cramped}"))
-        .await
-        .body;
-    assert_eq!(channel["live"], true);
-    assert!(channel["recording"].is_null(), "{channel}");
-    server.terminate();
+    let after = channel(client, &cramped).await;
+    assert!(after.channel.live);
+    assert!(after.recording.is_none(), "{after:?}");
 }
 
 /// The origin stops publishing for longer than `twitch.stall_secs` while Helix still lists the
@@ -550,37 +602,38 @@ async fn a_stalled_recorder_is_restarted_while_live() {
         env(&w, &[("TAPEARR_TWITCH__STALL_SECS", "2".to_string())]),
     );
     let (mut client, _) = Client::admin(&server).await;
-    let id = id_of(&add_channel(&mut client, "flaky").await);
+    let id = add(&mut client, "flaky").await.channel.id;
     w.twitch
         .go_live("flaky", "Bumpy", "Chess")
         .await
         .expect("live");
-    let rec_id = id_of(&wait_recording(&mut client, &id).await);
+    let rec_id = wait_active(&client, &id).await.id;
     // The hole is measured on the broadcast's clock once segments come again.
-    let restarted = wait_recording_state(&client, &rec_id, "a restart and its gap", |r| {
-        r["sessions"].as_u64().unwrap_or(0) >= 2
-            && r["gaps"].as_array().is_some_and(|g| !g.is_empty())
+    let restarted = wait_detail(&client, &rec_id, "a restart and its gap", |r| {
+        r.recording.sessions >= 2 && !r.gaps.is_empty()
     })
     .await;
-    let gaps = restarted["gaps"].as_array().cloned().unwrap_or_default();
     assert!(
-        gaps.iter().any(|g| g["reason"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("recorder restarted")),
-        "{restarted}"
+        restarted
+            .gaps
+            .iter()
+            .any(|g| g.reason.starts_with("recorder restarted")),
+        "{restarted:?}"
     );
-    assert_eq!(restarted["status"], "recording", "restarted, not closed");
-    let bytes = restarted["bytes"].as_u64().unwrap_or(0);
-    let after = wait_recording_state(&client, &rec_id, "segments after the stall", |r| {
-        r["bytes"].as_u64().unwrap_or(0) > bytes && r["status"] == "recording"
+    assert_eq!(
+        restarted.recording.status,
+        RecordingStatus::Recording,
+        "restarted, not closed"
+    );
+    let bytes = restarted.recording.bytes;
+    let after = wait_detail(&client, &rec_id, "segments after the stall", |r| {
+        r.recording.bytes > bytes && recording(&r.recording)
     })
     .await;
-    assert_eq!(after["dir"], restarted["dir"]);
+    assert_eq!(after.recording.dir, restarted.recording.dir);
     w.twitch.go_offline("flaky").expect("offline");
-    let ended =
-        wait_recording_state(&client, &rec_id, "the end", |r| r["status"] != "recording").await;
-    assert_waits_for_finalize(&ended);
+    let ended = wait_detail(&client, &rec_id, "the end", |r| !recording(&r.recording)).await;
+    assert_waits_for_finalize(&ended.recording);
     server.terminate();
 }
 
@@ -636,18 +689,14 @@ async fn bench_polling_1000_channels_within_rate_limit() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["added"].as_array().map(Vec::len), Some(1000));
+    assert_eq!(r.json::<ImportResult>().added.len(), 1000);
     let imported_in = started.elapsed();
     let all_live = eventually(Duration::from_secs(poll + 30), "100 channels live", || {
         let mut c = client.clone();
         async move {
             let r = c.get("/api/v1/channels").await;
-            let live = r
-                .body
-                .as_array()?
-                .iter()
-                .filter(|c| c["live"] == true)
-                .count();
+            let channels: Vec<ChannelView> = serde_json::from_value(r.body).ok()?;
+            let live = channels.iter().filter(|c| c.channel.live).count();
             (live == 100).then_some(())
         }
     });
@@ -689,30 +738,28 @@ async fn an_ended_playlist_is_not_recorded_again_while_helix_lags() {
     let data = tempfile::tempdir().expect("data");
     let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
     let (mut client, _) = Client::admin(&server).await;
-    let id = id_of(&add_channel(&mut client, "brief").await);
+    let id = add(&mut client, "brief").await.channel.id;
     w.twitch
         .go_live("brief", "Short", "Chess")
         .await
         .expect("live");
-    let rec_id = id_of(&wait_recording(&mut client, &id).await);
-    let ended = wait_recording_state(&client, &rec_id, "the end of the playlist", |r| {
-        r["status"] != "recording"
+    let rec_id = wait_active(&client, &id).await.id;
+    let ended = wait_detail(&client, &rec_id, "the end of the playlist", |r| {
+        !recording(&r.recording)
     })
-    .await;
+    .await
+    .recording;
     assert_waits_for_finalize(&ended);
-    assert_eq!(ended["end_reason"], "stream ended");
+    assert_eq!(ended.end_reason.as_deref(), Some("stream ended"));
     let polls = w.twitch.rate_stats().total_requests;
     eventually(WAIT, "three more polls", || async {
         (w.twitch.rate_stats().total_requests >= polls + 3).then_some(())
     })
     .await;
-    let channel = client.get(&format!("/api/v1/channels/{id}")).await.body;
-    assert_eq!(channel["live"], true, "Helix still lists it: {channel}");
-    assert!(channel["recording"].is_null(), "{channel}");
-    let recs = client
-        .get(&format!("/api/v1/recordings?channel_id={id}"))
-        .await
-        .body;
-    assert_eq!(recs["total"], 1, "{recs}");
+    let after = channel(&client, &id).await;
+    assert!(after.channel.live, "Helix still lists it: {after:?}");
+    assert!(after.recording.is_none(), "{after:?}");
+    let recs = recordings_of(&client, &id).await;
+    assert_eq!(recs.total, 1, "{recs:?}");
     server.terminate();
 }

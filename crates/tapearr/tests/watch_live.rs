@@ -5,12 +5,15 @@
 
 mod common;
 
-use common::twitch_world::{WAIT, add_channel, env, start, world};
+use common::twitch_world::{WAIT, add, env, start, world};
 use common::{Client, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
-use tapearr_api::error::Code;
+use tapearr_api::error::{Code, ErrorBody};
+use tapearr_api::routes::recordings::RecordingDetail;
+use tapearr_api::routes::watch::WatchView;
+use tapearr_core::streams::model::RecordingStatus;
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, MediaParams};
 
 const LOGIN: &str = "watched";
@@ -78,10 +81,10 @@ fn segment_count(playlist: &str) -> usize {
         .count()
 }
 
-async fn error_code(url: &str) -> (StatusCode, Value) {
+async fn error_code(url: &str) -> (StatusCode, Option<ErrorBody>) {
     let resp = reqwest::get(url).await.expect("request");
     let status = resp.status();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    (status, resp.json().await.ok())
 }
 
 async fn ffprobe(url: &str) -> Value {
@@ -113,8 +116,7 @@ async fn story(backend_name: &str, database_url: Option<&str>, container: Contai
     let data = tempfile::tempdir().expect("data");
     let server = start(data.path(), database_url, env(&w, &[]));
     let (mut client, _) = Client::admin(&server).await;
-    let channel = add_channel(&mut client, LOGIN).await;
-    let channel_id = channel["id"].as_str().expect("id").to_string();
+    let channel_id = add(&mut client, LOGIN).await.channel.id;
     let watch_path = format!("/api/v1/channels/{channel_id}/watch");
 
     let r = client.post(&watch_path, json!({})).await;
@@ -137,23 +139,25 @@ async fn story(backend_name: &str, database_url: Option<&str>, container: Contai
         let path = watch_path.clone();
         async move {
             let r = c.post(&path, json!({})).await;
-            (r.status == StatusCode::CREATED).then_some(r.body)
+            (r.status == StatusCode::CREATED).then(|| r.json::<WatchView>())
         }
     })
     .await;
-    let token = ticket["token"].as_str().expect("token").to_string();
+    let token = ticket.token.clone();
     assert!(token.len() >= 22, "at least 128 bits: {token}");
     let playlist_path = format!("/api/v1/watch/{token}/index.m3u8");
-    assert_eq!(ticket["playlist_url"], playlist_path.as_str());
-    let expires = ticket["expires_at"].as_i64().expect("expires_at") - now_ms();
+    assert_eq!(ticket.playlist_url, playlist_path);
+    let expires = ticket.expires_at.0 - now_ms();
     assert!(
         (6 * 3600 * 1000 - 60_000..=6 * 3600 * 1000).contains(&expires),
-        "{ticket}"
+        "{ticket:?}"
     );
-    let rec_id = ticket["recording_id"].as_str().expect("recording_id");
-    let rec = client.get(&format!("/api/v1/recordings/{rec_id}")).await;
-    assert_eq!(rec.body["status"], "recording", "{:?}", rec.body);
-    let dir = rec.body["dir"].as_str().expect("dir").to_string();
+    let rec_id = &ticket.recording_id;
+    let rec: RecordingDetail = client
+        .get_json(&format!("/api/v1/recordings/{rec_id}"))
+        .await;
+    assert_eq!(rec.recording.status, RecordingStatus::Recording, "{rec:?}");
+    let dir = rec.recording.dir;
 
     // The playlist is an EVENT playlist that grows.
     let url = server.url(&playlist_path);
@@ -259,7 +263,11 @@ async fn story(backend_name: &str, database_url: Option<&str>, container: Contai
     ] {
         let (status, body) = error_code(&server.url(&path)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
-        assert_eq!(body["code"], "not_found", "{path}: {body}");
+        assert_eq!(
+            body.as_ref().map(|b| &b.code),
+            Some(&Code::NotFound),
+            "{path}: {body:?}"
+        );
     }
 
     // Offline: the recording ends and so does the playlist.

@@ -26,7 +26,7 @@ impl From<StreamsError> for ApiError {
 }
 
 /// A channel with its running recording, if any.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChannelView {
     #[serde(flatten)]
     pub channel: Channel,
@@ -163,7 +163,7 @@ pub struct PageQuery {
 }
 
 /// A stream with its title and category changes.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StreamView {
     #[serde(flatten)]
     pub stream: Stream,

@@ -114,7 +114,7 @@ pub async fn list(
     Ok(Json(state.streams.recordings(&q.into_query()?).await?))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordingDetail {
     #[serde(flatten)]
     pub recording: Recording,
@@ -239,7 +239,7 @@ pub struct ShareRequest {
     pub expires_in_secs: Option<u64>,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShareLinkView {
     #[serde(flatten)]
     pub ticket: ShareTicket,

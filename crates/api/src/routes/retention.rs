@@ -4,7 +4,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tapearr_core::library::LibraryError;
 use tapearr_core::library::retention::{
     ChannelRetention, RetentionPlan, RetentionPolicy, RetentionRun,
@@ -47,7 +47,7 @@ pub async fn run(State(state): State<AppState>) -> ApiResult<Json<RetentionRun>>
 }
 
 /// A channel's override and the policy its recordings get.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChannelRetentionView {
     pub channel_id: String,
     /// `null`: the channel follows the global policy.

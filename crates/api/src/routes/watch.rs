@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::SeekFrom;
 use tapearr_core::streams::WatchRange;
 use tapearr_core::time::Timestamp;
@@ -21,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 const CHUNK: usize = 64 * 1024;
 
 /// A viewer's access to a running recording.
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WatchView {
     /// Random, valid for 6 hours, for this recording only.
     pub token: String,

@@ -6,10 +6,10 @@
 
 use crate::streams::model::{RecordingGap, StreamEvent, StreamEventKind};
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Chapter {
     pub start_ms: u64,
     pub end_ms: u64,

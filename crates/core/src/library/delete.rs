@@ -7,9 +7,9 @@ use super::{Library, LibraryResult};
 use crate::events::DomainEvent;
 use crate::files::{LibraryRoots, SafePath, remove_dir_all, remove_empty_dir, remove_file};
 use crate::streams::model::Recording;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeleteReport {
     /// Ids of the recordings deleted.
     pub deleted: Vec<String>,

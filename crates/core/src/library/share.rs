@@ -6,13 +6,13 @@ use crate::auth::tokens::{random_token, sha256_hex};
 use crate::storage::ShareLink;
 use crate::streams::model::{Recording, RecordingStatus};
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 pub const MIN_SHARE: Duration = Duration::from_secs(60);
 pub const MAX_SHARE: Duration = Duration::from_secs(30 * 86_400);
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShareTicket {
     /// Shown once; only its hash is kept.
     pub token: String,
@@ -21,7 +21,7 @@ pub struct ShareTicket {
 }
 
 /// A share link that still works, without its token (shown only when it was created).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShareInfo {
     /// The link's id (the SHA-256 of its token), for `DELETE /api/v1/shares/{id}`.
     pub id: String,

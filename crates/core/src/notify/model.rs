@@ -172,7 +172,7 @@ impl QuietHours {
 }
 
 /// Named `NotificationChannel` in the OpenAPI document (`Channel` is a Twitch channel there).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = NotificationChannel)]
 pub struct Channel {
     pub id: String,

@@ -32,7 +32,7 @@ pub struct ChannelPatch {
     pub favourite: Option<bool>,
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ImportResult {
     pub added: Vec<String>,
     pub already_watched: Vec<String>,

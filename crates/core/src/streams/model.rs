@@ -4,7 +4,7 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// A Twitch channel Tapearr watches.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Channel {
     pub id: String,
     /// Twitch's numeric user id (stable across renames).
@@ -54,7 +54,7 @@ impl Default for ChannelSettings {
 }
 
 /// One broadcast, identified by Twitch's stream id.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stream {
     pub id: String,
     pub channel_id: String,
@@ -96,7 +96,7 @@ impl StreamEventKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StreamEvent {
     pub id: String,
     pub stream_id: String,
@@ -143,7 +143,7 @@ impl RecordingStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recording {
     pub id: String,
     pub channel_id: String,
@@ -177,7 +177,7 @@ pub struct Recording {
 }
 
 /// Where finalize has got to, and what it placed in the library.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordingLibrary {
     pub finalize_step: Option<FinalizeStep>,
     pub finalize_error: Option<String>,
@@ -195,7 +195,7 @@ pub struct RecordingLibrary {
 }
 
 /// Display fields joined from the channel and the stream.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordingLabels {
     pub channel_login: String,
     pub channel_name: String,
@@ -246,7 +246,7 @@ impl FinalizeStep {
 }
 
 /// Media missing from a recording: a restart, a resume after a crash, or segments lost.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordingGap {
     pub id: String,
     pub recording_id: String,

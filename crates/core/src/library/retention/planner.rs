@@ -61,7 +61,7 @@ pub enum RetentionRule {
     LowSpace,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlannedDeletion {
     pub recording_id: String,
     pub channel_id: String,
@@ -75,7 +75,7 @@ pub struct PlannedDeletion {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeptRecording {
     pub recording_id: String,
     pub channel_id: String,
@@ -87,7 +87,7 @@ pub struct KeptRecording {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VolumePlan {
     pub path: String,
     pub free_bytes: u64,
@@ -98,7 +98,7 @@ pub struct VolumePlan {
 }
 
 /// What retention deletes, in order, and what it keeps on purpose.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RetentionPlan {
     pub planned_at: Timestamp,
     /// Oldest first.

@@ -7,7 +7,7 @@ use crate::library::{DeleteReport, Library, LibraryError, LibraryResult};
 use crate::streams::model::{Recording, RecordingStatus};
 use crate::time::Timestamp;
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,7 +26,7 @@ pub fn task_defs() -> Vec<TaskDef> {
 }
 
 /// What a real run did.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RetentionRun {
     /// The plan's items that were deleted, in order.
     pub deleted: Vec<PlannedDeletion>,
