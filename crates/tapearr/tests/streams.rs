@@ -78,6 +78,16 @@ fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {
     parts
 }
 
+/// A part after the first holds at least one indexed segment (a resumed session wrote).
+fn resumed_part_indexed(dir: &str) -> bool {
+    let parts = parts_in(dir);
+    parts.len() >= 2
+        && parts.last().is_some_and(|part| {
+            std::fs::read_to_string(format!("{}.idx", part.display()))
+                .is_ok_and(|index| index.lines().next().is_some())
+        })
+}
+
 /// The time between consecutive segments of the parts, from their indexes (offset, length,
 /// duration ms, program date-time ms): panics on an overlap, which would be media written twice.
 fn timeline_holes_ms(dir: &str) -> i64 {
@@ -375,8 +385,15 @@ async fn a_killed_server_resumes_or_closes_its_recording() {
     let restarted_at = now_ms();
     let server = start(data.path(), db, env(&w, &[]));
     let client = Client::with_key(&server, &key);
-    let resumed = wait_detail(&client, &rec_id, "the resumed session to write", |r| {
-        r.recording.sessions == 2 && r.recording.bytes > first.bytes
+    // Its own part with a segment in it, not only more bytes: recovering the first session's
+    // part after the kill can count more bytes than `first` saw. Then one more progress write,
+    // so the hole before the resumed part's first segment is stored.
+    let started = wait_detail(&client, &rec_id, "the resumed session to write", |r| {
+        r.recording.sessions == 2 && resumed_part_indexed(&r.recording.dir)
+    })
+    .await;
+    let resumed = wait_detail(&client, &rec_id, "the resumed session's progress", |r| {
+        r.recording.bytes > started.recording.bytes.max(first.bytes)
     })
     .await;
     assert_eq!(resumed.recording.status, RecordingStatus::Recording);
