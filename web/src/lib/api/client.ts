@@ -61,7 +61,8 @@ export async function unwrap<T>(
 	let r;
 	try {
 		r = await p;
-	} catch {
+	} catch (e) {
+		if (isAborted(e)) throw e;
 		throw new ApiError(0, 'network', 'The server did not answer. Is Tapearr running?');
 	}
 	if (r.error !== undefined || !r.response.ok) {
@@ -73,6 +74,11 @@ export async function unwrap<T>(
 		);
 	}
 	return r.data as T;
+}
+
+/** True for a request the page cancelled itself (an `AbortSignal`): not an error to show. */
+export function isAborted(e: unknown): boolean {
+	return e instanceof DOMException && e.name === 'AbortError';
 }
 
 /** A message for any thrown value. */
