@@ -39,6 +39,7 @@ const BATCH: usize = 256;
 
 impl Trailers {
     pub async fn scan_all(&self) -> TrailerResult<ScanReport> {
+        let _one_at_a_time = self.inner.scan_lock.lock().await;
         let records = self.store().scan_records().await?;
         let profiles = self.store().trailer_profiles().await?;
         let extra: Vec<String> = profiles

@@ -43,6 +43,9 @@ pub(super) struct Inner {
     pub politeness: Politeness,
     /// Only one full run (sync → scan → downloads) at a time.
     pub run_lock: tokio::sync::Mutex<()>,
+    /// Only one disk scan at a time (a run's and a manual one): a scan that started before a
+    /// share was mounted again must not finish after a newer one and write its stale view.
+    pub scan_lock: tokio::sync::Mutex<()>,
     /// (media, profile) pairs being fetched now: a second fetch of one pair is refused, so two
     /// never share a work folder or overwrite each other's record.
     pub in_flight: std::sync::Mutex<HashSet<(String, String)>>,
@@ -90,6 +93,7 @@ impl Trailers {
                 roots,
                 politeness,
                 run_lock: tokio::sync::Mutex::new(()),
+                scan_lock: tokio::sync::Mutex::new(()),
                 in_flight: std::sync::Mutex::new(HashSet::new()),
             }),
         })
