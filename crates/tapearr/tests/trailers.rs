@@ -1458,7 +1458,7 @@ async fn radarrs_import_webhook_fetches_that_movie_now_and_a_wrong_secret_change
         let wrong = format!("{prefix}{}x", &secret[..secret.len() - 1]);
         for bad in [
             wrong,
-            format!("{prefix}"),
+            prefix.clone(),
             format!("/api/v1/trailers/webhooks/nope/{secret}"),
         ] {
             let (status, body) = call(bad.clone(), import.clone()).await;
