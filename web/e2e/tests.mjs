@@ -1200,6 +1200,50 @@ export const tests = {
 			assert.equal(refused.length, 2, page.problems.join('\n'));
 			assert.deepEqual(page.problems.filter((p) => !refused.includes(p)), []);
 		});
+	},
+
+	async 'trailer profiles: fallback languages and the original-language preference are saved after the server’s reason for a bad code'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/profiles`);
+			await page.getByRole('heading', { name: 'Trailer profiles', exact: true }).waitFor();
+			await page.locator('tr[data-profile]').first().waitFor();
+			await page.getByLabel('Name', { exact: true }).fill('Foreign films');
+			await page.getByLabel('Then these languages').fill('french');
+			await page.getByLabel("Prefer the media's original language").check();
+			await page.getByRole('button', { name: 'Add profile' }).click();
+			await page.getByRole('alert').getByText('ISO 639-1 codes like en or pt-BR, not `french`').waitFor();
+			await page.getByLabel('Then these languages').fill('fr, de');
+			await page.getByRole('button', { name: 'Add profile' }).click();
+			await page.getByRole('status').getByText('Added “Foreign films”.').waitFor();
+			const saved = await (await page.request.get(`${server.url}/api/v1/trailers/profiles`)).json();
+			const mine = saved.find((p) => p.name === 'Foreign films');
+			assert.deepEqual(mine.search.fallback_languages, ['fr', 'de']);
+			assert.equal(mine.search.prefer_original_language, true);
+			assert.deepEqual(page.problems.filter((p) => !(p.includes('400') && p.includes('/api/v1/trailers/profiles)'))), []);
+		});
+	},
+
+	async 'trailers: a Radarr connection shows its webhook URL, and Radarr’s Test call to it is answered'() {
+		await withTrailers(async ({ server, page, fakes }) => {
+			await login(page, server);
+			const input = { name: 'Radarr', kind: 'radarr', url: fakes.ready.radarr.url, api_key: fakes.ready.radarr.apiKey };
+			assert.equal((await apiPost(page, server, '/api/v1/trailers/connections', input)).status(), 201);
+			await page.goto(`${server.url}/trailers/connections`);
+			const row = page.locator('tr[data-connection="Radarr"]');
+			await row.getByRole('button', { name: 'Webhook of Radarr' }).click();
+			const card = page.getByRole('region', { name: 'Webhook of “Radarr”' });
+			await card.getByText('On Import').waitFor();
+			const url = await card.getByTestId('webhook-url').inputValue();
+			assert.match(url, new RegExp(`^${server.url}/api/v1/trailers/webhooks/[^/]+/whk_`));
+			// Radarr's Test button: no login, the secret in the URL.
+			const test = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ eventType: 'Test', movie: { id: 1, title: 'Test Title' } }) });
+			assert.equal(test.status, 200);
+			assert.equal((await test.json()).action, 'test');
+			const wrong = await fetch(url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), { method: 'POST', body: '{}' });
+			assert.equal(wrong.status, 401);
+			assert.deepEqual(page.problems, []);
+		});
 	}
 };
 

@@ -157,6 +157,8 @@ fn routes() -> Routes {
             .routes(routes!(health::readyz))
             .routes(routes!(setup::status, setup::create_admin))
             .routes(routes!(twitch::webhook))
+            // Radarr/Sonarr webhooks: the secret in the path is the credential.
+            .routes(routes!(trailers::arr_webhook))
             // Share links: the token in the path is the credential.
             .routes(routes!(recordings::shared))
             // Watch live: the token in the path is the credential.
@@ -238,6 +240,7 @@ fn routes() -> Routes {
             .routes(routes!(trailers::test_connection))
             .routes(routes!(trailers::root_folders))
             .routes(routes!(trailers::sync_connection))
+            .routes(routes!(trailers::connection_webhook))
             .routes(routes!(trailers::list_profiles, trailers::create_profile))
             .routes(routes!(trailers::update_profile, trailers::delete_profile))
             .routes(routes!(trailers::list_media))

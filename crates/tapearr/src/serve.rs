@@ -24,8 +24,8 @@ use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
 use tapearr_core::system_checks::{self, CheckDisk, CheckToolUpdates, DiskWatch};
 use tapearr_core::tools::ToolsManager;
 use tapearr_core::trailers::jobs::{
-    self as trailer_jobs, DOWNLOAD_JOB, DownloadHandler, RUN_JOB, RunHandler, SCAN_JOB, SYNC_JOB,
-    ScanHandler, SyncHandler,
+    self as trailer_jobs, DOWNLOAD_JOB, DownloadHandler, ITEM_JOB, ItemHandler, RUN_JOB,
+    RunHandler, SCAN_JOB, SYNC_JOB, ScanHandler, SyncHandler,
 };
 use tapearr_core::trailers::{Trailers, TrailersDeps};
 use tokio::net::TcpListener;
@@ -125,6 +125,7 @@ const JOBS: &[(&str, MakeHandler)] = &[
         Arc::new(DownloadHandler(s.trailers.clone()))
     }),
     (SCAN_JOB, |s| Arc::new(ScanHandler(s.trailers.clone()))),
+    (ITEM_JOB, |s| Arc::new(ItemHandler(s.trailers.clone()))),
 ];
 
 /// The scheduler's periodic tasks.

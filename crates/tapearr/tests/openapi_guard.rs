@@ -19,7 +19,8 @@ async fn every_protected_route_answers_401_without_credentials() {
         .expect("json");
     let paths = doc["paths"].as_object().expect("paths");
     // The EventSub webhook is for Twitch: it is guarded by the HMAC signature instead. Watch
-    // live playlists and segments are guarded by the token in their path.
+    // live playlists and segments, and Radarr's/Sonarr's trailer webhook, are guarded by the
+    // token in their path.
     let public = [
         "/api/v1/setup",
         "/api/v1/auth/login",
@@ -27,6 +28,7 @@ async fn every_protected_route_answers_401_without_credentials() {
         "/api/v1/share/{token}",
         "/api/v1/watch/{token}/index.m3u8",
         "/api/v1/watch/{token}/{file}",
+        "/api/v1/trailers/webhooks/{id}/{token}",
     ];
     let http = reqwest::Client::new();
     let mut checked = 0;

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    Client, JobRecord, JobStatus, Server, ServerOptions, backends, eventually, install_crypto,
+    Client, InProcess, JobRecord, JobStatus, Server, ServerOptions, backends, eventually,
+    install_crypto,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -1365,5 +1366,163 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
         movies_intact("at the end");
         let _ = the_trailer_id;
         server.terminate();
+    }
+}
+
+/// Jobs of one kind the server has queued so far.
+async fn jobs_of(api: &mut Client, kind: &str) -> u64 {
+    let r = api.get(&format!("/api/v1/jobs?kind={kind}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["total"].as_u64().expect("total")
+}
+
+#[tokio::test]
+async fn radarrs_import_webhook_fetches_that_movie_now_and_a_wrong_secret_changes_nothing() {
+    for backend in backends("trailer_webhook").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let mut arr_ids = Vec::new();
+        for (i, title) in ["Hooked", "Not Imported"].iter().enumerate() {
+            let dir = w.movie_dir(title, 2021);
+            std::fs::create_dir_all(&dir).expect("movie folder");
+            std::fs::write(dir.join(format!("{title} (2021).mkv")), b"movie").expect("file");
+            let id = format!("hook{i:03}");
+            w.origin.set_video(
+                &id,
+                VideoSpec::new(&format!("{title} (2021) Official Trailer")).seconds(2),
+            );
+            let movie = Movie::new(2_100_000 + i as i32, title, 2021)
+                .path(&dir.display().to_string())
+                .with_file(1_000)
+                .trailer(&id);
+            arr_ids.push(w.radarr.add_movie(movie));
+        }
+        w.origin.prepare().await.expect("origin media");
+        let dir = tempfile::tempdir().expect("data dir");
+        link_tools(dir.path());
+        let server = InProcess::start(ServerOptions {
+            data_dir: dir.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        })
+        .await;
+        let (mut api, _) = Client::admin(&server).await;
+        accept_short_trailers(&mut api).await;
+        let conn = add_radarr(&mut api, &w).await;
+        eventually(Duration::from_secs(30), "the first sync", || {
+            let mut api = api.clone();
+            async move { (all_media(&mut api).await.len() == 2).then_some(()) }
+        })
+        .await;
+
+        // The connection's page shows the URL; asking again gives the same one.
+        let info = api
+            .get(&format!("/api/v1/trailers/connections/{conn}/webhook"))
+            .await;
+        assert_eq!(info.status, 200, "{b}: {}", info.body);
+        let path = info.body["path"].as_str().expect("path").to_string();
+        let prefix = format!("/api/v1/trailers/webhooks/{conn}/");
+        assert!(path.starts_with(&prefix), "{b}: {path}");
+        let again = api
+            .get(&format!("/api/v1/trailers/connections/{conn}/webhook"))
+            .await;
+        assert_eq!(again.body["path"], path.as_str(), "{b}");
+        assert!(
+            info.body["events"].to_string().contains("On Import"),
+            "{b}: {}",
+            info.body
+        );
+
+        // The Arr calls without a login; the body is Radarr's.
+        let arr = reqwest::Client::new();
+        let call = |path: String, body: String| {
+            let arr = arr.clone();
+            let url = server.url(&path);
+            async move {
+                let r = arr
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("webhook call");
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let import = json!({"eventType": "Download", "isUpgrade": false,
+            "movie": {"id": arr_ids[0], "title": "Hooked", "tmdbId": 2_100_000},
+            "movieFile": {"id": 1, "relativePath": "Hooked (2021).mkv"}})
+        .to_string();
+        let secret = &path[prefix.len()..];
+        let wrong = format!("{prefix}{}x", &secret[..secret.len() - 1]);
+        for bad in [
+            wrong,
+            prefix.clone(),
+            format!("/api/v1/trailers/webhooks/nope/{secret}"),
+        ] {
+            let (status, body) = call(bad.clone(), import.clone()).await;
+            assert!(
+                status == 401 || status == 404 || status == 405,
+                "{b}: {bad}: {status}"
+            );
+            assert!(!body.to_string().contains(secret), "{b}: the secret leaked");
+        }
+        let (status, body) = call(path.clone(), "{not json".into()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{b}: {body}"
+        );
+        assert_eq!(
+            jobs_of(&mut api, "trailers.item").await,
+            0,
+            "{b}: refused calls queue nothing"
+        );
+
+        // Radarr's Test button, then the import.
+        let (status, body) = call(
+            path.clone(),
+            json!({"eventType": "Test", "movie": {"id": 1, "title": "Test Title"}}).to_string(),
+        )
+        .await;
+        assert_eq!(
+            (status, body["action"].as_str()),
+            (200, Some("test")),
+            "{b}: {body}"
+        );
+        assert_eq!(jobs_of(&mut api, "trailers.item").await, 0, "{b}");
+        let (status, body) = call(path.clone(), import.clone()).await;
+        assert_eq!(
+            (status, body["action"].as_str()),
+            (200, Some("queued")),
+            "{b}: {body}"
+        );
+        let job = body["job_id"].as_str().expect("job id").to_string();
+        api.wait_succeeded(&job, Duration::from_secs(120)).await;
+        let placed = files_under(&w.movie_dir("Hooked", 2021));
+        assert!(
+            placed
+                .iter()
+                .any(|p| p.to_string_lossy().ends_with("-trailer.mp4")),
+            "{b}: {placed:?}"
+        );
+        // Only that movie: the other waits for the hourly run.
+        assert_eq!(
+            files_under(&w.movie_dir("Not Imported", 2021)).len(),
+            1,
+            "{b}"
+        );
+
+        // A deleted connection's URL no longer works.
+        assert_eq!(
+            api.delete(&format!("/api/v1/trailers/connections/{conn}"))
+                .await
+                .status,
+            204
+        );
+        let (status, _) = call(path.clone(), import).await;
+        assert_eq!(status, 401, "{b}");
+        server.stop().await;
     }
 }

@@ -176,6 +176,8 @@ describe('the profile form', () => {
 				exclude_words: ['fan made', 'cam'],
 				uploaders: ['Warner Bros.'],
 				language: 'de',
+				fallback_languages: ['fr', 'en'],
+				prefer_original_language: true,
 				query: '{title} trailer',
 				search_results: 5,
 				always_search: true
@@ -199,6 +201,7 @@ describe('the profile form', () => {
 		const form = profileToForm(p);
 		expect(form.include_words).toBe('trailer|teaser\nofficial');
 		expect(form.exclude_words).toBe('fan made, cam');
+		expect(form.fallback_languages).toBe('fr, en');
 		const input = formToInput(form);
 		expect(input).toEqual({ name: p.name, enabled: true, priority: 7, filters: p.filters, search: p.search, output: p.output });
 		expect(toggled(p, false).enabled).toBe(false);

@@ -292,6 +292,9 @@ export interface ProfileForm {
 	exclude_words: string;
 	uploaders: string;
 	language: string;
+	/** Comma-separated ISO 639-1 codes, in order. */
+	fallback_languages: string;
+	prefer_original_language: boolean;
 	query: string;
 	search_results: number;
 	always_search: boolean;
@@ -323,6 +326,8 @@ export const NEW_PROFILE: ProfileForm = {
 	exclude_words: '',
 	uploaders: '',
 	language: 'en',
+	fallback_languages: '',
+	prefer_original_language: false,
 	query: '{title} {year} {kind} trailer',
 	search_results: 10,
 	always_search: false,
@@ -355,6 +360,8 @@ export function profileToForm(p: Profile): ProfileForm {
 		exclude_words: (s.exclude_words ?? []).join(', '),
 		uploaders: (s.uploaders ?? []).join(', '),
 		language: s.language ?? '',
+		fallback_languages: (s.fallback_languages ?? []).join(', '),
+		prefer_original_language: s.prefer_original_language ?? false,
 		query: s.query ?? NEW_PROFILE.query,
 		search_results: s.search_results ?? NEW_PROFILE.search_results,
 		always_search: s.always_search ?? false,
@@ -388,6 +395,8 @@ export function formToInput(f: ProfileForm): ProfileInput {
 			exclude_words: commaList(f.exclude_words),
 			uploaders: commaList(f.uploaders),
 			language: f.language.trim() || null,
+			fallback_languages: commaList(f.fallback_languages),
+			prefer_original_language: f.prefer_original_language,
 			query: f.query.trim(),
 			search_results: Math.trunc(Number(f.search_results) || 0),
 			always_search: f.always_search

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tapearr_core::trailers::model::{Connection, MediaItem, MediaQuery, Profile};
+use tapearr_core::trailers::service::webhook::{WebhookInfo, WebhookReply};
 use tapearr_core::trailers::{
     BulkRequest, ConnectionInput, ConnectionTest, ImageKind, MediaDetail, MediaPage, MediaPatch,
     PlanEntry, ProfileInput, RootFolderView, Scored, TrailerError,
@@ -21,6 +22,7 @@ impl From<TrailerError> for ApiError {
             TrailerError::Invalid(m) => ApiError::invalid(m),
             TrailerError::NotFound(what) => ApiError::not_found(what),
             TrailerError::Conflict(m) => ApiError::new(Code::Conflict, m),
+            TrailerError::Unauthorized => ApiError::unauthorized(),
             TrailerError::Upstream(m) => ApiError::new(Code::UpstreamFailed, m),
             TrailerError::Internal(m) => ApiError::internal(m),
             TrailerError::Cancelled => {
@@ -142,6 +144,33 @@ pub async fn sync_connection(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<JobQueued>), ApiError> {
     Ok(queued(state.trailers.queue_sync(&id).await?))
+}
+
+/// The connection's webhook path (with its secret) to paste into Radarr or Sonarr, and the
+/// events to tick there.
+#[utoipa::path(get, path = "/api/v1/trailers/connections/{id}/webhook", tag = "trailers", params(("id" = String, Path)),
+    responses((status = 200, body = WebhookInfo), (status = 400, body = ErrorBody, description = "a Plex connection"), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn connection_webhook(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<WebhookInfo>> {
+    Ok(Json(state.trailers.webhook_info(&id).await?))
+}
+
+/// Radarr's or Sonarr's webhook (no login: the secret in the path is the credential). On
+/// Import, On Rename and On Movie Added / On Series Add queue that item's trailers; a delete
+/// queues a sync; Test and other events change nothing.
+#[utoipa::path(post, path = "/api/v1/trailers/webhooks/{id}/{token}", tag = "trailers",
+    params(("id" = String, Path), ("token" = String, Path)),
+    request_body(content = String, content_type = "application/json", description = "the Arr's webhook body"),
+    responses((status = 200, body = WebhookReply), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody, description = "wrong secret or connection")))]
+pub async fn arr_webhook(
+    State(state): State<AppState>,
+    ApiPath((id, token)): ApiPath<(String, String)>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<WebhookReply>> {
+    Ok(Json(state.trailers.arr_webhook(&id, &token, &body).await?))
 }
 
 /// Trailer profiles, higher priority first.

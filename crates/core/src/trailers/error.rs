@@ -12,6 +12,9 @@ pub enum TrailerError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// The caller did not prove who it is (a webhook with a wrong secret): 401, nothing changed.
+    #[error("not authorized")]
+    Unauthorized,
     /// An outside service (Radarr, Sonarr, TMDB, the video site) failed; the message says how.
     #[error("{0}")]
     Upstream(String),

@@ -176,6 +176,17 @@ impl TmdbClient {
         id: i64,
         language: Option<&str>,
     ) -> Result<Vec<TmdbVideo>, TmdbError> {
+        self.videos_in(kind, id, language.as_slice()).await
+    }
+
+    /// [`Self::videos`] for several languages, best first: `language=<the first>` and
+    /// `include_video_language=<each ISO 639-1 part>,null,en`.
+    pub async fn videos_in(
+        &self,
+        kind: TmdbKind,
+        id: i64,
+        languages: &[&str],
+    ) -> Result<Vec<TmdbVideo>, TmdbError> {
         let noun = match kind {
             TmdbKind::Movie => "movie",
             TmdbKind::Tv => "tv",
@@ -184,14 +195,17 @@ impl TmdbClient {
             .base
             .join(&format!("{noun}/{id}/videos"))
             .map_err(|_| TmdbError::Invalid("the API URL is not usable".into()))?;
-        let language = language.map(str::trim).filter(|l| !l.is_empty());
+        let languages: Vec<&str> = languages
+            .iter()
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let language = languages.first().copied();
         let mut include: Vec<String> = Vec::new();
-        if let Some(l) = language {
-            include.push(primary(l));
-        }
-        for extra in ["null", "en"] {
-            if !include.iter().any(|i| i == extra) {
-                include.push(extra.into());
+        let wanted = languages.iter().map(|l| primary(l));
+        for code in wanted.chain(["null".into(), "en".into()]) {
+            if !include.contains(&code) {
+                include.push(code);
             }
         }
         {

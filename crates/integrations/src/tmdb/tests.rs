@@ -37,6 +37,34 @@ fn fight_club() -> Vec<FakeVideo> {
 }
 
 #[tokio::test]
+async fn videos_in_several_languages_ask_for_each() {
+    let fake = FakeTmdb::start().await.expect("fake");
+    fake.set_movie_videos(550, fight_club());
+    let client = TmdbClient::new(http(), &api(&fake), fake.api_key()).expect("client");
+
+    let videos = client
+        .videos_in(TmdbKind::Movie, 550, &["fr-FR", " ", "de", "FR"])
+        .await
+        .expect("videos");
+    let mut keys: Vec<&str> = videos.iter().map(|v| v.key.as_str()).collect();
+    keys.sort_unstable();
+    // French and German (each asked), English and language-less (always).
+    assert_eq!(
+        keys,
+        [
+            "BdJKm16Co6M",
+            "O-b2VfmmbyA",
+            "deTrailer01",
+            "frTrailer01",
+            "noLanguage1",
+            "vimeo123"
+        ]
+    );
+    let requests = fake.requests();
+    assert_eq!(requests[0].language.as_deref(), Some("fr-FR"));
+}
+
+#[tokio::test]
 async fn videos_by_language_with_an_api_key() {
     let fake = FakeTmdb::start().await.expect("fake");
     fake.set_movie_videos(550, fight_club());

@@ -1063,6 +1063,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trailers/connections/{id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The connection's webhook path (with its secret) to paste into Radarr or Sonarr, and the
+         *     events to tick there.
+         */
+        get: operations["trailers_connection_webhook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/trailers/connections/test": {
         parameters: {
             query?: never;
@@ -1296,6 +1316,27 @@ export interface paths {
         put?: never;
         /** Scan the media folders for trailers now (a job). */
         post: operations["trailers_scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/webhooks/{id}/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Radarr's or Sonarr's webhook (no login: the secret in the path is the credential). On
+         *     Import, On Rename and On Movie Added / On Series Add queue that item's trailers; a delete
+         *     queues a sync; Test and other events change nothing.
+         */
+        post: operations["trailers_arr_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2777,6 +2818,11 @@ export interface components {
              */
             exclude_words: string[];
             /**
+             * @description More ISO 639-1 codes, in order, taken after `language` when no video is in it.
+             * @default []
+             */
+            fallback_languages: string[];
+            /**
              * @description Every group must be matched by at least one of its words (`["trailer|teaser"]`).
              * @default []
              */
@@ -2796,6 +2842,11 @@ export interface components {
              * @default 30
              */
             min_duration_s: number;
+            /**
+             * @description The media's original language (as its Arr or Plex says) comes before `language`.
+             * @default false
+             */
+            prefer_original_language: boolean;
             /**
              * @description yt-dlp search query; variables `{title} {year} {kind}`.
              * @default {title} {year} {kind} trailer
@@ -3015,6 +3066,21 @@ export interface components {
             recording_id: string;
             /** @description Random, valid for 6 hours, for this recording only. */
             token: string;
+        };
+        /** @description The webhook of a connection, to paste into the Arr (Settings → Connect → Webhook, POST). */
+        WebhookInfo: {
+            /** @description The events to tick in the Arr. */
+            events: string[];
+            /** @description `/api/v1/trailers/webhooks/{connection id}/{secret}`: put Tapearr's address before it. */
+            path: string;
+        };
+        /** @description What a webhook call did. */
+        WebhookReply: {
+            /** @description `queued` (a job for the item or a sync), `test` or `ignored`. */
+            action: string;
+            /** @description The Arr's `eventType` (`Download`, `Rename`, `Test`, …). */
+            event: string;
+            job_id?: string | null;
         };
         WebPushInfo: {
             /** @description base64url VAPID public key: the `applicationServerKey` for `pushManager.subscribe`. */
@@ -6202,6 +6268,52 @@ export interface operations {
             };
         };
     };
+    trailers_connection_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookInfo"];
+                };
+            };
+            /** @description a Plex connection */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     trailers_test_input: {
         parameters: {
             query?: never;
@@ -6905,6 +7017,50 @@ export interface operations {
                     "application/json": components["schemas"]["JobQueued"];
                 };
             };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_arr_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description the Arr's webhook body */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReply"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description wrong secret or connection */
             401: {
                 headers: {
                     [name: string]: unknown;

@@ -83,6 +83,10 @@ pub struct SearchRules {
     pub uploaders: Vec<String>,
     /// ISO 639-1 code (`en`) preferred for TMDB videos.
     pub language: Option<String>,
+    /// More ISO 639-1 codes, in order, taken after `language` when no video is in it.
+    pub fallback_languages: Vec<String>,
+    /// The media's original language (as its Arr or Plex says) comes before `language`.
+    pub prefer_original_language: bool,
     /// yt-dlp search query; variables `{title} {year} {kind}`.
     pub query: String,
     /// How many search results to consider.
@@ -100,6 +104,8 @@ impl Default for SearchRules {
             exclude_words: Vec::new(),
             uploaders: Vec::new(),
             language: Some("en".into()),
+            fallback_languages: Vec::new(),
+            prefer_original_language: false,
             query: "{title} {year} {kind} trailer".into(),
             search_results: 10,
             always_search: false,

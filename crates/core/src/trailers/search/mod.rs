@@ -2,6 +2,7 @@
 //! videos (when a key is set), then a yt-dlp search with the profile's query; all ranked by
 //! `score::rank` so the user sees every candidate with its score and reasons.
 
+pub mod language;
 pub mod score;
 
 use crate::trailers::download::politeness::host_of;
@@ -9,6 +10,7 @@ use crate::trailers::download::ytdlp::{VideoInfo, YtDlp, watch_url};
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::Profile;
 use crate::trailers::model::{CandidateSource, MediaItem, MediaKind};
+use crate::trailers::search::language::wanted_languages;
 use crate::trailers::search::score::{Candidate, Scored, rank, search_query};
 use crate::trailers::service::Trailers;
 use std::time::Duration;
@@ -50,7 +52,11 @@ impl Trailers {
                 }
             }
         }
-        found.extend(self.tmdb_candidates(item, rules.language.as_deref()).await);
+        let languages: Vec<String> = wanted_languages(item, rules)
+            .into_iter()
+            .map(|w| w.code)
+            .collect();
+        found.extend(self.tmdb_candidates(item, &languages).await);
         let ranked = rank(item, rules, profile.output.max_height, found.clone());
         if rules.always_search || !ranked.iter().any(|s| s.accepted) {
             match self.search_candidates(item, profile, cancel).await {
@@ -74,8 +80,9 @@ impl Trailers {
         ))
     }
 
-    /// TMDB's YouTube trailers and teasers; any TMDB failure just means no TMDB candidates.
-    async fn tmdb_candidates(&self, item: &MediaItem, language: Option<&str>) -> Vec<Candidate> {
+    /// TMDB's YouTube trailers and teasers in the wanted languages (best first); any TMDB
+    /// failure just means no TMDB candidates.
+    async fn tmdb_candidates(&self, item: &MediaItem, languages: &[String]) -> Vec<Candidate> {
         let tmdb = &self.config().tmdb;
         let Some(id) = item.tmdb_id else {
             return Vec::new();
@@ -98,14 +105,15 @@ impl Trailers {
             MediaKind::Movie => TmdbKind::Movie,
             MediaKind::Series => TmdbKind::Tv,
         };
-        let videos = match client.videos(kind, id, language).await {
+        let languages: Vec<&str> = languages.iter().map(String::as_str).collect();
+        let videos = match client.videos_in(kind, id, &languages).await {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!(error = %e, tmdb_id = id, "TMDB videos failed");
                 return Vec::new();
             }
         };
-        youtube_trailers(&videos, language)
+        youtube_trailers(&videos, languages.first().copied())
             .into_iter()
             .filter_map(|v| {
                 let url = watch_url(&self.config().trailers.watch_url, &v.key)?;

@@ -10,6 +10,7 @@ use unicode_normalization::char::is_combining_mark;
 use crate::trailers::model::SearchRules;
 use crate::trailers::model::{CandidateSource, MediaItem, MediaKind};
 use crate::trailers::place::render_template;
+use crate::trailers::search::language::{primary_language, wanted_languages};
 
 /// Title words that mark a video about the media rather than its trailer (always rejected).
 const BLOCKED_WORDS: &[&str] = &[
@@ -273,16 +274,7 @@ fn score_one(
         s.add(i32::try_from(points).unwrap_or(15), &format!("{h}p"));
     }
 
-    if let (Some(want), Some(got)) = (rules.language.as_deref(), candidate.language.as_deref()) {
-        let (want, got) = (primary_language(want), primary_language(got));
-        if !want.is_empty() && !got.is_empty() {
-            if want == got {
-                s.add(10, &format!("language {got}"));
-            } else {
-                s.add(-10, &format!("language {got} (wanted {want})"));
-            }
-        }
-    }
+    language_points(item, rules, &candidate, &mut s);
 
     if candidate.duration_s.is_none() {
         s.add(-5, "duration unknown");
@@ -296,6 +288,36 @@ fn score_one(
         score: s.total,
         accepted,
         reasons,
+    }
+}
+
+/// The wanted languages in order (see [`wanted_languages`]): the first +10, each later one
+/// 3 less (at least +2), another language -10; nothing when either side is unknown.
+fn language_points(item: &MediaItem, rules: &SearchRules, candidate: &Candidate, s: &mut Score) {
+    let Some(got) = candidate.language.as_deref().map(primary_language) else {
+        return;
+    };
+    let wanted = wanted_languages(item, rules);
+    if got.is_empty() || wanted.is_empty() {
+        return;
+    }
+    match wanted.iter().position(|w| w.code == got) {
+        Some(0) if wanted[0].original => s.add(10, &format!("language {got} (the original)")),
+        Some(0) => s.add(10, &format!("language {got}")),
+        Some(i) => {
+            let points = (10 - 3 * i as i32).max(2);
+            s.add(
+                points,
+                &format!("language {got} (choice {} of {})", i + 1, wanted.len()),
+            );
+        }
+        None => {
+            let codes: Vec<&str> = wanted.iter().map(|w| w.code.as_str()).collect();
+            s.add(
+                -10,
+                &format!("language {got} (wanted {})", codes.join(", ")),
+            );
+        }
     }
 }
 
@@ -496,15 +518,6 @@ fn as_year(word: &str) -> Option<i32> {
         return None;
     }
     word.parse().ok().filter(|y| (1880..=2100).contains(y))
-}
-
-/// `en-US` → `en`.
-fn primary_language(tag: &str) -> String {
-    tag.trim()
-        .split(['-', '_'])
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase()
 }
 
 /// `14 min`, `10 min 30 s`, `45 s`.

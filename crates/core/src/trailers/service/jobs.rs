@@ -4,6 +4,7 @@
 use crate::jobs::{EnqueueOptions, JobContext, JobError, JobHandler, TaskDef};
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::service::Trailers;
+use crate::trailers::service::webhook::ItemPayload;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -12,6 +13,8 @@ pub const RUN_JOB: &str = "trailers.run";
 pub const SYNC_JOB: &str = "trailers.sync";
 pub const DOWNLOAD_JOB: &str = "trailers.download";
 pub const SCAN_JOB: &str = "trailers.scan";
+/// One Arr item's trailers after its webhook (see [`super::webhook`]).
+pub const ITEM_JOB: &str = "trailers.item";
 
 pub fn task_defs() -> Vec<TaskDef> {
     vec![TaskDef {
@@ -80,6 +83,25 @@ impl Trailers {
             ..EnqueueOptions::default()
         };
         let job = self.inner.queue.enqueue(SYNC_JOB, payload, opts).await?;
+        Ok(job.id)
+    }
+
+    /// Queues the work of one Arr item's import (a webhook call).
+    pub(super) async fn queue_item(
+        &self,
+        connection_id: &str,
+        arr_id: i64,
+    ) -> TrailerResult<String> {
+        let payload = serde_json::to_value(ItemPayload {
+            connection_id: connection_id.to_string(),
+            arr_id,
+        })
+        .map_err(|e| TrailerError::Invalid(e.to_string()))?;
+        let opts = EnqueueOptions {
+            max_attempts: 1,
+            ..EnqueueOptions::default()
+        };
+        let job = self.inner.queue.enqueue(ITEM_JOB, payload, opts).await?;
         Ok(job.id)
     }
 
@@ -198,6 +220,30 @@ impl JobHandler for DownloadHandler {
                     .unwrap_or_else(|| "the download failed".into()),
             ))
         }
+    }
+}
+
+pub struct ItemHandler(pub Trailers);
+
+#[async_trait]
+impl JobHandler for ItemHandler {
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let p: ItemPayload = payload(ctx)?;
+        let report = self
+            .0
+            .run_item(&p.connection_id, p.arr_id, &ctx.cancel)
+            .await
+            .map_err(job_error)?;
+        if ctx.cancel.is_cancelled() {
+            return Err(JobError::Cancelled);
+        }
+        if report.failed > 0 {
+            return Err(JobError::Permanent(format!(
+                "{} of {} trailers failed",
+                report.failed, report.planned
+            )));
+        }
+        Ok(())
     }
 }
 

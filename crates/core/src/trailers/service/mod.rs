@@ -4,6 +4,7 @@ pub mod actions;
 pub mod images;
 pub mod jobs;
 pub mod run;
+pub mod webhook;
 
 use crate::config::Config;
 use crate::crypto::SecretBox;

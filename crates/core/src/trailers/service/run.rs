@@ -93,7 +93,7 @@ impl Trailers {
 
     /// Gives every planned download without a record a `missing` one, so lists can filter on
     /// trailer state.
-    async fn record_missing(&self, planned: &[PlanEntry]) -> TrailerResult<()> {
+    pub(super) async fn record_missing(&self, planned: &[PlanEntry]) -> TrailerResult<()> {
         let existing: HashSet<(String, String)> = self
             .store()
             .all_downloads()
@@ -133,7 +133,7 @@ impl Trailers {
         Ok(())
     }
 
-    async fn download_all(
+    pub(super) async fn download_all(
         &self,
         entries: Vec<PlanEntry>,
         cancel: &CancellationToken,

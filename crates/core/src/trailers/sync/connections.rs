@@ -162,7 +162,9 @@ impl Trailers {
         self.store()
             .delete_arr_connection(id)
             .await
-            .map_err(|e| not_found(e.into()))
+            .map_err(|e| not_found(e.into()))?;
+        // A connection made again later under the same id never answers the old secret.
+        self.forget_webhook(id).await
     }
 
     /// Tests unsaved input (it carries its own key).

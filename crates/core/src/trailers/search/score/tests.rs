@@ -488,3 +488,67 @@ fn the_same_video_from_two_sources_is_listed_once_with_merged_details() {
         assert!(same.reasons.iter().any(|r| r == line), "{:?}", same.reasons);
     }
 }
+
+#[test]
+fn languages_rank_in_the_profiles_order_with_the_original_first() {
+    let mut movie = item("Amélie", Some(2001));
+    movie.language = Some("French".into());
+    let rules = SearchRules {
+        language: Some("en".into()),
+        fallback_languages: vec!["de".into()],
+        prefer_original_language: true,
+        ..rules()
+    };
+    let in_language = |id: &str, language: &str| Candidate {
+        language: Some(language.into()),
+        ..tmdb(id, "Amélie (2001) Trailer", true, "Trailer")
+    };
+    let ranked = rank(
+        &movie,
+        &rules,
+        1080,
+        vec![
+            in_language("ja", "ja"),
+            in_language("de", "de-DE"),
+            in_language("en", "en"),
+            in_language("fr", "fr"),
+        ],
+    );
+    assert_eq!(ids(&ranked), ["fr", "en", "de", "ja"]);
+    let line = |id: &str| {
+        get(&ranked, id)
+            .reasons
+            .iter()
+            .find(|r| r.contains("language"))
+            .cloned()
+    };
+    assert_eq!(
+        line("fr").as_deref(),
+        Some("+10 language fr (the original)")
+    );
+    assert_eq!(
+        line("en").as_deref(),
+        Some("+7 language en (choice 2 of 3)")
+    );
+    assert_eq!(
+        line("de").as_deref(),
+        Some("+4 language de (choice 3 of 3)")
+    );
+    assert_eq!(
+        line("ja").as_deref(),
+        Some("-10 language ja (wanted fr, en, de)")
+    );
+
+    // Without the original preference the profile's language leads.
+    let rules = SearchRules {
+        prefer_original_language: false,
+        ..rules
+    };
+    let ranked = rank(
+        &movie,
+        &rules,
+        1080,
+        vec![in_language("fr", "fr"), in_language("en", "en")],
+    );
+    assert_eq!(ids(&ranked), ["en", "fr"]);
+}
