@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 mod openapi;
 mod ranged;
+mod request_log;
 pub mod routes;
 pub mod security;
 pub mod state;
@@ -52,7 +53,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(compression())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_log::make_span))
         .with_state(state.clone());
     let base = state.config.base_path.clone();
     let security = middleware::from_fn_with_state(base.clone(), security::headers);
