@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::SocketAddr;
+use tapearr_core::auth::tokens::constant_time_eq;
 use tapearr_core::auth::{ClientInfo, NewSession, Principal};
 use tapearr_core::time::Timestamp;
-use tapearr_core::auth::tokens::constant_time_eq;
 
 pub const SESSION_COOKIE: &str = "tapearr_session";
 pub const CSRF_COOKIE: &str = "tapearr_csrf";

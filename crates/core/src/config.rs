@@ -352,9 +352,7 @@ impl Config {
                 message,
             });
         }
-        if !self.auth.proxy_header.is_empty()
-            && !is_header_name(&self.auth.proxy_header)
-        {
+        if !self.auth.proxy_header.is_empty() && !is_header_name(&self.auth.proxy_header) {
             return Err(ConfigError::BadValue {
                 key: "auth.proxy_header",
                 message: "must be an HTTP header name such as Remote-User".into(),

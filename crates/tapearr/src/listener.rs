@@ -5,7 +5,6 @@
 
 use axum::Router;
 use axum::extract::ConnectInfo;
-use tower::ServiceExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
@@ -14,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
 
 pub struct Limits {
     pub header_timeout: Duration,
@@ -58,10 +58,13 @@ pub async fn serve(
         };
         // The TCP peer, for the sessions list and the reverse-proxy trust check (never a
         // forwarded header: anyone can send one).
-        let service = router.clone().map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            req
-        });
+        let service =
+            router
+                .clone()
+                .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                });
         let conn = http
             .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
             // WebSockets: the upgraded socket leaves this task (and its slot) once handed over.

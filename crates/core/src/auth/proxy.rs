@@ -42,7 +42,8 @@ impl Net {
                     == masked(u128::from(u32::from(ip)), 32, self.prefix)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                masked(u128::from(net), 128, self.prefix) == masked(u128::from(ip), 128, self.prefix)
+                masked(u128::from(net), 128, self.prefix)
+                    == masked(u128::from(ip), 128, self.prefix)
             }
             _ => false,
         }
@@ -104,13 +105,23 @@ mod tests {
         assert!(!t.contains(ip("fe80::1")));
         // A v4 peer seen on a dual-stack socket.
         assert!(t.contains(ip("::ffff:10.1.2.3")));
-        assert!(TrustedProxies::parse("0.0.0.0/0").expect("all").contains(ip("8.8.8.8")));
+        assert!(
+            TrustedProxies::parse("0.0.0.0/0")
+                .expect("all")
+                .contains(ip("8.8.8.8"))
+        );
         assert!(TrustedProxies::parse("").expect("empty").is_empty());
     }
 
     #[test]
     fn absurd_entries_are_refused() {
-        for bad in ["10.0.0.0/33", "::/129", "example.com", "10.0.0.0/-1", "1.2.3.4/x"] {
+        for bad in [
+            "10.0.0.0/33",
+            "::/129",
+            "example.com",
+            "10.0.0.0/-1",
+            "1.2.3.4/x",
+        ] {
             assert!(TrustedProxies::parse(bad).is_err(), "{bad}");
         }
     }
