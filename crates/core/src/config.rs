@@ -352,6 +352,12 @@ impl Config {
                 message,
             });
         }
+        if !self.auth.proxy_header.is_empty() && self.auth.trusted_proxies.trim().is_empty() {
+            return Err(ConfigError::BadValue {
+                key: "auth.trusted_proxies",
+                message: "auth.proxy_header needs the proxies it is believed from".into(),
+            });
+        }
         if !self.auth.proxy_header.is_empty() && !is_header_name(&self.auth.proxy_header) {
             return Err(ConfigError::BadValue {
                 key: "auth.proxy_header",
@@ -533,6 +539,37 @@ mod tests {
         let err =
             load_with(&[], Some("[twitch]\nusher_url = \"not a url\"\n")).expect_err("bad url");
         assert!(err.to_string().contains("usher_url"), "{err}");
+    }
+
+    #[test]
+    fn a_proxy_header_needs_valid_trusted_proxies() {
+        let ok = load_with(
+            &[
+                ("TAPEARR_AUTH__PROXY_HEADER", "Remote-User"),
+                ("TAPEARR_AUTH__TRUSTED_PROXIES", "172.18.0.0/16, ::1"),
+            ],
+            None,
+        )
+        .expect("valid");
+        assert_eq!(ok.auth.proxy_header, "Remote-User");
+        for (header, proxies) in [
+            ("Remote-User", ""),
+            ("Remote-User", "172.18.0.0/33"),
+            ("Remote User", "10.0.0.1"),
+        ] {
+            let err = load_with(
+                &[
+                    ("TAPEARR_AUTH__PROXY_HEADER", header),
+                    ("TAPEARR_AUTH__TRUSTED_PROXIES", proxies),
+                ],
+                None,
+            )
+            .expect_err("invalid");
+            assert!(
+                err.to_string().contains("auth."),
+                "{header} {proxies}: {err}"
+            );
+        }
     }
 
     #[test]
