@@ -23,6 +23,7 @@ export const PAGES = [
 	['/settings/general', 'General'],
 	['/settings/twitch', 'Twitch'],
 	['/settings/library', 'Library'],
+	['/settings/account', 'Account'],
 	['/settings/api-keys', 'API keys'],
 	['/settings/notifications', 'Notifications'],
 	['/settings/media-servers', 'Media servers']
@@ -1244,6 +1245,56 @@ export const tests = {
 			assert.equal(wrong.status, 401);
 			assert.deepEqual(page.problems, []);
 		});
+	},
+
+	async 'the account page changes the password, lists sessions and signs them out'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			// A second browser, signed in elsewhere.
+			const phone = await fetch(`${server.url}/api/v1/auth/login`, {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', 'user-agent': 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1' },
+				body: JSON.stringify(ADMIN)
+			});
+			assert.equal(phone.status, 200);
+			const phoneCookie = phone.headers.getSetCookie().find((c) => c.startsWith('tapearr_session=')).split(';')[0];
+			const phoneMe = () => fetch(`${server.url}/api/v1/auth/me`, { headers: { cookie: phoneCookie } }).then((r) => r.status);
+
+			await page.getByRole('link', { name: 'Settings' }).click();
+			await page.getByRole('link', { name: 'Account' }).click();
+			await page.getByRole('heading', { name: 'Account', exact: true }).waitFor();
+			await page.locator('tr[data-session="current"]').getByText('this browser').waitFor();
+			const other = page.locator('tr[data-session="other"]');
+			await other.getByText('Safari on iOS').waitFor();
+			await other.getByText('127.0.0.1').waitFor();
+			await other.getByRole('button', { name: 'Sign out Safari on iOS' }).click();
+			await other.getByRole('button', { name: 'Sign it out' }).click();
+			await other.waitFor({ state: 'detached' });
+			assert.equal(await phoneMe(), 401, 'the phone is signed out');
+
+			// A wrong current password changes nothing.
+			const newPassword = 'a much better passphrase';
+			await page.getByLabel('Current password').fill('not my password');
+			await page.getByLabel('New password', { exact: true }).fill(newPassword);
+			await page.getByLabel('New password again').fill(newPassword);
+			await page.getByRole('button', { name: 'Change password' }).click();
+			await page.getByRole('alert').getByText('the current password is wrong').waitFor();
+			await page.getByLabel('Current password').fill(ADMIN.password);
+			await page.getByRole('button', { name: 'Change password' }).click();
+			await page.getByText('Password changed; 0 other sessions signed out.').waitFor();
+
+			await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+			await page.getByRole('button', { name: 'Sign out everywhere, here too' }).click();
+			await page.waitForURL(/\/login/);
+			await page.getByLabel('User name').fill(ADMIN.username);
+			await page.getByLabel('Password').fill(newPassword);
+			await page.getByRole('button', { name: 'Sign in' }).click();
+			// Back where the user was, signed in with the new password.
+			await page.getByRole('heading', { name: 'Account', exact: true }).waitFor();
+			await page.locator('tr[data-session="current"]').waitFor();
+			const refused = page.problems.filter((p) => p.includes('403') && p.includes('/api/v1/account/password'));
+			assert.equal(refused.length, 1, page.problems.join('\n'));
+			assert.deepEqual(page.problems.filter((p) => !refused.includes(p)), []);
+		});
 	}
 };
-

@@ -2,12 +2,15 @@
 
 use crate::error::{ApiError, Code};
 use crate::state::{AppState, Metrics};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use tapearr_core::auth::Principal;
+use std::net::SocketAddr;
 use tapearr_core::auth::tokens::constant_time_eq;
+use tapearr_core::auth::{ClientInfo, NewSession, Principal};
+use tapearr_core::time::Timestamp;
 
 pub const SESSION_COOKIE: &str = "tapearr_session";
 pub const CSRF_COOKIE: &str = "tapearr_csrf";
@@ -29,17 +32,23 @@ pub async fn require_setup(
     Ok(next.run(req).await)
 }
 
-/// Resolves the caller into a `Principal` extension, or answers 401/403.
+/// Resolves the caller into a `Principal` extension, or answers 401/403. A session opened
+/// for a trusted proxy's user sets its cookies on the answer.
 pub async fn require_auth(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let principal = authenticate(&state, req.headers(), req.method()).await;
-    match principal {
-        Ok(p) => {
+    let peer = peer_of(&req);
+    let authenticated = authenticate(&state, req.headers(), req.method(), peer).await;
+    match authenticated {
+        Ok((p, opened)) => {
             req.extensions_mut().insert(p);
-            Ok(next.run(req).await)
+            let mut response = next.run(req).await;
+            if let Some(opened) = opened {
+                set_session_cookies(&state, &opened, response.headers_mut())?;
+            }
+            Ok(response)
         }
         Err(e) => {
             Metrics::inc(&state.metrics.auth_failures);
@@ -48,30 +57,160 @@ pub async fn require_auth(
     }
 }
 
+/// The TCP peer the listener recorded (absent when a test drives the router directly).
+pub fn peer_of(req: &Request) -> Option<SocketAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
+
+/// The TCP peer, as a handler argument.
+pub struct Peer(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+/// Who the client is as the sessions list shows it: user agent and address.
+pub fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
+    ClientInfo {
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(200).collect()),
+        address: peer.map(|p| p.ip().to_canonical().to_string()),
+    }
+}
+
+/// The session cookies of a new session, appended to `headers`.
+pub fn set_session_cookies(
+    state: &AppState,
+    session: &NewSession,
+    headers: &mut HeaderMap,
+) -> Result<(), ApiError> {
+    let max_age = session
+        .expires_at
+        .millis()
+        .saturating_sub(Timestamp::now().millis())
+        / 1000;
+    for c in session_cookies(
+        &session.token,
+        &session.csrf_token,
+        max_age,
+        state.config.auth.secure_cookies,
+        &state.config.base_path,
+    ) {
+        let value = HeaderValue::from_str(&c).map_err(ApiError::internal)?;
+        headers.append(header::SET_COOKIE, value);
+    }
+    Ok(())
+}
+
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     method: &Method,
-) -> Result<Principal, ApiError> {
+    peer: Option<SocketAddr>,
+) -> Result<(Principal, Option<NewSession>), ApiError> {
     if let Some(key) = api_key_from(headers) {
-        return state
-            .auth
-            .api_key(key)
-            .await?
-            .ok_or_else(ApiError::unauthorized);
+        return Ok((
+            state
+                .auth
+                .api_key(key)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?,
+            None,
+        ));
     }
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
-        return Err(ApiError::unauthorized());
+    let from_cookie = match cookie(headers, SESSION_COOKIE) {
+        Some(token) => state.auth.session(token).await?,
+        None => None,
+    };
+    if let Some(proxy_user) = trusted_proxy_user(state, headers, peer) {
+        return proxy_principal(state, headers, method, peer, proxy_user?, from_cookie).await;
+    }
+    let principal = from_cookie.ok_or_else(ApiError::unauthorized)?;
+    check_csrf(&principal, headers, method)?;
+    Ok((principal, None))
+}
+
+/// The user name a trusted proxy's header gives, if the header is configured, present and
+/// sent by a trusted peer; a header from anyone else is ignored.
+fn trusted_proxy_user<'a>(
+    state: &AppState,
+    headers: &'a HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Option<Result<&'a str, ApiError>> {
+    let name = state.auth.proxy_header()?;
+    let value = headers.get(name)?;
+    if !state.auth.trusts_proxy(peer.map(|p| p.ip())) {
+        return None;
+    }
+    Some(
+        value
+            .to_str()
+            .map(str::trim)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(ApiError::unauthorized),
+    )
+}
+
+/// The proxy vouches for `user`: the browser's session when it belongs to that user, else a
+/// new session (cookies set on the answer). Writes still need the session's CSRF token, so a
+/// cross-site form riding on the proxy's own login cookie cannot change anything.
+async fn proxy_principal(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+    peer: Option<SocketAddr>,
+    user: &str,
+    from_cookie: Option<Principal>,
+) -> Result<(Principal, Option<NewSession>), ApiError> {
+    if let Some(p @ Principal::Session { user: u, .. }) = &from_cookie
+        && tapearr_core::auth::validate::username(user).is_ok_and(|n| n == u.username)
+    {
+        check_csrf(p, headers, method)?;
+        return Ok((p.clone(), None));
+    }
+    if !is_safe(method) {
+        return Err(ApiError::new(
+            Code::CsrfFailed,
+            "no session for the signed-in proxy user yet: load the app (a GET) first",
+        ));
+    }
+    let Some(opened) = state
+        .auth
+        .proxy_login(user, client_info(headers, peer))
+        .await?
+    else {
+        return Err(ApiError::new(
+            Code::Unauthorized,
+            "the reverse proxy signed in a user Tapearr does not know; use a Tapearr user name",
+        ));
     };
     let principal = state
         .auth
-        .session(token)
+        .session(&opened.token)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    if let Principal::Session { session, .. } = &principal
+    Ok((principal, Some(opened)))
+}
+
+/// Double submit: a cross-site form can send the cookie but cannot read it into a header.
+fn check_csrf(principal: &Principal, headers: &HeaderMap, method: &Method) -> Result<(), ApiError> {
+    if let Principal::Session { session, .. } = principal
         && !is_safe(method)
     {
-        // Double submit: a cross-site form can send the cookie but cannot read it into a header.
         let sent = headers
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -83,7 +222,7 @@ async fn authenticate(
             ));
         }
     }
-    Ok(principal)
+    Ok(())
 }
 
 fn is_safe(method: &Method) -> bool {

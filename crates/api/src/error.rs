@@ -23,6 +23,8 @@ pub enum Code {
     Busy,
     CsrfFailed,
     Forbidden,
+    /// A password change whose current password is wrong (nothing changed).
+    WrongPassword,
     NotFound,
     InvalidRequest,
     Conflict,
@@ -43,7 +45,7 @@ impl Code {
             Code::SetupRequired | Code::AlreadySetUp | Code::Conflict => StatusCode::CONFLICT,
             Code::Unauthorized | Code::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Code::LockedOut | Code::Busy => StatusCode::TOO_MANY_REQUESTS,
-            Code::CsrfFailed | Code::Forbidden => StatusCode::FORBIDDEN,
+            Code::CsrfFailed | Code::Forbidden | Code::WrongPassword => StatusCode::FORBIDDEN,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::InvalidRequest => StatusCode::BAD_REQUEST,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -146,6 +148,7 @@ impl From<AuthError> for ApiError {
                 ApiError::new(Code::Busy, e.to_string()).retry_after(retry_after.as_secs().max(1))
             }
             AuthError::NotFound => ApiError::new(Code::NotFound, "not found"),
+            AuthError::WrongCurrentPassword => ApiError::new(Code::WrongPassword, e.to_string()),
             AuthError::Storage(s) => s.into(),
             AuthError::Hashing(h) => ApiError::internal(h),
         }

@@ -83,6 +83,12 @@ pub struct AuthConfig {
     pub hash_concurrency: usize,
     /// How long a login waits for one of those before it is answered `429 busy`.
     pub hash_wait_ms: u64,
+    /// Reverse-proxy authentication: the header an authenticating proxy sets to the signed-in
+    /// user's name (e.g. `Remote-User`). Empty: off.
+    pub proxy_header: String,
+    /// The proxies that header is believed from: comma-separated addresses or CIDR networks
+    /// (`172.18.0.0/16, 127.0.0.1`). Compared with the TCP peer, never a forwarded header.
+    pub trusted_proxies: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -211,6 +217,8 @@ impl Default for Config {
                 secure_cookies: false,
                 hash_concurrency: 2,
                 hash_wait_ms: 2000,
+                proxy_header: String::new(),
+                trusted_proxies: String::new(),
             },
             jobs: JobsConfig {
                 lease_secs: 60,
@@ -337,6 +345,25 @@ impl Config {
                 message: "must be a number of days above 0".into(),
             });
         }
+        if let Err(message) = crate::auth::proxy::TrustedProxies::parse(&self.auth.trusted_proxies)
+        {
+            return Err(ConfigError::BadValue {
+                key: "auth.trusted_proxies",
+                message,
+            });
+        }
+        if !self.auth.proxy_header.is_empty() && self.auth.trusted_proxies.trim().is_empty() {
+            return Err(ConfigError::BadValue {
+                key: "auth.trusted_proxies",
+                message: "auth.proxy_header needs the proxies it is believed from".into(),
+            });
+        }
+        if !self.auth.proxy_header.is_empty() && !is_header_name(&self.auth.proxy_header) {
+            return Err(ConfigError::BadValue {
+                key: "auth.proxy_header",
+                message: "must be an HTTP header name such as Remote-User".into(),
+            });
+        }
         if self.auth.hash_concurrency == 0 {
             return Err(ConfigError::BadValue {
                 key: "auth.hash_concurrency",
@@ -421,6 +448,14 @@ impl Config {
 }
 
 /// Names the key (dotted, lower case) and where its value came from.
+/// An HTTP header name: one RFC 9110 token.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+}
+
 fn describe(errors: figment::Error) -> ConfigError {
     let parts: Vec<String> = errors
         .into_iter()
@@ -504,6 +539,37 @@ mod tests {
         let err =
             load_with(&[], Some("[twitch]\nusher_url = \"not a url\"\n")).expect_err("bad url");
         assert!(err.to_string().contains("usher_url"), "{err}");
+    }
+
+    #[test]
+    fn a_proxy_header_needs_valid_trusted_proxies() {
+        let ok = load_with(
+            &[
+                ("TAPEARR_AUTH__PROXY_HEADER", "Remote-User"),
+                ("TAPEARR_AUTH__TRUSTED_PROXIES", "172.18.0.0/16, ::1"),
+            ],
+            None,
+        )
+        .expect("valid");
+        assert_eq!(ok.auth.proxy_header, "Remote-User");
+        for (header, proxies) in [
+            ("Remote-User", ""),
+            ("Remote-User", "172.18.0.0/33"),
+            ("Remote User", "10.0.0.1"),
+        ] {
+            let err = load_with(
+                &[
+                    ("TAPEARR_AUTH__PROXY_HEADER", header),
+                    ("TAPEARR_AUTH__TRUSTED_PROXIES", proxies),
+                ],
+                None,
+            )
+            .expect_err("invalid");
+            assert!(
+                err.to_string().contains("auth."),
+                "{header} {proxies}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "media_files",
         sql: include_str!("../migrations/0008_media_files.sql"),
     },
+    Migration {
+        version: 13,
+        name: "account",
+        sql: include_str!("../migrations/0013_account.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

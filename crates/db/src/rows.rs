@@ -11,8 +11,7 @@ use tapearr_core::time::Timestamp;
 
 pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, status, attempts, max_attempts, run_after, lease_owner, lease_expires_at, progress, progress_message, last_error, cancel_requested, task, created_at, started_at, finished_at";
 pub(crate) const TASK_COLUMNS: &str = "name, kind, description, interval_secs, paused, next_run_at, last_run_at, last_duration_ms, last_status, last_error";
-pub(crate) const SESSION_COLUMNS: &str =
-    "id, user_id, token_hash, csrf_token, user_agent, created_at, last_seen_at, expires_at";
+pub(crate) const SESSION_COLUMNS: &str = "id, user_id, token_hash, csrf_token, user_agent, created_at, last_seen_at, expires_at, address";
 pub(crate) const API_KEY_COLUMNS: &str =
     "id, name, prefix, key_hash, created_at, last_used_at, revoked_at";
 pub(crate) const USER_COLUMNS: &str = "id, username, password_hash, role, created_at";
@@ -92,6 +91,7 @@ pub(crate) fn session(row: &AnyRow) -> StorageResult<Session> {
         created_at: ts(row, "created_at")?,
         last_seen_at: ts(row, "last_seen_at")?,
         expires_at: ts(row, "expires_at")?,
+        address: get(row, "address")?,
     })
 }
 

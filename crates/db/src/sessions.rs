@@ -5,14 +5,14 @@ use crate::rows::{self, SESSION_COLUMNS};
 use crate::{Db, backend_err};
 use async_trait::async_trait;
 use tapearr_core::auth::model::Session;
-use tapearr_core::storage::{SessionStore, StorageResult};
+use tapearr_core::storage::{SessionStore, StorageError, StorageResult};
 use tapearr_core::time::Timestamp;
 
 #[async_trait]
 impl SessionStore for Db {
     async fn insert_session(&self, s: &Session) -> StorageResult<()> {
         sqlx::query(&format!(
-            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
         .bind(&s.id)
         .bind(&s.user_id)
@@ -22,6 +22,7 @@ impl SessionStore for Db {
         .bind(s.created_at.millis())
         .bind(s.last_seen_at.millis())
         .bind(s.expires_at.millis())
+        .bind(s.address.as_deref())
         .execute(self.pool())
         .await
         .map_err(backend_err)?;
@@ -69,6 +70,41 @@ impl SessionStore for Db {
             .await
             .map_err(backend_err)?
             .rows_affected())
+    }
+
+    async fn sessions_of_user(&self, user_id: &str) -> StorageResult<Vec<Session>> {
+        sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY last_seen_at DESC, id"
+        ))
+        .bind(user_id)
+        .all(self.pool(), rows::session)
+        .await
+    }
+
+    async fn delete_session_of_user(&self, user_id: &str, id: &str) -> StorageResult<()> {
+        let deleted = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_other_sessions(&self, user_id: &str, keep_id: &str) -> StorageResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+                .bind(user_id)
+                .bind(keep_id)
+                .execute(self.pool())
+                .await
+                .map_err(backend_err)?
+                .rows_affected(),
+        )
     }
 
     async fn delete_expired_sessions(&self, now: Timestamp) -> StorageResult<u64> {

@@ -4,6 +4,7 @@
 //! connection finish its request, then return.
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
 
 pub struct Limits {
     pub header_timeout: Duration,
@@ -40,10 +42,10 @@ pub async fn serve(
                 Err(_) => break,
             },
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of file descriptors and the like: retrying at once would spin.
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -54,11 +56,17 @@ pub async fn serve(
                 }
             },
         };
+        // The TCP peer, for the sessions list and the reverse-proxy trust check (never a
+        // forwarded header: anyone can send one).
+        let service =
+            router
+                .clone()
+                .map_request(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                    req
+                });
         let conn = http
-            .serve_connection(
-                TokioIo::new(stream),
-                TowerToHyperService::new(router.clone()),
-            )
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
             // WebSockets: the upgraded socket leaves this task (and its slot) once handed over.
             .with_upgrades();
         let shutdown = shutdown.clone();

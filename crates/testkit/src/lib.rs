@@ -3,6 +3,7 @@ pub mod artwork;
 pub mod hls_origin;
 pub mod media_servers;
 pub mod plex_library;
+pub mod plex_tv;
 pub mod radarr;
 mod serve;
 pub mod sink;

@@ -1,5 +1,6 @@
 //! Handlers, one file per resource. Each parses, calls one service, and maps the result.
 
+pub mod account;
 pub mod apikeys;
 pub mod channels;
 pub mod events;

@@ -1,6 +1,6 @@
 //! Login, logout and "who am I".
 
-use crate::auth::session_cookies;
+use crate::auth::{Peer, client_info, session_cookies, set_session_cookies};
 use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody};
 use crate::state::AppState;
 use axum::extract::State;
@@ -42,39 +42,21 @@ pub struct Me {
         (status = 429, description = "`locked_out` after repeated failures, or `busy` checking other passwords; see `Retry-After`", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(200).collect());
     let session = state
         .auth
-        .login(&req.username, &req.password, agent)
+        .login(&req.username, &req.password, client_info(&headers, peer))
         .await?;
-    let max_age = session
-        .expires_at
-        .millis()
-        .saturating_sub(Timestamp::now().millis())
-        / 1000;
-    let cookies = session_cookies(
-        &session.token,
-        &session.csrf_token,
-        max_age,
-        state.config.auth.secure_cookies,
-        &state.config.base_path,
-    );
     let mut response = Json(LoginResponse {
-        username: session.user.username,
-        csrf_token: session.csrf_token,
+        username: session.user.username.clone(),
+        csrf_token: session.csrf_token.clone(),
         expires_at: session.expires_at,
     })
     .into_response();
-    for c in cookies {
-        let value = HeaderValue::from_str(&c).map_err(ApiError::internal)?;
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    set_session_cookies(&state, &session, response.headers_mut())?;
     Ok(response)
 }
 

@@ -2,6 +2,7 @@
 
 pub mod model;
 pub mod password;
+pub mod proxy;
 pub mod tokens;
 pub mod validate;
 
@@ -12,7 +13,9 @@ use crate::storage::{Storage, StorageError};
 use crate::time::Timestamp;
 use model::{ApiKey, LoginAttempt, LoginThrottle, Session, User};
 use password::{HashGate, HashPermit};
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +32,8 @@ pub enum AuthError {
     Busy { retry_after: Duration },
     #[error("not found")]
     NotFound,
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("password hashing failed: {0}")]
@@ -68,6 +73,21 @@ impl Principal {
     }
 }
 
+/// Who is logging in, as the server saw it; shown in the sessions list.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A password change asked for by the signed-in user.
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a str,
+    /// End the user's other sessions too.
+    pub sign_out_others: bool,
+}
+
 /// What a successful login hands to the client, once.
 pub struct NewSession {
     pub token: String,
@@ -83,6 +103,9 @@ pub struct AuthService {
     config: AuthConfig,
     gate: HashGate,
     revocations: tokio::sync::broadcast::Sender<Revocation>,
+    proxies: proxy::TrustedProxies,
+    /// An untrusted peer sending the proxy header is logged once, not on every request.
+    untrusted_header_logged: Arc<AtomicBool>,
 }
 
 /// The longest session the clock arithmetic is asked for (a century).
@@ -98,13 +121,39 @@ impl AuthService {
             Duration::from_millis(config.hash_wait_ms),
         );
         let (revocations, _) = tokio::sync::broadcast::channel(64);
+        // Checked when the configuration is loaded; a list that fails here trusts nobody.
+        let proxies = proxy::TrustedProxies::parse(&config.trusted_proxies).unwrap_or_default();
         Self {
             store,
             events,
             config,
             gate,
             revocations,
+            proxies,
+            untrusted_header_logged: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The reverse-proxy auth header, when one is configured (with proxies to trust it from).
+    pub fn proxy_header(&self) -> Option<&str> {
+        let name = self.config.proxy_header.trim();
+        (!name.is_empty() && !self.proxies.is_empty()).then_some(name)
+    }
+
+    /// Whether the proxy header may be believed from this TCP peer; an untrusted sender is
+    /// logged once.
+    pub fn trusts_proxy(&self, peer: Option<IpAddr>) -> bool {
+        if peer.is_some_and(|ip| self.proxies.contains(ip)) {
+            return true;
+        }
+        if !self.untrusted_header_logged.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                peer = ?peer,
+                "ignored the reverse-proxy auth header from a peer not in auth.trusted_proxies \
+                 (logged once)"
+            );
+        }
+        false
     }
 
     /// Logouts, password resets and key revocations from now on. A receiver that lags must
@@ -224,7 +273,7 @@ impl AuthService {
         &self,
         username: &str,
         password: &str,
-        user_agent: Option<String>,
+        client: ClientInfo,
     ) -> Result<NewSession, AuthError> {
         let key = validate::username(username)?;
         validate::login_password(password)?;
@@ -270,6 +319,13 @@ impl AuthService {
             return Err(AuthError::BadCredentials);
         };
         self.store.clear_login_throttle(&key).await?;
+        self.open_session(user, client).await
+    }
+
+    /// A new session for a user whose identity is already proven (a password, or a trusted
+    /// proxy's header).
+    async fn open_session(&self, user: User, client: ClientInfo) -> Result<NewSession, AuthError> {
+        let now = Timestamp::now();
         let token = tokens::random_token("");
         let csrf_token = tokens::random_token("");
         let expires_at = self.next_expiry(now, now);
@@ -278,10 +334,11 @@ impl AuthService {
             user_id: user.id.clone(),
             token_hash: tokens::sha256_hex(&token),
             csrf_token: csrf_token.clone(),
-            user_agent,
+            user_agent: client.user_agent,
             created_at: now,
             last_seen_at: now,
             expires_at,
+            address: client.address,
         };
         self.store.insert_session(&session).await?;
         Ok(NewSession {
@@ -290,6 +347,121 @@ impl AuthService {
             expires_at,
             user,
         })
+    }
+
+    /// A session for the user a trusted reverse proxy named; `None` when no such user exists.
+    /// The proxy did the authentication, so no password and no lockout here.
+    pub async fn proxy_login(
+        &self,
+        username: &str,
+        client: ClientInfo,
+    ) -> Result<Option<NewSession>, AuthError> {
+        let Ok(name) = validate::username(username) else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.user_by_name(&name).await? else {
+            return Ok(None);
+        };
+        self.open_session(user, client).await.map(Some)
+    }
+
+    /// Changes the signed-in user's password after checking the current one. With
+    /// `sign_out_others`, every other session of the user ends; the caller's stays.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        current_session_id: &str,
+        change: PasswordChange<'_>,
+    ) -> Result<u64, AuthError> {
+        validate::login_password(change.current)?;
+        validate::new_password(change.new)?;
+        // A stolen session must not make guessing the password cheaper than the login form:
+        // wrong current passwords count towards the same lockout.
+        let now = Timestamp::now();
+        if let Some(t) = self.store.login_throttle(&user.username).await? {
+            locked(&t, now)?;
+        }
+        let permit = self.hash_permit().await?;
+        let now = Timestamp::now();
+        let window = self.lockout_window();
+        let limit = self.config.lockout_attempts.max(1);
+        let counted = self
+            .store
+            .count_login_attempt(&LoginAttempt {
+                username: user.username.clone(),
+                now,
+                window_cutoff: now.minus(window),
+                lock_until: now.plus(window),
+                limit,
+            })
+            .await?;
+        if counted.failures > limit {
+            return Err(locked_error(&counted, now));
+        }
+        // Read again: the password may have changed since this request's session was checked.
+        let stored = self
+            .store
+            .user_by_id(&user.id)
+            .await?
+            .ok_or(AuthError::NotFound)?;
+        if !password::verify_password(&permit, change.current.to_string(), stored.password_hash)
+            .await
+        {
+            return Err(AuthError::WrongCurrentPassword);
+        }
+        self.store.clear_login_throttle(&user.username).await?;
+        let hash = password::hash_password(&permit, change.new.to_string())
+            .await
+            .map_err(AuthError::Hashing)?;
+        drop(permit);
+        self.store.set_password_hash(&user.id, &hash).await?;
+        if !change.sign_out_others {
+            return Ok(0);
+        }
+        self.end_other_sessions(user, current_session_id).await
+    }
+
+    /// Ends every session of `user` but `keep_id`.
+    pub async fn end_other_sessions(&self, user: &User, keep_id: &str) -> Result<u64, AuthError> {
+        let sessions = self.store.sessions_of_user(&user.id).await?;
+        let ended = self.store.delete_other_sessions(&user.id, keep_id).await?;
+        for s in sessions.into_iter().filter(|s| s.id != keep_id) {
+            self.revoke(Revocation::Session(s.id));
+        }
+        Ok(ended)
+    }
+
+    /// Ends every session of `user`, the caller's included ("sign out everywhere"). API keys
+    /// are not sessions and stay valid.
+    pub async fn end_all_sessions(&self, user: &User) -> Result<u64, AuthError> {
+        let ended = self.store.delete_sessions_of_user(&user.id).await?;
+        self.revoke(Revocation::SessionsOfUser(user.id.clone()));
+        Ok(ended)
+    }
+
+    /// The user's live sessions, most recently used first.
+    pub async fn sessions_of(&self, user: &User) -> Result<Vec<Session>, AuthError> {
+        let now = Timestamp::now();
+        Ok(self
+            .store
+            .sessions_of_user(&user.id)
+            .await?
+            .into_iter()
+            .filter(|s| self.session_alive(s, now))
+            .collect())
+    }
+
+    /// Ends one of the user's sessions; `NotFound` for an id that is not one of theirs.
+    pub async fn end_session(&self, user: &User, session_id: &str) -> Result<(), AuthError> {
+        self.store
+            .delete_session_of_user(&user.id, session_id)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => AuthError::NotFound,
+                other => other.into(),
+            })?;
+        self.revoke(Revocation::Session(session_id.to_string()));
+        Ok(())
     }
 
     fn lockout_window(&self) -> Duration {

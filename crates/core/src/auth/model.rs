@@ -24,6 +24,8 @@ pub struct Session {
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
     pub expires_at: Timestamp,
+    /// The client address at login (the TCP peer), when the server knew it.
+    pub address: Option<String>,
 }
 
 // Debug leaves out the password hash and the CSRF token: a stray `{:?}` must not log them.

@@ -4,6 +4,7 @@
 pub mod jellyfin;
 pub mod plex;
 pub mod plex_library;
+pub mod plex_tv;
 
 /// Why a media-server call failed, and whether trying again can help.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,77 @@
  */
 
 export interface paths {
+    "/api/v1/account/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the password (the current one is required); other sessions end unless asked not to. */
+        post: operations["auth_change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's sessions, most recently used first; the caller's is marked `current`. */
+        get: operations["auth_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Sign one of the user's sessions out (the caller's own included). */
+        delete: operations["auth_end_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/sessions/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out everywhere: every session of the user ends, this one too unless `keep_current`.
+         *     API keys are not sessions and keep working (revoke them under API keys).
+         */
+        post: operations["auth_sign_out_everywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apikeys": {
         parameters: {
             query?: never;
@@ -1570,6 +1641,12 @@ export interface components {
          * @enum {string}
          */
         CandidateSource: "user" | "arr" | "tmdb" | "search";
+        ChangePassword: {
+            current_password: string;
+            new_password: string;
+            /** @description End every other session of this user (default: yes). This session stays. */
+            sign_out_other_sessions?: boolean;
+        };
         /** @description A Twitch channel Tapearr watches. */
         Channel: components["schemas"]["ChannelSettings"] & {
             avatar_url?: string | null;
@@ -1695,7 +1772,7 @@ export interface components {
          * @description Every stable error code the API answers with.
          * @enum {string}
          */
-        Code: "setup_required" | "already_set_up" | "unauthorized" | "invalid_credentials" | "locked_out" | "busy" | "csrf_failed" | "forbidden" | "not_found" | "invalid_request" | "conflict" | "internal" | "unavailable" | "twitch_not_configured" | "channel_offline" | "upstream_failed";
+        Code: "setup_required" | "already_set_up" | "unauthorized" | "invalid_credentials" | "locked_out" | "busy" | "csrf_failed" | "forbidden" | "wrong_password" | "not_found" | "invalid_request" | "conflict" | "internal" | "unavailable" | "twitch_not_configured" | "channel_offline" | "upstream_failed";
         ConnectAccount: {
             /** @description A Twitch user access token (kept encrypted; never shown again). */
             token: string;
@@ -2534,6 +2611,13 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        PasswordChanged: {
+            /**
+             * Format: int64
+             * @description How many other sessions ended.
+             */
+            other_sessions_ended: number;
+        };
         /** @description `local` is a folder as Tapearr sees it, `server` the same folder as the media server sees it. */
         PathMapping: {
             local: string;
@@ -2866,6 +2950,22 @@ export interface components {
         };
         /** @enum {string} */
         ServerKind: "plex" | "jellyfin" | "emby";
+        SessionsEnded: {
+            /** Format: int64 */
+            ended: number;
+        };
+        /** @description One login session as its owner sees it (never its token). */
+        SessionView: {
+            /** @description The client's address at login (the TCP peer: a reverse proxy's address behind one). */
+            address?: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            /** @description The session making this request. */
+            current: boolean;
+            expires_at: components["schemas"]["Timestamp"];
+            id: string;
+            last_seen_at: components["schemas"]["Timestamp"];
+            user_agent?: string | null;
+        };
         SetupRequest: {
             /** @description At least 8 characters, at most 1024 bytes. */
             password: string;
@@ -2913,6 +3013,10 @@ export interface components {
             recording_id: string;
             /** @description Shown once; only its hash is kept. */
             token: string;
+        };
+        SignOutEverywhere: {
+            /** @description Keep the session making this request ("sign out other sessions"). */
+            keep_current?: boolean;
         };
         /** @enum {string} */
         SortOrder: "asc" | "desc";
@@ -3097,6 +3201,175 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    auth_change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePassword"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
+            };
+            /** @description new password out of bounds (nothing changes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wrong_password`: the current password is wrong (nothing changes); `forbidden` for an API key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `locked_out` after repeated wrong passwords, or `busy` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auth_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auth_end_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no session of this user has that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auth_sign_out_everywhere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignOutEverywhere"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsEnded"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     apikeys_list: {
         parameters: {
             query?: never;
