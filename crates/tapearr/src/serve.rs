@@ -189,6 +189,7 @@ impl Server {
             tools: app.tools.clone(),
         })?;
         trailers.purge_work_dir().await;
+        trailers.restore_host_pauses().await;
         trailers.ensure_default_profiles().await?;
 
         let services = Services {

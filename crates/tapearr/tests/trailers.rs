@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    Client, JobRecord, JobStatus, Server, ServerOptions, backends, eventually, install_crypto,
+    Client, InProcess, JobRecord, JobStatus, Server, ServerOptions, backends, eventually,
+    install_crypto,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use tapearr_testkit::media_servers::FakeMediaServer;
 use tapearr_testkit::plex_library::{PlexItem, PlexKind};
 use tapearr_testkit::radarr::{FakeRadarr, Movie};
 use tapearr_testkit::tmdb::{FakeTmdb, TmdbVideo};
-use tapearr_testkit::video_origin::{VideoCodec, VideoOrigin, VideoSpec};
+use tapearr_testkit::video_origin::{Availability, VideoCodec, VideoOrigin, VideoSpec};
 
 /// The tools venv `make test` installs (yt-dlp); this story needs the real one.
 fn link_tools(data_dir: &Path) {
@@ -1365,5 +1366,108 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
         movies_intact("at the end");
         let _ = the_trailer_id;
         server.terminate();
+    }
+}
+
+/// A video site that asks for the bot check is paused: the item waits instead of failing, the
+/// pause is listed with its reason and survives a restart, an event says what to do, and the
+/// next run asks nothing of the paused site.
+#[tokio::test]
+async fn a_site_that_refuses_us_is_paused_and_its_items_wait_instead_of_failing() {
+    for backend in backends("trailers-refusal").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let (title, year) = ("Refused Movie", 2001);
+        let dir = w.movie_dir(title, year);
+        std::fs::create_dir_all(&dir).expect("movie folder");
+        std::fs::write(dir.join(format!("{title} ({year}).mkv")), b"x").expect("movie file");
+        w.radarr.add_movie(
+            Movie::new(2_000_900, title, year)
+                .path(&dir.display().to_string())
+                .with_file(1_000_000)
+                .trailer("bot001"),
+        );
+        w.origin.set_video(
+            "bot001",
+            VideoSpec::new("Refused Movie (2001) Official Trailer")
+                .availability(Availability::BotCheck),
+        );
+        let data = tempfile::tempdir().expect("data dir");
+        link_tools(data.path());
+        let mut env = w.env();
+        env.push(("TAPEARR_TRAILERS__HOST_PAUSE_SECS", "3600".into()));
+        let opts = || ServerOptions {
+            data_dir: data.path(),
+            database_url: backend.database_url.as_deref(),
+            env: env.clone(),
+        };
+        let server = InProcess::start(opts()).await;
+        let (mut api, key) = Client::admin(&server).await;
+        accept_short_trailers(&mut api).await;
+        add_radarr(&mut api, &w).await;
+        let started = tapearr_core::time::Timestamp::now();
+        run_and_wait(&mut api).await;
+
+        let media = all_media(&mut api).await;
+        assert_eq!(media.len(), 1, "{b}");
+        let id = media[0]["id"].as_str().expect("id").to_string();
+        let detail = api.get(&format!("/api/v1/trailers/media/{id}")).await.body;
+        let d = &detail["downloads"][0];
+        assert_eq!(d["status"], "missing", "{b}: not marked failed: {d}");
+        assert_eq!(d["error_kind"], "bot_check", "{b}: {d}");
+        assert_eq!(d["attempts"], 0, "{b}: a refusal is not an attempt: {d}");
+        let hour_ms = 3_600_000;
+        let next = d["next_attempt_at"].as_i64().expect("next attempt");
+        assert!(
+            (started.0 + hour_ms..started.0 + hour_ms + 300_000).contains(&next),
+            "{b}: waits for the pause: {d}"
+        );
+        let paused = api.get("/api/v1/trailers/hosts/paused").await;
+        assert_eq!(paused.status, 200, "{b}: {}", paused.body);
+        let pauses = paused.body.as_array().cloned().unwrap_or_default();
+        assert_eq!(pauses.len(), 1, "{b}: {}", paused.body);
+        assert_eq!(pauses[0]["host"], "127.0.0.1", "{b}");
+        assert_eq!(pauses[0]["kind"], "bot_check", "{b}");
+        assert_eq!(pauses[0]["strikes"], 1, "{b}");
+        assert_eq!(pauses[0]["until"].as_i64(), Some(next), "{b}");
+        assert!(
+            pauses[0]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("not a bot")),
+            "{b}: {}",
+            pauses[0]
+        );
+        let events = api
+            .get("/api/v1/events?type=trailer.host_paused")
+            .await
+            .body;
+        let events = events.as_array().cloned().unwrap_or_default();
+        assert_eq!(events.len(), 1, "{b}: one announcement: {events:?}");
+        let advice = events[0]["data"]["advice"].as_str().unwrap_or_default();
+        assert!(advice.contains("cookies"), "{b}: {advice}");
+        let failed = api.get("/api/v1/events?type=trailer.failed").await.body;
+        assert_eq!(failed, json!([]), "{b}: nothing failed");
+
+        // The next run leaves the paused site alone.
+        let asked = w.origin.page_requests("bot001");
+        assert!(asked >= 1, "{b}");
+        run_and_wait(&mut api).await;
+        assert_eq!(
+            w.origin.page_requests("bot001"),
+            asked,
+            "{b}: asked while paused"
+        );
+
+        // A restart keeps the pause.
+        server.stop().await;
+        let server = InProcess::start(opts()).await;
+        let mut api = Client::with_key(&server, &key);
+        let again = api.get("/api/v1/trailers/hosts/paused").await;
+        assert_eq!(
+            again.body,
+            json!(pauses),
+            "{b}: the pause survived the restart"
+        );
+        server.stop().await;
     }
 }

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::ToolsError;
 use super::manager::{PYTHON_HINT, ToolsManager};
-use super::pins::PYTHON_TOOLS;
+use super::pins::{PO_TOKEN_PLUGIN, PYTHON_TOOLS, package_names, pinned_requirements};
 use super::process::{Process, Stream};
 
 /// Written after a successful pinned install; holds the pin set it installed, so a
@@ -89,14 +89,15 @@ impl ToolsManager {
         let active = self.active_venv();
         let all_present = PYTHON_TOOLS.iter().all(|t| self.tool_path(t).exists());
         let installed = tokio::fs::read_to_string(active.join(MARKER)).await.ok();
-        if all_present && installed.as_deref() == Some(pin_set().as_str()) {
+        let pins = self.pin_set();
+        if all_present && installed.as_deref() == Some(pins.as_str()) {
             return Ok(false);
         }
         let marker = self.venv.join(MARKER);
         self.create_venv(cancel).await?;
-        let requirements: Vec<String> = PYTHON_TOOLS.iter().map(|t| t.requirement()).collect();
-        self.pip_install(&requirements, false, cancel).await?;
-        tokio::fs::write(&marker, pin_set())
+        self.pip_install(&self.requirements(), false, cancel)
+            .await?;
+        tokio::fs::write(&marker, pins)
             .await
             .map_err(|source| ToolsError::Io {
                 op: "write",
@@ -121,7 +122,10 @@ impl ToolsManager {
                 .collect()
         };
         self.create_venv(cancel).await?;
-        let packages: Vec<String> = PYTHON_TOOLS.iter().map(|t| t.package.to_owned()).collect();
+        let mut packages = package_names();
+        if self.po_token_plugin {
+            packages.push(PO_TOKEN_PLUGIN.0.to_owned());
+        }
         self.pip_install(&packages, true, cancel).await?;
         let after = self.package_versions(cancel).await?;
         Ok(before
@@ -161,6 +165,24 @@ impl ToolsManager {
             .collect())
     }
 
+    /// The pinned requirements, with the PO-token plugin when it is wanted.
+    fn requirements(&self) -> Vec<String> {
+        let mut all = pinned_requirements();
+        if self.po_token_plugin {
+            let (package, version) = PO_TOKEN_PLUGIN;
+            all.push(format!("{package}=={version}"));
+        }
+        all
+    }
+
+    /// What the marker holds after installing [`Self::requirements`].
+    pub(super) fn pin_set(&self) -> String {
+        self.requirements()
+            .iter()
+            .map(|r| format!("{r}\n"))
+            .collect()
+    }
+
     async fn pip_install(
         &self,
         requirements: &[String],
@@ -191,10 +213,11 @@ impl ToolsManager {
     }
 }
 
-/// The pin set as written to the marker, one requirement per line.
+/// The pin set as written to the marker by a default manager, one requirement per line.
+#[cfg(test)]
 pub(super) fn pin_set() -> String {
-    PYTHON_TOOLS
+    pinned_requirements()
         .iter()
-        .map(|t| format!("{}\n", t.requirement()))
+        .map(|r| format!("{r}\n"))
         .collect()
 }

@@ -4,7 +4,7 @@
 
 pub mod score;
 
-use crate::trailers::download::politeness::host_of;
+use crate::trailers::download::politeness::{Slot, host_of};
 use crate::trailers::download::ytdlp::{VideoInfo, YtDlp, watch_url};
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::Profile;
@@ -21,6 +21,8 @@ impl Trailers {
         YtDlp::new(self.yt_dlp_program())
             .cookies(t.cookies_file.clone())
             .timeout(Duration::from_secs(t.download_timeout_secs))
+            .js_runtime(self.inner.tools.js_runtime())
+            .po_token_provider(t.po_token_provider_url.clone())
     }
 
     /// The page URL of a video id, or an error for an id that is not one.
@@ -139,19 +141,21 @@ impl Trailers {
             &query,
             profile.search.search_results,
         );
-        if !self
-            .inner
-            .politeness
-            .acquire(&host_of(&target), cancel)
-            .await
-        {
-            return Err(TrailerError::Cancelled);
+        let host = host_of(&target);
+        match self.inner.politeness.acquire(&host, cancel).await {
+            Slot::Ready => {}
+            Slot::Cancelled => return Err(TrailerError::Cancelled),
+            Slot::Paused(p) => return Err(TrailerError::Upstream(p.reason)),
         }
-        let results = self
-            .yt_dlp()
-            .search(&target, cancel)
-            .await
-            .map_err(|e| TrailerError::Upstream(e.message))?;
+        let results = match self.yt_dlp().search(&target, cancel).await {
+            Ok(found) => found,
+            Err(e) if e.kind.refuses_host() => {
+                self.host_refused(&host, e.kind.as_str(), &e.message).await;
+                return Err(TrailerError::Upstream(e.message));
+            }
+            Err(e) => return Err(TrailerError::Upstream(e.message)),
+        };
+        self.host_worked(&host).await;
         Ok(results.into_iter().map(search_candidate).collect())
     }
 }
