@@ -128,6 +128,11 @@ pub struct ToolsConfig {
     /// A prepared tools venv used while `<data_dir>/tools/venv` does not exist (the
     /// container image's); never written.
     pub fallback_venv: Option<PathBuf>,
+    /// Which yt-dlp releases the scheduled update follows: `stable` or `nightly`.
+    pub ytdlp_channel: crate::tools::YtDlpChannel,
+    /// Update yt-dlp daily (task `update-yt-dlp`), rolling back a release that fails the
+    /// self-check.
+    pub ytdlp_auto_update: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -238,6 +243,8 @@ impl Default for Config {
                 ffprobe: "ffprobe".into(),
                 python: "python3".into(),
                 fallback_venv: None,
+                ytdlp_channel: crate::tools::YtDlpChannel::Stable,
+                ytdlp_auto_update: true,
             },
             twitch: TwitchConfig {
                 helix_url: url(twitch::HELIX_URL),

@@ -32,6 +32,8 @@ pub struct ToolsManager {
     pub(crate) busy: tokio::sync::Mutex<()>,
     /// Install the PO-token provider plugin too ([`super::pins::PO_TOKEN_PLUGIN`]).
     pub(crate) po_token_plugin: bool,
+    /// Extra `pip install` arguments (a local index in tests: `--no-index --find-links DIR`).
+    pub(crate) pip_args: Vec<String>,
 }
 
 impl ToolsManager {
@@ -47,7 +49,14 @@ impl ToolsManager {
             pip_timeout: Duration::from_secs(15 * 60),
             busy: tokio::sync::Mutex::new(()),
             po_token_plugin: false,
+            pip_args: Vec::new(),
         }
+    }
+
+    /// Passes these arguments to every `pip install` (a mirror, a local wheel folder).
+    pub fn with_pip_args(mut self, args: Vec<String>) -> Self {
+        self.pip_args = args;
+        self
     }
 
     /// Installs yt-dlp's PO-token provider plugin too (when a provider URL is configured).

@@ -14,11 +14,14 @@ mod process;
 mod status;
 mod venv;
 mod version;
+mod ytdlp_update;
 
 #[cfg(test)]
 mod manager_tests;
 #[cfg(test)]
 mod process_tests;
+#[cfg(test)]
+mod ytdlp_update_tests;
 
 pub use error::{ProcessError, ToolsError};
 pub use ffprobe::{MediaFacts, ProbeError};
@@ -32,3 +35,4 @@ pub use process::{GracefulStop, Process, ProcessOutput, Stream};
 pub use status::ToolStatus;
 pub use venv::ToolUpdate;
 pub use version::parse_version;
+pub use ytdlp_update::{YtDlpChannel, YtDlpUpdate};

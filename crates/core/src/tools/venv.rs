@@ -165,6 +165,62 @@ impl ToolsManager {
             .collect())
     }
 
+    /// The installed version of each package named (`None` when absent), in order.
+    pub(super) async fn versions_of(
+        &self,
+        packages: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Option<String>>, ToolsError> {
+        let out = Process::new(self.venv_python())
+            .arg("-c")
+            .arg(VERSIONS_SCRIPT)
+            .args(packages)
+            .capture_stdout(16 * 1024)
+            .timeout(Duration::from_secs(60))
+            .install_hint("create the tools virtualenv first")
+            .run(cancel)
+            .await?;
+        Ok(packages
+            .iter()
+            .map(|package| {
+                out.stdout
+                    .lines()
+                    .filter_map(|l| l.split_once(' '))
+                    .find(|(p, _)| p == package)
+                    .map(|(_, v)| v.trim())
+                    .filter(|v| *v != "-")
+                    .map(str::to_owned)
+            })
+            .collect())
+    }
+
+    /// `pip install` with these arguments (requirements and flags) into the data dir's venv.
+    pub(super) async fn pip(
+        &self,
+        args: &[String],
+        cancel: &CancellationToken,
+    ) -> Result<(), ToolsError> {
+        tracing::info!(?args, "pip install");
+        Process::new(self.own_python())
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+            ])
+            .args(["--progress-bar", "off"])
+            .args(&self.pip_args)
+            .args(args)
+            .timeout(self.pip_timeout)
+            .run_with(cancel, |stream, line| match stream {
+                Stream::Stdout => tracing::debug!(target: "tapearr::tools::pip", "{line}"),
+                Stream::Stderr => tracing::warn!(target: "tapearr::tools::pip", "{line}"),
+            })
+            .await?;
+        Ok(())
+    }
+
     /// The pinned requirements, with the PO-token plugin when it is wanted.
     fn requirements(&self) -> Vec<String> {
         let mut all = pinned_requirements();
@@ -197,7 +253,8 @@ impl ToolsManager {
                 "--disable-pip-version-check",
                 "--no-input",
             ])
-            .args(["--progress-bar", "off"]);
+            .args(["--progress-bar", "off"])
+            .args(&self.pip_args);
         if upgrade {
             pip = pip.arg("--upgrade");
         }
