@@ -161,6 +161,8 @@ pub struct TrailersConfig {
     /// The video page of an id; `{id}` is replaced. Point it at an Invidious/Piped mirror if
     /// you like (yt-dlp must understand the site).
     pub watch_url: String,
+    /// The page of a Vimeo id (TMDB lists some trailers there); `{id}` is replaced.
+    pub vimeo_url: String,
     /// yt-dlp search target; `{n}` results for `{query}` (URL-encoded when the target is a URL).
     pub search_target: String,
     /// A Netscape cookies file for yt-dlp (YouTube's bot check and age gate).
@@ -262,6 +264,7 @@ impl Default for Config {
             },
             trailers: TrailersConfig {
                 watch_url: "https://www.youtube.com/watch?v={id}".into(),
+                vimeo_url: "https://vimeo.com/{id}".into(),
                 search_target: "ytsearch{n}:{query}".into(),
                 cookies_file: None,
                 download_timeout_secs: 900,
@@ -341,6 +344,12 @@ impl Config {
             return Err(ConfigError::BadValue {
                 key: "trailers.po_token_provider_url",
                 message: "must be an http(s) URL such as http://127.0.0.1:4416".into(),
+            });
+        }
+        if !self.trailers.vimeo_url.contains("{id}") {
+            return Err(ConfigError::BadValue {
+                key: "trailers.vimeo_url",
+                message: "must contain {id}".into(),
             });
         }
         if !self.trailers.watch_url.contains("{id}") {

@@ -1371,31 +1371,52 @@ async fn a_movie_named_trailer_survives_scan_delete_and_replace_while_a_placed_t
 
 /// A video site that asks for the bot check is paused: the item waits instead of failing, the
 /// pause is listed with its reason and survives a restart, an event says what to do, and the
-/// next run asks nothing of the paused site.
+/// next run asks nothing of the paused site; an item with a Vimeo trailer on TMDB gets that one.
 #[tokio::test]
 async fn a_site_that_refuses_us_is_paused_and_its_items_wait_instead_of_failing() {
     for backend in backends("trailers-refusal").await {
         let b = backend.name;
         let w = World::start().await;
-        let (title, year) = ("Refused Movie", 2001);
-        let dir = w.movie_dir(title, year);
-        std::fs::create_dir_all(&dir).expect("movie folder");
-        std::fs::write(dir.join(format!("{title} ({year}).mkv")), b"x").expect("movie file");
-        w.radarr.add_movie(
-            Movie::new(2_000_900, title, year)
-                .path(&dir.display().to_string())
-                .with_file(1_000_000)
-                .trailer("bot001"),
-        );
-        w.origin.set_video(
-            "bot001",
-            VideoSpec::new("Refused Movie (2001) Official Trailer")
-                .availability(Availability::BotCheck),
-        );
+        // "Vimeo": another host, serving the same ids.
+        let vimeo = VideoOrigin::bind(&["127.0.0.2:0"]).await.expect("vimeo");
+        let movies = [
+            ("Refused Movie", 2001, 2_000_900, "bot001", None),
+            ("Vimeo Rescue", 2002, 2_000_901, "bot002", Some("vim002")),
+        ];
+        for (title, year, tmdb_id, youtube, on_vimeo) in movies {
+            let dir = w.movie_dir(title, year);
+            std::fs::create_dir_all(&dir).expect("movie folder");
+            std::fs::write(dir.join(format!("{title} ({year}).mkv")), b"x").expect("movie file");
+            w.radarr.add_movie(
+                Movie::new(tmdb_id, title, year)
+                    .path(&dir.display().to_string())
+                    .with_file(1_000_000)
+                    .trailer(youtube),
+            );
+            let spec = VideoSpec::new(&format!("{title} ({year}) Official Trailer"));
+            w.origin
+                .set_video(youtube, spec.clone().availability(Availability::BotCheck));
+            if let Some(id) = on_vimeo {
+                vimeo.set_video(id, spec);
+                w.tmdb.set_movie_videos(
+                    tmdb_id,
+                    vec![
+                        TmdbVideo::trailer(id, &format!("{title} | Official Trailer"))
+                            .site("Vimeo"),
+                    ],
+                );
+            }
+        }
+        vimeo.prepare().await.expect("vimeo media");
         let data = tempfile::tempdir().expect("data dir");
         link_tools(data.path());
         let mut env = w.env();
-        env.push(("TAPEARR_TRAILERS__HOST_PAUSE_SECS", "3600".into()));
+        env.extend([
+            ("TAPEARR_TRAILERS__HOST_PAUSE_SECS", "3600".into()),
+            ("TAPEARR_TRAILERS__VIMEO_URL", vimeo.watch_template()),
+            // One at a time: the first refusal pauses the host before the next item asks.
+            ("TAPEARR_TRAILERS__PARALLEL_DOWNLOADS", "1".into()),
+        ]);
         let opts = || ServerOptions {
             data_dir: data.path(),
             database_url: backend.database_url.as_deref(),
@@ -1409,9 +1430,26 @@ async fn a_site_that_refuses_us_is_paused_and_its_items_wait_instead_of_failing(
         run_and_wait(&mut api).await;
 
         let media = all_media(&mut api).await;
-        assert_eq!(media.len(), 1, "{b}");
-        let id = media[0]["id"].as_str().expect("id").to_string();
-        let detail = api.get(&format!("/api/v1/trailers/media/{id}")).await.body;
+        assert_eq!(media.len(), 2, "{b}");
+        let download_of = |title: &str| {
+            let id = media
+                .iter()
+                .find(|m| m["title"] == title)
+                .and_then(|m| m["id"].as_str())
+                .expect("synced")
+                .to_string();
+            format!("/api/v1/trailers/media/{id}")
+        };
+        let rescued = api.get(&download_of("Vimeo Rescue")).await.body;
+        let d = &rescued["downloads"][0];
+        assert_eq!(d["status"], "downloaded", "{b}: the Vimeo trailer: {d}");
+        assert_eq!(d["video_id"], "vim002", "{b}: {d}");
+        assert!(
+            !vimeo.requests().is_empty() && vimeo.page_requests("vim002") >= 1,
+            "{b}"
+        );
+
+        let detail = api.get(&download_of("Refused Movie")).await.body;
         let d = &detail["downloads"][0];
         assert_eq!(d["status"], "missing", "{b}: not marked failed: {d}");
         assert_eq!(d["error_kind"], "bot_check", "{b}: {d}");
@@ -1428,7 +1466,7 @@ async fn a_site_that_refuses_us_is_paused_and_its_items_wait_instead_of_failing(
         assert_eq!(pauses.len(), 1, "{b}: {}", paused.body);
         assert_eq!(pauses[0]["host"], "127.0.0.1", "{b}");
         assert_eq!(pauses[0]["kind"], "bot_check", "{b}");
-        assert_eq!(pauses[0]["strikes"], 1, "{b}");
+        assert_eq!(pauses[0]["strikes"], 1, "{b}: asked once, then left alone");
         assert_eq!(pauses[0]["until"].as_i64(), Some(next), "{b}");
         assert!(
             pauses[0]["reason"]
@@ -1449,14 +1487,14 @@ async fn a_site_that_refuses_us_is_paused_and_its_items_wait_instead_of_failing(
         assert_eq!(failed, json!([]), "{b}: nothing failed");
 
         // The next run leaves the paused site alone.
-        let asked = w.origin.page_requests("bot001");
-        assert!(asked >= 1, "{b}");
-        run_and_wait(&mut api).await;
+        let asked = w.origin.requests().len();
         assert_eq!(
-            w.origin.page_requests("bot001"),
-            asked,
-            "{b}: asked while paused"
+            w.origin.page_requests("bot001") + w.origin.page_requests("bot002"),
+            1,
+            "{b}: one refusal, then nothing more was asked"
         );
+        run_and_wait(&mut api).await;
+        assert_eq!(w.origin.requests().len(), asked, "{b}: asked while paused");
 
         // A restart keeps the pause.
         server.stop().await;

@@ -265,7 +265,13 @@ impl Trailers {
             .await
             .map_err(|e| Failure::new("disk", format!("cannot create the work folder: {e}")))?;
         let mut last = Failure::new("notfound", "no candidate could be downloaded");
+        // A host that refused us is skipped; the others (Vimeo while YouTube is paused) go on.
+        let mut paused: Option<(String, Failure)> = None;
         for pick in picks {
+            let host = host_of(&pick.candidate.url);
+            if paused.as_ref().is_some_and(|(h, _)| *h == host) {
+                continue;
+            }
             match self.download_one(profile, &pick, work, cancel).await {
                 Ok((file, facts)) => {
                     return self
@@ -278,11 +284,14 @@ impl Trailers {
                     tracing::info!(title = %item.title, video = %pick.candidate.video_id, reason = %f.message, "candidate failed");
                     // The site refuses us (bot check, rate limit) or the network is down:
                     // other candidates would fail the same way.
-                    let stop = f.paused_until.is_some()
-                        || matches!(
-                            f.kind,
-                            "bot_check" | "rate_limited" | "network" | "cancelled"
-                        );
+                    if f.paused_until.is_some() {
+                        paused.get_or_insert((host, f));
+                        continue;
+                    }
+                    let stop = matches!(
+                        f.kind,
+                        "bot_check" | "rate_limited" | "network" | "cancelled"
+                    );
                     last = f;
                     if stop {
                         break;
@@ -290,7 +299,8 @@ impl Trailers {
                 }
             }
         }
-        Err(last)
+        // Waiting for a paused host beats failing on the others' candidates.
+        Err(paused.map_or(last, |(_, f)| f))
     }
 
     async fn download_one(

@@ -12,7 +12,7 @@ use crate::trailers::model::{CandidateSource, MediaItem, MediaKind};
 use crate::trailers::search::score::{Candidate, Scored, rank, search_query};
 use crate::trailers::service::Trailers;
 use std::time::Duration;
-use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, youtube_trailers};
+use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, site_trailers, youtube_trailers};
 use tokio_util::sync::CancellationToken;
 
 impl Trailers {
@@ -107,10 +107,19 @@ impl Trailers {
                 return Vec::new();
             }
         };
+        // YouTube's first; Vimeo's after them, so a title still gets a trailer while YouTube
+        // refuses us (the download skips a paused host's candidates).
+        let t = &self.config().trailers;
         youtube_trailers(&videos, language)
             .into_iter()
-            .filter_map(|v| {
-                let url = watch_url(&self.config().trailers.watch_url, &v.key)?;
+            .map(|v| (v, t.watch_url.as_str()))
+            .chain(
+                site_trailers(&videos, "vimeo", language)
+                    .into_iter()
+                    .map(|v| (v, t.vimeo_url.as_str())),
+            )
+            .filter_map(|(v, template)| {
+                let url = watch_url(template, &v.key)?;
                 Some(Candidate {
                     video_id: v.key.clone(),
                     source: CandidateSource::Tmdb,
