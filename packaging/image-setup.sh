@@ -31,6 +31,13 @@ tools)
   find "$IMAGE_DATA" -mindepth 1 -maxdepth 1 ! -name tools -exec rm -rf {} +
   chmod -R a+rX "$IMAGE_DATA"
   "$IMAGE_DATA/tools/venv/bin/yt-dlp" --version >/dev/null
+  # yt-dlp must find the venv's Deno (its JavaScript runtime for YouTube) and the EJS solver.
+  "$IMAGE_DATA/tools/venv/bin/deno" --version >/dev/null
+  "$IMAGE_DATA/tools/venv/bin/yt-dlp" --ignore-config -v \
+    --js-runtimes "deno:$IMAGE_DATA/tools/venv/bin/deno" 2>&1 | grep -q 'JS runtimes: deno-' || {
+    echo "yt-dlp does not see the venv's Deno" >&2
+    exit 1
+  }
   ;;
 *)
   echo "usage: $0 system|tools" >&2

@@ -258,6 +258,7 @@ fn routes() -> Routes {
             .routes(routes!(trailers::trailer_video))
             .routes(routes!(trailers::bulk))
             .routes(routes!(trailers::preview))
+            .routes(routes!(trailers::paused_hosts))
             .routes(routes!(trailers::run))
             .routes(routes!(trailers::scan))
             .routes(routes!(twitch::status))

@@ -134,6 +134,11 @@ pub struct ToolsConfig {
     /// A prepared tools venv used while `<data_dir>/tools/venv` does not exist (the
     /// container image's); never written.
     pub fallback_venv: Option<PathBuf>,
+    /// Which yt-dlp releases the scheduled update follows: `stable` or `nightly`.
+    pub ytdlp_channel: crate::tools::YtDlpChannel,
+    /// Update yt-dlp daily (task `update-yt-dlp`), rolling back a release that fails the
+    /// self-check.
+    pub ytdlp_auto_update: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,6 +167,8 @@ pub struct TrailersConfig {
     /// The video page of an id; `{id}` is replaced. Point it at an Invidious/Piped mirror if
     /// you like (yt-dlp must understand the site).
     pub watch_url: String,
+    /// The page of a Vimeo id (TMDB lists some trailers there); `{id}` is replaced.
+    pub vimeo_url: String,
     /// yt-dlp search target; `{n}` results for `{query}` (URL-encoded when the target is a URL).
     pub search_target: String,
     /// A Netscape cookies file for yt-dlp (YouTube's bot check and age gate).
@@ -174,6 +181,14 @@ pub struct TrailersConfig {
     pub host_jitter_secs: u64,
     /// At most this many downloads per host and hour.
     pub host_hourly_cap: u32,
+    /// A host that refuses us (bot check, rate limit, rejected cookies) is paused this long;
+    /// each refusal in a row doubles it.
+    pub host_pause_secs: u64,
+    /// The longest pause.
+    pub host_pause_max_secs: u64,
+    /// A bgutil PO-token provider (e.g. `http://127.0.0.1:4416`), off when unset: yt-dlp gets
+    /// it as the `youtubepot-bgutilhttp` extractor argument. See docs/trailers.md.
+    pub po_token_provider_url: Option<String>,
     /// Downloads running at once (each on its own host's schedule).
     pub parallel_downloads: usize,
 }
@@ -238,6 +253,8 @@ impl Default for Config {
                 ffprobe: "ffprobe".into(),
                 python: "python3".into(),
                 fallback_venv: None,
+                ytdlp_channel: crate::tools::YtDlpChannel::Stable,
+                ytdlp_auto_update: true,
             },
             twitch: TwitchConfig {
                 helix_url: url(twitch::HELIX_URL),
@@ -255,12 +272,16 @@ impl Default for Config {
             },
             trailers: TrailersConfig {
                 watch_url: "https://www.youtube.com/watch?v={id}".into(),
+                vimeo_url: "https://vimeo.com/{id}".into(),
                 search_target: "ytsearch{n}:{query}".into(),
                 cookies_file: None,
                 download_timeout_secs: 900,
                 host_interval_secs: 20,
                 host_jitter_secs: 10,
                 host_hourly_cap: 60,
+                host_pause_secs: 30 * 60,
+                host_pause_max_secs: 24 * 3600,
+                po_token_provider_url: None,
                 parallel_downloads: 2,
             },
         }
@@ -313,6 +334,30 @@ impl Config {
             return Err(ConfigError::BadValue {
                 key: "disk.low_free_gb",
                 message: "must be a number of GiB, 0 or more".into(),
+            });
+        }
+        // An empty value means off; yt-dlp splits extractor arguments on `,` and `;`.
+        self.trailers.po_token_provider_url = self
+            .trailers
+            .po_token_provider_url
+            .take()
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .filter(|u| !u.is_empty());
+        if let Some(u) = &self.trailers.po_token_provider_url
+            && (!matches!(
+                Url::parse(u).map(|u| u.scheme().to_owned()).as_deref(),
+                Ok("http" | "https")
+            ) || u.contains([',', ';']))
+        {
+            return Err(ConfigError::BadValue {
+                key: "trailers.po_token_provider_url",
+                message: "must be an http(s) URL such as http://127.0.0.1:4416".into(),
+            });
+        }
+        if !self.trailers.vimeo_url.contains("{id}") {
+            return Err(ConfigError::BadValue {
+                key: "trailers.vimeo_url",
+                message: "must contain {id}".into(),
             });
         }
         if !self.trailers.watch_url.contains("{id}") {
@@ -569,6 +614,35 @@ mod tests {
                 err.to_string().contains("auth."),
                 "{header} {proxies}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn the_po_token_provider_is_off_by_default_and_must_be_an_http_url() {
+        let c = load_with(&[], None).expect("ok");
+        assert_eq!(c.trailers.po_token_provider_url, None);
+        let c = load_with(
+            &[(
+                "TAPEARR_TRAILERS__PO_TOKEN_PROVIDER_URL",
+                "http://127.0.0.1:4416/",
+            )],
+            None,
+        )
+        .expect("ok");
+        assert_eq!(
+            c.trailers.po_token_provider_url.as_deref(),
+            Some("http://127.0.0.1:4416")
+        );
+        let c = load_with(&[("TAPEARR_TRAILERS__PO_TOKEN_PROVIDER_URL", " ")], None).expect("ok");
+        assert_eq!(c.trailers.po_token_provider_url, None, "empty is off");
+        for bad in [
+            "file:///etc/passwd",
+            "127.0.0.1:4416",
+            "http://a/x;youtube:x=y",
+        ] {
+            let err = load_with(&[("TAPEARR_TRAILERS__PO_TOKEN_PROVIDER_URL", bad)], None)
+                .expect_err(bad);
+            assert!(err.to_string().contains("po_token_provider_url"), "{err}");
         }
     }
 

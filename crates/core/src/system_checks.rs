@@ -3,7 +3,7 @@
 use crate::events::{DomainEvent, EventBus};
 use crate::jobs::{JobContext, JobError, JobHandler, TaskDef};
 use crate::system::root_status;
-use crate::tools::{PYTHON_TOOLS, Process, ToolsManager};
+use crate::tools::{PYTHON_TOOLS, Process, ToolsManager, YtDlpChannel};
 use async_trait::async_trait;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -13,6 +13,7 @@ use std::time::Duration;
 
 pub const CHECK_DISK_JOB: &str = "system.check_disk";
 pub const CHECK_TOOLS_JOB: &str = "tools.check_updates";
+pub const UPDATE_YTDLP_JOB: &str = "tools.update_ytdlp";
 
 pub fn task_defs() -> Vec<TaskDef> {
     vec![
@@ -29,6 +30,14 @@ pub fn task_defs() -> Vec<TaskDef> {
             description: "Ask PyPI whether yt-dlp, streamlink or apprise have newer releases",
             interval: Duration::from_secs(24 * 3600),
             initial_delay: Duration::from_secs(900),
+        },
+        TaskDef {
+            name: "update-yt-dlp",
+            kind: UPDATE_YTDLP_JOB,
+            description: "Update yt-dlp on its channel (tools.ytdlp_channel); a release that fails \
+                          the self-check is rolled back (off with tools.ytdlp_auto_update = false)",
+            interval: Duration::from_secs(24 * 3600),
+            initial_delay: Duration::from_secs(2 * 3600),
         },
     ]
 }
@@ -213,6 +222,44 @@ impl JobHandler for CheckToolUpdates {
             updates.join(", ")
         };
         ctx.set_progress(1.0, Some(message)).await;
+        Ok(())
+    }
+}
+
+/// The scheduled yt-dlp update (`update-yt-dlp`): a rollback fails the job (so `job.failed`
+/// tells the user) after `tools.updated` said what happened.
+pub struct UpdateYtDlp {
+    pub tools: Arc<ToolsManager>,
+    pub events: EventBus,
+    pub channel: YtDlpChannel,
+    pub enabled: bool,
+}
+
+#[async_trait]
+impl JobHandler for UpdateYtDlp {
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        if !self.enabled {
+            let off = "automatic yt-dlp updates are off (tools.ytdlp_auto_update)";
+            ctx.set_progress(1.0, Some(off.into())).await;
+            return Ok(());
+        }
+        let update = self
+            .tools
+            .update_yt_dlp(self.channel, &ctx.cancel)
+            .await
+            .map_err(|e| JobError::Retryable(e.to_string()))?;
+        let summary = update.summary();
+        if update.old != update.installed {
+            self.events
+                .emit(DomainEvent::ToolsUpdated {
+                    changes: vec![summary.clone()],
+                })
+                .await;
+        }
+        if update.rolled_back.is_some() {
+            return Err(JobError::Permanent(summary));
+        }
+        ctx.set_progress(1.0, Some(summary)).await;
         Ok(())
     }
 }

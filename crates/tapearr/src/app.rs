@@ -50,6 +50,7 @@ pub fn tools_manager(config: &Config) -> ToolsManager {
         .with_ffprobe(&config.tools.ffprobe)
         .with_python(&config.tools.python)
         .with_fallback_venv(config.tools.fallback_venv.clone())
+        .with_po_token_plugin(config.trailers.po_token_provider_url.is_some())
 }
 
 pub fn backups_dir(config: &Config) -> PathBuf {

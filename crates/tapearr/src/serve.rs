@@ -21,8 +21,9 @@ use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
 use tapearr_core::streams::{Streams, StreamsDeps};
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
-use tapearr_core::system_checks::{self, CheckDisk, CheckToolUpdates, DiskWatch};
+use tapearr_core::system_checks::{self, CheckDisk, CheckToolUpdates, DiskWatch, UpdateYtDlp};
 use tapearr_core::tools::ToolsManager;
+use tapearr_core::tools::YtDlpChannel;
 use tapearr_core::trailers::jobs::{
     self as trailer_jobs, DOWNLOAD_JOB, DownloadHandler, ITEM_JOB, ItemHandler, RUN_JOB,
     RunHandler, SCAN_JOB, SYNC_JOB, ScanHandler, SyncHandler,
@@ -87,6 +88,8 @@ impl Workers {
 /// The services job handlers are made from.
 struct Services {
     tools: Arc<ToolsManager>,
+    ytdlp_channel: YtDlpChannel,
+    ytdlp_auto_update: bool,
     events: EventBus,
     disk: Arc<DiskWatch>,
     media_servers: MediaServers,
@@ -109,6 +112,14 @@ const JOBS: &[(&str, MakeHandler)] = &[
     }),
     (system_checks::CHECK_TOOLS_JOB, |s| {
         Arc::new(CheckToolUpdates::new(s.tools.clone(), s.events.clone()))
+    }),
+    (system_checks::UPDATE_YTDLP_JOB, |s| {
+        Arc::new(UpdateYtDlp {
+            tools: s.tools.clone(),
+            events: s.events.clone(),
+            channel: s.ytdlp_channel,
+            enabled: s.ytdlp_auto_update,
+        })
     }),
     (REFRESH_JOB, |s| {
         Arc::new(RefreshHandler(s.media_servers.clone()))
@@ -190,10 +201,13 @@ impl Server {
             tools: app.tools.clone(),
         })?;
         trailers.purge_work_dir().await;
+        trailers.restore_host_pauses().await;
         trailers.ensure_default_profiles().await?;
 
         let services = Services {
             tools: app.tools.clone(),
+            ytdlp_channel: app.config.tools.ytdlp_channel,
+            ytdlp_auto_update: app.config.tools.ytdlp_auto_update,
             events: app.events.clone(),
             disk: disk.clone(),
             media_servers: media_servers.clone(),

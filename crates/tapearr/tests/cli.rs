@@ -79,7 +79,7 @@ fn doctor_lists_tools_with_versions_and_fails_when_a_required_one_is_missing() {
     );
     assert!(text.contains("sqlite schema v"), "{text}");
     if tools_dir.is_some() {
-        for tool in ["yt-dlp", "streamlink"] {
+        for tool in ["yt-dlp", "deno", "streamlink"] {
             assert!(
                 text.lines()
                     .any(|l| l.trim_start().starts_with("ok") && l.contains(tool)),

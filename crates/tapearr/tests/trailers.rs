@@ -20,7 +20,7 @@ use tapearr_testkit::media_servers::FakeMediaServer;
 use tapearr_testkit::plex_library::{PlexItem, PlexKind};
 use tapearr_testkit::radarr::{FakeRadarr, Movie};
 use tapearr_testkit::tmdb::{FakeTmdb, TmdbVideo};
-use tapearr_testkit::video_origin::{VideoCodec, VideoOrigin, VideoSpec};
+use tapearr_testkit::video_origin::{Availability, VideoCodec, VideoOrigin, VideoSpec};
 
 /// The tools venv `make test` installs (yt-dlp); this story needs the real one.
 fn link_tools(data_dir: &Path) {
@@ -1523,6 +1523,147 @@ async fn radarrs_import_webhook_fetches_that_movie_now_and_a_wrong_secret_change
         );
         let (status, _) = call(path.clone(), import).await;
         assert_eq!(status, 401, "{b}");
+        server.stop().await;
+    }
+}
+
+/// A video site that asks for the bot check is paused: the item waits instead of failing, the
+/// pause is listed with its reason and survives a restart, an event says what to do, and the
+/// next run asks nothing of the paused site; an item with a Vimeo trailer on TMDB gets that one.
+#[tokio::test]
+async fn a_site_that_refuses_us_is_paused_and_its_items_wait_instead_of_failing() {
+    for backend in backends("trailers-refusal").await {
+        let b = backend.name;
+        let w = World::start().await;
+        // "Vimeo": another host, serving the same ids.
+        let vimeo = VideoOrigin::bind(&["127.0.0.2:0"]).await.expect("vimeo");
+        let movies = [
+            ("Refused Movie", 2001, 2_000_900, "bot001", None),
+            ("Vimeo Rescue", 2002, 2_000_901, "bot002", Some("vim002")),
+        ];
+        for (title, year, tmdb_id, youtube, on_vimeo) in movies {
+            let dir = w.movie_dir(title, year);
+            std::fs::create_dir_all(&dir).expect("movie folder");
+            std::fs::write(dir.join(format!("{title} ({year}).mkv")), b"x").expect("movie file");
+            w.radarr.add_movie(
+                Movie::new(tmdb_id, title, year)
+                    .path(&dir.display().to_string())
+                    .with_file(1_000_000)
+                    .trailer(youtube),
+            );
+            let spec = VideoSpec::new(&format!("{title} ({year}) Official Trailer"));
+            w.origin
+                .set_video(youtube, spec.clone().availability(Availability::BotCheck));
+            if let Some(id) = on_vimeo {
+                vimeo.set_video(id, spec);
+                w.tmdb.set_movie_videos(
+                    tmdb_id,
+                    vec![
+                        TmdbVideo::trailer(id, &format!("{title} | Official Trailer"))
+                            .site("Vimeo"),
+                    ],
+                );
+            }
+        }
+        vimeo.prepare().await.expect("vimeo media");
+        let data = tempfile::tempdir().expect("data dir");
+        link_tools(data.path());
+        let mut env = w.env();
+        env.extend([
+            ("TAPEARR_TRAILERS__HOST_PAUSE_SECS", "3600".into()),
+            ("TAPEARR_TRAILERS__VIMEO_URL", vimeo.watch_template()),
+            // One at a time: the first refusal pauses the host before the next item asks.
+            ("TAPEARR_TRAILERS__PARALLEL_DOWNLOADS", "1".into()),
+        ]);
+        let opts = || ServerOptions {
+            data_dir: data.path(),
+            database_url: backend.database_url.as_deref(),
+            env: env.clone(),
+        };
+        let server = InProcess::start(opts()).await;
+        let (mut api, key) = Client::admin(&server).await;
+        accept_short_trailers(&mut api).await;
+        add_radarr(&mut api, &w).await;
+        let started = tapearr_core::time::Timestamp::now();
+        run_and_wait(&mut api).await;
+
+        let media = all_media(&mut api).await;
+        assert_eq!(media.len(), 2, "{b}");
+        let download_of = |title: &str| {
+            let id = media
+                .iter()
+                .find(|m| m["title"] == title)
+                .and_then(|m| m["id"].as_str())
+                .expect("synced")
+                .to_string();
+            format!("/api/v1/trailers/media/{id}")
+        };
+        let rescued = api.get(&download_of("Vimeo Rescue")).await.body;
+        let d = &rescued["downloads"][0];
+        assert_eq!(d["status"], "downloaded", "{b}: the Vimeo trailer: {d}");
+        assert_eq!(d["video_id"], "vim002", "{b}: {d}");
+        assert!(
+            !vimeo.requests().is_empty() && vimeo.page_requests("vim002") >= 1,
+            "{b}"
+        );
+
+        let detail = api.get(&download_of("Refused Movie")).await.body;
+        let d = &detail["downloads"][0];
+        assert_eq!(d["status"], "missing", "{b}: not marked failed: {d}");
+        assert_eq!(d["error_kind"], "bot_check", "{b}: {d}");
+        assert_eq!(d["attempts"], 0, "{b}: a refusal is not an attempt: {d}");
+        let hour_ms = 3_600_000;
+        let next = d["next_attempt_at"].as_i64().expect("next attempt");
+        assert!(
+            (started.0 + hour_ms..started.0 + hour_ms + 300_000).contains(&next),
+            "{b}: waits for the pause: {d}"
+        );
+        let paused = api.get("/api/v1/trailers/hosts/paused").await;
+        assert_eq!(paused.status, 200, "{b}: {}", paused.body);
+        let pauses = paused.body.as_array().cloned().unwrap_or_default();
+        assert_eq!(pauses.len(), 1, "{b}: {}", paused.body);
+        assert_eq!(pauses[0]["host"], "127.0.0.1", "{b}");
+        assert_eq!(pauses[0]["kind"], "bot_check", "{b}");
+        assert_eq!(pauses[0]["strikes"], 1, "{b}: asked once, then left alone");
+        assert_eq!(pauses[0]["until"].as_i64(), Some(next), "{b}");
+        assert!(
+            pauses[0]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("not a bot")),
+            "{b}: {}",
+            pauses[0]
+        );
+        let events = api
+            .get("/api/v1/events?type=trailer.host_paused")
+            .await
+            .body;
+        let events = events.as_array().cloned().unwrap_or_default();
+        assert_eq!(events.len(), 1, "{b}: one announcement: {events:?}");
+        let advice = events[0]["data"]["advice"].as_str().unwrap_or_default();
+        assert!(advice.contains("cookies"), "{b}: {advice}");
+        let failed = api.get("/api/v1/events?type=trailer.failed").await.body;
+        assert_eq!(failed, json!([]), "{b}: nothing failed");
+
+        // The next run leaves the paused site alone.
+        let asked = w.origin.requests().len();
+        assert_eq!(
+            w.origin.page_requests("bot001") + w.origin.page_requests("bot002"),
+            1,
+            "{b}: one refusal, then nothing more was asked"
+        );
+        run_and_wait(&mut api).await;
+        assert_eq!(w.origin.requests().len(), asked, "{b}: asked while paused");
+
+        // A restart keeps the pause.
+        server.stop().await;
+        let server = InProcess::start(opts()).await;
+        let mut api = Client::with_key(&server, &key);
+        let again = api.get("/api/v1/trailers/hosts/paused").await;
+        assert_eq!(
+            again.body,
+            json!(pauses),
+            "{b}: the pause survived the restart"
+        );
         server.stop().await;
     }
 }

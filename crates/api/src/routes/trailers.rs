@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use tapearr_core::trailers::download::politeness::HostPause;
 use tapearr_core::trailers::model::{Connection, MediaItem, MediaQuery, Profile};
 use tapearr_core::trailers::service::webhook::{WebhookInfo, WebhookReply};
 use tapearr_core::trailers::{
@@ -384,6 +385,15 @@ pub async fn bulk(
     security(("session" = []), ("api_key" = [])))]
 pub async fn preview(State(state): State<AppState>) -> ApiResult<Json<Vec<PlanEntry>>> {
     Ok(Json(state.trailers.preview().await?))
+}
+
+/// Video sites paused because they refused us (bot check, rate limit, rejected cookies):
+/// their downloads wait until `until`.
+#[utoipa::path(get, path = "/api/v1/trailers/hosts/paused", tag = "trailers",
+    responses((status = 200, body = Vec<HostPause>), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn paused_hosts(State(state): State<AppState>) -> Json<Vec<HostPause>> {
+    Json(state.trailers.host_pauses())
 }
 
 /// Sync, scan and download missing trailers now (a job).

@@ -189,6 +189,19 @@ pub enum DomainEvent {
         kind: String,
         reason: String,
     },
+    /// A video host refused us (bot check, rate limit, rejected cookies): nothing is asked of
+    /// it until `until`; the items wait instead of failing.
+    #[serde(rename = "trailer.host_paused")]
+    TrailerHostPaused {
+        host: String,
+        kind: String,
+        reason: String,
+        /// What the user can do.
+        advice: String,
+        /// Refusals in a row (the pause doubles with each).
+        strikes: u32,
+        until: Timestamp,
+    },
     /// A recording that should have started did not (free space, no library root, ...).
     #[serde(rename = "recording.refused")]
     RecordingRefused {
@@ -247,6 +260,7 @@ impl DomainEvent {
             Self::TrailerDownloaded { media_id, .. } | Self::TrailerFailed { media_id, .. } => {
                 Some(format!("media:{media_id}"))
             }
+            Self::TrailerHostPaused { host, .. } => Some(format!("host:{host}")),
             Self::SystemStarted { .. }
             | Self::ToolsUpdated { .. }
             | Self::ToolsUpdateAvailable { .. } => None,

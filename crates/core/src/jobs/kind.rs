@@ -20,6 +20,8 @@ pub enum JobKind {
     CheckToolUpdates,
     #[serde(rename = "tools.update")]
     ToolsUpdate,
+    #[serde(rename = "tools.update_ytdlp")]
+    UpdateYtDlp,
     #[serde(rename = "mediaserver.refresh")]
     MediaServerRefresh,
     #[serde(rename = "recording.finalize")]
@@ -38,7 +40,7 @@ pub enum JobKind {
 
 impl JobKind {
     /// Every kind, for checks that a registry and this enum name the same set.
-    pub const ALL: [JobKind; 14] = [
+    pub const ALL: [JobKind; 15] = [
         JobKind::PruneEvents,
         JobKind::PruneSessions,
         JobKind::PruneJobs,
@@ -46,6 +48,7 @@ impl JobKind {
         JobKind::CheckDisk,
         JobKind::CheckToolUpdates,
         JobKind::ToolsUpdate,
+        JobKind::UpdateYtDlp,
         JobKind::MediaServerRefresh,
         JobKind::RecordingFinalize,
         JobKind::LibraryRetention,
@@ -66,6 +69,7 @@ impl JobKind {
             JobKind::CheckDisk => "system.check_disk",
             JobKind::CheckToolUpdates => "tools.check_updates",
             JobKind::ToolsUpdate => "tools.update",
+            JobKind::UpdateYtDlp => "tools.update_ytdlp",
             JobKind::MediaServerRefresh => "mediaserver.refresh",
             JobKind::RecordingFinalize => "recording.finalize",
             JobKind::LibraryRetention => "library.retention",
@@ -85,12 +89,12 @@ mod tests {
     use crate::library::retention::RETENTION_JOB;
     use crate::mediaserver::REFRESH_JOB;
     use crate::system::TOOLS_UPDATE_JOB;
-    use crate::system_checks::{CHECK_DISK_JOB, CHECK_TOOLS_JOB};
+    use crate::system_checks::{CHECK_DISK_JOB, CHECK_TOOLS_JOB, UPDATE_YTDLP_JOB};
     use crate::trailers::jobs::{DOWNLOAD_JOB, RUN_JOB, SCAN_JOB, SYNC_JOB};
 
     #[test]
     fn the_enum_names_every_registered_kind() {
-        let pairs: [(JobKind, &str); 14] = [
+        let pairs: [(JobKind, &str); 15] = [
             (PruneEvents, PRUNE_EVENTS),
             (PruneSessions, PRUNE_SESSIONS),
             (PruneJobs, PRUNE_JOBS),
@@ -98,6 +102,7 @@ mod tests {
             (CheckDisk, CHECK_DISK_JOB),
             (CheckToolUpdates, CHECK_TOOLS_JOB),
             (ToolsUpdate, TOOLS_UPDATE_JOB),
+            (UpdateYtDlp, UPDATE_YTDLP_JOB),
             (MediaServerRefresh, REFRESH_JOB),
             (RecordingFinalize, FINALIZE_JOB),
             (LibraryRetention, RETENTION_JOB),

@@ -1,6 +1,7 @@
 //! Turning events into the short lines people read in a notification.
 
 use crate::events::model::EventRecord;
+use crate::time::Timestamp;
 
 /// The event types a channel can subscribe to, with what they mean.
 pub const EVENT_TYPES: &[(&str, &str)] = &[
@@ -57,6 +58,10 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
     (
         "trailer.failed",
         "a trailer download failed (tried again after a backoff)",
+    ),
+    (
+        "trailer.host_paused",
+        "a video site refused us (bot check, rate limit, rejected cookies): its downloads pause",
     ),
 ];
 
@@ -176,6 +181,15 @@ pub fn line(e: &EventRecord) -> String {
             text(e, "kind"),
             text(e, "reason")
         ),
+        "trailer.host_paused" => format!(
+            "Trailer downloads from {} paused until {}: {}. What to do: {}",
+            text(e, "host"),
+            e.data["until"]
+                .as_i64()
+                .map_or_else(|| "?".to_string(), |t| Timestamp(t).to_rfc3339()),
+            text(e, "reason"),
+            text(e, "advice")
+        ),
         other => other.to_string(),
     }
 }
@@ -202,6 +216,7 @@ pub fn title(types: &[&str]) -> String {
             "recording.deleted" => "Recording deleted".to_string(),
             "trailer.downloaded" => "Trailer downloaded".to_string(),
             "trailer.failed" => "Trailer failed".to_string(),
+            "trailer.host_paused" => "Trailer downloads paused".to_string(),
             other => other.to_string(),
         },
         many => format!("{} Tapearr events", many.len()),
@@ -211,7 +226,6 @@ pub fn title(types: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::Timestamp;
 
     fn ev(t: &str, data: serde_json::Value) -> EventRecord {
         EventRecord {

@@ -30,6 +30,10 @@ pub struct ToolsManager {
     pub(crate) pip_timeout: Duration,
     /// Serializes installs and updates.
     pub(crate) busy: tokio::sync::Mutex<()>,
+    /// Install the PO-token provider plugin too ([`super::pins::PO_TOKEN_PLUGIN`]).
+    pub(crate) po_token_plugin: bool,
+    /// Extra `pip install` arguments (a local index in tests: `--no-index --find-links DIR`).
+    pub(crate) pip_args: Vec<String>,
 }
 
 impl ToolsManager {
@@ -44,7 +48,21 @@ impl ToolsManager {
             probe_timeout: Duration::from_secs(15),
             pip_timeout: Duration::from_secs(15 * 60),
             busy: tokio::sync::Mutex::new(()),
+            po_token_plugin: false,
+            pip_args: Vec::new(),
         }
+    }
+
+    /// Passes these arguments to every `pip install` (a mirror, a local wheel folder).
+    pub fn with_pip_args(mut self, args: Vec<String>) -> Self {
+        self.pip_args = args;
+        self
+    }
+
+    /// Installs yt-dlp's PO-token provider plugin too (when a provider URL is configured).
+    pub fn with_po_token_plugin(mut self, on: bool) -> Self {
+        self.po_token_plugin = on;
+        self
     }
 
     /// Uses this ffmpeg (a path, or a name looked up in PATH).
@@ -104,12 +122,17 @@ impl ToolsManager {
         &self.ffprobe
     }
 
+    /// The JavaScript runtime yt-dlp is told to use (`--js-runtimes deno:<path>`), when the
+    /// venv has one: an older venv without it still runs yt-dlp, with fewer YouTube formats.
+    pub fn js_runtime(&self) -> Option<PathBuf> {
+        Some(self.tool_path(&super::pins::DENO)).filter(|p| p.is_file())
+    }
+
     /// The path of a virtualenv tool, e.g. `tool_path(&YT_DLP)`.
     pub fn tool_path(&self, tool: &PythonTool) -> PathBuf {
         self.active_venv().join("bin").join(tool.binary)
     }
 
-    /// Checks every tool concurrently: ffmpeg, ffprobe, then the Python tools.
     /// When each managed tool was last installed (file mtimes): changes after an update.
     pub fn installed_stamp(&self) -> Vec<Option<std::time::SystemTime>> {
         PYTHON_TOOLS
@@ -122,6 +145,7 @@ impl ToolsManager {
             .collect()
     }
 
+    /// Checks every tool concurrently: ffmpeg, ffprobe, then the Python tools.
     pub async fn status(&self) -> Vec<ToolStatus> {
         let system = |name, program| Probe {
             name,
@@ -139,14 +163,15 @@ impl ToolsManager {
             install_hint: VENV_HINT.to_owned(),
             timeout: self.probe_timeout,
         };
-        let [yt_dlp, streamlink, apprise] = PYTHON_TOOLS;
-        let (a, b, c, d, e) = tokio::join!(
+        let [yt_dlp, deno, streamlink, apprise] = PYTHON_TOOLS;
+        let (a, b, c, d, e, f) = tokio::join!(
             system("ffmpeg", &self.ffmpeg).run(),
             system("ffprobe", &self.ffprobe).run(),
             venv(yt_dlp).run(),
+            venv(deno).run(),
             venv(streamlink).run(),
             venv(apprise).run(),
         );
-        vec![a, b, c, d, e]
+        vec![a, b, c, d, e, f]
     }
 }

@@ -32,7 +32,14 @@ async fn status_reports_the_system_ffmpeg_and_missing_venv_tools() {
     let names: Vec<_> = statuses.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
         names,
-        ["ffmpeg", "ffprobe", "yt-dlp", "streamlink", "apprise"]
+        [
+            "ffmpeg",
+            "ffprobe",
+            "yt-dlp",
+            "deno",
+            "streamlink",
+            "apprise"
+        ]
     );
     for name in ["ffmpeg", "ffprobe"] {
         let s = by_name(&statuses, name);
@@ -48,7 +55,12 @@ async fn status_reports_the_system_ffmpeg_and_missing_venv_tools() {
         );
         assert!(s.path.as_ref().is_some_and(|p| p.is_absolute()));
     }
-    for (name, required) in [("yt-dlp", true), ("streamlink", false), ("apprise", false)] {
+    for (name, required) in [
+        ("yt-dlp", true),
+        ("deno", false),
+        ("streamlink", false),
+        ("apprise", false),
+    ] {
         let s = by_name(&statuses, name);
         assert_eq!(s.required, required, "{name}");
         assert!(!s.is_ok() && s.path.is_none() && s.error.is_some(), "{s:?}");
@@ -125,6 +137,7 @@ async fn create_venv_makes_an_empty_virtualenv_once() {
         versions,
         [
             ("yt-dlp".to_owned(), None),
+            ("deno".to_owned(), None),
             ("streamlink".to_owned(), None),
             ("apprise".to_owned(), None)
         ]

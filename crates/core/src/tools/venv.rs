@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::ToolsError;
 use super::manager::{PYTHON_HINT, ToolsManager};
-use super::pins::PYTHON_TOOLS;
+use super::pins::{PO_TOKEN_PLUGIN, PYTHON_TOOLS, package_names, pinned_requirements};
 use super::process::{Process, Stream};
 
 /// Written after a successful pinned install; holds the pin set it installed, so a
@@ -89,14 +89,15 @@ impl ToolsManager {
         let active = self.active_venv();
         let all_present = PYTHON_TOOLS.iter().all(|t| self.tool_path(t).exists());
         let installed = tokio::fs::read_to_string(active.join(MARKER)).await.ok();
-        if all_present && installed.as_deref() == Some(pin_set().as_str()) {
+        let pins = self.pin_set();
+        if all_present && installed.as_deref() == Some(pins.as_str()) {
             return Ok(false);
         }
         let marker = self.venv.join(MARKER);
         self.create_venv(cancel).await?;
-        let requirements: Vec<String> = PYTHON_TOOLS.iter().map(|t| t.requirement()).collect();
-        self.pip_install(&requirements, false, cancel).await?;
-        tokio::fs::write(&marker, pin_set())
+        self.pip_install(&self.requirements(), false, cancel)
+            .await?;
+        tokio::fs::write(&marker, pins)
             .await
             .map_err(|source| ToolsError::Io {
                 op: "write",
@@ -121,7 +122,10 @@ impl ToolsManager {
                 .collect()
         };
         self.create_venv(cancel).await?;
-        let packages: Vec<String> = PYTHON_TOOLS.iter().map(|t| t.package.to_owned()).collect();
+        let mut packages = package_names();
+        if self.po_token_plugin {
+            packages.push(PO_TOKEN_PLUGIN.0.to_owned());
+        }
         self.pip_install(&packages, true, cancel).await?;
         let after = self.package_versions(cancel).await?;
         Ok(before
@@ -161,6 +165,80 @@ impl ToolsManager {
             .collect())
     }
 
+    /// The installed version of each package named (`None` when absent), in order.
+    pub(super) async fn versions_of(
+        &self,
+        packages: &[&str],
+        cancel: &CancellationToken,
+    ) -> Result<Vec<Option<String>>, ToolsError> {
+        let out = Process::new(self.venv_python())
+            .arg("-c")
+            .arg(VERSIONS_SCRIPT)
+            .args(packages)
+            .capture_stdout(16 * 1024)
+            .timeout(Duration::from_secs(60))
+            .install_hint("create the tools virtualenv first")
+            .run(cancel)
+            .await?;
+        Ok(packages
+            .iter()
+            .map(|package| {
+                out.stdout
+                    .lines()
+                    .filter_map(|l| l.split_once(' '))
+                    .find(|(p, _)| p == package)
+                    .map(|(_, v)| v.trim())
+                    .filter(|v| *v != "-")
+                    .map(str::to_owned)
+            })
+            .collect())
+    }
+
+    /// `pip install` with these arguments (requirements and flags) into the data dir's venv.
+    pub(super) async fn pip(
+        &self,
+        args: &[String],
+        cancel: &CancellationToken,
+    ) -> Result<(), ToolsError> {
+        tracing::info!(?args, "pip install");
+        Process::new(self.own_python())
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--no-input",
+            ])
+            .args(["--progress-bar", "off"])
+            .args(&self.pip_args)
+            .args(args)
+            .timeout(self.pip_timeout)
+            .run_with(cancel, |stream, line| match stream {
+                Stream::Stdout => tracing::debug!(target: "tapearr::tools::pip", "{line}"),
+                Stream::Stderr => tracing::warn!(target: "tapearr::tools::pip", "{line}"),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The pinned requirements, with the PO-token plugin when it is wanted.
+    fn requirements(&self) -> Vec<String> {
+        let mut all = pinned_requirements();
+        if self.po_token_plugin {
+            let (package, version) = PO_TOKEN_PLUGIN;
+            all.push(format!("{package}=={version}"));
+        }
+        all
+    }
+
+    /// What the marker holds after installing [`Self::requirements`].
+    pub(super) fn pin_set(&self) -> String {
+        self.requirements()
+            .iter()
+            .map(|r| format!("{r}\n"))
+            .collect()
+    }
+
     async fn pip_install(
         &self,
         requirements: &[String],
@@ -175,7 +253,8 @@ impl ToolsManager {
                 "--disable-pip-version-check",
                 "--no-input",
             ])
-            .args(["--progress-bar", "off"]);
+            .args(["--progress-bar", "off"])
+            .args(&self.pip_args);
         if upgrade {
             pip = pip.arg("--upgrade");
         }
@@ -191,10 +270,11 @@ impl ToolsManager {
     }
 }
 
-/// The pin set as written to the marker, one requirement per line.
+/// The pin set as written to the marker by a default manager, one requirement per line.
+#[cfg(test)]
 pub(super) fn pin_set() -> String {
-    PYTHON_TOOLS
+    pinned_requirements()
         .iter()
-        .map(|t| format!("{}\n", t.requirement()))
+        .map(|r| format!("{r}\n"))
         .collect()
 }

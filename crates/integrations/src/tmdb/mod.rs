@@ -345,6 +345,16 @@ fn error_message(body: &[u8], status: reqwest::StatusCode) -> String {
 /// (its ISO 639-1 part) first, then trailers before teasers, official first, larger size
 /// first, newer first. Ties keep TMDB's order.
 pub fn youtube_trailers<'a>(videos: &'a [TmdbVideo], language: Option<&str>) -> Vec<&'a TmdbVideo> {
+    site_trailers(videos, "youtube", language)
+}
+
+/// The trailers and teasers on `site` (TMDB's `site`: `YouTube`, `Vimeo`), in the order of
+/// [`youtube_trailers`]. Vimeo ones let a title still get a trailer while YouTube refuses us.
+pub fn site_trailers<'a>(
+    videos: &'a [TmdbVideo],
+    site: &str,
+    language: Option<&str>,
+) -> Vec<&'a TmdbVideo> {
     let wanted = language
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -353,7 +363,7 @@ pub fn youtube_trailers<'a>(videos: &'a [TmdbVideo], language: Option<&str>) -> 
     let mut out: Vec<&TmdbVideo> = videos
         .iter()
         .filter(|v| {
-            v.site.eq_ignore_ascii_case("youtube")
+            v.site.eq_ignore_ascii_case(site)
                 && (v.kind.eq_ignore_ascii_case("trailer") || v.kind.eq_ignore_ascii_case("teaser"))
         })
         .collect();

@@ -134,6 +134,17 @@ async fn videos_by_language_with_an_api_key() {
         ["O-b2VfmmbyA", "BdJKm16Co6M", "noLanguage1", "vimeo123"]
     );
     assert_eq!(fake.requests()[1].language, None);
+    // Vimeo's are picked apart from YouTube's (a fallback while YouTube refuses us).
+    let vimeo: Vec<&str> = site_trailers(&videos, "vimeo", None)
+        .iter()
+        .map(|v| v.key.as_str())
+        .collect();
+    assert_eq!(vimeo, ["vimeo123"]);
+    assert!(
+        !youtube_trailers(&videos, None)
+            .iter()
+            .any(|v| v.key == "vimeo123")
+    );
 }
 
 #[tokio::test]

@@ -75,6 +75,13 @@ pub enum Availability {
     BotCheck,
     /// Page 429 `Too Many Requests`.
     RateLimited,
+    /// Page 403 with YouTube's soft-ban wording after many downloads from one address:
+    /// `This content isn't available, try again later.`
+    SoftBan,
+    /// Page 403: the cookies were refused (browsers rotate YouTube's), then the bot check, as
+    /// yt-dlp reports it: `The provided YouTube account cookies are no longer valid. Sign in
+    /// to confirm you're not a bot`.
+    CookiesRejected,
     /// Page 200 without any video: yt-dlp says `Unsupported URL`.
     NotAVideo,
     /// Page fine; the media sends about half of what is asked for, then drops the
@@ -100,6 +107,14 @@ impl Availability {
             ),
             Self::BotCheck => (StatusCode::FORBIDDEN, "Sign in to confirm you're not a bot"),
             Self::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
+            Self::SoftBan => (
+                StatusCode::FORBIDDEN,
+                "This content isn't available, try again later.",
+            ),
+            Self::CookiesRejected => (
+                StatusCode::FORBIDDEN,
+                "The provided YouTube account cookies are no longer valid. Sign in to confirm you're not a bot",
+            ),
             _ => return None,
         })
     }
@@ -810,6 +825,8 @@ impl VideoReq {
             "age_restricted" => Availability::AgeRestricted,
             "bot_check" => Availability::BotCheck,
             "rate_limited" => Availability::RateLimited,
+            "soft_ban" => Availability::SoftBan,
+            "cookies_rejected" => Availability::CookiesRejected,
             "not_a_video" => Availability::NotAVideo,
             "drops_mid_download" => Availability::DropsMidDownload,
             "media_forbidden" => Availability::MediaForbidden,

@@ -1171,6 +1171,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trailers/hosts/paused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Video sites paused because they refused us (bot check, rate limit, rejected cookies):
+         *     their downloads wait until `until`.
+         */
+        get: operations["trailers_paused_hosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/trailers/media": {
         parameters: {
             query?: never;
@@ -2107,6 +2127,26 @@ export interface components {
             /** @enum {string} */
             type: "trailer.failed";
         } | {
+            /**
+             * @description A video host refused us (bot check, rate limit, rejected cookies): nothing is asked of
+             *     it until `until`; the items wait instead of failing.
+             */
+            data: {
+                /** @description What the user can do. */
+                advice: string;
+                host: string;
+                kind: string;
+                reason: string;
+                /**
+                 * Format: int32
+                 * @description Refusals in a row (the pause doubles with each).
+                 */
+                strikes: number;
+                until: components["schemas"]["Timestamp"];
+            };
+            /** @enum {string} */
+            type: "trailer.host_paused";
+        } | {
             /** @description A recording that should have started did not (free space, no library root, ...). */
             data: {
                 channel_id: string;
@@ -2124,7 +2164,9 @@ export interface components {
             duration_ms?: number | null;
             /**
              * @description Error class of the last failure (`bot_check`, `age_restricted`, `unavailable`,
-             *     `network`, `rate_limited`, `timeout`, `convert`, `tool`, `disk`, `other`).
+             *     `network`, `rate_limited`, `cookies_rejected`, `timeout`, `convert`, `tool`, `disk`,
+             *     `other`). With a status other than `failed`, a refusal kind means the item waits for
+             *     its paused host ([`DownloadRecord::is_waiting`]).
              */
             error_kind?: string | null;
             /** Format: int64 */
@@ -2197,6 +2239,22 @@ export interface components {
             status: string;
             storage?: string | null;
         };
+        /** @description A host that refused us, and until when nothing is asked of it. */
+        HostPause: {
+            host: string;
+            /** @description The refusal: `bot_check`, `rate_limited` or `cookies_rejected`. */
+            kind: string;
+            /** @description What the host said, in words the user can act on. */
+            reason: string;
+            since: components["schemas"]["Timestamp"];
+            /**
+             * Format: int32
+             * @description Refusals in a row (the pause doubles with each).
+             */
+            strikes: number;
+            /** @description Requests to the host resume after this. */
+            until: components["schemas"]["Timestamp"];
+        };
         /** @enum {string} */
         HwAccel: "none" | "nvenc" | "vaapi" | "qsv";
         ImportRequest: {
@@ -2208,7 +2266,7 @@ export interface components {
             already_watched: string[];
         };
         /** @enum {string} */
-        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan";
+        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "tools.update_ytdlp" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan";
         JobQueued: {
             job_id: string;
         };
@@ -6625,6 +6683,33 @@ export interface operations {
                 };
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_paused_hosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostPause"][];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,7 +9,7 @@ use crate::events::DomainEvent;
 use crate::time::Timestamp;
 use crate::tools::{MediaFacts, ffprobe};
 use crate::trailers::convert;
-use crate::trailers::download::politeness::host_of;
+use crate::trailers::download::politeness::{HostPause, Slot, host_of};
 use crate::trailers::download::ytdlp::{DownloadErrorKind, DownloadOptions};
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::Profile;
@@ -28,6 +28,8 @@ const CANDIDATES_TRIED: usize = 3;
 struct Failure {
     kind: &'static str,
     message: String,
+    /// The host refused us and is paused until then: the item waits, it has not failed.
+    paused_until: Option<Timestamp>,
 }
 
 impl Failure {
@@ -35,8 +37,30 @@ impl Failure {
         Self {
             kind,
             message: message.into(),
+            paused_until: None,
         }
     }
+
+    /// The host is paused (it refused this request or an earlier one).
+    fn paused(kind: &'static str, message: impl Into<String>, until: Timestamp) -> Self {
+        Self {
+            paused_until: Some(until),
+            ..Self::new(kind, message)
+        }
+    }
+}
+
+/// The kind name a pause carries (`bot_check`, `rate_limited`, `cookies_rejected`).
+fn refusal_kind(kind: &str) -> &'static str {
+    [
+        DownloadErrorKind::BotCheck,
+        DownloadErrorKind::RateLimited,
+        DownloadErrorKind::CookiesRejected,
+    ]
+    .into_iter()
+    .map(DownloadErrorKind::as_str)
+    .find(|k| *k == kind)
+    .unwrap_or("rate_limited")
 }
 
 struct Placed {
@@ -126,6 +150,36 @@ impl Trailers {
                     updated_at: now,
                 }
             }
+            Err(f) if f.paused_until.is_some() => {
+                // Refused by the site, not by this video: the item waits for the pause to end
+                // (a trailer it has stays); it is not counted as a failure.
+                self.note(item, Some(&profile.id), "waiting", &f.message)
+                    .await;
+                let base = previous
+                    .filter(|p| p.status.has_trailer())
+                    .unwrap_or_else(|| DownloadRecord {
+                        media_id: item.id.clone(),
+                        profile_id: profile.id.clone(),
+                        status: DownloadStatus::Missing,
+                        video_id: None,
+                        source: None,
+                        file_path: None,
+                        file_bytes: None,
+                        duration_ms: None,
+                        reason: None,
+                        error_kind: None,
+                        attempts: 0,
+                        next_attempt_at: None,
+                        updated_at: now,
+                    });
+                DownloadRecord {
+                    reason: Some(f.message),
+                    error_kind: Some(f.kind.to_string()),
+                    next_attempt_at: f.paused_until,
+                    updated_at: now,
+                    ..base
+                }
+            }
             Err(f) => {
                 let status = if f.kind == "notfound" {
                     DownloadStatus::NotFound
@@ -192,14 +246,14 @@ impl Trailers {
                     .map_err(|e| Failure::new("other", e.to_string()))?;
                 vec![user_pick(id, url)]
             }
-            None => self
-                .candidates(item, profile, cancel)
-                .await
-                .map_err(|e| Failure::new("network", format!("search failed: {e}")))?
-                .into_iter()
-                .filter(|s| s.accepted)
-                .take(CANDIDATES_TRIED)
-                .collect(),
+            None => match self.candidates(item, profile, cancel).await {
+                Ok(found) => found,
+                Err(e) => return Err(self.search_failure(e)),
+            }
+            .into_iter()
+            .filter(|s| s.accepted)
+            .take(CANDIDATES_TRIED)
+            .collect(),
         };
         if picks.is_empty() {
             return Err(Failure::new(
@@ -211,7 +265,13 @@ impl Trailers {
             .await
             .map_err(|e| Failure::new("disk", format!("cannot create the work folder: {e}")))?;
         let mut last = Failure::new("notfound", "no candidate could be downloaded");
+        // A host that refused us is skipped; the others (Vimeo while YouTube is paused) go on.
+        let mut paused: Option<(String, Failure)> = None;
         for pick in picks {
+            let host = host_of(&pick.candidate.url);
+            if paused.as_ref().is_some_and(|(h, _)| *h == host) {
+                continue;
+            }
             match self.download_one(profile, &pick, work, cancel).await {
                 Ok((file, facts)) => {
                     return self
@@ -224,6 +284,10 @@ impl Trailers {
                     tracing::info!(title = %item.title, video = %pick.candidate.video_id, reason = %f.message, "candidate failed");
                     // The site refuses us (bot check, rate limit) or the network is down:
                     // other candidates would fail the same way.
+                    if f.paused_until.is_some() {
+                        paused.get_or_insert((host, f));
+                        continue;
+                    }
                     let stop = matches!(
                         f.kind,
                         "bot_check" | "rate_limited" | "network" | "cancelled"
@@ -235,7 +299,8 @@ impl Trailers {
                 }
             }
         }
-        Err(last)
+        // Waiting for a paused host beats failing on the others' candidates.
+        Err(paused.map_or(last, |(_, f)| f))
     }
 
     async fn download_one(
@@ -247,13 +312,13 @@ impl Trailers {
     ) -> Result<(PathBuf, MediaFacts), Failure> {
         let c = &pick.candidate;
         let out = &profile.output;
-        if !self
-            .inner
-            .politeness
-            .acquire(&host_of(&c.url), cancel)
-            .await
-        {
-            return Err(Failure::new("cancelled", "stopped before the download"));
+        let host = host_of(&c.url);
+        match self.inner.politeness.acquire(&host, cancel).await {
+            Slot::Ready => {}
+            Slot::Cancelled => {
+                return Err(Failure::new("cancelled", "stopped before the download"));
+            }
+            Slot::Paused(p) => return Err(paused_failure(&p)),
         }
         let opts = DownloadOptions {
             max_height: out.max_height,
@@ -267,11 +332,15 @@ impl Trailers {
             }),
             extra_args: out.ytdlp_options.clone(),
         };
-        let got = self
-            .yt_dlp()
-            .download(&c.url, work, &opts, cancel)
-            .await
-            .map_err(|e| Failure::new(e.kind.as_str(), e.message))?;
+        let got = match self.yt_dlp().download(&c.url, work, &opts, cancel).await {
+            Ok(got) => got,
+            Err(e) if e.kind.refuses_host() => {
+                let pause = self.host_refused(&host, e.kind.as_str(), &e.message).await;
+                return Err(paused_failure(&pause));
+            }
+            Err(e) => return Err(Failure::new(e.kind.as_str(), e.message)),
+        };
+        self.host_worked(&host).await;
         // The duration window applies to what was really downloaded, except for a user's pick.
         let secs = got.probe.millis() / 1000;
         let rules = &profile.search;
@@ -366,6 +435,31 @@ impl Trailers {
             .await
         {
             tracing::warn!(error = %e, "cannot record the item's history");
+        }
+    }
+}
+
+/// An item that waits for a paused host.
+fn paused_failure(p: &HostPause) -> Failure {
+    Failure::paused(
+        refusal_kind(&p.kind),
+        format!(
+            "waiting: {} is paused until {} ({})",
+            p.host,
+            p.until.to_rfc3339(),
+            p.reason
+        ),
+        p.until,
+    )
+}
+
+impl Trailers {
+    /// A failed candidate search: a wait when its host is paused, else a network failure.
+    fn search_failure(&self, e: TrailerError) -> Failure {
+        let host = host_of(&self.config().trailers.search_target);
+        match self.inner.politeness.paused(&host, Timestamp::now()) {
+            Some(p) => paused_failure(&p),
+            None => Failure::new("network", format!("search failed: {e}")),
         }
     }
 }

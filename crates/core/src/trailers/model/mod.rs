@@ -233,11 +233,25 @@ pub struct DownloadRecord {
     /// Why it is in this state, for people (`already on disk: Trailers/x.mkv`).
     pub reason: Option<String>,
     /// Error class of the last failure (`bot_check`, `age_restricted`, `unavailable`,
-    /// `network`, `rate_limited`, `timeout`, `convert`, `tool`, `disk`, `other`).
+    /// `network`, `rate_limited`, `cookies_rejected`, `timeout`, `convert`, `tool`, `disk`,
+    /// `other`). With a status other than `failed`, a refusal kind means the item waits for
+    /// its paused host ([`DownloadRecord::is_waiting`]).
     pub error_kind: Option<String>,
     pub attempts: i64,
     pub next_attempt_at: Option<Timestamp>,
     pub updated_at: Timestamp,
+}
+
+impl DownloadRecord {
+    /// Waiting for a video site that refused us (bot check, rate limit, rejected cookies) to
+    /// take requests again: not a failure of this item.
+    pub fn is_waiting(&self) -> bool {
+        self.status != DownloadStatus::Failed
+            && matches!(
+                self.error_kind.as_deref(),
+                Some("bot_check" | "rate_limited" | "cookies_rejected")
+            )
+    }
 }
 
 /// One entry of an item's history.

@@ -5,7 +5,7 @@
 pub mod language;
 pub mod score;
 
-use crate::trailers::download::politeness::host_of;
+use crate::trailers::download::politeness::{Slot, host_of};
 use crate::trailers::download::ytdlp::{VideoInfo, YtDlp, watch_url};
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::Profile;
@@ -14,7 +14,7 @@ use crate::trailers::search::language::wanted_languages;
 use crate::trailers::search::score::{Candidate, Scored, rank, search_query};
 use crate::trailers::service::Trailers;
 use std::time::Duration;
-use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, youtube_trailers};
+use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, site_trailers, youtube_trailers};
 use tokio_util::sync::CancellationToken;
 
 impl Trailers {
@@ -23,6 +23,8 @@ impl Trailers {
         YtDlp::new(self.yt_dlp_program())
             .cookies(t.cookies_file.clone())
             .timeout(Duration::from_secs(t.download_timeout_secs))
+            .js_runtime(self.inner.tools.js_runtime())
+            .po_token_provider(t.po_token_provider_url.clone())
     }
 
     /// The page URL of a video id, or an error for an id that is not one.
@@ -113,10 +115,20 @@ impl Trailers {
                 return Vec::new();
             }
         };
-        youtube_trailers(&videos, languages.first().copied())
+        // YouTube's first; Vimeo's after them, so a title still gets a trailer while YouTube
+        // refuses us (the download skips a paused host's candidates).
+        let t = &self.config().trailers;
+        let language = languages.first().copied();
+        youtube_trailers(&videos, language)
             .into_iter()
-            .filter_map(|v| {
-                let url = watch_url(&self.config().trailers.watch_url, &v.key)?;
+            .map(|v| (v, t.watch_url.as_str()))
+            .chain(
+                site_trailers(&videos, "vimeo", language)
+                    .into_iter()
+                    .map(|v| (v, t.vimeo_url.as_str())),
+            )
+            .filter_map(|(v, template)| {
+                let url = watch_url(template, &v.key)?;
                 Some(Candidate {
                     video_id: v.key.clone(),
                     source: CandidateSource::Tmdb,
@@ -147,19 +159,21 @@ impl Trailers {
             &query,
             profile.search.search_results,
         );
-        if !self
-            .inner
-            .politeness
-            .acquire(&host_of(&target), cancel)
-            .await
-        {
-            return Err(TrailerError::Cancelled);
+        let host = host_of(&target);
+        match self.inner.politeness.acquire(&host, cancel).await {
+            Slot::Ready => {}
+            Slot::Cancelled => return Err(TrailerError::Cancelled),
+            Slot::Paused(p) => return Err(TrailerError::Upstream(p.reason)),
         }
-        let results = self
-            .yt_dlp()
-            .search(&target, cancel)
-            .await
-            .map_err(|e| TrailerError::Upstream(e.message))?;
+        let results = match self.yt_dlp().search(&target, cancel).await {
+            Ok(found) => found,
+            Err(e) if e.kind.refuses_host() => {
+                self.host_refused(&host, e.kind.as_str(), &e.message).await;
+                return Err(TrailerError::Upstream(e.message));
+            }
+            Err(e) => return Err(TrailerError::Upstream(e.message)),
+        };
+        self.host_worked(&host).await;
         Ok(results.into_iter().map(search_candidate).collect())
     }
 }

@@ -1,6 +1,7 @@
 //! The trailers service: what the API, the jobs and the tasks call.
 
 pub mod actions;
+pub mod hosts;
 pub mod images;
 pub mod jobs;
 pub mod run;
@@ -75,6 +76,10 @@ impl Trailers {
             Duration::from_secs(t.host_interval_secs),
             Duration::from_secs(t.host_jitter_secs),
             t.host_hourly_cap,
+        )
+        .with_pauses(
+            Duration::from_secs(t.host_pause_secs),
+            Duration::from_secs(t.host_pause_max_secs),
         );
         // The Arr's key and Plex's token travel in headers: the one policy for secrets
         // (same-host redirects only, bounded timeouts) applies.

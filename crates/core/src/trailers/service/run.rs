@@ -26,6 +26,8 @@ pub struct RunReport {
     pub downloaded: usize,
     pub failed: usize,
     pub not_found: usize,
+    /// Left for later because their video site refused us and is paused (not failures).
+    pub waiting: usize,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -81,8 +83,9 @@ impl Trailers {
         self.record_missing(&entries).await?;
         report.planned = entries.len();
         let outcomes = self.download_all(entries, cancel, &progress).await?;
-        for status in outcomes {
+        for (status, waiting) in outcomes {
             match status {
+                _ if waiting => report.waiting += 1,
                 DownloadStatus::Downloaded => report.downloaded += 1,
                 DownloadStatus::NotFound => report.not_found += 1,
                 _ => report.failed += 1,
@@ -138,7 +141,7 @@ impl Trailers {
         entries: Vec<PlanEntry>,
         cancel: &CancellationToken,
         progress: &(impl Fn(usize, usize) + Send + Sync),
-    ) -> TrailerResult<Vec<DownloadStatus>> {
+    ) -> TrailerResult<Vec<(DownloadStatus, bool)>> {
         let total = entries.len();
         if total == 0 {
             return Ok(Vec::new());
@@ -172,14 +175,14 @@ impl Trailers {
                         continue;
                     };
                     match self.fetch_trailer(item, profile, None, cancel).await {
-                        Ok(record) => out.push(record.status),
+                        Ok(record) => out.push((record.status, record.is_waiting())),
                         Err(TrailerError::Cancelled) => break,
                         Err(TrailerError::Conflict(why)) => {
                             tracing::info!(title = %item.title, %why, "left to the download already running");
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, title = %item.title, "trailer download could not be recorded");
-                            out.push(DownloadStatus::Failed);
+                            out.push((DownloadStatus::Failed, false));
                         }
                     }
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;

@@ -14,8 +14,10 @@ pub enum DownloadErrorKind {
     AgeRestricted,
     /// Removed, private, not found, blocked, or not a video page at all.
     Unavailable,
-    /// HTTP 429.
+    /// HTTP 429, or YouTube's soft ban ("This content isn't available, try again later").
     RateLimited,
+    /// The site says the cookies file is no longer valid (browsers rotate YouTube's cookies).
+    CookiesRejected,
     /// Connection refused or reset, DNS, a download cut short, a 5xx.
     Network,
     /// Our time limit, or the site did not answer in time.
@@ -37,6 +39,7 @@ impl DownloadErrorKind {
             Self::AgeRestricted => "age_restricted",
             Self::Unavailable => "unavailable",
             Self::RateLimited => "rate_limited",
+            Self::CookiesRejected => "cookies_rejected",
             Self::Network => "network",
             Self::Timeout => "timeout",
             Self::LiveOrUpcoming => "live",
@@ -52,6 +55,15 @@ impl DownloadErrorKind {
         matches!(
             self,
             Self::Network | Self::RateLimited | Self::Timeout | Self::Other
+        )
+    }
+
+    /// The site refuses us rather than this video: its schedule pauses, and the items wait
+    /// instead of failing.
+    pub fn refuses_host(self) -> bool {
+        matches!(
+            self,
+            Self::BotCheck | Self::RateLimited | Self::CookiesRejected
         )
     }
 
@@ -77,9 +89,14 @@ impl DownloadErrorKind {
             Self::Unavailable => {
                 "the video is unavailable (removed, private, blocked or not a video)".into()
             }
-            Self::RateLimited => {
-                format!("{site} is limiting our requests (HTTP 429); trying again later")
-            }
+            Self::RateLimited => format!(
+                "{site} is limiting our requests (rate limit or a temporary block); downloads \
+                 from it pause and resume by themselves"
+            ),
+            Self::CookiesRejected => format!(
+                "{site} rejected the cookies file: it is no longer valid (browsers rotate \
+                 these cookies); export a fresh one from a private window in Settings → Trailers"
+            ),
             Self::Network => format!("the connection to {site} failed (network error)"),
             Self::Timeout => format!("{site} did not answer in time"),
             Self::LiveOrUpcoming => {
@@ -142,7 +159,16 @@ const RULES: &[(DownloadErrorKind, &[&str])] = {
                 "live stream recording is not available",
             ],
         ),
-        (RateLimited, &["http error 429", "too many requests"]),
+        (
+            RateLimited,
+            &[
+                "http error 429",
+                "too many requests",
+                // YouTube's soft ban after many downloads from one address.
+                "content isn't available, try again later",
+                "content is not available, try again later",
+            ],
+        ),
         // Before the unavailable rules: these say "not available" about something else.
         (
             Other,
@@ -218,18 +244,30 @@ const RULES: &[(DownloadErrorKind, &[&str])] = {
     ]
 };
 
+/// yt-dlp's warning when YouTube refuses the cookies (`WARNING: [youtube] The provided YouTube
+/// account cookies are no longer valid. They have likely been rotated …`), lowercase.
+const COOKIES_REJECTED: &str = "cookies are no longer valid";
+
 /// The kind of failure that yt-dlp's output describes. `ERROR:` lines decide first; the rest
-/// (warnings, progress) only when they say nothing known.
+/// (warnings, progress) only when they say nothing known. A sign-in demand that follows
+/// rejected cookies is the cookies' fault: the user must export new ones.
 pub fn classify(stderr: &str) -> DownloadErrorKind {
+    use DownloadErrorKind::*;
     let errors: String = stderr
         .lines()
         .filter(|l| l.trim_start().starts_with("ERROR:"))
         .collect::<Vec<_>>()
         .join("\n");
-    match classify_text(&errors) {
-        DownloadErrorKind::Other => classify_text(stderr),
+    let kind = match classify_text(&errors) {
+        Other => classify_text(stderr),
         kind => kind,
+    };
+    if matches!(kind, BotCheck | AgeRestricted | Other)
+        && stderr.to_lowercase().contains(COOKIES_REJECTED)
+    {
+        return CookiesRejected;
     }
+    kind
 }
 
 fn classify_text(text: &str) -> DownloadErrorKind {

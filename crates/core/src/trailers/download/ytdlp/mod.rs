@@ -42,6 +42,8 @@ pub struct YtDlp {
     timeout: Duration,
     ffmpeg: Option<PathBuf>,
     ffprobe: PathBuf,
+    js_runtime: Option<PathBuf>,
+    po_token_provider: Option<String>,
 }
 
 /// What to download.
@@ -95,6 +97,59 @@ impl YtDlp {
             timeout: Duration::from_secs(15 * 60),
             ffmpeg: None,
             ffprobe: PathBuf::from("ffprobe"),
+            js_runtime: None,
+            po_token_provider: None,
+        }
+    }
+
+    /// A bgutil PO-token provider's base URL (`http://127.0.0.1:4416`): passed to the plugin
+    /// as `--extractor-args youtubepot-bgutilhttp:base_url=…`; nothing is passed without one.
+    pub fn po_token_provider(mut self, url: Option<String>) -> Self {
+        self.po_token_provider = url.filter(|u| !u.trim().is_empty());
+        self
+    }
+
+    /// The Deno binary yt-dlp solves YouTube's JavaScript challenges with, passed explicitly
+    /// (`--js-runtimes deno:<path>`) so it does not depend on PATH.
+    pub fn js_runtime(mut self, deno: Option<PathBuf>) -> Self {
+        self.js_runtime = deno;
+        self
+    }
+
+    /// The JavaScript runtimes this yt-dlp reports as usable (`-v`'s `JS runtimes:` line,
+    /// e.g. `deno-2.9.8`), empty when it finds none. Offline: no URL is given.
+    pub async fn js_runtimes(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<String>, DownloadError> {
+        let mut p = Process::new(&self.program)
+            .args(["--ignore-config", "-v"])
+            .timeout(Duration::from_secs(60))
+            .install_hint(VENV_HINT);
+        if let Some(deno) = &self.js_runtime {
+            p = p.arg("--js-runtimes").arg(runtime_arg(deno));
+        }
+        let mut line_seen = None;
+        // Without a URL yt-dlp exits with a usage error after printing its debug header.
+        let result = p
+            .run_with(cancel, |_, line| {
+                if let Some(list) = line.split_once("JS runtimes:").map(|(_, l)| l.trim()) {
+                    line_seen = Some(list.to_owned());
+                }
+            })
+            .await;
+        match (line_seen, result) {
+            (Some(list), _) => Ok(list
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty() && *r != "none")
+                .map(str::to_owned)
+                .collect()),
+            (None, Err(e)) => Err(self.process_error(e, "", "")),
+            (None, Ok(_)) => Err(DownloadError::new(
+                DownloadErrorKind::Other,
+                "yt-dlp -v printed no `JS runtimes:` line",
+            )),
         }
     }
 
@@ -310,10 +365,7 @@ impl YtDlp {
         if let Some(c) = &cookies {
             p = p.arg("--cookies").secret_arg(&c.path);
         }
-        if let Some(ffmpeg) = &self.ffmpeg {
-            p = p.arg("--ffmpeg-location").arg(ffmpeg);
-        }
-        let p = p.args(args);
+        let p = p.args(self.helper_args()).args(args);
         tracing::debug!(command = %p.display(), target, "running yt-dlp");
         let mut stdout = String::new();
         let mut output = String::new();
@@ -408,6 +460,34 @@ impl YtDlp {
             ProcessError::Io { .. } => DownloadError::new(DownloadErrorKind::Other, e.to_string()),
         }
     }
+}
+
+impl YtDlp {
+    /// The programs and services yt-dlp is pointed at: ffmpeg, the JavaScript runtime, the
+    /// PO-token provider (each only when set).
+    fn helper_args(&self) -> Vec<OsString> {
+        let mut args = Vec::new();
+        if let Some(ffmpeg) = &self.ffmpeg {
+            args.extend([OsString::from("--ffmpeg-location"), ffmpeg.into()]);
+        }
+        if let Some(deno) = &self.js_runtime {
+            args.extend([OsString::from("--js-runtimes"), runtime_arg(deno)]);
+        }
+        if let Some(url) = &self.po_token_provider {
+            args.extend([
+                OsString::from("--extractor-args"),
+                format!("youtubepot-bgutilhttp:base_url={url}").into(),
+            ]);
+        }
+        args
+    }
+}
+
+/// `deno:<path>` for `--js-runtimes`.
+fn runtime_arg(deno: &Path) -> OsString {
+    let mut arg = OsString::from("deno:");
+    arg.push(deno);
+    arg
 }
 
 struct Run {

@@ -28,6 +28,38 @@ fn yt_dlp() -> Option<PathBuf> {
     None
 }
 
+#[tokio::test]
+async fn the_installed_yt_dlp_sees_the_venv_deno_as_its_javascript_runtime() {
+    let Some(program) = yt_dlp() else { return };
+    let deno = program.with_file_name("deno");
+    assert!(
+        deno.is_file(),
+        "{} is missing (run `make tools`)",
+        deno.display()
+    );
+    let cancel = CancellationToken::new();
+    let runtimes = YtDlp::new(program.clone())
+        .js_runtime(Some(deno))
+        .js_runtimes(&cancel)
+        .await
+        .expect("yt-dlp -v ran");
+    assert!(
+        runtimes.iter().any(|r| r.starts_with("deno-")),
+        "yt-dlp reports no Deno: {runtimes:?}"
+    );
+    // The flag decides: a Deno path that is not there leaves yt-dlp without one (it does not
+    // fall back to the venv's), so the report above is yt-dlp's finding for that path.
+    let missing = YtDlp::new(program)
+        .js_runtime(Some(PathBuf::from("/nonexistent/deno")))
+        .js_runtimes(&cancel)
+        .await
+        .expect("yt-dlp -v ran");
+    assert!(
+        !missing.iter().any(|r| r.starts_with("deno")),
+        "{missing:?}"
+    );
+}
+
 fn listing(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("work dir")
@@ -118,6 +150,8 @@ async fn every_refusal_is_classified_and_leaves_nothing_behind() {
         ("ag", Availability::AgeRestricted, K::AgeRestricted),
         ("bc", Availability::BotCheck, K::BotCheck),
         ("rl", Availability::RateLimited, K::RateLimited),
+        ("sb", Availability::SoftBan, K::RateLimited),
+        ("cr", Availability::CookiesRejected, K::CookiesRejected),
         ("nv", Availability::NotAVideo, K::Unavailable),
         ("dr", Availability::DropsMidDownload, K::Network),
         ("mf", Availability::MediaForbidden, K::Other),
@@ -160,7 +194,7 @@ async fn every_refusal_is_classified_and_leaves_nothing_behind() {
         assert_eq!(e.kind, want, "{id}: {}", e.message);
         assert!(left.is_empty(), "{id} left {left:?}");
         match want {
-            K::BotCheck | K::AgeRestricted => {
+            K::BotCheck | K::AgeRestricted | K::CookiesRejected => {
                 assert!(e.message.contains("cookies"), "{}", e.message)
             }
             K::Invalid => assert!(e.message.contains("no sound"), "{}", e.message),

@@ -54,6 +54,15 @@ const LINES: &[(&str, DownloadErrorKind)] = &[
         "ERROR: [youtube] aaaaaaaaaaa: Premieres in 2 days",
         LiveOrUpcoming,
     ),
+    // The soft ban after many downloads from one address (2025 wording).
+    (
+        "ERROR: [youtube] aaaaaaaaaaa: This content isn’t available, try again later. The current session has been rate-limited by YouTube for up to an hour.",
+        RateLimited,
+    ),
+    (
+        "ERROR: [generic] watch?v=sb: Unable to download webpage: HTTP Error 403: This content isn't available, try again later. (caused by <HTTPError 403: This content isn't available, try again later.>)",
+        RateLimited,
+    ),
     (
         "ERROR: [youtube:search] ytsearch5:alien 1979 trailer: Unable to download API page: HTTP Error 429: Too Many Requests (caused by <HTTPError 429: Too Many Requests>)",
         RateLimited,
@@ -157,12 +166,28 @@ fn error_lines_decide_before_warnings() {
 }
 
 #[test]
+fn a_sign_in_demand_after_rejected_cookies_blames_the_cookies() {
+    let output = "WARNING: [youtube] The provided YouTube account cookies are no longer valid. They have likely been rotated in the browser as a security measure. For tips on how to effectively export YouTube cookies, refer to  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-cookies .\n\
+                  ERROR: [youtube] abc: Sign in to confirm you’re not a bot. Use --cookies-from-browser or --cookies for the authentication.\n";
+    assert_eq!(classify(output), CookiesRejected);
+    // Rejected cookies do not turn a removed video into a cookies problem.
+    let output = "WARNING: [youtube] The provided YouTube account cookies are no longer valid.\n\
+                  ERROR: [youtube] abc: Video unavailable\n";
+    assert_eq!(classify(output), Unavailable);
+    assert!(
+        CookiesRejected.refuses_host() && BotCheck.refuses_host() && RateLimited.refuses_host()
+    );
+    assert!(!Unavailable.refuses_host() && !Network.refuses_host());
+}
+
+#[test]
 fn kinds_have_stable_names_and_retry_rules() {
     let all = [
         (BotCheck, "bot_check", false),
         (AgeRestricted, "age_restricted", false),
         (Unavailable, "unavailable", false),
         (RateLimited, "rate_limited", true),
+        (CookiesRejected, "cookies_rejected", false),
         (Network, "network", true),
         (Timeout, "timeout", true),
         (LiveOrUpcoming, "live", false),
@@ -194,7 +219,8 @@ fn the_user_is_told_what_to_do_and_sees_the_last_error_line() {
     let e = with.error(RateLimited, "http://127.0.0.1:9/feed?q=x", "");
     assert_eq!(
         e.message,
-        "127.0.0.1 is limiting our requests (HTTP 429); trying again later"
+        "127.0.0.1 is limiting our requests (rate limit or a temporary block); downloads from it \
+         pause and resume by themselves"
     );
     assert_eq!(e.to_string(), e.message);
     let long = format!("ERROR: {}", "x".repeat(400));
@@ -376,4 +402,25 @@ fn site_names_for_messages() {
     assert_eq!(site_name("https://youtu.be/x"), "YouTube");
     assert_eq!(site_name("http://127.0.0.1:5/watch?v=x"), "127.0.0.1");
     assert_eq!(site_name("nonsense"), "the video site");
+}
+
+#[test]
+fn the_runtime_and_the_po_token_provider_are_passed_only_when_set() {
+    let plain = YtDlp::new("yt-dlp".into());
+    assert!(plain.helper_args().is_empty());
+    let set = YtDlp::new("yt-dlp".into())
+        .js_runtime(Some("/data/tools/venv/bin/deno".into()))
+        .po_token_provider(Some("http://127.0.0.1:4416".into()));
+    assert_eq!(
+        set.helper_args(),
+        [
+            "--js-runtimes",
+            "deno:/data/tools/venv/bin/deno",
+            "--extractor-args",
+            "youtubepot-bgutilhttp:base_url=http://127.0.0.1:4416",
+        ]
+        .map(OsString::from)
+    );
+    let blank = YtDlp::new("yt-dlp".into()).po_token_provider(Some(" ".into()));
+    assert!(blank.helper_args().is_empty());
 }

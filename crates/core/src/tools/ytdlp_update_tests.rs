@@ -1,0 +1,107 @@
+//! The yt-dlp update against a local wheel folder (no network): wheels built here, a real
+//! venv and pip; a release that fails the self-check is rolled back.
+
+use std::path::Path;
+use std::process::Command;
+
+use tokio_util::sync::CancellationToken;
+
+use super::*;
+
+/// Builds `yt_dlp-<version>-py3-none-any.whl` in `dir` whose `yt-dlp` works as the self-check
+/// needs, or (`broken`) fails at start as a bad release would; plus a `yt-dlp-ejs` wheel.
+fn wheels(dir: &Path, versions: &[(&str, bool)]) {
+    const BUILD: &str = r#"
+import sys, zipfile
+dir, name, version, body = sys.argv[1:5]
+module = name.replace("-", "_")
+with zipfile.ZipFile(f"{dir}/{module}-{version}-py3-none-any.whl", "w") as w:
+    info = f"{module}-{version}.dist-info"
+    w.writestr(f"{module}/__init__.py", body)
+    w.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    w.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+    if name == "yt-dlp":
+        w.writestr(f"{info}/entry_points.txt", "[console_scripts]\nyt-dlp = yt_dlp:main\n")
+    w.writestr(f"{info}/RECORD", "")
+"#;
+    let build = |name: &str, version: &str, body: &str| {
+        let ok = Command::new("python3")
+            .args(["-c", BUILD])
+            .arg(dir)
+            .args([name, version, body])
+            .status()
+            .expect("python3");
+        assert!(ok.success(), "building the {name} {version} wheel");
+    };
+    for (version, works) in versions {
+        let body = if *works {
+            format!(
+                "import json, sys\n\
+                 def main():\n    \
+                 a = sys.argv[1:]\n    \
+                 if '--version' in a:\n        print('{version}'); return\n    \
+                 if '-J' in a:\n        print(json.dumps({{'id': 'page', 'formats': [{{'url': a[-1]}}]}})); return\n    \
+                 sys.exit(2)\n"
+            )
+        } else {
+            "def main():\n    raise ImportError('a broken release')\n".to_string()
+        };
+        build("yt-dlp", version, &body);
+    }
+    build("yt-dlp-ejs", "1.0", "");
+}
+
+fn version_of(manager: &ToolsManager) -> String {
+    let out = Command::new(manager.tool_path(&YT_DLP))
+        .arg("--version")
+        .output()
+        .expect("yt-dlp runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[tokio::test]
+async fn a_release_that_fails_the_self_check_is_rolled_back_and_nightly_takes_pre_releases() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let index = tempfile::tempdir().expect("wheels");
+    wheels(index.path(), &[("1.0", true), ("2.0", false)]);
+    let manager = ToolsManager::new(data.path()).with_pip_args(vec![
+        "--no-index".into(),
+        "--find-links".into(),
+        index.path().display().to_string(),
+    ]);
+    let cancel = CancellationToken::new();
+    manager.create_venv(&cancel).await.expect("venv");
+    manager
+        .pip(&["yt-dlp==1.0".into(), "yt-dlp-ejs==1.0".into()], &cancel)
+        .await
+        .expect("install 1.0");
+    manager.self_check_yt_dlp(&cancel).await.expect("1.0 works");
+
+    // 2.0 is the newest release, and broken: back to 1.0.
+    let update = manager
+        .update_yt_dlp(YtDlpChannel::Stable, &cancel)
+        .await
+        .expect("update ran");
+    assert_eq!(update.old.as_deref(), Some("1.0"));
+    assert_eq!(update.installed.as_deref(), Some("2.0"));
+    assert_eq!(update.now.as_deref(), Some("1.0"), "{update:?}");
+    let why = update.rolled_back.clone().expect("rolled back");
+    assert!(why.contains("--version"), "{why}");
+    assert!(
+        update.summary().contains("rolled back to 1.0"),
+        "{}",
+        update.summary()
+    );
+    assert_eq!(version_of(&manager), "1.0", "the venv runs 1.0 again");
+
+    // A working nightly (a pre-release) is taken only on the nightly channel, and kept.
+    wheels(index.path(), &[("3.0.dev1", true)]);
+    let update = manager
+        .update_yt_dlp(YtDlpChannel::Nightly, &cancel)
+        .await
+        .expect("update ran");
+    assert_eq!(update.now.as_deref(), Some("3.0.dev1"), "{update:?}");
+    assert_eq!(update.rolled_back, None);
+    assert_eq!(version_of(&manager), "3.0.dev1");
+    assert_eq!(manager.good_version().await.as_deref(), Some("3.0.dev1"));
+}
