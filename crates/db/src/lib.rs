@@ -4,6 +4,7 @@
 mod api_keys;
 mod channels;
 mod events;
+pub mod import;
 mod jobs;
 mod key_value;
 mod library;

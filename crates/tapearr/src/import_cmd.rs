@@ -1,0 +1,52 @@
+//! `tapearr import trailarr`: switching from the original app in one command.
+
+use crate::app::App;
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tapearr_core::crypto::SecretBox;
+use tapearr_core::import::{ImportReport, ImportService};
+use tapearr_db::import::SqlImportSources;
+
+#[derive(clap::Subcommand)]
+pub enum ImportCommand {
+    /// Connections, path mappings, profiles, monitor flags, trailer ids and download history
+    /// from a Trailarr database (only read). Trailers on disk are claimed by the next scan.
+    Trailarr {
+        /// Trailarr's database file, or its config folder (holding `trailarr.db`).
+        #[arg(long, value_name = "PATH")]
+        from: PathBuf,
+        /// Print what would be imported and skipped; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// The service the CLI and the server use.
+pub fn service(app: &App) -> Result<ImportService> {
+    let secrets = SecretBox::open(&app.config.data_dir).context("cannot open the secret key")?;
+    Ok(ImportService::new(
+        app.store.clone(),
+        secrets,
+        Arc::new(SqlImportSources),
+    ))
+}
+
+pub async fn run(app: &App, cmd: ImportCommand) -> Result<ImportReport> {
+    let imports = service(app)?;
+    let report = match cmd {
+        ImportCommand::Trailarr { from, dry_run } => {
+            imports.trailarr(&trailarr_db(&from), dry_run).await?
+        }
+    };
+    Ok(report)
+}
+
+/// A config folder stands for the database inside it.
+fn trailarr_db(from: &Path) -> PathBuf {
+    if from.is_dir() {
+        from.join("trailarr.db")
+    } else {
+        from.to_path_buf()
+    }
+}
