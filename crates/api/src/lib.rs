@@ -166,6 +166,7 @@ fn routes() -> Routes {
         protected: OpenApiRouter::new()
             .routes(routes!(session::logout))
             .routes(routes!(session::me))
+            .routes(routes!(import::trailarr))
             .routes(routes!(apikeys::list, apikeys::create))
             .routes(routes!(apikeys::revoke))
             .routes(routes!(jobs::list, jobs::enqueue))

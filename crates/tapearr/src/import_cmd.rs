@@ -2,7 +2,7 @@
 
 use crate::app::App;
 use anyhow::{Context, Result};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tapearr_core::crypto::SecretBox;
 use tapearr_core::import::{ImportReport, ImportService};
@@ -35,18 +35,7 @@ pub fn service(app: &App) -> Result<ImportService> {
 pub async fn run(app: &App, cmd: ImportCommand) -> Result<ImportReport> {
     let imports = service(app)?;
     let report = match cmd {
-        ImportCommand::Trailarr { from, dry_run } => {
-            imports.trailarr(&trailarr_db(&from), dry_run).await?
-        }
+        ImportCommand::Trailarr { from, dry_run } => imports.trailarr(&from, dry_run).await?,
     };
     Ok(report)
-}
-
-/// A config folder stands for the database inside it.
-fn trailarr_db(from: &Path) -> PathBuf {
-    if from.is_dir() {
-        from.join("trailarr.db")
-    } else {
-        from.to_path_buf()
-    }
 }

@@ -335,3 +335,54 @@ async fn a_trailarr_database_is_imported_once_and_only_read() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_import_page_api_is_a_dry_run_unless_asked_and_refuses_bad_sources() {
+    for backend in backends("import_api").await {
+        let b = backend.name;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lib = library(&dir.path().join("library"));
+        let source = dir.path().join("trailarr.db");
+        trailarr_db(&source, &lib).await;
+        let (server, mut api) = common::start_admin(&backend).await;
+        let path = "/api/v1/import/trailarr";
+
+        let r = api.post(path, json!({ "from": source })).await;
+        assert_eq!(r.status, 200, "{b}: {}", r.body);
+        assert_eq!(r.body["dry_run"], true, "{b}: a dry run by default");
+        assert!(!r.body["created"].as_array().expect("created").is_empty());
+        let conns = api.get("/api/v1/trailers/connections").await.body;
+        assert_eq!(conns, json!([]), "{b}: the dry run wrote nothing");
+
+        for (body, why) in [
+            (json!({ "from": "" }), "empty path"),
+            (
+                json!({ "from": "/nonexistent/trailarr.db" }),
+                "missing file",
+            ),
+            (
+                json!({ "from": server.data_dir.join("secret.key") }),
+                "not a database",
+            ),
+            (json!({ "nope": 1 }), "no path"),
+        ] {
+            let r = api.post(path, body).await;
+            assert_eq!(r.status, 400, "{b}: {why}: {}", r.body);
+            assert!(
+                r.body["code"].is_string() && r.body["message"].is_string(),
+                "{b}: {why}"
+            );
+        }
+        let r = api
+            .post(path, json!({ "from": source, "dry_run": false }))
+            .await;
+        assert_eq!(r.status, 200, "{b}: {}", r.body);
+        let conns = api.get("/api/v1/trailers/connections").await.body;
+        assert_eq!(conns.as_array().map(Vec::len), Some(2), "{b}: {conns}");
+        assert!(
+            !conns.to_string().contains(RADARR_KEY),
+            "{b}: write-only key"
+        );
+        server.stop().await;
+    }
+}

@@ -56,13 +56,15 @@ impl ImportService {
         }
     }
 
-    /// Imports a Trailarr database (`dry_run`: only says what would happen).
-    pub async fn trailarr(
-        &self,
-        db_file: &Path,
-        dry_run: bool,
-    ) -> Result<ImportReport, ImportError> {
-        let snapshot = self.sources.read_trailarr(db_file).await?;
+    /// Imports a Trailarr database, or the one in its config folder (`dry_run`: only says
+    /// what would happen).
+    pub async fn trailarr(&self, from: &Path, dry_run: bool) -> Result<ImportReport, ImportError> {
+        let db_file = if from.is_dir() {
+            from.join("trailarr.db")
+        } else {
+            from.to_path_buf()
+        };
+        let snapshot = self.sources.read_trailarr(&db_file).await?;
         trailarr::import(self.store.as_ref(), &self.secrets, &snapshot, dry_run).await
     }
 }
