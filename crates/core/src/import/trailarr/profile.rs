@@ -40,7 +40,10 @@ pub(super) fn map_profile(p: &SourceProfile, name: String) -> (ProfileInput, Vec
             } else {
                 AudioCodec::Aac
             };
-            lost.push(format!("audio format {other} ({instead:?} instead)"));
+            lost.push(format!(
+                "audio format {other} ({} instead)",
+                format!("{instead:?}").to_lowercase()
+            ));
             instead
         }
     };
