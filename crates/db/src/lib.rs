@@ -177,7 +177,7 @@ fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
 }
 
 /// Connection errors can echo the URL; never let a password through.
-fn redact(message: &str) -> String {
+pub(crate) fn redact(message: &str) -> String {
     message
         .split_whitespace()
         .map(|word| match (word.find("://"), word.rfind('@')) {

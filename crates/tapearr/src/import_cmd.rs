@@ -1,4 +1,4 @@
-//! `tapearr import trailarr`: switching from the original app in one command.
+//! `tapearr import trailarr|streamvault`: switching from the original apps in one command.
 
 use crate::app::App;
 use anyhow::{Context, Result};
@@ -20,6 +20,16 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// StreamVault's streamers as channels, with quality, codecs, auto-record and favourite
+    /// (read in a read-only transaction). Recordings and notification settings are listed,
+    /// not imported, by this version.
+    Streamvault {
+        /// StreamVault's PostgreSQL URL (`postgres://user:password@host/streamvault`).
+        #[arg(long, value_name = "URL")]
+        from: String,
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// The service the CLI and the server use.
@@ -36,6 +46,7 @@ pub async fn run(app: &App, cmd: ImportCommand) -> Result<ImportReport> {
     let imports = service(app)?;
     let report = match cmd {
         ImportCommand::Trailarr { from, dry_run } => imports.trailarr(&from, dry_run).await?,
+        ImportCommand::Streamvault { from, dry_run } => imports.streamvault(&from, dry_run).await?,
     };
     Ok(report)
 }

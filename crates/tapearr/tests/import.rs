@@ -386,3 +386,166 @@ async fn the_import_page_api_is_a_dry_run_unless_asked_and_refuses_bad_sources()
         server.stop().await;
     }
 }
+
+/// StreamVault's database: a schema of its own on the test PostgreSQL server.
+async fn streamvault_db(pg: &str) -> String {
+    let url = tapearr_db::testing::isolated_postgres_url(pg, "streamvault")
+        .await
+        .expect("a schema for StreamVault");
+    let mut db = sqlx::PgConnection::connect(&url).await.expect("connect");
+    db.execute(include_str!("fixtures/streamvault_schema.sql"))
+        .await
+        .expect("streamvault schema");
+    db.execute(
+        "INSERT INTO global_settings (notification_url, supported_codecs) VALUES ('ntfys://secret-topic', 'h264,h265');
+         INSERT INTO streamers (twitch_id, username, description, original_profile_image_url, is_favorite, auto_record, category_name)
+             VALUES ('1001', 'Ökö_Streamer', 'Ünïcödé bio', 'https://static-cdn.jtvnw.net/a.png', true, true, 'Just Chatting');
+         INSERT INTO streamers (twitch_id, username, is_favorite, auto_record) VALUES ('1002', 'speedrunner_42', false, true);
+         INSERT INTO streamers (twitch_id, username, auto_record) VALUES ('1003', 'LowQuality', true);
+         INSERT INTO streamers (twitch_id, username, is_test_data) VALUES ('1004', 'test_fixture', true);
+         INSERT INTO streamers (twitch_id, username, auto_record) VALUES ('1005', 'paused', true);
+         INSERT INTO streamer_recording_settings (streamer_id, quality, supported_codecs) VALUES (2, '1080p60,720p', 'h265,h264');
+         INSERT INTO streamer_recording_settings (streamer_id, quality) VALUES (3, '8k_ultra');
+         INSERT INTO streamer_recording_settings (streamer_id, enabled) VALUES (5, false);
+         INSERT INTO streams (streamer_id, title, started_at, ended_at, recording_path) VALUES (2, 'Any% 日本語', now(), now(), '/recordings/x.mp4');
+         INSERT INTO recordings (stream_id, start_time, status, path) VALUES (1, now(), 'completed', '/recordings/x.mp4');
+         INSERT INTO push_subscriptions (endpoint, subscription_data) VALUES ('https://push.example/1', '{}');",
+    )
+    .await
+    .expect("streamvault rows");
+    db.close().await.expect("close");
+    url
+}
+
+async fn import_sv(app: &App, url: &str, dry_run: bool) -> Result<ImportReport, String> {
+    let cmd = ImportCommand::Streamvault {
+        from: url.to_string(),
+        dry_run,
+    };
+    import_cmd::run(app, cmd)
+        .await
+        .map_err(|e| format!("{e:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn streamvault_streamers_become_channels_once_and_the_source_is_only_read() {
+    install_crypto();
+    let Some(pg) = tapearr_db::testing::backends().into_iter().flatten().next() else {
+        eprintln!("skipped: StreamVault runs on PostgreSQL and TAPEARR_TEST_PG_URL is not set");
+        return;
+    };
+    for backend in backends("import_streamvault").await {
+        let b = backend.name;
+        let source = streamvault_db(&pg).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app = App::open(config(dir.path(), &backend)).await.expect("open");
+
+        let dry = import_sv(&app, &source, true).await.expect("dry run");
+        assert_eq!(
+            names(&dry.created, "channel"),
+            ["speedrunner_42", "LowQuality", "paused"],
+            "{b}: {dry:?}"
+        );
+        assert!(
+            app.store
+                .list_twitch_channels()
+                .await
+                .expect("read")
+                .is_empty(),
+            "{b}"
+        );
+
+        let report = import_sv(&app, &source, false).await.expect("import");
+        assert_eq!(report.created, dry.created, "{b}");
+        let skipped: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|l| format!("{} {}: {:?}", l.kind, l.name, l.detail))
+            .collect();
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.contains("test_fixture") && s.contains("test data")),
+            "{b}: {skipped:?}"
+        );
+        assert!(
+            skipped.iter().any(|s| s.starts_with("recordings 1 row")),
+            "{b}: {skipped:?}"
+        );
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.starts_with("push_subscriptions 1 row")),
+            "{b}: {skipped:?}"
+        );
+        assert!(
+            !format!("{report:?}").contains("secret-topic"),
+            "{b}: no secret in the report"
+        );
+        assert!(
+            report.not_mapped.iter().any(|l| l.name == "LowQuality"),
+            "{b}: an unknown quality is listed: {report:?}"
+        );
+
+        let channels = app.store.list_twitch_channels().await.expect("read");
+        let by_login = |login: &str| {
+            channels
+                .iter()
+                .find(|c| c.login == login)
+                .unwrap_or_else(|| panic!("{b}: {login} in {channels:?}"))
+        };
+        assert!(
+            skipped
+                .iter()
+                .any(|s| s.contains("Ökö_Streamer") && s.contains("login is not known")),
+            "{b}: a display name that is not a login is listed: {skipped:?}"
+        );
+        let speed = by_login("speedrunner_42");
+        assert_eq!(speed.settings.quality, "1080p60,720p");
+        assert_eq!(speed.settings.codecs, "h265,h264");
+        assert!(speed.settings.auto_record && !speed.settings.favourite);
+        let low = by_login("lowquality");
+        assert_eq!(
+            low.settings.quality, "best",
+            "{b}: defaults for what Tapearr cannot use"
+        );
+        assert_eq!(low.settings.codecs, "h264,h265", "{b}: the global codecs");
+        assert!(
+            !by_login("paused").settings.auto_record,
+            "{b}: recording switched off stays off"
+        );
+
+        let again = import_sv(&app, &source, false).await.expect("second run");
+        assert!(again.created.is_empty(), "{b}: {again:?}");
+        assert_eq!(
+            app.store.list_twitch_channels().await.expect("read").len(),
+            channels.len()
+        );
+
+        let mut check = sqlx::PgConnection::connect(&source).await.expect("connect");
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM streamers")
+            .fetch_one(&mut check)
+            .await
+            .expect("count");
+        assert_eq!(rows, 5, "{b}: the source is only read");
+        check.close().await.expect("close");
+
+        let own = backend.database_url.clone().unwrap_or_else(|| pg.clone());
+        let err = import_sv(&app, &own, true)
+            .await
+            .expect_err("not StreamVault");
+        assert!(err.contains("not a StreamVault database"), "{b}: {err}");
+        let err = import_sv(&app, "sqlite:///tmp/x.db", true)
+            .await
+            .expect_err("not postgres");
+        assert!(err.contains("postgres://"), "{b}: {err}");
+        let err = import_sv(&app, "postgres://tapearr:hunter2@127.0.0.1:1/sv", true)
+            .await
+            .expect_err("unreachable");
+        assert!(
+            !err.contains("hunter2"),
+            "{b}: the password is never shown: {err}"
+        );
+        app.db.close().await;
+    }
+}

@@ -7,6 +7,7 @@
 //! nothing.
 
 pub mod report;
+pub mod streamvault;
 pub mod trailarr;
 
 pub use report::{ImportReport, ReportLine};
@@ -33,6 +34,8 @@ pub enum ImportError {
 #[async_trait]
 pub trait ImportSources: Send + Sync {
     async fn read_trailarr(&self, db_file: &Path) -> Result<trailarr::Snapshot, ImportError>;
+    /// `url`: a PostgreSQL URL; read in a read-only transaction.
+    async fn read_streamvault(&self, url: &str) -> Result<streamvault::Snapshot, ImportError>;
 }
 
 /// What the CLI and the API call.
@@ -66,6 +69,14 @@ impl ImportService {
         };
         let snapshot = self.sources.read_trailarr(&db_file).await?;
         trailarr::import(self.store.as_ref(), &self.secrets, &snapshot, dry_run).await
+    }
+}
+
+impl ImportService {
+    /// Imports StreamVault's streamers as channels (`dry_run`: only says what would happen).
+    pub async fn streamvault(&self, url: &str, dry_run: bool) -> Result<ImportReport, ImportError> {
+        let snapshot = self.sources.read_streamvault(url).await?;
+        streamvault::import(self.store.as_ref(), &snapshot, dry_run).await
     }
 }
 
