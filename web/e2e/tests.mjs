@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ADMIN, apiPost, dataDirWithTools, fakeTrailers, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
 
 /** Every route of the app frame, with the heading each one shows. */
@@ -26,7 +27,8 @@ export const PAGES = [
 	['/settings/account', 'Account'],
 	['/settings/api-keys', 'API keys'],
 	['/settings/notifications', 'Notifications'],
-	['/settings/media-servers', 'Media servers']
+	['/settings/media-servers', 'Media servers'],
+	['/settings/import', 'Import']
 ];
 
 /**
@@ -499,6 +501,39 @@ export const tests = {
 		} finally {
 			await hook.close();
 		}
+	},
+
+	async 'Settings → Import previews a Trailarr database first, imports it when asked, and shows why a file is refused'() {
+		const fixture = fileURLToPath(new URL('./fixtures/trailarr.db', import.meta.url));
+		await withApp({ viewport: { width: 390, height: 844 } }, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/settings/import`);
+			await page.getByRole('heading', { name: 'Import', exact: true }).waitFor();
+			await page.getByLabel('Trailarr database').fill(join(server.dataDir, 'secret.key'));
+			await page.getByRole('button', { name: 'Preview import' }).click();
+			await page.getByText(/not a Trailarr database|cannot open the source/).waitFor();
+
+			await page.getByLabel('Trailarr database').fill(fixture);
+			assert.ok(await page.getByLabel('Dry run: only show what would happen').isChecked(), 'a dry run by default');
+			await page.getByRole('button', { name: 'Preview import' }).click();
+			await page.getByTestId('import-summary').getByText('Dry run:').waitFor();
+			await page.locator('table[data-section="created"]').getByText('Radarr 4K', { exact: true }).waitFor();
+			await page.locator('table[data-section="skipped"]').getByText('天気の子', { exact: true }).waitFor();
+			await page.locator('table[data-section="not-mapped"]').getByText(/audio format ac3/).first().waitFor();
+			if (process.env.E2E_SHOTS) await page.screenshot({ path: join(process.env.E2E_SHOTS, 'import-390.png'), fullPage: true });
+			const none = await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json();
+			assert.deepEqual(none, [], 'the preview wrote nothing');
+
+			await page.getByLabel('Dry run: only show what would happen').uncheck();
+			await page.getByRole('button', { name: 'Import now' }).click();
+			await page.getByTestId('import-summary').getByText('Imported.').waitFor();
+			const conns = await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json();
+			assert.deepEqual(conns.map((c) => c.name), ['Radarr 4K']);
+			assert.ok(!(await page.content()).includes('e2e-radarr-key'), 'the key never reaches the page');
+			const refused = page.problems.filter((p) => p.includes('400') && p.includes('/api/v1/import/trailarr)'));
+			assert.equal(refused.length, 1, page.problems.join('\n'));
+			assert.deepEqual(page.problems.filter((p) => !refused.includes(p)), []);
+		});
 	},
 
 	async 'a Jellyfin server is added, tested and asked to rescan a folder'() {

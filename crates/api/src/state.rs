@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use tapearr_core::auth::AuthService;
 use tapearr_core::config::Config;
 use tapearr_core::events::EventBus;
+use tapearr_core::import::ImportService;
 use tapearr_core::jobs::{JobQueue, Scheduler};
 use tapearr_core::library::Library;
 use tapearr_core::logs::LogBuffer;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub streams: Streams,
     pub library: Library,
     pub trailers: Trailers,
+    /// `tapearr import` behind Settings → Import (set by the binary with [`Self::with_imports`]).
+    pub imports: Option<ImportService>,
     pub started_at: Timestamp,
     pub metrics: Arc<Metrics>,
     /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
@@ -72,6 +75,7 @@ impl AppState {
             streams,
             library,
             trailers,
+            imports: None,
             started_at: Timestamp::now(),
             metrics: Arc::default(),
             shutdown,
@@ -81,6 +85,11 @@ impl AppState {
     }
 
     /// Requires `token` in `POST /api/v1/setup`.
+    pub fn with_imports(mut self, imports: ImportService) -> Self {
+        self.imports = Some(imports);
+        self
+    }
+
     pub fn with_setup_token(mut self, token: String) -> Self {
         self.setup_token = Some(token.into());
         self

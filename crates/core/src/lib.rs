@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod events;
 pub mod files;
 pub mod ids;
+pub mod import;
 pub mod jobs;
 pub mod library;
 pub mod logs;

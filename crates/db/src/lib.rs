@@ -4,6 +4,7 @@
 mod api_keys;
 mod channels;
 mod events;
+pub mod import;
 mod jobs;
 mod key_value;
 mod library;
@@ -176,7 +177,7 @@ fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
 }
 
 /// Connection errors can echo the URL; never let a password through.
-fn redact(message: &str) -> String {
+pub(crate) fn redact(message: &str) -> String {
     message
         .split_whitespace()
         .map(|word| match (word.find("://"), word.rfind('@')) {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod app;
 pub mod doctor;
+pub mod import_cmd;
 mod instance;
 mod listener;
 pub mod record_cmd;

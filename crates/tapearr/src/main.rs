@@ -4,7 +4,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tapearr::{admin, app, doctor, record_cmd, serve};
+use tapearr::{admin, app, doctor, import_cmd, record_cmd, serve};
 use tapearr_core::config::Config;
 
 #[derive(Parser)]
@@ -45,6 +45,9 @@ enum Command {
     Record(record_cmd::RecordArgs),
     /// Print the OpenAPI document (JSON) of this binary's API.
     Openapi,
+    /// Switch from Trailarr: import its settings and history (the source is only read).
+    #[command(subcommand)]
+    Import(import_cmd::ImportCommand),
 }
 
 #[derive(Subcommand)]
@@ -180,6 +183,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             app.db.close().await;
+        }
+        Command::Import(cmd) => {
+            let app = app::App::open(config).await?;
+            let report = import_cmd::run(&app, cmd).await;
+            app.db.close().await;
+            print!("{}", report?.to_text());
         }
         Command::Apikey(cmd) => {
             let app = app::App::open(config).await?;

@@ -271,6 +271,7 @@ impl Server {
             trailers,
             stop.clone(),
         );
+        let state = state.with_imports(crate::import_cmd::service(&app)?);
         let state = setup_gate(&app, state).await?;
         Ok(Server {
             app,

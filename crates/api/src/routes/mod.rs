@@ -5,6 +5,7 @@ pub mod apikeys;
 pub mod channels;
 pub mod events;
 pub mod health;
+pub mod import;
 pub mod jobs;
 pub mod library;
 pub mod logs;

@@ -83,7 +83,7 @@ fn is_quality(q: &str) -> bool {
     !height.is_empty() && digits(height, 4) && digits(fps, 3)
 }
 
-fn validate_settings(s: &ChannelSettings) -> StreamsResult<()> {
+pub(crate) fn validate_settings(s: &ChannelSettings) -> StreamsResult<()> {
     if !s.quality.split(',').all(|q| is_quality(q.trim())) {
         return Err(StreamsError::Invalid(format!(
             "quality {:?}: use best, worst, audio_only or a height like 1080p60, 720p — several, comma separated, best first",

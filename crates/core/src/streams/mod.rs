@@ -11,7 +11,7 @@
 //! - [`views`]: what the API reads: channels with their recording, streams with their events.
 
 mod account;
-mod channels;
+pub(crate) mod channels;
 mod control;
 pub mod detect;
 mod error;

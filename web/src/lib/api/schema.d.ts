@@ -304,6 +304,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/import/trailarr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a Trailarr database (only read): connections, path mappings, profiles, monitor flags,
+         *     trailer ids and history. `dry_run` (the default) writes nothing; a second run changes nothing.
+         */
+        post: operations["import_trailarr"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -2257,6 +2277,18 @@ export interface components {
         };
         /** @enum {string} */
         HwAccel: "none" | "nvenc" | "vaapi" | "qsv";
+        ImportReport: {
+            /** @description Created (or, in a dry run, to be created). */
+            created: components["schemas"]["ReportLine"][];
+            /** @description Nothing was written. */
+            dry_run: boolean;
+            /** @description Imported, but a setting had no Tapearr equivalent and was left out. */
+            not_mapped: components["schemas"]["ReportLine"][];
+            /** @description Not imported, with the reason. */
+            skipped: components["schemas"]["ReportLine"][];
+            /** @description Already imported by an earlier run: left as they are. */
+            unchanged: components["schemas"]["ReportLine"][];
+        };
         ImportRequest: {
             /** @description Auto-record the imported channels (default false: a long follow list could fill a disk). */
             auto_record?: boolean;
@@ -2856,6 +2888,12 @@ export interface components {
             /** @description The show folder (`tvshow.nfo`, artwork): the first folder of the path, if any. */
             show_dir?: string | null;
         };
+        /** @description One thing: its kind (`connection`, `profile`, …), its name, and for a skip the reason. */
+        ReportLine: {
+            detail?: string | null;
+            kind: string;
+            name: string;
+        };
         /** @description What retention deletes, in order, and what it keeps on purpose. */
         RetentionPlan: {
             /** @description Oldest first. */
@@ -3168,6 +3206,12 @@ export interface components {
             required: boolean;
             /** @description The version it reported, if it ran. */
             version?: string | null;
+        };
+        TrailarrImportRequest: {
+            /** @description Only say what would be imported (the default). */
+            dry_run?: boolean;
+            /** @description Trailarr's database file, or its config folder, as this server sees it. */
+            from: string;
         };
         /** @description One applicable profile's trailer state for a list row. */
         TrailerState: {
@@ -4147,6 +4191,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventRecord"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_trailarr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrailarrImportRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
                 };
             };
             400: {
