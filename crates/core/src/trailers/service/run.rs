@@ -30,6 +30,20 @@ pub struct RunReport {
     pub waiting: usize,
 }
 
+impl RunReport {
+    /// Adds the downloads' outcomes (status, and whether it waits for a paused site).
+    pub(super) fn count(&mut self, outcomes: Vec<(DownloadStatus, bool)>) {
+        for (status, waiting) in outcomes {
+            match status {
+                _ if waiting => self.waiting += 1,
+                DownloadStatus::Downloaded => self.downloaded += 1,
+                DownloadStatus::NotFound => self.not_found += 1,
+                _ => self.failed += 1,
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SyncSummary {
     pub connection: String,
@@ -83,14 +97,7 @@ impl Trailers {
         self.record_missing(&entries).await?;
         report.planned = entries.len();
         let outcomes = self.download_all(entries, cancel, &progress).await?;
-        for (status, waiting) in outcomes {
-            match status {
-                _ if waiting => report.waiting += 1,
-                DownloadStatus::Downloaded => report.downloaded += 1,
-                DownloadStatus::NotFound => report.not_found += 1,
-                _ => report.failed += 1,
-            }
-        }
+        report.count(outcomes);
         Ok(report)
     }
 

@@ -6,7 +6,6 @@
 use crate::auth::tokens::{constant_time_eq, random_token};
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::ConnectionKind;
-use crate::trailers::model::DownloadStatus;
 use crate::trailers::plan::{PlanAction, PlanEntry};
 use crate::trailers::service::Trailers;
 use crate::trailers::service::run::RunReport;
@@ -206,13 +205,7 @@ impl Trailers {
             .collect();
         self.record_missing(&entries).await?;
         report.planned = entries.len();
-        for status in self.download_all(entries, cancel, &|_, _| {}).await? {
-            match status {
-                DownloadStatus::Downloaded => report.downloaded += 1,
-                DownloadStatus::NotFound => report.not_found += 1,
-                _ => report.failed += 1,
-            }
-        }
+        report.count(self.download_all(entries, cancel, &|_, _| {}).await?);
         tracing::info!(
             connection_id,
             arr_id,
