@@ -21,6 +21,7 @@ pub mod model;
 mod progress;
 mod reconcile;
 mod recorder;
+mod renewal;
 mod timeline;
 mod twitch;
 mod views;
