@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::fetch::{FetchError, Fetched, Fetcher, RetryPolicy};
 use crate::native::LiveOptions;
 use crate::playlist::{ByteRange, MediaPlaylist, Playlist, Variant};
 use crate::quality::choose_variant;
@@ -47,6 +47,8 @@ pub(crate) struct LiveRecording {
     opts: LiveOptions,
     request: RecordRequest,
     fetcher: Fetcher,
+    /// Playlists go through this one (a proxy) when set; segments always use `fetcher`.
+    playlist_fetcher: Option<Fetcher>,
     /// Shared by every recording of the recorder: bounds segment downloads at once.
     downloads: Arc<Semaphore>,
     sink: EventSink,
@@ -86,10 +88,15 @@ impl LiveRecording {
         stop: CancellationToken,
     ) -> Self {
         let fetcher = Fetcher::new(client, request.headers.clone(), opts.max_segment_bytes);
+        let playlist_fetcher = request
+            .playlist_client
+            .clone()
+            .map(|c| Fetcher::new(c, request.headers.clone(), opts.max_segment_bytes));
         Self {
             opts,
             request,
             fetcher,
+            playlist_fetcher,
             downloads,
             sink,
             stop,
@@ -220,7 +227,24 @@ impl LiveRecording {
         }
     }
 
+    /// Fetches a playlist: through the playlist proxy when there is one (one attempt), else
+    /// or when that fails directly. A proxy that failed is left for the rest of the session.
     async fn fetch_text(&mut self, url: &Url) -> Result<String, FetchError> {
+        if let Some(proxied) = &self.playlist_fetcher {
+            let once = RetryPolicy {
+                attempts: 1,
+                ..self.opts.playlist_retry
+            };
+            match proxied.fetch(url.as_str(), None, once, &self.stop).await {
+                Ok(Fetched { body, .. }) => return Ok(String::from_utf8_lossy(&body).into_owned()),
+                Err((e, _)) if !proxy_failure(&e) => return Err(e),
+                Err((e, _)) => {
+                    tracing::warn!(error = %e, "playlist proxy failed; fetching playlists directly");
+                    self.playlist_fetcher = None;
+                    self.sink.emit(RecorderEvent::ProxyAbandoned);
+                }
+            }
+        }
         match self
             .fetcher
             .fetch(url.as_str(), None, self.opts.playlist_retry, &self.stop)
@@ -591,6 +615,16 @@ impl LiveRecording {
             reason,
             stats: self.stats,
         }))
+    }
+}
+
+/// Errors that say the proxy (not the playlist's server) failed: the direct request may work.
+/// 403/404 and other client errors are the server's answer and are not retried directly.
+fn proxy_failure(e: &FetchError) -> bool {
+    match e {
+        FetchError::Status(s) => *s >= 500,
+        FetchError::Cancelled | FetchError::TooLarge(_) => false,
+        FetchError::Timeout | FetchError::Network(_) | FetchError::Truncated { .. } => true,
     }
 }
 

@@ -35,6 +35,9 @@ pub struct RecordRequest {
     /// native recorder renews it ahead of time and on a 403, without a gap.
     pub source_expires_at: Option<SystemTime>,
     pub renewal: Option<Arc<dyn SourceRenewal>>,
+    /// A client (configured with a proxy) for playlist requests only; segments stay direct.
+    /// When a playlist request through it fails, the session fetches playlists directly.
+    pub playlist_client: Option<reqwest::Client>,
 }
 
 impl RecordRequest {
@@ -48,6 +51,7 @@ impl RecordRequest {
             resume_after: None,
             source_expires_at: None,
             renewal: None,
+            playlist_client: None,
         }
     }
 }
@@ -167,6 +171,8 @@ pub enum RecorderEvent {
     Resumed,
     /// The source URL was renewed before or at its expiry; recording goes on in the same part.
     SourceRenewed,
+    /// The playlist proxy failed; playlists are fetched directly from now on.
+    ProxyAbandoned,
     Ended {
         reason: EndReason,
         stats: RecordingStats,

@@ -14,6 +14,7 @@ use tapearr_hls::{
     quality::CodecAllowList,
 };
 use tapearr_integrations::twitch::PlaybackClient;
+use tapearr_testkit::forward_proxy::ForwardProxy;
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, Fault, HlsOrigin, MediaParams};
 use tapearr_testkit::twitch::FakeTwitch;
 use url::Url;
@@ -222,4 +223,87 @@ async fn the_codec_setting_decides_which_renditions_are_offered_and_recorded() {
             "/weaver/enhanced/1440p60__av1/index.m3u8".into()
         )
     );
+}
+
+fn through(proxy: &ForwardProxy) -> reqwest::Client {
+    reqwest::Client::builder()
+        .proxy(reqwest::Proxy::http(proxy.url()).expect("proxy url"))
+        .build()
+        .expect("client")
+}
+
+/// Usher and the media playlists go through the proxy; segments are fetched directly.
+#[tokio::test]
+async fn playlists_go_through_the_proxy_and_segments_stay_direct() {
+    let spec = ChannelSpec::new(MediaParams::test(Container::Ts)).fault(Fault::End { at: 8 });
+    let t = twitch("proxied", spec).await;
+    t.go_live("proxied", "t", "g").await.expect("live");
+    let proxy = ForwardProxy::start().await.expect("proxy");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut req = Gql::new(&t, "proxied", &["h264"])
+        .request(dir.path(), "best")
+        .await;
+    req.playlist_client = Some(through(&proxy));
+    let rec = record_request_to_end(req, fast_options()).await;
+
+    assert_eq!(rec.written_sequences(), (2..8).collect::<Vec<_>>());
+    let forwarded = proxy.forwarded();
+    assert!(
+        forwarded
+            .iter()
+            .any(|u| u.contains("/api/v2/channel/hls/proxied.m3u8"))
+            && forwarded.iter().any(|u| u.contains("/weaver/proxied/")),
+        "{forwarded:?}"
+    );
+    assert!(
+        forwarded.iter().all(|u| u.ends_with(".m3u8")),
+        "a segment went through the proxy: {forwarded:?}"
+    );
+    assert!(
+        !rec.events
+            .iter()
+            .any(|e| matches!(e, RecorderEvent::ProxyAbandoned))
+    );
+}
+
+/// The proxy dies mid-broadcast: playlists are fetched directly from then on and no segment
+/// is lost.
+#[tokio::test]
+async fn a_proxy_that_dies_mid_broadcast_falls_back_to_direct() {
+    let spec = ChannelSpec::new(MediaParams::test(Container::Ts)).fault(Fault::End { at: 9 });
+    let t = twitch("fallback", spec).await;
+    t.go_live("fallback", "t", "g").await.expect("live");
+    let proxy = ForwardProxy::start().await.expect("proxy");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut req = Gql::new(&t, "fallback", &["h264"])
+        .request(dir.path(), "best")
+        .await;
+    req.playlist_client = Some(through(&proxy));
+    let recorder = tapearr_hls::NativeRecorder::with_options(fast_options()).expect("client");
+    let mut handle = recorder.start(req);
+    let mut events = Vec::new();
+    let collect = async {
+        while let Some(e) = handle.next_event().await {
+            if matches!(e, RecorderEvent::SegmentWritten { .. }) {
+                proxy.set_failing(true);
+            }
+            events.push(e);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), collect)
+        .await
+        .expect("recording ends");
+    let rec = Recorded {
+        events,
+        outcome: handle.wait().await,
+    };
+    assert_eq!(rec.written_sequences(), (2..9).collect::<Vec<_>>());
+    assert_eq!(rec.stats().segments_missed, 0);
+    let abandoned = rec
+        .events
+        .iter()
+        .filter(|e| matches!(e, RecorderEvent::ProxyAbandoned))
+        .count();
+    assert_eq!(abandoned, 1, "{:?}", rec.events);
+    assert!(!proxy.forwarded().is_empty());
 }
