@@ -153,6 +153,12 @@ pub struct TwitchConfig {
     pub poll_secs: u64,
     /// A recorder that got no new segment for this long while the channel is live is restarted.
     pub stall_secs: u64,
+    /// HTTP proxies for playlist requests, comma separated (`http://user:pass@host:port`).
+    pub playlist_proxies: String,
+    /// Logins whose playlist requests use them, comma separated; `*` for every channel.
+    pub proxy_channels: String,
+    /// How often each proxy is checked (a failing one is skipped until it recovers).
+    pub proxy_check_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -265,6 +271,9 @@ impl Default for Config {
                 client_secret: Secret::default(),
                 poll_secs: 30,
                 stall_secs: 60,
+                playlist_proxies: String::new(),
+                proxy_channels: String::new(),
+                proxy_check_secs: 60,
             },
             tmdb: TmdbConfig {
                 api_url: url("https://api.themoviedb.org/3/"),
@@ -447,6 +456,12 @@ impl Config {
             return Err(ConfigError::BadValue {
                 key: "twitch.stall_secs",
                 message: "must be at least 2".into(),
+            });
+        }
+        if self.twitch.proxy_check_secs == 0 {
+            return Err(ConfigError::BadValue {
+                key: "twitch.proxy_check_secs",
+                message: "must be at least 1".into(),
             });
         }
         if self.twitch.poll_secs == 0 {

@@ -19,4 +19,7 @@ pub enum SetupError {
     },
     #[error(transparent)]
     LibraryRoots(#[from] FilesError),
+    /// A `twitch.playlist_proxies` entry (the message never repeats credentials).
+    #[error("{0}")]
+    PlaylistProxy(String),
 }

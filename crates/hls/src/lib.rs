@@ -34,6 +34,7 @@ pub mod playlist;
 pub mod quality;
 mod record;
 mod recorder;
+mod renew;
 mod streamlink;
 mod writer;
 
@@ -44,5 +45,6 @@ pub use recorder::{
     EndReason, FailReason, GapReason, RecordRequest, Recorder, RecorderEvent, RecordingFailure,
     RecordingHandle, RecordingOutcome, RecordingStats,
 };
+pub use renew::{Source, SourceRenewal};
 pub use streamlink::{StreamlinkOptions, StreamlinkRecorder};
 pub use writer::{Appended, Container, OutputPlan, PartOpened, PartWriter, SegmentLocation};

@@ -13,14 +13,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::fetch::{FetchError, Fetched, Fetcher};
+use crate::fetch::{FetchError, Fetched, Fetcher, RetryPolicy};
 use crate::native::LiveOptions;
-use crate::playlist::{ByteRange, MediaPlaylist, Playlist};
+use crate::playlist::{ByteRange, MediaPlaylist, Playlist, Variant};
 use crate::quality::choose_variant;
 use crate::recorder::{
     EndReason, EventSink, FailReason, GapReason, RecordRequest, RecorderEvent, RecordingFailure,
     RecordingOutcome, RecordingStats,
 };
+use crate::renew::{Source, renew_at, same_variant};
 use crate::writer::{Container, PartWriter};
 
 /// A resolved resource: absolute URL plus optional byte range.
@@ -46,6 +47,8 @@ pub(crate) struct LiveRecording {
     opts: LiveOptions,
     request: RecordRequest,
     fetcher: Fetcher,
+    /// Playlists go through this one (a proxy) when set; segments always use `fetcher`.
+    playlist_fetcher: Option<Fetcher>,
     /// Shared by every recording of the recorder: bounds segment downloads at once.
     downloads: Arc<Semaphore>,
     sink: EventSink,
@@ -64,7 +67,16 @@ pub(crate) struct LiveRecording {
     ad: Option<OpenAd>,
     last_new_segment: Instant,
     stalled: bool,
+    /// The variant chosen from the master playlist (a renewed source continues it).
+    variant: Option<Variant>,
+    /// When the source URL should be renewed (it expires soon after).
+    renew_at: Option<SystemTime>,
+    /// After a failed renewal, the next attempt waits until then.
+    renew_retry_at: Option<Instant>,
 }
+
+/// Wait after a failed renewal before trying again (the old URL may still work meanwhile).
+const RENEW_RETRY: Duration = Duration::from_secs(5);
 
 impl LiveRecording {
     pub fn new(
@@ -76,10 +88,15 @@ impl LiveRecording {
         stop: CancellationToken,
     ) -> Self {
         let fetcher = Fetcher::new(client, request.headers.clone(), opts.max_segment_bytes);
+        let playlist_fetcher = request
+            .playlist_client
+            .clone()
+            .map(|c| Fetcher::new(c, request.headers.clone(), opts.max_segment_bytes));
         Self {
             opts,
             request,
             fetcher,
+            playlist_fetcher,
             downloads,
             sink,
             stop,
@@ -95,14 +112,22 @@ impl LiveRecording {
             ad: None,
             last_new_segment: Instant::now(),
             stalled: false,
+            variant: None,
+            renew_at: None,
+            renew_retry_at: None,
         }
     }
 
     pub async fn run(mut self) -> RecordingOutcome {
-        let (media_url, first) = match self.resolve().await {
+        let obtained = SystemTime::now();
+        let (mut media_url, first) = match self.resolve().await {
             Ok(r) => r,
             Err(reason) => return self.fail(reason).await,
         };
+        self.renew_at = self
+            .request
+            .source_expires_at
+            .map(|e| renew_at(obtained, e, self.opts.renew_ahead));
         let mut queue: VecDeque<Job> = VecDeque::new();
         let mut in_flight = FuturesOrdered::new();
         let mut end: Option<EndReason> = None;
@@ -135,7 +160,7 @@ impl LiveRecording {
                     }
                 }
                 _ = tokio::time::sleep_until(next_reload), if end.is_none() => {
-                    let (new, td) = self.reload(&media_url, &mut queue, &mut end).await;
+                    let (new, td) = self.reload(&mut media_url, &mut queue, &mut end).await;
                     if let Some(td) = td {
                         target = td;
                     }
@@ -187,6 +212,7 @@ impl LiveRecording {
                 let media_url = url
                     .join(&variant.uri)
                     .map_err(|e| FailReason::BadUrl(e.to_string()))?;
+                self.variant = Some(variant.clone());
                 let text = self
                     .fetch_text(&media_url)
                     .await
@@ -201,7 +227,24 @@ impl LiveRecording {
         }
     }
 
+    /// Fetches a playlist: through the playlist proxy when there is one (one attempt), else
+    /// or when that fails directly. A proxy that failed is left for the rest of the session.
     async fn fetch_text(&mut self, url: &Url) -> Result<String, FetchError> {
+        if let Some(proxied) = &self.playlist_fetcher {
+            let once = RetryPolicy {
+                attempts: 1,
+                ..self.opts.playlist_retry
+            };
+            match proxied.fetch(url.as_str(), None, once, &self.stop).await {
+                Ok(Fetched { body, .. }) => return Ok(String::from_utf8_lossy(&body).into_owned()),
+                Err((e, _)) if !proxy_failure(&e) => return Err(e),
+                Err((e, _)) => {
+                    tracing::warn!(error = %e, "playlist proxy failed; fetching playlists directly");
+                    self.playlist_fetcher = None;
+                    self.sink.emit(RecorderEvent::ProxyAbandoned);
+                }
+            }
+        }
         match self
             .fetcher
             .fetch(url.as_str(), None, self.opts.playlist_retry, &self.stop)
@@ -219,13 +262,27 @@ impl LiveRecording {
     }
 
     /// Reloads the playlist; returns whether new segments arrived and the new target duration.
+    /// Renews the source first when it is about to expire, and at once when the playlist
+    /// answers 403 (the token expired early): the same variant goes on from the new URL.
     async fn reload(
         &mut self,
-        media_url: &Url,
+        media_url: &mut Url,
         queue: &mut VecDeque<Job>,
         end: &mut Option<EndReason>,
     ) -> (bool, Option<Duration>) {
-        let parsed = match self.fetch_text(media_url).await {
+        if self.renewal_due() {
+            self.renew_into(media_url).await;
+        }
+        let mut fetched = self.fetch_text(media_url).await;
+        if matches!(fetched, Err(FetchError::Status(403)))
+            && self.request.renewal.is_some()
+            && self.renew_retry_at.is_none_or(|t| Instant::now() >= t)
+            && self.renew_into(media_url).await
+        {
+            fetched = self.fetch_text(media_url).await;
+        }
+        let media_url = &*media_url;
+        let parsed = match fetched {
             Ok(text) => MediaPlaylist::parse(&text).map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
@@ -255,6 +312,77 @@ impl LiveRecording {
             }
         }
         (new, target)
+    }
+
+    fn renewal_due(&self) -> bool {
+        self.request.renewal.is_some()
+            && self.renew_at.is_some_and(|t| SystemTime::now() >= t)
+            && self.renew_retry_at.is_none_or(|t| Instant::now() >= t)
+    }
+
+    /// Asks for a fresh source and switches `media_url` to the same variant in it; `false`
+    /// (old URL kept, retried after [`RENEW_RETRY`]) when that fails.
+    async fn renew_into(&mut self, media_url: &mut Url) -> bool {
+        let Some(renewal) = self.request.renewal.clone() else {
+            return false;
+        };
+        let renewed = tokio::select! {
+            r = renewal.renew() => r,
+            _ = self.stop.cancelled() => return false,
+        };
+        let opened = match renewed {
+            Ok(source) => self.open_renewed(source).await,
+            Err(e) => Err(e),
+        };
+        match opened {
+            Ok(url) => {
+                *media_url = url;
+                self.renew_retry_at = None;
+                self.stats.source_renewals += 1;
+                self.sink.emit(RecorderEvent::SourceRenewed);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "renewing the playlist URL failed; retrying soon");
+                self.renew_retry_at = Some(Instant::now() + RENEW_RETRY);
+                false
+            }
+        }
+    }
+
+    /// The media playlist URL of a renewed source: for a master playlist, the variant that
+    /// continues the current one (within the codec allow-list), else a fresh choice.
+    async fn open_renewed(&mut self, source: Source) -> Result<Url, String> {
+        let obtained = SystemTime::now();
+        let url = Url::parse(&source.url).map_err(|e| e.to_string())?;
+        let text = self.fetch_text(&url).await.map_err(|e| e.to_string())?;
+        let media_url = match Playlist::parse(&text).map_err(|e| e.to_string())? {
+            Playlist::Media(_) => url,
+            Playlist::Master(master) => {
+                let allowed: Vec<Variant> = master
+                    .variants
+                    .iter()
+                    .filter(|v| self.request.codecs.allows(v))
+                    .cloned()
+                    .collect();
+                let variant = self
+                    .variant
+                    .as_ref()
+                    .and_then(|current| same_variant(&allowed, current))
+                    .or_else(|| {
+                        choose_variant(&allowed, &self.request.quality, &self.request.codecs)
+                    })
+                    .ok_or("the renewed master playlist has no matching variant")?
+                    .clone();
+                let media_url = url.join(&variant.uri).map_err(|e| e.to_string())?;
+                self.variant = Some(variant);
+                media_url
+            }
+        };
+        self.renew_at = source
+            .expires_at
+            .map(|e| renew_at(obtained, e, self.opts.renew_ahead));
+        Ok(media_url)
     }
 
     /// Accounts for every sequence number of `pl` and queues the new content segments.
@@ -487,6 +615,16 @@ impl LiveRecording {
             reason,
             stats: self.stats,
         }))
+    }
+}
+
+/// Errors that say the proxy (not the playlist's server) failed: the direct request may work.
+/// 403/404 and other client errors are the server's answer and are not retried directly.
+fn proxy_failure(e: &FetchError) -> bool {
+    match e {
+        FetchError::Status(s) => *s >= 500,
+        FetchError::Cancelled | FetchError::TooLarge(_) => false,
+        FetchError::Timeout | FetchError::Network(_) | FetchError::Truncated { .. } => true,
     }
 }
 

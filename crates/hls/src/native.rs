@@ -29,6 +29,9 @@ pub struct LiveOptions {
     /// bursts (many streams starting together each fetch `live_edge` segments) without slowing
     /// steady recording, where each stream fetches one segment per target duration.
     pub max_parallel_downloads: usize,
+    /// Renew an expiring source ([`crate::RecordRequest::renewal`]) this long before it expires
+    /// (at most halfway through its life).
+    pub renew_ahead: Duration,
 }
 
 impl Default for LiveOptions {
@@ -52,6 +55,7 @@ impl Default for LiveOptions {
             stall_after: None,
             max_segment_bytes: 64 * 1024 * 1024,
             max_parallel_downloads: 32,
+            renew_ahead: Duration::from_secs(120),
         }
     }
 }

@@ -100,7 +100,7 @@ impl CodecAllowList {
         Self(list.split(',').filter_map(CodecFamily::from_name).collect())
     }
 
-    fn allows(&self, v: &Variant) -> bool {
+    pub(crate) fn allows(&self, v: &Variant) -> bool {
         self.0.is_empty()
             || v.codecs.iter().all(|c| match codec_family(c) {
                 CodecFamily::Audio | CodecFamily::Other => true,

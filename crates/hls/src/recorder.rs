@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 use crate::fetch::FetchError;
 use crate::playlist::ParseError;
 use crate::quality::{CodecAllowList, QualitySpec};
+use crate::renew::SourceRenewal;
 use crate::writer::{OutputPlan, SegmentLocation};
+use std::sync::Arc;
 
 /// What to record.
 #[derive(Debug, Clone)]
@@ -29,6 +31,13 @@ pub struct RecordRequest {
     /// as much of the hole as the playlist window allows) and nothing before it is written
     /// again.
     pub resume_after: Option<SystemTime>,
+    /// When `source` stops working (Twitch's playback token expires); with `renewal`, the
+    /// native recorder renews it ahead of time and on a 403, without a gap.
+    pub source_expires_at: Option<SystemTime>,
+    pub renewal: Option<Arc<dyn SourceRenewal>>,
+    /// A client (configured with a proxy) for playlist requests only; segments stay direct.
+    /// When a playlist request through it fails, the session fetches playlists directly.
+    pub playlist_client: Option<reqwest::Client>,
 }
 
 impl RecordRequest {
@@ -40,6 +49,9 @@ impl RecordRequest {
             output,
             headers: Vec::new(),
             resume_after: None,
+            source_expires_at: None,
+            renewal: None,
+            playlist_client: None,
         }
     }
 }
@@ -103,6 +115,8 @@ pub struct RecordingStats {
     pub parts: Vec<PathBuf>,
     pub playlist_resets: u64,
     pub stalls: u64,
+    /// Times an expiring source URL was renewed (a new playback token).
+    pub source_renewals: u64,
     /// Requests that succeeded only after retrying.
     pub retries: u64,
     /// Whether segment counts are known (streamlink reports them only with debug logging).
@@ -155,6 +169,10 @@ pub enum RecorderEvent {
     },
     /// New segments arrived after a stall.
     Resumed,
+    /// The source URL was renewed before or at its expiry; recording goes on in the same part.
+    SourceRenewed,
+    /// The playlist proxy failed; playlists are fetched directly from now on.
+    ProxyAbandoned,
     Ended {
         reason: EndReason,
         stats: RecordingStats,

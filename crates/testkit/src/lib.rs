@@ -1,5 +1,6 @@
 pub mod arr;
 pub mod artwork;
+pub mod forward_proxy;
 pub mod hls_origin;
 pub mod media_servers;
 pub mod plex_library;

@@ -19,8 +19,10 @@ pub mod eventsub;
 mod live;
 pub mod model;
 mod progress;
+mod proxies;
 mod reconcile;
 mod recorder;
+mod renewal;
 mod timeline;
 mod twitch;
 mod views;
@@ -80,6 +82,8 @@ struct Inner {
     disk: Arc<crate::system_checks::DiskWatch>,
     /// Writes the recordings' counters and heartbeats, grouped.
     progress: progress::ProgressWriter,
+    /// The proxy list for playlist requests.
+    proxies: proxies::PlaylistProxies,
 }
 
 pub struct StreamsDeps {
@@ -115,6 +119,8 @@ impl Streams {
         let recorder = NativeRecorder::with_options(live)?;
         let restart_recorder = recorder.with_live_edge(1);
         let progress = progress::ProgressWriter::new(deps.store.clone(), deps.instance.clone());
+        let proxies = proxies::PlaylistProxies::from_config(&deps.config.twitch)
+            .map_err(|e| SetupError::PlaylistProxy(e.to_string()))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config: deps.config,
@@ -134,6 +140,7 @@ impl Streams {
                 watch: watch::Watch::default(),
                 disk: deps.disk,
                 progress,
+                proxies,
             }),
         })
     }
@@ -161,10 +168,29 @@ impl Streams {
         self.reconcile_at_start().await;
         let poller = tokio::spawn(self.clone().poll_loop());
         let subscriptions = tokio::spawn(self.clone().eventsub_loop());
+        let proxy_checks = tokio::spawn(self.clone().proxy_check_loop());
         self.inner.shutdown.cancelled().await;
         let _ = poller.await;
         let _ = subscriptions.await;
+        let _ = proxy_checks.await;
         self.wait_for_recorders().await;
+    }
+
+    /// Checks the playlist proxies every `twitch.proxy_check_secs`, first at once.
+    async fn proxy_check_loop(self) {
+        let proxies = &self.inner.proxies;
+        if proxies.is_empty() {
+            return;
+        }
+        let probe = self.inner.config.twitch.usher_url.to_string();
+        let every = Duration::from_secs(self.inner.config.twitch.proxy_check_secs);
+        loop {
+            proxies.check(&probe).await;
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = self.inner.shutdown.cancelled() => return,
+            }
+        }
     }
 
     /// The recorders running in this process (a panic elsewhere must not wedge them).

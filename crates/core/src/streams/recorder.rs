@@ -6,6 +6,7 @@
 //! again into the same folder (parts continue numbering) and the hole is stored as a gap.
 
 use super::model::{Channel, Recording, RecordingGap, RecordingProgress, RecordingStatus, Stream};
+use super::renewal::{PlaybackRenewal, codec_list, source_of};
 use super::timeline::MediaClock;
 use super::{Streams, StreamsResult};
 use crate::events::DomainEvent;
@@ -15,7 +16,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tapearr_hls::quality::{CodecAllowList, QualitySpec};
-use tapearr_hls::{EndReason, FailReason, OutputPlan, RecordRequest, Recorder, RecorderEvent};
+use tapearr_hls::{
+    EndReason, FailReason, OutputPlan, RecordRequest, Recorder, RecorderEvent, Source,
+};
+use tapearr_integrations::twitch::playback::MasterPlaylist;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -266,8 +270,11 @@ impl Streams {
             if self.inner.shutdown.is_cancelled() {
                 return self.leave_open(&channel.id);
             }
-            let url = match self.playlist_url(&channel).await {
-                Ok(Some(url)) => url,
+            let playlist = match self
+                .master_playlist(&channel.login, &codec_list(&channel.settings.codecs))
+                .await
+            {
+                Ok(Some(playlist)) => playlist,
                 Ok(None) => break (RecordingStatus::Ended, STREAM_ENDED.to_string(), None),
                 Err(e) => {
                     fruitless += 1;
@@ -321,7 +328,7 @@ impl Streams {
                 .run_session(
                     &channel,
                     &rec,
-                    url,
+                    source_of(playlist),
                     resumed,
                     Counters {
                         progress: &mut progress,
@@ -443,13 +450,19 @@ impl Streams {
         }
     }
 
-    async fn playlist_url(&self, channel: &Channel) -> StreamsResult<Option<String>> {
+    /// The live stream's master playlist, with the account's token when one is stored (sent to
+    /// GQL only: it removes ads for Turbo and subscribers).
+    pub(crate) async fn master_playlist(
+        &self,
+        login: &str,
+        codecs: &[String],
+    ) -> StreamsResult<Option<MasterPlaylist>> {
         let twitch = self.twitch()?;
         let token = self.playback_token().await;
-        let codecs: Vec<&str> = channel.settings.codecs.split(',').map(str::trim).collect();
+        let codecs: Vec<&str> = codecs.iter().map(String::as_str).collect();
         Ok(twitch
             .playback
-            .master_playlist_url(&channel.login, token.as_deref(), &codecs)
+            .master_playlist(login, token.as_deref(), &codecs)
             .await?)
     }
 
@@ -457,14 +470,18 @@ impl Streams {
         &self,
         channel: &Channel,
         rec: &Recording,
-        url: String,
+        source: Source,
         resumed: bool,
         counters: Counters<'_>,
         signals: Signals<'_>,
     ) -> SessionEnd {
         let Signals { stop, offline } = signals;
         let Counters { progress, clock } = counters;
-        let mut request = RecordRequest::new(url, OutputPlan::new(&rec.dir, rec.stem.clone()));
+        let mut request =
+            RecordRequest::new(source.url, OutputPlan::new(&rec.dir, rec.stem.clone()));
+        request.source_expires_at = source.expires_at;
+        request.renewal = Some(Arc::new(PlaybackRenewal::new(self.clone(), channel)));
+        request.playlist_client = self.inner.proxies.client_for(&channel.login);
         request.resume_after = clock.recorded_until();
         request.quality = channel
             .settings

@@ -2,6 +2,8 @@
 //! endpoint, then the usher URL signed with it. The caller fetches the playlist (404 there
 //! also means offline).
 
+use std::time::{Duration, SystemTime};
+
 use reqwest::StatusCode;
 use serde::Deserialize;
 use url::Url;
@@ -56,6 +58,33 @@ struct AccessToken {
     signature: String,
 }
 
+/// A signed master playlist URL. It stops working when its token expires (usher and the
+/// media playlists then answer 403); ask for a new one before.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MasterPlaylist {
+    pub url: String,
+    pub expires_at: Option<SystemTime>,
+}
+
+impl std::fmt::Debug for MasterPlaylist {
+    /// Without the URL: it carries the playback token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MasterPlaylist")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The token's `expires` (Unix seconds) from its JSON value; `None` when absent or unreadable.
+fn token_expiry(value: &str) -> Option<SystemTime> {
+    #[derive(Deserialize)]
+    struct Claims {
+        expires: Option<u64>,
+    }
+    let secs = serde_json::from_str::<Claims>(value).ok()?.expires?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
 /// Twitch logins: 1–25 of `[a-z0-9_]`. Checked because the login goes into a URL path.
 fn valid_login(login: &str) -> bool {
     (1..=25).contains(&login.len())
@@ -73,16 +102,30 @@ impl PlaybackClient {
         }
     }
 
-    /// The master playlist URL of `login`'s live stream, or `None` when Twitch issues no
-    /// token (offline or no such channel). `user_oauth` (a twitch.tv `auth-token` cookie)
-    /// unlocks what the account may watch (subscriber-only streams, fewer ads); `codecs`
-    /// like `["av1", "h265", "h264"]` (empty means h264).
+    /// The master playlist URL of `login`'s live stream (see [`Self::master_playlist`]).
     pub async fn master_playlist_url(
         &self,
         login: &str,
         user_oauth: Option<&str>,
         codecs: &[&str],
     ) -> Result<Option<String>, TwitchError> {
+        Ok(self
+            .master_playlist(login, user_oauth, codecs)
+            .await?
+            .map(|p| p.url))
+    }
+
+    /// The master playlist of `login`'s live stream and when its token expires, or `None`
+    /// when Twitch issues no token (offline or no such channel). `user_oauth` (a twitch.tv
+    /// `auth-token` cookie) goes to GQL only and unlocks what the account may watch
+    /// (subscriber-only streams, no ads with Turbo or a subscription); `codecs` like
+    /// `["av1", "h265", "h264"]` (empty means h264).
+    pub async fn master_playlist(
+        &self,
+        login: &str,
+        user_oauth: Option<&str>,
+        codecs: &[&str],
+    ) -> Result<Option<MasterPlaylist>, TwitchError> {
         let login = login.to_ascii_lowercase();
         if !valid_login(&login) {
             return Err(TwitchError::BadRequest(format!(
@@ -114,7 +157,10 @@ impl PlaybackClient {
             .append_pair("sig", &token.signature)
             .append_pair("token", &token.value)
             .append_pair("fast_bread", "true");
-        Ok(Some(url.into()))
+        Ok(Some(MasterPlaylist {
+            url: url.into(),
+            expires_at: token_expiry(&token.value),
+        }))
     }
 
     async fn access_token(
@@ -162,7 +208,20 @@ impl PlaybackClient {
 
 #[cfg(test)]
 mod tests {
-    use super::valid_login;
+    use super::{token_expiry, valid_login};
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn the_token_says_when_it_expires() {
+        let at = |s| Some(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(
+            token_expiry(r#"{"channel":"x","expires":1767225600,"version":2}"#),
+            at(1767225600)
+        );
+        assert_eq!(token_expiry(r#"{"channel":"x"}"#), None);
+        assert_eq!(token_expiry(r#"{"expires":"soon"}"#), None);
+        assert_eq!(token_expiry("not json"), None);
+    }
 
     #[test]
     fn logins_are_checked_before_they_reach_a_path() {

@@ -194,8 +194,10 @@ impl Channel {
                 * u32::try_from(index + self.stalled_before(index)).unwrap_or(0)
     }
 
-    /// Renders the media playlist of `variant` as seen at `now`.
-    pub fn media_playlist(&self, variant: &VariantConfig, now: Instant) -> String {
+    /// Renders the media playlist of `variant` as seen at `now`. `ad_free` is what a viewer
+    /// with Turbo or a subscription gets: the content itself where others get stitched ads
+    /// (its segment URLs carry `?ad_free=1`, which the origin then serves).
+    pub fn media_playlist(&self, variant: &VariantConfig, now: Instant, ad_free: bool) -> String {
         let edge = self.edge(now);
         let mut first = edge.saturating_sub(self.config.window);
         if let Some(r) = self.reset_at()
@@ -230,7 +232,7 @@ impl Channel {
             let _ = writeln!(out, "#EXT-X-MAP:URI=\"init.mp4\"");
         }
         // One DATERANGE per ad break that overlaps the window, as Twitch does.
-        for ad in &self.config.ads {
+        for ad in self.config.ads.iter().filter(|_| !ad_free) {
             if ad.at < edge && ad.at + ad.segments > first {
                 let _ = writeln!(
                     out,
@@ -250,7 +252,7 @@ impl Channel {
                 "#EXT-X-PROGRAM-DATE-TIME:{}",
                 format_time(self.wall_time(index))
             );
-            match self.ad_at(index) {
+            match self.ad_at(index).filter(|_| !ad_free) {
                 Some((ad, offset)) => {
                     // The last ad segment carries no `Amazon` title: recorders must also honour the DATERANGE.
                     let title = if offset + 1 < ad.segments {
@@ -263,7 +265,8 @@ impl Channel {
                 }
                 None => {
                     let dur = media.segments[(index % n.max(1)) as usize].duration;
-                    let _ = writeln!(out, "#EXTINF:{dur:.3},live\nseg/{index}.{ext}");
+                    let query = if ad_free { "?ad_free=1" } else { "" };
+                    let _ = writeln!(out, "#EXTINF:{dur:.3},live\nseg/{index}.{ext}{query}");
                 }
             }
         }
@@ -271,7 +274,7 @@ impl Channel {
             out.push_str("#EXT-X-ENDLIST\n");
         } else {
             for next in edge..edge + 2 {
-                let kind = if self.ad_at(next).is_some() {
+                let kind = if self.ad_at(next).is_some() && !ad_free {
                     "ad"
                 } else {
                     "seg"
@@ -285,9 +288,11 @@ impl Channel {
     pub fn master_playlist(&self) -> String {
         let mut out = String::from("#EXTM3U\n");
         for v in &self.config.variants {
+            // `1080p60__hevc` is the path and group; the rendition's name is `1080p60`.
+            let name = v.name.split("__").next().unwrap_or(&v.name);
             let _ = writeln!(
                 out,
-                "#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"{0}\",NAME=\"{0}\",AUTOSELECT=YES,DEFAULT=YES",
+                "#EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"{}\",NAME=\"{name}\",AUTOSELECT=YES,DEFAULT=YES",
                 v.name
             );
             let _ = writeln!(

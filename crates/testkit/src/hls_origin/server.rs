@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -60,9 +60,23 @@ async fn master(State(channels): State<Channels>, Path(name): Path<String>) -> R
     playlist_response(ch.master_playlist())
 }
 
+/// `?ad_free=1`: the playlist (or segment) a viewer without ads gets.
+#[derive(serde::Deserialize, Default)]
+struct AdFree {
+    #[serde(default)]
+    ad_free: Option<String>,
+}
+
+impl AdFree {
+    fn on(&self) -> bool {
+        self.ad_free.as_deref() == Some("1")
+    }
+}
+
 async fn media(
     State(channels): State<Channels>,
     Path((name, var)): Path<(String, String)>,
+    Query(ad_free): Query<AdFree>,
 ) -> Response {
     let Some(ch) = lookup(&channels, &name) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -81,7 +95,7 @@ async fn media(
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             .into_response();
     }
-    playlist_response(ch.media_playlist(v, now))
+    playlist_response(ch.media_playlist(v, now, ad_free.on()))
 }
 
 async fn init(
@@ -116,6 +130,7 @@ fn available(ch: &Channel, index: u64) -> bool {
 async fn segment(
     State(channels): State<Channels>,
     Path((name, var, file)): Path<(String, String, String)>,
+    Query(ad_free): Query<AdFree>,
 ) -> Response {
     let Some(ch) = lookup(&channels, &name) else {
         return StatusCode::NOT_FOUND.into_response();
@@ -123,7 +138,7 @@ async fn segment(
     let (Some(v), Some(index)) = (variant(&ch, &var), index_of(&file)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if !available(&ch, index) || ch.ad_at(index).is_some() {
+    if !available(&ch, index) || (ch.ad_at(index).is_some() && !ad_free.on()) {
         return StatusCode::NOT_FOUND.into_response();
     }
     if ch.in_outage(Instant::now()) {

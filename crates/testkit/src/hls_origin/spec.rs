@@ -6,8 +6,13 @@ use super::channel::{AdBreak, ChannelConfig, VariantConfig};
 use super::faults::Fault;
 use super::media::{MediaError, MediaParams, MediaSet};
 
-/// Declared variant: name, resolution, frame rate, bandwidth.
-type Declared = (&'static str, (u32, u32), f64, u64);
+/// Declared variant: name, resolution, frame rate, bandwidth, codecs.
+type Declared = (&'static str, (u32, u32), f64, u64, &'static str);
+
+const H264: &str = "avc1.42c01e,mp4a.40.2";
+/// What Twitch announces for Enhanced Broadcasting renditions.
+pub const HEVC: &str = "hvc1.1.2.L153.B0,mp4a.40.2";
+pub const AV1: &str = "av01.0.12M.10,mp4a.40.2";
 
 #[derive(Debug, Clone)]
 pub struct ChannelSpec {
@@ -24,7 +29,7 @@ impl ChannelSpec {
     pub fn new(params: MediaParams) -> Self {
         Self {
             params,
-            variants: vec![("720p", (1280, 720), 30.0, 2_500_000)],
+            variants: vec![("720p", (1280, 720), 30.0, 2_500_000, H264)],
             window: 5,
             ads: Vec::new(),
             faults: Vec::new(),
@@ -35,10 +40,26 @@ impl ChannelSpec {
     /// A Twitch-like ladder (all variants serve the same bytes).
     pub fn ladder(mut self) -> Self {
         self.variants = vec![
-            ("1080p60", (1920, 1080), 60.0, 6_000_000),
-            ("720p60", (1280, 720), 60.0, 3_400_000),
-            ("720p", (1280, 720), 30.0, 2_500_000),
-            ("360p", (640, 360), 30.0, 700_000),
+            ("1080p60", (1920, 1080), 60.0, 6_000_000, H264),
+            ("720p60", (1280, 720), 60.0, 3_400_000, H264),
+            ("720p", (1280, 720), 30.0, 2_500_000, H264),
+            ("360p", (640, 360), 30.0, 700_000, H264),
+        ];
+        self
+    }
+
+    /// An Enhanced Broadcasting ladder: HEVC and AV1 renditions up to 1440p60 next to the
+    /// H.264 ones (names and `CODECS` as Twitch announces them; the bytes are the test media,
+    /// H.264, since they only need to be recorded, not decoded as HEVC). The fake usher offers
+    /// a client only the codecs its `supported_codecs` names.
+    pub fn enhanced_ladder(mut self) -> Self {
+        self.variants = vec![
+            ("1440p60__av1", (2560, 1440), 60.0, 9_000_000, AV1),
+            ("1440p60__hevc", (2560, 1440), 60.0, 8_000_000, HEVC),
+            ("1080p60__hevc", (1920, 1080), 60.0, 5_000_000, HEVC),
+            ("1080p60", (1920, 1080), 60.0, 6_000_000, H264),
+            ("720p60", (1280, 720), 60.0, 3_400_000, H264),
+            ("360p", (640, 360), 30.0, 700_000, H264),
         ];
         self
     }
@@ -74,14 +95,16 @@ impl ChannelSpec {
         let variants = self
             .variants
             .iter()
-            .map(|&(name, resolution, frame_rate, bandwidth)| VariantConfig {
-                name: name.to_owned(),
-                resolution,
-                frame_rate,
-                bandwidth,
-                codecs: "avc1.42c01e,mp4a.40.2".to_owned(),
-                media: media.clone(),
-            })
+            .map(
+                |&(name, resolution, frame_rate, bandwidth, codecs)| VariantConfig {
+                    name: name.to_owned(),
+                    resolution,
+                    frame_rate,
+                    bandwidth,
+                    codecs: codecs.to_owned(),
+                    media: media.clone(),
+                },
+            )
             .collect();
         Ok(ChannelConfig {
             variants,

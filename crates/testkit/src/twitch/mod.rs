@@ -96,9 +96,43 @@ pub(crate) struct Shared {
     pub token_requests: std::sync::atomic::AtomicU64,
     /// Key of the fake's playback-token signatures.
     pub playback_key: String,
+    pub playback: Mutex<PlaybackState>,
+}
+
+/// Playback settings and what the playback endpoints saw.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaybackState {
+    /// How long a playback token is valid (Twitch: 20 min for the web player, 24 h at most).
+    pub token_ttl: Duration,
+    /// User ids whose tokens hide ads (Turbo or a subscription).
+    pub ad_free_viewers: std::collections::HashSet<String>,
+    pub gql_requests: u64,
+    pub tokens_issued: u64,
+    pub expired_refusals: u64,
+    pub media_playlist_requests: u64,
+    pub authorized_playlist_requests: u64,
+}
+
+/// What the playback endpoints saw: see [`FakeTwitch::playback_stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlaybackStats {
+    /// GQL requests (any operation).
+    pub gql_requests: u64,
+    /// `PlaybackAccessToken` answers (a token or `null` for an offline channel).
+    pub tokens_issued: u64,
+    /// Usher and media playlist requests refused because their token had expired.
+    pub expired_refusals: u64,
+    /// Media playlist requests (valid or not).
+    pub media_playlist_requests: u64,
+    /// Usher and media playlist requests that carried an `Authorization` header.
+    pub authorized_playlist_requests: u64,
 }
 
 impl Shared {
+    pub fn playback(&self) -> std::sync::MutexGuard<'_, PlaybackState> {
+        self.playback.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub fn world(&self) -> std::sync::MutexGuard<'_, state::World> {
         // A panic while holding the lock only happens in a failing test; keep serving.
         self.world.lock().unwrap_or_else(|p| p.into_inner())
@@ -157,6 +191,15 @@ impl FakeTwitch {
             delivered: Notify::new(),
             token_requests: Default::default(),
             playback_key: wire::random_hex(16),
+            playback: Mutex::new(PlaybackState {
+                token_ttl: Duration::from_secs(1200),
+                ad_free_viewers: Default::default(),
+                gql_requests: 0,
+                tokens_issued: 0,
+                expired_refusals: 0,
+                media_playlist_requests: 0,
+                authorized_playlist_requests: 0,
+            }),
             cfg,
         });
         eventsub::spawn_sender(Arc::downgrade(&shared), rx);
@@ -287,7 +330,34 @@ impl FakeTwitch {
         script::issue_web_token(&self.shared, login)
     }
 
+    /// Playback tokens issued from now on expire after `ttl` (whole seconds, like Twitch's
+    /// `expires`); usher and media playlists refuse them with 403 afterwards.
+    pub fn set_playback_token_ttl(&self, ttl: Duration) {
+        self.shared.playback().token_ttl = ttl;
+    }
+
+    /// `login` has Turbo (or subscribes): playback tokens for its web-player tokens hide ads,
+    /// and the media playlists signed with them carry none.
+    pub fn grant_ad_free(&self, login: &str) -> Result<(), ControlError> {
+        let id = self
+            .user_id(login)
+            .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
+        self.shared.playback().ad_free_viewers.insert(id);
+        Ok(())
+    }
+
     // ---- observation ----
+
+    pub fn playback_stats(&self) -> PlaybackStats {
+        let p = self.shared.playback();
+        PlaybackStats {
+            gql_requests: p.gql_requests,
+            tokens_issued: p.tokens_issued,
+            expired_refusals: p.expired_refusals,
+            media_playlist_requests: p.media_playlist_requests,
+            authorized_playlist_requests: p.authorized_playlist_requests,
+        }
+    }
 
     pub fn rate_stats(&self) -> RateStats {
         self.shared.limits.stats()

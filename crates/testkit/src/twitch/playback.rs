@@ -1,5 +1,14 @@
-//! The GQL `PlaybackAccessToken` query, usher (the signed master playlist), and the images
-//! Helix points at.
+//! The GQL `PlaybackAccessToken` query, usher (the signed master playlist), the media
+//! playlists behind it ("video-weaver"), and the images Helix points at.
+//!
+//! Like Twitch's, the playback token expires ([`FakeTwitch::set_playback_token_ttl`]): usher
+//! and the media playlists signed with it answer 403 from then on, while segments stay
+//! fetchable from the origin. A viewer with Turbo or a subscription
+//! ([`FakeTwitch::grant_ad_free`]) gets media playlists without stitched ads. Usher offers
+//! HEVC/AV1 renditions only to clients whose `supported_codecs` name them.
+//!
+//! [`FakeTwitch::set_playback_token_ttl`]: super::FakeTwitch::set_playback_token_ttl
+//! [`FakeTwitch::grant_ad_free`]: super::FakeTwitch::grant_ad_free
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -24,6 +33,7 @@ pub fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/gql", post(gql))
         .route("/api/v2/channel/hls/{file}", get(usher))
+        .route("/weaver/{login}/{variant}/index.m3u8", get(weaver))
         .route("/img/{file}", get(image))
 }
 
@@ -34,6 +44,7 @@ fn sign(s: &Shared, token: &str) -> String {
 
 async fn gql(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+    s.playback().gql_requests += 1;
     if header("client-id") != WEB_CLIENT_ID {
         return error(
             StatusCode::BAD_REQUEST,
@@ -81,6 +92,14 @@ fn answer(s: &Shared, op: &Value, viewer: Option<&str>) -> Value {
         .pointer("/variables/login")
         .and_then(Value::as_str)
         .unwrap_or("");
+    let (ttl, ad_free) = {
+        let mut p = s.playback();
+        p.tokens_issued += 1;
+        (
+            p.token_ttl,
+            viewer.is_some_and(|v| p.ad_free_viewers.contains(v)),
+        )
+    };
     let w = s.world();
     let token = w
         .user_by_login(login)
@@ -89,8 +108,9 @@ fn answer(s: &Shared, op: &Value, viewer: Option<&str>) -> Value {
             let value = json!({
                 "adblock": false, "authorization": {"forbidden": false, "reason": ""},
                 "blackout_enabled": false, "channel": u.login, "channel_id": u.id.parse::<u64>().unwrap_or(0),
-                "expires": unix_secs(SystemTime::now()) + 1200, "user_id": viewer,
-                "version": 2,
+                "expires": unix_secs(SystemTime::now() + ttl), "user_id": viewer,
+                "turbo": ad_free, "subscriber": false, "hide_ads": ad_free, "show_ads": !ad_free,
+                "server_ads": !ad_free, "version": 2,
             })
             .to_string();
             json!({"value": value, "signature": sign(s, &value), "__typename": "PlaybackAccessToken"})
@@ -112,6 +132,7 @@ fn usher_error(status: StatusCode, message: &str, code: &str) -> Response {
 
 async fn usher(
     State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
     Path(file): Path<String>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
@@ -121,19 +142,13 @@ async fn usher(
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     };
+    note_authorization(&s, &headers);
     let Some(login) = file.strip_suffix(".m3u8") else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let (sig, token) = (get("sig"), get("token"));
-    let channel = serde_json::from_str::<Value>(token)
-        .ok()
-        .and_then(|t| t.get("channel").and_then(Value::as_str).map(str::to_owned));
-    if sig.is_empty() || sig != sign(&s, token) || channel.as_deref() != Some(login) {
-        return usher_error(
-            StatusCode::FORBIDDEN,
-            "Unauthorized",
-            "unauthorized_entitlements",
-        );
+    if let Err(refusal) = check_token(&s, login, sig, token) {
+        return refusal;
     }
     let live = {
         let w = s.world();
@@ -159,11 +174,138 @@ async fn usher(
             );
         }
     };
-    let dir = master.trim_end_matches("master.m3u8");
+    let supported: Vec<&str> = get("supported_codecs").split(',').collect();
+    let signed = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("sig", sig)
+        .append_pair("token", token)
+        .finish();
+    let weaver = format!("{}/weaver/{login}/", s.base);
+    let mut body = String::new();
+    // A variant is `#EXT-X-MEDIA`, `#EXT-X-STREAM-INF` and its URI: keep or drop it whole.
+    let mut pending = String::new();
+    let mut keep = true;
+    for line in text.lines() {
+        if line.starts_with("#EXT-X-STREAM-INF") {
+            keep = offered(line, &supported);
+        }
+        if line.is_empty() || line.starts_with('#') {
+            if line.starts_with("#EXT-X-MEDIA:") || line.starts_with("#EXT-X-STREAM-INF") {
+                pending.push_str(line);
+                pending.push('\n');
+            } else {
+                body.push_str(line);
+                body.push('\n');
+            }
+            continue;
+        }
+        // `720p/index.m3u8` → the weaver's signed, absolute URL, as Twitch's are.
+        if keep {
+            body.push_str(&pending);
+            body.push_str(&format!("{weaver}{line}?{signed}\n"));
+        }
+        pending.clear();
+        keep = true;
+    }
+    ([("content-type", "application/vnd.apple.mpegurl")], body).into_response()
+}
+
+/// Counts playlist requests that carry an `Authorization` header: the user's token belongs
+/// on the GQL request only.
+fn note_authorization(s: &Shared, headers: &HeaderMap) {
+    if headers.contains_key("authorization") {
+        s.playback().authorized_playlist_requests += 1;
+    }
+}
+
+/// Whether usher offers a variant (its `#EXT-X-STREAM-INF` line) to a client that supports
+/// `supported` codecs: H.264 always, HEVC only for `h265`/`hevc`, AV1 only for `av1`.
+fn offered(stream_inf: &str, supported: &[&str]) -> bool {
+    let codecs = stream_inf
+        .split("CODECS=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("");
+    codecs.split(',').all(|c| {
+        if c.starts_with("hvc1") || c.starts_with("hev1") {
+            supported.iter().any(|s| *s == "h265" || *s == "hevc")
+        } else if c.starts_with("av01") {
+            supported.contains(&"av1")
+        } else {
+            true
+        }
+    })
+}
+
+/// The claims of a playback token that is genuine, for `login`, and not expired; otherwise
+/// usher's 403.
+fn check_token(s: &Shared, login: &str, sig: &str, token: &str) -> Result<Value, Response> {
+    let claims = serde_json::from_str::<Value>(token).unwrap_or(Value::Null);
+    let channel = claims.get("channel").and_then(Value::as_str);
+    if sig.is_empty() || sig != sign(s, token) || channel != Some(login) {
+        return Err(usher_error(
+            StatusCode::FORBIDDEN,
+            "Unauthorized",
+            "unauthorized_entitlements",
+        ));
+    }
+    let expires = claims.get("expires").and_then(Value::as_u64).unwrap_or(0);
+    if unix_secs(SystemTime::now()) >= expires {
+        s.playback().expired_refusals += 1;
+        return Err(usher_error(
+            StatusCode::FORBIDDEN,
+            "Token has expired",
+            "token_expired",
+        ));
+    }
+    Ok(claims)
+}
+
+/// A media playlist, signed with the playback token like the master that listed it: the
+/// origin's, with absolute segment URLs (segments are fetched from the origin directly, as
+/// Twitch's come from its CDN), without ads for a token that hides them.
+async fn weaver(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path((login, variant)): Path<(String, String)>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    s.playback().media_playlist_requests += 1;
+    note_authorization(&s, &headers);
+    let claims = match check_token(&s, &login, get("sig"), get("token")) {
+        Ok(c) => c,
+        Err(refusal) => return refusal,
+    };
+    let ad_free = claims.get("hide_ads").and_then(Value::as_bool) == Some(true);
+    let media = s.origin.media_url(&login, &variant);
+    let url = if ad_free {
+        format!("{media}?ad_free=1")
+    } else {
+        media.clone()
+    };
+    let (status, text) = match s.http.get(&url).send().await {
+        Ok(r) => (r.status(), r.text().await.unwrap_or_default()),
+        Err(_) => (reqwest::StatusCode::BAD_GATEWAY, String::new()),
+    };
+    if !status.is_success() {
+        return StatusCode::from_u16(status.as_u16())
+            .unwrap_or(StatusCode::BAD_GATEWAY)
+            .into_response();
+    }
+    let dir = media.trim_end_matches("index.m3u8");
     let body: String = text
         .lines()
         .map(|l| {
-            if l.is_empty() || l.starts_with('#') || l.contains("://") {
+            if let Some(prefetch) = l.strip_prefix("#EXT-X-TWITCH-PREFETCH:") {
+                format!("#EXT-X-TWITCH-PREFETCH:{dir}{prefetch}\n")
+            } else if l.starts_with("#EXT-X-MAP:") {
+                format!("{}\n", l.replace("URI=\"", &format!("URI=\"{dir}")))
+            } else if l.is_empty() || l.starts_with('#') {
                 format!("{l}\n")
             } else {
                 format!("{dir}{l}\n")
