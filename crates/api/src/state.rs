@@ -10,6 +10,7 @@ use tapearr_core::library::Library;
 use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::MediaServers;
 use tapearr_core::notify::Notifier;
+use tapearr_core::settings::Settings;
 use tapearr_core::streams::Streams;
 use tapearr_core::system::SystemProbe;
 use tapearr_core::time::Timestamp;
@@ -30,6 +31,7 @@ pub struct AppState {
     pub streams: Streams,
     pub library: Library,
     pub trailers: Trailers,
+    pub settings: Settings,
     pub started_at: Timestamp,
     pub metrics: Arc<Metrics>,
     /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
@@ -57,6 +59,7 @@ impl AppState {
         streams: Streams,
         library: Library,
         trailers: Trailers,
+        settings: Settings,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
@@ -72,6 +75,7 @@ impl AppState {
             streams,
             library,
             trailers,
+            settings,
             started_at: Timestamp::now(),
             metrics: Arc::default(),
             shutdown,
