@@ -785,6 +785,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every setting with its value (secrets: only whether set), source and whether it is
+         *     read-only here or needs a restart.
+         */
+        get: operations["settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change settings. Every value is checked first: one bad or read-only value is answered 400
+         *     naming it, and nothing changes.
+         */
+        patch: operations["settings_patch"];
+        trace?: never;
+    };
+    "/api/v1/settings/cookies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Upload YouTube cookies for trailer downloads: a Netscape cookies file with youtube.com or
+         *     google.com cookies; kept 0600 in the data dir and used from the next download on.
+         */
+        put: operations["settings_put_cookies"];
+        post?: never;
+        /** Remove the uploaded cookies. */
+        delete: operations["settings_delete_cookies"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/twitch/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check Twitch application credentials with Twitch before saving them. */
+        post: operations["settings_test_twitch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/wizard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark the first-run wizard finished (or skipped): it is not shown again. */
+        post: operations["settings_finish_wizard"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/setup": {
         parameters: {
             query?: never;
@@ -852,6 +931,26 @@ export interface paths {
         post?: never;
         /** Revoke a share link: it answers 404 from now on. */
         delete: operations["recordings_revoke_share"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/system/folders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The subfolders of a folder the server can see, with free space and whether the server may
+         *     write there (for choosing library roots).
+         */
+        get: operations["settings_folders"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1702,6 +1801,17 @@ export interface components {
         };
         /** @enum {string} */
         Container: "mp4" | "mkv" | "webm";
+        /** @description What an accepted file holds (never the cookies themselves). */
+        CookiesInfo: {
+            /** @description When the first of them expires (RFC 3339); `None` when all are session cookies. */
+            earliest_expiry?: string | null;
+            /** @description Cookies of youtube.com or google.com. */
+            site_cookies: number;
+        };
+        CookiesUpload: {
+            /** @description The text of a Netscape cookies file (as browser extensions export it). */
+            content: string;
+        };
         CreateApiKey: {
             name: string;
         };
@@ -2074,6 +2184,26 @@ export interface components {
          * @enum {string}
          */
         FinalizeStep: "remux" | "validate" | "extras" | "cleanup" | "done";
+        FolderEntry: {
+            name: string;
+            path: string;
+        };
+        FolderListing: {
+            folders: components["schemas"]["FolderEntry"][];
+            /**
+             * Format: int64
+             * @description Free space on its file system in bytes.
+             */
+            free_bytes?: number | null;
+            /** @description Its parent; `None` at `/`. */
+            parent?: string | null;
+            /** @description The listed folder, canonical. */
+            path: string;
+            /** @description More subfolders than listed. */
+            truncated: boolean;
+            /** @description The server may create files in it. */
+            writable: boolean;
+        };
         Health: {
             database?: string | null;
             status: string;
@@ -2815,6 +2945,41 @@ export interface components {
         };
         /** @enum {string} */
         ServerKind: "plex" | "jellyfin" | "emby";
+        /** @enum {string} */
+        SettingKind: "text" | "secret" | "url" | "folders" | "seconds" | "gib" | "log_filter";
+        /**
+         * @description Where a setting's value comes from.
+         * @enum {string}
+         */
+        SettingSource: "env" | "file" | "database" | "default";
+        SettingsPage: {
+            cookies?: null | components["schemas"]["CookiesInfo"];
+            settings: components["schemas"]["SettingView"][];
+            /** @description The first-run wizard was finished or skipped. */
+            wizard_done: boolean;
+        };
+        SettingsPatch: {
+            /** @description Setting key → new value; `null` clears it (back to the default). */
+            values: Record<string, never>;
+        };
+        /** @description One setting as the app shows it. */
+        SettingView: {
+            /** @description The environment variable that would set it. */
+            env_name: string;
+            help: string;
+            /** @description A value is set (for a secret, the only thing shown). */
+            is_set: boolean;
+            key: string;
+            kind: components["schemas"]["SettingKind"];
+            /** @description Set by the environment or `tapearr.toml`: change it there. */
+            read_only: boolean;
+            /** @description A change is used only after the next start. */
+            restart_required: boolean;
+            secret: boolean;
+            source: components["schemas"]["SettingSource"];
+            /** @description The value in use; always `null` for a secret. */
+            value: unknown;
+        };
         SetupRequest: {
             /** @description At least 8 characters, at most 1024 bytes. */
             password: string;
@@ -2977,6 +3142,11 @@ export interface components {
             expires_at?: null | components["schemas"]["Timestamp"];
             login: string;
             user_id: string;
+        };
+        TwitchCredentialsTest: {
+            client_id: string;
+            /** @description Absent: the secret in use. */
+            client_secret?: string | null;
         };
         TwitchStatus: {
             account?: null | components["schemas"]["TwitchAccount"];
@@ -5443,6 +5613,214 @@ export interface operations {
             };
         };
     };
+    settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsPage"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    settings_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    settings_put_cookies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CookiesUpload"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CookiesInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    settings_delete_cookies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    settings_test_twitch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TwitchCredentialsTest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    settings_finish_wizard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     auth_status: {
         parameters: {
             query?: never;
@@ -5614,6 +5992,44 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    settings_folders: {
+        parameters: {
+            query?: {
+                /** @description An absolute folder path; `/` when absent. */
+                path?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FolderListing"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
