@@ -237,7 +237,7 @@ impl Server {
         scheduler.register().await?;
 
         let system = Arc::new(SystemProbe::new(
-            app.config.clone(),
+            settings.live(),
             app.store.clone(),
             app.tools.clone(),
             instance.clone(),

@@ -248,6 +248,12 @@ async fn twitch_credentials_and_a_library_set_in_the_app_record_without_a_restar
         let status: Value = api.get_json("/api/v1/twitch").await;
         assert_eq!(status["configured"], json!(true), "{b}");
         assert_eq!(status["poll_secs"], json!(1), "{b}");
+        let system: Value = api.get_json("/api/v1/system/status").await;
+        assert_eq!(
+            system["library_roots"][0]["path"],
+            json!(w.library.path().display().to_string()),
+            "{b}: the status shows the new library folder"
+        );
 
         let added = add(&mut api, "first_channel").await;
         w.twitch

@@ -104,9 +104,17 @@ mod tests {
 
     #[test]
     fn other_files_are_refused_with_the_reason() {
-        assert!(check("{\"cookies\": []}").expect_err("refused").contains("line 1"));
+        assert!(
+            check("{\"cookies\": []}")
+                .expect_err("refused")
+                .contains("line 1")
+        );
         let other = ".example.com\tTRUE\t/\tTRUE\t1700000000\tA\tb\n";
-        assert!(check(other).expect_err("refused").contains("no youtube.com"));
+        assert!(
+            check(other)
+                .expect_err("refused")
+                .contains("no youtube.com")
+        );
         let bad_expiry = ".youtube.com\tTRUE\t/\tTRUE\tsoon\tA\tb\n";
         assert!(check(bad_expiry).expect_err("refused").contains("expiry"));
         let lookalike = ".notyoutube.com\tTRUE\t/\tTRUE\t0\tA\tb\n";
