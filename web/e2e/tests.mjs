@@ -25,6 +25,7 @@ export const PAGES = [
 	['/settings/twitch', 'Twitch'],
 	['/settings/library', 'Library'],
 	['/settings/account', 'Account'],
+	['/settings/trailers', 'Trailers'],
 	['/settings/api-keys', 'API keys'],
 	['/settings/notifications', 'Notifications'],
 	['/settings/media-servers', 'Media servers'],
@@ -200,6 +201,9 @@ export const tests = {
 			await page.getByLabel('Password').fill(ADMIN.password);
 			await page.getByRole('button', { name: 'Sign in' }).click();
 
+			// The set-up guide comes first; skipped, it is not shown again.
+			await page.getByRole('heading', { name: 'Set up Tapearr' }).waitFor();
+			await page.getByRole('button', { name: 'Skip the set-up' }).click();
 			await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 			await page.getByText('Live', { exact: true }).waitFor();
 			await page.getByRole('link', { name: 'Settings' }).click();
@@ -598,6 +602,85 @@ export const tests = {
 			assert.ok(total < 300 * 1024, `${total} bytes gzipped`);
 			noProblems(page);
 		});
+	},
+
+	async 'a new server with no configuration is set up in the browser, from the admin to a recording channel (phone and desktop)'() {
+		for (const viewport of [
+			{ width: 390, height: 844 },
+			{ width: 1440, height: 900 }
+		]) {
+			const twitch = await fakeTwitch();
+			const library = mkdtempSync(join(tmpdir(), 'tapearr-e2e-library-'));
+			// Only where the fake Twitch is: no credentials and no library folder.
+			const { TAPEARR_TWITCH__CLIENT_ID: clientId, TAPEARR_TWITCH__CLIENT_SECRET: clientSecret, TAPEARR_TWITCH__POLL_SECS: _poll, ...urls } = twitch.env;
+			try {
+				await withApp({ admin: false, viewport, env: { ...urls, TAPEARR_DISK__LOW_FREE_GB: '0' } }, async ({ server, page }) => {
+					await twitch.control('/users', { login: 'first_one', display_name: 'FirstOne' });
+					await page.goto(`${server.url}/`);
+					await page.waitForURL(`${server.url}/setup`);
+					await page.getByLabel('User name').fill(ADMIN.username);
+					await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
+					await page.getByLabel('Repeat the password').fill(ADMIN.password);
+					await page.getByRole('button', { name: 'Create the admin account' }).click();
+					await page.waitForURL(/\/login/);
+					await page.getByLabel('Password').fill(ADMIN.password);
+					await page.getByRole('button', { name: 'Sign in' }).click();
+
+					// 1. Library folder, found with the folder browser.
+					await page.getByRole('heading', { name: 'Set up Tapearr' }).waitFor();
+					await page.getByLabel('Folder', { exact: true }).fill(library);
+					await page.getByRole('button', { name: 'Browse' }).click();
+					await page.getByRole('button', { name: 'Use this folder' }).click();
+					await page.getByRole('list', { name: 'Library folders' }).getByText(library).waitFor();
+					await page.getByRole('button', { name: 'Save and continue' }).click();
+
+					// 2. Twitch: a wrong secret is refused by the Test, the right one accepted and saved.
+					await page.getByRole('heading', { name: 'Twitch', exact: true }).waitFor();
+					await page.getByLabel('Client ID').fill(clientId);
+					await page.getByLabel('Client secret').fill('not-the-secret');
+					await page.getByRole('button', { name: 'Test' }).click();
+					await page.locator('p.text-danger[role="status"]').waitFor();
+					const refused = page.problems.findIndex((p) => p.includes('502'));
+					if (refused >= 0) page.problems.splice(refused, 1);
+					await page.getByLabel('Client secret').fill(clientSecret);
+					await page.getByRole('button', { name: 'Test' }).click();
+					await page.getByText('Twitch accepted these credentials.').waitFor();
+					await page.getByLabel('Check for live channels every (seconds)').fill('1');
+					await page.getByRole('button', { name: 'Save', exact: true }).click();
+					await page.getByText('Saved.').waitFor();
+					await page.getByLabel('Channel name or link').fill('first_one');
+					await page.getByRole('button', { name: 'Add channel' }).click();
+					await page.getByText('Watching FirstOne').waitFor();
+					for (const next of ['Continue', 'Continue']) await page.getByRole('button', { name: next }).click();
+					await page.getByRole('button', { name: 'Finish' }).click();
+					await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+
+					// Recorded without a restart, into the chosen folder.
+					await twitch.control('/live/first_one', { title: 'Set up in the browser', game: 'Chess' });
+					await page.goto(`${server.url}/streams`);
+					await page.locator('article[data-channel="first_one"][data-recording="yes"]').waitFor({ timeout: 20_000 });
+					await until(() => existsSync(join(library, 'first_one')), { what: 'the recording in the library folder' });
+
+					// The settings pages show what the guide saved; the secret only as set.
+					await page.goto(`${server.url}/settings/twitch`);
+					const secretField = page.locator('[data-setting="twitch.client_secret"]');
+					await secretField.getByText('set', { exact: true }).waitFor();
+					assert.equal(await page.getByLabel('Client secret').inputValue(), '');
+					assert.equal(await page.getByLabel('Client ID').inputValue(), clientId);
+					await page.goto(`${server.url}/settings/library`);
+					await page.getByRole('list', { name: 'Library folders' }).getByText(library).waitFor();
+					await twitch.control('/offline/first_one');
+
+					// Finished: the server remembers, so the guide is not offered again.
+					const settings = await page.request.get(`${server.url}/api/v1/settings`);
+					assert.equal((await settings.json()).wizard_done, true);
+					noProblems(page);
+				});
+			} finally {
+				await twitch.stop();
+				rmSync(library, { recursive: true, force: true });
+			}
+		}
 	},
 
 	async 'a channel added in the app goes live, records with a growing byte counter and ends, all without a reload'() {

@@ -262,6 +262,11 @@ fn routes() -> Routes {
             .routes(routes!(trailers::paused_hosts))
             .routes(routes!(trailers::run))
             .routes(routes!(trailers::scan))
+            .routes(routes!(settings::get, settings::patch))
+            .routes(routes!(settings::folders))
+            .routes(routes!(settings::put_cookies, settings::delete_cookies))
+            .routes(routes!(settings::test_twitch))
+            .routes(routes!(settings::finish_wizard))
             .routes(routes!(twitch::status))
             .routes(routes!(twitch::connect_account, twitch::disconnect_account))
             .routes(routes!(twitch::reconcile)),

@@ -29,6 +29,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "events", description = "Event history and the WebSocket"),
         (name = "logs", description = "Recent log lines"),
         (name = "system", description = "Health, status and tools"),
+        (name = "settings", description = "Settings changed in the app, the folder browser, YouTube cookies and the first-run wizard"),
         (name = "notifications", description = "Notification channels and the outbox"),
         (name = "media-servers", description = "Plex, Jellyfin and Emby rescans"),
         (name = "trailers", description = "Radarr/Sonarr connections, trailer profiles, media and trailers"),

@@ -11,6 +11,7 @@ use tapearr_core::library::Library;
 use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::MediaServers;
 use tapearr_core::notify::Notifier;
+use tapearr_core::settings::Settings;
 use tapearr_core::streams::Streams;
 use tapearr_core::system::SystemProbe;
 use tapearr_core::time::Timestamp;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub trailers: Trailers,
     /// `tapearr import` behind Settings → Import (set by the binary with [`Self::with_imports`]).
     pub imports: Option<ImportService>,
+    pub settings: Settings,
     pub started_at: Timestamp,
     pub metrics: Arc<Metrics>,
     /// Cancelled at shutdown: long-lived connections (WebSockets) close on it.
@@ -60,6 +62,7 @@ impl AppState {
         streams: Streams,
         library: Library,
         trailers: Trailers,
+        settings: Settings,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
@@ -76,6 +79,7 @@ impl AppState {
             library,
             trailers,
             imports: None,
+            settings,
             started_at: Timestamp::now(),
             metrics: Arc::default(),
             shutdown,

@@ -44,6 +44,9 @@ pub struct Config {
     pub twitch: TwitchConfig,
     pub tmdb: TmdbConfig,
     pub trailers: TrailersConfig,
+    /// The settings the environment or `tapearr.toml` sets: read-only in the app.
+    #[serde(skip)]
+    pub origins: crate::settings::Origins,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -293,6 +296,7 @@ impl Default for Config {
                 po_token_provider_url: None,
                 parallel_downloads: 2,
             },
+            origins: Default::default(),
         }
     }
 }
@@ -315,13 +319,16 @@ impl Config {
             .or(env_data_dir)
             .unwrap_or_else(|| Config::default().data_dir);
 
+        let origins =
+            crate::settings::Origins::from_providers(Figment::from(env.clone()), &data_dir);
         let mut figment = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(data_dir.join(CONFIG_FILE_NAME)))
             .merge(env);
         if let Some(dir) = data_dir_override {
             figment = figment.merge(Serialized::default("data_dir", dir));
         }
-        let config: Config = figment.extract().map_err(describe)?;
+        let mut config: Config = figment.extract().map_err(describe)?;
+        config.origins = origins;
         config.validated()
     }
 

@@ -14,6 +14,7 @@ pub mod mediaserver;
 pub mod notify;
 pub mod secret;
 pub mod secrets_at_rest;
+pub mod settings;
 pub mod setup;
 pub mod storage;
 pub mod streams;

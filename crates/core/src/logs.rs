@@ -15,7 +15,7 @@ use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, fmt};
+use tracing_subscriber::{EnvFilter, fmt, reload};
 
 /// Recent lines kept for the web app.
 const RING_CAPACITY: usize = 5_000;
@@ -183,6 +183,7 @@ pub struct LogGuard {
 pub fn init(config: &LogConfig, logs_dir: &Path) -> Result<(Arc<LogBuffer>, LogGuard), String> {
     let buffer = Arc::new(LogBuffer::default());
     let filter = EnvFilter::try_new(&config.level).map_err(|e| e.to_string())?;
+    let (filter, level_handle) = reload::Layer::new(filter);
     let stdout = if config.format == "json" {
         fmt::layer().json().boxed()
     } else {
@@ -216,7 +217,21 @@ pub fn init(config: &LogConfig, logs_dir: &Path) -> Result<(Arc<LogBuffer>, LogG
         })
         .try_init()
         .map_err(|e| e.to_string())?;
+    let _ = LEVEL.set(level_handle);
     Ok((buffer, LogGuard { _file: guard }))
+}
+
+/// The installed subscriber's filter, changed by the `log.level` setting without a restart.
+static LEVEL: std::sync::OnceLock<reload::Handle<EnvFilter, tracing_subscriber::Registry>> =
+    std::sync::OnceLock::new();
+
+/// Replaces the running filter (a no-op where [`init`] did not install the subscriber).
+pub fn set_level(filter: &str) -> Result<(), String> {
+    let filter = EnvFilter::try_new(filter).map_err(|e| e.to_string())?;
+    match LEVEL.get() {
+        Some(handle) => handle.reload(filter).map_err(|e| e.to_string()),
+        None => Ok(()),
+    }
 }
 
 /// A plain stderr subscriber for short-lived admin commands.

@@ -1,9 +1,9 @@
 //! What `doctor`, the dashboard and `/api/v1/system/status` report: database, tools, and the
 //! free space of each library root.
 
-use crate::config::Config;
 use crate::events::{DomainEvent, EventBus};
 use crate::jobs::{JobContext, JobError, JobHandler};
+use crate::settings::LiveConfig;
 use crate::storage::Storage;
 use crate::tools::{ToolStatus, ToolsManager};
 use async_trait::async_trait;
@@ -63,7 +63,8 @@ type ToolsCache = Option<(
 /// Gathers the system status; cheap enough to call per request (tool versions, which take
 /// five processes to read, are cached).
 pub struct SystemProbe {
-    config: Arc<Config>,
+    /// Live: library roots changed in the app show at once.
+    config: LiveConfig,
     store: Arc<dyn Storage>,
     tools: Arc<ToolsManager>,
     instance: String,
@@ -72,7 +73,7 @@ pub struct SystemProbe {
 
 impl SystemProbe {
     pub fn new(
-        config: Arc<Config>,
+        config: LiveConfig,
         store: Arc<dyn Storage>,
         tools: Arc<ToolsManager>,
         instance: String,
@@ -112,7 +113,7 @@ impl SystemProbe {
             }
         };
         let data_dir = matches!(
-            tokio::fs::metadata(&self.config.data_dir).await,
+            tokio::fs::metadata(&self.config.current().data_dir).await,
             Ok(m) if m.is_dir() && !m.permissions().readonly()
         );
         Readiness { database, data_dir }
@@ -120,6 +121,7 @@ impl SystemProbe {
 
     pub async fn status(&self) -> SystemStatus {
         let (tools, db) = tokio::join!(self.tools(), self.store.ping());
+        let config = self.config.current();
         SystemStatus {
             version: env!("CARGO_PKG_VERSION").to_string(),
             instance: self.instance.clone(),
@@ -129,13 +131,12 @@ impl SystemProbe {
                 error: db.err().map(|e| e.to_string()),
             },
             tools,
-            library_roots: self
-                .config
+            library_roots: config
                 .library_roots
                 .iter()
                 .map(|r| root_status(r.clone()))
                 .collect(),
-            data_dir: root_status(self.config.data_dir.clone()),
+            data_dir: root_status(config.data_dir.clone()),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::events::{DomainEvent, EventBus};
 use crate::jobs::{JobContext, JobError, JobHandler, TaskDef};
+use crate::settings::LiveConfig;
 use crate::system::root_status;
 use crate::tools::{PYTHON_TOOLS, Process, ToolsManager, YtDlpChannel};
 use async_trait::async_trait;
@@ -47,27 +48,40 @@ pub fn task_defs() -> Vec<TaskDef> {
 /// Shared by the periodic check, the recorder (a write that hit ENOSPC) and finalize (waiting
 /// for room), so the user hears of a full disk at once, and once.
 pub struct DiskWatch {
-    paths: Vec<PathBuf>,
-    threshold_bytes: u64,
+    /// The data dir; the library roots and the threshold are read from the live settings.
+    data_dir: PathBuf,
+    live: LiveConfig,
     events: EventBus,
     low: Mutex<HashSet<PathBuf>>,
 }
 
 impl DiskWatch {
-    pub fn new(paths: Vec<PathBuf>, low_free_gb: f64, events: EventBus) -> Self {
+    pub fn new(data_dir: PathBuf, live: LiveConfig, events: EventBus) -> Self {
         Self {
-            paths,
-            threshold_bytes: (low_free_gb * 1_073_741_824.0) as u64,
+            data_dir,
+            live,
             events,
             low: Mutex::default(),
         }
+    }
+
+    /// The data dir and every library root in use now.
+    fn paths(&self) -> Vec<PathBuf> {
+        let mut paths = vec![self.data_dir.clone()];
+        paths.extend(self.live.current().library_roots.iter().cloned());
+        paths
+    }
+
+    fn threshold_bytes(&self) -> u64 {
+        (self.live.current().disk.low_free_gb * 1_073_741_824.0) as u64
     }
 
     /// Checks every watched path; returns a line per path for the job's progress.
     pub async fn check_all(&self) -> Vec<String> {
         let mut newly_low = Vec::new();
         let mut summary = Vec::new();
-        for path in &self.paths {
+        let threshold = self.threshold_bytes();
+        for path in &self.paths() {
             let status = root_status(path.clone());
             let Some(free) = status.free_bytes else {
                 summary.push(format!("{}: unreadable", path.display()));
@@ -78,7 +92,7 @@ impl DiskWatch {
                 path.display(),
                 free as f64 / 1_073_741_824.0
             ));
-            if free < self.threshold_bytes {
+            if free < threshold {
                 if self.mark_low(path) {
                     newly_low.push((path.clone(), free));
                 }
@@ -96,11 +110,10 @@ impl DiskWatch {
     /// raise `system.disk_low` for the watched path holding it now, not at the next check.
     pub async fn report_full(&self, path: &Path) {
         let watched = self
-            .paths
-            .iter()
+            .paths()
+            .into_iter()
             .filter(|p| path.starts_with(p))
             .max_by_key(|p| p.components().count())
-            .cloned()
             .unwrap_or_else(|| path.to_path_buf());
         let free = root_status(watched.clone()).free_bytes.unwrap_or(0);
         if self.mark_low(&watched) {
@@ -123,7 +136,7 @@ impl DiskWatch {
             .emit(DomainEvent::DiskLow {
                 path,
                 free_bytes,
-                threshold_bytes: self.threshold_bytes,
+                threshold_bytes: self.threshold_bytes(),
             })
             .await;
     }

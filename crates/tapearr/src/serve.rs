@@ -19,6 +19,7 @@ use tapearr_core::library::{FINALIZE_JOB, FinalizeHandler, Library, LibraryDeps}
 use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
+use tapearr_core::settings::Settings;
 use tapearr_core::streams::{Streams, StreamsDeps};
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
 use tapearr_core::system_checks::{self, CheckDisk, CheckToolUpdates, DiskWatch, UpdateYtDlp};
@@ -174,15 +175,30 @@ impl Server {
         let mut kinds = registry.kinds();
         kinds.extend(JOBS.iter().map(|(kind, _)| kind.to_string()));
         let queue = JobQueue::new(app.store.clone(), app.events.clone(), kinds);
-        let disk = Arc::new(disk_watch(&app));
 
         // A lost or replaced key is refused with what to do, before anything it sealed is read.
         let secrets = crate::secret_key::open(&app.config.data_dir, app.store.as_ref()).await?;
         // Secrets written in plaintext by an older version are sealed before anything reads them.
         tapearr_core::secrets_at_rest::seal_plaintext_secrets(app.store.as_ref(), &secrets).await?;
+        // The settings changed in the app: services read them live, or the start's values.
+        let settings = Settings::open(
+            (*app.config).clone(),
+            app.config.origins.clone(),
+            app.store.clone(),
+            secrets.clone(),
+        )
+        .await?;
+        let live = settings.live();
+        let config = settings.current();
+        let disk = Arc::new(DiskWatch::new(
+            app.config.data_dir.clone(),
+            live.clone(),
+            app.events.clone(),
+        ));
         let media_servers = MediaServers::new(app.store.clone(), queue.clone(), secrets.clone())?;
         let library = Library::new(LibraryDeps {
-            config: app.config.clone(),
+            config: config.clone(),
+            live: live.clone(),
             store: app.store.clone(),
             events: app.events.clone(),
             queue: queue.clone(),
@@ -191,7 +207,8 @@ impl Server {
             disk: disk.clone(),
         })?;
         let trailers = Trailers::new(TrailersDeps {
-            config: app.config.clone(),
+            config: config.clone(),
+            live: live.clone(),
             store: app.store.clone(),
             events: app.events.clone(),
             queue: queue.clone(),
@@ -235,7 +252,7 @@ impl Server {
         scheduler.register().await?;
 
         let system = Arc::new(SystemProbe::new(
-            app.config.clone(),
+            settings.live(),
             app.store.clone(),
             app.tools.clone(),
             instance.clone(),
@@ -247,7 +264,8 @@ impl Server {
             secrets.clone(),
         )?;
         let streams = Streams::new(StreamsDeps {
-            config: app.config.clone(),
+            config: config.clone(),
+            live,
             store: app.store.clone(),
             events: app.events.clone(),
             instance: instance.clone(),
@@ -269,6 +287,7 @@ impl Server {
             streams.clone(),
             library.clone(),
             trailers,
+            settings,
             stop.clone(),
         );
         let state = state.with_imports(crate::import_cmd::service(&app)?);
@@ -351,13 +370,6 @@ fn outside_client() -> Result<reqwest::Client> {
         .timeout(Duration::from_secs(30))
         .build()
         .context("cannot build the HTTP client")
-}
-
-/// Watches the free space of the data dir and every library root.
-fn disk_watch(app: &App) -> DiskWatch {
-    let mut watched = vec![app.config.data_dir.clone()];
-    watched.extend(app.config.library_roots.iter().cloned());
-    DiskWatch::new(watched, app.config.disk.low_free_gb, app.events.clone())
 }
 
 /// Beyond loopback, anyone who reaches the port first could create the admin: require the

@@ -12,7 +12,9 @@ export const session = $state({
 	setupTokenRequired: false,
 	username: null as string | null,
 	/** The admin just created on the setup page (the login page greets it). */
-	justCreated: null as string | null
+	justCreated: null as string | null,
+	/** Signed in for the first time after creating the admin: the set-up guide comes next. */
+	wizard: false
 });
 
 export type Theme = 'system' | 'light' | 'dark';

@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod recordings;
 pub mod retention;
 pub mod session;
+pub mod settings;
 pub mod setup;
 pub mod system;
 pub mod tasks;

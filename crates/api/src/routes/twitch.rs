@@ -28,7 +28,7 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<TwitchStatu
     Ok(Json(TwitchStatus {
         configured: state.streams.twitch_configured(),
         eventsub: state.streams.eventsub_enabled(),
-        poll_secs: state.config.twitch.poll_secs,
+        poll_secs: state.settings.current().twitch.poll_secs,
         account: state.streams.account().await?,
     }))
 }

@@ -30,7 +30,7 @@ impl Library {
         let mut report = DeleteReport::default();
         for rec in &deleted {
             let freed = match self.roots() {
-                Ok(roots) => remove_recording_files(roots, rec, &mut report.errors).await,
+                Ok(roots) => remove_recording_files(&roots, rec, &mut report.errors).await,
                 Err(_) => 0,
             };
             report.bytes_freed += freed;

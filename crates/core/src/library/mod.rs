@@ -33,6 +33,7 @@ use crate::events::EventBus;
 use crate::files::LibraryRoots;
 use crate::jobs::JobQueue;
 use crate::mediaserver::MediaServers;
+use crate::settings::{LiveConfig, LiveRoots};
 use crate::storage::Storage;
 use std::sync::Arc;
 
@@ -46,7 +47,8 @@ struct Inner {
     config: Arc<Config>,
     store: Arc<dyn Storage>,
     events: EventBus,
-    roots: Option<LibraryRoots>,
+    /// The library roots in use now (they can be changed in the app).
+    roots: LiveRoots,
     queue: JobQueue,
     media_servers: MediaServers,
     http: reqwest::Client,
@@ -55,6 +57,7 @@ struct Inner {
 
 pub struct LibraryDeps {
     pub config: Arc<Config>,
+    pub live: LiveConfig,
     pub store: Arc<dyn Storage>,
     pub events: EventBus,
     pub queue: JobQueue,
@@ -66,17 +69,16 @@ pub struct LibraryDeps {
 
 impl Library {
     pub fn new(deps: LibraryDeps) -> Result<Self, crate::setup::SetupError> {
-        let roots = if deps.config.library_roots.is_empty() {
-            None
-        } else {
-            Some(LibraryRoots::new(&deps.config.library_roots)?)
-        };
+        let roots = deps.live.current().library_roots.clone();
+        if !roots.is_empty() {
+            LibraryRoots::new(&roots)?;
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 config: deps.config,
                 store: deps.store,
                 events: deps.events,
-                roots,
+                roots: LiveRoots::new(deps.live),
                 queue: deps.queue,
                 media_servers: deps.media_servers,
                 http: deps.http,
@@ -85,8 +87,8 @@ impl Library {
         })
     }
 
-    fn roots(&self) -> LibraryResult<&LibraryRoots> {
-        self.inner.roots.as_ref().ok_or(LibraryError::NoLibraryRoot)
+    fn roots(&self) -> LibraryResult<LibraryRoots> {
+        self.inner.roots.get().ok_or(LibraryError::NoLibraryRoot)
     }
 
     /// The global naming template (channels may override it).

@@ -291,7 +291,7 @@ impl Streams {
     /// Removes the files of each recording of the channel: MP4, sidecars and parts (only inside
     /// a library root).
     async fn delete_recording_files(&self, channel_id: &str) -> StreamsResult<()> {
-        let Some(roots) = &self.inner.roots else {
+        let Some(roots) = self.roots() else {
             return Ok(());
         };
         let mut page =
@@ -305,7 +305,7 @@ impl Streams {
             let found = self.inner.store.list_recordings(&query).await?;
             for rec in &found.items {
                 let mut errors = Vec::new();
-                crate::library::remove_recording_files(roots, rec, &mut errors).await;
+                crate::library::remove_recording_files(&roots, rec, &mut errors).await;
                 for error in errors {
                     tracing::warn!(recording = %rec.id, %error, "recording file not deleted");
                 }

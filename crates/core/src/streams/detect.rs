@@ -6,14 +6,32 @@
 use super::Streams;
 use std::time::Duration;
 
+fn interval(secs: u64) -> tokio::time::Interval {
+    let mut tick = tokio::time::interval(Duration::from_secs(secs.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick
+}
+
 impl Streams {
     pub(crate) async fn poll_loop(self) {
-        let every = Duration::from_secs(self.inner.config.twitch.poll_secs);
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut live = self.inner.live.clone();
+        let mut every = live.current().twitch.poll_secs;
+        let mut tick = interval(every);
+        let mut changes = true;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
+                more = live.changed(), if changes => {
+                    changes = more;
+                    // A new interval from the settings: the next check comes one new period on.
+                    let now = live.current().twitch.poll_secs;
+                    if now != every {
+                        every = now;
+                        tick = interval(every);
+                        tick.reset();
+                    }
+                    continue;
+                }
                 _ = self.inner.shutdown.cancelled() => return,
             }
             match self.inner.store.list_twitch_channels().await {

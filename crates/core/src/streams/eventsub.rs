@@ -70,11 +70,12 @@ pub struct SubscriptionSummary {
 
 impl Streams {
     pub fn eventsub_enabled(&self) -> bool {
-        self.inner.config.public_url.is_some() && self.inner.twitch.is_some()
+        self.inner.live.current().public_url.is_some() && self.twitch_configured()
     }
 
     fn callback_url(&self) -> Option<String> {
-        let base = self.inner.config.public_url.as_ref()?;
+        let config = self.inner.live.current();
+        let base = config.public_url.as_ref()?;
         Some(format!(
             "{}{CALLBACK_PATH}",
             base.as_str().trim_end_matches('/')
@@ -230,10 +231,15 @@ impl Streams {
     }
 
     pub(crate) async fn eventsub_loop(self) {
-        if !self.eventsub_enabled() {
-            return;
-        }
+        let mut live = self.inner.live.clone();
         loop {
+            // Without a public URL (it can be set later in the app) only polling runs.
+            while !self.eventsub_enabled() {
+                tokio::select! {
+                    more = live.changed() => if !more { return },
+                    _ = self.inner.shutdown.cancelled() => return,
+                }
+            }
             match self.reconcile_subscriptions().await {
                 Ok(s) => tracing::info!(
                     kept = s.kept,

@@ -33,12 +33,14 @@ pub use channels::{AddChannel, ChannelPatch, ImportResult};
 pub use error::{StreamsError, StreamsResult};
 pub use live::LiveInfo;
 pub use twitch::TwitchApi;
+use twitch::TwitchKey;
 pub use watch::{WATCH_TOKEN_TTL, WatchRange, WatchTicket};
 
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::events::EventBus;
 use crate::files::LibraryRoots;
+use crate::settings::{LiveConfig, LiveRoots};
 use crate::setup::SetupError;
 use crate::storage::Storage;
 use std::collections::HashMap;
@@ -63,8 +65,12 @@ struct Inner {
     events: EventBus,
     instance: String,
     secrets: SecretBox,
-    twitch: Option<TwitchApi>,
-    roots: Option<LibraryRoots>,
+    /// The settings as they are now (credentials, roots, poll interval, disk floor, public URL).
+    live: LiveConfig,
+    http: reqwest::Client,
+    /// The Twitch clients for the current credentials, rebuilt when they change.
+    twitch: Mutex<Option<(TwitchKey, Option<TwitchApi>)>>,
+    roots: LiveRoots,
     /// Starts new recordings a few segments behind the live edge.
     recorder: Arc<NativeRecorder>,
     /// Restarts and resumes at the live edge: earlier segments are already in the parts.
@@ -88,6 +94,8 @@ struct Inner {
 
 pub struct StreamsDeps {
     pub config: Arc<Config>,
+    /// Where the settings changed in the app are read.
+    pub live: LiveConfig,
     pub store: Arc<dyn Storage>,
     pub events: EventBus,
     pub instance: String,
@@ -100,18 +108,18 @@ pub struct StreamsDeps {
 
 impl Streams {
     pub fn new(deps: StreamsDeps) -> Result<Self, SetupError> {
-        let twitch = TwitchApi::from_config(&deps.config, deps.http);
-        let roots = if deps.config.library_roots.is_empty() {
-            None
-        } else {
-            for root in &deps.config.library_roots {
-                std::fs::create_dir_all(root).map_err(|source| SetupError::CreateRoot {
-                    path: root.clone(),
-                    source,
-                })?;
-            }
-            Some(LibraryRoots::new(&deps.config.library_roots)?)
-        };
+        // Roots from the environment or file are created at start (and checked: a bad one
+        // stops the start); those chosen in the app exist already.
+        let current = deps.live.current();
+        for root in &current.library_roots {
+            std::fs::create_dir_all(root).map_err(|source| SetupError::CreateRoot {
+                path: root.clone(),
+                source,
+            })?;
+        }
+        if !current.library_roots.is_empty() {
+            LibraryRoots::new(&current.library_roots)?;
+        }
         let live = tapearr_hls::LiveOptions {
             no_segment_timeout: Duration::from_secs(deps.config.twitch.stall_secs),
             ..tapearr_hls::LiveOptions::default()
@@ -128,8 +136,10 @@ impl Streams {
                 events: deps.events,
                 instance: deps.instance,
                 secrets: deps.secrets,
-                twitch,
-                roots,
+                roots: LiveRoots::new(deps.live.clone()),
+                live: deps.live,
+                http: deps.http,
+                twitch: Mutex::new(None),
                 recorder: Arc::new(recorder),
                 restart_recorder: Arc::new(restart_recorder),
                 active: Mutex::new(HashMap::new()),
@@ -146,23 +156,39 @@ impl Streams {
     }
 
     pub fn twitch_configured(&self) -> bool {
-        self.inner.twitch.is_some()
+        self.current_twitch().is_some()
     }
 
-    fn twitch(&self) -> StreamsResult<&TwitchApi> {
-        self.inner
-            .twitch
-            .as_ref()
-            .ok_or(StreamsError::NotConfigured)
+    fn twitch(&self) -> StreamsResult<TwitchApi> {
+        self.current_twitch().ok_or(StreamsError::NotConfigured)
+    }
+
+    /// The clients for the credentials in use now; the same clients (and their app token)
+    /// while the credentials stay the same.
+    fn current_twitch(&self) -> Option<TwitchApi> {
+        let config = self.inner.live.current();
+        let key = TwitchKey::of(&config);
+        let mut cached = self.inner.twitch.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((k, api)) = cached.as_ref()
+            && *k == key
+        {
+            return api.clone();
+        }
+        let api = TwitchApi::from_config(&config, self.inner.http.clone());
+        *cached = Some((key, api.clone()));
+        api
+    }
+
+    /// The library roots in use now; `None` while none is set.
+    fn roots(&self) -> Option<LibraryRoots> {
+        self.inner.roots.get()
     }
 
     /// Starts the background work: start-up reconciliation, then polling and (with a public
     /// URL) EventSub subscription upkeep. Returns when `shutdown` is cancelled and every
     /// recorder has stopped (their recordings stay "recording" and resume at the next start).
     pub async fn run(self) {
-        if self.inner.twitch.is_none() {
-            tracing::info!("Twitch is not configured: no live detection or recording");
-            self.inner.shutdown.cancelled().await;
+        if !self.wait_until_configured().await {
             return;
         }
         self.reconcile_at_start().await;
@@ -191,6 +217,28 @@ impl Streams {
                 _ = self.inner.shutdown.cancelled() => return,
             }
         }
+    }
+
+    /// Waits for Twitch credentials (set in the app or already there); `false` on shutdown.
+    async fn wait_until_configured(&self) -> bool {
+        let mut live = self.inner.live.clone();
+        let mut told = false;
+        while !self.twitch_configured() {
+            if !told {
+                tracing::info!(
+                    "Twitch is not configured: no live detection or recording until it is"
+                );
+                told = true;
+            }
+            tokio::select! {
+                more = live.changed() => if !more {
+                    self.inner.shutdown.cancelled().await;
+                    return false;
+                },
+                _ = self.inner.shutdown.cancelled() => return false,
+            }
+        }
+        !self.inner.shutdown.is_cancelled()
     }
 
     /// The recorders running in this process (a panic elsewhere must not wedge them).

@@ -180,14 +180,12 @@ impl Streams {
             Ok(None)
         };
         let Some(root) = self
-            .inner
-            .roots
-            .as_ref()
+            .roots()
             .and_then(|r| r.roots().next().map(|p| p.to_path_buf()))
         else {
             return refuse("no library root is configured (library_roots)".into()).await;
         };
-        let floor_gb = self.inner.config.disk.low_free_gb;
+        let floor_gb = self.inner.live.current().disk.low_free_gb;
         let floor = (floor_gb * 1_073_741_824.0) as u64;
         if let Err(e) = crate::files::ensure_free_space(&root, floor) {
             return refuse(format!(
@@ -425,7 +423,7 @@ impl Streams {
     /// Waits until the recording's folder has room again (the free-space floor, at least
     /// [`ROOM_TO_RESTART`]), or until stopped, shut down or offline.
     async fn wait_for_room(&self, rec: &Recording, stop: &CancellationToken, offline: &AtomicBool) {
-        let floor = (self.inner.config.disk.low_free_gb * 1_073_741_824.0) as u64;
+        let floor = (self.inner.live.current().disk.low_free_gb * 1_073_741_824.0) as u64;
         let needed = floor.max(ROOM_TO_RESTART);
         let dir = std::path::Path::new(&rec.dir);
         while !offline.load(Ordering::SeqCst)

@@ -95,6 +95,10 @@ fn config(opts: &ServerOptions<'_>) -> Config {
     if let Some(url) = opts.database_url {
         config.database_url = tapearr_core::secret::Secret::new(url);
     }
+    config.origins = tapearr_core::settings::Origins::with_env(
+        opts.data_dir,
+        opts.env.iter().map(|(k, v)| (*k, v.as_str())),
+    );
     config
 }
 

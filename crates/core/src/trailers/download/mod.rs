@@ -230,7 +230,7 @@ impl Trailers {
         work: &Path,
         cancel: &CancellationToken,
     ) -> Result<Placed, Failure> {
-        let roots = self.inner.roots.as_ref().ok_or_else(|| {
+        let roots = self.roots().ok_or_else(|| {
             Failure::new("disk", "no library roots are configured (library_roots)")
         })?;
         let folder = roots.resolve(&item.folder).map_err(|e| {
@@ -405,7 +405,7 @@ impl Trailers {
             .await
             .map_err(|e| Failure::new("disk", e.to_string()))?;
         if let Some(old) = replacing.filter(|old| *old != path)
-            && let Some(roots) = self.inner.roots.as_ref()
+            && let Some(roots) = self.roots()
             && let Ok(old) = roots.resolve(&old.display().to_string())
             && !same_file(old.as_path(), &path).await
             && let Err(e) = crate::files::remove_file(&old).await

@@ -123,11 +123,7 @@ impl Trailers {
             .find(|d| d.profile_id == profile_id && d.status.has_trailer())
             .ok_or(TrailerError::NotFound("trailer"))?;
         let path = record.file_path.ok_or(TrailerError::NotFound("trailer"))?;
-        let roots = self
-            .inner
-            .roots
-            .as_ref()
-            .ok_or(TrailerError::NotFound("trailer"))?;
+        let roots = self.roots().ok_or(TrailerError::NotFound("trailer"))?;
         let safe = roots
             .resolve(&path)
             .map_err(|_| TrailerError::NotFound("trailer"))?;
@@ -191,9 +187,7 @@ impl Trailers {
         };
         let refuse = |why: &str| TrailerError::Conflict(format!("will not delete {path}: {why}"));
         let roots = self
-            .inner
-            .roots
-            .as_ref()
+            .roots()
             .ok_or_else(|| TrailerError::Invalid("no library roots are configured".into()))?;
         let safe = roots
             .resolve(path)

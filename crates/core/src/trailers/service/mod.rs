@@ -13,6 +13,7 @@ use crate::events::EventBus;
 use crate::files::LibraryRoots;
 use crate::jobs::JobQueue;
 use crate::mediaserver::MediaServers;
+use crate::settings::{LiveConfig, LiveRoots};
 use crate::setup::SetupError;
 use crate::storage::Storage;
 use crate::tools::{ToolsManager, YT_DLP};
@@ -41,7 +42,9 @@ pub(super) struct Inner {
     pub library_http: reqwest::Client,
     pub secrets: SecretBox,
     pub tools: Arc<ToolsManager>,
-    pub roots: Option<LibraryRoots>,
+    /// The settings as they are now (roots, TMDB key, cookies).
+    pub live: LiveConfig,
+    pub roots: LiveRoots,
     pub politeness: Politeness,
     /// Only one full run (sync → scan → downloads) at a time.
     pub run_lock: tokio::sync::Mutex<()>,
@@ -55,6 +58,7 @@ pub(super) struct Inner {
 
 pub struct TrailersDeps {
     pub config: Arc<Config>,
+    pub live: LiveConfig,
     pub store: Arc<dyn Storage>,
     pub events: EventBus,
     pub queue: JobQueue,
@@ -66,11 +70,10 @@ pub struct TrailersDeps {
 
 impl Trailers {
     pub fn new(deps: TrailersDeps) -> Result<Self, SetupError> {
-        let roots = if deps.config.library_roots.is_empty() {
-            None
-        } else {
-            Some(LibraryRoots::new(&deps.config.library_roots)?)
-        };
+        let roots = deps.live.current().library_roots.clone();
+        if !roots.is_empty() {
+            LibraryRoots::new(&roots)?;
+        }
         let t = &deps.config.trailers;
         let politeness = Politeness::new(
             Duration::from_secs(t.host_interval_secs),
@@ -96,7 +99,8 @@ impl Trailers {
                 http: deps.http,
                 secrets: deps.secrets,
                 tools: deps.tools,
-                roots,
+                roots: LiveRoots::new(deps.live.clone()),
+                live: deps.live,
                 politeness,
                 run_lock: tokio::sync::Mutex::new(()),
                 scan_lock: tokio::sync::Mutex::new(()),
@@ -120,8 +124,14 @@ impl Trailers {
             .collect())
     }
 
-    pub(super) fn config(&self) -> &Config {
-        &self.inner.config
+    /// The configuration with the settings as they are now.
+    pub(super) fn config(&self) -> Arc<Config> {
+        self.inner.live.current()
+    }
+
+    /// The library roots in use now; `None` while none is set.
+    pub(super) fn roots(&self) -> Option<LibraryRoots> {
+        self.inner.roots.get()
     }
 
     pub(super) fn yt_dlp_program(&self) -> PathBuf {

@@ -196,11 +196,7 @@ impl Trailers {
         let mut out = Vec::with_capacity(folders.len());
         for f in folders {
             let local_path = to_local(&f.path, &conn.path_mappings);
-            let in_library = self
-                .inner
-                .roots
-                .as_ref()
-                .is_some_and(|r| r.resolve(&local_path).is_ok());
+            let in_library = self.roots().is_some_and(|r| r.resolve(&local_path).is_ok());
             let readable = tokio::fs::read_dir(&local_path).await.is_ok();
             out.push(RootFolderView {
                 path: f.path,

@@ -1,0 +1,242 @@
+//! The settings a user changes in the app: one declared list, each with its type, validation,
+//! secrecy and whether a change applies at once or after a restart.
+
+use crate::config::Config;
+use crate::secret::Secret;
+use serde_json::Value;
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingKind {
+    Text,
+    /// Write-only: shown as set or unset, sealed at rest.
+    Secret,
+    /// An http(s) URL, or `null` for none.
+    Url,
+    /// A list of absolute paths of existing directories.
+    Folders,
+    /// A whole number of seconds, 1 or more.
+    Seconds,
+    /// A number of GiB, 0 or more.
+    Gib,
+    /// A tracing filter such as `info` or `tapearr_core=debug,info`.
+    LogFilter,
+}
+
+#[derive(Debug)]
+pub struct SettingDef {
+    /// The dotted configuration key (`TAPEARR_` + upper case with `__` for environment).
+    pub key: &'static str,
+    pub kind: SettingKind,
+    /// A change is used at once; otherwise after the next start.
+    pub live: bool,
+    pub help: &'static str,
+}
+
+impl SettingDef {
+    pub fn secret(&self) -> bool {
+        self.kind == SettingKind::Secret
+    }
+
+    /// The environment variable that sets it.
+    pub fn env_name(&self) -> String {
+        format!(
+            "{}{}",
+            crate::config::ENV_PREFIX,
+            self.key.replace('.', "__").to_uppercase()
+        )
+    }
+}
+
+pub const SETTINGS: &[SettingDef] = &[
+    SettingDef {
+        key: "twitch.client_id",
+        kind: SettingKind::Text,
+        live: true,
+        help: "Client ID of your application at dev.twitch.tv/console",
+    },
+    SettingDef {
+        key: "twitch.client_secret",
+        kind: SettingKind::Secret,
+        live: true,
+        help: "Client secret of that application",
+    },
+    SettingDef {
+        key: "twitch.poll_secs",
+        kind: SettingKind::Seconds,
+        live: true,
+        help: "How often Twitch is asked which channels are live",
+    },
+    SettingDef {
+        key: "library_roots",
+        kind: SettingKind::Folders,
+        live: true,
+        help: "Folders Tapearr may write recordings and trailers into",
+    },
+    SettingDef {
+        key: "disk.low_free_gb",
+        kind: SettingKind::Gib,
+        live: true,
+        help: "Below this much free space (GiB) recordings stop and a warning is raised",
+    },
+    SettingDef {
+        key: "tmdb.api_key",
+        kind: SettingKind::Secret,
+        live: true,
+        help: "TMDB API key: official trailers are found first",
+    },
+    SettingDef {
+        key: "public_url",
+        kind: SettingKind::Url,
+        live: true,
+        help: "The HTTPS address the internet reaches this server at (enables Twitch webhooks)",
+    },
+    SettingDef {
+        key: "log.level",
+        kind: SettingKind::LogFilter,
+        live: true,
+        help: "Log filter: info, debug, tapearr_core=debug,info …",
+    },
+];
+
+pub fn find(key: &str) -> Option<&'static SettingDef> {
+    SETTINGS.iter().find(|d| d.key == key)
+}
+
+/// Checks a submitted value and returns it in the form it is stored and applied in; the
+/// message says what is wrong (the caller names the key).
+pub fn validate(def: &SettingDef, value: &Value) -> Result<Value, String> {
+    match def.kind {
+        SettingKind::Text => {
+            let s = value.as_str().ok_or("must be a string")?.trim();
+            if s.chars().any(char::is_control) || s.len() > 200 {
+                return Err("must be one line of at most 200 characters".into());
+            }
+            Ok(Value::String(s.to_string()))
+        }
+        SettingKind::Secret => {
+            let s = value.as_str().ok_or("must be a string")?.trim();
+            if s.is_empty() || s.chars().any(char::is_control) || s.len() > 500 {
+                return Err("must be one line of 1 to 500 characters (null clears it)".into());
+            }
+            Ok(Value::String(s.to_string()))
+        }
+        SettingKind::Url => {
+            let s = value.as_str().ok_or("must be a URL string or null")?.trim();
+            let url = Url::parse(s).map_err(|e| format!("is not a URL: {e}"))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err("must be an http(s) URL with a host".into());
+            }
+            Ok(Value::String(url.to_string()))
+        }
+        SettingKind::Folders => {
+            let list = value.as_array().ok_or("must be a list of folders")?;
+            let mut out: Vec<Value> = Vec::new();
+            for item in list {
+                let s = item.as_str().ok_or("must be a list of folder paths")?;
+                let path = PathBuf::from(s.trim());
+                if !path.is_absolute() {
+                    return Err(format!("{s} is not an absolute path"));
+                }
+                if path
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir)
+                {
+                    return Err(format!("{s} must not contain `..`"));
+                }
+                if !path.is_dir() {
+                    return Err(format!("{s} is not an existing folder"));
+                }
+                let text = Value::String(path.display().to_string());
+                if !out.contains(&text) {
+                    out.push(text);
+                }
+            }
+            Ok(Value::Array(out))
+        }
+        SettingKind::Seconds => {
+            let n = value.as_u64().ok_or("must be a whole number of seconds")?;
+            if !(1..=86_400).contains(&n) {
+                return Err("must be between 1 and 86400 seconds".into());
+            }
+            Ok(Value::from(n))
+        }
+        SettingKind::Gib => {
+            let n = value.as_f64().ok_or("must be a number of GiB")?;
+            if !(n.is_finite() && (0.0..=1_000_000.0).contains(&n)) {
+                return Err("must be a number of GiB, 0 or more".into());
+            }
+            Ok(Value::from(n))
+        }
+        SettingKind::LogFilter => {
+            let s = value.as_str().ok_or("must be a string")?.trim();
+            if s.is_empty() {
+                return Err("must not be empty".into());
+            }
+            tracing_subscriber::EnvFilter::try_new(s).map_err(|e| e.to_string())?;
+            Ok(Value::String(s.to_string()))
+        }
+    }
+}
+
+/// Puts a validated value into `config`.
+pub fn apply(config: &mut Config, key: &str, value: &Value) {
+    let text = || value.as_str().unwrap_or_default().to_string();
+    match key {
+        "twitch.client_id" => config.twitch.client_id = text(),
+        "twitch.client_secret" => config.twitch.client_secret = Secret::new(text()),
+        "twitch.poll_secs" => config.twitch.poll_secs = value.as_u64().unwrap_or(30).max(1),
+        "library_roots" => {
+            config.library_roots = value
+                .as_array()
+                .map(|l| {
+                    l.iter()
+                        .filter_map(Value::as_str)
+                        .map(PathBuf::from)
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+        "disk.low_free_gb" => config.disk.low_free_gb = value.as_f64().unwrap_or(0.0),
+        "tmdb.api_key" => config.tmdb.api_key = Secret::new(text()),
+        "public_url" => config.public_url = value.as_str().and_then(|s| Url::parse(s).ok()),
+        "log.level" => config.log.level = text(),
+        _ => {}
+    }
+}
+
+/// What `config` holds for `key`, as shown (secrets: whether one is set).
+pub fn shown(config: &Config, def: &SettingDef) -> (Value, bool) {
+    let value = match def.key {
+        "twitch.client_id" => Value::String(config.twitch.client_id.clone()),
+        "twitch.client_secret" => return (Value::Null, !config.twitch.client_secret.is_empty()),
+        "twitch.poll_secs" => Value::from(config.twitch.poll_secs),
+        "library_roots" => Value::Array(
+            config
+                .library_roots
+                .iter()
+                .map(|p| Value::String(p.display().to_string()))
+                .collect(),
+        ),
+        "disk.low_free_gb" => Value::from(config.disk.low_free_gb),
+        "tmdb.api_key" => return (Value::Null, !config.tmdb.api_key.is_empty()),
+        "public_url" => config
+            .public_url
+            .as_ref()
+            .map(|u| Value::String(u.to_string()))
+            .unwrap_or(Value::Null),
+        "log.level" => Value::String(config.log.level.clone()),
+        _ => Value::Null,
+    };
+    let set = match &value {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => true,
+    };
+    (value, set)
+}
