@@ -5,6 +5,77 @@
  */
 
 export interface paths {
+    "/api/v1/account/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the password (the current one is required); other sessions end unless asked not to. */
+        post: operations["auth_change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's sessions, most recently used first; the caller's is marked `current`. */
+        get: operations["auth_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Sign one of the user's sessions out (the caller's own included). */
+        delete: operations["auth_end_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/account/sessions/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out everywhere: every session of the user ends, this one too unless `keep_current`.
+         *     API keys are not sessions and keep working (revoke them under API keys).
+         */
+        post: operations["auth_sign_out_everywhere"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/apikeys": {
         parameters: {
             query?: never;
@@ -227,6 +298,26 @@ export interface paths {
         get: operations["events_list"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/import/trailarr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a Trailarr database (only read): connections, path mappings, profiles, monitor flags,
+         *     trailer ids and history. `dry_run` (the default) writes nothing; a second run changes nothing.
+         */
+        post: operations["import_trailarr"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1162,6 +1253,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trailers/connections/{id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The connection's webhook path (with its secret) to paste into Radarr or Sonarr, and the
+         *     events to tick there.
+         */
+        get: operations["trailers_connection_webhook"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/trailers/connections/test": {
         parameters: {
             query?: never;
@@ -1173,6 +1284,26 @@ export interface paths {
         put?: never;
         /** Test connection settings before saving them. */
         post: operations["trailers_test_input"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/hosts/paused": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Video sites paused because they refused us (bot check, rate limit, rejected cookies):
+         *     their downloads wait until `until`.
+         */
+        get: operations["trailers_paused_hosts"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1395,6 +1526,27 @@ export interface paths {
         put?: never;
         /** Scan the media folders for trailers now (a job). */
         post: operations["trailers_scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trailers/webhooks/{id}/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Radarr's or Sonarr's webhook (no login: the secret in the path is the credential). On
+         *     Import, On Rename and On Movie Added / On Series Add queue that item's trailers; a delete
+         *     queues a sync; Test and other events change nothing.
+         */
+        post: operations["trailers_arr_webhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1628,6 +1780,12 @@ export interface components {
          * @enum {string}
          */
         CandidateSource: "user" | "arr" | "tmdb" | "search";
+        ChangePassword: {
+            current_password: string;
+            new_password: string;
+            /** @description End every other session of this user (default: yes). This session stays. */
+            sign_out_other_sessions?: boolean;
+        };
         /** @description A Twitch channel Tapearr watches. */
         Channel: components["schemas"]["ChannelSettings"] & {
             avatar_url?: string | null;
@@ -1753,7 +1911,7 @@ export interface components {
          * @description Every stable error code the API answers with.
          * @enum {string}
          */
-        Code: "setup_required" | "already_set_up" | "unauthorized" | "invalid_credentials" | "locked_out" | "busy" | "csrf_failed" | "forbidden" | "not_found" | "invalid_request" | "conflict" | "internal" | "unavailable" | "twitch_not_configured" | "channel_offline" | "upstream_failed";
+        Code: "setup_required" | "already_set_up" | "unauthorized" | "invalid_credentials" | "locked_out" | "busy" | "csrf_failed" | "forbidden" | "wrong_password" | "not_found" | "invalid_request" | "conflict" | "internal" | "unavailable" | "twitch_not_configured" | "channel_offline" | "upstream_failed";
         ConnectAccount: {
             /** @description A Twitch user access token (kept encrypted; never shown again). */
             token: string;
@@ -2099,6 +2257,26 @@ export interface components {
             /** @enum {string} */
             type: "trailer.failed";
         } | {
+            /**
+             * @description A video host refused us (bot check, rate limit, rejected cookies): nothing is asked of
+             *     it until `until`; the items wait instead of failing.
+             */
+            data: {
+                /** @description What the user can do. */
+                advice: string;
+                host: string;
+                kind: string;
+                reason: string;
+                /**
+                 * Format: int32
+                 * @description Refusals in a row (the pause doubles with each).
+                 */
+                strikes: number;
+                until: components["schemas"]["Timestamp"];
+            };
+            /** @enum {string} */
+            type: "trailer.host_paused";
+        } | {
             /** @description A recording that should have started did not (free space, no library root, ...). */
             data: {
                 channel_id: string;
@@ -2116,7 +2294,9 @@ export interface components {
             duration_ms?: number | null;
             /**
              * @description Error class of the last failure (`bot_check`, `age_restricted`, `unavailable`,
-             *     `network`, `rate_limited`, `timeout`, `convert`, `tool`, `disk`, `other`).
+             *     `network`, `rate_limited`, `cookies_rejected`, `timeout`, `convert`, `tool`, `disk`,
+             *     `other`). With a status other than `failed`, a refusal kind means the item waits for
+             *     its paused host ([`DownloadRecord::is_waiting`]).
              */
             error_kind?: string | null;
             /** Format: int64 */
@@ -2209,8 +2389,36 @@ export interface components {
             status: string;
             storage?: string | null;
         };
+        /** @description A host that refused us, and until when nothing is asked of it. */
+        HostPause: {
+            host: string;
+            /** @description The refusal: `bot_check`, `rate_limited` or `cookies_rejected`. */
+            kind: string;
+            /** @description What the host said, in words the user can act on. */
+            reason: string;
+            since: components["schemas"]["Timestamp"];
+            /**
+             * Format: int32
+             * @description Refusals in a row (the pause doubles with each).
+             */
+            strikes: number;
+            /** @description Requests to the host resume after this. */
+            until: components["schemas"]["Timestamp"];
+        };
         /** @enum {string} */
         HwAccel: "none" | "nvenc" | "vaapi" | "qsv";
+        ImportReport: {
+            /** @description Created (or, in a dry run, to be created). */
+            created: components["schemas"]["ReportLine"][];
+            /** @description Nothing was written. */
+            dry_run: boolean;
+            /** @description Imported, but a setting had no Tapearr equivalent and was left out. */
+            not_mapped: components["schemas"]["ReportLine"][];
+            /** @description Not imported, with the reason. */
+            skipped: components["schemas"]["ReportLine"][];
+            /** @description Already imported by an earlier run: left as they are. */
+            unchanged: components["schemas"]["ReportLine"][];
+        };
         ImportRequest: {
             /** @description Auto-record the imported channels (default false: a long follow list could fill a disk). */
             auto_record?: boolean;
@@ -2220,7 +2428,7 @@ export interface components {
             already_watched: string[];
         };
         /** @enum {string} */
-        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan";
+        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "tools.update_ytdlp" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan";
         JobQueued: {
             job_id: string;
         };
@@ -2623,6 +2831,13 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        PasswordChanged: {
+            /**
+             * Format: int64
+             * @description How many other sessions ended.
+             */
+            other_sessions_ended: number;
+        };
         /** @description `local` is a folder as Tapearr sees it, `server` the same folder as the media server sees it. */
         PathMapping: {
             local: string;
@@ -2803,6 +3018,12 @@ export interface components {
             /** @description The show folder (`tvshow.nfo`, artwork): the first folder of the path, if any. */
             show_dir?: string | null;
         };
+        /** @description One thing: its kind (`connection`, `profile`, …), its name, and for a skip the reason. */
+        ReportLine: {
+            detail?: string | null;
+            kind: string;
+            name: string;
+        };
         /** @description What retention deletes, in order, and what it keeps on purpose. */
         RetentionPlan: {
             /** @description Oldest first. */
@@ -2907,6 +3128,11 @@ export interface components {
              */
             exclude_words: string[];
             /**
+             * @description More ISO 639-1 codes, in order, taken after `language` when no video is in it.
+             * @default []
+             */
+            fallback_languages: string[];
+            /**
              * @description Every group must be matched by at least one of its words (`["trailer|teaser"]`).
              * @default []
              */
@@ -2927,6 +3153,11 @@ export interface components {
              */
             min_duration_s: number;
             /**
+             * @description The media's original language (as its Arr or Plex says) comes before `language`.
+             * @default false
+             */
+            prefer_original_language: boolean;
+            /**
              * @description yt-dlp search query; variables `{title} {year} {kind}`.
              * @default {title} {year} {kind} trailer
              */
@@ -2945,6 +3176,22 @@ export interface components {
         };
         /** @enum {string} */
         ServerKind: "plex" | "jellyfin" | "emby";
+        SessionsEnded: {
+            /** Format: int64 */
+            ended: number;
+        };
+        /** @description One login session as its owner sees it (never its token). */
+        SessionView: {
+            /** @description The client's address at login (the TCP peer: a reverse proxy's address behind one). */
+            address?: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            /** @description The session making this request. */
+            current: boolean;
+            expires_at: components["schemas"]["Timestamp"];
+            id: string;
+            last_seen_at: components["schemas"]["Timestamp"];
+            user_agent?: string | null;
+        };
         /** @enum {string} */
         SettingKind: "text" | "secret" | "url" | "folders" | "seconds" | "gib" | "log_filter";
         /**
@@ -3027,6 +3274,10 @@ export interface components {
             recording_id: string;
             /** @description Shown once; only its hash is kept. */
             token: string;
+        };
+        SignOutEverywhere: {
+            /** @description Keep the session making this request ("sign out other sessions"). */
+            keep_current?: boolean;
         };
         /** @enum {string} */
         SortOrder: "asc" | "desc";
@@ -3121,6 +3372,12 @@ export interface components {
             /** @description The version it reported, if it ran. */
             version?: string | null;
         };
+        TrailarrImportRequest: {
+            /** @description Only say what would be imported (the default). */
+            dry_run?: boolean;
+            /** @description Trailarr's database file, or its config folder, as this server sees it. */
+            from: string;
+        };
         /** @description One applicable profile's trailer state for a list row. */
         TrailerState: {
             /** @description What the next run does for this profile. */
@@ -3186,6 +3443,21 @@ export interface components {
             /** @description Random, valid for 6 hours, for this recording only. */
             token: string;
         };
+        /** @description The webhook of a connection, to paste into the Arr (Settings → Connect → Webhook, POST). */
+        WebhookInfo: {
+            /** @description The events to tick in the Arr. */
+            events: string[];
+            /** @description `/api/v1/trailers/webhooks/{connection id}/{secret}`: put Tapearr's address before it. */
+            path: string;
+        };
+        /** @description What a webhook call did. */
+        WebhookReply: {
+            /** @description `queued` (a job for the item or a sync), `test` or `ignored`. */
+            action: string;
+            /** @description The Arr's `eventType` (`Download`, `Rename`, `Test`, …). */
+            event: string;
+            job_id?: string | null;
+        };
         WebPushInfo: {
             /** @description base64url VAPID public key: the `applicationServerKey` for `pushManager.subscribe`. */
             public_key: string;
@@ -3201,6 +3473,175 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    auth_change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePassword"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
+            };
+            /** @description new password out of bounds (nothing changes) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `wrong_password`: the current password is wrong (nothing changes); `forbidden` for an API key */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `locked_out` after repeated wrong passwords, or `busy` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auth_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionView"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auth_end_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description session id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no session of this user has that id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    auth_sign_out_everywhere: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignOutEverywhere"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsEnded"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     apikeys_list: {
         parameters: {
             query?: never;
@@ -3920,6 +4361,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventRecord"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_trailarr: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrailarrImportRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
                 };
             };
             400: {
@@ -6618,6 +7098,52 @@ export interface operations {
             };
         };
     };
+    trailers_connection_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookInfo"];
+                };
+            };
+            /** @description a Plex connection */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     trailers_test_input: {
         parameters: {
             query?: never;
@@ -6656,6 +7182,33 @@ export interface operations {
                 };
             };
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_paused_hosts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostPause"][];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7321,6 +7874,50 @@ export interface operations {
                     "application/json": components["schemas"]["JobQueued"];
                 };
             };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    trailers_arr_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                token: string;
+            };
+            cookie?: never;
+        };
+        /** @description the Arr's webhook body */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReply"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description wrong secret or connection */
             401: {
                 headers: {
                     [name: string]: unknown;
