@@ -36,11 +36,13 @@ pub enum JobKind {
     TrailersDownload,
     #[serde(rename = "trailers.scan")]
     TrailersScan,
+    #[serde(rename = "trailers.item")]
+    TrailersItem,
 }
 
 impl JobKind {
     /// Every kind, for checks that a registry and this enum name the same set.
-    pub const ALL: [JobKind; 15] = [
+    pub const ALL: [JobKind; 16] = [
         JobKind::PruneEvents,
         JobKind::PruneSessions,
         JobKind::PruneJobs,
@@ -56,6 +58,7 @@ impl JobKind {
         JobKind::TrailersSync,
         JobKind::TrailersDownload,
         JobKind::TrailersScan,
+        JobKind::TrailersItem,
     ];
 
     /// The wire name (`trailers.run`).
@@ -77,6 +80,7 @@ impl JobKind {
             JobKind::TrailersSync => "trailers.sync",
             JobKind::TrailersDownload => "trailers.download",
             JobKind::TrailersScan => "trailers.scan",
+            JobKind::TrailersItem => "trailers.item",
         }
     }
 }
@@ -90,11 +94,11 @@ mod tests {
     use crate::mediaserver::REFRESH_JOB;
     use crate::system::TOOLS_UPDATE_JOB;
     use crate::system_checks::{CHECK_DISK_JOB, CHECK_TOOLS_JOB, UPDATE_YTDLP_JOB};
-    use crate::trailers::jobs::{DOWNLOAD_JOB, RUN_JOB, SCAN_JOB, SYNC_JOB};
+    use crate::trailers::jobs::{DOWNLOAD_JOB, ITEM_JOB, RUN_JOB, SCAN_JOB, SYNC_JOB};
 
     #[test]
     fn the_enum_names_every_registered_kind() {
-        let pairs: [(JobKind, &str); 15] = [
+        let pairs: [(JobKind, &str); 16] = [
             (PruneEvents, PRUNE_EVENTS),
             (PruneSessions, PRUNE_SESSIONS),
             (PruneJobs, PRUNE_JOBS),
@@ -110,6 +114,7 @@ mod tests {
             (TrailersSync, SYNC_JOB),
             (TrailersDownload, DOWNLOAD_JOB),
             (TrailersScan, SCAN_JOB),
+            (TrailersItem, ITEM_JOB),
         ];
         for (kind, name) in pairs {
             assert_eq!(

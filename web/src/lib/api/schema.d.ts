@@ -2428,7 +2428,7 @@ export interface components {
             already_watched: string[];
         };
         /** @enum {string} */
-        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "tools.update_ytdlp" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan";
+        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "tools.update_ytdlp" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan" | "trailers.item";
         JobQueued: {
             job_id: string;
         };
