@@ -52,7 +52,8 @@ KEY=$(curl -fsS -b "$WORK/cookies" -X POST "$BASE/api/v1/apikeys" -H 'content-ty
   -H "x-csrf-token: $CSRF" -d '{"name":"fuzz"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
 
 # Left out: logout and key revocation (they would end the run's own credentials), the web socket
-# (not request/response) and the tools update (downloads from PyPI).
+# (not request/response), the tools update (downloads from PyPI) and the Twitch credentials test
+# (it asks Twitch, which this run cannot reach: its documented answer is then 502 upstream_failed).
 set +e
 # Run from the temp dir: schemathesis keeps a .schemathesis/ folder in its working directory.
 (cd "$WORK" && timeout --kill-after=10 "$((SECONDS_LIMIT + 60))" \
@@ -69,6 +70,7 @@ set +e
   --exclude-operation-id apikeys_revoke \
   --exclude-path /api/v1/ws \
   --exclude-path /api/v1/system/tools/update \
+  --exclude-path /api/v1/settings/twitch/test \
   --no-color) 2>&1 | tee "$WORK/schemathesis.log"
 STATUS=${PIPESTATUS[0]}
 set -e
