@@ -1,11 +1,10 @@
 //! The signed-in user's account: password change, sessions list, signing sessions out.
 //! These act on a user, so they need a login session; an API key (no user) is refused.
 
-use crate::auth::session_cookies;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, Code, ErrorBody};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
@@ -156,15 +155,6 @@ pub async fn sign_out_everywhere(
     }
     let ended = state.auth.end_all_sessions(user).await?;
     let mut response = Json(SessionsEnded { ended }).into_response();
-    for c in session_cookies(
-        "",
-        "",
-        0,
-        state.config.auth.secure_cookies,
-        &state.config.base_path,
-    ) {
-        let value = HeaderValue::from_str(&c).map_err(ApiError::internal)?;
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
+    super::session::clear_session_cookies(&state, &mut response)?;
     Ok(response)
 }

@@ -72,6 +72,12 @@ pub async fn logout(
         state.auth.logout(&session.id).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
+    clear_session_cookies(&state, &mut response)?;
+    Ok(response)
+}
+
+/// Expires the session and CSRF cookies in `response` (sign-out).
+pub(super) fn clear_session_cookies(state: &AppState, response: &mut Response) -> ApiResult<()> {
     for c in session_cookies(
         "",
         "",
@@ -82,7 +88,7 @@ pub async fn logout(
         let value = HeaderValue::from_str(&c).map_err(ApiError::internal)?;
         response.headers_mut().append(header::SET_COOKIE, value);
     }
-    Ok(response)
+    Ok(())
 }
 
 /// Who is calling.

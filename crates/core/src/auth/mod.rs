@@ -277,30 +277,7 @@ impl AuthService {
     ) -> Result<NewSession, AuthError> {
         let key = validate::username(username)?;
         validate::login_password(password)?;
-        // A running lock is answered from one read: no permit, no hash.
-        let now = Timestamp::now();
-        if let Some(t) = self.store.login_throttle(&key).await? {
-            locked(&t, now)?;
-        }
-        // Counted only once a permit is held: an attempt answered "busy" was never checked and
-        // must not lock its owner out during someone else's flood.
-        let permit = self.hash_permit().await?;
-        let now = Timestamp::now();
-        let window = self.lockout_window();
-        let limit = self.config.lockout_attempts.max(1);
-        let counted = self
-            .store
-            .count_login_attempt(&LoginAttempt {
-                username: key.clone(),
-                now,
-                window_cutoff: now.minus(window),
-                lock_until: now.plus(window),
-                limit,
-            })
-            .await?;
-        if counted.failures > limit {
-            return Err(locked_error(&counted, now));
-        }
+        let (permit, counted, limit) = self.counted_attempt(&key).await?;
         let user = self.store.user_by_name(&key).await?;
         let hash = user
             .as_ref()
@@ -320,6 +297,37 @@ impl AuthService {
         };
         self.store.clear_login_throttle(&key).await?;
         self.open_session(user, client).await
+    }
+
+    /// One password attempt for `key` under the lockout: a running lock is answered from one
+    /// read (no permit, no hash); otherwise a hashing permit is taken and only then the attempt
+    /// counted (one answered "busy" was never checked and must not lock its owner out during
+    /// someone else's flood). Returns the permit, the count with this attempt, and the limit.
+    async fn counted_attempt(
+        &self,
+        key: &str,
+    ) -> Result<(HashPermit, LoginThrottle, u32), AuthError> {
+        if let Some(t) = self.store.login_throttle(key).await? {
+            locked(&t, Timestamp::now())?;
+        }
+        let permit = self.hash_permit().await?;
+        let now = Timestamp::now();
+        let window = self.lockout_window();
+        let limit = self.config.lockout_attempts.max(1);
+        let counted = self
+            .store
+            .count_login_attempt(&LoginAttempt {
+                username: key.to_string(),
+                now,
+                window_cutoff: now.minus(window),
+                lock_until: now.plus(window),
+                limit,
+            })
+            .await?;
+        if counted.failures > limit {
+            return Err(locked_error(&counted, now));
+        }
+        Ok((permit, counted, limit))
     }
 
     /// A new session for a user whose identity is already proven (a password, or a trusted
@@ -377,27 +385,7 @@ impl AuthService {
         validate::new_password(change.new)?;
         // A stolen session must not make guessing the password cheaper than the login form:
         // wrong current passwords count towards the same lockout.
-        let now = Timestamp::now();
-        if let Some(t) = self.store.login_throttle(&user.username).await? {
-            locked(&t, now)?;
-        }
-        let permit = self.hash_permit().await?;
-        let now = Timestamp::now();
-        let window = self.lockout_window();
-        let limit = self.config.lockout_attempts.max(1);
-        let counted = self
-            .store
-            .count_login_attempt(&LoginAttempt {
-                username: user.username.clone(),
-                now,
-                window_cutoff: now.minus(window),
-                lock_until: now.plus(window),
-                limit,
-            })
-            .await?;
-        if counted.failures > limit {
-            return Err(locked_error(&counted, now));
-        }
+        let (permit, _, _) = self.counted_attempt(&user.username).await?;
         // Read again: the password may have changed since this request's session was checked.
         let stored = self
             .store
