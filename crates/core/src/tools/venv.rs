@@ -245,28 +245,12 @@ impl ToolsManager {
         upgrade: bool,
         cancel: &CancellationToken,
     ) -> Result<(), ToolsError> {
-        let mut pip = Process::new(self.own_python())
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-            ])
-            .args(["--progress-bar", "off"])
-            .args(&self.pip_args);
+        let mut args: Vec<String> = Vec::with_capacity(requirements.len() + 1);
         if upgrade {
-            pip = pip.arg("--upgrade");
+            args.push("--upgrade".into());
         }
-        tracing::info!(?requirements, upgrade, "installing Python tools");
-        pip.args(requirements)
-            .timeout(self.pip_timeout)
-            .run_with(cancel, |stream, line| match stream {
-                Stream::Stdout => tracing::debug!(target: "tapearr::tools::pip", "{line}"),
-                Stream::Stderr => tracing::warn!(target: "tapearr::tools::pip", "{line}"),
-            })
-            .await?;
-        Ok(())
+        args.extend_from_slice(requirements);
+        self.pip(&args, cancel).await
     }
 }
 
