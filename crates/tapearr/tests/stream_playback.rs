@@ -23,22 +23,10 @@ fn env(w: &World) -> Vec<(&'static str, String)> {
     env
 }
 
-fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {
-    let mut parts: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    parts.retain(|p| {
-        let name = p.to_string_lossy();
-        name.contains(".part") && !name.ends_with(".idx")
-    });
-    parts.sort();
-    parts
-}
-
 /// Program date-times (ms) of every segment written, in order, from the parts' indexes.
 fn segment_times(dir: &str) -> Vec<(i64, i64)> {
     let mut segments = Vec::new();
-    for part in parts_in(dir) {
+    for part in common::twitch_world::parts_in(dir) {
         let index = std::fs::read_to_string(format!("{}.idx", part.display())).expect("index");
         for line in index.lines() {
             let f: Vec<i64> = line.split(' ').filter_map(|v| v.parse().ok()).collect();
@@ -110,7 +98,11 @@ async fn a_broadcast_outliving_its_playback_tokens_is_recorded_without_a_gap() {
         assert_eq!(done.recording.sessions, 1, "{name}: {:?}", done.recording);
         assert_eq!(done.recording.missed_segments, 0, "{name}");
         assert!(done.gaps.is_empty(), "{name}: {:?}", done.gaps);
-        assert_eq!(parts_in(&done.recording.dir).len(), 1, "{name}");
+        assert_eq!(
+            common::twitch_world::parts_in(&done.recording.dir).len(),
+            1,
+            "{name}"
+        );
         assert!(segment_times(&done.recording.dir).len() >= 6, "{name}");
         assert_continuous(&done.recording.dir);
         server.terminate();

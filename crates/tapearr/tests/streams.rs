@@ -66,21 +66,9 @@ fn assert_waits_for_finalize(rec: &Recording) {
     );
 }
 
-fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {
-    let mut parts: Vec<_> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    parts.retain(|p| {
-        let name = p.to_string_lossy();
-        name.contains(".part") && !name.ends_with(".idx")
-    });
-    parts.sort();
-    parts
-}
-
 /// A part after the first holds at least one indexed segment (a resumed session wrote).
 fn resumed_part_indexed(dir: &str) -> bool {
-    let parts = parts_in(dir);
+    let parts = common::twitch_world::parts_in(dir);
     parts.len() >= 2
         && parts.last().is_some_and(|part| {
             std::fs::read_to_string(format!("{}.idx", part.display()))
@@ -92,7 +80,7 @@ fn resumed_part_indexed(dir: &str) -> bool {
 /// duration ms, program date-time ms): panics on an overlap, which would be media written twice.
 fn timeline_holes_ms(dir: &str) -> i64 {
     let mut segments: Vec<(i64, i64)> = Vec::new();
-    for part in parts_in(dir) {
+    for part in common::twitch_world::parts_in(dir) {
         let index = std::fs::read_to_string(format!("{}.idx", part.display())).expect("index");
         for line in index.lines() {
             let f: Vec<i64> = line.split(' ').filter_map(|v| v.parse().ok()).collect();
@@ -200,7 +188,7 @@ async fn change_category_twice(w: &World, client: &Client, id: &str) {
 
 /// The ended recording's parts are under the library root and add up to its bytes.
 fn assert_parts_in_library(w: &World, ended: &Recording) {
-    let parts = parts_in(&ended.dir);
+    let parts = common::twitch_world::parts_in(&ended.dir);
     assert!(!parts.is_empty(), "no parts in {}", ended.dir);
     assert!(
         ended.dir.starts_with(
@@ -439,7 +427,7 @@ fn assert_resumed_without_overlap(resumed: &RecordingDetail) {
         (holes - stored).abs() <= 1_000,
         "holes in the parts {holes} ms, gaps {stored} ms"
     );
-    let parts = parts_in(dir);
+    let parts = common::twitch_world::parts_in(dir);
     assert!(
         parts.len() >= 2,
         "the resumed session writes a new part: {parts:?}"

@@ -169,3 +169,16 @@ pub async fn wait_detail(
     })
     .await
 }
+
+/// A recording folder's part files (not their indexes), in order.
+pub fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {
+    let mut parts: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    parts.retain(|p| {
+        let name = p.to_string_lossy();
+        name.contains(".part") && !name.ends_with(".idx")
+    });
+    parts.sort();
+    parts
+}
