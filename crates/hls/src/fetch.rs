@@ -27,6 +27,16 @@ pub enum FetchError {
 }
 
 impl FetchError {
+    /// The server could not answer (5xx, a timeout, a refused or cut connection), as opposed
+    /// to answering that the resource is gone or refused.
+    pub fn origin_unreachable(&self) -> bool {
+        match self {
+            Self::Status(s) => *s >= 500,
+            Self::Timeout | Self::Network(_) | Self::Truncated { .. } => true,
+            Self::TooLarge(_) | Self::Cancelled => false,
+        }
+    }
+
     /// Client errors other than 404/408/429 will not get better by retrying.
     fn retryable(&self) -> bool {
         match self {

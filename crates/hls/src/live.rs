@@ -282,6 +282,12 @@ impl LiveRecording {
             fetched = self.fetch_text(media_url).await;
         }
         let media_url = &*media_url;
+        // An origin that fails (5xx, timeouts, refused connections) is unreachable while the
+        // broadcast may go on; a playlist that is gone (404) or unreadable is not that.
+        let failing = match &fetched {
+            Err(e) if e.origin_unreachable() => Some(e.to_string()),
+            _ => None,
+        };
         let parsed = match fetched {
             Ok(text) => MediaPlaylist::parse(&text).map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
@@ -305,7 +311,10 @@ impl LiveRecording {
             if quiet >= stall_after && !self.stalled {
                 self.stalled = true;
                 self.stats.stalls += 1;
-                self.sink.emit(RecorderEvent::Stalled { for_: quiet });
+                self.sink.emit(RecorderEvent::Stalled {
+                    for_: quiet,
+                    failing,
+                });
             }
             if quiet >= self.opts.no_segment_timeout {
                 *end = Some(EndReason::NoNewSegments(quiet));

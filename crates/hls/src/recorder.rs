@@ -163,9 +163,12 @@ pub enum RecorderEvent {
         from: u64,
         to: u64,
     },
-    /// No new segment for `for_` (emitted once per stall).
+    /// No new segment for `for_` (emitted once per stall). `failing` is the playlist's error
+    /// when it could not be loaded at all (the origin is unreachable, not merely quiet): time
+    /// the broadcast goes on meanwhile is lost.
     Stalled {
         for_: Duration,
+        failing: Option<String>,
     },
     /// New segments arrived after a stall.
     Resumed,

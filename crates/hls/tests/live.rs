@@ -8,7 +8,7 @@ use common::{
     decode_errors, fast_options, origin, probe_duration, record_request_to_end, record_to_end,
     request,
 };
-use tapearr_hls::{EndReason, FetchError, GapReason, RecorderEvent};
+use tapearr_hls::{EndReason, FetchError, GapReason, LiveOptions, RecorderEvent};
 use tapearr_testkit::hls_origin::{ALWAYS, ChannelSpec, Container, Fault, MediaParams};
 
 // The origin starts with segments 0..5 listed; the recorder starts 3 before the live edge (2).
@@ -215,7 +215,9 @@ async fn playlist_reset_and_stall_lose_nothing() {
         .iter()
         .filter_map(|e| match e {
             RecorderEvent::PlaylistReset { .. } => Some("reset"),
-            RecorderEvent::Stalled { .. } => Some("stalled"),
+            // The playlist answered but did not advance: quiet, not unreachable.
+            RecorderEvent::Stalled { failing: None, .. } => Some("stalled"),
+            RecorderEvent::Stalled { .. } => Some("stalled while failing"),
             RecorderEvent::Resumed => Some("resumed"),
             _ => None,
         })
@@ -252,6 +254,37 @@ async fn a_restart_after_an_outage_is_followed_at_once() {
     for part in parts {
         assert_eq!(decode_errors(part), "");
     }
+}
+
+/// An origin that answers only errors stalls the recording as unreachable (the supervisor
+/// counts the time as lost if the broadcast goes on), unlike a playlist that merely stops.
+#[tokio::test]
+async fn a_stall_says_when_the_playlist_cannot_be_loaded() {
+    let spec = ChannelSpec::new(MediaParams::test(Container::Ts))
+        .window(5)
+        .fault(Fault::PlaylistStatus {
+            after: 6,
+            status: 503,
+            times: ALWAYS,
+        });
+    let origin = origin("unreachable", spec).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = LiveOptions {
+        no_segment_timeout: Duration::from_secs(5),
+        ..fast_options()
+    };
+    let rec = record_to_end(&origin.master_url("unreachable"), dir.path(), options).await;
+    let stalls: Vec<&Option<String>> = rec
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            RecorderEvent::Stalled { failing, .. } => Some(failing),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stalls.len(), 1, "{:?}", rec.events);
+    let failing = stalls[0].as_deref().unwrap_or_default();
+    assert!(failing.contains("503"), "{failing:?}");
 }
 
 /// A resumed recording holds content up to a program date-time: the recorder starts right

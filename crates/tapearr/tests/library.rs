@@ -596,11 +596,73 @@ async fn an_origin_outage_is_a_gap_and_the_restarted_numbering_is_followed() {
         let lost = gaps[0].ms;
         // Timeline 12..19 went out while the origin was down (7 one-second segments).
         assert!((6_000..=9_000).contains(&lost), "{ready:?}");
+        // The recorder saw the origin answer 503: the gap names that, not only "no media".
         let reason = &gaps[0].reason;
-        assert!(reason.contains("no media for"), "{reason}");
+        assert!(
+            reason.contains("playlist unavailable: HTTP status 503"),
+            "{reason}"
+        );
         let titles: Vec<&str> = chapters.iter().map(|c| c.0.as_str()).collect();
         assert_eq!(titles.len(), 2, "{chapters:?}");
         assert!(titles[1].starts_with("Minecraft"), "{chapters:?}");
+        server.terminate();
+    }
+}
+
+/// The origin goes away mid-broadcast and the broadcast ends before it answers again: the
+/// stretch from the last recorded segment to the end is a gap that says why, instead of time
+/// that is simply missing (found by the chaos suite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_that_ends_during_an_outage_keeps_its_lost_end_as_a_gap() {
+    use tapearr_testkit::hls_origin::{ALWAYS, ChannelSpec, Container, Fault, MediaParams};
+    for backend in backends("library_outage_end").await {
+        let w = world().await;
+        w.twitch.set_channel_spec(
+            ChannelSpec::new(MediaParams::test(Container::Ts))
+                .window(5)
+                .fault(Fault::PlaylistStatus {
+                    after: 8,
+                    status: 503,
+                    times: ALWAYS,
+                }),
+        );
+        w.twitch.add_user("fading", "Fading");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(data.path(), backend.database_url.as_deref(), env(&w, &[]));
+        let (mut client, _) = Client::admin(&server).await;
+        let channel_id = add(&mut client, "fading").await.channel.id;
+        w.twitch
+            .go_live("fading", "Last words", "Just Chatting")
+            .await
+            .expect("live");
+        let rec_id = wait_active(&client, &channel_id).await.id;
+        eventually(Duration::from_secs(30), "the origin to refuse", || {
+            let refused = w
+                .twitch
+                .origin()
+                .stats("fading")
+                .map_or(0, |s| s.faults_served);
+            async move { (refused > 0).then_some(()) }
+        })
+        .await;
+        let outage = std::time::Instant::now();
+        // The scenario: the broadcast goes on for 6 s while its origin refuses, then ends.
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        w.twitch.go_offline("fading").expect("offline");
+        let down = outage.elapsed().as_millis() as u64;
+        let ready = wait_ready(&client, &rec_id).await;
+
+        let (_, gaps, _) = landed(&ready);
+        assert_eq!(gaps.len(), 1, "{ready:?}");
+        let gap = &gaps[0];
+        assert!(gap.reason.contains("503"), "{gap:?}");
+        assert!(gap.reason.contains("ended before it came back"), "{gap:?}");
+        // From the last segment (about when the first refusal was seen) to when the end was
+        // noticed.
+        assert!(
+            (down.saturating_sub(2_000)..=down + 15_000).contains(&gap.ms),
+            "{gap:?} for {down} ms down"
+        );
         server.terminate();
     }
 }

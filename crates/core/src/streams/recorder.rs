@@ -7,7 +7,7 @@
 
 use super::model::{Channel, Recording, RecordingGap, RecordingProgress, RecordingStatus, Stream};
 use super::renewal::{PlaybackRenewal, codec_list, source_of};
-use super::timeline::MediaClock;
+use super::timeline::{Lost, MediaClock};
 use super::{Streams, StreamsResult};
 use crate::events::DomainEvent;
 use crate::ids::new_id;
@@ -285,7 +285,7 @@ impl Streams {
                     }
                     gap_since.get_or_insert_with(Timestamp::now);
                     gap_reason = format!("playlist unavailable: {e}");
-                    clock.expect_hole(gap_reason.clone());
+                    clock.unreachable(gap_reason.clone());
                     // The loop's top sees a stop or shutdown that ended the wait.
                     self.backoff(fruitless, &stop).await;
                     continue;
@@ -398,6 +398,12 @@ impl Streams {
                 }
             }
         };
+        // A broadcast that ended during an outage lost its last stretch.
+        if reason == STREAM_ENDED
+            && let Some(lost) = clock.ended(Timestamp::now())
+        {
+            self.store_lost(&rec, &channel, lost).await;
+        }
         self.close(&channel, &rec, &progress, status, &reason, error)
             .await;
     }
@@ -527,8 +533,11 @@ impl Streams {
                         // The content an ad replaced is not in the recording either: the hole
                         // before the next segment is a gap, which keeps chapters on media time.
                         RecorderEvent::AdBreak { .. } => clock.expect_hole("ad break left out"),
-                        RecorderEvent::Stalled { .. } => {
+                        RecorderEvent::Stalled { failing, .. } => {
                             stalled = true;
+                            if let Some(e) = failing {
+                                clock.unreachable(format!("playlist unavailable: {e}"));
+                            }
                             if offline.load(Ordering::SeqCst) {
                                 handle.stop();
                                 break SessionEnd::StreamEnded;
@@ -624,11 +633,16 @@ impl Streams {
         seconds: f64,
     ) {
         if let Some(lost) = clock.segment(program_date_time, seconds) {
-            tracing::warn!(channel = %channel.login, recording = %rec.id, ms = lost.ms, reason = %lost.reason, "recording gap");
-            let id = lost.open_gap.unwrap_or_else(new_id);
-            self.store_gap(rec, channel, id, lost.at, lost.ms, &lost.reason)
-                .await;
+            self.store_lost(rec, channel, lost).await;
         }
+    }
+
+    /// Stores time the broadcast's clock shows as lost (completing its open gap, if any).
+    async fn store_lost(&self, rec: &Recording, channel: &Channel, lost: Lost) {
+        tracing::warn!(channel = %channel.login, recording = %rec.id, ms = lost.ms, reason = %lost.reason, "recording gap");
+        let id = lost.open_gap.unwrap_or_else(new_id);
+        self.store_gap(rec, channel, id, lost.at, lost.ms, &lost.reason)
+            .await;
     }
 
     /// Stores a gap that is still open (its length unknown yet); returns its id.

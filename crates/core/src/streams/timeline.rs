@@ -35,6 +35,9 @@ pub struct MediaClock {
     reason: Option<(String, u8)>,
     /// A gap stored while the hole was still open (a full disk), completed when it closes.
     open_gap: Option<String>,
+    /// The origin could not be reached since the last written segment: if the broadcast ends
+    /// before it answers again, the time up to the end is lost, not merely quiet.
+    outage: Option<String>,
 }
 
 /// A known cause labels a hole found within this many segments (a restarted session may first
@@ -65,6 +68,30 @@ impl MediaClock {
         self.reason = Some((reason.into(), REASON_SEGMENTS));
     }
 
+    /// The origin cannot be reached: the next hole has this reason, and so does the time up to
+    /// the end if the broadcast ends first (see [`MediaClock::ended`]).
+    pub fn unreachable(&mut self, reason: impl Into<String>) {
+        let reason = reason.into();
+        self.expect_hole(reason.clone());
+        self.outage = Some(reason);
+    }
+
+    /// The broadcast ended (noticed at `now`) while its origin could not be reached: the time
+    /// from the last written segment to the end is lost. A broadcast that ends while its origin
+    /// answers (quiet, gone, ENDLIST) lost nothing: its last segment was its end.
+    pub fn ended(&mut self, now: Timestamp) -> Option<Lost> {
+        let cause = self.outage.take()?;
+        let until = self.until?;
+        let accounted = i64::try_from(std::mem::take(&mut self.accounted_ms)).unwrap_or(0);
+        let hole = now.millis() - until.millis() - accounted;
+        (hole > TOLERANCE_MS).then(|| Lost {
+            at: until,
+            ms: hole as u64,
+            reason: format!("{cause}; the broadcast ended before it came back"),
+            open_gap: self.open_gap.take(),
+        })
+    }
+
     /// The hole is stored already (so the user sees it while it lasts) under this gap id.
     pub fn hole_stored(&mut self, gap_id: String) {
         self.open_gap = Some(gap_id);
@@ -85,6 +112,7 @@ impl MediaClock {
         let start = Timestamp::from_system(program_date_time?);
         let end = Timestamp(start.millis() + (seconds.max(0.0) * 1000.0).round() as i64);
         let previous = self.until.replace(end);
+        self.outage = None;
         let accounted = std::mem::take(&mut self.accounted_ms);
         let hole = previous
             .map(|until| start.millis() - until.millis() - i64::try_from(accounted).unwrap_or(0));
@@ -183,6 +211,36 @@ mod tests {
         assert_eq!(c.segment(at(10_000), 2.0), None);
         c.account(2_000);
         assert_eq!(c.segment(at(17_000), 2.0).map(|l| l.ms), Some(3_000));
+    }
+
+    #[test]
+    fn an_end_while_the_origin_is_unreachable_loses_the_rest() {
+        let mut clock = MediaClock::default();
+        assert_eq!(clock.segment(at(0), 2.0), None);
+        clock.unreachable("playlist unavailable: HTTP status 503");
+        let lost = clock.ended(Timestamp(9_000)).expect("the end is lost");
+        assert_eq!((lost.at, lost.ms), (Timestamp(2_000), 7_000));
+        assert!(
+            lost.reason
+                .starts_with("playlist unavailable: HTTP status 503"),
+            "{lost:?}"
+        );
+        assert!(
+            lost.reason.contains("ended before it came back"),
+            "{lost:?}"
+        );
+        assert_eq!(clock.ended(Timestamp(9_000)), None, "stored once");
+    }
+
+    #[test]
+    fn an_end_after_the_origin_answered_again_or_never_failed_loses_nothing() {
+        let mut clock = MediaClock::default();
+        assert_eq!(clock.segment(at(0), 2.0), None);
+        assert_eq!(clock.ended(Timestamp(30_000)), None, "a quiet end");
+        clock.unreachable("playlist unavailable");
+        let back = clock.segment(at(6_000), 2.0).expect("the outage is a hole");
+        assert_eq!(back.ms, 4_000);
+        assert_eq!(clock.ended(Timestamp(30_000)), None, "the origin came back");
     }
 
     #[test]
