@@ -98,6 +98,14 @@ pub enum FailReason {
     Process(String),
 }
 
+impl FailReason {
+    /// The source's origin could not answer (see [`FetchError::origin_unreachable`]): the
+    /// broadcast may go on without being recorded.
+    pub fn origin_unreachable(&self) -> bool {
+        matches!(self, Self::SourceUnavailable(e) if e.origin_unreachable())
+    }
+}
+
 /// Counters of a recording. Every media sequence number the recorder saw is in exactly one of
 /// written, missed or ad.
 #[derive(Debug, Clone, Default, PartialEq)]

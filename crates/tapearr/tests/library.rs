@@ -656,7 +656,10 @@ async fn a_broadcast_that_ends_during_an_outage_keeps_its_lost_end_as_a_gap() {
         assert_eq!(gaps.len(), 1, "{ready:?}");
         let gap = &gaps[0];
         assert!(gap.reason.contains("503"), "{gap:?}");
-        assert!(gap.reason.contains("ended before it came back"), "{gap:?}");
+        assert!(
+            gap.reason.contains("ended before recording went on"),
+            "{gap:?}"
+        );
         // From the last segment (about when the first refusal was seen) to when the end was
         // noticed.
         assert!(

@@ -73,7 +73,9 @@ impl Streams {
                 store
                     .resume_recording(&rec.id, &self.inner.instance, now)
                     .await?;
-                self.spawn_supervisor(channel.clone(), rec, true);
+                // Helix listed it live now, unless it could not be asked.
+                let seen = live.is_some().then_some(now);
+                self.spawn_supervisor(channel.clone(), rec, true, seen);
             } else {
                 tracing::info!(channel = %channel.login, recording = %rec.id, "closing recording: the stream ended while Tapearr was not running");
                 let reason = "stream ended while Tapearr was not running";

@@ -117,7 +117,8 @@ impl Streams {
                 store
                     .resume_recording(&rec.id, &self.inner.instance, Timestamp::now())
                     .await?;
-                self.spawn_supervisor(channel.clone(), rec, true);
+                // Detection asked Helix just now: the broadcast is live.
+                self.spawn_supervisor(channel.clone(), rec, true, Some(Timestamp::now()));
             }
             return Ok(());
         }
@@ -151,7 +152,7 @@ impl Streams {
         };
         match store.insert_recording(&rec).await {
             Ok(()) => {
-                self.spawn_supervisor(channel.clone(), rec, false);
+                self.spawn_supervisor(channel.clone(), rec, false, None);
                 Ok(())
             }
             // Another process started it a moment ago.
@@ -198,7 +199,15 @@ impl Streams {
         Ok(Some(dir.to_string_lossy().into_owned()))
     }
 
-    pub(crate) fn spawn_supervisor(&self, channel: Channel, rec: Recording, resumed: bool) {
+    /// Starts (or, `resumed`, takes over) the channel's recording. `live_seen`: when Twitch
+    /// listed the broadcast live just before (a resumed recording lost the time up to then).
+    pub(crate) fn spawn_supervisor(
+        &self,
+        channel: Channel,
+        rec: Recording,
+        resumed: bool,
+        live_seen: Option<Timestamp>,
+    ) {
         let stop = CancellationToken::new();
         let offline = Arc::new(AtomicBool::new(false));
         let mut active = self.active();
@@ -209,7 +218,7 @@ impl Streams {
         let task = tokio::spawn(self.clone().supervise(
             channel,
             rec.clone(),
-            resumed,
+            (resumed, live_seen),
             stop.clone(),
             offline.clone(),
         ));
@@ -234,7 +243,7 @@ impl Streams {
         self,
         channel: Channel,
         rec: Recording,
-        mut resumed: bool,
+        (mut resumed, live_seen): (bool, Option<Timestamp>),
         stop: CancellationToken,
         offline: Arc<AtomicBool>,
     ) {
@@ -253,6 +262,9 @@ impl Streams {
                 self.save_progress(&rec, &channel, &progress).await;
             }
             clock.expect_hole(RESTARTED);
+            if let Some(at) = live_seen {
+                clock.live_at(at);
+            }
         }
         // Viewers' playlists end when this returns, however it returns.
         let _watch = self.inner.watch.open(&channel.id, &rec.id);
@@ -341,12 +353,18 @@ impl Streams {
             // ENDLIST is the end of this broadcast even if Helix lags behind; a recorder that
             // died is the end only when Helix says so.
             let end = match end {
-                SessionEnd::Interrupted(why)
-                    if self.still_live(&channel, &rec).await == Some(false) =>
-                {
-                    tracing::info!(channel = %channel.login, reason = %why, "recorder stopped and the stream is over");
-                    SessionEnd::StreamEnded
-                }
+                SessionEnd::Interrupted(why) => match self.still_live(&channel, &rec).await {
+                    Some(false) => {
+                        tracing::info!(channel = %channel.login, reason = %why, "recorder stopped and the stream is over");
+                        SessionEnd::StreamEnded
+                    }
+                    live => {
+                        if live == Some(true) {
+                            clock.live_at(Timestamp::now());
+                        }
+                        SessionEnd::Interrupted(why)
+                    }
+                },
                 other => other,
             };
             match end {
@@ -550,7 +568,12 @@ impl Streams {
                             self.inner.disk.report_full(std::path::Path::new(&rec.dir)).await;
                             break SessionEnd::DiskFull(reason.to_string());
                         }
-                        RecorderEvent::Failed { reason, .. } => break SessionEnd::Interrupted(reason.to_string()),
+                        RecorderEvent::Failed { reason, .. } => {
+                            if reason.origin_unreachable() {
+                                clock.unreachable(reason.to_string());
+                            }
+                            break SessionEnd::Interrupted(reason.to_string());
+                        }
                         _ => {}
                     }
                 }

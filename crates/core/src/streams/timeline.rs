@@ -38,6 +38,9 @@ pub struct MediaClock {
     /// The origin could not be reached since the last written segment: if the broadcast ends
     /// before it answers again, the time up to the end is lost, not merely quiet.
     outage: Option<String>,
+    /// When Twitch last listed the broadcast live while nothing was written after `until`
+    /// (a resume, a restart): the time up to then is lost for certain if nothing follows.
+    live_seen: Option<Timestamp>,
 }
 
 /// A known cause labels a hole found within this many segments (a restarted session may first
@@ -76,18 +79,31 @@ impl MediaClock {
         self.outage = Some(reason);
     }
 
-    /// The broadcast ended (noticed at `now`) while its origin could not be reached: the time
-    /// from the last written segment to the end is lost. A broadcast that ends while its origin
-    /// answers (quiet, gone, ENDLIST) lost nothing: its last segment was its end.
+    /// Twitch listed the broadcast live at `at` (it was still going on then).
+    pub fn live_at(&mut self, at: Timestamp) {
+        if self.until.is_some_and(|until| at > until) {
+            self.live_seen = Some(at);
+        }
+    }
+
+    /// The broadcast ended (noticed at `now`) before another segment was written. With its
+    /// origin unreachable, everything from the last segment to the end is lost; after a
+    /// restart, at least the time up to when Twitch still listed it live. Otherwise (quiet,
+    /// gone, ENDLIST) the last segment was its end and nothing is lost.
     pub fn ended(&mut self, now: Timestamp) -> Option<Lost> {
-        let cause = self.outage.take()?;
         let until = self.until?;
+        let pending = self.reason.take().map(|(r, _)| r);
+        let (cause, end) = match (self.outage.take(), self.live_seen.take()) {
+            (Some(cause), _) => (cause, now),
+            (None, Some(seen)) => (pending.unwrap_or_else(|| "no media".into()), seen),
+            (None, None) => return None,
+        };
         let accounted = i64::try_from(std::mem::take(&mut self.accounted_ms)).unwrap_or(0);
-        let hole = now.millis() - until.millis() - accounted;
+        let hole = end.millis() - until.millis() - accounted;
         (hole > TOLERANCE_MS).then(|| Lost {
             at: until,
             ms: hole as u64,
-            reason: format!("{cause}; the broadcast ended before it came back"),
+            reason: format!("{cause}; the broadcast ended before recording went on"),
             open_gap: self.open_gap.take(),
         })
     }
@@ -113,6 +129,7 @@ impl MediaClock {
         let end = Timestamp(start.millis() + (seconds.max(0.0) * 1000.0).round() as i64);
         let previous = self.until.replace(end);
         self.outage = None;
+        self.live_seen = None;
         let accounted = std::mem::take(&mut self.accounted_ms);
         let hole = previous
             .map(|until| start.millis() - until.millis() - i64::try_from(accounted).unwrap_or(0));
@@ -226,7 +243,7 @@ mod tests {
             "{lost:?}"
         );
         assert!(
-            lost.reason.contains("ended before it came back"),
+            lost.reason.contains("ended before recording went on"),
             "{lost:?}"
         );
         assert_eq!(clock.ended(Timestamp(9_000)), None, "stored once");
@@ -241,6 +258,33 @@ mod tests {
         let back = clock.segment(at(6_000), 2.0).expect("the outage is a hole");
         assert_eq!(back.ms, 4_000);
         assert_eq!(clock.ended(Timestamp(30_000)), None, "the origin came back");
+    }
+
+    #[test]
+    fn an_end_after_a_restart_loses_the_time_twitch_still_listed_it_live() {
+        let mut clock = MediaClock::resumed(Some(Timestamp(2_000)));
+        clock.expect_hole("Tapearr restarted");
+        clock.live_at(Timestamp(1_000));
+        assert_eq!(
+            clock.ended(Timestamp(20_000)),
+            None,
+            "seen live before the last segment"
+        );
+        clock.expect_hole("Tapearr restarted");
+        clock.live_at(Timestamp(7_000));
+        let lost = clock
+            .ended(Timestamp(20_000))
+            .expect("lost up to the sighting");
+        assert_eq!((lost.at, lost.ms), (Timestamp(2_000), 5_000));
+        assert!(lost.reason.starts_with("Tapearr restarted;"), "{lost:?}");
+        let mut clock = MediaClock::resumed(Some(Timestamp(2_000)));
+        clock.live_at(Timestamp(7_000));
+        assert_eq!(clock.segment(at(3_000), 2.0).map(|l| l.ms), None);
+        assert_eq!(
+            clock.ended(Timestamp(20_000)),
+            None,
+            "recording went on after it"
+        );
     }
 
     #[test]
