@@ -422,7 +422,12 @@ async fn a_streamvault_database_and_its_recordings_are_imported_once_and_only_re
         let server = InProcess::start(ServerOptions {
             data_dir: &data_dir,
             database_url: backend.database_url.as_deref(),
-            env: vec![("TAPEARR_LIBRARY_ROOTS", f.root.display().to_string())],
+            // Imported recordings get retention's grace like freshly finalized ones (a media
+            // server may be scanning them); the story does not wait it out.
+            env: vec![
+                ("TAPEARR_LIBRARY_ROOTS", f.root.display().to_string()),
+                ("TAPEARR_LIBRARY__RETENTION_GRACE_SECS", "0".to_string()),
+            ],
         })
         .await;
         let (mut api, _) = Client::admin(&server).await;
