@@ -18,7 +18,7 @@ use std::process::Command;
 use tapearr::app::App;
 use tapearr::import_cmd::{self, ImportCommand};
 use tapearr_core::config::Config;
-use tapearr_core::crypto::is_sealed;
+use tapearr_core::crypto::{SecretBox, is_sealed};
 use tapearr_core::import::{ImportReport, ReportLine};
 use tapearr_core::notify::model::ChannelConfig;
 use tapearr_core::secret::Secret;
@@ -362,6 +362,8 @@ async fn a_streamvault_database_and_its_recordings_are_imported_once_and_only_re
             is_sealed(url) && !url.contains("secret-topic"),
             "{b}: sealed"
         );
+        let secrets = SecretBox::open(&data_dir).expect("secret key");
+        assert_eq!(secrets.open_sealed(url).expect("open"), APPRISE, "{b}");
         assert!(
             notify[0]
                 .event_types
