@@ -71,19 +71,18 @@ pub async fn import(
         .collect();
     for (i, url) in urls.iter().enumerate() {
         // The scheme names the service; the rest may hold a token, so it is never shown.
-        let scheme = url.split("://").next().unwrap_or_default();
-        let name = format!(
-            "StreamVault {}",
-            if scheme.len() <= 20 {
-                scheme
-            } else {
-                "apprise"
-            }
-        );
-        if !url.contains("://") {
-            report.skipped(KIND, &name, "not an Apprise URL");
+        let scheme = url.split_once("://").map(|(s, _)| s).filter(|s| {
+            (1..=20).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+        let Some(scheme) = scheme else {
+            report.skipped(
+                KIND,
+                &format!("StreamVault URL {}", i + 1),
+                "not an Apprise URL",
+            );
             continue;
-        }
+        };
+        let name = format!("StreamVault {scheme}");
         let key = source_key(APP, "apprise", i as i64);
         if let Some(id) = store.app_value(&key).await?
             && store.channel(&id).await?.is_some()

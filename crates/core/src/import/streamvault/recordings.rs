@@ -52,7 +52,9 @@ pub async fn import(
             report.unchanged(KIND, &name);
             continue;
         }
-        let channel_id = &channels[&rec.streamer_id];
+        let Some(channel_id) = channels.get(&rec.streamer_id) else {
+            continue;
+        };
         let Some(video) = video_of(&file, files, dry_run, &name, report).await? else {
             continue;
         };
