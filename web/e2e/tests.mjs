@@ -540,6 +540,55 @@ export const tests = {
 		});
 	},
 
+	async 'Settings → Import previews a StreamVault database first, never shows its URL, and says why a source is refused'() {
+		// A StreamVault database from its schema in a throwaway PostgreSQL schema, when the tests have PostgreSQL.
+		const pg = process.env.TAPEARR_TEST_PG_URL;
+		let source = null;
+		if (pg) {
+			const { execFileSync } = await import('node:child_process');
+			const schema = `e2e_sv_${Date.now()}`;
+			const sql = fileURLToPath(new URL('../../crates/tapearr/tests/fixtures/streamvault_schema.sql', import.meta.url));
+			execFileSync('psql', [pg, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `CREATE SCHEMA ${schema}`]);
+			execFileSync('psql', [`${pg}${pg.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`, '-v', 'ON_ERROR_STOP=1', '-q', '-f', sql, '-c',
+				"INSERT INTO streamers (twitch_id, username, auto_record) VALUES ('1002', 'speedrunner_42', true)"]);
+			source = `${pg}${pg.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
+		}
+		await withApp({ viewport: { width: 390, height: 844 } }, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/settings/import`);
+			await page.getByRole('heading', { name: 'Import', exact: true }).waitFor();
+			const url = page.getByLabel('StreamVault database URL');
+			assert.equal(await url.getAttribute('type'), 'password', 'the URL may hold a password: never shown');
+
+			await url.fill('sqlite:///tmp/streamvault.db');
+			await page.getByRole('button', { name: 'Preview StreamVault import' }).click();
+			await page.getByText(/expected a postgres:\/\/ URL/).waitFor();
+			await url.fill('postgres://sv:e2e-hunter2@127.0.0.1:1/streamvault');
+			await page.getByRole('button', { name: 'Preview StreamVault import' }).click();
+			await page.getByText(/cannot open the source/).waitFor();
+			assert.ok(!(await page.content()).includes('e2e-hunter2'), 'the password never reaches the page');
+			const refused = page.problems.filter((p) => p.includes('400') && p.includes('/api/v1/import/streamvault)'));
+			assert.equal(refused.length, 2, page.problems.join('\n'));
+			assert.deepEqual(page.problems.filter((p) => !refused.includes(p)), []);
+
+			if (!source) return;
+			await url.fill(source);
+			assert.ok(await page.getByLabel("Dry run: only show what StreamVault's import would do").isChecked(), 'a dry run by default');
+			await page.getByRole('button', { name: 'Preview StreamVault import' }).click();
+			await page.getByTestId('import-summary').getByText('Dry run:').waitFor();
+			await page.locator('table[data-section="created"]').getByText('speedrunner_42', { exact: true }).waitFor();
+			if (process.env.E2E_SHOTS) await page.screenshot({ path: join(process.env.E2E_SHOTS, 'import-streamvault-390.png'), fullPage: true });
+			const none = await (await page.request.get(`${server.url}/api/v1/channels`)).json();
+			assert.deepEqual(none, [], 'the preview wrote nothing');
+			await page.getByLabel("Dry run: only show what StreamVault's import would do").uncheck();
+			await page.getByRole('button', { name: 'Import StreamVault now' }).click();
+			await page.getByTestId('import-summary').getByText('Imported.').waitFor();
+			const channels = await (await page.request.get(`${server.url}/api/v1/channels`)).json();
+			assert.deepEqual(channels.map((c) => c.login), ['speedrunner_42']);
+			assert.ok(!(await page.content()).includes(pg), 'the URL is not echoed');
+		});
+	},
+
 	async 'a Jellyfin server is added, tested and asked to rescan a folder'() {
 		const jellyfin = await receiver((req) =>
 			req.url.startsWith('/System/Info/Public') ? [200, { ServerName: 'e2e-jellyfin', Version: '10.11.11', ProductName: 'Jellyfin Server' }] : [204]

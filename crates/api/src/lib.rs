@@ -174,6 +174,7 @@ fn routes() -> Routes {
             .routes(routes!(account::end_session))
             .routes(routes!(account::sign_out_everywhere))
             .routes(routes!(import::trailarr))
+            .routes(routes!(import::streamvault))
             .routes(routes!(apikeys::list, apikeys::create))
             .routes(routes!(apikeys::revoke))
             .routes(routes!(jobs::list, jobs::enqueue))

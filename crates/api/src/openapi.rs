@@ -33,7 +33,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "notifications", description = "Notification channels and the outbox"),
         (name = "media-servers", description = "Plex, Jellyfin and Emby rescans"),
         (name = "trailers", description = "Radarr/Sonarr connections, trailer profiles, media and trailers"),
-        (name = "import", description = "Switching from Trailarr (a dry run by default)"),
+        (name = "import", description = "Switching from Trailarr and StreamVault (a dry run by default)"),
     )
 )]
 struct ApiDoc;

@@ -45,7 +45,8 @@ enum Command {
     Record(record_cmd::RecordArgs),
     /// Print the OpenAPI document (JSON) of this binary's API.
     Openapi,
-    /// Switch from Trailarr: import its settings and history (the source is only read).
+    /// Switch from Trailarr or StreamVault: import their settings, history and recordings (the
+    /// source is only read).
     #[command(subcommand)]
     Import(import_cmd::ImportCommand),
 }

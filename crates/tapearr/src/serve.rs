@@ -274,6 +274,7 @@ impl Server {
             shutdown: stop.clone(),
             disk,
         })?;
+        let import_live = settings.live();
         let state = AppState::new(
             app.config.clone(),
             app.auth.clone(),
@@ -290,7 +291,7 @@ impl Server {
             settings,
             stop.clone(),
         );
-        let state = state.with_imports(crate::import_cmd::service(&app)?);
+        let state = state.with_imports(crate::import_cmd::service(&app, import_live)?);
         let state = setup_gate(&app, state).await?;
         Ok(Server {
             app,

@@ -13,6 +13,7 @@ pub mod trailarr;
 pub use report::{ImportReport, ReportLine};
 
 use crate::crypto::SecretBox;
+use crate::settings::{LiveConfig, LiveRoots};
 use crate::storage::{Storage, StorageError};
 use async_trait::async_trait;
 use std::path::Path;
@@ -44,6 +45,9 @@ pub struct ImportService {
     store: Arc<dyn Storage>,
     secrets: SecretBox,
     sources: Arc<dyn ImportSources>,
+    /// Library roots (imported recordings must lie in one) and the ffmpeg to remux a TS with.
+    live: LiveConfig,
+    roots: Arc<LiveRoots>,
 }
 
 impl ImportService {
@@ -51,11 +55,14 @@ impl ImportService {
         store: Arc<dyn Storage>,
         secrets: SecretBox,
         sources: Arc<dyn ImportSources>,
+        live: LiveConfig,
     ) -> Self {
         Self {
             store,
             secrets,
             sources,
+            roots: Arc::new(LiveRoots::new(live.clone())),
+            live,
         }
     }
 
@@ -73,10 +80,29 @@ impl ImportService {
 }
 
 impl ImportService {
-    /// Imports StreamVault's streamers as channels (`dry_run`: only says what would happen).
-    pub async fn streamvault(&self, url: &str, dry_run: bool) -> Result<ImportReport, ImportError> {
+    /// Imports a StreamVault database: streamers as channels with their retention, its
+    /// finished recordings (found in `recordings`, StreamVault's recordings folder as this
+    /// machine sees it) and its Apprise URLs (`dry_run`: only says what would happen).
+    pub async fn streamvault(
+        &self,
+        url: &str,
+        recordings: Option<&Path>,
+        dry_run: bool,
+    ) -> Result<ImportReport, ImportError> {
         let snapshot = self.sources.read_streamvault(url).await?;
-        streamvault::import(self.store.as_ref(), &snapshot, dry_run).await
+        let files = streamvault::Files {
+            folder: recordings,
+            roots: self.roots.get(),
+            ffmpeg: self.live.current().tools.ffmpeg.clone(),
+        };
+        streamvault::import(
+            self.store.as_ref(),
+            &self.secrets,
+            &snapshot,
+            &files,
+            dry_run,
+        )
+        .await
     }
 }
 

@@ -54,6 +54,27 @@ pub async fn remux(
         .map(|_| ())
 }
 
+/// One TS (an imported StreamVault recording) as an MP4 at `output`: streams copied, faststart.
+pub async fn remux_file(
+    ffmpeg: &Path,
+    input: &Path,
+    output: &Path,
+    cancel: &CancellationToken,
+) -> Result<(), ProcessError> {
+    let input_bytes = std::fs::metadata(input).map_or(0, |m| m.len());
+    Process::new(ffmpeg)
+        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"])
+        .arg(input)
+        .args(["-map", "0:v?", "-map", "0:a?"])
+        .args(["-c", "copy", "-movflags", "+faststart", "-f", "mp4"])
+        .arg(output)
+        .timeout(remux_timeout(input_bytes))
+        .graceful_stop(GracefulStop::Quit)
+        .run(cancel)
+        .await
+        .map(|_| ())
+}
+
 /// The concat demuxer's list: one `file '…'` line per part, quotes escaped.
 pub fn concat_list(parts: &[PathBuf]) -> String {
     parts

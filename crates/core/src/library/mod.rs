@@ -15,13 +15,13 @@ pub mod chapters;
 mod delete;
 mod error;
 pub mod finalize;
-mod media;
+pub(crate) mod media;
 pub mod naming;
 mod orphans;
 pub mod parts;
 pub mod retention;
 mod share;
-mod sidecars;
+pub(crate) mod sidecars;
 
 pub use delete::{DeleteReport, remove_recording_files};
 pub use error::{LibraryError, LibraryResult};

@@ -304,6 +304,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/import/streamvault": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a StreamVault database (only read): streamers as channels with their cleanup policy,
+         *     finished recordings (pointing at the files where they are), Apprise URLs as notification
+         *     channels. `dry_run` (the default) writes nothing; a second run changes nothing.
+         */
+        post: operations["import_streamvault"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/import/trailarr": {
         parameters: {
             query?: never;
@@ -3303,6 +3324,20 @@ export interface components {
         };
         /** @enum {string} */
         StreamEventKind: "start" | "update" | "end";
+        StreamvaultImportRequest: {
+            /** @description Only say what would be imported (the default). */
+            dry_run?: boolean;
+            /**
+             * @description StreamVault's PostgreSQL URL (`postgres://user:password@host/db`). Write-only: it may
+             *     hold a password, so it is never stored, echoed or logged.
+             */
+            from: string;
+            /**
+             * @description StreamVault's recordings folder as this server sees it (in a library root). Without it,
+             *     recordings are listed as skipped.
+             */
+            recordings?: string | null;
+        };
         /** @description A stream with its title and category changes. */
         StreamView: components["schemas"]["Stream"] & {
             events: components["schemas"]["StreamEvent"][];
@@ -4361,6 +4396,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EventRecord"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_streamvault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamvaultImportRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
                 };
             };
             400: {

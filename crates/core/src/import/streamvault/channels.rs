@@ -1,55 +1,25 @@
-//! StreamVault (Serph91P/StreamVault, SQLAlchemy on PostgreSQL): its streamers as Tapearr
-//! channels, with their recording settings. Recordings, notification settings, push
-//! subscriptions and retention are counted and listed, not imported (yet).
+//! StreamVault's streamers as Tapearr channels, with their recording settings and, through
+//! [`super::retention`], their cleanup policy.
 
-use super::{ImportError, ImportReport, source_key};
+use super::{APP, Snapshot, clean, retention};
 use crate::ids::new_id;
+use crate::import::{ImportError, ImportReport, source_key};
 use crate::storage::Storage;
 use crate::streams::channels::{parse_login, validate_settings};
 use crate::streams::model::{Channel, ChannelSettings};
 use crate::time::Timestamp;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-const APP: &str = "streamvault";
-
-/// What the import reads from a StreamVault database.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    pub streamers: Vec<SourceStreamer>,
-    /// `global_settings.supported_codecs`: a streamer without its own codecs uses these.
-    pub global_codecs: Option<String>,
-    /// Rows not imported by this version, by table, for the report.
-    pub not_imported: Vec<(String, i64)>,
-}
-
-/// A row of `streamers` with its `streamer_recording_settings`.
-#[derive(Debug, Clone)]
-pub struct SourceStreamer {
-    pub id: i64,
-    pub twitch_id: String,
-    pub username: String,
-    pub description: Option<String>,
-    pub profile_image_url: Option<String>,
-    pub offline_image_url: Option<String>,
-    pub category_name: Option<String>,
-    pub is_favorite: bool,
-    pub auto_record: bool,
-    /// `streamer_recording_settings.enabled` (absent: no row).
-    pub recording_enabled: Option<bool>,
-    pub quality: Option<String>,
-    pub codecs: Option<String>,
-    pub is_test_data: bool,
-}
+/// The Tapearr channel a streamer is (or, in a dry run, would be), by StreamVault id.
+pub type ChannelMap = HashMap<i64, String>;
 
 pub async fn import(
     store: &dyn Storage,
     snap: &Snapshot,
     dry_run: bool,
-) -> Result<ImportReport, ImportError> {
-    let mut report = ImportReport {
-        dry_run,
-        ..ImportReport::default()
-    };
+    report: &mut ImportReport,
+) -> Result<ChannelMap, ImportError> {
+    let mut map = ChannelMap::new();
     let mut seen = HashSet::new();
     for s in &snap.streamers {
         let name = s.username.trim().to_string();
@@ -71,8 +41,13 @@ pub async fn import(
             if ours.as_deref() == Some(existing.id.as_str()) {
                 report.unchanged("channel", &name);
             } else {
-                report.skipped("channel", &name, "Tapearr already watches this channel");
+                report.skipped(
+                    "channel",
+                    &name,
+                    "Tapearr already watches this channel (its recordings are imported into it)",
+                );
             }
+            map.insert(s.id, existing.id);
             continue;
         }
         let Ok(login) = parse_login(&name) else {
@@ -141,24 +116,10 @@ pub async fn import(
                 .set_app_value(&source_key(APP, "streamer", s.id), Some(&channel.id))
                 .await?;
         }
+        retention::import(store, snap, s, &channel.id, &name, dry_run, report).await?;
+        map.insert(s.id, channel.id);
     }
-    for (table, count) in &snap.not_imported {
-        if *count > 0 {
-            report.skipped(
-                table,
-                &format!("{count} row(s)"),
-                "not imported by this version of tapearr import",
-            );
-        }
-    }
-    Ok(report)
-}
-
-fn clean(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    Ok(map)
 }
 
 fn yes_no(b: bool) -> &'static str {
