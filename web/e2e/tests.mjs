@@ -1205,6 +1205,78 @@ export const tests = {
 		});
 	},
 
+	async 'plex: Sign in with Plex (PIN) makes a trailer source and a media server; the token never reaches the page'() {
+		await withTrailers(async ({ server, page, fakes, library }) => {
+			await fakes.control('plex', '/sections', { key: '1', type: 'movie', title: 'Movies', folders: ['/plex/Movies'] });
+			const movieDir = join(library, 'movies', 'Harbor Lights (2018)');
+			mkdirSync(movieDir, { recursive: true });
+			writeFileSync(join(movieDir, 'Harbor Lights (2018).mkv'), 'not really a movie');
+			await fakes.control('plex', '/items', {
+				section: '1',
+				title: 'Harbor Lights',
+				year: 2018,
+				path: '/plex/Movies/Harbor Lights (2018)/Harbor Lights (2018).mkv',
+				guids: ['imdb://tt9100001', 'tmdb://3100001']
+			});
+			const token = fakes.ready.plex.token;
+			/** Clicks "Sign in with Plex", approves the pin in the opened plex.tv tab, picks the fake Plex. */
+			const signIn = async (shotName) => {
+				const [tab] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: 'Sign in with Plex' }).click()]);
+				await tab.waitForURL(/code=/);
+				const params = new URLSearchParams(tab.url().split('#?')[1]);
+				assert.ok(params.get('clientID')?.startsWith('tapearr-'), tab.url());
+				assert.equal(params.get('context[device][product]'), 'Tapearr');
+				await page.getByText('Waiting for you to sign in at plex.tv').waitFor();
+				await fakes.control('plexTv', '/sign-in', { code: params.get('code'), token });
+				await tab.close();
+				await page.getByLabel('Plex server and address').selectOption(fakes.ready.plex.url);
+				await page.getByText('Signed in with Plex: Tapearr keeps the token.').waitFor();
+				assert.equal(await page.getByLabel('Token').count(), 0, 'no token field once signed in');
+				if (process.env.E2E_SHOTS) {
+					for (const [width, height] of [[390, 844], [1440, 900]]) {
+						await page.setViewportSize({ width, height });
+						await page.screenshot({ path: join(process.env.E2E_SHOTS, `${shotName}-${width}.png`), fullPage: true, animations: 'disabled' });
+					}
+					await page.setViewportSize({ width: 1280, height: 800 });
+				}
+			};
+
+			// Trailers → Connections.
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/connections`);
+			await page.getByRole('heading', { name: 'Connections', exact: true }).waitFor();
+			await page.getByLabel('Type').selectOption('plex');
+			await signIn('plex-sign-in-connections');
+			assert.equal(await page.getByLabel('Name').inputValue(), 'Fake Plex');
+			assert.equal(await page.getByLabel('URL').inputValue(), fakes.ready.plex.url);
+			await page.getByRole('button', { name: 'Add mapping' }).click();
+			await page.getByLabel('Folder as Plex sees it').fill('/plex/Movies');
+			await page.getByLabel('Folder as Tapearr sees it').fill(join(library, 'movies'));
+			await page.getByRole('button', { name: 'Test', exact: true }).click();
+			await page.getByRole('status').getByText(/^Reached Plex/).waitFor();
+			await page.getByRole('button', { name: 'Add connection' }).click();
+			await page.getByText('Added “Fake Plex”.').waitFor();
+			const conns = await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json();
+			assert.deepEqual(conns.map((c) => [c.name, c.api_key]), [['Fake Plex', '***']]);
+			await page.getByRole('link', { name: 'Movies' }).first().click();
+			await page.locator('li[data-title="Harbor Lights"]').waitFor({ timeout: 30_000 });
+
+			// Settings → Media servers: Plex is the default type.
+			await page.goto(`${server.url}/settings/media-servers`);
+			await page.getByRole('heading', { name: 'Media servers' }).first().waitFor();
+			await signIn('plex-sign-in-media-servers');
+			await page.getByRole('button', { name: 'Add media server' }).click();
+			const row = page.locator('tr[data-server="Fake Plex"]');
+			await row.waitFor();
+			await row.getByRole('button', { name: 'Test' }).click();
+			await row.getByText(/^Reached “/).waitFor();
+			const servers = await (await page.request.get(`${server.url}/api/v1/media-servers`)).json();
+			assert.deepEqual(servers.map((s) => [s.name, s.token]), [['Fake Plex', '***']]);
+			assert.ok(!(await page.content()).includes(token), 'the token never reaches the page');
+			noProblems(page);
+		});
+	},
+
 	async 'trailers: a Plex connection added in the app (after the server’s reason for a wrong token) fills Movies and Series from its sections'() {
 		await withTrailers(async ({ server, page, fakes, library }) => {
 			// Plex sees its media under /plex/…; Tapearr sees the same folders inside its library.
