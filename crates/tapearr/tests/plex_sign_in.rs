@@ -67,11 +67,8 @@ async fn a_plex_pin_sign_in_makes_connections_without_the_token_ever_leaving_the
             data_dir: dir.path(),
             database_url: backend.database_url.as_deref(),
             env: vec![
-                ("TAPEARR_PLEX__TV_URL".into(), plex_tv.url()),
-                (
-                    "TAPEARR_PLEX__APP_URL".into(),
-                    "https://app.plex.test".into(),
-                ),
+                ("TAPEARR_PLEX__TV_URL", plex_tv.url()),
+                ("TAPEARR_PLEX__APP_URL", "https://app.plex.test".into()),
             ],
         })
         .await;
