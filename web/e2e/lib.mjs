@@ -292,7 +292,10 @@ export async function fakeTrailers(args = ['--movies', '0', '--series', '0']) {
 				TAPEARR_TRAILERS__WATCH_URL: ready.videoOrigin.watchTemplate,
 				TAPEARR_TRAILERS__SEARCH_TARGET: `${base('videoOrigin')}/feed?q={query}&n={n}`,
 				TAPEARR_TRAILERS__HOST_INTERVAL_SECS: '0',
-				TAPEARR_TRAILERS__HOST_JITTER_SECS: '0'
+				TAPEARR_TRAILERS__HOST_JITTER_SECS: '0',
+				// plex.tv (and its sign-in page) for "Sign in with Plex".
+				TAPEARR_PLEX__TV_URL: base('plexTv'),
+				TAPEARR_PLEX__APP_URL: base('plexTv')
 			};
 		},
 		async control(which, path, body = {}) {

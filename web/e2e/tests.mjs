@@ -653,17 +653,30 @@ export const tests = {
 		});
 	},
 
-	async 'a new server with no configuration is set up in the browser, from the admin to a recording channel (phone and desktop)'() {
+	async 'a new server with no configuration is set up in the browser, from the admin to a recording channel and a placed trailer (phone and desktop)'() {
 		for (const viewport of [
 			{ width: 390, height: 844 },
 			{ width: 1440, height: 900 }
 		]) {
 			const twitch = await fakeTwitch();
+			const fakes = await fakeTrailers();
 			const library = mkdtempSync(join(tmpdir(), 'tapearr-e2e-library-'));
-			// Only where the fake Twitch is: no credentials and no library folder.
+			const dataDir = dataDirWithTools();
+			const shot = async (page, name) => {
+				if (process.env.E2E_SHOTS) await page.screenshot({ path: join(process.env.E2E_SHOTS, `${name}-${viewport.width}.png`), fullPage: true, animations: 'disabled' });
+			};
+			// Only where the fakes are: no credentials and no library folder.
 			const { TAPEARR_TWITCH__CLIENT_ID: clientId, TAPEARR_TWITCH__CLIENT_SECRET: clientSecret, TAPEARR_TWITCH__POLL_SECS: _poll, ...urls } = twitch.env;
+			const { TAPEARR_LIBRARY_ROOTS: _roots, ...trailerUrls } = fakes.env(library);
+			// Radarr sees its movie under /movies; Tapearr sees it inside the library folder.
+			const movieDir = join(library, 'movies', 'Midnight Harbor (2019)');
+			mkdirSync(movieDir, { recursive: true });
+			writeFileSync(join(movieDir, 'Midnight Harbor (2019).mkv'), 'not really a movie');
+			await fakes.control('radarr', '/movies', { tmdbId: 910001, title: 'Midnight Harbor', year: 2019, path: '/movies/Midnight Harbor (2019)', hasFile: true });
+			await fakes.control('tmdb', '/videos/movie/910001', [tmdbVideo('mhtrailer01', 'Midnight Harbor | Official Trailer')]);
+			await fakes.control('videoOrigin', '/videos/mhtrailer01', { title: 'Midnight Harbor (2019) Official Trailer', seconds: 3 });
 			try {
-				await withApp({ admin: false, viewport, env: { ...urls, TAPEARR_DISK__LOW_FREE_GB: '0' } }, async ({ server, page }) => {
+				await withApp({ admin: false, viewport, dataDir, env: { ...urls, ...trailerUrls } }, async ({ server, page }) => {
 					await twitch.control('/users', { login: 'first_one', display_name: 'FirstOne' });
 					await page.goto(`${server.url}/`);
 					await page.waitForURL(`${server.url}/setup`);
@@ -700,7 +713,31 @@ export const tests = {
 					await page.getByLabel('Channel name or link').fill('first_one');
 					await page.getByRole('button', { name: 'Add channel' }).click();
 					await page.getByText('Watching FirstOne').waitFor();
-					for (const next of ['Continue', 'Continue']) await page.getByRole('button', { name: next }).click();
+					await page.getByRole('button', { name: 'Continue' }).click();
+
+					// 3. Trailers: Radarr, with its folder mapped to Tapearr's; a wrong key is refused by the Test.
+					await page.getByRole('heading', { name: 'Trailers', exact: true }).waitFor();
+					await page.getByLabel('Type').selectOption('plex');
+					await page.getByRole('button', { name: 'Sign in with Plex' }).waitFor();
+					await shot(page, 'wizard-trailers-plex');
+					await page.getByLabel('Type').selectOption('radarr');
+					await page.getByLabel('URL').fill(fakes.ready.radarr.url);
+					await page.getByLabel('API key').fill('not-the-key');
+					await page.getByRole('button', { name: 'Test', exact: true }).click();
+					await page.locator('p.text-danger[role="status"]').waitFor();
+					const wrongKey = page.problems.findIndex((p) => p.includes('502'));
+					if (wrongKey >= 0) page.problems.splice(wrongKey, 1);
+					await page.getByLabel('API key').fill(fakes.ready.radarr.apiKey);
+					await page.getByRole('button', { name: 'Add mapping' }).click();
+					await page.getByLabel('Folder as Radarr sees it').fill('/movies');
+					await page.getByLabel('Folder as Tapearr sees it').fill(join(library, 'movies'));
+					await page.getByRole('button', { name: 'Test', exact: true }).click();
+					await page.getByRole('status').getByText(/^Reached Radarr \d/).waitFor();
+					await shot(page, 'wizard-trailers');
+					await page.getByRole('button', { name: 'Add connection' }).click();
+					await page.getByText('Added Radarr: its library is syncing').waitFor();
+					assert.ok(!(await page.content()).includes(fakes.ready.radarr.apiKey), 'the key is not left on the page');
+					await page.getByRole('button', { name: 'Continue' }).click();
 					await page.getByRole('button', { name: 'Finish' }).click();
 					await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
 
@@ -720,6 +757,21 @@ export const tests = {
 					await page.getByRole('list', { name: 'Library folders' }).getByText(library).waitFor();
 					await twitch.control('/offline/first_one');
 
+					// The movie Radarr listed is in Trailers by itself; its trailer is found, downloaded and placed.
+					await page.goto(`${server.url}/trailers/movies`);
+					const tile = page.locator('li[data-title="Midnight Harbor"]');
+					await tile.waitFor({ timeout: 30_000 });
+					await tile.getByRole('link', { name: 'Midnight Harbor' }).click();
+					await page.getByRole('heading', { name: 'Midnight Harbor', exact: true, level: 1 }).waitFor();
+					const card = page.locator('section[data-profile="Beside the media (Plex, Jellyfin, Emby)"]');
+					await card.getByRole('button', { name: 'Find candidates' }).click();
+					const trailer = card.locator('li[data-video="mhtrailer01"]');
+					await trailer.waitFor({ timeout: 30_000 });
+					await trailer.getByRole('button', { name: 'Use this' }).click();
+					await card.getByTestId('download-status').getByText('Downloaded.').waitFor({ timeout: 90_000 });
+					const placed = join(movieDir, 'Midnight Harbor (2019)-trailer.mp4');
+					await until(() => existsSync(placed), { what: 'the trailer beside the movie' });
+
 					// Finished: the server remembers, so the guide is not offered again.
 					const settings = await page.request.get(`${server.url}/api/v1/settings`);
 					assert.equal((await settings.json()).wizard_done, true);
@@ -727,7 +779,9 @@ export const tests = {
 				});
 			} finally {
 				await twitch.stop();
+				await fakes.stop();
 				rmSync(library, { recursive: true, force: true });
+				rmSync(dataDir, { recursive: true, force: true });
 			}
 		}
 	},
@@ -1196,6 +1250,78 @@ export const tests = {
 			const file = join(library, 'movies', 'Midnight Harbor (2019)', 'Midnight Harbor (2019)-trailer.mp4');
 			assert.ok(existsSync(file), `${file} exists`);
 			await page.getByRole('region', { name: 'History' }).getByText('downloaded').first().waitFor();
+			noProblems(page);
+		});
+	},
+
+	async 'plex: Sign in with Plex (PIN) makes a trailer source and a media server; the token never reaches the page'() {
+		await withTrailers(async ({ server, page, fakes, library }) => {
+			await fakes.control('plex', '/sections', { key: '1', type: 'movie', title: 'Movies', folders: ['/plex/Movies'] });
+			const movieDir = join(library, 'movies', 'Harbor Lights (2018)');
+			mkdirSync(movieDir, { recursive: true });
+			writeFileSync(join(movieDir, 'Harbor Lights (2018).mkv'), 'not really a movie');
+			await fakes.control('plex', '/items', {
+				section: '1',
+				title: 'Harbor Lights',
+				year: 2018,
+				path: '/plex/Movies/Harbor Lights (2018)/Harbor Lights (2018).mkv',
+				guids: ['imdb://tt9100001', 'tmdb://3100001']
+			});
+			const token = fakes.ready.plex.token;
+			/** Clicks "Sign in with Plex", approves the pin in the opened plex.tv tab, picks the fake Plex. */
+			const signIn = async (shotName) => {
+				const [tab] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: 'Sign in with Plex' }).click()]);
+				await tab.waitForURL(/code=/);
+				const params = new URLSearchParams(tab.url().split('#?')[1]);
+				assert.ok(params.get('clientID')?.startsWith('tapearr-'), tab.url());
+				assert.equal(params.get('context[device][product]'), 'Tapearr');
+				await page.getByText('Waiting for you to sign in at plex.tv').waitFor();
+				await fakes.control('plexTv', '/sign-in', { code: params.get('code'), token });
+				await tab.close();
+				await page.getByLabel('Plex server and address').selectOption(fakes.ready.plex.url);
+				await page.getByText('Signed in with Plex: Tapearr keeps the token.').waitFor();
+				assert.equal(await page.getByLabel('Token').count(), 0, 'no token field once signed in');
+				if (process.env.E2E_SHOTS) {
+					for (const [width, height] of [[390, 844], [1440, 900]]) {
+						await page.setViewportSize({ width, height });
+						await page.screenshot({ path: join(process.env.E2E_SHOTS, `${shotName}-${width}.png`), fullPage: true, animations: 'disabled' });
+					}
+					await page.setViewportSize({ width: 1280, height: 800 });
+				}
+			};
+
+			// Trailers → Connections.
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/connections`);
+			await page.getByRole('heading', { name: 'Connections', exact: true }).waitFor();
+			await page.getByLabel('Type').selectOption('plex');
+			await signIn('plex-sign-in-connections');
+			assert.equal(await page.getByLabel('Name').inputValue(), 'Fake Plex');
+			assert.equal(await page.getByLabel('URL').inputValue(), fakes.ready.plex.url);
+			await page.getByRole('button', { name: 'Add mapping' }).click();
+			await page.getByLabel('Folder as Plex sees it').fill('/plex/Movies');
+			await page.getByLabel('Folder as Tapearr sees it').fill(join(library, 'movies'));
+			await page.getByRole('button', { name: 'Test', exact: true }).click();
+			await page.getByRole('status').getByText(/^Reached Plex/).waitFor();
+			await page.getByRole('button', { name: 'Add connection' }).click();
+			await page.getByText('Added “Fake Plex”.').waitFor();
+			const conns = await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json();
+			assert.deepEqual(conns.map((c) => [c.name, c.api_key]), [['Fake Plex', '***']]);
+			await page.getByRole('link', { name: 'Movies' }).first().click();
+			await page.locator('li[data-title="Harbor Lights"]').waitFor({ timeout: 30_000 });
+
+			// Settings → Media servers: Plex is the default type.
+			await page.goto(`${server.url}/settings/media-servers`);
+			await page.getByRole('heading', { name: 'Media servers' }).first().waitFor();
+			await signIn('plex-sign-in-media-servers');
+			await page.getByRole('button', { name: 'Add media server' }).click();
+			const row = page.locator('tr[data-server="Fake Plex"]');
+			await row.waitFor();
+			await row.getByRole('button', { name: 'Test' }).click();
+			await row.getByText(/^Reached “/).waitFor();
+			const servers = await (await page.request.get(`${server.url}/api/v1/media-servers`)).json();
+			assert.deepEqual(servers.map((s) => [s.name, s.token]), [['Fake Plex', '***']]);
+			assert.ok(!(await page.content()).includes(token), 'the token never reaches the page');
 			noProblems(page);
 		});
 	},

@@ -206,6 +206,8 @@ fn routes() -> Routes {
             .routes(routes!(media_servers::update, media_servers::delete))
             .routes(routes!(media_servers::test))
             .routes(routes!(media_servers::refresh))
+            .routes(routes!(plex::start))
+            .routes(routes!(plex::status))
             .routes(routes!(channels::list, channels::create))
             .routes(routes!(channels::get, channels::update, channels::delete))
             .routes(routes!(channels::import_followed))

@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use tapearr_integrations::mediaserver::plex_tv;
 use tapearr_integrations::twitch;
 use url::Url;
 
@@ -43,6 +44,7 @@ pub struct Config {
     pub tools: ToolsConfig,
     pub twitch: TwitchConfig,
     pub tmdb: TmdbConfig,
+    pub plex: PlexConfig,
     pub trailers: TrailersConfig,
     /// The settings the environment or `tapearr.toml` sets: read-only in the app.
     #[serde(skip)]
@@ -170,6 +172,15 @@ pub struct TmdbConfig {
     pub api_key: Secret,
 }
 
+/// plex.tv, for signing in to Plex by PIN.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlexConfig {
+    /// plex.tv's API (pins, the account's servers).
+    pub tv_url: Url,
+    /// The page where the user signs in and approves a pin.
+    pub app_url: Url,
+}
+
 /// Where trailers come from and how politely they are fetched.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrailersConfig {
@@ -281,6 +292,10 @@ impl Default for Config {
             tmdb: TmdbConfig {
                 api_url: url("https://api.themoviedb.org/3/"),
                 api_key: Secret::default(),
+            },
+            plex: PlexConfig {
+                tv_url: url(plex_tv::PLEX_TV),
+                app_url: url(plex_tv::PLEX_APP),
             },
             trailers: TrailersConfig {
                 watch_url: "https://www.youtube.com/watch?v={id}".into(),

@@ -17,7 +17,7 @@ use tapearr_core::jobs::{
 use tapearr_core::library::retention::{self, RETENTION_JOB, RetentionHandler};
 use tapearr_core::library::{FINALIZE_JOB, FinalizeHandler, Library, LibraryDeps};
 use tapearr_core::logs::LogBuffer;
-use tapearr_core::mediaserver::{MediaServers, REFRESH_JOB, RefreshHandler};
+use tapearr_core::mediaserver::{MediaServers, PlexTvUrls, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
 use tapearr_core::settings::Settings;
 use tapearr_core::streams::{Streams, StreamsDeps};
@@ -195,7 +195,15 @@ impl Server {
             live.clone(),
             app.events.clone(),
         ));
-        let media_servers = MediaServers::new(app.store.clone(), queue.clone(), secrets.clone())?;
+        let media_servers = MediaServers::new(
+            app.store.clone(),
+            queue.clone(),
+            secrets.clone(),
+            PlexTvUrls {
+                api: app.config.plex.tv_url.to_string(),
+                app: app.config.plex.app_url.to_string(),
+            },
+        )?;
         let library = Library::new(LibraryDeps {
             config: config.clone(),
             live: live.clone(),

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Client, InProcess, ServerOptions, backends, redirector};
+use common::{Client, InProcess, ServerOptions, backends, database_text, redirector};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tapearr_testkit::media_servers::FakeMediaServer;
@@ -38,48 +38,6 @@ fn refused(r: &common::Reply, what: &str) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{what}: {:?}", r.body);
     assert!(r.body["code"].is_string(), "{what}: {:?}", r.body);
     assert!(r.body["message"].is_string(), "{what}: {:?}", r.body);
-}
-
-/// Everything the database holds in its secret-bearing tables, as text: on SQLite the raw
-/// bytes of the database file and its WAL, on PostgreSQL every row of those tables.
-async fn database_text(data_dir: &std::path::Path, database_url: Option<&str>) -> String {
-    match database_url {
-        None => {
-            let mut out = Vec::new();
-            for name in ["tapearr.db", "tapearr.db-wal", "tapearr.db-shm"] {
-                if let Ok(bytes) = std::fs::read(data_dir.join(name)) {
-                    out.extend_from_slice(&bytes);
-                }
-            }
-            String::from_utf8_lossy(&out).into_owned()
-        }
-        Some(url) => {
-            use sqlx::Row;
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .connect(url)
-                .await
-                .expect("connect to PostgreSQL");
-            let mut out = String::new();
-            for table in [
-                "media_servers",
-                "notification_channels",
-                "arr_connections",
-                "app_state",
-            ] {
-                let rows = sqlx::query(&format!("SELECT t::text AS row FROM {table} t"))
-                    .fetch_all(&pool)
-                    .await
-                    .expect("rows");
-                for r in rows {
-                    out.push_str(&r.get::<String, _>("row"));
-                    out.push('\n');
-                }
-            }
-            pool.close().await;
-            out
-        }
-    }
 }
 
 /// Runs one statement against the stopped server's database (to plant what an older version

@@ -10,7 +10,7 @@
 //!   `connections`; a wrong token → `401` (`code` 1001).
 //!
 //! The user's side (signing in at app.plex.tv) is [`FakePlexTv::sign_in`], or over HTTP
-//! `POST /_control/sign-in {"code", "token"}`.
+//! `POST /_control/sign-in {"code", "token"}`; `GET /auth` is a stand-in page for app.plex.tv.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -75,6 +75,7 @@ impl FakePlexTv {
             .route("/api/v2/pins", post(create_pin))
             .route("/api/v2/pins/{id}", get(read_pin))
             .route("/api/v2/resources", get(resources))
+            .route("/auth", get(auth_page))
             .route("/_control/sign-in", post(control_sign_in))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind(bind).await?;
@@ -304,6 +305,14 @@ async fn resources(State(fake): State<Fake>, headers: HeaderMap) -> Response {
         })))
         .collect();
     axum::Json(Value::Array(list)).into_response()
+}
+
+/// Stands in for app.plex.tv's sign-in page (point the app URL here), so a browser test's
+/// opened tab lands on a page; the test signs in with `/_control/sign-in`.
+async fn auth_page() -> axum::response::Html<&'static str> {
+    axum::response::Html(
+        "<!doctype html><title>Plex</title><h1>Sign in to Plex (fake)</h1><p>Approve the pin.</p>",
+    )
 }
 
 #[derive(Deserialize)]

@@ -248,6 +248,16 @@ describe('the connection form', () => {
 			enabled: true
 		});
 	});
+
+	it('sends a Plex sign-in instead of a token, for Plex only', () => {
+		const plex = { ...connectionToForm({ ...c, kind: 'plex' }), api_key: '', plex_pin: 1000001 };
+		const body = connectionInput(plex);
+		expect(body.plex_pin_id).toBe(1000001);
+		expect(body).not.toHaveProperty('api_key');
+		const radarr = connectionInput({ ...plex, kind: 'radarr', api_key: 'k' });
+		expect(radarr).not.toHaveProperty('plex_pin_id');
+		expect(radarr.api_key).toBe('k');
+	});
 });
 
 it('candidate durations read like a player', () => {

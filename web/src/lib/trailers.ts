@@ -476,6 +476,8 @@ export interface ConnectionForm {
 	kind: Connection['kind'];
 	url: string;
 	api_key: string;
+	/** A finished Plex sign-in (PIN) whose token the server uses instead of `api_key`. */
+	plex_pin?: number | null;
 	mappings: { remote: string; local: string }[];
 	monitor_new: boolean;
 	enabled: boolean;
@@ -501,7 +503,7 @@ export function connectionInput(f: ConnectionForm): ConnectionInput {
 		name: f.name.trim(),
 		kind: f.kind,
 		url: f.url.trim(),
-		api_key: f.api_key.trim() === MASK ? MASK : f.api_key.trim(),
+		...(f.kind === 'plex' && f.plex_pin ? { plex_pin_id: f.plex_pin } : { api_key: f.api_key.trim() === MASK ? MASK : f.api_key.trim() }),
 		path_mappings: f.mappings.map((m) => ({ remote: m.remote.trim(), local: m.local.trim() })).filter((m) => m.remote || m.local),
 		monitor_new: f.monitor_new,
 		enabled: f.enabled

@@ -15,6 +15,7 @@ impl From<MediaServerError> for ApiError {
             MediaServerError::Invalid(m) => ApiError::invalid(m),
             MediaServerError::NotFound => ApiError::not_found("media server"),
             MediaServerError::Unreachable(m) => ApiError::new(Code::UpstreamFailed, m),
+            MediaServerError::SignIn(s) => s.into(),
             MediaServerError::Queue(q) => q.into(),
             MediaServerError::Storage(s) => s.into(),
         }

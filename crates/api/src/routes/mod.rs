@@ -11,6 +11,7 @@ pub mod library;
 pub mod logs;
 pub mod media_servers;
 pub mod notifications;
+pub mod plex;
 pub mod recordings;
 pub mod retention;
 pub mod session;

@@ -4,8 +4,10 @@
 
 pub mod mapping;
 pub mod model;
+pub mod plex_signin;
 mod service;
 
+pub use plex_signin::{PlexSignIn, PlexSignInError, PlexTvUrls};
 pub use service::{
     MediaServerError, MediaServerInput, MediaServers, REFRESH_JOB, RefreshHandler, RefreshJob,
 };

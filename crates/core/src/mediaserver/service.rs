@@ -2,6 +2,7 @@
 
 use super::mapping::to_server;
 use super::model::{MediaServer, PathMapping, ServerKind};
+use super::plex_signin::{PlexSignIn, PlexSignInError, PlexTvUrls};
 use crate::crypto::SecretBox;
 use crate::ids::new_id;
 use crate::jobs::{EnqueueOptions, JobContext, JobError, JobHandler, JobQueue, QueueError};
@@ -26,6 +27,8 @@ pub enum MediaServerError {
     #[error("{0}")]
     Unreachable(String),
     #[error(transparent)]
+    SignIn(#[from] PlexSignInError),
+    #[error(transparent)]
     Queue(#[from] QueueError),
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -37,9 +40,14 @@ pub struct MediaServerInput {
     pub name: String,
     pub kind: ServerKind,
     pub url: String,
-    /// Send `***` to keep the stored token.
+    /// Send `***` to keep the stored token; leave it out with `plex_pin_id`.
+    #[serde(default)]
     #[schema(value_type = String)]
     pub token: Secret,
+    /// Plex only: a finished PIN sign-in (`POST /api/v1/plex/pins`) whose account token this
+    /// connection takes, instead of `token`; `url` must be one of the account's server addresses.
+    #[serde(default)]
+    pub plex_pin_id: Option<u64>,
     #[serde(default)]
     pub path_mappings: Vec<PathMapping>,
     #[serde(default = "enabled_default")]
@@ -64,6 +72,7 @@ pub struct MediaServers {
     queue: JobQueue,
     http: reqwest::Client,
     secrets: SecretBox,
+    plex: PlexSignIn,
 }
 
 impl MediaServers {
@@ -73,14 +82,41 @@ impl MediaServers {
         store: Arc<dyn Storage>,
         queue: JobQueue,
         secrets: SecretBox,
+        plex_tv: PlexTvUrls,
     ) -> Result<Self, crate::setup::SetupError> {
+        let http = tapearr_integrations::http::secret_client()
+            .map_err(crate::setup::SetupError::HttpClient)?;
         Ok(Self {
+            plex: PlexSignIn::new(store.clone(), http.clone(), plex_tv, secrets.clone()),
             store,
             queue,
-            http: tapearr_integrations::http::secret_client()
-                .map_err(crate::setup::SetupError::HttpClient)?,
+            http,
             secrets,
         })
+    }
+
+    /// Plex sign-in by PIN (for media servers and the trailers' Plex source alike).
+    pub fn plex_sign_in(&self) -> &PlexSignIn {
+        &self.plex
+    }
+
+    /// With `plex_pin_id`, the token comes from that sign-in (for a Plex connection only).
+    fn take_pin_token(&self, input: &mut MediaServerInput) -> Result<(), MediaServerError> {
+        let Some(pin) = input.plex_pin_id else {
+            return Ok(());
+        };
+        if input.kind != ServerKind::Plex {
+            return Err(MediaServerError::Invalid(
+                "plex_pin_id is for Plex connections only".into(),
+            ));
+        }
+        if !input.token.expose().trim().is_empty() {
+            return Err(MediaServerError::Invalid(
+                "send either token or plex_pin_id, not both".into(),
+            ));
+        }
+        input.token = Secret::new(self.plex.token_for(pin, &input.url)?);
+        Ok(())
     }
 
     /// The server's token in the clear, to send to that server only.
@@ -104,8 +140,12 @@ impl MediaServers {
             .ok_or(MediaServerError::NotFound)
     }
 
-    pub async fn create(&self, input: MediaServerInput) -> Result<MediaServer, MediaServerError> {
+    pub async fn create(
+        &self,
+        mut input: MediaServerInput,
+    ) -> Result<MediaServer, MediaServerError> {
         validate(&input)?;
+        self.take_pin_token(&mut input)?;
         let now = Timestamp::now();
         let mut server = from_input(new_id(), input, now, now);
         server.token = Secret::new(self.secrets.seal_once(server.token.expose().trim()));
@@ -119,7 +159,10 @@ impl MediaServers {
         mut input: MediaServerInput,
     ) -> Result<MediaServer, MediaServerError> {
         let stored = self.get(id).await?;
-        if input.token.expose() == MASK {
+        if input.plex_pin_id.is_some() {
+            validate(&input)?;
+            self.take_pin_token(&mut input)?;
+        } else if input.token.expose() == MASK {
             // The stored token goes only to the host it was entered for.
             if !tapearr_integrations::http::same_host(&stored.url, &input.url) {
                 return Err(MediaServerError::Invalid(
@@ -259,7 +302,9 @@ fn validate(input: &MediaServerInput) -> Result<(), MediaServerError> {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
         _ => return invalid("url must be an http(s) URL such as http://plex:32400"),
     }
-    if input.token.expose().trim().is_empty() || input.token.expose() == MASK {
+    if input.plex_pin_id.is_none()
+        && (input.token.expose().trim().is_empty() || input.token.expose() == MASK)
+    {
         return invalid("token must be the server's token or API key");
     }
     for m in &input.path_mappings {

@@ -476,3 +476,45 @@ pub fn assert_security_headers(headers: &reqwest::header::HeaderMap, what: &str)
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
     assert!(!csp.contains("'unsafe-eval'"), "{what}: {csp}");
 }
+
+/// Everything the database holds in its secret-bearing tables, as text: on SQLite the raw
+/// bytes of the database file and its WAL, on PostgreSQL every row of those tables.
+pub async fn database_text(data_dir: &std::path::Path, database_url: Option<&str>) -> String {
+    match database_url {
+        None => {
+            let mut out = Vec::new();
+            for name in ["tapearr.db", "tapearr.db-wal", "tapearr.db-shm"] {
+                if let Ok(bytes) = std::fs::read(data_dir.join(name)) {
+                    out.extend_from_slice(&bytes);
+                }
+            }
+            String::from_utf8_lossy(&out).into_owned()
+        }
+        Some(url) => {
+            use sqlx::Row;
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(url)
+                .await
+                .expect("connect to PostgreSQL");
+            let mut out = String::new();
+            for table in [
+                "media_servers",
+                "notification_channels",
+                "arr_connections",
+                "app_state",
+            ] {
+                let rows = sqlx::query(&format!("SELECT t::text AS row FROM {table} t"))
+                    .fetch_all(&pool)
+                    .await
+                    .expect("rows");
+                for r in rows {
+                    out.push_str(&r.get::<String, _>("row"));
+                    out.push('\n');
+                }
+            }
+            pool.close().await;
+            out
+        }
+    }
+}

@@ -21,7 +21,8 @@
 //! Starts a fake Radarr, Sonarr (4.x, or 3.x), TMDB (videos for every id), a video origin
 //! for yt-dlp's generic extractor and a Plex (token `fake-plex-token`, no sections until added),
 //! then prints one line `READY {json}` with their URLs and keys (`radarr`, `sonarr`, `tmdb`,
-//! `videoOrigin`, `plex` with its `token`), and serves until stdin closes or Ctrl-C.
+//! `videoOrigin`, `plex` with its `token`, `plexTv`: a plex.tv whose account behind that token
+//! has this Plex), and serves until stdin closes or Ctrl-C.
 //! Each is driven through its own `/_control/…` (Plex: `sections` and `items`).
 
 use std::process::ExitCode;
@@ -223,9 +224,19 @@ async fn run_trailers() -> ExitCode {
         sonarr.generate(a.series, a.seed);
         let origin = video_origin::VideoOrigin::bind(&[bind.as_str()]).await?;
         let plex = FakeMediaServer::plex_on(&bind, PLEX_TOKEN, &[]).await?;
-        std::io::Result::Ok((tmdb, radarr, sonarr, origin, plex))
+        // plex.tv for "Sign in with Plex": the account behind PLEX_TOKEN has this one server.
+        let plex_tv = tapearr_testkit::plex_tv::FakePlexTv::start_on(&bind).await?;
+        plex_tv.set_servers(
+            PLEX_TOKEN,
+            vec![tapearr_testkit::plex_tv::PlexServerEntry {
+                name: "Fake Plex".into(),
+                client_identifier: "fake-plex-server".into(),
+                connections: vec![(plex.url(), true)],
+            }],
+        );
+        std::io::Result::Ok((tmdb, radarr, sonarr, origin, plex, plex_tv))
     };
-    let (tmdb, radarr, sonarr, origin, plex) = match started.await {
+    let (tmdb, radarr, sonarr, origin, plex, plex_tv) = match started.await {
         Ok(all) => all,
         Err(e) => {
             eprintln!("tapearr-fakes: bind {bind}: {e}");
@@ -240,6 +251,7 @@ async fn run_trailers() -> ExitCode {
                  "imageBase": tmdb.image_base()},
         "videoOrigin": {"url": origin.url(), "watchTemplate": origin.watch_template()},
         "plex": {"url": plex.url(), "token": PLEX_TOKEN},
+        "plexTv": {"url": plex_tv.url()},
     });
     println!("READY {ready}");
     serve_until_done().await;

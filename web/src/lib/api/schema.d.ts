@@ -674,6 +674,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plex/pins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a Plex sign-in: open `auth_url` in a browser, then poll the pin. */
+        post: operations["media-servers_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plex/pins/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where a sign-in stands: `waiting`, or `signed_in` with the account's servers. The token is
+         *     never part of the answer. An expired pin is `400`, an unknown one `404`.
+         */
+        get: operations["media-servers_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/recordings": {
         parameters: {
             query?: never;
@@ -1958,13 +1995,19 @@ export interface components {
         };
         /** @description What a client sends to add or replace a connection. */
         ConnectionInput: {
-            /** @description Send `***` to keep the stored key. */
-            api_key: string;
+            /** @description Send `***` to keep the stored key; leave it out with `plex_pin_id`. */
+            api_key?: string;
             enabled?: boolean;
             kind: components["schemas"]["ConnectionKind"];
             monitor_new?: boolean;
             name: string;
             path_mappings?: components["schemas"]["ArrPathMapping"][];
+            /**
+             * Format: int64
+             * @description Plex only: a finished PIN sign-in (`POST /api/v1/plex/pins`) whose account token is
+             *     the key, instead of `api_key`; `url` must be one of the account's server addresses.
+             */
+            plex_pin_id?: number | null;
             url: string;
         };
         /**
@@ -2650,8 +2693,14 @@ export interface components {
             kind: components["schemas"]["ServerKind"];
             name: string;
             path_mappings?: components["schemas"]["PathMapping"][];
-            /** @description Send `***` to keep the stored token. */
-            token: string;
+            /**
+             * Format: int64
+             * @description Plex only: a finished PIN sign-in (`POST /api/v1/plex/pins`) whose account token this
+             *     connection takes, instead of `token`; `url` must be one of the account's server addresses.
+             */
+            plex_pin_id?: number | null;
+            /** @description Send `***` to keep the stored token; leave it out with `plex_pin_id`. */
+            token?: string;
             url: string;
         };
         MediaSummary: components["schemas"]["MediaItem"] & {
@@ -2895,6 +2944,41 @@ export interface components {
             rule: components["schemas"]["RetentionRule"];
             started_at: components["schemas"]["Timestamp"];
             title: string;
+        };
+        PlexAccountConnection: {
+            local: boolean;
+            uri: string;
+        };
+        PlexAccountServer: {
+            client_identifier: string;
+            /** @description Its addresses, local ones first: send one as the connection's `url`. */
+            connections: components["schemas"]["PlexAccountConnection"][];
+            name: string;
+            owned: boolean;
+        };
+        /** @description A new sign-in: open `auth_url` in the browser, then poll its status. */
+        PlexPin: {
+            /** @description plex.tv's sign-in page for this code. */
+            auth_url: string;
+            /** @description The code plex.tv shows on its page. */
+            code: string;
+            expires_at: components["schemas"]["Timestamp"];
+            /**
+             * Format: int64
+             * @description The pin id: poll `GET /api/v1/plex/pins/{id}`, then send it as `plex_pin_id`.
+             */
+            id: number;
+        };
+        /** @enum {string} */
+        PlexPinState: "waiting" | "signed_in";
+        /** @description Where a sign-in stands; the token itself is never part of it. */
+        PlexPinStatus: {
+            expires_at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            id: number;
+            /** @description The account's Plex Media Servers (empty while waiting). */
+            servers: components["schemas"]["PlexAccountServer"][];
+            state: components["schemas"]["PlexPinState"];
         };
         Profile: {
             created_at: components["schemas"]["Timestamp"];
@@ -5478,6 +5562,94 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "media-servers_start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlexPin"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "media-servers_status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlexPinStatus"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

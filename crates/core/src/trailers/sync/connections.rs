@@ -1,6 +1,7 @@
 //! Radarr/Sonarr/Plex connections (T1): validated input, sealed API keys, test and root folders.
 
 use crate::ids::new_id;
+use crate::mediaserver::PlexSignInError;
 use crate::notify::model::MASK;
 use crate::secret::Secret;
 use crate::time::Timestamp;
@@ -17,9 +18,14 @@ pub struct ConnectionInput {
     pub name: String,
     pub kind: ConnectionKind,
     pub url: String,
-    /// Send `***` to keep the stored key.
+    /// Send `***` to keep the stored key; leave it out with `plex_pin_id`.
+    #[serde(default)]
     #[schema(value_type = String)]
     pub api_key: Secret,
+    /// Plex only: a finished PIN sign-in (`POST /api/v1/plex/pins`) whose account token is
+    /// the key, instead of `api_key`; `url` must be one of the account's server addresses.
+    #[serde(default)]
+    pub plex_pin_id: Option<u64>,
     #[serde(default)]
     pub path_mappings: Vec<ArrPathMapping>,
     #[serde(default = "yes")]
@@ -98,6 +104,7 @@ impl Trailers {
 
     /// Adds a connection after a successful test (an unreachable Arr is refused with why).
     pub async fn create_connection(&self, input: ConnectionInput) -> TrailerResult<Connection> {
+        let input = self.take_pin_token(input)?;
         self.test_input(&input).await?;
         let now = Timestamp::now();
         let conn = Connection {
@@ -125,6 +132,7 @@ impl Trailers {
         input: ConnectionInput,
     ) -> TrailerResult<Connection> {
         let mut conn = self.connection(id).await?;
+        let input = self.take_pin_token(input)?;
         let keep_key = input.api_key.expose() == MASK;
         validate(&input, keep_key)?;
         if input.kind != conn.kind {
@@ -167,10 +175,42 @@ impl Trailers {
         self.forget_webhook(id).await
     }
 
-    /// Tests unsaved input (it carries its own key).
+    /// Tests unsaved input (it carries its own key, or a Plex sign-in's).
     pub async fn test_input(&self, input: &ConnectionInput) -> TrailerResult<ConnectionTest> {
-        validate(input, false)?;
-        self.probe(input, input.api_key.expose().trim()).await
+        let input = self.take_pin_token(input.clone())?;
+        validate(&input, false)?;
+        self.probe(&input, input.api_key.expose().trim()).await
+    }
+
+    /// With `plex_pin_id`, the key is that Plex sign-in's account token (for Plex only, and
+    /// only for an address of one of the account's servers).
+    fn take_pin_token(&self, mut input: ConnectionInput) -> TrailerResult<ConnectionInput> {
+        let Some(pin) = input.plex_pin_id.take() else {
+            return Ok(input);
+        };
+        if input.kind != ConnectionKind::Plex {
+            return Err(TrailerError::Invalid(
+                "plex_pin_id is for Plex connections only".into(),
+            ));
+        }
+        if !input.api_key.expose().trim().is_empty() {
+            return Err(TrailerError::Invalid(
+                "send either api_key or plex_pin_id, not both".into(),
+            ));
+        }
+        let token = self
+            .inner
+            .media_servers
+            .plex_sign_in()
+            .token_for(pin, input.url.trim())
+            .map_err(|e| match e {
+                PlexSignInError::NotFound => TrailerError::NotFound("Plex sign-in"),
+                PlexSignInError::Upstream(m) => TrailerError::Upstream(m),
+                PlexSignInError::Storage(s) => s.into(),
+                other => TrailerError::Invalid(other.to_string()),
+            })?;
+        input.api_key = Secret::new(token);
+        Ok(input)
     }
 
     /// Asks the server at the input's URL, with `key`, who it is.
