@@ -379,6 +379,11 @@ impl FakeTwitch {
         oauth::disconnect_app(&self.shared, login)
     }
 
+    /// Every access and refresh token the device and refresh grants issued so far.
+    pub fn issued_user_tokens(&self) -> Vec<String> {
+        self.shared.world().oauth.issued.clone()
+    }
+
     /// `(device-code polls, refreshes, revocations)` the id service answered.
     pub fn oauth_stats(&self) -> (u64, u64, u64) {
         let w = self.shared.world();

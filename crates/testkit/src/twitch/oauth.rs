@@ -70,6 +70,9 @@ pub struct OAuthSettings {
     pub device_polls: u64,
     pub refreshes: u64,
     pub revocations: u64,
+    /// Every access and refresh token these grants issued (a test looks for them where they
+    /// must not be).
+    pub issued: Vec<String>,
 }
 
 impl Default for OAuthSettings {
@@ -81,6 +84,7 @@ impl Default for OAuthSettings {
             device_polls: 0,
             refreshes: 0,
             revocations: 0,
+            issued: Vec::new(),
         }
     }
 }
@@ -141,9 +145,8 @@ async fn device(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery, body: Bytes
         .unwrap_or_default();
     let device_code = random_hex(20);
     // Eight capital letters, like Twitch's.
-    let user_code: String = random_hex(8)
-        .bytes()
-        .map(|b| char::from(b'A' + b % 26))
+    let user_code: String = (0..8)
+        .map(|_| char::from(b'A' + rand::random::<u8>() % 26))
         .collect();
     let mut w = s.world();
     let settings = w.oauth.clone();
@@ -228,6 +231,8 @@ fn issue_pair(
         client_id: client_id.to_owned(),
         expires_at: Some(Instant::now() + ttl),
     };
+    w.oauth.issued.push(access.clone());
+    w.oauth.issued.push(refresh.clone());
     w.user_tokens.insert(access.clone(), grant.clone());
     w.refresh_tokens.insert(
         refresh.clone(),
