@@ -16,7 +16,11 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(30);
 
 async fn sign_in_status(client: &Client) -> Value {
-    client.clone().get("/api/v1/twitch/account/device").await.body
+    client
+        .clone()
+        .get("/api/v1/twitch/account/device")
+        .await
+        .body
 }
 
 /// Waits until the sign-in's `state` is `state`.
@@ -33,7 +37,9 @@ async fn account(client: &Client) -> Value {
 }
 
 async fn start_sign_in(client: &mut Client, what: &str) -> Value {
-    let r = client.post("/api/v1/twitch/account/device", json!({})).await;
+    let r = client
+        .post("/api/v1/twitch/account/device", json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{what}: {:?}", r.body);
     assert_eq!(r.body["state"], "pending", "{what}: {:?}", r.body);
     r.body
@@ -93,7 +99,10 @@ async fn signing_in_with_twitch_keeps_a_renewed_sealed_token() {
 
         // --- Start: a code to enter and where; nothing secret in the answer.
         let pending = start_sign_in(&mut client, b).await;
-        let code = pending["user_code"].as_str().expect("user_code").to_string();
+        let code = pending["user_code"]
+            .as_str()
+            .expect("user_code")
+            .to_string();
         assert_eq!(code.len(), 8, "{b}: {pending}");
         assert!(
             pending["verification_uri"]
@@ -152,9 +161,18 @@ async fn signing_in_with_twitch_keeps_a_renewed_sealed_token() {
         );
         let logs = server.output_text();
         for token in &issued {
-            assert!(!db.contains(token.as_str()), "{b}: a token is in the database");
-            assert!(!api.contains(token.as_str()), "{b}: a token is in an answer");
-            assert!(!logs.contains(token.as_str()), "{b}: a token is in the logs");
+            assert!(
+                !db.contains(token.as_str()),
+                "{b}: a token is in the database"
+            );
+            assert!(
+                !api.contains(token.as_str()),
+                "{b}: a token is in an answer"
+            );
+            assert!(
+                !logs.contains(token.as_str()),
+                "{b}: a token is in the logs"
+            );
         }
 
         // --- The user declines a new sign-in: said plainly; the account stays.
@@ -231,7 +249,9 @@ async fn without_a_client_id_sign_in_is_a_conflict() {
     vars.retain(|(k, _)| !k.starts_with("TAPEARR_TWITCH__CLIENT"));
     let server = start(data.path(), None, vars);
     let (mut client, _) = Client::admin(&server).await;
-    let r = client.post("/api/v1/twitch/account/device", json!({})).await;
+    let r = client
+        .post("/api/v1/twitch/account/device", json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
     assert_eq!(r.body["code"], "twitch_not_configured", "{:?}", r.body);
     assert_eq!(sign_in_status(&client).await["state"], "none");

@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use tapearr_core::streams::{SignInStatus, TwitchAccount};
 use tapearr_core::streams::eventsub::{EventSubHeaders, SubscriptionSummary};
+use tapearr_core::streams::{SignInStatus, TwitchAccount};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TwitchStatus {

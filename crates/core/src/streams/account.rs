@@ -156,6 +156,7 @@ impl Streams {
             self.inner.http.clone(),
             t.id_url.clone(),
             t.client_id.trim(),
+            Some(t.client_secret.expose()),
         ))
     }
 

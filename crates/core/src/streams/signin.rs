@@ -37,7 +37,9 @@ pub enum SignInStatus {
     Expired,
     /// The user declined on twitch.tv.
     Denied,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 struct Current {

@@ -22,6 +22,9 @@ pub struct UserAuthClient {
     http: reqwest::Client,
     id_url: Url,
     client_id: String,
+    /// A confidential client (the kind Tapearr's setup asks for) must send its secret with a
+    /// refresh; a public one has none.
+    client_secret: Option<String>,
 }
 
 /// `POST /oauth2/device`'s answer. `device_code` identifies the sign-in to Twitch: it stays
@@ -96,11 +99,17 @@ pub enum RefreshError {
 }
 
 impl UserAuthClient {
-    pub fn new(http: reqwest::Client, id_url: Url, client_id: &str) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        id_url: Url,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Self {
         Self {
             http,
             id_url: dir(id_url),
             client_id: client_id.to_owned(),
+            client_secret: client_secret.filter(|s| !s.is_empty()).map(str::to_owned),
         }
     }
 
@@ -128,7 +137,11 @@ impl UserAuthClient {
     }
 
     /// Asks once whether the user has answered.
-    pub async fn poll(&self, device_code: &str, scopes: &[&str]) -> Result<DevicePoll, TwitchError> {
+    pub async fn poll(
+        &self,
+        device_code: &str,
+        scopes: &[&str],
+    ) -> Result<DevicePoll, TwitchError> {
         let scopes = scopes.join(" ");
         let response = self
             .http
@@ -162,14 +175,18 @@ impl UserAuthClient {
     /// Trades the refresh token for new tokens (the old refresh token stops working).
     pub async fn refresh(&self, refresh_token: &str) -> Result<UserTokens, RefreshError> {
         // Form-encoded: Twitch's refresh tokens hold `%` and `=`.
+        let mut form = vec![
+            ("client_id", self.client_id.as_str()),
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ];
+        if let Some(secret) = &self.client_secret {
+            form.push(("client_secret", secret));
+        }
         let response = self
             .http
             .post(self.url("oauth2/token")?)
-            .form(&[
-                ("client_id", self.client_id.as_str()),
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh_token),
-            ])
+            .form(&form)
             .send()
             .await
             .map_err(network)?;

@@ -83,9 +83,7 @@ fn failed(e: ControlError) -> Response {
     let status = match e {
         ControlError::UnknownUser(_)
         | ControlError::UnknownSubscription(_)
-        | ControlError::UnknownDeviceCode(_) => {
-            StatusCode::NOT_FOUND
-        }
+        | ControlError::UnknownDeviceCode(_) => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     error(status, &e.to_string())

@@ -118,6 +118,12 @@ async fn token(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery, body: Bytes)
     match get("grant_type") {
         "client_credentials" => client_credentials(&s, get("client_secret")),
         DEVICE_GRANT => device_token(&s, get("device_code")),
+        // A confidential client sends its secret with a refresh; a public one has none.
+        "refresh_token"
+            if p.contains_key("client_secret") && get("client_secret") != s.cfg.client_secret =>
+        {
+            id_error(StatusCode::FORBIDDEN, "invalid client secret")
+        }
         "refresh_token" => refresh(&s, get("refresh_token")),
         _ => id_error(StatusCode::BAD_REQUEST, "unsupported grant type"),
     }
