@@ -934,6 +934,50 @@ export const tests = {
 		});
 	},
 
+	async 'Settings → Twitch signs in with a device code: the code is shown large, the fake approves, the login and expiry appear'() {
+		for (const viewport of [{ width: 390, height: 844 }, { width: 1440, height: 900 }]) {
+			await withTwitch(async ({ twitch, env }) => {
+				await withApp({ env, viewport }, async ({ server, page }) => {
+					await twitch.control('/users', { login: 'viewer', display_name: 'Viewer' });
+					await twitch.control('/device-code/600/1');
+					await login(page, server);
+					await page.goto(`${server.url}/settings/twitch`);
+					await page.getByTestId('twitch-configured').getByText('configured').waitFor();
+					// Which token is which: the paste form says the web player's token is for ad-free playback.
+					await page.getByText('only that token is accepted for playback').waitFor();
+
+					// Declined first: said plainly, and a new code can be asked for.
+					await page.getByRole('button', { name: 'Sign in with Twitch' }).click();
+					const code = page.getByTestId('twitch-user-code');
+					await code.waitFor();
+					await twitch.control(`/device/${(await code.textContent()).trim()}/deny`);
+					await page.getByText('You declined on Twitch').waitFor();
+
+					await page.getByRole('button', { name: 'Sign in with Twitch' }).click();
+					await code.waitFor();
+					const userCode = (await code.textContent()).trim();
+					assert.match(userCode, /^[A-Z]{8}$/);
+					const link = page.getByTestId('twitch-sign-in').getByRole('link');
+					assert.match(await link.getAttribute('href'), /\/activate\?/);
+					await page.getByText('Waiting for you to approve on Twitch').waitFor();
+					if (process.env.E2E_SHOTS) {
+						await page.screenshot({ path: join(process.env.E2E_SHOTS, `twitch-sign-in-${viewport.width}.png`), fullPage: true });
+					}
+
+					await twitch.control(`/device/${userCode}/approve/viewer`);
+					await page.getByTestId('twitch-account').getByText('viewer').waitFor();
+					await page.getByTestId('twitch-token-expiry').getByText('renewed automatically').waitFor();
+					if (process.env.E2E_SHOTS) {
+						await page.screenshot({ path: join(process.env.E2E_SHOTS, `twitch-signed-in-${viewport.width}.png`), fullPage: true });
+					}
+					const body = await (await page.request.get(`${server.url}/api/v1/twitch`)).text();
+					assert.ok(!/access_token|refresh_token/.test(body), 'no token in the status');
+					noProblems(page);
+				});
+			});
+		}
+	},
+
 	async 'a recording turns ready in the list by itself, plays with its chapters, seeks by Range, is kept, and bulk delete removes it after a confirmation'() {
 		await withTwitch(async ({ twitch, env }) => {
 			await withApp({ env }, async ({ server, page }) => {

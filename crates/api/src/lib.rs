@@ -272,6 +272,11 @@ fn routes() -> Routes {
             .routes(routes!(settings::finish_wizard))
             .routes(routes!(twitch::status))
             .routes(routes!(twitch::connect_account, twitch::disconnect_account))
+            .routes(routes!(
+                twitch::start_sign_in,
+                twitch::sign_in_status,
+                twitch::cancel_sign_in
+            ))
             .routes(routes!(twitch::reconcile)),
     }
 }

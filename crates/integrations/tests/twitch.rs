@@ -12,7 +12,8 @@ use tapearr_integrations::twitch::eventsub::{
 };
 use tapearr_integrations::twitch::playback::WEB_CLIENT_ID;
 use tapearr_integrations::twitch::{
-    HelixClient, HelixConfig, NewSubscription, PlaybackClient, TwitchError,
+    DevicePoll, HelixClient, HelixConfig, NewSubscription, PlaybackClient, RefreshError,
+    TwitchError, UserAuthClient,
 };
 use tapearr_testkit::hls_origin::HlsOrigin;
 use tapearr_testkit::twitch::{Action, FakeTwitch};
@@ -555,4 +556,104 @@ fn playback_token(usher_url: &str) -> serde_json::Value {
         .map(|(_, v)| v.into_owned())
         .expect("token param");
     serde_json::from_str(&token).expect("token json")
+}
+
+fn user_auth(t: &FakeTwitch, secret: Option<&str>) -> UserAuthClient {
+    UserAuthClient::new(
+        reqwest::Client::new(),
+        Url::parse(&t.id_url()).expect("url"),
+        t.client_id(),
+        secret,
+    )
+}
+
+#[tokio::test]
+async fn device_code_sign_in_slows_down_is_granted_and_refresh_tokens_rotate() {
+    let t = fake().await;
+    t.add_user("viewer", "Viewer");
+    t.set_device_code(Duration::from_secs(60), Duration::from_secs(1));
+    let auth = user_auth(&t, Some(t.client_secret()));
+    let scopes = ["user:read:follows"];
+    let code = auth.start(&scopes).await.expect("device code");
+    assert_eq!(code.interval, 1);
+    assert_eq!(code.user_code.len(), 8);
+
+    // Twice at once: the second is told to slow down (and the interval grows by 5 s).
+    assert!(matches!(
+        auth.poll(&code.device_code, &scopes).await,
+        Ok(DevicePoll::Pending)
+    ));
+    assert!(matches!(
+        auth.poll(&code.device_code, &scopes).await,
+        Ok(DevicePoll::SlowDown)
+    ));
+    t.approve_device(&code.user_code, "viewer")
+        .expect("approve");
+    tokio::time::sleep(Duration::from_secs(6)).await; // the grown interval, honoured
+    let Ok(DevicePoll::Granted(tokens)) = auth.poll(&code.device_code, &scopes).await else {
+        panic!("not granted");
+    };
+    assert_eq!(tokens.expires_in, Some(14_400));
+    let info = auth.validate(&tokens.access_token).await.expect("valid");
+    assert_eq!(info.login, "viewer");
+    assert_eq!(info.client_id, t.client_id());
+    // A device code works once.
+    assert!(matches!(
+        auth.poll(&code.device_code, &scopes).await,
+        Ok(DevicePoll::Expired)
+    ));
+
+    // Refresh (the token holds `%` and `=`): new tokens, the old refresh token is spent.
+    assert!(tokens.refresh_token.contains('%') && tokens.refresh_token.ends_with('='));
+    let renewed = auth.refresh(&tokens.refresh_token).await.expect("refresh");
+    assert_eq!(
+        renewed.expires_in, None,
+        "Twitch's refresh answer has no expires_in"
+    );
+    assert!(auth.validate(&renewed.access_token).await.is_ok());
+    assert!(matches!(
+        auth.refresh(&tokens.refresh_token).await,
+        Err(RefreshError::Refused(_))
+    ));
+    // A confidential client's wrong secret is refused too.
+    let wrong = user_auth(&t, Some("not-the-secret"));
+    assert!(matches!(
+        wrong.refresh(&renewed.refresh_token).await,
+        Err(RefreshError::Refused(_))
+    ));
+
+    // Revoked: validate refuses it; revoking again is no error.
+    auth.revoke(&renewed.access_token).await.expect("revoke");
+    assert!(matches!(
+        auth.validate(&renewed.access_token).await,
+        Err(TwitchError::Unauthorized)
+    ));
+    auth.revoke(&renewed.access_token)
+        .await
+        .expect("revoke again");
+}
+
+#[tokio::test]
+async fn device_code_declined_or_expired() {
+    let t = fake().await;
+    t.add_user("viewer", "Viewer");
+    t.set_device_code(Duration::from_secs(1), Duration::from_secs(1));
+    let auth = user_auth(&t, None);
+    let scopes = ["user:read:follows"];
+    let declined = auth.start(&scopes).await.expect("code");
+    t.deny_device(&declined.user_code).expect("deny");
+    assert!(matches!(
+        auth.poll(&declined.device_code, &scopes).await,
+        Ok(DevicePoll::Denied)
+    ));
+    let expired = auth.start(&scopes).await.expect("code");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(matches!(
+        auth.poll(&expired.device_code, &scopes).await,
+        Ok(DevicePoll::Expired)
+    ));
+    assert!(matches!(
+        auth.poll("never-issued", &scopes).await,
+        Ok(DevicePoll::Expired)
+    ));
 }

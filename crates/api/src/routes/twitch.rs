@@ -8,8 +8,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use tapearr_core::streams::TwitchAccount;
 use tapearr_core::streams::eventsub::{EventSubHeaders, SubscriptionSummary};
+use tapearr_core::streams::{SignInStatus, TwitchAccount};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TwitchStatus {
@@ -39,7 +39,9 @@ pub struct ConnectAccount {
     pub token: String,
 }
 
-/// Connect a Twitch account by its token; it is validated with Twitch first.
+/// Connect a Twitch account by pasting its token; it is validated with Twitch first. A pasted
+/// token is not renewed (sign in with Twitch for that); the twitch.tv web player's token is the
+/// one that gives ad-free playback.
 #[utoipa::path(put, path = "/api/v1/twitch/account", tag = "twitch", request_body = ConnectAccount,
     responses((status = 200, body = TwitchAccount), (status = 400, body = ErrorBody), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "Twitch is not configured"), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
@@ -50,12 +52,39 @@ pub async fn connect_account(
     Ok(Json(state.streams.connect_account(&req.token).await?))
 }
 
+/// Sign out: the tokens are forgotten, and one issued to this application is revoked at Twitch.
 #[utoipa::path(delete, path = "/api/v1/twitch/account", tag = "twitch",
     responses((status = 204), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn disconnect_account(State(state): State<AppState>) -> ApiResult<StatusCode> {
     state.streams.disconnect_account().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Start "Sign in with Twitch" (device code): answers the code to enter at the verification
+/// URL; Tapearr then waits for the user in the background (see the GET).
+#[utoipa::path(post, path = "/api/v1/twitch/account/device", tag = "twitch",
+    responses((status = 200, body = SignInStatus), (status = 502, body = ErrorBody), (status = 409, body = ErrorBody, description = "Twitch is not configured (no client id)"), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn start_sign_in(State(state): State<AppState>) -> ApiResult<Json<SignInStatus>> {
+    Ok(Json(state.streams.start_sign_in().await?))
+}
+
+/// Where "Sign in with Twitch" is: pending, signed in, expired, denied or failed.
+#[utoipa::path(get, path = "/api/v1/twitch/account/device", tag = "twitch",
+    responses((status = 200, body = SignInStatus), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn sign_in_status(State(state): State<AppState>) -> Json<SignInStatus> {
+    Json(state.streams.sign_in_status())
+}
+
+/// Stop waiting for the sign-in (the code then expires at Twitch unused).
+#[utoipa::path(delete, path = "/api/v1/twitch/account/device", tag = "twitch",
+    responses((status = 204), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn cancel_sign_in(State(state): State<AppState>) -> StatusCode {
+    state.streams.cancel_sign_in();
+    StatusCode::NO_CONTENT
 }
 
 /// Reconcile EventSub subscriptions with the watched channels now.

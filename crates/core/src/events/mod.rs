@@ -202,6 +202,10 @@ pub enum DomainEvent {
         strikes: u32,
         until: Timestamp,
     },
+    /// Twitch refused to renew the signed-in account's token: sign in again (followed-channel
+    /// import stops working until then).
+    #[serde(rename = "twitch.sign_in_needed")]
+    TwitchSignInNeeded { login: String, reason: String },
     /// A recording that should have started did not (free space, no library root, ...).
     #[serde(rename = "recording.refused")]
     RecordingRefused {
@@ -261,6 +265,7 @@ impl DomainEvent {
                 Some(format!("media:{media_id}"))
             }
             Self::TrailerHostPaused { host, .. } => Some(format!("host:{host}")),
+            Self::TwitchSignInNeeded { .. } => Some("twitch:account".to_string()),
             Self::SystemStarted { .. }
             | Self::ToolsUpdated { .. }
             | Self::ToolsUpdateAvailable { .. } => None,

@@ -63,6 +63,10 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "trailer.host_paused",
         "a video site refused us (bot check, rate limit, rejected cookies): its downloads pause",
     ),
+    (
+        "twitch.sign_in_needed",
+        "Twitch refused to renew the signed-in account: sign in with Twitch again",
+    ),
 ];
 
 pub fn is_known(event_type: &str) -> bool {
@@ -190,6 +194,11 @@ pub fn line(e: &EventRecord) -> String {
             text(e, "reason"),
             text(e, "advice")
         ),
+        "twitch.sign_in_needed" => format!(
+            "Twitch account {} needs a new sign-in: {}",
+            text(e, "login"),
+            text(e, "reason")
+        ),
         other => other.to_string(),
     }
 }
@@ -217,6 +226,7 @@ pub fn title(types: &[&str]) -> String {
             "trailer.downloaded" => "Trailer downloaded".to_string(),
             "trailer.failed" => "Trailer failed".to_string(),
             "trailer.host_paused" => "Trailer downloads paused".to_string(),
+            "twitch.sign_in_needed" => "Twitch sign-in needed".to_string(),
             other => other.to_string(),
         },
         many => format!("{} Tapearr events", many.len()),

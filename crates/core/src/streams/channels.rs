@@ -328,10 +328,26 @@ impl Streams {
             .await?
             .ok_or_else(|| StreamsError::Invalid("connect a Twitch account first".into()))?;
         let twitch = self.twitch()?;
-        let followed = twitch
+        let followed = match twitch
             .helix
             .followed_channels(&account.user_id, &token)
-            .await?;
+            .await
+        {
+            // Revoked or expired early: a signed-in account renews its token once and retries.
+            Err(tapearr_integrations::twitch::TwitchError::Unauthorized)
+                if self.refresh_account(true).await? =>
+            {
+                let token = self
+                    .user_token()
+                    .await?
+                    .ok_or_else(|| StreamsError::Invalid("sign in with Twitch again".into()))?;
+                twitch
+                    .helix
+                    .followed_channels(&account.user_id, &token)
+                    .await?
+            }
+            other => other?,
+        };
         let ids: Vec<String> = followed.iter().map(|f| f.broadcaster_id.clone()).collect();
         let users = twitch.helix.users_by_id(&ids).await?;
         let mut result = ImportResult {

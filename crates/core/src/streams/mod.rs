@@ -23,6 +23,7 @@ mod proxies;
 mod reconcile;
 mod recorder;
 mod renewal;
+mod signin;
 mod timeline;
 mod twitch;
 mod views;
@@ -32,6 +33,7 @@ pub use account::TwitchAccount;
 pub use channels::{AddChannel, ChannelPatch, ImportResult};
 pub use error::{StreamsError, StreamsResult};
 pub use live::LiveInfo;
+pub use signin::SignInStatus;
 pub use twitch::TwitchApi;
 use twitch::TwitchKey;
 pub use watch::{WATCH_TOKEN_TTL, WatchRange, WatchTicket};
@@ -90,6 +92,10 @@ struct Inner {
     progress: progress::ProgressWriter,
     /// The proxy list for playlist requests.
     proxies: proxies::PlaylistProxies,
+    /// Wakes the account's token renewal; one renewal at a time.
+    account: account::AccountState,
+    /// The device-code sign-in in progress, or how the last one ended.
+    signins: signin::SignIns,
 }
 
 pub struct StreamsDeps {
@@ -151,6 +157,8 @@ impl Streams {
                 disk: deps.disk,
                 progress,
                 proxies,
+                account: account::AccountState::default(),
+                signins: signin::SignIns::default(),
             }),
         })
     }
@@ -188,7 +196,10 @@ impl Streams {
     /// URL) EventSub subscription upkeep. Returns when `shutdown` is cancelled and every
     /// recorder has stopped (their recordings stay "recording" and resume at the next start).
     pub async fn run(self) {
+        // The account's token is renewed with the client id alone (public client).
+        let account = tokio::spawn(self.clone().account_refresh_loop());
         if !self.wait_until_configured().await {
+            let _ = account.await;
             return;
         }
         self.reconcile_at_start().await;
@@ -199,6 +210,7 @@ impl Streams {
         let _ = poller.await;
         let _ = subscriptions.await;
         let _ = proxy_checks.await;
+        let _ = account.await;
         self.wait_for_recorders().await;
     }
 

@@ -269,20 +269,7 @@ impl HelixClient {
 
     /// Who a user token belongs to (`GET oauth2/validate`, `Authorization: OAuth …`).
     pub async fn validate_user_token(&self, token: &str) -> Result<TokenInfo, TwitchError> {
-        let url = join(&self.inner.cfg.id_url, "oauth2/validate")?;
-        let response = self
-            .inner
-            .http
-            .get(url)
-            .header("Authorization", format!("OAuth {token}"))
-            .send()
-            .await
-            .map_err(network)?;
-        match response.status() {
-            s if s.is_success() => error::json(response).await,
-            StatusCode::UNAUTHORIZED => Err(TwitchError::Unauthorized),
-            _ => Err(error::http(response).await),
-        }
+        super::device::validate(&self.inner.http, &self.inner.cfg.id_url, token).await
     }
 
     pub async fn eventsub_list(&self) -> Result<Vec<EventSubSubscription>, TwitchError> {

@@ -1,6 +1,7 @@
 //! Twitch: the Helix API (app token, rate limit, batching, pagination), EventSub webhooks
 //! (verification, parsing, dedupe) and the playback token + usher URL for recording.
 
+pub mod device;
 pub mod error;
 pub mod eventsub;
 pub mod helix;
@@ -10,6 +11,7 @@ mod time;
 mod token;
 pub mod types;
 
+pub use device::{DeviceCode, DevicePoll, RefreshError, UserAuthClient, UserTokens};
 pub use error::TwitchError;
 pub use helix::{HelixClient, HelixConfig, MAX_IDS_PER_CALL};
 pub use playback::PlaybackClient;

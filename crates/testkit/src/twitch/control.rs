@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::wire::error;
-use super::{ControlError, Shared, script};
+use super::{ControlError, Shared, oauth, script};
 
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -22,6 +22,46 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_control/follow/{user}/{channel}", post(follow))
         .route("/_control/token/{login}", post(token))
         .route("/_control/web-token/{login}", post(web_token))
+        .route(
+            "/_control/device/{user_code}/approve/{login}",
+            post(approve_device),
+        )
+        .route("/_control/device/{user_code}/deny", post(deny_device))
+        .route("/_control/user-token-ttl/{secs}", post(user_token_ttl))
+        .route("/_control/device-code/{ttl}/{interval}", post(device_code))
+}
+
+async fn approve_device(
+    State(s): State<Arc<Shared>>,
+    Path((code, login)): Path<(String, String)>,
+) -> Response {
+    done(oauth::approve_device(&s, &code, &login))
+}
+
+async fn deny_device(State(s): State<Arc<Shared>>, Path(code): Path<String>) -> Response {
+    done(oauth::deny_device(&s, &code))
+}
+
+async fn user_token_ttl(State(s): State<Arc<Shared>>, Path(secs): Path<u64>) -> Response {
+    s.world().oauth.user_token_ttl = std::time::Duration::from_secs(secs);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn device_code(
+    State(s): State<Arc<Shared>>,
+    Path((ttl, interval)): Path<(u64, u64)>,
+) -> Response {
+    let mut w = s.world();
+    w.oauth.device_ttl = std::time::Duration::from_secs(ttl);
+    w.oauth.device_interval = std::time::Duration::from_secs(interval);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+fn done(r: Result<(), ControlError>) -> Response {
+    match r {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => failed(e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -41,9 +81,9 @@ struct Info {
 
 fn failed(e: ControlError) -> Response {
     let status = match e {
-        ControlError::UnknownUser(_) | ControlError::UnknownSubscription(_) => {
-            StatusCode::NOT_FOUND
-        }
+        ControlError::UnknownUser(_)
+        | ControlError::UnknownSubscription(_)
+        | ControlError::UnknownDeviceCode(_) => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     error(status, &e.to_string())

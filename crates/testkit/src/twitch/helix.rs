@@ -85,8 +85,7 @@ fn lookup(s: &Shared, token: &str) -> (Option<Caller>, bool) {
     let caller = if w.app_tokens.contains(token) {
         Some(Caller::App)
     } else {
-        w.user_tokens
-            .get(token)
+        w.live_user_token(token)
             .map(|t| Caller::User(t.user_id.clone()))
     };
     (caller, w.helix_failing)

@@ -48,6 +48,8 @@ pub const DEFAULT_CLIENT_SECRET: &str = "fakeclientsecret00000000000000";
 pub enum ControlError {
     #[error("no user {0}")]
     UnknownUser(String),
+    #[error("no pending device code {0}")]
+    UnknownDeviceCode(String),
     #[error("no subscription {0}")]
     UnknownSubscription(String),
     #[error("nothing was sent yet")]
@@ -344,6 +346,48 @@ impl FakeTwitch {
             .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
         self.shared.playback().ad_free_viewers.insert(id);
         Ok(())
+    }
+
+    // ---- the user account (device-code sign-in) ----
+
+    /// Device codes issued from now on live `ttl` and ask to be polled every `interval`
+    /// (Twitch: 1800 s and 5 s).
+    pub fn set_device_code(&self, ttl: Duration, interval: Duration) {
+        let mut w = self.shared.world();
+        w.oauth.device_ttl = ttl;
+        w.oauth.device_interval = interval;
+    }
+
+    /// Access tokens from the device and refresh grants issued from now on live `ttl`.
+    pub fn set_user_token_ttl(&self, ttl: Duration) {
+        self.shared.world().oauth.user_token_ttl = ttl;
+    }
+
+    /// `login` enters `user_code` on twitch.tv and authorizes the application.
+    pub fn approve_device(&self, user_code: &str, login: &str) -> Result<(), ControlError> {
+        oauth::approve_device(&self.shared, user_code, login)
+    }
+
+    /// The user enters `user_code` and declines.
+    pub fn deny_device(&self, user_code: &str) -> Result<(), ControlError> {
+        oauth::deny_device(&self.shared, user_code)
+    }
+
+    /// `login` disconnects the application on twitch.tv: its tokens, refresh tokens
+    /// included, stop working.
+    pub fn disconnect_app(&self, login: &str) -> Result<(), ControlError> {
+        oauth::disconnect_app(&self.shared, login)
+    }
+
+    /// Every access and refresh token the device and refresh grants issued so far.
+    pub fn issued_user_tokens(&self) -> Vec<String> {
+        self.shared.world().oauth.issued.clone()
+    }
+
+    /// `(device-code polls, refreshes, revocations)` the id service answered.
+    pub fn oauth_stats(&self) -> (u64, u64, u64) {
+        let w = self.shared.world();
+        (w.oauth.device_polls, w.oauth.refreshes, w.oauth.revocations)
     }
 
     // ---- observation ----

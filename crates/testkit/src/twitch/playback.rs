@@ -55,7 +55,7 @@ async fn gql(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> R
         None => None,
         // A token issued to another application (the app's own, from the OAuth code flow)
         // is refused like an unknown one.
-        Some(t) => match s.world().user_tokens.get(t) {
+        Some(t) => match s.world().live_user_token(t) {
             Some(t) if t.client_id == WEB_CLIENT_ID => Some(t.user_id.clone()),
             _ => {
                 return error(

@@ -159,6 +159,7 @@ fn issue_token(s: &Shared, login: &str, client_id: &str) -> Result<String, Contr
         UserToken {
             user_id: u.id,
             client_id: client_id.to_owned(),
+            expires_at: None,
         },
     );
     Ok(token)

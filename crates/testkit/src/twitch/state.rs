@@ -2,7 +2,7 @@
 //! EventSub subscriptions, with their JSON as Helix writes it.
 
 use std::collections::{HashMap, HashSet};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use serde_json::{Value, json};
 
@@ -34,6 +34,8 @@ pub struct Stream {
 pub struct UserToken {
     pub user_id: String,
     pub client_id: String,
+    /// `None`: the fixed lifetime the validate endpoint reports for scripted tokens.
+    pub expires_at: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +63,11 @@ pub struct World {
     pub follows: Vec<(String, String, String)>,
     pub app_tokens: HashSet<String>,
     pub user_tokens: HashMap<String, UserToken>,
+    /// Device-code sign-ins, by device code.
+    pub devices: HashMap<String, super::oauth::DeviceGrant>,
+    /// Refresh token → the grant it renews (one use each: Twitch rotates them).
+    pub refresh_tokens: HashMap<String, UserToken>,
+    pub oauth: super::oauth::OAuthSettings,
     pub subs: Vec<Sub>,
     pub helix_failing: bool,
     /// Caps every page so small data sets exercise pagination.
@@ -80,6 +87,13 @@ impl World {
     pub fn next_id(&mut self) -> String {
         self.next_id += 1;
         self.next_id.to_string()
+    }
+
+    /// A user token that exists and has not expired.
+    pub fn live_user_token(&self, token: &str) -> Option<&UserToken> {
+        self.user_tokens
+            .get(token)
+            .filter(|t| t.expires_at.is_none_or(|at| at > Instant::now()))
     }
 
     pub fn user_by_login(&self, login: &str) -> Option<&User> {

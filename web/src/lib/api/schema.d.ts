@@ -1635,10 +1635,37 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Connect a Twitch account by its token; it is validated with Twitch first. */
+        /**
+         * Connect a Twitch account by pasting its token; it is validated with Twitch first. A pasted
+         *     token is not renewed (sign in with Twitch for that); the twitch.tv web player's token is the
+         *     one that gives ad-free playback.
+         */
         put: operations["twitch_connect_account"];
         post?: never;
+        /** Sign out: the tokens are forgotten, and one issued to this application is revoked at Twitch. */
         delete: operations["twitch_disconnect_account"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/twitch/account/device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where "Sign in with Twitch" is: pending, signed in, expired, denied or failed. */
+        get: operations["twitch_sign_in_status"];
+        put?: never;
+        /**
+         * Start "Sign in with Twitch" (device code): answers the code to enter at the verification
+         *     URL; Tapearr then waits for the user in the background (see the GET).
+         */
+        post: operations["twitch_start_sign_in"];
+        /** Stop waiting for the sign-in (the code then expires at Twitch unused). */
+        delete: operations["twitch_cancel_sign_in"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2340,6 +2367,17 @@ export interface components {
             };
             /** @enum {string} */
             type: "trailer.host_paused";
+        } | {
+            /**
+             * @description Twitch refused to renew the signed-in account's token: sign in again (followed-channel
+             *     import stops working until then).
+             */
+            data: {
+                login: string;
+                reason: string;
+            };
+            /** @enum {string} */
+            type: "twitch.sign_in_needed";
         } | {
             /** @description A recording that should have started did not (free space, no library root, ...). */
             data: {
@@ -3380,6 +3418,34 @@ export interface components {
             /** @description Shown once; only its hash is kept. */
             token: string;
         };
+        /** @description Where the sign-in is; the web page polls it. */
+        SignInStatus: {
+            /** @enum {string} */
+            state: "none";
+        } | {
+            expires_at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            interval_secs: number;
+            /** @enum {string} */
+            state: "pending";
+            user_code: string;
+            verification_uri: string;
+        } | {
+            expires_at?: null | components["schemas"]["Timestamp"];
+            login: string;
+            /** @enum {string} */
+            state: "signed_in";
+        } | {
+            /** @enum {string} */
+            state: "expired";
+        } | {
+            /** @enum {string} */
+            state: "denied";
+        } | {
+            message: string;
+            /** @enum {string} */
+            state: "failed";
+        };
         SignOutEverywhere: {
             /** @description Keep the session making this request ("sign out other sessions"). */
             keep_current?: boolean;
@@ -3517,6 +3583,17 @@ export interface components {
             connected_at: components["schemas"]["Timestamp"];
             expires_at?: null | components["schemas"]["Timestamp"];
             login: string;
+            /**
+             * @description Twitch refused to renew the token (the app was disconnected on twitch.tv, or the
+             *     refresh token expired): sign in again. The tokens are gone.
+             */
+            needs_sign_in?: boolean;
+            refreshed_at?: null | components["schemas"]["Timestamp"];
+            /**
+             * @description Signed in with Twitch (device code): the token is renewed automatically before it
+             *     expires. `false` for a pasted token.
+             */
+            refreshes?: boolean;
             user_id: string;
         };
         TwitchCredentialsTest: {
@@ -8258,6 +8335,102 @@ export interface operations {
         };
     };
     twitch_disconnect_account: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    twitch_sign_in_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInStatus"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    twitch_start_sign_in: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInStatus"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Twitch is not configured (no client id) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    twitch_cancel_sign_in: {
         parameters: {
             query?: never;
             header?: never;
