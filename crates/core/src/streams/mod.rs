@@ -27,6 +27,7 @@ mod timeline;
 mod twitch;
 mod views;
 mod watch;
+mod watch_relay;
 
 pub use account::TwitchAccount;
 pub use channels::{AddChannel, ChannelPatch, ImportResult};
@@ -34,7 +35,8 @@ pub use error::{StreamsError, StreamsResult};
 pub use live::LiveInfo;
 pub use twitch::TwitchApi;
 use twitch::TwitchKey;
-pub use watch::{WATCH_TOKEN_TTL, WatchRange, WatchTicket};
+pub use watch::{WATCH_TOKEN_TTL, WatchFile, WatchRange, WatchTicket};
+pub use watch_relay::Relayed;
 
 use crate::config::Config;
 use crate::crypto::SecretBox;

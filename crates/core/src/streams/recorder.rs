@@ -255,7 +255,7 @@ impl Streams {
             clock.expect_hole(RESTARTED);
         }
         // Viewers' playlists end when this returns, however it returns.
-        let _watch = self.inner.watch.open(&channel.id, &rec.id);
+        let _watch = self.inner.watch.open(&channel.id, &channel.login, &rec.id);
         // Without segment timestamps, the hole after a crash starts at the last heartbeat.
         let mut gap_since = (resumed && !clock.knows_time()).then_some(rec.heartbeat_at);
         let mut gap_reason = RESTARTED.to_string();
