@@ -354,7 +354,10 @@ async fn hevc_story(backend_name: &str, database_url: Option<&str>) {
     );
     let token = ticket.token.clone();
     let h264_path = format!("/api/v1/watch/{token}/h264.m3u8");
-    assert_eq!(ticket.h264_playlist_url.as_deref(), Some(h264_path.as_str()));
+    assert_eq!(
+        ticket.h264_playlist_url.as_deref(),
+        Some(h264_path.as_str())
+    );
 
     // The recorded rendition, from the part files: HEVC.
     let url = server.url(&ticket.playlist_url);

@@ -130,12 +130,16 @@ pub async fn segment(
     State(state): State<AppState>,
     ApiPath((token, file)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let entry = state.streams.watch_file(&token, &file).await?.ok_or_else(|| {
-        ApiError::new(
-            Code::NotFound,
-            "unknown or expired watch token, or a name not in its playlist",
-        )
-    })?;
+    let entry = state
+        .streams
+        .watch_file(&token, &file)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::NotFound,
+                "unknown or expired watch token, or a name not in its playlist",
+            )
+        })?;
     match entry {
         WatchFile::Part(range) => send_range(range).await,
         WatchFile::Relayed(relayed) => Ok((

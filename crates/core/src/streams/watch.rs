@@ -309,7 +309,8 @@ impl Watch {
         state.purge(now);
         let (recording_id, codecs) = state.recordings.iter().find_map(|(id, i)| {
             let i = lock(i);
-            (i.ended.is_none() && i.channel_id == channel_id).then(|| (id.clone(), i.codecs.clone()))
+            (i.ended.is_none() && i.channel_id == channel_id)
+                .then(|| (id.clone(), i.codecs.clone()))
         })?;
         if state.tokens.len() >= MAX_TOKENS
             && let Some(oldest) = state
@@ -408,7 +409,10 @@ impl Streams {
     /// expired token or an unknown name.
     pub async fn watch_file(&self, token: &str, name: &str) -> StreamsResult<Option<WatchFile>> {
         if name.starts_with("h264-") {
-            return Ok(self.watch_relayed(token, name).await?.map(WatchFile::Relayed));
+            return Ok(self
+                .watch_relayed(token, name)
+                .await?
+                .map(WatchFile::Relayed));
         }
         let Some(index) = self.inner.watch.viewer_index(token) else {
             return Ok(None);

@@ -182,8 +182,7 @@ impl Streams {
             .master_playlist(login, &["h264".to_string()])
             .await?
             .ok_or_else(|| StreamsError::Offline(login.to_string()))?;
-        let master_url =
-            Url::parse(&master.url).map_err(|e| upstream("master playlist URL", e))?;
+        let master_url = Url::parse(&master.url).map_err(|e| upstream("master playlist URL", e))?;
         let text = self
             .relay_get(&master_url, MAX_PLAYLIST_BYTES, "master playlist")
             .await?;
@@ -270,7 +269,10 @@ mod tests {
         assert!(needs_h264(&c(&["hvc1.1.2.L153.B0", "mp4a.40.2"])));
         assert!(needs_h264(&c(&["av01.0.12M.10", "mp4a.40.2"])));
         assert!(!needs_h264(&c(&["avc1.42c01e", "mp4a.40.2"])));
-        assert!(!needs_h264(&c(&[])), "unknown: the recording is served as is");
+        assert!(
+            !needs_h264(&c(&[])),
+            "unknown: the recording is served as is"
+        );
     }
 
     #[test]
@@ -295,7 +297,13 @@ mod tests {
             relay.resolve("h264-init-0.mp4").map(|(u, _)| u.to_string()),
             Some("https://cdn.example/v1/1080p60/init.mp4?x=1".to_string())
         );
-        for bad in ["h264-43.m4s", "h264-41.ts", "h264-init-1.mp4", "41.m4s", "h264-x.m4s"] {
+        for bad in [
+            "h264-43.m4s",
+            "h264-41.ts",
+            "h264-init-1.mp4",
+            "41.m4s",
+            "h264-x.m4s",
+        ] {
             assert!(relay.resolve(bad).is_none(), "{bad}");
         }
         // Old segments are forgotten past the limit.
