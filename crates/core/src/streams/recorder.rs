@@ -479,7 +479,10 @@ impl Streams {
             RecordRequest::new(source.url, OutputPlan::new(&rec.dir, rec.stem.clone()));
         request.source_expires_at = source.expires_at;
         request.renewal = Some(Arc::new(PlaybackRenewal::new(self.clone(), channel)));
-        request.playlist_client = self.inner.proxies.client_for(&channel.login);
+        request.playlist_client = self
+            .inner
+            .proxies
+            .client_for(&channel.login, channel.settings.use_playlist_proxy);
         request.resume_after = clock.recorded_until();
         request.quality = channel
             .settings
