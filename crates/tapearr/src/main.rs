@@ -164,7 +164,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                             u.new.as_deref().unwrap_or("none"),
                             u.rolled_back
                                 .as_deref()
-                                .map(|why| format!(" (the new one failed its self-check: {why}; rolled back)"))
+                                .map(|why| format!(
+                                    " (the new one failed its self-check: {why}; rolled back)"
+                                ))
                                 .unwrap_or_default()
                         );
                     }

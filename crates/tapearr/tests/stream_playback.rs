@@ -206,7 +206,10 @@ async fn an_opted_in_channel_fetches_playlists_through_the_proxy_and_survives_it
         assert!(r.status.is_client_error(), "{name}: {:?}", r.body);
         assert!(r.body["code"].is_string() && r.body["message"].is_string());
         let view: ChannelView = client.get_json(&path).await;
-        assert!(!view.channel.settings.use_playlist_proxy, "{name}: unchanged");
+        assert!(
+            !view.channel.settings.use_playlist_proxy,
+            "{name}: unchanged"
+        );
         let r = client
             .send_typed(
                 reqwest::Method::PATCH,

@@ -277,7 +277,8 @@ mod tests {
 
     #[test]
     fn the_playlist_names_only_what_the_relay_serves() {
-        let base = Url::parse("https://cdn.example/v1/1080p60/index.m3u8?sig=s&token=t").unwrap();
+        let base =
+            Url::parse("https://cdn.example/v1/1080p60/index.m3u8?sig=s&token=t").expect("url");
         let text = "#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:41\n\
             #EXT-X-MAP:URI=\"init.mp4?x=1\"\n#EXTINF:2.000,live\nseg/41.m4s\n\n\
             #EXTINF:2.000,live\nhttps://other.example/42.m4s\n\

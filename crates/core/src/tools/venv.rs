@@ -9,8 +9,8 @@ use tokio_util::sync::CancellationToken;
 use super::error::ToolsError;
 use super::manager::{PYTHON_HINT, ToolsManager};
 use super::pins::{PO_TOKEN_PLUGIN, PYTHON_TOOLS, YT_DLP, package_names, pinned_requirements};
-use super::ytdlp_update::PACKAGES as YT_DLP_PACKAGES;
 use super::process::{Process, Stream};
+use super::ytdlp_update::PACKAGES as YT_DLP_PACKAGES;
 
 /// Written after a successful pinned install; holds the pin set it installed, so a
 /// restart skips pip and a Tapearr upgrade with new pins installs them once.

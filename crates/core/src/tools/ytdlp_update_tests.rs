@@ -136,7 +136,10 @@ async fn the_update_of_every_tool_rolls_a_broken_yt_dlp_back_too() {
     assert_eq!(yt_dlp.old.as_deref(), Some("1.0"), "{updates:?}");
     assert_eq!(yt_dlp.new.as_deref(), Some("1.0"), "{updates:?}");
     assert!(
-        yt_dlp.rolled_back.as_deref().is_some_and(|w| w.contains("--version")),
+        yt_dlp
+            .rolled_back
+            .as_deref()
+            .is_some_and(|w| w.contains("--version")),
         "{updates:?}"
     );
     assert_eq!(version_of(&manager), "1.0", "the venv runs 1.0 again");
