@@ -1744,6 +1744,8 @@ export interface components {
             favourite?: boolean | null;
             naming_template?: string | null;
             quality?: string | null;
+            /** @description Fetch playlists through `twitch.playlist_proxies` (default off). */
+            use_playlist_proxy?: boolean | null;
         };
         ApiKey: {
             created_at: components["schemas"]["Timestamp"];
@@ -1881,6 +1883,11 @@ export interface components {
             /** @description `""` clears the override. */
             naming_template?: string | null;
             quality?: string | null;
+            /**
+             * @description Fetch this channel's playlists through `twitch.playlist_proxies`; applies from the next
+             *     recording.
+             */
+            use_playlist_proxy?: boolean | null;
         };
         /**
          * @description A channel's override. A field left out inherits the global value; `null` on a limit
@@ -1914,6 +1921,11 @@ export interface components {
             naming_template?: string | null;
             /** @description Preference list, best first: `best`, `1080p60,720p,best`, `audio_only`. */
             quality: string;
+            /**
+             * @description Fetch this channel's playlists through `twitch.playlist_proxies` (segments stay direct);
+             *     a channel in `twitch.proxy_channels` uses them whatever this says.
+             */
+            use_playlist_proxy?: boolean;
         };
         /** @description A channel with its running recording, if any. */
         ChannelView: components["schemas"]["Channel"] & {
