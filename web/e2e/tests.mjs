@@ -873,6 +873,8 @@ export const tests = {
 				await page.getByLabel('Quality').selectOption('audio_only');
 				await page.getByLabel('AV1').check();
 				await page.getByLabel('Naming template').fill('{channel}/{yyyy-mm-dd} {title} {nn}.mp4');
+				assert.ok(!(await page.getByLabel('Fetch playlists through the proxy list').isChecked()));
+				await page.getByLabel('Fetch playlists through the proxy list').check();
 				await page.getByRole('button', { name: 'Save settings' }).click();
 				await page.getByText('Saved.').waitFor();
 				const id = page.url().split('/').pop();
@@ -881,6 +883,10 @@ export const tests = {
 				assert.equal(c.quality, 'audio_only');
 				assert.deepEqual(c.codecs.split(',').sort(), ['av1', 'h264', 'h265']);
 				assert.equal(c.naming_template, '{channel}/{yyyy-mm-dd} {title} {nn}.mp4');
+				assert.equal(c.use_playlist_proxy, true);
+				await page.reload();
+				await page.getByRole('heading', { name: 'SettingsTest', exact: true }).waitFor();
+				assert.ok(await page.getByLabel('Fetch playlists through the proxy list').isChecked());
 
 				// Removing needs an explicit choice.
 				await page.getByRole('button', { name: 'Remove channel…' }).click();

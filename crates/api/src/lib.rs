@@ -164,6 +164,7 @@ fn routes() -> Routes {
             .routes(routes!(recordings::shared))
             // Watch live: the token in the path is the credential.
             .routes(routes!(watch::playlist))
+            .routes(routes!(watch::h264_playlist))
             .routes(routes!(watch::segment)),
         login: OpenApiRouter::new().routes(routes!(session::login)),
         protected: OpenApiRouter::new()

@@ -160,7 +160,8 @@ pub struct TwitchConfig {
     pub stall_secs: u64,
     /// HTTP proxies for playlist requests, comma separated (`http://user:pass@host:port`).
     pub playlist_proxies: String,
-    /// Logins whose playlist requests use them, comma separated; `*` for every channel.
+    /// Logins whose playlist requests use them, comma separated; `*` for every channel. Adds to
+    /// the channels whose own `use_playlist_proxy` setting is on.
     pub proxy_channels: String,
     /// How often each proxy is checked (a failing one is skipped until it recovers).
     pub proxy_check_secs: u64,

@@ -174,14 +174,19 @@ impl JobHandler for UpdateTools {
             .map_err(|e| JobError::Retryable(e.to_string()))?;
         let changes: Vec<String> = updates
             .iter()
-            .filter(|u| u.changed())
+            .filter(|u| u.changed() || u.rolled_back.is_some())
             .map(|u| {
-                format!(
-                    "{} {} → {}",
-                    u.package,
+                let (old, new) = (
                     u.old.as_deref().unwrap_or("none"),
-                    u.new.as_deref().unwrap_or("none")
-                )
+                    u.new.as_deref().unwrap_or("none"),
+                );
+                match &u.rolled_back {
+                    Some(why) => format!(
+                        "{} update failed its self-check ({why}); rolled back to {new}",
+                        u.package
+                    ),
+                    None => format!("{} {old} → {new}", u.package),
+                }
             })
             .collect();
         ctx.set_progress(

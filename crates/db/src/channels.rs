@@ -10,7 +10,7 @@ use tapearr_core::time::Timestamp;
 
 const CHANNEL_COLUMNS: &str = "id, twitch_id, login, display_name, description, avatar_url, \
     offline_image_url, auto_record, quality, codecs, naming_template, favourite, live, title, \
-    category, live_checked_at, removed_at, created_at, updated_at";
+    category, live_checked_at, removed_at, created_at, updated_at, use_playlist_proxy";
 
 fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
     Ok(Channel {
@@ -27,6 +27,7 @@ fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
             codecs: get(row, "codecs")?,
             naming_template: get(row, "naming_template")?,
             favourite: flag(row, "favourite")?,
+            use_playlist_proxy: flag(row, "use_playlist_proxy")?,
         },
         live: flag(row, "live")?,
         title: get(row, "title")?,
@@ -43,7 +44,7 @@ impl ChannelStore for Db {
     async fn insert_twitch_channel(&self, c: &Channel) -> StorageResult<()> {
         sqlx::query(&format!(
             "INSERT INTO channels ({CHANNEL_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
         ))
         .bind(&c.id)
         .bind(&c.twitch_id)
@@ -64,6 +65,7 @@ impl ChannelStore for Db {
         .bind(c.removed_at.map(|t| t.millis()))
         .bind(c.created_at.millis())
         .bind(c.updated_at.millis())
+        .bind(i64::from(c.settings.use_playlist_proxy))
         .execute(self.pool())
         .await
         .map_err(backend_err)?;
@@ -104,13 +106,14 @@ impl ChannelStore for Db {
     ) -> StorageResult<()> {
         sqlx::query(
             "UPDATE channels SET auto_record = $1, quality = $2, codecs = $3, naming_template = $4, \
-             favourite = $5, updated_at = $6 WHERE id = $7",
+             favourite = $5, use_playlist_proxy = $6, updated_at = $7 WHERE id = $8",
         )
         .bind(i64::from(s.auto_record))
         .bind(&s.quality)
         .bind(&s.codecs)
         .bind(&s.naming_template)
         .bind(i64::from(s.favourite))
+        .bind(i64::from(s.use_playlist_proxy))
         .bind(at.millis())
         .bind(id)
         .execute_found(self.pool()).await

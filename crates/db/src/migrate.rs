@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "account",
         sql: include_str!("../migrations/0013_account.sql"),
     },
+    Migration {
+        version: 14,
+        name: "channel_playlist_proxy",
+        sql: include_str!("../migrations/0014_channel_playlist_proxy.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

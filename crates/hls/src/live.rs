@@ -197,6 +197,7 @@ impl LiveRecording {
                 self.sink.emit(RecorderEvent::Started {
                     playlist_url: url.to_string(),
                     variant: None,
+                    codecs: Vec::new(),
                 });
                 Ok((url, media))
             }
@@ -221,6 +222,7 @@ impl LiveRecording {
                 self.sink.emit(RecorderEvent::Started {
                     playlist_url: media_url.to_string(),
                     variant: Some(variant.quality_name()),
+                    codecs: variant.codecs.clone(),
                 });
                 Ok((media_url, media))
             }

@@ -137,6 +137,9 @@ pub enum RecorderEvent {
     Started {
         playlist_url: String,
         variant: Option<String>,
+        /// The chosen variant's `CODECS` (e.g. `hvc1.1.2.L153.B0`, `mp4a.40.2`); empty when
+        /// not announced (a media playlist, streamlink).
+        codecs: Vec<String>,
     },
     SegmentWritten {
         sequence: u64,

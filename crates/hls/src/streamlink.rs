@@ -126,6 +126,7 @@ async fn supervise(
     sink.emit(RecorderEvent::Started {
         playlist_url: req.source.clone(),
         variant: Some(req.quality.to_string()),
+        codecs: Vec::new(),
     });
     let written = Arc::new(AtomicU64::new(0));
     let tail = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));

@@ -39,7 +39,7 @@ async fn clean_ts_origin_records_every_segment_of_the_chosen_variant() {
         }
     };
     assert!(
-        matches!(&rec.events[0], RecorderEvent::Started { variant: Some(v), playlist_url } if v == "720p" && playlist_url.contains("/720p/"))
+        matches!(&rec.events[0], RecorderEvent::Started { variant: Some(v), playlist_url, .. } if v == "720p" && playlist_url.contains("/720p/"))
     );
     let stats = rec.stats();
     assert_eq!(rec.written_sequences(), (2..12).collect::<Vec<_>>());

@@ -114,7 +114,7 @@ async fn an_expired_token_is_renewed_on_the_403_and_the_same_rendition_goes_on()
     let rec = record_request_to_end(gql.request(dir.path(), "best").await, opts).await;
 
     assert!(
-        matches!(&rec.events[0], RecorderEvent::Started { variant: Some(v), playlist_url }
+        matches!(&rec.events[0], RecorderEvent::Started { variant: Some(v), playlist_url, .. }
             if v == "1440p60" && playlist_url.contains("/1440p60__hevc/")),
         "{:?}",
         rec.events[0]
@@ -165,6 +165,7 @@ async fn chosen(t: &FakeTwitch, codecs: &[&'static str], quality: &str) -> (Stri
         Some(RecorderEvent::Started {
             playlist_url,
             variant: Some(v),
+            ..
         }) => {
             let path = Url::parse(&playlist_url).expect("url").path().to_owned();
             (v, path)

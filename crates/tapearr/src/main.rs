@@ -159,10 +159,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ToolsCommand::Update => {
                     for u in tools.update(&cancel).await? {
                         println!(
-                            "{:<11} {} → {}",
+                            "{:<11} {} → {}{}",
                             u.package,
                             u.old.as_deref().unwrap_or("none"),
-                            u.new.as_deref().unwrap_or("none")
+                            u.new.as_deref().unwrap_or("none"),
+                            u.rolled_back
+                                .as_deref()
+                                .map(|why| format!(
+                                    " (the new one failed its self-check: {why}; rolled back)"
+                                ))
+                                .unwrap_or_default()
                         );
                     }
                 }

@@ -9,6 +9,7 @@ use common::{Client, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
+use tapearr_api::routes::channels::ChannelView;
 use tapearr_api::routes::recordings::RecordingDetail;
 use tapearr_core::streams::model::RecordingStatus;
 use tapearr_testkit::forward_proxy::ForwardProxy;
@@ -175,9 +176,10 @@ async fn record_past_the_ad(w: &World, client: &Client, channel_id: &str) -> Rec
     ended(client, &rec.id).await
 }
 
-/// `twitch.playlist_proxies` with one opted-in channel: its usher and media playlist requests go
-/// through the proxy (segments direct), the other channel's never do; the proxy dies and the
-/// recording goes on directly without a gap.
+/// `twitch.playlist_proxies` with one channel opted in through its own setting (the API's
+/// `use_playlist_proxy`): its usher and media playlist requests go through the proxy (segments
+/// direct), the other channel's never do; the proxy dies and the recording goes on directly
+/// without a gap. A bad value is refused and changes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_opted_in_channel_fetches_playlists_through_the_proxy_and_survives_its_failure() {
     for backend in backends("playlist_proxy").await {
@@ -189,11 +191,37 @@ async fn an_opted_in_channel_fetches_playlists_through_the_proxy_and_survives_it
         let data = tempfile::tempdir().expect("data");
         let mut env = env(&w);
         env.push(("TAPEARR_TWITCH__PLAYLIST_PROXIES", proxy.url()));
-        env.push(("TAPEARR_TWITCH__PROXY_CHANNELS", "proxied".to_string()));
         let server = start(data.path(), backend.database_url.as_deref(), env);
         let (mut client, _) = Client::admin(&server).await;
         let proxied = add(&mut client, "proxied").await.channel.id;
         let direct = add(&mut client, "direct").await.channel.id;
+        let path = format!("/api/v1/channels/{proxied}");
+        let r = client
+            .send_typed(
+                reqwest::Method::PATCH,
+                &path,
+                &json!({"use_playlist_proxy": "yes"}),
+            )
+            .await;
+        assert!(r.status.is_client_error(), "{name}: {:?}", r.body);
+        assert!(r.body["code"].is_string() && r.body["message"].is_string());
+        let view: ChannelView = client.get_json(&path).await;
+        assert!(
+            !view.channel.settings.use_playlist_proxy,
+            "{name}: unchanged"
+        );
+        let r = client
+            .send_typed(
+                reqwest::Method::PATCH,
+                &path,
+                &json!({"use_playlist_proxy": true}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {:?}", r.body);
+        let view: ChannelView = client.get_json(&path).await;
+        assert!(view.channel.settings.use_playlist_proxy, "{name}");
+        let other: ChannelView = client.get_json(&format!("/api/v1/channels/{direct}")).await;
+        assert!(!other.channel.settings.use_playlist_proxy, "{name}");
         for login in ["proxied", "direct"] {
             w.twitch.go_live(login, "t", "g").await.expect("live");
         }

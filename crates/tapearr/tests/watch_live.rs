@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::twitch_world::{WAIT, add, env, start, world};
+use common::twitch_world::{WAIT, add, detail, env, start, world};
 use common::{Client, backends, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -14,7 +14,7 @@ use tapearr_api::error::{Code, ErrorBody};
 use tapearr_api::routes::recordings::RecordingDetail;
 use tapearr_api::routes::watch::WatchView;
 use tapearr_core::streams::model::RecordingStatus;
-use tapearr_testkit::hls_origin::{ChannelSpec, Container, MediaParams};
+use tapearr_testkit::hls_origin::{ChannelSpec, Container, MediaParams, VideoCodec};
 
 const LOGIN: &str = "watched";
 
@@ -147,6 +147,8 @@ async fn story(backend_name: &str, database_url: Option<&str>, container: Contai
     assert!(token.len() >= 22, "at least 128 bits: {token}");
     let playlist_path = format!("/api/v1/watch/{token}/index.m3u8");
     assert_eq!(ticket.playlist_url, playlist_path);
+    // H.264 plays in every browser: no relay.
+    assert_eq!(ticket.h264_playlist_url, None, "{ticket:?}");
     let expires = ticket.expires_at.0 - now_ms();
     assert!(
         (6 * 3600 * 1000 - 60_000..=6 * 3600 * 1000).contains(&expires),
@@ -260,6 +262,8 @@ async fn story(backend_name: &str, database_url: Option<&str>, container: Contai
         "/api/v1/watch/made-up-token/0.ts".to_string(),
         format!("/api/v1/watch/{token}/999999.ts"),
         format!("/api/v1/watch/{token}/passwd"),
+        format!("/api/v1/watch/{token}/h264.m3u8"),
+        format!("/api/v1/watch/{token}/h264-0.ts"),
     ] {
         let (status, body) = error_code(&server.url(&path)).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
@@ -297,4 +301,130 @@ async fn a_viewer_watches_a_recording_live_from_its_own_segments() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fmp4_recordings_are_watched_with_their_init_section() {
     story("sqlite", None, Container::Fmp4).await;
+}
+
+/// The video codec ffprobe finds at `url` (a playlist URL or a file).
+async fn video_codec(url: &str) -> String {
+    let probe = ffprobe(url).await;
+    probe["streams"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["codec_type"] == "video"))
+        .and_then(|s| s["codec_name"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Enhanced Broadcasting (#16): the channel sends real HEVC (fMP4) next to H.264 and its
+/// codec setting allows HEVC, so the recording is HEVC from the first segment to the ready
+/// MP4; the viewer is also given Twitch's H.264 rendition of the same broadcast, relayed by
+/// Tapearr (Twitch's signed URLs never reach the viewer), which decodes as H.264.
+async fn hevc_story(backend_name: &str, database_url: Option<&str>) {
+    const HEVC_LOGIN: &str = "enhanced";
+    let w = world().await;
+    w.twitch.set_channel_spec(
+        ChannelSpec::new(MediaParams::test(Container::Fmp4))
+            .enhanced_ladder()
+            .real_codecs(),
+    );
+    w.twitch.add_user(HEVC_LOGIN, "Enhanced");
+    let data = tempfile::tempdir().expect("data");
+    let server = start(data.path(), database_url, env(&w, &[]));
+    let (mut client, _) = Client::admin(&server).await;
+    // The default codec setting (h264,h265) allows HEVC, not AV1.
+    let channel_id = add(&mut client, HEVC_LOGIN).await.channel.id;
+    let watch_path = format!("/api/v1/channels/{channel_id}/watch");
+    w.twitch
+        .go_live(HEVC_LOGIN, "In HEVC", "Just Chatting")
+        .await
+        .expect("live");
+    let ticket = eventually(WAIT, "a ticket for the HEVC rendition", || {
+        let mut c = client.clone();
+        let path = watch_path.clone();
+        async move {
+            let r = c.post(&path, json!({})).await;
+            (r.status == StatusCode::CREATED)
+                .then(|| r.json::<WatchView>())
+                .filter(|t| !t.codecs.is_empty())
+        }
+    })
+    .await;
+    assert!(
+        ticket.codecs.iter().any(|c| c.starts_with("hvc1")),
+        "{backend_name}: {ticket:?}"
+    );
+    let token = ticket.token.clone();
+    let h264_path = format!("/api/v1/watch/{token}/h264.m3u8");
+    assert_eq!(
+        ticket.h264_playlist_url.as_deref(),
+        Some(h264_path.as_str())
+    );
+
+    // The recorded rendition, from the part files: HEVC.
+    let url = server.url(&ticket.playlist_url);
+    eventually(WAIT, "three segments", || {
+        let url = url.clone();
+        async move { (segment_count(&playlist(&url).await) >= 3).then_some(()) }
+    })
+    .await;
+    assert_eq!(video_codec(&url).await, "hevc", "{backend_name}");
+
+    // The relay: Tapearr's names only, no Twitch URL or token, and it plays as H.264.
+    let relay_url = server.url(&h264_path);
+    let relayed = playlist(&relay_url).await;
+    let names = files(&relayed);
+    assert!(
+        !names.is_empty() && names.iter().all(|n| n.starts_with("h264-")),
+        "{relayed}"
+    );
+    assert!(
+        !relayed.contains("://") && !relayed.contains("token") && !relayed.contains("PREFETCH"),
+        "{relayed}"
+    );
+    let base = relay_url.trim_end_matches("h264.m3u8").to_string();
+    for name in &names {
+        let r = fetch(&format!("{base}{name}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(!r.body.is_empty(), "{name}");
+    }
+    assert_eq!(
+        video_codec(&relay_url).await,
+        VideoCodec::H264.ffprobe_name(),
+        "{backend_name}"
+    );
+    for path in [
+        format!("/api/v1/watch/{token}/h264-999999.m4s"),
+        format!("/api/v1/watch/{token}/h264-init-99.mp4"),
+        "/api/v1/watch/made-up-token/h264.m3u8".to_string(),
+    ] {
+        let (status, _) = error_code(&server.url(&path)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // The finished recording is an HEVC MP4.
+    w.twitch.go_offline(HEVC_LOGIN).expect("offline");
+    let ready = eventually(Duration::from_secs(90), "the recording to be ready", || {
+        let client = client.clone();
+        let id = ticket.recording_id.clone();
+        async move {
+            let r = detail(&client, &id).await;
+            assert!(r.recording.library.finalize_error.is_none(), "{r:?}");
+            (r.recording.status == RecordingStatus::Ready).then_some(r)
+        }
+    })
+    .await;
+    let video = ready.recording.library.video_path.expect("a video file");
+    assert!(video.ends_with(".mp4"), "{video}");
+    assert_eq!(
+        video_codec(&video).await,
+        VideoCodec::Hevc.ffprobe_name(),
+        "{backend_name}"
+    );
+    server.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hevc_channel_is_recorded_in_hevc_and_watched_in_h264() {
+    for backend in backends("watch_hevc").await {
+        hevc_story(backend.name, backend.database_url.as_deref()).await;
+    }
 }

@@ -19,6 +19,8 @@ pub struct AddChannel {
     pub codecs: Option<String>,
     pub naming_template: Option<String>,
     pub favourite: Option<bool>,
+    /// Fetch playlists through `twitch.playlist_proxies` (default off).
+    pub use_playlist_proxy: Option<bool>,
 }
 
 /// A partial settings change; absent fields stay as they are.
@@ -30,6 +32,9 @@ pub struct ChannelPatch {
     /// `""` clears the override.
     pub naming_template: Option<String>,
     pub favourite: Option<bool>,
+    /// Fetch this channel's playlists through `twitch.playlist_proxies`; applies from the next
+    /// recording.
+    pub use_playlist_proxy: Option<bool>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -138,6 +143,9 @@ impl Streams {
             codecs: req.codecs.unwrap_or(defaults.codecs),
             naming_template: req.naming_template.filter(|t| !t.is_empty()),
             favourite: req.favourite.unwrap_or(defaults.favourite),
+            use_playlist_proxy: req
+                .use_playlist_proxy
+                .unwrap_or(defaults.use_playlist_proxy),
         };
         validate_settings(&settings)?;
         let users = self
@@ -238,6 +246,9 @@ impl Streams {
         }
         if let Some(v) = patch.favourite {
             s.favourite = v;
+        }
+        if let Some(v) = patch.use_playlist_proxy {
+            s.use_playlist_proxy = v;
         }
         validate_settings(&s)?;
         self.inner

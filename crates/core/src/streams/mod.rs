@@ -28,6 +28,7 @@ mod timeline;
 mod twitch;
 mod views;
 mod watch;
+mod watch_relay;
 
 pub use account::TwitchAccount;
 pub use channels::{AddChannel, ChannelPatch, ImportResult};
@@ -36,7 +37,8 @@ pub use live::LiveInfo;
 pub use signin::SignInStatus;
 pub use twitch::TwitchApi;
 use twitch::TwitchKey;
-pub use watch::{WATCH_TOKEN_TTL, WatchRange, WatchTicket};
+pub use watch::{WATCH_TOKEN_TTL, WatchFile, WatchRange, WatchTicket};
+pub use watch_relay::Relayed;
 
 use crate::config::Config;
 use crate::crypto::SecretBox;

@@ -39,6 +39,10 @@ pub struct ChannelSettings {
     /// Overrides the global naming template for this channel.
     pub naming_template: Option<String>,
     pub favourite: bool,
+    /// Fetch this channel's playlists through `twitch.playlist_proxies` (segments stay direct);
+    /// a channel in `twitch.proxy_channels` uses them whatever this says.
+    #[serde(default)]
+    pub use_playlist_proxy: bool,
 }
 
 impl Default for ChannelSettings {
@@ -49,6 +53,7 @@ impl Default for ChannelSettings {
             codecs: "h264,h265".into(),
             naming_template: None,
             favourite: false,
+            use_playlist_proxy: false,
         }
     }
 }

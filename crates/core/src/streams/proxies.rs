@@ -1,5 +1,5 @@
 //! The proxy list for playlist requests (S3): `twitch.playlist_proxies`, used by the channels
-//! in `twitch.proxy_channels` (`*`: all). A check every `twitch.proxy_check_secs` marks each
+//! whose `use_playlist_proxy` setting is on and by those in `twitch.proxy_channels` (`*`: all). A check every `twitch.proxy_check_secs` marks each
 //! proxy healthy when a request through it gets any HTTP answer from usher; a recording takes
 //! the first healthy one, or goes direct when none is. Segments are always fetched directly,
 //! and a recording whose proxy fails mid-way fetches its playlists directly from then on.
@@ -77,12 +77,14 @@ impl PlaylistProxies {
     }
 
     /// The client for `login`'s playlist requests: the first healthy proxy when the channel
-    /// opted in; `None` (direct) otherwise or when every proxy is down.
-    pub(crate) fn client_for(&self, login: &str) -> Option<reqwest::Client> {
-        let opted_in = match &self.channels {
-            None => true,
-            Some(list) => list.iter().any(|c| c.eq_ignore_ascii_case(login)),
-        };
+    /// opted in (its `use_playlist_proxy` setting, or listed in `twitch.proxy_channels`);
+    /// `None` (direct) otherwise or when every proxy is down.
+    pub(crate) fn client_for(&self, login: &str, setting: bool) -> Option<reqwest::Client> {
+        let opted_in = setting
+            || match &self.channels {
+                None => true,
+                Some(list) => list.iter().any(|c| c.eq_ignore_ascii_case(login)),
+            };
         if !opted_in {
             return None;
         }
@@ -136,20 +138,23 @@ mod tests {
             "http://127.0.0.1:1, http://u:secret@127.0.0.1:2",
             "Alpha,beta",
         );
-        assert!(p.client_for("alpha").is_some());
-        assert!(p.client_for("beta").is_some());
-        assert!(p.client_for("gamma").is_none());
+        assert!(p.client_for("alpha", false).is_some());
+        assert!(p.client_for("beta", false).is_some());
+        assert!(p.client_for("gamma", false).is_none());
         assert!(
             proxies("http://127.0.0.1:1", "*")
-                .client_for("gamma")
+                .client_for("gamma", false)
                 .is_some()
         );
-        assert!(proxies("", "*").client_for("gamma").is_none());
+        assert!(proxies("", "*").client_for("gamma", false).is_none());
         assert!(
             proxies("http://127.0.0.1:1", "")
-                .client_for("alpha")
+                .client_for("alpha", false)
                 .is_none()
         );
+        // The channel's own setting opts it in; without proxies there is nothing to use.
+        assert!(p.client_for("gamma", true).is_some());
+        assert!(proxies("", "").client_for("gamma", true).is_none());
         // The label never holds the credentials.
         assert!(p.proxies.iter().all(|p| !p.label.contains("secret")));
     }
@@ -166,8 +171,8 @@ mod tests {
     async fn a_dead_proxy_is_skipped_and_none_left_means_direct() {
         // Port 9 on loopback: nothing listens, the connection is refused at once.
         let p = proxies("http://127.0.0.1:9", "*");
-        assert!(p.client_for("alpha").is_some());
+        assert!(p.client_for("alpha", false).is_some());
         p.check("http://127.0.0.1:9/").await;
-        assert!(p.client_for("alpha").is_none());
+        assert!(p.client_for("alpha", false).is_none());
     }
 }

@@ -267,7 +267,7 @@ impl Streams {
             }
         }
         // Viewers' playlists end when this returns, however it returns.
-        let _watch = self.inner.watch.open(&channel.id, &rec.id);
+        let _watch = self.inner.watch.open(&channel.id, &channel.login, &rec.id);
         // Without segment timestamps, the hole after a crash starts at the last heartbeat.
         let mut gap_since = (resumed && !clock.knows_time()).then_some(rec.heartbeat_at);
         let mut gap_reason = RESTARTED.to_string();
@@ -503,7 +503,10 @@ impl Streams {
             RecordRequest::new(source.url, OutputPlan::new(&rec.dir, rec.stem.clone()));
         request.source_expires_at = source.expires_at;
         request.renewal = Some(Arc::new(PlaybackRenewal::new(self.clone(), channel)));
-        request.playlist_client = self.inner.proxies.client_for(&channel.login);
+        request.playlist_client = self
+            .inner
+            .proxies
+            .client_for(&channel.login, channel.settings.use_playlist_proxy);
         request.resume_after = clock.recorded_until();
         request.quality = channel
             .settings

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use super::watch_relay::{Relay, Relayed, needs_h264};
 use super::{Streams, StreamsResult};
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::time::Timestamp;
@@ -36,6 +37,20 @@ pub struct WatchTicket {
     pub token: String,
     pub recording_id: String,
     pub expires_at: Timestamp,
+    /// The recorded rendition's `CODECS` (empty when the source did not announce them).
+    pub codecs: Vec<String>,
+    /// The recording is not H.264: an H.264 rendition is relayed from Twitch for browsers
+    /// that cannot play it ([`Streams::watch_h264_playlist`]).
+    pub h264_relay: bool,
+}
+
+/// A file a watch playlist names.
+#[derive(Debug, Clone)]
+pub enum WatchFile {
+    /// Bytes of the recording's own part file.
+    Part(WatchRange),
+    /// A segment of the H.264 rendition, fetched from Twitch.
+    Relayed(Relayed),
 }
 
 /// A byte range of a part file to send as one playlist entry.
@@ -82,8 +97,12 @@ struct Entry {
 }
 
 /// The segments one recording wrote in this process, in order.
-struct Index {
+pub(crate) struct Index {
     channel_id: String,
+    pub(crate) login: String,
+    /// The recorded rendition's `CODECS`, from the recorder's latest start.
+    pub(crate) codecs: Vec<String>,
+    pub(crate) relay: Relay,
     parts: Vec<Part>,
     segments: VecDeque<Entry>,
     /// Media sequence number of `segments[0]`.
@@ -96,15 +115,18 @@ struct Index {
     ended: Option<Instant>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not stop recording or viewing.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Index {
-    fn new(channel_id: &str) -> Self {
+    fn new(channel_id: &str, login: &str) -> Self {
         Self {
             channel_id: channel_id.to_string(),
+            login: login.to_string(),
+            codecs: Vec::new(),
+            relay: Relay::default(),
             parts: Vec::new(),
             segments: VecDeque::new(),
             first_sequence: 0,
@@ -123,6 +145,7 @@ impl Index {
                 ..
             } => self.add(location, *duration),
             RecorderEvent::PlaylistReset { .. } => self.reset = true,
+            RecorderEvent::Started { codecs, .. } => self.codecs.clone_from(codecs),
             _ => {}
         }
     }
@@ -251,12 +274,12 @@ impl Watch {
     }
 
     /// Starts the index of a recording this process now runs; it ends when the guard drops.
-    pub(crate) fn open(&self, channel_id: &str, recording_id: &str) -> WatchFeed {
+    pub(crate) fn open(&self, channel_id: &str, login: &str, recording_id: &str) -> WatchFeed {
         let mut state = self.state();
         state.purge(Timestamp::now());
         state.recordings.insert(
             recording_id.to_string(),
-            Arc::new(Mutex::new(Index::new(channel_id))),
+            Arc::new(Mutex::new(Index::new(channel_id, login))),
         );
         WatchFeed {
             watch: self.clone(),
@@ -268,7 +291,9 @@ impl Watch {
     pub(crate) fn observe(&self, recording_id: &str, event: &RecorderEvent) {
         if !matches!(
             event,
-            RecorderEvent::SegmentWritten { .. } | RecorderEvent::PlaylistReset { .. }
+            RecorderEvent::SegmentWritten { .. }
+                | RecorderEvent::PlaylistReset { .. }
+                | RecorderEvent::Started { .. }
         ) {
             return;
         }
@@ -282,14 +307,11 @@ impl Watch {
     fn issue(&self, channel_id: &str, now: Timestamp) -> Option<WatchTicket> {
         let mut state = self.state();
         state.purge(now);
-        let recording_id = state
-            .recordings
-            .iter()
-            .find(|(_, i)| {
-                let i = lock(i);
-                i.ended.is_none() && i.channel_id == channel_id
-            })
-            .map(|(id, _)| id.clone())?;
+        let (recording_id, codecs) = state.recordings.iter().find_map(|(id, i)| {
+            let i = lock(i);
+            (i.ended.is_none() && i.channel_id == channel_id)
+                .then(|| (id.clone(), i.codecs.clone()))
+        })?;
         if state.tokens.len() >= MAX_TOKENS
             && let Some(oldest) = state
                 .tokens
@@ -312,6 +334,8 @@ impl Watch {
             token,
             recording_id,
             expires_at,
+            h264_relay: needs_h264(&codecs),
+            codecs,
         })
     }
 
@@ -326,6 +350,11 @@ impl Watch {
         drop(state);
         let servable = lock(&index).servable();
         servable.then_some(index)
+    }
+
+    /// The index a valid token opens now.
+    pub(crate) fn viewer_index(&self, token: &str) -> Option<Arc<Mutex<Index>>> {
+        self.viewer(token, Timestamp::now())
     }
 }
 
@@ -375,11 +404,21 @@ impl Streams {
         Some(playlist)
     }
 
-    /// Where a playlist entry (`{n}.ts`, `{n}.m4s`, `init-{part}.mp4`) lies; `None` for an
-    /// unknown or expired token or an unknown name.
-    pub fn watch_file(&self, token: &str, name: &str) -> Option<WatchRange> {
-        let index = self.inner.watch.viewer(token, Timestamp::now())?;
-        lock(&index).file(name)
+    /// A playlist entry: where a recorded one (`{n}.ts`, `{n}.m4s`, `init-{part}.mp4`) lies,
+    /// or a relayed H.264 one (`h264-…`) fetched from Twitch; `Ok(None)` for an unknown or
+    /// expired token or an unknown name.
+    pub async fn watch_file(&self, token: &str, name: &str) -> StreamsResult<Option<WatchFile>> {
+        if name.starts_with("h264-") {
+            return Ok(self
+                .watch_relayed(token, name)
+                .await?
+                .map(WatchFile::Relayed));
+        }
+        let Some(index) = self.inner.watch.viewer_index(token) else {
+            return Ok(None);
+        };
+        let range = lock(&index).file(name);
+        Ok(range.map(WatchFile::Part))
     }
 }
 
@@ -406,7 +445,7 @@ mod tests {
     #[test]
     fn playlist_lists_every_segment_with_discontinuities_and_endlist() {
         let watch = Watch::default();
-        let feed = watch.open("ch", "rec");
+        let feed = watch.open("ch", "login", "rec");
         let p1: Arc<Path> = Arc::from(Path::new("/r/x.part0001.ts"));
         let p2: Arc<Path> = Arc::from(Path::new("/r/x.part0002.ts"));
         watch.observe("rec", &at(&p1, 0, 100, None));
@@ -451,12 +490,25 @@ mod tests {
     #[test]
     fn fmp4_parts_announce_their_init_sections() {
         let watch = Watch::default();
-        let _feed = watch.open("ch", "rec");
+        let _feed = watch.open("ch", "login", "rec");
         let p1: Arc<Path> = Arc::from(Path::new("/r/x.part0001.mp4"));
         let p2: Arc<Path> = Arc::from(Path::new("/r/x.part0002.mp4"));
         watch.observe("rec", &at(&p1, 700, 100, Some(700)));
         watch.observe("rec", &at(&p2, 650, 100, Some(650)));
         let ticket = watch.issue("ch", Timestamp(0)).expect("ticket");
+        assert!(ticket.codecs.is_empty() && !ticket.h264_relay, "{ticket:?}");
+        // The recorder announces an HEVC rendition: viewers are offered the H.264 relay too.
+        watch.observe(
+            "rec",
+            &RecorderEvent::Started {
+                playlist_url: "https://x/1440p60__hevc/index.m3u8".into(),
+                variant: Some("1440p60".into()),
+                codecs: vec!["hvc1.1.2.L153.B0".into(), "mp4a.40.2".into()],
+            },
+        );
+        let ticket = watch.issue("ch", Timestamp(0)).expect("ticket");
+        assert!(ticket.h264_relay, "{ticket:?}");
+        assert_eq!(ticket.codecs, ["hvc1.1.2.L153.B0", "mp4a.40.2"]);
         let index = watch.viewer(&ticket.token, Timestamp(0)).expect("valid");
         let playlist = lock(&index).playlist();
         assert!(playlist.contains("#EXT-X-VERSION:6\n"), "{playlist}");
@@ -482,7 +534,7 @@ mod tests {
     fn unknown_and_expired_tokens_are_refused() {
         let watch = Watch::default();
         assert!(watch.issue("ch", Timestamp(0)).is_none(), "nothing running");
-        let _feed = watch.open("ch", "rec");
+        let _feed = watch.open("ch", "login", "rec");
         let ticket = watch.issue("ch", Timestamp(0)).expect("ticket");
         assert!(watch.viewer("made-up", Timestamp(0)).is_none());
         let expiry = ticket.expires_at;
@@ -500,13 +552,13 @@ mod tests {
     #[test]
     fn an_unwatched_recording_is_dropped_when_it_ends() {
         let watch = Watch::default();
-        drop(watch.open("ch", "rec"));
+        drop(watch.open("ch", "login", "rec"));
         assert!(watch.state().recordings.is_empty());
     }
 
     #[test]
     fn the_oldest_segments_go_past_the_limit() {
-        let mut index = Index::new("ch");
+        let mut index = Index::new("ch", "login");
         let p: Arc<Path> = Arc::from(Path::new("/r/x.part0001.ts"));
         for i in 0..MAX_SEGMENTS as u64 + 2 {
             index.add(

@@ -8,8 +8,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::ToolsError;
 use super::manager::{PYTHON_HINT, ToolsManager};
-use super::pins::{PO_TOKEN_PLUGIN, PYTHON_TOOLS, package_names, pinned_requirements};
+use super::pins::{PO_TOKEN_PLUGIN, PYTHON_TOOLS, YT_DLP, package_names, pinned_requirements};
 use super::process::{Process, Stream};
+use super::ytdlp_update::PACKAGES as YT_DLP_PACKAGES;
 
 /// Written after a successful pinned install; holds the pin set it installed, so a
 /// restart skips pip and a Tapearr upgrade with new pins installs them once.
@@ -28,8 +29,11 @@ pub struct ToolUpdate {
     pub package: String,
     /// Installed version before, if any.
     pub old: Option<String>,
-    /// Installed version after, if any.
+    /// Installed version after, if any (for yt-dlp: the one in use after a rollback).
     pub new: Option<String>,
+    /// yt-dlp only: why the upgraded version was rolled back (it failed the self-check).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<String>,
 }
 
 impl ToolUpdate {
@@ -122,17 +126,33 @@ impl ToolsManager {
                 .collect()
         };
         self.create_venv(cancel).await?;
+        // yt-dlp gets the self-check and rollback of the scheduled update: a broken release
+        // must not stop trailers whichever button updated it.
+        let yt_dlp_before = self.versions_of(&YT_DLP_PACKAGES, cancel).await?;
         let mut packages = package_names();
         if self.po_token_plugin {
             packages.push(PO_TOKEN_PLUGIN.0.to_owned());
         }
         self.pip_install(&packages, true, cancel).await?;
         let after = self.package_versions(cancel).await?;
-        Ok(before
+        let mut updates: Vec<ToolUpdate> = before
             .into_iter()
             .zip(after)
-            .map(|((package, old), (_, new))| ToolUpdate { package, old, new })
-            .collect())
+            .map(|((package, old), (_, new))| ToolUpdate {
+                package,
+                old,
+                new,
+                rolled_back: None,
+            })
+            .collect();
+        if let Some(u) = updates.iter_mut().find(|u| u.package == YT_DLP.package) {
+            let (now, rolled_back) = self
+                .keep_or_roll_back(&yt_dlp_before, u.new.clone(), cancel)
+                .await?;
+            u.new = now;
+            u.rolled_back = rolled_back;
+        }
+        Ok(updates)
     }
 
     /// The installed version of each Python tool's package (`None` when absent).

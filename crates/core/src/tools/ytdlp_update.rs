@@ -22,7 +22,7 @@ use super::version::parse_version;
 pub(super) const GOOD_MARKER: &str = ".tapearr-yt-dlp-good";
 
 /// The packages updated together: yt-dlp and its YouTube solver scripts.
-const PACKAGES: [&str; 2] = ["yt-dlp", "yt-dlp-ejs"];
+pub(super) const PACKAGES: [&str; 2] = ["yt-dlp", "yt-dlp-ejs"];
 
 /// Which releases an update follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -86,41 +86,55 @@ impl ToolsManager {
         install.extend(PACKAGES.iter().map(|p| p.to_string()));
         self.pip(&install, cancel).await?;
         let after = self.versions_of(&PACKAGES, cancel).await?;
-        let old = before[0].clone();
         let installed = after[0].clone();
-        let mut update = YtDlpUpdate {
+        let (now, rolled_back) = self
+            .keep_or_roll_back(&before, installed.clone(), cancel)
+            .await?;
+        Ok(YtDlpUpdate {
             channel,
-            old: old.clone(),
-            installed: installed.clone(),
-            now: installed.clone(),
-            rolled_back: None,
-        };
-        match self.self_check_yt_dlp(cancel).await {
+            old: before[0].clone(),
+            installed,
+            now,
+            rolled_back,
+        })
+    }
+
+    /// After an upgrade (this one or the update of every tool): keeps the `installed` yt-dlp
+    /// when it passes the self-check, and remembers it as good; otherwise reinstalls the
+    /// versions of [`PACKAGES`] in `before`. Answers the yt-dlp version in use now and why
+    /// the installed one was rolled back. The caller holds the busy lock.
+    pub(super) async fn keep_or_roll_back(
+        &self,
+        before: &[Option<String>],
+        installed: Option<String>,
+        cancel: &CancellationToken,
+    ) -> Result<(Option<String>, Option<String>), ToolsError> {
+        let why = match self.self_check_yt_dlp(cancel).await {
             Ok(()) => {
                 if let Some(v) = &installed {
                     self.write_good(v).await?;
                 }
+                return Ok((installed, None));
             }
-            Err(why) => {
-                tracing::warn!(version = ?installed, %why, "the updated yt-dlp failed its self-check");
-                // Back to what was there; without a version before (a first install) the
-                // last known good one is the only way back.
-                let good = match &old {
-                    Some(v) => Some(v.clone()),
-                    None => self.good_version().await,
-                };
-                if let Some(good) = good.filter(|g| Some(g) != installed.as_ref()) {
-                    let mut pins = vec![format!("yt-dlp=={good}")];
-                    if let Some(ejs) = &before[1] {
-                        pins.push(format!("yt-dlp-ejs=={ejs}"));
-                    }
-                    self.pip(&pins, cancel).await?;
-                    update.now = self.versions_of(&PACKAGES[..1], cancel).await?[0].clone();
-                }
-                update.rolled_back = Some(why);
+            Err(why) => why,
+        };
+        tracing::warn!(version = ?installed, %why, "the updated yt-dlp failed its self-check");
+        // Back to what was there; without a version before (a first install) the last known
+        // good one is the only way back.
+        let good = match before.first().cloned().flatten() {
+            Some(v) => Some(v),
+            None => self.good_version().await,
+        };
+        let mut now = installed.clone();
+        if let Some(good) = good.filter(|g| Some(g) != installed.as_ref()) {
+            let mut pins = vec![format!("yt-dlp=={good}")];
+            if let Some(Some(ejs)) = before.get(1) {
+                pins.push(format!("yt-dlp-ejs=={ejs}"));
             }
+            self.pip(&pins, cancel).await?;
+            now = self.versions_of(&PACKAGES[..1], cancel).await?[0].clone();
         }
-        Ok(update)
+        Ok((now, Some(why)))
     }
 
     /// Runs the installed yt-dlp offline: it must print its version, read a local page's

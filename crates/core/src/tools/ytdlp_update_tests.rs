@@ -105,3 +105,68 @@ async fn a_release_that_fails_the_self_check_is_rolled_back_and_nightly_takes_pr
     assert_eq!(version_of(&manager), "3.0.dev1");
     assert_eq!(manager.good_version().await.as_deref(), Some("3.0.dev1"));
 }
+
+/// "Update yt-dlp and streamlink" (every tool at once) checks yt-dlp like the scheduled
+/// update: a broken release is rolled back and the update says so.
+#[tokio::test]
+async fn the_update_of_every_tool_rolls_a_broken_yt_dlp_back_too() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let index = tempfile::tempdir().expect("wheels");
+    wheels(index.path(), &[("1.0", true), ("2.0", false)]);
+    for package in ["deno", "streamlink", "apprise"] {
+        other_wheel(index.path(), package, "1.0");
+    }
+    let manager = ToolsManager::new(data.path()).with_pip_args(vec![
+        "--no-index".into(),
+        "--find-links".into(),
+        index.path().display().to_string(),
+    ]);
+    let cancel = CancellationToken::new();
+    manager.create_venv(&cancel).await.expect("venv");
+    manager
+        .pip(&["yt-dlp==1.0".into(), "yt-dlp-ejs==1.0".into()], &cancel)
+        .await
+        .expect("install 1.0");
+
+    let updates = manager.update(&cancel).await.expect("update ran");
+    let yt_dlp = updates
+        .iter()
+        .find(|u| u.package == "yt-dlp")
+        .expect("yt-dlp listed");
+    assert_eq!(yt_dlp.old.as_deref(), Some("1.0"), "{updates:?}");
+    assert_eq!(yt_dlp.new.as_deref(), Some("1.0"), "{updates:?}");
+    assert!(
+        yt_dlp
+            .rolled_back
+            .as_deref()
+            .is_some_and(|w| w.contains("--version")),
+        "{updates:?}"
+    );
+    assert_eq!(version_of(&manager), "1.0", "the venv runs 1.0 again");
+    let streamlink = updates.iter().find(|u| u.package == "streamlink");
+    assert_eq!(
+        streamlink.and_then(|u| u.new.as_deref()),
+        Some("1.0"),
+        "the other tools are updated: {updates:?}"
+    );
+}
+
+/// A wheel for a package that only has to install.
+fn other_wheel(dir: &Path, name: &str, version: &str) {
+    let module = name.replace('-', "_");
+    let script = format!(
+        "import zipfile\n\
+         with zipfile.ZipFile('{dir}/{module}-{version}-py3-none-any.whl', 'w') as w:\n    \
+         i = '{module}-{version}.dist-info'\n    \
+         w.writestr('{module}/__init__.py', '')\n    \
+         w.writestr(i + '/METADATA', 'Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n')\n    \
+         w.writestr(i + '/WHEEL', 'Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n    \
+         w.writestr(i + '/RECORD', '')\n",
+        dir = dir.display()
+    );
+    let ok = Command::new("python3")
+        .args(["-c", &script])
+        .status()
+        .expect("python3");
+    assert!(ok.success(), "building the {name} wheel");
+}

@@ -25,6 +25,29 @@ impl Container {
     }
 }
 
+/// Video codec of the generated segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum VideoCodec {
+    /// libx264: what Twitch sends everyone.
+    #[default]
+    H264,
+    /// libx265, tagged `hvc1` in fMP4 (Enhanced Broadcasting's HEVC renditions).
+    Hevc,
+    /// SVT-AV1 (Enhanced Broadcasting's AV1 renditions; fMP4 only).
+    Av1,
+}
+
+impl VideoCodec {
+    /// The codec's name in ffprobe's `codec_name`.
+    pub fn ffprobe_name(self) -> &'static str {
+        match self {
+            Self::H264 => "h264",
+            Self::Hevc => "hevc",
+            Self::Av1 => "av1",
+        }
+    }
+}
+
 /// What to encode. Small sizes keep generation to a second or two.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MediaParams {
@@ -37,6 +60,7 @@ pub struct MediaParams {
     pub height: u32,
     pub fps: u32,
     pub video_kbps: u32,
+    pub video: VideoCodec,
     /// `false` makes the ad look and sound different (colour bars, another tone).
     pub ad: bool,
 }
@@ -52,6 +76,7 @@ impl MediaParams {
             height: 144,
             fps: 25,
             video_kbps: 200,
+            video: VideoCodec::H264,
             ad: false,
         }
     }
@@ -66,6 +91,7 @@ impl MediaParams {
             height: 720,
             fps: 30,
             video_kbps: 2400,
+            video: VideoCodec::H264,
             ad: false,
         }
     }
@@ -80,7 +106,7 @@ impl MediaParams {
 
     fn cache_key(&self) -> String {
         format!(
-            "v1-{}-{}ms-{}x-{}x{}-{}fps-{}k{}",
+            "v1-{}-{}ms-{}x-{}x{}-{}fps-{}k{}{}",
             self.container.segment_ext(),
             self.segment_ms,
             self.segments,
@@ -88,6 +114,11 @@ impl MediaParams {
             self.height,
             self.fps,
             self.video_kbps,
+            match self.video {
+                VideoCodec::H264 => "",
+                VideoCodec::Hevc => "-hevc",
+                VideoCodec::Av1 => "-av1",
+            },
             if self.ad { "-ad" } else { "" }
         )
     }
@@ -189,6 +220,66 @@ impl MediaSet {
     }
 }
 
+/// The encoder and its keyframe settings: one GOP per segment, no scene-cut keyframes.
+fn video_args(params: &MediaParams, gop: u32) -> Vec<String> {
+    let g = gop.to_string();
+    let kbps = params.video_kbps;
+    let args: Vec<String> = match params.video {
+        VideoCodec::H264 => [
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            &g,
+            "-keyint_min",
+            &g,
+            "-sc_threshold",
+            "0",
+            "-maxrate",
+            &format!("{kbps}k"),
+            "-bufsize",
+            &format!("{kbps}k"),
+            // x264's "filler" keeps the bitrate near the target even for the test pattern.
+            "-x264-params",
+            "nal-hrd=cbr:force-cfr=1",
+        ]
+        .map(String::from)
+        .to_vec(),
+        VideoCodec::Hevc => {
+            let mut a = [
+                "-c:v",
+                "libx265",
+                "-preset",
+                "ultrafast",
+                "-x265-params",
+                &format!("keyint={g}:min-keyint={g}:scenecut=0:log-level=error"),
+            ]
+            .map(String::from)
+            .to_vec();
+            // `hvc1` (parameter sets in the init section) is what Twitch sends and what
+            // browsers and MP4 players expect; MPEG-TS has no such tag.
+            if params.container == Container::Fmp4 {
+                a.extend(["-tag:v".to_string(), "hvc1".to_string()]);
+            }
+            a
+        }
+        VideoCodec::Av1 => [
+            "-c:v",
+            "libsvtav1",
+            "-preset",
+            "12",
+            "-g",
+            &g,
+            "-svtav1-params",
+            &format!("keyint={g}:scd=0"),
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    args
+}
+
 /// Runs ffmpeg into a private temp dir and renames it into place, so concurrent test processes
 /// never see a half-written set (the loser of the rename race simply uses the winner's set).
 async fn generate(params: &MediaParams, dir: &Path) -> Result<(), MediaError> {
@@ -246,27 +337,9 @@ async fn generate(params: &MediaParams, dir: &Path) -> Result<(), MediaError> {
             &format!("sine=frequency={tone}:sample_rate=48000"),
         ])
         .args(["-t", &format!("{total:.3}")])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args([
-            "-g",
-            &gop.to_string(),
-            "-keyint_min",
-            &gop.to_string(),
-            "-sc_threshold",
-            "0",
-        ])
+        .args(["-pix_fmt", "yuv420p"])
+        .args(video_args(params, gop))
         .args(["-b:v", &format!("{}k", params.video_kbps)])
-        .args(["-maxrate", &format!("{}k", params.video_kbps)])
-        .args(["-bufsize", &format!("{}k", params.video_kbps)])
-        // x264's "filler" keeps the bitrate near the target even for the simple test pattern.
-        .args(["-x264-params", "nal-hrd=cbr:force-cfr=1"])
         .args(["-c:a", "aac", "-b:a", "64k", "-ac", "2"])
         .args([
             "-f",

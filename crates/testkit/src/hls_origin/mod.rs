@@ -27,7 +27,7 @@ use std::sync::{Arc, RwLock};
 
 pub use channel::{AdBreak, ChannelConfig, StatsSnapshot, VariantConfig};
 pub use faults::{ALWAYS, Fault};
-pub use media::{Container, MediaError, MediaParams, MediaSet};
+pub use media::{Container, MediaError, MediaParams, MediaSet, VideoCodec};
 pub use spec::ChannelSpec;
 
 use channel::Channel;

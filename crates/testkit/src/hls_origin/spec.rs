@@ -1,10 +1,11 @@
 //! A builder that turns "what the test wants" into a [`ChannelConfig`] with loaded media.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::channel::{AdBreak, ChannelConfig, VariantConfig};
 use super::faults::Fault;
-use super::media::{MediaError, MediaParams, MediaSet};
+use super::media::{Container, MediaError, MediaParams, MediaSet, VideoCodec};
 
 /// Declared variant: name, resolution, frame rate, bandwidth, codecs.
 type Declared = (&'static str, (u32, u32), f64, u64, &'static str);
@@ -22,6 +23,18 @@ pub struct ChannelSpec {
     ads: Vec<AdBreak>,
     faults: Vec<Fault>,
     phase: Duration,
+    real_codecs: bool,
+}
+
+/// The video codec a variant's `CODECS` announces.
+fn announced_codec(codecs: &str) -> VideoCodec {
+    if codecs.contains("hvc1") || codecs.contains("hev1") {
+        VideoCodec::Hevc
+    } else if codecs.contains("av01") {
+        VideoCodec::Av1
+    } else {
+        VideoCodec::H264
+    }
 }
 
 impl ChannelSpec {
@@ -34,6 +47,7 @@ impl ChannelSpec {
             ads: Vec::new(),
             faults: Vec::new(),
             phase: Duration::ZERO,
+            real_codecs: false,
         }
     }
 
@@ -50,7 +64,7 @@ impl ChannelSpec {
 
     /// An Enhanced Broadcasting ladder: HEVC and AV1 renditions up to 1440p60 next to the
     /// H.264 ones (names and `CODECS` as Twitch announces them; the bytes are the test media,
-    /// H.264, since they only need to be recorded, not decoded as HEVC). The fake usher offers
+    /// H.264, unless [`Self::real_codecs`] asks for real HEVC and AV1). The fake usher offers
     /// a client only the codecs its `supported_codecs` names.
     pub fn enhanced_ladder(mut self) -> Self {
         self.variants = vec![
@@ -61,6 +75,16 @@ impl ChannelSpec {
             ("720p60", (1280, 720), 60.0, 3_400_000, H264),
             ("360p", (640, 360), 30.0, 700_000, H264),
         ];
+        self
+    }
+
+    /// Each variant serves media in the codec its `CODECS` announces (HEVC with libx265, AV1
+    /// with SVT-AV1) instead of the H.264 test media, in fMP4 as Twitch sends Enhanced
+    /// Broadcasting, so a recording can be checked to really be HEVC or AV1. Each codec's
+    /// set is generated once (seconds) and cached like the others.
+    pub fn real_codecs(mut self) -> Self {
+        self.real_codecs = true;
+        self.params.container = Container::Fmp4;
         self
     }
 
@@ -84,6 +108,24 @@ impl ChannelSpec {
         self
     }
 
+    /// The media a variant serves: the channel's, or with [`Self::real_codecs`] the same in
+    /// the codec the variant announces.
+    async fn media_for(
+        &self,
+        codecs: &str,
+        default: &Arc<MediaSet>,
+    ) -> Result<Arc<MediaSet>, MediaError> {
+        let video = announced_codec(codecs);
+        if !self.real_codecs || video == self.params.video {
+            return Ok(default.clone());
+        }
+        let params = MediaParams {
+            video,
+            ..self.params.clone()
+        };
+        MediaSet::load_or_generate(&params).await
+    }
+
     /// Loads (or generates once) the media and builds the config.
     pub async fn build(self) -> Result<ChannelConfig, MediaError> {
         let media = MediaSet::load_or_generate(&self.params).await?;
@@ -92,20 +134,17 @@ impl ChannelSpec {
         } else {
             Some(MediaSet::load_or_generate(&self.params.as_ad()).await?)
         };
-        let variants = self
-            .variants
-            .iter()
-            .map(
-                |&(name, resolution, frame_rate, bandwidth, codecs)| VariantConfig {
-                    name: name.to_owned(),
-                    resolution,
-                    frame_rate,
-                    bandwidth,
-                    codecs: codecs.to_owned(),
-                    media: media.clone(),
-                },
-            )
-            .collect();
+        let mut variants = Vec::with_capacity(self.variants.len());
+        for &(name, resolution, frame_rate, bandwidth, codecs) in &self.variants {
+            variants.push(VariantConfig {
+                name: name.to_owned(),
+                resolution,
+                frame_rate,
+                bandwidth,
+                codecs: codecs.to_owned(),
+                media: self.media_for(codecs, &media).await?,
+            });
+        }
         Ok(ChannelConfig {
             variants,
             window: self.window,

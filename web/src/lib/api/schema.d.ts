@@ -1713,10 +1713,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One playlist entry, read from the recording's part file: `{n}.ts`, `{n}.m4s` or
-         *     `init-{part}.mp4`.
+         * One playlist entry: `{n}.ts`, `{n}.m4s` or `init-{part}.mp4` read from the recording's
+         *     part file, or `h264-…` from the H.264 relay, fetched from Twitch.
          */
         get: operations["watch_segment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/watch/{token}/h264.m3u8": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The H.264 rendition of the same broadcast, relayed from Twitch, for a recording in HEVC or
+         *     AV1 (no login: the token is the credential). Live only: Twitch's sliding window.
+         */
+        get: operations["watch_h264_playlist"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1809,6 +1829,8 @@ export interface components {
             favourite?: boolean | null;
             naming_template?: string | null;
             quality?: string | null;
+            /** @description Fetch playlists through `twitch.playlist_proxies` (default off). */
+            use_playlist_proxy?: boolean | null;
         };
         ApiKey: {
             created_at: components["schemas"]["Timestamp"];
@@ -1946,6 +1968,11 @@ export interface components {
             /** @description `""` clears the override. */
             naming_template?: string | null;
             quality?: string | null;
+            /**
+             * @description Fetch this channel's playlists through `twitch.playlist_proxies`; applies from the next
+             *     recording.
+             */
+            use_playlist_proxy?: boolean | null;
         };
         /**
          * @description A channel's override. A field left out inherits the global value; `null` on a limit
@@ -1979,6 +2006,11 @@ export interface components {
             naming_template?: string | null;
             /** @description Preference list, best first: `best`, `1080p60,720p,best`, `audio_only`. */
             quality: string;
+            /**
+             * @description Fetch this channel's playlists through `twitch.playlist_proxies` (segments stay direct);
+             *     a channel in `twitch.proxy_channels` uses them whatever this says.
+             */
+            use_playlist_proxy?: boolean;
         };
         /** @description A channel with its running recording, if any. */
         ChannelView: components["schemas"]["Channel"] & {
@@ -3632,7 +3664,18 @@ export interface components {
         };
         /** @description A viewer's access to a running recording. */
         WatchView: {
+            /**
+             * @description The recorded rendition's `CODECS` as Twitch announced them (e.g. `hvc1.1.2.L153.B0`,
+             *     `mp4a.40.2`); empty when unknown.
+             */
+            codecs: string[];
             expires_at: components["schemas"]["Timestamp"];
+            /**
+             * @description Present when the recording is not H.264: a playlist of Twitch's H.264 rendition of the
+             *     same broadcast, relayed through Tapearr (live only, no timeshift, with Twitch's ads), for
+             *     browsers that cannot play `codecs`.
+             */
+            h264_playlist_url?: string | null;
             /** @description The HLS playlist (`EVENT`: live edge to the start of the recording), under the base path. */
             playlist_url: string;
             recording_id: string;
@@ -8572,6 +8615,63 @@ export interface operations {
             };
             /** @description unknown or expired token, unknown name, or the part is gone */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `upstream_failed`: Twitch did not answer for a relayed segment */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    watch_h264_playlist: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apple.mpegurl": string;
+                };
+            };
+            /** @description unknown or expired token, or the recording is H.264 (no relay) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `channel_offline`: Twitch has no stream for the channel */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `upstream_failed`: Twitch did not answer */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -69,6 +69,7 @@ pub async fn import(
                 .unwrap_or(defaults.codecs),
             naming_template: None,
             favourite: s.is_favorite,
+            use_playlist_proxy: false,
         };
         let settings = match validate_settings(&settings) {
             Ok(()) => settings,
