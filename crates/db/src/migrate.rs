@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "account",
         sql: include_str!("../migrations/0013_account.sql"),
     },
+    Migration {
+        version: 15,
+        name: "download_slots",
+        sql: include_str!("../migrations/0015_download_slots.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.
