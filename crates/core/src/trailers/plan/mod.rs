@@ -224,4 +224,59 @@ mod tests {
             entries[1].reason
         );
     }
+
+    #[test]
+    fn each_slot_is_planned_alone() {
+        let profile = Profile {
+            id: "p".into(),
+            name: "Beside".into(),
+            enabled: true,
+            priority: 10,
+            filters: Vec::new(),
+            search: SearchRules::default(),
+            output: OutputSettings {
+                trailers: 2,
+                extras: vec![crate::trailers::model::ExtraKind::Featurette],
+                ..OutputSettings::default()
+            },
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let have = |slot: &str| DownloadRecord {
+            media_id: "m1".into(),
+            profile_id: "p".into(),
+            slot: Slot::parse(slot).expect("slot"),
+            status: DownloadStatus::Downloaded,
+            video_id: Some(slot.into()),
+            source: None,
+            file_path: Some(format!("/movies/x/{slot}.mp4")),
+            file_bytes: None,
+            duration_ms: None,
+            reason: None,
+            error_kind: None,
+            attempts: 0,
+            next_attempt_at: None,
+            updated_at: Timestamp(1),
+        };
+        let entries = plan(&PlanInput {
+            media: &[item("Alien", Some(1979))],
+            profiles: &[profile],
+            downloads: &[have("trailer-1"), have("featurette-1")],
+            scans: &[scanned("m1")],
+            now: Timestamp(2),
+        });
+        let actions: Vec<(String, PlanAction)> = entries
+            .iter()
+            .map(|e| (e.slot.to_string(), e.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("trailer-1".to_string(), PlanAction::Have),
+                ("trailer-2".to_string(), PlanAction::Download),
+                ("featurette-1".to_string(), PlanAction::Have),
+            ]
+        );
+        assert_eq!(entries[1].reason, "no trailer 2 yet");
+    }
 }

@@ -57,7 +57,7 @@ impl Trailers {
         cancel: &CancellationToken,
     ) -> TrailerResult<Vec<Scored>> {
         let rules = &profile.search;
-        let free = |c: &Candidate| !taken.iter().any(|t| *t == c.video_id);
+        let free = |c: &Candidate| !taken.contains(&c.video_id);
         let mut found = Vec::new();
         let languages: Vec<String> = wanted_languages(item, rules)
             .into_iter()
