@@ -1423,7 +1423,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete the profile's trailer file; the profile then skips this item until a download. */
+        /**
+         * Delete one slot's file of the profile (the first trailer unless `slot` says); that slot is
+         *     then skipped for this item until a download.
+         */
         delete: operations["trailers_delete_trailer"];
         options?: never;
         head?: never;
@@ -1437,7 +1440,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The trailer file, with Range support. */
+        /** One slot's file (the first trailer unless `slot` says), with Range support. */
         get: operations["trailers_trailer_video"];
         put?: never;
         post?: never;
@@ -2286,7 +2289,7 @@ export interface components {
             /** @enum {string} */
             type: "recording.refused";
         };
-        /** @description Per (media, profile). */
+        /** @description Per (media, profile, slot). */
         DownloadRecord: {
             /** Format: int64 */
             attempts: number;
@@ -2308,6 +2311,12 @@ export interface components {
             profile_id: string;
             /** @description Why it is in this state, for people (`already on disk: Trailers/x.mkv`). */
             reason?: string | null;
+            /**
+             * @description Which of the profile's videos for this title (`trailer-1`, `trailer-2`,
+             *     `featurette-1`…; see [`Slot`]).
+             * @example trailer-1
+             */
+            slot?: string;
             source?: null | components["schemas"]["CandidateSource"];
             status: components["schemas"]["DownloadStatus"];
             updated_at: components["schemas"]["Timestamp"];
@@ -2315,12 +2324,17 @@ export interface components {
         };
         DownloadRequest: {
             profile_id: string;
+            /**
+             * @description Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…); the
+             *     first trailer when absent.
+             */
+            slot?: string | null;
             /** @description A candidate's video id; without it the best candidate is chosen. */
             video_id?: string | null;
         };
         /**
-         * @description The state of one (media, profile) pair: the single source of truth for "does it have a
-         *     trailer for this profile".
+         * @description The state of one (media, profile, slot): the single source of truth for "does it have
+         *     this video for this profile".
          * @enum {string}
          */
         DownloadStatus: "missing" | "existing" | "downloaded" | "failed" | "notfound" | "skipped";
@@ -2350,6 +2364,11 @@ export interface components {
             description: string;
             type: string;
         };
+        /**
+         * @description The extras a profile may ask for besides its trailers (one video of each).
+         * @enum {string}
+         */
+        ExtraKind: "teaser" | "featurette" | "behind_the_scenes" | "clip";
         /**
          * @description A field of the media item that a filter can test.
          * @enum {string}
@@ -2700,6 +2719,12 @@ export interface components {
             /** @default mp4 */
             container: components["schemas"]["Container"];
             /**
+             * @description Extras wanted per title besides the trailers (one of each kind, from TMDB's videos of
+             *     that type), placed where media servers read that kind (see `model/slot.rs`).
+             * @default []
+             */
+            extras: components["schemas"]["ExtraKind"][];
+            /**
              * @description File name without extension; variables `{title} {year} {video_id} {resolution}`.
              * @default {title} ({year})-trailer
              */
@@ -2721,6 +2746,12 @@ export interface components {
             placement: components["schemas"]["Placement"];
             /** @default false */
             subtitles: boolean;
+            /**
+             * Format: int32
+             * @description Trailers wanted per title (1 to [`MAX_TRAILERS`](super::slot::MAX_TRAILERS)), each a different video.
+             * @default 1
+             */
+            trailers: number;
             /**
              * @description Drop trailing silence.
              * @default false
@@ -2856,6 +2887,11 @@ export interface components {
             profile_id: string;
             profile_name: string;
             reason: string;
+            /**
+             * @description Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…).
+             * @example trailer-1
+             */
+            slot: string;
             title: string;
             /** Format: int32 */
             year?: number | null;
@@ -3378,7 +3414,7 @@ export interface components {
             /** @description Trailarr's database file, or its config folder, as this server sees it. */
             from: string;
         };
-        /** @description One applicable profile's trailer state for a list row. */
+        /** @description One applicable profile's state of one slot for a list row. */
         TrailerState: {
             /** @description What the next run does for this profile. */
             action: components["schemas"]["PlanAction"];
@@ -3386,6 +3422,11 @@ export interface components {
             profile_name: string;
             /** @description Why, for people. */
             reason: string;
+            /**
+             * @description Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…).
+             * @example trailer-1
+             */
+            slot: string;
             status?: null | components["schemas"]["DownloadStatus"];
         };
         TwitchAccount: {
@@ -7544,7 +7585,10 @@ export interface operations {
     };
     trailers_delete_trailer: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `trailer-1` (the default), `trailer-2`, `featurette-1`… */
+                slot?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -7559,6 +7603,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {
@@ -7588,7 +7640,10 @@ export interface operations {
     };
     trailers_trailer_video: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `trailer-1` (the default), `trailer-2`, `featurette-1`… */
+                slot?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -7611,6 +7666,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {

@@ -63,10 +63,18 @@ impl Trailers {
                 batch
                     .into_iter()
                     .map(|r| {
+                        // A folder that was unreadable or absent last time is read again
+                        // whatever its mtime: remounted storage keeps its old mtimes, and its
+                        // state must go back to `ok`.
+                        let trusted = r.status.as_deref() == Some("ok");
                         let previous = r
                             .state
                             .as_deref()
-                            .and_then(|s| serde_json::from_str::<FolderState>(s).ok());
+                            .and_then(|s| serde_json::from_str::<FolderState>(s).ok())
+                            .map(|p| FolderState {
+                                mtime_ns: if trusted { p.mtime_ns } else { 0 },
+                                ..p
+                            });
                         let scan = scan_folder(Path::new(&r.folder), previous.as_ref(), &extra);
                         // Records name files by their resolved path (as placement does), so a
                         // library behind a symlink is spelled one way only.
