@@ -1494,6 +1494,11 @@ export const tests = {
 			await page.getByLabel('Shortest (seconds)').fill('900');
 			await page.getByLabel('In a folder inside the media folder').check();
 			await page.getByTestId('example-path').getByText('Trailers/Alien (1979)-trailer.mp4').waitFor();
+			// Two trailers and a featurette per title; in folders, the featurette says where it goes.
+			await page.getByLabel('Trailers per title').fill('2');
+			const featurette = page.getByRole('checkbox', { name: /^Featurette/ });
+			await page.getByTestId('slots').getByText('Featurettes/').waitFor();
+			await featurette.check();
 			await page.getByRole('button', { name: 'Add profile' }).click();
 			await page.getByRole('alert').getByText('min_duration_s must be smaller than').waitFor();
 			assert.equal(await rows.count(), 2, 'nothing was saved');
@@ -1503,6 +1508,7 @@ export const tests = {
 			await page.getByRole('status').getByText('Added “Series in a folder”.').waitFor();
 			const added = page.locator('tr[data-profile="Series in a folder"]');
 			await added.getByText('kind is “series”').waitFor();
+			await added.getByText('2 trailers + featurette', { exact: false }).waitFor();
 			assert.equal(await rows.first().getAttribute('data-profile'), 'Series in a folder', 'the highest priority comes first');
 
 			await added.getByLabel('Enable Series in a folder').uncheck();
@@ -1512,6 +1518,8 @@ export const tests = {
 			assert.equal(mine.enabled, false);
 			assert.equal(mine.priority, 20);
 			assert.equal(mine.output.placement, 'folder');
+			assert.equal(mine.output.trailers, 2);
+			assert.deepEqual(mine.output.extras, ['featurette']);
 			assert.deepEqual(mine.filters, [{ field: 'kind', op: 'is', value: 'series' }]);
 			// Only the refused save failed.
 			assert.deepEqual(page.problems.filter((p) => !(p.includes('400') && p.includes('/api/v1/trailers/profiles)'))), []);

@@ -63,6 +63,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "channel_playlist_proxy",
         sql: include_str!("../migrations/0014_channel_playlist_proxy.sql"),
     },
+    Migration {
+        version: 15,
+        name: "download_slots",
+        sql: include_str!("../migrations/0015_download_slots.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.
@@ -252,6 +257,49 @@ fn split_statements(sql: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn download_records_from_before_slots_become_the_first_trailer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url).await.expect("connect");
+        let before_slots = MIGRATIONS
+            .iter()
+            .position(|m| m.version == 15)
+            .expect("migration 15");
+        db.migrate_with(&MIGRATIONS[..before_slots], None)
+            .await
+            .expect("v13");
+        for sql in [
+            "INSERT INTO arr_connections (id, name, kind, url, api_key, path_mappings, monitor_new, \
+             enabled, created_at, updated_at) VALUES ('c', 'R', 'radarr', 'http://r', 'k', '[]', 1, 1, 0, 0)",
+            "INSERT INTO media (id, connection_id, kind, arr_id, ext_id, title, tags, folder, has_file, \
+             arr_monitored, monitor, fingerprint, added_at, updated_at) \
+             VALUES ('m', 'c', 'movie', 1, 1, 'Alien', '[]', '/m/Alien', 1, 1, 1, '', 0, 0)",
+            "INSERT INTO trailer_profiles (id, name, enabled, priority, filters, search, output, \
+             created_at, updated_at) VALUES ('p', 'P', 1, 0, '[]', '{}', '{}', 0, 0)",
+            "INSERT INTO trailer_downloads (media_id, profile_id, status, video_id, attempts, updated_at) \
+             VALUES ('m', 'p', 'downloaded', 'abc', 0, 5)",
+        ] {
+            sqlx::query(sql).execute(db.pool()).await.expect(sql);
+        }
+        db.migrate(None).await.expect("latest");
+        let (slot, video): (String, String) =
+            sqlx::query("SELECT slot, video_id FROM trailer_downloads WHERE media_id = 'm'")
+                .fetch_one(db.pool())
+                .await
+                .and_then(|r| Ok((r.try_get("slot")?, r.try_get("video_id")?)))
+                .expect("the record survived");
+        assert_eq!((slot.as_str(), video.as_str()), ("trailer-1", "abc"));
+        // Another slot of the same (media, profile) is its own row.
+        sqlx::query(
+            "INSERT INTO trailer_downloads (media_id, profile_id, slot, status, attempts, updated_at) \
+             VALUES ('m', 'p', 'featurette-1', 'missing', 0, 6)",
+        )
+        .execute(db.pool())
+        .await
+        .expect("a second slot");
+    }
 
     #[tokio::test]
     async fn sqlite_is_backed_up_before_a_migration_changes_it() {

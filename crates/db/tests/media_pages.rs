@@ -81,6 +81,7 @@ fn download(media_id: &str, profile_id: &str, status: DownloadStatus) -> Downloa
     DownloadRecord {
         media_id: media_id.into(),
         profile_id: profile_id.into(),
+        slot: Default::default(),
         status,
         video_id: None,
         source: None,

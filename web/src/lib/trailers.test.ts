@@ -81,9 +81,10 @@ describe('media filters in the URL', () => {
 });
 
 describe('state badges', () => {
-	const state = (profile_name: string, action: PlanAction, status: DownloadStatus | null, reason = 'why') => ({
+	const state = (profile_name: string, action: PlanAction, status: DownloadStatus | null, reason = 'why', slot = 'trailer-1') => ({
 		profile_id: profile_name.toLowerCase(),
 		profile_name,
+		slot,
 		action,
 		status,
 		reason
@@ -107,6 +108,18 @@ describe('state badges', () => {
 		expect(badges[3].title).toBe('Retry: failed (tried again in 2 days)');
 	});
 
+	it('the other slots of a profile are named after the slot', () => {
+		const badges = stateBadges({
+			trailers: [state('Beside', 'have', 'downloaded'), state('Beside', 'download', null, 'no trailer 2 yet', 'trailer-2'), state('Beside', 'have', 'downloaded', 'placed', 'behindthescenes-1')]
+		});
+		expect(badges.map((b) => [b.profileName, b.slot])).toEqual([
+			['Beside', 'trailer-1'],
+			['Beside · Trailer 2', 'trailer-2'],
+			['Beside · Behind the scenes', 'behindthescenes-1']
+		]);
+		expect(new Set(badges.map((b) => `${b.profileId}/${b.slot}`)).size).toBe(3);
+	});
+
 	it('a profile the run leaves alone is skipped, not missing, unless its trailer is there', () => {
 		const badges = stateBadges({
 			trailers: [state('A', 'skip', null, 'the folder does not exist yet'), state('B', 'skip', 'missing'), state('C', 'skip', 'existing')]
@@ -128,6 +141,7 @@ describe('the preview', () => {
 		year: 2000,
 		profile_id: profile_name,
 		profile_name,
+		slot: 'trailer-1',
 		action,
 		reason: 'why'
 	});
@@ -195,6 +209,8 @@ describe('the profile form', () => {
 				placement: 'folder',
 				folder_name: 'Trailers',
 				file_template: '{title} ({year})',
+				trailers: 2,
+				extras: ['featurette', 'clip'],
 				ytdlp_options: ['--limit-rate', '2M']
 			}
 		});
@@ -213,6 +229,7 @@ describe('the profile form', () => {
 		expect(input.search?.language).toBeNull();
 		expect(input.search?.query).toBe('{title} {year} {kind} trailer');
 		expect(input.output?.ytdlp_options).toEqual([]);
+		expect([input.output?.trailers, input.output?.extras]).toEqual([1, []]);
 	});
 
 	it('shows where a trailer goes', () => {

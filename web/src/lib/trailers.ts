@@ -128,6 +128,8 @@ export function hasTrailer(s: string | null | undefined): boolean {
 
 export interface StateBadge {
 	profileId: string;
+	/** `trailer-1`, `trailer-2`, `featurette-1`… */
+	slot: string;
 	profileName: string;
 	status: DownloadStatus;
 	label: string;
@@ -149,13 +151,17 @@ export function stateBadges(item: { trailers: TrailerState[] }): StateBadge[] {
 	return item.trailers.map((t) => {
 		const status: DownloadStatus = t.action === 'skip' && !hasTrailer(t.status) ? 'skipped' : (t.status ?? 'missing');
 		const info = statusInfo(status);
+		const slot = t.slot ?? 'trailer-1';
+		// A profile's other videos (a second trailer, a featurette) are named after their slot.
+		const name = slot === 'trailer-1' ? t.profile_name : `${t.profile_name} · ${slotLabel(slot)}`;
 		return {
 			profileId: t.profile_id,
-			profileName: t.profile_name,
+			slot,
+			profileName: name,
 			status,
 			label: info.label,
 			tone: info.tone,
-			title: `${t.profile_name}: ${info.label} (${t.reason})`
+			title: `${name}: ${info.label} (${t.reason})`
 		};
 	});
 }
@@ -310,6 +316,10 @@ export interface ProfileForm {
 	placement: Schemas['Placement'];
 	folder_name: string;
 	file_template: string;
+	/** Trailers per title (1 to 3), each a different video. */
+	trailers: number;
+	/** Extras per title besides the trailers, one video of each kind. */
+	extras: Schemas['ExtraKind'][];
 	/** One option per line. */
 	ytdlp_options: string;
 }
@@ -343,6 +353,8 @@ export const NEW_PROFILE: ProfileForm = {
 	placement: 'beside',
 	folder_name: 'Trailers',
 	file_template: '{title} ({year})-trailer',
+	trailers: 1,
+	extras: [],
 	ytdlp_options: ''
 };
 
@@ -377,6 +389,8 @@ export function profileToForm(p: Profile): ProfileForm {
 		placement: o.placement ?? NEW_PROFILE.placement,
 		folder_name: o.folder_name ?? NEW_PROFILE.folder_name,
 		file_template: o.file_template ?? NEW_PROFILE.file_template,
+		trailers: o.trailers ?? 1,
+		extras: [...(o.extras ?? [])],
 		ytdlp_options: linesOf(o.ytdlp_options ?? [])
 	};
 }
@@ -414,6 +428,8 @@ export function formToInput(f: ProfileForm): ProfileInput {
 			placement: f.placement,
 			folder_name: f.folder_name.trim(),
 			file_template: f.file_template.trim(),
+			trailers: Math.trunc(Number(f.trailers) || 1),
+			extras: [...f.extras],
 			ytdlp_options: listOf(f.ytdlp_options)
 		}
 	} as ProfileInput;
@@ -440,11 +456,34 @@ export function examplePath(f: Pick<ProfileForm, 'file_template' | 'container' |
 	return f.placement === 'folder' ? `${f.folder_name.trim() || 'Trailers'}/${file}` : file;
 }
 
+/** The extras a profile may ask for, with where each goes (as the server places them). */
+export const EXTRA_KINDS: { value: Schemas['ExtraKind']; label: string; plural: string; folder: string; suffix: string }[] = [
+	{ value: 'teaser', label: 'Teaser', plural: 'teaser', folder: 'the trailer folder', suffix: '-trailer' },
+	{ value: 'featurette', label: 'Featurette', plural: 'featurette', folder: 'Featurettes/', suffix: '-featurette' },
+	{ value: 'behind_the_scenes', label: 'Behind the scenes', plural: 'behind the scenes', folder: 'Behind The Scenes/', suffix: '-behindthescenes' },
+	{ value: 'clip', label: 'Clip', plural: 'clip', folder: 'Scenes/', suffix: '-scene' }
+];
+
+/** How people read a slot key: `trailer-1` → "Trailer", `trailer-2` → "Trailer 2", `behindthescenes-1` → "Behind the scenes". */
+export function slotLabel(slot: string | null | undefined): string {
+	const [kind, n] = (slot ?? 'trailer-1').split('-');
+	const names: Record<string, string> = { trailer: 'Trailer', teaser: 'Teaser', featurette: 'Featurette', behindthescenes: 'Behind the scenes', clip: 'Clip' };
+	const name = names[kind] ?? kind;
+	return n && n !== '1' ? `${name} ${n}` : name;
+}
+
 /** One line about a profile's output for the list. */
 export function outputSummary(p: Profile): string {
 	const o = p.output;
 	const where = o.placement === 'folder' ? `${o.folder_name}/ folder` : 'beside the media';
-	return `${where} · ${o.container.toUpperCase()} · ${o.video_codec === 'copy' ? 'video as downloaded' : o.video_codec.toUpperCase()} · up to ${o.max_height}p`;
+	const n = o.trailers ?? 1;
+	const extras = o.extras ?? [];
+	// Only a profile that wants more than the one trailer says so.
+	const wanted =
+		n > 1 || extras.length
+			? `${[n === 1 ? '1 trailer' : `${n} trailers`, ...extras.map((k) => EXTRA_KINDS.find((e) => e.value === k)?.plural ?? k)].join(' + ')} · `
+			: '';
+	return `${wanted}${where} · ${o.container.toUpperCase()} · ${o.video_codec === 'copy' ? 'video as downloaded' : o.video_codec.toUpperCase()} · up to ${o.max_height}p`;
 }
 
 export function filterSummary(f: ProfileFilter, connections: Pick<Connection, 'id' | 'name'>[] = []): string {

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tapearr_core::trailers::download::politeness::HostPause;
-use tapearr_core::trailers::model::{Connection, MediaItem, MediaQuery, Profile};
+use tapearr_core::trailers::model::{Connection, MediaItem, MediaQuery, Profile, Slot};
 use tapearr_core::trailers::service::webhook::{WebhookInfo, WebhookReply};
 use tapearr_core::trailers::{
     BulkRequest, ConnectionInput, ConnectionTest, ImageKind, MediaDetail, MediaPage, MediaPatch,
@@ -306,8 +306,33 @@ pub async fn candidates(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct DownloadRequest {
     pub profile_id: String,
+    /// Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…); the
+    /// first trailer when absent.
+    pub slot: Option<String>,
     /// A candidate's video id; without it the best candidate is chosen.
     pub video_id: Option<String>,
+}
+
+/// Which of a profile's videos a request is about.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotQuery {
+    /// `trailer-1` (the default), `trailer-2`, `featurette-1`…
+    pub slot: Option<String>,
+}
+
+/// The slot a request names (`trailer-1` when none); `400` for one that is not a slot.
+fn slot_param(text: Option<&str>) -> Result<Slot, ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(Slot::FIRST_TRAILER),
+        Some(t) => Slot::parse(t).ok_or_else(|| {
+            TrailerError::Invalid(format!(
+                "`{t}` is not a slot (trailer-1 to trailer-3, teaser-1, featurette-1, \
+                 behindthescenes-1, clip-1)"
+            ))
+            .into()
+        }),
+    }
 }
 
 /// Download (or replace) the item's trailer for a profile (a job).
@@ -320,38 +345,47 @@ pub async fn download(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<DownloadRequest>,
 ) -> Result<(StatusCode, Json<JobQueued>), ApiError> {
+    let slot = slot_param(req.slot.as_deref())?;
     let job = state
         .trailers
-        .queue_download(&id, &req.profile_id, req.video_id.as_deref())
+        .queue_download(&id, &req.profile_id, slot, req.video_id.as_deref())
         .await?;
     Ok(queued(job))
 }
 
-/// Delete the profile's trailer file; the profile then skips this item until a download.
+/// Delete one slot's file of the profile (the first trailer unless `slot` says); that slot is
+/// then skipped for this item until a download.
 #[utoipa::path(delete, path = "/api/v1/trailers/media/{id}/trailers/{profile_id}", tag = "trailers",
-    params(("id" = String, Path), ("profile_id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
+    params(("id" = String, Path), ("profile_id" = String, Path), SlotQuery),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn delete_trailer(
     State(state): State<AppState>,
     ApiPath((id, profile_id)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<SlotQuery>,
 ) -> ApiResult<StatusCode> {
-    state.trailers.delete_trailer(&id, &profile_id).await?;
+    let slot = slot_param(q.slot.as_deref())?;
+    state
+        .trailers
+        .delete_trailer(&id, &profile_id, slot)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The trailer file, with Range support.
+/// One slot's file (the first trailer unless `slot` says), with Range support.
 #[utoipa::path(get, path = "/api/v1/trailers/media/{id}/trailers/{profile_id}/video", tag = "trailers",
-    params(("id" = String, Path), ("profile_id" = String, Path)),
+    params(("id" = String, Path), ("profile_id" = String, Path), SlotQuery),
     responses((status = 200, description = "the trailer"), (status = 206, description = "the requested range"),
-        (status = 404, body = ErrorBody), (status = 416, description = "range not satisfiable"), (status = 401, body = ErrorBody)),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 416, description = "range not satisfiable"), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn trailer_video(
     State(state): State<AppState>,
     ApiPath((id, profile_id)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<SlotQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let path = state.trailers.trailer_file(&id, &profile_id).await?;
+    let slot = slot_param(q.slot.as_deref())?;
+    let path = state.trailers.trailer_file(&id, &profile_id, slot).await?;
     let mime = match path.extension().and_then(|e| e.to_str()) {
         Some("webm") => "video/webm",
         Some("mkv") => "video/x-matroska",

@@ -1,4 +1,4 @@
-//! Trailer downloads per item and profile, and the scan state of each item's folder.
+//! Trailer downloads per item, profile and slot, and the scan state of each item's folder.
 
 use super::StorageResult;
 use crate::trailers::model::{DownloadRecord, ScanRecord, TrailerWrites};
@@ -11,7 +11,7 @@ pub trait DownloadStore: Send + Sync {
     async fn downloads_of(&self, media_ids: &[String]) -> StorageResult<Vec<DownloadRecord>>;
     async fn media_downloads(&self, media_id: &str) -> StorageResult<Vec<DownloadRecord>>;
     async fn save_download(&self, d: &DownloadRecord) -> StorageResult<()>;
-    /// Idempotent: no such record is not an error.
+    /// Every slot's record of this (media, profile). Idempotent: no such record is not an error.
     async fn delete_download(&self, media_id: &str, profile_id: &str) -> StorageResult<()>;
     async fn scan_records(&self) -> StorageResult<Vec<ScanRecord>>;
     /// The scan states of these items only.

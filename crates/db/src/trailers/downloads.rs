@@ -10,18 +10,20 @@ use sqlx::query::Query;
 use std::sync::LazyLock;
 use tapearr_core::storage::{DownloadStore, StorageResult};
 use tapearr_core::trailers::model::{
-    CandidateSource, DownloadRecord, DownloadStatus, ScanRecord, TrailerWrites,
+    CandidateSource, DownloadRecord, DownloadStatus, ScanRecord, Slot, TrailerWrites,
 };
 
-const DOWNLOAD_COLUMNS: &str = "media_id, profile_id, status, video_id, source, file_path, \
+const DOWNLOAD_COLUMNS: &str = "media_id, profile_id, slot, status, video_id, source, file_path, \
      file_bytes, duration_ms, reason, error_kind, attempts, next_attempt_at, updated_at";
 
 fn download_row(row: &AnyRow) -> StorageResult<DownloadRecord> {
     let status: String = get(row, "status")?;
     let source: Option<String> = get(row, "source")?;
+    let slot: String = get(row, "slot")?;
     Ok(DownloadRecord {
         media_id: get(row, "media_id")?,
         profile_id: get(row, "profile_id")?,
+        slot: Slot::parse(&slot).ok_or_else(|| corrupt("download slot", &slot))?,
         status: DownloadStatus::parse(&status)
             .ok_or_else(|| corrupt("download status", &status))?,
         video_id: get(row, "video_id")?,
@@ -41,10 +43,10 @@ fn download_row(row: &AnyRow) -> StorageResult<DownloadRecord> {
 static UPSERT_DOWNLOAD: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO trailer_downloads ({DOWNLOAD_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         ON CONFLICT (media_id, profile_id) DO UPDATE SET status = $3, video_id = $4, \
-         source = $5, file_path = $6, file_bytes = $7, duration_ms = $8, reason = $9, \
-         error_kind = $10, attempts = $11, next_attempt_at = $12, updated_at = $13"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         ON CONFLICT (media_id, profile_id, slot) DO UPDATE SET status = $4, video_id = $5, \
+         source = $6, file_path = $7, file_bytes = $8, duration_ms = $9, reason = $10, \
+         error_kind = $11, attempts = $12, next_attempt_at = $13, updated_at = $14"
     )
 });
 
@@ -52,6 +54,7 @@ fn upsert_download(d: &DownloadRecord) -> Query<'_, Any, AnyArguments<'_>> {
     sqlx::query(UPSERT_DOWNLOAD.as_str())
         .bind(&d.media_id)
         .bind(&d.profile_id)
+        .bind(d.slot.to_string())
         .bind(d.status.as_str())
         .bind(d.video_id.as_deref())
         .bind(d.source.map(|s| s.as_str()))

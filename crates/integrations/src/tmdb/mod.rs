@@ -355,6 +355,18 @@ pub fn site_trailers<'a>(
     site: &str,
     language: Option<&str>,
 ) -> Vec<&'a TmdbVideo> {
+    site_videos(videos, site, &["Trailer", "Teaser"], language)
+}
+
+/// The videos of these TMDB `types` (`Trailer`, `Featurette`, `Behind the Scenes`…, matched
+/// case-insensitively) on `site`, in the order of [`youtube_trailers`] (a trailer before any
+/// other type).
+pub fn site_videos<'a>(
+    videos: &'a [TmdbVideo],
+    site: &str,
+    types: &[&str],
+    language: Option<&str>,
+) -> Vec<&'a TmdbVideo> {
     let wanted = language
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -364,7 +376,7 @@ pub fn site_trailers<'a>(
         .iter()
         .filter(|v| {
             v.site.eq_ignore_ascii_case(site)
-                && (v.kind.eq_ignore_ascii_case("trailer") || v.kind.eq_ignore_ascii_case("teaser"))
+                && types.iter().any(|t| v.kind.eq_ignore_ascii_case(t))
         })
         .collect();
     out.sort_by_key(|&v| {

@@ -1481,7 +1481,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete the profile's trailer file; the profile then skips this item until a download. */
+        /**
+         * Delete one slot's file of the profile (the first trailer unless `slot` says); that slot is
+         *     then skipped for this item until a download.
+         */
         delete: operations["trailers_delete_trailer"];
         options?: never;
         head?: never;
@@ -1495,7 +1498,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The trailer file, with Range support. */
+        /** One slot's file (the first trailer unless `slot` says), with Range support. */
         get: operations["trailers_trailer_video"];
         put?: never;
         post?: never;
@@ -2420,7 +2423,7 @@ export interface components {
             /** @enum {string} */
             type: "recording.refused";
         };
-        /** @description Per (media, profile). */
+        /** @description Per (media, profile, slot). */
         DownloadRecord: {
             /** Format: int64 */
             attempts: number;
@@ -2442,6 +2445,12 @@ export interface components {
             profile_id: string;
             /** @description Why it is in this state, for people (`already on disk: Trailers/x.mkv`). */
             reason?: string | null;
+            /**
+             * @description Which of the profile's videos for this title (`trailer-1`, `trailer-2`,
+             *     `featurette-1`…; see [`Slot`]).
+             * @example trailer-1
+             */
+            slot?: string;
             source?: null | components["schemas"]["CandidateSource"];
             status: components["schemas"]["DownloadStatus"];
             updated_at: components["schemas"]["Timestamp"];
@@ -2449,12 +2458,17 @@ export interface components {
         };
         DownloadRequest: {
             profile_id: string;
+            /**
+             * @description Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…); the
+             *     first trailer when absent.
+             */
+            slot?: string | null;
             /** @description A candidate's video id; without it the best candidate is chosen. */
             video_id?: string | null;
         };
         /**
-         * @description The state of one (media, profile) pair: the single source of truth for "does it have a
-         *     trailer for this profile".
+         * @description The state of one (media, profile, slot): the single source of truth for "does it have
+         *     this video for this profile".
          * @enum {string}
          */
         DownloadStatus: "missing" | "existing" | "downloaded" | "failed" | "notfound" | "skipped";
@@ -2484,6 +2498,11 @@ export interface components {
             description: string;
             type: string;
         };
+        /**
+         * @description The extras a profile may ask for besides its trailers (one video of each).
+         * @enum {string}
+         */
+        ExtraKind: "teaser" | "featurette" | "behind_the_scenes" | "clip";
         /**
          * @description A field of the media item that a filter can test.
          * @enum {string}
@@ -2840,6 +2859,12 @@ export interface components {
             /** @default mp4 */
             container: components["schemas"]["Container"];
             /**
+             * @description Extras wanted per title besides the trailers (one of each kind, from TMDB's videos of
+             *     that type), placed where media servers read that kind (see `model/slot.rs`).
+             * @default []
+             */
+            extras: components["schemas"]["ExtraKind"][];
+            /**
              * @description File name without extension; variables `{title} {year} {video_id} {resolution}`.
              * @default {title} ({year})-trailer
              */
@@ -2861,6 +2886,12 @@ export interface components {
             placement: components["schemas"]["Placement"];
             /** @default false */
             subtitles: boolean;
+            /**
+             * Format: int32
+             * @description Trailers wanted per title (1 to [`MAX_TRAILERS`](super::slot::MAX_TRAILERS)), each a different video.
+             * @default 1
+             */
+            trailers: number;
             /**
              * @description Drop trailing silence.
              * @default false
@@ -2996,6 +3027,11 @@ export interface components {
             profile_id: string;
             profile_name: string;
             reason: string;
+            /**
+             * @description Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…).
+             * @example trailer-1
+             */
+            slot: string;
             title: string;
             /** Format: int32 */
             year?: number | null;
@@ -3595,7 +3631,7 @@ export interface components {
             /** @description Trailarr's database file, or its config folder, as this server sees it. */
             from: string;
         };
-        /** @description One applicable profile's trailer state for a list row. */
+        /** @description One applicable profile's state of one slot for a list row. */
         TrailerState: {
             /** @description What the next run does for this profile. */
             action: components["schemas"]["PlanAction"];
@@ -3603,6 +3639,11 @@ export interface components {
             profile_name: string;
             /** @description Why, for people. */
             reason: string;
+            /**
+             * @description Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…).
+             * @example trailer-1
+             */
+            slot: string;
             status?: null | components["schemas"]["DownloadStatus"];
         };
         TwitchAccount: {
@@ -7910,7 +7951,10 @@ export interface operations {
     };
     trailers_delete_trailer: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `trailer-1` (the default), `trailer-2`, `featurette-1`… */
+                slot?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -7925,6 +7969,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {
@@ -7954,7 +8006,10 @@ export interface operations {
     };
     trailers_trailer_video: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `trailer-1` (the default), `trailer-2`, `featurette-1`… */
+                slot?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -7977,6 +8032,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             401: {
                 headers: {

@@ -1,5 +1,5 @@
-//! One trailer for one (item, profile): pick a candidate, download it, convert it, place it,
-//! and record the outcome — the download record is updated whatever happens, so the next
+//! One video for one (item, profile, slot): pick a candidate, download it, convert it, place
+//! it, and record the outcome — the download record is updated whatever happens, so the next
 //! run knows (backoff after failures).
 
 pub mod politeness;
@@ -9,11 +9,11 @@ use crate::events::DomainEvent;
 use crate::time::Timestamp;
 use crate::tools::{MediaFacts, ffprobe};
 use crate::trailers::convert;
-use crate::trailers::download::politeness::{HostPause, Slot, host_of};
+use crate::trailers::download::politeness::{HostPause, Slot as HostSlot, host_of};
 use crate::trailers::download::ytdlp::{DownloadErrorKind, DownloadOptions};
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::Profile;
-use crate::trailers::model::{CandidateSource, DownloadRecord, DownloadStatus, MediaItem};
+use crate::trailers::model::{CandidateSource, DownloadRecord, DownloadStatus, MediaItem, Slot};
 use crate::trailers::place;
 use crate::trailers::plan::backoff;
 use crate::trailers::search::score::Scored;
@@ -63,6 +63,15 @@ fn refusal_kind(kind: &str) -> &'static str {
     .unwrap_or("rate_limited")
 }
 
+/// What one fetch is after.
+struct Want<'a> {
+    slot: Slot,
+    /// The user's pick, taken as it is.
+    video_id: Option<&'a str>,
+    /// Videos the profile's other slots of this title hold.
+    taken: &'a [String],
+}
+
 struct Placed {
     video_id: String,
     source: CandidateSource,
@@ -72,26 +81,38 @@ struct Placed {
 }
 
 impl Trailers {
-    /// Finds and places a trailer for `item` under `profile` (or exactly `video_id` when the
-    /// user picked one), replacing the profile's current file if there is one.
+    /// Finds and places the video of `slot` for `item` under `profile` (or exactly `video_id`
+    /// when the user picked one), replacing the slot's current file if there is one.
     pub async fn fetch_trailer(
         &self,
         item: &MediaItem,
         profile: &Profile,
+        slot: Slot,
         video_id: Option<&str>,
         cancel: &CancellationToken,
     ) -> TrailerResult<DownloadRecord> {
-        let _fetching = InFlight::claim(self, item, profile)?;
-        let previous = self
-            .store()
-            .media_downloads(&item.id)
-            .await?
+        let _fetching = InFlight::claim(self, item, profile, slot)?;
+        let records = self.store().media_downloads(&item.id).await?;
+        // The videos the profile's other slots hold: never placed twice for one title.
+        let taken: Vec<String> = records
+            .iter()
+            .filter(|d| d.profile_id == profile.id && d.slot != slot && d.status.has_trailer())
+            .filter_map(|d| d.video_id.clone())
+            .collect();
+        let previous = records
             .into_iter()
-            .find(|d| d.profile_id == profile.id);
+            .find(|d| d.profile_id == profile.id && d.slot == slot);
         let attempts = previous.as_ref().map_or(0, |p| p.attempts) + 1;
-        let work = self.work_dir().join(format!("{}-{}", item.id, profile.id));
+        let work = self
+            .work_dir()
+            .join(format!("{}-{}-{slot}", item.id, profile.id));
+        let want = Want {
+            slot,
+            video_id,
+            taken: &taken,
+        };
         let outcome = self
-            .attempt(item, profile, video_id, previous.as_ref(), &work, cancel)
+            .attempt(item, profile, &want, previous.as_ref(), &work, cancel)
             .await;
         if let Err(e) = tokio::fs::remove_dir_all(&work).await
             && e.kind() != std::io::ErrorKind::NotFound
@@ -116,8 +137,9 @@ impl Trailers {
                     Some(&profile.id),
                     "downloaded",
                     &format!(
-                        "{} trailer {} placed as {rel}",
+                        "{} {} {} placed as {rel}",
                         placed.source.as_str(),
+                        slot.label().to_lowercase(),
                         placed.video_id
                     ),
                 )
@@ -137,6 +159,7 @@ impl Trailers {
                 DownloadRecord {
                     media_id: item.id.clone(),
                     profile_id: profile.id.clone(),
+                    slot,
                     status: DownloadStatus::Downloaded,
                     video_id: Some(placed.video_id),
                     source: Some(placed.source),
@@ -160,6 +183,7 @@ impl Trailers {
                     .unwrap_or_else(|| DownloadRecord {
                         media_id: item.id.clone(),
                         profile_id: profile.id.clone(),
+                        slot,
                         status: DownloadStatus::Missing,
                         video_id: None,
                         source: None,
@@ -203,6 +227,7 @@ impl Trailers {
                 DownloadRecord {
                     media_id: item.id.clone(),
                     profile_id: profile.id.clone(),
+                    slot,
                     status: keep.as_ref().map_or(status, |p| p.status),
                     video_id: keep.as_ref().and_then(|p| p.video_id.clone()),
                     source: keep.as_ref().and_then(|p| p.source),
@@ -225,7 +250,7 @@ impl Trailers {
         &self,
         item: &MediaItem,
         profile: &Profile,
-        video_id: Option<&str>,
+        want: &Want<'_>,
         previous: Option<&DownloadRecord>,
         work: &Path,
         cancel: &CancellationToken,
@@ -239,14 +264,17 @@ impl Trailers {
                 format!("the media folder {} is not usable: {e}", item.folder),
             )
         })?;
-        let picks: Vec<Scored> = match video_id {
+        let picks: Vec<Scored> = match want.video_id {
             Some(id) => {
                 let url = self
                     .video_url(id)
                     .map_err(|e| Failure::new("other", e.to_string()))?;
                 vec![user_pick(id, url)]
             }
-            None => match self.candidates(item, profile, cancel).await {
+            None => match self
+                .slot_candidates(item, profile, want.slot, want.taken, cancel)
+                .await
+            {
                 Ok(found) => found,
                 Err(e) => return Err(self.search_failure(e)),
             }
@@ -276,7 +304,8 @@ impl Trailers {
                 Ok((file, facts)) => {
                     return self
                         .convert_and_place(
-                            item, profile, &pick, &file, &facts, &folder, previous, work, cancel,
+                            item, profile, want.slot, &pick, &file, &facts, &folder, previous,
+                            work, cancel,
                         )
                         .await;
                 }
@@ -314,11 +343,11 @@ impl Trailers {
         let out = &profile.output;
         let host = host_of(&c.url);
         match self.inner.politeness.acquire(&host, cancel).await {
-            Slot::Ready => {}
-            Slot::Cancelled => {
+            HostSlot::Ready => {}
+            HostSlot::Cancelled => {
                 return Err(Failure::new("cancelled", "stopped before the download"));
             }
-            Slot::Paused(p) => return Err(paused_failure(&p)),
+            HostSlot::Paused(p) => return Err(paused_failure(&p)),
         }
         let opts = DownloadOptions {
             max_height: out.max_height,
@@ -364,6 +393,7 @@ impl Trailers {
         &self,
         item: &MediaItem,
         profile: &Profile,
+        slot: Slot,
         pick: &Scored,
         file: &Path,
         facts: &MediaFacts,
@@ -385,7 +415,7 @@ impl Trailers {
                 Failure::new("convert", format!("the converted file is not valid: {e}"))
             })?;
         let video_id = pick.candidate.video_id.clone();
-        let name = place::trailer_file_name(item, out, &video_id, final_facts.height)
+        let name = place::slot_file_name(item, out, slot, &video_id, final_facts.height)
             .map_err(|e| Failure::new("disk", e.to_string()))?;
         // Only a file Tapearr may delete is replaced; anything else (the item's own media
         // file taken for a trailer) stays, and the new trailer gets a name of its own.
@@ -399,7 +429,7 @@ impl Trailers {
             },
             None => None,
         };
-        let dest = place::destination(folder, out, &name, replacing.as_deref())
+        let dest = place::slot_destination(folder, out, slot, &name, replacing.as_deref())
             .map_err(|e| Failure::new("disk", e.to_string()))?;
         let (path, bytes) = place::place(&converted, &dest)
             .await
@@ -478,15 +508,20 @@ fn user_pick(video_id: &str, url: String) -> Scored {
     }
 }
 
-/// Marks one (media, profile) pair as being fetched until dropped.
+/// Marks one (media, profile, slot) as being fetched until dropped.
 struct InFlight<'a> {
     trailers: &'a Trailers,
-    key: (String, String),
+    key: (String, String, Slot),
 }
 
 impl<'a> InFlight<'a> {
-    fn claim(trailers: &'a Trailers, item: &MediaItem, profile: &Profile) -> TrailerResult<Self> {
-        let key = (item.id.clone(), profile.id.clone());
+    fn claim(
+        trailers: &'a Trailers,
+        item: &MediaItem,
+        profile: &Profile,
+        slot: Slot,
+    ) -> TrailerResult<Self> {
+        let key = (item.id.clone(), profile.id.clone(), slot);
         let mut set = trailers
             .inner
             .in_flight
@@ -494,8 +529,10 @@ impl<'a> InFlight<'a> {
             .unwrap_or_else(|e| e.into_inner());
         if !set.insert(key.clone()) {
             return Err(TrailerError::Conflict(format!(
-                "a trailer for `{}` ({}) is being fetched already",
-                item.title, profile.name
+                "the {} for `{}` ({}) is being fetched already",
+                slot.label().to_lowercase(),
+                item.title,
+                profile.name
             )));
         }
         Ok(Self { trailers, key })

@@ -1,11 +1,13 @@
 //! Trailer domain types shared by sync, scan, search, download and the API.
 
 pub mod profile;
+pub mod slot;
 
 pub use profile::{
     AudioCodec, Container, FilterField, FilterOp, FilterValue, HwAccel, OutputSettings, Placement,
     Profile, ProfileFilter, SearchRules, VideoCodec,
 };
+pub use slot::{ExtraKind, Slot, SlotKind};
 
 use crate::secret::Secret;
 use crate::time::Timestamp;
@@ -136,8 +138,8 @@ pub struct MediaItem {
     pub updated_at: Timestamp,
 }
 
-/// The state of one (media, profile) pair: the single source of truth for "does it have a
-/// trailer for this profile".
+/// The state of one (media, profile, slot): the single source of truth for "does it have
+/// this video for this profile".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DownloadStatus {
@@ -218,11 +220,16 @@ impl CandidateSource {
     }
 }
 
-/// Per (media, profile).
+/// Per (media, profile, slot).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DownloadRecord {
     pub media_id: String,
     pub profile_id: String,
+    /// Which of the profile's videos for this title (`trailer-1`, `trailer-2`,
+    /// `featurette-1`…; see [`Slot`]).
+    #[serde(default)]
+    #[schema(value_type = String, example = "trailer-1")]
+    pub slot: Slot,
     pub status: DownloadStatus,
     pub video_id: Option<String>,
     pub source: Option<CandidateSource>,

@@ -6,6 +6,7 @@
 //! profile claims a trailer found on disk that more than one could own.
 
 use crate::time::Timestamp;
+use crate::trailers::model::slot::{ExtraKind, Slot, slots};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -192,6 +193,18 @@ pub struct OutputSettings {
     pub file_template: String,
     /// Extra yt-dlp options (checked: no `--exec`, no output or config options).
     pub ytdlp_options: Vec<String>,
+    /// Trailers wanted per title (1 to [`MAX_TRAILERS`](super::slot::MAX_TRAILERS)), each a different video.
+    pub trailers: u8,
+    /// Extras wanted per title besides the trailers (one of each kind, from TMDB's videos of
+    /// that type), placed where media servers read that kind (see `model/slot.rs`).
+    pub extras: Vec<ExtraKind>,
+}
+
+impl OutputSettings {
+    /// The slots this profile fills per title, in order.
+    pub fn slots(&self) -> Vec<Slot> {
+        slots(self.trailers, &self.extras)
+    }
 }
 
 impl Default for OutputSettings {
@@ -210,6 +223,8 @@ impl Default for OutputSettings {
             folder_name: "Trailers".into(),
             file_template: "{title} ({year})-trailer".into(),
             ytdlp_options: Vec::new(),
+            trailers: 1,
+            extras: Vec::new(),
         }
     }
 }

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use crate::files::{FilesError, NAME_MAX, SafePath, move_into_place, sanitize_file_name};
 use crate::library::naming::{Part, TemplateError, parse};
 use crate::trailers::model::MediaItem;
-use crate::trailers::model::{OutputSettings, Placement};
+use crate::trailers::model::slot::EXTRA_SUFFIXES;
+use crate::trailers::model::{ExtraKind, OutputSettings, Placement, Slot, SlotKind};
 
 /// Variables of the file-name template, with what they become.
 pub const TEMPLATE_VARIABLES: &[(&str, &str)] = &[
@@ -64,6 +65,59 @@ pub fn trailer_file_name(
     height: Option<u32>,
 ) -> Result<String, PlaceError> {
     validate_template(out)?;
+    Ok(render_name(item, &out.file_template, out, video_id, height))
+}
+
+/// The file name for one slot: the first trailer's is [`trailer_file_name`]; another slot's
+/// is the profile's template without its `-trailer` suffix, then the slot's label (a
+/// second trailer, a teaser) and, beside the media, its kind's suffix: `Alien (1979) -
+/// Trailer 2-trailer.mp4`, `Alien (1979)-featurette.mp4`; in a folder `Trailers/Alien (1979) -
+/// Trailer 2.mp4`, `Featurettes/Alien (1979).mp4` (the folder says what it is).
+pub fn slot_file_name(
+    item: &MediaItem,
+    out: &OutputSettings,
+    slot: Slot,
+    video_id: &str,
+    height: Option<u32>,
+) -> Result<String, PlaceError> {
+    validate_template(out)?;
+    if slot == Slot::FIRST_TRAILER {
+        return Ok(render_name(item, &out.file_template, out, video_id, height));
+    }
+    let template = out.file_template.trim();
+    let base = match template.len().checked_sub(TRAILER_SUFFIX.len()) {
+        Some(cut)
+            if template.is_char_boundary(cut)
+                && template[cut..].eq_ignore_ascii_case(TRAILER_SUFFIX) =>
+        {
+            &template[..cut]
+        }
+        _ => template,
+    };
+    // Extras' own folder or suffix says what they are; trailers and teasers share the
+    // trailer's, so their label tells them apart.
+    let label = match slot.kind {
+        SlotKind::Trailer | SlotKind::Extra(ExtraKind::Teaser) => {
+            format!(" - {}", slot.label())
+        }
+        SlotKind::Extra(_) => String::new(),
+    };
+    let suffix = match out.placement {
+        Placement::Beside => slot.kind.suffix(),
+        Placement::Folder => "",
+    };
+    let template = format!("{base}{label}{suffix}");
+    Ok(render_name(item, &template, out, video_id, height))
+}
+
+/// `template` rendered and cut to fit (see [`trailer_file_name`]).
+fn render_name(
+    item: &MediaItem,
+    template: &str,
+    out: &OutputSettings,
+    video_id: &str,
+    height: Option<u32>,
+) -> String {
     // Each value is one component on its own first (`..` becomes `_`, not an empty name).
     let title = match item.title.trim() {
         "" => "Unknown".to_string(),
@@ -75,7 +129,7 @@ pub fn trailer_file_name(
     let resolution = height.map(|h| format!("{h}p")).unwrap_or_default();
     let ext = out.container.ext();
     let render = |title: &str| {
-        let stem = render_template(&out.file_template, |name| {
+        let stem = render_template(template, |name| {
             Some(match name {
                 "title" => title.to_string(),
                 "year" => year.clone(),
@@ -96,7 +150,7 @@ pub fn trailer_file_name(
         }
         name = render(title[..keep].trim_end());
     }
-    Ok(name)
+    name
 }
 
 /// Checks a template (and the folder name) for the profile API; the message says what is wrong.
@@ -152,9 +206,25 @@ pub fn destination(
     file_name: &str,
     replacing: Option<&Path>,
 ) -> Result<SafePath, PlaceError> {
-    let dir = match out.placement {
-        Placement::Beside => media_folder.clone(),
-        Placement::Folder => media_folder.join(&sanitize_file_name(out.folder_name.trim()))?,
+    slot_destination(media_folder, out, Slot::FIRST_TRAILER, file_name, replacing)
+}
+
+/// [`destination`] for one slot: with [`Placement::Folder`], trailers and teasers go in the
+/// profile's folder and each extra in its kind's folder (`Featurettes`, `Behind The Scenes`,
+/// `Scenes`), the names Plex, Jellyfin and Emby read.
+pub fn slot_destination(
+    media_folder: &SafePath,
+    out: &OutputSettings,
+    slot: Slot,
+    file_name: &str,
+    replacing: Option<&Path>,
+) -> Result<SafePath, PlaceError> {
+    let dir = match (out.placement, slot.kind.folder()) {
+        (Placement::Beside, _) => media_folder.clone(),
+        (Placement::Folder, Some(extras)) => media_folder.join(extras)?,
+        (Placement::Folder, None) => {
+            media_folder.join(&sanitize_file_name(out.folder_name.trim()))?
+        }
     };
     let name = sanitize_file_name(file_name);
     let replaced = replacing.and_then(|p| fs::metadata(p).ok());
@@ -183,8 +253,8 @@ pub fn destination(
     Err(PlaceError::NoFreeName(name))
 }
 
-/// `name` with ` (n)` before its `-trailer` suffix or else before its extension; `n = 1` is
-/// the name itself.
+/// `name` with ` (n)` before its `-trailer` (or extras) suffix or else before its extension;
+/// `n = 1` is the name itself.
 fn numbered(name: &str, n: u32) -> String {
     if n <= 1 {
         return name.to_string();
@@ -193,11 +263,15 @@ fn numbered(name: &str, n: u32) -> String {
         Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
         _ => (name, String::new()),
     };
-    let cut = stem.len().saturating_sub(TRAILER_SUFFIX.len());
-    let (base, suffix) = match stem.get(cut..) {
-        Some(tail) if tail.eq_ignore_ascii_case(TRAILER_SUFFIX) && cut > 0 => stem.split_at(cut),
-        _ => (stem, ""),
-    };
+    let (base, suffix) = std::iter::once(TRAILER_SUFFIX)
+        .chain(EXTRA_SUFFIXES)
+        .find_map(|s| {
+            let cut = stem.len().checked_sub(s.len()).filter(|c| *c > 0)?;
+            stem.get(cut..)
+                .filter(|tail| tail.eq_ignore_ascii_case(s))
+                .map(|_| stem.split_at(cut))
+        })
+        .unwrap_or((stem, ""));
     format!("{base} ({n}){suffix}{ext}")
 }
 

@@ -253,3 +253,75 @@ fn render_keeps_unknown_variables_literal_and_collapses_space() {
     });
     assert_eq!(got, "A {c}x");
 }
+
+fn slot(key: &str) -> Slot {
+    Slot::parse(key).expect("slot")
+}
+
+#[test]
+fn each_slot_gets_the_name_and_folder_its_kind_is_read_from() {
+    let movie = item("Alien", Some(1979));
+    let named = |out: &OutputSettings, key: &str| {
+        slot_file_name(&movie, out, slot(key), "id", Some(1080)).expect("name")
+    };
+    // Beside the media: the kind's suffix, a label where the suffix is shared.
+    assert_eq!(named(&plex(), "trailer-1"), "Alien (1979)-trailer.mp4");
+    assert_eq!(
+        named(&plex(), "trailer-2"),
+        "Alien (1979) - Trailer 2-trailer.mp4"
+    );
+    assert_eq!(
+        named(&plex(), "teaser-1"),
+        "Alien (1979) - Teaser-trailer.mp4"
+    );
+    assert_eq!(
+        named(&plex(), "featurette-1"),
+        "Alien (1979)-featurette.mp4"
+    );
+    assert_eq!(
+        named(&plex(), "behindthescenes-1"),
+        "Alien (1979)-behindthescenes.mp4"
+    );
+    assert_eq!(named(&plex(), "clip-1"), "Alien (1979)-scene.mp4");
+    // In folders: the folder says what it is.
+    assert_eq!(
+        named(&jellyfin(), "trailer-3"),
+        "Alien (1979) - Trailer 3.mkv"
+    );
+    assert_eq!(named(&jellyfin(), "featurette-1"), "Alien (1979).mkv");
+
+    let (_tmp, folder) = library();
+    let dir_of = |out: &OutputSettings, key: &str| {
+        let dest = slot_destination(&folder, out, slot(key), "x.mkv", None).expect("dest");
+        dest.as_path()
+            .parent()
+            .and_then(|p| p.strip_prefix(folder.as_path()).ok())
+            .map(|p| p.display().to_string())
+            .expect("inside")
+    };
+    assert_eq!(dir_of(&jellyfin(), "trailer-2"), "Trailers");
+    assert_eq!(dir_of(&jellyfin(), "teaser-1"), "Trailers");
+    assert_eq!(dir_of(&jellyfin(), "featurette-1"), "Featurettes");
+    assert_eq!(
+        dir_of(&jellyfin(), "behindthescenes-1"),
+        "Behind The Scenes"
+    );
+    assert_eq!(dir_of(&jellyfin(), "clip-1"), "Scenes");
+    assert_eq!(dir_of(&plex(), "featurette-1"), "");
+}
+
+#[test]
+fn a_taken_extras_name_is_numbered_before_its_suffix() {
+    assert_eq!(
+        numbered("Alien (1979)-featurette.mp4", 2),
+        "Alien (1979) (2)-featurette.mp4"
+    );
+    assert_eq!(
+        numbered("Alien (1979)-scene.mkv", 3),
+        "Alien (1979) (3)-scene.mkv"
+    );
+    assert_eq!(
+        numbered("Alien (1979)-trailer.mp4", 2),
+        "Alien (1979) (2)-trailer.mp4"
+    );
+}

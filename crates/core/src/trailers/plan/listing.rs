@@ -5,17 +5,20 @@
 use crate::storage::PageRequest;
 use crate::time::Timestamp;
 use crate::trailers::error::{TrailerError, TrailerResult};
-use crate::trailers::model::{DownloadStatus, MediaCursor, MediaItem, MediaQuery};
+use crate::trailers::model::{DownloadStatus, MediaCursor, MediaItem, MediaQuery, Slot};
 use crate::trailers::plan::{PlanAction, PlanInput, plan};
 use crate::trailers::service::Trailers;
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// One applicable profile's trailer state for a list row.
+/// One applicable profile's state of one slot for a list row.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrailerState {
     pub profile_id: String,
     pub profile_name: String,
+    /// Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…).
+    #[schema(value_type = String, example = "trailer-1")]
+    pub slot: Slot,
     /// What the next run does for this profile.
     pub action: PlanAction,
     /// Why, for people.
@@ -68,9 +71,14 @@ impl Trailers {
         let ids: Vec<String> = items.iter().map(|m| m.id.clone()).collect();
         let downloads = self.store().downloads_of(&ids).await?;
         let profiles = self.store().trailer_profiles().await?;
-        let status: HashMap<(&str, &str), DownloadStatus> = downloads
+        let status: HashMap<(&str, &str, Slot), DownloadStatus> = downloads
             .iter()
-            .map(|d| ((d.media_id.as_str(), d.profile_id.as_str()), d.status))
+            .map(|d| {
+                (
+                    (d.media_id.as_str(), d.profile_id.as_str(), d.slot),
+                    d.status,
+                )
+            })
             .collect();
         let mut states: HashMap<String, Vec<TrailerState>> = HashMap::new();
         for e in plan(&PlanInput {
@@ -81,20 +89,25 @@ impl Trailers {
             now: Timestamp::now(),
         }) {
             let status = status
-                .get(&(e.media_id.as_str(), e.profile_id.as_str()))
+                .get(&(e.media_id.as_str(), e.profile_id.as_str(), e.slot))
                 .copied();
             states.entry(e.media_id).or_default().push(TrailerState {
                 profile_id: e.profile_id,
                 profile_name: e.profile_name,
+                slot: e.slot,
                 action: e.action,
                 reason: e.reason,
                 status,
             });
         }
-        // Records of profiles that no longer apply (disabled, filters changed): a file stays a file.
+        // Records of profiles (or slots) that no longer apply (disabled, filters changed, fewer
+        // trailers asked for): a file stays a file.
         for d in &downloads {
             let row = states.entry(d.media_id.clone()).or_default();
-            if row.iter().any(|t| t.profile_id == d.profile_id) {
+            if row
+                .iter()
+                .any(|t| t.profile_id == d.profile_id && t.slot == d.slot)
+            {
                 continue;
             }
             let name = profiles
@@ -105,6 +118,7 @@ impl Trailers {
             row.push(TrailerState {
                 profile_id: d.profile_id.clone(),
                 profile_name: name,
+                slot: d.slot,
                 action: if have {
                     PlanAction::Have
                 } else {

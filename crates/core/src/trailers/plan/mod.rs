@@ -6,8 +6,8 @@ pub mod listing;
 pub mod profiles;
 
 use crate::time::Timestamp;
-use crate::trailers::model::Profile;
 use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, ScanRecord};
+use crate::trailers::model::{Profile, Slot};
 use crate::trailers::plan::profiles::applicable;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -33,6 +33,9 @@ pub struct PlanEntry {
     pub year: Option<i32>,
     pub profile_id: String,
     pub profile_name: String,
+    /// Which of the profile's videos (`trailer-1`, `trailer-2`, `featurette-1`…).
+    #[schema(value_type = String, example = "trailer-1")]
+    pub slot: Slot,
     pub action: PlanAction,
     pub reason: String,
 }
@@ -57,10 +60,10 @@ pub struct PlanInput<'a> {
 }
 
 pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
-    let records: HashMap<(&str, &str), &DownloadRecord> = input
+    let records: HashMap<(&str, &str, Slot), &DownloadRecord> = input
         .downloads
         .iter()
-        .map(|d| ((d.media_id.as_str(), d.profile_id.as_str()), d))
+        .map(|d| ((d.media_id.as_str(), d.profile_id.as_str(), d.slot), d))
         .collect();
     let scans: HashMap<&str, &ScanRecord> = input
         .scans
@@ -68,14 +71,17 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
         .map(|s| (s.media_id.as_str(), s))
         .collect();
     let mut out = Vec::new();
-    // One download per (folder, profile): the same movie from Radarr and from Plex shares a
-    // folder, and two downloads would leave two trailers there.
-    let mut downloading: HashMap<(&str, &str), &str> = HashMap::new();
+    // One download per (folder, profile, slot): the same movie from Radarr and from Plex
+    // shares a folder, and two downloads would leave two trailers there.
+    let mut downloading: HashMap<(&str, &str, Slot), &str> = HashMap::new();
     for item in input.media {
         let item_skip = item_skip_reason(item, scans.get(item.id.as_str()).copied());
-        for profile in applicable(input.profiles, item) {
+        for (profile, slot) in applicable(input.profiles, item)
+            .into_iter()
+            .flat_map(|p| p.output.slots().into_iter().map(move |s| (p, s)))
+        {
             let record = records
-                .get(&(item.id.as_str(), profile.id.as_str()))
+                .get(&(item.id.as_str(), profile.id.as_str(), slot))
                 .copied();
             let (action, reason) = match (&item_skip, record) {
                 (_, Some(r)) if r.status.has_trailer() => (
@@ -97,19 +103,24 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
                             .unwrap_or_default()
                     ),
                 ),
-                (None, _) => match downloading.entry((item.folder.as_str(), profile.id.as_str())) {
-                    std::collections::hash_map::Entry::Occupied(first) => (
-                        PlanAction::Skip,
-                        format!(
-                            "`{}` in the same folder gets this profile's trailer",
-                            first.get()
+                (None, _) => {
+                    match downloading.entry((item.folder.as_str(), profile.id.as_str(), slot)) {
+                        std::collections::hash_map::Entry::Occupied(first) => (
+                            PlanAction::Skip,
+                            format!(
+                                "`{}` in the same folder gets this profile's trailer",
+                                first.get()
+                            ),
                         ),
-                    ),
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(item.title.as_str());
-                        (PlanAction::Download, "no trailer yet".into())
+                        std::collections::hash_map::Entry::Vacant(free) => {
+                            free.insert(item.title.as_str());
+                            (
+                                PlanAction::Download,
+                                format!("no {} yet", slot.label().to_lowercase()),
+                            )
+                        }
                     }
-                },
+                }
             };
             out.push(PlanEntry {
                 media_id: item.id.clone(),
@@ -117,6 +128,7 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
                 year: item.year,
                 profile_id: profile.id.clone(),
                 profile_name: profile.name.clone(),
+                slot,
                 action,
                 reason,
             });
@@ -211,5 +223,60 @@ mod tests {
             "{}",
             entries[1].reason
         );
+    }
+
+    #[test]
+    fn each_slot_is_planned_alone() {
+        let profile = Profile {
+            id: "p".into(),
+            name: "Beside".into(),
+            enabled: true,
+            priority: 10,
+            filters: Vec::new(),
+            search: SearchRules::default(),
+            output: OutputSettings {
+                trailers: 2,
+                extras: vec![crate::trailers::model::ExtraKind::Featurette],
+                ..OutputSettings::default()
+            },
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let have = |slot: &str| DownloadRecord {
+            media_id: "m1".into(),
+            profile_id: "p".into(),
+            slot: Slot::parse(slot).expect("slot"),
+            status: DownloadStatus::Downloaded,
+            video_id: Some(slot.into()),
+            source: None,
+            file_path: Some(format!("/movies/x/{slot}.mp4")),
+            file_bytes: None,
+            duration_ms: None,
+            reason: None,
+            error_kind: None,
+            attempts: 0,
+            next_attempt_at: None,
+            updated_at: Timestamp(1),
+        };
+        let entries = plan(&PlanInput {
+            media: &[item("Alien", Some(1979))],
+            profiles: &[profile],
+            downloads: &[have("trailer-1"), have("featurette-1")],
+            scans: &[scanned("m1")],
+            now: Timestamp(2),
+        });
+        let actions: Vec<(String, PlanAction)> = entries
+            .iter()
+            .map(|e| (e.slot.to_string(), e.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                ("trailer-1".to_string(), PlanAction::Have),
+                ("trailer-2".to_string(), PlanAction::Download),
+                ("featurette-1".to_string(), PlanAction::Have),
+            ]
+        );
+        assert_eq!(entries[1].reason, "no trailer 2 yet");
     }
 }

@@ -6,6 +6,7 @@ use crate::ids::new_id;
 use crate::time::Timestamp;
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::MediaItem;
+use crate::trailers::model::slot::MAX_TRAILERS;
 use crate::trailers::model::{
     FilterField, FilterOp, OutputSettings, Placement, Profile, ProfileFilter, SearchRules,
 };
@@ -91,6 +92,11 @@ pub fn validate(input: &ProfileInput) -> TrailerResult<()> {
     }
     if !(144..=4320).contains(&o.max_height) {
         return invalid("output.max_height must be between 144 and 4320".into());
+    }
+    if !(1..=MAX_TRAILERS).contains(&o.trailers) {
+        return invalid(format!(
+            "output.trailers must be between 1 and {MAX_TRAILERS}"
+        ));
     }
     if o.placement == Placement::Folder {
         let folder = o.folder_name.trim();

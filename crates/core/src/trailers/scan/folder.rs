@@ -274,7 +274,7 @@ fn read_folder(
                 }
             }
         } else if is_video(&name)
-            && is_inline_trailer_name(stem(&name))
+            && (is_inline_trailer_name(stem(&name)) || has_extra_suffix(stem(&name)))
             && let Some(s) = stat_file(&path, name)?
         {
             seen.push(s);
@@ -421,6 +421,16 @@ fn is_video(name: &str) -> bool {
     name.rsplit_once('.').is_some_and(|(stem, ext)| {
         !stem.is_empty() && VIDEO_EXTENSIONS.iter().any(|v| v.eq_ignore_ascii_case(ext))
     })
+}
+
+/// A stem ending in an extras suffix (`-featurette`, `-behindthescenes`, `-scene`): listed so
+/// that extras Tapearr placed beside the media are seen; `recognize` accepts such a file only
+/// when a record names it.
+fn has_extra_suffix(stem: &str) -> bool {
+    let lower = stem.to_lowercase();
+    crate::trailers::model::slot::EXTRA_SUFFIXES
+        .iter()
+        .any(|s| lower.len() > s.len() && lower.ends_with(s))
 }
 
 /// SHA-256 of the first and last [`HASH_PART`] bytes (the whole file when it is shorter than

@@ -9,10 +9,11 @@ pub mod recognize;
 
 use crate::time::Timestamp;
 use crate::trailers::error::TrailerResult;
+use crate::trailers::model::slot::extras_folders;
 use crate::trailers::model::{
     DownloadRecord, DownloadStatus, MediaItem, NewMediaEvent, ScanRecord, TrailerWrites,
 };
-use crate::trailers::model::{Placement, Profile};
+use crate::trailers::model::{Placement, Profile, Slot, SlotKind};
 use crate::trailers::plan::profiles::applicable;
 use crate::trailers::scan::folder::{FolderScan, FolderState, TrailerChange, scan_folder};
 use crate::trailers::scan::recognize::{FileFacts, media_rel_paths, recognize};
@@ -42,10 +43,13 @@ impl Trailers {
         let _one_at_a_time = self.inner.scan_lock.lock().await;
         let records = self.store().scan_records().await?;
         let profiles = self.store().trailer_profiles().await?;
+        // The profiles' trailer folders, and the extras folders where Tapearr places
+        // featurettes and the like (their files count only when a record names them).
         let extra: Vec<String> = profiles
             .iter()
             .filter(|p| p.output.placement == Placement::Folder)
             .map(|p| p.output.folder_name.clone())
+            .chain(extras_folders().map(String::from))
             .collect();
         let mut report = ScanReport {
             folders: records.len(),
@@ -59,10 +63,18 @@ impl Trailers {
                 batch
                     .into_iter()
                     .map(|r| {
+                        // A folder that was unreadable or absent last time is read again
+                        // whatever its mtime: remounted storage keeps its old mtimes, and its
+                        // state must go back to `ok`.
+                        let trusted = r.status.as_deref() == Some("ok");
                         let previous = r
                             .state
                             .as_deref()
-                            .and_then(|s| serde_json::from_str::<FolderState>(s).ok());
+                            .and_then(|s| serde_json::from_str::<FolderState>(s).ok())
+                            .map(|p| FolderState {
+                                mtime_ns: if trusted { p.mtime_ns } else { 0 },
+                                ..p
+                            });
                         let scan = scan_folder(Path::new(&r.folder), previous.as_ref(), &extra);
                         // Records name files by their resolved path (as placement does), so a
                         // library behind a symlink is spelled one way only.
@@ -282,7 +294,9 @@ fn reconcile(
         }
         writes.downloads.push(r.clone());
     }
-    // Files no record owns: each is claimed by one profile still without a trailer.
+    // Files no record owns: each is claimed by one trailer slot still without its video,
+    // the profiles' first trailers before their second ones. Extras are never claimed: only
+    // files Tapearr placed count as those (a user's `-featurette` stays theirs).
     let owned: Vec<PathBuf> = records
         .iter()
         .filter(|r| r.status.has_trailer())
@@ -302,21 +316,26 @@ fn reconcile(
         .map(|(p, rel)| (p, *rel))
         .collect();
     unclaimed.sort();
+    let applying = applicable(profiles, item);
     for (path, rel) in unclaimed {
-        let wanting: Vec<&Profile> = applicable(profiles, item)
-            .into_iter()
-            .filter(|p| {
+        let mut wanting: Vec<(&Profile, Slot)> = applying
+            .iter()
+            .flat_map(|p| p.output.slots().into_iter().map(move |s| (*p, s)))
+            .filter(|(_, s)| s.kind == SlotKind::Trailer)
+            .filter(|(p, s)| {
                 !records
                     .iter()
-                    .any(|r| r.profile_id == p.id && r.status.has_trailer())
+                    .any(|r| r.profile_id == p.id && r.slot == *s && r.status.has_trailer())
             })
             .collect();
-        let Some(profile) = wanting
+        // Stable: priority order within each trailer number.
+        wanting.sort_by_key(|(_, s)| s.n);
+        let Some(&(profile, slot)) = wanting
             .iter()
-            .find(|p| placement_matches(p, rel))
+            .find(|(p, _)| placement_matches(p, rel))
             .or_else(|| wanting.first())
         else {
-            break; // Every profile has its trailer: extra files are left alone.
+            break; // Every trailer slot has its video: extra files are left alone.
         };
         report.found += 1;
         let reason = format!("already on disk: {rel}");
@@ -328,6 +347,7 @@ fn reconcile(
         let record = DownloadRecord {
             media_id: item.id.clone(),
             profile_id: profile.id.clone(),
+            slot,
             status: DownloadStatus::Existing,
             video_id: None,
             source: None,
@@ -344,7 +364,7 @@ fn reconcile(
         writes
             .events
             .push(event(item, &profile.id, "trailer_found", reason, now));
-        records.retain(|r| r.profile_id != profile.id);
+        records.retain(|r| !(r.profile_id == profile.id && r.slot == slot));
         records.push(record);
     }
 }

@@ -5,16 +5,16 @@
 pub mod language;
 pub mod score;
 
-use crate::trailers::download::politeness::{Slot, host_of};
+use crate::trailers::download::politeness::{Slot as HostSlot, host_of};
 use crate::trailers::download::ytdlp::{VideoInfo, YtDlp, watch_url};
 use crate::trailers::error::{TrailerError, TrailerResult};
-use crate::trailers::model::Profile;
 use crate::trailers::model::{CandidateSource, MediaItem, MediaKind};
+use crate::trailers::model::{Profile, SearchRules, Slot, SlotKind};
 use crate::trailers::search::language::wanted_languages;
 use crate::trailers::search::score::{Candidate, Scored, rank, search_query};
 use crate::trailers::service::Trailers;
 use std::time::Duration;
-use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, site_trailers, youtube_trailers};
+use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, site_videos};
 use tokio_util::sync::CancellationToken;
 
 impl Trailers {
@@ -33,15 +33,51 @@ impl Trailers {
             .ok_or_else(|| TrailerError::Invalid(format!("`{video_id}` is not a video id")))
     }
 
-    /// Every candidate for `item` under `profile`, best accepted first.
+    /// Every candidate for `item` under `profile`'s first trailer, best accepted first.
     pub async fn candidates(
         &self,
         item: &MediaItem,
         profile: &Profile,
         cancel: &CancellationToken,
     ) -> TrailerResult<Vec<Scored>> {
+        self.slot_candidates(item, profile, Slot::FIRST_TRAILER, &[], cancel)
+            .await
+    }
+
+    /// Every candidate for one slot of `item` under `profile`, best accepted first, leaving
+    /// out the videos in `taken` (the profile's other slots of this title hold them: a title
+    /// never gets the same video twice). Trailers come from every source; an extra only from
+    /// TMDB's videos of its type (a search for "featurette" finds trailers and reviews).
+    pub async fn slot_candidates(
+        &self,
+        item: &MediaItem,
+        profile: &Profile,
+        slot: Slot,
+        taken: &[String],
+        cancel: &CancellationToken,
+    ) -> TrailerResult<Vec<Scored>> {
         let rules = &profile.search;
+        let free = |c: &Candidate| !taken.contains(&c.video_id);
         let mut found = Vec::new();
+        let languages: Vec<String> = wanted_languages(item, rules)
+            .into_iter()
+            .map(|w| w.code)
+            .collect();
+        if let SlotKind::Extra(_) = slot.kind {
+            // The profile's include words are about trailers (`trailer|teaser`); the type
+            // already says what the video is.
+            let rules = SearchRules {
+                include_words: Vec::new(),
+                ..rules.clone()
+            };
+            found.extend(
+                self.tmdb_candidates(item, &languages, &[slot.kind.tmdb_type()])
+                    .await
+                    .into_iter()
+                    .filter(free),
+            );
+            return Ok(rank(item, &rules, profile.output.max_height, found));
+        }
         if let Some(id) = item.trailer_id_override.as_deref() {
             found.push(self.id_candidate(id, CandidateSource::User)?);
         }
@@ -54,15 +90,15 @@ impl Trailers {
                 }
             }
         }
-        let languages: Vec<String> = wanted_languages(item, rules)
-            .into_iter()
-            .map(|w| w.code)
-            .collect();
-        found.extend(self.tmdb_candidates(item, &languages).await);
+        found.extend(
+            self.tmdb_candidates(item, &languages, &["Trailer", "Teaser"])
+                .await,
+        );
+        found.retain(free);
         let ranked = rank(item, rules, profile.output.max_height, found.clone());
         if rules.always_search || !ranked.iter().any(|s| s.accepted) {
             match self.search_candidates(item, profile, cancel).await {
-                Ok(more) => found.extend(more),
+                Ok(more) => found.extend(more.into_iter().filter(free)),
                 // A failed search still leaves the other sources usable.
                 Err(e) if ranked.iter().any(|s| s.accepted) => {
                     tracing::warn!(error = %e, title = %item.title, "trailer search failed")
@@ -82,9 +118,14 @@ impl Trailers {
         ))
     }
 
-    /// TMDB's YouTube trailers and teasers in the wanted languages (best first); any TMDB
-    /// failure just means no TMDB candidates.
-    async fn tmdb_candidates(&self, item: &MediaItem, languages: &[String]) -> Vec<Candidate> {
+    /// TMDB's YouTube (then Vimeo) videos of these `types` in the wanted languages (best
+    /// first); any TMDB failure just means no TMDB candidates.
+    async fn tmdb_candidates(
+        &self,
+        item: &MediaItem,
+        languages: &[String],
+        types: &[&str],
+    ) -> Vec<Candidate> {
         let tmdb = &self.config().tmdb;
         let Some(id) = item.tmdb_id else {
             return Vec::new();
@@ -119,11 +160,11 @@ impl Trailers {
         // refuses us (the download skips a paused host's candidates).
         let t = &self.config().trailers;
         let language = languages.first().copied();
-        youtube_trailers(&videos, language)
+        site_videos(&videos, "youtube", types, language)
             .into_iter()
             .map(|v| (v, t.watch_url.as_str()))
             .chain(
-                site_trailers(&videos, "vimeo", language)
+                site_videos(&videos, "vimeo", types, language)
                     .into_iter()
                     .map(|v| (v, t.vimeo_url.as_str())),
             )
@@ -161,9 +202,9 @@ impl Trailers {
         );
         let host = host_of(&target);
         match self.inner.politeness.acquire(&host, cancel).await {
-            Slot::Ready => {}
-            Slot::Cancelled => return Err(TrailerError::Cancelled),
-            Slot::Paused(p) => return Err(TrailerError::Upstream(p.reason)),
+            HostSlot::Ready => {}
+            HostSlot::Cancelled => return Err(TrailerError::Cancelled),
+            HostSlot::Paused(p) => return Err(TrailerError::Upstream(p.reason)),
         }
         let results = match self.yt_dlp().search(&target, cancel).await {
             Ok(found) => found,

@@ -6,7 +6,7 @@ use crate::time::Timestamp;
 use crate::trailers::download::same_file;
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::Profile;
-use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaEvent, MediaItem};
+use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaEvent, MediaItem, Slot};
 use crate::trailers::plan::profiles::applicable;
 use crate::trailers::scan::recognize::{FileFacts, NotATrailer, media_rel_paths, recognize};
 use crate::trailers::service::Trailers;
@@ -37,7 +37,7 @@ pub struct MediaPatch {
 pub enum BulkAction {
     Monitor,
     Unmonitor,
-    /// Queue a download for every applicable profile without a trailer.
+    /// Queue a download for every slot of every applicable profile without its video.
     Download,
 }
 
@@ -109,18 +109,19 @@ impl Trailers {
         self.media_item(id).await
     }
 
-    /// The profile's trailer file, checked to be inside a library root.
+    /// The file of one slot of the profile, checked to be inside a library root.
     pub async fn trailer_file(
         &self,
         media_id: &str,
         profile_id: &str,
+        slot: Slot,
     ) -> TrailerResult<std::path::PathBuf> {
         let record = self
             .store()
             .media_downloads(media_id)
             .await?
             .into_iter()
-            .find(|d| d.profile_id == profile_id && d.status.has_trailer())
+            .find(|d| d.profile_id == profile_id && d.slot == slot && d.status.has_trailer())
             .ok_or(TrailerError::NotFound("trailer"))?;
         let path = record.file_path.ok_or(TrailerError::NotFound("trailer"))?;
         let roots = self.roots().ok_or(TrailerError::NotFound("trailer"))?;
@@ -130,16 +131,21 @@ impl Trailers {
         Ok(safe.as_path().to_path_buf())
     }
 
-    /// Deletes the profile's trailer file and marks it skipped, so no run downloads it again
-    /// until the user asks.
-    pub async fn delete_trailer(&self, media_id: &str, profile_id: &str) -> TrailerResult<()> {
+    /// Deletes the file of one slot of the profile and marks it skipped, so no run downloads
+    /// it again until the user asks.
+    pub async fn delete_trailer(
+        &self,
+        media_id: &str,
+        profile_id: &str,
+        slot: Slot,
+    ) -> TrailerResult<()> {
         let item = self.media_item(media_id).await?;
         let mut record = self
             .store()
             .media_downloads(media_id)
             .await?
             .into_iter()
-            .find(|d| d.profile_id == profile_id)
+            .find(|d| d.profile_id == profile_id && d.slot == slot)
             .ok_or(TrailerError::NotFound("trailer"))?;
         if let Some(safe) = self.deletable_file(&item, &record).await? {
             let path = record.file_path.as_deref().unwrap_or_default();
@@ -237,10 +243,10 @@ impl Trailers {
         }
         let profiles: Vec<Profile> = self.profiles().await?;
         let downloads = self.store().downloads_of(&req.ids).await?;
-        let have: HashSet<(&str, &str)> = downloads
+        let have: HashSet<(&str, &str, Slot)> = downloads
             .iter()
             .filter(|d| d.status.has_trailer())
-            .map(|d| (d.media_id.as_str(), d.profile_id.as_str()))
+            .map(|d| (d.media_id.as_str(), d.profile_id.as_str(), d.slot))
             .collect();
         let mut changed = 0;
         for item in &items {
@@ -261,9 +267,11 @@ impl Trailers {
                 }
                 BulkAction::Download => {
                     for p in applicable(&profiles, item) {
-                        if !have.contains(&(item.id.as_str(), p.id.as_str())) {
-                            self.enqueue_download(&item.id, &p.id, None).await?;
-                            changed += 1;
+                        for slot in p.output.slots() {
+                            if !have.contains(&(item.id.as_str(), p.id.as_str(), slot)) {
+                                self.enqueue_download(&item.id, &p.id, slot, None).await?;
+                                changed += 1;
+                            }
                         }
                     }
                 }

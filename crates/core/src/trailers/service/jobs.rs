@@ -3,6 +3,7 @@
 
 use crate::jobs::{EnqueueOptions, JobContext, JobError, JobHandler, TaskDef};
 use crate::trailers::error::{TrailerError, TrailerResult};
+use crate::trailers::model::Slot;
 use crate::trailers::service::Trailers;
 use crate::trailers::service::webhook::ItemPayload;
 use async_trait::async_trait;
@@ -35,6 +36,9 @@ struct SyncPayload {
 struct DownloadPayload {
     media_id: String,
     profile_id: String,
+    /// Jobs queued before slots had none: the first trailer.
+    #[serde(default)]
+    slot: Slot,
     video_id: Option<String>,
 }
 
@@ -109,14 +113,23 @@ impl Trailers {
         &self,
         media_id: &str,
         profile_id: &str,
+        slot: Slot,
         video_id: Option<&str>,
     ) -> TrailerResult<String> {
         self.media_item(media_id).await?;
-        self.profile(profile_id).await?;
+        let profile = self.profile(profile_id).await?;
+        if !profile.output.slots().contains(&slot) {
+            return Err(TrailerError::Invalid(format!(
+                "profile `{}` has no slot {slot} (it wants {})",
+                profile.name,
+                slot_list(&profile)
+            )));
+        }
         if let Some(v) = video_id {
             self.video_url(v)?;
         }
-        self.enqueue_download(media_id, profile_id, video_id).await
+        self.enqueue_download(media_id, profile_id, slot, video_id)
+            .await
     }
 
     /// Queues a download of an item and profile already known to exist.
@@ -124,11 +137,13 @@ impl Trailers {
         &self,
         media_id: &str,
         profile_id: &str,
+        slot: Slot,
         video_id: Option<&str>,
     ) -> TrailerResult<String> {
         let payload = serde_json::to_value(DownloadPayload {
             media_id: media_id.to_string(),
             profile_id: profile_id.to_string(),
+            slot,
             video_id: video_id.map(str::to_string),
         })
         .map_err(|e| TrailerError::Invalid(e.to_string()))?;
@@ -206,6 +221,7 @@ impl JobHandler for DownloadHandler {
             .download_now(
                 &p.media_id,
                 &p.profile_id,
+                p.slot,
                 p.video_id.as_deref(),
                 &ctx.cancel,
             )
@@ -264,4 +280,15 @@ impl JobHandler for ScanHandler {
         );
         Ok(())
     }
+}
+
+/// `trailer-1, featurette-1`: a profile's slots, for messages.
+pub(super) fn slot_list(profile: &crate::trailers::model::Profile) -> String {
+    profile
+        .output
+        .slots()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

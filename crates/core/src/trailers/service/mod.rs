@@ -51,9 +51,9 @@ pub(super) struct Inner {
     /// Only one disk scan at a time (a run's and a manual one): a scan that started before a
     /// share was mounted again must not finish after a newer one and write its stale view.
     pub scan_lock: tokio::sync::Mutex<()>,
-    /// (media, profile) pairs being fetched now: a second fetch of one pair is refused, so two
+    /// (media, profile, slot)s being fetched now: a second fetch of one is refused, so two
     /// never share a work folder or overwrite each other's record.
-    pub in_flight: std::sync::Mutex<HashSet<(String, String)>>,
+    pub in_flight: std::sync::Mutex<HashSet<(String, String, crate::trailers::model::Slot)>>,
 }
 
 pub struct TrailersDeps {

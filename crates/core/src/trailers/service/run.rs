@@ -5,7 +5,7 @@
 use crate::time::Timestamp;
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::Profile;
-use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, TrailerWrites};
+use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, Slot, TrailerWrites};
 use crate::trailers::plan::{PlanAction, PlanEntry, PlanInput, plan};
 use crate::trailers::scan::ScanReport;
 use crate::trailers::service::Trailers;
@@ -104,27 +104,28 @@ impl Trailers {
     /// Gives every planned download without a record a `missing` one, so lists can filter on
     /// trailer state.
     pub(super) async fn record_missing(&self, planned: &[PlanEntry]) -> TrailerResult<()> {
-        let existing: HashSet<(String, String)> = self
+        let existing: HashSet<(String, String, Slot)> = self
             .store()
             .all_downloads()
             .await?
             .into_iter()
-            .map(|d| (d.media_id, d.profile_id))
+            .map(|d| (d.media_id, d.profile_id, d.slot))
             .collect();
         let now = Timestamp::now();
         let missing: Vec<DownloadRecord> = planned
             .iter()
-            .filter(|e| !existing.contains(&(e.media_id.clone(), e.profile_id.clone())))
+            .filter(|e| !existing.contains(&(e.media_id.clone(), e.profile_id.clone(), e.slot)))
             .map(|e| DownloadRecord {
                 media_id: e.media_id.clone(),
                 profile_id: e.profile_id.clone(),
+                slot: e.slot,
                 status: DownloadStatus::Missing,
                 video_id: None,
                 source: None,
                 file_path: None,
                 file_bytes: None,
                 duration_ms: None,
-                reason: Some("no trailer yet".into()),
+                reason: Some(format!("no {} yet", e.slot.label().to_lowercase())),
                 error_kind: None,
                 attempts: 0,
                 next_attempt_at: None,
@@ -153,6 +154,20 @@ impl Trailers {
         if total == 0 {
             return Ok(Vec::new());
         }
+        // One (item, profile)'s slots go to one worker, in the plan's order: each slot sees
+        // the videos the earlier ones took, so two slots never download the same video.
+        let mut groups: Vec<Vec<PlanEntry>> = Vec::new();
+        let mut group_of: HashMap<(String, String), usize> = HashMap::new();
+        for e in entries {
+            let key = (e.media_id.clone(), e.profile_id.clone());
+            match group_of.get(&key) {
+                Some(&i) => groups[i].push(e),
+                None => {
+                    group_of.insert(key, groups.len());
+                    groups.push(vec![e]);
+                }
+            }
+        }
         let media = self.media_by_id().await?;
         let profiles: HashMap<String, Profile> = self
             .store()
@@ -161,7 +176,7 @@ impl Trailers {
             .into_iter()
             .map(|p| (p.id.clone(), p))
             .collect();
-        let queue = Arc::new(tokio::sync::Mutex::new(entries.into_iter()));
+        let queue = Arc::new(tokio::sync::Mutex::new(groups.into_iter()));
         let workers = self.config().trailers.parallel_downloads.clamp(1, 8);
         let done = std::sync::atomic::AtomicUsize::new(0);
         let work = |_: usize| {
@@ -169,31 +184,36 @@ impl Trailers {
             let (media, profiles, done) = (&media, &profiles, &done);
             async move {
                 let mut out = Vec::new();
-                loop {
-                    if cancel.is_cancelled() {
-                        break;
-                    }
-                    let Some(entry) = queue.lock().await.next() else {
+                'groups: loop {
+                    let Some(group) = queue.lock().await.next() else {
                         break;
                     };
-                    let (Some(item), Some(profile)) =
-                        (media.get(&entry.media_id), profiles.get(&entry.profile_id))
-                    else {
-                        continue;
-                    };
-                    match self.fetch_trailer(item, profile, None, cancel).await {
-                        Ok(record) => out.push((record.status, record.is_waiting())),
-                        Err(TrailerError::Cancelled) => break,
-                        Err(TrailerError::Conflict(why)) => {
-                            tracing::info!(title = %item.title, %why, "left to the download already running");
+                    for entry in group {
+                        if cancel.is_cancelled() {
+                            break 'groups;
                         }
-                        Err(e) => {
-                            tracing::warn!(error = %e, title = %item.title, "trailer download could not be recorded");
-                            out.push((DownloadStatus::Failed, false));
+                        let (Some(item), Some(profile)) =
+                            (media.get(&entry.media_id), profiles.get(&entry.profile_id))
+                        else {
+                            continue;
+                        };
+                        match self
+                            .fetch_trailer(item, profile, entry.slot, None, cancel)
+                            .await
+                        {
+                            Ok(record) => out.push((record.status, record.is_waiting())),
+                            Err(TrailerError::Cancelled) => break 'groups,
+                            Err(TrailerError::Conflict(why)) => {
+                                tracing::info!(title = %item.title, %why, "left to the download already running");
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, title = %item.title, "trailer download could not be recorded");
+                                out.push((DownloadStatus::Failed, false));
+                            }
                         }
+                        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        progress(n, total);
                     }
-                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    progress(n, total);
                 }
                 out
             }
@@ -202,12 +222,13 @@ impl Trailers {
         Ok(results.into_iter().flatten().collect())
     }
 
-    /// Manual download (or replace) of one item's trailer for one profile; `video_id` forces
-    /// the candidate.
+    /// Manual download (or replace) of one slot of an item for one profile; `video_id`
+    /// forces the candidate.
     pub async fn download_now(
         &self,
         media_id: &str,
         profile_id: &str,
+        slot: Slot,
         video_id: Option<&str>,
         cancel: &CancellationToken,
     ) -> TrailerResult<DownloadRecord> {
@@ -216,7 +237,8 @@ impl Trailers {
         if let Some(id) = video_id {
             self.video_url(id)?;
         }
-        self.fetch_trailer(&item, &profile, video_id, cancel).await
+        self.fetch_trailer(&item, &profile, slot, video_id, cancel)
+            .await
     }
 
     pub async fn media_item(&self, id: &str) -> TrailerResult<MediaItem> {
