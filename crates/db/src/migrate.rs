@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "account",
         sql: include_str!("../migrations/0013_account.sql"),
     },
+    Migration {
+        version: 16,
+        name: "server_trailer",
+        sql: include_str!("../migrations/0016_server_trailer.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

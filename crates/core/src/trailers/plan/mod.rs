@@ -83,6 +83,18 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
                     r.reason.clone().unwrap_or_else(|| "has a trailer".into()),
                 ),
                 (Some(why), _) => (PlanAction::Skip, why.clone()),
+                (None, _)
+                    if profile.search.skip_if_server_has_trailer
+                        && item.server_trailer.is_some() =>
+                {
+                    (
+                        PlanAction::Skip,
+                        format!(
+                            "{} already has a trailer",
+                            item.server_trailer.as_deref().unwrap_or("the media server")
+                        ),
+                    )
+                }
                 (None, Some(r)) if r.status == DownloadStatus::Skipped => (
                     PlanAction::Skip,
                     r.reason.clone().unwrap_or_else(|| "skipped".into()),
