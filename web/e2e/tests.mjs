@@ -1526,6 +1526,112 @@ export const tests = {
 		});
 	},
 
+	async 'trailers: a Jellyfin connection added in the app (after the server’s reason for a wrong key) fills Movies and Series from its libraries'() {
+		await withTrailers(async ({ server, page, fakes, library }) => {
+			// Jellyfin sees its media under /jf/…; Tapearr sees the same folders inside its library.
+			await fakes.control('jellyfin', '/folders', { name: 'Movies', collection_type: 'movies', locations: ['/jf/Movies'] });
+			await fakes.control('jellyfin', '/folders', { name: 'Shows', collection_type: 'tvshows', locations: ['/jf/TV'] });
+			await fakes.control('jellyfin', '/folders', { name: 'Music', collection_type: 'music', locations: ['/jf/Music'] });
+			const movieDir = join(library, 'movies', 'Harbor Lights (2018)');
+			mkdirSync(movieDir, { recursive: true });
+			writeFileSync(join(movieDir, 'Harbor Lights (2018).mkv'), 'not really a movie');
+			mkdirSync(join(library, 'tv', 'Night Shift'), { recursive: true });
+			await fakes.control('jellyfin', '/items', {
+				type: 'Movie',
+				name: 'Harbor Lights',
+				year: 2018,
+				path: '/jf/Movies/Harbor Lights (2018)/Harbor Lights (2018).mkv',
+				provider_ids: { Tmdb: '3100001', Imdb: 'tt9100001' }
+			});
+			await fakes.control('jellyfin', '/items', { type: 'Series', name: 'Night Shift', year: 2020, path: '/jf/TV/Night Shift', provider_ids: { Tvdb: '3200001' } });
+
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/connections`);
+			await page.getByRole('heading', { name: 'Connections', exact: true }).waitFor();
+			await page.getByText('No connections yet').waitFor();
+			await page.getByLabel('Type').selectOption('jellyfin');
+			await page.getByText('Jellyfin → Dashboard → API Keys').waitFor();
+			await page.getByLabel('Name').fill('Jellyfin');
+			await page.getByLabel('URL').fill(fakes.ready.jellyfin.url);
+
+			// A wrong key: Test and Add show the server's reason, nothing is saved.
+			const wrong = { name: 'Jellyfin', kind: 'jellyfin', url: fakes.ready.jellyfin.url, api_key: 'wrong-jellyfin-key' };
+			const answer = await apiPost(page, server, '/api/v1/trailers/connections/test', wrong);
+			assert.equal(answer.status(), 502);
+			const { message } = await answer.json();
+			assert.ok(message, 'the API says why');
+			assert.ok(!message.includes('wrong-jellyfin-key'), `the key is not in the reason: ${message}`);
+			await page.getByLabel('API key').fill(wrong.api_key);
+			await page.getByRole('button', { name: 'Test', exact: true }).click();
+			await page.getByRole('status').getByText(message).waitFor();
+			await page.getByRole('button', { name: 'Add connection' }).click();
+			await page.getByRole('alert').getByText(message).waitFor();
+			assert.deepEqual(await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json(), []);
+
+			// The right key, and where Jellyfin's folders are for Tapearr.
+			await page.getByLabel('API key').fill(fakes.ready.jellyfin.apiKey);
+			for (const [remote, local] of [
+				['/jf/Movies', join(library, 'movies')],
+				['/jf/TV', join(library, 'tv')]
+			]) {
+				await page.getByRole('button', { name: 'Add mapping' }).click();
+				await page.getByLabel('Folder as Jellyfin sees it').last().fill(remote);
+				await page.getByLabel('Folder as Tapearr sees it').last().fill(local);
+			}
+			await page.getByRole('button', { name: 'Test', exact: true }).click();
+			await page.getByRole('status').getByText(/^Reached Jellyfin \d/).waitFor();
+			await page.getByRole('button', { name: 'Add connection' }).click();
+			await page.getByText('Added “Jellyfin”.').waitFor();
+			const row = page.locator('tr[data-connection="Jellyfin"]');
+			await row.getByText('/jf/Movies →').waitFor();
+			assert.equal(await row.getByRole('button', { name: 'Webhook of Jellyfin' }).count(), 0, 'Jellyfin has no webhook');
+			const saved = await (await page.request.get(`${server.url}/api/v1/trailers/connections`)).json();
+			assert.equal(saved.length, 1);
+			assert.equal(saved[0].kind, 'jellyfin');
+			assert.equal(saved[0].api_key, '***');
+
+			// Root folders: the movie and show libraries' folders (music has no trailers).
+			await row.getByRole('button', { name: 'Root folders of Jellyfin' }).click();
+			const folders = page.getByRole('region', { name: 'Root folders of “Jellyfin”' });
+			for (const path of ['/jf/Movies', '/jf/TV']) await folders.locator(`tr[data-folder="${path}"]`).getByText('yes').first().waitFor();
+			assert.equal(await folders.locator('tr[data-folder="/jf/Music"]').count(), 0);
+
+			// The first sync fills both tabs.
+			await page.getByRole('link', { name: 'Movies' }).first().click();
+			await page.getByRole('heading', { name: 'Movies', exact: true }).waitFor();
+			await page.locator('li[data-title="Harbor Lights"]').waitFor({ timeout: 30_000 });
+			await page.locator('[data-testid="media-total"][data-total="1"]').waitFor();
+			await page.getByRole('link', { name: 'Series' }).first().click();
+			await page.getByRole('heading', { name: 'Series', exact: true }).waitFor();
+			await page.locator('li[data-title="Night Shift"]').waitFor({ timeout: 30_000 });
+			await page.locator('[data-testid="media-total"][data-total="1"]').waitFor();
+
+			const refused = page.problems.filter((p) => p.includes('502') && /\/api\/v1\/trailers\/connections(\/test)?\)/.test(p));
+			assert.equal(refused.length, 2, page.problems.join('\n'));
+			assert.deepEqual(page.problems.filter((p) => !refused.includes(p)), []);
+		});
+	},
+
+	async 'trailer profiles: skipping what Plex or Jellyfin already shows is a profile option, saved and shown again'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/profiles`);
+			await page.getByRole('heading', { name: 'Trailer profiles', exact: true }).waitFor();
+			await page.locator('tr[data-profile]').first().waitFor();
+			await page.getByLabel('Name', { exact: true }).fill('Only what the server lacks');
+			const option = page.getByLabel('Skip items Plex or Jellyfin already shows a trailer for');
+			assert.equal(await option.isChecked(), false, 'off by default');
+			await option.check();
+			await page.getByRole('button', { name: 'Add profile' }).click();
+			await page.getByRole('status').getByText('Added “Only what the server lacks”.').waitFor();
+			const saved = await (await page.request.get(`${server.url}/api/v1/trailers/profiles`)).json();
+			const mine = saved.find((p) => p.name === 'Only what the server lacks');
+			assert.equal(mine.search.skip_if_server_has_trailer, true);
+			assert.equal(saved.find((p) => p.name !== mine.name).search.skip_if_server_has_trailer, false, 'the defaults keep it off');
+			assert.deepEqual(page.problems, []);
+		});
+	},
+
 	async 'trailers: a connection with a wrong API key shows the API’s reason and saves nothing'() {
 		await withTrailers(async ({ server, page, fakes }) => {
 			await login(page, server);

@@ -68,6 +68,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "download_slots",
         sql: include_str!("../migrations/0015_download_slots.sql"),
     },
+    Migration {
+        version: 16,
+        name: "server_trailer",
+        sql: include_str!("../migrations/0016_server_trailer.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

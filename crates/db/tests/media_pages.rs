@@ -64,6 +64,7 @@ fn movie(n: i64, title: &str, year: Option<i32>) -> MediaItem {
         trailer_id_override: None,
         poster_url: None,
         fanart_url: None,
+        server_trailer: None,
         added_at: Timestamp(0),
         updated_at: Timestamp(0),
     }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tapearr_api::error::Code;
 use tapearr_api::routes::trailers::JobQueued;
 use tapearr_testkit::arr::{ArrConfig, ArrFault, Malformed};
+use tapearr_testkit::jellyfin_library::JellyfinItem;
 use tapearr_testkit::media_servers::FakeMediaServer;
 use tapearr_testkit::plex_library::{PlexItem, PlexKind};
 use tapearr_testkit::radarr::{FakeRadarr, Movie};
@@ -1665,5 +1666,328 @@ async fn a_site_that_refuses_us_is_paused_and_its_items_wait_instead_of_failing(
             "{b}: the pause survived the restart"
         );
         server.stop().await;
+    }
+}
+
+/// The enabled default profile, changed by `change` (the origin's short trailers accepted).
+async fn change_default_profile(api: &mut Client, change: impl FnOnce(&mut Value)) {
+    let profiles = api.get("/api/v1/trailers/profiles").await.body;
+    let mut input = profiles
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["enabled"] == true))
+        .cloned()
+        .expect("an enabled default profile");
+    input["search"]["min_duration_s"] = json!(1);
+    change(&mut input);
+    let id = input["id"].as_str().expect("id").to_string();
+    let r = api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/trailers/profiles/{id}"),
+            Some(input),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_jellyfin_library_is_a_source_and_what_a_media_server_already_shows_can_be_skipped() {
+    for backend in backends("trailer_jellyfin").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let jf = FakeMediaServer::jellyfin("jf-key-7777", false)
+            .await
+            .expect("jellyfin");
+        jf.jellyfin_add_folder("Movies", "movies", &["/jf/Movies"]);
+        jf.jellyfin_add_folder("Shows", "tvshows", &["/jf/TV"]);
+        jf.jellyfin_add_folder("Music", "music", &["/jf/Music"]);
+        // A movie TMDB knows a trailer for; one Jellyfin already shows a trailer for (from
+        // its metadata); a series with a trailer on disk; a movie without a file.
+        let movie_dir = w.movie_dir("Harbor Lights", 2018);
+        std::fs::create_dir_all(&movie_dir).expect("movie folder");
+        jf.jellyfin_add_item(
+            JellyfinItem::movie(
+                "Harbor Lights",
+                2018,
+                "/jf/Movies/Harbor Lights (2018)/Harbor Lights (2018).mkv",
+            )
+            .provider("Tmdb", "3100001")
+            .provider("Imdb", "tt9100001"),
+        );
+        w.tmdb.set_movie_videos(
+            3_100_001,
+            vec![TmdbVideo::trailer(
+                "jfhl0001",
+                "Harbor Lights | Official Trailer",
+            )],
+        );
+        w.origin.set_video(
+            "jfhl0001",
+            VideoSpec::new("Harbor Lights (2018) Official Trailer").seconds(2),
+        );
+        let coast_dir = w.movie_dir("Quiet Coast", 2019);
+        std::fs::create_dir_all(&coast_dir).expect("movie folder");
+        jf.jellyfin_add_item(
+            JellyfinItem::movie(
+                "Quiet Coast",
+                2019,
+                "/jf/Movies/Quiet Coast (2019)/Quiet Coast (2019).mkv",
+            )
+            .provider("Tmdb", "3100002")
+            .remote_trailer("https://www.youtube.com/watch?v=quietcoast1"),
+        );
+        w.tmdb.set_movie_videos(
+            3_100_002,
+            vec![TmdbVideo::trailer(
+                "jfqc0001",
+                "Quiet Coast | Official Trailer",
+            )],
+        );
+        w.origin.set_video(
+            "jfqc0001",
+            VideoSpec::new("Quiet Coast (2019) Official Trailer").seconds(2),
+        );
+        let show_dir = w.library.path().join("tv").join("Night Shift");
+        std::fs::create_dir_all(&show_dir).expect("show folder");
+        std::fs::write(show_dir.join("Night Shift-trailer.mp4"), b"a trailer").expect("trailer");
+        jf.jellyfin_add_item(
+            JellyfinItem::series("Night Shift", 2020, "/jf/TV/Night Shift")
+                .provider("Tvdb", "3200001"),
+        );
+        let mut no_file = JellyfinItem::movie("Not Here Yet", 2024, "");
+        no_file.path = None;
+        jf.jellyfin_add_item(no_file);
+
+        // A Plex (Plex Pass) that shows an online trailer for one more movie.
+        let plex = FakeMediaServer::plex("plex-token-4242", &[("1", "Movies", "/plex/Movies")])
+            .await
+            .expect("plex");
+        let pass_dir = w.movie_dir("Paper Moon Rising", 2021);
+        std::fs::create_dir_all(&pass_dir).expect("movie folder");
+        plex.plex_add_item(
+            "1",
+            PlexItem::movie(
+                "Paper Moon Rising",
+                2021,
+                "/plex/Movies/Paper Moon Rising (2021)/Paper Moon Rising (2021).mkv",
+            )
+            .guid("tmdb://3100003")
+            .online_trailer("Paper Moon Rising"),
+        );
+        w.tmdb.set_movie_videos(
+            3_100_003,
+            vec![TmdbVideo::trailer(
+                "plpm0001",
+                "Paper Moon Rising | Trailer",
+            )],
+        );
+        w.origin.set_video(
+            "plpm0001",
+            VideoSpec::new("Paper Moon Rising (2021) Trailer").seconds(2),
+        );
+        w.origin.prepare().await.expect("origin media");
+
+        let dir = tempfile::tempdir().expect("data dir");
+        link_tools(dir.path());
+        let server = Server::start(ServerOptions {
+            data_dir: dir.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        });
+        let (mut api, _) = Client::admin(&server).await;
+        // The user turns the option on before the first sync, so Plex is asked too.
+        change_default_profile(&mut api, |p| {
+            p["search"]["skip_if_server_has_trailer"] = json!(true);
+        })
+        .await;
+        let profiles = api.get("/api/v1/trailers/profiles").await.body;
+        assert!(
+            profiles.as_array().is_some_and(|p| p
+                .iter()
+                .any(|p| p["search"]["skip_if_server_has_trailer"] == true)),
+            "{b}: the option is stored: {profiles}"
+        );
+        let library = w.library.path().display().to_string();
+        let input = |key: &str| {
+            json!({"name": "Jellyfin", "kind": "jellyfin", "url": jf.url(), "api_key": key,
+                   "path_mappings": [
+                       {"remote": "/jf/Movies", "local": format!("{library}/movies")},
+                       {"remote": "/jf/TV", "local": format!("{library}/tv")}]})
+        };
+        let r = api
+            .post("/api/v1/trailers/connections", input("wrong-key-999"))
+            .await;
+        assert_eq!(r.status, 502, "{b}: {}", r.body);
+        assert!(
+            !r.body.to_string().contains("wrong-key-999"),
+            "{b}: the key leaked: {}",
+            r.body
+        );
+        let r = api
+            .post("/api/v1/trailers/connections", input("bad\"key"))
+            .await;
+        assert_eq!(r.status, 400, "{b}: {}", r.body);
+        let r = api
+            .post("/api/v1/trailers/connections", input("jf-key-7777"))
+            .await;
+        assert_eq!(r.status, 201, "{b}: {}", r.body);
+        assert_eq!(r.body["api_key"], "***", "{b}: the key is write-only");
+        assert_eq!(r.body["kind"], "jellyfin", "{b}");
+        let conn = r.body["id"].as_str().expect("id").to_string();
+        let r = api
+            .post(
+                &format!("/api/v1/trailers/connections/{conn}/test"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{b}: {}", r.body);
+        assert_eq!(r.body["app_name"], "Jellyfin", "{b}: {}", r.body);
+
+        let folders = api
+            .get(&format!("/api/v1/trailers/connections/{conn}/rootfolders"))
+            .await;
+        assert_eq!(folders.status, 200, "{b}: {}", folders.body);
+        let mut mapped: Vec<(String, bool)> = folders
+            .body
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap_or_default().to_string(),
+                    f["in_library"] == true,
+                )
+            })
+            .collect();
+        mapped.sort();
+        assert_eq!(
+            mapped,
+            [
+                ("/jf/Movies".to_string(), true),
+                ("/jf/TV".to_string(), true)
+            ],
+            "{b}: the movie and show libraries' folders, mapped (music has no trailers)"
+        );
+
+        let r = api
+            .post(
+                "/api/v1/trailers/connections",
+                json!({"name": "Plex", "kind": "plex", "url": plex.url(),
+                       "api_key": "plex-token-4242",
+                       "path_mappings": [{"remote": "/plex/Movies", "local": format!("{library}/movies")}]}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{b}: {}", r.body);
+
+        run_and_wait(&mut api).await;
+        let media = all_media(&mut api).await;
+        let by_title: HashMap<String, Value> = media
+            .iter()
+            .map(|m| {
+                (
+                    m["title"].as_str().unwrap_or_default().to_string(),
+                    m.clone(),
+                )
+            })
+            .collect();
+        let mut titles: Vec<&str> = by_title.keys().map(String::as_str).collect();
+        titles.sort();
+        assert_eq!(
+            titles,
+            [
+                "Harbor Lights",
+                "Night Shift",
+                "Paper Moon Rising",
+                "Quiet Coast"
+            ],
+            "{b}: the movies and the series synced; the item without a file is skipped"
+        );
+        assert_eq!(by_title["Night Shift"]["kind"], "series", "{b}");
+        assert_eq!(by_title["Harbor Lights"]["tmdb_id"], 3_100_001, "{b}");
+        assert_eq!(by_title["Harbor Lights"]["imdb_id"], "tt9100001", "{b}");
+        let state = |title: &str| by_title[title]["trailers"][0].clone();
+        assert_eq!(
+            state("Quiet Coast")["action"],
+            "skip",
+            "{b}: {}",
+            state("Quiet Coast")
+        );
+        assert_eq!(
+            state("Quiet Coast")["reason"],
+            "Jellyfin already has a trailer",
+            "{b}"
+        );
+        assert_eq!(state("Paper Moon Rising")["action"], "skip", "{b}");
+        assert_eq!(
+            state("Paper Moon Rising")["reason"],
+            "Plex already has a trailer",
+            "{b}"
+        );
+        let preview = api.get("/api/v1/trailers/preview").await.body;
+        assert!(
+            preview
+                .as_array()
+                .is_some_and(|p| p.iter().any(|e| e["title"] == "Paper Moon Rising"
+                    && e["action"] == "skip"
+                    && e["reason"] == "Plex already has a trailer")),
+            "{b}: the preview says why: {preview}"
+        );
+        for title in ["Harbor Lights", "Night Shift"] {
+            let id = by_title[title]["id"].as_str().expect("id");
+            let detail = api.get(&format!("/api/v1/trailers/media/{id}")).await.body;
+            let d = &detail["downloads"][0];
+            if title == "Harbor Lights" {
+                assert_eq!(d["status"], "downloaded", "{b}: {detail}");
+                let file = movie_dir.join("Harbor Lights (2018)-trailer.mp4");
+                assert_eq!(d["file_path"].as_str(), file.to_str(), "{b}: {detail}");
+            } else {
+                assert_eq!(d["status"], "existing", "{b}: {detail}");
+            }
+        }
+        assert!(
+            files_under(&coast_dir).is_empty() && files_under(&pass_dir).is_empty(),
+            "{b}: nothing was downloaded for what the servers already show"
+        );
+
+        // Turned off, the next run downloads them.
+        change_default_profile(&mut api, |p| {
+            p["search"]["skip_if_server_has_trailer"] = json!(false);
+        })
+        .await;
+        run_and_wait(&mut api).await;
+        assert_eq!(
+            files_under(&coast_dir),
+            [coast_dir.join("Quiet Coast (2019)-trailer.mp4")],
+            "{b}"
+        );
+
+        // A library that changed while it was read (the count does not match) deletes nothing.
+        jf.jellyfin_count_drift(1);
+        let r = api
+            .post(
+                &format!("/api/v1/trailers/connections/{conn}/sync"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{b}: {}", r.body);
+        let job = r.json::<JobQueued>().job_id;
+        api.wait_job(&job, Duration::from_secs(60)).await;
+        assert_eq!(all_media(&mut api).await.len(), 4, "{b}: nothing removed");
+        let c = api
+            .get(&format!("/api/v1/trailers/connections/{conn}"))
+            .await
+            .body;
+        assert!(
+            c["last_sync_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("changed while it was read")),
+            "{b}: {c}"
+        );
+        assert!(
+            !server.output_text().contains("jf-key-7777"),
+            "{b}: the Jellyfin key reached the log"
+        );
+        server.terminate();
     }
 }

@@ -2,6 +2,7 @@ pub mod arr;
 pub mod artwork;
 pub mod forward_proxy;
 pub mod hls_origin;
+pub mod jellyfin_library;
 pub mod media_servers;
 pub mod plex_library;
 pub mod plex_tv;

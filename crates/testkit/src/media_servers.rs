@@ -4,7 +4,10 @@
 //! items with `Guid`s and files, paging, metadata and extras. Besides
 //! [`FakeMediaServer::plex_add_section`] and [`FakeMediaServer::plex_add_item`], a test adds
 //! them over HTTP with `POST /_control/sections` and `POST /_control/items` (as the
-//! `tapearr-fakes trailers` e2e tests do).
+//! `tapearr-fakes trailers` e2e tests do). The Jellyfin one has a library too
+//! ([`crate::jellyfin_library`]): libraries with folders and movies and series with provider
+//! ids, paged; [`FakeMediaServer::jellyfin_add_folder`], [`FakeMediaServer::jellyfin_add_item`]
+//! or `POST /_control/folders` and `POST /_control/items`.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -18,6 +21,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
+use crate::jellyfin_library::{JellyfinItem, Library as JellyfinLibrary};
 use crate::plex_library::{Library, PlexItem, PlexKind};
 
 /// What a fake server was asked to scan: (Plex section key or "", folder).
@@ -56,6 +60,8 @@ pub struct FakeMediaServer {
     shared: Arc<Shared>,
     /// The Plex library (`None` for Jellyfin/Emby).
     plex: Option<Arc<Mutex<Library>>>,
+    /// The Jellyfin library (`None` for Plex and Emby).
+    jellyfin: Option<Arc<Mutex<JellyfinLibrary>>>,
     _shutdown: crate::serve::StopOnDrop,
 }
 
@@ -96,6 +102,37 @@ impl FakeMediaServer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .add_item(section, item)
+    }
+
+    /// Jellyfin: adds (or replaces) a library of `collection_type` (`movies`, `tvshows`,
+    /// `music`, …) with these folders.
+    pub fn jellyfin_add_folder(&self, name: &str, collection_type: &str, locations: &[&str]) {
+        if let Some(lib) = &self.jellyfin {
+            lib.lock().unwrap_or_else(|p| p.into_inner()).add_folder(
+                name,
+                collection_type,
+                locations,
+            );
+        }
+    }
+
+    /// Jellyfin: adds (or replaces, by id) an item; its id (`None` when this is not a Jellyfin).
+    pub fn jellyfin_add_item(&self, item: JellyfinItem) -> Option<String> {
+        Some(
+            self.jellyfin
+                .as_ref()?
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .add_item(item),
+        )
+    }
+
+    /// Jellyfin: `TotalRecordCount` says `drift` more items than the library holds (as when
+    /// items were added while the pages were read).
+    pub fn jellyfin_count_drift(&self, drift: i64) {
+        if let Some(lib) = &self.jellyfin {
+            lib.lock().unwrap_or_else(|p| p.into_inner()).total_drift = drift;
+        }
     }
 
     /// Waits until `n` scans were recorded, or the timeout passes.
@@ -169,27 +206,48 @@ impl FakeMediaServer {
             addr,
             shared,
             plex: Some(library),
+            jellyfin: None,
             _shutdown: tx,
         })
     }
 
     /// A Jellyfin server (or Emby with `emby`) that accepts `api_key`.
     pub async fn jellyfin(api_key: &str, emby: bool) -> std::io::Result<FakeMediaServer> {
+        Self::jellyfin_on("127.0.0.1:0", api_key, emby).await
+    }
+
+    /// [`Self::jellyfin`] listening on `bind`. Jellyfin (not Emby) has an empty library until
+    /// [`Self::jellyfin_add_folder`] and [`Self::jellyfin_add_item`].
+    pub async fn jellyfin_on(
+        bind: &str,
+        api_key: &str,
+        emby: bool,
+    ) -> std::io::Result<FakeMediaServer> {
         let shared = Arc::new(Shared::default());
+        let library = Arc::new(Mutex::new(JellyfinLibrary::default()));
         let state = JellyfinState {
             key: api_key.to_string(),
             emby,
             shared: shared.clone(),
+            library: library.clone(),
         };
-        let app = Router::new()
+        let mut app = Router::new()
             .route("/System/Info/Public", get(jf_info))
-            .route("/Library/Media/Updated", post(jf_updated))
-            .with_state(Arc::new(state));
-        let (addr, tx) = Self::serve("127.0.0.1:0", app).await?;
+            .route("/Library/Media/Updated", post(jf_updated));
+        if !emby {
+            app = app
+                .route("/System/Info", get(jf_info_private))
+                .route("/Library/VirtualFolders", get(jf_virtual_folders))
+                .route("/Items", get(jf_items))
+                .route("/_control/folders", post(jf_control_folder))
+                .route("/_control/items", post(jf_control_item));
+        }
+        let (addr, tx) = Self::serve(bind, app.with_state(Arc::new(state))).await?;
         Ok(FakeMediaServer {
             addr,
             shared,
             plex: None,
+            jellyfin: (!emby).then_some(library),
             _shutdown: tx,
         })
     }
@@ -397,6 +455,17 @@ struct JellyfinState {
     key: String,
     emby: bool,
     shared: Arc<Shared>,
+    library: Arc<Mutex<JellyfinLibrary>>,
+}
+
+impl JellyfinState {
+    fn library(&self) -> std::sync::MutexGuard<'_, JellyfinLibrary> {
+        self.library.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn authorized(&self, headers: &HeaderMap, query: &HashMap<String, String>) -> bool {
+        jf_token(headers, query).as_deref() == Some(self.key.as_str())
+    }
 }
 
 /// Accepts every token form Jellyfin does: `Authorization: MediaBrowser Token="…"`,
@@ -475,4 +544,109 @@ async fn jf_updated(
         StatusCode::NO_CONTENT
     }
     .into_response()
+}
+
+/// `GET /System/Info` (`SystemInfo`): needs a token (401 with an empty body without one).
+async fn jf_info_private(
+    State(state): State<Arc<JellyfinState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !state.authorized(&headers, &q) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    axum::Json(
+        json!({"LocalAddress": "http://127.0.0.1:8096", "ServerName": "fake-media",
+        "Version": "10.11.11", "ProductName": "Jellyfin Server", "OperatingSystem": "",
+        "Id": "f4a3c2b1d0e94f8a9b7c6d5e4f3a2b1c", "StartupWizardCompleted": true,
+        "HasPendingRestart": false, "IsShuttingDown": false, "SupportsLibraryMonitor": true,
+        "WebSocketPortNumber": 8096, "CanSelfRestart": true, "CanLaunchWebBrowser": false,
+        "ProgramDataPath": "/config", "WebPath": "/jellyfin/jellyfin-web",
+        "ItemsByNamePath": "/config/metadata", "CachePath": "/cache", "LogPath": "/config/log",
+        "InternalMetadataPath": "/config/metadata", "TranscodingTempPath": "/cache/transcodes",
+        "HasUpdateAvailable": false, "EncoderLocation": "System",
+        "SystemArchitecture": "X64"}),
+    )
+    .into_response()
+}
+
+async fn jf_virtual_folders(
+    State(state): State<Arc<JellyfinState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !state.authorized(&headers, &q) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    axum::Json(state.library().virtual_folders_json()).into_response()
+}
+
+async fn jf_items(
+    State(state): State<Arc<JellyfinState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !state.authorized(&headers, &q) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    axum::Json(state.library().items_json(&q)).into_response()
+}
+
+/// `POST /_control/folders`: `{"name", "collection_type": "movies"|"tvshows"|…, "locations"}`
+/// adds (or replaces) a library → 204.
+#[derive(Deserialize)]
+struct NewFolder {
+    name: String,
+    collection_type: String,
+    locations: Vec<String>,
+}
+
+async fn jf_control_folder(
+    State(state): State<Arc<JellyfinState>>,
+    axum::Json(n): axum::Json<NewFolder>,
+) -> Response {
+    let locations: Vec<&str> = n.locations.iter().map(String::as_str).collect();
+    state
+        .library()
+        .add_folder(&n.name, &n.collection_type, &locations);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_control/items`: `{"type": "Movie"|"Series", "name", "year", "path",
+/// "provider_ids"?: {"Tmdb": "603"}, "local_trailers"?: 1, "remote_trailers"?: [url]}` → `{"Id"}`.
+#[derive(Deserialize)]
+struct NewJellyfinItem {
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    year: i32,
+    path: String,
+    #[serde(default)]
+    provider_ids: HashMap<String, String>,
+    #[serde(default)]
+    local_trailers: u32,
+    #[serde(default)]
+    remote_trailers: Vec<String>,
+}
+
+async fn jf_control_item(
+    State(state): State<Arc<JellyfinState>>,
+    axum::Json(n): axum::Json<NewJellyfinItem>,
+) -> Response {
+    let mut item = match n.kind.as_str() {
+        "Movie" => JellyfinItem::movie(&n.name, n.year, &n.path),
+        "Series" => JellyfinItem::series(&n.name, n.year, &n.path),
+        other => {
+            return (StatusCode::BAD_REQUEST, format!("unknown type {other}")).into_response();
+        }
+    };
+    for (k, v) in n.provider_ids {
+        item = item.provider(&k, &v);
+    }
+    for u in &n.remote_trailers {
+        item = item.remote_trailer(u);
+    }
+    item = item.local_trailers(n.local_trailers);
+    let id = state.library().add_item(item);
+    axum::Json(json!({ "Id": id })).into_response()
 }

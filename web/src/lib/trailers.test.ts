@@ -194,7 +194,8 @@ describe('the profile form', () => {
 				prefer_original_language: true,
 				query: '{title} trailer',
 				search_results: 5,
-				always_search: true
+				always_search: true,
+				skip_if_server_has_trailer: true
 			},
 			output: {
 				container: 'mkv',

@@ -304,6 +304,7 @@ export interface ProfileForm {
 	query: string;
 	search_results: number;
 	always_search: boolean;
+	skip_if_server_has_trailer: boolean;
 	container: Schemas['Container'];
 	video_codec: Schemas['VideoCodec'];
 	audio_codec: Schemas['AudioCodec'];
@@ -341,6 +342,7 @@ export const NEW_PROFILE: ProfileForm = {
 	query: '{title} {year} {kind} trailer',
 	search_results: 10,
 	always_search: false,
+	skip_if_server_has_trailer: false,
 	container: 'mp4',
 	video_codec: 'h264',
 	audio_codec: 'aac',
@@ -377,6 +379,7 @@ export function profileToForm(p: Profile): ProfileForm {
 		query: s.query ?? NEW_PROFILE.query,
 		search_results: s.search_results ?? NEW_PROFILE.search_results,
 		always_search: s.always_search ?? false,
+		skip_if_server_has_trailer: s.skip_if_server_has_trailer ?? false,
 		container: o.container ?? NEW_PROFILE.container,
 		video_codec: o.video_codec ?? NEW_PROFILE.video_codec,
 		audio_codec: o.audio_codec ?? NEW_PROFILE.audio_codec,
@@ -413,7 +416,8 @@ export function formToInput(f: ProfileForm): ProfileInput {
 			prefer_original_language: f.prefer_original_language,
 			query: f.query.trim(),
 			search_results: Math.trunc(Number(f.search_results) || 0),
-			always_search: f.always_search
+			always_search: f.always_search,
+			skip_if_server_has_trailer: f.skip_if_server_has_trailer
 		},
 		output: {
 			container: f.container,
@@ -505,6 +509,13 @@ export const CONNECTION_KINDS = [
 		media: 'movies and shows',
 		url: 'http://plex:32400',
 		where: 'the X-Plex-Token: in Plex Web, a movie → ⋯ → Get Info → View XML, at the end of the address'
+	},
+	{
+		value: 'jellyfin',
+		label: 'Jellyfin',
+		media: 'movies and shows',
+		url: 'http://jellyfin:8096',
+		where: 'Jellyfin → Dashboard → API Keys → + (one key for Tapearr)'
 	}
 ] as const;
 

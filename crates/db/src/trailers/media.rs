@@ -41,11 +41,12 @@ fn bind_arr_fields<'q>(
         .bind(m.arr_trailer_id.as_deref())
         .bind(m.poster_url.as_deref())
         .bind(m.fanart_url.as_deref())
+        .bind(m.server_trailer.as_deref())
         .bind(fingerprint)
         .bind(m.updated_at.millis())
 }
 
-const ARR_FIELDS: [&str; 20] = [
+const ARR_FIELDS: [&str; 21] = [
     "arr_id",
     "tmdb_id",
     "imdb_id",
@@ -64,6 +65,7 @@ const ARR_FIELDS: [&str; 20] = [
     "arr_trailer_id",
     "poster_url",
     "fanart_url",
+    "server_trailer",
     "fingerprint",
     "updated_at",
 ];

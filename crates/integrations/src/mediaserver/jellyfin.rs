@@ -12,7 +12,7 @@ pub enum Flavor {
 }
 
 impl Flavor {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Flavor::Jellyfin => "jellyfin",
             Flavor::Emby => "emby",
@@ -20,7 +20,11 @@ impl Flavor {
     }
 
     /// Jellyfin's current scheme works on every version; Emby documents `X-Emby-Token`.
-    fn authorize(self, req: reqwest::RequestBuilder, token: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn authorize(
+        self,
+        req: reqwest::RequestBuilder,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
         match self {
             Flavor::Jellyfin => req.header(
                 "Authorization",

@@ -1,7 +1,8 @@
 //! Media servers: ask Plex, Jellyfin or Emby to rescan the folder that changed; read Plex's
-//! library as a trailer source.
+//! and Jellyfin's library as a trailer source.
 
 pub mod jellyfin;
+pub mod jellyfin_library;
 pub mod plex;
 pub mod plex_library;
 pub mod plex_tv;

@@ -24,6 +24,9 @@ pub enum PlexItemKind {
 pub struct PlexEntry {
     pub kind: PlexItemKind,
     pub item: ArrItem,
+    /// Plex shows a trailer extra for it (a local file or a Plex Pass online trailer);
+    /// `None` when not asked.
+    pub server_has_trailer: Option<bool>,
 }
 
 fn request(http: &reqwest::Client, base: &str, token: &str, path: &str) -> reqwest::RequestBuilder {
@@ -47,11 +50,13 @@ async fn get_json(req: reqwest::RequestBuilder) -> Result<Value, ServerError> {
     })
 }
 
-/// Every movie and show of the server's movie and show sections, in order.
+/// Every movie and show of the server's movie and show sections, in order. With
+/// `ask_extras`, each item's extras are read too (one request per item).
 pub async fn library(
     http: &reqwest::Client,
     base: &str,
     token: &str,
+    ask_extras: bool,
     mut on_item: impl FnMut(Result<PlexEntry, SkippedItem>) + Send,
 ) -> Result<PullSummary, ServerError> {
     let mut summary = PullSummary::default();
@@ -78,13 +83,23 @@ pub async fn library(
                         parse_item(&element, kind, folder)
                     }
                 };
+                let server_has_trailer = match (&parsed, ask_extras) {
+                    (Ok(item), true) => {
+                        Some(has_trailer_extra(http, base, token, item.arr_id).await?)
+                    }
+                    _ => None,
+                };
                 match parsed {
                     Ok(_) => summary.items += 1,
                     Err(_) => summary.skipped += 1,
                 }
                 on_item(
                     parsed
-                        .map(|item| PlexEntry { kind, item })
+                        .map(|item| PlexEntry {
+                            kind,
+                            item,
+                            server_has_trailer,
+                        })
                         .map_err(|reason| SkippedItem {
                             index,
                             arr_id: rating_key(&element),
@@ -149,6 +164,32 @@ async fn show_folder(
     Ok(meta["MediaContainer"]["Metadata"][0]["Location"][0]["path"]
         .as_str()
         .map(str::to_string))
+}
+
+/// Whether the item has a trailer extra (`extraType` 1 or `subtype` `trailer`):
+/// `GET /library/metadata/{ratingKey}/extras`.
+pub async fn has_trailer_extra(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    rating_key: i64,
+) -> Result<bool, ServerError> {
+    let v = get_json(request(
+        http,
+        base,
+        token,
+        &format!("/library/metadata/{rating_key}/extras"),
+    ))
+    .await?;
+    Ok(v["MediaContainer"]["Metadata"]
+        .as_array()
+        .is_some_and(|extras| extras.iter().any(is_trailer)))
+}
+
+fn is_trailer(extra: &Value) -> bool {
+    extra["extraType"].as_i64() == Some(1)
+        || extra["extraType"].as_str() == Some("1")
+        || extra["subtype"].as_str() == Some("trailer")
 }
 
 fn rating_key(element: &Value) -> Option<i64> {

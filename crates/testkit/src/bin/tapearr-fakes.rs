@@ -19,11 +19,13 @@
 //! `tapearr-fakes trailers [--movies N] [--series N] [--seed S] [--sonarr-v3] [--host IP]`
 //!
 //! Starts a fake Radarr, Sonarr (4.x, or 3.x), TMDB (videos for every id), a video origin
-//! for yt-dlp's generic extractor and a Plex (token `fake-plex-token`, no sections until added),
-//! then prints one line `READY {json}` with their URLs and keys (`radarr`, `sonarr`, `tmdb`,
-//! `videoOrigin`, `plex` with its `token`, `plexTv`: a plex.tv whose account behind that token
-//! has this Plex), and serves until stdin closes or Ctrl-C.
-//! Each is driven through its own `/_control/…` (Plex: `sections` and `items`).
+//! for yt-dlp's generic extractor, a Plex (token `fake-plex-token`, no sections until added)
+//! and a Jellyfin (API key `fake-jellyfin-key`, no libraries until added), then prints one line
+//! `READY {json}` with their URLs and keys (`radarr`, `sonarr`, `tmdb`, `videoOrigin`, `plex`
+//! with its `token`, `plexTv`: a plex.tv whose account behind that token has this Plex,
+//! `jellyfin` with its `apiKey`), and serves until stdin closes or Ctrl-C.
+//! Each is driven through its own `/_control/…` (Plex: `sections` and `items`; Jellyfin:
+//! `folders` and `items`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -36,6 +38,9 @@ use tapearr_testkit::{radarr, sonarr, tmdb, video_origin};
 
 /// The X-Plex-Token the trailers' fake Plex accepts.
 const PLEX_TOKEN: &str = "fake-plex-token";
+
+/// The API key the trailers' fake Jellyfin accepts.
+const JELLYFIN_KEY: &str = "fake-jellyfin-key";
 
 struct Args {
     bind: String,
@@ -234,9 +239,10 @@ async fn run_trailers() -> ExitCode {
                 connections: vec![(plex.url(), true)],
             }],
         );
-        std::io::Result::Ok((tmdb, radarr, sonarr, origin, plex, plex_tv))
+        let jellyfin = FakeMediaServer::jellyfin_on(&bind, JELLYFIN_KEY, false).await?;
+        std::io::Result::Ok((tmdb, radarr, sonarr, origin, plex, plex_tv, jellyfin))
     };
-    let (tmdb, radarr, sonarr, origin, plex, plex_tv) = match started.await {
+    let (tmdb, radarr, sonarr, origin, plex, plex_tv, jellyfin) = match started.await {
         Ok(all) => all,
         Err(e) => {
             eprintln!("tapearr-fakes: bind {bind}: {e}");
@@ -252,6 +258,7 @@ async fn run_trailers() -> ExitCode {
         "videoOrigin": {"url": origin.url(), "watchTemplate": origin.watch_template()},
         "plex": {"url": plex.url(), "token": PLEX_TOKEN},
         "plexTv": {"url": plex_tv.url()},
+        "jellyfin": {"url": jellyfin.url(), "apiKey": JELLYFIN_KEY},
     });
     println!("READY {ready}");
     serve_until_done().await;

@@ -2073,11 +2073,12 @@ export interface components {
             url: string;
         };
         /**
-         * @description Radarr (movies), Sonarr (series) or Plex (the movies and shows of its sections; the
-         *     "API key" is the `X-Plex-Token`).
+         * @description Radarr (movies), Sonarr (series), Plex (the movies and shows of its sections; the
+         *     "API key" is the `X-Plex-Token`) or Jellyfin (its movies and series; an API key made in
+         *     its dashboard).
          * @enum {string}
          */
-        ConnectionKind: "radarr" | "sonarr" | "plex";
+        ConnectionKind: "radarr" | "sonarr" | "plex" | "jellyfin";
         /** @description The answer of a connection test. */
         ConnectionTest: {
             app_name: string;
@@ -2729,6 +2730,11 @@ export interface components {
             poster_url?: string | null;
             /** Format: int32 */
             runtime_min?: number | null;
+            /**
+             * @description The media server that already shows a trailer for it (`Plex`, `Jellyfin`), as the
+             *     last sync saw it; `None` when it shows none or was not asked.
+             */
+            server_trailer?: string | null;
             /** @description Studio (movies) or network (series). */
             studio?: string | null;
             tags: string[];
@@ -3379,6 +3385,13 @@ export interface components {
              * @default 10
              */
             search_results: number;
+            /**
+             * @description Leave an item alone when its media server already shows a trailer for it: Jellyfin's
+             *     local or remote trailers, Plex's trailer extras (local files or Plex Pass online
+             *     trailers), as the last sync of a Plex or Jellyfin connection saw them.
+             * @default false
+             */
+            skip_if_server_has_trailer: boolean;
             /**
              * @description When set, only these uploaders (channel names or ids, case-insensitive).
              * @default []

@@ -376,6 +376,7 @@ fn media_item(m: &SourceMedia, target: &Target, ext_id: i64, folder: &str) -> Me
         trailer_id_override: clean(&m.youtube_trailer_id),
         poster_url: clean(&m.poster_url),
         fanart_url: clean(&m.fanart_url),
+        server_trailer: None,
         added_at: now,
         updated_at: now,
     }

@@ -13,14 +13,16 @@ use crate::secret::Secret;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// Radarr (movies), Sonarr (series) or Plex (the movies and shows of its sections; the
-/// "API key" is the `X-Plex-Token`).
+/// Radarr (movies), Sonarr (series), Plex (the movies and shows of its sections; the
+/// "API key" is the `X-Plex-Token`) or Jellyfin (its movies and series; an API key made in
+/// its dashboard).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ConnectionKind {
     Radarr,
     Sonarr,
     Plex,
+    Jellyfin,
 }
 
 impl ConnectionKind {
@@ -29,6 +31,7 @@ impl ConnectionKind {
             Self::Radarr => "radarr",
             Self::Sonarr => "sonarr",
             Self::Plex => "plex",
+            Self::Jellyfin => "jellyfin",
         }
     }
 
@@ -37,6 +40,7 @@ impl ConnectionKind {
             "radarr" => Some(Self::Radarr),
             "sonarr" => Some(Self::Sonarr),
             "plex" => Some(Self::Plex),
+            "jellyfin" => Some(Self::Jellyfin),
             _ => None,
         }
     }
@@ -134,6 +138,10 @@ pub struct MediaItem {
     pub trailer_id_override: Option<String>,
     pub poster_url: Option<String>,
     pub fanart_url: Option<String>,
+    /// The media server that already shows a trailer for it (`Plex`, `Jellyfin`), as the
+    /// last sync saw it; `None` when it shows none or was not asked.
+    #[serde(default)]
+    pub server_trailer: Option<String>,
     pub added_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -94,6 +94,10 @@ pub struct SearchRules {
     pub search_results: u32,
     /// Always search even when the Arr or TMDB gave an id.
     pub always_search: bool,
+    /// Leave an item alone when its media server already shows a trailer for it: Jellyfin's
+    /// local or remote trailers, Plex's trailer extras (local files or Plex Pass online
+    /// trailers), as the last sync of a Plex or Jellyfin connection saw them.
+    pub skip_if_server_has_trailer: bool,
 }
 
 impl Default for SearchRules {
@@ -110,6 +114,7 @@ impl Default for SearchRules {
             query: "{title} {year} {kind} trailer".into(),
             search_results: 10,
             always_search: false,
+            skip_if_server_has_trailer: false,
         }
     }
 }

@@ -31,6 +31,7 @@ pub(crate) fn item(title: &str, year: Option<i32>) -> MediaItem {
         trailer_id_override: None,
         poster_url: None,
         fanart_url: None,
+        server_trailer: None,
         added_at: Timestamp(0),
         updated_at: Timestamp(0),
     }

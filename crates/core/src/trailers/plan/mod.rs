@@ -89,6 +89,18 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
                     r.reason.clone().unwrap_or_else(|| "has a trailer".into()),
                 ),
                 (Some(why), _) => (PlanAction::Skip, why.clone()),
+                (None, _)
+                    if profile.search.skip_if_server_has_trailer
+                        && item.server_trailer.is_some() =>
+                {
+                    (
+                        PlanAction::Skip,
+                        format!(
+                            "{} already has a trailer",
+                            item.server_trailer.as_deref().unwrap_or("the media server")
+                        ),
+                    )
+                }
                 (None, Some(r)) if r.status == DownloadStatus::Skipped => (
                     PlanAction::Skip,
                     r.reason.clone().unwrap_or_else(|| "skipped".into()),
@@ -278,5 +290,60 @@ mod tests {
             ]
         );
         assert_eq!(entries[1].reason, "no trailer 2 yet");
+    }
+
+    #[test]
+    fn what_the_media_server_already_shows_is_skipped_only_when_the_profile_says_so() {
+        let shown = MediaItem {
+            server_trailer: Some("Jellyfin".into()),
+            ..item("Quiet Coast", Some(2019))
+        };
+        let profile = |skip: bool| Profile {
+            id: "p".into(),
+            name: "Beside".into(),
+            enabled: true,
+            priority: 10,
+            filters: Vec::new(),
+            search: SearchRules {
+                skip_if_server_has_trailer: skip,
+                ..SearchRules::default()
+            },
+            output: OutputSettings::default(),
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let run = |skip: bool, downloads: &[DownloadRecord]| {
+            let e = plan(&PlanInput {
+                media: std::slice::from_ref(&shown),
+                profiles: &[profile(skip)],
+                downloads,
+                scans: &[scanned("m1")],
+                now: Timestamp(2),
+            });
+            (e[0].action, e[0].reason.clone())
+        };
+        assert_eq!(
+            run(true, &[]),
+            (PlanAction::Skip, "Jellyfin already has a trailer".into())
+        );
+        assert_eq!(run(false, &[]).0, PlanAction::Download);
+        // A trailer Tapearr placed (which the server then shows too) stays "have".
+        let placed = DownloadRecord {
+            media_id: "m1".into(),
+            profile_id: "p".into(),
+            slot: Slot::parse("trailer-1").expect("slot"),
+            status: DownloadStatus::Downloaded,
+            video_id: Some("v".into()),
+            source: None,
+            file_path: Some("/movies/x/x-trailer.mp4".into()),
+            file_bytes: None,
+            duration_ms: None,
+            reason: None,
+            error_kind: None,
+            attempts: 0,
+            next_attempt_at: None,
+            updated_at: Timestamp(1),
+        };
+        assert_eq!(run(true, &[placed]).0, PlanAction::Have);
     }
 }

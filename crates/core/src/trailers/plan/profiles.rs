@@ -334,6 +334,7 @@ mod tests {
             trailer_id_override: None,
             poster_url: None,
             fanart_url: None,
+            server_trailer: None,
             added_at: Timestamp(0),
             updated_at: Timestamp(0),
         }

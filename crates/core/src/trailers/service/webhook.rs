@@ -64,7 +64,7 @@ fn action_of(kind: ConnectionKind, event: &ArrEvent) -> EventAction {
     let id = match kind {
         ConnectionKind::Radarr => event.movie.as_ref().map(|m| m.id),
         ConnectionKind::Sonarr => event.series.as_ref().map(|s| s.id),
-        ConnectionKind::Plex => None,
+        ConnectionKind::Plex | ConnectionKind::Jellyfin => None,
     };
     match (event.event_type.as_str(), id) {
         ("Test", _) => EventAction::Test,
@@ -101,7 +101,7 @@ impl Trailers {
                 "On Series Add",
                 "On Series Delete",
             ],
-            ConnectionKind::Plex => {
+            ConnectionKind::Plex | ConnectionKind::Jellyfin => {
                 return Err(TrailerError::Invalid(
                     "only Radarr and Sonarr connections have a webhook".into(),
                 ));

@@ -6,10 +6,12 @@ pub mod connections;
 pub mod mapping;
 mod source;
 
+use source::SourceItem;
+
 use crate::ids::new_id;
 use crate::time::Timestamp;
 use crate::trailers::error::TrailerResult;
-use crate::trailers::model::{Connection, MediaItem, MediaKind, SyncOutcome};
+use crate::trailers::model::{Connection, ConnectionKind, MediaItem, MediaKind, SyncOutcome};
 use crate::trailers::service::Trailers;
 use crate::trailers::sync::mapping::to_local;
 use serde::Serialize;
@@ -73,11 +75,18 @@ impl Trailers {
 
     async fn pull_and_apply(&self, conn: &Connection) -> TrailerResult<SyncReport> {
         let client = self.client(conn)?;
+        // Asking Plex costs one request per item: only when a profile would use the answer.
+        let ask_server = self
+            .store()
+            .trailer_profiles()
+            .await?
+            .iter()
+            .any(|p| p.enabled && p.search.skip_if_server_has_trailer);
         let tags: HashMap<i64, String> = client.tags().await?.into_iter().collect();
-        let mut items: Vec<(MediaKind, ArrItem)> = Vec::new();
+        let mut items: Vec<SourceItem> = Vec::new();
         let mut skipped: Vec<SkippedItem> = Vec::new();
         let summary = client
-            .library(conn.kind, |r| match r {
+            .library(conn.kind, ask_server, |r| match r {
                 Ok(item) => items.push(item),
                 Err(s) => skipped.push(s),
             })
@@ -105,13 +114,26 @@ impl Trailers {
         let mut inserts = Vec::new();
         let mut updates = Vec::new();
         let mut seen = HashSet::with_capacity(items.len());
-        for (kind, item) in items {
+        for SourceItem {
+            kind,
+            item,
+            server_trailer,
+        } in items
+        {
             if !seen.insert(item.ext_id) {
                 continue; // The same movie twice in one Arr: the first wins.
             }
             let folder = to_local(&item.path, &conn.path_mappings);
-            let fingerprint = fingerprint(item.fingerprint, &folder);
-            let media = to_media(conn, kind, item, &tags, folder, now);
+            // Plex's extras are not part of the item's JSON: the answer joins the fingerprint.
+            let server_trailer = server_trailer
+                .unwrap_or(false)
+                .then(|| server_name(conn.kind).to_string());
+            let fingerprint = fingerprint(
+                item.fingerprint ^ u64::from(server_trailer.is_some()),
+                &folder,
+            );
+            let mut media = to_media(conn, kind, item, &tags, folder, now);
+            media.server_trailer = server_trailer;
             match known.get(&media.ext_id) {
                 None => inserts.push((media, fingerprint)),
                 Some((_, _, stored)) if *stored == fingerprint => report.unchanged += 1,
@@ -143,6 +165,16 @@ impl Trailers {
             self.store().delete_media(&gone).await?;
         }
         Ok(report)
+    }
+}
+
+/// How the plan names the server that already has a trailer.
+fn server_name(kind: ConnectionKind) -> &'static str {
+    match kind {
+        ConnectionKind::Plex => "Plex",
+        ConnectionKind::Jellyfin => "Jellyfin",
+        ConnectionKind::Radarr => "Radarr",
+        ConnectionKind::Sonarr => "Sonarr",
     }
 }
 
@@ -201,6 +233,7 @@ fn to_media(
         trailer_id_override: None,
         poster_url: item.poster_url,
         fanart_url: item.fanart_url,
+        server_trailer: None,
         added_at: now,
         updated_at: now,
     }
