@@ -210,6 +210,9 @@ pub struct TrailersConfig {
     /// A bgutil PO-token provider (e.g. `http://127.0.0.1:4416`), off when unset: yt-dlp gets
     /// it as the `youtubepot-bgutilhttp` extractor argument. See docs/trailers.md.
     pub po_token_provider_url: Option<String>,
+    /// A proxy for yt-dlp (`--proxy`: `http://user:pass@host:port`, `socks5://…`), none when
+    /// empty. Sealed like other secrets when set in the app: it may hold a password.
+    pub proxy: Secret,
     /// Downloads running at once (each on its own host's schedule).
     pub parallel_downloads: usize,
 }
@@ -310,6 +313,7 @@ impl Default for Config {
                 host_pause_secs: 30 * 60,
                 host_pause_max_secs: 24 * 3600,
                 po_token_provider_url: None,
+                proxy: Secret::default(),
                 parallel_downloads: 2,
             },
             origins: Default::default(),

@@ -27,6 +27,7 @@ async fn every_protected_route_answers_401_without_credentials() {
         "/api/v1/twitch/eventsub",
         "/api/v1/share/{token}",
         "/api/v1/watch/{token}/index.m3u8",
+        "/api/v1/watch/{token}/h264.m3u8",
         "/api/v1/watch/{token}/{file}",
         "/api/v1/trailers/webhooks/{id}/{token}",
     ];

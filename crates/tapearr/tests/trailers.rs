@@ -1991,3 +1991,86 @@ async fn a_jellyfin_library_is_a_source_and_what_a_media_server_already_shows_ca
         server.terminate();
     }
 }
+
+/// Issue 21: a proxy set in the app carries yt-dlp's searches and downloads from the next run
+/// on, without a restart; it is write-only, and a bad one is refused without being echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_set_in_the_app_carries_the_trailer_downloads() {
+    use tapearr_testkit::forward_proxy::ForwardProxy;
+    for backend in backends("trailer_proxy").await {
+        let b = backend.name;
+        let w = World::start().await;
+        let dir = w.movie_dir("Proxied", 2022);
+        std::fs::create_dir_all(&dir).expect("movie folder");
+        std::fs::write(dir.join("Proxied (2022).mkv"), b"movie").expect("file");
+        w.origin.set_video(
+            "proxy000",
+            VideoSpec::new("Proxied (2022) Official Trailer").seconds(2),
+        );
+        w.radarr.add_movie(
+            Movie::new(2_200_000, "Proxied", 2022)
+                .path(&dir.display().to_string())
+                .with_file(1_000)
+                .trailer("proxy000"),
+        );
+        w.origin.prepare().await.expect("origin media");
+        let proxy = ForwardProxy::start().await.expect("proxy");
+        let data = tempfile::tempdir().expect("data dir");
+        link_tools(data.path());
+        let server = InProcess::start(ServerOptions {
+            data_dir: data.path(),
+            database_url: backend.database_url.as_deref(),
+            env: w.env(),
+        })
+        .await;
+        let (mut api, _) = Client::admin(&server).await;
+        accept_short_trailers(&mut api).await;
+
+        let set = |value: Value| json!({ "values": { "trailers.proxy": value } });
+        let bad = api
+            .send(
+                reqwest::Method::PATCH,
+                "/api/v1/settings",
+                Some(set(json!("ftp://tapearr:hunter2@127.0.0.1:1"))),
+            )
+            .await;
+        assert_eq!(bad.status, 400, "{b}: {}", bad.body);
+        assert!(
+            !bad.body.to_string().contains("hunter2"),
+            "{b}: {}",
+            bad.body
+        );
+        let with_password = proxy.url().replace("http://", "http://tapearr:hunter2@");
+        let ok = api
+            .send(
+                reqwest::Method::PATCH,
+                "/api/v1/settings",
+                Some(set(json!(with_password))),
+            )
+            .await;
+        assert_eq!(ok.status, 200, "{b}: {}", ok.body);
+        let shown = api.get("/api/v1/settings").await;
+        assert!(
+            !shown.body.to_string().contains("hunter2"),
+            "{b}: write-only"
+        );
+
+        add_radarr(&mut api, &w).await;
+        eventually(Duration::from_secs(30), "the first sync", || {
+            let mut api = api.clone();
+            async move { (all_media(&mut api).await.len() == 1).then_some(()) }
+        })
+        .await;
+        run_and_wait(&mut api).await;
+        let placed = dir.join("Proxied (2022)-trailer.mp4");
+        assert!(placed.is_file(), "{b}: {:?}", files_under(&dir));
+        let origin_host = w.origin.url().replace("http://", "");
+        let through: Vec<String> = proxy
+            .forwarded()
+            .into_iter()
+            .filter(|u| u.contains(&origin_host))
+            .collect();
+        assert!(!through.is_empty(), "{b}: yt-dlp went around the proxy");
+        server.stop().await;
+    }
+}

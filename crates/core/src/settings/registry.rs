@@ -25,6 +25,11 @@ pub enum SettingKind {
     Gib,
     /// A tracing filter such as `info` or `tapearr_core=debug,info`.
     LogFilter,
+    /// A proxy URL (`http`, `https`, `socks5`, `socks5h`), write-only like a secret: it may
+    /// hold a password.
+    Proxy,
+    /// Proxy URLs separated by commas, write-only like a secret.
+    ProxyList,
 }
 
 #[derive(Debug)]
@@ -39,7 +44,10 @@ pub struct SettingDef {
 
 impl SettingDef {
     pub fn secret(&self) -> bool {
-        self.kind == SettingKind::Secret
+        matches!(
+            self.kind,
+            SettingKind::Secret | SettingKind::Proxy | SettingKind::ProxyList
+        )
     }
 
     /// The environment variable that sets it.
@@ -90,6 +98,24 @@ pub const SETTINGS: &[SettingDef] = &[
         help: "TMDB API key: official trailers are found first",
     },
     SettingDef {
+        key: "trailers.proxy",
+        kind: SettingKind::Proxy,
+        live: true,
+        help: "Proxy for yt-dlp's searches and downloads (http://user:pass@host:port or socks5://…)",
+    },
+    SettingDef {
+        key: "trailers.po_token_provider_url",
+        kind: SettingKind::Url,
+        live: true,
+        help: "A bgutil PO-token provider for YouTube (e.g. http://127.0.0.1:4416); off when empty",
+    },
+    SettingDef {
+        key: "twitch.playlist_proxies",
+        kind: SettingKind::ProxyList,
+        live: false,
+        help: "Proxies for the playlist requests of the channels that opt in, comma separated",
+    },
+    SettingDef {
         key: "public_url",
         kind: SettingKind::Url,
         live: true,
@@ -110,6 +136,12 @@ pub fn find(key: &str) -> Option<&'static SettingDef> {
 /// Checks a submitted value and returns it in the form it is stored and applied in; the
 /// message says what is wrong (the caller names the key).
 pub fn validate(def: &SettingDef, value: &Value) -> Result<Value, String> {
+    // yt-dlp splits extractor arguments on `,` and `;`.
+    if def.key == "trailers.po_token_provider_url"
+        && value.as_str().is_some_and(|u| u.contains([',', ';']))
+    {
+        return Err("must be an http(s) URL without `,` or `;`".into());
+    }
     match def.kind {
         SettingKind::Text => {
             let s = value.as_str().ok_or("must be a string")?.trim();
@@ -172,6 +204,24 @@ pub fn validate(def: &SettingDef, value: &Value) -> Result<Value, String> {
             }
             Ok(Value::from(n))
         }
+        SettingKind::Proxy => {
+            proxy_url(value.as_str().ok_or("must be a proxy URL string")?).map(Value::String)
+        }
+        SettingKind::ProxyList => {
+            let list = value
+                .as_str()
+                .ok_or("must be proxy URLs separated by commas")?;
+            let urls = list
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(proxy_url)
+                .collect::<Result<Vec<_>, _>>()?;
+            if urls.is_empty() {
+                return Err("must name at least one proxy (null clears it)".into());
+            }
+            Ok(Value::String(urls.join(",")))
+        }
         SettingKind::LogFilter => {
             let s = value.as_str().ok_or("must be a string")?.trim();
             if s.is_empty() {
@@ -181,6 +231,20 @@ pub fn validate(def: &SettingDef, value: &Value) -> Result<Value, String> {
             Ok(Value::String(s.to_string()))
         }
     }
+}
+
+/// A proxy URL as yt-dlp and reqwest take it; the message never repeats the URL (it may hold a
+/// password).
+fn proxy_url(text: &str) -> Result<String, String> {
+    let url = Url::parse(text.trim()).map_err(|_| "is not a proxy URL".to_string())?;
+    if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") || url.host_str().is_none()
+    {
+        return Err("must be an http, https, socks5 or socks5h URL with a host".into());
+    }
+    if url.path() != "/" && !url.path().is_empty() || url.query().is_some() {
+        return Err("must be a proxy address without a path".into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// Puts a validated value into `config`.
@@ -205,6 +269,14 @@ pub fn apply(config: &mut Config, key: &str, value: &Value) {
         "tmdb.api_key" => config.tmdb.api_key = Secret::new(text()),
         "public_url" => config.public_url = value.as_str().and_then(|s| Url::parse(s).ok()),
         "log.level" => config.log.level = text(),
+        "trailers.proxy" => config.trailers.proxy = Secret::new(text()),
+        "trailers.po_token_provider_url" => {
+            config.trailers.po_token_provider_url = value
+                .as_str()
+                .map(|u| u.trim_end_matches('/').to_string())
+                .filter(|u| !u.is_empty())
+        }
+        "twitch.playlist_proxies" => config.twitch.playlist_proxies = text(),
         _ => {}
     }
 }
@@ -230,6 +302,19 @@ pub fn shown(config: &Config, def: &SettingDef) -> (Value, bool) {
             .map(|u| Value::String(u.to_string()))
             .unwrap_or(Value::Null),
         "log.level" => Value::String(config.log.level.clone()),
+        "trailers.proxy" => return (Value::Null, !config.trailers.proxy.is_empty()),
+        "trailers.po_token_provider_url" => config
+            .trailers
+            .po_token_provider_url
+            .clone()
+            .map(Value::String)
+            .unwrap_or(Value::Null),
+        "twitch.playlist_proxies" => {
+            return (
+                Value::Null,
+                !config.twitch.playlist_proxies.trim().is_empty(),
+            );
+        }
         _ => Value::Null,
     };
     let set = match &value {
@@ -239,4 +324,43 @@ pub fn shown(config: &Config, def: &SettingDef) -> (Value, bool) {
         _ => true,
     };
     (value, set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(key: &str, value: Value) -> Result<Value, String> {
+        validate(find(key).expect("declared"), &value)
+    }
+
+    #[test]
+    fn proxies_are_write_only_urls_and_refusals_never_repeat_them() {
+        assert!(find("trailers.proxy").expect("declared").secret());
+        assert!(find("twitch.playlist_proxies").expect("declared").secret());
+        assert_eq!(
+            check("trailers.proxy", json!(" http://u:hunter2@10.0.0.2:3128/ ")),
+            Ok(json!("http://u:hunter2@10.0.0.2:3128"))
+        );
+        assert_eq!(
+            check("trailers.proxy", json!("socks5h://10.0.0.2:1080")),
+            Ok(json!("socks5h://10.0.0.2:1080"))
+        );
+        for bad in [
+            "ftp://u:hunter2@h",
+            "hunter2",
+            "http://u:hunter2@h/path",
+            "http://h?x=hunter2",
+        ] {
+            let e = check("trailers.proxy", json!(bad)).expect_err(bad);
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+        assert_eq!(
+            check("twitch.playlist_proxies", json!("http://a:1, ,http://b:2")),
+            Ok(json!("http://a:1,http://b:2"))
+        );
+        assert!(check("twitch.playlist_proxies", json!(" , ")).is_err());
+        assert!(check("twitch.playlist_proxies", json!("http://a:1,nope")).is_err());
+    }
 }

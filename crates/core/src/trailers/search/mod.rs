@@ -25,6 +25,7 @@ impl Trailers {
             .timeout(Duration::from_secs(t.download_timeout_secs))
             .js_runtime(self.inner.tools.js_runtime())
             .po_token_provider(t.po_token_provider_url.clone())
+            .proxy(Some(t.proxy.expose().to_string()))
     }
 
     /// The page URL of a video id, or an error for an id that is not one.

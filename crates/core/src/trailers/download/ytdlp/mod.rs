@@ -44,6 +44,7 @@ pub struct YtDlp {
     ffprobe: PathBuf,
     js_runtime: Option<PathBuf>,
     po_token_provider: Option<String>,
+    proxy: Option<String>,
 }
 
 /// What to download.
@@ -99,6 +100,7 @@ impl YtDlp {
             ffprobe: PathBuf::from("ffprobe"),
             js_runtime: None,
             po_token_provider: None,
+            proxy: None,
         }
     }
 
@@ -106,6 +108,13 @@ impl YtDlp {
     /// as `--extractor-args youtubepot-bgutilhttp:base_url=…`; nothing is passed without one.
     pub fn po_token_provider(mut self, url: Option<String>) -> Self {
         self.po_token_provider = url.filter(|u| !u.trim().is_empty());
+        self
+    }
+
+    /// A proxy every yt-dlp request goes through (`--proxy`; masked in logs: it may hold a
+    /// password).
+    pub fn proxy(mut self, url: Option<String>) -> Self {
+        self.proxy = url.filter(|u| !u.trim().is_empty());
         self
     }
 
@@ -364,6 +373,9 @@ impl YtDlp {
             .install_hint(VENV_HINT);
         if let Some(c) = &cookies {
             p = p.arg("--cookies").secret_arg(&c.path);
+        }
+        if let Some(proxy) = &self.proxy {
+            p = p.arg("--proxy").secret_arg(proxy);
         }
         let p = p.args(self.helper_args()).args(args);
         tracing::debug!(command = %p.display(), target, "running yt-dlp");
