@@ -8,7 +8,7 @@
 mod common;
 
 use common::twitch_world::{env, start, world};
-use common::{Client, backends, eventually};
+use common::{Client, backends, database_text, eventually};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -43,39 +43,6 @@ async fn start_sign_in(client: &mut Client, what: &str) -> Value {
     assert_eq!(r.status, StatusCode::OK, "{what}: {:?}", r.body);
     assert_eq!(r.body["state"], "pending", "{what}: {:?}", r.body);
     r.body
-}
-
-/// Everything the database holds, as text: the SQLite file and its WAL, or every row of
-/// PostgreSQL's key/value table.
-async fn database_text(data_dir: &std::path::Path, database_url: Option<&str>) -> String {
-    match database_url {
-        None => {
-            let mut out = Vec::new();
-            for name in ["tapearr.db", "tapearr.db-wal", "tapearr.db-shm"] {
-                if let Ok(bytes) = std::fs::read(data_dir.join(name)) {
-                    out.extend_from_slice(&bytes);
-                }
-            }
-            String::from_utf8_lossy(&out).into_owned()
-        }
-        Some(url) => {
-            use sqlx::Row;
-            let pool = sqlx::postgres::PgPoolOptions::new()
-                .max_connections(1)
-                .connect(url)
-                .await
-                .expect("connect to PostgreSQL");
-            let rows = sqlx::query("SELECT t::text AS row FROM app_state t")
-                .fetch_all(&pool)
-                .await
-                .expect("rows");
-            pool.close().await;
-            rows.iter()
-                .map(|r| r.get::<String, _>("row"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
