@@ -11,7 +11,7 @@ mod common;
 mod kit;
 
 use common::twitch_world::{self, World, add_channel, id_of, wait_recording};
-use common::{Client, JobStatus, Server, backends, eventually};
+use common::{Client, JobStatus, Server, backends, eventually, link_tools};
 use kit::{Knobs, millis};
 use rand::Rng;
 use rand::rngs::StdRng;
@@ -104,19 +104,6 @@ impl TrailerWorld {
 
 fn movie_dir(library: &Path, title: &str, year: i32) -> PathBuf {
     library.join("movies").join(format!("{title} ({year})"))
-}
-
-/// The tools venv `make test` installs (yt-dlp); the trailer side needs the real one.
-fn link_tools(data_dir: &Path) {
-    let shared = std::env::var("TAPEARR_TEST_TOOLS_DATA_DIR")
-        .expect("TAPEARR_TEST_TOOLS_DATA_DIR (set by `make test`) must point at the tools venv");
-    let tools = Path::new(&shared).join("tools");
-    assert!(
-        tools.join("venv/bin/yt-dlp").exists(),
-        "yt-dlp missing in {}; run `make tools`",
-        tools.display()
-    );
-    std::os::unix::fs::symlink(&tools, data_dir.join("tools")).expect("link the tools venv");
 }
 
 /// The origin's trailers are seconds long: the default profile's window is widened.

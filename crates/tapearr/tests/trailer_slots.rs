@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Client, JobRecord, Server, ServerOptions, backends, install_crypto};
+use common::{Client, JobRecord, Server, ServerOptions, backends, install_crypto, link_tools};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,19 +16,6 @@ use tapearr_api::routes::trailers::JobQueued;
 use tapearr_testkit::radarr::{FakeRadarr, Movie};
 use tapearr_testkit::tmdb::{FakeTmdb, TmdbVideo};
 use tapearr_testkit::video_origin::{VideoOrigin, VideoSpec};
-
-/// The tools venv `make test` installs (yt-dlp); this story needs the real one.
-fn link_tools(data_dir: &Path) {
-    let shared = std::env::var("TAPEARR_TEST_TOOLS_DATA_DIR")
-        .expect("TAPEARR_TEST_TOOLS_DATA_DIR (set by `make test`) must point at the tools venv");
-    let tools = Path::new(&shared).join("tools");
-    assert!(
-        tools.join("venv/bin/yt-dlp").exists(),
-        "yt-dlp missing in {}; run `make tools`",
-        tools.display()
-    );
-    std::os::unix::fs::symlink(&tools, data_dir.join("tools")).expect("link the tools venv");
-}
 
 const TMDB_ID: i32 = 2_400_001;
 

@@ -7,7 +7,7 @@ mod common;
 
 use common::{
     Client, InProcess, JobRecord, JobStatus, Server, ServerOptions, backends, eventually,
-    install_crypto,
+    install_crypto, link_tools,
 };
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -22,19 +22,6 @@ use tapearr_testkit::plex_library::{PlexItem, PlexKind};
 use tapearr_testkit::radarr::{FakeRadarr, Movie};
 use tapearr_testkit::tmdb::{FakeTmdb, TmdbVideo};
 use tapearr_testkit::video_origin::{Availability, VideoCodec, VideoOrigin, VideoSpec};
-
-/// The tools venv `make test` installs (yt-dlp); this story needs the real one.
-fn link_tools(data_dir: &Path) {
-    let shared = std::env::var("TAPEARR_TEST_TOOLS_DATA_DIR")
-        .expect("TAPEARR_TEST_TOOLS_DATA_DIR (set by `make test`) must point at the tools venv");
-    let tools = Path::new(&shared).join("tools");
-    assert!(
-        tools.join("venv/bin/yt-dlp").exists(),
-        "yt-dlp missing in {}; run `make tools`",
-        tools.display()
-    );
-    std::os::unix::fs::symlink(&tools, data_dir.join("tools")).expect("link the tools venv");
-}
 
 struct World {
     radarr: FakeRadarr,

@@ -518,3 +518,17 @@ pub async fn database_text(data_dir: &std::path::Path, database_url: Option<&str
         }
     }
 }
+
+/// Links the tools venv `make test` installs (yt-dlp, deno) into `data_dir`, for stories that
+/// need the real yt-dlp.
+pub fn link_tools(data_dir: &std::path::Path) {
+    let shared = std::env::var("TAPEARR_TEST_TOOLS_DATA_DIR")
+        .expect("TAPEARR_TEST_TOOLS_DATA_DIR (set by `make test`) must point at the tools venv");
+    let tools = std::path::Path::new(&shared).join("tools");
+    assert!(
+        tools.join("venv/bin/yt-dlp").exists(),
+        "yt-dlp missing in {}; run `make tools`",
+        tools.display()
+    );
+    std::os::unix::fs::symlink(&tools, data_dir.join("tools")).expect("link the tools venv");
+}
