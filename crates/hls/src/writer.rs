@@ -19,8 +19,10 @@ use std::io::Write;
 use bytes::Bytes;
 
 /// How far a segment's program date-time may differ from the end of the previous one and
-/// still continue the same part.
-const TIMELINE_SLACK: Duration = Duration::from_secs(1);
+/// still continue the same part: rounding between timestamps, never a whole lost segment.
+/// (It was 1 s flat, so one lost 1 s segment stayed inside a part and the MP4 kept the jump:
+/// a second longer than the media the recording counted.)
+const TIMELINE_SLACK: Duration = Duration::from_millis(250);
 
 /// Where and how to write a recording.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,6 +438,25 @@ mod tests {
         }
         w.finish().await.expect("finish");
         assert_eq!(opened, [Some(1), None, Some(2), None, None]);
+    }
+
+    #[tokio::test]
+    async fn one_lost_short_segment_starts_a_new_part() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut w = PartWriter::new(OutputPlan::new(dir.path(), "rec"), Container::Ts);
+        let at = |ms: u64| Some(std::time::UNIX_EPOCH + Duration::from_millis(ms));
+        let mut opened = Vec::new();
+        // 1 s segments: 10.000 and 11.004 follow each other (rounding), 13.004 comes after the
+        // segment at 12.004 was lost.
+        for t in [at(10_000), at(11_004), at(13_004)] {
+            let a = w
+                .write_segment(Bytes::from(vec![1u8; 10]), 1.0, t)
+                .await
+                .expect("write");
+            opened.push(a.opened.map(|p| p.index));
+        }
+        w.finish().await.expect("finish");
+        assert_eq!(opened, [Some(1), None, Some(2)]);
     }
 
     #[tokio::test]
