@@ -7,124 +7,67 @@
 
 mod common;
 
-use common::{Client, JobRecord, Server, ServerOptions, backends, install_crypto, link_tools};
-use serde_json::{Value, json};
+use common::trailer_world::{
+    World, add_radarr, media_detail, profiles, put_profile, run_and_wait, scan_and_wait,
+};
+use common::{Client, Reply, Server, ServerOptions, backends, link_tools};
+use reqwest::StatusCode;
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-use tapearr_api::routes::trailers::JobQueued;
-use tapearr_testkit::radarr::{FakeRadarr, Movie};
-use tapearr_testkit::tmdb::{FakeTmdb, TmdbVideo};
-use tapearr_testkit::video_origin::{VideoOrigin, VideoSpec};
+use tapearr_core::trailers::PlanEntry;
+use tapearr_core::trailers::model::{DownloadRecord, DownloadStatus, ExtraKind, Profile};
+use tapearr_core::trailers::plan::PlanAction;
+use tapearr_core::trailers::plan::listing::MediaPage;
+use tapearr_testkit::radarr::Movie;
+use tapearr_testkit::tmdb::TmdbVideo;
+use tapearr_testkit::video_origin::VideoSpec;
 
 const TMDB_ID: i32 = 2_400_001;
 
-struct World {
-    radarr: FakeRadarr,
-    tmdb: FakeTmdb,
-    origin: VideoOrigin,
-    library: tempfile::TempDir,
+fn movie_dir(w: &World) -> PathBuf {
+    w.movie_dir("Slot Movie", 2001)
 }
 
-impl World {
-    async fn start() -> World {
-        install_crypto();
-        let tmdb = FakeTmdb::start().await.expect("tmdb");
-        let radarr = FakeRadarr::start_with(tapearr_testkit::arr::ArrConfig {
-            image_base: tmdb.image_base(),
-            ..tapearr_testkit::radarr::default_config()
-        })
-        .await
-        .expect("radarr");
-        World {
-            radarr,
-            tmdb,
-            origin: VideoOrigin::start().await.expect("origin"),
-            library: tempfile::tempdir().expect("library"),
-        }
+/// One movie; TMDB lists two trailers, a teaser, a featurette and a clip (each a video on the
+/// origin), so every slot has a video of its own to find.
+fn build(w: &World) {
+    let dir = movie_dir(w);
+    std::fs::create_dir_all(&dir).expect("movie folder");
+    std::fs::write(dir.join("Slot Movie (2001).mkv"), b"not really a movie").expect("movie");
+    w.radarr.add_movie(
+        Movie::new(TMDB_ID, "Slot Movie", 2001)
+            .path(&dir.display().to_string())
+            .with_file(1_000_000),
+    );
+    let videos = [
+        ("slotTr1", "Trailer", "Slot Movie | Official Trailer"),
+        ("slotTr2", "Trailer", "Slot Movie | Official Trailer 2"),
+        ("slotTea", "Teaser", "Slot Movie | Teaser"),
+        ("slotFea", "Featurette", "Slot Movie | Making the Movie"),
+        ("slotClp", "Clip", "Slot Movie | The Chase"),
+    ];
+    w.tmdb.set_movie_videos(
+        TMDB_ID,
+        videos
+            .iter()
+            .map(|(key, kind, name)| TmdbVideo::trailer(key, name).kind(kind))
+            .collect(),
+    );
+    for (key, _, name) in videos {
+        w.origin
+            .set_video(key, VideoSpec::new(&format!("{name} 2001")).seconds(2));
     }
-
-    fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            (
-                "TAPEARR_LIBRARY_ROOTS",
-                self.library.path().display().to_string(),
-            ),
-            ("TAPEARR_DISK__LOW_FREE_GB", "0".into()),
-            ("TAPEARR_TMDB__API_URL", format!("{}/3", self.tmdb.url())),
-            ("TAPEARR_TMDB__API_KEY", self.tmdb.api_key().to_string()),
-            ("TAPEARR_TRAILERS__WATCH_URL", self.origin.watch_template()),
-            (
-                "TAPEARR_TRAILERS__SEARCH_TARGET",
-                format!("{}/feed?q={{query}}&n={{n}}", self.origin.url()),
-            ),
-            ("TAPEARR_TRAILERS__HOST_INTERVAL_SECS", "0".into()),
-            ("TAPEARR_TRAILERS__HOST_JITTER_SECS", "0".into()),
-        ]
-    }
-
-    fn movie_dir(&self) -> PathBuf {
-        self.library.path().join("movies/Slot Movie (2001)")
-    }
-
-    /// One movie; TMDB lists two trailers, a teaser, a featurette and a clip (each a video
-    /// on the origin), so every slot has a video of its own to find.
-    fn build(&self) {
-        let dir = self.movie_dir();
-        std::fs::create_dir_all(&dir).expect("movie folder");
-        std::fs::write(dir.join("Slot Movie (2001).mkv"), b"not really a movie").expect("movie");
-        self.radarr.add_movie(
-            Movie::new(TMDB_ID, "Slot Movie", 2001)
-                .path(&dir.display().to_string())
-                .with_file(1_000_000),
-        );
-        let videos = [
-            ("slotTr1", "Trailer", "Slot Movie | Official Trailer"),
-            ("slotTr2", "Trailer", "Slot Movie | Official Trailer 2"),
-            ("slotTea", "Teaser", "Slot Movie | Teaser"),
-            ("slotFea", "Featurette", "Slot Movie | Making the Movie"),
-            ("slotClp", "Clip", "Slot Movie | The Chase"),
-        ];
-        self.tmdb.set_movie_videos(
-            TMDB_ID,
-            videos
-                .iter()
-                .map(|(key, kind, name)| TmdbVideo::trailer(key, name).kind(kind))
-                .collect(),
-        );
-        for (key, _, name) in videos {
-            self.origin
-                .set_video(key, VideoSpec::new(&format!("{name} 2001")).seconds(2));
-        }
-    }
-}
-
-async fn run_and_wait(api: &mut Client) -> JobRecord {
-    let r = api.post("/api/v1/trailers/run", json!({})).await;
-    assert_eq!(r.status, 202, "{}", r.body);
-    let job = r.json::<JobQueued>().job_id;
-    api.wait_succeeded(&job, Duration::from_secs(240)).await
 }
 
 /// The two default profiles, changed as `edit` says (short videos are accepted).
-async fn set_profiles(api: &mut Client, edit: impl Fn(&str, &mut Value)) -> Vec<String> {
-    let profiles = api.get("/api/v1/trailers/profiles").await.body;
+async fn set_profiles(api: &mut Client, edit: impl Fn(&mut Profile)) -> Vec<String> {
     let mut ids = Vec::new();
-    for p in profiles.as_array().expect("profiles") {
-        let mut input = p.clone();
-        input["search"]["min_duration_s"] = json!(1);
-        let name = p["name"].as_str().unwrap_or_default().to_string();
-        edit(&name, &mut input);
-        let id = p["id"].as_str().expect("id");
-        let r = api
-            .send(
-                reqwest::Method::PUT,
-                &format!("/api/v1/trailers/profiles/{id}"),
-                Some(input),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        ids.push(id.to_string());
+    for mut p in profiles(api).await {
+        p.search.min_duration_s = 1;
+        edit(&mut p);
+        put_profile(api, &p).await;
+        ids.push(p.id);
     }
     ids
 }
@@ -148,23 +91,52 @@ fn folder_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// (profile id, slot) → the record.
-async fn records(api: &mut Client, media_id: &str) -> BTreeMap<(String, String), Value> {
-    let detail = api
-        .get(&format!("/api/v1/trailers/media/{media_id}"))
+async fn records(api: &mut Client, media_id: &str) -> BTreeMap<(String, String), DownloadRecord> {
+    media_detail(api, media_id)
         .await
-        .body;
-    detail["downloads"]
-        .as_array()
-        .expect("downloads")
-        .iter()
-        .map(|d| {
-            let key = (
-                d["profile_id"].as_str().unwrap_or_default().to_string(),
-                d["slot"].as_str().unwrap_or_default().to_string(),
-            );
-            (key, d.clone())
-        })
+        .downloads
+        .into_iter()
+        .map(|d| ((d.profile_id.clone(), d.slot.to_string()), d))
         .collect()
+}
+
+/// PUTs a profile body as JSON, whatever it holds.
+async fn put_profile_json(api: &mut Client, id: &str, body: serde_json::Value) -> Reply {
+    api.send(
+        reqwest::Method::PUT,
+        &format!("/api/v1/trailers/profiles/{id}"),
+        Some(body),
+    )
+    .await
+}
+
+/// Bad slot settings are refused and change nothing.
+async fn bad_slot_settings_are_refused(api: &mut Client, b: &str) {
+    let before = profiles(api).await;
+    let id = before[0].id.clone();
+    for trailers in [0, 4] {
+        let mut bad = before[0].clone();
+        bad.output.trailers = trailers;
+        let bad = serde_json::to_value(&bad).expect("profile as JSON");
+        let r = put_profile_json(api, &id, bad).await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "{b}: {trailers} trailers: {}",
+            r.body
+        );
+    }
+    // Not an extra at all: only JSON can say it.
+    let mut bad = serde_json::to_value(&before[0]).expect("profile as JSON");
+    *bad.pointer_mut("/output/extras").expect("extras") = json!(["bloopers"]);
+    let r = put_profile_json(api, &id, bad).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "{b}: an unknown extra: {}",
+        r.body
+    );
+    assert_eq!(profiles(api).await, before, "{b}: nothing changed");
 }
 
 #[tokio::test]
@@ -172,7 +144,7 @@ async fn two_trailers_and_a_featurette_land_where_media_servers_read_them_once()
     for backend in backends("trailer_slots").await {
         let b = backend.name;
         let w = World::start().await;
-        w.build();
+        build(&w);
         w.origin.prepare().await.expect("origin media");
         let dir = tempfile::tempdir().expect("data dir");
         link_tools(dir.path());
@@ -182,176 +154,152 @@ async fn two_trailers_and_a_featurette_land_where_media_servers_read_them_once()
             env: w.env(),
         });
         let (mut api, _) = Client::admin(&server).await;
-
-        // Bad slot settings are refused and change nothing.
-        let profiles = api.get("/api/v1/trailers/profiles").await.body;
-        for trailers in [0, 4] {
-            let mut bad = profiles[0].clone();
-            bad["output"]["trailers"] = json!(trailers);
-            let id = bad["id"].as_str().expect("id").to_string();
-            let r = api
-                .send(
-                    reqwest::Method::PUT,
-                    &format!("/api/v1/trailers/profiles/{id}"),
-                    Some(bad),
-                )
-                .await;
-            assert_eq!(r.status, 400, "{b}: {trailers} trailers: {}", r.body);
-        }
-        let mut bad = profiles[0].clone();
-        bad["output"]["extras"] = json!(["bloopers"]);
-        let id = bad["id"].as_str().expect("id").to_string();
-        let r = api
-            .send(
-                reqwest::Method::PUT,
-                &format!("/api/v1/trailers/profiles/{id}"),
-                Some(bad),
-            )
-            .await;
-        assert_eq!(r.status, 400, "{b}: an unknown extra: {}", r.body);
-        assert_eq!(
-            api.get("/api/v1/trailers/profiles").await.body,
-            profiles,
-            "{b}: nothing changed"
-        );
+        bad_slot_settings_are_refused(&mut api, b).await;
 
         // Beside the media: two trailers and a featurette. In folders: one trailer and a clip.
-        let ids = set_profiles(&mut api, |name, p| {
-            if name.starts_with("Beside") {
-                p["output"]["trailers"] = json!(2);
-                p["output"]["extras"] = json!(["featurette"]);
+        let ids = set_profiles(&mut api, |p| {
+            if p.name.starts_with("Beside") {
+                p.output.trailers = 2;
+                p.output.extras = vec![ExtraKind::Featurette];
             } else {
-                p["enabled"] = json!(true);
-                p["output"]["extras"] = json!(["clip"]);
+                p.enabled = true;
+                p.output.extras = vec![ExtraKind::Clip];
             }
         })
         .await;
-        let r = api
-            .post(
-                "/api/v1/trailers/connections",
-                json!({"name": "Radarr", "kind": "radarr", "url": w.radarr.url(),
-                       "api_key": w.radarr.api_key()}),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{b}: {}", r.body);
+        add_radarr(&mut api, &w).await;
         run_and_wait(&mut api).await;
 
-        let files = folder_files(&w.movie_dir());
-        let names: Vec<&str> = files.keys().map(String::as_str).collect();
-        assert_eq!(
-            names,
-            [
-                "Scenes/Slot Movie (2001).mp4",
-                "Slot Movie (2001) - Trailer 2-trailer.mp4",
-                "Slot Movie (2001)-featurette.mp4",
-                "Slot Movie (2001)-trailer.mp4",
-                "Slot Movie (2001).mkv",
-                "Trailers/Slot Movie (2001).mp4",
-            ],
-            "{b}: every slot in the place media servers read"
-        );
-        let media = api.get("/api/v1/trailers/media?limit=10").await.body;
-        let media_id = media["items"][0]["id"]
-            .as_str()
-            .expect("synced")
-            .to_string();
-        let row = media["items"][0]["trailers"].as_array().expect("states");
-        assert_eq!(row.len(), 5, "{b}: the list shows each slot: {row:?}");
-        assert!(row.iter().all(|t| t["action"] == "have"), "{b}: {row:?}");
-
-        let recs = records(&mut api, &media_id).await;
-        let (beside, folder) = if recs.contains_key(&(ids[0].clone(), "trailer-2".into())) {
-            (ids[0].clone(), ids[1].clone())
-        } else {
-            (ids[1].clone(), ids[0].clone())
-        };
-        let video = |p: &str, s: &str| {
-            recs.get(&(p.to_string(), s.to_string()))
-                .map(|r| {
-                    assert_eq!(r["status"], "downloaded", "{b}: {r}");
-                    r["video_id"].as_str().unwrap_or_default().to_string()
-                })
-                .unwrap_or_else(|| panic!("{b}: no record for {s}: {recs:?}"))
-        };
-        assert_eq!(recs.len(), 5, "{b}: one record per slot: {recs:?}");
-        assert_eq!(
-            video(&beside, "trailer-1"),
-            "slotTr1",
-            "{b}: the best first"
-        );
-        assert_eq!(
-            video(&beside, "trailer-2"),
-            "slotTr2",
-            "{b}: another video, not the first again"
-        );
-        assert_eq!(video(&beside, "featurette-1"), "slotFea", "{b}");
-        assert_eq!(video(&folder, "trailer-1"), "slotTr1", "{b}");
-        assert_eq!(video(&folder, "clip-1"), "slotClp", "{b}");
-
-        // A second run does nothing.
-        let requests = w.origin.requests().len();
-        let before = records(&mut api, &media_id).await;
-        run_and_wait(&mut api).await;
-        assert_eq!(w.origin.requests().len(), requests, "{b}: nothing fetched");
-        assert_eq!(folder_files(&w.movie_dir()), files, "{b}: no file changed");
-        assert_eq!(records(&mut api, &media_id).await, before, "{b}");
-
-        // The second trailer's file is deleted by hand: only that slot is planned again.
-        let second = w
-            .movie_dir()
-            .join("Slot Movie (2001) - Trailer 2-trailer.mp4");
-        std::fs::remove_file(&second).expect("delete");
-        let r = api.post("/api/v1/trailers/scan", json!({})).await;
-        assert_eq!(r.status, 202, "{b}: {}", r.body);
-        let job = r.json::<JobQueued>().job_id;
-        api.wait_succeeded(&job, Duration::from_secs(60)).await;
-        let preview = api.get("/api/v1/trailers/preview").await.body;
-        let planned: Vec<(&str, &str)> = preview
-            .as_array()
-            .expect("entries")
-            .iter()
-            .filter(|e| e["action"] == "download")
-            .map(|e| {
-                (
-                    e["profile_id"].as_str().unwrap_or_default(),
-                    e["slot"].as_str().unwrap_or_default(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            planned,
-            [(beside.as_str(), "trailer-2")],
-            "{b}: only the deleted slot: {preview}"
-        );
-        run_and_wait(&mut api).await;
-        let again = folder_files(&w.movie_dir());
-        assert_eq!(
-            again.keys().collect::<Vec<_>>(),
-            files.keys().collect::<Vec<_>>(),
-            "{b}: the same files again"
-        );
-        let after = records(&mut api, &media_id).await;
-        assert_eq!(
-            after[&(beside.clone(), "trailer-2".to_string())]["video_id"],
-            "slotTr2",
-            "{b}: the second trailer again, not a copy of the first"
-        );
-        for (key, rec) in &before {
-            if key.1 != "trailer-2" {
-                assert_eq!(&after[key], rec, "{b}: {key:?} untouched");
-            }
-        }
+        let (media_id, files, beside) = every_slot_placed_once(&mut api, &w, &ids, b).await;
+        deleted_slot_alone_is_planned_again(&mut api, &w, &media_id, &files, &beside, b).await;
 
         // A slot the profile does not have, or that is not a slot, queues nothing.
-        for (slot, status) in [("trailer-3", 400), ("poster-1", 400)] {
+        for slot in ["trailer-3", "poster-1"] {
             let r = api
                 .post(
                     &format!("/api/v1/trailers/media/{media_id}/download"),
                     json!({"profile_id": beside, "slot": slot}),
                 )
                 .await;
-            assert_eq!(r.status, status, "{b}: {slot}: {}", r.body);
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{b}: {slot}: {}", r.body);
         }
         server.terminate();
+    }
+}
+
+/// Every slot in its place, one record each, and a second run does nothing. Returns the
+/// movie's id, its folder's files and the id of the profile that places beside the media.
+async fn every_slot_placed_once(
+    api: &mut Client,
+    w: &World,
+    ids: &[String],
+    b: &str,
+) -> (String, BTreeMap<String, Vec<u8>>, String) {
+    let files = folder_files(&movie_dir(w));
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "Scenes/Slot Movie (2001).mp4",
+            "Slot Movie (2001) - Trailer 2-trailer.mp4",
+            "Slot Movie (2001)-featurette.mp4",
+            "Slot Movie (2001)-trailer.mp4",
+            "Slot Movie (2001).mkv",
+            "Trailers/Slot Movie (2001).mp4",
+        ],
+        "{b}: every slot in the place media servers read"
+    );
+    let media: MediaPage = api.get_json("/api/v1/trailers/media?limit=10").await;
+    let movie = media.items.first().expect("synced");
+    let media_id = movie.item.id.clone();
+    let row = &movie.trailers;
+    assert_eq!(row.len(), 5, "{b}: the list shows each slot: {row:?}");
+    assert!(
+        row.iter().all(|t| t.action == PlanAction::Have),
+        "{b}: {row:?}"
+    );
+
+    let recs = records(api, &media_id).await;
+    let (beside, folder) = if recs.contains_key(&(ids[0].clone(), "trailer-2".into())) {
+        (ids[0].clone(), ids[1].clone())
+    } else {
+        (ids[1].clone(), ids[0].clone())
+    };
+    let video = |p: &str, s: &str| {
+        recs.get(&(p.to_string(), s.to_string()))
+            .map(|r| {
+                assert_eq!(r.status, DownloadStatus::Downloaded, "{b}: {r:?}");
+                r.video_id.clone().unwrap_or_default()
+            })
+            .unwrap_or_else(|| panic!("{b}: no record for {s}: {recs:?}"))
+    };
+    assert_eq!(recs.len(), 5, "{b}: one record per slot: {recs:?}");
+    assert_eq!(
+        video(&beside, "trailer-1"),
+        "slotTr1",
+        "{b}: the best first"
+    );
+    assert_eq!(
+        video(&beside, "trailer-2"),
+        "slotTr2",
+        "{b}: another video, not the first again"
+    );
+    assert_eq!(video(&beside, "featurette-1"), "slotFea", "{b}");
+    assert_eq!(video(&folder, "trailer-1"), "slotTr1", "{b}");
+    assert_eq!(video(&folder, "clip-1"), "slotClp", "{b}");
+
+    // A second run does nothing.
+    let requests = w.origin.requests().len();
+    run_and_wait(api).await;
+    assert_eq!(w.origin.requests().len(), requests, "{b}: nothing fetched");
+    assert_eq!(folder_files(&movie_dir(w)), files, "{b}: no file changed");
+    assert_eq!(records(api, &media_id).await, recs, "{b}");
+    (media_id, files, beside)
+}
+
+/// The second trailer's file is deleted by hand: only that slot is planned again, and the run
+/// places the second trailer again.
+async fn deleted_slot_alone_is_planned_again(
+    api: &mut Client,
+    w: &World,
+    media_id: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    beside: &str,
+    b: &str,
+) {
+    let before = records(api, media_id).await;
+    let second = movie_dir(w).join("Slot Movie (2001) - Trailer 2-trailer.mp4");
+    std::fs::remove_file(&second).expect("delete");
+    scan_and_wait(api).await;
+    let preview: Vec<PlanEntry> = api.get_json("/api/v1/trailers/preview").await;
+    let planned: Vec<(String, String)> = preview
+        .iter()
+        .filter(|e| e.action == PlanAction::Download)
+        .map(|e| (e.profile_id.clone(), e.slot.to_string()))
+        .collect();
+    assert_eq!(
+        planned,
+        [(beside.to_string(), "trailer-2".to_string())],
+        "{b}: only the deleted slot: {preview:?}"
+    );
+    run_and_wait(api).await;
+    let again = folder_files(&movie_dir(w));
+    assert_eq!(
+        again.keys().collect::<Vec<_>>(),
+        files.keys().collect::<Vec<_>>(),
+        "{b}: the same files again"
+    );
+    let after = records(api, media_id).await;
+    assert_eq!(
+        after[&(beside.to_string(), "trailer-2".to_string())]
+            .video_id
+            .as_deref(),
+        Some("slotTr2"),
+        "{b}: the second trailer again, not a copy of the first"
+    );
+    for (key, rec) in &before {
+        if key.1 != "trailer-2" {
+            assert_eq!(&after[key], rec, "{b}: {key:?} untouched");
+        }
     }
 }

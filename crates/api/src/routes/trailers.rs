@@ -394,7 +394,7 @@ pub async fn trailer_video(
     Ok(ranged::serve(&path, mime, &headers).await)
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BulkResult {
     /// Items changed, or downloads queued.
     pub changed: usize,

@@ -6,12 +6,12 @@ pub mod model;
 use crate::storage::{Storage, StorageResult};
 use crate::time::Timestamp;
 use model::{EventQuery, EventRecord, NewEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// Every event Tapearr emits. `type` is the serde tag; `data` the rest.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", content = "data")]
 pub enum DomainEvent {
     #[serde(rename = "system.started")]

@@ -38,7 +38,7 @@ pub struct PathMapping {
     pub server: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MediaServer {
     pub id: String,
     pub name: String,

@@ -15,7 +15,7 @@ use crate::ids::new_id;
 use crate::secret::Secret;
 use crate::storage::{Storage, StorageError};
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -44,7 +44,7 @@ pub enum PlexSignInError {
 }
 
 /// A new sign-in: open `auth_url` in the browser, then poll its status.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlexPin {
     /// The pin id: poll `GET /api/v1/plex/pins/{id}`, then send it as `plex_pin_id`.
     pub id: u64,
@@ -55,7 +55,7 @@ pub struct PlexPin {
     pub expires_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlexPinState {
     /// The user has not approved the pin yet.
@@ -65,7 +65,7 @@ pub enum PlexPinState {
 }
 
 /// Where a sign-in stands; the token itself is never part of it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlexPinStatus {
     pub id: u64,
     pub state: PlexPinState,
@@ -74,7 +74,7 @@ pub struct PlexPinStatus {
     pub servers: Vec<PlexAccountServer>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlexAccountServer {
     pub name: String,
     pub client_identifier: String,
@@ -83,7 +83,7 @@ pub struct PlexAccountServer {
     pub connections: Vec<PlexAccountConnection>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlexAccountConnection {
     pub uri: String,
     pub local: bool,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod in_process;
+pub mod trailer_world;
 pub mod twitch_world;
 
 pub use in_process::InProcess;

@@ -54,7 +54,7 @@ pub struct ArrPathMapping {
 }
 
 /// A Radarr or Sonarr instance.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Connection {
     pub id: String,
     pub name: String,

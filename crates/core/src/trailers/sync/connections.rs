@@ -39,14 +39,14 @@ fn yes() -> bool {
 }
 
 /// The answer of a connection test.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConnectionTest {
     pub app_name: String,
     pub version: String,
 }
 
 /// A root folder of the Arr, with where Tapearr sees it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RootFolderView {
     /// As the Arr reports it.
     pub path: String,
