@@ -8,11 +8,11 @@ use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::{DownloadStatus, MediaCursor, MediaItem, MediaQuery, Slot};
 use crate::trailers::plan::{PlanAction, PlanInput, plan};
 use crate::trailers::service::Trailers;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// One applicable profile's state of one slot for a list row.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TrailerState {
     pub profile_id: String,
     pub profile_name: String,
@@ -27,7 +27,7 @@ pub struct TrailerState {
     pub status: Option<DownloadStatus>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MediaSummary {
     #[serde(flatten)]
     pub item: MediaItem,
@@ -37,7 +37,7 @@ pub struct MediaSummary {
 }
 
 /// One page of the Movies/Series list: `Paged`'s fields plus the keyset cursor of the next page.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MediaPage {
     pub items: Vec<MediaSummary>,
     /// Items that match the filters, all pages together.

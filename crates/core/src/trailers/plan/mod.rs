@@ -9,11 +9,11 @@ use crate::time::Timestamp;
 use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, ScanRecord};
 use crate::trailers::model::{Profile, Slot};
 use crate::trailers::plan::profiles::applicable;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PlanAction {
     /// Search and download now.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 /// An item with its trailer state per applicable profile, its history and the profiles.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MediaDetail {
     pub item: MediaItem,
     pub downloads: Vec<DownloadRecord>,
