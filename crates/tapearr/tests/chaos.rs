@@ -10,17 +10,21 @@ mod common;
 #[path = "common/chaos.rs"]
 mod kit;
 
-use common::twitch_world::{self, World, add_channel, id_of, wait_recording};
+use common::twitch_world::{self, World, detail, wait_active, wait_detail};
 use common::{Client, JobStatus, Server, backends, eventually, link_tools};
 use kit::{Knobs, millis};
 use rand::Rng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tapearr_api::routes::trailers::JobQueued;
+use tapearr_core::events::model::EventRecord;
+use tapearr_core::streams::model::{Recording, RecordingStatus};
+use tapearr_core::trailers::model::{DownloadStatus, Profile};
+use tapearr_core::trailers::{MediaDetail, MediaPage};
 use tapearr_testkit::hls_origin::{ChannelSpec, Container, Fault, MediaParams};
 use tapearr_testkit::radarr::{FakeRadarr, Movie};
 use tapearr_testkit::tmdb::FakeTmdb;
@@ -108,20 +112,18 @@ fn movie_dir(library: &Path, title: &str, year: i32) -> PathBuf {
 
 /// The origin's trailers are seconds long: the default profile's window is widened.
 async fn accept_short_trailers(api: &mut Client) {
-    let profiles = api.get("/api/v1/trailers/profiles").await.body;
-    let default = profiles
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["enabled"] == true))
-        .cloned()
+    let profiles: Vec<Profile> = api.get_json("/api/v1/trailers/profiles").await;
+    let mut default = profiles
+        .into_iter()
+        .find(|p| p.enabled)
         .expect("an enabled default profile");
-    let mut input = default.clone();
-    input["search"]["min_duration_s"] = json!(1);
-    let id = default["id"].as_str().expect("profile id");
+    default.search.min_duration_s = 1;
+    // The profile as it is, but for the window (its id and times are not part of an input).
     let r = api
-        .send(
+        .send_typed(
             reqwest::Method::PUT,
-            &format!("/api/v1/trailers/profiles/{id}"),
-            Some(input),
+            &format!("/api/v1/trailers/profiles/{}", default.id),
+            &default,
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -207,7 +209,8 @@ impl Channels {
 
     async fn add(&mut self, w: &World, api: &mut Client, login: String) {
         w.twitch.add_user(&login, &login);
-        self.ids.push(id_of(&add_channel(api, &login).await));
+        self.ids
+            .push(twitch_world::add(api, &login).await.channel.id);
         self.logins.push(login);
         self.live.push(false);
     }
@@ -217,28 +220,25 @@ impl Channels {
     async fn assert_time_accounted(&self, b: &str, api: &mut Client) {
         let recs = kit::all_recordings(api).await;
         for (i, login) in self.logins.iter().enumerate() {
-            let mut mine: Vec<&Value> = recs
+            let mut mine: Vec<&Recording> = recs
                 .iter()
-                .filter(|r| r["channel_id"] == self.ids[i].as_str())
+                .filter(|r| r.channel_id == self.ids[i])
                 .collect();
-            mine.sort_by_key(|r| r["started_at"].as_i64().unwrap_or(0));
+            mine.sort_by_key(|r| r.started_at);
             let spans = self.spans.get(login).cloned().unwrap_or_default();
             for (r, (live, offline)) in mine.iter().zip(spans) {
                 let Some(offline) = offline else { continue };
                 let wall = (offline - live).as_secs_f64();
-                let id = r["id"].as_str().expect("recording id");
-                let detail = api.get(&format!("/api/v1/recordings/{id}")).await.body;
-                let gaps: f64 = detail["gaps"]
-                    .as_array()
-                    .map(|g| g.iter().filter_map(|g| g["ms"].as_f64()).sum::<f64>() / 1000.0)
-                    .unwrap_or(0.0);
-                let mp4 = r["duration_ms"].as_f64().unwrap_or(0.0) / 1000.0;
+                let id = &r.id;
+                let detail = detail(api, id).await;
+                let gaps = detail.gaps.iter().map(|g| g.ms).sum::<u64>() as f64 / 1000.0;
+                let mp4 = r.library.duration_ms.unwrap_or(0) as f64 / 1000.0;
                 assert!(
                     mp4 + gaps >= wall - LATENCY_S,
                     "{b}: {login} {id}: live {wall:.1} s, but the MP4 holds {mp4:.1} s and the \
-                     gaps {gaps:.1} s: {:.1} s lost without a trace; gaps: {}",
+                     gaps {gaps:.1} s: {:.1} s lost without a trace; gaps: {:?}",
                     wall - mp4 - gaps,
-                    detail["gaps"]
+                    detail.gaps
                 );
             }
         }
@@ -323,12 +323,20 @@ async fn wait_tool(server: &Server, within: Duration) -> Option<kit::Tool> {
     }
 }
 
+/// Finalize has started (or is done) once the recorder noticed the end.
+fn finalizing_or_ready(r: &Recording) -> bool {
+    matches!(
+        r.status,
+        RecordingStatus::Finalizing | RecordingStatus::Ready
+    )
+}
+
 /// Waits until every live channel has its recording (again, after a restart).
 async fn wait_live_recordings(client: &mut Client, ch: &Channels) -> Vec<String> {
     let mut recs = Vec::new();
     for (i, id) in ch.ids.iter().enumerate() {
         if ch.live[i] {
-            recs.push(id_of(&wait_recording(client, id).await));
+            recs.push(wait_active(client, id).await.id);
         }
     }
     recs
@@ -410,7 +418,7 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
                         && rng.gen_bool(0.5)
                     {
                         ch.go_live(&w, i, false).await;
-                        wait_recording(&mut api, &ch.ids[i]).await;
+                        wait_active(&api, &ch.ids[i]).await;
                     }
                     tokio::time::sleep(millis(&mut rng, 500, 5000)).await;
                     life.kill_and_restart(&mut rng, "recording").await;
@@ -423,17 +431,11 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
                         ch.go_live(&w, i, false).await;
                         continue;
                     };
-                    let rec = id_of(&wait_recording(&mut api, &ch.ids[i]).await);
+                    let rec = wait_active(&api, &ch.ids[i]).await.id;
                     ch.go_offline(&w, i);
-                    let path = format!("/api/v1/recordings/{rec}");
                     // Finalize starts once the recorder noticed the end.
-                    eventually(Duration::from_secs(60), "finalize to start", || {
-                        let mut c = api.clone();
-                        let path = path.clone();
-                        async move {
-                            let r = c.get(&path).await.body;
-                            (r["status"] == "finalizing" || r["status"] == "ready").then_some(())
-                        }
+                    eventually(Duration::from_secs(60), "finalize to start", || async {
+                        finalizing_or_ready(&detail(&api, &rec).await.recording).then_some(())
                     })
                     .await;
                     tokio::time::sleep(millis(&mut rng, 0, 1200)).await;
@@ -480,8 +482,10 @@ async fn repeated_sigkill_leaves_every_broadcast_one_ready_mp4_and_nothing_else(
                 let runs = kit::all_jobs(&api, "&kind=trailers.run").await;
                 let done = !runs.is_empty()
                     && runs.iter().all(|j| {
-                        ["succeeded", "failed", "cancelled"]
-                            .contains(&j["status"].as_str().unwrap_or_default())
+                        matches!(
+                            j.status,
+                            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+                        )
                     });
                 done.then_some(runs)
             }
@@ -534,36 +538,30 @@ async fn assert_trailers_placed_once(
     t: &TrailerWorld,
     killed_tools: &[String],
 ) {
-    let media = api.get("/api/v1/trailers/media?limit=500").await.body;
-    let items = media["items"].as_array().cloned().unwrap_or_default();
-    let by_title: HashMap<String, Value> = items
-        .iter()
-        .map(|m| {
-            (
-                m["title"].as_str().unwrap_or_default().to_string(),
-                m.clone(),
-            )
-        })
+    let media: MediaPage = api.get_json("/api/v1/trailers/media?limit=500").await;
+    let by_title: HashMap<String, String> = media
+        .items
+        .into_iter()
+        .map(|m| (m.item.title, m.item.id))
         .collect();
     for (i, (title, year)) in t.movies.iter().enumerate() {
-        let item = by_title
+        let id = by_title
             .get(title)
             .unwrap_or_else(|| panic!("{b}: {title} synced"));
-        let id = item["id"].as_str().expect("media id");
         let video_id = format!("chaos{i:03}");
         let tool_killed = killed_tools
             .iter()
             .any(|c| c.contains(&video_id) || c.contains(id));
-        let detail = api.get(&format!("/api/v1/trailers/media/{id}")).await.body;
-        let downloads = detail["downloads"].as_array().cloned().unwrap_or_default();
-        assert_eq!(downloads.len(), 1, "{b}: {title}: one record: {detail}");
+        let detail: MediaDetail = api.get_json(&format!("/api/v1/trailers/media/{id}")).await;
+        let downloads = &detail.downloads;
+        assert_eq!(downloads.len(), 1, "{b}: {title}: one record: {detail:?}");
         let dir = movie_dir(root, title, *year);
         let (files, _) = kit::walk(&dir);
         let trailers: Vec<&PathBuf> = files
             .iter()
             .filter(|p| !p.ends_with(format!("{title} ({year}).mkv")))
             .collect();
-        if tool_killed && downloads[0]["status"] == "failed" {
+        if tool_killed && downloads[0].status == DownloadStatus::Failed {
             assert!(
                 trailers.is_empty(),
                 "{b}: {title}: a failed download left {trailers:?}"
@@ -571,8 +569,9 @@ async fn assert_trailers_placed_once(
             continue;
         }
         assert_eq!(
-            downloads[0]["status"], "downloaded",
-            "{b}: {title}: {detail}"
+            downloads[0].status,
+            DownloadStatus::Downloaded,
+            "{b}: {title}: {detail:?}"
         );
         let expected = dir.join(format!("{title} ({year})-trailer.mp4"));
         assert_eq!(
@@ -688,30 +687,27 @@ async fn a_full_library_disk_is_reported_and_recordings_still_end_ready() {
             let recs = recs.clone();
             async move {
                 for id in &recs {
-                    let r = twitch_world::recording(&api, id).await;
-                    let gaps = r["gaps"].as_array().cloned().unwrap_or_default();
-                    if let Some(g) = gaps.iter().find(|g| {
-                        g["reason"]
-                            .as_str()
-                            .is_some_and(|r| r.contains("No space left"))
-                    }) {
-                        return Some(g.clone());
+                    let r = detail(&api, id).await;
+                    if let Some(g) = r
+                        .gaps
+                        .into_iter()
+                        .find(|g| g.reason.contains("No space left"))
+                    {
+                        return Some(g);
                     }
                 }
                 None
             }
         })
         .await;
-        println!("{b}: gap after {:?}: {gap}", full_at.elapsed());
+        println!("{b}: gap after {:?}: {gap:?}", full_at.elapsed());
         // Promptly: not at the next periodic disk check (every 10 minutes).
         eventually(Duration::from_secs(15), "system.disk_low", || {
             let mut api = api.clone();
             async move {
-                let events = api.get("/api/v1/events?type=system.disk_low").await.body;
-                events
-                    .as_array()
-                    .is_some_and(|e| !e.is_empty())
-                    .then_some(())
+                let events: Vec<EventRecord> =
+                    api.get_json("/api/v1/events?type=system.disk_low").await;
+                (!events.is_empty()).then_some(())
             }
         })
         .await;
@@ -727,8 +723,8 @@ async fn a_full_library_disk_is_reported_and_recordings_still_end_ready() {
             ch.go_offline(&world, i);
         }
         for id in &recs {
-            twitch_world::wait_recording_state(&api, id, "the recording to end", |r| {
-                r["status"] != "recording"
+            wait_detail(&api, id, "the recording to end", |r| {
+                r.recording.status != RecordingStatus::Recording
             })
             .await;
         }
@@ -896,15 +892,12 @@ async fn postgres_restarted_mid_job_changes_nothing_in_the_end() {
     }
     let recs = wait_live_recordings(&mut api, &ch).await;
     for rec in &recs {
-        twitch_world::wait_recording_state(&api, rec, "some media", |r| {
-            r["media_ms"].as_u64().unwrap_or(0) >= 3000
-        })
-        .await;
+        wait_detail(&api, rec, "some media", |r| r.recording.media_ms >= 3000).await;
     }
     // One broadcast ends, so its finalize job runs while the database goes away.
     ch.go_offline(&w, 0);
-    twitch_world::wait_recording_state(&api, &recs[0], "finalize to start", |r| {
-        r["status"] == "finalizing" || r["status"] == "ready"
+    wait_detail(&api, &recs[0], "finalize to start", |r| {
+        finalizing_or_ready(&r.recording)
     })
     .await;
     tokio::time::sleep(millis(&mut rng, 0, 800)).await;
@@ -912,11 +905,9 @@ async fn postgres_restarted_mid_job_changes_nothing_in_the_end() {
     println!("PostgreSQL restarted");
     // Both recordings go on; then they end too.
     for (i, rec) in recs.iter().enumerate().skip(1) {
-        let before = twitch_world::recording(&api, rec).await["media_ms"]
-            .as_u64()
-            .unwrap_or(0);
-        twitch_world::wait_recording_state(&api, rec, "media after the restart", |r| {
-            r["media_ms"].as_u64().unwrap_or(0) >= before + 3000
+        let before = detail(&api, rec).await.recording.media_ms;
+        wait_detail(&api, rec, "media after the restart", |r| {
+            r.recording.media_ms >= before + 3000
         })
         .await;
         ch.go_offline(&w, i);

@@ -17,11 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tapearr::app::App;
 use tapearr::import_cmd::{self, ImportCommand};
+use tapearr_api::routes::recordings::RecordingDetail;
 use tapearr_core::config::Config;
 use tapearr_core::crypto::{SecretBox, is_sealed};
 use tapearr_core::import::{ImportReport, ReportLine};
+use tapearr_core::library::retention::RetentionRun;
 use tapearr_core::notify::model::ChannelConfig;
 use tapearr_core::secret::Secret;
+use tapearr_core::storage::Paged;
+use tapearr_core::streams::model::{Recording, RecordingStatus};
 
 const APPRISE: &str = "ntfys://secret-topic";
 
@@ -433,38 +437,32 @@ async fn a_streamvault_database_and_its_recordings_are_imported_once_and_only_re
         })
         .await;
         let (mut api, _) = Client::admin(&server).await;
-        let list = api.get("/api/v1/recordings").await;
-        assert_eq!(list.status, 200, "{b}: {}", list.body);
-        let items = list.body["items"].as_array().cloned().unwrap_or_default();
-        assert_eq!(items.len(), 3, "{b}: {}", list.body);
+        let items = api
+            .get_json::<Paged<Recording>>("/api/v1/recordings")
+            .await
+            .items;
+        assert_eq!(items.len(), 3, "{b}: {items:?}");
         let by_title = |t: &str| {
             items
                 .iter()
-                .find(|r| r["title"] == t)
-                .cloned()
+                .find(|r| r.labels.title == t)
                 .unwrap_or_else(|| panic!("{b}: {t} in {items:?}"))
         };
         let any = by_title("Any% 日本語");
-        assert_eq!(any["status"], "ready", "{b}");
-        assert_eq!(any["channel_login"], "speedrunner_42", "{b}");
-        let detail = api
-            .get(&format!(
-                "/api/v1/recordings/{}",
-                any["id"].as_str().unwrap_or_default()
-            ))
+        assert_eq!(any.status, RecordingStatus::Ready, "{b}");
+        assert_eq!(any.labels.channel_login, "speedrunner_42", "{b}");
+        let detail: RecordingDetail = api
+            .get_json(&format!("/api/v1/recordings/{}", any.id))
             .await;
-        let chapters = detail.body["chapters"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(chapters.len(), 2, "{b}: {}", detail.body);
-        assert_eq!(chapters[1]["title"], "Any% 日本語: PB pace", "{b}");
-        assert_eq!(chapters[1]["start_ms"], 30 * 60 * 1000, "{b}");
+        let chapters = &detail.chapters;
+        assert_eq!(chapters.len(), 2, "{b}: {chapters:?}");
+        assert_eq!(chapters[1].title, "Any% 日本語: PB pace", "{b}");
+        assert_eq!(chapters[1].start_ms, 30 * 60 * 1000, "{b}");
         let video = api
             .http
             .get(server.url(&format!(
                 "/api/v1/recordings/{}/video",
-                by_title("Soldering ⚡")["id"].as_str().unwrap_or_default()
+                by_title("Soldering ⚡").id
             )))
             .header("X-Api-Key", api.api_key.clone().unwrap_or_default())
             .send()
@@ -476,13 +474,9 @@ async fn a_streamvault_database_and_its_recordings_are_imported_once_and_only_re
         let r = api
             .post("/api/v1/import/streamvault", json!({ "from": source }))
             .await;
-        assert_eq!(r.status, 200, "{b}: {}", r.body);
-        assert_eq!(r.body["dry_run"], true, "{b}");
-        assert!(
-            r.body["created"].as_array().is_some_and(Vec::is_empty),
-            "{b}: {}",
-            r.body
-        );
+        let report: ImportReport = r.ok();
+        assert!(report.dry_run, "{b}");
+        assert!(report.created.is_empty(), "{b}: {report:?}");
         for (body, why) in [
             (json!({ "from": "" }), "empty"),
             (json!({ "from": "sqlite:///x.db" }), "not postgres"),
@@ -498,26 +492,16 @@ async fn a_streamvault_database_and_its_recordings_are_imported_once_and_only_re
         ] {
             let r = api.post("/api/v1/import/streamvault", body).await;
             assert_eq!(r.status, 400, "{b}: {why}: {}", r.body);
-            assert!(
-                r.body["code"].is_string() && r.body["message"].is_string(),
-                "{b}"
-            );
+            // A `{code, message}` refusal.
+            r.error();
             assert!(!r.body.to_string().contains("hunter2"), "{b}: {why}");
         }
 
         // Retention: speedrunner_42 keeps its newest one; LowQuality's is in a kept category.
-        let run = api.post("/api/v1/retention/run", json!({})).await;
-        assert_eq!(run.status, 200, "{b}: {}", run.body);
-        let deleted: Vec<&str> = run.body["deleted"]
-            .as_array()
-            .map(|d| d.iter().filter_map(|x| x["title"].as_str()).collect())
-            .unwrap_or_default();
-        assert_eq!(deleted, ["Any% 日本語"], "{b}: {}", run.body);
-        assert!(
-            run.body["errors"].as_array().is_some_and(Vec::is_empty),
-            "{b}: {}",
-            run.body
-        );
+        let run: RetentionRun = api.post_json("/api/v1/retention/run", &json!({})).await;
+        let deleted: Vec<&str> = run.deleted.iter().map(|d| d.title.as_str()).collect();
+        assert_eq!(deleted, ["Any% 日本語"], "{b}: {run:?}");
+        assert!(run.errors.is_empty(), "{b}: {run:?}");
         assert!(
             !f.any.exists() && !f.any_nfo.exists(),
             "{b}: its MP4 and NFO went"

@@ -8,40 +8,103 @@ use common::{
 };
 use hmac::{Hmac, Mac};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
 use sha2::Sha256;
 use std::time::Duration;
 use tapearr_api::error::Code;
+use tapearr_api::routes::jobs::EnqueueRequest;
+use tapearr_api::routes::notifications::WebPushInfo;
+use tapearr_core::events::model::EventRecord;
+use tapearr_core::notify::ChannelInput;
+use tapearr_core::notify::model::{
+    Channel, ChannelConfig, MASK, MessageRecord, MessageStatus, PushKeys, PushSubscription,
+};
+use tapearr_integrations::notify::Message;
+use tapearr_integrations::notify::webpush::PushPayload;
 use tapearr_testkit::sink::{HttpSink, Received};
 
 const HOOK_SECRET: &str = "hook-secret-4f9a";
 const NTFY_TOKEN: &str = "tk_ntfy_7c1e";
 const WAIT: Duration = Duration::from_secs(60);
 
-fn channel(name: &str, config: Value, batch_secs: u32, max_per_minute: u32) -> Value {
-    json!({
-        "name": name,
-        "config": config,
-        "event_types": ["job.failed"],
-        "batch_secs": batch_secs,
-        "max_per_minute": max_per_minute,
-    })
+fn channel(
+    name: &str,
+    config: ChannelConfig,
+    batch_secs: u32,
+    max_per_minute: u32,
+) -> ChannelInput {
+    ChannelInput {
+        name: name.to_string(),
+        config,
+        event_types: vec!["job.failed".to_string()],
+        enabled: true,
+        batch_secs,
+        max_per_minute,
+        quiet_hours: None,
+    }
 }
 
-async fn create(api: &mut Client, body: Value) -> String {
-    let r = api.post("/api/v1/notifications/channels", body).await;
+fn webhook(url: String, secret: &str) -> ChannelConfig {
+    ChannelConfig::Webhook {
+        url,
+        secret: secret.to_string(),
+    }
+}
+
+async fn create(api: &mut Client, input: &ChannelInput) -> String {
+    let r = api
+        .send_typed(Method::POST, "/api/v1/notifications/channels", input)
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body["id"].as_str().expect("id").to_string()
+    r.json::<Channel>().id
+}
+
+async fn messages(api: &mut Client, query: &str) -> Vec<MessageRecord> {
+    api.get_json(&format!("/api/v1/notifications/messages{query}"))
+        .await
+}
+
+async fn webpush_info(api: &mut Client) -> WebPushInfo {
+    api.get_json("/api/v1/notifications/webpush").await
+}
+
+/// A receiver's JSON body as `T`; panics with the body when it is not one.
+fn received<T: DeserializeOwned>(r: &Received) -> T {
+    serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("{} is not a {}: {e}", r.text(), std::any::type_name::<T>()))
+}
+
+/// What Discord reads of a webhook post.
+#[derive(Deserialize)]
+struct DiscordPost {
+    embeds: Vec<DiscordEmbed>,
+}
+
+#[derive(Deserialize)]
+struct DiscordEmbed {
+    title: String,
+    description: String,
+}
+
+/// Apprise's `json://` notification.
+#[derive(Debug, Deserialize)]
+struct AppriseJson {
+    title: String,
+    message: String,
 }
 
 async fn fail_job(api: &mut Client, reason: &str) {
-    let r = api
-        .post(
-            "/api/v1/jobs",
-            json!({"kind": "system.probe", "payload": {"fail": reason}, "max_attempts": 1}),
-        )
-        .await;
-    let id = r.ok::<JobRecord>().id;
+    let probe = EnqueueRequest {
+        kind: "system.probe".to_string(),
+        payload: json!({ "fail": reason }),
+        max_attempts: Some(1),
+    };
+    let id = api
+        .post_json::<_, JobRecord>("/api/v1/jobs", &probe)
+        .await
+        .id;
     assert_eq!(api.wait_job(&id, WAIT).await.status, JobStatus::Failed);
 }
 
@@ -89,9 +152,10 @@ async fn every_channel_gets_one_batched_signed_message() {
 
         // Bad input is refused and creates nothing.
         let r = api
-            .post(
+            .send_typed(
+                Method::POST,
                 "/api/v1/notifications/channels",
-                channel("x", json!({"kind": "webhook", "url": "ftp://x"}), 2, 5),
+                &channel("x", webhook("ftp://x".into(), ""), 2, 5),
             )
             .await;
         assert_eq!(
@@ -99,60 +163,39 @@ async fn every_channel_gets_one_batched_signed_message() {
             (StatusCode::BAD_REQUEST, Code::InvalidRequest),
             "{b}"
         );
-        let mut bad = channel(
-            "x",
-            json!({"kind": "webhook", "url": sink.url("/hook")}),
-            2,
-            5,
-        );
-        bad["event_types"] = json!(["stream.teleported"]);
+        let bad = ChannelInput {
+            event_types: vec!["stream.teleported".to_string()],
+            ..channel("x", webhook(sink.url("/hook"), ""), 2, 5)
+        };
         assert_eq!(
-            api.post("/api/v1/notifications/channels", bad).await.status,
+            api.send_typed(Method::POST, "/api/v1/notifications/channels", &bad)
+                .await
+                .status,
             StatusCode::BAD_REQUEST
         );
-        assert_eq!(
-            api.get("/api/v1/notifications/channels").await.body,
-            json!([]),
-            "{b}"
-        );
+        let listed: Vec<Channel> = api.get_json("/api/v1/notifications/channels").await;
+        assert!(listed.is_empty(), "{b}: {listed:?}");
 
-        create(
-            &mut api,
-            channel(
-                "discord",
-                json!({"kind": "discord", "webhook_url": sink.url("/discord/123/abc")}),
-                2,
-                5,
-            ),
-        )
-        .await;
-        create(
-            &mut api,
-            channel("ntfy", json!({"kind": "ntfy", "server": sink.url(""), "topic": "tapearr-test", "token": NTFY_TOKEN, "priority": 4}), 2, 5),
-        )
-        .await;
+        let discord = ChannelConfig::Discord {
+            webhook_url: sink.url("/discord/123/abc"),
+        };
+        create(&mut api, &channel("discord", discord, 2, 5)).await;
+        let ntfy = ChannelConfig::Ntfy {
+            server: sink.url(""),
+            topic: "tapearr-test".to_string(),
+            token: NTFY_TOKEN.to_string(),
+            priority: Some(4),
+        };
+        create(&mut api, &channel("ntfy", ntfy, 2, 5)).await;
         let hook = create(
             &mut api,
-            channel(
-                "hook",
-                json!({"kind": "webhook", "url": sink.url("/hook"), "secret": HOOK_SECRET}),
-                2,
-                5,
-            ),
+            &channel("hook", webhook(sink.url("/hook"), HOOK_SECRET), 2, 5),
         )
         .await;
         if with_apprise {
             let apprise_url = format!("json://{}/apprise", sink.addr());
-            create(
-                &mut api,
-                channel(
-                    "apprise",
-                    json!({"kind": "apprise", "url": apprise_url}),
-                    2,
-                    5,
-                ),
-            )
-            .await;
+            let apprise = ChannelConfig::Apprise { url: apprise_url };
+            create(&mut api, &channel("apprise", apprise, 2, 5)).await;
         } else {
             eprintln!(
                 "apprise not installed (run through `make test`): its channel is not exercised"
@@ -188,14 +231,15 @@ async fn every_channel_gets_one_batched_signed_message() {
 
         let discord: Vec<&Received> = got.iter().filter(|r| on("/discord/123/abc")(r)).collect();
         assert_eq!(discord.len(), 1, "{b}: one batched Discord message");
-        let embed = &discord[0].json()["embeds"][0];
-        assert_eq!(embed["title"], "3 Tapearr events", "{b}");
-        let description = embed["description"].as_str().unwrap_or_default();
+        let post: DiscordPost = received(discord[0]);
+        let embed = post.embeds.first().expect("an embed");
+        assert_eq!(embed.title, "3 Tapearr events", "{b}");
         assert!(
             ["boom-1", "boom-2", "boom-3"]
                 .iter()
-                .all(|r| description.contains(r)),
-            "{b}: {description}"
+                .all(|r| embed.description.contains(r)),
+            "{b}: {}",
+            embed.description
         );
 
         let ntfy: Vec<&Received> = got.iter().filter(|r| on("/tapearr-test")(r)).collect();
@@ -214,67 +258,43 @@ async fn every_channel_gets_one_batched_signed_message() {
             signature_ok(hooks[0], HOOK_SECRET),
             "{b}: webhook signature verifies"
         );
-        let body = hooks[0].json();
+        let body: Message = received(hooks[0]);
         assert_eq!(
             hooks[0].header("x-tapearr-delivery"),
-            body["id"].as_str(),
+            Some(body.id.as_str()),
             "{b}"
         );
-        assert_eq!(
-            body["events"].as_array().map(Vec::len),
-            Some(3),
-            "{b}: {body}"
-        );
-        assert_eq!(body["events"][0]["type"], "job.failed");
+        assert_eq!(body.events.len(), 3, "{b}: {body:?}");
+        assert_eq!(body.events[0].event_type, "job.failed");
 
         if with_apprise {
             let apprise: Vec<&Received> = got.iter().filter(|r| on("/apprise")(r)).collect();
             assert_eq!(apprise.len(), 1, "{b}");
-            let message = apprise[0].json();
-            assert_eq!(message["title"], "3 Tapearr events", "{b}: {message}");
-            assert!(
-                message["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("boom-2"),
-                "{b}: {message}"
-            );
+            let message: AppriseJson = received(apprise[0]);
+            assert_eq!(message.title, "3 Tapearr events", "{b}: {message:?}");
+            assert!(message.message.contains("boom-2"), "{b}: {message:?}");
         }
 
         // The outbox shows them sent (marked just after each receiver answered).
         eventually(WAIT, &format!("{b}: {expected} messages sent"), || {
             let mut api = api.clone();
             async move {
-                let outbox = api
-                    .get("/api/v1/notifications/messages?status=sent")
-                    .await
-                    .body;
-                (outbox.as_array().map(Vec::len) == Some(expected)).then_some(())
+                let outbox = messages(&mut api, "?status=sent").await;
+                (outbox.len() == expected).then_some(())
             }
         })
         .await;
 
         // Editing with the secret left masked keeps it: the next message still verifies.
-        let mut edited = channel(
-            "hook renamed",
-            json!({"kind": "webhook", "url": sink.url("/hook"), "secret": "***"}),
-            0,
-            5,
-        );
-        edited["enabled"] = json!(true);
+        let edited = channel("hook renamed", webhook(sink.url("/hook"), MASK), 0, 5);
         let r = api
-            .send(
+            .send_typed(
                 Method::PUT,
                 &format!("/api/v1/notifications/channels/{hook}"),
-                Some(edited),
+                &edited,
             )
             .await;
-        assert_eq!(
-            (r.status, r.body["name"].as_str()),
-            (StatusCode::OK, Some("hook renamed")),
-            "{b}: {:?}",
-            r.body
-        );
+        assert_eq!(r.ok::<Channel>().name, "hook renamed", "{b}");
         fail_job(&mut api, "boom-4").await;
         let got = sink
             .wait_for(WAIT, |r| r.iter().filter(|r| on("/hook")(r)).count() >= 2)
@@ -289,7 +309,7 @@ async fn every_channel_gets_one_batched_signed_message() {
             signature_ok(second, HOOK_SECRET),
             "{b}: the stored secret was kept"
         );
-        assert_eq!(second.json()["title"], "Job failed");
+        assert_eq!(received::<Message>(second).title, "Job failed");
 
         // The test button sends now and reports a failing receiver honestly.
         let r = api
@@ -329,12 +349,7 @@ async fn the_rate_cap_holds_messages_back() {
     let (mut api, _) = Client::admin(&server).await;
     let id = create(
         &mut api,
-        channel(
-            "capped",
-            json!({"kind": "webhook", "url": sink.url("/capped")}),
-            0,
-            1,
-        ),
+        &channel("capped", webhook(sink.url("/capped"), ""), 0, 1),
     )
     .await;
 
@@ -346,17 +361,9 @@ async fn the_rate_cap_holds_messages_back() {
     // The second message exists in the outbox …
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let pending = api
-            .get(&format!(
-                "/api/v1/notifications/messages?channel_id={id}&status=pending"
-            ))
-            .await
-            .body;
-        if pending.as_array().is_some_and(|p| p.len() == 1) {
-            assert_eq!(
-                pending[0]["attempts"], 0,
-                "held back, not failed: {pending}"
-            );
+        let pending = messages(&mut api, &format!("?channel_id={id}&status=pending")).await;
+        if let [message] = pending.as_slice() {
+            assert_eq!(message.attempts, 0, "held back, not failed: {message:?}");
             break;
         }
         assert!(
@@ -391,12 +398,7 @@ async fn pending_deliveries_survive_sigkill() {
         let (mut api, key) = Client::admin(&server).await;
         let id = create(
             &mut api,
-            channel(
-                "hook",
-                json!({"kind": "webhook", "url": sink.url("/hook"), "secret": HOOK_SECRET}),
-                0,
-                10,
-            ),
+            &channel("hook", webhook(sink.url("/hook"), HOOK_SECRET), 0, 10),
         )
         .await;
         fail_job(&mut api, "before the crash").await;
@@ -404,20 +406,14 @@ async fn pending_deliveries_survive_sigkill() {
         // The receiver is down: the message is tried, fails, and waits for its next attempt.
         let deadline = tokio::time::Instant::now() + WAIT;
         let message_id = loop {
-            let m = api
-                .get(&format!("/api/v1/notifications/messages?channel_id={id}"))
-                .await
-                .body;
-            if m[0]["attempts"].as_u64() >= Some(1) {
-                assert_eq!(m[0]["status"], "pending", "{b}: {m}");
+            let listed = messages(&mut api, &format!("?channel_id={id}")).await;
+            if let Some(m) = listed.first().filter(|m| m.attempts >= 1) {
+                assert_eq!(m.status, MessageStatus::Pending, "{b}: {m:?}");
                 assert!(
-                    m[0]["last_error"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .contains("503"),
-                    "{b}: {m}"
+                    m.last_error.as_deref().unwrap_or_default().contains("503"),
+                    "{b}: {m:?}"
                 );
-                break m[0]["id"].as_str().expect("id").to_string();
+                break m.id.clone();
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
@@ -452,8 +448,8 @@ async fn pending_deliveries_survive_sigkill() {
             let mut api = api.clone();
             let path = sent_path.clone();
             async move {
-                let sent = api.get(&path).await.body;
-                (sent.as_array().map(Vec::len) == Some(1)).then_some(())
+                let sent: Vec<MessageRecord> = api.get_json(&path).await;
+                (sent.len() == 1).then_some(())
             }
         })
         .await;
@@ -479,20 +475,20 @@ impl FakeBrowser {
         }
     }
 
-    fn subscription(&self, endpoint: &str) -> Value {
+    fn subscription(&self, endpoint: &str) -> PushSubscription {
         use base64::Engine;
         use web_push_native::p256::elliptic_curve::sec1::ToEncodedPoint;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        json!({
-            "endpoint": endpoint,
-            "keys": {
-                "p256dh": b64.encode(self.secret.public_key().to_encoded_point(false).as_bytes()),
-                "auth": b64.encode(self.auth),
-            }
-        })
+        PushSubscription {
+            endpoint: endpoint.to_string(),
+            keys: PushKeys {
+                p256dh: b64.encode(self.secret.public_key().to_encoded_point(false).as_bytes()),
+                auth: b64.encode(self.auth),
+            },
+        }
     }
 
-    fn read(&self, body: &[u8]) -> Value {
+    fn read(&self, body: &[u8]) -> PushPayload {
         let auth = web_push_native::Auth::clone_from_slice(&self.auth);
         let plain = web_push_native::decrypt(body.to_vec(), &self.secret, &auth)
             .expect("decrypts for this browser");
@@ -516,29 +512,32 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     .await;
     let (mut api, _) = Client::admin(&server).await;
 
-    let info = api.get("/api/v1/notifications/webpush").await.body;
-    let vapid_public = info["public_key"].as_str().expect("public key").to_string();
-    assert_eq!(info["subscriptions"], 0);
+    let info = webpush_info(&mut api).await;
+    let vapid_public = info.public_key;
+    assert_eq!(info.subscriptions, 0);
     let browser = FakeBrowser::new();
+    const SUBSCRIPTIONS: &str = "/api/v1/notifications/webpush/subscriptions";
     let r = api
-        .post(
-            "/api/v1/notifications/webpush/subscriptions",
-            browser.subscription(&sink.url("/push/abc")),
+        .send_typed(
+            Method::POST,
+            SUBSCRIPTIONS,
+            &browser.subscription(&sink.url("/push/abc")),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let mut bad = browser.subscription(&sink.url("/push/x"));
-    bad["keys"]["auth"] = json!("short");
+    bad.keys.auth = "short".to_string();
     assert_eq!(
-        api.post("/api/v1/notifications/webpush/subscriptions", bad)
+        api.send_typed(Method::POST, SUBSCRIPTIONS, &bad)
             .await
             .status,
         StatusCode::BAD_REQUEST
     );
     let r = api
-        .post(
-            "/api/v1/notifications/webpush/subscriptions",
-            browser.subscription("http://example.com/push"),
+        .send_typed(
+            Method::POST,
+            SUBSCRIPTIONS,
+            &browser.subscription("http://example.com/push"),
         )
         .await;
     assert_eq!(
@@ -546,21 +545,12 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
         StatusCode::BAD_REQUEST,
         "plain http is only for this machine"
     );
-    assert_eq!(
-        api.get("/api/v1/notifications/webpush").await.body["subscriptions"],
-        1
-    );
+    assert_eq!(webpush_info(&mut api).await.subscriptions, 1);
 
-    create(
-        &mut api,
-        channel(
-            "push",
-            json!({"kind": "web_push", "contact": "mailto:me@example.com"}),
-            0,
-            10,
-        ),
-    )
-    .await;
+    let push = ChannelConfig::WebPush {
+        contact: "mailto:me@example.com".to_string(),
+    };
+    create(&mut api, &channel("push", push, 0, 10)).await;
     fail_job(&mut api, "pushed").await;
     let got = sink
         .wait_for(WAIT, |r| !r.is_empty())
@@ -589,14 +579,8 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
     assert_eq!(claims.subject.as_deref(), Some("mailto:me@example.com"));
     // Only this browser can read it.
     let payload = browser.read(&push.body);
-    assert_eq!(payload["title"], "Job failed");
-    assert!(
-        payload["body"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("pushed"),
-        "{payload}"
-    );
+    assert_eq!(payload.title, "Job failed");
+    assert!(payload.body.contains("pushed"), "{payload:?}");
 
     // A 410 means the browser unsubscribed: the subscription is removed.
     sink.fail_next(1, 410);
@@ -606,10 +590,7 @@ async fn web_push_reaches_subscribed_browsers_and_forgets_gone_ones() {
         .expect("second push");
     eventually(WAIT, "the gone subscription removed", || {
         let mut api = api.clone();
-        async move {
-            (api.get("/api/v1/notifications/webpush").await.body["subscriptions"] == 0)
-                .then_some(())
-        }
+        async move { (webpush_info(&mut api).await.subscriptions == 0).then_some(()) }
     })
     .await;
 }
@@ -626,14 +607,11 @@ async fn low_disk_space_is_notified_once() {
     })
     .await;
     let (mut api, _) = Client::admin(&server).await;
-    let mut body = channel(
-        "disk",
-        json!({"kind": "webhook", "url": sink.url("/disk")}),
-        0,
-        10,
-    );
-    body["event_types"] = json!(["system.disk_low"]);
-    create(&mut api, body).await;
+    let disk = ChannelInput {
+        event_types: vec!["system.disk_low".to_string()],
+        ..channel("disk", webhook(sink.url("/disk"), ""), 0, 10)
+    };
+    create(&mut api, &disk).await;
 
     for _ in 0..2 {
         let r = api.post("/api/v1/tasks/check-disk/run", json!({})).await;
@@ -644,19 +622,18 @@ async fn low_disk_space_is_notified_once() {
         .wait_for(WAIT, |r| !r.is_empty())
         .await
         .expect("disk warning");
-    let body = got[0].json();
-    assert_eq!(body["title"], "Low disk space");
+    let body: Message = received(&got[0]);
+    assert_eq!(body.title, "Low disk space");
     assert!(
-        body["lines"][0]
-            .as_str()
-            .unwrap_or_default()
-            .contains(&dir.path().display().to_string()),
-        "{body}"
+        body.lines
+            .first()
+            .is_some_and(|l| l.contains(&dir.path().display().to_string())),
+        "{body:?}"
     );
-    let events = api.get("/api/v1/events?type=system.disk_low").await.body;
+    let events: Vec<EventRecord> = api.get_json("/api/v1/events?type=system.disk_low").await;
     assert_eq!(
-        events.as_array().map(Vec::len),
-        Some(1),
-        "raised once, not on every check: {events}"
+        events.len(),
+        1,
+        "raised once, not on every check: {events:?}"
     );
 }

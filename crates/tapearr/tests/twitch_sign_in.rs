@@ -10,39 +10,85 @@ mod common;
 use common::twitch_world::{env, start, world};
 use common::{Client, backends, database_text, eventually};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::time::Duration;
+use tapearr_api::error::Code;
+use tapearr_api::routes::channels::ImportRequest;
+use tapearr_api::routes::twitch::TwitchStatus;
+use tapearr_core::events::model::EventRecord;
+use tapearr_core::streams::{ImportResult, SignInStatus, TwitchAccount};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-async fn sign_in_status(client: &Client) -> Value {
+async fn sign_in_status(client: &Client) -> SignInStatus {
     client
         .clone()
-        .get("/api/v1/twitch/account/device")
+        .get_json("/api/v1/twitch/account/device")
         .await
-        .body
 }
 
-/// Waits until the sign-in's `state` is `state`.
-async fn wait_state(client: &Client, state: &str) -> Value {
-    eventually(WAIT, &format!("sign-in state {state}"), || async {
+/// Waits until the sign-in is in the state `matches` accepts.
+async fn wait_state(
+    client: &Client,
+    what: &str,
+    matches: impl Fn(&SignInStatus) -> bool,
+) -> SignInStatus {
+    eventually(WAIT, &format!("sign-in state {what}"), || async {
         let s = sign_in_status(client).await;
-        (s["state"] == state).then_some(s)
+        matches(&s).then_some(s)
     })
     .await
 }
 
-async fn account(client: &Client) -> Value {
-    client.clone().get("/api/v1/twitch").await.body["account"].clone()
+async fn account(client: &Client) -> Option<TwitchAccount> {
+    client
+        .clone()
+        .get_json::<TwitchStatus>("/api/v1/twitch")
+        .await
+        .account
 }
 
-async fn start_sign_in(client: &mut Client, what: &str) -> Value {
+/// The signed-in account; panics when there is none.
+async fn signed_in_account(client: &Client, what: &str) -> TwitchAccount {
+    account(client)
+        .await
+        .unwrap_or_else(|| panic!("{what}: no Twitch account"))
+}
+
+/// Starts a sign-in; answers the code to enter, where, and how often Tapearr polls.
+struct Pending {
+    user_code: String,
+    verification_uri: String,
+    interval_secs: u64,
+}
+
+async fn start_sign_in(client: &mut Client, what: &str) -> Pending {
     let r = client
         .post("/api/v1/twitch/account/device", json!({}))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{what}: {:?}", r.body);
-    assert_eq!(r.body["state"], "pending", "{what}: {:?}", r.body);
-    r.body
+    // The device code itself never leaves the server.
+    assert!(r.body.get("device_code").is_none(), "{what}: {:?}", r.body);
+    match r.json::<SignInStatus>() {
+        SignInStatus::Pending {
+            user_code,
+            verification_uri,
+            interval_secs,
+            ..
+        } => Pending {
+            user_code,
+            verification_uri,
+            interval_secs,
+        },
+        other => panic!("{what}: not pending: {other:?}"),
+    }
+}
+
+async fn import_followed(client: &mut Client) -> common::Reply {
+    let request = ImportRequest { auto_record: false };
+    client
+        .send_typed(Method::POST, "/api/v1/channels/import-followed", &request)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,60 +108,58 @@ async fn signing_in_with_twitch_keeps_a_renewed_sealed_token() {
         let (mut client, _) = Client::admin(&server).await;
 
         // --- Nothing started yet.
-        assert_eq!(sign_in_status(&client).await["state"], "none", "{b}");
+        assert_eq!(sign_in_status(&client).await, SignInStatus::None, "{b}");
 
         // --- Start: a code to enter and where; nothing secret in the answer.
         let pending = start_sign_in(&mut client, b).await;
-        let code = pending["user_code"]
-            .as_str()
-            .expect("user_code")
-            .to_string();
-        assert_eq!(code.len(), 8, "{b}: {pending}");
+        let code = pending.user_code;
+        assert_eq!(code.len(), 8, "{b}: {code}");
         assert!(
-            pending["verification_uri"]
-                .as_str()
-                .is_some_and(|u| u.contains("/activate")),
-            "{b}: {pending}"
+            pending.verification_uri.contains("/activate"),
+            "{b}: {}",
+            pending.verification_uri
         );
-        assert_eq!(pending["interval_secs"], 1, "{b}");
-        assert!(pending.get("device_code").is_none(), "{b}: {pending}");
+        assert_eq!(pending.interval_secs, 1, "{b}");
         // Still pending while the user has not answered (Tapearr polls meanwhile).
         let polls_before = w.twitch.oauth_stats().0;
         eventually(WAIT, "a poll", || async {
             (w.twitch.oauth_stats().0 > polls_before).then_some(())
         })
         .await;
-        assert_eq!(sign_in_status(&client).await["state"], "pending", "{b}");
+        assert!(
+            matches!(sign_in_status(&client).await, SignInStatus::Pending { .. }),
+            "{b}"
+        );
 
         // --- The user approves on twitch.tv: signed in, with the expiry.
         w.twitch.approve_device(&code, "viewer").expect("approve");
-        let signed_in = wait_state(&client, "signed_in").await;
-        assert_eq!(signed_in["login"], "viewer", "{b}");
-        assert!(signed_in["expires_at"].is_i64(), "{b}: {signed_in}");
-        let first = account(&client).await;
-        assert_eq!(first["login"], "viewer", "{b}: {first}");
-        assert_eq!(first["refreshes"], true, "{b}: {first}");
-        assert_eq!(first["needs_sign_in"], false, "{b}: {first}");
-        let first_expiry = first["expires_at"].as_i64().expect("expires_at");
+        let signed_in = wait_state(&client, "signed_in", |s| {
+            matches!(s, SignInStatus::SignedIn { .. })
+        })
+        .await;
+        let SignInStatus::SignedIn { login, expires_at } = &signed_in else {
+            unreachable!("waited for signed_in")
+        };
+        assert_eq!(login, "viewer", "{b}");
+        assert!(expires_at.is_some(), "{b}: {signed_in:?}");
+        let first = signed_in_account(&client, b).await;
+        assert_eq!(first.login, "viewer", "{b}: {first:?}");
+        assert!(first.refreshes, "{b}: {first:?}");
+        assert!(!first.needs_sign_in, "{b}: {first:?}");
+        let first_expiry = first.expires_at.expect("expires_at");
 
         // --- Renewed without the user, before it expires.
         let renewed = eventually(WAIT, "a renewed token", || async {
-            let a = account(&client).await;
-            (a["expires_at"].as_i64() > Some(first_expiry)).then_some(a)
+            let a = signed_in_account(&client, b).await;
+            (a.expires_at > Some(first_expiry)).then_some(a)
         })
         .await;
-        assert_eq!(renewed["needs_sign_in"], false, "{b}: {renewed}");
+        assert!(!renewed.needs_sign_in, "{b}: {renewed:?}");
         assert!(w.twitch.oauth_stats().1 >= 1, "{b}: no refresh request");
 
         // --- The token works: followed channels import with it.
-        let r = client
-            .post(
-                "/api/v1/channels/import-followed",
-                json!({"auto_record": false}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{b}: {:?}", r.body);
-        assert_eq!(r.body["added"], json!(["followed_one"]), "{b}");
+        let imported: ImportResult = import_followed(&mut client).await.ok();
+        assert_eq!(imported.added, ["followed_one"], "{b}");
 
         // --- No token in plaintext: not in the database, the API or the logs.
         let issued = w.twitch.issued_user_tokens();
@@ -124,7 +168,11 @@ async fn signing_in_with_twitch_keeps_a_renewed_sealed_token() {
         let api = format!(
             "{}{}",
             client.clone().get("/api/v1/twitch").await.body,
-            sign_in_status(&client).await
+            client
+                .clone()
+                .get("/api/v1/twitch/account/device")
+                .await
+                .body
         );
         let logs = server.output_text();
         for token in &issued {
@@ -143,17 +191,16 @@ async fn signing_in_with_twitch_keeps_a_renewed_sealed_token() {
         }
 
         // --- The user declines a new sign-in: said plainly; the account stays.
-        let pending = start_sign_in(&mut client, b).await;
-        let code = pending["user_code"].as_str().expect("code").to_string();
+        let code = start_sign_in(&mut client, b).await.user_code;
         w.twitch.deny_device(&code).expect("deny");
-        wait_state(&client, "denied").await;
-        assert_eq!(account(&client).await["login"], "viewer", "{b}");
+        wait_state(&client, "denied", |s| *s == SignInStatus::Denied).await;
+        assert_eq!(signed_in_account(&client, b).await.login, "viewer", "{b}");
 
         // --- A code nobody enters expires.
         w.twitch
             .set_device_code(Duration::from_secs(2), Duration::from_secs(1));
         start_sign_in(&mut client, b).await;
-        wait_state(&client, "expired").await;
+        wait_state(&client, "expired", |s| *s == SignInStatus::Expired).await;
 
         // --- A cancelled sign-in is forgotten.
         w.twitch
@@ -163,46 +210,43 @@ async fn signing_in_with_twitch_keeps_a_renewed_sealed_token() {
             .send(Method::DELETE, "/api/v1/twitch/account/device", None)
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{b}: {:?}", r.body);
-        assert_eq!(sign_in_status(&client).await["state"], "none", "{b}");
+        assert_eq!(sign_in_status(&client).await, SignInStatus::None, "{b}");
 
         // --- The user disconnects the app on twitch.tv: the next renewal is refused, the
         // account needs a new sign-in and an event says so.
         w.twitch.disconnect_app("viewer").expect("disconnect");
         let refused = eventually(WAIT, "needs sign-in", || async {
-            let a = account(&client).await;
-            (a["needs_sign_in"] == true).then_some(a)
+            let a = signed_in_account(&client, b).await;
+            a.needs_sign_in.then_some(a)
         })
         .await;
-        assert_eq!(refused["login"], "viewer", "{b}");
-        let events = client
-            .get("/api/v1/events?type=twitch.sign_in_needed")
-            .await
-            .body;
-        assert!(
-            events.to_string().contains("viewer"),
-            "{b}: no twitch.sign_in_needed event: {events}"
-        );
-        let r = client
-            .post(
-                "/api/v1/channels/import-followed",
-                json!({"auto_record": false}),
-            )
+        assert_eq!(refused.login, "viewer", "{b}");
+        let events: Vec<EventRecord> = client
+            .get_json("/api/v1/events?type=twitch.sign_in_needed")
             .await;
+        assert!(
+            events.iter().any(|e| e.data.to_string().contains("viewer")),
+            "{b}: no twitch.sign_in_needed event: {events:?}"
+        );
+        let r = import_followed(&mut client).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{b}: {:?}", r.body);
-        assert!(r.body["code"].is_string(), "{b}: {:?}", r.body);
+        // A refusal with a code and a message.
+        r.error();
 
         // --- Sign in again, then sign out: the token is revoked at Twitch and forgotten.
-        let pending = start_sign_in(&mut client, b).await;
-        let code = pending["user_code"].as_str().expect("code").to_string();
+        let code = start_sign_in(&mut client, b).await.user_code;
         w.twitch.approve_device(&code, "viewer").expect("approve");
-        wait_state(&client, "signed_in").await;
-        assert_eq!(account(&client).await["needs_sign_in"], false, "{b}");
+        wait_state(&client, "signed_in", |s| {
+            matches!(s, SignInStatus::SignedIn { .. })
+        })
+        .await;
+        assert!(!signed_in_account(&client, b).await.needs_sign_in, "{b}");
         let revoked_before = w.twitch.oauth_stats().2;
         let r = client
             .send(Method::DELETE, "/api/v1/twitch/account", None)
             .await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{b}: {:?}", r.body);
-        assert!(account(&client).await.is_null(), "{b}");
+        assert!(account(&client).await.is_none(), "{b}");
         assert_eq!(w.twitch.oauth_stats().2, revoked_before + 1, "{b}");
         server.terminate();
     }
@@ -220,7 +264,7 @@ async fn without_a_client_id_sign_in_is_a_conflict() {
         .post("/api/v1/twitch/account/device", json!({}))
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
-    assert_eq!(r.body["code"], "twitch_not_configured", "{:?}", r.body);
-    assert_eq!(sign_in_status(&client).await["state"], "none");
+    assert_eq!(r.error().code, Code::TwitchNotConfigured, "{:?}", r.body);
+    assert_eq!(sign_in_status(&client).await, SignInStatus::None);
     server.terminate();
 }

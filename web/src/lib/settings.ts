@@ -52,6 +52,7 @@ export function valueOf(s: Setting, text: string): unknown {
 			return t !== '' && Number.isFinite(n) && n >= 0 ? n : undefined;
 		}
 		case 'url':
+		case 'extractor_arg_url':
 			return t === '' ? null : t;
 		case 'folders':
 			return t

@@ -121,7 +121,7 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportRequest {
     /// Auto-record the imported channels (default false: a long follow list could fill a disk).
     #[serde(default)]

@@ -153,7 +153,7 @@ pub async fn messages(
     Ok(Json(state.notifier.messages(&query).await?))
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebPushInfo {
     /// base64url VAPID public key: the `applicationServerKey` for `pushManager.subscribe`.
     pub public_key: String,

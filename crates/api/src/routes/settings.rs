@@ -14,9 +14,9 @@ use tapearr_core::settings::{CookiesInfo, FolderListing, SettingView, SettingsEr
 impl From<SettingsError> for ApiError {
     fn from(e: SettingsError) -> Self {
         match e {
-            SettingsError::Invalid { .. } => ApiError::invalid(e.to_string()),
             SettingsError::Storage(s) => s.into(),
             SettingsError::Io(m) => ApiError::internal(m),
+            refused => ApiError::invalid(refused.to_string()),
         }
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tapearr_core::streams::eventsub::{EventSubHeaders, SubscriptionSummary};
 use tapearr_core::streams::{SignInStatus, TwitchAccount};
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TwitchStatus {
     /// `twitch.client_id` and `twitch.client_secret` are set.
     pub configured: bool,

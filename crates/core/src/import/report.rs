@@ -1,16 +1,16 @@
 //! What an import created (or would create) and what it left out, for people.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One thing: its kind (`connection`, `profile`, …), its name, and for a skip the reason.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReportLine {
     pub kind: String,
     pub name: String,
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Nothing was written.
     pub dry_run: bool,

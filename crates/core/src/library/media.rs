@@ -12,9 +12,8 @@ fn remux_timeout(input_bytes: u64) -> Duration {
     Duration::from_secs(30 * 60 + input_bytes / (20 * 1024 * 1024))
 }
 
-/// Joins `parts` (in order) into one MP4 at `output`: streams copied, the ffmetadata file's
-/// chapters and title added, the index moved to the front (faststart) so players can seek
-/// before the whole file arrives.
+/// Joins `parts` (in order) into one MP4 at `output`, with the ffmetadata file's chapters and
+/// title.
 pub async fn remux(
     ffmpeg: &Path,
     parts: &[PathBuf],
@@ -28,33 +27,14 @@ pub async fn remux(
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    Process::new(ffmpeg)
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"])
-        .args(["-f", "concat", "-safe", "0", "-i"])
-        .arg(list_file)
-        .arg("-i")
-        .arg(metadata_file)
-        // Video and audio only: Twitch's timed ID3 data stream has no place in MP4.
-        .args([
-            "-map",
-            "0:v?",
-            "-map",
-            "0:a?",
-            "-map_metadata",
-            "1",
-            "-map_chapters",
-            "1",
-        ])
-        .args(["-c", "copy", "-movflags", "+faststart", "-f", "mp4"])
-        .arg(output)
-        .timeout(remux_timeout(input_bytes))
-        .graceful_stop(GracefulStop::Quit)
-        .run(cancel)
-        .await
-        .map(|_| ())
+    let input = RemuxInput::Parts {
+        list_file,
+        metadata_file,
+    };
+    run_remux(ffmpeg, input, input_bytes, output, cancel).await
 }
 
-/// One TS (an imported StreamVault recording) as an MP4 at `output`: streams copied, faststart.
+/// One TS (an imported StreamVault recording) as an MP4 at `output`.
 pub async fn remux_file(
     ffmpeg: &Path,
     input: &Path,
@@ -62,10 +42,48 @@ pub async fn remux_file(
     cancel: &CancellationToken,
 ) -> Result<(), ProcessError> {
     let input_bytes = std::fs::metadata(input).map_or(0, |m| m.len());
-    Process::new(ffmpeg)
-        .args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i"])
-        .arg(input)
-        .args(["-map", "0:v?", "-map", "0:a?"])
+    run_remux(ffmpeg, RemuxInput::File(input), input_bytes, output, cancel).await
+}
+
+/// What a remux reads.
+#[derive(Clone, Copy)]
+enum RemuxInput<'a> {
+    /// A recording's parts through the concat demuxer, and an ffmetadata file (chapters, title).
+    Parts {
+        list_file: &'a Path,
+        metadata_file: &'a Path,
+    },
+    File(&'a Path),
+}
+
+/// The ffmpeg run both remuxes share: streams copied (never a re-encode), video and audio only,
+/// the index moved to the front (faststart) so players can seek before the whole file arrives.
+async fn run_remux(
+    ffmpeg: &Path,
+    input: RemuxInput<'_>,
+    input_bytes: u64,
+    output: &Path,
+    cancel: &CancellationToken,
+) -> Result<(), ProcessError> {
+    let mut process =
+        Process::new(ffmpeg).args(["-hide_banner", "-nostdin", "-loglevel", "error", "-y"]);
+    process = match input {
+        RemuxInput::Parts {
+            list_file,
+            metadata_file,
+        } => process
+            .args(["-f", "concat", "-safe", "0", "-i"])
+            .arg(list_file)
+            .arg("-i")
+            .arg(metadata_file),
+        RemuxInput::File(path) => process.arg("-i").arg(path),
+    };
+    // Twitch's timed ID3 data stream has no place in MP4.
+    process = process.args(["-map", "0:v?", "-map", "0:a?"]);
+    if let RemuxInput::Parts { .. } = input {
+        process = process.args(["-map_metadata", "1", "-map_chapters", "1"]);
+    }
+    process
         .args(["-c", "copy", "-movflags", "+faststart", "-f", "mp4"])
         .arg(output)
         .timeout(remux_timeout(input_bytes))

@@ -7,10 +7,10 @@ use super::notifier::{Notifier, NotifyError};
 use crate::ids::new_id;
 use crate::storage::StorageError;
 use crate::time::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What a client sends to create or replace a channel.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChannelInput {
     pub name: String,
     pub config: ChannelConfig,

@@ -256,7 +256,7 @@ impl MessageStatus {
 }
 
 /// A message in the outbox. Its id is the idempotency key the receiver sees on every attempt.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageRecord {
     pub id: String,
     pub channel_id: String,

@@ -91,12 +91,12 @@ impl Senders {
             ));
         }
         let vapid = self.vapid().await?;
-        let payload = serde_json::json!({
-            "id": message.id,
-            "title": message.title,
-            "body": message.lines.join("\n"),
+        let payload = serde_json::to_string(&webpush::PushPayload {
+            id: message.id.clone(),
+            title: message.title.clone(),
+            body: message.lines.join("\n"),
         })
-        .to_string();
+        .unwrap_or_default();
         let (mut delivered, mut last_error) = (0, None);
         for sub in subs {
             let target = webpush::Subscription {

@@ -23,10 +23,35 @@ pub fn cookies_path(data_dir: &Path) -> PathBuf {
     data_dir.join(COOKIES_FILE)
 }
 
+/// Why an uploaded file is not taken as the cookies file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CookiesError {
+    #[error("the file is larger than 1 MiB: not a cookies export")]
+    TooLarge,
+    #[error("line {0}: not a Netscape cookies line (7 tab-separated fields)")]
+    NotACookiesLine(usize),
+    #[error("line {0}: the expiry is not a number")]
+    BadExpiry(usize),
+    #[error("the file has no youtube.com or google.com cookies")]
+    NoSiteCookies,
+}
+
+impl CookiesError {
+    /// A stable name for the refusal, whatever the message says.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
+            Self::NotACookiesLine(_) => "not_a_cookies_line",
+            Self::BadExpiry(_) => "bad_expiry",
+            Self::NoSiteCookies => "no_site_cookies",
+        }
+    }
+}
+
 /// Checks that `text` is a Netscape cookies file with YouTube's or Google's cookies.
-pub fn check(text: &str) -> Result<CookiesInfo, String> {
+pub fn check(text: &str) -> Result<CookiesInfo, CookiesError> {
     if text.len() > MAX_COOKIES_BYTES {
-        return Err("the file is larger than 1 MiB: not a cookies export".into());
+        return Err(CookiesError::TooLarge);
     }
     let mut site_cookies = 0;
     let mut earliest: Option<i64> = None;
@@ -38,14 +63,11 @@ pub fn check(text: &str) -> Result<CookiesInfo, String> {
         }
         let fields: Vec<&str> = line.split('\t').collect();
         if fields.len() != 7 {
-            return Err(format!(
-                "line {}: not a Netscape cookies line (7 tab-separated fields)",
-                n + 1
-            ));
+            return Err(CookiesError::NotACookiesLine(n + 1));
         }
         let expiry: i64 = fields[4]
             .parse()
-            .map_err(|_| format!("line {}: the expiry is not a number", n + 1))?;
+            .map_err(|_| CookiesError::BadExpiry(n + 1))?;
         let domain = fields[0].trim_start_matches('.').to_ascii_lowercase();
         let of_site = ["youtube.com", "google.com"]
             .iter()
@@ -58,7 +80,7 @@ pub fn check(text: &str) -> Result<CookiesInfo, String> {
         }
     }
     if site_cookies == 0 {
-        return Err("the file has no youtube.com or google.com cookies".into());
+        return Err(CookiesError::NoSiteCookies);
     }
     Ok(CookiesInfo {
         site_cookies,
@@ -104,20 +126,17 @@ mod tests {
 
     #[test]
     fn other_files_are_refused_with_the_reason() {
-        assert!(
-            check("{\"cookies\": []}")
-                .expect_err("refused")
-                .contains("line 1")
-        );
+        let json = check("{\"cookies\": []}").expect_err("refused");
+        assert_eq!(json, CookiesError::NotACookiesLine(1));
+        assert!(json.to_string().contains("line 1"), "{json}");
         let other = ".example.com\tTRUE\t/\tTRUE\t1700000000\tA\tb\n";
-        assert!(
-            check(other)
-                .expect_err("refused")
-                .contains("no youtube.com")
-        );
+        let none = check(other).expect_err("refused");
+        assert_eq!(none.code(), "no_site_cookies");
+        assert!(none.to_string().contains("no youtube.com"), "{none}");
         let bad_expiry = ".youtube.com\tTRUE\t/\tTRUE\tsoon\tA\tb\n";
-        assert!(check(bad_expiry).expect_err("refused").contains("expiry"));
+        let expiry = check(bad_expiry).expect_err("refused");
+        assert!(expiry.to_string().contains("expiry"), "{expiry}");
         let lookalike = ".notyoutube.com\tTRUE\t/\tTRUE\t0\tA\tb\n";
-        assert!(check(lookalike).is_err());
+        assert_eq!(check(lookalike), Err(CookiesError::NoSiteCookies));
     }
 }

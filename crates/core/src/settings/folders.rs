@@ -28,31 +28,70 @@ pub struct FolderEntry {
     pub path: String,
 }
 
+/// Why a folder cannot be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum FolderError {
+    #[error("must be an absolute path")]
+    NotAbsolute,
+    #[error("must not contain `.` or `..`")]
+    Dotted,
+    #[error("cannot open {path}: {source}")]
+    CannotOpen {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0} is not a folder")]
+    NotAFolder(String),
+    #[error("cannot list {path}: {source}")]
+    CannotList {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl FolderError {
+    /// A stable name for the refusal, whatever the message says.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotAbsolute => "not_absolute",
+            Self::Dotted => "dotted",
+            Self::CannotOpen { .. } => "cannot_open",
+            Self::NotAFolder(_) => "not_a_folder",
+            Self::CannotList { .. } => "cannot_list",
+        }
+    }
+}
+
 /// Lists the subfolders of `path` (`/` when empty). The path must be absolute, free of `..`,
-/// and an existing directory; the message says what is wrong otherwise.
-pub fn list(path: &str) -> Result<FolderListing, String> {
+/// and an existing directory.
+pub fn list(path: &str) -> Result<FolderListing, FolderError> {
     let requested = if path.trim().is_empty() {
         PathBuf::from("/")
     } else {
         PathBuf::from(path)
     };
     if !requested.is_absolute() {
-        return Err("must be an absolute path".into());
+        return Err(FolderError::NotAbsolute);
     }
     if requested
         .components()
         .any(|c| matches!(c, Component::ParentDir | Component::CurDir))
     {
-        return Err("must not contain `.` or `..`".into());
+        return Err(FolderError::Dotted);
     }
     let dir = requested
         .canonicalize()
-        .map_err(|e| format!("cannot open {}: {e}", requested.display()))?;
+        .map_err(|source| FolderError::CannotOpen {
+            path: requested.display().to_string(),
+            source,
+        })?;
     if !dir.is_dir() {
-        return Err(format!("{} is not a folder", dir.display()));
+        return Err(FolderError::NotAFolder(dir.display().to_string()));
     }
-    let reader =
-        std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let reader = std::fs::read_dir(&dir).map_err(|source| FolderError::CannotList {
+        path: dir.display().to_string(),
+        source,
+    })?;
     let mut folders: Vec<FolderEntry> = reader
         .filter_map(Result::ok)
         .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
@@ -96,9 +135,12 @@ mod tests {
         assert_eq!(names, ["Movies"]);
         assert!(listing.writable);
         assert!(listing.free_bytes.is_some());
-        assert!(list("relative").is_err());
+        assert!(matches!(list("relative"), Err(FolderError::NotAbsolute)));
         let dotted = format!("{}/Movies/..", dir.path().display());
-        assert!(list(&dotted).expect_err("refused").contains(".."));
-        assert!(list(&format!("{}/file.txt", dir.path().display())).is_err());
+        let refused = list(&dotted).expect_err("refused");
+        assert_eq!(refused.code(), "dotted");
+        assert!(refused.to_string().contains(".."), "{refused}");
+        let file = list(&format!("{}/file.txt", dir.path().display())).expect_err("a file");
+        assert_eq!(file.code(), "not_a_folder", "{file}");
     }
 }

@@ -18,11 +18,11 @@ mod live;
 pub mod origins;
 pub mod registry;
 
-pub use cookies::CookiesInfo;
-pub use folders::{FolderEntry, FolderListing};
+pub use cookies::{CookiesError, CookiesInfo};
+pub use folders::{FolderEntry, FolderError, FolderListing};
 pub use live::{LiveConfig, LiveRoots};
 pub use origins::{Origins, SettingSource};
-pub use registry::{SETTINGS, SettingDef, SettingKind};
+pub use registry::{SETTINGS, SettingDef, SettingKind, ValueError};
 
 use crate::config::Config;
 use crate::crypto::SecretBox;
@@ -40,11 +40,23 @@ fn stored_name(key: &str) -> String {
     format!("setting:{key}")
 }
 
+/// Every refusal names what was refused: the setting, `path` or `cookies`.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    /// The message names the setting.
-    #[error("{key}: {message}")]
-    Invalid { key: String, message: String },
+    #[error("{key}: no such setting")]
+    Unknown { key: String },
+    /// Set in the environment or `tapearr.toml` (`place`), so read-only in the app.
+    #[error("{key}: is set in {place}; change it there")]
+    Pinned { key: String, place: String },
+    #[error("{key}: {error}")]
+    Value {
+        key: &'static str,
+        error: ValueError,
+    },
+    #[error("path: {0}")]
+    Folder(#[from] FolderError),
+    #[error("cookies: {0}")]
+    Cookies(#[from] CookiesError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("{0}")]
@@ -53,11 +65,15 @@ pub enum SettingsError {
 
 pub type SettingsResult<T> = Result<T, SettingsError>;
 
-fn invalid(key: &str, message: impl Into<String>) -> SettingsError {
-    SettingsError::Invalid {
-        key: key.to_string(),
-        message: message.into(),
-    }
+/// Why a stored value is not used (it was written by another version, or the key changed).
+#[derive(Debug, thiserror::Error)]
+enum DecodeError {
+    #[error(transparent)]
+    Unseal(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error(transparent)]
+    Value(#[from] ValueError),
 }
 
 /// One setting as the app shows it.
@@ -116,8 +132,8 @@ impl Settings {
                 Ok(value) => {
                     stored.insert(def.key, value);
                 }
-                Err(message) => {
-                    tracing::warn!(setting = def.key, %message, "a stored setting is ignored")
+                Err(error) => {
+                    tracing::warn!(setting = def.key, %error, "a stored setting is ignored")
                 }
             }
         }
@@ -190,19 +206,28 @@ impl Settings {
     ) -> SettingsResult<Vec<SettingView>> {
         let mut checked: Vec<(&'static SettingDef, Option<Value>)> = Vec::new();
         for (key, value) in changes {
-            let def = registry::find(key).ok_or_else(|| invalid(key, "no such setting"))?;
+            let def =
+                registry::find(key).ok_or_else(|| SettingsError::Unknown { key: key.clone() })?;
             if let Some(source) = self.inner.origins.pinned(key) {
                 let place = if source == SettingSource::Env {
                     format!("the environment ({})", def.env_name())
                 } else {
                     crate::config::CONFIG_FILE_NAME.to_string()
                 };
-                return Err(invalid(key, format!("is set in {place}; change it there")));
+                return Err(SettingsError::Pinned {
+                    key: key.clone(),
+                    place,
+                });
             }
             let value = if value.is_null() {
                 None
             } else {
-                Some(registry::validate(def, value).map_err(|m| invalid(key, m))?)
+                let checked =
+                    registry::validate(def, value).map_err(|error| SettingsError::Value {
+                        key: def.key,
+                        error,
+                    })?;
+                Some(checked)
             };
             checked.push((def, value));
         }
@@ -249,7 +274,7 @@ impl Settings {
     /// Checks and keeps a Netscape cookies file; trailer downloads use it from now on (unless
     /// `trailers.cookies_file` names another file in the environment or `tapearr.toml`).
     pub async fn upload_cookies(&self, text: &str) -> SettingsResult<CookiesInfo> {
-        let info = cookies::check(text).map_err(|m| invalid("cookies", m))?;
+        let info = cookies::check(text)?;
         let _writing = self.inner.writing.lock().await;
         cookies::store(&self.inner.base.data_dir, text)
             .map_err(|e| SettingsError::Io(format!("cannot keep the cookies file: {e}")))?;
@@ -289,7 +314,7 @@ impl Settings {
 
     /// The folder browser (directories only, free space, writability).
     pub fn folders(&self, path: &str) -> SettingsResult<FolderListing> {
-        folders::list(path).map_err(|m| invalid("path", m))
+        Ok(folders::list(path)?)
     }
 }
 
@@ -318,11 +343,11 @@ fn encode(def: &SettingDef, value: &Value, secrets: &SecretBox) -> String {
     }
 }
 
-fn decode(def: &SettingDef, raw: &str, secrets: &SecretBox) -> Result<Value, String> {
+fn decode(def: &SettingDef, raw: &str, secrets: &SecretBox) -> Result<Value, DecodeError> {
     let value = if def.secret() {
-        Value::String(secrets.reveal(raw).map_err(|e| e.to_string())?)
+        Value::String(secrets.reveal(raw)?)
     } else {
-        serde_json::from_str(raw).map_err(|e| e.to_string())?
+        serde_json::from_str(raw)?
     };
-    registry::validate(def, &value)
+    Ok(registry::validate(def, &value)?)
 }

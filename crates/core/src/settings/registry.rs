@@ -17,6 +17,9 @@ pub enum SettingKind {
     Secret,
     /// An http(s) URL, or `null` for none.
     Url,
+    /// An http(s) URL that yt-dlp takes inside an extractor argument, or `null` for none: it
+    /// must not hold `,` or `;`, which separate those arguments.
+    ExtractorArgUrl,
     /// A list of absolute paths of existing directories.
     Folders,
     /// A whole number of seconds, 1 or more.
@@ -105,7 +108,7 @@ pub const SETTINGS: &[SettingDef] = &[
     },
     SettingDef {
         key: "trailers.po_token_provider_url",
-        kind: SettingKind::Url,
+        kind: SettingKind::ExtractorArgUrl,
         live: true,
         help: "A bgutil PO-token provider for YouTube (e.g. http://127.0.0.1:4416); off when empty",
     },
@@ -133,55 +136,118 @@ pub fn find(key: &str) -> Option<&'static SettingDef> {
     SETTINGS.iter().find(|d| d.key == key)
 }
 
-/// Checks a submitted value and returns it in the form it is stored and applied in; the
-/// message says what is wrong (the caller names the key).
-pub fn validate(def: &SettingDef, value: &Value) -> Result<Value, String> {
-    // yt-dlp splits extractor arguments on `,` and `;`.
-    if def.key == "trailers.po_token_provider_url"
-        && value.as_str().is_some_and(|u| u.contains([',', ';']))
-    {
-        return Err("must be an http(s) URL without `,` or `;`".into());
+/// Why a submitted value was refused; the caller names the key. Messages never repeat a proxy
+/// URL (it may hold a password).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    /// Not the JSON type the kind takes; says what it must be.
+    #[error("must be {0}")]
+    WrongType(&'static str),
+    #[error("must be one line of at most 200 characters")]
+    TextTooLong,
+    #[error("must be one line of 1 to 500 characters (null clears it)")]
+    BadSecret,
+    #[error("is not a URL: {0}")]
+    NotAUrl(String),
+    #[error("must be an http(s) URL with a host")]
+    NotHttpUrl,
+    #[error("must be an http(s) URL without `,` or `;`")]
+    ArgumentSeparator,
+    #[error("{0} is not an absolute path")]
+    RelativeFolder(String),
+    #[error("{0} must not contain `..`")]
+    DottedFolder(String),
+    #[error("{0} is not an existing folder")]
+    MissingFolder(String),
+    #[error("must be between 1 and 86400 seconds")]
+    SecondsOutOfRange,
+    #[error("must be a number of GiB, 0 or more")]
+    GibOutOfRange,
+    #[error("is not a proxy URL")]
+    NotAProxyUrl,
+    #[error("must be an http, https, socks5 or socks5h URL with a host")]
+    ProxyScheme,
+    #[error("must be a proxy address without a path")]
+    ProxyPath,
+    #[error("must name at least one proxy (null clears it)")]
+    NoProxy,
+    #[error("must not be empty")]
+    Empty,
+    /// The tracing filter's own words.
+    #[error("{0}")]
+    LogFilter(String),
+}
+
+impl ValueError {
+    /// A stable name for the refusal, whatever the message says.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::WrongType(_) => "wrong_type",
+            Self::TextTooLong => "text_too_long",
+            Self::BadSecret => "bad_secret",
+            Self::NotAUrl(_) => "not_a_url",
+            Self::NotHttpUrl => "not_http_url",
+            Self::ArgumentSeparator => "argument_separator",
+            Self::RelativeFolder(_) => "relative_folder",
+            Self::DottedFolder(_) => "dotted_folder",
+            Self::MissingFolder(_) => "missing_folder",
+            Self::SecondsOutOfRange => "seconds_out_of_range",
+            Self::GibOutOfRange => "gib_out_of_range",
+            Self::NotAProxyUrl => "not_a_proxy_url",
+            Self::ProxyScheme => "proxy_scheme",
+            Self::ProxyPath => "proxy_path",
+            Self::NoProxy => "no_proxy",
+            Self::Empty => "empty",
+            Self::LogFilter(_) => "log_filter",
+        }
     }
+}
+
+use ValueError::WrongType;
+
+/// Checks a submitted value and returns it in the form it is stored and applied in.
+pub fn validate(def: &SettingDef, value: &Value) -> Result<Value, ValueError> {
+    let text = |what| value.as_str().ok_or(WrongType(what));
     match def.kind {
         SettingKind::Text => {
-            let s = value.as_str().ok_or("must be a string")?.trim();
+            let s = text("a string")?.trim();
             if s.chars().any(char::is_control) || s.len() > 200 {
-                return Err("must be one line of at most 200 characters".into());
+                return Err(ValueError::TextTooLong);
             }
             Ok(Value::String(s.to_string()))
         }
         SettingKind::Secret => {
-            let s = value.as_str().ok_or("must be a string")?.trim();
+            let s = text("a string")?.trim();
             if s.is_empty() || s.chars().any(char::is_control) || s.len() > 500 {
-                return Err("must be one line of 1 to 500 characters (null clears it)".into());
+                return Err(ValueError::BadSecret);
             }
             Ok(Value::String(s.to_string()))
         }
-        SettingKind::Url => {
-            let s = value.as_str().ok_or("must be a URL string or null")?.trim();
-            let url = Url::parse(s).map_err(|e| format!("is not a URL: {e}"))?;
-            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err("must be an http(s) URL with a host".into());
+        SettingKind::Url => http_url(text("a URL string or null")?),
+        SettingKind::ExtractorArgUrl => {
+            let s = text("a URL string or null")?;
+            if s.contains([',', ';']) {
+                return Err(ValueError::ArgumentSeparator);
             }
-            Ok(Value::String(url.to_string()))
+            http_url(s)
         }
         SettingKind::Folders => {
-            let list = value.as_array().ok_or("must be a list of folders")?;
+            let list = value.as_array().ok_or(WrongType("a list of folders"))?;
             let mut out: Vec<Value> = Vec::new();
             for item in list {
-                let s = item.as_str().ok_or("must be a list of folder paths")?;
+                let s = item.as_str().ok_or(WrongType("a list of folder paths"))?;
                 let path = PathBuf::from(s.trim());
                 if !path.is_absolute() {
-                    return Err(format!("{s} is not an absolute path"));
+                    return Err(ValueError::RelativeFolder(s.to_string()));
                 }
                 if path
                     .components()
                     .any(|c| c == std::path::Component::ParentDir)
                 {
-                    return Err(format!("{s} must not contain `..`"));
+                    return Err(ValueError::DottedFolder(s.to_string()));
                 }
                 if !path.is_dir() {
-                    return Err(format!("{s} is not an existing folder"));
+                    return Err(ValueError::MissingFolder(s.to_string()));
                 }
                 let text = Value::String(path.display().to_string());
                 if !out.contains(&text) {
@@ -191,58 +257,65 @@ pub fn validate(def: &SettingDef, value: &Value) -> Result<Value, String> {
             Ok(Value::Array(out))
         }
         SettingKind::Seconds => {
-            let n = value.as_u64().ok_or("must be a whole number of seconds")?;
+            let n = value
+                .as_u64()
+                .ok_or(WrongType("a whole number of seconds"))?;
             if !(1..=86_400).contains(&n) {
-                return Err("must be between 1 and 86400 seconds".into());
+                return Err(ValueError::SecondsOutOfRange);
             }
             Ok(Value::from(n))
         }
         SettingKind::Gib => {
-            let n = value.as_f64().ok_or("must be a number of GiB")?;
+            let n = value.as_f64().ok_or(WrongType("a number of GiB"))?;
             if !(n.is_finite() && (0.0..=1_000_000.0).contains(&n)) {
-                return Err("must be a number of GiB, 0 or more".into());
+                return Err(ValueError::GibOutOfRange);
             }
             Ok(Value::from(n))
         }
-        SettingKind::Proxy => {
-            proxy_url(value.as_str().ok_or("must be a proxy URL string")?).map(Value::String)
-        }
+        SettingKind::Proxy => proxy_url(text("a proxy URL string")?).map(Value::String),
         SettingKind::ProxyList => {
-            let list = value
-                .as_str()
-                .ok_or("must be proxy URLs separated by commas")?;
-            let urls = list
+            let urls = text("proxy URLs separated by commas")?
                 .split(',')
                 .map(str::trim)
                 .filter(|u| !u.is_empty())
                 .map(proxy_url)
                 .collect::<Result<Vec<_>, _>>()?;
             if urls.is_empty() {
-                return Err("must name at least one proxy (null clears it)".into());
+                return Err(ValueError::NoProxy);
             }
             Ok(Value::String(urls.join(",")))
         }
         SettingKind::LogFilter => {
-            let s = value.as_str().ok_or("must be a string")?.trim();
+            let s = text("a string")?.trim();
             if s.is_empty() {
-                return Err("must not be empty".into());
+                return Err(ValueError::Empty);
             }
-            tracing_subscriber::EnvFilter::try_new(s).map_err(|e| e.to_string())?;
+            tracing_subscriber::EnvFilter::try_new(s)
+                .map_err(|e| ValueError::LogFilter(e.to_string()))?;
             Ok(Value::String(s.to_string()))
         }
     }
 }
 
-/// A proxy URL as yt-dlp and reqwest take it; the message never repeats the URL (it may hold a
+/// An http(s) URL with a host, as stored.
+fn http_url(text: &str) -> Result<Value, ValueError> {
+    let url = Url::parse(text.trim()).map_err(|e| ValueError::NotAUrl(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ValueError::NotHttpUrl);
+    }
+    Ok(Value::String(url.to_string()))
+}
+
+/// A proxy URL as yt-dlp and reqwest take it; the refusal never repeats the URL (it may hold a
 /// password).
-fn proxy_url(text: &str) -> Result<String, String> {
-    let url = Url::parse(text.trim()).map_err(|_| "is not a proxy URL".to_string())?;
+fn proxy_url(text: &str) -> Result<String, ValueError> {
+    let url = Url::parse(text.trim()).map_err(|_| ValueError::NotAProxyUrl)?;
     if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") || url.host_str().is_none()
     {
-        return Err("must be an http, https, socks5 or socks5h URL with a host".into());
+        return Err(ValueError::ProxyScheme);
     }
     if url.path() != "/" && !url.path().is_empty() || url.query().is_some() {
-        return Err("must be a proxy address without a path".into());
+        return Err(ValueError::ProxyPath);
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
@@ -331,7 +404,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn check(key: &str, value: Value) -> Result<Value, String> {
+    fn check(key: &str, value: Value) -> Result<Value, ValueError> {
         validate(find(key).expect("declared"), &value)
     }
 
@@ -354,7 +427,7 @@ mod tests {
             "http://h?x=hunter2",
         ] {
             let e = check("trailers.proxy", json!(bad)).expect_err(bad);
-            assert!(!e.contains("hunter2"), "{e}");
+            assert!(!e.to_string().contains("hunter2"), "{e}");
         }
         assert_eq!(
             check("twitch.playlist_proxies", json!("http://a:1, ,http://b:2")),
@@ -362,5 +435,28 @@ mod tests {
         );
         assert!(check("twitch.playlist_proxies", json!(" , ")).is_err());
         assert!(check("twitch.playlist_proxies", json!("http://a:1,nope")).is_err());
+    }
+
+    #[test]
+    fn the_po_token_provider_is_an_http_url_without_argument_separators() {
+        let key = "trailers.po_token_provider_url";
+        assert_eq!(
+            check(key, json!(" http://127.0.0.1:4416 ")),
+            Ok(json!("http://127.0.0.1:4416/"))
+        );
+        let refused = check(key, json!("http://h/a,b")).expect_err("a comma");
+        assert_eq!(refused, ValueError::ArgumentSeparator);
+        assert_eq!(refused.code(), "argument_separator");
+        assert_eq!(
+            refused.to_string(),
+            "must be an http(s) URL without `,` or `;`"
+        );
+        assert_eq!(check(key, json!("ftp://h")), Err(ValueError::NotHttpUrl));
+        assert_eq!(
+            check(key, json!(4416)),
+            Err(ValueError::WrongType("a URL string or null"))
+        );
+        // Another URL setting takes them: the rule is the kind's, not the key's.
+        assert!(check("public_url", json!("https://h/a,b;c")).is_ok());
     }
 }

@@ -6,6 +6,7 @@
 
 use super::Streams;
 use super::model::{Recording, RecordingStatus, Stream};
+use super::recorder::Resume;
 use crate::events::DomainEvent;
 use crate::library::parts::{PartsTruth, list_parts, recover};
 use crate::storage::{PageRequest, RecordingQuery};
@@ -75,7 +76,8 @@ impl Streams {
                     .await?;
                 // Helix listed it live now, unless it could not be asked.
                 let seen = live.is_some().then_some(now);
-                self.spawn_supervisor(channel.clone(), rec, true, seen);
+                let resume = Resume::TakeOver { live_seen: seen };
+                self.spawn_supervisor(channel.clone(), rec, resume);
             } else {
                 tracing::info!(channel = %channel.login, recording = %rec.id, "closing recording: the stream ended while Tapearr was not running");
                 let reason = "stream ended while Tapearr was not running";

@@ -42,6 +42,16 @@ const ROOM_POLL: Duration = Duration::from_secs(2);
 /// Give up after this many restarts in a row that recorded nothing.
 const MAX_FRUITLESS_RESTARTS: u32 = 8;
 
+/// How a supervisor begins a recording.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Resume {
+    /// A new recording.
+    Fresh,
+    /// Taking over one a dead process left open. `live_seen`: when Twitch listed the broadcast
+    /// live just before, if known (the recording lost the time up to then).
+    TakeOver { live_seen: Option<Timestamp> },
+}
+
 /// A recorder running in this process.
 pub(crate) struct Running {
     /// Cancelled by a user stop or a channel removal: close the recording.
@@ -118,7 +128,8 @@ impl Streams {
                     .resume_recording(&rec.id, &self.inner.instance, Timestamp::now())
                     .await?;
                 // Detection asked Helix just now: the broadcast is live.
-                self.spawn_supervisor(channel.clone(), rec, true, Some(Timestamp::now()));
+                let live_seen = Some(Timestamp::now());
+                self.spawn_supervisor(channel.clone(), rec, Resume::TakeOver { live_seen });
             }
             return Ok(());
         }
@@ -152,7 +163,7 @@ impl Streams {
         };
         match store.insert_recording(&rec).await {
             Ok(()) => {
-                self.spawn_supervisor(channel.clone(), rec, false, None);
+                self.spawn_supervisor(channel.clone(), rec, Resume::Fresh);
                 Ok(())
             }
             // Another process started it a moment ago.
@@ -199,15 +210,8 @@ impl Streams {
         Ok(Some(dir.to_string_lossy().into_owned()))
     }
 
-    /// Starts (or, `resumed`, takes over) the channel's recording. `live_seen`: when Twitch
-    /// listed the broadcast live just before (a resumed recording lost the time up to then).
-    pub(crate) fn spawn_supervisor(
-        &self,
-        channel: Channel,
-        rec: Recording,
-        resumed: bool,
-        live_seen: Option<Timestamp>,
-    ) {
+    /// Starts the channel's recording, or takes it over (`resume`).
+    pub(crate) fn spawn_supervisor(&self, channel: Channel, rec: Recording, resume: Resume) {
         let stop = CancellationToken::new();
         let offline = Arc::new(AtomicBool::new(false));
         let mut active = self.active();
@@ -218,7 +222,7 @@ impl Streams {
         let task = tokio::spawn(self.clone().supervise(
             channel,
             rec.clone(),
-            (resumed, live_seen),
+            resume,
             stop.clone(),
             offline.clone(),
         ));
@@ -243,13 +247,15 @@ impl Streams {
         self,
         channel: Channel,
         rec: Recording,
-        (mut resumed, live_seen): (bool, Option<Timestamp>),
+        resume: Resume,
         stop: CancellationToken,
         offline: Arc<AtomicBool>,
     ) {
         let mut progress = RecordingProgress::of(&rec);
         let mut clock = MediaClock::default();
-        if resumed {
+        // Whether the next recorder continues this recording's parts (a restart here also does).
+        let mut resumed = matches!(resume, Resume::TakeOver { .. });
+        if let Resume::TakeOver { live_seen } = resume {
             // The dead process's counters lag behind its files; the files are the truth.
             if let Some(truth) = self.recorded_truth(&rec).await {
                 progress.bytes = truth.bytes;

@@ -5,7 +5,7 @@
 
 use super::{Streams, StreamsResult};
 use crate::time::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::time::Duration;
 use tapearr_integrations::twitch::{DeviceCode, DevicePoll, UserAuthClient};
@@ -17,7 +17,7 @@ const SCOPES: &[&str] = &["user:read:follows"];
 const MAX_FAILURES: u32 = 5;
 
 /// Where the sign-in is; the web page polls it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SignInStatus {
     /// No sign-in was started (or it was cancelled).

@@ -5,10 +5,10 @@ pub mod ntfy;
 pub mod webhook;
 pub mod webpush;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One message as every service receives it: a title, one line per event, and the events.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Message {
     /// Stable across retries of the same message, so a receiver can drop a repeat.
     pub id: String,
@@ -20,7 +20,7 @@ pub struct Message {
 }
 
 /// One event in a message: its id in Tapearr's event history, its type and its line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MessageEvent {
     pub id: i64,
     #[serde(rename = "type")]

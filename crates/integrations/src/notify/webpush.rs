@@ -18,6 +18,14 @@ pub struct Subscription {
     pub auth: String,
 }
 
+/// What the web app's service worker reads from a push: the message's id, title and lines.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PushPayload {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+}
+
 /// The application server's VAPID key pair.
 pub struct VapidKey {
     pair: ES256KeyPair,

@@ -3,16 +3,18 @@
 //! /proc, a shadow of every part file (hard links, so what the recorder wrote is still there
 //! after finalize deleted the parts), and the checks of what a settled library must look like.
 
-use crate::common::Client;
+use crate::common::{Client, JobRecord};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tapearr_api::routes::channels::ChannelView;
+use tapearr_core::storage::Paged;
+use tapearr_core::streams::model::{Recording, RecordingStatus};
 
 /// The knobs `make chaos` turns; the defaults are the bounded run of `make test`.
 pub struct Knobs {
@@ -297,42 +299,49 @@ pub fn leftovers(root: &Path) -> Vec<PathBuf> {
 }
 
 /// Every recording, all pages.
-pub async fn all_recordings(client: &Client) -> Vec<Value> {
+pub async fn all_recordings(client: &Client) -> Vec<Recording> {
+    all_pages(client, |offset| {
+        format!("/api/v1/recordings?limit=100&offset={offset}")
+    })
+    .await
+}
+
+/// Every item of a paged list; `path` gives a page's path from its offset.
+async fn all_pages<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    path: impl Fn(usize) -> String,
+) -> Vec<T> {
     let mut c = client.clone();
     let mut out = Vec::new();
     loop {
-        let page = c
-            .get(&format!(
-                "/api/v1/recordings?limit=100&offset={}",
-                out.len()
-            ))
-            .await
-            .body;
-        let items = page["items"].as_array().cloned().unwrap_or_default();
-        let total = page["total"].as_u64().unwrap_or(0) as usize;
-        let empty = items.is_empty();
-        out.extend(items);
-        if empty || out.len() >= total {
+        let page: Paged<T> = c.get_json(&path(out.len())).await;
+        let empty = page.items.is_empty();
+        out.extend(page.items);
+        if empty || out.len() >= page.total as usize {
             return out;
         }
     }
 }
 
 /// One line per recording, for failure messages.
-pub fn summary(recs: &[Value]) -> String {
+pub fn summary(recs: &[Recording]) -> String {
     recs.iter()
         .map(|r| {
+            let login = if r.labels.channel_login.is_empty() {
+                &r.channel_id
+            } else {
+                &r.labels.channel_login
+            };
             format!(
-                "{} {} status={} step={} media_ms={} duration_ms={} sessions={} error={} finalize_error={}",
-                r["channel_login"].as_str().unwrap_or(r["channel_id"].as_str().unwrap_or("?")),
-                r["id"].as_str().unwrap_or("?"),
-                r["status"],
-                r["finalize_step"],
-                r["media_ms"],
-                r["duration_ms"],
-                r["sessions"],
-                r["error"],
-                r["finalize_error"],
+                "{login} {} status={:?} step={:?} media_ms={} duration_ms={:?} sessions={} error={:?} finalize_error={:?}",
+                r.id,
+                r.status,
+                r.library.finalize_step,
+                r.media_ms,
+                r.library.duration_ms,
+                r.sessions,
+                r.error,
+                r.library.finalize_error,
             )
         })
         .collect::<Vec<_>>()
@@ -341,20 +350,20 @@ pub fn summary(recs: &[Value]) -> String {
 
 /// Waits until no recording is recording, ended or finalizing (a stuck one fails with the
 /// state of all of them).
-pub async fn wait_settled(client: &Client, timeout: Duration, what: &str) -> Vec<Value> {
+pub async fn wait_settled(client: &Client, timeout: Duration, what: &str) -> Vec<Recording> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let recs = all_recordings(client).await;
         if recs
             .iter()
-            .all(|r| r["status"] == "ready" || r["status"] == "failed")
+            .all(|r| matches!(r.status, RecordingStatus::Ready | RecordingStatus::Failed))
         {
             return recs;
         }
         // Finalize gave up (an error, and no finalize job left to retry it): fail now.
         let stuck = recs
             .iter()
-            .any(|r| r["status"] == "ended" && !r["finalize_error"].is_null());
+            .any(|r| r.status == RecordingStatus::Ended && r.library.finalize_error.is_some());
         if stuck {
             let c = client.clone();
             let mut waiting = false;
@@ -374,25 +383,11 @@ pub async fn wait_settled(client: &Client, timeout: Duration, what: &str) -> Vec
 }
 
 /// Every job of the server, all pages.
-pub async fn all_jobs(client: &Client, query: &str) -> Vec<Value> {
-    let mut c = client.clone();
-    let mut out = Vec::new();
-    loop {
-        let page = c
-            .get(&format!(
-                "/api/v1/jobs?limit=500&offset={}{query}",
-                out.len()
-            ))
-            .await
-            .body;
-        let items = page["items"].as_array().cloned().unwrap_or_default();
-        let total = page["total"].as_u64().unwrap_or(0) as usize;
-        let empty = items.is_empty();
-        out.extend(items);
-        if empty || out.len() >= total {
-            return out;
-        }
-    }
+pub async fn all_jobs(client: &Client, query: &str) -> Vec<JobRecord> {
+    all_pages(client, |offset| {
+        format!("/api/v1/jobs?limit=500&offset={offset}{query}")
+    })
+    .await
 }
 
 /// The settled library: every broadcast is one ready recording whose MP4 matches its parts,
@@ -414,25 +409,31 @@ pub async fn assert_settled_library(
         "{b}: one recording per broadcast ({broadcasts:?}):\n{all}"
     );
     let mut c = client.clone();
-    let ready = c.get("/api/v1/recordings?status=ready&limit=1").await.body;
+    let ready: Paged<Recording> = c.get_json("/api/v1/recordings?status=ready&limit=1").await;
     assert_eq!(
-        ready["total"].as_u64(),
-        Some(expected as u64),
+        ready.total, expected as u64,
         "{b}: every broadcast ready in the database:\n{all}"
     );
     let mut per_stream: HashMap<String, usize> = HashMap::new();
     let mut videos = Vec::new();
     for r in &recs {
-        let id = r["id"].as_str().expect("recording id");
-        assert_eq!(r["status"], "ready", "{b}: {id} not ready:\n{all}");
-        if let Some(stream) = r["stream_id"].as_str() {
-            *per_stream.entry(stream.to_string()).or_default() += 1;
+        let id = r.id.as_str();
+        assert_eq!(
+            r.status,
+            RecordingStatus::Ready,
+            "{b}: {id} not ready:\n{all}"
+        );
+        if let Some(stream) = &r.stream_id {
+            *per_stream.entry(stream.clone()).or_default() += 1;
         }
-        let video = PathBuf::from(r["video_path"].as_str().expect("video_path"));
-        assert!(video.is_file(), "{b}: {} missing: {r}", video.display());
+        let video = PathBuf::from(r.library.video_path.as_deref().expect("video_path"));
+        assert!(video.is_file(), "{b}: {} missing: {r:?}", video.display());
         let mp4 = probe_seconds(&video).expect("ffprobe reads the MP4");
-        let duration = r["duration_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0;
-        let media = r["media_ms"].as_f64().unwrap_or(f64::NAN) / 1000.0;
+        let duration = r
+            .library
+            .duration_ms
+            .map_or(f64::NAN, |ms| ms as f64 / 1000.0);
+        let media = r.media_ms as f64 / 1000.0;
         assert!(
             (mp4 - duration).abs() < 0.1,
             "{b}: {id}: MP4 lasts {mp4:.3} s, duration_ms says {duration:.3} s"
@@ -482,14 +483,10 @@ pub async fn assert_settled_library(
     assert!(left.is_empty(), "{b}: left behind: {left:?}");
     // The channels' active recordings are gone.
     for r in &recs {
-        let ch = c
-            .get(&format!(
-                "/api/v1/channels/{}",
-                r["channel_id"].as_str().expect("channel_id")
-            ))
-            .await
-            .body;
-        assert!(ch["recording"].is_null(), "{b}: still recording: {ch}");
+        let ch: ChannelView = c
+            .get_json(&format!("/api/v1/channels/{}", r.channel_id))
+            .await;
+        assert!(ch.recording.is_none(), "{b}: still recording: {ch:?}");
     }
     // No job stuck `running` (a periodic task may be running for a moment: wait it out).
     crate::common::eventually(Duration::from_secs(60), "no job running", || {

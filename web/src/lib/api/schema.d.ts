@@ -3417,7 +3417,7 @@ export interface components {
             user_agent?: string | null;
         };
         /** @enum {string} */
-        SettingKind: "text" | "secret" | "url" | "folders" | "seconds" | "gib" | "log_filter" | "proxy" | "proxy_list";
+        SettingKind: "text" | "secret" | "url" | "extractor_arg_url" | "folders" | "seconds" | "gib" | "log_filter" | "proxy" | "proxy_list";
         /**
          * @description Where a setting's value comes from.
          * @enum {string}

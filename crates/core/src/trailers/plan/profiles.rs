@@ -85,7 +85,8 @@ pub fn validate(input: &ProfileInput) -> TrailerResult<()> {
     if s.query.trim().is_empty() || s.query.len() > 200 {
         return invalid("search.query must be 1 to 200 characters".into());
     }
-    crate::trailers::search::language::validate(s).map_err(TrailerError::Invalid)?;
+    crate::trailers::search::language::validate(s)
+        .map_err(|e| TrailerError::Invalid(e.to_string()))?;
     let o = &input.output;
     if !(0.0..=4.0).contains(&o.volume) {
         return invalid("output.volume must be between 0 and 4".into());

@@ -104,20 +104,35 @@ const LANGUAGES: &[(&str, &str)] = &[
     ("ur", "Urdu"),
 ];
 
+/// Why a profile's search languages are refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LanguageError {
+    #[error("search.fallback_languages holds at most {MAX_FALLBACKS} languages")]
+    TooManyFallbacks,
+    /// The tag, cut to 20 characters.
+    #[error("search languages are ISO 639-1 codes like en or pt-BR, not `{0}`")]
+    NotATag(String),
+}
+
+impl LanguageError {
+    /// A stable name for the refusal, whatever the message says.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooManyFallbacks => "too_many_fallbacks",
+            Self::NotATag(_) => "not_a_language_tag",
+        }
+    }
+}
+
 /// Profile input: `language` and each fallback are `xx` or `xx-YY`, at most
 /// [`MAX_FALLBACKS`] fallbacks.
-pub fn validate(rules: &SearchRules) -> Result<(), String> {
+pub fn validate(rules: &SearchRules) -> Result<(), LanguageError> {
     if rules.fallback_languages.len() > MAX_FALLBACKS {
-        return Err(format!(
-            "search.fallback_languages holds at most {MAX_FALLBACKS} languages"
-        ));
+        return Err(LanguageError::TooManyFallbacks);
     }
     let tags = rules.language.iter().chain(&rules.fallback_languages);
     match tags.into_iter().find(|t| !is_language_tag(t)) {
-        Some(bad) => Err(format!(
-            "search languages are ISO 639-1 codes like en or pt-BR, not `{}`",
-            bad.chars().take(20).collect::<String>()
-        )),
+        Some(bad) => Err(LanguageError::NotATag(bad.chars().take(20).collect())),
         None => Ok(()),
     }
 }
@@ -184,6 +199,9 @@ mod tests {
         }
         let many = ["a", "b", "c", "d", "e", "f"].map(|c| format!("{c}{c}"));
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        assert!(validate(&rules(None, &many, false)).is_err());
+        assert_eq!(
+            validate(&rules(None, &many, false)),
+            Err(LanguageError::TooManyFallbacks)
+        );
     }
 }
