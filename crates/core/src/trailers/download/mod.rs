@@ -181,7 +181,8 @@ impl Trailers {
                     next_attempt_at: None,
                     updated_at: now,
                     height: placed.height.map(i64::from),
-                    upgrade_checked_at: None,
+                    // Just searched: the next look for a taller video is an interval away.
+                    upgrade_checked_at: Some(now),
                     // A replaced file keeps the count: upgrades stay bounded per slot.
                     upgrades: previous.as_ref().map_or(0, |p| p.upgrades),
                 }

@@ -1,11 +1,11 @@
 //! Quality upgrades (#18): a file Tapearr placed below the profile's height is replaced by a
 //! taller video when a search finds one. Bounded: a slot is searched at most once per
-//! [`UPGRADE_INTERVAL`] (stamped before the search, so a failure or a crash waits for the next
-//! interval instead of looping) and replaced at most [`MAX_UPGRADES`] times. The new video is
+//! `trailers.upgrade_interval_secs` (14 days; a download counts as a search, and the stamp is
+//! saved before the search, so a failure or a crash waits for the next interval instead of
+//! looping) and replaced at most [`MAX_UPGRADES`] times. The new video is
 //! downloaded and converted in the work folder, then renamed over the old file (same name):
 //! a crash leaves the old file or the new one, never both and never none.
 //!
-//! [`UPGRADE_INTERVAL`]: crate::trailers::plan::UPGRADE_INTERVAL
 //! [`MAX_UPGRADES`]: crate::trailers::plan::MAX_UPGRADES
 
 use super::{InFlight, NO_TALLER, UpgradeFrom, Want, clean_work};
@@ -41,7 +41,7 @@ impl Trailers {
             .ok_or(TrailerError::NotFound("trailer"))?;
         let now = Timestamp::now();
         let (Some(why), Some(height)) = (
-            upgrade_reason(profile, &previous, now),
+            upgrade_reason(profile, &previous, now, self.upgrade_interval()),
             previous.height.and_then(|h| u32::try_from(h).ok()),
         ) else {
             return Ok(false);

@@ -260,7 +260,7 @@ pub struct DownloadRecord {
     #[serde(default)]
     pub height: Option<i64>,
     /// When a better video was last looked for (quality upgrades, at most once per
-    /// [`UPGRADE_INTERVAL`](crate::trailers::plan::UPGRADE_INTERVAL)).
+    /// `trailers.upgrade_interval_secs`); a download counts as a look.
     #[serde(default)]
     pub upgrade_checked_at: Option<Timestamp>,
     /// How many times a better video replaced this slot's file (at most

@@ -53,22 +53,22 @@ pub fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(days * 86_400)
 }
 
-/// How long after a search for a better video the next one may run (per record).
-pub const UPGRADE_INTERVAL: Duration = Duration::from_secs(14 * 86_400);
-
 /// Most times one slot's file is replaced by a better video.
 pub const MAX_UPGRADES: i64 = 2;
 
 /// Why the record's file should be looked at for a taller video now (`720p → 1080p`), or
 /// `None`: only a file Tapearr placed with a known height below the profile's, with
-/// upgrades on, not upgraded too often, not searched in the last [`UPGRADE_INTERVAL`] and
-/// not waiting for a paused site or a backoff.
-pub fn upgrade_reason(profile: &Profile, r: &DownloadRecord, now: Timestamp) -> Option<String> {
+/// upgrades on, not upgraded too often, not searched in the last `interval` and
+/// not waiting for a paused site or a backoff. A fresh download counts as a search.
+pub fn upgrade_reason(
+    profile: &Profile,
+    r: &DownloadRecord,
+    now: Timestamp,
+    interval: Duration,
+) -> Option<String> {
     let max = i64::from(profile.output.max_height);
     let height = r.height?;
-    let due = r
-        .upgrade_checked_at
-        .is_none_or(|t| t.plus(UPGRADE_INTERVAL) <= now);
+    let due = r.upgrade_checked_at.is_none_or(|t| t.plus(interval) <= now);
     (profile.output.upgrade
         && r.status == DownloadStatus::Downloaded
         && height < max
@@ -84,6 +84,8 @@ pub struct PlanInput<'a> {
     pub downloads: &'a [DownloadRecord],
     pub scans: &'a [ScanRecord],
     pub now: Timestamp,
+    /// How often a slot is searched for a taller video (`trailers.upgrade_interval_secs`).
+    pub upgrade_interval: Duration,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
@@ -112,7 +114,7 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
                 .copied();
             let upgrade = record
                 .filter(|_| item_skip.is_none())
-                .and_then(|r| upgrade_reason(profile, r, input.now));
+                .and_then(|r| upgrade_reason(profile, r, input.now, input.upgrade_interval));
             let (action, reason) = if let Some(why) = upgrade {
                 (PlanAction::Upgrade, why)
             } else {
@@ -205,6 +207,8 @@ mod tests {
     use crate::trailers::model::{OutputSettings, SearchRules};
     use crate::trailers::place::tests::item;
 
+    const INTERVAL: Duration = Duration::from_secs(14 * 86_400);
+
     #[test]
     fn backoff_doubles_up_to_a_week() {
         let days: Vec<u64> = (1..=6).map(|n| backoff(n).as_secs() / 86_400).collect();
@@ -251,6 +255,7 @@ mod tests {
             downloads: &[],
             scans: &[scanned("m1"), scanned("m2"), scanned("m3")],
             now: Timestamp(2),
+            upgrade_interval: INTERVAL,
         });
         let actions: Vec<(&str, PlanAction)> = entries
             .iter()
@@ -313,6 +318,7 @@ mod tests {
             downloads: &[have("trailer-1"), have("featurette-1")],
             scans: &[scanned("m1")],
             now: Timestamp(2),
+            upgrade_interval: INTERVAL,
         });
         let actions: Vec<(String, PlanAction)> = entries
             .iter()
@@ -356,6 +362,7 @@ mod tests {
                 downloads,
                 scans: &[scanned("m1")],
                 now: Timestamp(2),
+                upgrade_interval: INTERVAL,
             });
             (e[0].action, e[0].reason.clone())
         };
@@ -425,7 +432,7 @@ mod tests {
         };
         let on = profile(true);
         assert_eq!(
-            upgrade_reason(&on, &placed, now).as_deref(),
+            upgrade_reason(&on, &placed, now, INTERVAL).as_deref(),
             Some("720p → 1080p")
         );
         let plan_of = |r: &DownloadRecord| {
@@ -435,12 +442,13 @@ mod tests {
                 downloads: std::slice::from_ref(r),
                 scans: &[scanned("m1")],
                 now,
+                upgrade_interval: INTERVAL,
             })[0]
                 .action
         };
         assert_eq!(plan_of(&placed), PlanAction::Upgrade);
         let not = |r: DownloadRecord, why: &str| {
-            assert_eq!(upgrade_reason(&on, &r, now), None, "{why}");
+            assert_eq!(upgrade_reason(&on, &r, now, INTERVAL), None, "{why}");
             assert_eq!(plan_of(&r), PlanAction::Have, "{why}");
         };
         not(
@@ -473,7 +481,7 @@ mod tests {
         );
         not(
             DownloadRecord {
-                upgrade_checked_at: Some(now.minus(UPGRADE_INTERVAL).plus(Duration::from_secs(1))),
+                upgrade_checked_at: Some(now.minus(INTERVAL).plus(Duration::from_secs(1))),
                 ..placed.clone()
             },
             "searched within the interval",
@@ -489,17 +497,18 @@ mod tests {
             upgrade_reason(
                 &on,
                 &DownloadRecord {
-                    upgrade_checked_at: Some(now.minus(UPGRADE_INTERVAL)),
+                    upgrade_checked_at: Some(now.minus(INTERVAL)),
                     ..placed.clone()
                 },
-                now
+                now,
+                INTERVAL
             )
             .as_deref(),
             Some("720p → 1080p"),
             "due again after the interval"
         );
         assert_eq!(
-            upgrade_reason(&profile(false), &placed, now),
+            upgrade_reason(&profile(false), &placed, now, INTERVAL),
             None,
             "off by default"
         );

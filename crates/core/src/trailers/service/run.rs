@@ -75,6 +75,7 @@ impl Trailers {
             downloads: &downloads,
             scans: &scans,
             now: Timestamp::now(),
+            upgrade_interval: self.upgrade_interval(),
         }))
     }
 
