@@ -401,7 +401,7 @@ async fn a_kill_during_an_extras_download_leaves_one_file_per_slot_after_a_resta
             env: w.env(),
         };
         let server = Server::start(opts());
-        let (mut api, _) = Client::admin(&server).await;
+        let (mut api, key) = Client::admin(&server).await;
         let profile = beside_profile(&mut api, |p| {
             p["output"]["extras"] = json!(["featurette"]);
         })
@@ -427,7 +427,7 @@ async fn a_kill_during_an_extras_download_leaves_one_file_per_slot_after_a_resta
         w.offer("kFeat", "Upgrade Movie | Making Of", 180, None)
             .await;
         let server = Server::start(opts());
-        let (mut api, _) = Client::admin(&server).await;
+        let mut api = Client::with_key(&server, &key);
         let done = |recs: &BTreeMap<String, Value>| {
             ["trailer-1", "featurette-1"]
                 .iter()
