@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADMIN, apiPost, dataDirWithTools, fakeTrailers, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
+import { ADMIN, apiPost, csrfOf, dataDirWithTools, fakeTrailers, fakeTwitch, launch, login, setupAdmin, startServer, until, watchedPage } from './lib.mjs';
 
 /** Every route of the app frame, with the heading each one shows. */
 export const PAGES = [
@@ -1701,6 +1701,65 @@ export const tests = {
 			const wrong = await fetch(url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')), { method: 'POST', body: '{}' });
 			assert.equal(wrong.status, 401);
 			assert.deepEqual(page.problems, []);
+		});
+	},
+
+	async 'trailers: the item page has a row per slot; the featurette is downloaded and deleted on its own, the trailer untouched'() {
+		await withTrailers(async ({ server, page, fakes, library }) => {
+			const dir = join(library, 'movies', 'Twin Rivers (2020)');
+			mkdirSync(dir, { recursive: true });
+			writeFileSync(join(dir, 'Twin Rivers (2020).mkv'), 'not really a movie');
+			await fakes.control('radarr', '/movies', { tmdbId: 910101, title: 'Twin Rivers', year: 2020, path: dir, hasFile: true });
+			await fakes.control('tmdb', '/videos/movie/910101', [
+				tmdbVideo('trtrailer01', 'Twin Rivers | Official Trailer'),
+				tmdbVideo('trfeature01', 'Twin Rivers | Making Of', 'Featurette')
+			]);
+			await fakes.control('videoOrigin', '/videos/trtrailer01', { title: 'Twin Rivers (2020) Official Trailer', seconds: 2 });
+			await fakes.control('videoOrigin', '/videos/trfeature01', { title: 'Twin Rivers (2020) Making Of', seconds: 2 });
+			await login(page, server);
+
+			// The Beside profile wants a featurette too, and quality upgrades.
+			const profiles = await (await page.request.get(`${server.url}/api/v1/trailers/profiles`)).json();
+			const beside = profiles.find((p) => p.name.startsWith('Beside'));
+			const body = { ...beside, search: { ...beside.search, min_duration_s: 1 }, output: { ...beside.output, extras: ['featurette'], upgrade: true } };
+			const put = await page.request.put(`${server.url}/api/v1/trailers/profiles/${beside.id}`, { headers: { 'X-CSRF-Token': await csrfOf(page.context()) }, data: body });
+			assert.equal(put.status(), 200, await put.text());
+			const input = { name: 'Radarr', kind: 'radarr', url: fakes.ready.radarr.url, api_key: fakes.ready.radarr.apiKey };
+			assert.equal((await apiPost(page, server, '/api/v1/trailers/connections', input)).status(), 201);
+			const item = await until(
+				async () => (await (await page.request.get(`${server.url}/api/v1/trailers/media?limit=10`)).json()).items.find((m) => m.title === 'Twin Rivers'),
+				{ timeout: 30_000, what: 'the synced movie' }
+			);
+
+			await page.goto(`${server.url}/trailers/${item.id}`);
+			await page.getByRole('heading', { name: 'Twin Rivers', exact: true, level: 1 }).waitFor();
+			const card = page.locator(`section[data-profile="${beside.name}"]`);
+			const slot = card.locator('li[data-slot="featurette-1"]');
+			await slot.getByText('Featurette', { exact: true }).waitFor();
+			assert.equal(await card.getAttribute('data-state'), 'missing');
+			await slot.getByRole('button', { name: 'Download Featurette' }).click();
+			await slot.getByTestId('download-status').getByText('Downloaded.').waitFor({ timeout: 90_000 });
+			await page.locator(`section[data-profile="${beside.name}"] li[data-slot="featurette-1"][data-state="downloaded"]`).waitFor();
+			await slot.getByText('trfeature01').waitFor();
+			const featurette = join(dir, 'Twin Rivers (2020)-featurette.mp4');
+			const trailer = join(dir, 'Twin Rivers (2020)-trailer.mp4');
+			assert.ok(existsSync(featurette), `${featurette} exists`);
+			assert.ok(!existsSync(trailer), 'only the featurette was fetched');
+			assert.equal(await card.getAttribute('data-state'), 'missing', 'the first trailer is still missing');
+
+			// The first trailer's own Download, then the featurette's Delete leaves the trailer.
+			await card.getByRole('button', { name: 'Download', exact: true }).click();
+			await card.locator('header').getByText('downloaded', { exact: true }).waitFor({ timeout: 90_000 });
+			assert.ok(existsSync(trailer));
+			await slot.getByRole('button', { name: 'Delete Featurette…' }).click();
+			const dialog = page.getByRole('dialog');
+			await dialog.getByText('Twin Rivers (2020)-featurette.mp4').waitFor();
+			await dialog.getByRole('button', { name: 'Delete trailer' }).click();
+			await page.locator(`section[data-profile="${beside.name}"] li[data-slot="featurette-1"][data-state="skipped"]`).waitFor();
+			assert.ok(!existsSync(featurette), 'the featurette is deleted');
+			assert.ok(existsSync(trailer), 'the trailer stays');
+			assert.equal(await card.getAttribute('data-state'), 'downloaded');
+			noProblems(page);
 		});
 	},
 

@@ -207,6 +207,9 @@ pub struct TrailersConfig {
     pub host_pause_secs: u64,
     /// The longest pause.
     pub host_pause_max_secs: u64,
+    /// Quality upgrades (a profile option): a placed trailer below the profile's height is
+    /// searched for a taller video at most this often (per slot; 14 days).
+    pub upgrade_interval_secs: u64,
     /// A bgutil PO-token provider (e.g. `http://127.0.0.1:4416`), off when unset: yt-dlp gets
     /// it as the `youtubepot-bgutilhttp` extractor argument. See docs/trailers.md.
     pub po_token_provider_url: Option<String>,
@@ -312,6 +315,7 @@ impl Default for Config {
                 host_hourly_cap: 60,
                 host_pause_secs: 30 * 60,
                 host_pause_max_secs: 24 * 3600,
+                upgrade_interval_secs: 14 * 86_400,
                 po_token_provider_url: None,
                 proxy: Secret::default(),
                 parallel_downloads: 2,

@@ -73,6 +73,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "server_trailer",
         sql: include_str!("../migrations/0016_server_trailer.sql"),
     },
+    Migration {
+        version: 18,
+        name: "trailer_upgrades",
+        sql: include_str!("../migrations/0018_trailer_upgrades.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

@@ -94,6 +94,9 @@ fn download(media_id: &str, profile_id: &str, status: DownloadStatus) -> Downloa
         attempts: 0,
         next_attempt_at: None,
         updated_at: Timestamp(0),
+        height: None,
+        upgrade_checked_at: None,
+        upgrades: 0,
     }
 }
 

@@ -12,9 +12,11 @@ import {
 	mediaFiltersFrom,
 	mediaFiltersQuery,
 	NEW_PROFILE,
+	profileSlots,
 	profileToForm,
 	rowToFilter,
 	seconds,
+	slotLabel,
 	stateBadges,
 	statusInfo,
 	toggled,
@@ -212,7 +214,8 @@ describe('the profile form', () => {
 				file_template: '{title} ({year})',
 				trailers: 2,
 				extras: ['featurette', 'clip'],
-				ytdlp_options: ['--limit-rate', '2M']
+				ytdlp_options: ['--limit-rate', '2M'],
+				upgrade: true
 			}
 		});
 		const form = profileToForm(p);
@@ -231,6 +234,13 @@ describe('the profile form', () => {
 		expect(input.search?.query).toBe('{title} {year} {kind} trailer');
 		expect(input.output?.ytdlp_options).toEqual([]);
 		expect([input.output?.trailers, input.output?.extras]).toEqual([1, []]);
+	});
+
+	it('lists the slots a profile fills in the server order', () => {
+		const p = profile('x', 1, { output: { ...profile('x', 1).output, trailers: 2, extras: ['clip', 'behind_the_scenes', 'teaser'] } });
+		expect(profileSlots(p)).toEqual(['trailer-1', 'trailer-2', 'teaser-1', 'behindthescenes-1', 'clip-1']);
+		expect(profileSlots(null)).toEqual([]);
+		expect(slotLabel('behindthescenes-1')).toBe('Behind the scenes');
 	});
 
 	it('shows where a trailer goes', () => {

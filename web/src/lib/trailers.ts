@@ -171,6 +171,7 @@ export function stateBadges(item: { trailers: TrailerState[] }): StateBadge[] {
 
 export const PLAN_ACTIONS: { action: PlanAction; label: string; tone: Tone; blurb: string }[] = [
 	{ action: 'download', label: 'Will download', tone: 'accent', blurb: 'Searched and downloaded by the next run.' },
+	{ action: 'upgrade', label: 'Will look for better', tone: 'info', blurb: 'Has a trailer below the profile’s height; the next run replaces it if a taller video appears.' },
 	{ action: 'wait', label: 'Waiting', tone: 'warn', blurb: 'Failed or found nothing before; tried again after the pause.' },
 	{ action: 'skip', label: 'Left alone', tone: 'neutral', blurb: 'Not monitored, skipped by you, or its folder cannot be read.' },
 	{ action: 'have', label: 'Has its trailer', tone: 'ok', blurb: 'Nothing to do.' }
@@ -314,6 +315,7 @@ export interface ProfileForm {
 	trim_start_s: number;
 	trim_silence: boolean;
 	subtitles: boolean;
+	upgrade: boolean;
 	placement: Schemas['Placement'];
 	folder_name: string;
 	file_template: string;
@@ -352,6 +354,7 @@ export const NEW_PROFILE: ProfileForm = {
 	trim_start_s: 0,
 	trim_silence: false,
 	subtitles: false,
+	upgrade: false,
 	placement: 'beside',
 	folder_name: 'Trailers',
 	file_template: '{title} ({year})-trailer',
@@ -389,6 +392,7 @@ export function profileToForm(p: Profile): ProfileForm {
 		trim_start_s: o.trim_start_s ?? 0,
 		trim_silence: o.trim_silence ?? false,
 		subtitles: o.subtitles ?? false,
+		upgrade: o.upgrade ?? false,
 		placement: o.placement ?? NEW_PROFILE.placement,
 		folder_name: o.folder_name ?? NEW_PROFILE.folder_name,
 		file_template: o.file_template ?? NEW_PROFILE.file_template,
@@ -429,6 +433,7 @@ export function formToInput(f: ProfileForm): ProfileInput {
 			trim_start_s: Math.max(0, Math.trunc(Number(f.trim_start_s) || 0)),
 			trim_silence: f.trim_silence,
 			subtitles: f.subtitles,
+			upgrade: f.upgrade,
 			placement: f.placement,
 			folder_name: f.folder_name.trim(),
 			file_template: f.file_template.trim(),
@@ -467,6 +472,17 @@ export const EXTRA_KINDS: { value: Schemas['ExtraKind']; label: string; plural: 
 	{ value: 'behind_the_scenes', label: 'Behind the scenes', plural: 'behind the scenes', folder: 'Behind The Scenes/', suffix: '-behindthescenes' },
 	{ value: 'clip', label: 'Clip', plural: 'clip', folder: 'Scenes/', suffix: '-scene' }
 ];
+
+/** The slot keys a profile fills per title, in the server's order: its trailers, then one of
+ * each extra (`trailer-1`, `trailer-2`, `featurette-1`, `behindthescenes-1`…). */
+export function profileSlots(p: Profile | null | undefined): string[] {
+	if (!p) return [];
+	const n = Math.min(Math.max(p.output.trailers ?? 1, 1), 3);
+	const trailers = Array.from({ length: n }, (_, i) => `trailer-${i + 1}`);
+	const wanted = new Set(p.output.extras ?? []);
+	const extras = EXTRA_KINDS.filter((k) => wanted.has(k.value)).map((k) => `${k.value.replaceAll('_', '')}-1`);
+	return [...trailers, ...extras];
+}
 
 /** How people read a slot key: `trailer-1` → "Trailer", `trailer-2` → "Trailer 2", `behindthescenes-1` → "Behind the scenes". */
 export function slotLabel(slot: string | null | undefined): string {

@@ -284,22 +284,29 @@ pub async fn fanart(
 #[into_params(parameter_in = Query)]
 pub struct CandidatesQuery {
     pub profile_id: String,
+    /// `trailer-1` (the default), `trailer-2`, `featurette-1`…: an extra's candidates are
+    /// TMDB's videos of its type, and other slots' videos are left out.
+    pub slot: Option<String>,
 }
 
-/// Search now: every candidate with its score and reasons, best accepted first.
+/// Search now: every candidate for one slot with its score and reasons, best accepted first.
 #[utoipa::path(get, path = "/api/v1/trailers/media/{id}/candidates", tag = "trailers", params(("id" = String, Path), CandidatesQuery),
-    responses((status = 200, body = Vec<Scored>), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 401, body = ErrorBody)),
+    responses((status = 200, body = Vec<Scored>), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 502, body = ErrorBody), (status = 401, body = ErrorBody)),
     security(("session" = []), ("api_key" = [])))]
 pub async fn candidates(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<CandidatesQuery>,
 ) -> ApiResult<Json<Vec<Scored>>> {
+    let slot = slot_param(q.slot.as_deref())?;
     let item = state.trailers.media_item(&id).await?;
     let profile = state.trailers.profile(&q.profile_id).await?;
     let cancel = state.shutdown.child_token();
     Ok(Json(
-        state.trailers.candidates(&item, &profile, &cancel).await?,
+        state
+            .trailers
+            .candidates(&item, &profile, slot, &cancel)
+            .await?,
     ))
 }
 

@@ -14,7 +14,8 @@ use tapearr_core::trailers::model::{
 };
 
 const DOWNLOAD_COLUMNS: &str = "media_id, profile_id, slot, status, video_id, source, file_path, \
-     file_bytes, duration_ms, reason, error_kind, attempts, next_attempt_at, updated_at";
+     file_bytes, duration_ms, reason, error_kind, attempts, next_attempt_at, updated_at, height, \
+     upgrade_checked_at, upgrades";
 
 fn download_row(row: &AnyRow) -> StorageResult<DownloadRecord> {
     let status: String = get(row, "status")?;
@@ -36,6 +37,9 @@ fn download_row(row: &AnyRow) -> StorageResult<DownloadRecord> {
         attempts: get(row, "attempts")?,
         next_attempt_at: opt_ts(row, "next_attempt_at")?,
         updated_at: ts(row, "updated_at")?,
+        height: get(row, "height")?,
+        upgrade_checked_at: opt_ts(row, "upgrade_checked_at")?,
+        upgrades: get(row, "upgrades")?,
     })
 }
 
@@ -43,10 +47,11 @@ fn download_row(row: &AnyRow) -> StorageResult<DownloadRecord> {
 static UPSERT_DOWNLOAD: LazyLock<String> = LazyLock::new(|| {
     format!(
         "INSERT INTO trailer_downloads ({DOWNLOAD_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT (media_id, profile_id, slot) DO UPDATE SET status = $4, video_id = $5, \
          source = $6, file_path = $7, file_bytes = $8, duration_ms = $9, reason = $10, \
-         error_kind = $11, attempts = $12, next_attempt_at = $13, updated_at = $14"
+         error_kind = $11, attempts = $12, next_attempt_at = $13, updated_at = $14, height = $15, \
+         upgrade_checked_at = $16, upgrades = $17"
     )
 });
 
@@ -66,6 +71,9 @@ fn upsert_download(d: &DownloadRecord) -> Query<'_, Any, AnyArguments<'_>> {
         .bind(d.attempts)
         .bind(d.next_attempt_at.map(|t| t.millis()))
         .bind(d.updated_at.millis())
+        .bind(d.height)
+        .bind(d.upgrade_checked_at.map(|t| t.millis()))
+        .bind(d.upgrades)
 }
 
 #[async_trait]

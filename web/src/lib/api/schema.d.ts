@@ -1410,7 +1410,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search now: every candidate with its score and reasons, best accepted first. */
+        /** Search now: every candidate for one slot with its score and reasons, best accepted first. */
         get: operations["trailers_candidates"];
         put?: never;
         post?: never;
@@ -2441,6 +2441,12 @@ export interface components {
             file_bytes?: number | null;
             /** @description The trailer file (absolute, local). */
             file_path?: string | null;
+            /**
+             * Format: int64
+             * @description Height of the placed file in pixels (ffprobe at placement); `None` when unknown (a
+             *     file found on disk or placed before upgrades were remembered).
+             */
+            height?: number | null;
             media_id: string;
             next_attempt_at?: null | components["schemas"]["Timestamp"];
             profile_id: string;
@@ -2455,6 +2461,13 @@ export interface components {
             source?: null | components["schemas"]["CandidateSource"];
             status: components["schemas"]["DownloadStatus"];
             updated_at: components["schemas"]["Timestamp"];
+            upgrade_checked_at?: null | components["schemas"]["Timestamp"];
+            /**
+             * Format: int64
+             * @description How many times a better video replaced this slot's file (at most
+             *     [`MAX_UPGRADES`](crate::trailers::plan::MAX_UPGRADES)).
+             */
+            upgrades?: number;
             video_id?: string | null;
         };
         DownloadRequest: {
@@ -2909,6 +2922,12 @@ export interface components {
              * @default 0
              */
             trim_start_s: number;
+            /**
+             * @description Quality upgrades: a file Tapearr placed below `max_height` is replaced when a search
+             *     (at most every two weeks per slot) finds a taller video; off by default.
+             * @default false
+             */
+            upgrade: boolean;
             /** @default h264 */
             video_codec: components["schemas"]["VideoCodec"];
             /**
@@ -3026,7 +3045,7 @@ export interface components {
          */
         Placement: "folder" | "beside";
         /** @enum {string} */
-        PlanAction: "download" | "wait" | "have" | "skip";
+        PlanAction: "download" | "wait" | "have" | "upgrade" | "skip";
         PlanEntry: {
             action: components["schemas"]["PlanAction"];
             media_id: string;
@@ -7778,6 +7797,11 @@ export interface operations {
         parameters: {
             query: {
                 profile_id: string;
+                /**
+                 * @description `trailer-1` (the default), `trailer-2`, `featurette-1`…: an extra's candidates are
+                 *     TMDB's videos of its type, and other slots' videos are left out.
+                 */
+                slot?: string;
             };
             header?: never;
             path: {
@@ -7793,6 +7817,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Scored"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: {

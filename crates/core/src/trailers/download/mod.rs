@@ -3,6 +3,7 @@
 //! run knows (backoff after failures).
 
 pub mod politeness;
+mod upgrade;
 pub mod ytdlp;
 
 use crate::events::DomainEvent;
@@ -70,6 +71,16 @@ struct Want<'a> {
     video_id: Option<&'a str>,
     /// Videos the profile's other slots of this title hold.
     taken: &'a [String],
+    /// A quality upgrade: only a taller video than the placed one will do, and it goes
+    /// over the placed file.
+    upgrade: Option<&'a UpgradeFrom>,
+}
+
+/// The placed file an upgrade replaces.
+struct UpgradeFrom {
+    height: u32,
+    /// Tapearr's file (checked deletable), renamed over in one step.
+    file: crate::files::SafePath,
 }
 
 struct Placed {
@@ -78,6 +89,7 @@ struct Placed {
     path: PathBuf,
     bytes: u64,
     duration_ms: i64,
+    height: Option<u32>,
 }
 
 impl Trailers {
@@ -110,15 +122,12 @@ impl Trailers {
             slot,
             video_id,
             taken: &taken,
+            upgrade: None,
         };
         let outcome = self
             .attempt(item, profile, &want, previous.as_ref(), &work, cancel)
             .await;
-        if let Err(e) = tokio::fs::remove_dir_all(&work).await
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(error = %e, dir = %work.display(), "cannot clean the trailer work folder");
-        }
+        clean_work(&work).await;
         if outcome.is_err() && cancel.is_cancelled() {
             // Stopped by the run or by shutdown: not a failure of this item, nothing recorded.
             return Err(TrailerError::Cancelled);
@@ -171,6 +180,11 @@ impl Trailers {
                     attempts: 0,
                     next_attempt_at: None,
                     updated_at: now,
+                    height: placed.height.map(i64::from),
+                    // Just searched: the next look for a taller video is an interval away.
+                    upgrade_checked_at: Some(now),
+                    // A replaced file keeps the count: upgrades stay bounded per slot.
+                    upgrades: previous.as_ref().map_or(0, |p| p.upgrades),
                 }
             }
             Err(f) if f.paused_until.is_some() => {
@@ -195,6 +209,9 @@ impl Trailers {
                         attempts: 0,
                         next_attempt_at: None,
                         updated_at: now,
+                        height: None,
+                        upgrade_checked_at: None,
+                        upgrades: 0,
                     });
                 DownloadRecord {
                     reason: Some(f.message),
@@ -239,6 +256,9 @@ impl Trailers {
                     attempts,
                     next_attempt_at: Some(now.plus(backoff(attempts))),
                     updated_at: now,
+                    height: keep.as_ref().and_then(|p| p.height),
+                    upgrade_checked_at: keep.as_ref().and_then(|p| p.upgrade_checked_at),
+                    upgrades: keep.as_ref().map_or(0, |p| p.upgrades),
                 }
             }
         };
@@ -280,6 +300,11 @@ impl Trailers {
             }
             .into_iter()
             .filter(|s| s.accepted)
+            // An upgrade skips what the search already says is no taller.
+            .filter(|s| {
+                want.upgrade
+                    .is_none_or(|u| s.candidate.height.is_none_or(|h| h > u.height))
+            })
             .take(CANDIDATES_TRIED)
             .collect(),
         };
@@ -302,10 +327,15 @@ impl Trailers {
             }
             match self.download_one(profile, &pick, work, cancel).await {
                 Ok((file, facts)) => {
+                    if let Some(no) = no_taller(want, &pick, &facts) {
+                        let _ = tokio::fs::remove_file(&file).await;
+                        last = no;
+                        continue;
+                    }
                     return self
                         .convert_and_place(
-                            item, profile, want.slot, &pick, &file, &facts, &folder, previous,
-                            work, cancel,
+                            item, profile, want, &pick, &file, &facts, &folder, previous, work,
+                            cancel,
                         )
                         .await;
                 }
@@ -393,7 +423,7 @@ impl Trailers {
         &self,
         item: &MediaItem,
         profile: &Profile,
-        slot: Slot,
+        want: &Want<'_>,
         pick: &Scored,
         file: &Path,
         facts: &MediaFacts,
@@ -415,6 +445,21 @@ impl Trailers {
                 Failure::new("convert", format!("the converted file is not valid: {e}"))
             })?;
         let video_id = pick.candidate.video_id.clone();
+        if let Some(up) = want.upgrade {
+            // Renamed over the old file (same name): a crash leaves one or the other.
+            let (path, bytes) = place::place(&converted, &up.file)
+                .await
+                .map_err(|e| Failure::new("disk", e.to_string()))?;
+            return Ok(Placed {
+                video_id,
+                source: pick.candidate.source,
+                path,
+                bytes,
+                duration_ms: final_facts.millis(),
+                height: final_facts.height,
+            });
+        }
+        let slot = want.slot;
         let name = place::slot_file_name(item, out, slot, &video_id, final_facts.height)
             .map_err(|e| Failure::new("disk", e.to_string()))?;
         // Only a file Tapearr may delete is replaced; anything else (the item's own media
@@ -448,6 +493,7 @@ impl Trailers {
             path,
             bytes,
             duration_ms: final_facts.millis(),
+            height: final_facts.height,
         })
     }
 
@@ -468,6 +514,33 @@ impl Trailers {
         }
     }
 }
+
+/// Removes one fetch's work folder (a failure is only logged; start-up purges the rest).
+async fn clean_work(work: &Path) {
+    if let Err(e) = tokio::fs::remove_dir_all(work).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(error = %e, dir = %work.display(), "cannot clean the trailer work folder");
+    }
+}
+
+/// For an upgrade, why a downloaded video does not replace the placed one: it is no taller.
+fn no_taller(want: &Want<'_>, pick: &Scored, facts: &MediaFacts) -> Option<Failure> {
+    let up = want.upgrade?;
+    let height = facts.height.unwrap_or(0);
+    (height <= up.height).then(|| {
+        Failure::new(
+            NO_TALLER,
+            format!(
+                "{} is {height}p, not taller than the placed {}p",
+                pick.candidate.video_id, up.height
+            ),
+        )
+    })
+}
+
+/// The failure kind of an upgrade that found nothing taller (not an error).
+const NO_TALLER: &str = "no_taller";
 
 /// An item that waits for a paused host.
 fn paused_failure(p: &HostPause) -> Failure {

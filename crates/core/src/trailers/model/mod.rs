@@ -255,6 +255,18 @@ pub struct DownloadRecord {
     pub attempts: i64,
     pub next_attempt_at: Option<Timestamp>,
     pub updated_at: Timestamp,
+    /// Height of the placed file in pixels (ffprobe at placement); `None` when unknown (a
+    /// file found on disk or placed before upgrades were remembered).
+    #[serde(default)]
+    pub height: Option<i64>,
+    /// When a better video was last looked for (quality upgrades, at most once per
+    /// `trailers.upgrade_interval_secs`); a download counts as a look.
+    #[serde(default)]
+    pub upgrade_checked_at: Option<Timestamp>,
+    /// How many times a better video replaced this slot's file (at most
+    /// [`MAX_UPGRADES`](crate::trailers::plan::MAX_UPGRADES)).
+    #[serde(default)]
+    pub upgrades: i64,
 }
 
 impl DownloadRecord {

@@ -203,6 +203,9 @@ pub struct OutputSettings {
     /// Extras wanted per title besides the trailers (one of each kind, from TMDB's videos of
     /// that type), placed where media servers read that kind (see `model/slot.rs`).
     pub extras: Vec<ExtraKind>,
+    /// Quality upgrades: a file Tapearr placed below `max_height` is replaced when a search
+    /// (at most every two weeks per slot) finds a taller video; off by default.
+    pub upgrade: bool,
 }
 
 impl OutputSettings {
@@ -230,6 +233,7 @@ impl Default for OutputSettings {
             ytdlp_options: Vec::new(),
             trailers: 1,
             extras: Vec::new(),
+            upgrade: false,
         }
     }
 }

@@ -87,6 +87,7 @@ impl Trailers {
             downloads: &downloads,
             scans: &scans,
             now: Timestamp::now(),
+            upgrade_interval: self.upgrade_interval(),
         }) {
             let status = status
                 .get(&(e.media_id.as_str(), e.profile_id.as_str(), e.slot))

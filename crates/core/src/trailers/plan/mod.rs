@@ -22,6 +22,8 @@ pub enum PlanAction {
     Wait,
     /// Has its trailer.
     Have,
+    /// Has a trailer below the profile's height: look for a taller video (quality upgrades).
+    Upgrade,
     /// Left alone (not monitored, skipped by the user, storage unavailable…).
     Skip,
 }
@@ -51,12 +53,39 @@ pub fn backoff(attempts: i64) -> Duration {
     Duration::from_secs(days * 86_400)
 }
 
+/// Most times one slot's file is replaced by a better video.
+pub const MAX_UPGRADES: i64 = 2;
+
+/// Why the record's file should be looked at for a taller video now (`720p → 1080p`), or
+/// `None`: only a file Tapearr placed with a known height below the profile's, with
+/// upgrades on, not upgraded too often, not searched in the last `interval` and
+/// not waiting for a paused site or a backoff. A fresh download counts as a search.
+pub fn upgrade_reason(
+    profile: &Profile,
+    r: &DownloadRecord,
+    now: Timestamp,
+    interval: Duration,
+) -> Option<String> {
+    let max = i64::from(profile.output.max_height);
+    let height = r.height?;
+    let due = r.upgrade_checked_at.is_none_or(|t| t.plus(interval) <= now);
+    (profile.output.upgrade
+        && r.status == DownloadStatus::Downloaded
+        && height < max
+        && r.upgrades < MAX_UPGRADES
+        && due
+        && r.next_attempt_at.is_none_or(|t| t <= now))
+    .then(|| format!("{height}p → {max}p"))
+}
+
 pub struct PlanInput<'a> {
     pub media: &'a [MediaItem],
     pub profiles: &'a [Profile],
     pub downloads: &'a [DownloadRecord],
     pub scans: &'a [ScanRecord],
     pub now: Timestamp,
+    /// How often a slot is searched for a taller video (`trailers.upgrade_interval_secs`).
+    pub upgrade_interval: Duration,
 }
 
 pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
@@ -83,53 +112,60 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
             let record = records
                 .get(&(item.id.as_str(), profile.id.as_str(), slot))
                 .copied();
-            let (action, reason) = match (&item_skip, record) {
-                (_, Some(r)) if r.status.has_trailer() => (
-                    PlanAction::Have,
-                    r.reason.clone().unwrap_or_else(|| "has a trailer".into()),
-                ),
-                (Some(why), _) => (PlanAction::Skip, why.clone()),
-                (None, _)
-                    if profile.search.skip_if_server_has_trailer
-                        && item.server_trailer.is_some() =>
-                {
-                    (
-                        PlanAction::Skip,
-                        format!(
-                            "{} already has a trailer",
-                            item.server_trailer.as_deref().unwrap_or("the media server")
-                        ),
-                    )
-                }
-                (None, Some(r)) if r.status == DownloadStatus::Skipped => (
-                    PlanAction::Skip,
-                    r.reason.clone().unwrap_or_else(|| "skipped".into()),
-                ),
-                (None, Some(r)) if r.next_attempt_at.is_some_and(|t| t > input.now) => (
-                    PlanAction::Wait,
-                    format!(
-                        "{}; next try after {}",
-                        r.reason.as_deref().unwrap_or("failed"),
-                        r.next_attempt_at
-                            .map(|t| t.to_rfc3339())
-                            .unwrap_or_default()
+            let upgrade = record
+                .filter(|_| item_skip.is_none())
+                .and_then(|r| upgrade_reason(profile, r, input.now, input.upgrade_interval));
+            let (action, reason) = if let Some(why) = upgrade {
+                (PlanAction::Upgrade, why)
+            } else {
+                match (&item_skip, record) {
+                    (_, Some(r)) if r.status.has_trailer() => (
+                        PlanAction::Have,
+                        r.reason.clone().unwrap_or_else(|| "has a trailer".into()),
                     ),
-                ),
-                (None, _) => {
-                    match downloading.entry((item.folder.as_str(), profile.id.as_str(), slot)) {
-                        std::collections::hash_map::Entry::Occupied(first) => (
+                    (Some(why), _) => (PlanAction::Skip, why.clone()),
+                    (None, _)
+                        if profile.search.skip_if_server_has_trailer
+                            && item.server_trailer.is_some() =>
+                    {
+                        (
                             PlanAction::Skip,
                             format!(
-                                "`{}` in the same folder gets this profile's trailer",
-                                first.get()
+                                "{} already has a trailer",
+                                item.server_trailer.as_deref().unwrap_or("the media server")
                             ),
+                        )
+                    }
+                    (None, Some(r)) if r.status == DownloadStatus::Skipped => (
+                        PlanAction::Skip,
+                        r.reason.clone().unwrap_or_else(|| "skipped".into()),
+                    ),
+                    (None, Some(r)) if r.next_attempt_at.is_some_and(|t| t > input.now) => (
+                        PlanAction::Wait,
+                        format!(
+                            "{}; next try after {}",
+                            r.reason.as_deref().unwrap_or("failed"),
+                            r.next_attempt_at
+                                .map(|t| t.to_rfc3339())
+                                .unwrap_or_default()
                         ),
-                        std::collections::hash_map::Entry::Vacant(free) => {
-                            free.insert(item.title.as_str());
-                            (
-                                PlanAction::Download,
-                                format!("no {} yet", slot.label().to_lowercase()),
-                            )
+                    ),
+                    (None, _) => {
+                        match downloading.entry((item.folder.as_str(), profile.id.as_str(), slot)) {
+                            std::collections::hash_map::Entry::Occupied(first) => (
+                                PlanAction::Skip,
+                                format!(
+                                    "`{}` in the same folder gets this profile's trailer",
+                                    first.get()
+                                ),
+                            ),
+                            std::collections::hash_map::Entry::Vacant(free) => {
+                                free.insert(item.title.as_str());
+                                (
+                                    PlanAction::Download,
+                                    format!("no {} yet", slot.label().to_lowercase()),
+                                )
+                            }
                         }
                     }
                 }
@@ -170,6 +206,8 @@ mod tests {
 
     use crate::trailers::model::{OutputSettings, SearchRules};
     use crate::trailers::place::tests::item;
+
+    const INTERVAL: Duration = Duration::from_secs(14 * 86_400);
 
     #[test]
     fn backoff_doubles_up_to_a_week() {
@@ -217,6 +255,7 @@ mod tests {
             downloads: &[],
             scans: &[scanned("m1"), scanned("m2"), scanned("m3")],
             now: Timestamp(2),
+            upgrade_interval: INTERVAL,
         });
         let actions: Vec<(&str, PlanAction)> = entries
             .iter()
@@ -269,6 +308,9 @@ mod tests {
             attempts: 0,
             next_attempt_at: None,
             updated_at: Timestamp(1),
+            height: None,
+            upgrade_checked_at: None,
+            upgrades: 0,
         };
         let entries = plan(&PlanInput {
             media: &[item("Alien", Some(1979))],
@@ -276,6 +318,7 @@ mod tests {
             downloads: &[have("trailer-1"), have("featurette-1")],
             scans: &[scanned("m1")],
             now: Timestamp(2),
+            upgrade_interval: INTERVAL,
         });
         let actions: Vec<(String, PlanAction)> = entries
             .iter()
@@ -319,6 +362,7 @@ mod tests {
                 downloads,
                 scans: &[scanned("m1")],
                 now: Timestamp(2),
+                upgrade_interval: INTERVAL,
             });
             (e[0].action, e[0].reason.clone())
         };
@@ -343,7 +387,130 @@ mod tests {
             attempts: 0,
             next_attempt_at: None,
             updated_at: Timestamp(1),
+            height: None,
+            upgrade_checked_at: None,
+            upgrades: 0,
         };
         assert_eq!(run(true, &[placed]).0, PlanAction::Have);
+    }
+
+    #[test]
+    fn a_short_trailer_is_upgraded_only_when_due_and_bounded() {
+        let profile = |upgrade: bool| Profile {
+            id: "p".into(),
+            name: "Beside".into(),
+            enabled: true,
+            priority: 10,
+            filters: Vec::new(),
+            search: SearchRules::default(),
+            output: OutputSettings {
+                upgrade,
+                ..OutputSettings::default()
+            },
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        };
+        let now = Timestamp(100 * 86_400_000);
+        let placed = DownloadRecord {
+            media_id: "m1".into(),
+            profile_id: "p".into(),
+            slot: Slot::FIRST_TRAILER,
+            status: DownloadStatus::Downloaded,
+            video_id: Some("v".into()),
+            source: None,
+            file_path: Some("/movies/x/x-trailer.mp4".into()),
+            file_bytes: None,
+            duration_ms: None,
+            reason: None,
+            error_kind: None,
+            attempts: 0,
+            next_attempt_at: None,
+            updated_at: Timestamp(1),
+            height: Some(720),
+            upgrade_checked_at: None,
+            upgrades: 0,
+        };
+        let on = profile(true);
+        assert_eq!(
+            upgrade_reason(&on, &placed, now, INTERVAL).as_deref(),
+            Some("720p → 1080p")
+        );
+        let plan_of = |r: &DownloadRecord| {
+            plan(&PlanInput {
+                media: &[item("Alien", Some(1979))],
+                profiles: std::slice::from_ref(&on),
+                downloads: std::slice::from_ref(r),
+                scans: &[scanned("m1")],
+                now,
+                upgrade_interval: INTERVAL,
+            })[0]
+                .action
+        };
+        assert_eq!(plan_of(&placed), PlanAction::Upgrade);
+        let not = |r: DownloadRecord, why: &str| {
+            assert_eq!(upgrade_reason(&on, &r, now, INTERVAL), None, "{why}");
+            assert_eq!(plan_of(&r), PlanAction::Have, "{why}");
+        };
+        not(
+            DownloadRecord {
+                height: Some(1080),
+                ..placed.clone()
+            },
+            "already at the profile's height",
+        );
+        not(
+            DownloadRecord {
+                height: None,
+                ..placed.clone()
+            },
+            "height unknown",
+        );
+        not(
+            DownloadRecord {
+                status: DownloadStatus::Existing,
+                ..placed.clone()
+            },
+            "not placed by Tapearr",
+        );
+        not(
+            DownloadRecord {
+                upgrades: MAX_UPGRADES,
+                ..placed.clone()
+            },
+            "upgraded enough",
+        );
+        not(
+            DownloadRecord {
+                upgrade_checked_at: Some(now.minus(INTERVAL).plus(Duration::from_secs(1))),
+                ..placed.clone()
+            },
+            "searched within the interval",
+        );
+        not(
+            DownloadRecord {
+                next_attempt_at: Some(now.plus(Duration::from_secs(60))),
+                ..placed.clone()
+            },
+            "waiting for a paused site",
+        );
+        assert_eq!(
+            upgrade_reason(
+                &on,
+                &DownloadRecord {
+                    upgrade_checked_at: Some(now.minus(INTERVAL)),
+                    ..placed.clone()
+                },
+                now,
+                INTERVAL
+            )
+            .as_deref(),
+            Some("720p → 1080p"),
+            "due again after the interval"
+        );
+        assert_eq!(
+            upgrade_reason(&profile(false), &placed, now, INTERVAL),
+            None,
+            "off by default"
+        );
     }
 }

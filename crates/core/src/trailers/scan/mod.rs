@@ -359,6 +359,9 @@ fn reconcile(
             attempts: 0,
             next_attempt_at: None,
             updated_at: now,
+            height: None,
+            upgrade_checked_at: None,
+            upgrades: 0,
         };
         writes.downloads.push(record.clone());
         writes

@@ -39,9 +39,19 @@ impl Trailers {
         &self,
         item: &MediaItem,
         profile: &Profile,
+        slot: Slot,
         cancel: &CancellationToken,
     ) -> TrailerResult<Vec<Scored>> {
-        self.slot_candidates(item, profile, Slot::FIRST_TRAILER, &[], cancel)
+        // The videos the profile's other slots of this title hold are left out, as a run does.
+        let taken: Vec<String> = self
+            .store()
+            .media_downloads(&item.id)
+            .await?
+            .into_iter()
+            .filter(|d| d.profile_id == profile.id && d.slot != slot && d.status.has_trailer())
+            .filter_map(|d| d.video_id)
+            .collect();
+        self.slot_candidates(item, profile, slot, &taken, cancel)
             .await
     }
 

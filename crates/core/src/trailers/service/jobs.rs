@@ -190,6 +190,7 @@ impl JobHandler for RunHandler {
             downloaded = report.downloaded,
             failed = report.failed,
             not_found = report.not_found,
+            upgraded = report.upgraded,
             "trailer run finished"
         );
         Ok(())

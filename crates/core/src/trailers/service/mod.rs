@@ -139,6 +139,11 @@ impl Trailers {
     }
 
     /// Where downloads and conversions happen before the result moves into the library.
+    /// How often a placed trailer is searched for a taller video (quality upgrades).
+    pub(crate) fn upgrade_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.config().trailers.upgrade_interval_secs)
+    }
+
     pub fn work_dir(&self) -> PathBuf {
         self.inner.config.data_dir.join("trailers-tmp")
     }

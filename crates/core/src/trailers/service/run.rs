@@ -28,17 +28,28 @@ pub struct RunReport {
     pub not_found: usize,
     /// Left for later because their video site refused us and is paused (not failures).
     pub waiting: usize,
+    /// Placed trailers replaced by a taller video (quality upgrades).
+    pub upgraded: usize,
+}
+
+/// How one planned entry ended.
+pub(super) enum Outcome {
+    /// A download: the record's status, and whether it waits for a paused site.
+    Fetched(DownloadStatus, bool),
+    /// A quality upgrade: whether the file was replaced.
+    Upgrade(bool),
 }
 
 impl RunReport {
     /// Adds the downloads' outcomes (status, and whether it waits for a paused site).
-    pub(super) fn count(&mut self, outcomes: Vec<(DownloadStatus, bool)>) {
-        for (status, waiting) in outcomes {
-            match status {
-                _ if waiting => self.waiting += 1,
-                DownloadStatus::Downloaded => self.downloaded += 1,
-                DownloadStatus::NotFound => self.not_found += 1,
-                _ => self.failed += 1,
+    pub(super) fn count(&mut self, outcomes: Vec<Outcome>) {
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Upgrade(replaced) => self.upgraded += usize::from(replaced),
+                Outcome::Fetched(_, true) => self.waiting += 1,
+                Outcome::Fetched(DownloadStatus::Downloaded, _) => self.downloaded += 1,
+                Outcome::Fetched(DownloadStatus::NotFound, _) => self.not_found += 1,
+                Outcome::Fetched(..) => self.failed += 1,
             }
         }
     }
@@ -64,6 +75,7 @@ impl Trailers {
             downloads: &downloads,
             scans: &scans,
             now: Timestamp::now(),
+            upgrade_interval: self.upgrade_interval(),
         }))
     }
 
@@ -92,7 +104,7 @@ impl Trailers {
             .preview()
             .await?
             .into_iter()
-            .filter(|e| e.action == PlanAction::Download)
+            .filter(|e| matches!(e.action, PlanAction::Download | PlanAction::Upgrade))
             .collect();
         self.record_missing(&entries).await?;
         report.planned = entries.len();
@@ -130,6 +142,9 @@ impl Trailers {
                 attempts: 0,
                 next_attempt_at: None,
                 updated_at: now,
+                height: None,
+                upgrade_checked_at: None,
+                upgrades: 0,
             })
             .collect();
         // A first run over a big library records tens of thousands: a commit per chunk.
@@ -149,7 +164,7 @@ impl Trailers {
         entries: Vec<PlanEntry>,
         cancel: &CancellationToken,
         progress: &(impl Fn(usize, usize) + Send + Sync),
-    ) -> TrailerResult<Vec<(DownloadStatus, bool)>> {
+    ) -> TrailerResult<Vec<Outcome>> {
         let total = entries.len();
         if total == 0 {
             return Ok(Vec::new());
@@ -197,18 +212,24 @@ impl Trailers {
                         else {
                             continue;
                         };
-                        match self
-                            .fetch_trailer(item, profile, entry.slot, None, cancel)
-                            .await
-                        {
-                            Ok(record) => out.push((record.status, record.is_waiting())),
+                        let result = if entry.action == PlanAction::Upgrade {
+                            self.upgrade_trailer(item, profile, entry.slot, cancel)
+                                .await
+                                .map(Outcome::Upgrade)
+                        } else {
+                            self.fetch_trailer(item, profile, entry.slot, None, cancel)
+                                .await
+                                .map(|r| Outcome::Fetched(r.status, r.is_waiting()))
+                        };
+                        match result {
+                            Ok(outcome) => out.push(outcome),
                             Err(TrailerError::Cancelled) => break 'groups,
                             Err(TrailerError::Conflict(why)) => {
                                 tracing::info!(title = %item.title, %why, "left to the download already running");
                             }
                             Err(e) => {
                                 tracing::warn!(error = %e, title = %item.title, "trailer download could not be recorded");
-                                out.push((DownloadStatus::Failed, false));
+                                out.push(Outcome::Fetched(DownloadStatus::Failed, false));
                             }
                         }
                         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
