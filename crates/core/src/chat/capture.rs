@@ -146,6 +146,10 @@ async fn session(capture: &Capture, stop: &CancellationToken, failures: &mut u32
 /// Opens the chat file for appending; a line torn by a kill is ended first so the next one
 /// stays whole.
 async fn open_for_append(capture: &Capture) -> std::io::Result<tokio::fs::File> {
+    // The recorder may not have made the parts folder yet.
+    if let Some(dir) = capture.file.parent() {
+        tokio::fs::create_dir_all(dir).await?;
+    }
     let torn = match tokio::fs::read(&capture.file).await {
         Ok(bytes) => bytes.last().is_some_and(|b| *b != b'\n'),
         Err(_) => false,

@@ -11,6 +11,7 @@
 //! - [`share`]: expiring share links.
 
 pub(crate) mod artwork;
+mod chat;
 pub mod chapters;
 mod delete;
 mod error;
@@ -26,6 +27,7 @@ pub(crate) mod sidecars;
 pub use delete::{DeleteReport, remove_recording_files};
 pub use error::{LibraryError, LibraryResult};
 pub use finalize::{FINALIZE_JOB, FinalizeHandler};
+pub use chat::{CHAT_PAGE_MAX, ChatPage};
 pub use share::{ShareInfo, ShareTicket};
 
 use crate::config::Config;
