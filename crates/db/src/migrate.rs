@@ -73,6 +73,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "server_trailer",
         sql: include_str!("../migrations/0016_server_trailer.sql"),
     },
+    Migration {
+        version: 20,
+        name: "channel_chat",
+        sql: include_str!("../migrations/0020_channel_chat.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

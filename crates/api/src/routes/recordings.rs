@@ -373,6 +373,8 @@ pub async fn delete(
 pub struct ChatQuery {
     /// From this offset in the recording, in ms (inclusive; default 0).
     pub from_ms: Option<u64>,
+    /// Leave out this many messages at exactly `from_ms` (the previous page's `next_skip`).
+    pub skip: Option<usize>,
     /// Up to this offset (exclusive; default the end).
     pub to_ms: Option<u64>,
     /// Messages per page: 1 to 1000 (default 500).
@@ -392,7 +394,13 @@ pub async fn chat(
     Ok(Json(
         state
             .library
-            .chat(&id, q.from_ms.unwrap_or(0), q.to_ms, q.limit)
+            .chat(
+                &id,
+                q.from_ms.unwrap_or(0),
+                q.skip.unwrap_or(0),
+                q.to_ms,
+                q.limit,
+            )
             .await?,
     ))
 }

@@ -93,7 +93,10 @@ fn text_of(line: &ChatLine) -> String {
         text.push('…');
     }
     match bgr(&line.color) {
-        Some(colour) => format!("{{\\c&H{colour}&}}{name}{{\\c&HFFFFFF&}}: {}", escape(&text)),
+        Some(colour) => format!(
+            "{{\\c&H{colour}&}}{name}{{\\c&HFFFFFF&}}: {}",
+            escape(&text)
+        ),
         None => format!("{name}: {}", escape(&text)),
     }
 }
@@ -152,7 +155,9 @@ mod tests {
         assert!(ass.starts_with("[Script Info]"));
         assert_eq!(
             dialogues(&ass),
-            ["Dialogue: 0,0:00:01.50,0:00:07.50,Chat,,0,0,0,,{\\c&HFF901E&}Foo{\\c&HFFFFFF&}: hello"]
+            [
+                "Dialogue: 0,0:00:01.50,0:00:07.50,Chat,,0,0,0,,{\\c&HFF901E&}Foo{\\c&HFFFFFF&}: hello"
+            ]
         );
         assert_eq!(clock(3_723_450), "1:02:03.45");
     }
@@ -165,7 +170,10 @@ mod tests {
         let text = text.split_once(",,").map_or(text, |t| t.1);
         assert!(!text.contains("{\\pos"), "{text}");
         assert!(!text.contains("\\N"), "{text}");
-        assert!(text.contains("\\{\\\u{2060}pos(0,0)\\}big\\\u{2060}Nline next \\}"), "{text}");
+        assert!(
+            text.contains("\\{\\\u{2060}pos(0,0)\\}big\\\u{2060}Nline next \\}"),
+            "{text}"
+        );
         assert!(!d.contains('\n'));
     }
 
@@ -176,7 +184,10 @@ mod tests {
         // 5 s of video at 20 messages per second: 2 per second are shown.
         assert_eq!(dialogues(&ass).len(), 10);
         // The first line leaves when the fifth shown one (at 2 s) appears.
-        assert!(dialogues(&ass)[0].starts_with("Dialogue: 0,0:00:00.00,0:00:02.00,"), "{ass}");
+        assert!(
+            dialogues(&ass)[0].starts_with("Dialogue: 0,0:00:00.00,0:00:02.00,"),
+            "{ass}"
+        );
         let long = subtitles(&[line(0, "Foo", &"é".repeat(5_000))]);
         assert!(dialogues(&long)[0].chars().count() < 260);
     }

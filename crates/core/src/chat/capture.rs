@@ -58,7 +58,8 @@ pub async fn run(capture: Capture, stop: CancellationToken) {
             }
             End::Lost(why) => {
                 failures += 1;
-                let delay = Duration::from_millis(500 * 2u64.pow(failures.min(6))).min(Duration::from_secs(30));
+                let delay = Duration::from_millis(500 * 2u64.pow(failures.min(6)))
+                    .min(Duration::from_secs(30));
                 tracing::warn!(channel = %capture.login, error = %why, retry_in_ms = delay.as_millis() as u64, "chat connection lost");
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -70,11 +71,12 @@ pub async fn run(capture: Capture, stop: CancellationToken) {
 }
 
 async fn session(capture: &Capture, stop: &CancellationToken, failures: &mut u32) -> End {
-    let mut socket = match tokio::time::timeout(CONNECT_TIMEOUT, socket::connect(&capture.url)).await {
-        Ok(Ok(socket)) => socket,
-        Ok(Err(e)) => return End::Lost(e),
-        Err(_) => return End::Lost("connect timed out".into()),
-    };
+    let mut socket =
+        match tokio::time::timeout(CONNECT_TIMEOUT, socket::connect(&capture.url)).await {
+            Ok(Ok(socket)) => socket,
+            Ok(Err(e)) => return End::Lost(e),
+            Err(_) => return End::Lost("connect timed out".into()),
+        };
     let nick = format!("justinfan{}", rand::thread_rng().gen_range(10_000..99_999));
     let login = capture.login.to_lowercase();
     for line in [
@@ -104,12 +106,16 @@ async fn session(capture: &Capture, stop: &CancellationToken, failures: &mut u32
             Ok(None) => return End::Lost("the chat server closed the connection".into()),
             Ok(Some(Err(e))) => return End::Lost(e.to_string()),
             Ok(Some(Ok(Message::Text(text)))) => text,
-            Ok(Some(Ok(Message::Close(_)))) => return End::Lost("the chat server closed the connection".into()),
+            Ok(Some(Ok(Message::Close(_)))) => {
+                return End::Lost("the chat server closed the connection".into());
+            }
             Ok(Some(Ok(_))) => continue,
         };
         let mut out = String::new();
         for raw in text.as_str().split('\n') {
-            let Some(line) = IrcLine::parse(raw) else { continue };
+            let Some(line) = IrcLine::parse(raw) else {
+                continue;
+            };
             match line.command {
                 "PING" => {
                     let pong = format!("PONG :{}", line.trailing.unwrap_or("tmi.twitch.tv"));
@@ -121,7 +127,11 @@ async fn session(capture: &Capture, stop: &CancellationToken, failures: &mut u32
                     flush(&mut file, &out).await;
                     return End::Reconnect;
                 }
-                "NOTICE" if line.trailing.is_some_and(|t| t.contains("authentication failed")) => {
+                "NOTICE"
+                    if line
+                        .trailing
+                        .is_some_and(|t| t.contains("authentication failed")) =>
+                {
                     return End::Lost("the chat server refused the anonymous login".into());
                 }
                 // Joined: the connection works, so the next drop starts the backoff afresh.
@@ -190,9 +200,15 @@ fn offset(ts: i64, started_at: Timestamp) -> u64 {
 
 fn message(line: &IrcLine<'_>, started_at: Timestamp) -> Option<ChatEntry> {
     let text = line.trailing?;
-    let user = line.tag("login").or_else(|| line.nick().map(str::to_string))?;
+    let user = line
+        .tag("login")
+        .or_else(|| line.nick().map(str::to_string))?;
     let ts = sent_at(line);
-    let mut text: String = text.chars().filter(|c| !c.is_control()).take(MAX_TEXT_CHARS).collect();
+    let mut text: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_TEXT_CHARS)
+        .collect();
     // `/me` arrives as a CTCP ACTION.
     if let Some(action) = text.strip_prefix("ACTION ") {
         text = action.to_string();
@@ -235,19 +251,29 @@ mod tests {
             panic!("a message");
         };
         assert_eq!((m.ms, m.ts, m.id.as_str()), (500, 1_000_500, "m1"));
-        assert_eq!((m.user.as_str(), m.name.as_str(), m.text.as_str()), ("foo", "Foo", "Kappa hi"));
+        assert_eq!(
+            (m.user.as_str(), m.name.as_str(), m.text.as_str()),
+            ("foo", "Foo", "Kappa hi")
+        );
         assert_eq!((m.color.as_str(), m.emotes.as_str()), ("#FF0000", "25:0-4"));
         // Sent before the recording started: at its start.
         let early = IrcLine::parse("@tmi-sent-ts=5 :a!a@a PRIVMSG #chan :x").expect("parses");
-        assert!(matches!(message(&early, Timestamp(1_000)), Some(ChatEntry::Message(m)) if m.ms == 0));
+        assert!(
+            matches!(message(&early, Timestamp(1_000)), Some(ChatEntry::Message(m)) if m.ms == 0)
+        );
     }
 
     #[test]
     fn moderation_lines_name_what_they_remove() {
         let at = Timestamp(0);
-        let one = IrcLine::parse("@login=foo;target-msg-id=m1;tmi-sent-ts=9 :tmi.twitch.tv CLEARMSG #chan :bad").expect("clearmsg");
-        let user = IrcLine::parse("@tmi-sent-ts=9 :tmi.twitch.tv CLEARCHAT #chan :Foo").expect("clearchat");
-        let all = IrcLine::parse("@tmi-sent-ts=9 :tmi.twitch.tv CLEARCHAT #chan").expect("clearchat");
+        let one = IrcLine::parse(
+            "@login=foo;target-msg-id=m1;tmi-sent-ts=9 :tmi.twitch.tv CLEARMSG #chan :bad",
+        )
+        .expect("clearmsg");
+        let user = IrcLine::parse("@tmi-sent-ts=9 :tmi.twitch.tv CLEARCHAT #chan :Foo")
+            .expect("clearchat");
+        let all =
+            IrcLine::parse("@tmi-sent-ts=9 :tmi.twitch.tv CLEARCHAT #chan").expect("clearchat");
         let what = |l| match clear(&l, at) {
             ChatEntry::Clear(c) => c.clear,
             ChatEntry::Message(_) => String::new(),

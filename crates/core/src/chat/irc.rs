@@ -61,9 +61,7 @@ impl<'a> IrcLine<'a> {
 
     /// The channel a command is about, without `#`.
     pub fn channel(&self) -> Option<&'a str> {
-        self.params
-            .first()
-            .and_then(|p| p.strip_prefix('#'))
+        self.params.first().and_then(|p| p.strip_prefix('#'))
     }
 }
 
@@ -110,7 +108,10 @@ mod tests {
     #[test]
     fn untagged_and_bare_lines_parse_and_garbage_does_not() {
         let ping = IrcLine::parse("PING :tmi.twitch.tv").expect("ping");
-        assert_eq!((ping.command, ping.trailing), ("PING", Some("tmi.twitch.tv")));
+        assert_eq!(
+            (ping.command, ping.trailing),
+            ("PING", Some("tmi.twitch.tv"))
+        );
         let reconnect = IrcLine::parse(":tmi.twitch.tv RECONNECT").expect("reconnect");
         assert_eq!(reconnect.command, "RECONNECT");
         let clear = IrcLine::parse("@room-id=1 :tmi.twitch.tv CLEARCHAT #login").expect("clear");

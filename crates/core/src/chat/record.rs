@@ -165,7 +165,11 @@ mod tests {
         std::fs::write(&path, text).expect("write");
         let entries = read_entries(&path).expect("read");
         assert_eq!(entries, vec![msg("a", "x", 1), clear("all", 2)]);
-        assert!(read_entries(&dir.path().join("none")).expect("missing").is_empty());
+        assert!(
+            read_entries(&dir.path().join("none"))
+                .expect("missing")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -40,7 +40,11 @@ pub async fn connect(url: &Url) -> Result<Socket, String> {
                 .map_err(|e| format!("TLS with {host}: {e}"))?;
             Box::new(tls)
         }
-        other => return Err(format!("the chat URL must be ws:// or wss://, not {other}://")),
+        other => {
+            return Err(format!(
+                "the chat URL must be ws:// or wss://, not {other}://"
+            ));
+        }
     };
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))

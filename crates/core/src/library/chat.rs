@@ -15,9 +15,10 @@ const CHAT_PAGE_DEFAULT: usize = 500;
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatPage {
     pub messages: Vec<ChatLine>,
-    /// More messages wait in the range: ask again with this `from_ms`. A page never splits the
-    /// messages of one millisecond, so nothing is repeated or skipped.
+    /// More messages wait in the range: ask again with this `from_ms` and `skip = next_skip`
+    /// (the messages at that very millisecond this page already holds).
     pub next_from_ms: Option<u64>,
+    pub next_skip: usize,
 }
 
 impl Library {
@@ -28,6 +29,7 @@ impl Library {
         &self,
         recording_id: &str,
         from_ms: u64,
+        skip: usize,
         to_ms: Option<u64>,
         limit: Option<usize>,
     ) -> LibraryResult<ChatPage> {
@@ -59,14 +61,21 @@ impl Library {
                     .map(|s| s.to_string_lossy().into_owned())
                     .ok_or(LibraryError::NotFound)?;
                 let name = format!("{stem}{}", crate::chat::JSONL_SUFFIX);
-                Source::Final(video.parent().ok_or(LibraryError::NotFound)?.join(&name)?.as_path().to_path_buf())
+                Source::Final(
+                    video
+                        .parent()
+                        .ok_or(LibraryError::NotFound)?
+                        .join(&name)?
+                        .as_path()
+                        .to_path_buf(),
+                )
             }
             _ => match roots.resolve(&rec.dir) {
                 Ok(dir) => Source::Parts(dir.as_path().join(crate::chat::PARTS_FILE)),
                 Err(_) => Source::None,
             },
         };
-        tokio::task::spawn_blocking(move || page(source, from_ms, to_ms, limit))
+        tokio::task::spawn_blocking(move || page(source, (from_ms, skip), to_ms, limit))
             .await
             .map_err(|e| io(std::io::Error::other(e)))?
     }
@@ -80,15 +89,36 @@ enum Source {
     None,
 }
 
-fn page(source: Source, from_ms: u64, to_ms: u64, limit: usize) -> LibraryResult<ChatPage> {
+fn page(
+    source: Source,
+    (from_ms, skip): (u64, usize),
+    to_ms: u64,
+    limit: usize,
+) -> LibraryResult<ChatPage> {
     let in_range = |l: &ChatLine| l.ms >= from_ms && l.ms < to_ms;
+    // The first `skip` messages at `from_ms` came with the page before.
+    let mut skipped = 0;
+    let mut wanted = |l: &ChatLine| {
+        if !in_range(l) {
+            return false;
+        }
+        if l.ms == from_ms && skipped < skip {
+            skipped += 1;
+            return false;
+        }
+        true
+    };
     let mut lines: Vec<ChatLine> = Vec::new();
     match source {
         Source::None => {}
         Source::Parts(path) => {
             let mut all = record::kept_messages(record::read_entries(&path).map_err(io)?);
             all.sort_by_key(|l| l.ms);
-            lines = all.into_iter().filter(in_range).take(limit + 1).collect();
+            lines = all
+                .into_iter()
+                .filter(|l| wanted(l))
+                .take(limit + 1)
+                .collect();
         }
         Source::Final(path) => {
             let file = match std::fs::File::open(&path) {
@@ -104,7 +134,7 @@ fn page(source: Source, from_ms: u64, to_ms: u64, limit: usize) -> LibraryResult
                 if line.ms >= to_ms || lines.len() > limit {
                     break;
                 }
-                if in_range(&line) {
+                if wanted(&line) {
                     lines.push(line);
                 }
             }
@@ -114,31 +144,24 @@ fn page(source: Source, from_ms: u64, to_ms: u64, limit: usize) -> LibraryResult
         return Ok(ChatPage {
             messages: lines,
             next_from_ms: None,
+            next_skip: 0,
         });
     }
-    // Cut before the millisecond the page would split (unless it fills the whole page).
     let next = lines[limit].ms;
     lines.truncate(limit);
-    let kept = lines.iter().take_while(|l| l.ms < next).count();
-    if kept > 0 {
-        lines.truncate(kept);
-        Ok(ChatPage {
-            messages: lines,
-            next_from_ms: Some(next),
-        })
-    } else {
-        // More than a page in one millisecond: the rest of it is left out.
-        Ok(ChatPage {
-            messages: lines,
-            next_from_ms: next.checked_add(1).filter(|n| *n < to_ms),
-        })
-    }
+    let already = lines.iter().filter(|l| l.ms == next).count();
+    Ok(ChatPage {
+        next_skip: already + if next == from_ms { skip } else { 0 },
+        messages: lines,
+        next_from_ms: Some(next),
+    })
 }
 
 fn empty() -> ChatPage {
     ChatPage {
         messages: Vec::new(),
         next_from_ms: None,
+        next_skip: 0,
     }
 }
 

@@ -543,7 +543,7 @@ impl Finalize<'_> {
                 .await
                 .map_err(retry)?;
         }
-        self.chat_files(plan, duration_ms, &sibling).await?;
+        self.chat_files(plan, duration_ms, &dir, &stem).await?;
         self.show_files(plan, &dir, &thumb).await?;
         Ok(FinalizeStep::Cleanup)
     }
@@ -554,7 +554,8 @@ impl Finalize<'_> {
         &self,
         plan: &Plan,
         duration_ms: u64,
-        sibling: &dyn Fn(&str) -> Result<SafePath, JobError>,
+        dir: &SafePath,
+        stem: &str,
     ) -> Result<(), JobError> {
         let Some(parts_dir) = &plan.parts_dir else {
             return Ok(());
@@ -578,13 +579,15 @@ impl Finalize<'_> {
             duration_ms,
         );
         let files = [
-            (crate::chat::JSONL_SUFFIX, crate::chat::record::to_jsonl(&lines)),
+            (
+                crate::chat::JSONL_SUFFIX,
+                crate::chat::record::to_jsonl(&lines),
+            ),
             (crate::chat::ASS_SUFFIX, crate::chat::ass::subtitles(&lines)),
         ];
         for (suffix, text) in files {
-            write_atomic(&sibling(suffix)?, text.as_bytes())
-                .await
-                .map_err(retry)?;
+            let path = dir.join(&format!("{stem}{suffix}")).map_err(retry)?;
+            write_atomic(&path, text.as_bytes()).await.map_err(retry)?;
         }
         Ok(())
     }

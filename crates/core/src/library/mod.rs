@@ -11,8 +11,8 @@
 //! - [`share`]: expiring share links.
 
 pub(crate) mod artwork;
-mod chat;
 pub mod chapters;
+mod chat;
 mod delete;
 mod error;
 pub mod finalize;
@@ -24,10 +24,10 @@ pub mod retention;
 mod share;
 pub(crate) mod sidecars;
 
+pub use chat::{CHAT_PAGE_MAX, ChatPage};
 pub use delete::{DeleteReport, remove_recording_files};
 pub use error::{LibraryError, LibraryResult};
 pub use finalize::{FINALIZE_JOB, FinalizeHandler};
-pub use chat::{CHAT_PAGE_MAX, ChatPage};
 pub use share::{ShareInfo, ShareTicket};
 
 use crate::config::Config;

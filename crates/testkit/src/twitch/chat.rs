@@ -89,10 +89,17 @@ pub struct ChatStats {
 #[derive(Debug, Clone)]
 enum Out {
     /// Raw lines for the clients joined to `channel`.
-    Lines { channel: String, lines: String },
+    Lines {
+        channel: String,
+        lines: String,
+    },
     Ping,
-    Drop { channel: String },
-    Reconnect { channel: String },
+    Drop {
+        channel: String,
+    },
+    Reconnect {
+        channel: String,
+    },
 }
 
 pub(crate) struct ChatHub {
@@ -398,7 +405,9 @@ fn answer(shared: &Shared, s: &mut Session, line: &str) -> Option<String> {
                 format!(":tmi.twitch.tv 003 {nick} :This server is rather new"),
                 format!(":tmi.twitch.tv 004 {nick} :-"),
                 format!(":tmi.twitch.tv 375 {nick} :-"),
-                format!(":tmi.twitch.tv 372 {nick} :You are in a maze of twisty passages, all alike."),
+                format!(
+                    ":tmi.twitch.tv 372 {nick} :You are in a maze of twisty passages, all alike."
+                ),
                 format!(":tmi.twitch.tv 376 {nick} :>"),
             ];
             s.nick = Some(nick);
