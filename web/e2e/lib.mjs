@@ -197,7 +197,8 @@ export function fakesBinary() {
 
 /**
  * Starts `tapearr-fakes twitch` (a fake Twitch with its own HLS origin). `env` is what tapearr
- * needs to use it; `control(path, body)` drives it (`/users`, `/live/LOGIN`, `/offline/LOGIN` …).
+ * needs to use it; `control(path, body)` drives it (`/users`, `/live/LOGIN`, `/offline/LOGIN`,
+ * `/chat/LOGIN` with `{user, text}` …).
  */
 export async function fakeTwitch({ clientId = 'e2e-client', clientSecret = 'e2e-secret' } = {}) {
 	const child = spawn(fakesBinary(), ['twitch', '--client-id', clientId, '--client-secret', clientSecret], {
@@ -231,6 +232,7 @@ export async function fakeTwitch({ clientId = 'e2e-client', clientSecret = 'e2e-
 			TAPEARR_TWITCH__ID_URL: `${url}/`,
 			TAPEARR_TWITCH__GQL_URL: `${url}/gql`,
 			TAPEARR_TWITCH__USHER_URL: `${url}/`,
+			TAPEARR_TWITCH__CHAT_URL: `${url.replace(/^http:/, 'ws:')}/irc`,
 			TAPEARR_TWITCH__POLL_SECS: '1'
 		},
 		async control(path, body = {}) {

@@ -984,6 +984,56 @@ export const tests = {
 		}
 	},
 
+	async 'the recording page replays the chat beside the video, in step with seeks'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'chat_test', display_name: 'ChatTest' });
+				await login(page, server);
+				const channel = await (await apiPost(page, server, '/api/v1/channels', { channel: 'chat_test' })).json();
+				await twitch.control('/live/chat_test', { title: 'Chatting', game: 'Just Chatting' });
+				const rec = await recordingWhere(page, server, channel.id, (r) => r.status === 'recording' && r.media_ms >= 1000, '1 s recorded');
+				const chatOf = async () => (await (await page.request.get(`${server.url}/api/v1/recordings/${rec.id}/chat`)).json()).messages;
+				// Chat has no backlog: say hello until the recorder has joined and caught one.
+				await until(
+					async () => {
+						await twitch.control('/chat/chat_test', { user: 'Warm', text: 'hello' });
+						return (await chatOf()).length > 0;
+					},
+					{ timeout: 30_000, every: 500, what: 'the chat captured' }
+				);
+				await twitch.control('/chat/chat_test', { user: 'Early', text: 'early words' });
+				const atEarly = (await recordingsOf(page, server, channel.id))[0].media_ms;
+				await recordingWhere(page, server, channel.id, (r) => r.media_ms >= atEarly + 4000, '4 s more recorded');
+				await twitch.control('/chat/chat_test', { user: 'Late', text: 'late words' });
+				const atLate = (await recordingsOf(page, server, channel.id))[0].media_ms;
+				await recordingWhere(page, server, channel.id, (r) => r.media_ms >= atLate + 4000, '4 s more recorded');
+				await twitch.control('/offline/chat_test');
+				await recordingWhere(page, server, channel.id, (r) => r.status === 'ready', 'finalized', 60_000);
+				const lines = await chatOf();
+				const early = lines.find((l) => l.text === 'early words');
+				const late = lines.find((l) => l.text === 'late words');
+				assert.ok(early && late && late.ms - early.ms >= 3000, JSON.stringify(lines));
+
+				await page.goto(`${server.url}/recordings/${rec.id}`);
+				const player = page.locator('[data-testid="player"]');
+				const chat = page.getByTestId('chat');
+				await page.waitForFunction((el) => el.readyState >= 1 && el.duration > 0, await player.elementHandle(), { timeout: 15_000 });
+				const seekTo = (ms) => player.evaluate((v, t) => (v.currentTime = t), ms / 1000);
+				// Between the two: the early line is there, the late one not yet.
+				await seekTo(early.ms + 1000);
+				await chat.getByText('early words').waitFor();
+				assert.equal(await chat.getByText('late words').count(), 0);
+				// Past the late one: both, the late one last.
+				await seekTo(late.ms + 500);
+				await chat.getByText('late words').waitFor();
+				assert.equal(await chat.locator('li').last().locator('.text').textContent(), 'late words');
+				// Back before the early one: it is gone again.
+				await seekTo(Math.max(0, early.ms - 500));
+				await chat.getByText('early words').waitFor({ state: 'detached' });
+			});
+		});
+	},
+
 	async 'a recording turns ready in the list by itself, plays with its chapters, seeks by Range, is kept, and bulk delete removes it after a confirmation'() {
 		await withTwitch(async ({ twitch, env }) => {
 			await withApp({ env }, async ({ server, page }) => {

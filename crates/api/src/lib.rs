@@ -226,6 +226,7 @@ fn routes() -> Routes {
             .routes(routes!(recordings::video))
             .routes(routes!(recordings::thumbnail))
             .routes(routes!(recordings::chapters_vtt))
+            .routes(routes!(recordings::chat))
             .routes(routes!(recordings::share))
             .routes(routes!(recordings::recording_shares))
             .routes(routes!(recordings::list_shares))

@@ -152,6 +152,8 @@ pub struct TwitchConfig {
     pub id_url: Url,
     pub gql_url: Url,
     pub usher_url: Url,
+    /// Twitch chat (IRC over WebSocket), read anonymously while a channel is recorded.
+    pub chat_url: Url,
     pub client_id: String,
     pub client_secret: Secret,
     /// How often Helix is asked which channels are live.
@@ -288,6 +290,7 @@ impl Default for Config {
                 id_url: url(twitch::ID_URL),
                 gql_url: url(twitch::GQL_URL),
                 usher_url: url(twitch::USHER_URL),
+                chat_url: url(twitch::CHAT_URL),
                 client_id: String::new(),
                 client_secret: Secret::default(),
                 poll_secs: 30,

@@ -1,6 +1,7 @@
 //! Tapearr's domain: everything that is neither HTTP nor SQL.
 
 pub mod auth;
+pub mod chat;
 pub mod config;
 pub mod crypto;
 pub mod events;

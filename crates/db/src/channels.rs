@@ -10,7 +10,7 @@ use tapearr_core::time::Timestamp;
 
 const CHANNEL_COLUMNS: &str = "id, twitch_id, login, display_name, description, avatar_url, \
     offline_image_url, auto_record, quality, codecs, naming_template, favourite, live, title, \
-    category, live_checked_at, removed_at, created_at, updated_at, use_playlist_proxy";
+    category, live_checked_at, removed_at, created_at, updated_at, use_playlist_proxy, record_chat";
 
 fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
     Ok(Channel {
@@ -28,6 +28,7 @@ fn channel_row(row: &AnyRow) -> StorageResult<Channel> {
             naming_template: get(row, "naming_template")?,
             favourite: flag(row, "favourite")?,
             use_playlist_proxy: flag(row, "use_playlist_proxy")?,
+            record_chat: flag(row, "record_chat")?,
         },
         live: flag(row, "live")?,
         title: get(row, "title")?,
@@ -44,7 +45,7 @@ impl ChannelStore for Db {
     async fn insert_twitch_channel(&self, c: &Channel) -> StorageResult<()> {
         sqlx::query(&format!(
             "INSERT INTO channels ({CHANNEL_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
         .bind(&c.id)
         .bind(&c.twitch_id)
@@ -66,6 +67,7 @@ impl ChannelStore for Db {
         .bind(c.created_at.millis())
         .bind(c.updated_at.millis())
         .bind(i64::from(c.settings.use_playlist_proxy))
+        .bind(i64::from(c.settings.record_chat))
         .execute(self.pool())
         .await
         .map_err(backend_err)?;
@@ -106,7 +108,7 @@ impl ChannelStore for Db {
     ) -> StorageResult<()> {
         sqlx::query(
             "UPDATE channels SET auto_record = $1, quality = $2, codecs = $3, naming_template = $4, \
-             favourite = $5, use_playlist_proxy = $6, updated_at = $7 WHERE id = $8",
+             favourite = $5, use_playlist_proxy = $6, record_chat = $7, updated_at = $8 WHERE id = $9",
         )
         .bind(i64::from(s.auto_record))
         .bind(&s.quality)
@@ -114,6 +116,7 @@ impl ChannelStore for Db {
         .bind(&s.naming_template)
         .bind(i64::from(s.favourite))
         .bind(i64::from(s.use_playlist_proxy))
+        .bind(i64::from(s.record_chat))
         .bind(at.millis())
         .bind(id)
         .execute_found(self.pool()).await

@@ -78,6 +78,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "trailer_upgrades",
         sql: include_str!("../migrations/0018_trailer_upgrades.sql"),
     },
+    Migration {
+        version: 20,
+        name: "channel_chat",
+        sql: include_str!("../migrations/0020_channel_chat.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tapearr_core::library::chapters::{self, Chapter};
-use tapearr_core::library::{DeleteReport, LibraryError, ShareInfo, ShareTicket};
+use tapearr_core::library::{ChatPage, DeleteReport, LibraryError, ShareInfo, ShareTicket};
 use tapearr_core::storage::{PageRequest, Paged, RecordingQuery, RecordingSort, SortOrder};
 use tapearr_core::streams::model::{Recording, RecordingGap, RecordingStatus, StreamEvent};
 use tapearr_core::time::Timestamp;
@@ -364,6 +364,43 @@ pub async fn delete(
         state
             .library
             .delete_recordings(&[id], "deleted by you")
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChatQuery {
+    /// From this offset in the recording, in ms (inclusive; default 0).
+    pub from_ms: Option<u64>,
+    /// Leave out this many messages at exactly `from_ms` (the previous page's `next_skip`).
+    pub skip: Option<usize>,
+    /// Up to this offset (exclusive; default the end).
+    pub to_ms: Option<u64>,
+    /// Messages per page: 1 to 1000 (default 500).
+    pub limit: Option<usize>,
+}
+
+/// The chat captured with the recording, oldest first, a bounded page at a time (offsets on
+/// the MP4's timeline once finalized).
+#[utoipa::path(get, path = "/api/v1/recordings/{id}/chat", tag = "recordings", params(("id" = String, Path), ChatQuery),
+    responses((status = 200, body = ChatPage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn chat(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ChatQuery>,
+) -> ApiResult<Json<ChatPage>> {
+    Ok(Json(
+        state
+            .library
+            .chat(
+                &id,
+                q.from_ms.unwrap_or(0),
+                q.skip.unwrap_or(0),
+                q.to_ms,
+                q.limit,
+            )
             .await?,
     ))
 }

@@ -83,7 +83,7 @@ pub fn from_events(
 }
 
 /// Where wall-clock time `at` falls in the recorded media.
-fn media_offset(at: Timestamp, gaps: &[RecordingGap], started_at: Timestamp) -> u64 {
+pub(crate) fn media_offset(at: Timestamp, gaps: &[RecordingGap], started_at: Timestamp) -> u64 {
     let wall = at.millis().saturating_sub(started_at.millis()).max(0);
     let missing: i64 = gaps
         .iter()

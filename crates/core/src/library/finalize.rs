@@ -543,8 +543,53 @@ impl Finalize<'_> {
                 .await
                 .map_err(retry)?;
         }
+        self.chat_files(plan, duration_ms, &dir, &stem).await?;
         self.show_files(plan, &dir, &thumb).await?;
         Ok(FinalizeStep::Cleanup)
+    }
+
+    /// The chat captured in the parts folder, beside the MP4 on its timeline: `.chat.jsonl`
+    /// and the `.chat.ass` subtitles. Nothing when no chat was captured.
+    async fn chat_files(
+        &self,
+        plan: &Plan,
+        duration_ms: u64,
+        dir: &SafePath,
+        stem: &str,
+    ) -> Result<(), JobError> {
+        let Some(parts_dir) = &plan.parts_dir else {
+            return Ok(());
+        };
+        let source = parts_dir.as_path().join(crate::chat::PARTS_FILE);
+        if !source.is_file() {
+            return Ok(());
+        }
+        let entries = crate::chat::record::read_entries(&source).map_err(retry)?;
+        let gaps = self
+            .lib
+            .inner
+            .store
+            .list_recording_gaps(&plan.rec.id)
+            .await
+            .map_err(retry)?;
+        let lines = crate::chat::record::on_media_timeline(
+            crate::chat::record::kept_messages(entries),
+            &gaps,
+            plan.rec.started_at,
+            duration_ms,
+        );
+        let files = [
+            (
+                crate::chat::JSONL_SUFFIX,
+                crate::chat::record::to_jsonl(&lines),
+            ),
+            (crate::chat::ASS_SUFFIX, crate::chat::ass::subtitles(&lines)),
+        ];
+        for (suffix, text) in files {
+            let path = dir.join(&format!("{stem}{suffix}")).map_err(retry)?;
+            write_atomic(&path, text.as_bytes()).await.map_err(retry)?;
+        }
+        Ok(())
     }
 
     /// `tvshow.nfo` and artwork in the show folder, `season.nfo` in the season folder.

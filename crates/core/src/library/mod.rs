@@ -12,6 +12,7 @@
 
 pub(crate) mod artwork;
 pub mod chapters;
+mod chat;
 mod delete;
 mod error;
 pub mod finalize;
@@ -23,6 +24,7 @@ pub mod retention;
 mod share;
 pub(crate) mod sidecars;
 
+pub use chat::{CHAT_PAGE_MAX, ChatPage};
 pub use delete::{DeleteReport, remove_recording_files};
 pub use error::{LibraryError, LibraryResult};
 pub use finalize::{FINALIZE_JOB, FinalizeHandler};

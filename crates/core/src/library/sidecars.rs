@@ -15,6 +15,8 @@ pub const EPISODE_SIDECARS: &[&str] = &[
     ".chapters.srt",
     ".chapters.xml",
     ".info.json",
+    crate::chat::JSONL_SUFFIX,
+    crate::chat::ASS_SUFFIX,
 ];
 
 pub const THUMB_SUFFIX: &str = "-thumb.jpg";

@@ -21,6 +21,8 @@ pub struct AddChannel {
     pub favourite: Option<bool>,
     /// Fetch playlists through `twitch.playlist_proxies` (default off).
     pub use_playlist_proxy: Option<bool>,
+    /// Capture chat beside its recordings (default on).
+    pub record_chat: Option<bool>,
 }
 
 /// A partial settings change; absent fields stay as they are.
@@ -35,6 +37,8 @@ pub struct ChannelPatch {
     /// Fetch this channel's playlists through `twitch.playlist_proxies`; applies from the next
     /// recording.
     pub use_playlist_proxy: Option<bool>,
+    /// Capture chat beside recordings; applies from the next recording.
+    pub record_chat: Option<bool>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -146,6 +150,7 @@ impl Streams {
             use_playlist_proxy: req
                 .use_playlist_proxy
                 .unwrap_or(defaults.use_playlist_proxy),
+            record_chat: req.record_chat.unwrap_or(defaults.record_chat),
         };
         validate_settings(&settings)?;
         let users = self
@@ -249,6 +254,9 @@ impl Streams {
         }
         if let Some(v) = patch.use_playlist_proxy {
             s.use_playlist_proxy = v;
+        }
+        if let Some(v) = patch.record_chat {
+            s.record_chat = v;
         }
         validate_settings(&s)?;
         self.inner

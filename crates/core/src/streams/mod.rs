@@ -12,6 +12,7 @@
 
 mod account;
 pub(crate) mod channels;
+mod chat;
 mod control;
 pub mod detect;
 mod error;

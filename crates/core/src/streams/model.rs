@@ -43,6 +43,13 @@ pub struct ChannelSettings {
     /// a channel in `twitch.proxy_channels` uses them whatever this says.
     #[serde(default)]
     pub use_playlist_proxy: bool,
+    /// Capture the channel's chat beside its recordings (S10).
+    #[serde(default = "on")]
+    pub record_chat: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 impl Default for ChannelSettings {
@@ -54,6 +61,7 @@ impl Default for ChannelSettings {
             naming_template: None,
             favourite: false,
             use_playlist_proxy: false,
+            record_chat: true,
         }
     }
 }

@@ -274,6 +274,8 @@ impl Streams {
         }
         // Viewers' playlists end when this returns, however it returns.
         let _watch = self.inner.watch.open(&channel.id, &channel.login, &rec.id);
+        // Chat is captured across the recorder's restarts, until this returns.
+        let _chat = self.start_chat(&channel, &rec);
         // Without segment timestamps, the hole after a crash starts at the last heartbeat.
         let mut gap_since = (resumed && !clock.knows_time()).then_some(rec.heartbeat_at);
         let mut gap_reason = RESTARTED.to_string();

@@ -22,3 +22,5 @@ pub const HELIX_URL: &str = "https://api.twitch.tv/helix/";
 pub const ID_URL: &str = "https://id.twitch.tv/";
 pub const GQL_URL: &str = "https://gql.twitch.tv/gql";
 pub const USHER_URL: &str = "https://usher.ttvnw.net/";
+/// Chat: IRC over WebSocket.
+pub const CHAT_URL: &str = "wss://irc-ws.chat.twitch.tv:443";

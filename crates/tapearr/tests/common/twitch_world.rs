@@ -43,6 +43,7 @@ pub fn env(w: &World, extra: &[(&'static str, String)]) -> Vec<(&'static str, St
         ("TAPEARR_TWITCH__ID_URL", w.twitch.id_url()),
         ("TAPEARR_TWITCH__GQL_URL", w.twitch.gql_url()),
         ("TAPEARR_TWITCH__USHER_URL", w.twitch.usher_url()),
+        ("TAPEARR_TWITCH__CHAT_URL", w.twitch.chat_url()),
         ("TAPEARR_TWITCH__POLL_SECS", "1".to_string()),
         (
             "TAPEARR_LIBRARY_ROOTS",

@@ -12,7 +12,8 @@
 //! Starts an HLS origin and a fake Twitch, prints `READY http://ADDR` (the fake Twitch; helix
 //! `{base}/helix/`, id `{base}/`, gql `{base}/gql`, usher `{base}/`) and then
 //! `ORIGIN http://ADDR` (the HLS origin: a live channel's master playlist is
-//! `{origin}/{login}/master.m3u8`), driven through `/_control/…`, and serves until stdin
+//! `{origin}/{login}/master.m3u8`), then `CHAT ws://ADDR/irc` (the IRC-over-WebSocket chat;
+//! `POST {base}/_control/chat/{login}` says a message), driven through `/_control/…`, and serves until stdin
 //! closes or Ctrl-C. `--realistic` gives channels that go live 2 s, 2.5 Mbps 720p segments
 //! (benchmarks) instead of the tiny test ones; `--window` their live window in segments.
 //!
@@ -156,6 +157,7 @@ async fn run_twitch() -> ExitCode {
     twitch.set_channel_spec(ChannelSpec::new(params).window(window));
     println!("READY {}", twitch.url());
     println!("ORIGIN http://{}", twitch.origin().addr());
+    println!("CHAT {}", twitch.chat_url());
     serve_until_done().await;
     ExitCode::SUCCESS
 }

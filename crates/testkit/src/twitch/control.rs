@@ -29,6 +29,32 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_control/device/{user_code}/deny", post(deny_device))
         .route("/_control/user-token-ttl/{secs}", post(user_token_ttl))
         .route("/_control/device-code/{ttl}/{interval}", post(device_code))
+        .route("/_control/chat/{login}", post(chat_say))
+}
+
+/// `{"user": "foo", "text": "hello", "emotes": "25:0-4"}`: relays a chat message (lost when
+/// nobody is joined, as on Twitch); answers `{"id": …}`.
+#[derive(Deserialize)]
+struct ChatBody {
+    user: String,
+    text: String,
+    #[serde(default)]
+    emotes: String,
+}
+
+async fn chat_say(
+    State(s): State<Arc<Shared>>,
+    Path(login): Path<String>,
+    Json(body): Json<ChatBody>,
+) -> Response {
+    let room_id = s
+        .world()
+        .user_by_login(&login)
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    let message = super::ChatMessage::new(&body.user, &body.text).emotes(&body.emotes);
+    let id = s.chat.say(&login, &room_id, &message);
+    Json(json!({"id": id})).into_response()
 }
 
 async fn approve_device(

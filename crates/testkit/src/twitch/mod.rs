@@ -19,6 +19,7 @@
 // Route helpers return a ready error `Response` early; its size does not matter in a fake.
 #![allow(clippy::result_large_err)]
 
+mod chat;
 mod control;
 mod eventsub;
 mod helix;
@@ -37,6 +38,7 @@ use tokio::sync::Notify;
 
 use crate::hls_origin::{ChannelSpec, Container, HlsOrigin, MediaError, MediaParams};
 
+pub use chat::{ChatMessage, ChatStats};
 pub use eventsub::{Delivery, RawDelivery};
 pub use ratelimit::RateStats;
 pub use script::Action;
@@ -99,6 +101,8 @@ pub(crate) struct Shared {
     /// Key of the fake's playback-token signatures.
     pub playback_key: String,
     pub playback: Mutex<PlaybackState>,
+    /// The IRC-over-WebSocket chat server.
+    pub chat: chat::ChatHub,
 }
 
 /// Playback settings and what the playback endpoints saw.
@@ -202,6 +206,7 @@ impl FakeTwitch {
                 media_playlist_requests: 0,
                 authorized_playlist_requests: 0,
             }),
+            chat: chat::ChatHub::default(),
             cfg,
         });
         eventsub::spawn_sender(Arc::downgrade(&shared), rx);
@@ -210,6 +215,7 @@ impl FakeTwitch {
             .nest("/helix", helix::router(shared.clone()))
             .merge(playback::router())
             .merge(control::router())
+            .route("/irc", axum::routing::get(chat::upgrade))
             .with_state(shared.clone());
         Ok(Self {
             shared,
@@ -236,6 +242,11 @@ impl FakeTwitch {
 
     pub fn usher_url(&self) -> String {
         format!("{}/", self.shared.base)
+    }
+
+    /// The chat server (`wss://irc-ws.chat.twitch.tv:443` on Twitch).
+    pub fn chat_url(&self) -> String {
+        format!("{}/irc", self.shared.base.replacen("http://", "ws://", 1))
     }
 
     pub fn client_id(&self) -> &str {
@@ -346,6 +357,81 @@ impl FakeTwitch {
             .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
         self.shared.playback().ad_free_viewers.insert(id);
         Ok(())
+    }
+
+    // ---- chat ----
+
+    /// Relays a message to the clients joined to `#login`; returns its id (for
+    /// [`Self::chat_clear_message`]). Nobody joined: the message is lost, as on Twitch.
+    pub fn chat_say(&self, login: &str, message: &ChatMessage) -> String {
+        let room_id = self.user_id(login).unwrap_or_default();
+        self.shared.chat.say(login, &room_id, message)
+    }
+
+    /// Says `messages` in a task, `every` apart (a scripted stream at a fixed rate).
+    pub fn chat_script(
+        &self,
+        login: &str,
+        messages: Vec<ChatMessage>,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<Vec<String>> {
+        let shared = self.shared.clone();
+        let login = login.to_string();
+        let room_id = self.user_id(&login).unwrap_or_default();
+        tokio::spawn(async move {
+            let mut ids = Vec::with_capacity(messages.len());
+            for message in messages {
+                ids.push(shared.chat.say(&login, &room_id, &message));
+                tokio::time::sleep(every).await;
+            }
+            ids
+        })
+    }
+
+    /// `CLEARMSG`: a moderator deleted message `id` of `user`.
+    pub fn chat_clear_message(&self, login: &str, user: &str, id: &str) {
+        let room_id = self.user_id(login).unwrap_or_default();
+        self.shared.chat.clear_message(login, &room_id, user, id);
+    }
+
+    /// `CLEARCHAT`: `user` timed out (their messages go) or, with `None`, the chat cleared.
+    pub fn chat_clear(&self, login: &str, user: Option<&str>) {
+        let room_id = self.user_id(login).unwrap_or_default();
+        self.shared.chat.clear_chat(login, &room_id, user);
+    }
+
+    /// Sends `PING :tmi.twitch.tv` to every logged-in client; one that does not answer
+    /// within the pong timeout (default 10 s) is dropped.
+    pub fn chat_ping(&self) {
+        self.shared.chat.ping();
+    }
+
+    pub fn set_chat_pong_timeout(&self, timeout: Duration) {
+        self.shared.chat.set_pong_timeout(timeout);
+    }
+
+    /// Closes every connection joined to `#login` without a word.
+    pub fn chat_drop(&self, login: &str) {
+        self.shared.chat.drop_channel(login);
+    }
+
+    /// Sends `RECONNECT` to the clients joined to `#login`, then closes them.
+    pub fn chat_reconnect(&self, login: &str) {
+        self.shared.chat.reconnect(login);
+    }
+
+    pub fn chat_stats(&self) -> ChatStats {
+        self.shared.chat.stats()
+    }
+
+    /// Waits until `#login` was joined `count` times in all (reconnects join again).
+    pub async fn wait_chat_joins(&self, login: &str, count: u64, timeout: Duration) -> bool {
+        self.shared.chat.wait_joins(login, count, timeout).await
+    }
+
+    /// Waits until the chat's counters satisfy `pred`; false on timeout.
+    pub async fn wait_chat(&self, timeout: Duration, pred: impl Fn(&ChatStats) -> bool) -> bool {
+        chat::wait_until(&self.shared.chat, timeout, pred).await
     }
 
     // ---- the user account (device-code sign-in) ----

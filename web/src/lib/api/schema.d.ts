@@ -761,6 +761,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recordings/{id}/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The chat captured with the recording, oldest first, a bounded page at a time (offsets on
+         *     the MP4's timeline once finalized).
+         */
+        get: operations["recordings_chat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/recordings/{id}/finalize": {
         parameters: {
             query?: never;
@@ -1832,6 +1852,8 @@ export interface components {
             favourite?: boolean | null;
             naming_template?: string | null;
             quality?: string | null;
+            /** @description Capture chat beside its recordings (default on). */
+            record_chat?: boolean | null;
             /** @description Fetch playlists through `twitch.playlist_proxies` (default off). */
             use_playlist_proxy?: boolean | null;
         };
@@ -1971,6 +1993,8 @@ export interface components {
             /** @description `""` clears the override. */
             naming_template?: string | null;
             quality?: string | null;
+            /** @description Capture chat beside recordings; applies from the next recording. */
+            record_chat?: boolean | null;
             /**
              * @description Fetch this channel's playlists through `twitch.playlist_proxies`; applies from the next
              *     recording.
@@ -2009,6 +2033,8 @@ export interface components {
             naming_template?: string | null;
             /** @description Preference list, best first: `best`, `1080p60,720p,best`, `audio_only`. */
             quality: string;
+            /** @description Capture the channel's chat beside its recordings (S10). */
+            record_chat?: boolean;
             /**
              * @description Fetch this channel's playlists through `twitch.playlist_proxies` (segments stay direct);
              *     a channel in `twitch.proxy_channels` uses them whatever this says.
@@ -2026,6 +2052,41 @@ export interface components {
             /** Format: int64 */
             start_ms: number;
             title: string;
+        };
+        /** @description One chat message. */
+        ChatLine: {
+            /** @description `#RRGGBB`, or empty when the user never chose one. */
+            color?: string;
+            /** @description Twitch's `emotes` tag (`25:0-4,12-16/1902:6-10`, character positions in `text`). */
+            emotes?: string;
+            /** @description Twitch's message id. */
+            id: string;
+            /**
+             * Format: int64
+             * @description Where it appears in the recording, in milliseconds.
+             */
+            ms: number;
+            /** @description The sender's display name. */
+            name: string;
+            text: string;
+            /**
+             * Format: int64
+             * @description When Twitch relayed it (`tmi-sent-ts`, ms since the epoch).
+             */
+            ts: number;
+            /** @description The sender's login. */
+            user: string;
+        };
+        /** @description Messages from `from_ms` (inclusive) up to `to_ms` (exclusive), oldest first. */
+        ChatPage: {
+            messages: components["schemas"]["ChatLine"][];
+            /**
+             * Format: int64
+             * @description More messages wait in the range: ask again with this `from_ms` and `skip = next_skip`
+             *     (the messages at that very millisecond this page already holds).
+             */
+            next_from_ms?: number | null;
+            next_skip: number;
         };
         /**
          * @description Every stable error code the API answers with.
@@ -6045,6 +6106,60 @@ export interface operations {
                 };
                 content: {
                     "text/vtt": string;
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_chat: {
+        parameters: {
+            query?: {
+                /** @description From this offset in the recording, in ms (inclusive; default 0). */
+                from_ms?: number;
+                /** @description Messages per page: 1 to 1000 (default 500). */
+                limit?: number;
+                /** @description Leave out this many messages at exactly `from_ms` (the previous page's `next_skip`). */
+                skip?: number;
+                /** @description Up to this offset (exclusive; default the end). */
+                to_ms?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: {

@@ -70,6 +70,7 @@ pub async fn import(
             naming_template: None,
             favourite: s.is_favorite,
             use_playlist_proxy: false,
+            record_chat: defaults.record_chat,
         };
         let settings = match validate_settings(&settings) {
             Ok(()) => settings,
