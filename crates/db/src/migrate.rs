@@ -73,6 +73,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "server_trailer",
         sql: include_str!("../migrations/0016_server_trailer.sql"),
     },
+    Migration {
+        version: 17,
+        name: "media_seasons",
+        sql: include_str!("../migrations/0017_media_seasons.sql"),
+    },
+
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.
