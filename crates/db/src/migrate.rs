@@ -78,7 +78,6 @@ const MIGRATIONS: &[Migration] = &[
         name: "media_seasons",
         sql: include_str!("../migrations/0017_media_seasons.sql"),
     },
-
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

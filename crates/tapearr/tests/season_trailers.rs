@@ -267,7 +267,6 @@ async fn each_monitored_season_gets_its_trailer_in_its_own_folder() {
                 "Harbor Lights (2019)-trailer.mp4",
                 "S2/Harbor Lights (2019) - Season 02-trailer.mp4",
                 "S2/Harbor Lights - S02E01 - Return.mkv",
-
                 "S2/Trailers/Harbor Lights (2019) - Season 02.mp4",
                 "Season 01/Harbor Lights (2019) - Season 01-trailer.mp4",
                 "Season 01/Harbor Lights - S01E01 - Pilot.mkv",

@@ -515,7 +515,6 @@ async fn videos(
 
 /// The `videos` answer: `all` filtered by the request's languages.
 fn filtered(id: i32, all: &[TmdbVideo], q: &HashMap<String, String>) -> Response {
-
     // `language` (default en-US) picks its ISO 639-1 part; `include_video_language` adds
     // more (`null` stands for videos without a language, written `xx`).
     let language = q.get("language").map(String::as_str).unwrap_or("en-US");

@@ -70,7 +70,6 @@ const ARR_FIELDS: [&str; 22] = [
     "server_trailer",
     "seasons",
     "fingerprint",
-
     "updated_at",
 ];
 

@@ -100,7 +100,6 @@ pub struct ArrSeason {
     pub monitored: bool,
 }
 
-
 /// A library element that is well-formed JSON but not a usable item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkippedItem {

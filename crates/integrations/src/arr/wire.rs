@@ -282,7 +282,6 @@ fn to_item(
     })
 }
 
-
 /// The first poster and the first fanart: `remoteUrl` when set, else the Arr's own `url`
 /// made absolute (it already carries the URL base, e.g. `/radarr/MediaCover/…`).
 fn images(images: Vec<Image>, base: &Url) -> (Option<String>, Option<String>) {
@@ -513,9 +512,13 @@ mod tests {
             .map(|s| (s.number, s.monitored))
             .collect();
         assert_eq!(seasons, [(0, false), (1, true), (2, false)]);
-        assert!(parse(&movie(), ArrKind::Radarr).expect("item").seasons.is_empty());
+        assert!(
+            parse(&movie(), ArrKind::Radarr)
+                .expect("item")
+                .seasons
+                .is_empty()
+        );
     }
-
 
     #[test]
     fn images_prefer_remote_then_absolute_local() {

@@ -256,6 +256,5 @@ impl Default for OutputSettings {
             extras: Vec::new(),
             season_trailers: false,
         }
-
     }
 }

@@ -299,5 +299,4 @@ mod tests {
         }
         assert_eq!(Slot::FIRST_TRAILER.season_number(), None);
     }
-
 }

@@ -94,7 +94,6 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
                     if profile.search.skip_if_server_has_trailer
                         && item.server_trailer.is_some()
                         && slot.season_number().is_none() =>
-
                 {
                     (
                         PlanAction::Skip,

@@ -430,7 +430,6 @@ fn read_season(
     Ok(mtimes)
 }
 
-
 /// A video file's size and mtime; `None` when it vanished or is not a regular file.
 fn stat_file(path: &Path, rel_path: String) -> Result<Option<Seen>, String> {
     match fs::metadata(path) {

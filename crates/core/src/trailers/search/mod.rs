@@ -165,7 +165,9 @@ impl Trailers {
         };
         let asked: Vec<&str> = languages.iter().map(String::as_str).collect();
         match client.season_videos(id, u32::from(n), &asked).await {
-            Ok(videos) => Ok(self.tmdb_videos(&videos, &["Trailer", "Teaser"], asked.first().copied())),
+            Ok(videos) => {
+                Ok(self.tmdb_videos(&videos, &["Trailer", "Teaser"], asked.first().copied()))
+            }
             Err(TmdbError::NotFound) => Ok(Vec::new()),
             Err(e) => Err(TrailerError::Upstream(e.to_string())),
         }
@@ -211,7 +213,6 @@ impl Trailers {
     ) -> Vec<Candidate> {
         let t = &self.config().trailers;
         site_videos(videos, "youtube", types, language)
-
             .into_iter()
             .map(|v| (v, t.watch_url.as_str()))
             .chain(

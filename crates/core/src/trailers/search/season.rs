@@ -99,11 +99,12 @@ mod tests {
             .iter()
             .map(|s| (s.candidate.video_id.as_str(), s.accepted))
             .collect();
-        assert_eq!(
-            order,
-            [("this", true), ("none", true), ("other", false)]
+        assert_eq!(order, [("this", true), ("none", true), ("other", false)]);
+        assert!(
+            ranked[0]
+                .reasons
+                .contains(&"+25 title names Season 2".to_string())
         );
-        assert!(ranked[0].reasons.contains(&"+25 title names Season 2".to_string()));
         assert_eq!(
             ranked[2].reasons[0],
             "rejected: the title names Season 1, not Season 2"

@@ -288,7 +288,6 @@ impl JobHandler for ScanHandler {
 pub(super) fn slot_list(slots: &[Slot]) -> String {
     slots
         .iter()
-
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")

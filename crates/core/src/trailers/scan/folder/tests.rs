@@ -423,8 +423,14 @@ fn season_folders_are_read_for_their_trailers_only() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let s = tmp.path().join("Show (2019)");
     write(&s.join("Season 01/Show - S01E01 - Pilot.mkv"), b"episode");
-    write(&s.join("Season 01/Trailers/Show - Season 01.mp4"), b"season one");
-    write(&s.join("S2/Show - S02E01 - trailer.mkv"), b"an episode named trailer");
+    write(
+        &s.join("Season 01/Trailers/Show - Season 01.mp4"),
+        b"season one",
+    );
+    write(
+        &s.join("S2/Show - S02E01 - trailer.mkv"),
+        b"an episode named trailer",
+    );
     write(&s.join("S2/Show - Season 02-trailer.mp4"), b"season two");
     write(&s.join("Specials/Show - S00E01.mkv"), b"special");
     write(&s.join("Extras/Season 3/x-trailer.mp4"), b"too deep");
@@ -435,7 +441,10 @@ fn season_folders_are_read_for_their_trailers_only() {
     let (state, _) = scanned(scan_folder(&s, None, &[]));
     assert_eq!(
         paths(&state),
-        ["S2/Show - Season 02-trailer.mp4", "Season 01/Trailers/Show - Season 01.mp4"]
+        [
+            "S2/Show - Season 02-trailer.mp4",
+            "Season 01/Trailers/Show - Season 01.mp4"
+        ]
     );
     let seasons: Vec<(u32, &str)> = state
         .seasons
