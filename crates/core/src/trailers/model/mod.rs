@@ -160,7 +160,6 @@ pub struct MediaSeason {
 }
 
 /// The state of one (media, profile, slot): the single source of truth for "does it have
-
 /// this video for this profile".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

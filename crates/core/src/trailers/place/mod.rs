@@ -214,7 +214,6 @@ pub fn destination(
 /// profile's folder and each extra in its kind's folder (`Featurettes`, `Behind The Scenes`,
 /// `Scenes`), the names Plex, Jellyfin and Emby read. A season trailer's `media_folder` is
 /// the season's folder ([`season_folder`]).
-
 pub fn slot_destination(
     media_folder: &SafePath,
     out: &OutputSettings,
