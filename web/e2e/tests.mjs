@@ -1682,6 +1682,36 @@ export const tests = {
 		});
 	},
 
+	async 'trailer profiles: season trailers are a profile option, saved and shown again'() {
+		await withApp({}, async ({ server, page }) => {
+			await login(page, server);
+			await page.goto(`${server.url}/trailers/profiles`);
+			await page.getByRole('heading', { name: 'Trailer profiles', exact: true }).waitFor();
+			await page.locator('tr[data-profile]').first().waitFor();
+			await page.getByLabel('Name', { exact: true }).fill('Seasons too');
+			const option = page.getByLabel('Season trailers (series)');
+			assert.equal(await option.isChecked(), false, 'off by default');
+			await option.check();
+			await page.getByText('Season 01/…-trailer').waitFor();
+			await page.getByRole('button', { name: 'Add profile' }).click();
+			await page.getByRole('status').getByText('Added “Seasons too”.').waitFor();
+			const saved = await (await page.request.get(`${server.url}/api/v1/trailers/profiles`)).json();
+			const mine = saved.find((p) => p.name === 'Seasons too');
+			assert.equal(mine.output.season_trailers, true);
+			assert.ok(
+				saved.filter((p) => p.name !== mine.name).every((p) => p.output.season_trailers === false),
+				'the defaults keep it off'
+			);
+			// The list says so, and editing the profile shows the box ticked.
+			const row = page.locator('tr[data-profile="Seasons too"]');
+			await row.getByText('season trailers').waitFor();
+			await row.getByRole('button', { name: 'Edit' }).click();
+			assert.equal(await page.getByLabel('Season trailers (series)').isChecked(), true);
+			assert.deepEqual(page.problems, []);
+		});
+	},
+
+
 	async 'trailers: a connection with a wrong API key shows the API’s reason and saves nothing'() {
 		await withTrailers(async ({ server, page, fakes }) => {
 			await login(page, server);

@@ -74,6 +74,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0016_server_trailer.sql"),
     },
     Migration {
+        version: 17,
+        name: "media_seasons",
+        sql: include_str!("../migrations/0017_media_seasons.sql"),
+    },
+    Migration {
         version: 18,
         name: "trailer_upgrades",
         sql: include_str!("../migrations/0018_trailer_upgrades.sql"),

@@ -65,6 +65,7 @@ fn movie(n: i64, title: &str, year: Option<i32>) -> MediaItem {
         poster_url: None,
         fanart_url: None,
         server_trailer: None,
+        seasons: Vec::new(),
         added_at: Timestamp(0),
         updated_at: Timestamp(0),
     }

@@ -1,5 +1,6 @@
 //! A fake TMDB API v3 (`shared/research/wire-formats.md` §3): `/3/movie/{id}/videos`,
-//! `/3/tv/{id}/videos` (with `language` and `include_video_language` filtering),
+//! `/3/tv/{id}/videos`, `/3/tv/{id}/season/{n}/videos` (with `language` and
+//! `include_video_language` filtering; a season not set is 404 code 34, like TMDB's),
 //! `/3/configuration`, TMDB's JSON errors (401 code 7, 404 code 34, 429 code 25, 500 code
 //! 11), an optional request-rate limit, and an image host (`/t/p/{size}/{file}`) so poster
 //! URLs stay local.
@@ -216,6 +217,8 @@ pub struct TmdbRequest {
 struct World {
     movies: HashMap<i32, Vec<TmdbVideo>>,
     tv: HashMap<i32, Vec<TmdbVideo>>,
+    /// (series id, season number).
+    seasons: HashMap<(i32, i32), Vec<TmdbVideo>>,
     generate: Option<u64>,
     throttle_next: u32,
     fail_next: u32,
@@ -261,6 +264,7 @@ impl FakeTmdb {
         let app = Router::new()
             .route("/3/movie/{id}/videos", get(movie_videos))
             .route("/3/tv/{id}/videos", get(tv_videos))
+            .route("/3/tv/{id}/season/{season}/videos", get(season_videos))
             .route("/3/configuration", get(configuration))
             .route("/t/p/{size}/{file}", get(image))
             .route("/_control/videos/{kind}/{id}", post(control_videos))
@@ -300,6 +304,16 @@ impl FakeTmdb {
 
     pub fn set_tv_videos(&self, tmdb_id: i32, videos: Vec<TmdbVideo>) {
         self.shared.world().tv.insert(tmdb_id, videos);
+    }
+
+    /// The videos of season `season` of series `tmdb_id` (an empty list: a season TMDB
+    /// knows without videos). Seasons not set answer 404 (code 34), as TMDB does for a
+    /// season it does not know.
+    pub fn set_season_videos(&self, tmdb_id: i32, season: i32, videos: Vec<TmdbVideo>) {
+        self.shared
+            .world()
+            .seasons
+            .insert((tmdb_id, season), videos);
     }
 
     /// Ids with no videos set answer [`generate_videos`] for `seed` (`None`: 404 code 34).
@@ -439,6 +453,41 @@ async fn tv_videos(
     log(&s, format!("/3/tv/{id}/videos"), &q, r)
 }
 
+async fn season_videos(
+    State(s): St,
+    Path((id, season)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Q,
+) -> Response {
+    let r = match gate(&s, &headers, &q).await {
+        Err(r) => r,
+        Ok(()) => match (id.parse::<i32>(), season.parse::<i32>()) {
+            (Ok(tv), Ok(n)) => match s.world().seasons.get(&(tv, n)).cloned() {
+                Some(all) => filtered(tv, &all, &q),
+                None => not_found(),
+            },
+            _ => invalid_id(),
+        },
+    };
+    log(&s, format!("/3/tv/{id}/season/{season}/videos"), &q, r)
+}
+
+fn invalid_id() -> Response {
+    tmdb_error(
+        StatusCode::NOT_FOUND,
+        6,
+        "Invalid id: The pre-requisite id is invalid or not found.",
+    )
+}
+
+fn not_found() -> Response {
+    tmdb_error(
+        StatusCode::NOT_FOUND,
+        34,
+        "The resource you requested could not be found.",
+    )
+}
+
 async fn videos(
     s: &Shared,
     tv: bool,
@@ -450,11 +499,7 @@ async fn videos(
         return r;
     }
     let Ok(id) = id.parse::<i32>() else {
-        return tmdb_error(
-            StatusCode::NOT_FOUND,
-            6,
-            "Invalid id: The pre-requisite id is invalid or not found.",
-        );
+        return invalid_id();
     };
     let all = {
         let w = s.world();
@@ -462,15 +507,14 @@ async fn videos(
         match (known, w.generate) {
             (Some(v), _) => v.clone(),
             (None, Some(seed)) => generate_videos(id, seed),
-            (None, None) => {
-                return tmdb_error(
-                    StatusCode::NOT_FOUND,
-                    34,
-                    "The resource you requested could not be found.",
-                );
-            }
+            (None, None) => return not_found(),
         }
     };
+    filtered(id, &all, q)
+}
+
+/// The `videos` answer: `all` filtered by the request's languages.
+fn filtered(id: i32, all: &[TmdbVideo], q: &HashMap<String, String>) -> Response {
     // `language` (default en-US) picks its ISO 639-1 part; `include_video_language` adds
     // more (`null` stands for videos without a language, written `xx`).
     let language = q.get("language").map(String::as_str).unwrap_or("en-US");

@@ -8,6 +8,7 @@ import {
 	groupPreview,
 	isMediaFiltered,
 	MASK,
+	slotLabel,
 	mediaApiQuery,
 	mediaFiltersFrom,
 	mediaFiltersQuery,
@@ -214,6 +215,7 @@ describe('the profile form', () => {
 				file_template: '{title} ({year})',
 				trailers: 2,
 				extras: ['featurette', 'clip'],
+				season_trailers: true,
 				ytdlp_options: ['--limit-rate', '2M'],
 				upgrade: true
 			}
@@ -226,6 +228,14 @@ describe('the profile form', () => {
 		expect(input).toEqual({ name: p.name, enabled: true, priority: 7, filters: p.filters, search: p.search, output: p.output });
 		expect(toggled(p, false).enabled).toBe(false);
 	});
+
+	it('names season slots by their season', () => {
+		expect(slotLabel('season-02')).toBe('Season 2');
+		expect(slotLabel('season-12')).toBe('Season 12');
+		expect(slotLabel('trailer-2')).toBe('Trailer 2');
+		expect(NEW_PROFILE.season_trailers).toBe(false);
+	});
+
 
 	it('the defaults make a valid new profile body; an empty language is null', () => {
 		const input = formToInput({ ...NEW_PROFILE, name: ' New ', language: ' ' });

@@ -323,6 +323,8 @@ export interface ProfileForm {
 	trailers: number;
 	/** Extras per title besides the trailers, one video of each kind. */
 	extras: Schemas['ExtraKind'][];
+	/** Series: a trailer per monitored season too, in the season's folder. */
+	season_trailers: boolean;
 	/** One option per line. */
 	ytdlp_options: string;
 }
@@ -360,6 +362,7 @@ export const NEW_PROFILE: ProfileForm = {
 	file_template: '{title} ({year})-trailer',
 	trailers: 1,
 	extras: [],
+	season_trailers: false,
 	ytdlp_options: ''
 };
 
@@ -398,6 +401,7 @@ export function profileToForm(p: Profile): ProfileForm {
 		file_template: o.file_template ?? NEW_PROFILE.file_template,
 		trailers: o.trailers ?? 1,
 		extras: [...(o.extras ?? [])],
+		season_trailers: o.season_trailers ?? false,
 		ytdlp_options: linesOf(o.ytdlp_options ?? [])
 	};
 }
@@ -439,6 +443,7 @@ export function formToInput(f: ProfileForm): ProfileInput {
 			file_template: f.file_template.trim(),
 			trailers: Math.trunc(Number(f.trailers) || 1),
 			extras: [...f.extras],
+			season_trailers: f.season_trailers,
 			ytdlp_options: listOf(f.ytdlp_options)
 		}
 	} as ProfileInput;
@@ -484,9 +489,10 @@ export function profileSlots(p: Profile | null | undefined): string[] {
 	return [...trailers, ...extras];
 }
 
-/** How people read a slot key: `trailer-1` → "Trailer", `trailer-2` → "Trailer 2", `behindthescenes-1` → "Behind the scenes". */
+/** How people read a slot key: `trailer-1` → "Trailer", `trailer-2` → "Trailer 2", `behindthescenes-1` → "Behind the scenes", `season-02` → "Season 2". */
 export function slotLabel(slot: string | null | undefined): string {
 	const [kind, n] = (slot ?? 'trailer-1').split('-');
+	if (kind === 'season') return `Season ${Number(n)}`;
 	const names: Record<string, string> = { trailer: 'Trailer', teaser: 'Teaser', featurette: 'Featurette', behindthescenes: 'Behind the scenes', clip: 'Clip' };
 	const name = names[kind] ?? kind;
 	return n && n !== '1' ? `${name} ${n}` : name;
@@ -499,10 +505,12 @@ export function outputSummary(p: Profile): string {
 	const n = o.trailers ?? 1;
 	const extras = o.extras ?? [];
 	// Only a profile that wants more than the one trailer says so.
+	const seasons = o.season_trailers ? ['season trailers'] : [];
 	const wanted =
-		n > 1 || extras.length
-			? `${[n === 1 ? '1 trailer' : `${n} trailers`, ...extras.map((k) => EXTRA_KINDS.find((e) => e.value === k)?.plural ?? k)].join(' + ')} · `
+		n > 1 || extras.length || seasons.length
+			? `${[n === 1 ? '1 trailer' : `${n} trailers`, ...extras.map((k) => EXTRA_KINDS.find((e) => e.value === k)?.plural ?? k), ...seasons].join(' + ')} · `
 			: '';
+
 	return `${wanted}${where} · ${o.container.toUpperCase()} · ${o.video_codec === 'copy' ? 'video as downloaded' : o.video_codec.toUpperCase()} · up to ${o.max_height}p`;
 }
 

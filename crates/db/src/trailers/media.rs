@@ -21,6 +21,7 @@ fn bind_arr_fields<'q>(
     m: &'q MediaItem,
     tags: String,
     media_files: String,
+    seasons: String,
     fingerprint: &'q str,
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     q.bind(m.arr_id)
@@ -42,11 +43,12 @@ fn bind_arr_fields<'q>(
         .bind(m.poster_url.as_deref())
         .bind(m.fanart_url.as_deref())
         .bind(m.server_trailer.as_deref())
+        .bind(seasons)
         .bind(fingerprint)
         .bind(m.updated_at.millis())
 }
 
-const ARR_FIELDS: [&str; 21] = [
+const ARR_FIELDS: [&str; 22] = [
     "arr_id",
     "tmdb_id",
     "imdb_id",
@@ -66,6 +68,7 @@ const ARR_FIELDS: [&str; 21] = [
     "poster_url",
     "fanart_url",
     "server_trailer",
+    "seasons",
     "fingerprint",
     "updated_at",
 ];
@@ -131,6 +134,7 @@ impl MediaStore for Db {
                     m,
                     to_json(&m.tags)?,
                     to_json(&m.media_files)?,
+                    to_json(&m.seasons)?,
                     fingerprint,
                 )
                 .execute(&mut *tx)
@@ -147,6 +151,7 @@ impl MediaStore for Db {
                     m,
                     to_json(&m.tags)?,
                     to_json(&m.media_files)?,
+                    to_json(&m.seasons)?,
                     fingerprint,
                 )
                 .bind(m.id.as_str())

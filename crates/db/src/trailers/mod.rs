@@ -19,7 +19,7 @@ use tapearr_core::trailers::model::{MediaItem, MediaKind, ScanRecord};
 pub(super) const MEDIA_COLUMNS: &str = "id, connection_id, kind, arr_id, ext_id, tmdb_id, imdb_id, title, \
      original_title, year, language, studio, overview, runtime_min, tags, folder, media_files, has_file, \
      arr_monitored, monitor, arr_trailer_id, trailer_id_override, poster_url, fanart_url, \
-     server_trailer, added_at, updated_at";
+     server_trailer, seasons, added_at, updated_at";
 
 pub(super) fn small(v: Option<i64>) -> Option<i32> {
     v.and_then(|v| i32::try_from(v).ok())
@@ -53,6 +53,8 @@ pub(super) fn media_row(row: &AnyRow) -> StorageResult<MediaItem> {
         poster_url: get(row, "poster_url")?,
         fanart_url: get(row, "fanart_url")?,
         server_trailer: get(row, "server_trailer")?,
+        seasons: from_json(row, "seasons")?,
+
         added_at: ts(row, "added_at")?,
         updated_at: ts(row, "updated_at")?,
     })

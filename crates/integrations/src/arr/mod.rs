@@ -88,6 +88,16 @@ pub struct ArrItem {
     pub added: Option<String>,
     /// FNV-1a 64 of the element's raw JSON: equal means unchanged since the last pull.
     pub fingerprint: u64,
+    /// Sonarr's `seasons` (number and monitored); empty for movies and media servers.
+    pub seasons: Vec<ArrSeason>,
+}
+
+/// One entry of Sonarr's `seasons`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrSeason {
+    /// `seasonNumber` (0: specials).
+    pub number: i32,
+    pub monitored: bool,
 }
 
 /// A library element that is well-formed JSON but not a usable item.

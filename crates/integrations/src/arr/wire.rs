@@ -9,7 +9,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use url::Url;
 
-use super::{ArrItem, ArrKind, SkippedItem};
+use super::{ArrItem, ArrKind, ArrSeason, SkippedItem};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,7 +60,10 @@ struct Statistics {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Season {
+    season_number: Option<i32>,
+    monitored: Option<bool>,
     statistics: Option<Statistics>,
 }
 
@@ -232,6 +235,21 @@ fn to_item(
         _ => Vec::new(),
     };
     let (poster_url, fanart_url) = images(w.images.unwrap_or_default(), base);
+    // A season without a number is of no use; a negative one is not Sonarr's.
+    let seasons = match kind {
+        ArrKind::Radarr => Vec::new(),
+        ArrKind::Sonarr => w
+            .seasons
+            .iter()
+            .flatten()
+            .filter_map(|s| {
+                Some(ArrSeason {
+                    number: s.season_number.filter(|n| *n >= 0)?,
+                    monitored: s.monitored.unwrap_or(false),
+                })
+            })
+            .collect(),
+    };
     Ok(ArrItem {
         arr_id,
         ext_id,
@@ -260,6 +278,7 @@ fn to_item(
         fanart_url,
         added: text(w.added),
         fingerprint: fnv1a64(raw),
+        seasons,
     })
 }
 
@@ -476,6 +495,29 @@ mod tests {
         let mut s2 = s.clone();
         s2["statistics"] = json!({"episodeFileCount": 0});
         assert!(!parse(&s2, ArrKind::Sonarr).expect("item").has_file);
+    }
+
+    #[test]
+    fn series_seasons_keep_number_and_monitored() {
+        let s = json!({"id": 1, "title": "X", "tvdbId": 5, "path": "/tv/X",
+                       "seasons": [{"seasonNumber": 0, "monitored": false},
+                                   {"seasonNumber": 1, "monitored": true},
+                                   {"seasonNumber": -1, "monitored": true},
+                                   {"monitored": true},
+                                   {"seasonNumber": 2}]});
+        let seasons: Vec<(i32, bool)> = parse(&s, ArrKind::Sonarr)
+            .expect("item")
+            .seasons
+            .iter()
+            .map(|s| (s.number, s.monitored))
+            .collect();
+        assert_eq!(seasons, [(0, false), (1, true), (2, false)]);
+        assert!(
+            parse(&movie(), ArrKind::Radarr)
+                .expect("item")
+                .seasons
+                .is_empty()
+        );
     }
 
     #[test]

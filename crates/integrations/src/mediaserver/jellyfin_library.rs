@@ -267,6 +267,7 @@ fn parse_entry(element: &Value) -> Result<JellyfinEntry, String> {
             fanart_url: None,
             added: None,
             fingerprint: fnv1a64(format!("{element}{path}").as_bytes()),
+            seasons: Vec::new(),
         },
     })
 }

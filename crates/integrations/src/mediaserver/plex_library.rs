@@ -278,6 +278,7 @@ fn parse_item(
         fanart_url: None,
         added: None,
         fingerprint: fingerprint(element, &path),
+        seasons: Vec::new(),
     })
 }
 

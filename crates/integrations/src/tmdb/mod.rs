@@ -191,10 +191,30 @@ impl TmdbClient {
             TmdbKind::Movie => "movie",
             TmdbKind::Tv => "tv",
         };
+        self.videos_at(&format!("{noun}/{id}/videos"), languages)
+            .await
+    }
+
+    /// The videos of one season of series `id` (`GET /tv/{id}/season/{season}/videos`, the
+    /// same answer and language parameters as [`Self::videos_in`]). A season TMDB does not
+    /// know is [`TmdbError::NotFound`]; one without videos is an empty list.
+    pub async fn season_videos(
+        &self,
+        id: i64,
+        season: u32,
+        languages: &[&str],
+    ) -> Result<Vec<TmdbVideo>, TmdbError> {
+        self.videos_at(&format!("tv/{id}/season/{season}/videos"), languages)
+            .await
+    }
+
+    /// A `videos` answer from `path` (under the API URL).
+    async fn videos_at(&self, path: &str, languages: &[&str]) -> Result<Vec<TmdbVideo>, TmdbError> {
         let mut url = self
             .base
-            .join(&format!("{noun}/{id}/videos"))
+            .join(path)
             .map_err(|_| TmdbError::Invalid("the API URL is not usable".into()))?;
+
         let languages: Vec<&str> = languages
             .iter()
             .map(|l| l.trim())

@@ -422,3 +422,49 @@ fn trailer_order() {
         ]
     );
 }
+
+#[tokio::test]
+async fn season_videos_read_like_the_series_ones() {
+    let fake = FakeTmdb::start().await.expect("fake");
+    fake.set_season_videos(
+        1399,
+        1,
+        vec![
+            FakeVideo::trailer("season1trlr", "Season 1 | Official Trailer"),
+            FakeVideo::trailer("s1german001", "Staffel 1 | Trailer").lang("de", "DE"),
+        ],
+    );
+    fake.set_season_videos(1399, 2, Vec::new());
+    let key = fake.api_key().to_owned();
+    let client = TmdbClient::new(http(), &api(&fake), &key).expect("client");
+
+    let videos = client
+        .season_videos(1399, 1, &["en-US"])
+        .await
+        .expect("season 1");
+    let keys: Vec<&str> = videos.iter().map(|v| v.key.as_str()).collect();
+    assert_eq!(keys, ["season1trlr"], "German left out when not asked for");
+    assert_eq!(videos[0].kind, "Trailer");
+    assert!(
+        client
+            .season_videos(1399, 2, &["en"])
+            .await
+            .expect("season 2")
+            .is_empty(),
+        "a season without videos is an empty list"
+    );
+    let e = client
+        .season_videos(1399, 9, &["en"])
+        .await
+        .expect_err("unknown season");
+    assert!(matches!(e, TmdbError::NotFound), "{e:?}");
+    fake.throttle_next(1);
+    let e = client
+        .season_videos(1399, 1, &["en"])
+        .await
+        .expect_err("429");
+    assert!(matches!(e, TmdbError::RateLimited { .. }), "{e:?}");
+    assert_no_key(&e, &key);
+    let paths: Vec<String> = fake.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths[0], "/3/tv/1399/season/1/videos");
+}

@@ -2805,6 +2805,11 @@ export interface components {
             /** Format: int32 */
             runtime_min?: number | null;
             /**
+             * @description A series' seasons as Sonarr lists them (specials as season 0); empty for movies and
+             *     for sources that do not say (Plex, Jellyfin).
+             */
+            seasons?: components["schemas"]["MediaSeason"][];
+            /**
              * @description The media server that already shows a trailer for it (`Plex`, `Jellyfin`), as the
              *     last sync saw it; `None` when it shows none or was not asked.
              */
@@ -2842,6 +2847,16 @@ export interface components {
             monitor?: boolean | null;
             /** @description A video id to use instead of any search; `""` clears it. */
             trailer_id_override?: string | null;
+        };
+        /** @description One season of a series (Sonarr's `seasons[]`). */
+        MediaSeason: {
+            /** @description Monitored in Sonarr: only monitored seasons get a season trailer. */
+            monitored: boolean;
+            /**
+             * Format: int32
+             * @description `seasonNumber`; 0 is the specials.
+             */
+            number: number;
         };
         MediaServer: {
             created_at: components["schemas"]["Timestamp"];
@@ -2964,6 +2979,12 @@ export interface components {
             max_height: number;
             /** @default beside */
             placement: components["schemas"]["Placement"];
+            /**
+             * @description Series: a trailer per monitored season too (TMDB's season videos), placed in the
+             *     season's folder when it exists on disk (specials are left out).
+             * @default false
+             */
+            season_trailers: boolean;
             /** @default false */
             subtitles: boolean;
             /**

@@ -377,6 +377,7 @@ fn media_item(m: &SourceMedia, target: &Target, ext_id: i64, folder: &str) -> Me
         poster_url: clean(&m.poster_url),
         fanart_url: clean(&m.fanart_url),
         server_trailer: None,
+        seasons: Vec::new(),
         added_at: now,
         updated_at: now,
     }

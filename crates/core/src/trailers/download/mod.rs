@@ -33,6 +33,10 @@ struct Failure {
     paused_until: Option<Timestamp>,
 }
 
+/// The error kind of a season slot whose season has no folder on disk: the record is
+/// `skipped` with that kind, and the scan lets it go again when the folder appears.
+pub const NO_SEASON_FOLDER: &str = "no_season_folder";
+
 impl Failure {
     fn new(kind: &'static str, message: impl Into<String>) -> Self {
         Self {
@@ -221,6 +225,28 @@ impl Trailers {
                     ..base
                 }
             }
+            Err(f) if f.kind == NO_SEASON_FOLDER => {
+                // Not a failure: nothing to place it in. Not retried until the scan sees
+                // the season's folder.
+                self.note(item, Some(&profile.id), "skipped", &f.message)
+                    .await;
+                DownloadRecord {
+                    media_id: item.id.clone(),
+                    profile_id: profile.id.clone(),
+                    slot,
+                    status: DownloadStatus::Skipped,
+                    video_id: None,
+                    source: None,
+                    file_path: None,
+                    file_bytes: None,
+                    duration_ms: None,
+                    reason: Some(f.message),
+                    error_kind: Some(NO_SEASON_FOLDER.into()),
+                    attempts: 0,
+                    next_attempt_at: None,
+                    updated_at: now,
+                }
+            }
             Err(f) => {
                 let status = if f.kind == "notfound" {
                     DownloadStatus::NotFound
@@ -284,6 +310,24 @@ impl Trailers {
                 format!("the media folder {} is not usable: {e}", item.folder),
             )
         })?;
+        // A season's trailer goes in that season's folder, found before any search.
+        let folder = match want.slot.season_number() {
+            None => folder,
+            Some(n) => match place::season_folder(&folder, u32::from(n)) {
+                Ok(Some(season)) => season,
+                Ok(None) => {
+                    return Err(Failure::new(
+                        NO_SEASON_FOLDER,
+                        format!(
+                            "no Season {n} folder in {} (Tapearr does not create one)",
+                            item.folder
+                        ),
+                    ));
+                }
+                Err(e) => return Err(Failure::new("disk", e.to_string())),
+            },
+        };
+
         let picks: Vec<Scored> = match want.video_id {
             Some(id) => {
                 let url = self

@@ -142,8 +142,21 @@ pub struct MediaItem {
     /// last sync saw it; `None` when it shows none or was not asked.
     #[serde(default)]
     pub server_trailer: Option<String>,
+    /// A series' seasons as Sonarr lists them (specials as season 0); empty for movies and
+    /// for sources that do not say (Plex, Jellyfin).
+    #[serde(default)]
+    pub seasons: Vec<MediaSeason>,
     pub added_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// One season of a series (Sonarr's `seasons[]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MediaSeason {
+    /// `seasonNumber`; 0 is the specials.
+    pub number: i32,
+    /// Monitored in Sonarr: only monitored seasons get a season trailer.
+    pub monitored: bool,
 }
 
 /// The state of one (media, profile, slot): the single source of truth for "does it have

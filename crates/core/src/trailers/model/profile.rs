@@ -7,6 +7,7 @@
 
 use crate::time::Timestamp;
 use crate::trailers::model::slot::{ExtraKind, Slot, slots};
+use crate::trailers::model::{MediaItem, MediaKind};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -22,6 +23,26 @@ pub struct Profile {
     pub output: OutputSettings,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl Profile {
+    /// The slots this profile fills for `item`: its trailers and extras, then, for a series
+    /// when `output.season_trailers` is on, one per monitored season (specials left out).
+    pub fn slots_for(&self, item: &MediaItem) -> Vec<Slot> {
+        let mut out = self.output.slots();
+        if self.output.season_trailers && item.kind == MediaKind::Series {
+            let mut seasons: Vec<u8> = item
+                .seasons
+                .iter()
+                .filter(|s| s.monitored)
+                .filter_map(|s| u8::try_from(s.number).ok())
+                .collect();
+            seasons.sort_unstable();
+            seasons.dedup();
+            out.extend(seasons.into_iter().filter_map(Slot::season));
+        }
+        out
+    }
 }
 
 /// A field of the media item that a filter can test.
@@ -206,6 +227,9 @@ pub struct OutputSettings {
     /// Quality upgrades: a file Tapearr placed below `max_height` is replaced when a search
     /// (at most every two weeks per slot) finds a taller video; off by default.
     pub upgrade: bool,
+    /// Series: a trailer per monitored season too (TMDB's season videos), placed in the
+    /// season's folder when it exists on disk (specials are left out).
+    pub season_trailers: bool,
 }
 
 impl OutputSettings {
@@ -234,6 +258,7 @@ impl Default for OutputSettings {
             trailers: 1,
             extras: Vec::new(),
             upgrade: false,
+            season_trailers: false,
         }
     }
 }

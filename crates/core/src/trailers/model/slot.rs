@@ -15,6 +15,10 @@
 //!
 //! Plex and Jellyfin have no "teaser" type, so teasers are placed as trailers; TMDB's
 //! "Clip" is a scene from the title, which both servers file as `Scenes`.
+//!
+//! A series may also have one trailer per season (`season-01`, the number is the season's):
+//! it goes in that season's folder, in the profile's trailer folder or with `-trailer`
+//! (`Show/Season 01/Trailers/…`, `Show/Season 01/Show - Season 01-trailer.mp4`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -58,6 +62,8 @@ impl ExtraKind {
 pub enum SlotKind {
     Trailer,
     Extra(ExtraKind),
+    /// The trailer of one season of a series (the slot's number is the season's).
+    Season,
 }
 
 impl SlotKind {
@@ -69,6 +75,7 @@ impl SlotKind {
             Self::Extra(ExtraKind::Featurette) => "featurette",
             Self::Extra(ExtraKind::BehindTheScenes) => "behindthescenes",
             Self::Extra(ExtraKind::Clip) => "clip",
+            Self::Season => "season",
         }
     }
 
@@ -79,6 +86,7 @@ impl SlotKind {
             "featurette" => Self::Extra(ExtraKind::Featurette),
             "behindthescenes" => Self::Extra(ExtraKind::BehindTheScenes),
             "clip" => Self::Extra(ExtraKind::Clip),
+            "season" => Self::Season,
             _ => return None,
         })
     }
@@ -86,7 +94,7 @@ impl SlotKind {
     /// TMDB's video `type` for this kind.
     pub fn tmdb_type(self) -> &'static str {
         match self {
-            Self::Trailer => "Trailer",
+            Self::Trailer | Self::Season => "Trailer",
             Self::Extra(ExtraKind::Teaser) => "Teaser",
             Self::Extra(ExtraKind::Featurette) => "Featurette",
             Self::Extra(ExtraKind::BehindTheScenes) => "Behind the Scenes",
@@ -102,6 +110,7 @@ impl SlotKind {
             Self::Extra(ExtraKind::Featurette) => "Featurette",
             Self::Extra(ExtraKind::BehindTheScenes) => "Behind the Scenes",
             Self::Extra(ExtraKind::Clip) => "Clip",
+            Self::Season => "Season trailer",
         }
     }
 
@@ -109,7 +118,7 @@ impl SlotKind {
     /// in the profile's own trailer folder.
     pub fn folder(self) -> Option<&'static str> {
         match self {
-            Self::Trailer | Self::Extra(ExtraKind::Teaser) => None,
+            Self::Trailer | Self::Extra(ExtraKind::Teaser) | Self::Season => None,
             Self::Extra(ExtraKind::Featurette) => Some("Featurettes"),
             Self::Extra(ExtraKind::BehindTheScenes) => Some("Behind The Scenes"),
             Self::Extra(ExtraKind::Clip) => Some("Scenes"),
@@ -119,7 +128,7 @@ impl SlotKind {
     /// The suffix the media servers read beside the media.
     pub fn suffix(self) -> &'static str {
         match self {
-            Self::Trailer | Self::Extra(ExtraKind::Teaser) => "-trailer",
+            Self::Trailer | Self::Extra(ExtraKind::Teaser) | Self::Season => "-trailer",
             Self::Extra(ExtraKind::Featurette) => "-featurette",
             Self::Extra(ExtraKind::BehindTheScenes) => "-behindthescenes",
             Self::Extra(ExtraKind::Clip) => "-scene",
@@ -153,18 +162,35 @@ impl Slot {
 
     pub fn parse(s: &str) -> Option<Self> {
         let (kind, n) = s.rsplit_once('-')?;
-        let n: u8 = n.parse().ok().filter(|n| (1..=MAX_TRAILERS).contains(n))?;
-        Some(Self {
-            kind: SlotKind::parse(kind)?,
+        let kind = SlotKind::parse(kind)?;
+        let n: u8 = match kind {
+            // `season-01`: two digits at least, as written.
+            SlotKind::Season if n.len() >= 2 => n.parse().ok().filter(|n| *n >= 1)?,
+            SlotKind::Season => return None,
+            _ => n.parse().ok().filter(|n| (1..=MAX_TRAILERS).contains(n))?,
+        };
+        Some(Self { kind, n })
+    }
+
+    /// The trailer of season `n` (from 1; specials, season 0, have none).
+    pub fn season(n: u8) -> Option<Self> {
+        (n >= 1).then_some(Self {
+            kind: SlotKind::Season,
             n,
         })
     }
 
-    /// How people read it: `Trailer`, `Trailer 2`, `Featurette`.
+    /// The season number of a season slot.
+    pub fn season_number(self) -> Option<u8> {
+        (self.kind == SlotKind::Season).then_some(self.n)
+    }
+
+    /// How people read it: `Trailer`, `Trailer 2`, `Featurette`, `Season 1 trailer`.
     pub fn label(self) -> String {
-        match self.n {
-            1 => self.kind.label().to_string(),
-            n => format!("{} {n}", self.kind.label()),
+        match (self.kind, self.n) {
+            (SlotKind::Season, n) => format!("Season {n} trailer"),
+            (_, 1) => self.kind.label().to_string(),
+            (_, n) => format!("{} {n}", self.kind.label()),
         }
     }
 }
@@ -177,7 +203,10 @@ impl Default for Slot {
 
 impl fmt::Display for Slot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.kind.as_str(), self.n)
+        match self.kind {
+            SlotKind::Season => write!(f, "season-{:02}", self.n),
+            _ => write!(f, "{}-{}", self.kind.as_str(), self.n),
+        }
     }
 }
 
@@ -193,7 +222,7 @@ impl<'de> Deserialize<'de> for Slot {
         Self::parse(&text).ok_or_else(|| {
             serde::de::Error::custom(format!(
                 "`{text}` is not a slot (trailer-1…trailer-{MAX_TRAILERS}, teaser-1, \
-                 featurette-1, behindthescenes-1, clip-1)"
+                 featurette-1, behindthescenes-1, clip-1, season-01…)"
             ))
         })
     }
@@ -252,5 +281,22 @@ mod tests {
         assert_eq!(keys, ["trailer-1", "trailer-2", "featurette-1", "clip-1"]);
         assert_eq!(slots(0, &[]), [Slot::FIRST_TRAILER], "at least one trailer");
         assert_eq!(slots(9, &[]).len(), usize::from(MAX_TRAILERS));
+    }
+
+    #[test]
+    fn season_slots_carry_the_season_number() {
+        let s3 = Slot::season(3).expect("season 3");
+        assert_eq!(s3.to_string(), "season-03");
+        assert_eq!(Slot::parse("season-03"), Some(s3));
+        assert_eq!(
+            Slot::parse("season-12").and_then(Slot::season_number),
+            Some(12)
+        );
+        assert_eq!(s3.label(), "Season 3 trailer");
+        assert_eq!(Slot::season(0), None, "specials have no season trailer");
+        for bad in ["season-00", "season-3", "season-256", "season-x"] {
+            assert_eq!(Slot::parse(bad), None, "{bad}");
+        }
+        assert_eq!(Slot::FIRST_TRAILER.season_number(), None);
     }
 }

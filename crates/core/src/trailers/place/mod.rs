@@ -100,6 +100,7 @@ pub fn slot_file_name(
         SlotKind::Trailer | SlotKind::Extra(ExtraKind::Teaser) => {
             format!(" - {}", slot.label())
         }
+        SlotKind::Season => format!(" - Season {:02}", slot.n),
         SlotKind::Extra(_) => String::new(),
     };
     let suffix = match out.placement {
@@ -211,7 +212,8 @@ pub fn destination(
 
 /// [`destination`] for one slot: with [`Placement::Folder`], trailers and teasers go in the
 /// profile's folder and each extra in its kind's folder (`Featurettes`, `Behind The Scenes`,
-/// `Scenes`), the names Plex, Jellyfin and Emby read.
+/// `Scenes`), the names Plex, Jellyfin and Emby read. A season trailer's `media_folder` is
+/// the season's folder ([`season_folder`]).
 pub fn slot_destination(
     media_folder: &SafePath,
     out: &OutputSettings,
@@ -322,3 +324,25 @@ pub(crate) fn render_template(template: &str, value: impl Fn(&str) -> Option<Str
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// The existing folder of season `n` in a series folder (`Season 01`, `Season 1`, `S01`;
+/// the first by name when several spell it), confined to the series folder's root.
+/// `Ok(None)` when there is none: Tapearr does not invent a season folder.
+pub fn season_folder(series: &SafePath, n: u32) -> Result<Option<SafePath>, PlaceError> {
+    let entries = fs::read_dir(series.as_path()).map_err(|e| FilesError::Io {
+        op: "list",
+        path: series.to_string(),
+        source: e,
+    })?;
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| fs::metadata(e.path()).is_ok_and(|m| m.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| crate::trailers::scan::folder::season_number(name) == Some(n))
+        .collect();
+    names.sort();
+    match names.first() {
+        Some(name) => Ok(Some(series.join(name)?)),
+        None => Ok(None),
+    }
+}

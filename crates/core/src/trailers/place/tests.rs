@@ -32,6 +32,7 @@ pub(crate) fn item(title: &str, year: Option<i32>) -> MediaItem {
         poster_url: None,
         fanart_url: None,
         server_trailer: None,
+        seasons: Vec::new(),
         added_at: Timestamp(0),
         updated_at: Timestamp(0),
     }

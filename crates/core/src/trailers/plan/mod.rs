@@ -107,7 +107,7 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
         let item_skip = item_skip_reason(item, scans.get(item.id.as_str()).copied());
         for (profile, slot) in applicable(input.profiles, item)
             .into_iter()
-            .flat_map(|p| p.output.slots().into_iter().map(move |s| (p, s)))
+            .flat_map(|p| p.slots_for(item).into_iter().map(move |s| (p, s)))
         {
             let record = records
                 .get(&(item.id.as_str(), profile.id.as_str(), slot))
@@ -124,9 +124,11 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlanEntry> {
                         r.reason.clone().unwrap_or_else(|| "has a trailer".into()),
                     ),
                     (Some(why), _) => (PlanAction::Skip, why.clone()),
+                    // The server's trailer is the series' own, not a season's.
                     (None, _)
                         if profile.search.skip_if_server_has_trailer
-                            && item.server_trailer.is_some() =>
+                            && item.server_trailer.is_some()
+                            && slot.season_number().is_none() =>
                     {
                         (
                             PlanAction::Skip,

@@ -336,6 +336,7 @@ mod tests {
             poster_url: None,
             fanart_url: None,
             server_trailer: None,
+            seasons: Vec::new(),
             added_at: Timestamp(0),
             updated_at: Timestamp(0),
         }

@@ -50,6 +50,45 @@ pub struct FolderState {
     pub mtime_ns: i64,
     /// Sorted by `rel_path`.
     pub trailers: Vec<TrailerFile>,
+    /// The season folders of a series (`Season 01`, `Season 1`, `S01`), by number.
+    #[serde(default)]
+    pub seasons: Vec<SeasonDir>,
+    /// Subfolders whose mtime the incremental check reads besides the trailer folders: the
+    /// season folders and the trailer folders inside them (`Season 01/Trailers`).
+    #[serde(default)]
+    pub watched: Vec<String>,
+}
+
+impl FolderState {
+    /// The folder of season `n` (the first by name when two spell the same number).
+    pub fn season_dir(&self, n: u32) -> Option<&str> {
+        self.seasons
+            .iter()
+            .find(|s| s.number == n)
+            .map(|s| s.name.as_str())
+    }
+}
+
+/// One season folder in a series folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeasonDir {
+    pub number: u32,
+    /// Its name as on disk (`Season 01`).
+    pub name: String,
+}
+
+/// The season a folder name stands for: `Season 1`, `Season 01`, `season_2`, `Season.3`,
+/// `S01`, `s4` (case-insensitive); `Specials` and anything else is not a numbered season.
+pub fn season_number(name: &str) -> Option<u32> {
+    let lower = name.trim().to_ascii_lowercase();
+    let digits = match lower.strip_prefix("season") {
+        Some(rest) => rest.trim_start_matches([' ', '_', '-', '.']),
+        None => lower.strip_prefix('s')?,
+    };
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// One trailer file on disk.
@@ -199,6 +238,7 @@ fn known_dir_names<'a>(prev: &'a FolderState, extra: &'a [String]) -> Vec<&'a st
             .iter()
             .filter_map(|t| t.rel_path.rsplit_once('/').map(|(dir, _)| dir)),
     );
+    dirs.extend(prev.watched.iter().map(String::as_str));
     dirs.sort_unstable();
     dirs.dedup();
     dirs
@@ -232,6 +272,8 @@ fn read_folder(
     };
     let mut combined_mtime = folder_mtime;
     let mut seen = Vec::new();
+    let mut seasons = Vec::new();
+    let mut watched = Vec::new();
     for entry in fs::read_dir(folder).map_err(|e| list_err(folder, e))? {
         let entry = entry.map_err(|e| list_err(folder, e))?;
         let Ok(name) = entry.file_name().into_string() else {
@@ -255,6 +297,13 @@ fn read_folder(
             file_type.is_dir()
         };
         if is_dir {
+            if let Some(number) = season_number(&name) {
+                read_season(&path, &name, &is_trailer_dir, &mut seen, &mut watched)?
+                    .into_iter()
+                    .for_each(|m| combined_mtime = combined_mtime.max(m));
+                seasons.push(SeasonDir { number, name });
+                continue;
+            }
             if !is_trailer_dir(&name) {
                 continue;
             }
@@ -281,6 +330,8 @@ fn read_folder(
         }
     }
     seen.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    seasons.sort_by(|a: &SeasonDir, b| (a.number, &a.name).cmp(&(b.number, &b.name)));
+    watched.sort();
 
     let before: HashMap<&str, &TrailerFile> = previous
         .map(|p| {
@@ -315,9 +366,68 @@ fn read_folder(
         combined_mtime
     };
     Ok(FolderScan::Scanned {
-        state: FolderState { mtime_ns, trailers },
+        state: FolderState {
+            mtime_ns,
+            trailers,
+            seasons,
+            watched,
+        },
         changes,
     })
+}
+
+/// Lists one season folder of a series: the videos with a trailer's name in it and the
+/// videos directly inside its trailer folders (`Season 01/Trailers/x.mp4`); episodes and
+/// other folders are not looked at. Returns the mtimes read (the season folder's and its
+/// trailer folders'), and adds their paths to `watched`.
+fn read_season(
+    path: &Path,
+    name: &str,
+    is_trailer_dir: &dyn Fn(&str) -> bool,
+    seen: &mut Vec<Seen>,
+    watched: &mut Vec<String>,
+) -> Result<Vec<i64>, String> {
+    let list_err = |dir: &Path, e: io::Error| format!("cannot list {}: {e}", dir.display());
+    let meta = fs::metadata(path).map_err(|e| list_err(path, e))?;
+    let mut mtimes = vec![mtime_ns(&meta)];
+    watched.push(name.to_string());
+    for entry in fs::read_dir(path).map_err(|e| list_err(path, e))? {
+        let entry = entry.map_err(|e| list_err(path, e))?;
+        let Ok(file) = entry.file_name().into_string() else {
+            continue;
+        };
+        if is_hidden(&file) {
+            remove_if_stale_temp(&entry.path(), &file);
+            continue;
+        }
+        let inner = entry.path();
+        let is_dir = fs::metadata(&inner).map(|m| m.is_dir()).unwrap_or(false);
+        if is_dir && is_trailer_dir(&file) {
+            let sub = fs::metadata(&inner).map_err(|e| list_err(&inner, e))?;
+            mtimes.push(mtime_ns(&sub));
+            watched.push(format!("{name}/{file}"));
+            for video in fs::read_dir(&inner).map_err(|e| list_err(&inner, e))? {
+                let video = video.map_err(|e| list_err(&inner, e))?;
+                let Ok(v) = video.file_name().into_string() else {
+                    continue;
+                };
+                if is_hidden(&v) || !is_video(&v) {
+                    remove_if_stale_temp(&video.path(), &v);
+                    continue;
+                }
+                if let Some(s) = stat_file(&video.path(), format!("{name}/{file}/{v}"))? {
+                    seen.push(s);
+                }
+            }
+        } else if !is_dir
+            && is_video(&file)
+            && is_inline_trailer_name(stem(&file))
+            && let Some(s) = stat_file(&inner, format!("{name}/{file}"))?
+        {
+            seen.push(s);
+        }
+    }
+    Ok(mtimes)
 }
 
 /// A video file's size and mtime; `None` when it vanished or is not a regular file.

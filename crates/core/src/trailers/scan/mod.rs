@@ -8,7 +8,9 @@ pub mod folder;
 pub mod recognize;
 
 use crate::time::Timestamp;
+use crate::trailers::download::NO_SEASON_FOLDER;
 use crate::trailers::error::TrailerResult;
+
 use crate::trailers::model::slot::extras_folders;
 use crate::trailers::model::{
     DownloadRecord, DownloadStatus, MediaItem, NewMediaEvent, ScanRecord, TrailerWrites,
@@ -293,6 +295,22 @@ fn reconcile(
                 .push(event(item, &r.profile_id, kind, msg, now));
         }
         writes.downloads.push(r.clone());
+    }
+    // A season trailer skipped for want of its season's folder is wanted again once the
+    // folder is there (Sonarr made it for the season's first episode).
+    for r in records.iter_mut().filter(|r| {
+        r.status == DownloadStatus::Skipped && r.error_kind.as_deref() == Some(NO_SEASON_FOLDER)
+    }) {
+        let Some(n) = r.slot.season_number() else {
+            continue;
+        };
+        if let Some(dir) = state.season_dir(u32::from(n)) {
+            r.status = DownloadStatus::Missing;
+            r.reason = Some(format!("the Season {n} folder is there now ({dir})"));
+            r.error_kind = None;
+            r.updated_at = now;
+            writes.downloads.push(r.clone());
+        }
     }
     // Files no record owns: each is claimed by one trailer slot still without its video,
     // the profiles' first trailers before their second ones. Extras are never claimed: only

@@ -4,6 +4,7 @@
 
 pub mod language;
 pub mod score;
+pub mod season;
 
 use crate::trailers::download::politeness::{Slot as HostSlot, host_of};
 use crate::trailers::download::ytdlp::{VideoInfo, YtDlp, watch_url};
@@ -14,7 +15,7 @@ use crate::trailers::search::language::wanted_languages;
 use crate::trailers::search::score::{Candidate, Scored, rank, search_query};
 use crate::trailers::service::Trailers;
 use std::time::Duration;
-use tapearr_integrations::tmdb::{TmdbClient, TmdbKind, site_videos};
+use tapearr_integrations::tmdb::{TmdbClient, TmdbError, TmdbKind, TmdbVideo, site_videos};
 use tokio_util::sync::CancellationToken;
 
 impl Trailers {
@@ -74,6 +75,18 @@ impl Trailers {
             .into_iter()
             .map(|w| w.code)
             .collect();
+        if let Some(n) = slot.season_number() {
+            // A season's trailer comes from TMDB's videos of that season only (the series'
+            // own trailers and a search would give the show's trailer again).
+            let found: Vec<Candidate> = self
+                .tmdb_season_candidates(item, n, &languages)
+                .await?
+                .into_iter()
+                .filter(free)
+                .collect();
+            let ranked = rank(item, rules, profile.output.max_height, found);
+            return Ok(season::apply(ranked, u32::from(n)));
+        }
         if let SlotKind::Extra(_) = slot.kind {
             // The profile's include words are about trailers (`trailer|teaser`); the type
             // already says what the video is.
@@ -129,6 +142,47 @@ impl Trailers {
         ))
     }
 
+    /// The TMDB client, when a key is set and usable.
+    fn tmdb_client(&self) -> Option<TmdbClient> {
+        let tmdb = &self.config().tmdb;
+        if tmdb.api_key.is_empty() {
+            return None;
+        }
+        match TmdbClient::new(
+            self.inner.http.clone(),
+            tmdb.api_url.as_str(),
+            tmdb.api_key.expose(),
+        ) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!(error = %e, "TMDB is not usable");
+                None
+            }
+        }
+    }
+
+    /// The trailers and teasers of season `n` from TMDB's season videos. A season TMDB does
+    /// not know has none; a refusal (429) or an outage is an error, so the slot is tried
+    /// again after its backoff instead of being marked "not found".
+    async fn tmdb_season_candidates(
+        &self,
+        item: &MediaItem,
+        n: u8,
+        languages: &[String],
+    ) -> TrailerResult<Vec<Candidate>> {
+        let (Some(id), Some(client)) = (item.tmdb_id, self.tmdb_client()) else {
+            return Ok(Vec::new());
+        };
+        let asked: Vec<&str> = languages.iter().map(String::as_str).collect();
+        match client.season_videos(id, u32::from(n), &asked).await {
+            Ok(videos) => {
+                Ok(self.tmdb_videos(&videos, &["Trailer", "Teaser"], asked.first().copied()))
+            }
+            Err(TmdbError::NotFound) => Ok(Vec::new()),
+            Err(e) => Err(TrailerError::Upstream(e.to_string())),
+        }
+    }
+
     /// TMDB's YouTube (then Vimeo) videos of these `types` in the wanted languages (best
     /// first); any TMDB failure just means no TMDB candidates.
     async fn tmdb_candidates(
@@ -137,23 +191,11 @@ impl Trailers {
         languages: &[String],
         types: &[&str],
     ) -> Vec<Candidate> {
-        let tmdb = &self.config().tmdb;
         let Some(id) = item.tmdb_id else {
             return Vec::new();
         };
-        if tmdb.api_key.is_empty() {
+        let Some(client) = self.tmdb_client() else {
             return Vec::new();
-        }
-        let client = match TmdbClient::new(
-            self.inner.http.clone(),
-            tmdb.api_url.as_str(),
-            tmdb.api_key.expose(),
-        ) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "TMDB is not usable");
-                return Vec::new();
-            }
         };
         let kind = match item.kind {
             MediaKind::Movie => TmdbKind::Movie,
@@ -167,15 +209,24 @@ impl Trailers {
                 return Vec::new();
             }
         };
-        // YouTube's first; Vimeo's after them, so a title still gets a trailer while YouTube
-        // refuses us (the download skips a paused host's candidates).
+        self.tmdb_videos(&videos, types, languages.first().copied())
+    }
+
+    /// TMDB videos of these `types` as candidates: YouTube's first; Vimeo's after them, so a
+    /// title still gets a trailer while YouTube refuses us (the download skips a paused
+    /// host's candidates).
+    fn tmdb_videos(
+        &self,
+        videos: &[TmdbVideo],
+        types: &[&str],
+        language: Option<&str>,
+    ) -> Vec<Candidate> {
         let t = &self.config().trailers;
-        let language = languages.first().copied();
-        site_videos(&videos, "youtube", types, language)
+        site_videos(videos, "youtube", types, language)
             .into_iter()
             .map(|v| (v, t.watch_url.as_str()))
             .chain(
-                site_videos(&videos, "vimeo", types, language)
+                site_videos(videos, "vimeo", types, language)
                     .into_iter()
                     .map(|v| (v, t.vimeo_url.as_str())),
             )

@@ -495,7 +495,7 @@ fn similarity(media: &[String], title: &[String]) -> f64 {
 }
 
 /// Lower-case words without accents: `Amélie: The Movie!` → `amelie`, `the`, `movie`.
-fn words(text: &str) -> Vec<String> {
+pub(super) fn words(text: &str) -> Vec<String> {
     let folded: String = text
         .nfkd()
         .filter(|c| !is_combining_mark(*c))

@@ -267,7 +267,7 @@ impl Trailers {
                 }
                 BulkAction::Download => {
                     for p in applicable(&profiles, item) {
-                        for slot in p.output.slots() {
+                        for slot in p.slots_for(item) {
                             if !have.contains(&(item.id.as_str(), p.id.as_str(), slot)) {
                                 self.enqueue_download(&item.id, &p.id, slot, None).await?;
                                 changed += 1;

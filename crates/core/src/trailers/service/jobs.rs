@@ -116,13 +116,15 @@ impl Trailers {
         slot: Slot,
         video_id: Option<&str>,
     ) -> TrailerResult<String> {
-        self.media_item(media_id).await?;
+        let item = self.media_item(media_id).await?;
         let profile = self.profile(profile_id).await?;
-        if !profile.output.slots().contains(&slot) {
+        let wanted = profile.slots_for(&item);
+        if !wanted.contains(&slot) {
             return Err(TrailerError::Invalid(format!(
-                "profile `{}` has no slot {slot} (it wants {})",
+                "profile `{}` has no slot {slot} for `{}` (it wants {})",
                 profile.name,
-                slot_list(&profile)
+                item.title,
+                slot_list(&wanted)
             )));
         }
         if let Some(v) = video_id {
@@ -284,10 +286,8 @@ impl JobHandler for ScanHandler {
 }
 
 /// `trailer-1, featurette-1`: a profile's slots, for messages.
-pub(super) fn slot_list(profile: &crate::trailers::model::Profile) -> String {
-    profile
-        .output
-        .slots()
+pub(super) fn slot_list(slots: &[Slot]) -> String {
+    slots
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()

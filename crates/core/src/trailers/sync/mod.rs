@@ -11,7 +11,9 @@ use source::SourceItem;
 use crate::ids::new_id;
 use crate::time::Timestamp;
 use crate::trailers::error::TrailerResult;
-use crate::trailers::model::{Connection, ConnectionKind, MediaItem, MediaKind, SyncOutcome};
+use crate::trailers::model::{
+    Connection, ConnectionKind, MediaItem, MediaKind, MediaSeason, SyncOutcome,
+};
 use crate::trailers::service::Trailers;
 use crate::trailers::sync::mapping::to_local;
 use serde::Serialize;
@@ -234,7 +236,16 @@ fn to_media(
         poster_url: item.poster_url,
         fanart_url: item.fanart_url,
         server_trailer: None,
+        seasons: item
+            .seasons
+            .iter()
+            .map(|s| MediaSeason {
+                number: s.number,
+                monitored: s.monitored,
+            })
+            .collect(),
         added_at: now,
+
         updated_at: now,
     }
 }

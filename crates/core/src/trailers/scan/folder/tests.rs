@@ -417,3 +417,67 @@ fn bench_scan_10k_folders() {
     assert_eq!(hashed, 0);
     println!("B5 incremental scan: {unchanged} folders unchanged in {warm:?}");
 }
+
+#[test]
+fn season_folders_are_read_for_their_trailers_only() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let s = tmp.path().join("Show (2019)");
+    write(&s.join("Season 01/Show - S01E01 - Pilot.mkv"), b"episode");
+    write(
+        &s.join("Season 01/Trailers/Show - Season 01.mp4"),
+        b"season one",
+    );
+    write(
+        &s.join("S2/Show - S02E01 - trailer.mkv"),
+        b"an episode named trailer",
+    );
+    write(&s.join("S2/Show - Season 02-trailer.mp4"), b"season two");
+    write(&s.join("Specials/Show - S00E01.mkv"), b"special");
+    write(&s.join("Extras/Season 3/x-trailer.mp4"), b"too deep");
+    age(&s);
+    for season in ["Season 01", "S2"] {
+        age(&s.join(season));
+    }
+    let (state, _) = scanned(scan_folder(&s, None, &[]));
+    assert_eq!(
+        paths(&state),
+        [
+            "S2/Show - Season 02-trailer.mp4",
+            "Season 01/Trailers/Show - Season 01.mp4"
+        ]
+    );
+    let seasons: Vec<(u32, &str)> = state
+        .seasons
+        .iter()
+        .map(|d| (d.number, d.name.as_str()))
+        .collect();
+    assert_eq!(seasons, [(1, "Season 01"), (2, "S2")]);
+    assert_eq!(state.season_dir(2), Some("S2"));
+
+    // Unchanged until a season's trailer goes: then the folder is read again.
+    assert_eq!(scan_folder(&s, Some(&state), &[]), FolderScan::Unchanged);
+    fs::remove_file(s.join("Season 01/Trailers/Show - Season 01.mp4")).expect("rm");
+    let (after, changes) = scanned(scan_folder(&s, Some(&state), &[]));
+    assert_eq!(paths(&after), ["S2/Show - Season 02-trailer.mp4"]);
+    assert!(
+        matches!(&changes[..], [TrailerChange::Removed(t)] if t.rel_path.starts_with("Season 01/")),
+        "{changes:?}"
+    );
+}
+
+#[test]
+fn season_folder_names() {
+    for (name, n) in [
+        ("Season 1", Some(1)),
+        ("Season 01", Some(1)),
+        ("season_12", Some(12)),
+        ("S03", Some(3)),
+        ("Season", None),
+        ("Specials", None),
+        ("Seasons 2", None),
+        ("Trailers", None),
+        ("S01E01", None),
+    ] {
+        assert_eq!(season_number(name), n, "{name}");
+    }
+}
