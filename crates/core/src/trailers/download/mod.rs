@@ -245,6 +245,9 @@ impl Trailers {
                     attempts: 0,
                     next_attempt_at: None,
                     updated_at: now,
+                    height: None,
+                    upgrade_checked_at: None,
+                    upgrades: 0,
                 }
             }
             Err(f) => {
