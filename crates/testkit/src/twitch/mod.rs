@@ -27,6 +27,7 @@ mod playback;
 mod ratelimit;
 mod script;
 mod state;
+mod vod;
 mod wire;
 
 use std::sync::{Arc, Mutex};
@@ -40,6 +41,7 @@ use crate::hls_origin::{ChannelSpec, Container, HlsOrigin, MediaError, MediaPara
 pub use eventsub::{Delivery, RawDelivery};
 pub use ratelimit::RateStats;
 pub use script::Action;
+pub use vod::{VideoSpec, helix_duration};
 
 pub const DEFAULT_CLIENT_ID: &str = "fakeclientid0000000000000000000";
 pub const DEFAULT_CLIENT_SECRET: &str = "fakeclientsecret00000000000000";
@@ -99,6 +101,10 @@ pub(crate) struct Shared {
     /// Key of the fake's playback-token signatures.
     pub playback_key: String,
     pub playback: Mutex<PlaybackState>,
+    /// Past broadcasts, clips, their faults and counters.
+    pub vods: Mutex<vod::VodState>,
+    /// Wakes held VOD segment requests (see [`FakeTwitch::hold_vod_segment`]).
+    pub vod_released: Notify,
 }
 
 /// Playback settings and what the playback endpoints saw.
@@ -133,6 +139,10 @@ pub struct PlaybackStats {
 impl Shared {
     pub fn playback(&self) -> std::sync::MutexGuard<'_, PlaybackState> {
         self.playback.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn vods(&self) -> std::sync::MutexGuard<'_, vod::VodState> {
+        self.vods.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn world(&self) -> std::sync::MutexGuard<'_, state::World> {
@@ -202,6 +212,8 @@ impl FakeTwitch {
                 media_playlist_requests: 0,
                 authorized_playlist_requests: 0,
             }),
+            vods: Mutex::default(),
+            vod_released: Notify::new(),
             cfg,
         });
         eventsub::spawn_sender(Arc::downgrade(&shared), rx);
@@ -209,6 +221,7 @@ impl FakeTwitch {
             .merge(oauth::router())
             .nest("/helix", helix::router(shared.clone()))
             .merge(playback::router())
+            .merge(vod::router())
             .merge(control::router())
             .with_state(shared.clone());
         Ok(Self {
@@ -346,6 +359,133 @@ impl FakeTwitch {
             .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
         self.shared.playback().ad_free_viewers.insert(id);
         Ok(())
+    }
+
+    // ---- past broadcasts and clips ----
+
+    /// Adds a video of `login` (media: the test TS segments, 1 s each); returns its id.
+    /// Listed newest first by Helix `/videos`.
+    pub async fn add_video(&self, login: &str, spec: VideoSpec) -> Result<String, ControlError> {
+        self.add_video_with(login, spec, MediaParams::test(Container::Ts))
+            .await
+    }
+
+    /// [`Self::add_video`] with other media (the bench uses realistic 2 s 720p segments).
+    pub async fn add_video_with(
+        &self,
+        login: &str,
+        spec: VideoSpec,
+        params: MediaParams,
+    ) -> Result<String, ControlError> {
+        let user_id = self
+            .user_id(login)
+            .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
+        let media = crate::hls_origin::MediaSet::load_or_generate(&params).await?;
+        let id = self.shared.world().next_id();
+        self.shared.vods().videos.push(vod::Video {
+            id: id.clone(),
+            user_id,
+            spec,
+            media,
+        });
+        Ok(id)
+    }
+
+    /// Removes a video (the streamer deleted it).
+    pub fn remove_video(&self, id: &str) {
+        self.shared.vods().videos.retain(|v| v.id != id);
+    }
+
+    /// Adds a clip of `login` (media: a 2 s MP4); returns its slug.
+    pub async fn add_clip(
+        &self,
+        login: &str,
+        title: &str,
+        view_count: u64,
+        age: Duration,
+    ) -> Result<String, ControlError> {
+        let broadcaster_id = self
+            .user_id(login)
+            .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
+        let media =
+            crate::video_origin::media::load_or_generate(&crate::video_origin::VideoMedia::tiny())
+                .await?;
+        let slug = format!("Clip{}{}", title.replace(' ', ""), wire::random_hex(4));
+        let mut st = self.shared.vods();
+        st.clip_media = Some(media);
+        st.clips.push(vod::Clip {
+            id: slug.clone(),
+            broadcaster_id,
+            title: title.to_owned(),
+            view_count,
+            created_at: wire::ago(age),
+            duration: 2.0,
+            video_id: String::new(),
+            vod_offset: None,
+        });
+        Ok(slug)
+    }
+
+    /// The next request for this segment answers 503.
+    pub fn fail_vod_segment_once(&self, video_id: &str, segment: u32) {
+        self.shared
+            .vods()
+            .fail_once
+            .insert((video_id.to_owned(), segment));
+    }
+
+    /// The next request for this segment sends half its body, then drops the connection.
+    pub fn cut_vod_segment_once(&self, video_id: &str, segment: u32) {
+        self.shared
+            .vods()
+            .cut_once
+            .insert((video_id.to_owned(), segment));
+    }
+
+    /// Requests for this segment wait until [`Self::release_vod_segments`].
+    pub fn hold_vod_segment(&self, video_id: &str, segment: u32) {
+        self.shared
+            .vods()
+            .hold
+            .insert((video_id.to_owned(), segment));
+    }
+
+    pub fn release_vod_segments(&self) {
+        self.shared.vods().hold.clear();
+        self.shared.vod_released.notify_waiters();
+    }
+
+    /// Requests for each segment of a video so far (index = segment number).
+    pub fn vod_segment_requests(&self, video_id: &str) -> Vec<u64> {
+        let st = self.shared.vods();
+        let count = st
+            .videos
+            .iter()
+            .find(|v| v.id == video_id)
+            .map_or(0, |v| v.spec.segments);
+        (0..count)
+            .map(|n| {
+                st.segment_requests
+                    .get(&(video_id.to_owned(), n))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// VOD media playlist requests so far (valid or not).
+    pub fn vod_playlist_requests(&self) -> u64 {
+        self.shared.vods().playlist_requests
+    }
+
+    /// Downloads of a clip's MP4 so far.
+    pub fn clip_downloads(&self, slug: &str) -> u64 {
+        self.shared
+            .vods()
+            .clip_downloads
+            .get(slug)
+            .copied()
+            .unwrap_or(0)
     }
 
     // ---- the user account (device-code sign-in) ----
