@@ -73,6 +73,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "server_trailer",
         sql: include_str!("../migrations/0016_server_trailer.sql"),
     },
+    Migration {
+        version: 19,
+        name: "archive",
+        sql: include_str!("../migrations/0019_archive.sql"),
+    },
 ];
 
 /// Any number that identifies Tapearr's migration lock on PostgreSQL.

@@ -114,6 +114,9 @@ impl Finalize<'_> {
             RecordingStatus::Recording => {
                 return Err(JobError::Permanent("the recording is still running".into()));
             }
+            RecordingStatus::Downloading => {
+                return Err(JobError::Permanent("the VOD is still downloading".into()));
+            }
             RecordingStatus::Ended | RecordingStatus::Finalizing => {}
         }
         let mut step = rec.library.finalize_step.unwrap_or(FinalizeStep::Remux);

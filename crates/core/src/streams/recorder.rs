@@ -148,6 +148,7 @@ impl Streams {
             error: None,
             updated_at: now,
             library: Default::default(),
+            origin: Default::default(),
             labels: Default::default(),
         };
         match store.insert_recording(&rec).await {
