@@ -164,7 +164,7 @@ impl Streams {
 
     /// The folder for a new recording, or `None` (with a `recording.refused` event) when no
     /// recording may start: no library root, or free space below the floor.
-    async fn recording_dir(
+    pub(crate) async fn recording_dir(
         &self,
         channel: &Channel,
         recording_id: &str,
