@@ -132,7 +132,9 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         w.twitch.release_vod_segments();
 
         let server = start(data.path(), db, env.clone());
-        let (mut client, _) = Client::admin(&server).await;
+        let mut client = Client::new(&server);
+        let r = client.login(common::ADMIN, common::PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
         let vod_id = vods[0]["id"].as_str().expect("id").to_string();
         let vod = wait_detail(&client, &vod_id, "the VOD ready", |d| {
             d.recording.status == RecordingStatus::Ready
