@@ -198,6 +198,58 @@ export interface paths {
         patch: operations["channels_update"];
         trace?: never;
     };
+    "/api/v1/channels/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's archive settings (off by default). */
+        get: operations["channels_get_settings"];
+        /** Replace a channel's archive settings. Limits out of range are refused (`400`), nothing stored. */
+        put: operations["channels_put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/archive/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The channel's archived VODs (recordings with `source: vod`, with their status) and clips. */
+        get: operations["channels_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/archive/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive the channel now (the periodic `archive` task does every channel every 6 hours). */
+        post: operations["channels_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels/{id}/record": {
         parameters: {
             query?: never;
@@ -1844,6 +1896,60 @@ export interface components {
             prefix: string;
             revoked_at?: null | components["schemas"]["Timestamp"];
         };
+        /** @description A clip in a channel's extras folder (or one that could not be placed). */
+        ArchivedClip: {
+            /** Format: int64 */
+            bytes?: number | null;
+            channel_id: string;
+            /** @description Twitch's clip slug. */
+            clip_id: string;
+            created_at: components["schemas"]["Timestamp"];
+            error?: string | null;
+            id: string;
+            /** @description Absolute path of the MP4. */
+            path?: string | null;
+            status: components["schemas"]["ClipStatus"];
+            title: string;
+            updated_at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            view_count: number;
+        };
+        /** @description A channel's archived VODs and clips. */
+        ArchiveItems: {
+            clips: components["schemas"]["ArchivedClip"][];
+            vods: components["schemas"]["Recording"][];
+        };
+        ArchiveRunStarted: {
+            /** @description The `archive.run` job. */
+            job_id: string;
+        };
+        /** @description Per-channel archive settings (off by default). */
+        ArchiveSettings: {
+            /** Format: int32 */
+            clip_period_days?: number;
+            /** @description Archive past broadcasts. */
+            enabled: boolean;
+            /** @description Also archive highlights and uploads. */
+            highlights?: boolean;
+            live_policy?: components["schemas"]["LivePolicy"];
+            /**
+             * Format: int32
+             * @description Only videos created in the last N days (1–365).
+             */
+            max_age_days: number;
+            /**
+             * Format: int32
+             * @description At most this many videos per kind (1–100), newest first.
+             */
+            max_videos: number;
+            /**
+             * Format: int32
+             * @description Top clips of the last `clip_period_days` days into the channel's extras folder
+             *     (0: no clips).
+             */
+            top_clips?: number;
+            uploads?: boolean;
+        };
         /** @description One path prefix as the Arr sees it (`remote`, may be Windows/UNC) and as Tapearr sees it. */
         ArrPathMapping: {
             local: string;
@@ -2027,6 +2133,8 @@ export interface components {
             start_ms: number;
             title: string;
         };
+        /** @enum {string} */
+        ClipStatus: "placed" | "failed";
         /**
          * @description Every stable error code the API answers with.
          * @enum {string}
@@ -2582,7 +2690,7 @@ export interface components {
             already_watched: string[];
         };
         /** @enum {string} */
-        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "tools.update_ytdlp" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan" | "trailers.item";
+        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "tools.update_ytdlp" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan" | "trailers.item" | "archive.run" | "archive.vod";
         JobQueued: {
             job_id: string;
         };
@@ -2639,6 +2747,11 @@ export interface components {
             started_at: components["schemas"]["Timestamp"];
             title: string;
         };
+        /**
+         * @description What to do with a VOD of a broadcast that was also recorded live.
+         * @enum {string}
+         */
+        LivePolicy: "keep_both" | "prefer_vod" | "skip";
         LogEntry: {
             fields: {
                 [key: string]: string;
@@ -2961,7 +3074,7 @@ export interface components {
         };
         /** @description One page of a list plus the total number of matching rows. */
         Paged_Recording: {
-            items: (components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingLabels"] & {
+            items: (components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingOrigin"] & components["schemas"]["RecordingLabels"] & {
                 /** Format: int64 */
                 bytes: number;
                 channel_id: string;
@@ -3139,7 +3252,7 @@ export interface components {
             end: string;
             start: string;
         };
-        Recording: components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingLabels"] & {
+        Recording: components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingOrigin"] & components["schemas"]["RecordingLabels"] & {
             /** Format: int64 */
             bytes: number;
             channel_id: string;
@@ -3212,12 +3325,27 @@ export interface components {
             /** @description Absolute path of the MP4 (chosen before the remux, so every retry writes the same file). */
             video_path?: string | null;
         };
+        /**
+         * @description The source of a recording, and for a VOD its Twitch video and the live recording of the
+         *     same broadcast.
+         */
+        RecordingOrigin: {
+            /** @description The live recording of the same broadcast (same Twitch stream id), for a VOD. */
+            linked_recording_id?: string | null;
+            source?: components["schemas"]["RecordingSource"];
+            twitch_video_id?: string | null;
+        };
         RecordingPatch: {
             /** @description Keep it: retention never deletes it. */
             keep?: boolean | null;
         };
+        /**
+         * @description Where a recording's media came from.
+         * @enum {string}
+         */
+        RecordingSource: "live" | "vod";
         /** @enum {string} */
-        RecordingStatus: "recording" | "ended" | "finalizing" | "ready" | "failed";
+        RecordingStatus: "recording" | "ended" | "finalizing" | "ready" | "failed" | "downloading";
         RefreshQueued: {
             /** @description One `mediaserver.refresh` job per enabled server. */
             jobs: number;
@@ -4345,6 +4473,166 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveSettings"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArchiveSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveSettings"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_items: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveItems"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveRunStarted"];
                 };
             };
             401: {
