@@ -1,8 +1,8 @@
 //! What every handler can reach.
 
-use tapearr_core::archive::Archive;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tapearr_core::archive::Archive;
 use tapearr_core::auth::AuthService;
 use tapearr_core::config::Config;
 use tapearr_core::events::EventBus;

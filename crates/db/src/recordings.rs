@@ -12,8 +12,8 @@ use tapearr_core::storage::{
     Paged, RecordingQuery, RecordingSort, RecordingStore, SortOrder, StorageError, StorageResult,
 };
 use tapearr_core::streams::model::{
-    FinalizeStep, Recording, RecordingGap, RecordingLabels, RecordingLibrary, RecordingOrigin, RecordingProgress,
-    RecordingSource, RecordingStatus,
+    FinalizeStep, Recording, RecordingGap, RecordingLabels, RecordingLibrary, RecordingOrigin,
+    RecordingProgress, RecordingSource, RecordingStatus,
 };
 use tapearr_core::time::Timestamp;
 

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Duration;
 use tapearr_api::AppState;
+use tapearr_core::archive::{self, Archive, ArchiveDeps};
 use tapearr_core::config::Config;
 use tapearr_core::events::{DomainEvent, EventBus};
 use tapearr_core::jobs::{
@@ -20,7 +21,6 @@ use tapearr_core::logs::LogBuffer;
 use tapearr_core::mediaserver::{MediaServers, PlexTvUrls, REFRESH_JOB, RefreshHandler};
 use tapearr_core::notify::Notifier;
 use tapearr_core::settings::Settings;
-use tapearr_core::archive::{self, Archive, ArchiveDeps};
 use tapearr_core::streams::{Streams, StreamsDeps};
 use tapearr_core::system::{SystemProbe, TOOLS_UPDATE_JOB, UpdateTools};
 use tapearr_core::system_checks::{self, CheckDisk, CheckToolUpdates, DiskWatch, UpdateYtDlp};

@@ -31,7 +31,10 @@ async fn items(client: &Client, channel_id: &str) -> Value {
 
 async fn run_archive(client: &mut Client, channel_id: &str) -> String {
     let r = client
-        .post(&format!("/api/v1/channels/{channel_id}/archive/run"), json!({}))
+        .post(
+            &format!("/api/v1/channels/{channel_id}/archive/run"),
+            json!({}),
+        )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
     r.body["job_id"].as_str().expect("job id").to_string()
@@ -98,7 +101,11 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         let r = client.get(&path).await;
         assert_eq!(r.body["enabled"], false, "{}", backend.name);
         let r = client
-            .send(reqwest::Method::PUT, &path, Some(json!({"enabled": true, "max_age_days": 0, "max_videos": 5})))
+            .send(
+                reqwest::Method::PUT,
+                &path,
+                Some(json!({"enabled": true, "max_age_days": 0, "max_videos": 5})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
         assert_eq!(client.get(&path).await.body["enabled"], false);
@@ -144,10 +151,17 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         for (n, count) in requests.iter().enumerate() {
             // Segment 1 answered 503 once; segment 7 was in flight when the process died.
             let expected = if n == 1 || n == 7 { 2 } else { 1 };
-            assert_eq!(*count, expected, "{}: segment {n}: {requests:?}", backend.name);
+            assert_eq!(
+                *count, expected,
+                "{}: segment {n}: {requests:?}",
+                backend.name
+            );
         }
         assert_eq!(vod.recording.origin.source, RecordingSource::Vod);
-        assert_eq!(vod.recording.origin.twitch_video_id.as_deref(), Some(fresh.as_str()));
+        assert_eq!(
+            vod.recording.origin.twitch_video_id.as_deref(),
+            Some(fresh.as_str())
+        );
         assert_eq!(vod.recording.origin.linked_recording_id, None);
         assert_eq!(vod.recording.labels.title, "Speedrun night");
         let muted: Vec<(u64, &str)> = vod.gaps.iter().map(|g| (g.ms, g.reason.as_str())).collect();
@@ -171,7 +185,13 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
             .collect();
         assert_eq!(videos, vec![fresh.as_str()]);
         assert_eq!(w.twitch.vod_segment_requests(&old).iter().sum::<u64>(), 0);
-        assert_eq!(w.twitch.vod_segment_requests(&highlight).iter().sum::<u64>(), 0);
+        assert_eq!(
+            w.twitch
+                .vod_segment_requests(&highlight)
+                .iter()
+                .sum::<u64>(),
+            0
+        );
 
         // The two most viewed clips are extras of the show.
         let clips = eventually(WAIT, "two clips", || {
@@ -198,12 +218,21 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         let before: u64 = w.twitch.vod_segment_requests(&fresh).iter().sum();
         let job = run_archive(&mut client, &id).await;
         client.wait_succeeded(&job, LONG).await;
-        assert_eq!(w.twitch.vod_segment_requests(&fresh).iter().sum::<u64>(), before);
+        assert_eq!(
+            w.twitch.vod_segment_requests(&fresh).iter().sum::<u64>(),
+            before
+        );
         let after = items(&client, &id).await;
         assert_eq!(after["vods"].as_array().map(Vec::len), Some(1));
         assert_eq!(after["clips"], clips);
-        assert_eq!(files_in(&library.join("archivist").join("Other"), "mp4"), extras);
-        assert_eq!(detail(&client, &vod_id).await.recording.library.video_path, Some(mp4));
+        assert_eq!(
+            files_in(&library.join("archivist").join("Other"), "mp4"),
+            extras
+        );
+        assert_eq!(
+            detail(&client, &vod_id).await.recording.library.video_path,
+            Some(mp4)
+        );
         server.kill9();
     }
 }
@@ -268,8 +297,16 @@ async fn a_vod_of_a_recorded_broadcast_replaces_it_when_the_channel_prefers_vods
         })
         .await;
         assert_eq!(vod["twitch_video_id"], video.as_str());
-        assert_eq!(vod["linked_recording_id"], live.id.as_str(), "{}", backend.name);
-        assert_eq!(vod["stream_id"], live.stream_id.clone().map_or(Value::Null, Value::from));
+        assert_eq!(
+            vod["linked_recording_id"],
+            live.id.as_str(),
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            vod["stream_id"],
+            live.stream_id.clone().map_or(Value::Null, Value::from)
+        );
         eventually(WAIT, "the live recording replaced", || {
             let mut c = client.clone();
             let path = format!("/api/v1/recordings/{}", live.id);

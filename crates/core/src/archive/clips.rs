@@ -86,7 +86,11 @@ async fn extras_folder(archive: &Archive, channel: &Channel) -> StreamsResult<Op
     let Some(roots) = archive.inner.streams.roots() else {
         return Ok(None);
     };
-    let Some(root) = roots.roots().next().map(|r| r.to_string_lossy().into_owned()) else {
+    let Some(root) = roots
+        .roots()
+        .next()
+        .map(|r| r.to_string_lossy().into_owned())
+    else {
         return Ok(None);
     };
     let template = match &channel.settings.naming_template {
@@ -114,7 +118,9 @@ async fn extras_folder(archive: &Archive, channel: &Channel) -> StreamsResult<Op
     let files = |e: crate::files::FilesError| StreamsError::Invalid(e.to_string());
     let root = roots.resolve(&root).map_err(files)?;
     Ok(Some(
-        root.join(&show).and_then(|s| s.join(EXTRAS_DIR)).map_err(files)?,
+        root.join(&show)
+            .and_then(|s| s.join(EXTRAS_DIR))
+            .map_err(files)?,
     ))
 }
 
@@ -138,7 +144,11 @@ fn file_name(clip: &HelixClip) -> String {
 }
 
 /// Downloads the clip's MP4 into the extras folder; the path and its bytes.
-async fn place(archive: &Archive, folder: &SafePath, clip: &HelixClip) -> Result<(String, u64), String> {
+async fn place(
+    archive: &Archive,
+    folder: &SafePath,
+    clip: &HelixClip,
+) -> Result<(String, u64), String> {
     let twitch = archive.inner.streams.twitch().map_err(|e| e.to_string())?;
     let url = twitch
         .playback
@@ -154,9 +164,15 @@ async fn place(archive: &Archive, folder: &SafePath, clip: &HelixClip) -> Result
         .await
         .map_err(|e| e.without_url().to_string())?;
     if !response.status().is_success() {
-        return Err(format!("the clip's video answered HTTP {}", response.status()));
+        return Err(format!(
+            "the clip's video answered HTTP {}",
+            response.status()
+        ));
     }
-    if response.content_length().is_some_and(|n| n > MAX_CLIP_BYTES) {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_CLIP_BYTES)
+    {
         return Err("the clip's video is too large".into());
     }
     let bytes = response
@@ -170,6 +186,11 @@ async fn place(archive: &Archive, folder: &SafePath, clip: &HelixClip) -> Result
         .await
         .map_err(|e| e.to_string())?;
     let dest = folder.join(&file_name(clip)).map_err(|e| e.to_string())?;
-    write_atomic(&dest, &bytes).await.map_err(|e| e.to_string())?;
-    Ok((dest.as_path().to_string_lossy().into_owned(), bytes.len() as u64))
+    write_atomic(&dest, &bytes)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((
+        dest.as_path().to_string_lossy().into_owned(),
+        bytes.len() as u64,
+    ))
 }

@@ -94,7 +94,11 @@ impl Archive {
     async fn download(&self, ctx: &JobContext, id: &str) -> Result<(), JobError> {
         let retry = |e: String| JobError::Retryable(e);
         let store = &self.inner.store;
-        let Some(rec) = store.recording(id).await.map_err(|e| retry(e.to_string()))? else {
+        let Some(rec) = store
+            .recording(id)
+            .await
+            .map_err(|e| retry(e.to_string()))?
+        else {
             return Ok(()); // deleted meanwhile
         };
         if rec.status != RecordingStatus::Downloading {

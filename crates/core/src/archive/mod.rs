@@ -111,9 +111,9 @@ impl Archive {
         let Some(json) = self.inner.store.channel_archive(channel_id).await? else {
             return Ok(None);
         };
-        serde_json::from_str(&json)
-            .map(Some)
-            .map_err(|e| StreamsError::Storage(crate::storage::StorageError::Corrupt(e.to_string())))
+        serde_json::from_str(&json).map(Some).map_err(|e| {
+            StreamsError::Storage(crate::storage::StorageError::Corrupt(e.to_string()))
+        })
     }
 
     /// Checks and stores the channel's settings.
@@ -124,9 +124,12 @@ impl Archive {
     ) -> StreamsResult<ArchiveSettings> {
         settings.check().map_err(StreamsError::Invalid)?;
         self.channel_exists(channel_id).await?;
-        let json = serde_json::to_string(settings)
-            .map_err(|e| StreamsError::Invalid(e.to_string()))?;
-        self.inner.store.set_channel_archive(channel_id, &json).await?;
+        let json =
+            serde_json::to_string(settings).map_err(|e| StreamsError::Invalid(e.to_string()))?;
+        self.inner
+            .store
+            .set_channel_archive(channel_id, &json)
+            .await?;
         Ok(settings.clone())
     }
 
