@@ -61,10 +61,15 @@ impl SourceRenewal for VodToken {
 }
 
 fn options() -> VodOptions {
-    let mut o = VodOptions::default();
-    o.concurrency = 4;
-    o.segment_retry.backoff = Duration::from_millis(20);
-    o
+    let defaults = VodOptions::default();
+    VodOptions {
+        concurrency: 4,
+        segment_retry: tapearr_hls::RetryPolicy {
+            backoff: Duration::from_millis(20),
+            ..defaults.segment_retry
+        },
+        ..defaults
+    }
 }
 
 async fn request(t: &FakeTwitch, vod: &str, dir: &std::path::Path) -> VodRequest {

@@ -304,7 +304,7 @@ async fn videos(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {
         .filter(|v| kind == "all" || v.spec.kind == kind)
         .cloned()
         .collect();
-    listed.sort_by(|a, b| b.spec.created_at.cmp(&a.spec.created_at));
+    listed.sort_by_key(|v| std::cmp::Reverse(v.spec.created_at));
     let data: Vec<Value> = listed
         .iter()
         .map(|v| {
@@ -358,7 +358,7 @@ async fn clips(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {
         .filter(|c| to.is_none_or(|t| c.created_at < t))
         .cloned()
         .collect();
-    listed.sort_by(|a, b| b.view_count.cmp(&a.view_count));
+    listed.sort_by_key(|c| std::cmp::Reverse(c.view_count));
     let data: Vec<Value> = listed
         .iter()
         .map(|c| super::vod::clip_json(c, &login, &name, &s.base))
