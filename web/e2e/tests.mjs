@@ -1207,6 +1207,45 @@ export const tests = {
 		});
 	},
 
+	async 'archive: the archive settings of a channel are saved from its page and shown again after a reload'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'archive_test', display_name: 'ArchiveTest' });
+				await login(page, server);
+				const channel = await (await apiPost(page, server, '/api/v1/channels', { channel: 'archive_test', auto_record: false })).json();
+				await page.goto(`${server.url}/streams/${channel.id}`);
+				const form = page.getByTestId('channel-archive');
+				// Off by default.
+				assert.equal(await form.getByLabel('Archive past broadcasts').isChecked(), false);
+				await form.getByLabel('Archive past broadcasts').check();
+				await form.getByLabel('Highlights too').check();
+				await form.getByLabel('Newer than (days)').fill('30');
+				await form.getByLabel('Top clips').fill('3');
+				await form.getByLabel('A VOD of a broadcast also recorded live').selectOption('prefer_vod');
+				await form.getByRole('button', { name: 'Save archive' }).click();
+				await form.getByText('Saved.').waitFor();
+
+				await page.reload();
+				await page.getByTestId('channel-archive').waitFor();
+				assert.equal(await form.getByLabel('Archive past broadcasts').isChecked(), true);
+				assert.equal(await form.getByLabel('Uploads too').isChecked(), false);
+				assert.equal(await form.getByLabel('Newer than (days)').inputValue(), '30');
+				assert.equal(await form.getByLabel('Top clips').inputValue(), '3');
+				assert.equal(await form.getByLabel('A VOD of a broadcast also recorded live').inputValue(), 'prefer_vod');
+				const stored = await (await page.request.get(`${server.url}/api/v1/channels/${channel.id}/archive`)).json();
+				assert.equal(stored.enabled, true);
+				assert.equal(stored.highlights, true);
+				assert.equal(stored.max_age_days, 30);
+				assert.equal(stored.live_policy, 'prefer_vod');
+
+				// Archive now queues a run (nothing to archive on this channel yet).
+				await form.getByRole('button', { name: 'Archive now' }).click();
+				await form.getByText('Archive run queued.').waitFor();
+				assert.deepEqual(page.problems, []);
+			});
+		});
+	},
+
 	async 'retention: a channel limit shows in the dry run with its reason, and Run now deletes after a confirmation'() {
 		await withTwitch(async ({ twitch, env }) => {
 			await withApp({ env: { ...env, TAPEARR_LIBRARY__RETENTION_GRACE_SECS: '0' } }, async ({ server, page }) => {

@@ -214,6 +214,9 @@ fn routes() -> Routes {
             .routes(routes!(channels::import_followed))
             .routes(routes!(channels::record))
             .routes(routes!(channels::streams))
+            .routes(routes!(archive::get_settings, archive::put_settings))
+            .routes(routes!(archive::run))
+            .routes(routes!(archive::items))
             .routes(routes!(watch::watch))
             .routes(routes!(recordings::list))
             .routes(routes!(

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use tapearr_core::archive::Archive;
 use tapearr_core::auth::AuthService;
 use tapearr_core::config::Config;
 use tapearr_core::events::EventBus;
@@ -32,6 +33,7 @@ pub struct AppState {
     pub streams: Streams,
     pub library: Library,
     pub trailers: Trailers,
+    pub archive: Archive,
     /// `tapearr import` behind Settings → Import (set by the binary with [`Self::with_imports`]).
     pub imports: Option<ImportService>,
     pub settings: Settings,
@@ -62,6 +64,7 @@ impl AppState {
         streams: Streams,
         library: Library,
         trailers: Trailers,
+        archive: Archive,
         settings: Settings,
         shutdown: CancellationToken,
     ) -> Self {
@@ -78,6 +81,7 @@ impl AppState {
             streams,
             library,
             trailers,
+            archive,
             imports: None,
             settings,
             started_at: Timestamp::now(),

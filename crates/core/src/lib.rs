@@ -1,5 +1,6 @@
 //! Tapearr's domain: everything that is neither HTTP nor SQL.
 
+pub mod archive;
 pub mod auth;
 pub mod chat;
 pub mod config;

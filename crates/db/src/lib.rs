@@ -2,6 +2,7 @@
 //! queries (`$1` placeholders work on both), per-backend SQL only where it must differ.
 
 mod api_keys;
+mod archive;
 mod channels;
 mod events;
 pub mod import;

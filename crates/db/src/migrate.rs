@@ -84,6 +84,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0018_trailer_upgrades.sql"),
     },
     Migration {
+        version: 19,
+        name: "archive",
+        sql: include_str!("../migrations/0019_archive.sql"),
+    },
+    Migration {
         version: 20,
         name: "channel_chat",
         sql: include_str!("../migrations/0020_channel_chat.sql"),

@@ -12,8 +12,8 @@ use tapearr_core::storage::{
     Paged, RecordingQuery, RecordingSort, RecordingStore, SortOrder, StorageError, StorageResult,
 };
 use tapearr_core::streams::model::{
-    FinalizeStep, Recording, RecordingGap, RecordingLabels, RecordingLibrary, RecordingProgress,
-    RecordingStatus,
+    FinalizeStep, Recording, RecordingGap, RecordingLabels, RecordingLibrary, RecordingOrigin,
+    RecordingProgress, RecordingSource, RecordingStatus,
 };
 use tapearr_core::time::Timestamp;
 
@@ -60,14 +60,14 @@ fn progress_batch<'q>(
 
 const RECORDING_COLUMNS: &str = "id, channel_id, stream_id, status, dir, stem, quality, \
     started_at, ended_at, bytes, media_ms, segments, missed_segments, sessions, owner, \
-    heartbeat_at, end_reason, error, updated_at";
+    heartbeat_at, end_reason, error, updated_at, source, twitch_video_id, linked_recording_id";
 /// A recording with its library state and the labels joined from its channel and stream;
 /// conditions must name recording columns as `r.…`.
 pub(crate) const RECORDING_SELECT: &str = "SELECT r.id, r.channel_id, r.stream_id, r.status, \
     r.dir, r.stem, r.quality, r.started_at, r.ended_at, r.bytes, r.media_ms, r.segments, \
     r.missed_segments, r.sessions, r.owner, r.heartbeat_at, r.end_reason, r.error, r.updated_at, \
     r.finalize_step, r.finalize_error, r.finalized_at, r.video_path, r.video_bytes, r.duration_ms, \
-    r.season, r.episode, r.keep, c.login AS channel_login, c.display_name AS channel_name, \
+    r.season, r.episode, r.keep, r.source, r.twitch_video_id, r.linked_recording_id, c.login AS channel_login, c.display_name AS channel_name, \
     COALESCE(s.title, '') AS title, COALESCE(s.category, '') AS category \
     FROM recordings r JOIN channels c ON c.id = r.channel_id LEFT JOIN streams s ON s.id = r.stream_id";
 const GAP_COLUMNS: &str = "id, recording_id, at, ms, reason";
@@ -96,6 +96,7 @@ pub(crate) fn recording_row(row: &AnyRow) -> StorageResult<Recording> {
         error: get(row, "error")?,
         updated_at: ts(row, "updated_at")?,
         library: library_row(row)?,
+        origin: origin_row(row)?,
         labels: RecordingLabels {
             channel_login: get(row, "channel_login")?,
             channel_name: get(row, "channel_name")?,
@@ -130,6 +131,16 @@ fn library_row(row: &AnyRow) -> StorageResult<RecordingLibrary> {
     })
 }
 
+fn origin_row(row: &AnyRow) -> StorageResult<RecordingOrigin> {
+    let source: String = get(row, "source")?;
+    Ok(RecordingOrigin {
+        source: RecordingSource::parse(&source)
+            .ok_or_else(|| StorageError::Corrupt(format!("recording source {source}")))?,
+        twitch_video_id: get(row, "twitch_video_id")?,
+        linked_recording_id: get(row, "linked_recording_id")?,
+    })
+}
+
 fn gap_row(row: &AnyRow) -> StorageResult<RecordingGap> {
     Ok(RecordingGap {
         id: get(row, "id")?,
@@ -145,7 +156,8 @@ impl RecordingStore for Db {
     async fn insert_recording(&self, r: &Recording) -> StorageResult<()> {
         sqlx::query(&format!(
             "INSERT INTO recordings ({RECORDING_COLUMNS}) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+             $20, $21, $22)"
         ))
         .bind(&r.id)
         .bind(&r.channel_id)
@@ -166,6 +178,9 @@ impl RecordingStore for Db {
         .bind(&r.end_reason)
         .bind(&r.error)
         .bind(r.updated_at.millis())
+        .bind(r.origin.source.as_str())
+        .bind(&r.origin.twitch_video_id)
+        .bind(&r.origin.linked_recording_id)
         .execute(self.pool())
         .await
         .map_err(backend_err)?;

@@ -364,6 +364,7 @@ fn recording(n: i64, channel_id: &str, status: RecordingStatus) -> Recording {
         error: None,
         updated_at: Timestamp(0),
         library: Default::default(),
+        origin: Default::default(),
         labels: Default::default(),
     }
 }

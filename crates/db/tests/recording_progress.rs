@@ -70,6 +70,7 @@ fn recording(channel: &Channel, owner: &str, now: Timestamp) -> Recording {
         error: None,
         updated_at: now,
         library: RecordingLibrary::default(),
+        origin: Default::default(),
         labels: RecordingLabels::default(),
     }
 }

@@ -5,6 +5,7 @@
 //! - [`NativeRecorder`]: the live loop (one task per stream, shared HTTP client).
 //! - [`StreamlinkRecorder`]: the same [`Recorder`] interface over a supervised `streamlink`.
 //! - [`record()`]: one recording from start to summary, for the CLI.
+//! - [`vod`]: past broadcasts (finished playlists), segments in parallel, resumable.
 //!
 //! # Accounting
 //! Every media sequence number the recorder sees ends up in exactly one of written, missed
@@ -36,6 +37,7 @@ mod record;
 mod recorder;
 mod renew;
 mod streamlink;
+pub mod vod;
 mod writer;
 
 pub use fetch::{FetchError, RetryPolicy};

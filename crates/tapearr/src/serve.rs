@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Duration;
 use tapearr_api::AppState;
+use tapearr_core::archive::{self, Archive, ArchiveDeps};
 use tapearr_core::config::Config;
 use tapearr_core::events::{DomainEvent, EventBus};
 use tapearr_core::jobs::{
@@ -96,6 +97,7 @@ struct Services {
     media_servers: MediaServers,
     library: Library,
     trailers: Trailers,
+    archive: Archive,
 }
 
 type MakeHandler = fn(&Services) -> Arc<dyn JobHandler>;
@@ -138,6 +140,12 @@ const JOBS: &[(&str, MakeHandler)] = &[
     }),
     (SCAN_JOB, |s| Arc::new(ScanHandler(s.trailers.clone()))),
     (ITEM_JOB, |s| Arc::new(ItemHandler(s.trailers.clone()))),
+    (archive::RUN_JOB, |s| {
+        Arc::new(archive::RunHandler(s.archive.clone()))
+    }),
+    (archive::VOD_JOB, |s| {
+        Arc::new(archive::VodHandler(s.archive.clone()))
+    }),
 ];
 
 /// The scheduler's periodic tasks.
@@ -146,6 +154,7 @@ fn task_defs() -> Vec<TaskDef> {
     tasks.extend(system_checks::task_defs());
     tasks.extend(retention::task_defs());
     tasks.extend(trailer_jobs::task_defs());
+    tasks.extend(archive::task_defs());
     tasks
 }
 
@@ -229,6 +238,25 @@ impl Server {
         trailers.restore_host_pauses().await;
         trailers.ensure_default_profiles().await?;
 
+        let streams = Streams::new(StreamsDeps {
+            config: config.clone(),
+            live,
+            store: app.store.clone(),
+            events: app.events.clone(),
+            instance: instance.clone(),
+            secrets: secrets.clone(),
+            http: http.clone(),
+            shutdown: stop.clone(),
+            disk: disk.clone(),
+        })?;
+        let archive = Archive::new(ArchiveDeps {
+            store: app.store.clone(),
+            streams: streams.clone(),
+            library: library.clone(),
+            queue: queue.clone(),
+            events: app.events.clone(),
+            http: http.clone(),
+        });
         let services = Services {
             tools: app.tools.clone(),
             ytdlp_channel: app.config.tools.ytdlp_channel,
@@ -238,6 +266,7 @@ impl Server {
             media_servers: media_servers.clone(),
             library: library.clone(),
             trailers: trailers.clone(),
+            archive: archive.clone(),
         };
         for (kind, make) in JOBS {
             registry.register(kind, make(&services));
@@ -271,17 +300,6 @@ impl Server {
             app.tools.clone(),
             secrets.clone(),
         )?;
-        let streams = Streams::new(StreamsDeps {
-            config: config.clone(),
-            live,
-            store: app.store.clone(),
-            events: app.events.clone(),
-            instance: instance.clone(),
-            secrets,
-            http,
-            shutdown: stop.clone(),
-            disk,
-        })?;
         let import_live = settings.live();
         let state = AppState::new(
             app.config.clone(),
@@ -296,6 +314,7 @@ impl Server {
             streams.clone(),
             library.clone(),
             trailers,
+            archive,
             settings,
             stop.clone(),
         );

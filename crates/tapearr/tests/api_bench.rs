@@ -146,6 +146,7 @@ async fn add_finished_recordings(data_dir: &Path, channel_id: &str, count: usize
             error: None,
             updated_at: started,
             library: Default::default(),
+            origin: Default::default(),
             labels: Default::default(),
         };
         db.insert_recording(&r).await.expect("insert recording");

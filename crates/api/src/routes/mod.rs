@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod apikeys;
+pub mod archive;
 pub mod channels;
 pub mod events;
 pub mod health;

@@ -38,11 +38,15 @@ pub enum JobKind {
     TrailersScan,
     #[serde(rename = "trailers.item")]
     TrailersItem,
+    #[serde(rename = "archive.run")]
+    ArchiveRun,
+    #[serde(rename = "archive.vod")]
+    ArchiveVod,
 }
 
 impl JobKind {
     /// Every kind, for checks that a registry and this enum name the same set.
-    pub const ALL: [JobKind; 16] = [
+    pub const ALL: [JobKind; 18] = [
         JobKind::PruneEvents,
         JobKind::PruneSessions,
         JobKind::PruneJobs,
@@ -59,6 +63,8 @@ impl JobKind {
         JobKind::TrailersDownload,
         JobKind::TrailersScan,
         JobKind::TrailersItem,
+        JobKind::ArchiveRun,
+        JobKind::ArchiveVod,
     ];
 
     /// The wire name (`trailers.run`).
@@ -81,6 +87,8 @@ impl JobKind {
             JobKind::TrailersDownload => "trailers.download",
             JobKind::TrailersScan => "trailers.scan",
             JobKind::TrailersItem => "trailers.item",
+            JobKind::ArchiveRun => "archive.run",
+            JobKind::ArchiveVod => "archive.vod",
         }
     }
 }
@@ -98,7 +106,7 @@ mod tests {
 
     #[test]
     fn the_enum_names_every_registered_kind() {
-        let pairs: [(JobKind, &str); 16] = [
+        let pairs: [(JobKind, &str); 18] = [
             (PruneEvents, PRUNE_EVENTS),
             (PruneSessions, PRUNE_SESSIONS),
             (PruneJobs, PRUNE_JOBS),
@@ -115,6 +123,8 @@ mod tests {
             (TrailersDownload, DOWNLOAD_JOB),
             (TrailersScan, SCAN_JOB),
             (TrailersItem, ITEM_JOB),
+            (ArchiveRun, crate::archive::RUN_JOB),
+            (ArchiveVod, crate::archive::VOD_JOB),
         ];
         for (kind, name) in pairs {
             assert_eq!(

@@ -83,11 +83,15 @@ pub fn from_events(
 }
 
 /// Where wall-clock time `at` falls in the recorded media.
+/// The reason of a gap in the audio only: Twitch muted a VOD's copyrighted music. The media is
+/// there, so it moves no chapter.
+pub const MUTED_REASON: &str = "muted";
+
 pub(crate) fn media_offset(at: Timestamp, gaps: &[RecordingGap], started_at: Timestamp) -> u64 {
     let wall = at.millis().saturating_sub(started_at.millis()).max(0);
     let missing: i64 = gaps
         .iter()
-        .filter(|g| g.at <= at)
+        .filter(|g| g.at <= at && g.reason != MUTED_REASON)
         .map(|g| i64::try_from(g.ms).unwrap_or(i64::MAX))
         .fold(0, i64::saturating_add);
     u64::try_from(wall.saturating_sub(missing).max(0)).unwrap_or(0)

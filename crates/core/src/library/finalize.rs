@@ -114,6 +114,9 @@ impl Finalize<'_> {
             RecordingStatus::Recording => {
                 return Err(JobError::Permanent("the recording is still running".into()));
             }
+            RecordingStatus::Downloading => {
+                return Err(JobError::Permanent("the VOD is still downloading".into()));
+            }
             RecordingStatus::Ended | RecordingStatus::Finalizing => {}
         }
         let mut step = rec.library.finalize_step.unwrap_or(FinalizeStep::Remux);
@@ -691,6 +694,37 @@ impl Library {
             if let Err(e) = self.inner.media_servers.request_refresh(&folder).await {
                 tracing::warn!(error = %e, "media-server refresh not queued");
             }
+        }
+        self.replace_live_with_vod(&plan.rec).await;
+    }
+
+    /// A ready VOD of a broadcast also recorded live, on a channel that prefers VODs: the live
+    /// recording goes (its files and row), once the VOD that replaces it is in the library.
+    async fn replace_live_with_vod(&self, rec: &Recording) {
+        use crate::archive::model::{ArchiveSettings, LivePolicy};
+        use crate::streams::model::RecordingSource;
+        let Some(live) = rec.origin.linked_recording_id.as_deref() else {
+            return;
+        };
+        if rec.origin.source != RecordingSource::Vod {
+            return;
+        }
+        let settings = match self.inner.store.channel_archive(&rec.channel_id).await {
+            Ok(Some(json)) => serde_json::from_str::<ArchiveSettings>(&json).ok(),
+            _ => None,
+        };
+        if settings.is_none_or(|s| s.live_policy != LivePolicy::PreferVod) {
+            return;
+        }
+        match self.inner.store.recording(live).await {
+            Ok(Some(_)) => {}
+            _ => return,
+        }
+        if let Err(e) = self
+            .delete_recordings(&[live.to_string()], "replaced by its VOD")
+            .await
+        {
+            tracing::warn!(recording = live, error = %e, "live recording not replaced by its VOD");
         }
     }
 

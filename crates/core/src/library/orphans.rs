@@ -268,6 +268,7 @@ fn adopted_recording(
         error: None,
         updated_at: now,
         library: Default::default(),
+        origin: Default::default(),
         labels: Default::default(),
     }
 }

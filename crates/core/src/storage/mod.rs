@@ -12,6 +12,7 @@
 //! - **Lists** are pages: [`PageRequest`] in, [`Paged`] out, where the list can be long.
 
 mod api_keys;
+mod archive;
 mod arr_connections;
 mod channels;
 mod downloads;
@@ -36,6 +37,7 @@ mod trailer_profiles;
 mod users;
 
 pub use api_keys::ApiKeyStore;
+pub use archive::ArchiveStore;
 pub use arr_connections::ArrConnectionStore;
 pub use channels::{ChannelProfile, ChannelStore};
 pub use downloads::DownloadStore;
@@ -146,6 +148,7 @@ pub trait Storage:
     + TrailerProfileStore
     + DownloadStore
     + MediaEventStore
+    + ArchiveStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

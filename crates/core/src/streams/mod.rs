@@ -170,7 +170,7 @@ impl Streams {
         self.current_twitch().is_some()
     }
 
-    fn twitch(&self) -> StreamsResult<TwitchApi> {
+    pub(crate) fn twitch(&self) -> StreamsResult<TwitchApi> {
         self.current_twitch().ok_or(StreamsError::NotConfigured)
     }
 
@@ -191,7 +191,7 @@ impl Streams {
     }
 
     /// The library roots in use now; `None` while none is set.
-    fn roots(&self) -> Option<LibraryRoots> {
+    pub(crate) fn roots(&self) -> Option<LibraryRoots> {
         self.inner.roots.get()
     }
 
@@ -268,7 +268,7 @@ impl Streams {
     }
 
     /// The per-channel decision lock.
-    fn channel_lock(&self, channel_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+    pub(crate) fn channel_lock(&self, channel_id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self
             .inner
             .channel_locks

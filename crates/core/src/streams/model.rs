@@ -131,6 +131,8 @@ pub enum RecordingStatus {
     Ready,
     /// Nothing usable was recorded.
     Failed,
+    /// A past broadcast (VOD) being downloaded from Twitch; `ended` once it is whole.
+    Downloading,
 }
 
 impl RecordingStatus {
@@ -141,6 +143,7 @@ impl RecordingStatus {
             Self::Finalizing => "finalizing",
             Self::Ready => "ready",
             Self::Failed => "failed",
+            Self::Downloading => "downloading",
         }
     }
 
@@ -151,6 +154,7 @@ impl RecordingStatus {
             "finalizing" => Self::Finalizing,
             "ready" => Self::Ready,
             "failed" => Self::Failed,
+            "downloading" => Self::Downloading,
             _ => return None,
         })
     }
@@ -184,6 +188,8 @@ pub struct Recording {
     pub updated_at: Timestamp,
     #[serde(flatten)]
     pub library: RecordingLibrary,
+    #[serde(flatten)]
+    pub origin: RecordingOrigin,
     /// Read with the recording, from its channel and stream.
     #[serde(flatten)]
     pub labels: RecordingLabels,
@@ -205,6 +211,45 @@ pub struct RecordingLibrary {
     pub episode: Option<u32>,
     /// Kept by the user: retention never deletes it.
     pub keep: bool,
+}
+
+/// Where a recording's media came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingSource {
+    /// Recorded while broadcast.
+    #[default]
+    Live,
+    /// A past broadcast (or highlight, or upload) downloaded from Twitch afterwards.
+    Vod,
+}
+
+impl RecordingSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Vod => "vod",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "live" => Self::Live,
+            "vod" => Self::Vod,
+            _ => return None,
+        })
+    }
+}
+
+/// The source of a recording, and for a VOD its Twitch video and the live recording of the
+/// same broadcast.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordingOrigin {
+    #[serde(default)]
+    pub source: RecordingSource,
+    pub twitch_video_id: Option<String>,
+    /// The live recording of the same broadcast (same Twitch stream id), for a VOD.
+    pub linked_recording_id: Option<String>,
 }
 
 /// Display fields joined from the channel and the stream.

@@ -159,6 +159,7 @@ impl Streams {
             error: None,
             updated_at: now,
             library: Default::default(),
+            origin: Default::default(),
             labels: Default::default(),
         };
         match store.insert_recording(&rec).await {
@@ -174,7 +175,7 @@ impl Streams {
 
     /// The folder for a new recording, or `None` (with a `recording.refused` event) when no
     /// recording may start: no library root, or free space below the floor.
-    async fn recording_dir(
+    pub(crate) async fn recording_dir(
         &self,
         channel: &Channel,
         recording_id: &str,

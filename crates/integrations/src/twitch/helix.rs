@@ -11,8 +11,8 @@ use super::error::{self, TwitchError, error_message, network};
 use super::ratelimit::RateLimiter;
 use super::token::AppToken;
 use super::types::{
-    EventSubSubscription, FollowedChannel, HelixChannel, HelixGame, HelixStream, HelixUser,
-    NewSubscription, Page, TokenInfo,
+    EventSubSubscription, FollowedChannel, HelixChannel, HelixClip, HelixGame, HelixStream,
+    HelixUser, HelixVideo, NewSubscription, Page, TokenInfo,
 };
 
 /// Twitch answers 400 for more ids than this in one call.
@@ -251,6 +251,70 @@ impl HelixClient {
 
     pub async fn games(&self, ids: &[String]) -> Result<Vec<HelixGame>, TwitchError> {
         self.get_batched("games", "id", ids, false).await
+    }
+
+    /// The newest videos of `user_id` of one `kind` (`archive`, `highlight`, `upload`), newest
+    /// first, following pages until `max` are listed or none are left.
+    pub async fn videos(
+        &self,
+        user_id: &str,
+        kind: &str,
+        max: usize,
+    ) -> Result<Vec<HelixVideo>, TwitchError> {
+        let q = [
+            ("user_id", user_id.to_owned()),
+            ("type", kind.to_owned()),
+            ("first", max.clamp(1, MAX_IDS_PER_CALL).to_string()),
+        ];
+        self.get_up_to("videos", &q, max).await
+    }
+
+    /// The most viewed clips of a channel created in `[started_at, ended_at)` (RFC 3339), at
+    /// most `max`.
+    pub async fn clips(
+        &self,
+        broadcaster_id: &str,
+        started_at: &str,
+        ended_at: &str,
+        max: usize,
+    ) -> Result<Vec<HelixClip>, TwitchError> {
+        let q = [
+            ("broadcaster_id", broadcaster_id.to_owned()),
+            ("started_at", started_at.to_owned()),
+            ("ended_at", ended_at.to_owned()),
+            ("first", max.clamp(1, MAX_IDS_PER_CALL).to_string()),
+        ];
+        self.get_up_to("clips", &q, max).await
+    }
+
+    /// GET pages of a list until `max` items (or the end).
+    async fn get_up_to<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        max: usize,
+    ) -> Result<Vec<T>, TwitchError> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut q = query.to_vec();
+            if let Some(c) = &after {
+                q.push(("after", c.clone()));
+            }
+            let page: Page<T> = self
+                .send_json(Method::GET, path, &q, None, Auth::App)
+                .await?;
+            out.extend(page.data);
+            if out.len() >= max {
+                out.truncate(max);
+                return Ok(out);
+            }
+            match page.pagination.cursor.filter(|c| !c.is_empty()) {
+                Some(c) if after.as_deref() != Some(c.as_str()) => after = Some(c),
+                _ => return Ok(out),
+            }
+        }
+        Ok(out)
     }
 
     /// Channels `user_id` follows; needs that user's token (scope `user:read:follows`).

@@ -44,7 +44,31 @@ struct GqlAnswer {
 struct GqlData {
     #[serde(rename = "streamPlaybackAccessToken", default)]
     token: Option<AccessToken>,
+    #[serde(rename = "videoPlaybackAccessToken", default)]
+    video_token: Option<AccessToken>,
+    #[serde(default)]
+    clip: Option<ClipData>,
 }
+
+#[derive(Deserialize)]
+struct ClipData {
+    #[serde(rename = "playbackAccessToken", default)]
+    token: Option<AccessToken>,
+    #[serde(rename = "videoQualities", default)]
+    qualities: Vec<ClipQuality>,
+}
+
+#[derive(Deserialize)]
+struct ClipQuality {
+    #[serde(default)]
+    quality: String,
+    #[serde(rename = "sourceURL", default)]
+    source_url: String,
+}
+
+/// The persisted query of a clip's signed video URLs.
+pub const CLIP_QUERY_HASH: &str =
+    "36b89d2507fce29e5ca551df756d27c1cfe079e2609642b4390aa4c35796eb11";
 
 #[derive(Deserialize)]
 struct GqlError {
@@ -163,6 +187,89 @@ impl PlaybackClient {
         }))
     }
 
+    /// The master playlist of past broadcast `vod_id` and when its token expires, or `None`
+    /// when Twitch issues no token (deleted, or not visible to this account). `user_oauth`
+    /// unlocks subscriber-only VODs the account may watch.
+    pub async fn vod_master_playlist(
+        &self,
+        vod_id: &str,
+        user_oauth: Option<&str>,
+    ) -> Result<Option<MasterPlaylist>, TwitchError> {
+        if vod_id.is_empty() || !vod_id.bytes().all(|b| b.is_ascii_digit()) || vod_id.len() > 20 {
+            return Err(TwitchError::BadRequest(format!(
+                "not a Twitch video id: {vod_id}"
+            )));
+        }
+        let body = serde_json::json!({
+            "operationName": "PlaybackAccessToken",
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": PLAYBACK_QUERY_HASH}},
+            "variables": {
+                "isLive": false, "login": "", "isVod": true, "vodID": vod_id,
+                "playerType": "site", "platform": "web",
+            },
+        });
+        let Some(token) = self
+            .gql(&body, user_oauth)
+            .await?
+            .and_then(|d| d.video_token)
+        else {
+            return Ok(None);
+        };
+        let mut url = self
+            .usher_url
+            .join(&format!("vod/{vod_id}.m3u8"))
+            .map_err(|e| TwitchError::BadRequest(e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("platform", "web")
+            .append_pair(
+                "p",
+                &rand::random::<u32>().rem_euclid(9_999_999).to_string(),
+            )
+            .append_pair("allow_source", "true")
+            .append_pair("allow_audio_only", "true")
+            .append_pair("playlist_include_framerate", "true")
+            .append_pair("sig", &token.signature)
+            .append_pair("token", &token.value);
+        Ok(Some(MasterPlaylist {
+            url: url.into(),
+            expires_at: token_expiry(&token.value),
+        }))
+    }
+
+    /// The signed URL of a clip's best MP4, or `None` for an unknown clip.
+    pub async fn clip_video_url(&self, slug: &str) -> Result<Option<String>, TwitchError> {
+        if slug.is_empty()
+            || slug.len() > 100
+            || !slug
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(TwitchError::BadRequest(format!("not a clip slug: {slug}")));
+        }
+        let body = serde_json::json!({
+            "operationName": "VideoAccessToken_Clip",
+            "extensions": {"persistedQuery": {"version": 1, "sha256Hash": CLIP_QUERY_HASH}},
+            "variables": {"slug": slug},
+        });
+        let Some(clip) = self.gql(&body, None).await?.and_then(|d| d.clip) else {
+            return Ok(None);
+        };
+        let (Some(token), Some(best)) = (
+            clip.token,
+            clip.qualities
+                .iter()
+                .max_by_key(|q| q.quality.parse::<u32>().unwrap_or(0)),
+        ) else {
+            return Ok(None);
+        };
+        let mut url = Url::parse(&best.source_url)
+            .map_err(|e| TwitchError::Decode(format!("clip URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("sig", &token.signature)
+            .append_pair("token", &token.value);
+        Ok(Some(url.into()))
+    }
+
     async fn access_token(
         &self,
         login: &str,
@@ -176,11 +283,20 @@ impl PlaybackClient {
                 "playerType": "site", "platform": "web",
             },
         });
+        Ok(self.gql(&body, user_oauth).await?.and_then(|d| d.token))
+    }
+
+    /// One GQL query; its `data`, or an error with GQL's messages.
+    async fn gql(
+        &self,
+        body: &serde_json::Value,
+        user_oauth: Option<&str>,
+    ) -> Result<Option<GqlData>, TwitchError> {
         let mut req = self
             .http
             .post(self.gql_url.clone())
             .header("Client-ID", WEB_CLIENT_ID)
-            .json(&body);
+            .json(body);
         if let Some(t) = user_oauth.filter(|t| !t.is_empty()) {
             req = req.header("Authorization", format!("OAuth {t}"));
         }
@@ -192,7 +308,7 @@ impl PlaybackClient {
         }
         let answer: GqlAnswer = error::json(response).await?;
         match (answer.data, answer.errors) {
-            (Some(d), _) => Ok(d.token),
+            (Some(d), _) => Ok(Some(d)),
             (None, Some(errors)) => Err(TwitchError::Decode(format!(
                 "gql: {}",
                 errors

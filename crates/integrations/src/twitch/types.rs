@@ -222,3 +222,112 @@ mod tests {
         assert!(!format!("{s:?}").contains("hunter2"));
     }
 }
+
+/// A muted stretch of a video (copyrighted audio), in seconds from its start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MutedSegment {
+    #[serde(default, deserialize_with = "null_default")]
+    pub duration: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub offset: u64,
+}
+
+/// A video from `GET /videos`: a past broadcast (`archive`), a highlight or an upload.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HelixVideo {
+    pub id: String,
+    /// The live broadcast an archive was recorded from (`null` for highlights and uploads).
+    #[serde(default, deserialize_with = "null_default")]
+    pub stream_id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub user_id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub user_login: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub title: String,
+    /// RFC 3339.
+    #[serde(default, deserialize_with = "null_default")]
+    pub created_at: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub published_at: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub url: String,
+    /// Has `%{width}x%{height}` placeholders.
+    #[serde(default, deserialize_with = "null_default")]
+    pub thumbnail_url: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub viewable: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub view_count: u64,
+    /// `archive`, `highlight` or `upload`.
+    #[serde(rename = "type", default, deserialize_with = "null_default")]
+    pub kind: String,
+    /// Like `1h2m3s`.
+    #[serde(default, deserialize_with = "null_default")]
+    pub duration: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub muted_segments: Vec<MutedSegment>,
+}
+
+/// `1h2m3s` (Helix's video duration) in seconds; `None` when unreadable.
+pub fn parse_video_duration(text: &str) -> Option<u64> {
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.chars() {
+        match c {
+            '0'..='9' => number.push(c),
+            'h' | 'm' | 's' => {
+                let n: u64 = number.parse().ok()?;
+                number.clear();
+                total += n * match c {
+                    'h' => 3600,
+                    'm' => 60,
+                    _ => 1,
+                };
+            }
+            _ => return None,
+        }
+    }
+    number.is_empty().then_some(total)
+}
+
+/// A clip from `GET /clips`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HelixClip {
+    pub id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub url: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub embed_url: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub broadcaster_id: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub title: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub view_count: u64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub created_at: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub thumbnail_url: String,
+    /// Seconds (a float).
+    #[serde(default, deserialize_with = "null_default")]
+    pub duration: f64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub vod_offset: Option<u64>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub video_id: String,
+}
+
+#[cfg(test)]
+mod video_tests {
+    use super::parse_video_duration;
+
+    #[test]
+    fn helix_durations() {
+        assert_eq!(parse_video_duration("1h2m3s"), Some(3723));
+        assert_eq!(parse_video_duration("45s"), Some(45));
+        assert_eq!(parse_video_duration("10m0s"), Some(600));
+        assert_eq!(parse_video_duration("12"), None);
+        assert_eq!(parse_video_duration("1d"), None);
+    }
+}

@@ -38,8 +38,44 @@ pub(crate) fn rfc3339(t: SystemTime, fraction_digits: u32) -> String {
     )
 }
 
+/// Parses `YYYY-MM-DDThh:mm:ss[.f…]Z` (UTC only, fractions ignored), as Helix query times come.
+pub(crate) fn parse_rfc3339(v: &str) -> Option<SystemTime> {
+    let v = v.strip_suffix('Z')?;
+    let (date, time) = v.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
+    let time = time.split('.').next()?;
+    let mut t = time.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hh, mm, ss) = (t.next()??, t.next()??, t.next()??);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()?;
+    Some(UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parses_what_it_formats() {
+        use std::time::Duration;
+        let t = super::UNIX_EPOCH + Duration::from_secs(1_689_778_611);
+        assert_eq!(super::parse_rfc3339(&super::rfc3339(t, 0)), Some(t));
+        assert_eq!(
+            super::parse_rfc3339("2024-02-29T00:00:00Z").map(|t| super::rfc3339(t, 0)),
+            Some("2024-02-29T00:00:00Z".to_string())
+        );
+        assert_eq!(super::parse_rfc3339("yesterday"), None);
+    }
+
     #[test]
     fn formats_known_dates() {
         use std::time::Duration;

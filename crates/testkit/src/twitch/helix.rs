@@ -32,6 +32,8 @@ pub fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
         .route("/channels", get(channels))
         .route("/channels/followed", get(followed))
         .route("/games", get(games))
+        .route("/videos", get(videos))
+        .route("/clips", get(clips))
         .route(
             "/eventsub/subscriptions",
             get(eventsub::list)
@@ -267,4 +269,107 @@ async fn followed(
         }
         Err(r) => r,
     }
+}
+
+/// `/videos?user_id=…&type=all|archive|highlight|upload` (or `id=…`), newest first.
+async fn videos(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {
+    let ids = values(&q, "id");
+    let user_id = one(&q, "user_id");
+    if ids.is_empty() && user_id.is_none() && one(&q, "game_id").is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Missing required parameter \"id\", \"user_id\" or \"game_id\"",
+        );
+    }
+    let kind = one(&q, "type").unwrap_or("all");
+    if !["all", "archive", "highlight", "upload"].contains(&kind) {
+        return error(StatusCode::BAD_REQUEST, "Invalid value for 'type'");
+    }
+    let size = match page_size(&s, &q) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let names: Vec<(String, String, String)> = s
+        .world()
+        .users
+        .iter()
+        .map(|u| (u.id.clone(), u.login.clone(), u.display_name.clone()))
+        .collect();
+    let mut listed: Vec<super::vod::Video> = s
+        .vods()
+        .videos
+        .iter()
+        .filter(|v| ids.is_empty() || ids.contains(&v.id.as_str()))
+        .filter(|v| user_id.is_none_or(|u| v.user_id == u))
+        .filter(|v| kind == "all" || v.spec.kind == kind)
+        .cloned()
+        .collect();
+    listed.sort_by_key(|v| std::cmp::Reverse(v.spec.created_at));
+    let data: Vec<Value> = listed
+        .iter()
+        .map(|v| {
+            let (login, name) = names
+                .iter()
+                .find(|(id, _, _)| *id == v.user_id)
+                .map(|(_, l, n)| (l.as_str(), n.as_str()))
+                .unwrap_or(("", ""));
+            super::vod::video_json(v, login, name, &s.base)
+        })
+        .collect();
+    match page(&data, size, one(&q, "after")) {
+        Ok((data, next)) => list(data, next),
+        Err(r) => r,
+    }
+}
+
+/// `/clips?broadcaster_id=…&started_at=…&ended_at=…`, most viewed first.
+async fn clips(State(s): State<Arc<Shared>>, Query(q): Params) -> Response {
+    let Some(broadcaster) = one(&q, "broadcaster_id") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Missing required parameter \"broadcaster_id\", \"game_id\" or \"id\"",
+        );
+    };
+    let time = |k: &str| match one(&q, k) {
+        None => Ok(None),
+        Some(v) => tapearr_time(v)
+            .map(Some)
+            .ok_or_else(|| error(StatusCode::BAD_REQUEST, &format!("Invalid value for '{k}'"))),
+    };
+    let (from, to) = match (time("started_at"), time("ended_at")) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let size = match page_size(&s, &q) {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let (login, name) = s
+        .world()
+        .user_by_id(broadcaster)
+        .map(|u| (u.login.clone(), u.display_name.clone()))
+        .unwrap_or_default();
+    let mut listed: Vec<super::vod::Clip> = s
+        .vods()
+        .clips
+        .iter()
+        .filter(|c| c.broadcaster_id == broadcaster)
+        .filter(|c| from.is_none_or(|f| c.created_at >= f))
+        .filter(|c| to.is_none_or(|t| c.created_at < t))
+        .cloned()
+        .collect();
+    listed.sort_by_key(|c| std::cmp::Reverse(c.view_count));
+    let data: Vec<Value> = listed
+        .iter()
+        .map(|c| super::vod::clip_json(c, &login, &name, &s.base))
+        .collect();
+    match page(&data, size, one(&q, "after")) {
+        Ok((data, next)) => list(data, next),
+        Err(r) => r,
+    }
+}
+
+/// An RFC 3339 time as Helix takes it.
+fn tapearr_time(v: &str) -> Option<std::time::SystemTime> {
+    crate::hls_origin::time_fmt::parse_rfc3339(v)
 }

@@ -28,6 +28,7 @@ mod playback;
 mod ratelimit;
 mod script;
 mod state;
+mod vod;
 mod wire;
 
 use std::sync::{Arc, Mutex};
@@ -42,6 +43,7 @@ pub use chat::{ChatMessage, ChatStats};
 pub use eventsub::{Delivery, RawDelivery};
 pub use ratelimit::RateStats;
 pub use script::Action;
+pub use vod::{VideoSpec, helix_duration};
 
 pub const DEFAULT_CLIENT_ID: &str = "fakeclientid0000000000000000000";
 pub const DEFAULT_CLIENT_SECRET: &str = "fakeclientsecret00000000000000";
@@ -103,6 +105,10 @@ pub(crate) struct Shared {
     pub playback: Mutex<PlaybackState>,
     /// The IRC-over-WebSocket chat server.
     pub chat: chat::ChatHub,
+    /// Past broadcasts, clips, their faults and counters.
+    pub vods: Mutex<vod::VodState>,
+    /// Wakes held VOD segment requests (see [`FakeTwitch::hold_vod_segment`]).
+    pub vod_released: Notify,
 }
 
 /// Playback settings and what the playback endpoints saw.
@@ -137,6 +143,10 @@ pub struct PlaybackStats {
 impl Shared {
     pub fn playback(&self) -> std::sync::MutexGuard<'_, PlaybackState> {
         self.playback.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn vods(&self) -> std::sync::MutexGuard<'_, vod::VodState> {
+        self.vods.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn world(&self) -> std::sync::MutexGuard<'_, state::World> {
@@ -207,6 +217,8 @@ impl FakeTwitch {
                 authorized_playlist_requests: 0,
             }),
             chat: chat::ChatHub::default(),
+            vods: Mutex::default(),
+            vod_released: Notify::new(),
             cfg,
         });
         eventsub::spawn_sender(Arc::downgrade(&shared), rx);
@@ -214,6 +226,7 @@ impl FakeTwitch {
             .merge(oauth::router())
             .nest("/helix", helix::router(shared.clone()))
             .merge(playback::router())
+            .merge(vod::router())
             .merge(control::router())
             .route("/irc", axum::routing::get(chat::upgrade))
             .with_state(shared.clone());
@@ -432,6 +445,133 @@ impl FakeTwitch {
     /// Waits until the chat's counters satisfy `pred`; false on timeout.
     pub async fn wait_chat(&self, timeout: Duration, pred: impl Fn(&ChatStats) -> bool) -> bool {
         chat::wait_until(&self.shared.chat, timeout, pred).await
+    }
+
+    // ---- past broadcasts and clips ----
+
+    /// Adds a video of `login` (media: the test TS segments, 1 s each); returns its id.
+    /// Listed newest first by Helix `/videos`.
+    pub async fn add_video(&self, login: &str, spec: VideoSpec) -> Result<String, ControlError> {
+        self.add_video_with(login, spec, MediaParams::test(Container::Ts))
+            .await
+    }
+
+    /// [`Self::add_video`] with other media (the bench uses realistic 2 s 720p segments).
+    pub async fn add_video_with(
+        &self,
+        login: &str,
+        spec: VideoSpec,
+        params: MediaParams,
+    ) -> Result<String, ControlError> {
+        let user_id = self
+            .user_id(login)
+            .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
+        let media = crate::hls_origin::MediaSet::load_or_generate(&params).await?;
+        let id = self.shared.world().next_id();
+        self.shared.vods().videos.push(vod::Video {
+            id: id.clone(),
+            user_id,
+            spec,
+            media,
+        });
+        Ok(id)
+    }
+
+    /// Removes a video (the streamer deleted it).
+    pub fn remove_video(&self, id: &str) {
+        self.shared.vods().videos.retain(|v| v.id != id);
+    }
+
+    /// Adds a clip of `login` (media: a 2 s MP4); returns its slug.
+    pub async fn add_clip(
+        &self,
+        login: &str,
+        title: &str,
+        view_count: u64,
+        age: Duration,
+    ) -> Result<String, ControlError> {
+        let broadcaster_id = self
+            .user_id(login)
+            .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
+        let media =
+            crate::video_origin::media::load_or_generate(&crate::video_origin::VideoMedia::tiny())
+                .await?;
+        let slug = format!("Clip{}{}", title.replace(' ', ""), wire::random_hex(4));
+        let mut st = self.shared.vods();
+        st.clip_media = Some(media);
+        st.clips.push(vod::Clip {
+            id: slug.clone(),
+            broadcaster_id,
+            title: title.to_owned(),
+            view_count,
+            created_at: wire::ago(age),
+            duration: 2.0,
+            video_id: String::new(),
+            vod_offset: None,
+        });
+        Ok(slug)
+    }
+
+    /// The next request for this segment answers 503.
+    pub fn fail_vod_segment_once(&self, video_id: &str, segment: u32) {
+        self.shared
+            .vods()
+            .fail_once
+            .insert((video_id.to_owned(), segment));
+    }
+
+    /// The next request for this segment sends half its body, then drops the connection.
+    pub fn cut_vod_segment_once(&self, video_id: &str, segment: u32) {
+        self.shared
+            .vods()
+            .cut_once
+            .insert((video_id.to_owned(), segment));
+    }
+
+    /// Requests for this segment wait until [`Self::release_vod_segments`].
+    pub fn hold_vod_segment(&self, video_id: &str, segment: u32) {
+        self.shared
+            .vods()
+            .hold
+            .insert((video_id.to_owned(), segment));
+    }
+
+    pub fn release_vod_segments(&self) {
+        self.shared.vods().hold.clear();
+        self.shared.vod_released.notify_waiters();
+    }
+
+    /// Requests for each segment of a video so far (index = segment number).
+    pub fn vod_segment_requests(&self, video_id: &str) -> Vec<u64> {
+        let st = self.shared.vods();
+        let count = st
+            .videos
+            .iter()
+            .find(|v| v.id == video_id)
+            .map_or(0, |v| v.spec.segments);
+        (0..count)
+            .map(|n| {
+                st.segment_requests
+                    .get(&(video_id.to_owned(), n))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .collect()
+    }
+
+    /// VOD media playlist requests so far (valid or not).
+    pub fn vod_playlist_requests(&self) -> u64 {
+        self.shared.vods().playlist_requests
+    }
+
+    /// Downloads of a clip's MP4 so far.
+    pub fn clip_downloads(&self, slug: &str) -> u64 {
+        self.shared
+            .vods()
+            .clip_downloads
+            .get(slug)
+            .copied()
+            .unwrap_or(0)
     }
 
     // ---- the user account (device-code sign-in) ----

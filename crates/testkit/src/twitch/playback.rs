@@ -28,6 +28,9 @@ use super::wire::{PNG, error, hmac, unix_secs};
 /// users' tokens.
 pub const WEB_CLIENT_ID: &str = "kimne78kx3ncx6brgo4mv6wki5h1ko";
 const QUERY_HASH: &str = "ed230aa1e33e07eebb8928504583da78a5173989fadfb1ac94be06a04f3cdbe9";
+/// The persisted query of a clip's signed video URLs.
+pub const CLIP_QUERY_HASH: &str =
+    "36b89d2507fce29e5ca551df756d27c1cfe079e2609642b4390aa4c35796eb11";
 
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
@@ -38,7 +41,7 @@ pub fn router() -> Router<Arc<Shared>> {
 }
 
 /// Twitch's playback signatures are 40 hex characters.
-fn sign(s: &Shared, token: &str) -> String {
+pub(crate) fn sign(s: &Shared, token: &str) -> String {
     hex::encode(hmac(s.playback_key.as_bytes(), &[token.as_bytes()]))[..40].to_owned()
 }
 
@@ -85,8 +88,25 @@ fn answer(s: &Shared, op: &Value, viewer: Option<&str>) -> Value {
     let hash = op
         .pointer("/extensions/persistedQuery/sha256Hash")
         .and_then(Value::as_str);
+    if name == Some("VideoAccessToken_Clip") && hash == Some(CLIP_QUERY_HASH) {
+        let slug = op
+            .pointer("/variables/slug")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        return json!({"data": {"clip": super::vod::clip_token(s, slug)}});
+    }
     if name != Some("PlaybackAccessToken") || hash != Some(QUERY_HASH) {
         return json!({"errors": [{"message": "PersistedQueryNotFound"}]});
+    }
+    if op.pointer("/variables/isVod").and_then(Value::as_bool) == Some(true) {
+        let vod_id = op
+            .pointer("/variables/vodID")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        return json!({
+            "data": {"videoPlaybackAccessToken": super::vod::vod_token(s, vod_id, viewer)},
+            "extensions": {"durationMilliseconds": 3, "operationName": "PlaybackAccessToken"},
+        });
     }
     let login = op
         .pointer("/variables/login")
@@ -122,7 +142,7 @@ fn answer(s: &Shared, op: &Value, viewer: Option<&str>) -> Value {
 }
 
 /// Usher's error body: `[{"url":…,"error":…,"type":"error","error_code":…}]`.
-fn usher_error(status: StatusCode, message: &str, code: &str) -> Response {
+pub(crate) fn usher_error(status: StatusCode, message: &str, code: &str) -> Response {
     (
         status,
         Json(json!([{"url": "", "error": message, "type": "error", "error_code": code}])),

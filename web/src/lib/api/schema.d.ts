@@ -198,6 +198,58 @@ export interface paths {
         patch: operations["channels_update"];
         trace?: never;
     };
+    "/api/v1/channels/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's archive settings (off by default). */
+        get: operations["channels_get_settings"];
+        /** Replace a channel's archive settings. Limits out of range are refused (`400`), nothing stored. */
+        put: operations["channels_put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/archive/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The channel's archived VODs (recordings with `source: vod`, with their status) and clips. */
+        get: operations["channels_items"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/channels/{id}/archive/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive the channel now (the periodic `archive` task does every channel every 6 hours). */
+        post: operations["channels_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/channels/{id}/record": {
         parameters: {
             query?: never;
@@ -753,26 +805,6 @@ export interface paths {
         };
         /** Chapters as WebVTT, for the player's chapter track. */
         get: operations["recordings_chapters_vtt"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/recordings/{id}/chat": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The chat captured with the recording, oldest first, a bounded page at a time (offsets on
-         *     the MP4's timeline once finalized).
-         */
-        get: operations["recordings_chat"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1430,7 +1462,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search now: every candidate for one slot with its score and reasons, best accepted first. */
+        /** Search now: every candidate with its score and reasons, best accepted first. */
         get: operations["trailers_candidates"];
         put?: never;
         post?: never;
@@ -1852,8 +1884,6 @@ export interface components {
             favourite?: boolean | null;
             naming_template?: string | null;
             quality?: string | null;
-            /** @description Capture chat beside its recordings (default on). */
-            record_chat?: boolean | null;
             /** @description Fetch playlists through `twitch.playlist_proxies` (default off). */
             use_playlist_proxy?: boolean | null;
         };
@@ -1865,6 +1895,60 @@ export interface components {
             /** @description The first characters of the key, so users can tell keys apart. */
             prefix: string;
             revoked_at?: null | components["schemas"]["Timestamp"];
+        };
+        /** @description A clip in a channel's extras folder (or one that could not be placed). */
+        ArchivedClip: {
+            /** Format: int64 */
+            bytes?: number | null;
+            channel_id: string;
+            /** @description Twitch's clip slug. */
+            clip_id: string;
+            created_at: components["schemas"]["Timestamp"];
+            error?: string | null;
+            id: string;
+            /** @description Absolute path of the MP4. */
+            path?: string | null;
+            status: components["schemas"]["ClipStatus"];
+            title: string;
+            updated_at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
+            view_count: number;
+        };
+        /** @description A channel's archived VODs and clips. */
+        ArchiveItems: {
+            clips: components["schemas"]["ArchivedClip"][];
+            vods: components["schemas"]["Recording"][];
+        };
+        ArchiveRunStarted: {
+            /** @description The `archive.run` job. */
+            job_id: string;
+        };
+        /** @description Per-channel archive settings (off by default). */
+        ArchiveSettings: {
+            /** Format: int32 */
+            clip_period_days?: number;
+            /** @description Archive past broadcasts. */
+            enabled: boolean;
+            /** @description Also archive highlights and uploads. */
+            highlights?: boolean;
+            live_policy?: components["schemas"]["LivePolicy"];
+            /**
+             * Format: int32
+             * @description Only videos created in the last N days (1–365).
+             */
+            max_age_days: number;
+            /**
+             * Format: int32
+             * @description At most this many videos per kind (1–100), newest first.
+             */
+            max_videos: number;
+            /**
+             * Format: int32
+             * @description Top clips of the last `clip_period_days` days into the channel's extras folder
+             *     (0: no clips).
+             */
+            top_clips?: number;
+            uploads?: boolean;
         };
         /** @description One path prefix as the Arr sees it (`remote`, may be Windows/UNC) and as Tapearr sees it. */
         ArrPathMapping: {
@@ -1993,8 +2077,6 @@ export interface components {
             /** @description `""` clears the override. */
             naming_template?: string | null;
             quality?: string | null;
-            /** @description Capture chat beside recordings; applies from the next recording. */
-            record_chat?: boolean | null;
             /**
              * @description Fetch this channel's playlists through `twitch.playlist_proxies`; applies from the next
              *     recording.
@@ -2033,8 +2115,6 @@ export interface components {
             naming_template?: string | null;
             /** @description Preference list, best first: `best`, `1080p60,720p,best`, `audio_only`. */
             quality: string;
-            /** @description Capture the channel's chat beside its recordings (S10). */
-            record_chat?: boolean;
             /**
              * @description Fetch this channel's playlists through `twitch.playlist_proxies` (segments stay direct);
              *     a channel in `twitch.proxy_channels` uses them whatever this says.
@@ -2053,41 +2133,8 @@ export interface components {
             start_ms: number;
             title: string;
         };
-        /** @description One chat message. */
-        ChatLine: {
-            /** @description `#RRGGBB`, or empty when the user never chose one. */
-            color?: string;
-            /** @description Twitch's `emotes` tag (`25:0-4,12-16/1902:6-10`, character positions in `text`). */
-            emotes?: string;
-            /** @description Twitch's message id. */
-            id: string;
-            /**
-             * Format: int64
-             * @description Where it appears in the recording, in milliseconds.
-             */
-            ms: number;
-            /** @description The sender's display name. */
-            name: string;
-            text: string;
-            /**
-             * Format: int64
-             * @description When Twitch relayed it (`tmi-sent-ts`, ms since the epoch).
-             */
-            ts: number;
-            /** @description The sender's login. */
-            user: string;
-        };
-        /** @description Messages from `from_ms` (inclusive) up to `to_ms` (exclusive), oldest first. */
-        ChatPage: {
-            messages: components["schemas"]["ChatLine"][];
-            /**
-             * Format: int64
-             * @description More messages wait in the range: ask again with this `from_ms` and `skip = next_skip`
-             *     (the messages at that very millisecond this page already holds).
-             */
-            next_from_ms?: number | null;
-            next_skip: number;
-        };
+        /** @enum {string} */
+        ClipStatus: "placed" | "failed";
         /**
          * @description Every stable error code the API answers with.
          * @enum {string}
@@ -2502,12 +2549,6 @@ export interface components {
             file_bytes?: number | null;
             /** @description The trailer file (absolute, local). */
             file_path?: string | null;
-            /**
-             * Format: int64
-             * @description Height of the placed file in pixels (ffprobe at placement); `None` when unknown (a
-             *     file found on disk or placed before upgrades were remembered).
-             */
-            height?: number | null;
             media_id: string;
             next_attempt_at?: null | components["schemas"]["Timestamp"];
             profile_id: string;
@@ -2522,13 +2563,6 @@ export interface components {
             source?: null | components["schemas"]["CandidateSource"];
             status: components["schemas"]["DownloadStatus"];
             updated_at: components["schemas"]["Timestamp"];
-            upgrade_checked_at?: null | components["schemas"]["Timestamp"];
-            /**
-             * Format: int64
-             * @description How many times a better video replaced this slot's file (at most
-             *     [`MAX_UPGRADES`](crate::trailers::plan::MAX_UPGRADES)).
-             */
-            upgrades?: number;
             video_id?: string | null;
         };
         DownloadRequest: {
@@ -2656,7 +2690,7 @@ export interface components {
             already_watched: string[];
         };
         /** @enum {string} */
-        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "tools.update_ytdlp" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan" | "trailers.item";
+        JobKind: "events.prune" | "sessions.prune" | "jobs.prune" | "system.probe" | "system.check_disk" | "tools.check_updates" | "tools.update" | "tools.update_ytdlp" | "mediaserver.refresh" | "recording.finalize" | "library.retention" | "trailers.run" | "trailers.sync" | "trailers.download" | "trailers.scan" | "trailers.item" | "archive.run" | "archive.vod";
         JobQueued: {
             job_id: string;
         };
@@ -2713,6 +2747,11 @@ export interface components {
             started_at: components["schemas"]["Timestamp"];
             title: string;
         };
+        /**
+         * @description What to do with a VOD of a broadcast that was also recorded live.
+         * @enum {string}
+         */
+        LivePolicy: "keep_both" | "prefer_vod" | "skip";
         LogEntry: {
             fields: {
                 [key: string]: string;
@@ -2805,11 +2844,6 @@ export interface components {
             /** Format: int32 */
             runtime_min?: number | null;
             /**
-             * @description A series' seasons as Sonarr lists them (specials as season 0); empty for movies and
-             *     for sources that do not say (Plex, Jellyfin).
-             */
-            seasons?: components["schemas"]["MediaSeason"][];
-            /**
              * @description The media server that already shows a trailer for it (`Plex`, `Jellyfin`), as the
              *     last sync saw it; `None` when it shows none or was not asked.
              */
@@ -2847,16 +2881,6 @@ export interface components {
             monitor?: boolean | null;
             /** @description A video id to use instead of any search; `""` clears it. */
             trailer_id_override?: string | null;
-        };
-        /** @description One season of a series (Sonarr's `seasons[]`). */
-        MediaSeason: {
-            /** @description Monitored in Sonarr: only monitored seasons get a season trailer. */
-            monitored: boolean;
-            /**
-             * Format: int32
-             * @description `seasonNumber`; 0 is the specials.
-             */
-            number: number;
         };
         MediaServer: {
             created_at: components["schemas"]["Timestamp"];
@@ -2979,12 +3003,6 @@ export interface components {
             max_height: number;
             /** @default beside */
             placement: components["schemas"]["Placement"];
-            /**
-             * @description Series: a trailer per monitored season too (TMDB's season videos), placed in the
-             *     season's folder when it exists on disk (specials are left out).
-             * @default false
-             */
-            season_trailers: boolean;
             /** @default false */
             subtitles: boolean;
             /**
@@ -3004,12 +3022,6 @@ export interface components {
              * @default 0
              */
             trim_start_s: number;
-            /**
-             * @description Quality upgrades: a file Tapearr placed below `max_height` is replaced when a search
-             *     (at most every two weeks per slot) finds a taller video; off by default.
-             * @default false
-             */
-            upgrade: boolean;
             /** @default h264 */
             video_codec: components["schemas"]["VideoCodec"];
             /**
@@ -3062,7 +3074,7 @@ export interface components {
         };
         /** @description One page of a list plus the total number of matching rows. */
         Paged_Recording: {
-            items: (components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingLabels"] & {
+            items: (components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingOrigin"] & components["schemas"]["RecordingLabels"] & {
                 /** Format: int64 */
                 bytes: number;
                 channel_id: string;
@@ -3127,7 +3139,7 @@ export interface components {
          */
         Placement: "folder" | "beside";
         /** @enum {string} */
-        PlanAction: "download" | "wait" | "have" | "upgrade" | "skip";
+        PlanAction: "download" | "wait" | "have" | "skip";
         PlanEntry: {
             action: components["schemas"]["PlanAction"];
             media_id: string;
@@ -3240,7 +3252,7 @@ export interface components {
             end: string;
             start: string;
         };
-        Recording: components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingLabels"] & {
+        Recording: components["schemas"]["RecordingLibrary"] & components["schemas"]["RecordingOrigin"] & components["schemas"]["RecordingLabels"] & {
             /** Format: int64 */
             bytes: number;
             channel_id: string;
@@ -3313,12 +3325,27 @@ export interface components {
             /** @description Absolute path of the MP4 (chosen before the remux, so every retry writes the same file). */
             video_path?: string | null;
         };
+        /**
+         * @description The source of a recording, and for a VOD its Twitch video and the live recording of the
+         *     same broadcast.
+         */
+        RecordingOrigin: {
+            /** @description The live recording of the same broadcast (same Twitch stream id), for a VOD. */
+            linked_recording_id?: string | null;
+            source?: components["schemas"]["RecordingSource"];
+            twitch_video_id?: string | null;
+        };
         RecordingPatch: {
             /** @description Keep it: retention never deletes it. */
             keep?: boolean | null;
         };
+        /**
+         * @description Where a recording's media came from.
+         * @enum {string}
+         */
+        RecordingSource: "live" | "vod";
         /** @enum {string} */
-        RecordingStatus: "recording" | "ended" | "finalizing" | "ready" | "failed";
+        RecordingStatus: "recording" | "ended" | "finalizing" | "ready" | "failed" | "downloading";
         RefreshQueued: {
             /** @description One `mediaserver.refresh` job per enabled server. */
             jobs: number;
@@ -3518,7 +3545,7 @@ export interface components {
             user_agent?: string | null;
         };
         /** @enum {string} */
-        SettingKind: "text" | "secret" | "url" | "extractor_arg_url" | "folders" | "seconds" | "gib" | "log_filter" | "proxy" | "proxy_list";
+        SettingKind: "text" | "secret" | "url" | "folders" | "seconds" | "gib" | "log_filter" | "proxy" | "proxy_list";
         /**
          * @description Where a setting's value comes from.
          * @enum {string}
@@ -4446,6 +4473,166 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveSettings"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArchiveSettings"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveSettings"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_items: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveItems"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    channels_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchiveRunStarted"];
                 };
             };
             401: {
@@ -6127,60 +6314,6 @@ export interface operations {
                 };
                 content: {
                     "text/vtt": string;
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    recordings_chat: {
-        parameters: {
-            query?: {
-                /** @description From this offset in the recording, in ms (inclusive; default 0). */
-                from_ms?: number;
-                /** @description Messages per page: 1 to 1000 (default 500). */
-                limit?: number;
-                /** @description Leave out this many messages at exactly `from_ms` (the previous page's `next_skip`). */
-                skip?: number;
-                /** @description Up to this offset (exclusive; default the end). */
-                to_ms?: number;
-            };
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChatPage"];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: {
@@ -7933,11 +8066,6 @@ export interface operations {
         parameters: {
             query: {
                 profile_id: string;
-                /**
-                 * @description `trailer-1` (the default), `trailer-2`, `featurette-1`…: an extra's candidates are
-                 *     TMDB's videos of its type, and other slots' videos are left out.
-                 */
-                slot?: string;
             };
             header?: never;
             path: {
@@ -7953,14 +8081,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Scored"][];
-                };
-            };
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: {

@@ -324,6 +324,7 @@ async fn insert(
         error: None,
         updated_at: now,
         library: Default::default(),
+        origin: Default::default(),
         labels: Default::default(),
     };
     store.insert_recording(&recording).await?;

@@ -1,0 +1,48 @@
+//! The archive: per-channel settings, VOD recordings and placed clips.
+
+use super::StorageResult;
+use crate::archive::model::ArchivedClip;
+use crate::streams::model::Recording;
+use crate::time::Timestamp;
+use async_trait::async_trait;
+
+#[async_trait]
+pub trait ArchiveStore: Send + Sync {
+    /// The channel's archive settings (JSON), `None` when never set.
+    async fn channel_archive(&self, channel_id: &str) -> StorageResult<Option<String>>;
+    /// NotFound when the channel does not exist.
+    async fn set_channel_archive(&self, channel_id: &str, settings: &str) -> StorageResult<()>;
+    /// `(channel id, settings JSON)` of every channel (not removed) with settings.
+    async fn archive_channels(&self) -> StorageResult<Vec<(String, String)>>;
+    /// The recording downloaded from a Twitch video, if any.
+    async fn recording_of_video(
+        &self,
+        channel_id: &str,
+        video_id: &str,
+    ) -> StorageResult<Option<Recording>>;
+    /// The channel's VOD recordings, newest first.
+    async fn vod_recordings(&self, channel_id: &str) -> StorageResult<Vec<Recording>>;
+    /// A finished download: `downloading` → `ended` with what the part holds; false when the
+    /// recording is not downloading (deleted meanwhile).
+    async fn finish_vod_download(
+        &self,
+        id: &str,
+        bytes: u64,
+        media_ms: u64,
+        segments: u64,
+        at: Timestamp,
+    ) -> StorageResult<bool>;
+    /// `downloading` → `failed` with the reason; false when it is not downloading.
+    async fn fail_vod_download(&self, id: &str, error: &str, at: Timestamp) -> StorageResult<bool>;
+    /// Downloading again (the user's retry of a failed VOD): `failed` → `downloading`.
+    async fn restart_vod_download(&self, id: &str, at: Timestamp) -> StorageResult<bool>;
+    async fn archived_clip(
+        &self,
+        channel_id: &str,
+        clip_id: &str,
+    ) -> StorageResult<Option<ArchivedClip>>;
+    /// Inserts the clip or replaces the one with its `(channel_id, clip_id)`.
+    async fn upsert_archived_clip(&self, clip: &ArchivedClip) -> StorageResult<()>;
+    /// The channel's clips, most viewed first.
+    async fn list_archived_clips(&self, channel_id: &str) -> StorageResult<Vec<ArchivedClip>>;
+}
