@@ -813,6 +813,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recordings/{id}/chat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The chat captured with the recording, oldest first, a bounded page at a time (offsets on
+         *     the MP4's timeline once finalized).
+         */
+        get: operations["recordings_chat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/recordings/{id}/finalize": {
         parameters: {
             query?: never;
@@ -1462,7 +1482,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search now: every candidate with its score and reasons, best accepted first. */
+        /** Search now: every candidate for one slot with its score and reasons, best accepted first. */
         get: operations["trailers_candidates"];
         put?: never;
         post?: never;
@@ -1884,6 +1904,8 @@ export interface components {
             favourite?: boolean | null;
             naming_template?: string | null;
             quality?: string | null;
+            /** @description Capture chat beside its recordings (default on). */
+            record_chat?: boolean | null;
             /** @description Fetch playlists through `twitch.playlist_proxies` (default off). */
             use_playlist_proxy?: boolean | null;
         };
@@ -2077,6 +2099,8 @@ export interface components {
             /** @description `""` clears the override. */
             naming_template?: string | null;
             quality?: string | null;
+            /** @description Capture chat beside recordings; applies from the next recording. */
+            record_chat?: boolean | null;
             /**
              * @description Fetch this channel's playlists through `twitch.playlist_proxies`; applies from the next
              *     recording.
@@ -2115,6 +2139,8 @@ export interface components {
             naming_template?: string | null;
             /** @description Preference list, best first: `best`, `1080p60,720p,best`, `audio_only`. */
             quality: string;
+            /** @description Capture the channel's chat beside its recordings (S10). */
+            record_chat?: boolean;
             /**
              * @description Fetch this channel's playlists through `twitch.playlist_proxies` (segments stay direct);
              *     a channel in `twitch.proxy_channels` uses them whatever this says.
@@ -2132,6 +2158,41 @@ export interface components {
             /** Format: int64 */
             start_ms: number;
             title: string;
+        };
+        /** @description One chat message. */
+        ChatLine: {
+            /** @description `#RRGGBB`, or empty when the user never chose one. */
+            color?: string;
+            /** @description Twitch's `emotes` tag (`25:0-4,12-16/1902:6-10`, character positions in `text`). */
+            emotes?: string;
+            /** @description Twitch's message id. */
+            id: string;
+            /**
+             * Format: int64
+             * @description Where it appears in the recording, in milliseconds.
+             */
+            ms: number;
+            /** @description The sender's display name. */
+            name: string;
+            text: string;
+            /**
+             * Format: int64
+             * @description When Twitch relayed it (`tmi-sent-ts`, ms since the epoch).
+             */
+            ts: number;
+            /** @description The sender's login. */
+            user: string;
+        };
+        /** @description Messages from `from_ms` (inclusive) up to `to_ms` (exclusive), oldest first. */
+        ChatPage: {
+            messages: components["schemas"]["ChatLine"][];
+            /**
+             * Format: int64
+             * @description More messages wait in the range: ask again with this `from_ms` and `skip = next_skip`
+             *     (the messages at that very millisecond this page already holds).
+             */
+            next_from_ms?: number | null;
+            next_skip: number;
         };
         /** @enum {string} */
         ClipStatus: "placed" | "failed";
@@ -2549,6 +2610,12 @@ export interface components {
             file_bytes?: number | null;
             /** @description The trailer file (absolute, local). */
             file_path?: string | null;
+            /**
+             * Format: int64
+             * @description Height of the placed file in pixels (ffprobe at placement); `None` when unknown (a
+             *     file found on disk or placed before upgrades were remembered).
+             */
+            height?: number | null;
             media_id: string;
             next_attempt_at?: null | components["schemas"]["Timestamp"];
             profile_id: string;
@@ -2563,6 +2630,13 @@ export interface components {
             source?: null | components["schemas"]["CandidateSource"];
             status: components["schemas"]["DownloadStatus"];
             updated_at: components["schemas"]["Timestamp"];
+            upgrade_checked_at?: null | components["schemas"]["Timestamp"];
+            /**
+             * Format: int64
+             * @description How many times a better video replaced this slot's file (at most
+             *     [`MAX_UPGRADES`](crate::trailers::plan::MAX_UPGRADES)).
+             */
+            upgrades?: number;
             video_id?: string | null;
         };
         DownloadRequest: {
@@ -2844,6 +2918,11 @@ export interface components {
             /** Format: int32 */
             runtime_min?: number | null;
             /**
+             * @description A series' seasons as Sonarr lists them (specials as season 0); empty for movies and
+             *     for sources that do not say (Plex, Jellyfin).
+             */
+            seasons?: components["schemas"]["MediaSeason"][];
+            /**
              * @description The media server that already shows a trailer for it (`Plex`, `Jellyfin`), as the
              *     last sync saw it; `None` when it shows none or was not asked.
              */
@@ -2881,6 +2960,16 @@ export interface components {
             monitor?: boolean | null;
             /** @description A video id to use instead of any search; `""` clears it. */
             trailer_id_override?: string | null;
+        };
+        /** @description One season of a series (Sonarr's `seasons[]`). */
+        MediaSeason: {
+            /** @description Monitored in Sonarr: only monitored seasons get a season trailer. */
+            monitored: boolean;
+            /**
+             * Format: int32
+             * @description `seasonNumber`; 0 is the specials.
+             */
+            number: number;
         };
         MediaServer: {
             created_at: components["schemas"]["Timestamp"];
@@ -3003,6 +3092,12 @@ export interface components {
             max_height: number;
             /** @default beside */
             placement: components["schemas"]["Placement"];
+            /**
+             * @description Series: a trailer per monitored season too (TMDB's season videos), placed in the
+             *     season's folder when it exists on disk (specials are left out).
+             * @default false
+             */
+            season_trailers: boolean;
             /** @default false */
             subtitles: boolean;
             /**
@@ -3022,6 +3117,12 @@ export interface components {
              * @default 0
              */
             trim_start_s: number;
+            /**
+             * @description Quality upgrades: a file Tapearr placed below `max_height` is replaced when a search
+             *     (at most every two weeks per slot) finds a taller video; off by default.
+             * @default false
+             */
+            upgrade: boolean;
             /** @default h264 */
             video_codec: components["schemas"]["VideoCodec"];
             /**
@@ -3139,7 +3240,7 @@ export interface components {
          */
         Placement: "folder" | "beside";
         /** @enum {string} */
-        PlanAction: "download" | "wait" | "have" | "skip";
+        PlanAction: "download" | "wait" | "have" | "upgrade" | "skip";
         PlanEntry: {
             action: components["schemas"]["PlanAction"];
             media_id: string;
@@ -3545,7 +3646,7 @@ export interface components {
             user_agent?: string | null;
         };
         /** @enum {string} */
-        SettingKind: "text" | "secret" | "url" | "folders" | "seconds" | "gib" | "log_filter" | "proxy" | "proxy_list";
+        SettingKind: "text" | "secret" | "url" | "extractor_arg_url" | "folders" | "seconds" | "gib" | "log_filter" | "proxy" | "proxy_list";
         /**
          * @description Where a setting's value comes from.
          * @enum {string}
@@ -6334,6 +6435,60 @@ export interface operations {
             };
         };
     };
+    recordings_chat: {
+        parameters: {
+            query?: {
+                /** @description From this offset in the recording, in ms (inclusive; default 0). */
+                from_ms?: number;
+                /** @description Messages per page: 1 to 1000 (default 500). */
+                limit?: number;
+                /** @description Leave out this many messages at exactly `from_ms` (the previous page's `next_skip`). */
+                skip?: number;
+                /** @description Up to this offset (exclusive; default the end). */
+                to_ms?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChatPage"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     recordings_finalize: {
         parameters: {
             query?: never;
@@ -8066,6 +8221,11 @@ export interface operations {
         parameters: {
             query: {
                 profile_id: string;
+                /**
+                 * @description `trailer-1` (the default), `trailer-2`, `featurette-1`…: an extra's candidates are
+                 *     TMDB's videos of its type, and other slots' videos are left out.
+                 */
+                slot?: string;
             };
             header?: never;
             path: {
@@ -8081,6 +8241,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Scored"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: {
