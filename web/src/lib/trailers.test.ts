@@ -8,7 +8,6 @@ import {
 	groupPreview,
 	isMediaFiltered,
 	MASK,
-	slotLabel,
 	mediaApiQuery,
 	mediaFiltersFrom,
 	mediaFiltersQuery,
