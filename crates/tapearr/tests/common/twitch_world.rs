@@ -177,7 +177,9 @@ pub fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     parts.retain(|p| {
-        let name = p.to_string_lossy();
+        // The file's own name: the folder (`.parts/…`) matches `.part` too, and it also holds
+        // the chat capture.
+        let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
         name.contains(".part") && !name.ends_with(".idx")
     });
     parts.sort();
