@@ -10,9 +10,12 @@ mod common;
 use common::twitch_world::{WAIT, add, detail, start, wait_detail, world};
 use common::{Client, backends, eventually};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
+use tapearr_api::routes::archive::ArchiveRunStarted;
+use tapearr_core::archive::ArchiveItems;
+use tapearr_core::archive::model::{ArchiveSettings, ClipStatus};
 use tapearr_core::streams::model::{RecordingSource, RecordingStatus};
 use tapearr_testkit::twitch::VideoSpec;
 
@@ -20,13 +23,19 @@ const DAY: Duration = Duration::from_secs(86_400);
 /// Downloads and finalize of a few small files; generous for a loaded machine.
 const LONG: Duration = Duration::from_secs(90);
 
-async fn items(client: &Client, channel_id: &str) -> Value {
+async fn items(client: &Client, channel_id: &str) -> ArchiveItems {
     let mut c = client.clone();
     let r = c
         .get(&format!("/api/v1/channels/{channel_id}/archive/items"))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    r.body
+    r.json()
+}
+
+async fn archive_settings(client: &mut Client, channel_id: &str) -> ArchiveSettings {
+    client
+        .get_json(&format!("/api/v1/channels/{channel_id}/archive"))
+        .await
 }
 
 async fn run_archive(client: &mut Client, channel_id: &str) -> String {
@@ -37,7 +46,7 @@ async fn run_archive(client: &mut Client, channel_id: &str) -> String {
         )
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
-    r.body["job_id"].as_str().expect("job id").to_string()
+    r.json::<ArchiveRunStarted>().job_id
 }
 
 fn files_in(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
@@ -98,8 +107,11 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
 
         // Off by default; out-of-range limits are refused and change nothing.
         let path = format!("/api/v1/channels/{id}/archive");
-        let r = client.get(&path).await;
-        assert_eq!(r.body["enabled"], false, "{}", backend.name);
+        assert!(
+            !archive_settings(&mut client, &id).await.enabled,
+            "{}",
+            backend.name
+        );
         let r = client
             .send(
                 reqwest::Method::PUT,
@@ -108,7 +120,7 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
             )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
-        assert_eq!(client.get(&path).await.body["enabled"], false);
+        assert!(!archive_settings(&mut client, &id).await.enabled);
         let settings = json!({"enabled": true, "max_age_days": 14, "max_videos": 10,
             "live_policy": "keep_both", "top_clips": 2, "clip_period_days": 7});
         let r = client
@@ -132,9 +144,9 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
             }
         })
         .await;
-        let vods = items(&client, &id).await["vods"].clone();
-        assert_eq!(vods.as_array().map(Vec::len), Some(1), "{vods}");
-        assert_eq!(vods[0]["status"], "downloading");
+        let vods = items(&client, &id).await.vods;
+        assert_eq!(vods.len(), 1, "{vods:?}");
+        assert_eq!(vods[0].status, RecordingStatus::Downloading);
         server.kill9();
         w.twitch.release_vod_segments();
 
@@ -142,7 +154,7 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         let mut client = Client::new(&server);
         let r = client.login(common::ADMIN, common::PASSWORD).await;
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-        let vod_id = vods[0]["id"].as_str().expect("id").to_string();
+        let vod_id = vods[0].id.clone();
         let vod = wait_detail(&client, &vod_id, "the VOD ready", |d| {
             d.recording.status == RecordingStatus::Ready
         })
@@ -176,12 +188,10 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         );
 
         // The old archive and the highlight (not asked for) were left alone.
-        let vods = items(&client, &id).await["vods"].clone();
+        let vods = items(&client, &id).await.vods;
         let videos: Vec<&str> = vods
-            .as_array()
-            .expect("vods")
             .iter()
-            .filter_map(|v| v["twitch_video_id"].as_str())
+            .filter_map(|v| v.origin.twitch_video_id.as_deref())
             .collect();
         assert_eq!(videos, vec![fresh.as_str()]);
         assert_eq!(w.twitch.vod_segment_requests(&old).iter().sum::<u64>(), 0);
@@ -198,21 +208,16 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
             let c = client.clone();
             let id = id.clone();
             async move {
-                let clips = items(&c, &id).await["clips"].clone();
-                (clips.as_array().map(Vec::len) == Some(2)).then_some(clips)
+                let clips = items(&c, &id).await.clips;
+                (clips.len() == 2).then_some(clips)
             }
         })
         .await;
-        let titles: Vec<&str> = clips
-            .as_array()
-            .expect("clips")
-            .iter()
-            .map(|c| c["title"].as_str().unwrap_or(""))
-            .collect();
+        let titles: Vec<&str> = clips.iter().map(|c| c.title.as_str()).collect();
         assert_eq!(titles, vec!["Top", "Mid"]);
         let extras = files_in(&library.join("archivist").join("Other"), "mp4");
         assert_eq!(extras.len(), 2, "{extras:?}");
-        assert!(clips[0]["status"] == "placed" && clips[1]["status"] == "placed");
+        assert!(clips[0].status == ClipStatus::Placed && clips[1].status == ClipStatus::Placed);
 
         // A second run downloads nothing and places nothing again.
         let before: u64 = w.twitch.vod_segment_requests(&fresh).iter().sum();
@@ -223,8 +228,8 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
             before
         );
         let after = items(&client, &id).await;
-        assert_eq!(after["vods"].as_array().map(Vec::len), Some(1));
-        assert_eq!(after["clips"], clips);
+        assert_eq!(after.vods.len(), 1);
+        assert_eq!(after.clips, clips);
         assert_eq!(
             files_in(&library.join("archivist").join("Other"), "mp4"),
             extras
@@ -290,23 +295,20 @@ async fn a_vod_of_a_recorded_broadcast_replaces_it_when_the_channel_prefers_vods
             let c = client.clone();
             let id = id.clone();
             async move {
-                let vods = items(&c, &id).await["vods"].clone();
-                let v = vods.get(0)?.clone();
-                (v["status"] == "ready").then_some(v)
+                let vods = items(&c, &id).await.vods;
+                let v = vods.first()?.clone();
+                (v.status == RecordingStatus::Ready).then_some(v)
             }
         })
         .await;
-        assert_eq!(vod["twitch_video_id"], video.as_str());
+        assert_eq!(vod.origin.twitch_video_id.as_deref(), Some(video.as_str()));
         assert_eq!(
-            vod["linked_recording_id"],
-            live.id.as_str(),
+            vod.origin.linked_recording_id.as_deref(),
+            Some(live.id.as_str()),
             "{}",
             backend.name
         );
-        assert_eq!(
-            vod["stream_id"],
-            live.stream_id.clone().map_or(Value::Null, Value::from)
-        );
+        assert_eq!(vod.stream_id, live.stream_id);
         eventually(WAIT, "the live recording replaced", || {
             let mut c = client.clone();
             let path = format!("/api/v1/recordings/{}", live.id);

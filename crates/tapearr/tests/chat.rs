@@ -10,7 +10,8 @@ use common::{Client, backends, eventually};
 use reqwest::StatusCode;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tapearr_core::chat::ChatLine;
+use tapearr_api::routes::channels::ChannelView;
+use tapearr_core::chat::{ChatEntry, ChatLine};
 use tapearr_core::library::ChatPage;
 use tapearr_core::streams::model::RecordingStatus;
 use tapearr_testkit::twitch::ChatMessage;
@@ -23,18 +24,20 @@ fn env(w: &World) -> Vec<(&'static str, String)> {
 }
 
 /// The messages in the recording's parts folder so far (as captured, moderation as lines).
-fn captured(dir: &str) -> Vec<serde_json::Value> {
+fn captured(dir: &str) -> Vec<ChatLine> {
     let text = std::fs::read_to_string(Path::new(dir).join("chat.jsonl")).unwrap_or_default();
     text.lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v.get("text").is_some())
+        .filter_map(|l| match serde_json::from_str::<ChatEntry>(l).ok()? {
+            ChatEntry::Message(m) => Some(m),
+            ChatEntry::Clear(_) => None,
+        })
         .collect()
 }
 
 /// Waits until the parts folder's chat holds a message with `text`; returns it.
-async fn wait_captured(dir: &str, text: &str) -> serde_json::Value {
+async fn wait_captured(dir: &str, text: &str) -> ChatLine {
     eventually(WAIT, text, || async {
-        captured(dir).into_iter().find(|m| m["text"] == text)
+        captured(dir).into_iter().find(|m| m.text == text)
     })
     .await
 }
@@ -107,11 +110,11 @@ async fn chat_is_captured_kept_beside_the_mp4_and_served() {
         assert!(
             captured(&rec.dir)
                 .iter()
-                .any(|m| m["text"] == "after the drop")
+                .any(|m| m.text == "after the drop")
         );
 
         // Enough media for the last message to lie inside the MP4, then the end.
-        let last_ms = last["ms"].as_u64().expect("ms");
+        let last_ms = last.ms;
         wait_detail(&client, &rec.id, "media past the last message", |r| {
             r.recording.media_ms >= last_ms + 2_000
         })
@@ -275,11 +278,8 @@ async fn api_pages_the_chat(client: &mut Client, id: &str, kept: &[ChatLine], na
             "{name}: {bad}: {}",
             r.body
         );
-        assert!(
-            r.body["code"].is_string() && r.body["message"].is_string(),
-            "{}",
-            r.body
-        );
+        // A `{code, message}` body.
+        r.error();
     }
     let missing = client.get("/api/v1/recordings/nope/chat").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -320,10 +320,7 @@ async fn a_killed_server_keeps_the_chat_it_wrote_and_appends_after_the_restart()
         .chat_say("sturdy", &ChatMessage::new("Fan", "after"));
     wait_captured(&rec.dir, "after").await;
     let after = captured(&rec.dir);
-    let texts: Vec<String> = after
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
-        .collect();
+    let texts: Vec<String> = after.iter().map(|m| m.text.clone()).collect();
     let mut expected: Vec<String> = (0..20).map(|i| format!("before {i}")).collect();
     expected.push("after".into());
     assert_eq!(texts, expected, "appended to the same file, in order");
@@ -351,8 +348,9 @@ async fn a_channel_with_chat_off_records_no_chat() {
         )
         .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
-    assert_eq!(added.body["record_chat"], false);
-    let channel_id = added.body["id"].as_str().expect("id").to_string();
+    let channel = added.json::<ChannelView>().channel;
+    assert!(!channel.settings.record_chat);
+    let channel_id = channel.id;
     w.twitch
         .go_live("quiet", "Shh", "ASMR")
         .await

@@ -9,12 +9,15 @@
 
 mod common;
 
+use common::trailer_world::{all_media, media_detail, profiles, queue};
 use common::{Client, JobRecord, Server, ServerOptions, backends, install_crypto, link_tools};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tapearr_api::routes::trailers::JobQueued;
+use tapearr_core::trailers::PlanEntry;
+use tapearr_core::trailers::model::{DownloadRecord, DownloadStatus, Placement, Profile};
+use tapearr_core::trailers::plan::PlanAction;
 use tapearr_testkit::sonarr::{FakeSonarr, Season, Series};
 use tapearr_testkit::tmdb::{FakeTmdb, TmdbVideo};
 use tapearr_testkit::video_origin::{VideoOrigin, VideoSpec};
@@ -141,33 +144,27 @@ impl World {
 }
 
 async fn wait_job(api: &mut Client, path: &str) -> JobRecord {
-    let r = api.post(path, json!({})).await;
-    assert_eq!(r.status, 202, "{path}: {}", r.body);
-    let job = r.json::<JobQueued>().job_id;
+    let job = queue(api, path).await;
     api.wait_succeeded(&job, Duration::from_secs(240)).await
 }
 
-/// Both default profiles on, with season trailers (short videos accepted).
-async fn season_profiles(api: &mut Client) -> Vec<(String, String)> {
-    let profiles = api.get("/api/v1/trailers/profiles").await.body;
+/// Both default profiles on, with season trailers (short videos accepted): (id, placement).
+async fn season_profiles(api: &mut Client) -> Vec<(String, Placement)> {
     let mut out = Vec::new();
-    for p in profiles.as_array().expect("profiles") {
-        let mut input = p.clone();
-        input["enabled"] = json!(true);
-        input["search"]["min_duration_s"] = json!(1);
-        input["output"]["season_trailers"] = json!(true);
-        let id = p["id"].as_str().expect("id");
+    for mut p in profiles(api).await {
+        p.enabled = true;
+        p.search.min_duration_s = 1;
+        p.output.season_trailers = true;
         let r = api
-            .send(
+            .send_typed(
                 reqwest::Method::PUT,
-                &format!("/api/v1/trailers/profiles/{id}"),
-                Some(input),
+                &format!("/api/v1/trailers/profiles/{}", p.id),
+                &p,
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.body["output"]["season_trailers"], true, "{}", r.body);
-        let placement = p["output"]["placement"].as_str().unwrap_or_default();
-        out.push((id.to_string(), placement.to_string()));
+        assert!(r.json::<Profile>().output.season_trailers, "{}", r.body);
+        out.push((p.id, p.output.placement));
     }
     out
 }
@@ -191,35 +188,21 @@ fn folder_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// (profile id, slot) → the record.
-async fn records(api: &mut Client, media_id: &str) -> BTreeMap<(String, String), Value> {
-    let detail = api
-        .get(&format!("/api/v1/trailers/media/{media_id}"))
+async fn records(api: &mut Client, media_id: &str) -> BTreeMap<(String, String), DownloadRecord> {
+    media_detail(api, media_id)
         .await
-        .body;
-    detail["downloads"]
-        .as_array()
-        .expect("downloads")
-        .iter()
-        .map(|d| {
-            let key = (
-                d["profile_id"].as_str().unwrap_or_default().to_string(),
-                d["slot"].as_str().unwrap_or_default().to_string(),
-            );
-            (key, d.clone())
-        })
+        .downloads
+        .into_iter()
+        .map(|d| ((d.profile_id.clone(), d.slot.to_string()), d))
         .collect()
 }
 
 /// (profile id, slot, action) of every preview entry.
-async fn preview(api: &mut Client) -> Vec<(String, String, String)> {
-    let body = api.get("/api/v1/trailers/preview").await.body;
-    body.as_array()
-        .expect("entries")
-        .iter()
-        .map(|e| {
-            let text = |k: &str| e[k].as_str().unwrap_or_default().to_string();
-            (text("profile_id"), text("slot"), text("action"))
-        })
+async fn preview(api: &mut Client) -> Vec<(String, String, PlanAction)> {
+    let entries: Vec<PlanEntry> = api.get_json("/api/v1/trailers/preview").await;
+    entries
+        .into_iter()
+        .map(|e| (e.profile_id, e.slot.to_string(), e.action))
         .collect()
 }
 
@@ -241,12 +224,12 @@ async fn each_monitored_season_gets_its_trailer_in_its_own_folder() {
         let profiles = season_profiles(&mut api).await;
         let beside = profiles
             .iter()
-            .find(|(_, p)| p == "beside")
+            .find(|(_, p)| *p == Placement::Beside)
             .map(|(id, _)| id.clone())
             .expect("a beside profile");
         let folder = profiles
             .iter()
-            .find(|(_, p)| p == "folder")
+            .find(|(_, p)| *p == Placement::Folder)
             .map(|(id, _)| id.clone())
             .expect("a folder profile");
         let r = api
@@ -289,45 +272,48 @@ async fn each_monitored_season_gets_its_trailer_in_its_own_folder() {
             "{b}: neither the specials nor a season without a folder are asked for"
         );
 
-        let media = api.get("/api/v1/trailers/media?limit=10").await.body;
-        let media_id = media["items"][0]["id"]
-            .as_str()
-            .expect("synced")
-            .to_string();
+        let media = all_media(&mut api).await;
+        let row = media.first().expect("synced");
+        let media_id = row.item.id.clone();
         let recs = records(&mut api, &media_id).await;
         assert_eq!(recs.len(), 8, "{b}: 4 slots per profile: {recs:?}");
         for p in [&beside, &folder] {
             let rec = |slot: &str| &recs[&(p.clone(), slot.to_string())];
-            assert_eq!(rec("trailer-1")["video_id"], "harborTr", "{b}");
             assert_eq!(
-                rec("season-01")["video_id"],
-                "harborS1",
+                rec("trailer-1").video_id.as_deref(),
+                Some("harborTr"),
+                "{b}"
+            );
+            assert_eq!(
+                rec("season-01").video_id.as_deref(),
+                Some("harborS1"),
                 "{b}: the season the title names, not the sharper one of season 2"
             );
-            assert_eq!(rec("season-02")["video_id"], "harborS2", "{b}");
-            assert_eq!(rec("season-03")["status"], "skipped", "{b}");
-            let why = rec("season-03")["reason"].as_str().unwrap_or_default();
+            assert_eq!(
+                rec("season-02").video_id.as_deref(),
+                Some("harborS2"),
+                "{b}"
+            );
+            assert_eq!(rec("season-03").status, DownloadStatus::Skipped, "{b}");
+            let why = rec("season-03").reason.as_deref().unwrap_or_default();
             assert!(why.contains("no Season 3 folder"), "{b}: {why}");
         }
         assert!(
             !recs.keys().any(|(_, s)| s == "season-00"),
             "{b}: no specials slot"
         );
-        let row = media["items"][0]["trailers"].as_array().expect("states");
-        let slots: Vec<(&str, &str)> = row
+        let slots: Vec<(String, PlanAction)> = row
+            .trailers
             .iter()
-            .map(|t| {
-                (
-                    t["slot"].as_str().unwrap_or_default(),
-                    t["action"].as_str().unwrap_or_default(),
-                )
-            })
-            .filter(|(_, a)| *a != "have")
+            .map(|t| (t.slot.to_string(), t.action))
+            .filter(|(_, a)| *a != PlanAction::Have)
             .collect();
+        let skipped = ("season-03".to_string(), PlanAction::Skip);
         assert_eq!(
             slots,
-            [("season-03", "skip"), ("season-03", "skip")],
-            "{b}: the list shows each season slot: {row:?}"
+            [skipped.clone(), skipped],
+            "{b}: the list shows each season slot: {:?}",
+            row.trailers
         );
 
         // A second run changes nothing and asks nothing.
@@ -351,7 +337,7 @@ async fn each_monitored_season_gets_its_trailer_in_its_own_folder() {
         let planned: Vec<(String, String)> = preview(&mut api)
             .await
             .into_iter()
-            .filter(|(_, _, a)| a == "download")
+            .filter(|(_, _, a)| *a == PlanAction::Download)
             .map(|(p, s, _)| (p, s))
             .collect();
         assert_eq!(
@@ -379,7 +365,7 @@ async fn each_monitored_season_gets_its_trailer_in_its_own_folder() {
         let planned: Vec<String> = preview(&mut api)
             .await
             .into_iter()
-            .filter(|(_, _, a)| a == "download")
+            .filter(|(_, _, a)| *a == PlanAction::Download)
             .map(|(_, s, _)| s)
             .collect();
         assert_eq!(planned, ["season-03", "season-03"], "{b}");
@@ -387,8 +373,8 @@ async fn each_monitored_season_gets_its_trailer_in_its_own_folder() {
         let recs = records(&mut api, &media_id).await;
         for p in [&beside, &folder] {
             assert_eq!(
-                recs[&(p.clone(), "season-03".to_string())]["status"],
-                "notfound",
+                recs[&(p.clone(), "season-03".to_string())].status,
+                DownloadStatus::NotFound,
                 "{b}"
             );
         }

@@ -74,7 +74,7 @@ pub struct ArchiveDeps {
 }
 
 /// A channel's archived VODs and clips.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ArchiveItems {
     pub vods: Vec<Recording>,
     pub clips: Vec<ArchivedClip>,
