@@ -236,7 +236,10 @@ async fn story(backend_name: &str, database_url: Option<&str>, container: Contai
         .filter(|p| {
             // The file's own name: the folder (`.parts/…`) matches `.part` too, and it also holds
             // the chat capture.
-            let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
             name.contains(".part") && !name.ends_with(".idx")
         })
         .collect();

@@ -179,7 +179,10 @@ pub fn parts_in(dir: &str) -> Vec<std::path::PathBuf> {
     parts.retain(|p| {
         // The file's own name: the folder (`.parts/…`) matches `.part` too, and it also holds
         // the chat capture.
-        let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         name.contains(".part") && !name.ends_with(".idx")
     });
     parts.sort();
