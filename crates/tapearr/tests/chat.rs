@@ -287,77 +287,79 @@ async fn api_pages_the_chat(client: &mut Client, id: &str, kept: &[ChatLine], na
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_keeps_the_chat_it_wrote_and_appends_after_the_restart() {
-    let backend = backends("chat_kill").await.pop().expect("a backend");
-    let w = world().await;
-    w.twitch.add_user("sturdy", "Sturdy");
-    let data = tempfile::tempdir().expect("data");
-    let db = backend.database_url.as_deref();
-    let server = start(data.path(), db, env(&w));
-    let (mut client, key) = Client::admin(&server).await;
-    let channel_id = add(&mut client, "sturdy").await.channel.id;
-    w.twitch
-        .go_live("sturdy", "Marathon", "Chess")
-        .await
-        .expect("live");
-    let rec = wait_active(&client, &channel_id).await;
-    assert!(w.twitch.wait_chat_joins("sturdy", 1, WAIT).await);
-    for i in 0..20 {
+    for backend in backends("chat_kill").await {
+        let w = world().await;
+        w.twitch.add_user("sturdy", "Sturdy");
+        let data = tempfile::tempdir().expect("data");
+        let db = backend.database_url.as_deref();
+        let server = start(data.path(), db, env(&w));
+        let (mut client, key) = Client::admin(&server).await;
+        let channel_id = add(&mut client, "sturdy").await.channel.id;
         w.twitch
-            .chat_say("sturdy", &ChatMessage::new("Fan", &format!("before {i}")));
-    }
-    wait_captured(&rec.dir, "before 19").await;
-    server.kill9();
-    let before = captured(&rec.dir);
-    assert_eq!(before.len(), 20, "nothing written was lost");
+            .go_live("sturdy", "Marathon", "Chess")
+            .await
+            .expect("live");
+        let rec = wait_active(&client, &channel_id).await;
+        assert!(w.twitch.wait_chat_joins("sturdy", 1, WAIT).await);
+        for i in 0..20 {
+            w.twitch
+                .chat_say("sturdy", &ChatMessage::new("Fan", &format!("before {i}")));
+        }
+        wait_captured(&rec.dir, "before 19").await;
+        server.kill9();
+        let before = captured(&rec.dir);
+        assert_eq!(before.len(), 20, "nothing written was lost");
 
-    let server = start(data.path(), db, env(&w));
-    let client = Client::with_key(&server, &key);
-    assert!(
-        w.twitch.wait_chat_joins("sturdy", 2, WAIT).await,
-        "the resumed recording joins again"
-    );
-    w.twitch
-        .chat_say("sturdy", &ChatMessage::new("Fan", "after"));
-    wait_captured(&rec.dir, "after").await;
-    let after = captured(&rec.dir);
-    let texts: Vec<String> = after.iter().map(|m| m.text.clone()).collect();
-    let mut expected: Vec<String> = (0..20).map(|i| format!("before {i}")).collect();
-    expected.push("after".into());
-    assert_eq!(texts, expected, "appended to the same file, in order");
-    // While recording, the API serves what was captured so far.
-    let page: ChatPage = client
-        .clone()
-        .get_json(&format!("/api/v1/recordings/{}/chat", rec.id))
-        .await;
-    assert_eq!(page.messages.len(), 21);
-    server.terminate();
+        let server = start(data.path(), db, env(&w));
+        let client = Client::with_key(&server, &key);
+        assert!(
+            w.twitch.wait_chat_joins("sturdy", 2, WAIT).await,
+            "the resumed recording joins again"
+        );
+        w.twitch
+            .chat_say("sturdy", &ChatMessage::new("Fan", "after"));
+        wait_captured(&rec.dir, "after").await;
+        let after = captured(&rec.dir);
+        let texts: Vec<String> = after.iter().map(|m| m.text.clone()).collect();
+        let mut expected: Vec<String> = (0..20).map(|i| format!("before {i}")).collect();
+        expected.push("after".into());
+        assert_eq!(texts, expected, "appended to the same file, in order");
+        // While recording, the API serves what was captured so far.
+        let page: ChatPage = client
+            .clone()
+            .get_json(&format!("/api/v1/recordings/{}/chat", rec.id))
+            .await;
+        assert_eq!(page.messages.len(), 21);
+        server.terminate();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_with_chat_off_records_no_chat() {
-    let backend = backends("chat_off").await.pop().expect("a backend");
-    let w = world().await;
-    w.twitch.add_user("quiet", "Quiet");
-    let data = tempfile::tempdir().expect("data");
-    let server = start(data.path(), backend.database_url.as_deref(), env(&w));
-    let (mut client, _) = Client::admin(&server).await;
-    let added = client
-        .post(
-            "/api/v1/channels",
-            serde_json::json!({"channel": "quiet", "record_chat": false}),
-        )
-        .await;
-    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
-    let channel = added.json::<ChannelView>().channel;
-    assert!(!channel.settings.record_chat);
-    let channel_id = channel.id;
-    w.twitch
-        .go_live("quiet", "Shh", "ASMR")
-        .await
-        .expect("live");
-    let rec = wait_active(&client, &channel_id).await;
-    wait_detail(&client, &rec.id, "bytes", |r| r.recording.bytes > 0).await;
-    assert_eq!(w.twitch.chat_stats().connections, 0);
-    assert!(!Path::new(&rec.dir).join("chat.jsonl").exists());
-    server.terminate();
+    for backend in backends("chat_off").await {
+        let w = world().await;
+        w.twitch.add_user("quiet", "Quiet");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(data.path(), backend.database_url.as_deref(), env(&w));
+        let (mut client, _) = Client::admin(&server).await;
+        let added = client
+            .post(
+                "/api/v1/channels",
+                serde_json::json!({"channel": "quiet", "record_chat": false}),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+        let channel = added.json::<ChannelView>().channel;
+        assert!(!channel.settings.record_chat);
+        let channel_id = channel.id;
+        w.twitch
+            .go_live("quiet", "Shh", "ASMR")
+            .await
+            .expect("live");
+        let rec = wait_active(&client, &channel_id).await;
+        wait_detail(&client, &rec.id, "bytes", |r| r.recording.bytes > 0).await;
+        assert_eq!(w.twitch.chat_stats().connections, 0);
+        assert!(!Path::new(&rec.dir).join("chat.jsonl").exists());
+        server.terminate();
+    }
 }

@@ -47,10 +47,9 @@ enum End {
 pub async fn run(capture: Capture, stop: CancellationToken) {
     let mut failures = 0u32;
     loop {
-        let end = tokio::select! {
-            end = session(&capture, &stop, &mut failures) => end,
-            _ = stop.cancelled() => End::Stopped,
-        };
+        // The session sees the stop between frames, so a frame being written is never cut off
+        // (whoever awaits this task knows the file is complete).
+        let end = session(&capture, &stop, &mut failures).await;
         match end {
             End::Stopped => return,
             End::Reconnect => {
@@ -71,12 +70,15 @@ pub async fn run(capture: Capture, stop: CancellationToken) {
 }
 
 async fn session(capture: &Capture, stop: &CancellationToken, failures: &mut u32) -> End {
-    let mut socket =
-        match tokio::time::timeout(CONNECT_TIMEOUT, socket::connect(&capture.url)).await {
+    let connect = tokio::time::timeout(CONNECT_TIMEOUT, socket::connect(&capture.url));
+    let mut socket = tokio::select! {
+        connected = connect => match connected {
             Ok(Ok(socket)) => socket,
             Ok(Err(e)) => return End::Lost(e),
             Err(_) => return End::Lost("connect timed out".into()),
-        };
+        },
+        _ = stop.cancelled() => return End::Stopped,
+    };
     let nick = format!("justinfan{}", rand::thread_rng().gen_range(10_000..99_999));
     let login = capture.login.to_lowercase();
     for line in [

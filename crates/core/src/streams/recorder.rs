@@ -276,7 +276,7 @@ impl Streams {
         // Viewers' playlists end when this returns, however it returns.
         let _watch = self.inner.watch.open(&channel.id, &channel.login, &rec.id);
         // Chat is captured across the recorder's restarts, until this returns.
-        let _chat = self.start_chat(&channel, &rec);
+        let chat = self.start_chat(&channel, &rec);
         // Without segment timestamps, the hole after a crash starts at the last heartbeat.
         let mut gap_since = (resumed && !clock.knows_time()).then_some(rec.heartbeat_at);
         let mut gap_reason = RESTARTED.to_string();
@@ -430,6 +430,9 @@ impl Streams {
             && let Some(lost) = clock.ended(Timestamp::now())
         {
             self.store_lost(&rec, &channel, lost).await;
+        }
+        if let Some(chat) = chat {
+            chat.finish().await;
         }
         self.close(&channel, &rec, &progress, status, &reason, error)
             .await;

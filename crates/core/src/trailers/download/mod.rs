@@ -96,6 +96,17 @@ struct Placed {
     height: Option<u32>,
 }
 
+impl Placed {
+    /// The file's path inside the item's folder, as notes and reasons show it.
+    fn relative_to(&self, item: &MediaItem) -> String {
+        self.path
+            .strip_prefix(&item.folder)
+            .unwrap_or(&self.path)
+            .display()
+            .to_string()
+    }
+}
+
 impl Trailers {
     /// Finds and places the video of `slot` for `item` under `profile` (or exactly `video_id`
     /// when the user picked one), replacing the slot's current file if there is one.
@@ -139,36 +150,15 @@ impl Trailers {
         let now = Timestamp::now();
         let record = match outcome {
             Ok(placed) => {
-                let rel = placed
-                    .path
-                    .strip_prefix(&item.folder)
-                    .unwrap_or(&placed.path)
-                    .display()
-                    .to_string();
-                self.note(
-                    item,
-                    Some(&profile.id),
-                    "downloaded",
-                    &format!(
-                        "{} {} {} placed as {rel}",
-                        placed.source.as_str(),
-                        slot.label().to_lowercase(),
-                        placed.video_id
-                    ),
-                )
-                .await;
-                self.inner
-                    .events
-                    .emit(DomainEvent::TrailerDownloaded {
-                        media_id: item.id.clone(),
-                        title: item.title.clone(),
-                        profile: profile.name.clone(),
-                        path: placed.path.display().to_string(),
-                    })
+                let rel = placed.relative_to(item);
+                let message = format!(
+                    "{} {} {} placed as {rel}",
+                    placed.source.as_str(),
+                    slot.label().to_lowercase(),
+                    placed.video_id
+                );
+                self.announce_placed(item, profile, &placed, "downloaded", &message)
                     .await;
-                if let Err(e) = self.inner.media_servers.request_refresh(&item.folder).await {
-                    tracing::warn!(error = %e, "cannot ask media servers to rescan");
-                }
                 DownloadRecord {
                     media_id: item.id.clone(),
                     profile_id: profile.id.clone(),
@@ -542,6 +532,31 @@ impl Trailers {
             duration_ms: final_facts.millis(),
             height: final_facts.height,
         })
+    }
+
+    /// What follows every placement (a first download or an upgrade): the item's history
+    /// note, the `TrailerDownloaded` event and a rescan request to the media servers.
+    async fn announce_placed(
+        &self,
+        item: &MediaItem,
+        profile: &Profile,
+        placed: &Placed,
+        kind: &str,
+        message: &str,
+    ) {
+        self.note(item, Some(&profile.id), kind, message).await;
+        self.inner
+            .events
+            .emit(DomainEvent::TrailerDownloaded {
+                media_id: item.id.clone(),
+                title: item.title.clone(),
+                profile: profile.name.clone(),
+                path: placed.path.display().to_string(),
+            })
+            .await;
+        if let Err(e) = self.inner.media_servers.request_refresh(&item.folder).await {
+            tracing::warn!(error = %e, "cannot ask media servers to rescan");
+        }
     }
 
     /// Adds a line to the item's history (a failure to write it is only logged).

@@ -9,7 +9,6 @@
 //! [`MAX_UPGRADES`]: crate::trailers::plan::MAX_UPGRADES
 
 use super::{InFlight, NO_TALLER, UpgradeFrom, Want, clean_work};
-use crate::events::DomainEvent;
 use crate::time::Timestamp;
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, Profile, Slot};
@@ -101,36 +100,15 @@ impl Trailers {
             }
         };
         let new_height = placed.height.unwrap_or_default();
-        let rel = placed
-            .path
-            .strip_prefix(&item.folder)
-            .unwrap_or(&placed.path)
-            .display()
-            .to_string();
-        self.note(
-            item,
-            Some(&profile.id),
-            "upgraded",
-            &format!(
-                "{} {} {} ({new_height}p) replaced the {height}p file {rel}",
-                placed.source.as_str(),
-                slot.label().to_lowercase(),
-                placed.video_id
-            ),
-        )
-        .await;
-        self.inner
-            .events
-            .emit(DomainEvent::TrailerDownloaded {
-                media_id: item.id.clone(),
-                title: item.title.clone(),
-                profile: profile.name.clone(),
-                path: placed.path.display().to_string(),
-            })
+        let rel = placed.relative_to(item);
+        let message = format!(
+            "{} {} {} ({new_height}p) replaced the {height}p file {rel}",
+            placed.source.as_str(),
+            slot.label().to_lowercase(),
+            placed.video_id
+        );
+        self.announce_placed(item, profile, &placed, "upgraded", &message)
             .await;
-        if let Err(e) = self.inner.media_servers.request_refresh(&item.folder).await {
-            tracing::warn!(error = %e, "cannot ask media servers to rescan");
-        }
         let record = DownloadRecord {
             status: DownloadStatus::Downloaded,
             video_id: Some(placed.video_id),
