@@ -16,26 +16,22 @@ impl KeyValueStore for Db {
     }
 
     async fn set_app_value(&self, name: &str, value: Option<&str>) -> StorageResult<()> {
-        match value {
-            Some(v) => {
-                sqlx::query(
-                    "INSERT INTO app_state (name, value) VALUES ($1, $2) \
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                )
-                .bind(name)
-                .bind(v)
-                .execute(self.pool())
-                .await
-            }
-            None => {
-                sqlx::query("DELETE FROM app_state WHERE name = $1")
-                    .bind(name)
-                    .execute(self.pool())
-                    .await
-            }
-        }
-        .map_err(backend_err)?;
+        set_query(name, value)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
         Ok(())
+    }
+
+    async fn set_app_values(&self, values: &[(&str, Option<&str>)]) -> StorageResult<()> {
+        let mut tx = self.pool().begin().await.map_err(backend_err)?;
+        for (name, value) in values {
+            set_query(name, *value)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        tx.commit().await.map_err(backend_err)
     }
 
     async fn app_state_init(&self, name: &str, value: &str) -> StorageResult<String> {
@@ -53,5 +49,21 @@ impl KeyValueStore for Db {
             .await
             .map_err(backend_err)?;
         row.try_get("value").map_err(backend_err)
+    }
+}
+
+/// Sets a named value, or deletes it for `None`.
+fn set_query<'q>(
+    name: &'q str,
+    value: Option<&'q str>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match value {
+        Some(v) => sqlx::query(
+            "INSERT INTO app_state (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(v),
+        None => sqlx::query("DELETE FROM app_state WHERE name = $1").bind(name),
     }
 }

@@ -232,18 +232,27 @@ impl Settings {
             checked.push((def, value));
         }
         let _writing = self.inner.writing.lock().await;
-        for (def, value) in &checked {
-            let raw = value.as_ref().map(|v| encode(def, v, &self.inner.secrets));
-            self.inner
-                .store
-                .set_app_value(&stored_name(def.key), raw.as_deref())
-                .await?;
-            // Kept in step write by write: a failure further on leaves what was written shown.
+        let encoded: Vec<(String, Option<String>)> = checked
+            .iter()
+            .map(|(def, value)| {
+                let raw = value.as_ref().map(|v| encode(def, v, &self.inner.secrets));
+                (stored_name(def.key), raw)
+            })
+            .collect();
+        let rows: Vec<(&str, Option<&str>)> = encoded
+            .iter()
+            .map(|(name, raw)| (name.as_str(), raw.as_deref()))
+            .collect();
+        // One transaction: a request is saved whole or not at all, and only then shown.
+        self.inner.store.set_app_values(&rows).await?;
+        {
             let mut stored = self.stored();
-            match value {
-                Some(v) => stored.insert(def.key, v.clone()),
-                None => stored.remove(def.key),
-            };
+            for (def, value) in checked {
+                match value {
+                    Some(v) => stored.insert(def.key, v),
+                    None => stored.remove(def.key),
+                };
+            }
         }
         self.publish();
         Ok(self.list())

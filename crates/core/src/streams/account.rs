@@ -111,9 +111,9 @@ impl Streams {
         let account = self.account().await?;
         let token = self.sealed(TOKEN_KEY).await?;
         let store = &self.inner.store;
-        store.set_app_value(TOKEN_KEY, None).await?;
-        store.set_app_value(REFRESH_KEY, None).await?;
-        store.set_app_value(ACCOUNT_KEY, None).await?;
+        store
+            .set_app_values(&[(TOKEN_KEY, None), (REFRESH_KEY, None), (ACCOUNT_KEY, None)])
+            .await?;
         self.inner.account.changed.notify_one();
         if let (Some(account), Some(token), Ok(auth)) = (account, token, self.user_auth()) {
             let issued_to_us = account.client_id == self.inner.live.current().twitch.client_id;
@@ -187,12 +187,16 @@ impl Streams {
             serde_json::to_string(account).map_err(|e| StreamsError::Invalid(e.to_string()))?;
         let store = &self.inner.store;
         let secrets = &self.inner.secrets;
-        store
-            .set_app_value(TOKEN_KEY, Some(&secrets.seal(token)))
-            .await?;
+        let token = secrets.seal(token);
         let refresh = refresh.filter(|r| !r.is_empty()).map(|r| secrets.seal(r));
-        store.set_app_value(REFRESH_KEY, refresh.as_deref()).await?;
-        store.set_app_value(ACCOUNT_KEY, Some(&json)).await?;
+        // Together: a kill never leaves a token with another grant's refresh token.
+        store
+            .set_app_values(&[
+                (TOKEN_KEY, Some(&token)),
+                (REFRESH_KEY, refresh.as_deref()),
+                (ACCOUNT_KEY, Some(&json)),
+            ])
+            .await?;
         self.inner.account.changed.notify_one();
         Ok(())
     }
