@@ -1823,7 +1823,7 @@ export const tests = {
 		});
 	},
 
-	async 'trailers: the item page has a row per slot; the featurette is downloaded and deleted on its own, the trailer untouched'() {
+	async 'trailers: the item page has a row per slot; the featurette is found, downloaded and deleted on its own, the trailer untouched'() {
 		await withTrailers(async ({ server, page, fakes, library }) => {
 			const dir = join(library, 'movies', 'Twin Rivers (2020)');
 			mkdirSync(dir, { recursive: true });
@@ -1856,8 +1856,15 @@ export const tests = {
 			const slot = card.locator('li[data-slot="featurette-1"]');
 			await slot.getByText('Featurette', { exact: true }).waitFor();
 			assert.equal(await card.getAttribute('data-state'), 'missing');
-			await slot.getByRole('button', { name: 'Download Featurette' }).click();
+			// The slot's own candidates: TMDB's featurettes, not the trailer; "Use this" fills that slot.
+			await slot.getByRole('button', { name: 'Find candidates for Featurette' }).click();
+			const pick = slot.locator('li.cand[data-video="trfeature01"]');
+			await pick.waitFor({ timeout: 60_000 });
+			assert.equal(await slot.locator('li.cand[data-video="trtrailer01"]').count(), 0, "the trailer is not one of the featurette's candidates");
+			assert.equal(await card.locator(':scope > div.body > .candidates').count(), 0, "the first trailer's candidates stay closed");
+			await pick.getByRole('button', { name: /^Use this/ }).click();
 			await slot.getByTestId('download-status').getByText('Downloaded.').waitFor({ timeout: 90_000 });
+			await slot.getByRole('button', { name: 'Hide candidates' }).click();
 			await page.locator(`section[data-profile="${beside.name}"] li[data-slot="featurette-1"][data-state="downloaded"]`).waitFor();
 			await slot.getByText('trfeature01').waitFor();
 			const featurette = join(dir, 'Twin Rivers (2020)-featurette.mp4');
