@@ -32,6 +32,8 @@ struct Shared {
     scans: Mutex<Scans>,
     fail_next: Mutex<u32>,
     arrived: Notify,
+    /// Plex `/library/metadata/…` requests (item details and extras) so far.
+    metadata_requests: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -76,6 +78,13 @@ impl FakeMediaServer {
             .lock()
             .map(|s| s.clone())
             .unwrap_or_default()
+    }
+
+    /// Plex: requests for item details or extras (`/library/metadata/…`) so far.
+    pub fn plex_metadata_requests(&self) -> u64 {
+        self.shared
+            .metadata_requests
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The next `n` scan requests answer 500.
@@ -343,6 +352,10 @@ async fn plex_metadata(
     if !plex_authorized(&state, &headers, &q) {
         return plex_unauthorized();
     }
+    state
+        .shared
+        .metadata_requests
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let found = state.library().metadata(&rk, &q);
     found.map_or_else(plex_not_found, |v| axum::Json(v).into_response())
 }
@@ -356,6 +369,10 @@ async fn plex_extras(
     if !plex_authorized(&state, &headers, &q) {
         return plex_unauthorized();
     }
+    state
+        .shared
+        .metadata_requests
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let found = state.library().extras(&rk);
     found.map_or_else(plex_not_found, |v| axum::Json(v).into_response())
 }

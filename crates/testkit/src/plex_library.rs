@@ -356,18 +356,31 @@ impl Library {
         Some(res)
     }
 
-    /// `GET /library/metadata/{ratingKey}` (`includeExtras=1` adds `Extras`).
-    pub fn metadata(&self, rating_key: &str, q: &HashMap<String, String>) -> Option<Value> {
-        let (section, n, item) = self.item(rating_key)?;
-        let mut v = Self::item_json(section, n, item, true, true);
-        if q.get("includeExtras").is_some_and(|v| v == "1") {
-            let extras = Self::extras_json(item);
-            v["Extras"] = json!({"size": extras.len(), "Metadata": extras});
+    /// `GET /library/metadata/{ratingKey}` or `{rk1},{rk2},…` (several at once, in the asked
+    /// order; unknown keys are left out, none known is `None`); `includeExtras=1` adds each
+    /// one's `Extras`.
+    pub fn metadata(&self, rating_keys: &str, q: &HashMap<String, String>) -> Option<Value> {
+        let extras = q.get("includeExtras").is_some_and(|v| v == "1");
+        let mut section_id = 0;
+        let metadata: Vec<Value> = rating_keys
+            .split(',')
+            .filter_map(|rk| self.item(rk.trim()))
+            .map(|(section, n, item)| {
+                section_id = section.key.parse::<i64>().unwrap_or(0);
+                let mut v = Self::item_json(section, n, item, true, true);
+                if extras {
+                    let list = Self::extras_json(item);
+                    v["Extras"] = json!({"size": list.len(), "Metadata": list});
+                }
+                v
+            })
+            .collect();
+        if metadata.is_empty() {
+            return None;
         }
-        Some(
-            json!({"MediaContainer": {"size": 1, "identifier": "com.plexapp.plugins.library",
-            "librarySectionID": section.key.parse::<i64>().unwrap_or(0), "Metadata": [v]}}),
-        )
+        Some(json!({"MediaContainer": {"size": metadata.len(),
+            "identifier": "com.plexapp.plugins.library",
+            "librarySectionID": section_id, "Metadata": metadata}}))
     }
 
     /// `GET /library/metadata/{ratingKey}/extras`.

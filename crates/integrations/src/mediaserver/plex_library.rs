@@ -7,6 +7,7 @@ use super::plex::{Section, sections};
 use super::{ServerError, endpoint, network_error, status_error};
 use crate::arr::{ArrItem, PullSummary, SkippedItem, fnv1a64};
 use serde_json::Value;
+use std::collections::HashMap;
 
 /// Items per page: small pages keep memory flat on 30k-item libraries.
 const PAGE: usize = 200;
@@ -51,7 +52,8 @@ async fn get_json(req: reqwest::RequestBuilder) -> Result<Value, ServerError> {
 }
 
 /// Every movie and show of the server's movie and show sections, in order. With
-/// `ask_extras`, each item's extras are read too (one request per item).
+/// `ask_extras`, each item's extras are read too (with the shows' folders, a request per
+/// 50 items).
 pub async fn library(
     http: &reqwest::Client,
     base: &str,
@@ -75,18 +77,17 @@ pub async fn library(
                 .cloned()
                 .unwrap_or_default();
             let count = metadata.len();
+            let details = page_details(http, base, token, kind, &metadata, ask_extras).await?;
             for element in metadata {
+                let detail = rating_key(&element).and_then(|k| details.get(&k));
                 let parsed = match kind {
                     PlexItemKind::Movie => parse_item(&element, kind, None),
                     PlexItemKind::Show => {
-                        let folder = show_folder(http, base, token, &element).await?;
-                        parse_item(&element, kind, folder)
+                        parse_item(&element, kind, detail.and_then(|d| d.folder.clone()))
                     }
                 };
                 let server_has_trailer = match (&parsed, ask_extras) {
-                    (Ok(item), true) => {
-                        Some(has_trailer_extra(http, base, token, item.arr_id).await?)
-                    }
+                    (Ok(_), true) => Some(detail.is_some_and(|d| d.has_trailer)),
                     _ => None,
                 };
                 match parsed {
@@ -144,46 +145,63 @@ async fn section_page(
     .await
 }
 
-/// A show's folder: the first `Location` of its metadata (not part of the section list).
-async fn show_folder(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    element: &Value,
-) -> Result<Option<String>, ServerError> {
-    let Some(key) = rating_key(element) else {
-        return Ok(None);
-    };
-    let meta = get_json(request(
-        http,
-        base,
-        token,
-        &format!("/library/metadata/{key}"),
-    ))
-    .await?;
-    Ok(meta["MediaContainer"]["Metadata"][0]["Location"][0]["path"]
-        .as_str()
-        .map(str::to_string))
+/// Keys asked for in one `/library/metadata/{k1},{k2},…` request (keeps the URL short).
+const DETAILS_PER_REQUEST: usize = 50;
+
+/// What the section list does not say about an item.
+#[derive(Debug, Default)]
+struct Detail {
+    /// A show's folder: the first `Location` of its metadata.
+    folder: Option<String>,
+    /// A trailer extra (`extraType` 1 or `subtype` `trailer`): a local file or a Plex Pass
+    /// online trailer.
+    has_trailer: bool,
 }
 
-/// Whether the item has a trailer extra (`extraType` 1 or `subtype` `trailer`):
-/// `GET /library/metadata/{ratingKey}/extras`.
-pub async fn has_trailer_extra(
+/// The details a page's items need, by rating key: shows' folders, and every item's extras
+/// when asked. One request per [`DETAILS_PER_REQUEST`] items, not one per item.
+async fn page_details(
     http: &reqwest::Client,
     base: &str,
     token: &str,
-    rating_key: i64,
-) -> Result<bool, ServerError> {
-    let v = get_json(request(
-        http,
-        base,
-        token,
-        &format!("/library/metadata/{rating_key}/extras"),
-    ))
-    .await?;
-    Ok(v["MediaContainer"]["Metadata"]
-        .as_array()
-        .is_some_and(|extras| extras.iter().any(is_trailer)))
+    kind: PlexItemKind,
+    page: &[Value],
+    ask_extras: bool,
+) -> Result<HashMap<i64, Detail>, ServerError> {
+    let mut details = HashMap::new();
+    if kind == PlexItemKind::Movie && !ask_extras {
+        return Ok(details);
+    }
+    let keys: Vec<i64> = page.iter().filter_map(rating_key).collect();
+    for chunk in keys.chunks(DETAILS_PER_REQUEST) {
+        let list = chunk
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut req = request(http, base, token, &format!("/library/metadata/{list}"));
+        if ask_extras {
+            req = req.query(&[("includeExtras", "1")]);
+        }
+        let meta = get_json(req).await?;
+        for element in meta["MediaContainer"]["Metadata"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(key) = rating_key(element) else {
+                continue;
+            };
+            let detail = Detail {
+                folder: element["Location"][0]["path"].as_str().map(str::to_string),
+                has_trailer: element["Extras"]["Metadata"]
+                    .as_array()
+                    .is_some_and(|extras| extras.iter().any(is_trailer)),
+            };
+            details.insert(key, detail);
+        }
+    }
+    Ok(details)
 }
 
 fn is_trailer(extra: &Value) -> bool {
