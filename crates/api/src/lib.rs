@@ -217,6 +217,7 @@ fn routes() -> Routes {
             .routes(routes!(archive::get_settings, archive::put_settings))
             .routes(routes!(archive::run))
             .routes(routes!(archive::items))
+            .routes(routes!(archive::retry_vod))
             .routes(routes!(watch::watch))
             .routes(routes!(recordings::list))
             .routes(routes!(

@@ -5,6 +5,7 @@ use crate::rows::{get, signed, ts, unsigned};
 use crate::{Db, RowsExt, backend_err};
 use async_trait::async_trait;
 use sqlx::any::AnyRow;
+use std::collections::HashSet;
 use tapearr_core::archive::model::{ArchivedClip, ClipStatus};
 use tapearr_core::storage::{ArchiveStore, StorageError, StorageResult};
 use tapearr_core::streams::model::Recording;
@@ -58,18 +59,15 @@ impl ArchiveStore for Db {
         .await
     }
 
-    async fn recording_of_video(
-        &self,
-        channel_id: &str,
-        video_id: &str,
-    ) -> StorageResult<Option<Recording>> {
-        sqlx::query(&format!(
-            "{RECORDING_SELECT} WHERE r.channel_id = $1 AND r.twitch_video_id = $2"
-        ))
+    async fn archived_video_ids(&self, channel_id: &str) -> StorageResult<HashSet<String>> {
+        let ids = sqlx::query(
+            "SELECT twitch_video_id FROM recordings \
+             WHERE channel_id = $1 AND twitch_video_id IS NOT NULL",
+        )
         .bind(channel_id)
-        .bind(video_id)
-        .optional(self.pool(), recording_row)
-        .await
+        .all(self.pool(), |r| get::<String>(r, "twitch_video_id"))
+        .await?;
+        Ok(ids.into_iter().collect())
     }
 
     async fn vod_recordings(&self, channel_id: &str) -> StorageResult<Vec<Recording>> {
@@ -179,5 +177,14 @@ impl ArchiveStore for Db {
         .bind(channel_id)
         .all(self.pool(), clip_row)
         .await
+    }
+
+    async fn delete_archived_clip(&self, id: &str) -> StorageResult<bool> {
+        let done = sqlx::query("DELETE FROM archived_clips WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(backend_err)?;
+        Ok(done.rows_affected() > 0)
     }
 }

@@ -4,6 +4,10 @@
 //! killed halfway resumes without fetching finished segments again, muted segments are kept
 //! (recorded as audio gaps), top clips land in the show's `Other/` folder, a second run changes
 //! nothing, and a VOD of a broadcast recorded live replaces it when the channel prefers VODs.
+//! Robustness: a kill between storing a VOD and queuing its download heals at the next run
+//! (one job, one file); a VOD whose segments the origin refuses fails, is not retried by runs,
+//! and the user's retry reuses its finished segments; clips expire after `keep_clips_days` and
+//! leave with a channel deleted with its files (a file Tapearr did not place stays).
 
 mod common;
 
@@ -13,9 +17,13 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
+use tapearr_api::error::Code;
 use tapearr_api::routes::archive::ArchiveRunStarted;
 use tapearr_core::archive::ArchiveItems;
 use tapearr_core::archive::model::{ArchiveSettings, ClipStatus};
+use tapearr_core::jobs::model::{JobRecord, JobStatus};
+use tapearr_core::storage::Paged;
+use tapearr_core::streams::model::Recording;
 use tapearr_core::streams::model::{RecordingSource, RecordingStatus};
 use tapearr_testkit::twitch::VideoSpec;
 
@@ -47,6 +55,59 @@ async fn run_archive(client: &mut Client, channel_id: &str) -> String {
         .await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
     r.json::<ArchiveRunStarted>().job_id
+}
+
+/// Every `archive.vod` job, whatever its status.
+async fn vod_jobs(client: &mut Client) -> Vec<JobRecord> {
+    client
+        .get_json::<Paged<JobRecord>>("/api/v1/jobs?kind=archive.vod&limit=500")
+        .await
+        .items
+}
+
+/// Finished segments waiting in the channel's parts folders.
+fn segments_on_disk(library: &Path, login: &str) -> usize {
+    let parts = library.join(login).join(".parts");
+    std::fs::read_dir(parts)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| files_in(&e.path().join(".segments"), "ts").len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// MP4 files anywhere below `dir`.
+fn mp4s_below(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(mp4s_below(&path));
+        } else if path.extension().is_some_and(|e| e == "mp4") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+async fn wait_vod(
+    client: &Client,
+    channel_id: &str,
+    what: &str,
+    status: RecordingStatus,
+) -> Recording {
+    eventually(LONG, what, || {
+        let c = client.clone();
+        let id = channel_id.to_string();
+        async move {
+            let vods = items(&c, &id).await.vods;
+            let v = vods.first()?.clone();
+            (v.status == status).then_some(v)
+        }
+    })
+    .await
 }
 
 fn files_in(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
@@ -319,6 +380,248 @@ async fn a_vod_of_a_recorded_broadcast_replaces_it_when_the_channel_prefers_vods
         if let Some(p) = live_mp4 {
             assert!(!Path::new(&p).exists(), "{p}");
         }
+        server.kill9();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_between_storing_a_vod_and_queuing_it_heals_at_the_next_run() {
+    for backend in backends("archive_gap").await {
+        let w = world().await;
+        w.twitch.add_user("gapper", "Gapper");
+        let video = w
+            .twitch
+            .add_video(
+                "gapper",
+                VideoSpec::archive("Gap night", Duration::from_secs(3600), 4),
+            )
+            .await
+            .expect("video");
+        let data = tempfile::tempdir().expect("data");
+        let db = backend.database_url.as_deref();
+        let env = common::twitch_world::env(&w, &[]);
+        let paused =
+            common::twitch_world::env(&w, &[("TAPEARR_TEST_ARCHIVE_PAUSE", "enqueue".to_string())]);
+        let server = start(data.path(), db, paused);
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "gapper").await.channel.id;
+        let r = client
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/channels/{id}/archive"),
+                Some(json!({"enabled": true, "max_age_days": 7, "max_videos": 5})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        run_archive(&mut client, &id).await;
+        // The run stored the VOD and stops before queuing its download: killed right there.
+        let stuck = wait_vod(&client, &id, "the VOD stored", RecordingStatus::Downloading).await;
+        assert!(vod_jobs(&mut client).await.is_empty(), "{}", backend.name);
+        server.kill9();
+
+        let server = start(data.path(), db, env.clone());
+        let mut client = Client::new(&server);
+        let r = client.login(common::ADMIN, common::PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        run_archive(&mut client, &id).await;
+        let ready = wait_vod(&client, &id, "the healed VOD ready", RecordingStatus::Ready).await;
+        assert_eq!(ready.id, stuck.id, "{}", backend.name);
+        let mp4 = ready.library.video_path.clone().expect("placed");
+        assert!(Path::new(&mp4).is_file(), "{mp4}");
+
+        // A second run queues nothing again: one job for the VOD, one file, one fetch each.
+        let job = run_archive(&mut client, &id).await;
+        client.wait_succeeded(&job, LONG).await;
+        let jobs = vod_jobs(&mut client).await;
+        assert_eq!(jobs.len(), 1, "{}: {jobs:?}", backend.name);
+        assert_eq!(jobs[0].payload["recording_id"], json!(stuck.id));
+        assert_eq!(jobs[0].status, JobStatus::Succeeded);
+        assert_eq!(items(&client, &id).await.vods.len(), 1);
+        assert_eq!(
+            mp4s_below(w.library.path()),
+            vec![std::path::PathBuf::from(&mp4)]
+        );
+        assert_eq!(w.twitch.vod_segment_requests(&video), vec![1, 1, 1, 1]);
+        server.kill9();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_vod_is_retried_by_the_user_only_and_reuses_its_finished_segments() {
+    for backend in backends("archive_retry").await {
+        let w = world().await;
+        w.twitch.add_user("flaky", "Flaky");
+        let video = w
+            .twitch
+            .add_video(
+                "flaky",
+                VideoSpec::archive("Flaky night", Duration::from_secs(3600), 8),
+            )
+            .await
+            .expect("video");
+        w.twitch.refuse_vod_segment(&video, 6);
+        let data = tempfile::tempdir().expect("data");
+        let server = start(
+            data.path(),
+            backend.database_url.as_deref(),
+            common::twitch_world::env(&w, &[]),
+        );
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "flaky").await.channel.id;
+        let r = client
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/channels/{id}/archive"),
+                Some(json!({"enabled": true, "max_age_days": 7, "max_videos": 5})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        run_archive(&mut client, &id).await;
+        // Refused, not unreachable: failed at once, the finished segments kept.
+        let failed = wait_vod(&client, &id, "the VOD failed", RecordingStatus::Failed).await;
+        assert!(
+            failed.error.as_deref().is_some_and(|e| e.contains("403")),
+            "{}: {:?}",
+            backend.name,
+            failed.error
+        );
+        let kept = segments_on_disk(w.library.path(), "flaky");
+        assert!(kept >= 1, "{}: {kept} segments kept", backend.name);
+        let fetched: u64 = w.twitch.vod_segment_requests(&video).iter().sum();
+
+        // A run does not retry it on its own.
+        let job = run_archive(&mut client, &id).await;
+        client.wait_succeeded(&job, LONG).await;
+        let vods = items(&client, &id).await.vods;
+        assert_eq!(vods.len(), 1);
+        assert_eq!(vods[0].status, RecordingStatus::Failed, "{}", backend.name);
+        assert_eq!(vod_jobs(&mut client).await.len(), 1);
+
+        // Bad retries answer 4xx and change nothing.
+        let r = client
+            .post("/api/v1/recordings/no-such-recording/retry", json!({}))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{:?}", r.body);
+        assert_eq!(r.error().code, Code::NotFound);
+
+        w.twitch.accept_vod_segments();
+        let retry = format!("/api/v1/recordings/{}/retry", failed.id);
+        let r = client.post(&retry, json!({})).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+        assert_eq!(r.json::<Recording>().status, RecordingStatus::Downloading);
+        let r = client.post(&retry, json!({})).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+        assert_eq!(r.error().code, Code::Conflict);
+
+        let ready = wait_vod(
+            &client,
+            &id,
+            "the retried VOD ready",
+            RecordingStatus::Ready,
+        )
+        .await;
+        assert_eq!(ready.id, failed.id);
+        assert!(ready.error.is_none(), "{:?}", ready.error);
+        let mp4 = ready.library.video_path.clone().expect("placed");
+        assert!(Path::new(&mp4).is_file(), "{mp4}");
+        // Only the segments missing at the failure were fetched again.
+        let total: u64 = w.twitch.vod_segment_requests(&video).iter().sum();
+        assert_eq!(total - fetched, 8 - kept as u64, "{}", backend.name);
+
+        // A ready VOD is not retried; one job for the failure, one for the retry.
+        let r = client.post(&retry, json!({})).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+        assert_eq!(r.error().code, Code::Conflict);
+        let statuses: Vec<JobStatus> = vod_jobs(&mut client)
+            .await
+            .iter()
+            .map(|j| j.status)
+            .collect();
+        assert_eq!(statuses.len(), 2, "{statuses:?}");
+        assert!(statuses.contains(&JobStatus::Failed) && statuses.contains(&JobStatus::Succeeded));
+        assert_eq!(
+            detail(&client, &ready.id).await.recording.status,
+            RecordingStatus::Ready
+        );
+        server.kill9();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clips_expire_after_keep_clips_days_and_leave_with_a_channel_deleted_with_its_files() {
+    for backend in backends("archive_clips").await {
+        let w = world().await;
+        w.twitch.add_user("clipper", "Clipper");
+        w.twitch
+            .add_clip("clipper", "Recent", 50, 2 * DAY)
+            .await
+            .expect("clip");
+        let older = w
+            .twitch
+            .add_clip("clipper", "Older", 40, 8 * DAY)
+            .await
+            .expect("clip");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(
+            data.path(),
+            backend.database_url.as_deref(),
+            common::twitch_world::env(&w, &[]),
+        );
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "clipper").await.channel.id;
+        let path = format!("/api/v1/channels/{id}/archive");
+        let clips_only = |period: u32, keep: u32| {
+            json!({"enabled": false, "max_age_days": 14, "max_videos": 5, "top_clips": 5,
+                "clip_period_days": period, "keep_clips_days": keep})
+        };
+        // Keeping clips shorter than the period they are taken from is refused.
+        let r = client
+            .send(reqwest::Method::PUT, &path, Some(clips_only(10, 5)))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+        assert_eq!(r.error().code, Code::InvalidRequest);
+        assert_eq!(
+            archive_settings(&mut client, &id).await.keep_clips_days,
+            None
+        );
+
+        let r = client
+            .send(reqwest::Method::PUT, &path, Some(clips_only(10, 10)))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let job = run_archive(&mut client, &id).await;
+        client.wait_succeeded(&job, LONG).await;
+        let extras_dir = w.library.path().join("clipper").join("Other");
+        assert_eq!(items(&client, &id).await.clips.len(), 2, "{}", backend.name);
+        assert_eq!(files_in(&extras_dir, "mp4").len(), 2);
+
+        // Kept 5 days now: the 8-day-old clip goes, file and row, and is not placed again.
+        let r = client
+            .send(reqwest::Method::PUT, &path, Some(clips_only(3, 5)))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let job = run_archive(&mut client, &id).await;
+        client.wait_succeeded(&job, LONG).await;
+        let clips = items(&client, &id).await.clips;
+        let titles: Vec<&str> = clips.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(titles, vec!["Recent"], "{}", backend.name);
+        let left = files_in(&extras_dir, "mp4");
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(!left[0].to_string_lossy().contains(&older), "{left:?}");
+
+        // Deleted with its files: the placed clip goes, the user's own extra stays.
+        let own = extras_dir.join("Behind the scenes.mp4");
+        std::fs::write(&own, b"mine").expect("own extra");
+        let r = client
+            .delete(&format!("/api/v1/channels/{id}?recordings=delete"))
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+        assert_eq!(
+            files_in(&extras_dir, "mp4"),
+            vec![own.clone()],
+            "{}",
+            backend.name
+        );
         server.kill9();
     }
 }

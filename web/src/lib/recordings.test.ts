@@ -3,6 +3,7 @@ import {
 	apiQuery,
 	behindLive,
 	canRetry,
+	canRetryVod,
 	chapterAt,
 	clock,
 	DEFAULT_FILTERS,
@@ -70,6 +71,12 @@ describe('recording words', () => {
 		expect(canRetry(r)).toBe(false);
 		expect(canRetry({ ...r, finalize_error: 'disk full' })).toBe(true);
 		expect(canRetry({ status: 'ready', finalize_error: 'old' })).toBe(false);
+	});
+	it('offers to download again only a VOD that failed', () => {
+		expect(canRetryVod({ source: 'vod', status: 'failed' })).toBe(true);
+		expect(canRetryVod({ source: 'vod', status: 'downloading' })).toBe(false);
+		expect(canRetryVod({ source: 'vod', status: 'ready' })).toBe(false);
+		expect(canRetryVod({ source: 'live', status: 'failed' })).toBe(false);
 	});
 	it('numbers episodes like media servers', () => {
 		expect(episodeCode({ season: '202611', episode: 3 })).toBe('S202611E03');

@@ -158,6 +158,11 @@ export function canRetry(r: Pick<Recording, 'status' | 'finalize_error'>): boole
 	return !!r.finalize_error && (r.status === 'ended' || r.status === 'finalizing');
 }
 
+/** A VOD whose download gave up: the user can download it again (finished segments reused). */
+export function canRetryVod(r: Pick<Recording, 'status' | 'source'>): boolean {
+	return r.source === 'vod' && r.status === 'failed';
+}
+
 /** The MP4 exists: the video, thumbnail and share link work. */
 export function isPlayable(r: Pick<Recording, 'status'>): boolean {
 	return r.status === 'ready';

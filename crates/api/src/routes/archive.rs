@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use tapearr_core::archive::ArchiveItems;
 use tapearr_core::archive::model::ArchiveSettings;
+use tapearr_core::streams::model::Recording;
 
 /// A channel's archive settings (off by default).
 #[utoipa::path(get, path = "/api/v1/channels/{id}/archive", tag = "channels", params(("id" = String, Path)),
@@ -61,4 +62,18 @@ pub async fn items(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ArchiveItems>> {
     Ok(Json(state.archive.items(&id).await?))
+}
+
+/// Download a failed VOD again: it turns `downloading` and is queued; the segments an earlier
+/// attempt finished are reused. `409` for a recording that is not a failed VOD (nothing
+/// changes). Archive runs never retry a failed VOD on their own.
+#[utoipa::path(post, path = "/api/v1/recordings/{id}/retry", tag = "recordings", params(("id" = String, Path)),
+    responses((status = 202, body = Recording), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("api_key" = [])))]
+pub async fn retry_vod(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<(StatusCode, Json<Recording>)> {
+    let rec = state.archive.retry_vod(&id).await?;
+    Ok((StatusCode::ACCEPTED, Json(rec)))
 }

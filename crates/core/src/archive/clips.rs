@@ -3,9 +3,10 @@
 
 use super::Archive;
 use super::model::{ArchiveSettings, ArchivedClip, ClipStatus};
-use crate::files::{SafePath, write_atomic};
+use crate::files::{LibraryRoots, SafePath, remove_empty_dir, remove_file, write_atomic};
 use crate::ids::new_id;
 use crate::library::naming::{self, NamingValues};
+use crate::storage::Storage;
 use crate::streams::model::Channel;
 use crate::streams::{StreamsError, StreamsResult};
 use crate::time::Timestamp;
@@ -193,4 +194,77 @@ async fn place(
         dest.as_path().to_string_lossy().into_owned(),
         bytes.len() as u64,
     ))
+}
+
+/// Retention of placed clips: those created on Twitch more than `keep_days` ago lose their
+/// file and row (failed ones their row).
+pub(super) async fn expire_clips(
+    archive: &Archive,
+    channel: &Channel,
+    keep_days: u32,
+) -> StreamsResult<()> {
+    let cutoff = Timestamp::now().minus(Duration::from_secs(u64::from(keep_days) * 86_400));
+    let store = archive.inner.store.as_ref();
+    let roots = archive.inner.streams.roots();
+    for clip in store.list_archived_clips(&channel.id).await? {
+        if clip.created_at < cutoff {
+            tracing::info!(channel = %channel.login, clip = %clip.clip_id, "clip past keep_clips_days deleted");
+            forget_clip(store, roots.as_ref(), &clip).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The channel is deleted with its files: its placed clips go too (rows follow the channel).
+pub(crate) async fn remove_channel_clips(
+    store: &dyn Storage,
+    roots: Option<&LibraryRoots>,
+    channel_id: &str,
+) -> StreamsResult<()> {
+    for clip in store.list_archived_clips(channel_id).await? {
+        remove_clip_file(roots, &clip).await;
+    }
+    Ok(())
+}
+
+async fn forget_clip(
+    store: &dyn Storage,
+    roots: Option<&LibraryRoots>,
+    clip: &ArchivedClip,
+) -> StreamsResult<()> {
+    if remove_clip_file(roots, clip).await {
+        store.delete_archived_clip(&clip.id).await?;
+    }
+    Ok(())
+}
+
+/// Removes the file the row says Tapearr placed (only inside a library root), then the
+/// extras folder if that left it empty; false when the file is still there.
+async fn remove_clip_file(roots: Option<&LibraryRoots>, clip: &ArchivedClip) -> bool {
+    let Some(path) = clip.path.as_deref() else {
+        return true;
+    };
+    let Some(roots) = roots else {
+        tracing::warn!(clip = %clip.clip_id, "no library root: clip file kept");
+        return false;
+    };
+    let file = match roots.resolve(path) {
+        Ok(file) => file,
+        Err(e) => {
+            tracing::warn!(clip = %clip.clip_id, %path, error = %e, "clip file outside the library kept");
+            return false;
+        }
+    };
+    match remove_file(&file).await {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => {}
+        Err(e) => {
+            tracing::warn!(clip = %clip.clip_id, %path, error = %e, "clip file not deleted");
+            return false;
+        }
+    }
+    if let Some(dir) = file.parent() {
+        let _ = remove_empty_dir(&dir).await;
+    }
+    true
 }

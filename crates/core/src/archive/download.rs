@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tapearr_hls::quality::CodecAllowList;
 use tapearr_hls::vod::{VodError, VodOptions, VodRequest, download_vod};
-use tapearr_hls::{Source, SourceRenewal};
+use tapearr_hls::{FetchError, Source, SourceRenewal};
 
 #[derive(Debug, Deserialize)]
 struct VodPayload {
@@ -72,6 +72,11 @@ async fn vod_source(streams: &Streams, video_id: &str) -> Result<Option<Source>,
 /// cleanup removes whatever is left).
 pub(crate) fn segments_dir(parts_dir: &Path) -> std::path::PathBuf {
     parts_dir.join(".segments")
+}
+
+/// A client error the engine does not retry (404, 408 and 429 it retries itself).
+fn refused(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 404 | 408 | 429)
 }
 
 #[async_trait]
@@ -158,6 +163,16 @@ impl Archive {
         let summary = match summary {
             Ok(s) => s,
             Err(VodError::Cancelled) => return Err(JobError::Cancelled),
+            // Refused outright (not an outage): retrying in a minute would be refused again,
+            // so the VOD fails now and waits for the user's retry, its segments kept.
+            Err(
+                e @ VodError::Segment {
+                    error: FetchError::Status(status),
+                    ..
+                },
+            ) if refused(status) => {
+                return Err(JobError::Permanent(e.to_string()));
+            }
             Err(e) => return Err(retry(e.to_string())),
         };
         for span in &summary.muted {

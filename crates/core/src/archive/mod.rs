@@ -11,11 +11,19 @@
 //! - [`model`]: per-channel settings and placed clips.
 //! - `scan`: the `archive.run` job: which videos and clips to archive.
 //! - `download`: the `archive.vod` job: one VOD, resumable.
-//! - `clips`: clips into the show folder's `Other/` (extras media servers read).
+//! - `clips`: clips into the show folder's `Other/` (extras media servers read), their
+//!   retention (`keep_clips_days`) and their removal with the channel.
+//!
+//! **Self-healing.** Adding a VOD is two writes (the recording, then its `archive.vod` job);
+//! a process killed between them leaves a `downloading` VOD without a job. Every run of a
+//! channel first queues a download for each of its `downloading` VODs that has no queued or
+//! running `archive.vod` job, so the gap heals at the next run. A VOD that used its attempts
+//! stays `failed` (segments kept) until the user retries it ([`Archive::retry_vod`]); runs do
+//! not retry it on their own.
 //!
 //! [`RecordingOrigin`]: crate::streams::model::RecordingOrigin
 
-mod clips;
+pub(crate) mod clips;
 mod download;
 pub mod model;
 mod scan;
@@ -24,12 +32,15 @@ pub use download::VodHandler;
 pub use scan::RunHandler;
 
 use crate::events::EventBus;
+use crate::jobs::model::{JobQuery, JobStatus};
 use crate::jobs::{EnqueueOptions, JobQueue, TaskDef};
 use crate::library::Library;
-use crate::storage::Storage;
-use crate::streams::model::Recording;
+use crate::storage::{PageRequest, Storage};
+use crate::streams::model::{Recording, RecordingSource, RecordingStatus};
 use crate::streams::{Streams, StreamsError, StreamsResult};
+use crate::time::Timestamp;
 use model::{ArchiveSettings, ArchivedClip};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +49,10 @@ pub const VOD_JOB: &str = "archive.vod";
 
 /// Attempts of one VOD download (each resumes where the last stopped).
 const VOD_ATTEMPTS: u32 = 5;
+
+/// Fault injection for the crash tests: `enqueue` makes a run wait (until the process is
+/// killed) after it stored a VOD recording and before it queued its download.
+pub const PAUSE_ENV: &str = "TAPEARR_TEST_ARCHIVE_PAUSE";
 
 pub fn task_defs() -> Vec<TaskDef> {
     vec![TaskDef {
@@ -62,6 +77,9 @@ struct Inner {
     queue: JobQueue,
     events: EventBus,
     http: reqwest::Client,
+    /// One channel run at a time in this process: a run that heals a VOD and a run that adds
+    /// it must not both queue its download.
+    runs: tokio::sync::Mutex<()>,
 }
 
 pub struct ArchiveDeps {
@@ -90,6 +108,7 @@ impl Archive {
                 queue: deps.queue,
                 events: deps.events,
                 http: deps.http,
+                runs: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -153,6 +172,98 @@ impl Archive {
             vods: self.inner.store.vod_recordings(channel_id).await?,
             clips: self.inner.store.list_archived_clips(channel_id).await?,
         })
+    }
+
+    /// Downloads a failed VOD again (the user's retry): it is `downloading` and queued; the
+    /// segments an earlier attempt finished are reused. NotFound for an unknown recording,
+    /// Conflict for one that is not a failed VOD.
+    pub async fn retry_vod(&self, recording_id: &str) -> StreamsResult<Recording> {
+        let store = &self.inner.store;
+        let rec = store
+            .recording(recording_id)
+            .await?
+            .ok_or(StreamsError::NotFound("recording"))?;
+        if rec.origin.source != RecordingSource::Vod {
+            return Err(StreamsError::Conflict(
+                "only a VOD is downloaded again; this recording was recorded live".into(),
+            ));
+        }
+        if rec.status != RecordingStatus::Failed {
+            return Err(StreamsError::Conflict(format!(
+                "the VOD is {}; only a failed VOD is retried",
+                rec.status.as_str()
+            )));
+        }
+        if !store
+            .restart_vod_download(recording_id, Timestamp::now())
+            .await?
+        {
+            return Err(StreamsError::Conflict(
+                "the VOD changed meanwhile; reload it".into(),
+            ));
+        }
+        self.enqueue_download(recording_id).await?;
+        tracing::info!(recording = %recording_id, "failed VOD queued again");
+        store
+            .recording(recording_id)
+            .await?
+            .ok_or(StreamsError::NotFound("recording"))
+    }
+
+    /// Queues a download for each `downloading` VOD of the channel that has none queued or
+    /// running (a process killed between storing a VOD and queuing it); how many.
+    async fn heal_downloads(&self, channel_id: &str) -> StreamsResult<usize> {
+        // Recordings first, jobs second: a download that finishes in between is queued once
+        // more and finds nothing to do, never the other way round.
+        let stuck: Vec<Recording> = self
+            .inner
+            .store
+            .vod_recordings(channel_id)
+            .await?
+            .into_iter()
+            .filter(|r| r.status == RecordingStatus::Downloading)
+            .collect();
+        if stuck.is_empty() {
+            return Ok(0);
+        }
+        let pending = self.pending_downloads().await?;
+        let mut healed = 0;
+        for rec in stuck.iter().filter(|r| !pending.contains(&r.id)) {
+            tracing::warn!(recording = %rec.id, "VOD downloading without a download job: queued again");
+            self.enqueue_download(&rec.id).await?;
+            healed += 1;
+        }
+        Ok(healed)
+    }
+
+    /// Recordings with an `archive.vod` job queued or running.
+    async fn pending_downloads(&self) -> StreamsResult<HashSet<String>> {
+        let mut pending = HashSet::new();
+        for status in [JobStatus::Queued, JobStatus::Running] {
+            let mut page = PageRequest::new(Some(PageRequest::MAX_LIMIT), None);
+            loop {
+                let jobs = self
+                    .inner
+                    .store
+                    .list_jobs(&JobQuery {
+                        status: Some(status),
+                        kind: Some(VOD_JOB.to_string()),
+                        page,
+                        ..JobQuery::default()
+                    })
+                    .await?;
+                pending.extend(
+                    jobs.items
+                        .iter()
+                        .filter_map(|j| j.payload["recording_id"].as_str().map(str::to_string)),
+                );
+                page.offset += page.limit;
+                if u64::from(page.offset) >= jobs.total {
+                    break;
+                }
+            }
+        }
+        Ok(pending)
     }
 
     async fn enqueue_download(&self, recording_id: &str) -> StreamsResult<()> {

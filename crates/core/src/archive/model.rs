@@ -39,6 +39,11 @@ pub struct ArchiveSettings {
     pub top_clips: u32,
     #[serde(default = "default_clip_period")]
     pub clip_period_days: u32,
+    /// Placed clips created (on Twitch) more than this many days ago are deleted, file and
+    /// row, by the channel's next run; absent: clips are kept. At least `clip_period_days`,
+    /// so a run never places again what it just deleted.
+    #[serde(default)]
+    pub keep_clips_days: Option<u32>,
 }
 
 fn default_clip_period() -> u32 {
@@ -56,6 +61,7 @@ impl Default for ArchiveSettings {
             live_policy: LivePolicy::KeepBoth,
             top_clips: 0,
             clip_period_days: default_clip_period(),
+            keep_clips_days: None,
         }
     }
 }
@@ -74,6 +80,18 @@ impl ArchiveSettings {
         }
         if !(1..=365).contains(&self.clip_period_days) {
             return Err("clip_period_days must be between 1 and 365".into());
+        }
+        if let Some(keep) = self.keep_clips_days {
+            if !(1..=3650).contains(&keep) {
+                return Err("keep_clips_days must be between 1 and 3650".into());
+            }
+            if keep < self.clip_period_days {
+                return Err(
+                    "keep_clips_days must be at least clip_period_days (or a run would place \
+                     again the clips it deletes)"
+                        .into(),
+                );
+            }
         }
         Ok(())
     }

@@ -69,10 +69,14 @@ impl Archive {
         let Some(settings) = self.stored_settings(channel_id).await? else {
             return Ok(());
         };
+        let _one_run = self.inner.runs.lock().await;
+        self.heal_downloads(channel_id).await?;
         let twitch = self.inner.streams.twitch()?;
         let since = Timestamp::now().minus(Duration::from_secs(
             u64::from(settings.max_age_days) * 86_400,
         ));
+        // Every video that has a recording (any status): one query, not one per video.
+        let mut archived = store.archived_video_ids(&channel.id).await?;
         for kind in settings.kinds() {
             let videos = twitch
                 .helix
@@ -83,19 +87,18 @@ impl Archive {
                     tracing::warn!(video = %video.id, "video without a readable creation time");
                     continue;
                 };
-                if created < since
-                    || store
-                        .recording_of_video(&channel.id, &video.id)
-                        .await?
-                        .is_some()
-                {
+                if created < since || archived.contains(&video.id) {
                     continue;
                 }
                 self.add_vod(&channel, &settings, &video, created).await?;
+                archived.insert(video.id.clone());
             }
         }
         if settings.top_clips > 0 {
             clips::place_top_clips(self, &channel, &settings).await?;
+        }
+        if let Some(days) = settings.keep_clips_days {
+            clips::expire_clips(self, &channel, days).await?;
         }
         Ok(())
     }
@@ -192,7 +195,16 @@ impl Archive {
             Err(crate::storage::StorageError::Conflict(_)) => return Ok(()),
             Err(e) => return Err(StreamsError::Storage(e)),
         }
+        pause_before("enqueue").await;
         tracing::info!(channel = %channel.login, video = %video.id, recording = %id, "VOD queued for download");
         self.enqueue_download(&id).await
+    }
+}
+
+/// Waits here, until the process is killed, when the crash tests ask for it.
+async fn pause_before(point: &str) {
+    if std::env::var(super::PAUSE_ENV).is_ok_and(|p| p == point) {
+        tracing::warn!("archive run paused before [{point}] ({})", super::PAUSE_ENV);
+        std::future::pending::<()>().await;
     }
 }

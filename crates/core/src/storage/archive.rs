@@ -5,6 +5,7 @@ use crate::archive::model::ArchivedClip;
 use crate::streams::model::Recording;
 use crate::time::Timestamp;
 use async_trait::async_trait;
+use std::collections::HashSet;
 
 #[async_trait]
 pub trait ArchiveStore: Send + Sync {
@@ -14,12 +15,8 @@ pub trait ArchiveStore: Send + Sync {
     async fn set_channel_archive(&self, channel_id: &str, settings: &str) -> StorageResult<()>;
     /// `(channel id, settings JSON)` of every channel (not removed) with settings.
     async fn archive_channels(&self) -> StorageResult<Vec<(String, String)>>;
-    /// The recording downloaded from a Twitch video, if any.
-    async fn recording_of_video(
-        &self,
-        channel_id: &str,
-        video_id: &str,
-    ) -> StorageResult<Option<Recording>>;
+    /// The Twitch videos of the channel that have a recording (whatever its status).
+    async fn archived_video_ids(&self, channel_id: &str) -> StorageResult<HashSet<String>>;
     /// The channel's VOD recordings, newest first.
     async fn vod_recordings(&self, channel_id: &str) -> StorageResult<Vec<Recording>>;
     /// A finished download: `downloading` → `ended` with what the part holds; false when the
@@ -45,4 +42,6 @@ pub trait ArchiveStore: Send + Sync {
     async fn upsert_archived_clip(&self, clip: &ArchivedClip) -> StorageResult<()>;
     /// The channel's clips, most viewed first.
     async fn list_archived_clips(&self, channel_id: &str) -> StorageResult<Vec<ArchivedClip>>;
+    /// Forgets a clip (its file removed first); false when there was no such row.
+    async fn delete_archived_clip(&self, id: &str) -> StorageResult<bool>;
 }

@@ -284,12 +284,19 @@ impl Streams {
     }
 
     /// Stops a running recording, then hides the channel (recordings kept) or deletes it with
-    /// its recordings' rows and files.
+    /// its recordings' rows and files, and the clips the archive placed.
     pub async fn remove_channel(&self, id: &str, delete_recordings: bool) -> StreamsResult<()> {
         let channel = self.channel(id).await?;
         self.stop_channel_recorder(id, "channel removed").await;
         if delete_recordings {
             self.delete_recording_files(id).await?;
+            // Clips Tapearr placed in the show's extras folder; their rows go with the channel.
+            crate::archive::clips::remove_channel_clips(
+                self.inner.store.as_ref(),
+                self.roots().as_ref(),
+                id,
+            )
+            .await?;
         }
         self.inner
             .store

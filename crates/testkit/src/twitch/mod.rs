@@ -536,6 +536,18 @@ impl FakeTwitch {
             .insert((video_id.to_owned(), segment));
     }
 
+    /// Every request for this segment answers 403 until [`Self::accept_vod_segments`].
+    pub fn refuse_vod_segment(&self, video_id: &str, segment: u32) {
+        self.shared
+            .vods()
+            .refuse
+            .insert((video_id.to_owned(), segment));
+    }
+
+    pub fn accept_vod_segments(&self) {
+        self.shared.vods().refuse.clear();
+    }
+
     pub fn release_vod_segments(&self) {
         self.shared.vods().hold.clear();
         self.shared.vod_released.notify_waiters();

@@ -4,7 +4,8 @@
 //! (GQL `VideoAccessToken_Clip` → a signed MP4 URL).
 //!
 //! Ugly parts on demand ([`VodFaults`]): a segment that answers 503 once, a body cut short once,
-//! a segment held until released (a download in flight when a test kills the process); the
+//! a segment held until released (a download in flight when a test kills the process), a
+//! segment refused (403) until accepted again; the
 //! playback token expires like the live one (usher and the media playlist answer 403).
 
 use std::collections::{HashMap, HashSet};
@@ -118,6 +119,8 @@ pub(crate) struct VodState {
     pub fail_once: HashSet<(String, u32)>,
     pub cut_once: HashSet<(String, u32)>,
     pub hold: HashSet<(String, u32)>,
+    /// Answered 403 until cleared (an origin refusing the segment).
+    pub refuse: HashSet<(String, u32)>,
     /// Segment requests per (video id, segment number), faults included.
     pub segment_requests: HashMap<(String, u32), u64>,
     pub playlist_requests: u64,
@@ -325,15 +328,19 @@ async fn vod_file(
         return StatusCode::NOT_FOUND.into_response();
     };
     let key = (id.clone(), n);
-    let (fail, cut, hold) = {
+    let (fail, cut, hold, refuse) = {
         let mut st = s.vods();
         *st.segment_requests.entry(key.clone()).or_default() += 1;
         (
             st.fail_once.remove(&key),
             st.cut_once.remove(&key),
             st.hold.contains(&key),
+            st.refuse.contains(&key),
         )
     };
+    if refuse {
+        return (StatusCode::FORBIDDEN, "segment refused").into_response();
+    }
     if hold {
         // Held until released (or forever): the download is in flight when the test acts.
         loop {

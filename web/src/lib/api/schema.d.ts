@@ -850,6 +850,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/recordings/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Download a failed VOD again: it turns `downloading` and is queued; the segments an earlier
+         *     attempt finished are reused. `409` for a recording that is not a failed VOD (nothing
+         *     changes). Archive runs never retry a failed VOD on their own.
+         */
+        post: operations["recordings_retry_vod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/recordings/{id}/share": {
         parameters: {
             query?: never;
@@ -1953,6 +1974,13 @@ export interface components {
             enabled: boolean;
             /** @description Also archive highlights and uploads. */
             highlights?: boolean;
+            /**
+             * Format: int32
+             * @description Placed clips created (on Twitch) more than this many days ago are deleted, file and
+             *     row, by the channel's next run; absent: clips are kept. At least `clip_period_days`,
+             *     so a run never places again what it just deleted.
+             */
+            keep_clips_days?: number | null;
             live_policy?: components["schemas"]["LivePolicy"];
             /**
              * Format: int32
@@ -6490,6 +6518,51 @@ export interface operations {
         };
     };
     recordings_finalize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Recording"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recordings_retry_vod: {
         parameters: {
             query?: never;
             header?: never;
