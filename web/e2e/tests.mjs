@@ -1246,6 +1246,43 @@ export const tests = {
 		});
 	},
 
+	async 'archive: a VOD that failed shows on the channel page as it fails, and Retry downloads it to a ready recording'() {
+		await withTwitch(async ({ twitch, env }) => {
+			await withApp({ env }, async ({ server, page }) => {
+				await twitch.control('/users', { login: 'vod_test', display_name: 'VodTest' });
+				await login(page, server);
+				const channel = await (await apiPost(page, server, '/api/v1/channels', { channel: 'vod_test', auto_record: false })).json();
+				const archive = await (await page.request.get(`${server.url}/api/v1/channels/${channel.id}/archive`)).json();
+				const put = await page.request.put(`${server.url}/api/v1/channels/${channel.id}/archive`, {
+					headers: { 'X-CSRF-Token': await csrfOf(page.context()) },
+					data: { ...archive, enabled: true }
+				});
+				assert.equal(put.status(), 200, await put.text());
+				const { id: video } = await twitch.control('/videos/vod_test', { title: 'Speedrun night', segments: 4, age_secs: 3600 });
+				// Twitch refuses one segment: the download gives up (its other segments are kept).
+				await twitch.control(`/vod-refuse/${video}/2`);
+
+				await page.goto(`${server.url}/streams/${channel.id}`);
+				const form = page.getByTestId('channel-archive');
+				await form.getByRole('button', { name: 'Archive now' }).click();
+				// The list follows the jobs: no reload.
+				const row = page.getByTestId('archive-items').locator('li', { hasText: `VOD ${video}` });
+				const retry = row.getByRole('button', { name: /^Retry downloading/ });
+				await retry.waitFor({ timeout: 60_000 });
+				await row.getByText('failed', { exact: true }).waitFor();
+
+				await twitch.control('/vod-accept');
+				await retry.click();
+				await row.getByText('ready', { exact: true }).waitFor({ timeout: 90_000 });
+				assert.equal(await retry.count(), 0, 'a ready VOD has no Retry');
+				const items = await (await page.request.get(`${server.url}/api/v1/channels/${channel.id}/archive/items`)).json();
+				assert.equal(items.vods.length, 1);
+				assert.equal(items.vods[0].status, 'ready');
+				assert.deepEqual(page.problems, []);
+			});
+		});
+	},
+
 	async 'retention: a channel limit shows in the dry run with its reason, and Run now deletes after a confirmation'() {
 		await withTwitch(async ({ twitch, env }) => {
 			await withApp({ env: { ...env, TAPEARR_LIBRARY__RETENTION_GRACE_SECS: '0' } }, async ({ server, page }) => {

@@ -30,6 +30,50 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_control/user-token-ttl/{secs}", post(user_token_ttl))
         .route("/_control/device-code/{ttl}/{interval}", post(device_code))
         .route("/_control/chat/{login}", post(chat_say))
+        .route("/_control/videos/{login}", post(add_video))
+        .route(
+            "/_control/vod-refuse/{video}/{segment}",
+            post(refuse_vod_segment),
+        )
+        .route("/_control/vod-accept", post(accept_vod_segments))
+}
+
+/// `{"title": "…", "segments": 6, "age_secs": 3600}`: a past broadcast of `login` (test
+/// media); answers `{"id": …}`.
+#[derive(Deserialize)]
+struct VideoBody {
+    title: String,
+    segments: u32,
+    #[serde(default)]
+    age_secs: u64,
+}
+
+async fn add_video(
+    State(s): State<Arc<Shared>>,
+    Path(login): Path<String>,
+    Json(body): Json<VideoBody>,
+) -> Response {
+    let age = std::time::Duration::from_secs(body.age_secs);
+    let spec = super::VideoSpec::archive(&body.title, age, body.segments);
+    let params = crate::hls_origin::MediaParams::test(crate::hls_origin::Container::Ts);
+    match script::add_video(&s, &login, spec, params).await {
+        Ok(id) => Json(json!({ "id": id })).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+/// The segment answers 403 until `/_control/vod-accept`.
+async fn refuse_vod_segment(
+    State(s): State<Arc<Shared>>,
+    Path((video, segment)): Path<(String, u32)>,
+) -> Response {
+    s.vods().refuse.insert((video, segment));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn accept_vod_segments(State(s): State<Arc<Shared>>) -> Response {
+    s.vods().refuse.clear();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `{"user": "foo", "text": "hello", "emotes": "25:0-4"}`: relays a chat message (lost when

@@ -463,18 +463,7 @@ impl FakeTwitch {
         spec: VideoSpec,
         params: MediaParams,
     ) -> Result<String, ControlError> {
-        let user_id = self
-            .user_id(login)
-            .ok_or_else(|| ControlError::UnknownUser(login.to_owned()))?;
-        let media = crate::hls_origin::MediaSet::load_or_generate(&params).await?;
-        let id = self.shared.world().next_id();
-        self.shared.vods().videos.push(vod::Video {
-            id: id.clone(),
-            user_id,
-            spec,
-            media,
-        });
-        Ok(id)
+        script::add_video(&self.shared, login, spec, params).await
     }
 
     /// Removes a video (the streamer deleted it).

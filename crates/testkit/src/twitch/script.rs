@@ -164,3 +164,22 @@ fn issue_token(s: &Shared, login: &str, client_id: &str) -> Result<String, Contr
     );
     Ok(token)
 }
+
+/// A past broadcast (or highlight, upload) of `login` made of `params` media; its video id.
+pub async fn add_video(
+    s: &Shared,
+    login: &str,
+    spec: super::VideoSpec,
+    params: crate::hls_origin::MediaParams,
+) -> Result<String, ControlError> {
+    let user_id = user(s, login)?.id;
+    let media = crate::hls_origin::MediaSet::load_or_generate(&params).await?;
+    let id = s.world().next_id();
+    s.vods().videos.push(super::vod::Video {
+        id: id.clone(),
+        user_id,
+        spec,
+        media,
+    });
+    Ok(id)
+}
