@@ -12,13 +12,16 @@
 //! - `scan`: the `archive.run` job: which videos and clips to archive.
 //! - `download`: the `archive.vod` job: one VOD, resumable.
 //! - `clips`: clips into the show folder's `Other/` (extras media servers read).
+//! - `vod_chat`, `moments`: after a download, the VOD's chat replay and its game changes.
 //!
 //! [`RecordingOrigin`]: crate::streams::model::RecordingOrigin
 
 mod clips;
 mod download;
 pub mod model;
+mod moments;
 mod scan;
+mod vod_chat;
 
 pub use download::VodHandler;
 pub use scan::RunHandler;
