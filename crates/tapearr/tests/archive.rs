@@ -322,3 +322,197 @@ async fn a_vod_of_a_recorded_broadcast_replaces_it_when_the_channel_prefers_vods
         server.kill9();
     }
 }
+
+/// ffprobe's chapters (its own JSON, read into the fields used here).
+#[derive(serde::Deserialize)]
+struct Probe {
+    #[serde(default)]
+    chapters: Vec<ProbeChapter>,
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeChapter {
+    start_time: String,
+    tags: ProbeTags,
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeTags {
+    title: String,
+}
+
+/// The MP4's chapters as (start in ms, title).
+fn mp4_chapters(path: &Path) -> Vec<(u64, String)> {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_chapters"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "ffprobe on {}", path.display());
+    let probe: Probe = serde_json::from_slice(&out.stdout).expect("ffprobe json");
+    probe
+        .chapters
+        .into_iter()
+        .map(|c| {
+            let secs: f64 = c.start_time.parse().expect("seconds");
+            ((secs * 1000.0).round() as u64, c.tags.title)
+        })
+        .collect()
+}
+
+fn sibling(video: &Path, suffix: &str) -> std::path::PathBuf {
+    let stem = video.file_stem().expect("stem").to_string_lossy();
+    video.with_file_name(format!("{stem}{suffix}"))
+}
+
+/// The start times of the subtitle lines (`Dialogue: 0,0:00:01.00,…`).
+fn ass_starts(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .expect("ass")
+        .lines()
+        .filter_map(|l| l.strip_prefix("Dialogue: 0,"))
+        .filter_map(|l| l.split(',').next().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_vod_gets_its_chat_replay_and_game_chapters_and_a_refusal_only_loses_them() {
+    use tapearr_core::chat::ChatLine;
+    use tapearr_testkit::twitch::{GqlFault, VideoChatComment, VideoGameMoment};
+    for backend in backends("archive_vod_chat").await {
+        let name = backend.name;
+        let w = world().await;
+        w.twitch.add_user("replayer", "Replayer");
+        // Two comments a page: the replay takes three pages (cursor after the first).
+        w.twitch.set_comment_page_size(2);
+        let said = [
+            (1, "alice", "first!"),
+            (2, "bob", "hi Kappa"),
+            (3, "carol", "gg"),
+            (5, "alice", "new game"),
+            (7, "dave", "wow"),
+            (8, "bob", "bye"),
+        ];
+        let comments = || {
+            said.iter()
+                .map(|(s, who, text)| VideoChatComment::new(*s, who, text))
+                .collect::<Vec<_>>()
+        };
+        let games = || {
+            vec![
+                VideoGameMoment::new(0, 5_000, "Minecraft"),
+                VideoGameMoment::new(5_000, 5_000, "Celeste"),
+            ]
+        };
+        let hour = Duration::from_secs(3600);
+        let mut videos = Vec::new();
+        for (title, age) in [("Marathon", 3), ("Cursorless", 2), ("Refused", 1)] {
+            let spec = VideoSpec::archive(title, age * hour, 10)
+                .comments(comments())
+                .moments(games());
+            videos.push(w.twitch.add_video("replayer", spec).await.expect("video"));
+        }
+        let (marathon, cursorless, refused) = (&videos[0], &videos[1], &videos[2]);
+        // Twitch's integrity check on cursor pages: offset pages still give the whole chat.
+        w.twitch
+            .set_video_chat_fault(cursorless, Some(GqlFault::RefuseCursor));
+        // Every chat page refused, the moments' answer cut: the VOD lands without either.
+        w.twitch
+            .set_video_chat_fault(refused, Some(GqlFault::Refuse));
+        w.twitch
+            .set_video_moments_fault(refused, Some(GqlFault::CutBody));
+
+        let data = tempfile::tempdir().expect("data");
+        let server = start(
+            data.path(),
+            backend.database_url.as_deref(),
+            common::twitch_world::env(&w, &[]),
+        );
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "replayer").await.channel.id;
+        let r = client
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/channels/{id}/archive"),
+                Some(json!({"enabled": true, "max_age_days": 3, "max_videos": 5})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        run_archive(&mut client, &id).await;
+        let vods = eventually(LONG, "three VODs ready", || {
+            let c = client.clone();
+            let id = id.clone();
+            async move {
+                let vods = items(&c, &id).await.vods;
+                (vods.len() == 3 && vods.iter().all(|v| v.status == RecordingStatus::Ready))
+                    .then_some(vods)
+            }
+        })
+        .await;
+        let mp4_of = |video: &str| {
+            let v = vods
+                .iter()
+                .find(|v| v.origin.twitch_video_id.as_deref() == Some(video))
+                .expect("the VOD");
+            std::path::PathBuf::from(v.library.video_path.clone().expect("placed"))
+        };
+
+        for (video, title) in [(marathon, "Marathon"), (cursorless, "Cursorless")] {
+            let mp4 = mp4_of(video);
+            let lines: Vec<ChatLine> = std::fs::read_to_string(sibling(&mp4, ".chat.jsonl"))
+                .expect("chat beside the MP4")
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a chat line"))
+                .collect();
+            let got: Vec<(u64, &str, &str)> = lines
+                .iter()
+                .map(|l| (l.ms, l.user.as_str(), l.text.as_str()))
+                .collect();
+            let want: Vec<(u64, &str, &str)> =
+                said.iter().map(|(s, u, t)| (s * 1000, *u, *t)).collect();
+            assert_eq!(got, want, "{name}: {title}");
+            assert_eq!(lines[1].emotes, "25:3-7", "{name}");
+            assert_eq!(lines[0].name, "ALICE", "{name}");
+            assert_eq!(
+                ass_starts(&sibling(&mp4, ".chat.ass")),
+                [
+                    "0:00:01.00",
+                    "0:00:02.00",
+                    "0:00:03.00",
+                    "0:00:05.00",
+                    "0:00:07.00",
+                    "0:00:08.00"
+                ],
+                "{name}: {title}"
+            );
+            assert_eq!(
+                mp4_chapters(&mp4),
+                [
+                    (0, format!("Minecraft - {title}")),
+                    (5_000, format!("Celeste - {title}"))
+                ],
+                "{name}: {title}"
+            );
+        }
+        let marathon_requests = w.twitch.comment_requests(marathon);
+        assert_eq!(
+            (marathon_requests.by_offset, marathon_requests.by_cursor),
+            (1, 2),
+            "{name}: {marathon_requests:?}"
+        );
+        let cursorless_requests = w.twitch.comment_requests(cursorless);
+        assert!(
+            cursorless_requests.refused >= 1 && cursorless_requests.by_offset >= 3,
+            "{name}: {cursorless_requests:?}"
+        );
+
+        // The refused one: ready, played and chaptered like any VOD, without chat or games.
+        let mp4 = mp4_of(refused);
+        assert!(mp4.is_file(), "{name}");
+        assert!(!sibling(&mp4, ".chat.jsonl").exists(), "{name}");
+        assert!(!sibling(&mp4, ".chat.ass").exists(), "{name}");
+        assert_eq!(mp4_chapters(&mp4), [(0, "Refused".to_string())], "{name}");
+        assert!(w.twitch.comment_requests(refused).refused >= 1, "{name}");
+        server.kill9();
+    }
+}
