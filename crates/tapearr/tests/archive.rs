@@ -516,3 +516,122 @@ async fn an_archived_vod_gets_its_chat_replay_and_game_chapters_and_a_refusal_on
         server.kill9();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vod_chat_cut_by_a_kill_is_fetched_whole_after_the_restart_and_chat_off_fetches_none() {
+    use tapearr_api::routes::channels::ChannelView;
+    use tapearr_core::chat::ChatLine;
+    use tapearr_testkit::twitch::VideoChatComment;
+    for backend in backends("archive_vod_chat_kill").await {
+        let name = backend.name;
+        let w = world().await;
+        w.twitch.add_user("killed", "Killed");
+        w.twitch.add_user("quietvods", "Quiet VODs");
+        w.twitch.set_comment_page_size(2);
+        let comments = || {
+            (1..=6)
+                .map(|s| VideoChatComment::new(s, "viewer", &format!("line {s}")))
+                .collect::<Vec<_>>()
+        };
+        let spec = |title: &str| {
+            VideoSpec::archive(title, Duration::from_secs(3600), 8).comments(comments())
+        };
+        let video = w
+            .twitch
+            .add_video("killed", spec("Killed midway"))
+            .await
+            .expect("video");
+        let quiet = w
+            .twitch
+            .add_video("quietvods", spec("Quiet"))
+            .await
+            .expect("video");
+        // The first page is answered; the second waits while the process is killed.
+        w.twitch.hold_video_chat(&video, 1);
+
+        let data = tempfile::tempdir().expect("data");
+        let db = backend.database_url.as_deref();
+        let env = common::twitch_world::env(&w, &[]);
+        let server = start(data.path(), db, env.clone());
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "killed").await.channel.id;
+        let added = client
+            .post(
+                "/api/v1/channels",
+                json!({"channel": "quietvods", "record_chat": false}),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+        let quiet_id = added.json::<ChannelView>().channel.id;
+        let settings = json!({"enabled": true, "max_age_days": 3, "max_videos": 5});
+        for channel in [&id, &quiet_id] {
+            let r = client
+                .send(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/channels/{channel}/archive"),
+                    Some(settings.clone()),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        }
+        run_archive(&mut client, &id).await;
+        eventually(LONG, "the second chat page in flight", || async {
+            (w.twitch.video_chat_held() >= 1).then_some(())
+        })
+        .await;
+        let vod = items(&client, &id).await.vods.pop().expect("the VOD");
+        assert_eq!(vod.status, RecordingStatus::Downloading, "{name}");
+        // Only a complete chat is called chat.jsonl.
+        assert!(!Path::new(&vod.dir).join("chat.jsonl").exists(), "{name}");
+        server.kill9();
+        w.twitch.release_video_chat();
+
+        let server = start(data.path(), db, env);
+        let mut client = Client::new(&server);
+        let r = client.login(common::ADMIN, common::PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let ready = eventually(LONG, "the VOD ready", || {
+            let c = client.clone();
+            let vod_id = vod.id.clone();
+            async move {
+                let d = detail(&c, &vod_id).await;
+                (d.recording.status == RecordingStatus::Ready).then_some(d)
+            }
+        })
+        .await;
+        let mp4 = std::path::PathBuf::from(ready.recording.library.video_path.expect("placed"));
+        let lines: Vec<ChatLine> = std::fs::read_to_string(sibling(&mp4, ".chat.jsonl"))
+            .expect("chat beside the MP4")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a chat line"))
+            .collect();
+        let got: Vec<(u64, &str)> = lines.iter().map(|l| (l.ms, l.text.as_str())).collect();
+        let want: Vec<(u64, String)> = (1..=6).map(|s| (s * 1000, format!("line {s}"))).collect();
+        let want: Vec<(u64, &str)> = want.iter().map(|(ms, t)| (*ms, t.as_str())).collect();
+        assert_eq!(got, want, "{name}: each message once");
+        // Fetched again from the start: one offset page before the kill, one after.
+        assert_eq!(w.twitch.comment_requests(&video).by_offset, 2, "{name}");
+
+        // The channel that records no chat gets its VOD without asking for the chat.
+        run_archive(&mut client, &quiet_id).await;
+        let quiet_vod = eventually(LONG, "the quiet VOD ready", || {
+            let c = client.clone();
+            let id = quiet_id.clone();
+            async move {
+                let v = items(&c, &id).await.vods.pop()?;
+                (v.status == RecordingStatus::Ready).then_some(v)
+            }
+        })
+        .await;
+        let quiet_mp4 = std::path::PathBuf::from(quiet_vod.library.video_path.expect("placed"));
+        assert!(quiet_mp4.is_file(), "{name}");
+        assert!(!sibling(&quiet_mp4, ".chat.jsonl").exists(), "{name}");
+        assert!(!sibling(&quiet_mp4, ".chat.ass").exists(), "{name}");
+        assert_eq!(
+            w.twitch.comment_requests(&quiet),
+            Default::default(),
+            "{name}"
+        );
+        server.kill9();
+    }
+}

@@ -584,6 +584,27 @@ impl FakeTwitch {
         };
     }
 
+    /// After `free` more chat requests of this video, the next ones wait until
+    /// [`Self::release_video_chat`] (a chat fetch in flight when a test kills the process).
+    pub fn hold_video_chat(&self, video_id: &str, free: u64) {
+        let mut st = self.shared.vods();
+        let served = st
+            .comment_requests
+            .get(video_id)
+            .map_or(0, |r| r.by_offset + r.by_cursor);
+        st.chat_hold.insert(video_id.to_owned(), served + free);
+    }
+
+    pub fn release_video_chat(&self) {
+        self.shared.vods().chat_hold.clear();
+        self.shared.vod_released.notify_waiters();
+    }
+
+    /// Chat requests that waited on [`Self::hold_video_chat`] so far.
+    pub fn video_chat_held(&self) -> u64 {
+        self.shared.vods().chat_held
+    }
+
     /// Comments per chat replay page (Twitch: a few dozen).
     pub fn set_comment_page_size(&self, n: usize) {
         self.shared.vods().comment_page_size = n;

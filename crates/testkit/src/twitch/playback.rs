@@ -71,6 +71,7 @@ async fn gql(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> R
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "malformed JSON");
     };
+    super::video_gql::hold(&s, &v).await;
     let mut cut = false;
     let mut one = |op: &Value| match super::video_gql::answer(&s, op) {
         Some(a) => {

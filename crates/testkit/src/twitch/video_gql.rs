@@ -303,6 +303,43 @@ fn moments(video: &Video) -> Value {
     })
 }
 
+/// Waits while `body` asks for the chat of a video held by [`FakeTwitch::hold_video_chat`]
+/// past its free pages (the request is counted first, like every chat request).
+///
+/// [`FakeTwitch::hold_video_chat`]: super::FakeTwitch::hold_video_chat
+pub(crate) async fn hold(s: &Shared, body: &Value) {
+    let ops = match body {
+        Value::Array(ops) => ops.iter().collect(),
+        op => vec![op],
+    };
+    let held = |s: &Shared| {
+        let st = s.vods();
+        ops.iter().any(|op| {
+            let video = op
+                .pointer("/variables/videoID")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let asks_chat = op.get("operationName").and_then(Value::as_str)
+                == Some("VideoCommentsByOffsetOrCursor");
+            let served = st
+                .comment_requests
+                .get(video)
+                .map_or(0, |r| r.by_offset + r.by_cursor);
+            asks_chat && st.chat_hold.get(video).is_some_and(|free| served >= *free)
+        })
+    };
+    if !held(s) {
+        return;
+    }
+    s.vods().chat_held += 1;
+    while held(s) {
+        tokio::select! {
+            _ = s.vod_released.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+}
+
 /// `body` announced whole, half of it sent, then the connection dropped.
 pub(crate) fn cut_response(body: Vec<u8>) -> Response {
     let len = body.len();

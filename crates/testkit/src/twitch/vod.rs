@@ -147,6 +147,10 @@ pub(crate) struct VodState {
     pub comment_page_size: usize,
     pub moments_faults: HashMap<String, GqlFault>,
     pub moments_requests: u64,
+    /// Videos whose chat requests wait once this many were answered.
+    pub chat_hold: HashMap<String, u64>,
+    /// Chat requests that waited.
+    pub chat_held: u64,
 }
 
 /// `1h2m3s`, as Helix writes a video's duration.
