@@ -506,7 +506,24 @@ async fn an_archived_vod_gets_its_chat_replay_and_game_chapters_and_a_refusal_on
             "{name}: {cursorless_requests:?}"
         );
 
-        // The refused one: ready, played and chaptered like any VOD, without chat or games.
+        // The refused one: ready, played and chaptered like any VOD, without chat or games,
+        // and it says so.
+        let reason_of = |video: &str| {
+            vods.iter()
+                .find(|v| v.origin.twitch_video_id.as_deref() == Some(video))
+                .and_then(|v| v.end_reason.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(reason_of(marathon), "twitch archive", "{name}");
+        let reason = reason_of(refused);
+        assert!(
+            reason.contains("without chat: ") && reason.contains("failed integrity check"),
+            "{name}: {reason}"
+        );
+        assert!(
+            reason.contains("without game chapters: "),
+            "{name}: {reason}"
+        );
         let mp4 = mp4_of(refused);
         assert!(mp4.is_file(), "{name}");
         assert!(!sibling(&mp4, ".chat.jsonl").exists(), "{name}");

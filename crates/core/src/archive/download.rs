@@ -175,14 +175,25 @@ impl Archive {
                 .await
                 .map_err(|e| retry(e.to_string()))?;
         }
-        self.vod_extras(ctx, &rec, channel.settings.record_chat, &video_id)
+        let lacks = self
+            .vod_extras(ctx, &rec, channel.settings.record_chat, &video_id)
             .await?;
+        // What the VOD lacks stays on it, where its end reason is shown.
+        let end_reason = (!lacks.is_empty()).then(|| {
+            let mut reason = rec.end_reason.clone().unwrap_or_default();
+            for why in &lacks {
+                reason.push_str("; ");
+                reason.push_str(why);
+            }
+            reason.chars().take(1_000).collect::<String>()
+        });
         let moved = store
             .finish_vod_download(
                 &rec.id,
                 summary.bytes,
                 summary.media_ms,
                 summary.segments,
+                end_reason.as_deref(),
                 Timestamp::now(),
             )
             .await
@@ -206,14 +217,16 @@ impl Archive {
 
     /// What Twitch keeps beside the video, fetched before finalize: its moments as chapters
     /// (when the broadcast was not recorded live) and its chat replay (when the channel records
-    /// chat). Neither fails the VOD: it lands without them, and the log says why.
+    /// chat). Neither fails the VOD: it lands without them; the log says why, and so do the
+    /// returned lines (for the recording's end reason).
     async fn vod_extras(
         &self,
         ctx: &JobContext,
         rec: &Recording,
         record_chat: bool,
         video_id: &str,
-    ) -> Result<(), JobError> {
+    ) -> Result<Vec<String>, JobError> {
+        let mut lacks = Vec::new();
         let twitch = self
             .inner
             .streams
@@ -225,11 +238,12 @@ impl Archive {
                 tracing::info!(recording = %rec.id, video = %video_id, moments = n, "chapters from the video's moments")
             }
             Err(why) => {
-                tracing::warn!(recording = %rec.id, video = %video_id, reason = %why, "VOD without moments")
+                tracing::warn!(recording = %rec.id, video = %video_id, reason = %why, "VOD without moments");
+                lacks.push(format!("without game chapters: {why}"));
             }
         }
         if !record_chat {
-            return Ok(());
+            return Ok(lacks);
         }
         ctx.set_progress(1.0, Some(format!("VOD {video_id}: chat replay")))
             .await;
@@ -249,12 +263,11 @@ impl Archive {
             ChatFetch::AlreadyThere => {}
             ChatFetch::Unavailable(why) => {
                 tracing::warn!(recording = %rec.id, video = %video_id, reason = %why, "VOD without chat");
-                ctx.set_progress(1.0, Some(format!("VOD {video_id}: without chat: {why}")))
-                    .await;
+                lacks.push(format!("without chat: {why}"));
             }
             ChatFetch::Cancelled => return Err(JobError::Cancelled),
         }
-        Ok(())
+        Ok(lacks)
     }
 
     /// The download will not be retried: the VOD is marked failed with the reason (its
