@@ -86,17 +86,20 @@ impl ArchiveStore for Db {
         bytes: u64,
         media_ms: u64,
         segments: u64,
+        end_reason: Option<&str>,
         at: Timestamp,
     ) -> StorageResult<bool> {
         let done = sqlx::query(
             "UPDATE recordings SET status = 'ended', bytes = $1, media_ms = $2, segments = $3, \
-             error = NULL, updated_at = $4 WHERE id = $5 AND status = 'downloading'",
+             error = NULL, updated_at = $4, end_reason = COALESCE($6, end_reason) \
+             WHERE id = $5 AND status = 'downloading'",
         )
         .bind(signed(bytes))
         .bind(signed(media_ms))
         .bind(signed(segments))
         .bind(at.millis())
         .bind(id)
+        .bind(end_reason.map(str::to_string))
         .execute(self.pool())
         .await
         .map_err(backend_err)?;

@@ -657,3 +657,77 @@ async fn device_code_declined_or_expired() {
         Ok(DevicePoll::Expired)
     ));
 }
+
+#[tokio::test]
+async fn a_videos_chat_pages_by_cursor_and_refusals_cut_bodies_and_unknown_videos_are_told_apart() {
+    use tapearr_integrations::twitch::CommentsFrom;
+    use tapearr_testkit::twitch::{GqlFault, VideoChatComment, VideoGameMoment, VideoSpec};
+    let t = fake().await;
+    t.add_user("vods", "Vods");
+    t.set_comment_page_size(2);
+    let comments = (0..5)
+        .map(|s| VideoChatComment::new(s * 10, "viewer", &format!("c{s}")))
+        .collect();
+    let spec = VideoSpec::archive("Replay", Duration::from_secs(60), 60)
+        .comments(comments)
+        .moments(vec![VideoGameMoment::new(30_000, 30_000, "Celeste")]);
+    let video = t.add_video("vods", spec).await.expect("video");
+    let p = PlaybackClient::new(
+        reqwest::Client::new(),
+        Url::parse(&t.gql_url()).expect("url"),
+        Url::parse(&t.usher_url()).expect("url"),
+    );
+
+    // From second 15: c2, c3, then the cursor gives c4 and no next page.
+    let first = p
+        .video_comments(&video, CommentsFrom::Offset(15))
+        .await
+        .expect("gql")
+        .expect("the video");
+    let texts: Vec<&str> = first.comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, ["c2", "c3"]);
+    assert_eq!(first.comments[0].offset_ms, 20_000);
+    let cursor = first.next_cursor.expect("a next page");
+    let last = p
+        .video_comments(&video, CommentsFrom::Cursor(&cursor))
+        .await
+        .expect("gql")
+        .expect("the video");
+    assert_eq!(last.comments.len(), 1);
+    assert_eq!(last.comments[0].text, "c4");
+    assert_eq!(last.next_cursor, None);
+
+    let moments = p.video_moments(&video).await.expect("gql").expect("video");
+    assert_eq!(moments.len(), 1);
+    assert_eq!(
+        (moments[0].position_ms, moments[0].game.as_str()),
+        (30_000, "Celeste")
+    );
+
+    t.set_video_chat_fault(&video, Some(GqlFault::RefuseCursor));
+    let refused = p
+        .video_comments(&video, CommentsFrom::Cursor(&cursor))
+        .await;
+    assert!(
+        matches!(refused, Err(TwitchError::Refused(_))),
+        "{refused:?}"
+    );
+    assert!(
+        p.video_comments(&video, CommentsFrom::Offset(0))
+            .await
+            .is_ok()
+    );
+    t.set_video_chat_fault(&video, Some(GqlFault::CutBody));
+    let cut = p.video_comments(&video, CommentsFrom::Offset(0)).await;
+    assert!(matches!(cut, Err(TwitchError::Network(_))), "{cut:?}");
+    assert_eq!(
+        p.video_comments("999999", CommentsFrom::Offset(0))
+            .await
+            .expect("gql"),
+        None
+    );
+    assert!(matches!(
+        p.video_comments("../x", CommentsFrom::Offset(0)).await,
+        Err(TwitchError::BadRequest(_))
+    ));
+}

@@ -625,3 +625,333 @@ async fn clips_expire_after_keep_clips_days_and_leave_with_a_channel_deleted_wit
         server.kill9();
     }
 }
+
+/// ffprobe's chapters (its own JSON, read into the fields used here).
+#[derive(serde::Deserialize)]
+struct Probe {
+    #[serde(default)]
+    chapters: Vec<ProbeChapter>,
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeChapter {
+    start_time: String,
+    tags: ProbeTags,
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeTags {
+    title: String,
+}
+
+/// The MP4's chapters as (start in ms, title).
+fn mp4_chapters(path: &Path) -> Vec<(u64, String)> {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json", "-show_chapters"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "ffprobe on {}", path.display());
+    let probe: Probe = serde_json::from_slice(&out.stdout).expect("ffprobe json");
+    probe
+        .chapters
+        .into_iter()
+        .map(|c| {
+            let secs: f64 = c.start_time.parse().expect("seconds");
+            ((secs * 1000.0).round() as u64, c.tags.title)
+        })
+        .collect()
+}
+
+fn sibling(video: &Path, suffix: &str) -> std::path::PathBuf {
+    let stem = video.file_stem().expect("stem").to_string_lossy();
+    video.with_file_name(format!("{stem}{suffix}"))
+}
+
+/// The start times of the subtitle lines (`Dialogue: 0,0:00:01.00,…`).
+fn ass_starts(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .expect("ass")
+        .lines()
+        .filter_map(|l| l.strip_prefix("Dialogue: 0,"))
+        .filter_map(|l| l.split(',').next().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archived_vod_gets_its_chat_replay_and_game_chapters_and_a_refusal_only_loses_them() {
+    use tapearr_core::chat::ChatLine;
+    use tapearr_testkit::twitch::{GqlFault, VideoChatComment, VideoGameMoment};
+    for backend in backends("archive_vod_chat").await {
+        let name = backend.name;
+        let w = world().await;
+        w.twitch.add_user("replayer", "Replayer");
+        // Two comments a page: the replay takes three pages (cursor after the first).
+        w.twitch.set_comment_page_size(2);
+        let said = [
+            (1, "alice", "first!"),
+            (2, "bob", "hi Kappa"),
+            (3, "carol", "gg"),
+            (5, "alice", "new game"),
+            (7, "dave", "wow"),
+            (8, "bob", "bye"),
+        ];
+        let comments = || {
+            said.iter()
+                .map(|(s, who, text)| VideoChatComment::new(*s, who, text))
+                .collect::<Vec<_>>()
+        };
+        let games = || {
+            vec![
+                VideoGameMoment::new(0, 5_000, "Minecraft"),
+                VideoGameMoment::new(5_000, 5_000, "Celeste"),
+            ]
+        };
+        let hour = Duration::from_secs(3600);
+        let mut videos = Vec::new();
+        for (title, age) in [("Marathon", 3), ("Cursorless", 2), ("Refused", 1)] {
+            let spec = VideoSpec::archive(title, age * hour, 10)
+                .comments(comments())
+                .moments(games());
+            videos.push(w.twitch.add_video("replayer", spec).await.expect("video"));
+        }
+        let (marathon, cursorless, refused) = (&videos[0], &videos[1], &videos[2]);
+        // Twitch's integrity check on cursor pages: offset pages still give the whole chat.
+        w.twitch
+            .set_video_chat_fault(cursorless, Some(GqlFault::RefuseCursor));
+        // Every chat page refused, the moments' answer cut: the VOD lands without either.
+        w.twitch
+            .set_video_chat_fault(refused, Some(GqlFault::Refuse));
+        w.twitch
+            .set_video_moments_fault(refused, Some(GqlFault::CutBody));
+
+        let data = tempfile::tempdir().expect("data");
+        let server = start(
+            data.path(),
+            backend.database_url.as_deref(),
+            common::twitch_world::env(&w, &[]),
+        );
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "replayer").await.channel.id;
+        let r = client
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/channels/{id}/archive"),
+                Some(json!({"enabled": true, "max_age_days": 3, "max_videos": 5})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        run_archive(&mut client, &id).await;
+        let vods = eventually(LONG, "three VODs ready", || {
+            let c = client.clone();
+            let id = id.clone();
+            async move {
+                let vods = items(&c, &id).await.vods;
+                (vods.len() == 3 && vods.iter().all(|v| v.status == RecordingStatus::Ready))
+                    .then_some(vods)
+            }
+        })
+        .await;
+        let mp4_of = |video: &str| {
+            let v = vods
+                .iter()
+                .find(|v| v.origin.twitch_video_id.as_deref() == Some(video))
+                .expect("the VOD");
+            std::path::PathBuf::from(v.library.video_path.clone().expect("placed"))
+        };
+
+        for (video, title) in [(marathon, "Marathon"), (cursorless, "Cursorless")] {
+            let mp4 = mp4_of(video);
+            let lines: Vec<ChatLine> = std::fs::read_to_string(sibling(&mp4, ".chat.jsonl"))
+                .expect("chat beside the MP4")
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("a chat line"))
+                .collect();
+            let got: Vec<(u64, &str, &str)> = lines
+                .iter()
+                .map(|l| (l.ms, l.user.as_str(), l.text.as_str()))
+                .collect();
+            let want: Vec<(u64, &str, &str)> =
+                said.iter().map(|(s, u, t)| (s * 1000, *u, *t)).collect();
+            assert_eq!(got, want, "{name}: {title}");
+            assert_eq!(lines[1].emotes, "25:3-7", "{name}");
+            assert_eq!(lines[0].name, "ALICE", "{name}");
+            assert_eq!(
+                ass_starts(&sibling(&mp4, ".chat.ass")),
+                [
+                    "0:00:01.00",
+                    "0:00:02.00",
+                    "0:00:03.00",
+                    "0:00:05.00",
+                    "0:00:07.00",
+                    "0:00:08.00"
+                ],
+                "{name}: {title}"
+            );
+            assert_eq!(
+                mp4_chapters(&mp4),
+                [
+                    (0, format!("Minecraft - {title}")),
+                    (5_000, format!("Celeste - {title}"))
+                ],
+                "{name}: {title}"
+            );
+        }
+        let marathon_requests = w.twitch.comment_requests(marathon);
+        assert_eq!(
+            (marathon_requests.by_offset, marathon_requests.by_cursor),
+            (1, 2),
+            "{name}: {marathon_requests:?}"
+        );
+        let cursorless_requests = w.twitch.comment_requests(cursorless);
+        assert!(
+            cursorless_requests.refused >= 1 && cursorless_requests.by_offset >= 3,
+            "{name}: {cursorless_requests:?}"
+        );
+
+        // The refused one: ready, played and chaptered like any VOD, without chat or games,
+        // and it says so.
+        let reason_of = |video: &str| {
+            vods.iter()
+                .find(|v| v.origin.twitch_video_id.as_deref() == Some(video))
+                .and_then(|v| v.end_reason.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(reason_of(marathon), "twitch archive", "{name}");
+        let reason = reason_of(refused);
+        assert!(
+            reason.contains("without chat: ") && reason.contains("failed integrity check"),
+            "{name}: {reason}"
+        );
+        assert!(
+            reason.contains("without game chapters: "),
+            "{name}: {reason}"
+        );
+        let mp4 = mp4_of(refused);
+        assert!(mp4.is_file(), "{name}");
+        assert!(!sibling(&mp4, ".chat.jsonl").exists(), "{name}");
+        assert!(!sibling(&mp4, ".chat.ass").exists(), "{name}");
+        assert_eq!(mp4_chapters(&mp4), [(0, "Refused".to_string())], "{name}");
+        assert!(w.twitch.comment_requests(refused).refused >= 1, "{name}");
+        server.kill9();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vod_chat_cut_by_a_kill_is_fetched_whole_after_the_restart_and_chat_off_fetches_none() {
+    use tapearr_api::routes::channels::ChannelView;
+    use tapearr_core::chat::ChatLine;
+    use tapearr_testkit::twitch::VideoChatComment;
+    for backend in backends("archive_vod_chat_kill").await {
+        let name = backend.name;
+        let w = world().await;
+        w.twitch.add_user("killed", "Killed");
+        w.twitch.add_user("quietvods", "Quiet VODs");
+        w.twitch.set_comment_page_size(2);
+        let comments = || {
+            (1..=6)
+                .map(|s| VideoChatComment::new(s, "viewer", &format!("line {s}")))
+                .collect::<Vec<_>>()
+        };
+        let spec = |title: &str| {
+            VideoSpec::archive(title, Duration::from_secs(3600), 8).comments(comments())
+        };
+        let video = w
+            .twitch
+            .add_video("killed", spec("Killed midway"))
+            .await
+            .expect("video");
+        let quiet = w
+            .twitch
+            .add_video("quietvods", spec("Quiet"))
+            .await
+            .expect("video");
+        // The first page is answered; the second waits while the process is killed.
+        w.twitch.hold_video_chat(&video, 1);
+
+        let data = tempfile::tempdir().expect("data");
+        let db = backend.database_url.as_deref();
+        let env = common::twitch_world::env(&w, &[]);
+        let server = start(data.path(), db, env.clone());
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "killed").await.channel.id;
+        let added = client
+            .post(
+                "/api/v1/channels",
+                json!({"channel": "quietvods", "record_chat": false}),
+            )
+            .await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+        let quiet_id = added.json::<ChannelView>().channel.id;
+        let settings = json!({"enabled": true, "max_age_days": 3, "max_videos": 5});
+        for channel in [&id, &quiet_id] {
+            let r = client
+                .send(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/channels/{channel}/archive"),
+                    Some(settings.clone()),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        }
+        run_archive(&mut client, &id).await;
+        eventually(LONG, "the second chat page in flight", || async {
+            (w.twitch.video_chat_held() >= 1).then_some(())
+        })
+        .await;
+        let vod = items(&client, &id).await.vods.pop().expect("the VOD");
+        assert_eq!(vod.status, RecordingStatus::Downloading, "{name}");
+        // Only a complete chat is called chat.jsonl.
+        assert!(!Path::new(&vod.dir).join("chat.jsonl").exists(), "{name}");
+        server.kill9();
+        w.twitch.release_video_chat();
+
+        let server = start(data.path(), db, env);
+        let mut client = Client::new(&server);
+        let r = client.login(common::ADMIN, common::PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let ready = eventually(LONG, "the VOD ready", || {
+            let c = client.clone();
+            let vod_id = vod.id.clone();
+            async move {
+                let d = detail(&c, &vod_id).await;
+                (d.recording.status == RecordingStatus::Ready).then_some(d)
+            }
+        })
+        .await;
+        let mp4 = std::path::PathBuf::from(ready.recording.library.video_path.expect("placed"));
+        let lines: Vec<ChatLine> = std::fs::read_to_string(sibling(&mp4, ".chat.jsonl"))
+            .expect("chat beside the MP4")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a chat line"))
+            .collect();
+        let got: Vec<(u64, &str)> = lines.iter().map(|l| (l.ms, l.text.as_str())).collect();
+        let want: Vec<(u64, String)> = (1..=6).map(|s| (s * 1000, format!("line {s}"))).collect();
+        let want: Vec<(u64, &str)> = want.iter().map(|(ms, t)| (*ms, t.as_str())).collect();
+        assert_eq!(got, want, "{name}: each message once");
+        // Fetched again from the start: one offset page before the kill, one after.
+        assert_eq!(w.twitch.comment_requests(&video).by_offset, 2, "{name}");
+
+        // The channel that records no chat gets its VOD without asking for the chat.
+        run_archive(&mut client, &quiet_id).await;
+        let quiet_vod = eventually(LONG, "the quiet VOD ready", || {
+            let c = client.clone();
+            let id = quiet_id.clone();
+            async move {
+                let v = items(&c, &id).await.vods.pop()?;
+                (v.status == RecordingStatus::Ready).then_some(v)
+            }
+        })
+        .await;
+        let quiet_mp4 = std::path::PathBuf::from(quiet_vod.library.video_path.expect("placed"));
+        assert!(quiet_mp4.is_file(), "{name}");
+        assert!(!sibling(&quiet_mp4, ".chat.jsonl").exists(), "{name}");
+        assert!(!sibling(&quiet_mp4, ".chat.ass").exists(), "{name}");
+        assert_eq!(
+            w.twitch.comment_requests(&quiet),
+            Default::default(),
+            "{name}"
+        );
+        server.kill9();
+    }
+}

@@ -1,12 +1,13 @@
 //! The `archive.vod` job: one VOD downloaded into its recording's parts folder (resuming what
 //! an earlier attempt or process finished), then handed to finalize like a closed recording.
 
-use super::Archive;
+use super::vod_chat::{self, ChatFetch};
+use super::{Archive, moments};
 use crate::events::DomainEvent;
 use crate::jobs::{JobContext, JobError, JobHandler};
 use crate::library::chapters::MUTED_REASON;
 use crate::streams::Streams;
-use crate::streams::model::{RecordingGap, RecordingStatus};
+use crate::streams::model::{Recording, RecordingGap, RecordingStatus};
 use crate::time::Timestamp;
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -189,12 +190,25 @@ impl Archive {
                 .await
                 .map_err(|e| retry(e.to_string()))?;
         }
+        let lacks = self
+            .vod_extras(ctx, &rec, channel.settings.record_chat, &video_id)
+            .await?;
+        // What the VOD lacks stays on it, where its end reason is shown.
+        let end_reason = (!lacks.is_empty()).then(|| {
+            let mut reason = rec.end_reason.clone().unwrap_or_default();
+            for why in &lacks {
+                reason.push_str("; ");
+                reason.push_str(why);
+            }
+            reason.chars().take(1_000).collect::<String>()
+        });
         let moved = store
             .finish_vod_download(
                 &rec.id,
                 summary.bytes,
                 summary.media_ms,
                 summary.segments,
+                end_reason.as_deref(),
                 Timestamp::now(),
             )
             .await
@@ -214,6 +228,61 @@ impl Archive {
                 .await;
         }
         Ok(())
+    }
+
+    /// What Twitch keeps beside the video, fetched before finalize: its moments as chapters
+    /// (when the broadcast was not recorded live) and its chat replay (when the channel records
+    /// chat). Neither fails the VOD: it lands without them; the log says why, and so do the
+    /// returned lines (for the recording's end reason).
+    async fn vod_extras(
+        &self,
+        ctx: &JobContext,
+        rec: &Recording,
+        record_chat: bool,
+        video_id: &str,
+    ) -> Result<Vec<String>, JobError> {
+        let mut lacks = Vec::new();
+        let twitch = self
+            .inner
+            .streams
+            .twitch()
+            .map_err(|e| JobError::Retryable(e.to_string()))?;
+        match moments::apply(self.inner.store.as_ref(), &twitch.playback, rec, video_id).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(recording = %rec.id, video = %video_id, moments = n, "chapters from the video's moments")
+            }
+            Err(why) => {
+                tracing::warn!(recording = %rec.id, video = %video_id, reason = %why, "VOD without moments");
+                lacks.push(format!("without game chapters: {why}"));
+            }
+        }
+        if !record_chat {
+            return Ok(lacks);
+        }
+        ctx.set_progress(1.0, Some(format!("VOD {video_id}: chat replay")))
+            .await;
+        let parts = Path::new(&rec.dir);
+        match vod_chat::fetch(
+            &twitch.playback,
+            video_id,
+            rec.started_at,
+            parts,
+            &ctx.cancel,
+        )
+        .await
+        {
+            ChatFetch::Written(n) => {
+                tracing::info!(recording = %rec.id, video = %video_id, messages = n, "VOD chat fetched")
+            }
+            ChatFetch::AlreadyThere => {}
+            ChatFetch::Unavailable(why) => {
+                tracing::warn!(recording = %rec.id, video = %video_id, reason = %why, "VOD without chat");
+                lacks.push(format!("without chat: {why}"));
+            }
+            ChatFetch::Cancelled => return Err(JobError::Cancelled),
+        }
+        Ok(lacks)
     }
 
     /// The download will not be retried: the VOD is marked failed with the reason (its

@@ -13,6 +13,7 @@
 //! - `download`: the `archive.vod` job: one VOD, resumable.
 //! - `clips`: clips into the show folder's `Other/` (extras media servers read), their
 //!   retention (`keep_clips_days`) and their removal with the channel.
+//! - `vod_chat`, `moments`: after a download, the VOD's chat replay and its game changes.
 //!
 //! **Self-healing.** Adding a VOD is two writes (the recording, then its `archive.vod` job);
 //! a process killed between them leaves a `downloading` VOD without a job. Every run of a
@@ -26,7 +27,9 @@
 pub(crate) mod clips;
 mod download;
 pub mod model;
+mod moments;
 mod scan;
+mod vod_chat;
 
 pub use download::VodHandler;
 pub use scan::RunHandler;

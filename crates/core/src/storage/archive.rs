@@ -19,14 +19,16 @@ pub trait ArchiveStore: Send + Sync {
     async fn archived_video_ids(&self, channel_id: &str) -> StorageResult<HashSet<String>>;
     /// The channel's VOD recordings, newest first.
     async fn vod_recordings(&self, channel_id: &str) -> StorageResult<Vec<Recording>>;
-    /// A finished download: `downloading` → `ended` with what the part holds; false when the
-    /// recording is not downloading (deleted meanwhile).
+    /// A finished download: `downloading` → `ended` with what the part holds (and a new end
+    /// reason when given: what the VOD lacks); false when the recording is not downloading
+    /// (deleted meanwhile).
     async fn finish_vod_download(
         &self,
         id: &str,
         bytes: u64,
         media_ms: u64,
         segments: u64,
+        end_reason: Option<&str>,
         at: Timestamp,
     ) -> StorageResult<bool>;
     /// `downloading` → `failed` with the reason; false when it is not downloading.

@@ -17,6 +17,10 @@ pub enum TwitchError {
     Decode(String),
     #[error("twitch rejected the request: {0}")]
     BadRequest(String),
+    /// GQL refused the query itself (Twitch's "failed integrity check"): asking again the same
+    /// way will not help.
+    #[error("twitch refused the query: {0}")]
+    Refused(String),
 }
 
 pub(crate) fn network(e: reqwest::Error) -> TwitchError {

@@ -10,12 +10,14 @@ mod ratelimit;
 mod time;
 mod token;
 pub mod types;
+pub mod video_gql;
 
 pub use device::{DeviceCode, DevicePoll, RefreshError, UserAuthClient, UserTokens};
 pub use error::TwitchError;
 pub use helix::{HelixClient, HelixConfig, MAX_IDS_PER_CALL};
 pub use playback::PlaybackClient;
 pub use types::*;
+pub use video_gql::{CommentPage, CommentsFrom, VideoComment, VideoMoment};
 
 /// Twitch's endpoints, the defaults of the URLs the clients take.
 pub const HELIX_URL: &str = "https://api.twitch.tv/helix/";

@@ -286,6 +286,31 @@ impl PlaybackClient {
         Ok(self.gql(&body, user_oauth).await?.and_then(|d| d.token))
     }
 
+    /// One GQL query's raw answer (status checked, at most `max` bytes), anonymous: the
+    /// persisted queries of a video's chat and moments need no account.
+    pub(super) async fn post_gql(
+        &self,
+        body: &serde_json::Value,
+        max: usize,
+    ) -> Result<Vec<u8>, TwitchError> {
+        let response = self
+            .http
+            .post(self.gql_url.clone())
+            .header("Client-ID", WEB_CLIENT_ID)
+            .json(body)
+            .send()
+            .await
+            .map_err(network)?;
+        match response.status() {
+            s if s.is_success() => {}
+            StatusCode::UNAUTHORIZED => return Err(TwitchError::Unauthorized),
+            _ => return Err(error::http(response).await),
+        }
+        crate::http::read_capped(response, max)
+            .await
+            .map_err(TwitchError::Network)
+    }
+
     /// One GQL query; its `data`, or an error with GQL's messages.
     async fn gql(
         &self,

@@ -28,6 +28,7 @@ mod playback;
 mod ratelimit;
 mod script;
 mod state;
+mod video_gql;
 mod vod;
 mod wire;
 
@@ -43,6 +44,7 @@ pub use chat::{ChatMessage, ChatStats};
 pub use eventsub::{Delivery, RawDelivery};
 pub use ratelimit::RateStats;
 pub use script::Action;
+pub use video_gql::{CommentRequests, GqlFault, KAPPA_ID, VideoChatComment, VideoGameMoment};
 pub use vod::{VideoSpec, helix_duration};
 
 pub const DEFAULT_CLIENT_ID: &str = "fakeclientid0000000000000000000";
@@ -563,6 +565,65 @@ impl FakeTwitch {
     /// VOD media playlist requests so far (valid or not).
     pub fn vod_playlist_requests(&self) -> u64 {
         self.shared.vods().playlist_requests
+    }
+
+    /// The chat replay queries of this video fail this way from now on (`None`: answer).
+    pub fn set_video_chat_fault(&self, video_id: &str, fault: Option<GqlFault>) {
+        let mut st = self.shared.vods();
+        match fault {
+            Some(f) => st.chat_faults.insert(video_id.to_owned(), f),
+            None => st.chat_faults.remove(video_id),
+        };
+    }
+
+    /// The moments queries of this video fail this way from now on (`None`: answer).
+    pub fn set_video_moments_fault(&self, video_id: &str, fault: Option<GqlFault>) {
+        let mut st = self.shared.vods();
+        match fault {
+            Some(f) => st.moments_faults.insert(video_id.to_owned(), f),
+            None => st.moments_faults.remove(video_id),
+        };
+    }
+
+    /// After `free` more chat requests of this video, the next ones wait until
+    /// [`Self::release_video_chat`] (a chat fetch in flight when a test kills the process).
+    pub fn hold_video_chat(&self, video_id: &str, free: u64) {
+        let mut st = self.shared.vods();
+        let served = st
+            .comment_requests
+            .get(video_id)
+            .map_or(0, |r| r.by_offset + r.by_cursor);
+        st.chat_hold.insert(video_id.to_owned(), served + free);
+    }
+
+    pub fn release_video_chat(&self) {
+        self.shared.vods().chat_hold.clear();
+        self.shared.vod_released.notify_waiters();
+    }
+
+    /// Chat requests that waited on [`Self::hold_video_chat`] so far.
+    pub fn video_chat_held(&self) -> u64 {
+        self.shared.vods().chat_held
+    }
+
+    /// Comments per chat replay page (Twitch: a few dozen).
+    pub fn set_comment_page_size(&self, n: usize) {
+        self.shared.vods().comment_page_size = n;
+    }
+
+    /// The chat replay requests for a video so far.
+    pub fn comment_requests(&self, video_id: &str) -> CommentRequests {
+        self.shared
+            .vods()
+            .comment_requests
+            .get(video_id)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Moments requests so far (all videos).
+    pub fn moments_requests(&self) -> u64 {
+        self.shared.vods().moments_requests
     }
 
     /// Downloads of a clip's MP4 so far.

@@ -71,16 +71,24 @@ async fn gql(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> R
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "malformed JSON");
     };
+    super::video_gql::hold(&s, &v).await;
+    let mut cut = false;
+    let mut one = |op: &Value| match super::video_gql::answer(&s, op) {
+        Some(a) => {
+            cut |= a.cut;
+            a.body
+        }
+        None => answer(&s, op, viewer.as_deref()),
+    };
     // The web player batches queries in an array; answer in kind.
-    match v {
-        Value::Array(ops) => Json(Value::Array(
-            ops.iter()
-                .map(|op| answer(&s, op, viewer.as_deref()))
-                .collect(),
-        ))
-        .into_response(),
-        op => Json(answer(&s, &op, viewer.as_deref())).into_response(),
+    let out = match v {
+        Value::Array(ops) => Value::Array(ops.iter().map(&mut one).collect()),
+        op => one(&op),
+    };
+    if cut {
+        return super::video_gql::cut_response(out.to_string().into_bytes());
     }
+    Json(out).into_response()
 }
 
 fn answer(s: &Shared, op: &Value, viewer: Option<&str>) -> Value {

@@ -21,6 +21,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::video_gql::{CommentRequests, GqlFault, VideoChatComment, VideoGameMoment};
 use super::wire::{rfc3339_secs, unix_secs};
 use crate::hls_origin::MediaSet;
 
@@ -38,6 +39,10 @@ pub struct VideoSpec {
     /// The live broadcast it archives (`stream_id`), for archives.
     pub stream_id: Option<String>,
     pub view_count: u64,
+    /// Its chat replay, by offset (GQL `VideoCommentsByOffsetOrCursor`).
+    pub comments: Vec<VideoChatComment>,
+    /// Its game changes (GQL `VideoPlayer_ChapterSelectButtonVideo`).
+    pub moments: Vec<VideoGameMoment>,
 }
 
 impl VideoSpec {
@@ -53,7 +58,21 @@ impl VideoSpec {
             muted: Vec::new(),
             stream_id: None,
             view_count: 100,
+            comments: Vec::new(),
+            moments: Vec::new(),
         }
+    }
+
+    /// Its chat replay (sorted by offset, as Twitch pages it).
+    pub fn comments(mut self, mut comments: Vec<VideoChatComment>) -> Self {
+        comments.sort_by_key(|c| c.offset_secs);
+        self.comments = comments;
+        self
+    }
+
+    pub fn moments(mut self, moments: Vec<VideoGameMoment>) -> Self {
+        self.moments = moments;
+        self
     }
 
     pub fn kind(mut self, kind: &str) -> Self {
@@ -125,6 +144,16 @@ pub(crate) struct VodState {
     pub segment_requests: HashMap<(String, u32), u64>,
     pub playlist_requests: u64,
     pub clip_downloads: HashMap<String, u64>,
+    /// Chat replay faults, requests and page size (0: Twitch's usual).
+    pub chat_faults: HashMap<String, GqlFault>,
+    pub comment_requests: HashMap<String, CommentRequests>,
+    pub comment_page_size: usize,
+    pub moments_faults: HashMap<String, GqlFault>,
+    pub moments_requests: u64,
+    /// Videos whose chat requests wait once this many were answered.
+    pub chat_hold: HashMap<String, u64>,
+    /// Chat requests that waited.
+    pub chat_held: u64,
 }
 
 /// `1h2m3s`, as Helix writes a video's duration.
