@@ -43,6 +43,9 @@ pub struct VodOptions {
     pub playlist_retry: RetryPolicy,
     /// Largest accepted segment (memory per download is about `concurrency` times this).
     pub max_segment_bytes: u64,
+    /// Most segments the join appends with one set of syncs when it is behind the downloads
+    /// (the disk then holds up to about this many segments beyond the VOD).
+    pub join_batch: usize,
 }
 
 impl Default for VodOptions {
@@ -62,6 +65,7 @@ impl Default for VodOptions {
                 max_backoff: std::time::Duration::from_secs(2),
             },
             max_segment_bytes: 64 * 1024 * 1024,
+            join_batch: 16,
         }
     }
 }
@@ -239,7 +243,14 @@ pub async fn download_vod_with(
         results.into_iter().collect::<Result<Vec<()>, _>>()
     };
     let joining = async {
-        let joined = join_in_order(joiner, ready_rx, total, cancel, progress).await;
+        let joined = join_in_order(
+            joiner,
+            ready_rx,
+            (total, options.join_batch),
+            cancel,
+            progress,
+        )
+        .await;
         if joined.is_err() {
             stop.cancel();
         }
@@ -260,13 +271,14 @@ pub async fn download_vod_with(
     Ok(summary)
 }
 
-/// Appends segments in playlist order as they become ready (each step on the blocking pool,
-/// where it runs to its end even if this future is dropped: the record stays consistent).
-/// Ends when the downloads end (the channel closes) or on `cancel`, between two segments.
+/// Appends segments in playlist order as they become ready, all those ready (up to `batch`)
+/// in one step on the blocking pool, where it runs to its end even if this future is dropped:
+/// the record stays consistent. Ends when the downloads end (the channel closes) or on
+/// `cancel`, between two steps.
 async fn join_in_order(
     mut joiner: join::Joiner,
     mut ready_rx: tokio::sync::mpsc::UnboundedReceiver<usize>,
-    total: u64,
+    (total, batch): (u64, usize),
     cancel: &CancellationToken,
     progress: &dyn VodProgress,
 ) -> Result<join::Joiner, VodError> {
@@ -275,14 +287,31 @@ async fn join_in_order(
         if let Some(r) = ready.get_mut(index) {
             *r = true;
         }
-        while ready.get(joiner.appended()).copied().unwrap_or(false) {
-            if cancel.is_cancelled() {
-                return Ok(joiner);
+        // Whatever else arrived meanwhile joins this step.
+        while let Ok(index) = ready_rx.try_recv() {
+            if let Some(r) = ready.get_mut(index) {
+                *r = true;
             }
-            joiner = tokio::task::spawn_blocking(move || joiner.append_next().map(|()| joiner))
-                .await
-                .map_err(io::Error::other)??;
+        }
+        loop {
+            let from = joiner.appended();
+            let count = ready
+                .iter()
+                .skip(from)
+                .take(batch.max(1))
+                .take_while(|r| **r)
+                .count();
+            if count == 0 || cancel.is_cancelled() {
+                break;
+            }
+            joiner =
+                tokio::task::spawn_blocking(move || joiner.append_next(count).map(|()| joiner))
+                    .await
+                    .map_err(io::Error::other)??;
             progress.joined(joiner.appended() as u64, total);
+        }
+        if cancel.is_cancelled() {
+            break;
         }
     }
     Ok(joiner)

@@ -325,9 +325,14 @@ async fn a_join_stopped_and_torn_halfway_resumes_into_the_same_bytes() {
     let stop = CancellationToken::new();
     let mut observer = Observer::new(&segments);
     observer.cancel_after_join = Some((5, stop.clone()));
+    // One segment per join step, so the stop falls exactly after the fifth.
+    let one_by_one = VodOptions {
+        join_batch: 1,
+        ..options()
+    };
     let first = download_vod_with(
         &reqwest::Client::new(),
-        &options(),
+        &one_by_one,
         request(&t, &vod, dir.path()).await,
         &stop,
         &observer,

@@ -1,14 +1,16 @@
 //! The join: finished segments appended in playlist order to the output's temporary file, each
 //! one removed as soon as it is appended, synced and recorded. The disk never holds a segment
 //! twice (once in the folder, once in the output), so a VOD needs about one segment free beyond
-//! its own size, not twice its size.
+//! its own size (one batch, below, when the join falls behind), not twice its size.
 //!
-//! One step, for segment `i`: append its bytes to the temporary, `fdatasync` it, write
-//! [`JoinProgress`] `{next: i + 1, bytes}` atomically (temporary record, `fsync`, rename, `fsync`
-//! of the folder), then remove the segment's file. A process killed anywhere in a step leaves
-//! either the record of step `i - 1` (the temporary may be longer: it is cut back to the
-//! recorded length, and segment `i` is still on disk) or the record of step `i` (segment `i`
-//! may still be on disk: it is removed, not appended again). Never a lost or doubled segment.
+//! One step, for the segments `i..j` ready in order (one, or up to a batch when the join is
+//! behind: the syncs are per step, and a step costs three of them): append their bytes to the
+//! temporary, `fdatasync` it, write [`JoinProgress`] `{next: j, bytes}` atomically (temporary
+//! record, `fsync`, rename, `fsync` of the folder), then remove their files. A process killed
+//! anywhere in a step leaves either the record of the step before (the temporary may be
+//! longer: it is cut back to the recorded length, and segments `i..j` are still on disk) or
+//! the record of this step (some of `i..j` may still be on disk: they are removed, not
+//! appended again). Never a lost or doubled segment.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -152,28 +154,32 @@ impl Joiner {
         self.next == self.pieces.len()
     }
 
-    /// Appends the next segment (its file must be finished) and removes its file.
-    pub fn append_next(&mut self) -> io::Result<()> {
-        let Some(piece) = self.pieces.get(self.next) else {
+    /// Appends the next `count` segments (their files must be finished) in one step and
+    /// removes their files.
+    pub fn append_next(&mut self, count: usize) -> io::Result<()> {
+        let end = (self.next + count).min(self.pieces.len());
+        if end == self.next {
             return Ok(());
-        };
-        let mut src = File::open(&piece.file)?;
-        // `io::copy` between files is `copy_file_range` on Linux: no pass through user space.
-        let n = io::copy(&mut src, &mut self.file)?;
+        }
+        let mut bytes = self.bytes;
+        for piece in &self.pieces[self.next..end] {
+            let mut src = File::open(&piece.file)?;
+            // `io::copy` between files is `copy_file_range` on Linux: no pass through user space.
+            bytes += io::copy(&mut src, &mut self.file)?;
+        }
         self.file.sync_data()?;
-        let next_segment = self
-            .pieces
-            .get(self.next + 1)
-            .map_or(piece.number + 1, |p| p.number);
-        let bytes = self.bytes + n;
+        let last = &self.pieces[end - 1];
+        let next_segment = self.pieces.get(end).map_or(last.number + 1, |p| p.number);
         JoinProgress {
             next_segment,
             bytes,
         }
         .write(&self.work_dir)?;
-        std::fs::remove_file(&piece.file)?;
+        for piece in &self.pieces[self.next..end] {
+            std::fs::remove_file(&piece.file)?;
+        }
         self.bytes = bytes;
-        self.next += 1;
+        self.next = end;
         Ok(())
     }
 
@@ -221,8 +227,8 @@ mod tests {
         let (dir, pieces, output) = setup(6);
         let work = dir.path().join("segments");
         let mut j = Joiner::open(pieces.clone(), &work, &output).expect("open");
-        j.append_next().expect("0");
-        j.append_next().expect("1");
+        j.append_next(1).expect("0");
+        j.append_next(1).expect("1");
         drop(j);
         assert!(!pieces[0].file.exists() && !pieces[1].file.exists());
         // Killed in step 2 after the append (the temporary is longer than the record) …
@@ -235,9 +241,9 @@ mod tests {
         let mut j = Joiner::open(pieces.clone(), &work, &output).expect("reopen");
         assert_eq!(j.appended(), 2);
         assert!(!pieces[1].file.exists(), "an appended segment is removed");
-        while !j.is_complete() {
-            j.append_next().expect("append");
-        }
+        j.append_next(3).expect("2..5");
+        j.append_next(10).expect("5");
+        assert!(j.is_complete());
         let bytes = j.finish().expect("finish");
         let joined = std::fs::read(&output).expect("output");
         assert_eq!(joined, expected(6));
@@ -250,7 +256,7 @@ mod tests {
         let (dir, pieces, output) = setup(3);
         let work = dir.path().join("segments");
         let mut j = Joiner::open(pieces, &work, &output).expect("open");
-        j.append_next().expect("0");
+        j.append_next(1).expect("0");
         drop(j);
         std::fs::write(temp_path(&output), b"").expect("cut");
         let j = Joiner::open(Vec::new(), &work, &output).expect("reopen");
