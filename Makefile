@@ -79,8 +79,8 @@ fmt:
 fmt-check:
 	$(CARGO) fmt --all -- --check
 
-## bench: every benchmark (B6 start-up and API load, B1 recordings, B2 detection, B3 finalize, B4+B5 trailer sync and scan); each writes its section of docs/benchmarks.md
-bench: bench-startup bench-api bench-record bench-detect bench-finalize bench-sync
+## bench: every benchmark (B6 start-up and API load, B1 recordings, B2 detection, B3 finalize, B4+B5 trailer sync and scan, B8 VOD download); each writes its section of docs/benchmarks.md
+bench: bench-startup bench-api bench-record bench-detect bench-finalize bench-sync bench-vod
 
 ## bench-startup: idle RSS of `serve` and its time to /readyz (B6)
 bench-startup: build

@@ -182,3 +182,63 @@ fn map_reqwest(e: reqwest::Error) -> FetchError {
         FetchError::Network(msg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An origin that announces 1000 bytes and sends `sent[i]` of them on the i-th connection
+    /// before closing it.
+    async fn origin(sent: Vec<usize>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            for n in sent {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut request = [0u8; 1024];
+                let _ = sock.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n";
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(&vec![0x47; n]).await;
+                let _ = sock.shutdown().await;
+            }
+        });
+        format!("http://{addr}/0.ts")
+    }
+
+    fn policy(attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            attempts,
+            timeout: Duration::from_secs(5),
+            backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+        }
+    }
+
+    /// hyper fails it first ("end of file before message length reached", a `Network` error);
+    /// the length check in `once` is the same guarantee for a transport that would not.
+    #[tokio::test]
+    async fn a_body_cut_short_of_its_content_length_fails_and_is_retried() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let fetcher = Fetcher::new(reqwest::Client::new(), Vec::new(), 1 << 20);
+        let cancel = CancellationToken::new();
+        let url = origin(vec![500]).await;
+        let (error, _) = fetcher
+            .fetch(&url, None, policy(1), &cancel)
+            .await
+            .expect_err("a cut body is not a segment");
+        assert!(error.retryable() && error.origin_unreachable(), "{error:?}");
+
+        let url = origin(vec![500, 1000]).await;
+        let fetched = fetcher
+            .fetch(&url, None, policy(2), &cancel)
+            .await
+            .expect("whole on the second attempt");
+        assert_eq!((fetched.body.len(), fetched.retries), (1000, 1));
+    }
+}

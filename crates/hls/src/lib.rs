@@ -5,7 +5,8 @@
 //! - [`NativeRecorder`]: the live loop (one task per stream, shared HTTP client).
 //! - [`StreamlinkRecorder`]: the same [`Recorder`] interface over a supervised `streamlink`.
 //! - [`record()`]: one recording from start to summary, for the CLI.
-//! - [`vod`]: past broadcasts (finished playlists), segments in parallel, resumable.
+//! - [`vod`]: past broadcasts (finished playlists), segments in parallel, joined in order as they
+//!   arrive (each segment file removed once joined), resumable mid-download and mid-join.
 //!
 //! # Accounting
 //! Every media sequence number the recorder sees ends up in exactly one of written, missed

@@ -1,17 +1,25 @@
 //! Past broadcasts (VODs): a finished media playlist (`#EXT-X-ENDLIST`) downloaded segment by
-//! segment, several at once, into numbered files, then joined into one TS part.
+//! segment, several at once, into numbered files, which are joined in order into one TS part
+//! while the download goes on.
 //!
 //! # Resuming
-//! A segment is done only once its whole body is written to `NNNNNN.ts.tmp`, its length checked
-//! and the file renamed to `NNNNNN.ts`; a run that finds `NNNNNN.ts` does not download it again.
-//! The join writes `output` through a temporary file and a rename, then removes the segment
-//! folder; a run that finds `output` downloads nothing. So a process killed at any point loses
-//! at most the segments it was downloading.
+//! A segment is done only once its whole body is written to `NNNNNN.ts.tmp` (the fetcher
+//! checks it against the announced `Content-Length`) and the file renamed to `NNNNNN.ts`; a run
+//! that finds `NNNNNN.ts` does not download it again. The join appends each finished segment,
+//! in playlist order, to `output`'s temporary file and removes the segment's file once that is
+//! synced and recorded in `join.progress` ([`join`]): a run resumes the join where the record
+//! says, and does not download the segments it holds. The complete temporary is renamed to
+//! `output` and the segment folder removed; a run that finds `output` downloads nothing. So a
+//! process killed at any point loses at most the segments it was downloading, and the disk
+//! holds each byte once (peak: the VOD plus the segments waiting for the join).
 //!
 //! # Tokens
 //! The playlist URL carries a playback token that expires; a 403 asks the [`SourceRenewal`] for
 //! a new URL once. Segments are unsigned (Twitch serves them from its CDN).
 
+pub mod join;
+
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +43,9 @@ pub struct VodOptions {
     pub playlist_retry: RetryPolicy,
     /// Largest accepted segment (memory per download is about `concurrency` times this).
     pub max_segment_bytes: u64,
+    /// Most segments the join appends with one set of syncs when it is behind the downloads
+    /// (the disk then holds up to about this many segments beyond the VOD).
+    pub join_batch: usize,
 }
 
 impl Default for VodOptions {
@@ -54,6 +65,7 @@ impl Default for VodOptions {
                 max_backoff: std::time::Duration::from_secs(2),
             },
             max_segment_bytes: 64 * 1024 * 1024,
+            join_batch: 16,
         }
     }
 }
@@ -112,9 +124,27 @@ pub enum VodError {
 }
 
 struct Planned {
+    index: usize,
     number: u64,
     url: String,
     file: PathBuf,
+}
+
+/// What a download reports as it goes (called from the download's own task).
+pub trait VodProgress: Send + Sync {
+    /// A segment is on disk or already joined (by this run or an earlier one): `done` of `total`.
+    fn downloaded(&self, done: u64, total: u64);
+    /// The first `joined` segments are in the output's temporary file and their files removed.
+    fn joined(&self, _joined: u64, _total: u64) {}
+}
+
+/// `progress(done, total)` of [`download_vod`].
+struct Downloaded<'a>(&'a (dyn Fn(u64, u64) + Send + Sync));
+
+impl VodProgress for Downloaded<'_> {
+    fn downloaded(&self, done: u64, total: u64) {
+        (self.0)(done, total);
+    }
 }
 
 /// Downloads the VOD (resuming what an earlier run finished) and joins it into
@@ -126,6 +156,17 @@ pub async fn download_vod(
     cancel: &CancellationToken,
     progress: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<VodSummary, VodError> {
+    download_vod_with(client, options, request, cancel, &Downloaded(progress)).await
+}
+
+/// [`download_vod`], reporting the join's progress too.
+pub async fn download_vod_with(
+    client: &reqwest::Client,
+    options: &VodOptions,
+    request: VodRequest,
+    cancel: &CancellationToken,
+    progress: &dyn VodProgress,
+) -> Result<VodSummary, VodError> {
     let fetcher = Fetcher::new(client.clone(), Vec::new(), options.max_segment_bytes);
     let (base, playlist, variant) = fetch_playlist(&fetcher, options, &request, cancel).await?;
     if !playlist.end_list {
@@ -136,50 +177,144 @@ pub async fn download_vod(
     if request.output.is_file() {
         summary.reused = summary.segments;
         summary.bytes = std::fs::metadata(&request.output)?.len();
+        // A kill between the rename and the folder's removal left it behind.
+        if request.work_dir.is_dir() {
+            tokio::fs::remove_dir_all(&request.work_dir).await?;
+        }
         return Ok(summary);
     }
     tokio::fs::create_dir_all(&request.work_dir).await?;
     remove_temporaries(&request.work_dir)?;
     let mut plan = Vec::with_capacity(playlist.segments.len());
-    for seg in &playlist.segments {
+    for (index, seg) in playlist.segments.iter().enumerate() {
         let url = base
             .join(&seg.uri)
             .map_err(|e| VodError::Playlist(format!("segment URI: {e}")))?;
         plan.push(Planned {
+            index,
             number: seg.sequence,
             url: url.into(),
             file: request.work_dir.join(format!("{:06}.ts", seg.sequence)),
         });
     }
     let total = plan.len() as u64;
-    let files: Vec<PathBuf> = plan.iter().map(|p| p.file.clone()).collect();
+    let pieces = plan
+        .iter()
+        .map(|p| join::Piece {
+            number: p.number,
+            file: p.file.clone(),
+        })
+        .collect();
+    let (work_dir, output) = (request.work_dir.clone(), request.output.clone());
+    let joiner =
+        tokio::task::spawn_blocking(move || join::Joiner::open(pieces, &work_dir, &output))
+            .await
+            .map_err(io::Error::other)??;
+    let appended = joiner.appended();
+    let (ready_tx, ready_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
     let done = AtomicU64::new(0);
     let (downloaded, retries) = (AtomicU64::new(0), AtomicU64::new(0));
     let (done, downloaded, retries) = (&done, &downloaded, &retries);
     let fetcher = &fetcher;
-    let results = futures_util::stream::iter(plan)
-        .map(move |p: Planned| async move {
-            if !is_done(&p.file) {
-                let n = fetch_segment(fetcher, options, &p, cancel).await?;
-                downloaded.fetch_add(1, Ordering::Relaxed);
-                retries.fetch_add(n, Ordering::Relaxed);
-            }
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-            Ok::<(), VodError>(())
-        })
-        .buffer_unordered(options.concurrency.max(1))
-        .collect::<Vec<_>>()
+    // The downloads stop when the join fails (a full disk): nothing could be joined anyway.
+    let stop = &cancel.child_token();
+    let downloads = async move {
+        let ready_tx = &ready_tx;
+        let results = futures_util::stream::iter(plan)
+            .map(move |p: Planned| async move {
+                if p.index >= appended && !is_done(&p.file) {
+                    if stop.is_cancelled() {
+                        return Err(VodError::Cancelled);
+                    }
+                    let n = fetch_segment(fetcher, options, &p, stop).await?;
+                    downloaded.fetch_add(1, Ordering::Relaxed);
+                    retries.fetch_add(n, Ordering::Relaxed);
+                }
+                if p.index >= appended {
+                    let _ = ready_tx.send(p.index);
+                }
+                progress.downloaded(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                Ok::<(), VodError>(())
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await;
+        // Dropping the sender here ends the join once it has appended what is ready.
+        results.into_iter().collect::<Result<Vec<()>, _>>()
+    };
+    let joining = async {
+        let joined = join_in_order(
+            joiner,
+            ready_rx,
+            (total, options.join_batch),
+            cancel,
+            progress,
+        )
         .await;
-    for r in results {
-        r?;
+        if joined.is_err() {
+            stop.cancel();
+        }
+        joined
+    };
+    let (downloads, joined) = tokio::join!(downloads, joining);
+    let joiner = joined?;
+    downloads?;
+    if !joiner.is_complete() {
+        return Err(VodError::Cancelled);
     }
     summary.downloaded = downloaded.load(Ordering::Relaxed);
     summary.reused = summary.segments - summary.downloaded;
     summary.retries = retries.load(Ordering::Relaxed);
-    let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    summary.bytes = join(&files, &request.output).await?;
-    tokio::fs::remove_dir_all(&request.work_dir).await?;
+    summary.bytes = tokio::task::spawn_blocking(move || joiner.finish())
+        .await
+        .map_err(io::Error::other)??;
     Ok(summary)
+}
+
+/// Appends segments in playlist order as they become ready, all those ready (up to `batch`)
+/// in one step on the blocking pool, where it runs to its end even if this future is dropped:
+/// the record stays consistent. Ends when the downloads end (the channel closes) or on
+/// `cancel`, between two steps.
+async fn join_in_order(
+    mut joiner: join::Joiner,
+    mut ready_rx: tokio::sync::mpsc::UnboundedReceiver<usize>,
+    (total, batch): (u64, usize),
+    cancel: &CancellationToken,
+    progress: &dyn VodProgress,
+) -> Result<join::Joiner, VodError> {
+    let mut ready = vec![false; total as usize];
+    while let Some(index) = ready_rx.recv().await {
+        if let Some(r) = ready.get_mut(index) {
+            *r = true;
+        }
+        // Whatever else arrived meanwhile joins this step.
+        while let Ok(index) = ready_rx.try_recv() {
+            if let Some(r) = ready.get_mut(index) {
+                *r = true;
+            }
+        }
+        loop {
+            let from = joiner.appended();
+            let count = ready
+                .iter()
+                .skip(from)
+                .take(batch.max(1))
+                .take_while(|r| **r)
+                .count();
+            if count == 0 || cancel.is_cancelled() {
+                break;
+            }
+            joiner =
+                tokio::task::spawn_blocking(move || joiner.append_next(count).map(|()| joiner))
+                    .await
+                    .map_err(io::Error::other)??;
+            progress.joined(joiner.appended() as u64, total);
+        }
+        if cancel.is_cancelled() {
+            break;
+        }
+    }
+    Ok(joiner)
 }
 
 /// Durations and muted spans from the playlist (segment names `N-muted.ts`).
@@ -280,7 +415,10 @@ fn remove_temporaries(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Downloads one segment into its file (temporary, length checked, renamed). Returns retries.
+/// Downloads one segment into its file (temporary, synced, renamed). Returns retries.
+///
+/// The body is whole when it gets here: the fetcher fails a body shorter than its
+/// `Content-Length` (and hyper one cut inside its length or chunked framing), and retries it.
 async fn fetch_segment(
     fetcher: &Fetcher,
     options: &VodOptions,
@@ -302,38 +440,8 @@ async fn fetch_segment(
     file.write_all(&fetched.body).await?;
     file.sync_data().await?;
     drop(file);
-    let written = tokio::fs::metadata(&temp).await?.len();
-    if written != fetched.body.len() as u64 || written == 0 {
-        let _ = tokio::fs::remove_file(&temp).await;
-        return Err(VodError::Segment {
-            number: p.number,
-            error: FetchError::Truncated {
-                got: written,
-                expected: fetched.body.len() as u64,
-            },
-        });
-    }
     tokio::fs::rename(&temp, &p.file).await?;
     Ok(u64::from(fetched.retries))
-}
-
-/// Appends `files` into `output` (through a temporary file and a rename); returns its length.
-async fn join(files: &[&Path], output: &Path) -> Result<u64, VodError> {
-    let name = output
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = output.with_file_name(format!(".{name}.tmp"));
-    let mut out = tokio::fs::File::create(&temp).await?;
-    let mut bytes = 0;
-    for f in files {
-        let mut src = tokio::fs::File::open(f).await?;
-        bytes += tokio::io::copy(&mut src, &mut out).await?;
-    }
-    out.sync_all().await?;
-    drop(out);
-    tokio::fs::rename(&temp, output).await?;
-    Ok(bytes)
 }
 
 #[cfg(test)]

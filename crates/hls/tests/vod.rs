@@ -1,12 +1,17 @@
 //! The VOD downloader against the fake Twitch: the VOD playback token, usher's VOD master,
 //! segments in parallel with a 503, a cut body and muted segments, an expired token renewed,
-//! and a download stopped halfway that resumes without fetching finished segments again.
+//! a download stopped halfway that resumes without fetching finished segments again, and a
+//! join stopped (and torn) halfway that resumes into the same bytes.
 
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use tapearr_hls::vod::{MutedSpan, VodOptions, VodRequest, download_vod};
+use tapearr_hls::vod::join::{JoinProgress, temp_path};
+use tapearr_hls::vod::{
+    MutedSpan, VodOptions, VodProgress, VodRequest, download_vod, download_vod_with,
+};
 use tapearr_hls::{Source, SourceRenewal};
 use tapearr_integrations::twitch::PlaybackClient;
 use tapearr_testkit::hls_origin::HlsOrigin;
@@ -155,6 +160,84 @@ async fn an_expired_token_is_renewed_once() {
     assert!(t.playback_stats().expired_refusals >= 1);
 }
 
+/// The download's progress as a test sees it: the downloaded count to await, a cancel after
+/// the n-th joined segment, and whether the segment folder ever held a joined segment.
+struct Observer {
+    downloaded: tokio::sync::watch::Sender<u64>,
+    work_dir: PathBuf,
+    cancel_after_join: Option<(u64, CancellationToken)>,
+    joined_left_in_folder: Mutex<Vec<String>>,
+}
+
+impl Observer {
+    fn new(work_dir: &Path) -> Self {
+        Self {
+            downloaded: tokio::sync::watch::Sender::new(0),
+            work_dir: work_dir.to_owned(),
+            cancel_after_join: None,
+            joined_left_in_folder: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn left_behind(&self) -> Vec<String> {
+        self.joined_left_in_folder.lock().expect("lock").clone()
+    }
+}
+
+/// The segment numbers whose files are in `dir`.
+fn segment_files(dir: &Path) -> Vec<u64> {
+    let mut numbers: Vec<u64> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.strip_suffix(".ts")?.parse().ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    numbers.sort_unstable();
+    numbers
+}
+
+impl VodProgress for Observer {
+    fn downloaded(&self, done: u64, _total: u64) {
+        self.downloaded.send_replace(done);
+    }
+
+    fn joined(&self, joined: u64, _total: u64) {
+        let record = JoinProgress::read(&self.work_dir).expect("record");
+        let next = record.map_or(0, |r| r.next_segment);
+        let files = segment_files(&self.work_dir);
+        self.joined_left_in_folder.lock().expect("lock").extend(
+            files
+                .iter()
+                .filter(|n| **n < next)
+                .map(|n| format!("segment {n} after {joined} joined")),
+        );
+        if let Some((at, cancel)) = &self.cancel_after_join
+            && joined == *at
+        {
+            cancel.cancel();
+        }
+    }
+}
+
+/// The VOD downloaded in one go into a fresh folder.
+async fn reference_bytes(t: &FakeTwitch, vod: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("dir");
+    download_vod(
+        &reqwest::Client::new(),
+        &options(),
+        request(t, vod, dir.path()).await,
+        &CancellationToken::new(),
+        &|_, _| {},
+    )
+    .await
+    .expect("reference download");
+    std::fs::read(dir.path().join("vod.part0001.ts")).expect("reference")
+}
+
 #[tokio::test]
 async fn a_stopped_download_resumes_without_fetching_finished_segments_again() {
     let t = twitch().await;
@@ -167,35 +250,32 @@ async fn a_stopped_download_resumes_without_fetching_finished_segments_again() {
         .expect("video");
     t.hold_vod_segment(&vod, 9);
     let dir = tempfile::tempdir().expect("dir");
+    let segments = dir.path().join("segments");
     let stop = CancellationToken::new();
     let req = request(&t, &vod, dir.path()).await;
+    let observer = Arc::new(Observer::new(&segments));
+    let mut downloaded = observer.downloaded.subscribe();
     let first = {
-        let stop = stop.clone();
+        let (stop, observer) = (stop.clone(), observer.clone());
         tokio::spawn(async move {
-            download_vod(&reqwest::Client::new(), &options(), req, &stop, &|_, _| {}).await
+            let client = reqwest::Client::new();
+            download_vod_with(&client, &options(), req, &stop, &*observer).await
         })
     };
     // Every other segment done (the held one is in flight): then the process "dies".
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let done = std::fs::read_dir(dir.path().join("segments"))
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
-                    .count()
-            })
-            .unwrap_or(0);
-        if done == 15 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{done} segments done"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    tokio::time::timeout(Duration::from_secs(20), downloaded.wait_for(|n| *n == 15))
+        .await
+        .expect("15 segments done in time")
+        .expect("progress");
     stop.cancel();
     assert!(first.await.expect("join").is_err(), "stopped, not finished");
+    // The join went at most up to the held segment; what it holds is gone from the folder.
+    let record = JoinProgress::read(&segments).expect("record");
+    let next = record.map_or(0, |r| r.next_segment);
+    assert!(next <= 9, "{record:?}");
+    let expected: Vec<u64> = (next..16).filter(|n| *n != 9).collect();
+    assert_eq!(segment_files(&segments), expected);
+    assert_eq!(observer.left_behind(), Vec::<String>::new());
     t.release_vod_segments();
 
     let summary = download_vod(
@@ -225,4 +305,72 @@ async fn a_stopped_download_resumes_without_fetching_finished_segments_again() {
     .expect("done already");
     assert_eq!(again.downloaded, 0);
     assert_eq!(t.vod_segment_requests(&vod).iter().sum::<u64>(), 17);
+    let joined = std::fs::read(dir.path().join("vod.part0001.ts")).expect("joined");
+    assert!(joined == reference_bytes(&t, &vod).await, "same bytes");
+}
+
+#[tokio::test]
+async fn a_join_stopped_and_torn_halfway_resumes_into_the_same_bytes() {
+    let t = twitch().await;
+    let vod = t
+        .add_video(
+            "archivist",
+            VideoSpec::archive("Torn", Duration::from_secs(60), 12).muted(&[6]),
+        )
+        .await
+        .expect("video");
+    let dir = tempfile::tempdir().expect("dir");
+    let segments = dir.path().join("segments");
+    let output = dir.path().join("vod.part0001.ts");
+    let stop = CancellationToken::new();
+    let mut observer = Observer::new(&segments);
+    observer.cancel_after_join = Some((5, stop.clone()));
+    // One segment per join step, so the stop falls exactly after the fifth.
+    let one_by_one = VodOptions {
+        join_batch: 1,
+        ..options()
+    };
+    let first = download_vod_with(
+        &reqwest::Client::new(),
+        &one_by_one,
+        request(&t, &vod, dir.path()).await,
+        &stop,
+        &observer,
+    )
+    .await;
+    assert!(first.is_err(), "stopped after 5 joined segments");
+    let record = JoinProgress::read(&segments)
+        .expect("record")
+        .expect("a join in progress");
+    assert_eq!(record.next_segment, 5);
+    let temp = temp_path(&output);
+    assert_eq!(std::fs::metadata(&temp).expect("temp").len(), record.bytes);
+    assert!(segment_files(&segments).iter().all(|n| *n >= 5));
+    assert!(!output.exists());
+
+    // A kill in the middle of a step: segment 5 appended but not recorded (the temporary is
+    // longer than the record), and segment 4 recorded but its file not yet removed.
+    let torn = std::fs::read(&temp).expect("temp");
+    std::fs::write(&temp, [torn.as_slice(), &[0x47; 4000]].concat()).expect("torn");
+    std::fs::write(segments.join("000004.ts"), b"joined already").expect("stray");
+
+    let observer = Observer::new(&segments);
+    let summary = download_vod_with(
+        &reqwest::Client::new(),
+        &options(),
+        request(&t, &vod, dir.path()).await,
+        &CancellationToken::new(),
+        &observer,
+    )
+    .await
+    .expect("resumed");
+    assert_eq!(observer.left_behind(), Vec::<String>::new());
+    assert_eq!(summary.segments, 12);
+    let requests = t.vod_segment_requests(&vod);
+    assert!(requests[..5].iter().all(|n| *n == 1), "{requests:?}");
+    assert_eq!(summary.muted.len(), 1);
+    let joined = std::fs::read(&output).expect("joined");
+    assert_eq!(joined.len() as u64, summary.bytes);
+    assert!(joined == reference_bytes(&t, &vod).await, "same bytes");
+    assert!(!segments.exists() && !temp.exists());
 }

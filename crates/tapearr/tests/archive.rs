@@ -25,6 +25,7 @@ use tapearr_core::jobs::model::{JobRecord, JobStatus};
 use tapearr_core::storage::Paged;
 use tapearr_core::streams::model::Recording;
 use tapearr_core::streams::model::{RecordingSource, RecordingStatus};
+use tapearr_hls::vod::join::JoinProgress;
 use tapearr_testkit::twitch::VideoSpec;
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -190,16 +191,21 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
 
         run_archive(&mut client, &id).await;
-        // Every segment but the held one is on disk: the process dies mid-download.
+        // Every segment but the held one is on disk (joined, or waiting for the join): the
+        // process dies mid-download.
         let library = w.library.path().to_path_buf();
         let segments = library.join("archivist").join(".parts");
         eventually(LONG, "nine finished segments", || {
             let segments = segments.clone();
             async move {
                 let dirs = std::fs::read_dir(&segments).ok()?;
-                let done: usize = dirs
+                let done: u64 = dirs
                     .filter_map(Result::ok)
-                    .map(|d| files_in(&d.path().join(".segments"), "ts").len())
+                    .map(|d| {
+                        let work = d.path().join(".segments");
+                        let joined = JoinProgress::read(&work).ok().flatten();
+                        files_in(&work, "ts").len() as u64 + joined.map_or(0, |j| j.next_segment)
+                    })
                     .sum();
                 (done == 9).then_some(())
             }

@@ -13,3 +13,4 @@ pub mod sonarr;
 pub mod tmdb;
 pub mod twitch;
 pub mod video_origin;
+pub mod vod_origin;
