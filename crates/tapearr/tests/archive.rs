@@ -67,12 +67,18 @@ async fn vod_jobs(client: &mut Client) -> Vec<JobRecord> {
 }
 
 /// Finished segments waiting in the channel's parts folders.
+/// Finished segments of the channel's VOD downloads: files waiting in `.segments` plus those
+/// the join recorded as appended (their files are gone).
 fn segments_on_disk(library: &Path, login: &str) -> usize {
     let parts = library.join(login).join(".parts");
     std::fs::read_dir(parts)
         .map(|d| {
             d.filter_map(Result::ok)
-                .map(|e| files_in(&e.path().join(".segments"), "ts").len())
+                .map(|e| {
+                    let work = e.path().join(".segments");
+                    let joined = JoinProgress::read(&work).ok().flatten();
+                    files_in(&work, "ts").len() + joined.map_or(0, |j| j.next_segment as usize)
+                })
                 .sum()
         })
         .unwrap_or(0)
@@ -194,21 +200,9 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         // Every segment but the held one is on disk (joined, or waiting for the join): the
         // process dies mid-download.
         let library = w.library.path().to_path_buf();
-        let segments = library.join("archivist").join(".parts");
         eventually(LONG, "nine finished segments", || {
-            let segments = segments.clone();
-            async move {
-                let dirs = std::fs::read_dir(&segments).ok()?;
-                let done: u64 = dirs
-                    .filter_map(Result::ok)
-                    .map(|d| {
-                        let work = d.path().join(".segments");
-                        let joined = JoinProgress::read(&work).ok().flatten();
-                        files_in(&work, "ts").len() as u64 + joined.map_or(0, |j| j.next_segment)
-                    })
-                    .sum();
-                (done == 9).then_some(())
-            }
+            let library = library.clone();
+            async move { (segments_on_disk(&library, "archivist") == 9).then_some(()) }
         })
         .await;
         let vods = items(&client, &id).await.vods;
@@ -250,7 +244,8 @@ async fn vods_within_limits_are_archived_resume_after_a_kill_and_a_second_run_ch
         let ms = vod.recording.library.duration_ms.expect("probed");
         assert!(ms.abs_diff(10_000) < 1_500, "{ms}");
         assert!(
-            std::fs::read_dir(&segments).map_or(true, |mut d| d.next().is_none()),
+            std::fs::read_dir(library.join("archivist").join(".parts"))
+                .map_or(true, |mut d| d.next().is_none()),
             "parts and segments cleaned up"
         );
 
