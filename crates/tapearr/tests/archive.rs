@@ -448,6 +448,87 @@ async fn a_kill_between_storing_a_vod_and_queuing_it_heals_at_the_next_run() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_only_vod_fails_with_the_reason_and_downloads_with_a_subscribed_account() {
+    for backend in backends("archive_sub_only").await {
+        let w = world().await;
+        w.twitch.add_user("members", "Members");
+        w.twitch.add_user("fan", "Fan");
+        let video = w
+            .twitch
+            .add_video(
+                "members",
+                VideoSpec::archive("Members night", Duration::from_secs(3600), 4).sub_only(),
+            )
+            .await
+            .expect("video");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(
+            data.path(),
+            backend.database_url.as_deref(),
+            common::twitch_world::env(&w, &[]),
+        );
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "members").await.channel.id;
+        let r = client
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/channels/{id}/archive"),
+                Some(json!({"enabled": true, "max_age_days": 7, "max_videos": 5})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+        // Without an account: refused by usher, failed at once with what to do.
+        run_archive(&mut client, &id).await;
+        let failed = wait_vod(&client, &id, "the VOD failed", RecordingStatus::Failed).await;
+        let error = failed.error.clone().unwrap_or_default();
+        assert!(
+            error.contains("subscribers only"),
+            "{}: {error}",
+            backend.name
+        );
+        assert!(
+            error.contains("Settings → Twitch"),
+            "{}: {error}",
+            backend.name
+        );
+        assert_eq!(
+            w.twitch.vod_segment_requests(&video),
+            vec![0, 0, 0, 0],
+            "{}: nothing of it was served",
+            backend.name
+        );
+
+        // The signed-in account of a subscriber opens it: the retry downloads it whole.
+        w.twitch.subscribe("fan", "members").expect("subscribed");
+        let token = w.twitch.issue_web_token("fan").expect("token");
+        let r = client
+            .send(
+                reqwest::Method::PUT,
+                "/api/v1/twitch/account",
+                Some(json!({"token": token})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}: {:?}", backend.name, r.body);
+        let r = client
+            .post(
+                &format!("/api/v1/recordings/{}/retry", failed.id),
+                json!({}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+        let ready = wait_vod(&client, &id, "the VOD ready", RecordingStatus::Ready).await;
+        assert_eq!(ready.id, failed.id);
+        let mp4 = ready.library.video_path.clone().expect("placed");
+        assert!(Path::new(&mp4).is_file(), "{mp4}");
+        assert_eq!(w.twitch.vod_segment_requests(&video), vec![1, 1, 1, 1]);
+        // The account's token went to GQL only, never with a playlist request.
+        assert_eq!(w.twitch.playback_stats().authorized_playlist_requests, 0);
+        server.kill9();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_vod_is_retried_by_the_user_only_and_reuses_its_finished_segments() {
     for backend in backends("archive_retry").await {
         let w = world().await;

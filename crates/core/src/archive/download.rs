@@ -18,6 +18,7 @@ use std::time::Duration;
 use tapearr_hls::quality::CodecAllowList;
 use tapearr_hls::vod::{VodError, VodOptions, VodRequest, download_vod};
 use tapearr_hls::{FetchError, Source, SourceRenewal};
+use tapearr_integrations::twitch::playback::MasterPlaylist;
 
 #[derive(Debug, Deserialize)]
 struct VodPayload {
@@ -56,17 +57,20 @@ impl SourceRenewal for VodRenewal {
 /// The VOD's master playlist, signed with the account's token when one is stored
 /// (subscriber-only VODs).
 async fn vod_source(streams: &Streams, video_id: &str) -> Result<Option<Source>, String> {
-    let twitch = streams.twitch().map_err(|e| e.to_string())?;
-    let token = streams.playback_token().await;
-    let master = twitch
-        .playback
-        .vod_master_playlist(video_id, token.as_deref())
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(master.map(|m| Source {
+    Ok(vod_master(streams, video_id).await?.map(|m| Source {
         url: m.url,
         expires_at: m.expires_at,
     }))
+}
+
+async fn vod_master(streams: &Streams, video_id: &str) -> Result<Option<MasterPlaylist>, String> {
+    let twitch = streams.twitch().map_err(|e| e.to_string())?;
+    let token = streams.playback_token().await;
+    twitch
+        .playback
+        .vod_master_playlist(video_id, token.as_deref())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Where the finished segments wait for the join (inside the parts folder, so finalize's
@@ -121,11 +125,17 @@ impl Archive {
             .map_err(|e| retry(e.to_string()))?
             .ok_or_else(|| JobError::Permanent("the recording's channel is gone".into()))?;
         let streams = &self.inner.streams;
-        let Some(source) = vod_source(streams, &video_id).await.map_err(retry)? else {
+        let Some(master) = vod_master(streams, &video_id).await.map_err(retry)? else {
             return Err(JobError::Permanent(
                 "Twitch no longer serves this video (deleted, or not visible to the account)"
                     .into(),
             ));
+        };
+        // Some renditions closed to this viewer: a subscriber-only VOD (or quality).
+        let restricted = !master.restricted.is_empty();
+        let source = Source {
+            url: master.url,
+            expires_at: master.expires_at,
         };
         let parts = Path::new(&rec.dir);
         let request = VodRequest {
@@ -164,6 +174,13 @@ impl Archive {
         let summary = match summary {
             Ok(s) => s,
             Err(VodError::Cancelled) => return Err(JobError::Cancelled),
+            // Usher refuses what the token restricts: only another account opens it.
+            Err(e @ VodError::Playlist(_)) if restricted => {
+                return Err(JobError::Permanent(format!(
+                    "Twitch opens this VOD to the channel's subscribers only ({e}): sign in \
+                     under Settings → Twitch with an account that may watch it, then retry"
+                )));
+            }
             // Refused outright (not an outage): retrying in a minute would be refused again,
             // so the VOD fails now and waits for the user's retry, its segments kept.
             Err(

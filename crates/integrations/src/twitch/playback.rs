@@ -88,6 +88,9 @@ struct AccessToken {
 pub struct MasterPlaylist {
     pub url: String,
     pub expires_at: Option<SystemTime>,
+    /// Renditions the token does not open (`chansub.restricted_bitrates`: subscriber-only
+    /// content for a viewer who is not a subscriber).
+    pub restricted: Vec<String>,
 }
 
 impl std::fmt::Debug for MasterPlaylist {
@@ -95,6 +98,7 @@ impl std::fmt::Debug for MasterPlaylist {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MasterPlaylist")
             .field("expires_at", &self.expires_at)
+            .field("restricted", &self.restricted)
             .finish_non_exhaustive()
     }
 }
@@ -107,6 +111,24 @@ fn token_expiry(value: &str) -> Option<SystemTime> {
     }
     let secs = serde_json::from_str::<Claims>(value).ok()?.expires?;
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// The token's `chansub.restricted_bitrates`: renditions it does not open.
+fn token_restrictions(value: &str) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Claims {
+        chansub: Option<Chansub>,
+    }
+    #[derive(Deserialize)]
+    struct Chansub {
+        #[serde(default)]
+        restricted_bitrates: Vec<String>,
+    }
+    serde_json::from_str::<Claims>(value)
+        .ok()
+        .and_then(|c| c.chansub)
+        .map(|c| c.restricted_bitrates)
+        .unwrap_or_default()
 }
 
 /// Twitch logins: 1–25 of `[a-z0-9_]`. Checked because the login goes into a URL path.
@@ -184,6 +206,7 @@ impl PlaybackClient {
         Ok(Some(MasterPlaylist {
             url: url.into(),
             expires_at: token_expiry(&token.value),
+            restricted: token_restrictions(&token.value),
         }))
     }
 
@@ -233,6 +256,7 @@ impl PlaybackClient {
         Ok(Some(MasterPlaylist {
             url: url.into(),
             expires_at: token_expiry(&token.value),
+            restricted: token_restrictions(&token.value),
         }))
     }
 

@@ -364,6 +364,18 @@ impl FakeTwitch {
         self.shared.playback().token_ttl = ttl;
     }
 
+    /// `viewer` subscribes to `channel`: its subscriber-only videos play for `viewer`'s token.
+    pub fn subscribe(&self, viewer: &str, channel: &str) -> Result<(), ControlError> {
+        let unknown = |l: &str| ControlError::UnknownUser(l.to_owned());
+        let viewer_id = self.user_id(viewer).ok_or_else(|| unknown(viewer))?;
+        let channel_id = self.user_id(channel).ok_or_else(|| unknown(channel))?;
+        self.shared
+            .vods()
+            .subscribers
+            .insert((viewer_id, channel_id));
+        Ok(())
+    }
+
     /// `login` has Turbo (or subscribes): playback tokens for its web-player tokens hide ads,
     /// and the media playlists signed with them carry none.
     pub fn grant_ad_free(&self, login: &str) -> Result<(), ControlError> {

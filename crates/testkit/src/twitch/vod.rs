@@ -43,6 +43,10 @@ pub struct VideoSpec {
     pub comments: Vec<VideoChatComment>,
     /// Its game changes (GQL `VideoPlayer_ChapterSelectButtonVideo`).
     pub moments: Vec<VideoGameMoment>,
+    /// Only the channel's subscribers may watch it ([`super::FakeTwitch::subscribe`]): other
+    /// viewers get a token whose `chansub.restricted_bitrates` names every rendition, and
+    /// usher refuses it.
+    pub sub_only: bool,
 }
 
 impl VideoSpec {
@@ -60,7 +64,14 @@ impl VideoSpec {
             view_count: 100,
             comments: Vec::new(),
             moments: Vec::new(),
+            sub_only: false,
         }
+    }
+
+    /// For the channel's subscribers only.
+    pub fn sub_only(mut self) -> Self {
+        self.sub_only = true;
+        self
     }
 
     /// Its chat replay (sorted by offset, as Twitch pages it).
@@ -154,6 +165,8 @@ pub(crate) struct VodState {
     pub chat_hold: HashMap<String, u64>,
     /// Chat requests that waited.
     pub chat_held: u64,
+    /// (viewer user id, broadcaster user id): who may watch subscriber-only videos.
+    pub subscribers: HashSet<(String, String)>,
 }
 
 /// `1h2m3s`, as Helix writes a video's duration.
@@ -221,11 +234,23 @@ pub(crate) fn vod_token(s: &Shared, vod_id: &str, viewer: Option<&str>) -> Value
         p.tokens_issued += 1;
         p.token_ttl
     };
-    if !s.vods().videos.iter().any(|v| v.id == vod_id) {
-        return Value::Null;
-    }
+    let restricted: Vec<&str> = {
+        let vods = s.vods();
+        let Some(video) = vods.videos.iter().find(|v| v.id == vod_id) else {
+            return Value::Null;
+        };
+        let subscribed = viewer.is_some_and(|viewer| {
+            vods.subscribers
+                .contains(&(viewer.to_owned(), video.user_id.clone()))
+        });
+        if video.spec.sub_only && !subscribed {
+            vec!["chunked"]
+        } else {
+            Vec::new()
+        }
+    };
     let value = json!({
-        "authorization": {"forbidden": false, "reason": ""}, "chansub": {"restricted_bitrates": []},
+        "authorization": {"forbidden": false, "reason": ""}, "chansub": {"restricted_bitrates": restricted},
         "device_id": null, "expires": unix_secs(SystemTime::now() + ttl), "https_required": true,
         "privileged": false, "user_id": viewer, "version": 2, "vod_id": vod_id.parse::<u64>().unwrap_or(0),
     })
@@ -275,6 +300,18 @@ fn check_vod_token(s: &Shared, vod_id: &str, sig: &str, token: &str) -> Result<(
             StatusCode::FORBIDDEN,
             "Token has expired",
             "token_expired",
+        ));
+    }
+    // The only rendition is restricted: a subscriber-only video for this viewer.
+    let restricted = claims
+        .pointer("/chansub/restricted_bitrates")
+        .and_then(Value::as_array)
+        .is_some_and(|r| r.iter().any(|q| q == "chunked"));
+    if restricted {
+        return Err(super::playback::usher_error(
+            StatusCode::FORBIDDEN,
+            "Unauthorized",
+            "vod_manifest_restricted",
         ));
     }
     Ok(())
