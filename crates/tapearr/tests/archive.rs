@@ -47,6 +47,18 @@ async fn archive_settings(client: &mut Client, channel_id: &str) -> ArchiveSetti
         .await
 }
 
+/// Stores the channel's archive settings (they must be accepted).
+async fn set_archive(client: &mut Client, channel_id: &str, settings: serde_json::Value) {
+    let r = client
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/channels/{channel_id}/archive"),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}
+
 async fn run_archive(client: &mut Client, channel_id: &str) -> String {
     let r = client
         .post(
@@ -343,15 +355,13 @@ async fn a_vod_of_a_recorded_broadcast_replaces_it_when_the_channel_prefers_vods
             )
             .await
             .expect("video");
-        let r = client
-            .send(
-                reqwest::Method::PUT,
-                &format!("/api/v1/channels/{id}/archive"),
-                Some(json!({"enabled": true, "max_age_days": 3, "max_videos": 5,
-                    "live_policy": "prefer_vod"})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        set_archive(
+            &mut client,
+            &id,
+            json!({"enabled": true, "max_age_days": 3, "max_videos": 5,
+                    "live_policy": "prefer_vod"}),
+        )
+        .await;
         run_archive(&mut client, &id).await;
         let vod = eventually(LONG, "the VOD ready", || {
             let c = client.clone();
@@ -406,14 +416,12 @@ async fn a_kill_between_storing_a_vod_and_queuing_it_heals_at_the_next_run() {
         let server = start(data.path(), db, paused);
         let (mut client, _) = Client::admin(&server).await;
         let id = add(&mut client, "gapper").await.channel.id;
-        let r = client
-            .send(
-                reqwest::Method::PUT,
-                &format!("/api/v1/channels/{id}/archive"),
-                Some(json!({"enabled": true, "max_age_days": 7, "max_videos": 5})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        set_archive(
+            &mut client,
+            &id,
+            json!({"enabled": true, "max_age_days": 7, "max_videos": 5}),
+        )
+        .await;
         run_archive(&mut client, &id).await;
         // The run stored the VOD and stops before queuing its download: killed right there.
         let stuck = wait_vod(&client, &id, "the VOD stored", RecordingStatus::Downloading).await;
@@ -469,14 +477,12 @@ async fn a_subscriber_only_vod_fails_with_the_reason_and_downloads_with_a_subscr
         );
         let (mut client, _) = Client::admin(&server).await;
         let id = add(&mut client, "members").await.channel.id;
-        let r = client
-            .send(
-                reqwest::Method::PUT,
-                &format!("/api/v1/channels/{id}/archive"),
-                Some(json!({"enabled": true, "max_age_days": 7, "max_videos": 5})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        set_archive(
+            &mut client,
+            &id,
+            json!({"enabled": true, "max_age_days": 7, "max_videos": 5}),
+        )
+        .await;
 
         // Without an account: refused by usher, failed at once with what to do.
         run_archive(&mut client, &id).await;
@@ -550,14 +556,12 @@ async fn a_failed_vod_is_retried_by_the_user_only_and_reuses_its_finished_segmen
         );
         let (mut client, _) = Client::admin(&server).await;
         let id = add(&mut client, "flaky").await.channel.id;
-        let r = client
-            .send(
-                reqwest::Method::PUT,
-                &format!("/api/v1/channels/{id}/archive"),
-                Some(json!({"enabled": true, "max_age_days": 7, "max_videos": 5})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        set_archive(
+            &mut client,
+            &id,
+            json!({"enabled": true, "max_age_days": 7, "max_videos": 5}),
+        )
+        .await;
         run_archive(&mut client, &id).await;
         // Refused, not unreachable: failed at once, the finished segments kept.
         let failed = wait_vod(&client, &id, "the VOD failed", RecordingStatus::Failed).await;
@@ -815,14 +819,12 @@ async fn an_archived_vod_gets_its_chat_replay_and_game_chapters_and_a_refusal_on
         );
         let (mut client, _) = Client::admin(&server).await;
         let id = add(&mut client, "replayer").await.channel.id;
-        let r = client
-            .send(
-                reqwest::Method::PUT,
-                &format!("/api/v1/channels/{id}/archive"),
-                Some(json!({"enabled": true, "max_age_days": 3, "max_videos": 5})),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        set_archive(
+            &mut client,
+            &id,
+            json!({"enabled": true, "max_age_days": 3, "max_videos": 5}),
+        )
+        .await;
         run_archive(&mut client, &id).await;
         let vods = eventually(LONG, "three VODs ready", || {
             let c = client.clone();
@@ -967,14 +969,7 @@ async fn a_vod_chat_cut_by_a_kill_is_fetched_whole_after_the_restart_and_chat_of
         let quiet_id = added.json::<ChannelView>().channel.id;
         let settings = json!({"enabled": true, "max_age_days": 3, "max_videos": 5});
         for channel in [&id, &quiet_id] {
-            let r = client
-                .send(
-                    reqwest::Method::PUT,
-                    &format!("/api/v1/channels/{channel}/archive"),
-                    Some(settings.clone()),
-                )
-                .await;
-            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+            set_archive(&mut client, &channel, settings.clone()).await;
         }
         run_archive(&mut client, &id).await;
         eventually(LONG, "the second chat page in flight", || async {

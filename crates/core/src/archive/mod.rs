@@ -35,15 +35,13 @@ pub use download::VodHandler;
 pub use scan::RunHandler;
 
 use crate::events::EventBus;
-use crate::jobs::model::{JobQuery, JobStatus};
 use crate::jobs::{EnqueueOptions, JobQueue, TaskDef};
 use crate::library::Library;
-use crate::storage::{PageRequest, Storage};
+use crate::storage::Storage;
 use crate::streams::model::{Recording, RecordingSource, RecordingStatus};
 use crate::streams::{Streams, StreamsError, StreamsResult};
 use crate::time::Timestamp;
 use model::{ArchiveSettings, ArchivedClip};
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -229,7 +227,8 @@ impl Archive {
         if stuck.is_empty() {
             return Ok(0);
         }
-        let pending = self.pending_downloads().await?;
+        let pending =
+            crate::jobs::pending::pending_recordings(self.inner.store.as_ref(), VOD_JOB).await?;
         let mut healed = 0;
         for rec in stuck.iter().filter(|r| !pending.contains(&r.id)) {
             tracing::warn!(recording = %rec.id, "VOD downloading without a download job: queued again");
@@ -237,36 +236,6 @@ impl Archive {
             healed += 1;
         }
         Ok(healed)
-    }
-
-    /// Recordings with an `archive.vod` job queued or running.
-    async fn pending_downloads(&self) -> StreamsResult<HashSet<String>> {
-        let mut pending = HashSet::new();
-        for status in [JobStatus::Queued, JobStatus::Running] {
-            let mut page = PageRequest::new(Some(PageRequest::MAX_LIMIT), None);
-            loop {
-                let jobs = self
-                    .inner
-                    .store
-                    .list_jobs(&JobQuery {
-                        status: Some(status),
-                        kind: Some(VOD_JOB.to_string()),
-                        page,
-                        ..JobQuery::default()
-                    })
-                    .await?;
-                pending.extend(
-                    jobs.items
-                        .iter()
-                        .filter_map(|j| j.payload["recording_id"].as_str().map(str::to_string)),
-                );
-                page.offset += page.limit;
-                if u64::from(page.offset) >= jobs.total {
-                    break;
-                }
-            }
-        }
-        Ok(pending)
     }
 
     async fn enqueue_download(&self, recording_id: &str) -> StreamsResult<()> {

@@ -7,6 +7,7 @@
 pub mod builtin;
 pub mod kind;
 pub mod model;
+pub mod pending;
 pub mod queue;
 pub mod runner;
 pub mod scheduler;

@@ -6,6 +6,7 @@ use super::parts::list_parts;
 use super::{Library, LibraryResult};
 use crate::jobs::EnqueueOptions;
 use crate::jobs::model::{JobQuery, JobStatus};
+use crate::jobs::pending::pending_recordings;
 use crate::storage::PageRequest;
 use crate::streams::model::{Recording, RecordingStatus};
 use crate::time::Timestamp;
@@ -19,7 +20,10 @@ const FINALIZE_ATTEMPTS: u32 = 5;
 impl Library {
     /// Queues finalize for the recording unless a finalize for it is already queued or running.
     pub async fn enqueue_finalize(&self, recording_id: &str) -> LibraryResult<bool> {
-        if self.pending_finalizes().await?.contains(recording_id) {
+        if pending_recordings(self.inner.store.as_ref(), FINALIZE_JOB)
+            .await?
+            .contains(recording_id)
+        {
             return Ok(false);
         }
         self.queue_finalize(recording_id).await?;
@@ -44,29 +48,6 @@ impl Library {
             .await
             .map_err(|e| super::LibraryError::Conflict(e.to_string()))?;
         Ok(())
-    }
-
-    /// Recordings with a finalize queued or running.
-    async fn pending_finalizes(&self) -> LibraryResult<HashSet<String>> {
-        let mut pending = HashSet::new();
-        for status in [JobStatus::Queued, JobStatus::Running] {
-            let jobs = self
-                .inner
-                .store
-                .list_jobs(&JobQuery {
-                    status: Some(status),
-                    kind: Some(FINALIZE_JOB.to_string()),
-                    page: PageRequest::new(Some(PageRequest::MAX_LIMIT), None),
-                    ..JobQuery::default()
-                })
-                .await?;
-            pending.extend(
-                jobs.items
-                    .iter()
-                    .filter_map(|j| j.payload["recording_id"].as_str().map(str::to_string)),
-            );
-        }
-        Ok(pending)
     }
 
     /// Queues a finalize for a recording whose finalize gave up (the user's retry).
@@ -167,7 +148,7 @@ impl Library {
             Ok(adopted) => waiting.extend(adopted),
             Err(e) => tracing::error!(error = %e, "orphan scan of the library failed"),
         }
-        let pending = match self.pending_finalizes().await {
+        let pending = match pending_recordings(self.inner.store.as_ref(), FINALIZE_JOB).await {
             Ok(pending) => pending,
             Err(e) => {
                 tracing::error!(error = %e, "cannot list queued finalize jobs");
