@@ -1,6 +1,9 @@
 //! Past broadcasts (VODs): a finished media playlist (`#EXT-X-ENDLIST`) downloaded segment by
-//! segment, several at once, into numbered files, which are joined in order into one TS part
-//! while the download goes on.
+//! segment, several at once, into numbered files, which are joined in order into one part
+//! while the download goes on: `.ts` for TS segments, `.mp4` for fMP4 ones (`EXT-X-MAP`, as
+//! Twitch serves HEVC/AV1 renditions), whose init section is downloaded once and becomes the
+//! part's first bytes. A playlist whose init section changes midway, or with byte ranges, is
+//! refused ([`VodError::Unsupported`]) rather than joined into a broken file.
 //!
 //! # Resuming
 //! A segment is done only once its whole body is written to `NNNNNN.ts.tmp` (the fetcher
@@ -30,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::fetch::{FetchError, Fetcher, RetryPolicy};
-use crate::playlist::{MediaPlaylist, Playlist};
+use crate::playlist::{InitMap, MediaPlaylist, Playlist};
 use crate::quality::{CodecAllowList, QualitySpec, choose_variant};
 use crate::renew::{Source, SourceRenewal};
 
@@ -80,8 +83,9 @@ pub struct VodRequest {
     pub renewal: Option<Arc<dyn SourceRenewal>>,
     /// Where finished segments wait for the join (kept across restarts).
     pub work_dir: PathBuf,
-    /// The joined TS file.
-    pub output: PathBuf,
+    /// The joined file without its extension: the engine adds `.ts` or `.mp4` by the
+    /// playlist's media ([`VodSummary::output`]).
+    pub output_stem: PathBuf,
 }
 
 /// Where muted audio is, on the VOD's media timeline.
@@ -105,6 +109,8 @@ pub struct VodSummary {
     pub retries: u64,
     /// The quality name of the chosen variant (`None` when the source was a media playlist).
     pub variant: Option<String>,
+    /// The joined file.
+    pub output: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +119,8 @@ pub enum VodError {
     Playlist(String),
     #[error("the video is still being broadcast (its playlist has no end)")]
     NotFinished,
+    #[error("the video's playlist is not supported: {0}")]
+    Unsupported(String),
     #[error("segment {number} failed: {error}")]
     Segment { number: u64, error: FetchError },
     #[error("the playback URL could not be renewed: {0}")]
@@ -172,11 +180,24 @@ pub async fn download_vod_with(
     if !playlist.end_list {
         return Err(VodError::NotFinished);
     }
+    let init = init_map(&playlist)?;
+    let (container, fragment) = if init.is_some() {
+        ("mp4", "m4s")
+    } else {
+        ("ts", "ts")
+    };
     let mut summary = summarize(&playlist);
     summary.variant = variant;
-    if request.output.is_file() {
+    summary.output = with_ext(&request.output_stem, container);
+    // An earlier run joined it (either kind: the playlist is the same VOD's).
+    let joined = [container, "ts", "mp4"]
+        .into_iter()
+        .map(|ext| with_ext(&request.output_stem, ext))
+        .find(|p| p.is_file());
+    if let Some(output) = joined {
         summary.reused = summary.segments;
-        summary.bytes = std::fs::metadata(&request.output)?.len();
+        summary.bytes = std::fs::metadata(&output)?.len();
+        summary.output = output;
         // A kill between the rename and the folder's removal left it behind.
         if request.work_dir.is_dir() {
             tokio::fs::remove_dir_all(&request.work_dir).await?;
@@ -185,6 +206,12 @@ pub async fn download_vod_with(
     }
     tokio::fs::create_dir_all(&request.work_dir).await?;
     remove_temporaries(&request.work_dir)?;
+    let header = match &init {
+        Some(map) => {
+            Some(fetch_init(&fetcher, options, &base, map, &request.work_dir, cancel).await?)
+        }
+        None => None,
+    };
     let mut plan = Vec::with_capacity(playlist.segments.len());
     for (index, seg) in playlist.segments.iter().enumerate() {
         let url = base
@@ -194,7 +221,9 @@ pub async fn download_vod_with(
             index,
             number: seg.sequence,
             url: url.into(),
-            file: request.work_dir.join(format!("{:06}.ts", seg.sequence)),
+            file: request
+                .work_dir
+                .join(format!("{:06}.{fragment}", seg.sequence)),
         });
     }
     let total = plan.len() as u64;
@@ -205,9 +234,9 @@ pub async fn download_vod_with(
             file: p.file.clone(),
         })
         .collect();
-    let (work_dir, output) = (request.work_dir.clone(), request.output.clone());
+    let (work_dir, output) = (request.work_dir.clone(), summary.output.clone());
     let joiner =
-        tokio::task::spawn_blocking(move || join::Joiner::open(pieces, &work_dir, &output))
+        tokio::task::spawn_blocking(move || join::Joiner::open(pieces, header, &work_dir, &output))
             .await
             .map_err(io::Error::other)??;
     let appended = joiner.appended();
@@ -317,7 +346,34 @@ async fn join_in_order(
     Ok(joiner)
 }
 
-/// Durations and muted spans from the playlist (segment names `N-muted.ts`).
+/// The init section every segment shares (`None` for TS media). Refuses what would join into
+/// a broken file: an init section that changes (or appears) midway, and byte ranges.
+fn init_map(playlist: &MediaPlaylist) -> Result<Option<InitMap>, VodError> {
+    let unsupported = |why: &str| Err(VodError::Unsupported(why.to_owned()));
+    let first = playlist.segments.first().and_then(|s| s.map.clone());
+    for seg in &playlist.segments {
+        if seg.byte_range.is_some() {
+            return unsupported("segments given as byte ranges");
+        }
+        if seg.map != first {
+            return unsupported("the init section (EXT-X-MAP) changes midway");
+        }
+    }
+    if first.as_ref().is_some_and(|m| m.byte_range.is_some()) {
+        return unsupported("an init section (EXT-X-MAP) given as a byte range");
+    }
+    Ok(first)
+}
+
+/// `stem.ext` (the stem may hold dots: `name.part0001`).
+fn with_ext(stem: &Path, ext: &str) -> PathBuf {
+    let mut name = stem.as_os_str().to_owned();
+    name.push(".");
+    name.push(ext);
+    PathBuf::from(name)
+}
+
+/// Durations and muted spans from the playlist (segment names `N-muted.ts`, `N-muted.mp4`).
 fn summarize(playlist: &MediaPlaylist) -> VodSummary {
     let mut summary = VodSummary {
         segments: playlist.segments.len() as u64,
@@ -326,7 +382,8 @@ fn summarize(playlist: &MediaPlaylist) -> VodSummary {
     for seg in &playlist.segments {
         let ms = (seg.duration * 1000.0).round() as u64;
         let name = seg.uri.split('?').next().unwrap_or_default();
-        if name.ends_with("-muted.ts") {
+        let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+        if stem.ends_with("-muted") {
             match summary.muted.last_mut() {
                 Some(last) if last.start_ms + last.ms == summary.media_ms => last.ms += ms,
                 _ => summary.muted.push(MutedSpan {
@@ -415,6 +472,33 @@ fn remove_temporaries(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The init section in `work_dir/init.mp4` (downloaded unless an earlier run did: it stays
+/// until the join finishes, so a resumed join that has not appended it yet still finds it).
+async fn fetch_init(
+    fetcher: &Fetcher,
+    options: &VodOptions,
+    base: &Url,
+    map: &InitMap,
+    work_dir: &Path,
+    cancel: &CancellationToken,
+) -> Result<PathBuf, VodError> {
+    let file = work_dir.join("init.mp4");
+    if is_done(&file) {
+        return Ok(file);
+    }
+    let url = base
+        .join(&map.uri)
+        .map_err(|e| VodError::Playlist(format!("init section URI: {e}")))?;
+    let p = Planned {
+        index: 0,
+        number: 0,
+        url: url.into(),
+        file,
+    };
+    fetch_segment(fetcher, options, &p, cancel).await?;
+    Ok(p.file)
+}
+
 /// Downloads one segment into its file (temporary, synced, renamed). Returns retries.
 ///
 /// The body is whole when it gets here: the fetcher fails a body shorter than its
@@ -435,7 +519,9 @@ async fn fetch_segment(
                 error,
             },
         })?;
-    let temp = p.file.with_extension("ts.tmp");
+    let mut temp = p.file.clone().into_os_string();
+    temp.push(".tmp");
+    let temp = PathBuf::from(temp);
     let mut file = tokio::fs::File::create(&temp).await?;
     file.write_all(&fetched.body).await?;
     file.sync_data().await?;
@@ -447,6 +533,39 @@ async fn fetch_segment(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(body: &str) -> MediaPlaylist {
+        let text = format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n{body}#EXT-X-ENDLIST\n");
+        MediaPlaylist::parse(&text).expect("playlist")
+    }
+
+    #[test]
+    fn one_init_section_is_joined_and_anything_else_refused() {
+        let one = parse(
+            "#EXT-X-MAP:URI=\"init-0.mp4\"\n#EXTINF:2.0,\n0.mp4\n#EXTINF:2.0,\n1-muted.mp4\n",
+        );
+        assert_eq!(
+            init_map(&one).expect("one map").map(|m| m.uri),
+            Some("init-0.mp4".to_owned())
+        );
+        assert_eq!(summarize(&one).muted.len(), 1);
+        assert!(
+            init_map(&parse("#EXTINF:2.0,\n0.ts\n"))
+                .expect("ts")
+                .is_none()
+        );
+        for refused in [
+            "#EXT-X-MAP:URI=\"a.mp4\"\n#EXTINF:2.0,\n0.mp4\n#EXT-X-MAP:URI=\"b.mp4\"\n#EXTINF:2.0,\n1.mp4\n",
+            "#EXTINF:2.0,\n0.ts\n#EXT-X-MAP:URI=\"b.mp4\"\n#EXTINF:2.0,\n1.mp4\n",
+            "#EXT-X-MAP:URI=\"a.mp4\",BYTERANGE=\"700@0\"\n#EXTINF:2.0,\n0.mp4\n",
+            "#EXTINF:2.0,\n#EXT-X-BYTERANGE:1000@0\nall.ts\n",
+        ] {
+            assert!(
+                matches!(init_map(&parse(refused)), Err(VodError::Unsupported(_))),
+                "{refused}"
+            );
+        }
+    }
 
     #[test]
     fn muted_segments_that_touch_make_one_span() {

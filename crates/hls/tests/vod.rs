@@ -1,7 +1,10 @@
 //! The VOD downloader against the fake Twitch: the VOD playback token, usher's VOD master,
 //! segments in parallel with a 503, a cut body and muted segments, an expired token renewed,
 //! a download stopped halfway that resumes without fetching finished segments again, and a
-//! join stopped (and torn) halfway that resumes into the same bytes.
+//! join stopped (and torn) halfway that resumes into the same bytes, and an fMP4 VOD (init
+//! section first) stopped halfway and resumed into an MP4 that ffprobe reads whole.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -14,7 +17,7 @@ use tapearr_hls::vod::{
 };
 use tapearr_hls::{Source, SourceRenewal};
 use tapearr_integrations::twitch::PlaybackClient;
-use tapearr_testkit::hls_origin::HlsOrigin;
+use tapearr_testkit::hls_origin::{Container, HlsOrigin, MediaParams};
 use tapearr_testkit::twitch::{FakeTwitch, VideoSpec};
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -85,7 +88,7 @@ async fn request(t: &FakeTwitch, vod: &str, dir: &std::path::Path) -> VodRequest
         codecs: tapearr_hls::quality::CodecAllowList::parse("h264"),
         renewal: Some(Arc::new(token)),
         work_dir: dir.join("segments"),
-        output: dir.join("vod.part0001.ts"),
+        output_stem: dir.join("vod.part0001"),
     }
 }
 
@@ -373,4 +376,82 @@ async fn a_join_stopped_and_torn_halfway_resumes_into_the_same_bytes() {
     assert_eq!(joined.len() as u64, summary.bytes);
     assert!(joined == reference_bytes(&t, &vod).await, "same bytes");
     assert!(!segments.exists() && !temp.exists());
+}
+
+#[tokio::test]
+async fn an_fmp4_vod_stopped_halfway_resumes_into_an_mp4_with_its_init_section_first() {
+    let t = twitch().await;
+    let vod = t
+        .add_video_with(
+            "archivist",
+            VideoSpec::archive("Enhanced", Duration::from_secs(60), 10),
+            MediaParams::test(Container::Fmp4),
+        )
+        .await
+        .expect("video");
+    let dir = tempfile::tempdir().expect("dir");
+    let segments = dir.path().join("segments");
+    let stop = CancellationToken::new();
+    let mut observer = Observer::new(&segments);
+    observer.cancel_after_join = Some((4, stop.clone()));
+    let one_by_one = VodOptions {
+        join_batch: 1,
+        ..options()
+    };
+    let first = download_vod_with(
+        &reqwest::Client::new(),
+        &one_by_one,
+        request(&t, &vod, dir.path()).await,
+        &stop,
+        &observer,
+    )
+    .await;
+    assert!(first.is_err(), "stopped after 4 joined fragments");
+    let output = dir.path().join("vod.part0001.mp4");
+    let record = JoinProgress::read(&segments)
+        .expect("record")
+        .expect("a join in progress");
+    assert_eq!(record.next_segment, 4);
+    assert!(!output.exists());
+    assert!(segments.join("init.mp4").is_file(), "kept for the resume");
+
+    let summary = download_vod(
+        &reqwest::Client::new(),
+        &options(),
+        request(&t, &vod, dir.path()).await,
+        &CancellationToken::new(),
+        &|_, _| {},
+    )
+    .await
+    .expect("resumed");
+    assert_eq!(summary.output, output);
+    assert!(!dir.path().join("vod.part0001.ts").exists());
+    let requests = t.vod_segment_requests(&vod);
+    assert!(requests[..4].iter().all(|n| *n == 1), "{requests:?}");
+    let joined = std::fs::read(&output).expect("joined");
+    assert_eq!(joined.len() as u64, summary.bytes);
+    assert_eq!(
+        joined.get(4..8),
+        Some(&b"ftyp"[..]),
+        "the init section first"
+    );
+    assert_eq!(common::decode_errors(&output), "");
+    let secs = common::probe_duration(&output);
+    assert!(
+        (secs - 10.0).abs() < 0.2,
+        "ffprobe reads 10 s, got {secs} s"
+    );
+    assert!(!segments.exists());
+
+    // A later run finds the MP4 and downloads nothing.
+    let again = download_vod(
+        &reqwest::Client::new(),
+        &options(),
+        request(&t, &vod, dir.path()).await,
+        &CancellationToken::new(),
+        &|_, _| {},
+    )
+    .await
+    .expect("done already");
+    assert_eq!((again.downloaded, again.output), (0, output));
 }

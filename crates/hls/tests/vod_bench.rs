@@ -66,7 +66,7 @@ async fn download(origin: &VodOrigin, dir: &Path, concurrency: usize, stop_at: O
         codecs: CodecAllowList::parse("h264"),
         renewal: None,
         work_dir: dir.join("segments"),
-        output: dir.join("vod.part0001.ts"),
+        output_stem: dir.join("vod.part0001"),
     };
     let cancel = CancellationToken::new();
     let probe = Probe {

@@ -26,6 +26,7 @@ use tapearr_core::storage::Paged;
 use tapearr_core::streams::model::Recording;
 use tapearr_core::streams::model::{RecordingSource, RecordingStatus};
 use tapearr_hls::vod::join::JoinProgress;
+use tapearr_testkit::hls_origin::{Container, MediaParams};
 use tapearr_testkit::twitch::VideoSpec;
 
 const DAY: Duration = Duration::from_secs(86_400);
@@ -89,7 +90,9 @@ fn segments_on_disk(library: &Path, login: &str) -> usize {
                 .map(|e| {
                     let work = e.path().join(".segments");
                     let joined = JoinProgress::read(&work).ok().flatten();
-                    files_in(&work, "ts").len() + joined.map_or(0, |j| j.next_segment as usize)
+                    files_in(&work, "ts").len()
+                        + files_in(&work, "m4s").len()
+                        + joined.map_or(0, |j| j.next_segment as usize)
                 })
                 .sum()
         })
@@ -708,6 +711,79 @@ async fn clips_expire_after_keep_clips_days_and_leave_with_a_channel_deleted_wit
             "{}",
             backend.name
         );
+        server.kill9();
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeFormat {
+    format: ProbeDuration,
+}
+
+#[derive(serde::Deserialize)]
+struct ProbeDuration {
+    format_name: String,
+    duration: String,
+}
+
+/// ffprobe's container name and duration (seconds) of a media file.
+fn probe_format(path: &Path) -> (String, f64) {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-print_format", "json"])
+        .args(["-show_entries", "format=format_name,duration"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs");
+    assert!(out.status.success(), "ffprobe on {}", path.display());
+    let probe: ProbeFormat = serde_json::from_slice(&out.stdout).expect("ffprobe json");
+    let secs = probe.format.duration.parse().expect("seconds");
+    (probe.format.format_name, secs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_fmp4_vod_is_archived_into_a_playable_mp4() {
+    for backend in backends("archive_fmp4").await {
+        let w = world().await;
+        w.twitch.add_user("enhanced", "Enhanced");
+        let video = w
+            .twitch
+            .add_video_with(
+                "enhanced",
+                VideoSpec::archive("Enhanced broadcast", Duration::from_secs(3600), 8),
+                MediaParams::test(Container::Fmp4),
+            )
+            .await
+            .expect("video");
+        let data = tempfile::tempdir().expect("data");
+        let server = start(
+            data.path(),
+            backend.database_url.as_deref(),
+            common::twitch_world::env(&w, &[]),
+        );
+        let (mut client, _) = Client::admin(&server).await;
+        let id = add(&mut client, "enhanced").await.channel.id;
+        let r = client
+            .send(
+                reqwest::Method::PUT,
+                &format!("/api/v1/channels/{id}/archive"),
+                Some(json!({"enabled": true, "max_age_days": 7, "max_videos": 5})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+        run_archive(&mut client, &id).await;
+        let ready = wait_vod(&client, &id, "the VOD ready", RecordingStatus::Ready).await;
+        assert_eq!(
+            ready.origin.twitch_video_id.as_deref(),
+            Some(video.as_str())
+        );
+        assert_eq!(w.twitch.vod_segment_requests(&video), vec![1; 8]);
+        let mp4 = ready.library.video_path.clone().expect("placed");
+        let (format, secs) = probe_format(Path::new(&mp4));
+        assert!(format.contains("mp4"), "{}: {format}", backend.name);
+        assert!((secs - 8.0).abs() < 0.5, "{}: {secs} s", backend.name);
+        let ms = ready.library.duration_ms.expect("probed");
+        assert!(ms.abs_diff(8_000) < 500, "{}: {ms}", backend.name);
         server.kill9();
     }
 }

@@ -147,7 +147,8 @@ impl Archive {
                 video_id: video_id.clone(),
             })),
             work_dir: segments_dir(parts),
-            output: parts.join(format!("{}.part0001.ts", rec.stem)),
+            // `.ts` or `.mp4`, as the playlist's media says.
+            output_stem: parts.join(format!("{}.part0001", rec.stem)),
         };
         let (tx, mut rx) = tokio::sync::watch::channel((0u64, 0u64));
         let report = move |done: u64, total: u64| {
@@ -191,6 +192,8 @@ impl Archive {
             ) if refused(status) => {
                 return Err(JobError::Permanent(e.to_string()));
             }
+            // The playlist itself is the problem: a retry gets the same one.
+            Err(e @ VodError::Unsupported(_)) => return Err(JobError::Permanent(e.to_string())),
             Err(e) => return Err(retry(e.to_string())),
         };
         for span in &summary.muted {

@@ -1,4 +1,5 @@
-//! The join: finished segments appended in playlist order to the output's temporary file, each
+//! The join: finished segments appended in playlist order to the output's temporary file (after
+//! the fMP4 init section, the header, which the first step appends before segment 0), each
 //! one removed as soon as it is appended, synced and recorded. The disk never holds a segment
 //! twice (once in the folder, once in the output), so a VOD needs about one segment free beyond
 //! its own size (one batch, below, when the join falls behind), not twice its size.
@@ -84,6 +85,8 @@ pub(super) struct Piece {
 #[derive(Debug)]
 pub(super) struct Joiner {
     pieces: Vec<Piece>,
+    /// Written before the first segment (fMP4's init section); kept until `finish`.
+    header: Option<PathBuf>,
     work_dir: PathBuf,
     output: PathBuf,
     temp: PathBuf,
@@ -96,7 +99,12 @@ pub(super) struct Joiner {
 impl Joiner {
     /// Opens the join where an earlier run left it: the temporary cut back to the recorded
     /// length, appended segments' files (a kill between the record and the removal) removed.
-    pub fn open(pieces: Vec<Piece>, work_dir: &Path, output: &Path) -> io::Result<Self> {
+    pub fn open(
+        pieces: Vec<Piece>,
+        header: Option<PathBuf>,
+        work_dir: &Path,
+        output: &Path,
+    ) -> io::Result<Self> {
         let temp = temp_path(output);
         let mut file = OpenOptions::new()
             .read(true)
@@ -136,6 +144,7 @@ impl Joiner {
         file.seek(SeekFrom::Start(bytes))?;
         Ok(Self {
             pieces,
+            header,
             work_dir: work_dir.to_owned(),
             output: output.to_owned(),
             temp,
@@ -162,6 +171,9 @@ impl Joiner {
             return Ok(());
         }
         let mut bytes = self.bytes;
+        if let Some(header) = self.header.as_ref().filter(|_| self.next == 0) {
+            bytes += io::copy(&mut File::open(header)?, &mut self.file)?;
+        }
         for piece in &self.pieces[self.next..end] {
             let mut src = File::open(&piece.file)?;
             // `io::copy` between files is `copy_file_range` on Linux: no pass through user space.
@@ -226,7 +238,7 @@ mod tests {
     fn a_torn_step_resumes_without_a_lost_or_doubled_segment() {
         let (dir, pieces, output) = setup(6);
         let work = dir.path().join("segments");
-        let mut j = Joiner::open(pieces.clone(), &work, &output).expect("open");
+        let mut j = Joiner::open(pieces.clone(), None, &work, &output).expect("open");
         j.append_next(1).expect("0");
         j.append_next(1).expect("1");
         drop(j);
@@ -238,7 +250,7 @@ mod tests {
         drop(f);
         // … and in step 1 between the record and the removal (segment 1's file is back).
         std::fs::write(&pieces[1].file, b"appended already").expect("stray");
-        let mut j = Joiner::open(pieces.clone(), &work, &output).expect("reopen");
+        let mut j = Joiner::open(pieces.clone(), None, &work, &output).expect("reopen");
         assert_eq!(j.appended(), 2);
         assert!(!pieces[1].file.exists(), "an appended segment is removed");
         j.append_next(3).expect("2..5");
@@ -252,14 +264,40 @@ mod tests {
     }
 
     #[test]
+    fn the_header_comes_first_once_even_when_the_first_step_is_torn() {
+        let (dir, pieces, output) = setup(3);
+        let work = dir.path().join("segments");
+        let header = work.join("init.mp4");
+        std::fs::write(&header, b"INIT").expect("header");
+        let mut j =
+            Joiner::open(pieces.clone(), Some(header.clone()), &work, &output).expect("open");
+        j.append_next(1).expect("0");
+        drop(j);
+        // A kill in the next step after its append: the temporary is cut back to the record.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(temp_path(&output))
+            .expect("temp");
+        f.write_all(b"torn").expect("torn bytes");
+        drop(f);
+        let mut j = Joiner::open(pieces, Some(header), &work, &output).expect("reopen");
+        assert_eq!(j.appended(), 1);
+        j.append_next(5).expect("1..3");
+        j.finish().expect("finish");
+        let mut want = b"INIT".to_vec();
+        want.extend(expected(3));
+        assert_eq!(std::fs::read(&output).expect("output"), want);
+    }
+
+    #[test]
     fn a_temporary_shorter_than_its_record_starts_over() {
         let (dir, pieces, output) = setup(3);
         let work = dir.path().join("segments");
-        let mut j = Joiner::open(pieces, &work, &output).expect("open");
+        let mut j = Joiner::open(pieces, None, &work, &output).expect("open");
         j.append_next(1).expect("0");
         drop(j);
         std::fs::write(temp_path(&output), b"").expect("cut");
-        let j = Joiner::open(Vec::new(), &work, &output).expect("reopen");
+        let j = Joiner::open(Vec::new(), None, &work, &output).expect("reopen");
         assert_eq!(j.appended(), 0);
         assert_eq!(JoinProgress::read(&work).expect("read"), None);
     }

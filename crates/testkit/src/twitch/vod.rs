@@ -1,6 +1,8 @@
 //! Past broadcasts and clips: what Helix `/videos` and `/clips` list, the VOD playback path
 //! (GQL `PlaybackAccessToken` with `isVod`, usher's `/vod/{id}.m3u8`, the `index-dvr.m3u8`
-//! media playlist and its numbered TS segments, muted ones named `N-muted.ts`), and clip files
+//! media playlist and its numbered TS segments, muted ones named `N-muted.ts`, or for fMP4
+//! media (HEVC/AV1 "enhanced broadcasting") `EXT-X-MAP:URI="init-0.mp4"` and `N.mp4`
+//! fragments), and clip files
 //! (GQL `VideoAccessToken_Clip` → a signed MP4 URL).
 //!
 //! Ugly parts on demand ([`VodFaults`]): a segment that answers 503 once, a body cut short once,
@@ -24,6 +26,7 @@ use super::Shared;
 use super::video_gql::{CommentRequests, GqlFault, VideoChatComment, VideoGameMoment};
 use super::wire::{rfc3339_secs, unix_secs};
 use crate::hls_origin::MediaSet;
+use crate::hls_origin::media::VideoCodec;
 
 /// What a past broadcast (or highlight, or upload) is made of.
 #[derive(Debug, Clone)]
@@ -345,19 +348,24 @@ async fn usher_vod(
     let body = format!(
         "#EXTM3U\n#EXT-X-TWITCH-INFO:ORIGIN=\"s3\",B=\"false\",REGION=\"EU\"\n\
          #EXT-X-MEDIA:TYPE=VIDEO,GROUP-ID=\"chunked\",NAME=\"{h}p{fps} (source)\",AUTOSELECT=YES,DEFAULT=YES\n\
-         #EXT-X-STREAM-INF:BANDWIDTH={bw},CODECS=\"avc1.42c01e,mp4a.40.2\",RESOLUTION={w}x{h},VIDEO=\"chunked\",FRAME-RATE={fps}.000\n\
+         #EXT-X-STREAM-INF:BANDWIDTH={bw},CODECS=\"{codec},mp4a.40.2\",RESOLUTION={w}x{h},VIDEO=\"chunked\",FRAME-RATE={fps}.000\n\
          {base}/vod-cdn/{id}/chunked/index-dvr.m3u8?{signed}\n",
         h = p.height,
         w = p.width,
         fps = p.fps,
         bw = u64::from(p.video_kbps) * 1000 + 128_000,
+        codec = match p.video {
+            VideoCodec::H264 => "avc1.42c01e",
+            VideoCodec::Hevc => "hvc1.1.6.L93.B0",
+            VideoCodec::Av1 => "av01.0.08M.08",
+        },
         base = s.base,
     );
     ([("content-type", "application/vnd.apple.mpegurl")], body).into_response()
 }
 
 /// The media playlist (`index-dvr.m3u8`, token checked) and its segments (`N.ts`,
-/// `N-muted.ts`; unsigned, like Twitch's CDN).
+/// `N-muted.ts`, or `init-0.mp4` and `N.mp4` for fMP4 media; unsigned, like Twitch's CDN).
 async fn vod_file(
     State(s): State<Arc<Shared>>,
     Path((id, file)): Path<(String, String)>,
@@ -377,7 +385,19 @@ async fn vod_file(
         )
             .into_response();
     }
-    let Some(stem) = file.strip_suffix(".ts") else {
+    let fmp4 = video.media.init.clone();
+    if file == "init-0.mp4" {
+        return match fmp4 {
+            Some(init) => ([("content-type", "video/mp4")], init).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
+    let (ext, content_type) = if fmp4.is_some() {
+        (".mp4", "video/mp4")
+    } else {
+        (".ts", "video/mp2t")
+    };
+    let Some(stem) = file.strip_suffix(ext) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let (number, muted) = match stem.strip_suffix("-muted") {
@@ -431,14 +451,14 @@ async fn vod_file(
         ];
         return (
             [
-                ("content-type", "video/mp2t".to_owned()),
+                ("content-type", content_type.to_owned()),
                 ("content-length", bytes.len().to_string()),
             ],
             Body::from_stream(futures_util::stream::iter(chunks)),
         )
             .into_response();
     }
-    ([("content-type", "video/mp2t")], bytes).into_response()
+    ([("content-type", content_type)], bytes).into_response()
 }
 
 fn media_playlist(video: &Video) -> String {
@@ -456,10 +476,17 @@ fn media_playlist(video: &Video) -> String {
         rfc3339_secs(video.spec.created_at),
         seconds.iter().sum::<f64>(),
     );
+    // fMP4 renditions announce their init section once, before the first fragment.
+    let ext = if video.media.init.is_some() {
+        out.push_str("#EXT-X-MAP:URI=\"init-0.mp4\"\n");
+        "mp4"
+    } else {
+        "ts"
+    };
     for (n, secs) in seconds.iter().enumerate() {
         let muted = video.spec.muted.contains(&(n as u32));
         out.push_str(&format!(
-            "#EXTINF:{secs:.3},\n{n}{}.ts\n",
+            "#EXTINF:{secs:.3},\n{n}{}.{ext}\n",
             if muted { "-muted" } else { "" }
         ));
     }
