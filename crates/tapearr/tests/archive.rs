@@ -1045,7 +1045,7 @@ async fn a_vod_chat_cut_by_a_kill_is_fetched_whole_after_the_restart_and_chat_of
         let quiet_id = added.json::<ChannelView>().channel.id;
         let settings = json!({"enabled": true, "max_age_days": 3, "max_videos": 5});
         for channel in [&id, &quiet_id] {
-            set_archive(&mut client, &channel, settings.clone()).await;
+            set_archive(&mut client, channel, settings.clone()).await;
         }
         run_archive(&mut client, &id).await;
         eventually(LONG, "the second chat page in flight", || async {
