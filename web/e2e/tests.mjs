@@ -1207,7 +1207,7 @@ export const tests = {
 		});
 	},
 
-	async 'archive: the archive settings of a channel are saved from its page and shown again after a reload'() {
+	async 'archive: the archive settings of a channel are saved from its page (a clip retention shorter than its period refused) and shown again after a reload'() {
 		await withTwitch(async ({ twitch, env }) => {
 			await withApp({ env }, async ({ server, page }) => {
 				await twitch.control('/users', { login: 'archive_test', display_name: 'ArchiveTest' });
@@ -1221,6 +1221,11 @@ export const tests = {
 				await form.getByLabel('Highlights too').check();
 				await form.getByLabel('Newer than (days)').fill('30');
 				await form.getByLabel('Top clips').fill('3');
+				// Clips kept fewer days than the period they are picked from would come back: refused.
+				await form.getByLabel('Keep clips (days, empty: forever)').fill('3');
+				await form.getByRole('button', { name: 'Save archive' }).click();
+				await form.getByText('keep_clips_days must be at least clip_period_days', { exact: false }).waitFor();
+				await form.getByLabel('Keep clips (days, empty: forever)').fill('30');
 				await form.getByLabel('A VOD of a broadcast also recorded live').selectOption('prefer_vod');
 				await form.getByRole('button', { name: 'Save archive' }).click();
 				await form.getByText('Saved.').waitFor();
@@ -1231,17 +1236,22 @@ export const tests = {
 				assert.equal(await form.getByLabel('Uploads too').isChecked(), false);
 				assert.equal(await form.getByLabel('Newer than (days)').inputValue(), '30');
 				assert.equal(await form.getByLabel('Top clips').inputValue(), '3');
+				assert.equal(await form.getByLabel('Keep clips (days, empty: forever)').inputValue(), '30');
 				assert.equal(await form.getByLabel('A VOD of a broadcast also recorded live').inputValue(), 'prefer_vod');
 				const stored = await (await page.request.get(`${server.url}/api/v1/channels/${channel.id}/archive`)).json();
 				assert.equal(stored.enabled, true);
 				assert.equal(stored.highlights, true);
 				assert.equal(stored.max_age_days, 30);
 				assert.equal(stored.live_policy, 'prefer_vod');
+				assert.equal(stored.keep_clips_days, 30);
 
 				// Archive now queues a run (nothing to archive on this channel yet).
 				await form.getByRole('button', { name: 'Archive now' }).click();
 				await form.getByText('Archive run queued.').waitFor();
-				assert.deepEqual(page.problems, []);
+				// The one refusal above, and nothing else.
+				const refused = page.problems.filter((p) => p.includes('400') && p.includes(`/api/v1/channels/${channel.id}/archive)`));
+				assert.equal(refused.length, 1, page.problems.join('\n'));
+				assert.deepEqual(page.problems.filter((p) => !refused.includes(p)), []);
 			});
 		});
 	},
