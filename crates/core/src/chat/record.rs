@@ -51,10 +51,15 @@ pub enum ChatEntry {
 impl ChatEntry {
     /// One JSON line with its newline.
     pub fn to_line(&self) -> String {
-        let mut line = serde_json::to_string(self).unwrap_or_default();
-        line.push('\n');
-        line
+        json_line(self)
     }
+}
+
+/// `value` as one JSON line with its newline.
+fn json_line(value: &impl Serialize) -> String {
+    let mut line = serde_json::to_string(value).unwrap_or_default();
+    line.push('\n');
+    line
 }
 
 /// Every entry of a chat file, skipping lines that do not parse (a line torn by a kill).
@@ -104,12 +109,7 @@ pub fn on_media_timeline(
 
 /// The final file's text.
 pub fn to_jsonl(lines: &[ChatLine]) -> String {
-    let mut out = String::new();
-    for line in lines {
-        out.push_str(&serde_json::to_string(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out
+    lines.iter().map(json_line).collect()
 }
 
 #[cfg(test)]

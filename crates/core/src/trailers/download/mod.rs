@@ -96,6 +96,24 @@ struct Placed {
     height: Option<u32>,
 }
 
+/// Of an item's records, the videos the profile's other slots hold (never placed twice for
+/// one title) and the slot's own record.
+fn slot_records(
+    records: Vec<DownloadRecord>,
+    profile_id: &str,
+    slot: Slot,
+) -> (Vec<String>, Option<DownloadRecord>) {
+    let taken = records
+        .iter()
+        .filter(|d| d.profile_id == profile_id && d.slot != slot && d.status.has_trailer())
+        .filter_map(|d| d.video_id.clone())
+        .collect();
+    let own = records
+        .into_iter()
+        .find(|d| d.profile_id == profile_id && d.slot == slot);
+    (taken, own)
+}
+
 impl Placed {
     /// The file's path inside the item's folder, as notes and reasons show it.
     fn relative_to(&self, item: &MediaItem) -> String {
@@ -120,15 +138,7 @@ impl Trailers {
     ) -> TrailerResult<DownloadRecord> {
         let _fetching = InFlight::claim(self, item, profile, slot)?;
         let records = self.store().media_downloads(&item.id).await?;
-        // The videos the profile's other slots hold: never placed twice for one title.
-        let taken: Vec<String> = records
-            .iter()
-            .filter(|d| d.profile_id == profile.id && d.slot != slot && d.status.has_trailer())
-            .filter_map(|d| d.video_id.clone())
-            .collect();
-        let previous = records
-            .into_iter()
-            .find(|d| d.profile_id == profile.id && d.slot == slot);
+        let (taken, previous) = slot_records(records, &profile.id, slot);
         let attempts = previous.as_ref().map_or(0, |p| p.attempts) + 1;
         let work = self
             .work_dir()

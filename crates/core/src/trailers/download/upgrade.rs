@@ -8,7 +8,7 @@
 //!
 //! [`MAX_UPGRADES`]: crate::trailers::plan::MAX_UPGRADES
 
-use super::{InFlight, NO_TALLER, UpgradeFrom, Want, clean_work};
+use super::{InFlight, NO_TALLER, UpgradeFrom, Want, clean_work, slot_records};
 use crate::time::Timestamp;
 use crate::trailers::error::{TrailerError, TrailerResult};
 use crate::trailers::model::{DownloadRecord, DownloadStatus, MediaItem, Profile, Slot};
@@ -29,15 +29,8 @@ impl Trailers {
     ) -> TrailerResult<bool> {
         let _fetching = InFlight::claim(self, item, profile, slot)?;
         let records = self.store().media_downloads(&item.id).await?;
-        let taken: Vec<String> = records
-            .iter()
-            .filter(|d| d.profile_id == profile.id && d.slot != slot && d.status.has_trailer())
-            .filter_map(|d| d.video_id.clone())
-            .collect();
-        let previous = records
-            .into_iter()
-            .find(|d| d.profile_id == profile.id && d.slot == slot)
-            .ok_or(TrailerError::NotFound("trailer"))?;
+        let (taken, previous) = slot_records(records, &profile.id, slot);
+        let previous = previous.ok_or(TrailerError::NotFound("trailer"))?;
         let now = Timestamp::now();
         let (Some(why), Some(height)) = (
             upgrade_reason(profile, &previous, now, self.upgrade_interval()),

@@ -211,6 +211,29 @@ mod tests {
 
     const INTERVAL: Duration = Duration::from_secs(14 * 86_400);
 
+    /// Video `video` placed as `file` for slot `slot` of item `m1` under profile `p`.
+    fn placed(slot: &str, video: &str, file: &str) -> DownloadRecord {
+        DownloadRecord {
+            media_id: "m1".into(),
+            profile_id: "p".into(),
+            slot: Slot::parse(slot).expect("slot"),
+            status: DownloadStatus::Downloaded,
+            video_id: Some(video.into()),
+            source: None,
+            file_path: Some(file.into()),
+            file_bytes: None,
+            duration_ms: None,
+            reason: None,
+            error_kind: None,
+            attempts: 0,
+            next_attempt_at: None,
+            updated_at: Timestamp(1),
+            height: None,
+            upgrade_checked_at: None,
+            upgrades: 0,
+        }
+    }
+
     #[test]
     fn backoff_doubles_up_to_a_week() {
         let days: Vec<u64> = (1..=6).map(|n| backoff(n).as_secs() / 86_400).collect();
@@ -295,25 +318,7 @@ mod tests {
             created_at: Timestamp(0),
             updated_at: Timestamp(0),
         };
-        let have = |slot: &str| DownloadRecord {
-            media_id: "m1".into(),
-            profile_id: "p".into(),
-            slot: Slot::parse(slot).expect("slot"),
-            status: DownloadStatus::Downloaded,
-            video_id: Some(slot.into()),
-            source: None,
-            file_path: Some(format!("/movies/x/{slot}.mp4")),
-            file_bytes: None,
-            duration_ms: None,
-            reason: None,
-            error_kind: None,
-            attempts: 0,
-            next_attempt_at: None,
-            updated_at: Timestamp(1),
-            height: None,
-            upgrade_checked_at: None,
-            upgrades: 0,
-        };
+        let have = |slot: &str| placed(slot, slot, &format!("/movies/x/{slot}.mp4"));
         let entries = plan(&PlanInput {
             media: &[item("Alien", Some(1979))],
             profiles: &[profile],
@@ -374,25 +379,7 @@ mod tests {
         );
         assert_eq!(run(false, &[]).0, PlanAction::Download);
         // A trailer Tapearr placed (which the server then shows too) stays "have".
-        let placed = DownloadRecord {
-            media_id: "m1".into(),
-            profile_id: "p".into(),
-            slot: Slot::parse("trailer-1").expect("slot"),
-            status: DownloadStatus::Downloaded,
-            video_id: Some("v".into()),
-            source: None,
-            file_path: Some("/movies/x/x-trailer.mp4".into()),
-            file_bytes: None,
-            duration_ms: None,
-            reason: None,
-            error_kind: None,
-            attempts: 0,
-            next_attempt_at: None,
-            updated_at: Timestamp(1),
-            height: None,
-            upgrade_checked_at: None,
-            upgrades: 0,
-        };
+        let placed = placed("trailer-1", "v", "/movies/x/x-trailer.mp4");
         assert_eq!(run(true, &[placed]).0, PlanAction::Have);
     }
 
@@ -414,23 +401,8 @@ mod tests {
         };
         let now = Timestamp(100 * 86_400_000);
         let placed = DownloadRecord {
-            media_id: "m1".into(),
-            profile_id: "p".into(),
-            slot: Slot::FIRST_TRAILER,
-            status: DownloadStatus::Downloaded,
-            video_id: Some("v".into()),
-            source: None,
-            file_path: Some("/movies/x/x-trailer.mp4".into()),
-            file_bytes: None,
-            duration_ms: None,
-            reason: None,
-            error_kind: None,
-            attempts: 0,
-            next_attempt_at: None,
-            updated_at: Timestamp(1),
             height: Some(720),
-            upgrade_checked_at: None,
-            upgrades: 0,
+            ..placed("trailer-1", "v", "/movies/x/x-trailer.mp4")
         };
         let on = profile(true);
         assert_eq!(
